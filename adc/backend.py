@@ -1,0 +1,87 @@
+"""Back end: generated Python source → a callable, plain or compiled by Numba.
+
+Input: the text of a generated module and the name of its function.  Output: the function.  The
+module is written to adc's cache directory (``$ADC_CACHE_DIR``, default ``~/.cache/adc``) under a
+name derived from a hash of its text and imported from there, so tracebacks and
+``inspect.getsource`` show the generated code and Numba's on-disk cache (``cache=True``) lets a
+second process skip compilation.  If the directory is not writable the module is executed from
+memory and registered with ``linecache`` instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import linecache
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import CompileError
+
+
+def cache_dir() -> Path | None:
+    root = os.environ.get("ADC_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "adc")
+    path = Path(root)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def module_name(source: str, func: str) -> str:
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return f"adc_{func}_{digest}"
+
+
+def _write(path: Path, source: str) -> None:
+    if path.exists() and path.read_text() == source:
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(source)
+    os.replace(tmp, path)
+
+
+def load_module(source: str, func: str) -> dict[str, Any]:
+    """Import the generated module (from the cache directory when possible); its namespace."""
+    name = module_name(source, func)
+    if name in sys.modules:
+        return vars(sys.modules[name])
+    folder = cache_dir()
+    if folder is not None:
+        path = folder / f"{name}.py"
+        try:
+            _write(path, source)
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            return vars(module)
+        except OSError:
+            sys.modules.pop(name, None)
+    filename = f"<adc {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": name}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def load(source: str, func: str, jit: bool = False) -> Callable[..., Any]:
+    """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``."""
+    fn = load_module(source, func)[func]
+    if not jit:
+        return fn
+    return njit(fn)
+
+
+def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    try:
+        import numba
+    except ImportError as exc:  # pragma: no cover - numba is a dependency
+        raise CompileError(f"jit=True needs numba ({exc}); install it or use jit=False") from None
+    cached = not fn.__code__.co_filename.startswith("<")
+    return numba.njit(cache=cached, error_model="numpy")(fn)

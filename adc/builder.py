@@ -1,0 +1,169 @@
+"""Emitting IR: the one way every stage creates ops.
+
+Input: primitive names and atoms.  Output: ops appended to the current region, with types from the
+rule table and the current source location attached.  With ``simplify=True`` (the derivative
+transforms) the builder folds constants and applies a few algebraic identities (``x * 1 -> x``,
+``g * (1 / y) -> g / y``, ``g * where(c, 1, 0) -> where(c, g, 0)``) so that generated derivative code
+reads like a hand-written one.  The front end uses ``simplify=False``: the user's program is kept as
+written.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+from .ir import Atom, Const, Loc, Op, Region, Var
+from .rules import RULES, evaluate
+from .types import Type
+
+Operand = Atom | float | int | bool
+
+
+def atom(x: Operand) -> Atom:
+    return x if isinstance(x, (Var, Const)) else Const(x)
+
+
+def const_value(a: Atom) -> Any:
+    return a.value if isinstance(a, Const) else None
+
+
+def is_zero(a: Atom) -> bool:
+    return isinstance(a, Const) and not isinstance(a.value, bool) and a.value == 0
+
+
+def is_one(a: Atom) -> bool:
+    return isinstance(a, Const) and not isinstance(a.value, bool) and a.value == 1
+
+
+class Builder:
+    """Appends ops to a stack of regions; ``b.sin(x)`` is ``b.emit("sin", x)`` for every rule."""
+
+    def __init__(self, simplify: bool = True, role: str = "tmp") -> None:
+        self.stack: list[Region] = [Region()]
+        self.loc: Loc | None = None
+        self.simplify = simplify
+        self.role = role
+        self.defs: dict[Var, Op] = {}
+
+    # -- regions -----------------------------------------------------------------------------
+    @property
+    def region(self) -> Region:
+        return self.stack[-1]
+
+    @contextmanager
+    def into(self, region: Region) -> Iterator[Region]:
+        self.stack.append(region)
+        try:
+            yield region
+        finally:
+            self.stack.pop()
+
+    @contextmanager
+    def at(self, loc: Loc | None) -> Iterator[None]:
+        saved, self.loc = self.loc, loc if loc is not None else self.loc
+        try:
+            yield
+        finally:
+            self.loc = saved
+
+    def append(self, op: Op) -> Op:
+        if op.loc is None:
+            op.loc = self.loc
+        self.region.ops.append(op)
+        for o in op.outs:
+            self.defs[o] = op
+        return op
+
+    def new_var(self, type: Type | None, hint: str | None = None, role: str | None = None,
+                base: Var | None = None) -> Var:
+        return Var(hint=hint, type=type, role=role or self.role, base=base)
+
+    # -- emitting primitives -----------------------------------------------------------------
+    def emit(self, prim: str, *args: Operand, params: tuple[tuple[str, object], ...] = (),
+             hint: str | None = None) -> Atom:
+        atoms = [atom(a) for a in args]
+        if self.simplify:
+            folded = self._simplified(prim, atoms)
+            if folded is not None:
+                return folded
+        rule = RULES[prim]
+        out = self.new_var(rule.result_type([a.type for a in atoms]), hint)
+        self.append(Op(prim, atoms, [out], params))
+        return out
+
+    def __getattr__(self, name: str) -> Callable[..., Atom]:
+        if name in RULES:
+            return lambda *args, **kw: self.emit(name, *args, **kw)
+        raise AttributeError(name)
+
+    @staticmethod
+    def is_const(a: Atom) -> bool:
+        return isinstance(a, Const)
+
+    def defining(self, a: Atom, prim: str) -> Op | None:
+        """The op that made temporary ``a`` in this builder, if it is a ``prim``.  Named values
+        (user variables, tangents, adjoints) are never looked through, so they stay visible."""
+        op = self.defs.get(a) if isinstance(a, Var) and a.role == "tmp" else None
+        return op if op is not None and op.prim == prim else None
+
+    def _simplified(self, prim: str, a: Sequence[Atom]) -> Atom | None:
+        if all(isinstance(x, Const) for x in a) and prim in RULES and prim not in ("copy",):
+            return Const(evaluate(prim, [x.value for x in a]))
+        scalar = all(not x.type.is_array for x in a)
+        if prim == "add":
+            if is_zero(a[1]):
+                return a[0]
+            if is_zero(a[0]):
+                return a[1]
+            neg = self.defining(a[1], "neg")
+            if neg is not None:
+                return self.sub(a[0], neg.args[0])
+        elif prim == "sub":
+            if is_zero(a[1]):
+                return a[0]
+            if is_zero(a[0]):
+                return self.neg(a[1])
+            neg = self.defining(a[1], "neg")
+            if neg is not None:
+                return self.add(a[0], neg.args[0])
+        elif prim == "mul":
+            for x, y in ((a[0], a[1]), (a[1], a[0])):
+                if is_one(y):
+                    return x
+                if isinstance(y, Const) and y.value == -1:
+                    return self.neg(x)
+                if is_zero(y) and scalar:
+                    return Const(0.0)
+            return self._mul_patterns(a[0], a[1]) or self._mul_patterns(a[1], a[0], swapped=True)
+        elif prim == "div":
+            if is_one(a[1]):
+                return a[0]
+            if is_zero(a[0]) and scalar:
+                return Const(0.0)
+        elif prim == "neg":
+            inner = self.defining(a[0], "neg")
+            if inner is not None:
+                return inner.args[0]
+        elif prim == "pow":
+            if is_one(a[1]):
+                return a[0]
+        elif prim == "select":
+            if isinstance(a[0], Const):
+                return a[1] if a[0].value else a[2]
+        return None
+
+    def _mul_patterns(self, g: Atom, p: Atom, swapped: bool = False) -> Atom | None:
+        """``g * p`` where ``p`` is a partial the builder just made: push ``g`` inside."""
+        div = self.defining(p, "div")
+        if div is not None and is_one(div.args[0]):
+            return self.div(g, div.args[1])
+        if div is not None and not swapped:
+            return self.div(self.mul(g, div.args[0]), div.args[1])
+        neg = self.defining(p, "neg")
+        if neg is not None:
+            return self.neg(self.mul(g, neg.args[0]) if not swapped else self.mul(neg.args[0], g))
+        sel = self.defining(p, "select")
+        if sel is not None and all(isinstance(x, Const) for x in sel.args[1:]):
+            c, x, y = sel.args
+            return self.select(c, *(Const(0.0) if is_zero(v) else self.mul(g, v) for v in (x, y)))
+        return None

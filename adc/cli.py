@@ -1,0 +1,123 @@
+"""The command line: ``adc trace``, ``adc source`` (and ``python -m adc``).
+
+Input: ``FILE.py:FUNC`` and options.  Output: the SSA listing, the trace tables at a point, or the
+generated derivative source on stdout; a one-line message and exit code 2 on bad input.  It only
+calls the public API.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from . import api
+from .errors import AdcError
+
+
+class UsageError(Exception):
+    pass
+
+
+def load_function(spec: str) -> Callable[..., Any]:
+    """``path/to/file.py:func`` → the function (the original one if it is adc-decorated)."""
+    path, sep, name = spec.rpartition(":")
+    if not sep or not path or not name:
+        raise UsageError(f"expected FILE.py:FUNCTION, got {spec!r}")
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {path}")
+    module_name = "adc_cli_" + os.path.splitext(os.path.basename(path))[0]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    try:
+        spec_obj = importlib.util.spec_from_file_location(module_name, path)
+        if spec_obj is None or spec_obj.loader is None:
+            raise UsageError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec_obj)
+        sys.modules[module_name] = module
+        try:
+            spec_obj.loader.exec_module(module)
+        except AdcError:
+            raise
+        except Exception as exc:
+            raise UsageError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.pop(0)
+    fn = getattr(module, name, None)
+    if fn is None:
+        raise UsageError(f"{path} has no function {name!r}")
+    fn = api.original(fn)
+    if not callable(fn):
+        raise UsageError(f"{path}:{name} is not a function")
+    return fn
+
+
+def parse_at(text: str | None, fn: Callable[..., Any]) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--at expects comma-separated numbers, got {text!r}") from None
+    from .frontend import param_names
+
+    n = len(param_names(fn))
+    if len(values) != n:
+        raise UsageError(f"--at gives {len(values)} values but {fn.__name__} takes {n} arguments")
+    return values
+
+
+def parse_argnums(text: str | None, n: int | None = None) -> int | tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        nums = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--argnums expects comma-separated integers, got {text!r}") from None
+    return nums[0] if len(nums) == 1 else nums
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="adc", description="Automatic differentiation by source transformation.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("trace", help="print the SSA evaluation trace (with --at: the three trace tables)")
+    t.add_argument("target", help="FILE.py:FUNCTION")
+    t.add_argument("--at", help="comma-separated argument values, e.g. 2,5")
+    s = sub.add_parser("source", help="print the generated derivative source")
+    s.add_argument("target", help="FILE.py:FUNCTION")
+    s.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
+    s.add_argument("--argnums", help="comma-separated argument indices (default: all arguments)")
+    s.add_argument("--at", help="example argument values the code is specialised to")
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    fn = load_function(args.target)
+    at = parse_at(args.at, fn)
+    if args.command == "trace":
+        tr = api.trace(fn, at)
+        print(tr.tables(*at) if at is not None else tr, end="")
+        return 0
+    from .frontend import param_names
+
+    n = len(param_names(fn))
+    argnums = parse_argnums(args.argnums) if args.argnums is not None else tuple(range(n)) if n > 1 else 0
+    print(api.source(fn, args.mode, argnums, at=at), end="")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(argv)
+    except UsageError as exc:
+        print(f"adc: error: {exc}", file=sys.stderr)
+        return 2
+    except AdcError as exc:
+        print(f"adc: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

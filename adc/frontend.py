@@ -1,0 +1,478 @@
+"""Front end: a Python function's source → an SSA ``Program``.
+
+Input: a plain Python function object and the abstract types of its parameters.  Output: a typed
+``Program`` (see ``ir.py``).  The source is parsed with libcst; names are resolved through the
+function's globals and closure (``math``, ``numpy``, ``from math import sin``, module-level numeric
+constants, other module-level user functions, which are inlined).  Re-assignment becomes SSA
+renaming; every op records the file, line and column it came from.  Anything outside the supported
+language raises ``UnsupportedError`` pointing at the construct, with a hint.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import math
+import textwrap
+import types as pytypes
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import libcst as cst
+import numpy as np
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .builder import Builder
+from .errors import SourceError, UnsupportedError
+from .ir import Atom, Const, Loc, Program, Region, Var
+from .types import Type
+
+# ---------------------------------------------------------------------------------------------
+# What global names mean
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prim:
+    """A callable that lowers to a primitive (``math.sin``, ``np.maximum``, ``abs`` ...)."""
+
+    name: str
+    variadic: bool = False  # max(a, b, c) folds pairwise
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module referenced by the function (``math``, ``numpy``)."""
+
+    module: pytypes.ModuleType
+
+
+def _known_functions() -> dict[Any, Prim]:
+    table: dict[Any, Prim] = {}
+    for prim, math_names, np_names in [
+        ("sin", ["sin"], ["sin"]), ("cos", ["cos"], ["cos"]), ("tan", ["tan"], ["tan"]),
+        ("exp", ["exp"], ["exp"]), ("log", ["log"], ["log"]), ("log1p", ["log1p"], ["log1p"]),
+        ("sqrt", ["sqrt"], ["sqrt"]), ("tanh", ["tanh"], ["tanh"]), ("atan", ["atan"], ["arctan"]),
+        ("atan2", ["atan2"], ["arctan2"]), ("abs", ["fabs"], ["abs", "absolute", "fabs"]),
+        ("pow", ["pow"], ["power"]), ("max", [], ["maximum", "fmax"]), ("min", [], ["minimum", "fmin"]),
+    ]:
+        for n in math_names:
+            table[getattr(math, n)] = Prim(prim)
+        for n in np_names:
+            table[getattr(np, n)] = Prim(prim)
+    table[builtins.abs] = Prim("abs")
+    table[builtins.pow] = Prim("pow")
+    table[builtins.max] = Prim("max", variadic=True)
+    table[builtins.min] = Prim("min", variadic=True)
+    table[builtins.float] = Prim("float")
+    table[builtins.int] = Prim("int")
+    return table
+
+
+KNOWN_FUNCTIONS = _known_functions()
+
+BINARY_OPS = {
+    cst.Add: "add", cst.Subtract: "sub", cst.Multiply: "mul", cst.Divide: "div", cst.Power: "pow",
+    cst.FloorDivide: "floordiv", cst.Modulo: "mod",
+}
+AUG_OPS = {
+    cst.AddAssign: "add", cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul", cst.DivideAssign: "div",
+    cst.PowerAssign: "pow", cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod",
+}
+COMPARE_OPS = {
+    cst.LessThan: "lt", cst.LessThanEqual: "le", cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge",
+    cst.Equal: "eq", cst.NotEqual: "ne",
+}
+
+# Friendly names and hints for constructs outside the language.
+UNSUPPORTED: dict[type, tuple[str, str]] = {
+    cst.Lambda: ("lambda", "define a module-level function with `def` and call it"),
+    cst.GeneratorExp: ("generator expression", "write an explicit `for` loop"),
+    cst.ListComp: ("list comprehension", "write an explicit `for` loop filling an array"),
+    cst.SetComp: ("set comprehension", "write an explicit `for` loop"),
+    cst.DictComp: ("dict comprehension", "write an explicit `for` loop"),
+    cst.Dict: ("dict", "pass numbers or arrays instead of a dict"),
+    cst.Set: ("set", "use numbers or arrays"),
+    cst.Yield: ("yield (generator)", "return a value instead"),
+    cst.Await: ("await", "adc differentiates plain numeric functions"),
+    cst.FormattedString: ("f-string", "remove string formatting from the differentiated function"),
+    cst.SimpleString: ("string literal", "remove strings from the differentiated function"),
+    cst.ConcatenatedString: ("string literal", "remove strings from the differentiated function"),
+    cst.NamedExpr: ("assignment expression (:=)", "assign in a separate statement"),
+    cst.Imaginary: ("complex number", "adc differentiates real-valued code"),
+    cst.Try: ("try statement", "remove exception handling from the differentiated function"),
+    cst.With: ("with statement", "move the context manager outside the differentiated function"),
+    cst.Global: ("global statement", "pass the value as an argument instead"),
+    cst.Nonlocal: ("nonlocal statement", "pass the value as an argument instead"),
+    cst.ClassDef: ("class definition", "define classes outside the differentiated function"),
+    cst.FunctionDef: ("nested function definition", "define the function at module level and call it"),
+    cst.Raise: ("raise statement", "remove it, or check inputs before calling the derivative"),
+    cst.Assert: ("assert statement", "check inputs before calling the derivative"),
+    cst.Del: ("del statement", "remove it"),
+    cst.Import: ("import inside the function", "import at module level"),
+    cst.ImportFrom: ("import inside the function", "import at module level"),
+    cst.Match: ("match statement", "use if/elif/else"),
+    cst.StarredElement: ("starred expression", "pass arguments explicitly"),
+}
+
+
+def _unsupported(node: cst.CSTNode) -> tuple[str, str]:
+    return UNSUPPORTED.get(type(node), (f"`{type(node).__name__}`", "rewrite it with the supported subset listed in docs/language.md"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a function's source
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    """The parsed definition of a function, with what is needed to report locations."""
+
+    fn: Callable[..., Any]
+    filename: str
+    firstline: int
+    indent: int
+    lines: list[str]
+    node: cst.FunctionDef
+    positions: Any
+
+
+_source_cache: dict[Any, Source] = {}
+
+
+def read_source(fn: Callable[..., Any]) -> Source:
+    """Parse the source of ``fn`` (cached by code object)."""
+    key = getattr(fn, "__code__", fn)
+    cached = _source_cache.get(key)
+    if cached is not None:
+        return cached
+    name = getattr(fn, "__name__", repr(fn))
+    if not isinstance(fn, pytypes.FunctionType):
+        raise SourceError(f"adc differentiates plain Python functions; got {type(fn).__name__} {name!r}")
+    try:
+        lines, firstline = inspect.getsourcelines(fn)
+        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    except (OSError, TypeError) as exc:
+        raise SourceError(
+            f"cannot read the source of {name!r} ({exc}); hint: define the function in a .py file "
+            "(functions typed into the interactive prompt have no source)") from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    try:
+        module = MetadataWrapper(cst.parse_module(dedented))
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"{filename}:{firstline}: cannot parse the source of {name!r}: {exc}") from None
+    positions = module.resolve(PositionProvider)
+    node = next((s for s in module.module.body if isinstance(s, cst.FunctionDef)), None)
+    if node is None:
+        raise SourceError(f"{filename}:{firstline}: no `def` found in the source of {name!r}")
+    src = Source(fn, filename, max(firstline, 1), indent, dedented.splitlines(), node, positions)
+    _source_cache[key] = src
+    return src
+
+
+# ---------------------------------------------------------------------------------------------
+# Lowering
+# ---------------------------------------------------------------------------------------------
+
+Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
+
+
+class Lowerer:
+    """Lowers one function body into the builder's current region."""
+
+    def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
+                 names: set[str] | None = None) -> None:
+        self.src = src
+        self.names = names if names is not None else set()
+        self.names.update(user_names(src))
+        self.b = builder
+        self.call_stack = call_stack + (src.fn.__code__,)
+        self.env: dict[str, Value] = {}
+        self.returned: Value | None = None
+        fn = src.fn
+        self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
+
+    # -- locations and errors ------------------------------------------------------------------
+    def loc(self, node: cst.CSTNode) -> Loc:
+        pos = self.src.positions.get(node)
+        if pos is None:
+            return Loc(self.src.filename, self.src.firstline, 0, self.src.lines[0] if self.src.lines else "")
+        line = pos.start.line
+        text = self.src.lines[line - 1] if line - 1 < len(self.src.lines) else ""
+        return Loc(self.src.filename, self.src.firstline + line - 1, pos.start.column + self.src.indent,
+                   " " * self.src.indent + text)
+
+    def fail(self, node: cst.CSTNode, message: str, hint: str | None = None) -> UnsupportedError:
+        return UnsupportedError(message, self.loc(node), hint)
+
+    def unsupported(self, node: cst.CSTNode) -> UnsupportedError:
+        what, hint = _unsupported(node)
+        return self.fail(node, f"unsupported construct: {what}", hint)
+
+    # -- entry points ------------------------------------------------------------------------------
+    def bind_params(self, args: Sequence[Value]) -> None:
+        params = self.src.node.params
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                raise self.fail(extra, "unsupported construct: *args / **kwargs", "list the parameters explicitly")
+        if params.kwonly_params:
+            raise self.fail(params.kwonly_params[0], "unsupported construct: keyword-only parameter",
+                            "make it a positional parameter")
+        names = [p.name.value for p in (*params.posonly_params, *params.params)]
+        if len(args) != len(names):
+            where = self.loc(self.src.node)
+            raise UnsupportedError(f"{self.src.fn.__name__}() takes {len(names)} arguments but was called with {len(args)}",
+                                   where)
+        self.env.update(zip(names, args))
+
+    def run(self) -> Value:
+        self.block(self.src.node.body.body)
+        if self.returned is None:
+            raise self.fail(self.src.node, "the function never returns a value", "end it with `return <expression>`")
+        return self.returned
+
+    # -- statements ------------------------------------------------------------------------------
+    def block(self, stmts: Sequence[cst.CSTNode]) -> None:
+        for i, stmt in enumerate(stmts):
+            if self.returned is not None:
+                raise self.fail(stmt, "unreachable code after `return`", "remove it")
+            self.statement(stmt, is_first=(i == 0))
+
+    def statement(self, stmt: cst.CSTNode, is_first: bool = False) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.small_statement(small, is_first)
+            return
+        raise self.unsupported(stmt)
+
+    def small_statement(self, node: cst.CSTNode, is_first: bool) -> None:
+        with self.b.at(self.loc(node)):
+            if isinstance(node, cst.Assign):
+                value = self.expr(node.value)
+                for target in node.targets:
+                    self.assign(target.target, value)
+            elif isinstance(node, cst.AnnAssign):
+                if node.value is None:
+                    return
+                self.assign(node.target, self.expr(node.value))
+            elif isinstance(node, cst.AugAssign):
+                prim = AUG_OPS.get(type(node.operator))
+                if prim is None:
+                    raise self.fail(node, f"unsupported operator {node.operator.__class__.__name__}")
+                self.assign(node.target, self.binary(prim, self.expr(node.target), self.expr(node.value), node))
+            elif isinstance(node, cst.Return):
+                if node.value is None:
+                    raise self.fail(node, "`return` without a value", "return the number or tuple to differentiate")
+                self.returned = self.expr(node.value)
+            elif isinstance(node, cst.Expr):
+                if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)) and is_first:
+                    return  # docstring
+                raise self.fail(node, "expression statement has no effect on the result",
+                                "remove it (calls for their side effects, like print, are not differentiated)")
+            elif isinstance(node, cst.Pass):
+                return
+            else:
+                raise self.unsupported(node)
+
+    def assign(self, target: cst.BaseExpression, value: Value) -> None:
+        if isinstance(target, cst.Name):
+            if isinstance(value, Var) and value.hint is None and value.role == "primal":
+                value.hint = target.value
+            self.env[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            if not isinstance(value, tuple):
+                raise self.fail(target, "cannot unpack a non-tuple value", "unpack only tuples of numbers")
+            if len(value) != len(target.elements):
+                raise self.fail(target, f"cannot unpack {len(value)} values into {len(target.elements)} names")
+            for el, v in zip(target.elements, value):
+                self.assign(el.value, v)
+        else:
+            raise self.fail(target, f"unsupported assignment target {type(target).__name__}",
+                            "assign to plain names")
+
+    # -- expressions -----------------------------------------------------------------------------
+    def expr(self, node: cst.BaseExpression) -> Value:
+        with self.b.at(self.loc(node)):
+            return self._expr(node)
+
+    def _expr(self, node: cst.BaseExpression) -> Value:
+        if isinstance(node, cst.Name):
+            return self.name(node)
+        if isinstance(node, cst.Integer):
+            return Const(int(node.value.replace("_", ""), 0))
+        if isinstance(node, cst.Float):
+            return Const(float(node.value.replace("_", "")))
+        if isinstance(node, cst.BinaryOperation):
+            prim = BINARY_OPS.get(type(node.operator))
+            if prim is None:
+                raise self.fail(node, f"unsupported operator `{node.operator._get_token()}`")
+            return self.binary(prim, self.expr(node.left), self.expr(node.right), node)
+        if isinstance(node, cst.UnaryOperation):
+            operand = self.scalar(self.expr(node.expression), node.expression)
+            if isinstance(node.operator, cst.Minus):
+                return self.b.neg(operand)
+            if isinstance(node.operator, cst.Plus):
+                return operand
+            if isinstance(node.operator, cst.Not):
+                return self.b.emit("not", operand)
+            raise self.fail(node, "unsupported unary operator `~`")
+        if isinstance(node, cst.Tuple):
+            return tuple(self.expr(el.value) for el in node.elements)
+        if isinstance(node, cst.Attribute):
+            return self.attribute(node)
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        if isinstance(node, cst.Comparison):
+            return self.comparison(node)
+        if isinstance(node, cst.BooleanOperation):
+            prim = "and" if isinstance(node.operator, cst.And) else "or"
+            return self.b.emit(prim, self.scalar(self.expr(node.left), node.left),
+                               self.scalar(self.expr(node.right), node.right))
+        raise self.unsupported(node)
+
+    def scalar(self, value: Value, node: cst.CSTNode) -> Atom:
+        """``value`` as an atom, or a located error if it is a tuple, module or function."""
+        if isinstance(value, (Var, Const)):
+            return value
+        what = "a tuple" if isinstance(value, tuple) else "a module" if isinstance(value, Module) else "a function"
+        raise self.fail(node, f"expected a number here, got {what}")
+
+    def binary(self, prim: str, left: Value, right: Value, node: cst.CSTNode) -> Atom:
+        return self.b.emit(prim, self.scalar(left, node), self.scalar(right, node))
+
+    def comparison(self, node: cst.Comparison) -> Atom:
+        left = self.scalar(self.expr(node.left), node.left)
+        result: Atom | None = None
+        for comp in node.comparisons:
+            prim = COMPARE_OPS.get(type(comp.operator))
+            if prim is None:
+                raise self.fail(comp, f"unsupported comparison `{type(comp.operator).__name__}`",
+                                "use <, <=, >, >=, == or !=")
+            right = self.scalar(self.expr(comp.comparator), comp.comparator)
+            test = self.b.emit(prim, left, right)
+            result = test if result is None else self.b.emit("and", result, test)
+            left = right
+        assert result is not None
+        return result
+
+    def name(self, node: cst.Name) -> Value:
+        name = node.value
+        if name in self.env:
+            return self.env[name]
+        if name in self.closure:
+            return self.classify(self.closure[name], node)
+        g = self.src.fn.__globals__
+        if name in g:
+            return self.classify(g[name], node)
+        if hasattr(builtins, name):
+            return self.classify(getattr(builtins, name), node)
+        raise self.fail(node, f"name `{name}` is not defined", "define it before use or pass it as an argument")
+
+    def attribute(self, node: cst.Attribute) -> Value:
+        base = self.expr(node.value)
+        attr = node.attr.value
+        if isinstance(base, Module):
+            if not hasattr(base.module, attr):
+                raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`")
+            return self.classify(getattr(base.module, attr), node)
+        raise self.fail(node, f"unsupported attribute `.{attr}`", "call the function form (e.g. np.sum(x))")
+
+    def classify(self, obj: Any, node: cst.CSTNode) -> Value:
+        """What a global or closure object means inside the differentiated function."""
+        if isinstance(obj, pytypes.ModuleType):
+            return Module(obj)
+        if isinstance(obj, (bool, int, float, np.bool_, np.integer, np.floating)):
+            return Const(obj.item() if isinstance(obj, np.generic) else obj)
+        try:
+            prim = KNOWN_FUNCTIONS.get(obj)
+        except TypeError:
+            prim = None
+        if prim is not None:
+            return prim
+        if isinstance(obj, pytypes.FunctionType):
+            return obj
+        unwrapped = getattr(obj, "__adc_wrapped__", None)
+        if unwrapped is not None:
+            raise self.fail(node, "calling an adc-transformed function from a differentiated function",
+                            "call the plain function instead; nested differentiation is not supported yet")
+        name = getattr(obj, "__name__", type(obj).__name__)
+        raise self.fail(node, f"unsupported name `{name}` ({type(obj).__name__})",
+                        "adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions")
+
+    def call(self, node: cst.Call) -> Value:
+        func = self.expr(node.func)
+        for arg in node.args:
+            if arg.keyword is not None or arg.star:
+                raise self.fail(arg, "unsupported keyword or starred argument", "pass arguments by position")
+        args = [self.expr(a.value) for a in node.args]
+        if isinstance(func, Prim):
+            atoms = [self.scalar(a, n.value) for a, n in zip(args, node.args)]
+            if func.variadic and len(atoms) >= 2:
+                acc = atoms[0]
+                for a in atoms[1:]:
+                    acc = self.b.emit(func.name, acc, a)
+                return acc
+            from .rules import RULES
+
+            if len(atoms) != RULES[func.name].arity:
+                raise self.fail(node, f"{func.name}() takes {RULES[func.name].arity} arguments, got {len(atoms)}")
+            return self.b.emit(func.name, *atoms)
+        if isinstance(func, pytypes.FunctionType):
+            return self.inline(func, args, node)
+        raise self.fail(node.func, "this is not a function adc can call")
+
+    def inline(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
+        if fn.__code__ in self.call_stack:
+            raise self.fail(node, f"recursive call to `{fn.__name__}`",
+                            "rewrite the recursion as a loop; adc inlines calls to user functions")
+        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names)
+        sub.bind_params(args)
+        return sub.run()
+
+
+def flatten_output(value: Value, lowerer: Lowerer) -> tuple[list[Atom], int | None]:
+    node = lowerer.src.node
+    if isinstance(value, tuple):
+        atoms = []
+        for v in value:
+            if isinstance(v, tuple):
+                raise lowerer.fail(node, "nested tuples in the return value", "return a flat tuple")
+            atoms.append(lowerer.scalar(v, node))
+        return atoms, len(atoms)
+    return [lowerer.scalar(value, node)], None
+
+
+def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
+    """Parse ``fn`` and lower it to a typed SSA program with parameters of ``param_types``."""
+    src = read_source(fn)
+    b = Builder(simplify=False, role="primal")
+    low = Lowerer(src, b)
+    names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
+    params = [Var(hint=n, type=t) for n, t in zip(names, param_types)]
+    low.bind_params(params)
+    result = low.run()
+    outputs, tree = flatten_output(result, low)
+    body: Region = b.region
+    body.yields = outputs
+    program = Program(fn.__name__, params, body, tree, src.filename, src.firstline)
+    program.user_names = low.names
+    return program
+
+
+def user_names(src: Source) -> set[str]:
+    """Every identifier written in the function's source (what generated names must avoid)."""
+    found: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+    src.node.visit(Collect())
+    return found
+
+
+def param_names(fn: Callable[..., Any]) -> list[str]:
+    src = read_source(fn)
+    return [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]

@@ -1,0 +1,166 @@
+"""The SSA intermediate representation shared by every stage.
+
+Input: nothing (this is the bottom layer). Output: the data types ``Var``, ``Const``, ``Op``,
+``Region`` and ``Program``, and ``print_program`` which renders a program as the textbook
+evaluation trace (``v0 = x1``, ``v2 = log(v0)``, ...).
+
+A program is a list of three-address statements ``outs = prim(args; params)``.  Control flow is
+structured: an op may own regions (``if`` owns a then- and an else-region, ``for``/``while`` own a
+body) whose ``yields`` become the op's results, so there are no phi nodes and no raw CFG.  Every op
+carries the source location it came from.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+from .types import Type
+
+_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A position in the user's source: file, 1-based line, 0-based column, and the line's text."""
+
+    filename: str
+    line: int
+    col: int
+    text: str
+
+
+@dataclass(eq=False)
+class Var:
+    """One SSA value.
+
+    ``hint`` is the user's variable name (or ``None`` for a temporary).  Derivative values point at
+    the primal value they belong to through ``base`` and say what they are through ``role``
+    (``"tangent"`` or ``"adjoint"``); the naming module turns that into ``dx`` / ``gx``.
+    """
+
+    hint: str | None = None
+    type: Type | None = None
+    role: str = "primal"
+    base: "Var | None" = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def __repr__(self) -> str:
+        return f"Var({self.hint or ''}#{self.id})"
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal number (or bool) in the program."""
+
+    value: float | int | bool
+
+    @property
+    def type(self) -> Type:
+        from .types import scalar_of
+
+        return scalar_of(self.value)
+
+
+Atom = Union[Var, Const]
+
+
+@dataclass(eq=False)
+class Op:
+    """``outs = prim(args; params)``, possibly owning nested regions (``if``, ``for``, ``while``)."""
+
+    prim: str
+    args: list[Atom]
+    outs: list[Var]
+    params: tuple[tuple[str, object], ...] = ()
+    loc: Loc | None = None
+    regions: list["Region"] = field(default_factory=list)
+
+    @property
+    def out(self) -> Var:
+        (out,) = self.outs
+        return out
+
+    def param(self, key: str, default: object = None) -> object:
+        return dict(self.params).get(key, default)
+
+
+@dataclass(eq=False)
+class Region:
+    """A block of ops with block arguments and the values it yields to its owner."""
+
+    args: list[Var] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    yields: list[Atom] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Program:
+    """A function in SSA form: parameters, a body region whose yields are the outputs.
+
+    ``out_tree`` records the shape of the returned value: ``None`` for a single value, or the
+    number of elements of a returned tuple.
+    """
+
+    name: str
+    params: list[Var]
+    body: Region
+    out_tree: int | None = None
+    filename: str = "<unknown>"
+    firstline: int = 1
+    user_names: set[str] = field(default_factory=set)
+
+    @property
+    def outputs(self) -> list[Atom]:
+        return self.body.yields
+
+
+def walk(region: Region) -> Iterator[Op]:
+    """Every op of ``region`` and of its nested regions, in program order (pre-order)."""
+    for op in region.ops:
+        yield op
+        for sub in op.regions:
+            yield from walk(sub)
+
+
+def uses(region: Region) -> dict[Var, int]:
+    """How many times each var is read in ``region`` (args, nested regions and yields)."""
+    counts: dict[Var, int] = {}
+
+    def visit(reg: Region) -> None:
+        for op in reg.ops:
+            for a in op.args:
+                if isinstance(a, Var):
+                    counts[a] = counts.get(a, 0) + 1
+            for sub in op.regions:
+                visit(sub)
+        for y in reg.yields:
+            if isinstance(y, Var):
+                counts[y] = counts.get(y, 0) + 1
+
+    visit(region)
+    return counts
+
+
+def number_values(program: Program) -> dict[Var, int]:
+    """The trace numbering ``v0, v1, ...``: parameters first, then every result in program order."""
+    numbering: dict[Var, int] = {}
+
+    def add(v: Var) -> None:
+        if v not in numbering:
+            numbering[v] = len(numbering)
+
+    for p in program.params:
+        add(p)
+
+    def visit(reg: Region) -> None:
+        for op in reg.ops:
+            for sub in op.regions:
+                for a in sub.args:
+                    add(a)
+                visit(sub)
+            for o in op.outs:
+                add(o)
+
+    visit(program.body)
+    return numbering
