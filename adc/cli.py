@@ -91,8 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def join_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--at -2,5`` → ``--at=-2,5`` so argparse does not take ``-2,5`` for an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--at", "--argnums") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(join_negative_values(argv))
     fn = load_function(args.target)
     at = parse_at(args.at, fn)
     if args.command == "trace":
