@@ -2,48 +2,76 @@
 
 Input: a program and the indices of the differentiated parameters.  Output: the set of *varied*
 values (those that depend on a differentiated input through differentiable operations).  Integer and
-boolean values, and results of non-differentiable primitives (comparisons, ``int``), are never
-active, so loop counters and index arithmetic get no tangents or adjoints.
+boolean values, and results of non-differentiable primitives (comparisons, ``int``, shapes), are never
+active, so loop counters and index arithmetic get no tangents or adjoints.  Arrays are mutable
+references: writing an active value into an array makes the array active.  Loop-carried values and
+branch results are active if any value flowing into their slot is; the analysis iterates to a
+fixpoint over the whole program.
 """
 from __future__ import annotations
 
-from .ir import Op, Program, Region, Var
+from .ir import Atom, Op, Program, Var, walk
 from .rules import RULES
 
+# Structural ops through which activity flows from the first argument (the array) to the result.
+ARRAY_FLOW = {"getitem", "acopy"}
+# Effects that make their first argument (an array) active when the stored value is.
+STORES = {"setitem", "index_add", "iadd"}
 
-def is_active_type(v: Var) -> bool:
-    return v.type is not None and v.type.kind == "float"
+
+def is_active_type(v: Atom) -> bool:
+    return isinstance(v, Var) and v.type is not None and v.type.kind == "float"
+
+
+def _mark(active: set[Var], targets: list[Atom], sources: list[Atom]) -> bool:
+    if not any(isinstance(s, Var) and s in active for s in sources):
+        return False
+    new = [t for t in targets if is_active_type(t) and t not in active]
+    active.update(new)  # type: ignore[arg-type]
+    return bool(new)
+
+
+def slots(op: Op) -> list[tuple[list[Atom], list[Atom]]]:
+    """For a structured op, per carried/merged slot: (values flowing in, values that take them)."""
+    if op.prim == "if":
+        then, orelse = op.regions
+        return [([t, e], [o]) for t, e, o in zip(then.yields, orelse.yields, op.outs)]
+    if op.prim == "for":
+        body = op.regions[0]
+        inits = op.args[3:]
+        return [([i, y], [a, o]) for i, y, a, o in zip(inits, body.yields, body.args[1:], op.outs)]
+    if op.prim == "while":
+        cond, body = op.regions
+        return [([i, y], [c, a, o]) for i, y, c, a, o in zip(op.args, body.yields, cond.args, body.args, op.outs)]
+    return []
+
+
+def propagate(op: Op, active: set[Var]) -> bool:
+    """Mark what ``op`` makes active; report whether anything changed."""
+    if op.regions:
+        changed = False
+        for sources, targets in slots(op):
+            changed |= _mark(active, targets, sources)
+        return changed
+    rule = RULES.get(op.prim)
+    if rule is None:
+        return False
+    if op.prim in STORES:
+        return _mark(active, [op.args[0]], op.args[1:])
+    if op.prim in ARRAY_FLOW:
+        return _mark(active, op.outs, op.args[:1])
+    if rule.partials is None:
+        return False
+    return _mark(active, op.outs, op.args)
 
 
 def varied(program: Program, wrt: list[int]) -> set[Var]:
     """Values that depend differentiably on ``program.params[wrt]``."""
     active: set[Var] = {program.params[i] for i in wrt if is_active_type(program.params[i])}
+    ops = list(walk(program.body))
     changed = True
-    while changed:  # fixpoint: loop-carried values become active once their update is
+    while changed:
         changed = False
-        for op in _ops(program.body):
+        for op in ops:
             changed |= propagate(op, active)
     return active
-
-
-def propagate(op: Op, active: set[Var]) -> bool:
-    """Mark ``op``'s results active if an active value flows into them; report any change."""
-    handler = STRUCTURED.get(op.prim)
-    if handler is not None:
-        return handler(op, active)
-    rule = RULES.get(op.prim)
-    if rule is None or rule.partials is None:
-        return False
-    if not any(isinstance(a, Var) and a in active for a in op.args):
-        return False
-    new = [o for o in op.outs if is_active_type(o) and o not in active]
-    active.update(new)
-    return bool(new)
-
-
-def _ops(region: Region) -> list[Op]:
-    return list(region.ops)
-
-
-# Structured ops (if/for/while) register their own propagation here.
-STRUCTURED: dict[str, "callable"] = {}

@@ -72,6 +72,26 @@ def _call(compiled: Compiled, args: Sequence[Any]) -> Any:
         raise
 
 
+def _check_function(fn: Any) -> None:
+    """adc reads Python source: built-ins and other callables without it are rejected clearly."""
+    import types
+
+    if not isinstance(fn, types.FunctionType):
+        from .errors import SourceError
+
+        name = getattr(fn, "__name__", repr(fn))
+        raise SourceError(f"adc differentiates Python functions defined in source files; {name!r} is a "
+                          f"{type(fn).__name__}; hint: wrap it, e.g. `def f(x): return math.sin(x)`")
+
+
+def _check_arity(fn: Callable[..., Any], args: Sequence[Any]) -> None:
+    from .frontend import param_names
+
+    n = len(param_names(fn))
+    if len(args) != n:
+        raise DifferentiationError(f"{fn.__name__}() takes {n} positional arguments but {len(args)} were given")
+
+
 def _check_scalar_output(compiled: Compiled, name: str) -> None:
     prog = compiled.primal
     if prog.out_tree is not None:
@@ -93,11 +113,13 @@ class Transformed:
             raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
         if not callable(fn):
             raise DifferentiationError(f"expected a function to differentiate, got {type(fn).__name__}")
+        _check_function(fn)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.__adc_wrapped__ = fn
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
+        _check_arity(self.fn, args)
         wrt, single = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
         args, types = _prepare(args, wrt)
         if self.mode == "reverse":
@@ -108,7 +130,7 @@ class Transformed:
             if self.with_value:
                 value, grads = result[0], result[1:]
             else:
-                value, grads = None, ((result,) if single else result)
+                value, grads = None, ((result,) if len(wrt) == 1 else result)
         else:
             compiled = compile_derivative(self.fn, types, "jvp", wrt, self.jit)
             _check_scalar_output(compiled, self.fn.__name__)
@@ -191,7 +213,9 @@ def _unflatten(values: Sequence[Any], tree: int | None) -> Any:
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, jit: bool = False) -> tuple[Any, Any]:
     """``(f(*primals), J(primals) @ tangents)`` by forward mode, in one pass."""
     fn = original(fn)
+    _check_function(fn)
     primals, tangents = tuple(primals), tuple(tangents)
+    _check_arity(fn, primals)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     args, types = _prepare(primals, [i for i, a in enumerate(primals) if not isinstance(a, (bool, np.bool_))
@@ -208,6 +232,8 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal."""
     fn = original(fn)
+    _check_function(fn)
+    _check_arity(fn, primals)
     args, types = _prepare(primals, [i for i, a in enumerate(primals) if not isinstance(a, (bool, np.bool_))
                                      and isinstance(a, (int, float, np.integer, np.floating, np.ndarray))])
     wrt = list(range(len(args)))
@@ -244,17 +270,22 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums = 0, 
     function.  ``at`` gives example arguments whose types the code is specialised to (default: every
     argument a float)."""
     fn = original(fn)
+    _check_function(fn)
     if mode not in ("reverse", "forward"):
         raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     _, types = _types_for(fn, at)
     wrt, _ = _normalize_argnums(argnums, len(types), fn.__name__)
     kind = "grad" if mode == "reverse" else "jvp"
-    return compile_derivative(fn, types, kind, wrt, load=False).source
+    compiled = compile_derivative(fn, types, kind, wrt, load=False)
+    if kind == "grad":
+        _check_scalar_output(compiled, fn.__name__)
+    return compiled.source
 
 
 def trace(fn: Callable[..., Any], at: Sequence[Any] | None = None) -> Trace:
     """The SSA program of ``fn``; ``str()`` is the ``v0 = ...`` listing, ``.tables(*args)`` the
     evaluation, forward-derivative and adjoint traces with values."""
     fn = original(fn)
+    _check_function(fn)
     _, types = _types_for(fn, at)
     return Trace(fn, primal(fn, types), types)

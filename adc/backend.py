@@ -59,7 +59,11 @@ def load_module(source: str, func: str) -> dict[str, Any]:
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
             return vars(module)
         except OSError:
             sys.modules.pop(name, None)

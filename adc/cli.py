@@ -39,7 +39,7 @@ def load_function(spec: str) -> Callable[..., Any]:
             spec_obj.loader.exec_module(module)
         except AdcError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise UsageError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
     finally:
         sys.path.pop(0)

@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .ir import Atom, Const, Op, Program, Region, Var, uses
+from .coalesce import coalesce
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .rules import P_ATOM, RULES
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
+
+
+PURE_BOOL = {"lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or"}
 
 
 @dataclass
@@ -38,9 +42,14 @@ class Emitter:
 
     def expr(self, op: Op) -> tuple[str, int]:
         rule = RULES[op.prim]
+        if rule.render is not None:
+            return rule.render([self.atom(a)[0] for a in op.args], dict(op.params)), P_ATOM
         is_array = op.out.type is not None and op.out.type.is_array
         form = trace_form(op) if self.trace_style else rule.array if is_array else rule.scalar
         return fill(form, [self.atom(a) for a in op.args]), form.prec
+
+    def cond(self, a: Atom) -> str:
+        return self.atom(a)[0]
 
     # -- statements ----------------------------------------------------------------------------
     def comment_for(self, op: Op, indent: str) -> None:
@@ -52,17 +61,47 @@ class Emitter:
             self.lines.append(f"{indent}# from line {op.loc.line}: {op.loc.text.strip()}")
 
     def region(self, reg: Region, indent: str) -> None:
+        self.inline.update(inlinable(reg, self.use_count))
         for op in reg.ops:
             self.statement(op, indent)
+
+    def copies(self, targets: list[Var], values: list[Atom], indent: str) -> None:
+        """Assign ``values`` to the names of ``targets`` (in parallel: a swap stays a swap)."""
+        pairs = [(self.names[t], self.atom(v)[0]) for t, v in zip(targets, values)]
+        pairs = [(t, v) for t, v in pairs if t != v]
+        if len(pairs) == 1:
+            self.lines.append(f"{indent}{pairs[0][0]} = {pairs[0][1]}")
+        elif pairs:
+            self.lines.append(f"{indent}{', '.join(t for t, _ in pairs)} = {', '.join(v for _, v in pairs)}")
+
+    def block(self, reg: Region, targets: list[Var], indent: str, stop: Atom | None = None) -> None:
+        before = len(self.lines)
+        self.region(reg, indent)
+        self.copies(targets, reg.yields[:len(targets)], indent)
+        if stop is not None and not (isinstance(stop, Const) and not stop.value):
+            self.lines.append(f"{indent}if {self.cond(stop)}:")
+            self.lines.append(f"{indent}    break")
+        if len(self.lines) == before:
+            self.lines.append(f"{indent}pass")
 
     def statement(self, op: Op, indent: str) -> None:
         if op.prim == "comment":
             self.lines.append(f"{indent}# {op.param('text')}")
             self.last_line = None
             return
-        if len(op.outs) == 1 and op.out in self.inline:
+        if op.outs and all(o in self.inline for o in op.outs):
             return
         self.comment_for(op, indent)
+        if op.prim == "if":
+            self.if_statement(op, indent)
+            return
+        if op.prim in ("for", "while"):
+            self.loop(op, indent)
+            return
+        rule = RULES[op.prim]
+        if rule.effect:
+            self.lines.append(f"{indent}{self.expr(op)[0]}")
+            return
         name = self.names[op.out]
         if op.prim in ("add", "sub") and isinstance(op.args[0], Var) and self.names[op.args[0]] == name \
                 and not op.out.type.is_array:
@@ -71,33 +110,95 @@ class Emitter:
             self.lines.append(f"{indent}{name} {symbol} {text if prec > RULES[op.prim].scalar.prec else f'({text})'}")
             return
         text, _ = self.expr(op)
-        self.lines.append(f"{indent}{name} = {text}")
+        if text != name:  # a copy between values that share a name needs no statement
+            self.lines.append(f"{indent}{name} = {text}")
+
+    def if_statement(self, op: Op, indent: str) -> None:
+        then, orelse = op.regions
+        head = len(self.lines)
+        self.lines.append(f"{indent}if {self.cond(op.args[0])}:")
+        self.block(then, op.outs, indent + "    ")
+        mark = len(self.lines)
+        self.lines.append(f"{indent}else:")
+        self.block(orelse, op.outs, indent + "    ")
+        empty = [f"{indent}    pass"]
+        if self.lines[mark + 1:] == empty:
+            del self.lines[mark:]
+        elif self.lines[head + 1:mark] == empty:  # nothing to do in the then-branch: negate
+            cond, _ = self.atom(op.args[0])
+            self.lines[head:mark + 1] = [f"{indent}if not {cond if self._simple(op.args[0]) else f'({cond})'}:"]
+        self.last_line = None
+
+    def _simple(self, a: Atom) -> bool:
+        return self.atom(a)[1] >= P_ATOM
+
+    def loop(self, op: Op, indent: str) -> None:
+        body = op.regions[-1]
+        n = len(op.outs)
+        inits = op.args[3:] if op.prim == "for" else op.args
+        self.copies(op.outs, list(inits), indent)
+        stop = body.yields[n] if len(body.yields) > n else None
+        if op.prim == "for":
+            start, end, step = op.args[:3]
+            bounds = [self.atom(a)[0] for a in (start, end, step)]
+            if bounds[2] == "1":
+                bounds = bounds[:2] if bounds[0] != "0" else bounds[1:2]
+            self.lines.append(f"{indent}for {self.names[body.args[0]]} in range({', '.join(bounds)}):")
+        else:
+            cond = op.regions[0]
+            self.inline.update({v: o for v, o in inlinable(cond, self.use_count, everything=True).items()})
+            if all(o.out in self.inline for o in cond.ops if o.outs):
+                self.lines.append(f"{indent}while {self.cond(cond.yields[0])}:")
+            else:
+                self.lines.append(f"{indent}while True:")
+                self.region(cond, indent + "    ")
+                self.lines.append(f"{indent}    if not {self.cond(cond.yields[0])}:")
+                self.lines.append(f"{indent}        break")
+        self.block(body, op.outs, indent + "    ", stop)
+        self.last_line = None
 
 
-def inlinable(region: Region, use_count: dict[Var, int]) -> dict[Var, Op]:
-    """Derivative temporaries used exactly once, in the region that defines them."""
-    local_uses: dict[Var, int] = {}
-    for op in region.ops:
+def _reads_memory(op: Op) -> bool:
+    return op.prim == "getitem" or any(isinstance(a, Var) and a.type is not None and a.type.is_array for a in op.args)
+
+
+def inlinable(region: Region, use_count: dict[Var, int], everything: bool = False) -> dict[Var, Op]:
+    """Values to fold into the expression that uses them: derivative temporaries (and conditions)
+    used exactly once, in the region that defines them, not across a write to memory they read."""
+    local: dict[Var, int] = {}
+    for i, op in enumerate(region.ops):
         for a in op.args:
             if isinstance(a, Var):
-                local_uses[a] = local_uses.get(a, 0) + 1
+                local.setdefault(a, i)
     for y in region.yields:
         if isinstance(y, Var):
-            local_uses[y] = local_uses.get(y, 0) + 1
+            local.setdefault(y, len(region.ops))
     found: dict[Var, Op] = {}
-    for op in region.ops:
-        if len(op.outs) == 1 and not op.regions and op.prim in RULES:
-            v = op.out
-            if v.role == "tmp" and use_count.get(v, 0) == 1 and local_uses.get(v, 0) == 1 \
-                    and v not in region.yields:
-                found[v] = op
+    for i, op in enumerate(region.ops):
+        if len(op.outs) != 1 or op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in ("pop", "tape"):
+            continue
+        v = op.out
+        if not (v.role == "tmp" or everything or op.prim in PURE_BOOL):
+            continue
+        if use_count.get(v, 0) != 1 or v not in local:
+            continue
+        j = local[v]
+        if _reads_memory(op) and any(_writes(o) for o in region.ops[i + 1:j]):
+            continue
+        found[v] = op
     return found
+
+
+def _writes(op: Op) -> bool:
+    rule = RULES.get(op.prim)
+    return bool(op.regions) or op.prim == "pop" or (rule is not None and rule.effect)
 
 
 def generate(program: Program, names: Names, doc: str | None = None) -> str:
     """The Python source of ``program`` as a function named ``program.name``."""
+    coalesce(program, names)
     counts = uses(program.body)
-    em = Emitter(names, counts, inlinable(program.body, counts))
+    em = Emitter(names, counts)
     params = ", ".join(names[p] for p in program.params)
     em.lines.append(f"def {program.name}({params}):")
     if doc:

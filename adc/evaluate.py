@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from .ir import Atom, Const, Op, Program, Region, Var
 from .rules import evaluate as eval_prim
+from typing import Sequence
 
 
 class Interpreter:
@@ -31,10 +32,47 @@ class Interpreter:
         elif op.prim == "comment":
             return
         else:
-            self.env[op.out] = eval_prim(op.prim, [self.value(a) for a in op.args])
+            value = eval_prim(op.prim, [self.value(a) for a in op.args], dict(op.params))
+            if op.outs:
+                self.env[op.out] = value
+
+    def enter(self, reg: Region, values: Sequence[Any]) -> list[Any]:
+        self.env.update(zip(reg.args, values))
+        return self.region(reg)
 
 
-STRUCTURED: dict[str, Any] = {}
+def _if(interp: Interpreter, op: Op) -> None:
+    then, orelse = op.regions
+    outs = interp.region(then if interp.value(op.args[0]) else orelse)
+    interp.env.update(zip(op.outs, outs))
+
+
+def _for(interp: Interpreter, op: Op) -> None:
+    start, stop, step, *inits = [interp.value(a) for a in op.args]
+    body = op.regions[0]
+    brk = bool(op.param("break"))
+    carried = list(inits)
+    for i in range(int(start), int(stop), int(step)):
+        ys = interp.enter(body, [i, *carried])
+        carried = ys[:len(carried)]
+        if brk and ys[-1]:
+            break
+    interp.env.update(zip(op.outs, carried))
+
+
+def _while(interp: Interpreter, op: Op) -> None:
+    cond, body = op.regions
+    brk = bool(op.param("break"))
+    carried = [interp.value(a) for a in op.args]
+    while interp.enter(cond, carried)[0]:
+        ys = interp.enter(body, carried)
+        carried = ys[:len(carried)]
+        if brk and ys[-1]:
+            break
+    interp.env.update(zip(op.outs, carried))
+
+
+STRUCTURED: dict[str, Any] = {"if": _if, "for": _for, "while": _while}
 
 
 def run(program: Program, args: Sequence[Any]) -> tuple[list[Any], dict[Var, Any]]:

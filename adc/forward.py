@@ -3,15 +3,22 @@
 Input: a typed program and the indices of the parameters to differentiate.  Output: a program
 ``f_jvp(*params, *tangents) -> (*outputs, *output_tangents)`` in which every active primal
 statement is followed by its tangent statement ``dv = sum_i dv_i * partial_i`` (dual numbers), the
-partials read from the one rule table.
+partials read from the one rule table.  Structured ops keep their shape: an ``if`` also yields the
+tangents of the values it merges, a loop also carries the tangents of its carried values, and an
+array ``y`` written with active values gets a tangent array ``dy`` written alongside.
 """
 from __future__ import annotations
 
-from .activity import varied
+from .activity import is_active_type, varied
 from .builder import Builder
-from .ir import Atom, Const, Op, Program, Var
+from .ir import Atom, Const, Op, Program, Region, Var
 from .rules import RULES
+from .types import Type
 from .zeros import zero_like
+
+
+def tangent_type(t: Type) -> Type:
+    return t if t.kind == "float" else Type("float", t.ndim, "float64")
 
 
 class Forward:
@@ -23,11 +30,13 @@ class Forward:
         self.tangent_params = []
         for i in wrt:
             p = program.params[i]
-            t = Var(type=p.type if p.type.kind == "float" else p.type.__class__("float", p.type.ndim),
-                    role="tangent", base=p)
+            t = Var(type=tangent_type(p.type), role="tangent", base=p)
             self.tangent_params.append(t)
             if p in self.active:
                 self.tangent[p] = t
+
+    def new_tangent(self, primal: Var) -> Var:
+        return Var(type=tangent_type(primal.type), role="tangent", base=primal)
 
     def name(self, value: Atom, base: Var, mark: int) -> Atom:
         """Make ``value`` the tangent of ``base``: rename it if it was made just now."""
@@ -35,13 +44,37 @@ class Forward:
             value.role, value.base = "tangent", base
         return value
 
+    def of(self, a: Atom) -> Atom:
+        """The tangent of ``a`` (zero if it has none)."""
+        if isinstance(a, Var) and a in self.tangent:
+            return self.tangent[a]
+        return zero_like(self.b, a)
+
+    # -- statements ----------------------------------------------------------------------------
+    def region(self, ops: list[Op]) -> None:
+        for op in ops:
+            handler = STRUCTURED.get(op.prim)
+            if handler is not None:
+                with self.b.at(op.loc):
+                    handler(self, op)
+            else:
+                self.op(op)
+
     def op(self, op: Op) -> None:
         self.b.append(op)
-        if not any(o in self.active for o in op.outs):
+        rule = RULES.get(op.prim)
+        if rule is None or not any(o in self.active for o in op.outs) and not (
+                rule.effect and op.args and op.args[0] in self.active):
             return
-        rule = RULES[op.prim]
-        mark = len(self.b.region.ops)
         with self.b.at(op.loc):
+            mark = len(self.b.region.ops)
+            if rule.render is not None:
+                self.structural(op)
+                return
+            if op.prim == "select":  # linear in the two values: the tangent selects too
+                t = self.b.select(op.args[0], self.of(op.args[1]), self.of(op.args[2]))
+                self.tangent[op.out] = self.name(t, op.out, mark)
+                return
             partials = rule.partials(self.b, op.args, op.out)
             total: Atom = Const(0.0)
             for a, p in zip(op.args, partials):
@@ -50,24 +83,92 @@ class Forward:
                 total = self.b.add(total, self.b.mul(self.tangent[a], p))
             self.tangent[op.out] = self.name(total, op.out, mark)
 
+    def structural(self, op: Op) -> None:
+        """Tangents of indexing, stores and array construction (they are linear)."""
+        args = op.args
+        if op.prim == "getitem":
+            self.tangent[op.out] = self.b.emit("getitem", self.tangent[args[0]], *args[1:])
+            self.tangent[op.out].role, self.tangent[op.out].base = "tangent", op.out
+        elif op.prim in ("setitem", "index_add"):
+            self.b.append(Op(op.prim, [self.tangent[args[0]], *args[1:-1], self.of(args[-1])], []))
+        elif op.prim == "iadd":
+            self.b.append(Op("iadd", [self.tangent[args[0]], self.of(args[1])], []))
+        elif op.prim == "acopy" and args[0] in self.tangent:
+            t = self.b.emit("acopy", self.tangent[args[0]])
+            t.role, t.base = "tangent", op.out
+            self.tangent[op.out] = t
+        else:  # a new array (zeros, ones, empty, *_like): its tangent starts at zero
+            t = self.b.emit("zeros_like", op.out)
+            t.role, t.base = "tangent", op.out
+            self.tangent[op.out] = t
+
     def run(self) -> Program:
-        for op in self.program.body.ops:
-            handler = STRUCTURED.get(op.prim)
-            if handler is not None:
-                handler(self, op)
-            else:
-                self.op(op)
+        self.region(self.program.body.ops)
         outs = list(self.program.outputs)
         with self.b.at(None):
-            touts = [self.tangent.get(o) if isinstance(o, Var) and o in self.tangent else zero_like(self.b, o)
-                     for o in outs]
+            touts = [self.of(o) for o in outs]
         body = self.b.region
         body.yields = outs + touts
         return Program(f"{self.program.name}_jvp", self.program.params + self.tangent_params, body,
                        len(body.yields), self.program.filename, self.program.firstline)
 
+    # -- structured ops ------------------------------------------------------------------------
+    def subregion(self, reg: Region, extra_args: list[Var], n_carried: int) -> Region:
+        """``reg`` with tangent statements; its yields gain the tangents of the first
+        ``n_carried`` yields (for the slots in ``extra``) before any trailing stop flag."""
+        new = Region(args=[*reg.args, *extra_args])
+        with self.b.into(new):
+            self.region(reg.ops)
+        return new
 
-STRUCTURED: dict[str, object] = {}
+
+def _active_slots(fw: Forward, op: Op, targets: list[Var]) -> list[int]:
+    return [k for k, o in enumerate(targets) if o in fw.active]
+
+
+def _if(fw: Forward, op: Op) -> None:
+    slots = _active_slots(fw, op, op.outs)
+    regions = []
+    for reg in op.regions:
+        new = fw.subregion(reg, [], 0)
+        with fw.b.into(new):
+            new.yields = list(reg.yields) + [fw.of(reg.yields[k]) for k in slots]
+        regions.append(new)
+    touts = [fw.new_tangent(op.outs[k]) for k in slots]
+    fw.b.append(Op("if", op.args, op.outs + touts, op.params, op.loc, regions))
+    fw.tangent.update({op.outs[k]: t for k, t in zip(slots, touts)})
+
+
+def _loop(fw: Forward, op: Op) -> None:
+    is_for = op.prim == "for"
+    head = 1 if is_for else 0
+    body = op.regions[-1]
+    carried_args = body.args[head:]
+    n = len(carried_args)
+    inits = op.args[3:] if is_for else op.args
+    slots = [k for k in range(n) if carried_args[k] in fw.active]
+    t_inits = [fw.of(inits[k]) for k in slots]
+    new_regions = []
+    for reg in op.regions:
+        args = reg.args[head:] if reg is body else reg.args
+        t_args = [fw.new_tangent(args[k]) for k in slots]
+        fw.tangent.update({args[k]: t for k, t in zip(slots, t_args)})
+        new = fw.subregion(reg, t_args, n)
+        with fw.b.into(new):
+            if reg is body:
+                ys = list(reg.yields)
+                stop = ys[n:]
+                new.yields = ys[:n] + [fw.of(ys[k]) for k in slots] + stop
+            else:
+                new.yields = list(reg.yields)
+        new_regions.append(new)
+    touts = [fw.new_tangent(op.outs[k]) for k in slots]
+    args = (op.args[:3] if is_for else []) + list(inits) + t_inits
+    fw.b.append(Op(op.prim, args, op.outs + touts, op.params, op.loc, new_regions))
+    fw.tangent.update({op.outs[k]: t for k, t in zip(slots, touts)})
+
+
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
 
 
 def forward(program: Program, wrt: list[int]) -> Program:

@@ -22,8 +22,9 @@ import numpy as np
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .builder import Builder
+from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .errors import SourceError, UnsupportedError
-from .ir import Atom, Const, Loc, Program, Region, Var
+from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
 
 # ---------------------------------------------------------------------------------------------
@@ -37,6 +38,18 @@ class Prim:
 
     name: str
     variadic: bool = False  # max(a, b, c) folds pairwise
+
+
+@dataclass(frozen=True)
+class Method:
+    """An array method bound to its array (``x.copy``)."""
+
+    name: str
+    base: Any
+
+
+METHODS = {"copy": "acopy"}
+CONSTRUCTORS = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,12 @@ def _known_functions() -> dict[Any, Prim]:
     table[builtins.min] = Prim("min", variadic=True)
     table[builtins.float] = Prim("float")
     table[builtins.int] = Prim("int")
+    # handled by the front end itself (loops, shapes, array construction)
+    for fn, name in [(builtins.range, "range"), (builtins.enumerate, "enumerate"), (builtins.len, "len"),
+                     (np.zeros, "zeros"), (np.ones, "ones"), (np.empty, "empty"), (np.zeros_like, "zeros_like"),
+                     (np.ones_like, "ones_like"), (np.empty_like, "empty_like"), (np.copy, "acopy"),
+                     (np.shape, "shape")]:
+        table[fn] = Prim(name)
     return table
 
 
@@ -179,18 +198,20 @@ def read_source(fn: Callable[..., Any]) -> Source:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer:
+class Lowerer(ControlFlow):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
-                 names: set[str] | None = None) -> None:
+                 names: set[str] | None = None, owned: set[Var] | None = None) -> None:
         self.src = src
         self.names = names if names is not None else set()
+        # arrays created by the differentiated code (shared with inlined callees): the only ones it may write
+        self.owned: set[Var] = owned if owned is not None else set()
         self.names.update(user_names(src))
         self.b = builder
         self.call_stack = call_stack + (src.fn.__code__,)
         self.env: dict[str, Value] = {}
-        self.returned: Value | None = None
+        self.loop_depth = 0
         fn = src.fn
         self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
 
@@ -228,35 +249,44 @@ class Lowerer:
         self.env.update(zip(names, args))
 
     def run(self) -> Value:
-        self.block(self.src.node.body.body)
-        if self.returned is None:
-            raise self.fail(self.src.node, "the function never returns a value", "end it with `return <expression>`")
-        return self.returned
+        flow = self.block(self.src.node.body.body)
+        if flow.ret is not TRUE:
+            raise self.fail(self.src.node, "the function can end without returning a value",
+                            "end every path with `return <expression>`")
+        return flow.value
 
     # -- statements ------------------------------------------------------------------------------
-    def block(self, stmts: Sequence[cst.CSTNode]) -> None:
+    def block(self, stmts: Sequence[cst.CSTNode]) -> Flow:
+        """Lower a statement list; the flow says how it ended (fell through, returned, broke)."""
         for i, stmt in enumerate(stmts):
-            if self.returned is not None:
-                raise self.fail(stmt, "unreachable code after `return`", "remove it")
-            self.statement(stmt, is_first=(i == 0))
+            rest = list(stmts[i + 1:])
+            if isinstance(stmt, cst.If):
+                flow = self.if_statement(stmt, rest if has_exit(stmt) else [])
+                if flow.done:
+                    return flow
+            elif isinstance(stmt, (cst.For, cst.While)):
+                flow = self.for_statement(stmt) if isinstance(stmt, cst.For) else self.while_statement(stmt)
+                if flow.ret is not FALSE:
+                    return self.guard_rest(flow, rest, stmt)
+            elif isinstance(stmt, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
+                # a line of statements, or one statement of a one-line body (`if c: return x`)
+                for small in (stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt]):
+                    flow = self.small_statement(small, is_first=(i == 0))
+                    if flow is not None:
+                        return flow
+            else:
+                raise self.unsupported(stmt)
+        return Flow()
 
-    def statement(self, stmt: cst.CSTNode, is_first: bool = False) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                self.small_statement(small, is_first)
-            return
-        raise self.unsupported(stmt)
-
-    def small_statement(self, node: cst.CSTNode, is_first: bool) -> None:
+    def small_statement(self, node: cst.CSTNode, is_first: bool) -> Flow | None:
         with self.b.at(self.loc(node)):
             if isinstance(node, cst.Assign):
                 value = self.expr(node.value)
                 for target in node.targets:
                     self.assign(target.target, value)
             elif isinstance(node, cst.AnnAssign):
-                if node.value is None:
-                    return
-                self.assign(node.target, self.expr(node.value))
+                if node.value is not None:
+                    self.assign(node.target, self.expr(node.value))
             elif isinstance(node, cst.AugAssign):
                 prim = AUG_OPS.get(type(node.operator))
                 if prim is None:
@@ -265,16 +295,21 @@ class Lowerer:
             elif isinstance(node, cst.Return):
                 if node.value is None:
                     raise self.fail(node, "`return` without a value", "return the number or tuple to differentiate")
-                self.returned = self.expr(node.value)
+                return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=self.expr(node.value), done=True)
+            elif isinstance(node, cst.Break):
+                return Flow(brk=TRUE, done=True)
+            elif isinstance(node, cst.Continue):
+                return Flow(done=True)
             elif isinstance(node, cst.Expr):
                 if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)) and is_first:
-                    return  # docstring
+                    return None  # docstring
                 raise self.fail(node, "expression statement has no effect on the result",
                                 "remove it (calls for their side effects, like print, are not differentiated)")
             elif isinstance(node, cst.Pass):
-                return
+                return None
             else:
                 raise self.unsupported(node)
+        return None
 
     def assign(self, target: cst.BaseExpression, value: Value) -> None:
         if isinstance(target, cst.Name):
@@ -288,9 +323,11 @@ class Lowerer:
                 raise self.fail(target, f"cannot unpack {len(value)} values into {len(target.elements)} names")
             for el, v in zip(target.elements, value):
                 self.assign(el.value, v)
+        elif isinstance(target, cst.Subscript):
+            self.store(target, value)
         else:
             raise self.fail(target, f"unsupported assignment target {type(target).__name__}",
-                            "assign to plain names")
+                            "assign to plain names or array elements")
 
     # -- expressions -----------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression) -> Value:
@@ -327,9 +364,11 @@ class Lowerer:
         if isinstance(node, cst.Comparison):
             return self.comparison(node)
         if isinstance(node, cst.BooleanOperation):
-            prim = "and" if isinstance(node.operator, cst.And) else "or"
-            return self.b.emit(prim, self.scalar(self.expr(node.left), node.left),
-                               self.scalar(self.expr(node.right), node.right))
+            return self.lazy_bool("and" if isinstance(node.operator, cst.And) else "or", node)
+        if isinstance(node, cst.IfExp):
+            return self.if_expression(node)
+        if isinstance(node, cst.Subscript):
+            return self.subscript(node)
         raise self.unsupported(node)
 
     def scalar(self, value: Value, node: cst.CSTNode) -> Atom:
@@ -340,7 +379,11 @@ class Lowerer:
         raise self.fail(node, f"expected a number here, got {what}")
 
     def binary(self, prim: str, left: Value, right: Value, node: cst.CSTNode) -> Atom:
-        return self.b.emit(prim, self.scalar(left, node), self.scalar(right, node))
+        a, c = self.scalar(left, node), self.scalar(right, node)
+        if prim == "pow" and a.type.kind == "int" and c.type.kind == "int" and not a.type.is_array \
+                and not (isinstance(c, Const) and c.value >= 0):
+            a = self.b.emit("float", a)  # Python gives a float for int ** negative int (Numba would not)
+        return self.b.emit(prim, a, c)
 
     def comparison(self, node: cst.Comparison) -> Atom:
         left = self.scalar(self.expr(node.left), node.left)
@@ -377,7 +420,83 @@ class Lowerer:
             if not hasattr(base.module, attr):
                 raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`")
             return self.classify(getattr(base.module, attr), node)
-        raise self.fail(node, f"unsupported attribute `.{attr}`", "call the function form (e.g. np.sum(x))")
+        if isinstance(base, Var) and base.type is not None and base.type.is_array:
+            if attr == "shape":
+                return self.shape_of(base)
+            if attr == "ndim":
+                return Const(base.type.ndim)
+            if attr in METHODS:
+                return Method(METHODS[attr], base)
+        raise self.fail(node, f"unsupported attribute `.{attr}`", "see docs/language.md for the supported subset")
+
+    # -- arrays ----------------------------------------------------------------------------------
+    def array_value(self, value: Value, node: cst.CSTNode) -> Var:
+        if isinstance(value, Var) and value.type is not None and value.type.is_array:
+            return value
+        raise self.fail(node, "expected an array here")
+
+    def shape_of(self, arr: Var) -> tuple[Atom, ...]:
+        return tuple(self.b.emit("shape", arr, params=(("dim", d),)) for d in range(arr.type.ndim))
+
+    def indices(self, node: cst.Subscript) -> list[Atom]:
+        idx = []
+        for el in node.slice:
+            if not isinstance(el.slice, cst.Index):
+                raise self.fail(el, "unsupported construct: slice", "index single elements, e.g. x[i] or A[i, j]")
+            value = self.expr(el.slice.value)
+            if isinstance(value, tuple):
+                idx.extend(self.scalar(v, el) for v in value)
+                continue
+            atom = self.scalar(value, el)
+            if atom.type.kind not in ("int", "bool") or atom.type.is_array:
+                raise self.fail(el, "array index must be an integer", "convert it with int(...)")
+            idx.append(atom)
+        return idx
+
+    def subscript(self, node: cst.Subscript) -> Value:
+        base = self.expr(node.value)
+        if isinstance(base, tuple):
+            idx = self.indices(node)
+            if len(idx) != 1 or not isinstance(idx[0], Const):
+                raise self.fail(node, "a tuple can only be indexed by a constant", "unpack it instead")
+            try:
+                return base[idx[0].value]
+            except IndexError:
+                raise self.fail(node, "tuple index out of range") from None
+        arr = self.array_value(base, node.value)
+        idx = self.indices(node)
+        if len(idx) > arr.type.ndim:
+            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array")
+        return self.b.emit("getitem", arr, *idx)
+
+    def store(self, target: cst.Subscript, value: Value) -> None:
+        base = self.expr(target.value)
+        arr = self.array_value(base, target.value)
+        if arr not in self.owned:
+            raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
+                            "copy it first: `y = x.copy()`, then write into `y`")
+        idx = self.indices(target)
+        if len(idx) != arr.type.ndim:
+            raise self.fail(target, "only single elements can be assigned", "index every axis, e.g. A[i, j] = ...")
+        v = self.scalar(value, target)
+        self.b.append(Op("setitem", [arr, *idx, v], []))
+
+    def construct(self, name: str, args: list[Value], node: cst.Call) -> Var:
+        """``np.zeros(n)``, ``np.zeros((n, m))``, ``np.zeros_like(x)``, ``x.copy()`` ...: a new array."""
+        if name in ("zeros", "ones", "empty"):
+            if len(args) != 1:
+                raise self.fail(node, f"np.{name}() takes one shape argument here", "pass the shape only")
+            dims = args[0] if isinstance(args[0], tuple) else (args[0],)
+            atoms = [self.scalar(d, node) for d in dims]
+            if any(a.type.kind != "int" for a in atoms):
+                raise self.fail(node, f"np.{name}() needs integer dimensions")
+            out = self.b.emit(name, *atoms)
+        else:
+            if len(args) != 1:
+                raise self.fail(node, f"{name}() takes one array")
+            out = self.b.emit(name, self.array_value(args[0], node))
+        self.owned.add(out)
+        return out
 
     def classify(self, obj: Any, node: cst.CSTNode) -> Value:
         """What a global or closure object means inside the differentiated function."""
@@ -407,6 +526,22 @@ class Lowerer:
             if arg.keyword is not None or arg.star:
                 raise self.fail(arg, "unsupported keyword or starred argument", "pass arguments by position")
         args = [self.expr(a.value) for a in node.args]
+        if isinstance(func, Method):
+            if func.name == "acopy":
+                return self.construct("acopy", [func.base], node)
+            raise self.fail(node, f"unsupported method `.{func.name}()`")
+        if isinstance(func, Prim) and func.name in ("range", "enumerate"):
+            raise self.fail(node, f"{func.name}() is supported only as the iterable of a `for` loop")
+        if isinstance(func, Prim) and func.name == "len":
+            if len(args) != 1:
+                raise self.fail(node, "len() takes one argument")
+            if isinstance(args[0], tuple):
+                return Const(len(args[0]))
+            return self.b.emit("shape", self.array_value(args[0], node), params=(("dim", 0),))
+        if isinstance(func, Prim) and func.name == "shape":
+            return self.shape_of(self.array_value(args[0], node))
+        if isinstance(func, Prim) and func.name in CONSTRUCTORS:
+            return self.construct(func.name, args, node)
         if isinstance(func, Prim):
             atoms = [self.scalar(a, n.value) for a, n in zip(args, node.args)]
             if func.variadic and len(atoms) >= 2:
@@ -427,7 +562,7 @@ class Lowerer:
         if fn.__code__ in self.call_stack:
             raise self.fail(node, f"recursive call to `{fn.__name__}`",
                             "rewrite the recursion as a loop; adc inlines calls to user functions")
-        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names)
+        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned)
         sub.bind_params(args)
         return sub.run()
 

@@ -2,46 +2,204 @@
 
 Input: a ``Program``.  Output: the same program, simplified in place: ``dead_code`` removes pure
 statements whose results nothing reads (partials of inactive arguments, primal values the reverse
-sweep does not need) and section comments left with nothing under them.
+sweep does not need), unused slots of branches and loops, and section comments left with nothing
+under them.  Statements with effects (array writes, tape pushes and pops) are kept.
 """
 from __future__ import annotations
 
-from .ir import Op, Program, Region, Var
-
-# Ops with effects that must stay even when their results are unused.
-EFFECTFUL = {"comment"}
+from .ir import Atom, Op, Program, Region, Var
+from .rules import RULES
 
 
-def _live_uses(region: Region, live: set[Var]) -> None:
-    for y in region.yields:
-        if isinstance(y, Var):
-            live.add(y)
+def has_effect(op: Op) -> bool:
+    if op.prim == "comment" or op.prim == "pop":
+        return True
+    rule = RULES.get(op.prim)
+    if rule is not None and rule.effect:
+        return True
+    return any(has_effect(o) for r in op.regions for o in r.ops)
+
+
+def _use(live: set[Var], atoms: list[Atom]) -> None:
+    live.update(a for a in atoms if isinstance(a, Var))
 
 
 def dead_code(program: Program) -> Program:
     """Remove statements whose results are never read."""
     live: set[Var] = set()
-    _live_uses(program.body, live)
+    _use(live, program.body.yields)
     sweep(program.body, live)
     drop_empty_comments(program.body)
     return program
 
 
 def sweep(region: Region, live: set[Var]) -> None:
-    """Walk ``region`` backwards keeping the ops that define live values (or have effects)."""
+    """Walk ``region`` backwards keeping the ops that define live values or have effects;
+    ``live`` holds on entry what is read after the region and on exit what is read in it."""
     kept: list[Op] = []
     for op in reversed(region.ops):
-        handler = STRUCTURED.get(op.prim)
-        if handler is not None:
-            if handler(op, live):
+        if op.regions:
+            if _structured(op, live):
                 kept.append(op)
             continue
-        if op.prim in EFFECTFUL or any(o in live for o in op.outs):
+        if has_effect(op) or any(o in live for o in op.outs):
             kept.append(op)
+            _use(live, op.args)
+    region.ops = kept[::-1]
+
+
+def _drop_slots(op: Op, keep: list[int]) -> None:
+    """Keep only the slots ``keep`` of a structured op (outs, yields, carried args, inits)."""
+    n = len(op.outs)
+    op.outs = [op.outs[k] for k in keep]
+    if op.prim == "if":
+        for reg in op.regions:
+            reg.yields = [reg.yields[k] for k in keep]
+        return
+    head = 3 if op.prim == "for" else 0
+    inits = op.args[head:]
+    op.args = op.args[:head] + [inits[k] for k in keep]
+    for reg in op.regions:
+        first = 1 if (op.prim == "for") else 0
+        args = reg.args[first:]
+        reg.args = reg.args[:first] + [args[k] for k in keep]
+        if reg is op.regions[-1]:
+            reg.yields = [reg.yields[k] for k in keep] + reg.yields[n:]
+
+
+def _structured(op: Op, live: set[Var]) -> bool:
+    """Sweep a structured op; drop its dead slots.  Is the op itself still needed?"""
+    if op.prim == "if":
+        keep = [k for k, o in enumerate(op.outs) if o in live]
+        if not keep and not has_effect(op) and not any(
+                v in live for reg in op.regions for v in defined_by(reg)):
+            return False
+        _drop_slots(op, keep)
+        inner: set[Var] = set()
+        for reg in op.regions:
+            reg_live = set(live)
+            _use(reg_live, reg.yields)
+            sweep(reg, reg_live)
+            inner |= reg_live
+        live |= inner
+        _use(live, op.args)
+        return True
+    # loops: a slot is live if its result is read after the loop or its argument inside it
+    n = len(op.outs)
+    body = op.regions[-1]
+    keep = {k for k, o in enumerate(op.outs) if o in live}
+    if not keep and not has_effect(op):
+        return False
+    first = 1 if op.prim == "for" else 0
+    while True:
+        reg_live_all: set[Var] = set(live)
+        for reg in op.regions:
+            outs = [reg.yields[k] for k in keep] + reg.yields[n:] if reg is body else reg.yields
+            reg_live_all |= reads(reg, live | {a for a in outs if isinstance(a, Var)})
+        grown = set(keep)
+        for reg in op.regions:
+            args = reg.args[first:] if reg is body else reg.args
+            grown |= {k for k, a in enumerate(args) if a in reg_live_all}
+        if grown == keep:
+            break
+        keep = grown
+    _drop_slots(op, sorted(keep))
+    for reg in op.regions:
+        reg_live = set(live)
+        _use(reg_live, reg.yields)
+        sweep(reg, reg_live)
+        live |= reg_live
+    _use(live, op.args)
+    return True
+
+
+def defined_by(region: Region) -> set[Var]:
+    out: set[Var] = set(region.args)
+    for op in region.ops:
+        out.update(op.outs)
+        for sub in op.regions:
+            out |= defined_by(sub)
+    return out
+
+
+def _defined_outside(v: Var, reg: Region) -> bool:
+    return v not in defined_by(reg)
+
+
+def propagate_copies(program: Program) -> Program:
+    """Drop ``ga = gb`` copies of derivative values when ``gb`` is read nowhere else: later
+    statements read ``gb`` directly.  Copies of primal values and seeds (``gy = 1.0``) stay."""
+    counts: dict[Var, int] = {}
+
+    def count(reg: Region) -> None:
+        for op in reg.ops:
             for a in op.args:
                 if isinstance(a, Var):
-                    live.add(a)
-    region.ops = kept[::-1]
+                    counts[a] = counts.get(a, 0) + 1
+            for sub in op.regions:
+                count(sub)
+        for y in reg.yields:
+            if isinstance(y, Var):
+                counts[y] = counts.get(y, 0) + 1
+
+    count(program.body)
+    subst: dict[Var, Atom] = {}
+
+    def local_counts(reg: Region) -> dict[Var, int]:
+        found: dict[Var, int] = {}
+        for op in reg.ops:
+            for a in op.args:
+                if isinstance(a, Var):
+                    found[a] = found.get(a, 0) + 1
+        for y in reg.yields:
+            if isinstance(y, Var):
+                found[y] = found.get(y, 0) + 1
+        return found
+
+    def collect(reg: Region) -> None:
+        kept = []
+        here = local_counts(reg)
+        for op in reg.ops:
+            src = op.args[0] if op.prim == "copy" else None
+            if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and src.role in ("adjoint", "tangent") \
+                    and (counts.get(src, 0) == 1 or (here.get(src, 0) == 1 and src not in reg.yields
+                                                     and _defined_outside(src, reg))):
+                subst[op.out] = op.args[0]
+                continue
+            kept.append(op)
+            for sub in op.regions:
+                collect(sub)
+        reg.ops = kept
+
+    def resolve(a: Atom) -> Atom:
+        while isinstance(a, Var) and a in subst:
+            a = subst[a]
+        return a
+
+    def rewrite(reg: Region) -> None:
+        for i, op in enumerate(reg.ops):
+            if any(isinstance(a, Var) and a in subst for a in op.args):
+                # a new op: simple ops may be shared with the (cached) primal program
+                reg.ops[i] = op = Op(op.prim, [resolve(a) for a in op.args], op.outs, op.params, op.loc, op.regions)
+            for sub in op.regions:
+                rewrite(sub)
+        reg.yields = [resolve(y) for y in reg.yields]
+
+    collect(program.body)
+    rewrite(program.body)
+    return program
+
+
+def reads(region: Region, live_out: set[Var]) -> set[Var]:
+    """What ``region`` reads, given what is live after it, without changing anything.  Nested
+    structured ops count as reading everything inside them when they are needed at all."""
+    live = set(live_out)
+    for op in reversed(region.ops):
+        if has_effect(op) or any(o in live for o in op.outs):
+            _use(live, op.args)
+            for reg in op.regions:
+                live |= reads(reg, live | {a for a in reg.yields if isinstance(a, Var)})
+    return live
 
 
 def drop_empty_comments(region: Region) -> None:
@@ -51,6 +209,3 @@ def drop_empty_comments(region: Region) -> None:
     for op in region.ops:
         for sub in op.regions:
             drop_empty_comments(sub)
-
-
-STRUCTURED: dict[str, object] = {}

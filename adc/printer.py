@@ -46,6 +46,12 @@ def trace_form(op: Op) -> Form:
     return rule.scalar
 
 
+def output_name(program: Program) -> str:
+    """What the listing calls the function's result: ``y``, unless a parameter is called that."""
+    taken = {p.hint for p in program.params}
+    return next(n for n in ("y", "out", "result", "output_") if n not in taken)
+
+
 def print_program(program: Program, name: Callable[[Var], str] | None = None) -> str:
     """The SSA listing of ``program``; ``name`` overrides the ``vN`` naming of values."""
     numbering = number_values(program)
@@ -54,28 +60,61 @@ def print_program(program: Program, name: Callable[[Var], str] | None = None) ->
     def atom(a: Atom) -> tuple[str, int]:
         return render_const(a.value) if isinstance(a, Const) else (namer(a), P_ATOM)
 
+    def names(vs: list[Atom]) -> str:
+        return ", ".join(atom(v)[0] for v in vs)
+
     lines = [f"def {program.name}({', '.join(p.hint or namer(p) for p in program.params)}):"]
     for p in program.params:
         lines.append(f"    {namer(p)} = {p.hint}")
 
+    def note(text: str, op: Op) -> str:
+        notes = []
+        if op.loc is not None:
+            notes.append(f"line {op.loc.line}")
+        hints = [o.hint for o in op.outs if o.hint and o.role == "primal"]
+        if hints:
+            notes.append(", ".join(hints))
+        return f"{text.ljust(COMMENT_COLUMN)}  # {': '.join(notes)}" if notes else text
+
     def region(reg: Region, indent: str) -> None:
         for op in reg.ops:
+            rule = RULES.get(op.prim)
             if op.prim == "comment":
                 lines.append(f"{indent}# {op.param('text')}")
-                continue
-            outs = ", ".join(namer(o) for o in op.outs)
-            text = f"{indent}{outs} = {fill(trace_form(op), [atom(a) for a in op.args])}"
-            notes = []
-            if op.loc is not None:
-                notes.append(f"line {op.loc.line}")
-            hints = [o.hint for o in op.outs if o.hint and o.role == "primal"]
-            if hints:
-                notes.append(", ".join(hints))
-            if notes:
-                text = f"{text.ljust(COMMENT_COLUMN)}  # {': '.join(notes)}"
-            lines.append(text)
+            elif op.prim == "if":
+                then, orelse = op.regions
+                lines.append(note(f"{indent}{names(op.outs) or '_'} = if {atom(op.args[0])[0]}:", op))
+                region(then, indent + "    ")
+                lines.append(f"{indent}    yield {names(then.yields)}")
+                lines.append(f"{indent}else:")
+                region(orelse, indent + "    ")
+                lines.append(f"{indent}    yield {names(orelse.yields)}")
+            elif op.prim in ("for", "while"):
+                body = op.regions[-1]
+                if op.prim == "for":
+                    start, stop, step, *inits = op.args
+                    head = f"for {namer(body.args[0])} in range({names([start, stop, step])})"
+                    carried = body.args[1:]
+                else:
+                    inits, carried = op.args, body.args
+                    head = "while"
+                init = ", ".join(f"{namer(a)}={atom(i)[0]}" for a, i in zip(carried, inits))
+                lines.append(note(f"{indent}{names(op.outs) or '_'} = {head} carry({init}):", op))
+                if op.prim == "while":
+                    cond = op.regions[0]
+                    region(cond, indent + "    ")
+                    lines.append(f"{indent}    while {names(cond.yields)} "
+                                 f"with {', '.join(namer(a) for a in cond.args)}")
+                region(body, indent + "    ")
+                lines.append(f"{indent}    yield {names(body.yields)}")
+            elif rule is not None and rule.render is not None:
+                text = rule.render([atom(a)[0] for a in op.args], dict(op.params))
+                lines.append(note(f"{indent}{text}" if rule.effect else f"{indent}{names(op.outs)} = {text}", op))
+            else:
+                text = f"{indent}{names(op.outs)} = {fill(trace_form(op), [atom(a) for a in op.args])}"
+                lines.append(note(text, op))
 
     region(program.body, "    ")
     outs = [atom(a)[0] for a in program.outputs]
-    lines.append(f"    y = {outs[0] if program.out_tree is None else '(' + ', '.join(outs) + ')'}")
+    lines.append(f"    {output_name(program)} = {outs[0] if program.out_tree is None else '(' + ', '.join(outs) + ')'}")
     return "\n".join(lines) + "\n"

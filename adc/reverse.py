@@ -1,19 +1,115 @@
 """Reverse mode: a primal ``Program`` → its adjoint (VJP) ``Program``.
 
 Input: a typed program, the indices of the parameters to differentiate, and how the output is
-seeded (``1.0`` for a gradient, or extra cotangent parameters for ``vjp``).  Output: a program
-``f_grad(*params[, *cotangents]) -> (*outputs, *param_adjoints)`` made of a forward sweep (the
-primal statements) followed by the reverse sweep: for each active primal statement, in reverse
-order, ``g arg_i += g out * partial_i`` with partials from the one rule table.  Only values that are
-varied (depend on a differentiated input) get adjoints.
+seeded (``1.0`` for a gradient, or cotangent parameters for ``vjp``).  Output: a program
+``f_grad(*params[, *cotangents]) -> (*outputs, *param_adjoints)``: a forward sweep (the primal
+statements) followed by the reverse sweep, which for each active primal statement, in reverse
+order, emits ``g arg_i += g out * partial_i`` with partials from the one rule table.  Only varied
+values get adjoints.
+
+Control flow keeps its structure.  The reverse of an ``if`` is an ``if`` on the same condition
+whose branches run the branches' adjoints.  The reverse of a loop is a loop over the same
+iterations backwards; its body first *restores* the primal values the adjoint reads that the
+forward loop overwrote: values computable from loop invariants (reads of arrays that are never
+written, index arithmetic, anything depending only on those) are recomputed, the others (the
+carried values at each iteration's start, reads of arrays that are written, branch results) are
+pushed onto a float or int stack (a list) in the forward sweep and popped in the reverse sweep.
+So the record holds a few numbers per iteration, never a copy of an array.  Arrays are
+references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; ``x[i]`` adds into ``gx[i]``;
+each active array has one adjoint buffer, allocated before the reverse sweep.
 """
 from __future__ import annotations
 
-from .activity import varied
+from dataclasses import dataclass, field
+
+from .activity import is_active_type, varied
 from .builder import Builder
-from .ir import Atom, Const, Op, Program, Var
+from .errors import UnsupportedError
+from .ir import Atom, Const, Op, Program, Region, Var
 from .rules import RULES
+from .types import INT, Type
 from .zeros import zero_like
+
+# Arrays whose adjoints are buffers updated in place (element reads and writes, copies).
+BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"}
+RECOMPUTABLE = {"getitem", "shape"}
+
+
+def clone(reg: Region) -> Region:
+    """A copy of ``reg`` whose structured ops are copied too (simple ops are shared)."""
+    return Region(list(reg.args), [clone_op(op) for op in reg.ops], list(reg.yields))
+
+
+def clone_op(op: Op) -> Op:
+    if not op.regions:
+        return op
+    return Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [clone(r) for r in op.regions])
+
+
+def defined_in(reg: Region) -> set[Var]:
+    """Every value defined in ``reg`` (arguments and results, nested regions included)."""
+    out: set[Var] = set(reg.args)
+    for op in reg.ops:
+        out.update(op.outs)
+        for sub in op.regions:
+            out |= defined_in(sub)
+    return out
+
+
+def written_arrays(reg: Region) -> set[Var]:
+    out: set[Var] = set()
+    for op in reg.ops:
+        if op.prim in ("setitem", "index_add", "iadd"):
+            out.add(op.args[0])
+        for sub in op.regions:
+            out |= written_arrays(sub)
+    return out
+
+
+def free_vars(reg: Region, local: set[Var]) -> list[Var]:
+    """Values read in ``reg`` but defined outside it, in order of first use."""
+    seen: dict[Var, None] = {}
+
+    def visit(r: Region) -> None:
+        for op in r.ops:
+            for a in op.args:
+                if isinstance(a, Var) and a not in local:
+                    seen.setdefault(a)
+            for sub in op.regions:
+                visit(sub)
+        for y in r.yields:
+            if isinstance(y, Var) and y not in local:
+                seen.setdefault(y)
+
+    visit(reg)
+    return list(seen)
+
+
+@dataclass
+class LoopScope:
+    """What the reverse of one loop body needs: its forward body and the values defined in it."""
+
+    body: Region
+    local: set[Var]
+
+
+@dataclass
+class Tapes:
+    float_tape: Var | None = None
+    int_tape: Var | None = None
+    pushes: int = 0
+    allocs: list[Op] = field(default_factory=list)
+
+    def get(self, kind: str) -> Var:
+        if kind == "int":
+            if self.int_tape is None:
+                self.int_tape = Var(hint="itape", type=Type("tape"), role="tmp")
+                self.allocs.append(Op("tape", [], [self.int_tape], (("kind", "int"),)))
+            return self.int_tape
+        if self.float_tape is None:
+            self.float_tape = Var(hint="tape", type=Type("tape"), role="tmp")
+            self.allocs.append(Op("tape", [], [self.float_tape], (("kind", "float"),)))
+        return self.float_tape
 
 
 class Reverse:
@@ -23,10 +119,33 @@ class Reverse:
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
+        self.buffers: dict[Var, Var] = {}
+        self.written = written_arrays(program.body)
+        self.tapes = Tapes()
+        self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
+        self.loops: list[LoopScope] = []
+        self.buffered = self._buffered_arrays()
+
+    def _buffered_arrays(self) -> set[Var]:
+        out: set[Var] = set()
+        for op in _walk(self.program.body):
+            if op.prim in BUFFERED_USES:
+                for v in (*op.args[:1], *op.outs):
+                    if isinstance(v, Var) and v in self.active and v.type.is_array:
+                        out.add(v)
+            if op.regions:
+                for v in op.outs:
+                    if v in self.active and v.type.is_array:
+                        raise UnsupportedError("an array rebound inside a branch or loop (reverse mode)", op.loc,
+                                               "write into the array's elements instead of rebinding the name")
+        return out
 
     # -- accumulation --------------------------------------------------------------------------
     def accumulate(self, var: Var, contribution: Atom, mark: int) -> None:
         """``g var += contribution``; the first contribution defines ``g var``."""
+        if var in self.buffers:
+            self.b.append(Op("iadd", [self.buffers[var], contribution], []))
+            return
         old = self.adjoint.get(var)
         if old is None:
             fresh = isinstance(contribution, Var) and contribution.role == "tmp" and \
@@ -43,13 +162,25 @@ class Reverse:
             total.role, total.base = "adjoint", var
         self.adjoint[var] = total
 
+    def get(self, var: Atom) -> Atom | None:
+        if not isinstance(var, Var):
+            return None
+        if var in self.buffers:
+            return self.buffers[var]
+        return self.adjoint.get(var)
+
+    # -- simple statements ---------------------------------------------------------------------
     def op(self, op: Op) -> None:
         """The adjoint statements of one primal statement."""
-        g = self.adjoint.get(op.out) if len(op.outs) == 1 else None
-        if g is None:
+        rule = RULES.get(op.prim)
+        if rule is None:
             return
-        rule = RULES[op.prim]
-        if rule.partials is None:
+        if rule.render is not None:
+            with self.b.at(op.loc):
+                self.structural(op)
+            return
+        g = self.get(op.out) if len(op.outs) == 1 else None
+        if g is None or rule.partials is None:
             return
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
@@ -59,6 +190,101 @@ class Reverse:
                     continue
                 self.accumulate(a, self.b.mul(g, p), mark)
 
+    def structural(self, op: Op) -> None:
+        """Adjoints of element reads and writes and of array copies (transposes of linear maps)."""
+        a = op.args
+        if op.prim == "getitem" and a[0] in self.buffers:
+            g = self.get(op.out)
+            if g is not None:
+                self.b.append(Op("index_add", [self.buffers[a[0]], *a[1:], g], []))
+        elif op.prim == "setitem" and a[0] in self.buffers:
+            gy = self.buffers[a[0]]
+            v = a[-1]
+            if isinstance(v, Var) and v in self.active:
+                mark = len(self.b.region.ops)
+                self.accumulate(v, self.b.emit("getitem", gy, *a[1:-1]), mark)
+            self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], []))
+        elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
+            self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
+
+    def ops(self, ops: list[Op]) -> None:
+        for op in reversed(ops):
+            handler = STRUCTURED.get(op.prim)
+            if handler is not None:
+                with self.b.at(op.loc):
+                    handler(self, op)
+            else:
+                self.op(op)
+
+    # -- restoring overwritten values in loops -------------------------------------------------
+    def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset()) -> None:
+        """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
+        ``rev``: recompute the cheap ones, push the others at the end of ``fwd`` and pop them.
+        Called for loop bodies, and for branches inside loops (elsewhere nothing is overwritten,
+        so values stay in their variables)."""
+        local = defined_in(fwd) - set(exclude)
+        needed = [v for v in free_vars(rev, set()) if v in local]
+        defs: dict[Var, Op] = {}
+        for op in fwd.ops:
+            for o in op.outs:
+                defs[o] = op
+        order = {v: i for i, v in enumerate(fwd.args)}
+        for i, op in enumerate(fwd.ops):
+            for o in op.outs:
+                order[o] = len(fwd.args) + i
+        taped: list[Var] = []
+        recompute: set[Op] = set()
+
+        def available(v: Atom) -> bool:
+            if not isinstance(v, Var) or v not in local:
+                return True  # constants and loop invariants
+            if v in taped:
+                return True
+            op = defs.get(v)
+            if op is None or op.regions or op.prim == "pop" or RULES[op.prim].effect:
+                return False
+            if op in recompute:
+                return True
+            if op.prim == "getitem" and op.args[0] in self.written:
+                return False
+            if op.prim not in RECOMPUTABLE and RULES[op.prim].render is not None:
+                return False
+            if all(available(x) for x in op.args):
+                recompute.add(op)
+                return True
+            return False
+
+        for v in sorted(needed, key=lambda v: order.get(v, -1)):
+            if not available(v):
+                if not (v in fwd.args or v in defs):
+                    continue  # defined in a nested region: restored there
+                taped.append(v)
+                # values computed from it can now be recomputed
+        # recompute everything that became available through the taped values
+        for v in needed:
+            available(v)
+        pops: list[Op] = []
+        pushes: list[Op] = []
+        for v in taped:
+            if v.type is not None and v.type.is_array:
+                raise UnsupportedError("an array value computed inside a loop is needed by the reverse sweep",
+                                       defs[v].loc if v in defs else None,
+                                       "compute it before the loop, or write elements into an array created outside")
+            tape = self.tapes.get("float" if v.type is not None and v.type.kind == "float" else "int")
+            pushes.append(Op("push", [tape, v], [], loc=defs[v].loc if v in defs else None))
+            pops.append(Op("pop", [tape], [v], loc=defs[v].loc if v in defs else None))
+        nested = any(o.prim == "push" for o in _walk(fwd))
+        args_first = [p for p, v in zip(pushes, taped) if v in fwd.args]
+        if args_first and not nested:
+            others = [p for p in pushes if p not in args_first]
+            fwd.ops = args_first + fwd.ops + others
+            pushes = args_first + others
+        else:
+            fwd.ops = fwd.ops + pushes
+        recomputed = [op for op in fwd.ops if op in recompute]
+        rev.ops = pops[::-1] + recomputed + rev.ops
+
+    # -- the whole program ---------------------------------------------------------------------
     def seed(self, outputs: list[Atom], cotangents: list[Var] | None) -> None:
         for i, out in enumerate(outputs):
             if not isinstance(out, Var) or out not in self.active:
@@ -66,36 +292,200 @@ class Reverse:
             mark = len(self.b.region.ops)
             with self.b.at(None):
                 value = cotangents[i] if cotangents is not None else Const(1.0)
+                if out in self.buffers:
+                    raise UnsupportedError("differentiating an array output written element by element", None,
+                                           "return a scalar computed from it")
                 self.accumulate(out, value, mark)
 
     def run(self, cotangent_params: bool) -> Program:
         prog = self.program
-        self.b.append(Op("comment", [], [], (("text", "forward sweep"),)))
-        for op in prog.body.ops:
-            self.b.append(op)
-        self.b.append(Op("comment", [], [], (("text", "reverse sweep"),)))
+        forward_sweep = clone(prog.body)
+        self.fwd = {}
+        originals = [op for op in _walk(prog.body) if op.regions]
+        copies = [op for op in _walk(forward_sweep) if op.regions]
+        self.fwd = dict(zip(originals, copies))
         outputs = list(prog.outputs)
+        # loop results are restored by the reverse sweep: return copies made before it starts
+        for k, out in enumerate(outputs):
+            if isinstance(out, Var) and any(out in op.outs and op.prim in ("for", "while") for op in forward_sweep.ops):
+                keep = Var(hint=out.hint, type=out.type)
+                forward_sweep.ops.append(Op("copy", [out], [keep]))
+                outputs[k] = keep
         cotangents = None
         if cotangent_params:
-            cotangents = [Var(type=o.type, role="adjoint", base=o if isinstance(o, Var) else None)
-                          for o in outputs]
-        self.seed(outputs, cotangents)
-        for op in reversed(prog.body.ops):
-            handler = STRUCTURED.get(op.prim)
-            if handler is not None:
-                handler(self, op)
-            else:
-                self.op(op)
+            cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else Type("float", o.type.ndim),
+                              role="cotangent") for o in prog.outputs]
         with self.b.at(None):
-            grads = [self.adjoint.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt]
-        body = self.b.region
+            for v in sorted(self.buffered, key=lambda v: v.id):
+                buf = self.b.emit("zeros_like", v)
+                buf.role, buf.base = "adjoint", v
+                self.buffers[v] = buf
+        self.seed(list(prog.outputs), cotangents)
+        self.ops(prog.body.ops)
+        with self.b.at(None):
+            grads = [self.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt]
+        reverse_sweep = self.b.region
+        body = Region()
+        body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
+                    + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
         body.yields = outputs + grads
         params = prog.params + (cotangents or [])
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
 
 
-STRUCTURED: dict[str, object] = {}
+def _walk(reg: Region):
+    for op in reg.ops:
+        yield op
+        for sub in op.regions:
+            yield from _walk(sub)
+
+
+# -- structured ops ------------------------------------------------------------------------------
+
+
+def _if(rv: Reverse, op: Op) -> None:
+    fwd_op = rv.fwd[op]
+    cond = op.args[0]
+    before = dict(rv.adjoint)
+    local = set()
+    for reg in op.regions:
+        local |= defined_in(reg)
+    results = []
+    for reg, fwd_reg in zip(op.regions, fwd_op.regions):
+        rv.adjoint = dict(before)
+        rev = Region()
+        with rv.b.into(rev):
+            for out, y in zip(op.outs, reg.yields):
+                g = rv.get(out) if out not in rv.buffers else None
+                if g is not None and isinstance(y, Var) and y in rv.active:
+                    rv.accumulate(y, g, len(rv.b.region.ops))
+            rv.ops(reg.ops)
+        if rv.loops:
+            rv.restore(fwd_reg, rev)
+        results.append((rev, rv.adjoint))
+    changed = [v for v in results[0][1].keys() | results[1][1].keys()
+               if v not in local and v not in rv.buffers and v not in op.outs
+               and any(d.get(v) is not before.get(v) for _, d in results)]
+    changed.sort(key=lambda v: v.id)
+    outs = []
+    for v in changed:
+        for rev, d in results:
+            with rv.b.into(rev):
+                value = d.get(v) or before.get(v) or zero_like(rv.b, v)
+            rev.yields.append(value)
+        outs.append(Var(type=_adjoint_type(v), role="adjoint", base=v))
+    rv.adjoint = before
+    for k in op.outs:
+        rv.adjoint.pop(k, None)
+    rv.b.append(Op("if", [cond], outs, (), op.loc, [results[0][0], results[1][0]]))
+    rv.adjoint.update(zip(changed, outs))
+
+
+def _adjoint_type(v: Var) -> Type:
+    t = v.type
+    return t if t.kind == "float" else Type("float", t.ndim)
+
+
+def _trip_count(rv: Reverse, op: Op, fwd_op: Op) -> Atom:
+    """The number of iterations the forward loop ran: from the range, or counted."""
+    if op.prim == "for" and not op.param("break"):
+        return rv.b.emit("len_range", *op.args[:3])
+    # count iterations: a new carried slot in the forward copy
+    body = fwd_op.regions[-1]
+    n_slots = len(fwd_op.outs)
+    head = 1 if op.prim == "for" else 0
+    counter = Var(hint="n_iter", type=INT)
+    nxt = Var(hint="n_iter", type=INT)
+    done = Var(hint="n_iter", type=INT)
+    body.args.insert(head + n_slots, counter)
+    body.ops.insert(0, Op("add", [counter, Const(1)], [nxt], loc=op.loc))
+    body.yields.insert(n_slots, nxt)
+    if op.prim == "while":
+        fwd_op.regions[0].args.append(Var(hint="n_iter", type=INT))
+        fwd_op.args = fwd_op.args + [Const(0)]
+    else:
+        fwd_op.args = fwd_op.args + [Const(0)]
+    fwd_op.outs = fwd_op.outs + [done]
+    return done
+
+
+def _loop(rv: Reverse, op: Op) -> None:
+    fwd_op = rv.fwd[op]
+    is_for = op.prim == "for"
+    head = 1 if is_for else 0
+    body = op.regions[-1]
+    fwd_body = fwd_op.regions[-1]
+    n = len(op.outs)
+    carried = body.args[head:]
+    inits = op.args[3:] if is_for else op.args
+    local = defined_in(body)
+    if is_for:
+        local.discard(body.args[0])  # the index is restored by the reverse loop itself
+    # adjoint slots: the loop's own carried values, and active scalars from outside it
+    own = [k for k in range(n) if op.outs[k] in rv.active and op.outs[k] not in rv.buffers]
+    outside = [v for v in free_vars(body, local | set(body.args)) if v in rv.active and not v.type.is_array]
+    outside = [v for v in outside if v not in rv.buffers]
+    simple = is_for and isinstance(op.args[2], Const) and op.args[2].value == 1 and not op.param("break")
+    count = None if simple else _trip_count(rv, op, fwd_op)
+    init_vals: list[Atom] = []
+    args: list[Var] = []
+    for k in own:
+        g = rv.get(op.outs[k])
+        init_vals.append(g if g is not None else zero_like(rv.b, op.outs[k]))
+        args.append(Var(type=_adjoint_type(op.outs[k]), role="adjoint", base=carried[k]))
+    saved = {v: rv.adjoint.get(v) for v in outside}
+    for v in outside:
+        g = rv.adjoint.get(v)
+        init_vals.append(g if g is not None else zero_like(rv.b, v))
+        arg = Var(type=_adjoint_type(v), role="adjoint", base=v)
+        args.append(arg)
+        rv.adjoint[v] = arg
+    index = body.args[0] if is_for else Var(hint="it", type=INT)
+    rev = Region(args=[index, *args])
+    rv.loops.append(LoopScope(body, local))
+    outer = dict(rv.adjoint)
+    with rv.b.into(rev):
+        for k, arg in zip(own, args):
+            y = body.yields[k]
+            if isinstance(y, Var) and y in rv.active:
+                rv.accumulate(y, arg, len(rv.b.region.ops))
+        rv.ops(body.ops)
+        ys: list[Atom] = []
+        for k in own:
+            g = rv.adjoint.get(carried[k])
+            ys.append(g if g is not None else zero_like(rv.b, carried[k]))
+        for v in outside:
+            ys.append(rv.adjoint[v])
+        rev.yields = ys
+    rv.loops.pop()
+    rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set())
+    rv.adjoint = {k: v for k, v in outer.items() if k not in local}
+    for v in outside:
+        rv.adjoint[v] = saved[v] if saved[v] is not None else rv.adjoint.get(v)
+    outs = [Var(type=a.type, role="adjoint", base=(op.outs[k] if i < len(own) else outside[i - len(own)]))
+            for i, (k, a) in enumerate(zip(own + [None] * len(outside), args))]
+    if is_for and isinstance(op.args[2], Const) and op.args[2].value == 1 and not op.param("break"):
+        start, stop, _ = op.args[:3]
+        bounds = [rv.b.sub(stop, 1), rv.b.sub(start, 1), Const(-1)]
+    elif is_for:
+        start, _, step = op.args[:3]
+        last = rv.b.add(start, rv.b.mul(rv.b.sub(count, 1), step))
+        bounds = [last, rv.b.sub(start, step), rv.b.neg(step)]
+    else:
+        bounds = [rv.b.sub(count, 1), Const(-1), Const(-1)]
+    rv.b.append(Op("for", [*bounds, *init_vals], outs, (), op.loc, [rev]))
+    for k, out in zip(own, outs):
+        rv.adjoint.pop(op.outs[k], None)
+        init = inits[k]
+        if isinstance(init, Var) and init in rv.active:
+            rv.accumulate(init, out, len(rv.b.region.ops))
+    for v, out in zip(outside, outs[len(own):]):
+        out.base = v
+        rv.adjoint[v] = out
+
+
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
 
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False) -> Program:

@@ -57,7 +57,10 @@ class Rule:
     impl: Callable[..., Any]
     partials: Partials | None = None
     result: Callable[[Sequence[Type]], Type] | None = None
-    trace: str | None = None  # the name shown in the SSA listing when it is a call
+    # Structural ops (indexing, shapes, construction) render with ``render(arg_texts, params)``
+    # instead of a template, and derive through ``jvp``/``transpose`` instead of partials.
+    render: Callable[[Sequence[str], dict[str, Any]], str] | None = None
+    effect: bool = False  # a statement that mutates its first argument (no result)
 
     def result_type(self, types: Sequence[Type]) -> Type:
         if self.result is not None:
@@ -72,6 +75,12 @@ RULES: dict[str, Rule] = {}
 def defrule(name: str, arity: int, scalar: Form, array: Form | None, impl: Callable[..., Any],
             partials: Partials | None = None, result: Callable[[Sequence[Type]], Type] | None = None) -> None:
     RULES[name] = Rule(name, arity, scalar, array or scalar, impl, partials, result)
+
+
+def defstructural(name: str, render: Callable[[Sequence[str], dict[str, Any]], str], impl: Callable[..., Any],
+                  result: Callable[[Sequence[Type]], Type] | None = None, effect: bool = False) -> None:
+    form = Form("", P_ATOM, ())
+    RULES[name] = Rule(name, -1, form, form, impl, None, result, render, effect)
 
 
 def keep_kind(types: Sequence[Type]) -> Type:
@@ -179,14 +188,87 @@ def is_differentiable(prim: str) -> bool:
     return RULES[prim].partials is not None
 
 
-def evaluate(prim: str, args: Sequence[Any]) -> Any:
+def evaluate(prim: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> Any:
     """Evaluate one primitive on concrete values (the interpreter behind the trace tables)."""
-    value = RULES[prim].impl(*args)
+    value = RULES[prim].impl(*args, **(params or {}))
     if isinstance(value, np.generic):
         value = value.item()
     return value
 
 
-# --- construction -------------------------------------------------------------------------------
-defrule("zeros_like", 1, call("np.zeros_like", 1), None, np.zeros_like, None,
-        lambda ts: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64"))
+# --- arrays: construction, shapes, element reads and writes -------------------------------------
+# Arrays are mutable references: ``setitem`` is a statement that writes into its array (no new
+# SSA value), so the reverse sweep sees exactly which element each write overwrote.
+
+
+def _float_like(ts: Sequence[Type]) -> Type:
+    return Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64")
+
+
+def _index(texts: Sequence[str]) -> str:
+    return ", ".join(texts)
+
+
+def _getitem_type(ts: Sequence[Type]) -> Type:
+    arr = ts[0]
+    rest = arr.ndim - (len(ts) - 1)
+    if rest <= 0:
+        return Type(arr.kind)
+    return Type(arr.kind, rest, arr.dtype)
+
+
+def _getitem(x: Any, *idx: Any) -> Any:
+    value = x[tuple(int(i) for i in idx)] if len(idx) > 1 else x[int(idx[0])]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _setitem(x: Any, *rest: Any) -> None:
+    *idx, value = rest
+    x[tuple(int(i) for i in idx)] = value
+
+
+def _index_add(x: Any, *rest: Any) -> None:
+    *idx, value = rest
+    x[tuple(int(i) for i in idx)] += value
+
+
+def _make(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda *dims: fn(tuple(int(d) for d in dims))
+
+
+def _dims(texts: Sequence[str]) -> str:
+    return texts[0] if len(texts) == 1 else f"({', '.join(texts)})"
+
+
+def _array_of(ndim_from_args: bool) -> Callable[[Sequence[Type]], Type]:
+    return lambda ts: Type("float", len(ts)) if ndim_from_args else _float_like(ts)
+
+
+defstructural("getitem", lambda t, p: f"{t[0]}[{_index(t[1:])}]", _getitem, _getitem_type)
+defstructural("setitem", lambda t, p: f"{t[0]}[{_index(t[1:-1])}] = {t[-1]}", _setitem, effect=True)
+defstructural("index_add", lambda t, p: f"{t[0]}[{_index(t[1:-1])}] += {t[-1]}", _index_add, effect=True)
+defstructural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x), effect=True)
+defstructural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim],
+              lambda ts: Type("int"))
+for _ctor in ("zeros", "ones", "empty"):
+    defstructural(_ctor, (lambda n: lambda t, p: f"np.{n}({_dims(t)})")(_ctor), _make(getattr(np, _ctor)),
+                  _array_of(True))
+for _ctor in ("zeros_like", "ones_like", "empty_like"):
+    defstructural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor), _array_of(False))
+defstructural("acopy", lambda t, p: f"{t[0]}.copy()", np.copy, _array_of(False))
+
+
+def _range_text(t: Sequence[str]) -> str:
+    start, stop, step = t
+    if step == "1":
+        return stop if start == "0" else f"{start}, {stop}"
+    return f"{start}, {stop}, {step}"
+
+
+defstructural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
+              lambda ts: Type("int"))
+# the reverse sweep's stacks (lists, so Numba compiles them)
+defstructural("tape", lambda t, p: "[0] * 0" if p.get("kind") == "int" else "[0.0] * 0",
+              lambda kind="float": [], lambda ts: Type("tape"))
+defstructural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
+defstructural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop())

@@ -18,7 +18,7 @@ from .evaluate import run
 from .forward import forward
 from .ir import Atom, Const, Op, Program, Var, number_values, uses
 from .passes import dead_code
-from .printer import print_program
+from .printer import output_name, print_program
 from .reverse import reverse
 from .types import Type, type_of
 
@@ -46,6 +46,8 @@ class TraceNames:
 
 
 def fmt(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(fmt(v) for v in value) + ")"
     if isinstance(value, np.ndarray):
         return np.array2string(value, precision=6, separator=", ")
     if isinstance(value, (bool, np.bool_)):
@@ -100,7 +102,7 @@ class Trace:
         rows += [Row(names[op.out], em.expr(op)[0], env[op.out])
                  for op in prog.body.ops if op.prim != "comment" and len(op.outs) == 1]
         y = outs[0] if prog.out_tree is None else tuple(outs)
-        rows.append(Row("y", ", ".join(em.atom(o)[0] for o in prog.outputs), y))
+        rows.append(Row(output_name(prog), ", ".join(em.atom(o)[0] for o in prog.outputs), y))
         return rows
 
     def _wrt(self, prog: Program) -> list[int]:
@@ -118,7 +120,7 @@ class Trace:
         _, env = run(fprog, [*args, *seeds])
         names = TraceNames(number_values(prog))
         for o in fprog.outputs[n:]:
-            rows.append(Row("dy", names[o] if isinstance(o, Var) else fmt(o.value),
+            rows.append(Row("d" + output_name(prog), names[o] if isinstance(o, Var) else fmt(o.value),
                             env[o] if isinstance(o, Var) else o.value))
         return rows
 
@@ -136,7 +138,7 @@ class Trace:
         for i in self._wrt(prog):
             seed = ", ".join(f"d{p.hint} = {1 if j == i else 0}" for j, p in enumerate(prog.params) if j in self._wrt(prog))
             parts += [f"Forward derivative trace (tangents), seed {seed}", table(self.forward_trace(*args, wrt=i))]
-        parts += ["Reverse adjoint trace, seed gy = 1", table(self.adjoint_trace(*args))]
+        parts += [f"Reverse adjoint trace, seed g{output_name(prog)} = 1", table(self.adjoint_trace(*args))]
         return "\n".join(parts)
 
 

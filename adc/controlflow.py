@@ -1,0 +1,482 @@
+"""Front end, control flow: ``if``/``elif``/``else``, ``for``, ``while``, ``break``, ``continue``,
+early ``return`` and conditional expressions → structured SSA ops.
+
+Input: libcst statements, lowered by the ``Lowerer`` this class is mixed into.  Output: ``if`` ops
+(two regions yielding the values that differ between the branches), ``for`` ops (``range`` bounds
+and loop-carried values as region arguments) and ``while`` ops (a condition region and a body).
+``break`` and early ``return`` become a boolean the body yields (the loop stops when it is true);
+the statements after an ``if`` that may leave the block are lowered inside its branches
+(continuation), so every path yields the values it defines and no phi nodes are needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import libcst as cst
+
+from .ir import Atom, Const, Op, Region, Var
+from .types import BOOL, INT, Type, join
+
+TRUE = Const(True)
+FALSE = Const(False)
+
+
+@dataclass
+class Flow:
+    """How a lowered block ended: ``ret`` (returned), ``brk`` (leaves the enclosing loop),
+    ``value`` (the return value when ``ret``), ``done`` (the rest of the block was consumed)."""
+
+    ret: Atom = FALSE
+    brk: Atom = FALSE
+    value: Any = None
+    done: bool = False
+
+
+class _Finder(cst.CSTVisitor):
+    """Finds ``return`` (anywhere) and ``break``/``continue`` (not inside nested loops)."""
+
+    def __init__(self) -> None:
+        self.returns = self.exits = False
+        self.depth = 0
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns = self.exits = True
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if self.depth == 0:
+            self.exits = True
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        if self.depth == 0:
+            self.exits = True
+
+    def visit_For(self, node: cst.For) -> None:
+        self.depth += 1
+
+    def leave_For(self, node: cst.For) -> None:
+        self.depth -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.depth += 1
+
+    def leave_While(self, node: cst.While) -> None:
+        self.depth -= 1
+
+
+def _find(nodes: Sequence[cst.CSTNode]) -> _Finder:
+    finder = _Finder()
+    for n in nodes:
+        n.visit(finder)
+    return finder
+
+
+def has_exit(node: cst.CSTNode) -> bool:
+    """Does ``node`` contain a return, or a break/continue of the enclosing loop?"""
+    return _find([node]).exits
+
+
+def loop_has_break(body: Sequence[cst.CSTNode]) -> bool:
+    finder = _find(body)
+    return finder.exits or finder.returns
+
+
+class _Assigned(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def _add(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            if target.value not in self.names:
+                self.names.append(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._add(el.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+
+def assigned_names(nodes: Sequence[cst.CSTNode]) -> list[str]:
+    """Names (re)bound anywhere in ``nodes``, in order of first appearance."""
+    visitor = _Assigned()
+    for n in nodes:
+        n.visit(visitor)
+    return visitor.names
+
+
+def _atom_type(a: Atom) -> Type:
+    return a.type
+
+
+def _hint(name: str) -> str:
+    """The user-facing hint of a carried name (``%returned`` → ``returned``, ``%result0`` → ``result``)."""
+    return "returned" if name == "%returned" else "result" if name.startswith("%result") else name
+
+
+class ControlFlow:
+    """Mixin for ``Lowerer``: the methods that create structured ops."""
+
+    b: Any
+    env: dict[str, Any]
+    loop_depth: int
+
+    # -- branches ------------------------------------------------------------------------------
+    def branches(self, cond: Atom, then: Callable[[], Flow], orelse: Callable[[], Flow], node: cst.CSTNode) -> Flow:
+        """Lower two branches into an ``if`` op, merging the names they rebind and their flows."""
+        env0 = self.env
+        regions, flows, envs = [], [], []
+        for lower_branch in (then, orelse):
+            self.env = dict(env0)
+            with self.b.into(Region()) as reg:
+                flow = lower_branch()
+            regions.append(reg)
+            flows.append(flow)
+            envs.append(self.env)
+        self.env = env0
+        dead = [f.ret is TRUE or f.brk is TRUE for f in flows]
+        live_envs = [e for e, d in zip(envs, dead) if not d] or [env0]
+        names = [n for n in live_envs[0]
+                 if all(n in e for e in live_envs) and isinstance(live_envs[0][n], (Var, Const))
+                 and any(e[n] is not env0.get(n) for e in live_envs)]
+        per_branch: list[list[Atom]] = [[], []]
+        for k in range(2):
+            for n in names:
+                value = envs[k].get(n) if not dead[k] else None
+                per_branch[k].append(value if isinstance(value, (Var, Const)) else self.placeholder(env0.get(n), live_envs[0][n], node))
+        # flags and return values
+        extra: list[tuple[str, list[Atom]]] = []
+        for flag in ("ret", "brk"):
+            vals = [getattr(f, flag) for f in flows]
+            extra.append((flag, vals))
+        returns_value = any(f.ret is not FALSE for f in flows)
+        value_shape = None
+        if returns_value:
+            value_shape = next(f.value for f in flows if f.ret is not FALSE)
+            flat_values = []
+            for f in flows:
+                flat_values.append(self.flatten_value(f.value if f.ret is not FALSE else None, value_shape, node))
+        outs_by_name: dict[str, Atom] = {}
+        yields: list[list[Atom]] = [list(per_branch[0]), list(per_branch[1])]
+        out_types: list[Type] = [join(_atom_type(a), _atom_type(b)) for a, b in zip(*per_branch)]
+        flag_slots: dict[str, int | Atom] = {}
+        for flag, vals in extra:
+            if vals[0] is vals[1] or (isinstance(vals[0], Const) and isinstance(vals[1], Const) and vals[0].value == vals[1].value):
+                flag_slots[flag] = vals[0]
+            else:
+                flag_slots[flag] = len(out_types)
+                yields[0].append(vals[0])
+                yields[1].append(vals[1])
+                out_types.append(BOOL)
+        value_slot = None
+        if returns_value:
+            value_slot = len(out_types)
+            for a, c in zip(*flat_values):
+                yields[0].append(a)
+                yields[1].append(c)
+                out_types.append(join(_atom_type(a), _atom_type(c)))
+        if not regions[0].ops and not regions[1].ops:
+            # nothing to evaluate lazily: select between values already computed
+            outs = [self.select(cond, a, c) for a, c in zip(*yields)]
+        else:
+            outs = [Var(type=t) for t in out_types]
+            regions[0].yields, regions[1].yields = yields
+            self.b.append(Op("if", [cond], outs, regions=regions))
+        for n, v in zip(names, outs):
+            if isinstance(v, Var) and v.hint is None:
+                v.hint = n
+            outs_by_name[n] = v
+        self.env.update(outs_by_name)
+        flow = Flow()
+        for flag, slot in flag_slots.items():
+            setattr(flow, flag, outs[slot] if isinstance(slot, int) else slot)
+        if returns_value:
+            n_values = len(flat_values[0])
+            vals = outs[value_slot:value_slot + n_values]
+            for v in vals:
+                v.hint = "result"
+            flow.value = tuple(vals) if isinstance(value_shape, tuple) else vals[0]
+        return flow
+
+    def select(self, cond: Atom, a: Atom, c: Atom) -> Atom:
+        if a is c or (isinstance(a, Const) and isinstance(c, Const) and a == c):
+            return a
+        if a == TRUE and c == FALSE:
+            return cond
+        if a == FALSE and c == TRUE:
+            return self.b.emit("not", cond)
+        return self.b.emit("select", cond, a, c)
+
+    def placeholder(self, before: Any, live: Atom, node: cst.CSTNode) -> Atom:
+        """A value for a branch that does not reach the merge point (it returned or broke)."""
+        if isinstance(before, (Var, Const)):
+            return before
+        t = live.type
+        if t is not None and t.is_array:
+            raise self.fail(node, "an array is defined on only some paths through this statement",
+                            "create the array before the `if` or loop")
+        return Const(0 if t is not None and t.kind == "int" else False if t == BOOL else 0.0)
+
+    def flatten_value(self, value: Any, shape: Any, node: cst.CSTNode) -> list[Atom]:
+        if isinstance(shape, tuple):
+            if value is None:
+                return [self.placeholder(None, s, node) for s in shape]
+            if not isinstance(value, tuple) or len(value) != len(shape):
+                raise self.fail(node, "the `return` statements return different numbers of values",
+                                "return the same number of values on every path")
+            return list(value)
+        if value is None:
+            return [self.placeholder(None, shape, node)]
+        if isinstance(value, tuple):
+            raise self.fail(node, "the `return` statements return different numbers of values",
+                            "return the same number of values on every path")
+        return [self.scalar(value, node)]
+
+    def if_statement(self, node: cst.If, rest: list[cst.CSTNode]) -> Flow:
+        with self.b.at(self.loc(node.test)):
+            cond = self.condition(node.test)
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):
+            else_body: Callable[[], Flow] = lambda: self.block([orelse, *rest])
+        elif isinstance(orelse, cst.Else):
+            else_body = lambda: self.block([*orelse.body.body, *rest])
+        else:
+            else_body = lambda: self.block(rest)
+        with self.b.at(self.loc(node)):
+            flow = self.branches(cond, lambda: self.block([*node.body.body, *rest]), else_body, node)
+        flow.done = bool(rest) or flow.ret is not FALSE or flow.brk is not FALSE
+        return flow
+
+    def guard_rest(self, flow: Flow, rest: list[cst.CSTNode], node: cst.CSTNode) -> Flow:
+        """After a loop that may have returned: return its value, else run the rest."""
+        value = flow.value
+        in_loop = self.loop_depth > 0
+        with self.b.at(self.loc(node)):
+            out = self.branches(flow.ret, lambda: Flow(ret=TRUE, brk=TRUE if in_loop else FALSE, value=value, done=True),
+                                lambda: self.block(rest), node)
+        out.done = True
+        return out
+
+    def condition(self, node: cst.BaseExpression) -> Atom:
+        cond = self.scalar(self.expr(node), node)
+        if cond.type is not None and cond.type.is_array:
+            raise self.fail(node, "the truth value of an array is ambiguous here",
+                            "reduce it first, e.g. np.any(...) or a comparison of scalars")
+        return cond
+
+    def if_expression(self, node: cst.IfExp) -> Atom:
+        cond = self.condition(node.test)
+        holder: dict[str, Any] = {}
+
+        def side(expr: cst.BaseExpression) -> Callable[[], Flow]:
+            def lower() -> Flow:
+                self.env["%value"] = self.scalar(self.expr(expr), expr)
+                return Flow()
+            return lower
+
+        saved = self.env
+        self.env = dict(saved)
+        self.env["%value"] = Const(0.0)
+        self.branches(cond, side(node.body), side(node.orelse), node)
+        holder["v"] = self.env.pop("%value")
+        merged = {k: v for k, v in self.env.items() if k in saved}
+        self.env = saved
+        self.env.update(merged)
+        out = holder["v"]
+        if isinstance(out, Var) and out.hint == "%value":
+            out.hint = None
+        return out
+
+    def lazy_bool(self, prim: str, node: cst.BooleanOperation) -> Atom:
+        """``a and b`` / ``a or b`` with Python's short-circuit (``b`` only evaluated if needed)."""
+        left = self.condition(node.left)
+        trial = Region()
+        with self.b.into(trial):
+            right = self.condition(node.right)
+        if not trial.ops:
+            return self.b.emit(prim, left, right)
+        saved = self.env
+        self.env = dict(saved)
+        self.env["%value"] = Const(False)
+
+        def rhs() -> Flow:
+            self.env["%value"] = self.condition(node.right)
+            return Flow()
+
+        def short() -> Flow:
+            self.env["%value"] = left
+            return Flow()
+
+        then, orelse = (rhs, short) if prim == "and" else (short, rhs)
+        self.branches(left, then, orelse, node)
+        out = self.env.pop("%value")
+        self.env = saved
+        if isinstance(out, Var):
+            out.hint = None
+        return out
+
+    # -- loops ------------------------------------------------------------------------------
+    def carried_names(self, body: Sequence[cst.CSTNode]) -> list[str]:
+        return [n for n in assigned_names(body) if n in self.env and isinstance(self.env[n], (Var, Const))]
+
+    def loop(self, node: cst.CSTNode, body: Sequence[cst.CSTNode], head: list[Var],
+             bind_head: Callable[[list[Var]], None], cond: Callable[[], Atom] | None
+             ) -> tuple[Flow, list[str], list[Var], list[Region], list[Atom], bool]:
+        """Lower a loop body (and a while condition) with loop-carried values as region arguments.
+
+        The carried values are the names the body rebinds that exist before the loop, plus
+        ``%returned`` and ``%result<k>`` when the body can return.  The body also yields a stop
+        flag when it can break or return.  Types are iterated to a fixpoint (``s = 0`` followed by
+        ``s += x`` carries a float)."""
+        env0 = self.env
+        carried = self.carried_names(body)
+        returns = _find(list(body)).returns
+        breaks = loop_has_break(body)
+        ret_types: list[Type] = []
+        ret_shape: Any = None
+        types = [env0[n].type for n in carried]
+        for _ in range(8):
+            names = carried + (["%returned"] + [f"%result{k}" for k in range(len(ret_types))] if returns else [])
+            all_types = types + ([BOOL] + ret_types if returns else [])
+
+            def region_args() -> list[Var]:
+                return [Var(hint=_hint(n), type=t) for n, t in zip(names, all_types)]
+
+            regions: list[Region] = []
+            if cond is not None:
+                cargs = region_args()
+                self.env = {**env0, **dict(zip(names, cargs))}
+                with self.b.into(Region(args=cargs)) as creg:
+                    creg.yields = [cond()]
+                regions.append(creg)
+            bargs = region_args()
+            self.env = {**env0, **dict(zip(names, bargs))}
+            self.loop_depth += 1
+            try:
+                with self.b.into(Region(args=[*head, *bargs])) as reg:
+                    bind_head(head)
+                    flow = self.block(list(body))
+            finally:
+                self.loop_depth -= 1
+            if returns and flow.ret is not FALSE:
+                if ret_shape is None:
+                    ret_shape = flow.value
+                flat = self.flatten_value(flow.value, ret_shape, node)
+                if len(flat) != len(ret_types):
+                    ret_types = [a.type for a in flat]
+                    continue
+                self.env["%returned"] = flow.ret
+                self.env.update({f"%result{k}": a for k, a in enumerate(flat)})
+            yields = [self.env[n] for n in names] + ([flow.brk] if breaks else [])
+            new_types = [join(t, y.type) for t, y in zip(all_types, yields)]
+            if new_types == all_types:
+                break
+            types = new_types[:len(carried)]
+            ret_types = new_types[len(carried) + 1:] if returns else []
+        else:  # pragma: no cover - float is the top of the type lattice
+            raise self.fail(node, "could not infer the types of the loop's variables")
+        reg.yields = yields
+        regions.append(reg)
+        self.env = env0
+        inits: list[Atom] = [env0[n] for n in carried]
+        if returns:
+            inits += [FALSE] + [Const(0 if t.kind == "int" else 0.0) for t in ret_types]
+        outs = [Var(hint=_hint(n), type=t) for n, t in zip(names, all_types)]
+        flow_out = Flow()
+        if returns:
+            flow_out.ret = outs[len(carried)]
+            vals = outs[len(carried) + 1:]
+            flow_out.value = tuple(vals) if isinstance(ret_shape, tuple) else (vals[0] if vals else Const(0.0))
+        return flow_out, carried, outs, regions, inits, breaks
+
+    def for_statement(self, node: cst.For) -> Flow:
+        if node.orelse is not None:
+            raise self.fail(node.orelse, "unsupported construct: for/else", "use a flag variable instead")
+        if node.asynchronous is not None:
+            raise self.unsupported(node)
+        with self.b.at(self.loc(node)):
+            start, stop, step, element_of = self.iteration(node.iter)
+            index = Var(hint=self.index_hint(node.target, element_of), type=INT)
+            head = [index]
+
+            def bind(head_vars: list[Var]) -> None:
+                self.bind_target(node.target, head_vars[0], element_of, node)
+
+            flow, carried, outs, regions, inits, breaks = self.loop(node, node.body.body, head, bind, None)
+            self.b.append(Op("for", [start, stop, step, *inits], outs, (("break", breaks),), regions=regions))
+        self.env.update(zip(carried, outs))
+        return flow
+
+    def while_statement(self, node: cst.While) -> Flow:
+        if node.orelse is not None:
+            raise self.fail(node.orelse, "unsupported construct: while/else", "use a flag variable instead")
+        with self.b.at(self.loc(node)):
+            flow, carried, outs, regions, inits, breaks = self.loop(
+                node, node.body.body, [], lambda head: None, lambda: self.condition(node.test))
+            self.b.append(Op("while", inits, outs, (("break", breaks),), regions=regions))
+        self.env.update(zip(carried, outs))
+        return flow
+
+    def index_hint(self, target: cst.BaseExpression, element_of: Any = None) -> str:
+        if element_of is not None and element_of[0] == "items":
+            return "i"
+        if isinstance(target, cst.Name):
+            return target.value
+        if isinstance(target, cst.Tuple) and target.elements and isinstance(target.elements[0].value, cst.Name):
+            return target.elements[0].value.value
+        return "i"
+
+    def bind_target(self, target: cst.BaseExpression, index: Var, element_of: Callable[[Var], Any] | None,
+                    node: cst.CSTNode) -> None:
+        if element_of is None:
+            self.assign(target, index)
+            return
+        kind, fn = element_of
+        if kind == "items":
+            self.assign(target, fn(index))
+        else:  # enumerate
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                raise self.fail(target, "enumerate() needs two loop variables", "write `for i, v in enumerate(x):`")
+            self.assign(target.elements[0].value, index)
+            self.assign(target.elements[1].value, fn(index))
+
+    def iteration(self, it: cst.BaseExpression) -> tuple[Atom, Atom, Atom, Any]:
+        """``range(...)``, an array (its first axis) or ``enumerate(array)`` → bounds and element."""
+        if isinstance(it, cst.Call):
+            func = self.expr(it.func)
+            name = getattr(func, "name", None)
+            args = [self.scalar(self.expr(a.value), a.value) for a in it.args]
+            if name == "range":
+                if not 1 <= len(args) <= 3:
+                    raise self.fail(it, "range() takes 1 to 3 arguments")
+                for a, n in zip(args, it.args):
+                    if a.type.kind not in ("int", "bool"):
+                        raise self.fail(n.value, "range() needs integer bounds", "convert with int(...)")
+                if len(args) == 1:
+                    return Const(0), args[0], Const(1), None
+                if len(args) == 2:
+                    return args[0], args[1], Const(1), None
+                if isinstance(args[2], Const) and args[2].value == 0:
+                    raise self.fail(it, "range() step must not be zero")
+                return args[0], args[1], args[2], None
+            if name == "enumerate":
+                if len(args) != 1:
+                    raise self.fail(it, "enumerate() takes one array")
+                arr = self.array_value(args[0], it.args[0].value)
+                return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \
+                    ("enumerate", lambda i: self.b.emit("getitem", arr, i))
+        value = self.expr(it)
+        if isinstance(value, (Var, Const)) and value.type is not None and value.type.is_array:
+            arr = value
+            return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \
+                ("items", lambda i: self.b.emit("getitem", arr, i))
+        raise self.fail(it, "unsupported loop iterable", "loop over range(...), an array, or enumerate(array)")

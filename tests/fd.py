@@ -1,0 +1,40 @@
+"""Central finite differences: the reference every derivative test compares against."""
+import math
+
+H = 1e-6
+RTOL = 1e-6
+ATOL = 1e-7
+
+
+def _shift(args, i, delta):
+    out = [float(a) for a in args]
+    out[i] += delta
+    return out
+
+
+def fd_grad(fn, args, h=H):
+    """The gradient of scalar ``fn`` at ``args`` by central differences, one entry per argument."""
+    return tuple((fn(*_shift(args, i, h)) - fn(*_shift(args, i, -h))) / (2 * h) for i in range(len(args)))
+
+
+def fd_jacobian(fn, args, h=H):
+    """``J[k][i] = d out_k / d args_i`` of a tuple-valued (or scalar) ``fn`` by central differences."""
+    cols = []
+    for i in range(len(args)):
+        plus, minus = fn(*_shift(args, i, h)), fn(*_shift(args, i, -h))
+        if not isinstance(plus, tuple):
+            plus, minus = (plus,), (minus,)
+        cols.append([(p - m) / (2 * h) for p, m in zip(plus, minus)])
+    return [[cols[i][k] for i in range(len(args))] for k in range(len(cols[0]))]
+
+
+def close(a, b, rtol=RTOL, atol=ATOL):
+    return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= atol + rtol * abs(b)
+
+
+def assert_close_seq(got, want, rtol=RTOL, atol=ATOL, what="gradient"):
+    """Element-wise closeness, with a message listing every mismatching component."""
+    got, want = tuple(got), tuple(want)
+    assert len(got) == len(want), f"{what}: {len(got)} components, expected {len(want)}"
+    bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if not close(g, w, rtol, atol)]
+    assert not bad, f"{what} mismatch (index, got, expected): {bad}"
