@@ -60,7 +60,7 @@ def propagate(op: Op, active: set[Var]) -> bool:
         return _mark(active, [op.args[0]], op.args[1:])
     if op.prim in ARRAY_FLOW:
         return _mark(active, op.outs, op.args[:1])
-    if rule.partials is None:
+    if rule.partials is None and rule.jvp is None:
         return False
     return _mark(active, op.outs, op.args)
 

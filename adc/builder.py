@@ -87,7 +87,7 @@ class Builder:
             if folded is not None:
                 return folded
         rule = RULES[prim]
-        out = self.new_var(rule.result_type([a.type for a in atoms]), hint)
+        out = self.new_var(rule.result_type([a.type for a in atoms], dict(params)), hint)
         self.append(Op(prim, atoms, [out], params))
         return out
 
@@ -115,6 +115,8 @@ class Builder:
                 return a[0]
             if is_zero(a[0]):
                 return a[1]
+            if a[0] is a[1]:
+                return self.mul(a[0], 2.0)
             neg = self.defining(a[1], "neg")
             if neg is not None:
                 return self.sub(a[0], neg.args[0])
@@ -154,6 +156,16 @@ class Builder:
 
     def _mul_patterns(self, g: Atom, p: Atom, swapped: bool = False) -> Atom | None:
         """``g * p`` where ``p`` is a partial the builder just made: push ``g`` inside."""
+        bcast = self.defs.get(g) if isinstance(g, Var) else None  # a broadcast view, named or not
+        bcast = bcast if bcast is not None and bcast.prim == "broadcast" else None
+        if bcast is not None and p.type == g.type and (
+                dict(bcast.params).get("axis") is None or dict(bcast.params).get("keepdims")):
+            # the other factor already has the full shape: no need to materialize the broadcast
+            return self.mul(bcast.args[0], p) if not swapped else self.mul(p, bcast.args[0])
+        if not swapped and not g.type.is_array and isinstance(p, Var):
+            scaled = self.defining(p, "mul")
+            if scaled is not None and isinstance(scaled.args[1], Const):
+                return self.mul(self.mul(g, scaled.args[1]), scaled.args[0])  # (g * 2.0) * x: one pass
         div = self.defining(p, "div")
         if div is not None and is_one(div.args[0]):
             return self.div(g, div.args[1])

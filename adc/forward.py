@@ -18,7 +18,7 @@ from .zeros import zero_like
 
 
 def tangent_type(t: Type) -> Type:
-    return t if t.kind == "float" else Type("float", t.ndim, "float64")
+    return t if t.kind == "float" else t.with_(kind="float", dtype="float64")
 
 
 class Forward:
@@ -68,6 +68,10 @@ class Forward:
             return
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
+            if rule.jvp is not None:
+                t = rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
+                self.tangent[op.out] = self.name(t, op.out, mark)
+                return
             if rule.render is not None:
                 self.structural(op)
                 return
@@ -86,10 +90,7 @@ class Forward:
     def structural(self, op: Op) -> None:
         """Tangents of indexing, stores and array construction (they are linear)."""
         args = op.args
-        if op.prim == "getitem":
-            self.tangent[op.out] = self.b.emit("getitem", self.tangent[args[0]], *args[1:])
-            self.tangent[op.out].role, self.tangent[op.out].base = "tangent", op.out
-        elif op.prim in ("setitem", "index_add"):
+        if op.prim in ("setitem", "index_add"):
             self.b.append(Op(op.prim, [self.tangent[args[0]], *args[1:-1], self.of(args[-1])], []))
         elif op.prim == "iadd":
             self.b.append(Op("iadd", [self.tangent[args[0]], self.of(args[1])], []))

@@ -23,6 +23,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
+from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .errors import SourceError, UnsupportedError
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
@@ -42,13 +43,19 @@ class Prim:
 
 @dataclass(frozen=True)
 class Method:
-    """An array method bound to its array (``x.copy``)."""
+    """An array method bound to its array (``x.sum``, ``x.copy``)."""
 
     name: str
     base: Any
 
 
-METHODS = {"copy": "acopy"}
+@dataclass(frozen=True)
+class ArrayFn:
+    """A NumPy array function the front end lowers itself (``np.sum``, ``np.dot`` ...)."""
+
+    name: str
+
+
 CONSTRUCTORS = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy"}
 
 
@@ -198,7 +205,7 @@ def read_source(fn: Callable[..., Any]) -> Source:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow):
+class Lowerer(ControlFlow, ArrayExpressions):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -342,6 +349,8 @@ class Lowerer(ControlFlow):
         if isinstance(node, cst.Float):
             return Const(float(node.value.replace("_", "")))
         if isinstance(node, cst.BinaryOperation):
+            if isinstance(node.operator, cst.MatrixMultiply):
+                return self.matmul(self.expr(node.left), self.expr(node.right), node)
             prim = BINARY_OPS.get(type(node.operator))
             if prim is None:
                 raise self.fail(node, f"unsupported operator `{node.operator._get_token()}`")
@@ -355,7 +364,7 @@ class Lowerer(ControlFlow):
             if isinstance(node.operator, cst.Not):
                 return self.b.emit("not", operand)
             raise self.fail(node, "unsupported unary operator `~`")
-        if isinstance(node, cst.Tuple):
+        if isinstance(node, (cst.Tuple, cst.List)):
             return tuple(self.expr(el.value) for el in node.elements)
         if isinstance(node, cst.Attribute):
             return self.attribute(node)
@@ -402,6 +411,10 @@ class Lowerer(ControlFlow):
 
     def name(self, node: cst.Name) -> Value:
         name = node.value
+        if name in ("True", "False"):
+            return Const(name == "True")
+        if name == "None":
+            return NONE
         if name in self.env:
             return self.env[name]
         if name in self.closure:
@@ -425,8 +438,12 @@ class Lowerer(ControlFlow):
                 return self.shape_of(base)
             if attr == "ndim":
                 return Const(base.type.ndim)
-            if attr in METHODS:
-                return Method(METHODS[attr], base)
+            if attr == "size":
+                return self.b.emit("count", base)
+            if attr == "T":
+                return base if base.type.ndim == 1 else self.b.emit("transpose", base)
+            if attr in ARRAY_METHODS:
+                return Method(ARRAY_METHODS[attr], base)
         raise self.fail(node, f"unsupported attribute `.{attr}`", "see docs/language.md for the supported subset")
 
     # -- arrays ----------------------------------------------------------------------------------
@@ -438,49 +455,6 @@ class Lowerer(ControlFlow):
     def shape_of(self, arr: Var) -> tuple[Atom, ...]:
         return tuple(self.b.emit("shape", arr, params=(("dim", d),)) for d in range(arr.type.ndim))
 
-    def indices(self, node: cst.Subscript) -> list[Atom]:
-        idx = []
-        for el in node.slice:
-            if not isinstance(el.slice, cst.Index):
-                raise self.fail(el, "unsupported construct: slice", "index single elements, e.g. x[i] or A[i, j]")
-            value = self.expr(el.slice.value)
-            if isinstance(value, tuple):
-                idx.extend(self.scalar(v, el) for v in value)
-                continue
-            atom = self.scalar(value, el)
-            if atom.type.kind not in ("int", "bool") or atom.type.is_array:
-                raise self.fail(el, "array index must be an integer", "convert it with int(...)")
-            idx.append(atom)
-        return idx
-
-    def subscript(self, node: cst.Subscript) -> Value:
-        base = self.expr(node.value)
-        if isinstance(base, tuple):
-            idx = self.indices(node)
-            if len(idx) != 1 or not isinstance(idx[0], Const):
-                raise self.fail(node, "a tuple can only be indexed by a constant", "unpack it instead")
-            try:
-                return base[idx[0].value]
-            except IndexError:
-                raise self.fail(node, "tuple index out of range") from None
-        arr = self.array_value(base, node.value)
-        idx = self.indices(node)
-        if len(idx) > arr.type.ndim:
-            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array")
-        return self.b.emit("getitem", arr, *idx)
-
-    def store(self, target: cst.Subscript, value: Value) -> None:
-        base = self.expr(target.value)
-        arr = self.array_value(base, target.value)
-        if arr not in self.owned:
-            raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
-                            "copy it first: `y = x.copy()`, then write into `y`")
-        idx = self.indices(target)
-        if len(idx) != arr.type.ndim:
-            raise self.fail(target, "only single elements can be assigned", "index every axis, e.g. A[i, j] = ...")
-        v = self.scalar(value, target)
-        self.b.append(Op("setitem", [arr, *idx, v], []))
-
     def construct(self, name: str, args: list[Value], node: cst.Call) -> Var:
         """``np.zeros(n)``, ``np.zeros((n, m))``, ``np.zeros_like(x)``, ``x.copy()`` ...: a new array."""
         if name in ("zeros", "ones", "empty"):
@@ -490,7 +464,8 @@ class Lowerer(ControlFlow):
             atoms = [self.scalar(d, node) for d in dims]
             if any(a.type.kind != "int" for a in atoms):
                 raise self.fail(node, f"np.{name}() needs integer dimensions")
-            out = self.b.emit(name, *atoms)
+            ones = tuple(isinstance(a, Const) and a.value == 1 for a in atoms)
+            out = self.b.emit(name, *atoms, params=(("ones", ones),))
         else:
             if len(args) != 1:
                 raise self.fail(node, f"{name}() takes one array")
@@ -504,12 +479,17 @@ class Lowerer(ControlFlow):
             return Module(obj)
         if isinstance(obj, (bool, int, float, np.bool_, np.integer, np.floating)):
             return Const(obj.item() if isinstance(obj, np.generic) else obj)
+        if obj is None:
+            return NONE
         try:
             prim = KNOWN_FUNCTIONS.get(obj)
         except TypeError:
             prim = None
         if prim is not None:
             return prim
+        handler = numpy_handler(obj)
+        if handler is not None:
+            return ArrayFn(handler)
         if isinstance(obj, pytypes.FunctionType):
             return obj
         unwrapped = getattr(obj, "__adc_wrapped__", None)
@@ -523,13 +503,15 @@ class Lowerer(ControlFlow):
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)
         for arg in node.args:
-            if arg.keyword is not None or arg.star:
-                raise self.fail(arg, "unsupported keyword or starred argument", "pass arguments by position")
-        args = [self.expr(a.value) for a in node.args]
+            if arg.star:
+                raise self.fail(arg, "unsupported construct: starred argument", "pass arguments explicitly")
+            if arg.keyword is not None and not isinstance(func, (Method, ArrayFn)):
+                raise self.fail(arg, "unsupported keyword argument", "pass arguments by position")
+        args = [self.expr(a.value) for a in node.args if a.keyword is None]
         if isinstance(func, Method):
-            if func.name == "acopy":
-                return self.construct("acopy", [func.base], node)
-            raise self.fail(node, f"unsupported method `.{func.name}()`")
+            return self.array_call(func.name, args, node, method_of=func.base)
+        if isinstance(func, ArrayFn):
+            return self.array_call(func.name, args, node)
         if isinstance(func, Prim) and func.name in ("range", "enumerate"):
             raise self.fail(node, f"{func.name}() is supported only as the iterable of a `for` loop")
         if isinstance(func, Prim) and func.name == "len":

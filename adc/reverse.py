@@ -35,6 +35,23 @@ BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros
 RECOMPUTABLE = {"getitem", "shape"}
 
 
+def unbroadcast(b: Builder, c: Atom, target: Type) -> Atom:
+    """Sum an elementwise adjoint ``c`` over the axes its operand (of type ``target``) was
+    broadcast along, so it gets the operand's shape; no array is materialized for nothing."""
+    t = c.type
+    if t is None or not t.is_array:
+        return c
+    lead = t.ndim - target.ndim
+    if lead > 0:
+        c = b.emit("sum", c, params=(("axis", tuple(range(lead)) if lead > 1 else 0),) if target.ndim else ())
+        if not target.ndim:
+            return c
+    axes = tuple(k for k in range(target.ndim) if target.one(k) and not c.type.one(k))
+    if axes:
+        c = b.emit("sum", c, params=(("axis", axes if len(axes) > 1 else axes[0]), ("keepdims", True)))
+    return c
+
+
 def clone(reg: Region) -> Region:
     """A copy of ``reg`` whose structured ops are copied too (simple ops are shared)."""
     return Region(list(reg.args), [clone_op(op) for op in reg.ops], list(reg.yields))
@@ -130,7 +147,7 @@ class Reverse:
         out: set[Var] = set()
         for op in _walk(self.program.body):
             if op.prim in BUFFERED_USES:
-                for v in (*op.args[:1], *op.outs):
+                for v in (op.args[:1] if op.prim in ("getitem", "setitem") else (*op.args[:1], *op.outs)):
                     if isinstance(v, Var) and v in self.active and v.type.is_array:
                         out.add(v)
             if op.regions:
@@ -175,6 +192,16 @@ class Reverse:
         rule = RULES.get(op.prim)
         if rule is None:
             return
+        if rule.vjp is not None and op.prim != "getitem":
+            g = self.get(op.out)
+            if g is None:
+                return
+            with self.b.at(op.loc):
+                mark = len(self.b.region.ops)
+                for a, c in zip(op.args, rule.vjp(self.b, op, g)):
+                    if c is not None and isinstance(a, Var) and a in self.active:
+                        self.accumulate(a, c, mark)
+            return
         if rule.render is not None:
             with self.b.at(op.loc):
                 self.structural(op)
@@ -185,10 +212,12 @@ class Reverse:
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
             partials = rule.partials(self.b, op.args, op.out)
+            summed: dict[Var, Atom] = {}  # an argument used twice (x * x) gets one contribution
             for a, p in zip(op.args, partials):
-                if p is None or not isinstance(a, Var) or a not in self.active:
-                    continue
-                self.accumulate(a, self.b.mul(g, p), mark)
+                if p is not None and isinstance(a, Var) and a in self.active:
+                    summed[a] = self.b.add(summed[a], p) if a in summed else p
+            for a, p in summed.items():
+                self.accumulate(a, unbroadcast(self.b, self.b.mul(g, p), a.type), mark)
 
     def structural(self, op: Op) -> None:
         """Adjoints of element reads and writes and of array copies (transposes of linear maps)."""
@@ -196,7 +225,9 @@ class Reverse:
         if op.prim == "getitem" and a[0] in self.buffers:
             g = self.get(op.out)
             if g is not None:
-                self.b.append(Op("index_add", [self.buffers[a[0]], *a[1:], g], []))
+                scatter = any(isinstance(i, Var) and i.type.is_array for i in a[1:])
+                params = op.params + ((("scatter", True),) if scatter else ())
+                self.b.append(Op("index_add", [self.buffers[a[0]], *a[1:], g], [], params))
         elif op.prim == "setitem" and a[0] in self.buffers:
             gy = self.buffers[a[0]]
             v = a[-1]
@@ -313,7 +344,7 @@ class Reverse:
                 outputs[k] = keep
         cotangents = None
         if cotangent_params:
-            cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else Type("float", o.type.ndim),
+            cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else o.type.with_(kind="float", dtype="float64"),
                               role="cotangent") for o in prog.outputs]
         with self.b.at(None):
             for v in sorted(self.buffered, key=lambda v: v.id):
@@ -384,7 +415,7 @@ def _if(rv: Reverse, op: Op) -> None:
 
 def _adjoint_type(v: Var) -> Type:
     t = v.type
-    return t if t.kind == "float" else Type("float", t.ndim)
+    return t if t.kind == "float" else t.with_(kind="float", dtype="float64")
 
 
 def _trip_count(rv: Reverse, op: Op, fwd_op: Op) -> Atom:

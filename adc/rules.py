@@ -61,12 +61,18 @@ class Rule:
     # instead of a template, and derive through ``jvp``/``transpose`` instead of partials.
     render: Callable[[Sequence[str], dict[str, Any]], str] | None = None
     effect: bool = False  # a statement that mutates its first argument (no result)
+    # Linear structural ops (reductions, matmul, reshapes, ...): the tangent of the result from the
+    # arguments' tangents, and the arguments' cotangent contributions from the result's.
+    jvp: Callable[[Any, Any, Sequence[Any]], Any] | None = None
+    vjp: Callable[[Any, Any, Any], Sequence[Any]] | None = None
 
-    def result_type(self, types: Sequence[Type]) -> Type:
+    def result_type(self, types: Sequence[Type], params: dict[str, Any] | None = None) -> Type:
+        if self.render is not None and self.result is not None:
+            return self.result(types, params or {})
         if self.result is not None:
             return self.result(types)
         t = join(*types)
-        return Type("float", t.ndim, t.dtype if t.kind == "float" else "float64") if t.ndim else FLOAT
+        return t.with_(kind="float", dtype=t.dtype if t.kind == "float" else "float64") if t.ndim else FLOAT
 
 
 RULES: dict[str, Rule] = {}
@@ -78,9 +84,14 @@ def defrule(name: str, arity: int, scalar: Form, array: Form | None, impl: Calla
 
 
 def defstructural(name: str, render: Callable[[Sequence[str], dict[str, Any]], str], impl: Callable[..., Any],
-                  result: Callable[[Sequence[Type]], Type] | None = None, effect: bool = False) -> None:
+                  result: Callable[..., Type] | None = None, effect: bool = False,
+                  jvp: Callable[..., Any] | None = None, vjp: Callable[..., Sequence[Any]] | None = None) -> None:
+    """A primitive rendered by ``render(arg_texts, params)``; ``result(types, params)`` types it."""
     form = Form("", P_ATOM, ())
-    RULES[name] = Rule(name, -1, form, form, impl, None, result, render, effect)
+    if result is not None and result.__code__.co_argcount == 1:
+        one = result
+        result = lambda ts, p: one(ts)  # noqa: E731
+    RULES[name] = Rule(name, -1, form, form, impl, None, result, render, effect, jvp, vjp)
 
 
 def keep_kind(types: Sequence[Type]) -> Type:
@@ -90,7 +101,7 @@ def keep_kind(types: Sequence[Type]) -> Type:
 
 def boolean(types: Sequence[Type]) -> Type:
     t = join(*types)
-    return Type("bool", t.ndim, "bool") if t.ndim else BOOL
+    return t.with_(kind="bool", dtype="bool") if t.ndim else BOOL
 
 
 def _fn(np_name: str) -> Form:
@@ -164,7 +175,7 @@ def _select_impl(c: Any, x: Any, y: Any) -> Any:
 
 defrule("select", 3, Form("{1} if {0} else {2}", P_TERNARY, (P_TERNARY + 1, P_TERNARY + 1, P_TERNARY)),
         call("np.where", 3), _select_impl, lambda b, a, o: (None, b.select(a[0], 1.0, 0.0), b.select(a[0], 0.0, 1.0)),
-        lambda ts: keep_kind(ts[1:]))
+        lambda ts: join(*ts[1:]).with_(ndim=join(*ts).ndim, ones=join(*ts).ones) if join(*ts).ndim else join(*ts[1:]))
 
 # --- comparisons and logic (not differentiable) ------------------------------------------------
 for _name, _sym, _impl in [("lt", "<", np.less), ("le", "<=", np.less_equal), ("gt", ">", np.greater),
@@ -196,79 +207,6 @@ def evaluate(prim: str, args: Sequence[Any], params: dict[str, Any] | None = Non
     return value
 
 
-# --- arrays: construction, shapes, element reads and writes -------------------------------------
-# Arrays are mutable references: ``setitem`` is a statement that writes into its array (no new
-# SSA value), so the reverse sweep sees exactly which element each write overwrote.
 
 
-def _float_like(ts: Sequence[Type]) -> Type:
-    return Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64")
-
-
-def _index(texts: Sequence[str]) -> str:
-    return ", ".join(texts)
-
-
-def _getitem_type(ts: Sequence[Type]) -> Type:
-    arr = ts[0]
-    rest = arr.ndim - (len(ts) - 1)
-    if rest <= 0:
-        return Type(arr.kind)
-    return Type(arr.kind, rest, arr.dtype)
-
-
-def _getitem(x: Any, *idx: Any) -> Any:
-    value = x[tuple(int(i) for i in idx)] if len(idx) > 1 else x[int(idx[0])]
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _setitem(x: Any, *rest: Any) -> None:
-    *idx, value = rest
-    x[tuple(int(i) for i in idx)] = value
-
-
-def _index_add(x: Any, *rest: Any) -> None:
-    *idx, value = rest
-    x[tuple(int(i) for i in idx)] += value
-
-
-def _make(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda *dims: fn(tuple(int(d) for d in dims))
-
-
-def _dims(texts: Sequence[str]) -> str:
-    return texts[0] if len(texts) == 1 else f"({', '.join(texts)})"
-
-
-def _array_of(ndim_from_args: bool) -> Callable[[Sequence[Type]], Type]:
-    return lambda ts: Type("float", len(ts)) if ndim_from_args else _float_like(ts)
-
-
-defstructural("getitem", lambda t, p: f"{t[0]}[{_index(t[1:])}]", _getitem, _getitem_type)
-defstructural("setitem", lambda t, p: f"{t[0]}[{_index(t[1:-1])}] = {t[-1]}", _setitem, effect=True)
-defstructural("index_add", lambda t, p: f"{t[0]}[{_index(t[1:-1])}] += {t[-1]}", _index_add, effect=True)
-defstructural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x), effect=True)
-defstructural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim],
-              lambda ts: Type("int"))
-for _ctor in ("zeros", "ones", "empty"):
-    defstructural(_ctor, (lambda n: lambda t, p: f"np.{n}({_dims(t)})")(_ctor), _make(getattr(np, _ctor)),
-                  _array_of(True))
-for _ctor in ("zeros_like", "ones_like", "empty_like"):
-    defstructural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor), _array_of(False))
-defstructural("acopy", lambda t, p: f"{t[0]}.copy()", np.copy, _array_of(False))
-
-
-def _range_text(t: Sequence[str]) -> str:
-    start, stop, step = t
-    if step == "1":
-        return stop if start == "0" else f"{start}, {stop}"
-    return f"{start}, {stop}, {step}"
-
-
-defstructural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
-              lambda ts: Type("int"))
-# the reverse sweep's stacks (lists, so Numba compiles them)
-defstructural("tape", lambda t, p: "[0] * 0" if p.get("kind") == "int" else "[0.0] * 0",
-              lambda kind="float": [], lambda ts: Type("tape"))
-defstructural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
-defstructural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop())
+from . import array_rules  # noqa: E402,F401  (registers the NumPy array primitives)

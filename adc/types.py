@@ -13,11 +13,22 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Type:
-    """``kind`` is ``"float"``, ``"int"`` or ``"bool"``; ``ndim`` is 0 for scalars."""
+    """``kind`` is ``"float"``, ``"int"`` or ``"bool"``; ``ndim`` is 0 for scalars.  ``ones`` marks
+    the axes known to have length 1 (from the arguments' shapes, ``keepdims`` or ``None``
+    indexing): reverse mode sums an adjoint over exactly the axes an operand was broadcast along."""
 
     kind: str
     ndim: int = 0
     dtype: str = "float64"
+    ones: tuple[bool, ...] | None = None
+
+    def one(self, axis: int) -> bool:
+        return bool(self.ones and self.ones[axis])
+
+    def with_(self, **changes: object) -> "Type":
+        from dataclasses import replace
+
+        return replace(self, **changes)
 
     @property
     def is_array(self) -> bool:
@@ -50,7 +61,9 @@ def type_of(value: object) -> Type:
     """The abstract type of a runtime argument (used as part of the specialisation key)."""
     if isinstance(value, np.ndarray):
         kind = "bool" if value.dtype == np.bool_ else "int" if value.dtype.kind in "iu" else "float"
-        return Type(kind, value.ndim, str(value.dtype)) if value.ndim else scalar_of(value[()])
+        if not value.ndim:
+            return scalar_of(value[()])
+        return Type(kind, value.ndim, str(value.dtype), tuple(n == 1 for n in value.shape))
     return scalar_of(value)
 
 
@@ -65,4 +78,17 @@ def join(*types: Type) -> Type:
     dtype = "float32" if dtypes and all(d == "float32" for d in dtypes) else "float64"
     if kind != "float":
         dtype = "bool" if kind == "bool" else "int64"
-    return Type(kind, ndim, dtype)
+    return Type(kind, ndim, dtype, broadcast_ones(types, ndim))
+
+
+def broadcast_ones(types: "tuple[Type, ...] | list[Type]", ndim: int) -> tuple[bool, ...]:
+    """Axes of a broadcast result known to be 1: those where every operand has length 1 (or none)."""
+    ones = []
+    for axis in range(ndim):
+        flags = []
+        for t in types:
+            k = axis - (ndim - t.ndim)
+            if k >= 0:
+                flags.append(t.one(k))
+        ones.append(all(flags))
+    return tuple(ones)

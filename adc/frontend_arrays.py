@@ -1,0 +1,225 @@
+"""Front end, NumPy arrays: indexing and slicing, array construction, reductions, linear algebra
+and shape functions, as functions (``np.sum(x, axis=1)``) or methods (``x.sum(axis=1)``, ``x.T``).
+
+Input: libcst expressions lowered by the ``Lowerer`` this class is mixed into.  Output: ops of the
+array part of the rule table (``array_rules.py``), with ``axis``/``keepdims`` and index
+descriptions as op parameters.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import libcst as cst
+import numpy as np
+
+from .ir import Atom, Const, Op, Var
+
+
+class NoneIndex:
+    """``None`` / ``np.newaxis`` inside an index."""
+
+
+NONE = NoneIndex()
+
+# np.<name> → the front end's handler name
+NUMPY_FUNCTIONS = {
+    "sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
+    "dot": "matmul", "matmul": "matmul", "outer": "outer", "transpose": "transpose", "reshape": "reshape",
+    "ravel": "ravel", "where": "where", "clip": "clip", "concatenate": "concatenate", "stack": "stack",
+    "array": "array", "asarray": "array", "arange": "arange",
+}
+# x.<name>(...) → handler name
+ARRAY_METHODS = {
+    "sum": "sum", "mean": "mean", "max": "amax", "min": "amin", "reshape": "reshape", "ravel": "ravel",
+    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose",
+}
+REDUCTIONS = {"sum", "mean", "amax", "amin"}
+
+
+class ArrayExpressions:
+    """Mixin for ``Lowerer``: array expressions."""
+
+    b: Any
+
+    # -- indexing ------------------------------------------------------------------------------
+    def index_spec(self, node: cst.Subscript, arr: Var) -> tuple[tuple[Any, ...], list[Atom], bool]:
+        """The index description, its arguments, and whether it picks one element."""
+        spec: list[Any] = []
+        atoms: list[Atom] = []
+        scalar_ints = 0
+        for el in node.slice:
+            if isinstance(el.slice, cst.Slice):
+                parts = [el.slice.lower, el.slice.upper, el.slice.step]
+                present = []
+                for part in parts:
+                    if part is None:
+                        present.append(False)
+                        continue
+                    atoms.append(self.index_atom(self.expr(part), part))
+                    present.append(True)
+                spec.append(("s", *present))
+                continue
+            value = self.expr(el.slice.value)
+            values = value if isinstance(value, tuple) else (value,)
+            for v in values:
+                if v is NONE:
+                    spec.append("n")
+                    continue
+                atom = self.index_atom(v, el)
+                spec.append("i")
+                atoms.append(atom)
+                if not atom.type.is_array:
+                    scalar_ints += 1
+        consumed = sum(1 for e in spec if e != "n")
+        if consumed > arr.type.ndim:
+            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array")
+        single = scalar_ints == arr.type.ndim and len(spec) == scalar_ints
+        return tuple(spec), atoms, single
+
+    def index_atom(self, value: Any, node: cst.CSTNode) -> Atom:
+        atom = self.scalar(value, node)
+        if atom.type.kind not in ("int", "bool") or (atom.type.kind == "bool" and atom.type.is_array):
+            if atom.type.kind == "bool" and atom.type.is_array:
+                raise self.fail(node, "boolean mask indexing (the result's shape depends on the data)",
+                                "use np.where(mask, x, 0.0) instead")
+            raise self.fail(node, "array index must be an integer", "convert it with int(...)")
+        return atom
+
+    def subscript(self, node: cst.Subscript) -> Any:
+        base = self.expr(node.value)
+        if isinstance(base, tuple):
+            _, atoms, _ = self.index_spec(node, Var(type=_tuple_type()))
+            if len(atoms) != 1 or not isinstance(atoms[0], Const):
+                raise self.fail(node, "a tuple can only be indexed by a constant", "unpack it instead")
+            try:
+                return base[atoms[0].value]
+            except IndexError:
+                raise self.fail(node, "tuple index out of range") from None
+        arr = self.array_value(base, node.value)
+        spec, atoms, single = self.index_spec(node, arr)
+        params = () if all(e == "i" for e in spec) else (("index", spec),)
+        return self.b.emit("getitem", arr, *atoms, params=params)
+
+    def store(self, target: cst.Subscript, value: Any) -> None:
+        arr = self.array_value(self.expr(target.value), target.value)
+        if arr not in self.owned:
+            raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
+                            "copy it first: `y = x.copy()`, then write into `y`")
+        spec, atoms, single = self.index_spec(target, arr)
+        if not single:
+            raise self.fail(target, "only single elements can be assigned", "index every axis, e.g. A[i, j] = ...")
+        v = self.scalar(value, target)
+        self.b.append(Op("setitem", [arr, *atoms, v], []))
+
+    # -- calls -----------------------------------------------------------------------------------
+    def keywords(self, node: cst.Call, allowed: Sequence[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            name = arg.keyword.value
+            if name not in allowed:
+                raise self.fail(arg, f"unsupported keyword argument `{name}`",
+                                f"supported here: {', '.join(allowed) or 'none'}")
+            found[name] = self.static(self.expr(arg.value), arg.value)
+        return found
+
+    def static(self, value: Any, node: cst.CSTNode) -> Any:
+        """A compile-time constant (``axis=1``, ``keepdims=True``)."""
+        if value is NONE:
+            return None
+        if isinstance(value, Const):
+            return value.value
+        if isinstance(value, tuple):
+            return tuple(self.static(v, node) for v in value)
+        raise self.fail(node, "this argument must be a constant", "write a literal such as axis=1")
+
+    def array_call(self, name: str, args: list[Any], node: cst.Call, method_of: Var | None = None) -> Any:
+        """``np.<name>(...)`` or ``x.<name>(...)`` (then ``method_of`` is ``x``)."""
+        if method_of is not None:
+            args = [method_of, *args]
+        if name in REDUCTIONS:
+            kw = self.keywords(node, ("axis", "keepdims"))
+            if len(args) == 2 and "axis" not in kw:
+                kw["axis"] = self.static(args.pop(), node)
+            x = self.array_value(args[0], node)
+            return self.reduce(name, x, kw.get("axis"), bool(kw.get("keepdims", False)), node)
+        self.keywords(node, ("axis",) if name in ("concatenate", "stack") else ())
+        if name == "matmul":
+            return self.matmul(args[0], args[1], node)
+        if name == "outer":
+            return self.b.emit("outer", *[self.array_value(a, node) for a in args])
+        if name == "transpose":
+            x = self.array_value(args[0], node)
+            return x if x.type.ndim == 1 else self.b.emit("transpose", x)
+        if name == "reshape":
+            x = self.array_value(args[0], node)
+            dims = args[1] if len(args) == 2 and isinstance(args[1], tuple) else tuple(args[1:])
+            atoms = [self.scalar(d, node) for d in dims]
+            shape = tuple(a.value if isinstance(a, Const) else None for a in atoms)
+            return self.b.emit("reshape", x, *atoms, params=(("dims", shape),))
+        if name == "ravel":
+            return self.b.emit("ravel", self.array_value(args[0], node))
+        if name == "acopy":
+            return self.construct("acopy", args[:1], node)
+        if name == "where":
+            c, a, v = [self.scalar(x, node) for x in args]
+            return self.b.emit("select", c, a, v)
+        if name == "clip":
+            return self.b.emit("clip", *[self.scalar(x, node) for x in args])
+        if name in ("concatenate", "stack"):
+            kw = self.keywords(node, ("axis",))
+            if len(args) != 1 or not isinstance(args[0], tuple):
+                raise self.fail(node, f"np.{name}() takes a list of arrays", f"write np.{name}([a, b])")
+            arrays = [self.array_value(a, node) for a in args[0]]
+            axis = kw.get("axis", 0)
+            ndim = arrays[0].type.ndim + (1 if name == "stack" else 0)
+            return self.b.emit(name, *arrays, params=(("axis", axis % ndim),))
+        if name == "array":
+            if len(args) != 1 or not isinstance(args[0], tuple):
+                raise self.fail(node, "np.array() of something other than a list of numbers",
+                                "write np.array([a, b, c]) with scalars")
+            items = [self.scalar(a, node) for a in args[0]]
+            if any(i.type.is_array for i in items):
+                return self.b.emit("stack", *items, params=(("axis", 0),))
+            out = self.b.emit("pack", *items)
+            self.owned.add(out)
+            return out
+        if name == "arange":
+            return self.b.emit("arange", *[self.scalar(a, node) for a in args])
+        raise self.fail(node, f"unsupported NumPy function `{name}`")
+
+    def reduce(self, name: str, x: Var, axis: Any, keepdims: bool, node: cst.CSTNode) -> Atom:
+        if axis is not None:
+            axes = axis if isinstance(axis, tuple) else (axis,)
+            if any(not isinstance(a, int) or not -x.type.ndim <= a < x.type.ndim for a in axes):
+                raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array")
+            norm = tuple(a % x.type.ndim for a in axes)
+            axis = norm if isinstance(axis, tuple) else norm[0]
+        params: tuple[tuple[str, Any], ...] = (("axis", axis),) if axis is not None else ()
+        if keepdims:
+            params += (("keepdims", True),)
+        return self.b.emit(name, x, params=params)
+
+    def matmul(self, a: Any, c: Any, node: cst.CSTNode) -> Atom:
+        x, y = self.scalar(a, node), self.scalar(c, node)
+        if not x.type.is_array or not y.type.is_array:
+            return self.b.emit("mul", x, y)  # np.dot with a scalar is a product
+        if x.type.ndim > 2 or y.type.ndim > 2:
+            raise self.fail(node, "`@` on arrays of more than 2 dimensions", "reshape to 2-D first")
+        return self.b.emit("matmul", x, y)
+
+
+def _tuple_type() -> Any:
+    from .types import Type
+
+    return Type("int", 1)
+
+
+def numpy_handler(obj: Any) -> str | None:
+    """The handler name of a NumPy function object, if the front end knows it."""
+    for name, handler in NUMPY_FUNCTIONS.items():
+        fn = getattr(np, name, None)
+        if fn is not None and obj is fn:
+            return handler
+    return None
