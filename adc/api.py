@@ -44,19 +44,31 @@ def _as_float(x: Any) -> Any:
 
 
 def _prepare(args: Sequence[Any], wrt: Sequence[int]) -> tuple[list[Any], tuple[Type, ...]]:
+    """Differentiated arguments as floats, lists as arrays, and the arguments' types."""
+    args = _coerce(args, wrt)
+    return args, tuple(type_of(a) for a in args)
+
+
+def _coerce(args: Sequence[Any], wrt: Sequence[int]) -> list[Any]:
+    """Differentiated arguments as floats (ints promoted), lists and tuples as arrays."""
     args = list(args)
     for i in wrt:
-        args[i] = _as_float(args[i])
+        a = args[i]
+        if type(a) is not float and not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
+            args[i] = _as_float(a)
     for i, a in enumerate(args):
         if isinstance(a, (list, tuple)):
             args[i] = np.asarray(a, dtype=float)
-    return args, tuple(type_of(a) for a in args)
+    return args
 
 
 def _shape_like(value: Any, like: Any) -> Any:
     """A derivative with the type of its primal: float for a scalar, an array of its dtype."""
     if isinstance(like, np.ndarray):
-        return np.asarray(value, dtype=like.dtype).reshape(like.shape)
+        if isinstance(value, np.ndarray) and value.dtype == like.dtype and value.shape == like.shape \
+                and value.flags.writeable:
+            return value
+        return np.array(np.broadcast_to(value, like.shape), dtype=like.dtype)
     return float(value)
 
 
@@ -64,7 +76,9 @@ def _call(compiled: Compiled, args: Sequence[Any]) -> Any:
     try:
         return compiled.func(*args)
     except Exception as exc:  # Numba reports typing/lowering problems on the first call
-        if type(exc).__module__.startswith("numba"):
+        if type(exc).__module__.startswith("numba") or (
+                isinstance(exc, ImportError) and _dispatcher_type() is not type(None)
+                and isinstance(compiled.func, _dispatcher_type())):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CompileError(f"Numba could not compile the generated {compiled.program.name} "
                                f"({type(exc).__name__}: {first}); hint: call with jit=False, or see "
@@ -92,6 +106,28 @@ def _check_arity(fn: Callable[..., Any], args: Sequence[Any]) -> None:
         raise DifferentiationError(f"{fn.__name__}() takes {n} positional arguments but {len(args)} were given")
 
 
+def _checked(compiled: Compiled) -> Callable[..., Any]:
+    """The compiled function; under ``jit`` wrapped so that a Numba compilation problem on its
+    first call is reported as an adc error."""
+    func = compiled.func
+    if not isinstance(func, _dispatcher_type()):
+        return func
+
+    @functools.wraps(compiled.func.py_func)
+    def call(*args: Any) -> Any:
+        return _call(compiled, args)
+
+    return call
+
+
+def _dispatcher_type() -> type:
+    try:
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover
+        return type(None)
+    return Dispatcher
+
+
 def _check_scalar_output(compiled: Compiled, name: str) -> None:
     prog = compiled.primal
     if prog.out_tree is not None:
@@ -116,28 +152,87 @@ class Transformed:
         _check_function(fn)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.__adc_wrapped__ = fn
+        # once a call with Python floats has compiled, such calls go straight to the generated code
+        self.fast: list[Callable[..., Any] | None] = [None]
+        self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
+        return self._call(args)
+
+    def as_function(self) -> Callable[..., Any]:
+        """A plain function with ``fn``'s parameters: it checks the argument types inline and calls
+        the generated code directly, so a call costs one extra Python call, not a dispatch layer."""
+        from .frontend import param_names
+
+        names = param_names(self.fn)
+        params = ", ".join(names)
+        checks = " and ".join(f"type({n}) is float" for n in names) or "True"
+        text = (f"def {self.fn.__name__}({params}):\n"
+                f"    if {checks}:\n"
+                f"        fast = _adc_fast_[0]\n"
+                f"        if fast is not None:\n"
+                f"            return fast({params})\n"
+                f"    return _adc_slow_(({params}{',' if len(names) == 1 else ''}))\n")
+        namespace: dict[str, Any] = {"_adc_fast_": self.fast, "_adc_slow_": self._call}
+        exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
+        wrapper = namespace[self.fn.__name__]
+        functools.update_wrapper(wrapper, self.fn)
+        wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
+        wrapper.specialize = self.specialize  # type: ignore[attr-defined]
+        wrapper.__wrapped__ = self.fn  # type: ignore[attr-defined]
+        return wrapper
+
+    def specialize(self, *args: Any) -> Callable[..., Any]:
+        """The generated derivative function for arguments like ``args``, with no wrapper at all
+        (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
+        wrt, _ = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        args2, types = _prepare(args, wrt)
+        kind = ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
+        return _checked(compile_derivative(self.fn, types, kind, wrt, self.jit))
+
+    def _call(self, args: tuple[Any, ...]) -> Any:
+        """Calls by argument signature: the first call of a signature checks, compiles and builds
+        a small runner; later calls only compute the signature and run it."""
+        key = tuple((a.dtype.char, a.shape) if isinstance(a, np.ndarray) else type(a) for a in args)
+        runner = self.runners.get(key)
+        if runner is not None:
+            return runner(args)
+        runner, fast = self._runner(args)
+        result = runner(args)  # compiles under jit; errors surface here, before caching
+        self.runners[key] = runner
+        if fast is not None:
+            self.fast[0] = fast  # the generated function already returns exactly this
+        return result
+
+    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Any]:
         _check_arity(self.fn, args)
         wrt, single = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        args, types = _prepare(args, wrt)
-        if self.mode == "reverse":
-            kind = "value_and_grad" if self.with_value else "grad"
-            compiled = compile_derivative(self.fn, types, kind, wrt, self.jit)
-            _check_scalar_output(compiled, self.fn.__name__)
-            result = _call(compiled, args)
-            if self.with_value:
-                value, grads = result[0], result[1:]
+        prepared, types = _prepare(args, wrt)
+        kind = ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
+        compiled = compile_derivative(self.fn, types, kind, wrt, self.jit)
+        _check_scalar_output(compiled, self.fn.__name__)
+        with_value, reverse = self.with_value, self.mode == "reverse"
+        like = [prepared[i] for i in wrt]
+
+        def run(call_args: tuple[Any, ...]) -> Any:
+            call_args = _coerce(call_args, wrt)
+            if reverse:
+                result = _call(compiled, call_args)
+                if with_value:
+                    value, grads = result[0], result[1:]
+                else:
+                    value, grads = None, ((result,) if len(wrt) == 1 else result)
             else:
-                value, grads = None, ((result,) if len(wrt) == 1 else result)
-        else:
-            compiled = compile_derivative(self.fn, types, "jvp", wrt, self.jit)
-            _check_scalar_output(compiled, self.fn.__name__)
-            value, grads = _forward_gradient(compiled, args, wrt)
-        grads = tuple(_shape_like(g, args[i]) for g, i in zip(grads, wrt))
-        out = grads[0] if single else grads
-        return (_output(value), out) if self.with_value else out
+                value, grads = _forward_gradient(compiled, call_args, wrt)
+            grads = tuple(_shape_like(g, a) for g, a in zip(grads, like))
+            out = grads[0] if single else grads
+            return (_output(value), out) if with_value else out
+
+        fast = None
+        if reverse and not with_value and all(type(a) is float for a in args) and single == (len(wrt) == 1):
+            fast = compiled.func
+        return run, fast
 
 
 def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tuple[Any, list[Any]]:
@@ -173,8 +268,8 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
     def transform(fn: Callable[..., Any] | None = None, argnums: Argnums = 0, *, mode: str = "reverse",
                   jit: bool = False) -> Any:
         if fn is None:
-            return lambda f: Transformed(f, argnums, mode, jit, with_value)
-        return Transformed(fn, argnums, mode, jit, with_value)
+            return lambda f: Transformed(f, argnums, mode, jit, with_value).as_function()
+        return Transformed(fn, argnums, mode, jit, with_value).as_function()
 
     return transform
 
@@ -200,6 +295,24 @@ def original(fn: Any) -> Callable[..., Any]:
     return fn
 
 
+def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], tuple[Type, ...]]:
+    """``jvp``/``vjp`` arguments: integer scalars count as real numbers (``f(2, 5)``) unless the
+    function uses them as integers (an index, a range bound), then they pass through, like
+    integer arrays (labels) always do."""
+    from .errors import UnsupportedError
+
+    scalars = [i for i, a in enumerate(args) if not isinstance(a, (bool, np.bool_))
+               and isinstance(a, (int, np.integer)) and not isinstance(a, np.ndarray)]
+    if scalars:
+        promoted, types = _prepare(args, scalars)
+        try:
+            primal(fn, types)
+            return promoted, types
+        except UnsupportedError:
+            pass
+    return _prepare(args, [])
+
+
 def _all_float_wrt(args: Sequence[Any]) -> list[int]:
     return [i for i, a in enumerate(args) if isinstance(a, (float, np.floating, np.ndarray))
             and (not isinstance(a, np.ndarray) or a.dtype.kind == "f")]
@@ -218,8 +331,7 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     _check_arity(fn, primals)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    args, types = _prepare(primals, [i for i, a in enumerate(primals) if not isinstance(a, (bool, np.bool_))
-                                     and isinstance(a, (int, float, np.integer, np.floating, np.ndarray))])
+    args, types = _promoted(fn, primals)
     wrt = _all_float_wrt(args)
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     ts = [_as_float(tangents[i]) for i in wrt]
@@ -234,8 +346,7 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
     fn = original(fn)
     _check_function(fn)
     _check_arity(fn, primals)
-    args, types = _prepare(primals, [i for i, a in enumerate(primals) if not isinstance(a, (bool, np.bool_))
-                                     and isinstance(a, (int, float, np.integer, np.floating, np.ndarray))])
+    args, types = _promoted(fn, primals)
     wrt = list(range(len(args)))
     compiled = compile_derivative(fn, types, "vjp", wrt, jit)
     prog = compiled.primal

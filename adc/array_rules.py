@@ -311,7 +311,8 @@ def _count_text(t: Sequence[str], p: dict[str, Any]) -> str:
     if axis is None:
         return f"{t[0]}.size"
     axes = axis if isinstance(axis, tuple) else (axis,)
-    return " * ".join(f"{t[0]}.shape[{a}]" for a in axes)
+    product = " * ".join(f"{t[0]}.shape[{a}]" for a in axes)
+    return product if len(axes) == 1 else f"({product})"
 
 
 def _impl_count(x: Any, axis: Any = None, keepdims: bool = False) -> int:
@@ -443,3 +444,20 @@ def _clip_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any, Any]:
 
 defrule("clip", 3, Form("min(max({0}, {1}), {2})", 11, (0, 0, 0)), Form("np.clip({0}, {1}, {2})", 11, (0, 0, 0)),
         np.clip, _clip_partials)
+
+# -- the reverse sweep's trip counts and stacks (lists, so Numba compiles them) -------------------
+
+
+def _range_text(t: Sequence[str]) -> str:
+    start, stop, step = t
+    if step == "1":
+        return stop if start == "0" else f"{start}, {stop}"
+    return f"{start}, {stop}, {step}"
+
+
+defstructural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
+              lambda ts: Type("int"))
+defstructural("tape", lambda t, p: "[0] * 0" if p.get("kind") == "int" else "[0.0] * 0",
+              lambda kind="float": [], lambda ts: Type("tape"))
+defstructural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
+defstructural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop())

@@ -117,6 +117,10 @@ class Builder:
                 return a[1]
             if a[0] is a[1]:
                 return self.mul(a[0], 2.0)
+            for k in (0, 1):
+                inner = self.broadcast_source(a[k], a[1 - k])
+                if inner is not None:  # x + broadcast(g): NumPy broadcasts g itself
+                    return self.add(a[1 - k], inner) if k == 1 else self.add(inner, a[1 - k])
             neg = self.defining(a[1], "neg")
             if neg is not None:
                 return self.sub(a[0], neg.args[0])
@@ -154,14 +158,22 @@ class Builder:
                 return a[1] if a[0].value else a[2]
         return None
 
+    def broadcast_source(self, a: Atom, other: Atom) -> Atom | None:
+        """If ``a`` is ``broadcast(g)`` to exactly ``other``'s type and ``g`` broadcasts by itself
+        (a scalar, or kept dimensions), then ``g``."""
+        op = self.defs.get(a) if isinstance(a, Var) else None  # a broadcast view, named or not
+        if op is None or op.prim != "broadcast" or other.type != a.type:
+            return None
+        params = dict(op.params)
+        if params.get("axis") is None or params.get("keepdims"):
+            return op.args[0]
+        return None
+
     def _mul_patterns(self, g: Atom, p: Atom, swapped: bool = False) -> Atom | None:
         """``g * p`` where ``p`` is a partial the builder just made: push ``g`` inside."""
-        bcast = self.defs.get(g) if isinstance(g, Var) else None  # a broadcast view, named or not
-        bcast = bcast if bcast is not None and bcast.prim == "broadcast" else None
-        if bcast is not None and p.type == g.type and (
-                dict(bcast.params).get("axis") is None or dict(bcast.params).get("keepdims")):
-            # the other factor already has the full shape: no need to materialize the broadcast
-            return self.mul(bcast.args[0], p) if not swapped else self.mul(p, bcast.args[0])
+        inner = self.broadcast_source(g, p)
+        if inner is not None:  # the other factor already has the full shape: skip the broadcast
+            return self.mul(inner, p) if not swapped else self.mul(p, inner)
         if not swapped and not g.type.is_array and isinstance(p, Var):
             scaled = self.defining(p, "mul")
             if scaled is not None and isinstance(scaled.args[1], Const):

@@ -52,11 +52,20 @@ def load_function(spec: str) -> Callable[..., Any]:
     return fn
 
 
-def parse_at(text: str | None, fn: Callable[..., Any]) -> list[float] | None:
+def _number(text: str) -> float | int:
+    """``5`` stays an int (a loop bound can be given), ``2.5`` or ``2e3`` is a float."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def parse_at(text: str | None, fn: Callable[..., Any]) -> list[float | int] | None:
     if text is None:
         return None
     try:
-        values = [float(v) for v in text.split(",")]
+        values = [_number(v) for v in text.split(",")]
     except ValueError:
         raise UsageError(f"--at expects comma-separated numbers, got {text!r}") from None
     from .frontend import param_names
@@ -88,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
     s.add_argument("--argnums", help="comma-separated argument indices (default: all arguments)")
     s.add_argument("--at", help="example argument values the code is specialised to")
+    c = sub.add_parser("compare", help="time full derivatives by forward vs reverse mode on wide inputs/outputs")
+    c.add_argument("target", nargs="?", help="FILE.py:FUNCTION of one array argument (default: "
+                                             "sum(tanh(x) * x) + sum(x) ** 2)")
+    c.add_argument("--sizes", default="1,10,100,1000,10000", help="comma-separated sizes (default 1..10^4)")
+    c.add_argument("--out", default="forward_vs_reverse.png", help="where to save the log-log plot ('' for none)")
+    c.add_argument("--repeat", type=int, default=3, help="timed repetitions per point (the least counts)")
+    c.add_argument("--budget", type=float, default=2.0, help="seconds to spend at most per point")
+    c.add_argument("--no-outputs", action="store_true", help="skip the R -> R^m (wide output) case")
     return parser
 
 
@@ -107,6 +124,8 @@ def join_negative_values(argv: Sequence[str]) -> list[str]:
 
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(join_negative_values(argv))
+    if args.command == "compare":
+        return run_compare(args)
     fn = load_function(args.target)
     at = parse_at(args.at, fn)
     if args.command == "trace":
@@ -118,6 +137,22 @@ def run(argv: Sequence[str]) -> int:
     n = len(param_names(fn))
     argnums = parse_argnums(args.argnums) if args.argnums is not None else tuple(range(n)) if n > 1 else 0
     print(api.source(fn, args.mode, argnums, at=at), end="")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from . import compare
+
+    try:
+        sizes = [int(v) for v in args.sizes.split(",")]
+    except ValueError:
+        raise UsageError(f"--sizes expects comma-separated integers, got {args.sizes!r}") from None
+    if any(n < 1 for n in sizes):
+        raise UsageError("--sizes must be positive")
+    fn = load_function(args.target) if args.target else None
+    print(compare.main(fn, sizes, args.out or None, args.repeat, args.budget, not args.no_outputs), end="")
+    if args.out:
+        print(f"plot saved to {args.out}")
     return 0
 
 

@@ -44,6 +44,7 @@ class Positions:
                 self.defined.setdefault(o, self.n)
                 self.owner.setdefault(o, reg)
             self.span[op] = (start, self.n)
+            self.n += 1  # later statements read strictly after this definition
         self.use(reg.yields)
         self.n += 1
 

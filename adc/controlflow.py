@@ -37,7 +37,7 @@ class _Finder(cst.CSTVisitor):
     """Finds ``return`` (anywhere) and ``break``/``continue`` (not inside nested loops)."""
 
     def __init__(self) -> None:
-        self.returns = self.exits = False
+        self.returns = self.exits = self.breaks = False
         self.depth = 0
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -45,7 +45,7 @@ class _Finder(cst.CSTVisitor):
 
     def visit_Break(self, node: cst.Break) -> None:
         if self.depth == 0:
-            self.exits = True
+            self.exits = self.breaks = True
 
     def visit_Continue(self, node: cst.Continue) -> None:
         if self.depth == 0:
@@ -77,8 +77,9 @@ def has_exit(node: cst.CSTNode) -> bool:
 
 
 def loop_has_break(body: Sequence[cst.CSTNode]) -> bool:
+    """Can the loop stop early (``break``, or ``return``)?  ``continue`` does not stop it."""
     finder = _find(body)
-    return finder.exits or finder.returns
+    return finder.breaks or finder.returns
 
 
 class _Assigned(cst.CSTVisitor):
@@ -299,6 +300,8 @@ class ControlFlow:
     def lazy_bool(self, prim: str, node: cst.BooleanOperation) -> Atom:
         """``a and b`` / ``a or b`` with Python's short-circuit (``b`` only evaluated if needed)."""
         left = self.condition(node.left)
+        if left.type.kind == "float":
+            return self.numeric_bool(prim, left, node)
         trial = Region()
         with self.b.into(trial):
             right = self.condition(node.right)
@@ -321,6 +324,28 @@ class ControlFlow:
         out = self.env.pop("%value")
         self.env = saved
         if isinstance(out, Var):
+            out.hint = None
+        return out
+
+    def numeric_bool(self, prim: str, left: Atom, node: cst.BooleanOperation) -> Atom:
+        """``a or b`` on numbers is ``a if a else b`` (``a and b`` is ``b if a else a``): the value,
+        not a truth value, so it stays differentiable."""
+        saved = self.env
+        self.env = dict(saved)
+        self.env["%value"] = left
+
+        def right() -> Flow:
+            self.env["%value"] = self.scalar(self.expr(node.right), node.right)
+            return Flow()
+
+        def keep() -> Flow:
+            return Flow()
+
+        truth = self.b.emit("ne", left, Const(0.0))
+        self.branches(truth, keep if prim == "or" else right, right if prim == "or" else keep, node)
+        out = self.env.pop("%value")
+        self.env = saved
+        if isinstance(out, Var) and out.hint == "%value":
             out.hint = None
         return out
 
@@ -466,7 +491,7 @@ class ControlFlow:
                 if len(args) == 2:
                     return args[0], args[1], Const(1), None
                 if isinstance(args[2], Const) and args[2].value == 0:
-                    raise self.fail(it, "range() step must not be zero")
+                    raise self.fail(it, "range() step must not be zero", "use a positive or negative step")
                 return args[0], args[1], args[2], None
             if name == "enumerate":
                 if len(args) != 1:

@@ -10,6 +10,7 @@ language raises ``UnsupportedError`` pointing at the construct, with a hint.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import inspect
 import math
 import textwrap
@@ -171,7 +172,8 @@ def read_source(fn: Callable[..., Any]) -> Source:
     key = getattr(fn, "__code__", fn)
     cached = _source_cache.get(key)
     if cached is not None:
-        return cached
+        # same code, but this function object's own globals and closure cells
+        return cached if cached.fn is fn else dataclasses.replace(cached, fn=fn)
     name = getattr(fn, "__name__", repr(fn))
     if not isinstance(fn, pytypes.FunctionType):
         raise SourceError(f"adc differentiates plain Python functions; got {type(fn).__name__} {name!r}")
@@ -513,7 +515,8 @@ class Lowerer(ControlFlow, ArrayExpressions):
         if isinstance(func, ArrayFn):
             return self.array_call(func.name, args, node)
         if isinstance(func, Prim) and func.name in ("range", "enumerate"):
-            raise self.fail(node, f"{func.name}() is supported only as the iterable of a `for` loop")
+            raise self.fail(node, f"{func.name}() is supported only as the iterable of a `for` loop",
+                            f"write `for i in {func.name}(...):`")
         if isinstance(func, Prim) and func.name == "len":
             if len(args) != 1:
                 raise self.fail(node, "len() takes one argument")

@@ -121,8 +121,17 @@ class ArrayExpressions:
             if name not in allowed:
                 raise self.fail(arg, f"unsupported keyword argument `{name}`",
                                 f"supported here: {', '.join(allowed) or 'none'}")
-            found[name] = self.static(self.expr(arg.value), arg.value)
+            found[name] = self.static(self.literal(arg.value), arg.value)
         return found
+
+    def literal(self, node: cst.BaseExpression) -> Any:
+        """A keyword argument's value; negative literals (``axis=-1``) stay constants."""
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
+                and isinstance(node.expression, cst.Integer):
+            return Const(-int(node.expression.value, 0))
+        if isinstance(node, cst.Tuple):
+            return tuple(self.literal(el.value) for el in node.elements)
+        return self.expr(node)
 
     def static(self, value: Any, node: cst.CSTNode) -> Any:
         """A compile-time constant (``axis=1``, ``keepdims=True``)."""

@@ -36,9 +36,24 @@ _cache: dict[tuple[Any, ...], Compiled] = {}
 _primal_cache: dict[tuple[Any, ...], Program] = {}
 
 
+def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
+    """What a cached program depends on besides argument types: the code and the values the
+    function closes over (closures from one factory share their code but not their constants)."""
+    cells = tuple(_hashable(c.cell_contents) for c in (fn.__closure__ or ()))
+    return (fn.__code__, cells)
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return id(value)
+
+
 def primal(fn: Callable[..., Any], types: Sequence[Type]) -> Program:
     """The SSA program of ``fn`` specialised to ``types`` (cached)."""
-    key = (fn.__code__, tuple(types))
+    key = (identity(fn), tuple(types))
     program = _primal_cache.get(key)
     if program is None:
         program = _primal_cache[key] = lower(fn, list(types))
@@ -68,7 +83,7 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int]) -> Program:
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
                        jit: bool = False, load: bool = True) -> Compiled:
     """Run the pipeline for one request (cached)."""
-    key = (fn.__code__, tuple(types), kind, tuple(wrt), jit)
+    key = (identity(fn), tuple(types), kind, tuple(wrt), jit)
     hit = _cache.get(key)
     if hit is not None and (hit.func is not None or not load):
         return hit

@@ -506,14 +506,14 @@ def _loop(rv: Reverse, op: Op) -> None:
     else:
         bounds = [rv.b.sub(count, 1), Const(-1), Const(-1)]
     rv.b.append(Op("for", [*bounds, *init_vals], outs, (), op.loc, [rev]))
-    for k, out in zip(own, outs):
+    for v, out in zip(outside, outs[len(own):]):  # first: the carried sums of outside adjoints
+        out.base = v
+        rv.adjoint[v] = out
+    for k, out in zip(own, outs):  # then the loop's initial values receive their adjoints
         rv.adjoint.pop(op.outs[k], None)
         init = inits[k]
         if isinstance(init, Var) and init in rv.active:
             rv.accumulate(init, out, len(rv.b.region.ops))
-    for v, out in zip(outside, outs[len(own):]):
-        out.base = v
-        rv.adjoint[v] = out
 
 
 STRUCTURED = {"if": _if, "for": _loop, "while": _loop}

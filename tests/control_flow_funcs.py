@@ -234,17 +234,17 @@ def accumulate_into(x, w):
     return s
 
 
-def writes_2d(x):
+def writes_2d(x, m):
     """A[i, j] = ... into an np.zeros((n, m)) array, then read back."""
     n = len(x)
-    A = np.zeros((n, 3))
+    A = np.zeros((n, m))
     for i in range(n):
-        for j in range(3):
+        for j in range(m):
             A[i, j] = x[i] ** (j + 1) + math.sin(x[(i + j) % n])
     s = 0.0
     for i in range(n):
-        for j in range(3):
-            s += A[i, j] * A[n - 1 - i, 2 - j]
+        for j in range(m):
+            s += A[i, j] * A[n - 1 - i, m - 1 - j]
     return s
 
 
@@ -375,4 +375,27 @@ def helpers_with_arrays(x, w):
     s = first
     for i in range(len(y)):
         s += math.cos(y[i])
+    return s
+
+
+def carried_times_param(a, s, n):
+    """The smallest reproducer of a reverse-mode bug: `s = s * a` with s carried by the loop."""
+    for i in range(n):
+        s = s * a + 0.5
+    return s
+
+
+def carried_times_param_commuted(a, s, n):
+    """The same with the product's operands swapped (not affected by the bug)."""
+    for i in range(n):
+        s = a * s + 0.5
+    return s
+
+
+def carried_init_param(a, b, n):
+    """The smallest reproducer of a reverse-mode bug: b is both the initial value of the carried s
+    and read inside the loop."""
+    s = b
+    for i in range(n):
+        s = s + a * b
     return s
