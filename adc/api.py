@@ -79,11 +79,29 @@ def _call(compiled: Compiled, args: Sequence[Any]) -> Any:
         if type(exc).__module__.startswith("numba") or (
                 isinstance(exc, ImportError) and _dispatcher_type() is not type(None)
                 and isinstance(compiled.func, _dispatcher_type())):
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CompileError(f"Numba could not compile the generated {compiled.program.name} "
-                               f"({type(exc).__name__}: {first}); hint: call with jit=False, or see "
-                               f"adc.source() for the generated code") from None
+            raise CompileError(numba_message(compiled, exc)) from None
         raise
+
+
+def numba_message(compiled: Compiled, exc: BaseException) -> str:
+    """A one-paragraph account of a Numba failure: which generated line, which user line."""
+    import re
+
+    text = str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    where = ""
+    lines = compiled.source.splitlines()
+    for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
+        if "adc_" not in match.group(1):
+            continue
+        number = int(match.group(2))
+        if 0 < number <= len(lines):
+            code = lines[number - 1].strip()
+            origin = next((l.strip()[2:] for l in reversed(lines[:number]) if l.strip().startswith("# from line")), "")
+            where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
+    return (f"Numba could not compile the generated {compiled.program.name}{where}: "
+            f"{type(exc).__name__}: {first}\nhint: call with jit=False (the same generated code runs as "
+            f"plain Python), or look at it with adc.source()")
 
 
 def _check_function(fn: Any) -> None:
@@ -117,6 +135,7 @@ def _checked(compiled: Compiled) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
         return _call(compiled, args)
 
+    call.dispatcher = func  # type: ignore[attr-defined]  (the Numba dispatcher: stats, signatures)
     return call
 
 
@@ -400,3 +419,66 @@ def trace(fn: Callable[..., Any], at: Sequence[Any] | None = None) -> Trace:
     _check_function(fn)
     _, types = _types_for(fn, at)
     return Trace(fn, primal(fn, types), types)
+
+
+def _plain(a: np.ndarray) -> Any:
+    """A 0-d Jacobian (scalar in, scalar out) as a float."""
+    return float(a) if a.shape == () else a
+
+
+def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any]) -> tuple[list[int], bool, list[Any]]:
+    wrt, single = _normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    args = _coerce(args, wrt)
+    return wrt, single, args
+
+
+def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fn`` by forward mode: one JVP per input component (use it for tall
+    Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``."""
+    fn = original(fn)
+    _check_function(fn)
+
+    def jacobian(*args: Any) -> Any:
+        wrt, single, args = _jacobian_args(fn, argnums, args)
+        zeros = [np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0 for a in args]
+        results = []
+        for i in wrt:
+            shape = np.shape(args[i])
+            columns = []
+            for j in range(int(np.prod(shape))):
+                seed = np.zeros(shape)
+                seed.flat[j] = 1.0
+                tangents = list(zeros)
+                tangents[i] = seed if shape else 1.0
+                columns.append(np.asarray(jvp(fn, args, tangents, jit=jit)[1]))
+            out_shape = columns[0].shape
+            results.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
+        return results[0] if single else tuple(results)
+
+    return jacobian
+
+
+def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
+    Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``."""
+    fn = original(fn)
+    _check_function(fn)
+
+    def jacobian(*args: Any) -> Any:
+        wrt, single, args = _jacobian_args(fn, argnums, args)
+        out, pullback = vjp(fn, *args, jit=jit)
+        if isinstance(out, tuple):
+            raise DifferentiationError("jacrev needs a function returning one scalar or array; "
+                                       "stack tuple outputs into an array")
+        out_shape = np.shape(out)
+        rows: list[list[Any]] = [[] for _ in wrt]
+        for j in range(int(np.prod(out_shape))):
+            seed = np.zeros(out_shape)
+            seed.flat[j] = 1.0
+            cts = pullback(seed if out_shape else 1.0)
+            for k, i in enumerate(wrt):
+                rows[k].append(np.asarray(cts[i], dtype=float))
+        results = [_plain(np.stack(r).reshape(out_shape + np.shape(args[i]))) for r, i in zip(rows, wrt)]
+        return results[0] if single else tuple(results)
+
+    return jacobian

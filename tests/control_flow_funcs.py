@@ -379,22 +379,22 @@ def helpers_with_arrays(x, w):
 
 
 def carried_times_param(a, s, n):
-    """The smallest reproducer of a reverse-mode bug: `s = s * a` with s carried by the loop."""
+    """Regression: reverse mode once got d/da wrong for `s = s * a ...` with s carried by the loop."""
     for i in range(n):
         s = s * a + 0.5
     return s
 
 
 def carried_times_param_commuted(a, s, n):
-    """The same with the product's operands swapped (not affected by the bug)."""
+    """The same with the product's operands swapped."""
     for i in range(n):
         s = a * s + 0.5
     return s
 
 
 def carried_init_param(a, b, n):
-    """The smallest reproducer of a reverse-mode bug: b is both the initial value of the carried s
-    and read inside the loop."""
+    """Regression: reverse mode once dropped d/db through the initial value of the carried s when b is
+    also read inside the loop."""
     s = b
     for i in range(n):
         s = s + a * b

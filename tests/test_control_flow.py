@@ -98,10 +98,9 @@ A23 = np.array([[0.3, -0.7, 0.5], [1.1, 0.2, -0.4]])
 A_BREAK = np.array([[0.3, -0.2, 0.5], [0.4, 0.1, 0.2], [-0.6, 0.9, 0.8]])
 ROSEN = np.array([-1.2, 1.0, 0.8, 1.3, 0.5, -0.4])
 
-BUG_CARRIED_PRODUCT = ("adc bug: reverse mode of a carried value multiplied on the right inside a loop "
-                       "(`s = s * a`) updates the carried adjoint before using it for d/da")
-BUG_CARRIED_INIT = ("adc bug: reverse mode drops the adjoint of a loop-carried value's initial value when "
-                    "that initial value is a parameter also read inside the loop (`s = b; for ...: s = s + a * b`)")
+# Regression tests (both found by this file; reverse mode was wrong, forward mode right):
+# - carried product: `for ...: s = s * a + c` updated the carried adjoint before using it for d/da;
+# - carried initial value: `s = b; for ...: s = s + a * b` dropped the adjoint of s's initial value b.
 
 
 @dataclass
@@ -179,10 +178,10 @@ CASES = [
     Case("helpers_with_arrays", F.helpers_with_arrays, (X5, 0.8), (0, 1)),
     # the long scalar loop of the memory test
     Case("memory_loop-1e5", F.memory_loop, (0.9, 100_000), 0),
-    # the smallest reproducer of the carried-product bug (see BUG_CARRIED_PRODUCT)
+    # regression: the carried-product bug (see the note above CASES)
     Case("carried_times_param", F.carried_times_param, (1.3, 0.7, 4), (0, 1)),
     Case("carried_times_param-commuted", F.carried_times_param_commuted, (1.3, 0.7, 4), (0, 1)),
-    # the smallest reproducer of the carried-initial-value bug (see BUG_CARRIED_INIT)
+    # regression: the carried-initial-value bug (see the note above CASES)
     Case("carried_init_param", F.carried_init_param, (2.0, 3.0, 4), (0, 1)),
     Case("carried_init_param-wrt_a", F.carried_init_param, (2.0, 3.0, 4), 0),
 ]
