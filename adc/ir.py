@@ -142,6 +142,16 @@ def uses(region: Region) -> dict[Var, int]:
     return counts
 
 
+def defined_in(region: Region) -> set[Var]:
+    """Every value defined in ``region``: its arguments and results, nested regions included."""
+    out: set[Var] = set(region.args)
+    for op in region.ops:
+        out.update(op.outs)
+        for sub in op.regions:
+            out |= defined_in(sub)
+    return out
+
+
 def number_values(program: Program) -> dict[Var, int]:
     """The trace numbering ``v0, v1, ...``: parameters first, then every result in program order."""
     numbering: dict[Var, int] = {}

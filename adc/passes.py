@@ -7,7 +7,7 @@ under them.  Statements with effects (array writes, tape pushes and pops) are ke
 """
 from __future__ import annotations
 
-from .ir import Atom, Op, Program, Region, Var
+from .ir import Atom, Op, Program, Region, Var, defined_in, uses
 from .rules import RULES
 
 
@@ -72,7 +72,7 @@ def _structured(op: Op, live: set[Var]) -> bool:
     if op.prim == "if":
         keep = [k for k, o in enumerate(op.outs) if o in live]
         if not keep and not has_effect(op) and not any(
-                v in live for reg in op.regions for v in defined_by(reg)):
+                v in live for reg in op.regions for v in defined_in(reg)):
             return False
         _drop_slots(op, keep)
         inner: set[Var] = set()
@@ -113,36 +113,14 @@ def _structured(op: Op, live: set[Var]) -> bool:
     return True
 
 
-def defined_by(region: Region) -> set[Var]:
-    out: set[Var] = set(region.args)
-    for op in region.ops:
-        out.update(op.outs)
-        for sub in op.regions:
-            out |= defined_by(sub)
-    return out
-
-
 def _defined_outside(v: Var, reg: Region) -> bool:
-    return v not in defined_by(reg)
+    return v not in defined_in(reg)
 
 
 def propagate_copies(program: Program) -> Program:
     """Drop ``ga = gb`` copies of derivative values when ``gb`` is read nowhere else: later
     statements read ``gb`` directly.  Copies of primal values and seeds (``gy = 1.0``) stay."""
-    counts: dict[Var, int] = {}
-
-    def count(reg: Region) -> None:
-        for op in reg.ops:
-            for a in op.args:
-                if isinstance(a, Var):
-                    counts[a] = counts.get(a, 0) + 1
-            for sub in op.regions:
-                count(sub)
-        for y in reg.yields:
-            if isinstance(y, Var):
-                counts[y] = counts.get(y, 0) + 1
-
-    count(program.body)
+    counts = uses(program.body)
     subst: dict[Var, Atom] = {}
 
     def local_counts(reg: Region) -> dict[Var, int]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .activity import is_active_type, varied
 from .builder import Builder
 from .errors import UnsupportedError
-from .ir import Atom, Const, Op, Program, Region, Var
+from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .rules import RULES
 from .types import INT, Type
 from .zeros import zero_like
@@ -61,16 +61,6 @@ def clone_op(op: Op) -> Op:
     if not op.regions:
         return op
     return Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [clone(r) for r in op.regions])
-
-
-def defined_in(reg: Region) -> set[Var]:
-    """Every value defined in ``reg`` (arguments and results, nested regions included)."""
-    out: set[Var] = set(reg.args)
-    for op in reg.ops:
-        out.update(op.outs)
-        for sub in op.regions:
-            out |= defined_in(sub)
-    return out
 
 
 def written_arrays(reg: Region) -> set[Var]:
@@ -145,7 +135,7 @@ class Reverse:
 
     def _buffered_arrays(self) -> set[Var]:
         out: set[Var] = set()
-        for op in _walk(self.program.body):
+        for op in walk(self.program.body):
             if op.prim in BUFFERED_USES:
                 for v in (op.args[:1] if op.prim in ("getitem", "setitem") else (*op.args[:1], *op.outs)):
                     if isinstance(v, Var) and v in self.active and v.type.is_array:
@@ -304,7 +294,7 @@ class Reverse:
             tape = self.tapes.get("float" if v.type is not None and v.type.kind == "float" else "int")
             pushes.append(Op("push", [tape, v], [], loc=defs[v].loc if v in defs else None))
             pops.append(Op("pop", [tape], [v], loc=defs[v].loc if v in defs else None))
-        nested = any(o.prim == "push" for o in _walk(fwd))
+        nested = any(o.prim == "push" for o in walk(fwd))
         args_first = [p for p, v in zip(pushes, taped) if v in fwd.args]
         if args_first and not nested:
             others = [p for p in pushes if p not in args_first]
@@ -332,8 +322,8 @@ class Reverse:
         prog = self.program
         forward_sweep = clone(prog.body)
         self.fwd = {}
-        originals = [op for op in _walk(prog.body) if op.regions]
-        copies = [op for op in _walk(forward_sweep) if op.regions]
+        originals = [op for op in walk(prog.body) if op.regions]
+        copies = [op for op in walk(forward_sweep) if op.regions]
         self.fwd = dict(zip(originals, copies))
         outputs = list(prog.outputs)
         # loop results are restored by the reverse sweep: return copies made before it starts
@@ -363,13 +353,6 @@ class Reverse:
         params = prog.params + (cotangents or [])
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
-
-
-def _walk(reg: Region):
-    for op in reg.ops:
-        yield op
-        for sub in op.regions:
-            yield from _walk(sub)
 
 
 # -- structured ops ------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ def run(cfg: Config) -> Table:
         t.rows.extend(pair["rows"])
     t.run(cfg)
 
-    # 2. the rest
+    # 2. the rest, each candidate's samples back to back (JAX's and PyTorch's thread pools would
+    #    otherwise compete with OpenBLAS's threads for the 2 cores in the next sample)
     try:
         gen, t.extra["generated_source"] = harness.generated_function(mlp_loss, argnums, args)
         t.add(Candidate("adc_gen_py", "adc generated code, exec'd (no API layer) [diagnostic]", gen, args,
@@ -79,6 +80,23 @@ def run(cfg: Config) -> Table:
         notes.append(f"adc.source failed: {type(exc).__name__}: {exc}")
     t.add(Candidate("adc_jit", "adc reverse, jit=True [not a target]", adc.grad(mlp_loss, argnums=argnums, jit=True),
                     args, tool="adc"), ref=ref, rtol=1e-9)
+
+    ag = harness.optional("autograd")
+    if ag is not None:
+        anp = harness.optional("autograd.numpy")
+
+        def mlp_ag(W1, b1, W2, b2, X, y, reg):
+            n = X.shape[0]
+            h = anp.maximum(0.0, anp.dot(X, W1) + b1)
+            scores = anp.dot(h, W2) + b2
+            shifted = scores - anp.max(scores, axis=1, keepdims=True)
+            logp = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+            return -anp.sum(logp[anp.arange(n), y]) / n + 0.5 * reg * (anp.sum(W1 * W1) + anp.sum(W2 * W2))
+
+        t.add(Candidate("autograd", "autograd", ag.grad(mlp_ag, argnum=argnums), args, tool="peer"), ref=ref,
+              rtol=1e-9)
+    else:
+        t.skip("autograd", "autograd", harness.missing_note("autograd"))
 
     jax = harness.jax_module()
     if jax is not None:
@@ -119,23 +137,6 @@ def run(cfg: Config) -> Table:
     else:
         t.skip("torch", "PyTorch eager", harness.missing_note("torch"))
 
-    ag = harness.optional("autograd")
-    if ag is not None:
-        anp = harness.optional("autograd.numpy")
-
-        def mlp_ag(W1, b1, W2, b2, X, y, reg):
-            n = X.shape[0]
-            h = anp.maximum(0.0, anp.dot(X, W1) + b1)
-            scores = anp.dot(h, W2) + b2
-            shifted = scores - anp.max(scores, axis=1, keepdims=True)
-            logp = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
-            return -anp.sum(logp[anp.arange(n), y]) / n + 0.5 * reg * (anp.sum(W1 * W1) + anp.sum(W2 * W2))
-
-        t.add(Candidate("autograd", "autograd", ag.grad(mlp_ag, argnum=argnums), args, tool="peer"), ref=ref,
-              rtol=1e-9)
-    else:
-        t.skip("autograd", "autograd", harness.missing_note("autograd"))
-
     njit = harness.numba_njit()
     if njit is not None:
         try:
@@ -146,7 +147,7 @@ def run(cfg: Config) -> Table:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             t.skip("f_numba", "mlp_loss itself, Numba", f"Numba cannot compile mlp_loss as written "
                    f"({type(exc).__name__}: {first})", kind="function", tool="function")
-    t.run(cfg)
+    t.run(cfg, interleave=False)
 
     t.extra["reference_keys"] = [("hand_numpy", "÷ hand NumPy")]
     t.extra["ratios"] = [

@@ -136,8 +136,10 @@ def _timed(loop: Callable[[int], float], number: int) -> float:
 
 
 def measure(cands: Sequence[Candidate], cfg: Config, *, rounds: int | None = None,
-            target: float | None = None, budget: float | None = None) -> list[dict[str, Any]]:
-    """Time the candidates interleaved; one result record per candidate."""
+            target: float | None = None, budget: float | None = None, interleave: bool = True) -> list[dict[str, Any]]:
+    """Time the candidates, interleaved (round-robin) unless ``interleave`` is false (then each
+    candidate's samples are taken back to back: for multi-threaded peers whose idle thread pools
+    would otherwise steal the cores from the next candidate); one result record per candidate."""
     rounds = rounds or cfg.rounds
     target = cfg.target if target is None else target
     budget = cfg.budget if budget is None else budget
@@ -158,10 +160,16 @@ def measure(cands: Sequence[Candidate], cfg: Config, *, rounds: int | None = Non
         if c.max_rounds is not None:
             q = min(q, c.max_rounds)
         quota[c.key] = q
-    for r in range(max(quota.values(), default=0)):
+    if interleave:
+        for r in range(max(quota.values(), default=0)):
+            for c in cands:
+                if r < quota[c.key]:
+                    assert c.loop is not None
+                    c.samples.append(_timed(c.loop, c.number) / c.number)
+    else:
         for c in cands:
-            if r < quota[c.key]:
-                assert c.loop is not None
+            assert c.loop is not None
+            for _ in range(quota[c.key]):
                 c.samples.append(_timed(c.loop, c.number) / c.number)
     return [record(c) for c in cands]
 
@@ -170,7 +178,8 @@ def record(c: Candidate) -> dict[str, Any]:
     s = sorted(c.samples)
     q1, med, q3 = (float(np.percentile(s, p)) for p in (25, 50, 75))
     return {"key": c.key, "label": c.label, "kind": c.kind, "tool": c.tool, "status": "ok", "median_s": med,
-            "q1_s": q1, "q3_s": q3, "min_s": s[0], "repeats": len(s), "number": c.number, "note": c.note}
+            "q1_s": q1, "q3_s": q3, "min_s": s[0], "repeats": len(s), "number": c.number, "note": c.note,
+            "samples": [float(f"{v:.4g}") for v in c.samples]}
 
 
 def not_run(key: str, label: str, status: str, note: str, kind: str = "gradient", tool: str = "") -> dict[str, Any]:
@@ -265,6 +274,15 @@ class Table:
     def skip(self, key: str, label: str, note: str, kind: str = "gradient", tool: str = "peer") -> None:
         self.order.append(key)
         self.rows.append(not_run(key, label, "skipped", note, kind, tool))
+
+    def paired_ratio(self, num: str, den: str) -> float | None:
+        """Median over rounds of (num sample / den sample): samples of one round were taken back to
+        back, so a slow phase of the machine cancels out."""
+        a, b = self.get(num), self.get(den)
+        if not a or not b or not a.get("samples") or not b.get("samples"):
+            return None
+        rs = [x / y for x, y in zip(a["samples"], b["samples"])]
+        return float(np.median(rs))
 
     def run(self, cfg: Config, **kw: Any) -> None:
         self.rows.extend(measure(self.pending, cfg, **kw))
