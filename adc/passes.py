@@ -134,37 +134,79 @@ def propagate_copies(program: Program) -> Program:
                 found[y] = found.get(y, 0) + 1
         return found
 
-    def collect(reg: Region) -> None:
+    def collect(reg: Region, hot: bool) -> None:
         kept = []
         here = local_counts(reg)
         for op in reg.ops:
             src = op.args[0] if op.prim == "copy" else None
             if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and src.role in ("adjoint", "tangent") \
-                    and (counts.get(src, 0) == 1 or (here.get(src, 0) == 1 and src not in reg.yields
-                                                     and _defined_outside(src, reg))):
+                    and (hot or counts.get(src, 0) == 1 or (here.get(src, 0) == 1 and src not in reg.yields
+                                                            and _defined_outside(src, reg))):
                 subst[op.out] = op.args[0]
                 continue
             kept.append(op)
             for sub in op.regions:
-                collect(sub)
+                collect(sub, hot or op.prim in ("for", "while"))
         reg.ops = kept
 
+    collect(program.body, False)
+    substitute(program.body, subst)
+    return program
+
+
+def substitute(region: Region, subst: dict[Var, Atom]) -> None:
+    """Replace uses of ``subst``'s keys, making new ops (simple ops may be shared with the
+    cached primal program, so they are never changed in place)."""
     def resolve(a: Atom) -> Atom:
         while isinstance(a, Var) and a in subst:
             a = subst[a]
         return a
 
-    def rewrite(reg: Region) -> None:
-        for i, op in enumerate(reg.ops):
-            if any(isinstance(a, Var) and a in subst for a in op.args):
-                # a new op: simple ops may be shared with the (cached) primal program
-                reg.ops[i] = op = Op(op.prim, [resolve(a) for a in op.args], op.outs, op.params, op.loc, op.regions)
-            for sub in op.regions:
-                rewrite(sub)
-        reg.yields = [resolve(y) for y in reg.yields]
+    for i, op in enumerate(region.ops):
+        if any(isinstance(a, Var) and a in subst for a in op.args):
+            region.ops[i] = op = Op(op.prim, [resolve(a) for a in op.args], op.outs, op.params, op.loc, op.regions)
+        for sub in op.regions:
+            substitute(sub, subst)
+    region.yields = [resolve(y) for y in region.yields]
 
-    collect(program.body)
-    rewrite(program.body)
+
+# Ops whose every evaluation makes a new object (arrays that may be written, stacks): never shared.
+FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy", "pack", "arange",
+         "tape", "pop", "comment", "copy"}
+
+
+def common_subexpressions(program: Program) -> Program:
+    """Compute a pure expression once per region: a second ``x[i]`` or ``i + 1`` reads the first.
+    Element reads are only shared while nothing writes in between."""
+    subst: dict[Var, Atom] = {}
+
+    def key_atom(a: Atom) -> object:
+        a = subst.get(a, a) if isinstance(a, Var) else a
+        return ("v", a.id) if isinstance(a, Var) else ("c", type(a.value).__name__, a.value)
+
+    def visit(reg: Region) -> None:
+        seen: dict[tuple[object, ...], Var] = {}
+        kept = []
+        for op in reg.ops:
+            if op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in FRESH \
+                    or len(op.outs) != 1:
+                if has_effect(op):
+                    seen = {k: v for k, v in seen.items() if k[0] != "getitem"}  # memory may have changed
+                kept.append(op)
+                for sub in op.regions:
+                    visit(sub)
+                continue
+            key = (op.prim, op.params, *(key_atom(a) for a in op.args))
+            earlier = seen.get(key)
+            if earlier is not None and earlier.type == op.out.type:
+                subst[op.out] = earlier
+                continue
+            seen[key] = op.out
+            kept.append(op)
+        reg.ops = kept
+
+    visit(program.body)
+    substitute(program.body, subst)
     return program
 
 
