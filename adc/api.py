@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import CompileError, DifferentiationError
+from .errors import AdcError, CompileError, DifferentiationError
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
 from .types import FLOAT, Type, type_of
@@ -482,3 +482,28 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         return results[0] if single else tuple(results)
 
     return jacobian
+
+
+def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """The Hessian of scalar ``fn`` w.r.t. ``args[argnums]``: forward mode over the *generated*
+    reverse-mode gradient (adc differentiates its own output).  ``H[in_index + in_index]``.
+
+    Works when the generated gradient uses only what adc reads (scalar code, and array code without
+    loops); otherwise an ``AdcError`` says which generated statement it could not read."""
+    fn = original(fn)
+    _check_function(fn)
+    if not isinstance(argnums, (int, np.integer)):
+        raise DifferentiationError("hessian takes one argument index (argnums=int)")
+    gradient = grad(fn, int(argnums))
+
+    def hess(*args: Any) -> Any:
+        generated = gradient.specialize(*args)
+        try:
+            return jacfwd(generated, int(argnums))(*args)
+        except AdcError as exc:
+            raise DifferentiationError(
+                f"hessian: adc could not differentiate the generated gradient of {fn.__name__} "
+                f"again:\n{exc}\nhint: second derivatives work for scalar code and array code "
+                "without loops; use jacfwd on a hand-written gradient otherwise") from None
+
+    return hess

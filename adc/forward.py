@@ -91,7 +91,7 @@ class Forward:
         """Tangents of indexing, stores and array construction (they are linear)."""
         args = op.args
         if op.prim in ("setitem", "index_add"):
-            self.b.append(Op(op.prim, [self.tangent[args[0]], *args[1:-1], self.of(args[-1])], []))
+            self.b.append(Op(op.prim, [self.tangent[args[0]], *args[1:-1], self.of(args[-1])], [], op.params))
         elif op.prim == "iadd":
             self.b.append(Op("iadd", [self.tangent[args[0]], self.of(args[1])], []))
         elif op.prim == "acopy" and args[0] in self.tangent:

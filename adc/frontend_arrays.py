@@ -26,7 +26,7 @@ NUMPY_FUNCTIONS = {
     "sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
     "dot": "matmul", "matmul": "matmul", "outer": "outer", "transpose": "transpose", "reshape": "reshape",
     "ravel": "ravel", "where": "where", "clip": "clip", "concatenate": "concatenate", "stack": "stack",
-    "array": "array", "asarray": "array", "arange": "arange",
+    "array": "array", "asarray": "array", "arange": "arange", "broadcast_to": "broadcast_to",
 }
 # x.<name>(...) → handler name
 ARRAY_METHODS = {
@@ -34,6 +34,8 @@ ARRAY_METHODS = {
     "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose",
 }
 REDUCTIONS = {"sum", "mean", "amax", "amin"}
+# results that share memory with an argument: writing into them would write into the argument
+VIEWS = {"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"}
 
 
 class ArrayExpressions:
@@ -102,14 +104,21 @@ class ArrayExpressions:
 
     def store(self, target: cst.Subscript, value: Any) -> None:
         arr = self.array_value(self.expr(target.value), target.value)
-        if arr not in self.owned:
+        if arr not in self.owned and not self.fresh_array(arr):
             raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
                             "copy it first: `y = x.copy()`, then write into `y`")
         spec, atoms, single = self.index_spec(target, arr)
-        if not single:
-            raise self.fail(target, "only single elements can be assigned", "index every axis, e.g. A[i, j] = ...")
+        if any(isinstance(a, Var) and a.type.is_array for a in atoms):
+            raise self.fail(target, "writing through an integer-array index",
+                            "write single elements or basic slices, e.g. y[i] = ... or y[1:] = ...")
         v = self.scalar(value, target)
-        self.b.append(Op("setitem", [arr, *atoms, v], []))
+        params = () if all(e == "i" for e in spec) else (("index", spec),)
+        self.b.append(Op("setitem", [arr, *atoms, v], [], params))
+
+    def fresh_array(self, arr: Var) -> bool:
+        """Made by arithmetic here (``a * 2``, ``a @ b``): a new array, not an argument or a view."""
+        op = self.b.defs.get(arr)
+        return op is not None and not op.regions and op.prim not in VIEWS
 
     # -- calls -----------------------------------------------------------------------------------
     def keywords(self, node: cst.Call, allowed: Sequence[str]) -> dict[str, Any]:
@@ -194,6 +203,12 @@ class ArrayExpressions:
             out = self.b.emit("pack", *items)
             self.owned.add(out)
             return out
+        if name == "broadcast_to":  # as adc itself writes it: np.broadcast_to(g, x.shape)
+            shape = node.args[1].value
+            if not (isinstance(shape, cst.Attribute) and shape.attr.value == "shape"):
+                raise self.fail(node, "np.broadcast_to() with a shape other than `x.shape`",
+                                "write np.broadcast_to(g, x.shape) or use broadcasting arithmetic")
+            return self.b.emit("broadcast", self.scalar(args[0], node), self.array_value(self.expr(shape.value), node))
         if name == "arange":
             return self.b.emit("arange", *[self.scalar(a, node) for a in args])
         raise self.fail(node, f"unsupported NumPy function `{name}`")

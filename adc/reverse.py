@@ -223,8 +223,11 @@ class Reverse:
             v = a[-1]
             if isinstance(v, Var) and v in self.active:
                 mark = len(self.b.region.ops)
-                self.accumulate(v, self.b.emit("getitem", gy, *a[1:-1]), mark)
-            self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], []))
+                part = self.b.emit("getitem", gy, *a[1:-1], params=op.params)
+                if part.type.is_array:  # a view of the buffer, which is cleared next: take a copy
+                    part = self.b.emit("acopy", part)
+                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
+            self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
         elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
             self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
 
