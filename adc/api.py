@@ -206,7 +206,7 @@ class Transformed:
         """The generated derivative function for arguments like ``args``, with no wrapper at all
         (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
         wrt, _ = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        args2, types = _prepare(args, wrt)
+        _, types = _prepare(args, wrt)
         kind = ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
         return _checked(compile_derivative(self.fn, types, kind, wrt, self.jit))
 

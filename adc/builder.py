@@ -23,10 +23,6 @@ def atom(x: Operand) -> Atom:
     return x if isinstance(x, (Var, Const)) else Const(x)
 
 
-def const_value(a: Atom) -> Any:
-    return a.value if isinstance(a, Const) else None
-
-
 def is_zero(a: Atom) -> bool:
     return isinstance(a, Const) and not isinstance(a.value, bool) and a.value == 0
 

@@ -114,9 +114,8 @@ class Forward:
                        len(body.yields), self.program.filename, self.program.firstline)
 
     # -- structured ops ------------------------------------------------------------------------
-    def subregion(self, reg: Region, extra_args: list[Var], n_carried: int) -> Region:
-        """``reg`` with tangent statements; its yields gain the tangents of the first
-        ``n_carried`` yields (for the slots in ``extra``) before any trailing stop flag."""
+    def subregion(self, reg: Region, extra_args: list[Var]) -> Region:
+        """``reg`` with its tangent statements and the extra (tangent) region arguments."""
         new = Region(args=[*reg.args, *extra_args])
         with self.b.into(new):
             self.region(reg.ops)
@@ -131,7 +130,7 @@ def _if(fw: Forward, op: Op) -> None:
     slots = _active_slots(fw, op, op.outs)
     regions = []
     for reg in op.regions:
-        new = fw.subregion(reg, [], 0)
+        new = fw.subregion(reg, [])
         with fw.b.into(new):
             new.yields = list(reg.yields) + [fw.of(reg.yields[k]) for k in slots]
         regions.append(new)
@@ -154,7 +153,7 @@ def _loop(fw: Forward, op: Op) -> None:
         args = reg.args[head:] if reg is body else reg.args
         t_args = [fw.new_tangent(args[k]) for k in slots]
         fw.tangent.update({args[k]: t for k, t in zip(slots, t_args)})
-        new = fw.subregion(reg, t_args, n)
+        new = fw.subregion(reg, t_args)
         with fw.b.into(new):
             if reg is body:
                 ys = list(reg.yields)

@@ -17,12 +17,8 @@ from .frontend import lower
 from .ir import Program, number_values
 from .naming import Names
 from .passes import common_subexpressions, dead_code, propagate_copies
-from .printer import print_program
 from .reverse import reverse
 from .types import Type
-
-KINDS = ("grad", "value_and_grad", "vjp", "jvp")
-
 
 @dataclass
 class Compiled:
@@ -96,7 +92,3 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
         compiled.func = backend.load(source, dprog.name, jit)
     _cache[key] = compiled
     return compiled
-
-
-def ssa_text(fn: Callable[..., Any], types: Sequence[Type]) -> str:
-    return print_program(primal(fn, types))

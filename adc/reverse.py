@@ -93,18 +93,9 @@ def free_vars(reg: Region, local: set[Var]) -> list[Var]:
 
 
 @dataclass
-class LoopScope:
-    """What the reverse of one loop body needs: its forward body and the values defined in it."""
-
-    body: Region
-    local: set[Var]
-
-
-@dataclass
 class Tapes:
     float_tape: Var | None = None
     int_tape: Var | None = None
-    pushes: int = 0
     allocs: list[Op] = field(default_factory=list)
 
     def get(self, kind: str) -> Var:
@@ -130,7 +121,7 @@ class Reverse:
         self.written = written_arrays(program.body)
         self.tapes = Tapes()
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
-        self.loops: list[LoopScope] = []
+        self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.buffered = self._buffered_arrays()
 
     def _buffered_arrays(self) -> set[Var]:
@@ -378,7 +369,7 @@ def _if(rv: Reverse, op: Op) -> None:
                 if g is not None and isinstance(y, Var) and y in rv.active:
                     rv.accumulate(y, g, len(rv.b.region.ops))
             rv.ops(reg.ops)
-        if rv.loops:
+        if rv.loop_depth:
             rv.restore(fwd_reg, rev)
         results.append((rev, rv.adjoint))
     changed = [v for v in results[0][1].keys() | results[1][1].keys()
@@ -460,7 +451,7 @@ def _loop(rv: Reverse, op: Op) -> None:
         rv.adjoint[v] = arg
     index = body.args[0] if is_for else Var(hint="it", type=INT)
     rev = Region(args=[index, *args])
-    rv.loops.append(LoopScope(body, local))
+    rv.loop_depth += 1
     outer = dict(rv.adjoint)
     with rv.b.into(rev):
         for k, arg in zip(own, args):
@@ -475,7 +466,7 @@ def _loop(rv: Reverse, op: Op) -> None:
         for v in outside:
             ys.append(rv.adjoint[v])
         rev.yields = ys
-    rv.loops.pop()
+    rv.loop_depth -= 1
     rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set())
     rv.adjoint = {k: v for k, v in outer.items() if k not in local}
     for v in outside:

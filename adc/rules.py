@@ -195,10 +195,6 @@ def trace_name(prim: str) -> str:
     return TRACE_NAMES.get(prim, prim)
 
 
-def is_differentiable(prim: str) -> bool:
-    return RULES[prim].partials is not None
-
-
 def evaluate(prim: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> Any:
     """Evaluate one primitive on concrete values (the interpreter behind the trace tables)."""
     value = RULES[prim].impl(*args, **(params or {}))

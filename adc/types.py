@@ -34,10 +34,6 @@ class Type:
     def is_array(self) -> bool:
         return self.ndim > 0
 
-    @property
-    def is_float(self) -> bool:
-        return self.kind == "float"
-
     def __str__(self) -> str:
         if self.ndim == 0:
             return self.kind
