@@ -17,6 +17,8 @@ from .rules import RULES
 ARRAY_FLOW = {"getitem", "acopy"}
 # Effects that make their first argument (an array) active when the stored value is.
 STORES = {"setitem", "index_add", "iadd"}
+# Linear ops whose later arguments only give a shape: only the first carries a derivative.
+SHAPE_ARGS = {"broadcast", "reshape_like"}
 
 
 def is_active_type(v: Atom) -> bool:
@@ -62,7 +64,7 @@ def propagate(op: Op, active: set[Var]) -> bool:
         return _mark(active, op.outs, op.args[:1])
     if rule.partials is None and rule.jvp is None:
         return False
-    return _mark(active, op.outs, op.args)
+    return _mark(active, op.outs, op.args[:1] if op.prim in SHAPE_ARGS else op.args)
 
 
 def varied(program: Program, wrt: list[int]) -> set[Var]:

@@ -62,6 +62,19 @@ def _coerce(args: Sequence[Any], wrt: Sequence[int]) -> list[Any]:
     return args
 
 
+def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...]:
+    """Arrays the caller may write into: none is returned twice or is one of the inputs."""
+    seen = {id(a) for a in inputs if isinstance(a, np.ndarray)}
+    out = []
+    for v in values:
+        if isinstance(v, np.ndarray):
+            if id(v) in seen:
+                v = v.copy()
+            seen.add(id(v))
+        out.append(v)
+    return tuple(out)
+
+
 def _shape_like(value: Any, like: Any) -> Any:
     """A derivative with the type of its primal: float for a scalar, an array of its dtype."""
     if isinstance(like, np.ndarray):
@@ -88,7 +101,10 @@ def numba_message(compiled: Compiled, exc: BaseException) -> str:
     import re
 
     text = str(exc)
-    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    lines_ = [line.strip() for line in text.splitlines() if line.strip()]
+    generic = ("Failed in ", "During:", "File ", "^", "Resolution failure", "This error may have been")
+    reasons = [line for line in lines_ if not line.startswith(generic)]
+    first = (reasons or lines_ or [type(exc).__name__])[0]
     where = ""
     lines = compiled.source.splitlines()
     for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
@@ -244,7 +260,7 @@ class Transformed:
                     value, grads = None, ((result,) if len(wrt) == 1 else result)
             else:
                 value, grads = _forward_gradient(compiled, call_args, wrt)
-            grads = tuple(_shape_like(g, a) for g, a in zip(grads, like))
+            grads = _unaliased(tuple(_shape_like(g, a) for g, a in zip(grads, like)), call_args)
             out = grads[0] if single else grads
             return (_output(value), out) if with_value else out
 
@@ -378,8 +394,8 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
             raise DifferentiationError(f"pullback expected {n} cotangents, got {len(cts)}")
         cts = [_as_float(c) for c in cts]
         result = _call(compiled, [*args, *cts])
-        return tuple(_shape_like(g, a) if isinstance(a, (float, np.ndarray)) else _output(g)
-                     for g, a in zip(result[n:], args))
+        return _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.ndarray)) else _output(g)
+                                for g, a in zip(result[n:], args)), [*args, *cts])
 
     return out, pullback
 

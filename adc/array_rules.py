@@ -337,7 +337,36 @@ def _expand_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     return Type(t.kind, ndim, t.dtype, tuple(ones))
 
 
-defstructural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: _float_like(ts[1:]))
+def unbroadcast(b: Any, c: Any, target: Type) -> Any:
+    """Sum an elementwise adjoint ``c`` over the axes its operand (of type ``target``) was
+    broadcast along, so it gets the operand's shape; no array is materialized for nothing."""
+    t = c.type
+    if t is None or not t.is_array:
+        return c
+    lead = t.ndim - target.ndim
+    if lead > 0:
+        c = b.emit("sum", c, params=(("axis", tuple(range(lead)) if lead > 1 else 0),) if target.ndim else ())
+        if not target.ndim:
+            return c
+    axes = tuple(k for k in range(target.ndim) if target.one(k) and not c.type.one(k))
+    if axes:
+        c = b.emit("sum", c, params=(("axis", axes if len(axes) > 1 else axes[0]), ("keepdims", True)))
+    return c
+
+
+
+
+defstructural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: _float_like(ts[1:]),
+              jvp=lambda b, op, ts: b.emit("broadcast", ts[0], op.args[1], params=op.params),
+              vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None])
+
+
+def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
+    """The transpose of a broadcast: sum ``g`` back to the broadcast value's shape."""
+    p = dict(op.params)
+    if p.get("axis") is not None and not p.get("keepdims"):
+        return b.emit("sum", g, params=(("axis", p["axis"]),))
+    return unbroadcast(b, g, op.args[0].type)
 defstructural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
               lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type)
 defstructural("count", _count_text, _impl_count, lambda ts: Type("int"))

@@ -26,6 +26,7 @@ from .activity import is_active_type, varied
 from .builder import Builder
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
+from .array_rules import unbroadcast
 from .rules import RULES
 from .types import INT, Type
 from .zeros import zero_like
@@ -33,23 +34,6 @@ from .zeros import zero_like
 # Arrays whose adjoints are buffers updated in place (element reads and writes, copies).
 BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"}
 RECOMPUTABLE = {"getitem", "shape"}
-
-
-def unbroadcast(b: Builder, c: Atom, target: Type) -> Atom:
-    """Sum an elementwise adjoint ``c`` over the axes its operand (of type ``target``) was
-    broadcast along, so it gets the operand's shape; no array is materialized for nothing."""
-    t = c.type
-    if t is None or not t.is_array:
-        return c
-    lead = t.ndim - target.ndim
-    if lead > 0:
-        c = b.emit("sum", c, params=(("axis", tuple(range(lead)) if lead > 1 else 0),) if target.ndim else ())
-        if not target.ndim:
-            return c
-    axes = tuple(k for k in range(target.ndim) if target.one(k) and not c.type.one(k))
-    if axes:
-        c = b.emit("sum", c, params=(("axis", axes if len(axes) > 1 else axes[0]), ("keepdims", True)))
-    return c
 
 
 def clone(reg: Region) -> Region:

@@ -70,3 +70,36 @@ def targets_markdown(targets: list[dict[str, Any]]) -> str:
         meas = t.get("shown") or ("—" if t.get("value") is None else fmt_ratio(t["value"]))
         lines.append(f"| {t['name']} | {meas} | {t['limit_text']} | **{t['status']}** |")
     return "\n".join(lines) + "\n"
+
+
+def compact_markdown(result: dict[str, Any]) -> str:
+    """A shorter table (no sample counts, short notes) for docs/performance.md."""
+    refs = result.get("extra", {}).get("reference_keys") or []
+    times = {r["key"]: r.get("median_s") for r in result["rows"]}
+    head = "| implementation | median | IQR |" + "".join(f" {title} |" for _, title in refs)
+    lines = [head, "|---|---|---|" + "---|" * len(refs)]
+    for r in result["rows"]:
+        if r["status"] == "ok":
+            iqr = f"{fmt_time(r.get('q1_s'))} – {fmt_time(r.get('q3_s'))}"
+            med = fmt_time(r["median_s"])
+            rels = [fmt_ratio(r["median_s"] / times[k]) if times.get(k) else "—" for k, _ in refs]
+        else:
+            iqr, med = r["status"].upper(), ""
+            rels = [""] * len(refs)
+        label = r["label"] + (" *(function)*" if r["kind"] == "function" else "")
+        lines.append(f"| {label} | {med} | {iqr} |" + "".join(f" {x} |" for x in rels))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python benchmarks/report.py results.json [--compact]
+    import json
+    import sys
+
+    data = json.loads(open(sys.argv[1]).read())
+    render = compact_markdown if "--compact" in sys.argv else table_markdown
+    print(targets_markdown(data["targets"]))
+    for key, res in data["results"].items():
+        if res.get("rows"):
+            print(f"#### {key}: {res['title']}\n")
+            print(render(res))
+            print(f"Other processes' load while it ran: {res.get('load', {}).get('other_processes_cores')} cores\n")

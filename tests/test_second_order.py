@@ -85,3 +85,41 @@ def test_hessian_of_loop_code_says_what_it_could_not_read():
     with pytest.raises(adc.DifferentiationError) as info:
         adc.hessian(with_loop)(np.array([0.1, 0.2]))
     assert "generated gradient" in str(info.value) and "hint:" in str(info.value)
+
+
+def sum_squared(x):
+    return np.sum(x) ** 2
+
+
+def mean_squared(x):
+    return np.mean(x) ** 2
+
+
+def broadcast_scale(s, x):
+    return np.sum(np.broadcast_to(s, x.shape) * x)
+
+
+def tanh_sum(X, b):
+    return np.sum(np.tanh(X + b))
+
+
+def test_hessian_through_reductions_is_not_zero():
+    x = np.array([0.3, -1.2, 0.7])
+    np.testing.assert_allclose(adc.hessian(sum_squared)(x), np.full((3, 3), 2.0), rtol=1e-12)
+    np.testing.assert_allclose(adc.hessian(mean_squared)(x), np.full((3, 3), 2.0 / 9.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_broadcast_to_is_differentiable(mode):
+    x = np.array([0.5, -2.0, 1.5])
+    gs, gx = adc.grad(broadcast_scale, argnums=(0, 1), mode=mode)(0.7, x)
+    assert gs == pytest.approx(np.sum(x), rel=1e-12)
+    np.testing.assert_allclose(gx, np.full(3, 0.7), rtol=1e-12)
+
+
+def test_returned_gradients_never_share_memory():
+    X = np.array([[0.1, 0.2], [0.3, -0.4]])
+    b = np.array([[0.5, -0.1], [0.0, 0.2]])
+    gX, gb = adc.grad(tanh_sum, argnums=(0, 1))(X, b)
+    np.testing.assert_allclose(gX, gb)
+    assert gX is not gb and not np.shares_memory(gX, gb)
