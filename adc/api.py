@@ -188,7 +188,8 @@ class Transformed:
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.__adc_wrapped__ = fn
         # once a call with Python floats has compiled, such calls go straight to the generated code
-        self.fast: list[Callable[..., Any] | None] = [None]
+        # (generated function, argument types): scalar calls of that signature go straight to it
+        self.fast: list[Any] = [None, None]
         self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         functools.update_wrapper(self, fn)
 
@@ -202,13 +203,13 @@ class Transformed:
 
         names = param_names(self.fn)
         params = ", ".join(names)
-        checks = " and ".join(f"type({n}) is float" for n in names) or "True"
+        tuple_ = f"({params}{',' if len(names) == 1 else ''})"
+        types = f"({', '.join(f'type({n})' for n in names)}{',' if len(names) == 1 else ''})"
         text = (f"def {self.fn.__name__}({params}):\n"
-                f"    if {checks}:\n"
-                f"        fast = _adc_fast_[0]\n"
-                f"        if fast is not None:\n"
-                f"            return fast({params})\n"
-                f"    return _adc_slow_(({params}{',' if len(names) == 1 else ''}))\n")
+                f"    fast, types = _adc_fast_\n"
+                f"    if fast is not None and {types} == types:\n"
+                f"        return fast({params})\n"
+                f"    return _adc_slow_({tuple_})\n")
         namespace: dict[str, Any] = {"_adc_fast_": self.fast, "_adc_slow_": self._call}
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
         wrapper = namespace[self.fn.__name__]
@@ -237,7 +238,7 @@ class Transformed:
         result = runner(args)  # compiles under jit; errors surface here, before caching
         self.runners[key] = runner
         if fast is not None:
-            self.fast[0] = fast  # the generated function already returns exactly this
+            self.fast[:] = [fast, tuple(map(type, args))]  # it already returns exactly this
         return result
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Any]:
@@ -265,7 +266,8 @@ class Transformed:
             return (_output(value), out) if with_value else out
 
         fast = None
-        if reverse and not with_value and all(type(a) is float for a in args) and single == (len(wrt) == 1):
+        scalars = all(type(a) in (float, int, bool) for a in args) and all(type(args[i]) is float for i in wrt)
+        if reverse and not with_value and scalars and single == (len(wrt) == 1):
             fast = compiled.func
         return run, fast
 

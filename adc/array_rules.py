@@ -85,14 +85,19 @@ def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     return Type(arr.kind, len(dims), arr.dtype, tuple(dims))
 
 
+def _key(index: Any, idx: Sequence[Any]) -> Any:
+    key = _index_values(spec_of({"index": index}, len(idx)), idx)
+    return key[0] if len(key) == 1 else key  # a one-element key also indexes Python lists
+
+
 def _getitem(x: Any, *idx: Any, index: Any = None) -> Any:
-    value = x[_index_values(spec_of({"index": index}, len(idx)), idx)]
+    value = x[_key(index, idx)]
     return value.item() if isinstance(value, np.generic) else value
 
 
 def _setitem(x: Any, *rest: Any, index: Any = None) -> None:
     *idx, value = rest
-    x[_index_values(spec_of({"index": index}, len(idx)), idx)] = value
+    x[_key(index, idx)] = value
 
 
 def _index_add(x: Any, *rest: Any, index: Any = None) -> None:
@@ -132,20 +137,25 @@ def _float_like(ts: Sequence[Type]) -> Type:
     return ts[0].with_(kind="float", dtype=ts[0].dtype if ts[0].kind == "float" else "float64")
 
 
-def _make(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda *dims, ones=None: fn(tuple(int(d) for d in dims))
-
-
 def _dims(texts: Sequence[str]) -> str:
     return texts[0] if len(texts) == 1 else f"({', '.join(texts)})"
 
 
 def _new_array(ts: Sequence[Type], p: dict[str, Any]) -> Type:
-    return Type("float", len(ts), "float64", tuple(p.get("ones") or (False,) * len(ts)))
+    kind = "int" if p.get("dtype") == "int64" else "float"
+    return Type(kind, len(ts), p.get("dtype", "float64"), tuple(p.get("ones") or (False,) * len(ts)))
+
+
+def _render_new(name: str) -> Callable[[Sequence[str], dict[str, Any]], str]:
+    return lambda t, p: f"np.{name}({_dims(t)}{', np.' + p['dtype'] if p.get('dtype') else ''})"
+
+
+def _make(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda *dims, ones=None, dtype="float64": fn(tuple(int(d) for d in dims), dtype=dtype)
 
 
 for _ctor in ("zeros", "ones", "empty"):
-    defstructural(_ctor, (lambda n: lambda t, p: f"np.{n}({_dims(t)})")(_ctor), _make(getattr(np, _ctor)), _new_array)
+    defstructural(_ctor, _render_new(_ctor), _make(getattr(np, _ctor)), _new_array)
 for _ctor in ("zeros_like", "ones_like", "empty_like"):
     defstructural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
                   lambda ts: _float_like(ts))
@@ -488,5 +498,7 @@ defstructural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda 
               lambda ts: Type("int"))
 defstructural("tape", lambda t, p: "[0] * 0" if p.get("kind") == "int" else "[0.0] * 0",
               lambda kind="float": [], lambda ts: Type("tape"))
+defstructural("record", lambda t, p: f"[0] * {t[0]}" if p.get("kind") == "int" else f"[0.0] * {t[0]}",
+              lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"))
 defstructural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
 defstructural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop())

@@ -170,9 +170,49 @@ def substitute(region: Region, subst: dict[Var, Atom]) -> None:
     region.yields = [resolve(y) for y in region.yields]
 
 
+def merge_scatter_adds(program: Program) -> Program:
+    """``g[i] += a; ...; g[j] += b`` with ``j`` the same index and nothing else reading or
+    writing ``g`` in between becomes one ``g[i] += a + b``: one element update instead of two
+    (they are slow in plain Python).  Updates of other elements may sit in between."""
+    from .builder import Builder
+
+    def element(op: Op) -> tuple[object, ...]:
+        return (op.args[0].id, op.params,
+                *((a.id if isinstance(a, Var) else ("c", a.value)) for a in op.args[1:-1]))
+
+    def visit(reg: Region) -> None:
+        kept: list[Op] = []
+        open_updates: dict[tuple[object, ...], Op] = {}
+        for op in reg.ops:
+            for sub in op.regions:
+                visit(sub)
+            if op.prim == "index_add" and not op.param("scatter"):
+                first = open_updates.pop(element(op), None)
+                if first is not None:
+                    kept.remove(first)
+                    b = Builder(simplify=True)
+                    with b.at(op.loc):
+                        total = b.add(first.args[-1], op.args[-1])
+                    kept.extend(b.region.ops)
+                    op = Op("index_add", [*op.args[:-1], total], [], op.params, op.loc)
+                kept.append(op)
+                open_updates[element(op)] = op
+                continue
+            used = {a.id for a in op.args if isinstance(a, Var)}
+            if op.regions:
+                open_updates = {}
+            else:  # a read or write of the buffer: earlier updates must stay where they are
+                open_updates = {k: v for k, v in open_updates.items() if k[0] not in used}
+            kept.append(op)
+        reg.ops = kept
+
+    visit(program.body)
+    return program
+
+
 # Ops whose every evaluation makes a new object (arrays that may be written, stacks): never shared.
 FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy", "pack", "arange",
-         "tape", "pop", "comment", "copy"}
+         "tape", "record", "pop", "comment", "copy"}
 
 
 def common_subexpressions(program: Program) -> Program:

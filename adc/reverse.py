@@ -36,6 +36,15 @@ BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros
 RECOMPUTABLE = {"getitem", "shape"}
 
 
+@dataclass
+class Record:
+    """Preallocated per-iteration records for a top-level ``for i in range(n)`` loop."""
+
+    index: Var
+    count: Var
+    allocs: list[Op] = field(default_factory=list)
+
+
 def clone(reg: Region) -> Region:
     """A copy of ``reg`` whose structured ops are copied too (simple ops are shared)."""
     return Region(list(reg.args), [clone_op(op) for op in reg.ops], list(reg.yields))
@@ -216,11 +225,13 @@ class Reverse:
                 self.op(op)
 
     # -- restoring overwritten values in loops -------------------------------------------------
-    def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset()) -> None:
+    def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset(),
+                record: "Record | None" = None) -> None:
         """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
         ``rev``: recompute the cheap ones, push the others at the end of ``fwd`` and pop them.
         Called for loop bodies, and for branches inside loops (elsewhere nothing is overwritten,
-        so values stay in their variables)."""
+        so values stay in their variables).  With ``record`` (a ``range`` loop whose trip count
+        is known before it starts) values go into preallocated arrays indexed by the iteration."""
         local = defined_in(fwd) - set(exclude)
         needed = [v for v in free_vars(rev, set()) if v in local]
         defs: dict[Var, Op] = {}
@@ -269,10 +280,18 @@ class Reverse:
                 raise UnsupportedError("an array value computed inside a loop is needed by the reverse sweep",
                                        defs[v].loc if v in defs else None,
                                        "compute it before the loop, or write elements into an array created outside")
+            loc = defs[v].loc if v in defs else None
+            if record is not None:
+                store = Var(hint=f"{v.hint or 'v'}_rec", type=Type("tape"), role="tmp")
+                kind = (("kind", "float" if v.type.kind == "float" else "int"),)
+                record.allocs.append(Op("record", [record.count], [store], kind, loc))
+                pushes.append(Op("setitem", [store, record.index, v], [], loc=loc))
+                pops.append(Op("getitem", [store, record.index], [v], loc=loc))
+                continue
             tape = self.tapes.get("float" if v.type is not None and v.type.kind == "float" else "int")
-            pushes.append(Op("push", [tape, v], [], loc=defs[v].loc if v in defs else None))
-            pops.append(Op("pop", [tape], [v], loc=defs[v].loc if v in defs else None))
-        nested = any(o.prim == "push" for o in walk(fwd))
+            pushes.append(Op("push", [tape, v], [], loc=loc))
+            pops.append(Op("pop", [tape], [v], loc=loc))
+        nested = record is None and any(o.prim == "push" for o in walk(fwd))
         args_first = [p for p, v in zip(pushes, taped) if v in fwd.args]
         if args_first and not nested:
             others = [p for p in pushes if p not in args_first]
@@ -298,7 +317,7 @@ class Reverse:
 
     def run(self, cotangent_params: bool) -> Program:
         prog = self.program
-        forward_sweep = clone(prog.body)
+        forward_sweep = self.forward_sweep = clone(prog.body)
         self.fwd = {}
         originals = [op for op in walk(prog.body) if op.regions]
         copies = [op for op in walk(forward_sweep) if op.regions]
@@ -451,7 +470,15 @@ def _loop(rv: Reverse, op: Op) -> None:
             ys.append(rv.adjoint[v])
         rev.yields = ys
     rv.loop_depth -= 1
-    rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set())
+    record = None
+    if simple and rv.loop_depth == 0 and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
+        # the trip count is known before the loop runs: record into arrays, not a growing stack
+        record = Record(body.args[0], Var(hint="n_iter", type=INT))
+    rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
+    if record is not None and record.allocs:
+        at = rv.forward_sweep.ops.index(fwd_op)
+        rv.forward_sweep.ops[at:at] = [Op("len_range", list(op.args[:3]), [record.count], loc=op.loc),
+                                       *record.allocs]
     rv.adjoint = {k: v for k, v in outer.items() if k not in local}
     for v in outside:
         rv.adjoint[v] = saved[v] if saved[v] is not None else rv.adjoint.get(v)

@@ -159,6 +159,10 @@ def run(cfg: Config) -> Table:
         ("[diag] adc generated code / hand-written NumPy", t.ratio("adc_gen_py", "hand_numpy")),
     ]
     t.extra["environment"] = env
+    pf = {r["label"]: r.get("page_faults_per_call") for r in t.rows if r.get("page_faults_per_call") is not None}
+    t.extra["page_faults"] = pf
+    notes.append("minor page faults per call during the timed samples: "
+                 + ", ".join(f"{k} {v:.0f}" for k, v in pf.items()))
     if notes:
         t.extra["notes"] = notes
     return t

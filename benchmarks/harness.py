@@ -14,6 +14,11 @@ import json
 import math
 import os
 import platform
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Linux
+    resource = None  # type: ignore[assignment]
 import subprocess
 import sys
 import time
@@ -123,6 +128,8 @@ class Candidate:
     loop: Callable[[int], float] | None = None
     number: int = 1
     samples: list[float] = field(default_factory=list)
+    faults: int = 0          # minor page faults during the samples
+    calls: int = 0
 
 
 def _timed(loop: Callable[[int], float], number: int) -> float:
@@ -133,6 +140,10 @@ def _timed(loop: Callable[[int], float], number: int) -> float:
     finally:
         if enabled:
             gc.enable()
+
+
+def _minflt() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
 
 
 def measure(cands: Sequence[Candidate], cfg: Config, *, rounds: int | None = None,
@@ -164,14 +175,20 @@ def measure(cands: Sequence[Candidate], cfg: Config, *, rounds: int | None = Non
         for r in range(max(quota.values(), default=0)):
             for c in cands:
                 if r < quota[c.key]:
-                    assert c.loop is not None
-                    c.samples.append(_timed(c.loop, c.number) / c.number)
+                    _sample(c)
     else:
         for c in cands:
-            assert c.loop is not None
             for _ in range(quota[c.key]):
-                c.samples.append(_timed(c.loop, c.number) / c.number)
+                _sample(c)
     return [record(c) for c in cands]
+
+
+def _sample(c: Candidate) -> None:
+    assert c.loop is not None
+    f0 = _minflt()
+    c.samples.append(_timed(c.loop, c.number) / c.number)
+    c.faults += _minflt() - f0
+    c.calls += c.number
 
 
 def record(c: Candidate) -> dict[str, Any]:
@@ -179,7 +196,8 @@ def record(c: Candidate) -> dict[str, Any]:
     q1, med, q3 = (float(np.percentile(s, p)) for p in (25, 50, 75))
     return {"key": c.key, "label": c.label, "kind": c.kind, "tool": c.tool, "status": "ok", "median_s": med,
             "q1_s": q1, "q3_s": q3, "min_s": s[0], "repeats": len(s), "number": c.number, "note": c.note,
-            "samples": [float(f"{v:.4g}") for v in c.samples]}
+            "samples": [float(f"{v:.4g}") for v in c.samples],
+            "page_faults_per_call": c.faults / c.calls if c.calls else None}
 
 
 def not_run(key: str, label: str, status: str, note: str, kind: str = "gradient", tool: str = "") -> dict[str, Any]:
