@@ -187,8 +187,8 @@ class Transformed:
         _check_function(fn)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.__adc_wrapped__ = fn
-        # once a call with Python floats has compiled, such calls go straight to the generated code
-        # (generated function, argument types): scalar calls of that signature go straight to it
+        # (generated function, argument types): once a call with Python scalars has compiled,
+        # calls with exactly those argument types go straight to the generated code
         self.fast: list[Any] = [None, None]
         self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         functools.update_wrapper(self, fn)
@@ -521,7 +521,8 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
         except AdcError as exc:
             raise DifferentiationError(
                 f"hessian: adc could not differentiate the generated gradient of {fn.__name__} "
-                f"again:\n{exc}\nhint: second derivatives work for scalar code and array code "
-                "without loops; use jacfwd on a hand-written gradient otherwise") from None
+                f"again:\n{exc}\n(second derivatives work where the generated gradient uses only what "
+                "adc reads: scalar and array code, and loops that need no record; otherwise use "
+                "jacfwd on a hand-written gradient)") from None
 
     return hess

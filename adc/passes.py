@@ -1,9 +1,14 @@
 """Clean-up passes on derivative programs, run between the transforms and code generation.
 
-Input: a ``Program``.  Output: the same program, simplified in place: ``dead_code`` removes pure
-statements whose results nothing reads (partials of inactive arguments, primal values the reverse
-sweep does not need), unused slots of branches and loops, and section comments left with nothing
-under them.  Statements with effects (array writes, tape pushes and pops) are kept.
+Input: a ``Program``.  Output: the same program, simplified, in this order:
+``common_subexpressions`` computes a pure expression once per region; ``propagate_copies`` drops
+copies of derivative values that add nothing (all of them inside loop bodies, the hot code;
+top-level ones stay, lecture style); ``merge_scatter_adds`` joins ``g[i] += a`` … ``g[i] += b``
+into one update; ``dead_code`` removes statements whose results nothing reads (partials of
+inactive arguments, primal values the reverse sweep does not need), unused slots of branches and
+loops, and section comments left with nothing under them.  Statements with effects (array
+writes, tape pushes and pops) are kept.  Simple ops may be shared with the cached primal program,
+so passes replace ops instead of changing them.
 """
 from __future__ import annotations
 

@@ -13,8 +13,10 @@ iterations backwards; its body first *restores* the primal values the adjoint re
 forward loop overwrote: values computable from loop invariants (reads of arrays that are never
 written, index arithmetic, anything depending only on those) are recomputed, the others (the
 carried values at each iteration's start, reads of arrays that are written, branch results) are
-pushed onto a float or int stack (a list) in the forward sweep and popped in the reverse sweep.
-So the record holds a few numbers per iteration, never a copy of an array.  Arrays are
+recorded in the forward sweep.  A top-level ``for i in range(n)`` loop records into lists
+preallocated with its trip count (``h_rec[i] = h`` … ``h = h_rec[i]``); other loops push onto
+a float or int stack (a list) and pop in the reverse sweep.  Either way the record holds a few
+numbers per iteration, never a copy of an array.  Arrays are
 references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; ``x[i]`` adds into ``gx[i]``;
 each active array has one adjoint buffer, allocated before the reverse sweep.
 """
@@ -231,7 +233,8 @@ class Reverse:
         ``rev``: recompute the cheap ones, push the others at the end of ``fwd`` and pop them.
         Called for loop bodies, and for branches inside loops (elsewhere nothing is overwritten,
         so values stay in their variables).  With ``record`` (a ``range`` loop whose trip count
-        is known before it starts) values go into preallocated arrays indexed by the iteration."""
+        is known before it starts) values go into lists preallocated with that count, indexed by
+        the iteration, instead of a growing stack."""
         local = defined_in(fwd) - set(exclude)
         needed = [v for v in free_vars(rev, set()) if v in local]
         defs: dict[Var, Op] = {}
@@ -282,7 +285,7 @@ class Reverse:
                                        "compute it before the loop, or write elements into an array created outside")
             loc = defs[v].loc if v in defs else None
             if record is not None:
-                store = Var(hint=f"{v.hint or 'v'}_rec", type=Type("tape"), role="tmp")
+                store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
                 kind = (("kind", "float" if v.type.kind == "float" else "int"),)
                 record.allocs.append(Op("record", [record.count], [store], kind, loc))
                 pushes.append(Op("setitem", [store, record.index, v], [], loc=loc))
