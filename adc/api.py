@@ -187,9 +187,8 @@ class Transformed:
         _check_function(fn)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.__adc_wrapped__ = fn
-        # (generated function, argument types): once a call with Python scalars has compiled,
-        # calls with exactly those argument types go straight to the generated code
-        self.fast: list[Any] = [None, None]
+        # the globals of the wrapper made by ``as_function``: its fast path is set there
+        self.fast_globals: dict[str, Any] | None = None
         self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         functools.update_wrapper(self, fn)
 
@@ -204,13 +203,18 @@ class Transformed:
         names = param_names(self.fn)
         params = ", ".join(names)
         tuple_ = f"({params}{',' if len(names) == 1 else ''})"
-        types = f"({', '.join(f'type({n})' for n in names)}{',' if len(names) == 1 else ''})"
+        checks = " and ".join(f"type({n}) is _adc_t{k}_" for k, n in enumerate(names)) or "_adc_fast_ is not None"
         text = (f"def {self.fn.__name__}({params}):\n"
-                f"    fast, types = _adc_fast_\n"
-                f"    if fast is not None and {types} == types:\n"
-                f"        return fast({params})\n"
+                f"    if {checks}:\n"
+                f"        return _adc_fast_({params})\n"
                 f"    return _adc_slow_({tuple_})\n")
-        namespace: dict[str, Any] = {"_adc_fast_": self.fast, "_adc_slow_": self._call}
+
+        class Never:  # no argument has this type until a fast signature is known
+            pass
+
+        namespace: dict[str, Any] = {"_adc_fast_": None, "_adc_slow_": self._call}
+        namespace.update({f"_adc_t{k}_": Never for k in range(len(names))})
+        self.fast_globals = namespace
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
         wrapper = namespace[self.fn.__name__]
         functools.update_wrapper(wrapper, self.fn)
@@ -237,8 +241,10 @@ class Transformed:
         runner, fast = self._runner(args)
         result = runner(args)  # compiles under jit; errors surface here, before caching
         self.runners[key] = runner
-        if fast is not None:
-            self.fast[:] = [fast, tuple(map(type, args))]  # it already returns exactly this
+        if fast is not None and self.fast_globals is not None:
+            # calls with exactly these argument types now go straight to the generated code
+            self.fast_globals["_adc_fast_"] = fast
+            self.fast_globals.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
         return result
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Any]:

@@ -163,7 +163,7 @@ def substitute(region: Region, subst: dict[Var, Atom]) -> None:
     """Replace uses of ``subst``'s keys, making new ops (simple ops may be shared with the
     cached primal program, so they are never changed in place)."""
     def resolve(a: Atom) -> Atom:
-        while isinstance(a, Var) and a in subst:
+        while isinstance(a, Var) and a in subst and subst[a] is not a:
             a = subst[a]
         return a
 
@@ -215,6 +215,44 @@ def merge_scatter_adds(program: Program) -> Program:
     return program
 
 
+# Pure ops that cannot raise: safe to compute once before a loop even if it runs zero times.
+HOISTABLE = {"add", "sub", "mul", "neg", "copy", "shape", "lt", "le", "gt", "ge", "eq", "ne", "not", "and",
+             "or", "select", "abs", "max", "min", "sin", "cos", "tanh", "atan", "float"}
+
+
+def hoist_invariants(program: Program) -> Program:
+    """Move statements whose operands do not change in a loop (``-k`` in an ODE step) out of it:
+    computed once instead of once per iteration, in the forward and in the reverse sweep."""
+    def visit(reg: Region) -> None:
+        out: list[Op] = []
+        for op in reg.ops:
+            for sub in op.regions:
+                visit(sub)
+            if op.prim in ("for", "while"):
+                body = op.regions[-1]
+                inside = defined_in(body)
+                for cond in op.regions[:-1]:
+                    inside |= defined_in(cond)
+                moved: list[Op] = []
+                changed = True
+                while changed:
+                    changed = False
+                    for inner in list(body.ops):
+                        if inner.prim in HOISTABLE and not inner.regions and len(inner.outs) == 1 \
+                                and not any(isinstance(a, Var) and a in inside for a in inner.args):
+                            body.ops.remove(inner)
+                            inside.discard(inner.out)
+                            if inner.out not in {o.out for o in moved}:
+                                moved.append(inner)
+                            changed = True
+                out.extend(moved)
+            out.append(op)
+        reg.ops = out
+
+    visit(program.body)
+    return program
+
+
 # Ops whose every evaluation makes a new object (arrays that may be written, stacks): never shared.
 FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy", "pack", "arange",
          "tape", "record", "pop", "comment", "copy"}
@@ -243,6 +281,8 @@ def common_subexpressions(program: Program) -> Program:
                 continue
             key = (op.prim, op.params, *(key_atom(a) for a in op.args))
             earlier = seen.get(key)
+            if earlier is op.out:
+                continue  # the same statement again (recomputed, then hoisted from two loops)
             if earlier is not None and earlier.type == op.out.type:
                 subst[op.out] = earlier
                 continue

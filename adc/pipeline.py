@@ -16,7 +16,7 @@ from .forward import forward
 from .frontend import lower
 from .ir import Program, number_values
 from .naming import Names
-from .passes import common_subexpressions, dead_code, merge_scatter_adds, propagate_copies
+from .passes import common_subexpressions, dead_code, hoist_invariants, merge_scatter_adds, propagate_copies
 from .reverse import reverse
 from .types import Type
 
@@ -73,7 +73,8 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int]) -> Program:
             n_out = len(prog.outputs)
             out.body.yields = out.body.yields[n_out:]
             out.out_tree = None if len(wrt) == 1 else len(wrt)
-    return dead_code(merge_scatter_adds(propagate_copies(common_subexpressions(out))))
+    out = common_subexpressions(hoist_invariants(common_subexpressions(out)))
+    return dead_code(merge_scatter_adds(propagate_copies(out)))
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
