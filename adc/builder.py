@@ -187,3 +187,14 @@ class Builder:
             c, x, y = sel.args
             return self.select(c, *(Const(0.0) if is_zero(v) else self.mul(g, v) for v in (x, y)))
         return None
+
+
+def apply(transform: Any, op: Op, structured: dict[str, Callable[[Any, Op], None]]) -> None:
+    """One step of a derivative transform: ``structured[op.prim]`` for ``if``/``for``/``while``
+    (run at the op's source location), else the transform's own ``op`` method."""
+    handler = structured.get(op.prim)
+    if handler is None:
+        transform.op(op)
+        return
+    with transform.b.at(op.loc):
+        handler(transform, op)

@@ -10,7 +10,7 @@ array ``y`` written with active values gets a tangent array ``dy`` written along
 from __future__ import annotations
 
 from .activity import is_active_type, varied
-from .builder import Builder
+from .builder import Builder, apply
 from .ir import Atom, Const, Op, Program, Region, Var
 from .rules import RULES
 from .types import Type
@@ -53,12 +53,7 @@ class Forward:
     # -- statements ----------------------------------------------------------------------------
     def region(self, ops: list[Op]) -> None:
         for op in ops:
-            handler = STRUCTURED.get(op.prim)
-            if handler is not None:
-                with self.b.at(op.loc):
-                    handler(self, op)
-            else:
-                self.op(op)
+            apply(self, op, STRUCTURED)
 
     def op(self, op: Op) -> None:
         self.b.append(op)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .activity import is_active_type, varied
-from .builder import Builder
+from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .array_rules import unbroadcast
@@ -219,12 +219,7 @@ class Reverse:
 
     def ops(self, ops: list[Op]) -> None:
         for op in reversed(ops):
-            handler = STRUCTURED.get(op.prim)
-            if handler is not None:
-                with self.b.at(op.loc):
-                    handler(self, op)
-            else:
-                self.op(op)
+            apply(self, op, STRUCTURED)
 
     # -- restoring overwritten values in loops -------------------------------------------------
     def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset(),
