@@ -192,9 +192,6 @@ class Transformed:
         self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         functools.update_wrapper(self, fn)
 
-    def __call__(self, *args: Any) -> Any:
-        return self._call(args)
-
     def as_function(self) -> Callable[..., Any]:
         """A plain function with ``fn``'s parameters: it checks the argument types inline and calls
         the generated code directly, so a call costs one extra Python call, not a dispatch layer."""

@@ -123,8 +123,9 @@ def walk(region: Region) -> Iterator[Op]:
             yield from walk(sub)
 
 
-def uses(region: Region) -> dict[Var, int]:
-    """How many times each var is read in ``region`` (args, nested regions and yields)."""
+def uses(region: Region, nested: bool = True) -> dict[Var, int]:
+    """How many times each var is read in ``region`` (args and yields; with ``nested``, also in
+    the regions its ops own)."""
     counts: dict[Var, int] = {}
 
     def visit(reg: Region) -> None:
@@ -132,8 +133,9 @@ def uses(region: Region) -> dict[Var, int]:
             for a in op.args:
                 if isinstance(a, Var):
                     counts[a] = counts.get(a, 0) + 1
-            for sub in op.regions:
-                visit(sub)
+            if nested:
+                for sub in op.regions:
+                    visit(sub)
         for y in reg.yields:
             if isinstance(y, Var):
                 counts[y] = counts.get(y, 0) + 1

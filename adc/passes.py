@@ -128,20 +128,9 @@ def propagate_copies(program: Program) -> Program:
     counts = uses(program.body)
     subst: dict[Var, Atom] = {}
 
-    def local_counts(reg: Region) -> dict[Var, int]:
-        found: dict[Var, int] = {}
-        for op in reg.ops:
-            for a in op.args:
-                if isinstance(a, Var):
-                    found[a] = found.get(a, 0) + 1
-        for y in reg.yields:
-            if isinstance(y, Var):
-                found[y] = found.get(y, 0) + 1
-        return found
-
     def collect(reg: Region, hot: bool) -> None:
         kept = []
-        here = local_counts(reg)
+        here = uses(reg, nested=False)
         for op in reg.ops:
             src = op.args[0] if op.prim == "copy" else None
             if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and src.role in ("adjoint", "tangent") \
