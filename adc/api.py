@@ -187,7 +187,8 @@ class Transformed:
         _check_function(fn)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.__adc_wrapped__ = fn
-        # the globals of the wrapper made by ``as_function``: its fast path is set there
+        # the wrapper made by ``as_function`` and its globals: its fast path is set there
+        self.wrapper: Callable[..., Any] | None = None
         self.fast_globals: dict[str, Any] | None = None
         self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         functools.update_wrapper(self, fn)
@@ -200,7 +201,7 @@ class Transformed:
         names = param_names(self.fn)
         params = ", ".join(names)
         tuple_ = f"({params}{',' if len(names) == 1 else ''})"
-        checks = " and ".join(f"type({n}) is _adc_t{k}_" for k, n in enumerate(names)) or "_adc_fast_ is not None"
+        checks = " and ".join(f"{n}.__class__ is _adc_t{k}_" for k, n in enumerate(names)) or "_adc_fast_ is not None"
         text = (f"def {self.fn.__name__}({params}):\n"
                 f"    if {checks}:\n"
                 f"        return _adc_fast_({params})\n"
@@ -213,7 +214,7 @@ class Transformed:
         namespace.update({f"_adc_t{k}_": Never for k in range(len(names))})
         self.fast_globals = namespace
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
-        wrapper = namespace[self.fn.__name__]
+        wrapper = self.wrapper = namespace[self.fn.__name__]
         functools.update_wrapper(wrapper, self.fn)
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
         wrapper.specialize = self.specialize  # type: ignore[attr-defined]
@@ -238,13 +239,25 @@ class Transformed:
         runner, fast = self._runner(args)
         result = runner(args)  # compiles under jit; errors surface here, before caching
         self.runners[key] = runner
-        if fast is not None and self.fast_globals is not None:
-            # calls with exactly these argument types now go straight to the generated code
-            self.fast_globals["_adc_fast_"] = fast
-            self.fast_globals.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
+        if fast is not None and self.fast_globals is not None and self.fast_globals["_adc_fast_"] is None:
+            self._install_fast_path(fast, args)
         return result
 
-    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Any]:
+    def _install_fast_path(self, fast: Compiled, args: tuple[Any, ...]) -> None:
+        """Calls with exactly the types of ``args`` (the first scalar signature) skip the dispatch.
+        Plain Python: the wrapper's code becomes the generated function's own, with an argument
+        type guard in place of its docstring line (no extra call frame; line numbers still match
+        the generated file).  Numba: the wrapper checks the types and calls the dispatcher."""
+        namespace = self.fast_globals
+        assert namespace is not None and self.wrapper is not None
+        namespace["_adc_fast_"] = fast.func
+        namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
+        code = None if self.jit else _guarded_code(fast, namespace)
+        if code is not None:
+            self.wrapper.__code__ = code
+
+    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:
+
         _check_arity(self.fn, args)
         wrt, single = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
         prepared, types = _prepare(args, wrt)
@@ -271,8 +284,33 @@ class Transformed:
         fast = None
         scalars = all(type(a) in (float, int, bool) for a in args) and all(type(args[i]) is float for i in wrt)
         if reverse and not with_value and scalars and single == (len(wrt) == 1):
-            fast = compiled.func
+            fast = compiled
         return run, fast
+
+
+def _guarded_code(compiled: Compiled, namespace: dict[str, Any]) -> Any:
+    """The code of the generated function with its docstring line replaced by a guard that sends
+    calls with other argument types to ``_adc_slow_``; the module's imports go into ``namespace``
+    (the globals the code will run with).  ``None`` if the source does not have that shape."""
+    import types
+
+    func = compiled.func
+    if not isinstance(func, types.FunctionType):
+        return None
+    code = func.__code__
+    lines = compiled.source.splitlines(True)
+    head = code.co_firstlineno - 1  # the ``def`` line
+    doc = lines[head + 1].strip() if head + 1 < len(lines) else ""
+    if not (doc.startswith('"""') and doc.endswith('"""') and len(doc) > 6):
+        return None
+    params = code.co_varnames[:code.co_argcount]
+    checks = " or ".join(f"{p}.__class__ is not _adc_t{k}_" for k, p in enumerate(params))
+    call = f"_adc_slow_(({', '.join(params)}{',' if len(params) == 1 else ''}))"
+    lines[head + 1] = f"    if {checks}: return {call}\n" if params else "    pass\n"
+    module: dict[str, Any] = {"__name__": func.__module__}
+    exec(compile("".join(lines), code.co_filename, "exec"), module)
+    namespace.update({k: v for k, v in module.items() if not k.startswith("__") and k != code.co_name})
+    return module[code.co_name].__code__
 
 
 def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tuple[Any, list[Any]]:
@@ -414,12 +452,15 @@ def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None) -> tuple[list[A
     return args, types
 
 
-def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums = 0, *, at: Sequence[Any] | None = None) -> str:
+def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums = 0, *, at: Sequence[Any] | None = None,
+           compact: bool = False) -> str:
     """The generated derivative source, as ``adc source`` prints it.
 
     ``mode="reverse"`` gives the gradient function; ``mode="forward"`` the JVP (dual-number)
     function.  ``at`` gives example arguments whose types the code is specialised to (default: every
-    argument a float)."""
+    argument a float).  By default the code has the lecture layout: a seed, then one adjoint
+    statement per primal statement.  ``compact=True`` gives the code adc actually runs: the same
+    derivative with the unit seed folded and every single-use scalar folded into its use."""
     fn = original(fn)
     _check_function(fn)
     if mode not in ("reverse", "forward"):
@@ -427,7 +468,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums = 0, 
     _, types = _types_for(fn, at)
     wrt, _ = _normalize_argnums(argnums, len(types), fn.__name__)
     kind = "grad" if mode == "reverse" else "jvp"
-    compiled = compile_derivative(fn, types, kind, wrt, load=False)
+    compiled = compile_derivative(fn, types, kind, wrt, load=False, compact=compact)
     if kind == "grad":
         _check_scalar_output(compiled, fn.__name__)
     return compiled.source

@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
     s.add_argument("--argnums", help="comma-separated argument indices (default: all arguments)")
     s.add_argument("--at", help="example argument values the code is specialised to")
+    s.add_argument("--compact", action="store_true",
+                   help="print the code adc runs (unit seed and single-use values folded) instead of "
+                        "the lecture layout")
     c = sub.add_parser("compare", help="time full derivatives by forward vs reverse mode on wide inputs/outputs")
     c.add_argument("target", nargs="?", help="FILE.py:FUNCTION of one array argument (default: "
                                              "sum(tanh(x) * x) + sum(x) ** 2)")
@@ -136,7 +139,7 @@ def run(argv: Sequence[str]) -> int:
 
     n = len(param_names(fn))
     argnums = parse_argnums(args.argnums) if args.argnums is not None else tuple(range(n)) if n > 1 else 0
-    print(api.source(fn, args.mode, argnums, at=at), end="")
+    print(api.source(fn, args.mode, argnums, at=at, compact=args.compact), end="")
     return 0
 
 

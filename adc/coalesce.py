@@ -16,7 +16,8 @@ from .naming import Names
 class Positions:
     """Program-order positions of definitions and uses (regions nest inside their op's span)."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, inline: dict[Var, Op] | None = None) -> None:
+        self.inline = inline or {}
         self.defined: dict[Var, int] = {p: -1 for p in program.params}
         self.used: dict[Var, list[int]] = {}
         self.span: dict[Op, tuple[int, int]] = {}
@@ -28,6 +29,9 @@ class Positions:
         for a in atoms:
             if isinstance(a, Var):
                 self.used.setdefault(a, []).append(self.n)
+                inner = self.inline.get(a)
+                if inner is not None:  # folded into this use: its operands are read here too
+                    self.use(inner.args)
 
     def region(self, reg: Region) -> None:
         for a in reg.args:
@@ -52,9 +56,10 @@ class Positions:
         return any(u > pos for u in self.used.get(var, []))
 
 
-def coalesce(program: Program, names: Names) -> None:
-    """Share names between the values of each branch/loop slot where that is safe."""
-    pos = Positions(program)
+def coalesce(program: Program, names: Names, inline: dict[Var, Op] | None = None) -> None:
+    """Share names between the values of each branch/loop slot where that is safe; ``inline``
+    holds the values code generation folds into their use (their operands are read there)."""
+    pos = Positions(program, inline)
     _region(program.body, names, pos)
 
 

@@ -5,6 +5,8 @@ primal values.  Output: the text of one Python function (plus the imports it nee
 Numba both run.  Scalars render through ``math`` (``math.sin(x)``), arrays through NumPy
 (``np.sin(x)``).  Single-use temporaries of the derivative transforms are folded into the
 expression that uses them; each block of statements is headed by ``# from line N: <source>``.
+With ``compact=True`` (the code adc runs) every single-use scalar value is folded into its use,
+so a gradient of straight-line code reads ``return x2 + 1.0 / x1, x1 - math.cos(x2)``.
 """
 from __future__ import annotations
 
@@ -41,12 +43,52 @@ class Emitter:
         return self.names[a], P_ATOM
 
     def expr(self, op: Op) -> tuple[str, int]:
+        if op.prim in ("add", "sub", "neg") and not self.trace_style:
+            op = self._without_negation(op)
         rule = RULES[op.prim]
         if rule.render is not None:
             return rule.render([self.atom(a)[0] for a in op.args], dict(op.params)), P_ATOM
         is_array = op.out.type is not None and op.out.type.is_array
         form = trace_form(op) if self.trace_style else rule.array if is_array else rule.scalar
         return fill(form, [self.atom(a) for a in op.args]), form.prec
+
+    def _without_negation(self, op: Op) -> Op:
+        """``a + (-b)`` → ``a - b``, ``(-a) + b`` → ``b - a``, ``a - (-b)`` → ``a + b`` and
+        ``-((-a) * b)`` → ``a * b`` for folded negations: the same numbers, since IEEE subtraction
+        is addition of the negation and negation commutes with rounding."""
+        if op.prim == "neg":
+            plain = self._unnegated(op.args[0])
+            if plain is None:
+                return op
+            inner = self.inline.get(plain) if isinstance(plain, Var) else None
+            return inner if inner is not None else Op("copy", [plain], op.outs)
+        x, y = op.args
+        plain = self._unnegated(y)
+        if plain is not None:
+            return Op("sub" if op.prim == "add" else "add", [x, plain], op.outs)
+        plain = self._unnegated(x) if op.prim == "add" else None
+        if plain is not None:
+            return Op("sub", [y, plain], op.outs)
+        return op
+
+    def _unnegated(self, a: Atom) -> Atom | None:
+        """``-a`` without a negation sign, if the folded expression of ``a`` has one to drop
+        (``-b``, or a product or quotient with such a factor); else ``None``."""
+        inner = self.inline.get(a) if isinstance(a, Var) else None
+        if inner is None:
+            return None
+        if inner.prim == "neg":
+            return inner.args[0]
+        if inner.prim in ("mul", "div"):
+            for k, arg in enumerate(inner.args):
+                plain = self._unnegated(arg)
+                if plain is not None:
+                    args = list(inner.args)
+                    args[k] = plain
+                    folded = Var(type=a.type, role="tmp")
+                    self.inline[folded] = Op(inner.prim, args, [folded])
+                    return folded
+        return None
 
     def cond(self, a: Atom) -> str:
         return self.atom(a)[0]
@@ -61,7 +103,7 @@ class Emitter:
             self.lines.append(f"{indent}# from line {op.loc.line}: {op.loc.text.strip()}")
 
     def region(self, reg: Region, indent: str) -> None:
-        self.inline.update(inlinable(reg, self.use_count))
+        self.settle(reg)
         for op in reg.ops:
             self.statement(op, indent)
 
@@ -103,8 +145,8 @@ class Emitter:
             self.lines.append(f"{indent}{self.expr(op)[0]}")
             return
         name = self.names[op.out]
-        if op.prim in ("add", "sub") and isinstance(op.args[0], Var) and self.names[op.args[0]] == name \
-                and not op.out.type.is_array:
+        if op.prim in ("add", "sub") and isinstance(op.args[0], Var) and op.args[0] not in self.inline \
+                and self.names[op.args[0]] == name and not op.out.type.is_array:
             symbol = "+=" if op.prim == "add" else "-="
             text, prec = self.atom(op.args[1])
             self.lines.append(f"{indent}{name} {symbol} {text if prec > RULES[op.prim].scalar.prec else f'({text})'}")
@@ -129,6 +171,39 @@ class Emitter:
             self.lines[head:mark + 1] = [f"{indent}if not {cond if self._simple(op.args[0]) else f'({cond})'}:"]
         self.last_line = None
 
+    def settle(self, reg: Region) -> None:
+        """Keep folding a value into its use only if no statement in between assigns a name its
+        expression reads (versions of one adjoint share a name: ``gx = a`` … ``gx += b``)."""
+        first_use = _first_uses(reg)
+        changed = True
+        while changed:
+            changed = False
+            for i, op in enumerate(reg.ops):
+                if len(op.outs) != 1 or self.inline.get(op.out) is not op or op.out not in first_use:
+                    continue
+                between = reg.ops[i + 1:first_use[op.out]]
+                if self.reads(op) & {n for o in between for n in self.assigned(o)}:
+                    del self.inline[op.out]
+                    changed = True
+
+    def reads(self, op: Op) -> set[str]:
+        """The names the rendered expression of ``op`` reads."""
+        found: set[str] = set()
+        for a in op.args:
+            if isinstance(a, Var):
+                inner = self.inline.get(a)
+                found |= self.reads(inner) if inner is not None else {self.names[a]}
+        return found
+
+    def assigned(self, op: Op) -> set[str]:
+        """The names a statement (with everything nested in it) may assign."""
+        found = {self.names[o] for o in op.outs}
+        for reg in op.regions:
+            found |= {self.names[a] for a in reg.args}
+            for inner in reg.ops:
+                found |= self.assigned(inner)
+        return found
+
     def _simple(self, a: Atom) -> bool:
         return self.atom(a)[1] >= P_ATOM
 
@@ -146,7 +221,7 @@ class Emitter:
             self.lines.append(f"{indent}for {self.names[body.args[0]]} in range({', '.join(bounds)}):")
         else:
             cond = op.regions[0]
-            self.inline.update({v: o for v, o in inlinable(cond, self.use_count, everything=True).items()})
+            self.settle(cond)
             if all(o.out in self.inline for o in cond.ops if o.outs):
                 self.lines.append(f"{indent}while {self.cond(cond.yields[0])}:")
             else:
@@ -162,9 +237,8 @@ def _reads_memory(op: Op) -> bool:
     return op.prim == "getitem" or any(isinstance(a, Var) and a.type is not None and a.type.is_array for a in op.args)
 
 
-def inlinable(region: Region, use_count: dict[Var, int], everything: bool = False) -> dict[Var, Op]:
-    """Values to fold into the expression that uses them: derivative temporaries (and conditions)
-    used exactly once, in the region that defines them, not across a write to memory they read."""
+def _first_uses(region: Region) -> dict[Var, int]:
+    """Where each value is first read in ``region``: an op index, or ``len(ops)`` for the yields."""
     local: dict[Var, int] = {}
     for i, op in enumerate(region.ops):
         for a in op.args:
@@ -173,12 +247,22 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     for y in region.yields:
         if isinstance(y, Var):
             local.setdefault(y, len(region.ops))
+    return local
+
+
+def inlinable(region: Region, use_count: dict[Var, int], everything: bool = False,
+              compact: bool = False) -> dict[Var, Op]:
+    """Values to fold into the expression that uses them: derivative temporaries (and conditions;
+    with ``compact`` every scalar) used exactly once, in the region that defines them, not across
+    a write to memory they read."""
+    local = _first_uses(region)
     found: dict[Var, Op] = {}
     for i, op in enumerate(region.ops):
         if len(op.outs) != 1 or op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in ("pop", "tape"):
             continue
         v = op.out
-        if not (v.role == "tmp" or everything or op.prim in PURE_BOOL):
+        if not (v.role == "tmp" or everything or op.prim in PURE_BOOL
+                or (compact and v.type is not None and not v.type.is_array)):
             continue
         if use_count.get(v, 0) != 1 or v not in local:
             continue
@@ -189,16 +273,30 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     return found
 
 
+def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = False) -> dict[Var, Op]:
+    """``inlinable`` for ``region`` and every region nested in it (a ``while`` condition folds
+    whatever it can, so it fits on the ``while`` line)."""
+    found = inlinable(region, use_count, compact=compact)
+    for op in region.ops:
+        for k, sub in enumerate(op.regions):
+            if op.prim == "while" and k == 0:
+                found.update(inlinable(sub, use_count, everything=True))
+            found.update(plan_inlining(sub, use_count, compact))
+    return found
+
+
 def _writes(op: Op) -> bool:
     rule = RULES.get(op.prim)
     return bool(op.regions) or op.prim == "pop" or (rule is not None and rule.effect)
 
 
-def generate(program: Program, names: Names, doc: str | None = None) -> str:
-    """The Python source of ``program`` as a function named ``program.name``."""
-    coalesce(program, names)
+def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False) -> str:
+    """The Python source of ``program`` as a function named ``program.name``; ``compact`` folds
+    every single-use scalar into the expression that reads it."""
     counts = uses(program.body)
-    em = Emitter(names, counts)
+    inline = plan_inlining(program.body, counts, compact)
+    coalesce(program, names, inline)
+    em = Emitter(names, counts, inline)
     params = ", ".join(names[p] for p in program.params)
     em.lines.append(f"def {program.name}({params}):")
     if doc:
@@ -209,4 +307,22 @@ def generate(program: Program, names: Names, doc: str | None = None) -> str:
         em.lines.append(f"    return {outs[0]}")
     else:
         em.lines.append(f"    return {', '.join(outs)}{',' if len(outs) == 1 else ''}")
-    return "\n".join(em.lines) + "\n"
+    return "\n".join(_without_orphan_comments(em.lines)) + "\n"
+
+
+def _without_orphan_comments(lines: list[str]) -> list[str]:
+    """Drop comments that head nothing (their statements were all folded into later ones): a
+    ``# from line`` comment must be followed by a statement at its own indentation, a section
+    comment (``# reverse sweep``) by a statement or a ``# from line`` comment."""
+    kept: list[str] = []
+    for line in reversed(lines):
+        text = line.lstrip()
+        if text.startswith("#"):
+            following = kept[-1] if kept else ""
+            body = following.lstrip()
+            same_indent = len(following) - len(body) == len(line) - len(text)
+            heads = not body.startswith("#") or (body.startswith("# from line") and not text.startswith("# from line"))
+            if not (following and same_indent and heads):
+                continue
+        kept.append(line)
+    return kept[::-1]

@@ -6,13 +6,15 @@ copies of derivative values that add nothing (all of them inside loop bodies, th
 top-level ones stay, lecture style); ``merge_scatter_adds`` joins ``g[i] += a`` … ``g[i] += b``
 into one update; ``dead_code`` removes statements whose results nothing reads (partials of
 inactive arguments, primal values the reverse sweep does not need), unused slots of branches and
-loops, and section comments left with nothing under them.  Statements with effects (array
+loops, and section comments left with nothing under them.  For the code adc runs (compact code),
+``fold_constants`` first propagates the unit seed (``gy = 1.0``) and refolds what reads it, so
+``gx = gy * x2`` becomes ``gx = x2``.  Statements with effects (array
 writes, tape pushes and pops) are kept.  Simple ops may be shared with the cached primal program,
 so passes replace ops instead of changing them.
 """
 from __future__ import annotations
 
-from .ir import Atom, Op, Program, Region, Var, defined_in, uses
+from .ir import Atom, Const, Op, Program, Region, Var, defined_in, uses, walk
 from .rules import RULES
 
 
@@ -122,20 +124,36 @@ def _defined_outside(v: Var, reg: Region) -> bool:
     return v not in defined_in(reg)
 
 
-def propagate_copies(program: Program) -> Program:
+def propagate_copies(program: Program, everywhere: bool = False) -> Program:
     """Drop ``ga = gb`` copies of derivative values when ``gb`` is read nowhere else: later
-    statements read ``gb`` directly.  Copies of primal values and seeds (``gy = 1.0``) stay."""
+    statements read ``gb`` directly.  Copies of primal values and seeds (``gy = 1.0``) stay.
+    ``everywhere`` (compact code) also drops top-level copies of a value whose Python name is
+    never assigned again: the only version of its adjoint or tangent, or a primal or temporary
+    scalar."""
     counts = uses(program.body)
     subst: dict[Var, Atom] = {}
+    versions: dict[tuple[str, int], int] = {}
+    for op in walk(program.body):
+        for o in op.outs:
+            if o.base is not None:
+                versions[(o.role, o.base.id)] = versions.get((o.role, o.base.id), 0) + 1
+
+    def plain_scalar(v: Var) -> bool:  # a primal or temporary scalar: its name is its own
+        return everywhere and v.role in ("primal", "tmp") and v.type is not None and not v.type.is_array
+
+    def only_version(v: Var) -> bool:
+        return everywhere and v.base is not None and versions.get((v.role, v.base.id)) == 1 \
+            and not v.type.is_array
 
     def collect(reg: Region, hot: bool) -> None:
         kept = []
         here = uses(reg, nested=False)
         for op in reg.ops:
             src = op.args[0] if op.prim == "copy" else None
-            if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and src.role in ("adjoint", "tangent") \
-                    and (hot or counts.get(src, 0) == 1 or (here.get(src, 0) == 1 and src not in reg.yields
-                                                            and _defined_outside(src, reg))):
+            derivative = isinstance(src, Var) and src.role in ("adjoint", "tangent")
+            if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and (derivative or plain_scalar(src)) \
+                    and (hot or counts.get(src, 0) == 1 or only_version(src) or plain_scalar(src)
+                         or (here.get(src, 0) == 1 and src not in reg.yields and _defined_outside(src, reg))):
                 subst[op.out] = op.args[0]
                 continue
             kept.append(op)
@@ -162,6 +180,82 @@ def substitute(region: Region, subst: dict[Var, Atom]) -> None:
         for sub in op.regions:
             substitute(sub, subst)
     region.yields = [resolve(y) for y in region.yields]
+
+
+def fold_constants(program: Program) -> Program:
+    """Propagate scalar constant copies (the seed ``gy = 1.0``) into their uses and simplify the
+    scalar ops that then read a constant, with the builder's rules (``1.0 * x`` → ``x``,
+    ``-(1.0)`` → ``-1.0``, ``-1.0 * c`` → ``-c``).  A result that is another derivative value stays
+    a copy (``propagate_copies`` decides), since versions of one adjoint share a Python name."""
+    from .builder import Builder
+
+    subst: dict[Var, Atom] = {}
+
+    def resolve(a: Atom) -> Atom:
+        return subst.get(a, a) if isinstance(a, Var) else a
+
+    def visit(reg: Region) -> None:
+        kept: list[Op] = []
+        for op in reg.ops:
+            args = [resolve(a) for a in op.args]
+            if any(x is not y for x, y in zip(args, op.args)):
+                op = Op(op.prim, args, op.outs, op.params, op.loc, op.regions)
+            if op.prim in ("for", "while"):
+                _constant_slots(op, subst)
+            for sub in op.regions:
+                visit(sub)
+            simple = len(op.outs) == 1 and not op.regions and op.prim in RULES and not RULES[op.prim].effect \
+                and op.out.type is not None and not op.out.type.is_array
+            if not simple or not any(_number(a) for a in args) or not all(_number(a) or isinstance(a, Var) for a in args):
+                kept.append(op)
+                continue
+            if op.prim == "copy":
+                subst[op.out] = args[0]
+                continue
+            b = Builder(simplify=True)
+            with b.at(op.loc):
+                result = b.emit(op.prim, *args, params=op.params)
+            if isinstance(result, Const) and not _number(result):
+                kept.append(op)
+            elif _number(result) or (not b.region.ops and result.role not in ("adjoint", "tangent")
+                                             and result.type == op.out.type):
+                subst[op.out] = result
+            elif not b.region.ops:
+                kept.append(Op("copy", [result], op.outs, (), op.loc) if result.type == op.out.type else op)
+            else:
+                last = b.region.ops[-1]
+                if last.outs == [result] and result.type == op.out.type:
+                    kept.extend(b.region.ops[:-1])
+                    kept.append(Op(last.prim, last.args, op.outs, last.params, last.loc))
+                else:
+                    kept.append(op)
+        reg.ops = kept
+        reg.yields = [resolve(y) for y in reg.yields]
+
+    visit(program.body)
+    return program
+
+
+def _number(a: Atom) -> bool:
+    return isinstance(a, Const) and isinstance(a.value, (bool, int, float))
+
+
+def _constant_slots(loop: Op, subst: dict[Var, Atom]) -> None:
+    """A loop slot whose body yields it unchanged and that starts as a constant (the seed of a
+    loop-carried adjoint, ``gs = 1.0``) is that constant everywhere."""
+    head = 3 if loop.prim == "for" else 0
+    first = 1 if loop.prim == "for" else 0
+    body = loop.regions[-1]
+    copied = {op.out: op.args[0] for op in body.ops if op.prim == "copy"}
+    for k, init in enumerate(loop.args[head:]):
+        value = body.yields[k]
+        while value in copied:
+            value = copied[value]
+        if not _number(init) or value is not body.args[first + k]:
+            continue
+        for reg in loop.regions:
+            subst[reg.args[(first if reg is body else 0) + k]] = init
+        subst[loop.outs[k]] = init
 
 
 def merge_scatter_adds(program: Program) -> Program:

@@ -28,6 +28,7 @@ import pytest
 
 import adc
 import array_funcs as af
+from layouts import assert_layouts_agree
 
 H = 1e-6
 RTOL = 1e-6
@@ -400,6 +401,12 @@ def test_table_against_fd(mode: str, c: Case) -> None:
         got = (jacobians_vjp if mode == "reverse" else jacobians_jvp)(c.fn, c.args, wrt)
     for g, w, i in zip(got, want, wrt):
         assert_close(g, w, f"{c.id}: {mode} derivative w.r.t. argument {i}")
+
+
+@pytest.mark.parametrize("mode, c", [pytest.param(mode, c, id=f"{mode}-{c.id}") for mode in ["reverse", "forward"]
+                                     for c in CASES if mode == "forward" or _is_scalar_case(c)])
+def test_lecture_layout_computes_what_the_compact_code_computes(mode: str, c: Case) -> None:
+    assert_layouts_agree(c.fn, c.args, float_argnums(c.args), mode, rtol=1e-10, atol=1e-10)
 
 
 def test_table_covers_every_function() -> None:

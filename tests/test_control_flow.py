@@ -19,6 +19,7 @@ import pytest
 import adc
 import control_flow_funcs as F
 from fd import ATOL, H, RTOL, assert_close_seq
+from layouts import assert_layouts_agree
 
 AGREE_RTOL = 1e-10
 AGREE_ATOL = 1e-12
@@ -221,6 +222,12 @@ def _agree_params():
         marks = [pytest.mark.xfail(reason=case.reverse_bug, strict=True)] if case.reverse_bug else []
         out.append(pytest.param(case, marks=marks, id=case.id))
     return out
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("case", _agree_params())
+def test_lecture_layout_computes_what_the_compact_code_computes(case: Case, mode: str):
+    assert_layouts_agree(case.fn, case.args, case.argnums, mode, AGREE_RTOL, AGREE_ATOL)
 
 
 @pytest.mark.parametrize("case", _agree_params())

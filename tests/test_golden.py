@@ -1,4 +1,5 @@
-"""Golden files: the SSA listing and the generated reverse/forward source of the lecture examples.
+"""Golden files: the SSA listing and the generated reverse/forward source of the lecture examples,
+in the lecture layout (``adc source``) and in the compact form adc runs (``adc source --compact``).
 
 The comparison is byte for byte.  To regenerate after an intended change to the output, run
 
@@ -44,10 +45,11 @@ def render(name: str, kind: str) -> str:
     if kind == "ssa.txt":
         return str(adc.trace(fn))
     mode = kind.split(".")[0]
-    return adc.source(fn, mode=mode, argnums=FUNCTIONS[name])
+    return adc.source(fn, mode=mode, argnums=FUNCTIONS[name], compact=".compact." in kind)
 
 
-CASES = [(name, kind) for name in FUNCTIONS for kind in ("ssa.txt", "reverse.py", "forward.py")]
+KINDS = ("ssa.txt", "reverse.py", "forward.py", "reverse.compact.py", "forward.compact.py")
+CASES = [(name, kind) for name in FUNCTIONS for kind in KINDS]
 
 
 @pytest.mark.parametrize("name,kind", CASES, ids=[f"lecture_{n}.{k}" for n, k in CASES])
@@ -72,13 +74,21 @@ def run_golden(name: str, kind: str, func: str, *args: float):
     return namespace[func](*args)
 
 
-def test_golden_f_reverse_computes_the_gradient():
-    g = run_golden("f", "reverse.py", "f_grad", 2.0, 5.0)
+@pytest.mark.parametrize("kind", ["reverse.py", "reverse.compact.py"])
+def test_golden_f_reverse_computes_the_gradient(kind):
+    g = run_golden("f", kind, "f_grad", 2.0, 5.0)
     assert g == (pytest.approx(5.5), pytest.approx(2.0 - math.cos(5.0)))
 
 
-def test_golden_f_forward_computes_value_and_tangent():
-    value, tangent = run_golden("f", "forward.py", "f_jvp", 2.0, 5.0, 1.0, 1.0)
+def test_golden_f_compact_reverse_is_one_expression_per_partial():
+    text = (GOLDEN / "lecture_f.reverse.compact.py").read_text()
+    assert "    return x2 + 1.0 / x1, x1 - math.cos(x2)\n" in text
+    assert "gv6" not in text and "1.0 * " not in text
+
+
+@pytest.mark.parametrize("kind", ["forward.py", "forward.compact.py"])
+def test_golden_f_forward_computes_value_and_tangent(kind):
+    value, tangent = run_golden("f", kind, "f_jvp", 2.0, 5.0, 1.0, 1.0)
     assert value == pytest.approx(math.log(2.0) + 10.0 - math.sin(5.0))
     assert tangent == pytest.approx(5.5 + 2.0 - math.cos(5.0))
 
@@ -89,18 +99,20 @@ def neuron_reference(w0, x0, w1, x1, w2):
     return s, (ds * x0, ds * w0, ds * x1, ds * w1, ds)
 
 
-def test_golden_neuron_reverse_computes_the_gradient():
+@pytest.mark.parametrize("kind", ["reverse.py", "reverse.compact.py"])
+def test_golden_neuron_reverse_computes_the_gradient(kind):
     point = (2.0, -1.0, -3.0, -2.0, -3.0)
     _, expected = neuron_reference(*point)
-    got = run_golden("neuron", "reverse.py", "neuron_grad", *point)
+    got = run_golden("neuron", kind, "neuron_grad", *point)
     assert got == pytest.approx(expected, rel=1e-12)
 
 
-def test_golden_neuron_forward_computes_value_and_tangent():
+@pytest.mark.parametrize("kind", ["forward.py", "forward.compact.py"])
+def test_golden_neuron_forward_computes_value_and_tangent(kind):
     point = (2.0, -1.0, -3.0, -2.0, -3.0)
     tangent = (0.5, -1.0, 2.0, 0.25, 1.0)
     value, grad = neuron_reference(*point)
-    got_value, got_tangent = run_golden("neuron", "forward.py", "neuron_jvp", *point, *tangent)
+    got_value, got_tangent = run_golden("neuron", kind, "neuron_jvp", *point, *tangent)
     assert got_value == pytest.approx(value, rel=1e-12)
     assert got_tangent == pytest.approx(sum(g * t for g, t in zip(grad, tangent)), rel=1e-12)
 
@@ -130,6 +142,8 @@ for name, argnums in [("f", (0, 1)), ("neuron", (0, 1, 2, 3, 4)), ("gates", (0, 
     sys.stdout.write(adc.source(fn, mode="reverse", argnums=argnums))
     sys.stdout.write(adc.source(fn, mode="forward", argnums=argnums))
     sys.stdout.write(adc.source(fn, mode="reverse", argnums=argnums[-1]))
+    sys.stdout.write(adc.source(fn, mode="reverse", argnums=argnums, compact=True))
+    sys.stdout.write(adc.source(fn, mode="forward", argnums=argnums, compact=True))
 """
 
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import adc
+from layouts import assert_layouts_agree
 
 _counter = itertools.count()
 
@@ -75,6 +76,8 @@ def test_forward_reverse_and_finite_differences_agree(tmp_path, text, point):
     f = load(text, tmp_path)
     rev = adc.grad(f, argnums=(0, 1, 2))(*point)
     fwd = adc.grad(f, argnums=(0, 1, 2), mode="forward")(*point)
+    for mode in ("reverse", "forward"):  # the code adc runs computes what `adc source` prints
+        assert_layouts_agree(f, point, (0, 1, 2), mode, rtol=1e-12, atol=1e-12)
     for i in range(3):
         assert rev[i] == pytest.approx(fwd[i], rel=1e-9, abs=1e-10), text
         numeric = fd(f, point, i)

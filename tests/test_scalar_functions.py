@@ -11,6 +11,7 @@ import pytest
 
 import adc
 from fd import assert_close_seq, fd_grad, fd_jacobian
+from layouts import assert_layouts_agree
 
 SCALE = 2.5
 OFFSET = 3
@@ -388,6 +389,12 @@ def test_forward_equals_reverse(fn, pt, mode, jit):
     rev = grad_all(fn, pt)
     other = grad_all(fn, pt, mode=mode, jit=jit)
     assert other == pytest.approx(rev, rel=1e-10, abs=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("fn,pt", POINTS, ids=POINT_IDS)
+def test_lecture_layout_computes_what_the_compact_code_computes(fn, pt, mode):
+    assert_layouts_agree(fn, pt, tuple(range(len(pt))), mode)
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
