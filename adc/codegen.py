@@ -108,13 +108,39 @@ class Emitter:
             self.statement(op, indent)
 
     def copies(self, targets: list[Var], values: list[Atom], indent: str) -> None:
-        """Assign ``values`` to the names of ``targets`` (in parallel: a swap stays a swap)."""
-        pairs = [(self.names[t], self.atom(v)[0]) for t, v in zip(targets, values)]
-        pairs = [(t, v) for t, v in pairs if t != v]
+        """Assign ``values`` to the names of ``targets`` in parallel: one tuple assignment (a swap
+        stays a swap), or, for more than three (where CPython would build a tuple), one statement
+        each in an order where none overwrites a name that a later value still reads."""
+        pairs = [(self.names[t], v) for t, v in zip(targets, values)]
+        pairs = [(t, v) for t, v in pairs if t != self.atom(v)[0]]
+        if len(pairs) > 3:
+            reads = {t: self.atom_reads(v) for t, v in pairs}
+            while pairs:
+                ready = next((p for p in pairs if not any(p[0] in reads[q[0]] for q in pairs if q is not p)), None)
+                if ready is None:
+                    break
+                self.assign(ready[0], ready[1], indent)
+                pairs.remove(ready)
         if len(pairs) == 1:
-            self.lines.append(f"{indent}{pairs[0][0]} = {pairs[0][1]}")
+            self.assign(pairs[0][0], pairs[0][1], indent)
         elif pairs:
-            self.lines.append(f"{indent}{', '.join(t for t, _ in pairs)} = {', '.join(v for _, v in pairs)}")
+            texts = [self.atom(v)[0] for _, v in pairs]
+            self.lines.append(f"{indent}{', '.join(t for t, _ in pairs)} = {', '.join(texts)}")
+
+    def assign(self, name: str, value: Atom | Op, indent: str) -> None:
+        """``name = value``; ``name += b`` when the value is ``name + b`` on scalars."""
+        op = value if isinstance(value, Op) else self.inline.get(value) if isinstance(value, Var) else None
+        if op is not None and op.prim in ("add", "sub"):
+            op = self._without_negation(op)
+            if isinstance(op.args[0], Var) and op.args[0] not in self.inline and self.names[op.args[0]] == name \
+                    and not op.out.type.is_array:
+                symbol = "+=" if op.prim == "add" else "-="
+                text, prec = self.atom(op.args[1])
+                self.lines.append(f"{indent}{name} {symbol} {text if prec > RULES[op.prim].scalar.prec else f'({text})'}")
+                return
+        text = self.expr(op)[0] if op is not None else self.atom(value)[0]  # type: ignore[arg-type]
+        if text != name:  # a copy between values that share a name needs no statement
+            self.lines.append(f"{indent}{name} = {text}")
 
     def block(self, reg: Region, targets: list[Var], indent: str, stop: Atom | None = None) -> None:
         before = len(self.lines)
@@ -144,16 +170,7 @@ class Emitter:
         if rule.effect:
             self.lines.append(f"{indent}{self.expr(op)[0]}")
             return
-        name = self.names[op.out]
-        if op.prim in ("add", "sub") and isinstance(op.args[0], Var) and op.args[0] not in self.inline \
-                and self.names[op.args[0]] == name and not op.out.type.is_array:
-            symbol = "+=" if op.prim == "add" else "-="
-            text, prec = self.atom(op.args[1])
-            self.lines.append(f"{indent}{name} {symbol} {text if prec > RULES[op.prim].scalar.prec else f'({text})'}")
-            return
-        text, _ = self.expr(op)
-        if text != name:  # a copy between values that share a name needs no statement
-            self.lines.append(f"{indent}{name} = {text}")
+        self.assign(self.names[op.out], op, indent)
 
     def if_statement(self, op: Op, indent: str) -> None:
         then, orelse = op.regions
@@ -190,10 +207,14 @@ class Emitter:
         """The names the rendered expression of ``op`` reads."""
         found: set[str] = set()
         for a in op.args:
-            if isinstance(a, Var):
-                inner = self.inline.get(a)
-                found |= self.reads(inner) if inner is not None else {self.names[a]}
+            found |= self.atom_reads(a)
         return found
+
+    def atom_reads(self, a: Atom) -> set[str]:
+        if not isinstance(a, Var):
+            return set()
+        inner = self.inline.get(a)
+        return self.reads(inner) if inner is not None else {self.names[a]}
 
     def assigned(self, op: Op) -> set[str]:
         """The names a statement (with everything nested in it) may assign."""

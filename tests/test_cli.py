@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import adc
+from test_lecture import f as lecture_f
+
 REPO = Path(__file__).resolve().parent.parent
 LECTURE = "examples/lecture.py"
 BAD_INPUTS = Path(__file__).resolve().parent / "bad_inputs.py"
@@ -188,6 +191,20 @@ def test_source_reverse_is_runnable(adc_cli):
     # and at another point, so the code is not specialised to constants
     g1, g2 = ns["f_grad"](0.5, -1.0)
     assert g1 == pytest.approx(1 / 0.5 - 1.0) and g2 == pytest.approx(0.5 - math.cos(-1.0))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_source_compact_is_the_code_adc_runs(adc_cli, mode):
+    out = ok(adc_cli("source", f"{LECTURE}:f", "--mode", mode, "--compact"))
+    assert out == adc.source(lecture_f, mode=mode, argnums=(0, 1), compact=True)
+    assert out != ok(adc_cli("source", f"{LECTURE}:f", "--mode", mode))
+    ns = exec_source(out)
+    if mode == "reverse":
+        assert ns["f_grad"](2.0, 5.0) == (pytest.approx(DF_DX1, rel=1e-15), pytest.approx(DF_DX2, rel=1e-15))
+    else:
+        value, tangent = ns["f_jvp"](2.0, 5.0, 3.0, -2.0)
+        assert value == pytest.approx(F_VALUE, rel=1e-15)
+        assert tangent == pytest.approx(3 * DF_DX1 - 2 * DF_DX2, rel=1e-12)
 
 
 def test_source_default_mode_is_reverse(adc_cli):
