@@ -87,11 +87,12 @@ def numba_njit() -> Callable[..., Any] | None:
 
 # -- adc's generated code, outside the API wrapper ---------------------------------------------------
 def generated_function(fn: Callable[..., Any], argnums: Any, at: Sequence[Any]) -> tuple[Callable[..., Any], str]:
-    """The function in ``adc.source(fn, argnums=..., at=...)``, exec'd as is (a diagnostic: it times the
-    generated code without the per-call work of adc's API layer)."""
+    """The function in ``adc.source(fn, argnums=..., at=..., compact=True)`` (the code adc runs),
+    exec'd as is (a diagnostic: it times the generated code without the per-call work of adc's API
+    layer)."""
     import re
 
-    src = adc.source(fn, argnums=argnums, at=at)
+    src = adc.source(fn, argnums=argnums, at=at, compact=True)
     m = re.search(r"^def (\w+)\(", src, re.M)
     assert m is not None, src
     ns: dict[str, Any] = {}
