@@ -117,7 +117,7 @@ def numba_message(compiled: Compiled, exc: BaseException) -> str:
             where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
     return (f"Numba could not compile the generated {compiled.program.name}{where}: "
             f"{type(exc).__name__}: {first}\nhint: call with jit=False (the same generated code runs as "
-            f"plain Python), or look at it with adc.source()")
+            f"plain Python), or look at it with adc.source(..., compact=True)")
 
 
 def _check_function(fn: Any) -> None:
@@ -194,8 +194,9 @@ class Transformed:
         functools.update_wrapper(self, fn)
 
     def as_function(self) -> Callable[..., Any]:
-        """A plain function with ``fn``'s parameters: it checks the argument types inline and calls
-        the generated code directly, so a call costs one extra Python call, not a dispatch layer."""
+        """A plain function with ``fn``'s parameters.  Until a scalar signature has compiled it
+        sends every call to ``_call``; then ``_install_fast_path`` makes it the generated code
+        itself (plain Python) or a type check in front of the Numba function (``jit``)."""
         from .frontend import param_names
 
         names = param_names(self.fn)

@@ -114,7 +114,7 @@ class Emitter:
         pairs = [(self.names[t], v) for t, v in zip(targets, values)]
         pairs = [(t, v) for t, v in pairs if t != self.atom(v)[0]]
         if len(pairs) > 3:
-            reads = {t: self.atom_reads(v) for t, v in pairs}
+            reads = {t: self.atom_reads(v) for t, v in pairs}  # every name here is given already
             while pairs:
                 ready = next((p for p in pairs if not any(p[0] in reads[q[0]] for q in pairs if q is not p)), None)
                 if ready is None:
@@ -203,24 +203,24 @@ class Emitter:
                     del self.inline[op.out]
                     changed = True
 
-    def reads(self, op: Op) -> set[str]:
-        """The names the rendered expression of ``op`` reads."""
-        found: set[str] = set()
+    def reads(self, op: Op) -> set[object]:
+        """The names (``Names.key``) the rendered expression of ``op`` reads."""
+        found: set[object] = set()
         for a in op.args:
             found |= self.atom_reads(a)
         return found
 
-    def atom_reads(self, a: Atom) -> set[str]:
+    def atom_reads(self, a: Atom) -> set[object]:
         if not isinstance(a, Var):
             return set()
         inner = self.inline.get(a)
-        return self.reads(inner) if inner is not None else {self.names[a]}
+        return self.reads(inner) if inner is not None else {self.names.key(a)}
 
-    def assigned(self, op: Op) -> set[str]:
-        """The names a statement (with everything nested in it) may assign."""
-        found = {self.names[o] for o in op.outs}
+    def assigned(self, op: Op) -> set[object]:
+        """The names (``Names.key``) a statement, with everything nested in it, may assign."""
+        found = {self.names.key(o) for o in op.outs}
         for reg in op.regions:
-            found |= {self.names[a] for a in reg.args}
+            found |= {self.names.key(a) for a in reg.args}
             for inner in reg.ops:
                 found |= self.assigned(inner)
         return found

@@ -51,6 +51,16 @@ class Names:
         """Give ``var`` the same Python name as ``other`` (coalescing in/out-of-SSA copies)."""
         self.names[var] = self[other]
 
+    def key(self, var: Var) -> object:
+        """What identifies ``var``'s Python name, without giving it one (names are handed out in
+        the order code generation meets them): two vars share a key iff they share a name."""
+        name = self.names.get(var)
+        if name is not None:
+            return name
+        if var.role in ("tangent", "adjoint") and var.base is not None:
+            return self.by_key.get((var.role, var.base.id), (var.role, var.base.id))
+        return ("unnamed", var.id)
+
     def __getitem__(self, var: Var) -> str:
         name = self.names.get(var)
         if name is None:

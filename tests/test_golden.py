@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import adc
@@ -178,3 +179,17 @@ def test_trace_output_name_does_not_shadow_a_parameter():
     tables = adc.trace(lecture.gates).tables(-2.0, 5.0, -4.0)
     row_names = {ln.split()[0] for ln in tables.splitlines() if ln.startswith("  ") and ln.split()}
     assert not row_names & {"y", "dy"}, sorted(row_names & {"y", "dy"})
+
+
+def shifted_scores(W, X):
+    s = X @ W
+    s = s - np.max(s, axis=1, keepdims=True)
+    return np.sum(np.exp(s))
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["lecture", "compact"])
+def test_versions_of_a_user_variable_are_numbered_in_program_order(compact):
+    W, X = np.ones((3, 2)), np.ones((4, 3))
+    text = adc.source(shifted_scores, argnums=0, at=(W, X), compact=compact)
+    first, second = text.index("    s = X @ W\n"), text.index("    s_1 = s - ")
+    assert first < second
