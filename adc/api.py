@@ -254,7 +254,8 @@ class Transformed:
         namespace["_adc_fast_"] = fast.func
         namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
         code = None if self.jit else _guarded_code(fast, namespace)
-        if code is not None:
+        if code is not None and code.co_varnames[:code.co_argcount] == self.wrapper.__code__.co_varnames[
+                :self.wrapper.__code__.co_argcount]:  # keyword calls need the user's parameter names
             self.wrapper.__code__ = code
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Atom, Const, Op, Program, Region, Var, uses
+from .ir import Atom, Const, Op, Program, Region, Var, uses, walk
 from .coalesce import coalesce
 from .naming import Names
 from .printer import fill, render_const, trace_form
@@ -43,6 +43,8 @@ class Emitter:
         return self.names[a], P_ATOM
 
     def expr(self, op: Op) -> tuple[str, int]:
+        if op.prim == "copy":
+            return self.atom(op.args[0])
         if op.prim in ("add", "sub", "neg") and not self.trace_style:
             op = self._without_negation(op)
         rule = RULES[op.prim]
@@ -316,6 +318,12 @@ def generate(program: Program, names: Names, doc: str | None = None, compact: bo
     every single-use scalar into the expression that reads it."""
     counts = uses(program.body)
     inline = plan_inlining(program.body, counts, compact)
+    defined: dict[Var, int] = {}
+    for op in walk(program.body):
+        for o in op.outs:
+            defined[o] = defined.get(o, 0) + 1
+    # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
+    inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}
     coalesce(program, names, inline)
     em = Emitter(names, counts, inline)
     params = ", ".join(names[p] for p in program.params)

@@ -128,8 +128,8 @@ def propagate_copies(program: Program, everywhere: bool = False) -> Program:
     """Drop ``ga = gb`` copies of derivative values when ``gb`` is read nowhere else: later
     statements read ``gb`` directly.  Copies of primal values and seeds (``gy = 1.0``) stay.
     ``everywhere`` (compact code) also drops top-level copies of a value whose Python name is
-    never assigned again: the only version of its adjoint or tangent, or a primal or temporary
-    scalar."""
+    never assigned again: the only version of its adjoint or tangent.  (Copies of primal values
+    stay: the reverse sweep assigns a primal's name again when it restores the value.)"""
     counts = uses(program.body)
     subst: dict[Var, Atom] = {}
     versions: dict[tuple[str, int], int] = {}
@@ -137,9 +137,6 @@ def propagate_copies(program: Program, everywhere: bool = False) -> Program:
         for o in op.outs:
             if o.base is not None:
                 versions[(o.role, o.base.id)] = versions.get((o.role, o.base.id), 0) + 1
-
-    def plain_scalar(v: Var) -> bool:  # a primal or temporary scalar: its name is its own
-        return everywhere and v.role in ("primal", "tmp") and v.type is not None and not v.type.is_array
 
     def only_version(v: Var) -> bool:
         return everywhere and v.base is not None and versions.get((v.role, v.base.id)) == 1 \
@@ -150,9 +147,8 @@ def propagate_copies(program: Program, everywhere: bool = False) -> Program:
         here = uses(reg, nested=False)
         for op in reg.ops:
             src = op.args[0] if op.prim == "copy" else None
-            derivative = isinstance(src, Var) and src.role in ("adjoint", "tangent")
-            if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and (derivative or plain_scalar(src)) \
-                    and (hot or counts.get(src, 0) == 1 or only_version(src) or plain_scalar(src)
+            if isinstance(src, Var) and op.out.role in ("adjoint", "tangent") and src.role in ("adjoint", "tangent") \
+                    and (hot or counts.get(src, 0) == 1 or only_version(src)
                          or (here.get(src, 0) == 1 and src not in reg.yields and _defined_outside(src, reg))):
                 subst[op.out] = op.args[0]
                 continue
@@ -185,8 +181,9 @@ def substitute(region: Region, subst: dict[Var, Atom]) -> None:
 def fold_constants(program: Program) -> Program:
     """Propagate scalar constant copies (the seed ``gy = 1.0``) into their uses and simplify the
     scalar ops that then read a constant, with the builder's rules (``1.0 * x`` → ``x``,
-    ``-(1.0)`` → ``-1.0``, ``-1.0 * c`` → ``-c``).  A result that is another derivative value stays
-    a copy (``propagate_copies`` decides), since versions of one adjoint share a Python name."""
+    ``-(1.0)`` → ``-1.0``, ``-1.0 * c`` → ``-c``).  A result that is another value stays a copy
+    (``propagate_copies`` and code generation decide): versions of one adjoint share a Python
+    name, and the reverse sweep assigns a primal's name again when it restores it."""
     from .builder import Builder
 
     subst: dict[Var, Atom] = {}
@@ -217,8 +214,7 @@ def fold_constants(program: Program) -> Program:
                 result = b.emit(op.prim, *args, params=op.params)
             if isinstance(result, Const) and not _number(result):
                 kept.append(op)
-            elif _number(result) or (not b.region.ops and result.role not in ("adjoint", "tangent")
-                                             and result.type == op.out.type):
+            elif _number(result):
                 subst[op.out] = result
             elif not b.region.ops:
                 kept.append(Op("copy", [result], op.outs, (), op.loc) if result.type == op.out.type else op)
@@ -343,15 +339,27 @@ FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "aco
 
 def common_subexpressions(program: Program) -> Program:
     """Compute a pure expression once per region: a second ``x[i]`` or ``i + 1`` reads the first.
-    Element reads are only shared while nothing writes in between."""
+    Element reads are only shared while nothing writes in between.  A value defined in more than
+    one place (a primal value the reverse sweep recomputes) is replaced only in the region where
+    the duplicate is, so the forward sweep's uses keep reading their own definition."""
     subst: dict[Var, Atom] = {}
+    scopes: list[dict[Var, Atom]] = []
+    defined: dict[Var, int] = {}
+    for op in walk(program.body):
+        for o in op.outs:
+            defined[o] = defined.get(o, 0) + 1
 
     def key_atom(a: Atom) -> object:
-        a = subst.get(a, a) if isinstance(a, Var) else a
+        if isinstance(a, Var):
+            for scope in reversed(scopes):
+                a = scope.get(a, a)
+            a = subst.get(a, a)
         return ("v", a.id) if isinstance(a, Var) else ("c", type(a.value).__name__, a.value)
 
     def visit(reg: Region) -> None:
         seen: dict[tuple[object, ...], Var] = {}
+        local: dict[Var, Atom] = {}
+        scopes.append(local)
         kept = []
         for op in reg.ops:
             if op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in FRESH \
@@ -367,11 +375,14 @@ def common_subexpressions(program: Program) -> Program:
             if earlier is op.out:
                 continue  # the same statement again (recomputed, then hoisted from two loops)
             if earlier is not None and earlier.type == op.out.type:
-                subst[op.out] = earlier
+                (subst if defined[op.out] == 1 else local)[op.out] = earlier
                 continue
             seen[key] = op.out
             kept.append(op)
+        scopes.pop()
         reg.ops = kept
+        if local:
+            substitute(reg, local)
 
     visit(program.body)
     substitute(program.body, subst)

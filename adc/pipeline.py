@@ -78,7 +78,7 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
             out.out_tree = None if len(wrt) == 1 else len(wrt)
     out = common_subexpressions(hoist_invariants(common_subexpressions(out)))
     if compact:
-        out = common_subexpressions(fold_constants(out))
+        out = fold_constants(out)
     return dead_code(merge_scatter_adds(propagate_copies(out, everywhere=compact)))
 
 

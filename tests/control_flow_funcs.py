@@ -399,3 +399,48 @@ def carried_init_param(a, b, n):
     for i in range(n):
         s = s + a * b
     return s
+
+
+# Regressions of the compact code adc runs (found by a random-program fuzzer).
+
+def carried_square_plus(x):
+    """An adjoint that starts as a primal value (gx = b) must not take the name of b, which the
+    reverse sweep assigns again when it restores b."""
+    b = 1.0
+    for i in range(2):
+        b = b * b + x
+    return b * x
+
+
+def carried_pair_swap(x, y):
+    """Two carried values updated together, then one from the other."""
+    a, c, e = x, y, 1.0
+    for k in range(2):
+        c, e = math.sin(a - c), c * a
+        a = math.sin(c)
+    return e * c
+
+
+def negation_in_branch_loop(x, y):
+    """A negation computed in the forward sweep and again as an adjoint in the same reverse branch:
+    merging them must not rewrite the forward sweep's use."""
+    if y < 1.0:
+        for i in range(2):
+            y = 0.5 * (-x) / y
+    else:
+        return y
+    return y - x * y
+
+
+def overwritten_in_loop(x, y, z):
+    """Values pushed to a record but read back only in part: every push needs its pop."""
+    a, b, c = x, y, z
+    d = x * y
+    e = 1.0
+    if c > e:
+        c = 1.5 / (2.0 + a * e)
+    else:
+        for i1 in range(2):
+            d, c, a, b = c * d * math.sin(b) * 0.9, (d - -a) + (d + e), e, (d - d) * (-e + c)
+            d = 0.5
+    return (d - b) + c * e

@@ -93,3 +93,14 @@ def test_single_argnum_returns_a_float(jit):
         got = g(*point)
         assert type(got) is float and got == pytest.approx(s * (1.0 - s), rel=1e-14)
     assert g(2, -1, -3, -2, -3) == pytest.approx(s * (1.0 - s), rel=1e-14)
+
+
+def uses_np_as_a_name(np, y):
+    return np * np * y
+
+
+def test_keyword_arguments_when_the_generated_code_renames_a_parameter():
+    g = adc.grad(uses_np_as_a_name)  # the generated code calls the parameter `np_1`
+    assert g(2.0, 3.0) == pytest.approx(12.0, rel=1e-15)
+    assert g(np=2.0, y=3.0) == pytest.approx(12.0, rel=1e-15)
+    assert g(2.0, 3.0) == pytest.approx(12.0, rel=1e-15)
