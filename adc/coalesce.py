@@ -118,6 +118,7 @@ def _loop(op: Op, names: Names, pos: Positions) -> None:
                 names.share(args[k], out)
         y = body.yields[k]
         arg = body.args[head + k]
-        if isinstance(y, Var) and y is not arg and _free(y, names) and pos.owner.get(y) is body \
-                and _yield_count(body, y) == 1 and not pos.uses_after(arg, pos.defined[y]):
+        if isinstance(y, Var) and y is not arg and y not in body.args and _free(y, names) \
+                and pos.owner.get(y) is body and _yield_count(body, y) == 1 \
+                and not pos.uses_after(arg, pos.defined[y]):  # (another slot's argument keeps its own name)
             names.share(y, out)

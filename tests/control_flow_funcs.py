@@ -444,3 +444,32 @@ def overwritten_in_loop(x, y, z):
             d, c, a, b = c * d * math.sin(b) * 0.9, (d - -a) + (d + e), e, (d - d) * (-e + c)
             d = 0.5
     return (d - b) + c * e
+
+
+def pure_swap(x, y):
+    """Regression: a loop whose body only permutes its carried values once lost one of them."""
+    a, b = x, y * 3.0
+    for i in range(3):
+        a, b = b, a
+    return a * 1.0 + b * 2.0
+
+
+def pure_rotation(x, y):
+    """The same with four values rotated."""
+    a, b, c, d = x, y, x * y, 2.0
+    for i in range(5):
+        a, b, c, d = d, a, b, c
+    return a + 2.0 * b + 3.0 * c + 4.0 * d
+
+
+def while_around_for(x, y):
+    """Known bug (reverse mode): two versions of the adjoint of `a` share a Python name and the
+    reverse sweep reads the later one where it needs the earlier one."""
+    a, c, e = x, y, 1.0
+    k0 = 0
+    while k0 < 3:
+        k0 = k0 + 1
+        e, c, a = math.tanh(c), math.tanh(a - c), e
+        for i1 in range(2):
+            a = math.sin(c)
+    return e * c
