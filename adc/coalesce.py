@@ -58,9 +58,39 @@ class Positions:
 
 def coalesce(program: Program, names: Names, inline: dict[Var, Op] | None = None) -> None:
     """Share names between the values of each branch/loop slot where that is safe; ``inline``
-    holds the values code generation folds into their use (their operands are read there)."""
+    holds the values code generation folds into their use (their operands are read there).
+    Then give a fresh name to any value that would overwrite another value of the same name that
+    is still needed."""
     pos = Positions(program, inline)
     _region(program.body, names, pos)
+    _split_live_versions(program, names, pos)
+
+
+def _split_live_versions(program: Program, names: Names, pos: Positions) -> None:
+    """All versions of one adjoint (or tangent) share a Python name (``gx = a`` … ``gx += b``).
+    That is only right while the older version is dead when a newer one is assigned; where it is
+    not (an adjoint carried unchanged around a loop, or read after a newer version was assigned),
+    the newer one gets a name of its own.  A value read inside a loop but defined before it
+    counts as live until the loop ends (the next iteration reads it again); values folded into
+    their use are never assigned, so they overwrite nothing."""
+    last: dict[Var, int] = {v: max(u) for v, u in pos.used.items()}
+    for op, (start, end) in pos.span.items():
+        if op.prim in ("for", "while"):
+            for v, uses in pos.used.items():
+                if pos.defined.get(v, -1) < start and any(start < u < end for u in uses):
+                    last[v] = max(last[v], end)
+    groups: dict[tuple[str, int], list[Var]] = {}
+    for v in pos.defined:
+        if v.role in ("adjoint", "tangent") and v.base is not None and v not in pos.inline:
+            groups.setdefault((v.role, v.base.id), []).append(v)
+    for versions in groups.values():
+        if len(versions) < 2:
+            continue
+        versions.sort(key=lambda v: pos.defined[v])
+        for k, v in enumerate(versions):
+            born = pos.defined[v]
+            if any(names.key(u) == names.key(v) and last.get(u, -1) > born for u in versions[:k]):
+                names.names[v] = names.namer.fresh(names[v])
 
 
 def _region(reg: Region, names: Names, pos: Positions) -> None:
