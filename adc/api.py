@@ -253,13 +253,16 @@ class Transformed:
         assert namespace is not None and self.wrapper is not None
         namespace["_adc_fast_"] = fast.func
         namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
-        code = None if self.jit else _guarded_code(fast, namespace)
-        if code is not None and code.co_varnames[:code.co_argcount] == self.wrapper.__code__.co_varnames[
-                :self.wrapper.__code__.co_argcount]:  # keyword calls need the user's parameter names
+        mine = self.wrapper.__code__
+        generated = getattr(fast.func, "__code__", None)
+        if self.jit or generated is None or generated.co_varnames[:generated.co_argcount] != \
+                mine.co_varnames[:mine.co_argcount]:  # keyword calls need the user's parameter names
+            return
+        code = _guarded_code(fast, namespace)
+        if code is not None:
             self.wrapper.__code__ = code
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:
-
         _check_arity(self.fn, args)
         wrt, single = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
         prepared, types = _prepare(args, wrt)
