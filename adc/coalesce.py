@@ -67,10 +67,11 @@ def coalesce(program: Program, names: Names, inline: dict[Var, Op] | None = None
 
 
 def _split_live_versions(program: Program, names: Names, pos: Positions) -> None:
-    """All versions of one adjoint (or tangent) share a Python name (``gx = a`` … ``gx += b``).
-    That is only right while the older version is dead when a newer one is assigned; where it is
-    not (an adjoint carried unchanged around a loop, or read after a newer version was assigned),
-    the newer one gets a name of its own.  A value read inside a loop but defined before it
+    """All versions of one adjoint (or tangent) share a Python name (``gx = a`` … ``gx += b``), and
+    slot sharing can give adjoints of different assignments one name too.  That is only right
+    while the older value is dead when a newer one is assigned; where it is not (an adjoint
+    carried unchanged around a loop, or read after a newer one was assigned), the newer one gets
+    a name of its own.  A value read inside a loop but defined before it
     counts as live until the loop ends (the next iteration reads it again); values folded into
     their use are never assigned, so they overwrite nothing."""
     last: dict[Var, int] = {v: max(u) for v, u in pos.used.items()}
@@ -79,10 +80,10 @@ def _split_live_versions(program: Program, names: Names, pos: Positions) -> None
             for v, uses in pos.used.items():
                 if pos.defined.get(v, -1) < start and any(start < u < end for u in uses):
                     last[v] = max(last[v], end)
-    groups: dict[tuple[str, int], list[Var]] = {}
+    groups: dict[object, list[Var]] = {}
     for v in pos.defined:
         if v.role in ("adjoint", "tangent") and v.base is not None and v not in pos.inline:
-            groups.setdefault((v.role, v.base.id), []).append(v)
+            groups.setdefault(names.key(v), []).append(v)
     for versions in groups.values():
         if len(versions) < 2:
             continue

@@ -463,8 +463,8 @@ def pure_rotation(x, y):
 
 
 def while_around_for(x, y):
-    """Known bug (reverse mode): two versions of the adjoint of `a` share a Python name and the
-    reverse sweep reads the later one where it needs the earlier one."""
+    """Regression (reverse mode): adjoints of two assignments of `a` shared one Python name while
+    both were live, and the reverse sweep read the later one where it needed the earlier one."""
     a, c, e = x, y, 1.0
     k0 = 0
     while k0 < 3:

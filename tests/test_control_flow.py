@@ -194,9 +194,7 @@ CASES = [
     Case("overwritten_in_loop-then", F.overwritten_in_loop, (1.13, 0.81, 1.36), (0, 1, 2)),
     Case("pure_swap", F.pure_swap, (0.7, 1.3), (0, 1)),
     Case("pure_rotation", F.pure_rotation, (0.7, 1.3), (0, 1)),
-    Case("while_around_for", F.while_around_for, (0.82, 0.95), (0, 1),
-         reverse_bug="known bug: two versions of one adjoint share a Python name while both are live "
-                     "(the reverse sweep reads the later `ga` where it needs the earlier one)"),
+    Case("while_around_for", F.while_around_for, (0.82, 0.95), (0, 1)),
 ]
 
 CASE_BY_ID = {c.id: c for c in CASES}
