@@ -9,7 +9,7 @@ code generation emits an explicit copy at the end of the region.
 """
 from __future__ import annotations
 
-from .ir import Atom, Op, Program, Region, Var
+from .ir import Atom, Op, Program, Region, Var, walk
 from .naming import Names
 
 
@@ -80,6 +80,9 @@ def _split_live_versions(program: Program, names: Names, pos: Positions) -> None
             for v, uses in pos.used.items():
                 if pos.defined.get(v, -1) < start and any(start < u < end for u in uses):
                     last[v] = max(last[v], end)
+    # only values a statement assigns can take a new name: a loop's or branch's slot (its result,
+    # region arguments) is assigned by copies that use the slot's one name
+    plain = {o for op in walk(program.body) if not op.regions for o in op.outs}
     groups: dict[object, list[Var]] = {}
     for v in pos.defined:
         if v.role in ("adjoint", "tangent") and v.base is not None and v not in pos.inline:
@@ -90,7 +93,7 @@ def _split_live_versions(program: Program, names: Names, pos: Positions) -> None
         versions.sort(key=lambda v: pos.defined[v])
         for k, v in enumerate(versions):
             born = pos.defined[v]
-            if any(names.key(u) == names.key(v) and last.get(u, -1) > born for u in versions[:k]):
+            if v in plain and any(names.key(u) == names.key(v) and last.get(u, -1) > born for u in versions[:k]):
                 names.names[v] = names.namer.fresh(names[v])
 
 

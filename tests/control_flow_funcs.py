@@ -473,3 +473,21 @@ def while_around_for(x, y):
         for i1 in range(2):
             a = math.sin(c)
     return e * c
+
+
+def nested_loops_renamed_slot(x, y, z):
+    """Regression: giving a value a name of its own must not rename a loop's slot (its region
+    argument is assigned by the loop's copies under the slot's one name)."""
+    a, b, c = x, y, z
+    d = x * y
+    e = 1.0
+    d += a
+    for i0 in range(3):
+        b, c, d, e = a * 0.9, e, math.tanh(c + c), b
+        for i1 in range(3):
+            e = -(b * c)
+            e = -d - 0.5
+            d = 2.0
+        for i1 in range(0):
+            a = (-a) / (2.0 + b * c)
+    return d + c * d + e * x

@@ -195,6 +195,7 @@ CASES = [
     Case("pure_swap", F.pure_swap, (0.7, 1.3), (0, 1)),
     Case("pure_rotation", F.pure_rotation, (0.7, 1.3), (0, 1)),
     Case("while_around_for", F.while_around_for, (0.82, 0.95), (0, 1)),
+    Case("nested_loops_renamed_slot", F.nested_loops_renamed_slot, (-0.885, -0.735, -0.186), (0, 1, 2)),
 ]
 
 CASE_BY_ID = {c.id: c for c in CASES}
