@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Atom, Const, Op, Program, Region, Var, uses, walk
+from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses
 from .coalesce import coalesce
 from .naming import Names
 from .printer import fill, render_const, trace_form
@@ -318,10 +318,7 @@ def generate(program: Program, names: Names, doc: str | None = None, compact: bo
     every single-use scalar into the expression that reads it."""
     counts = uses(program.body)
     inline = plan_inlining(program.body, counts, compact)
-    defined: dict[Var, int] = {}
-    for op in walk(program.body):
-        for o in op.outs:
-            defined[o] = defined.get(o, 0) + 1
+    defined = definitions(program.body)
     # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
     inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}
     coalesce(program, names, inline)

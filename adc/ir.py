@@ -154,6 +154,16 @@ def defined_in(region: Region) -> set[Var]:
     return out
 
 
+def definitions(region: Region) -> dict[Var, int]:
+    """How many statements in ``region`` (nested regions included) assign each value: more than one
+    for a primal value the reverse sweep recomputes or restores from a record."""
+    counts: dict[Var, int] = {}
+    for op in walk(region):
+        for o in op.outs:
+            counts[o] = counts.get(o, 0) + 1
+    return counts
+
+
 def number_values(program: Program) -> dict[Var, int]:
     """The trace numbering ``v0, v1, ...``: parameters first, then every result in program order."""
     numbering: dict[Var, int] = {}

@@ -14,7 +14,7 @@ so passes replace ops instead of changing them.
 """
 from __future__ import annotations
 
-from .ir import Atom, Const, Op, Program, Region, Var, defined_in, uses, walk
+from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, uses, walk
 from .rules import RULES
 
 
@@ -344,10 +344,7 @@ def common_subexpressions(program: Program) -> Program:
     the duplicate is, so the forward sweep's uses keep reading their own definition."""
     subst: dict[Var, Atom] = {}
     scopes: list[dict[Var, Atom]] = []
-    defined: dict[Var, int] = {}
-    for op in walk(program.body):
-        for o in op.outs:
-            defined[o] = defined.get(o, 0) + 1
+    defined = definitions(program.body)
 
     def key_atom(a: Atom) -> object:
         if isinstance(a, Var):
