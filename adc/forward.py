@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .ir import Atom, Const, Op, Program, Region, Var
+from .ir import Atom, Const, Op, Program, Region, Var, walk
+from .memory import VIEWS, WRITES, is_array
 from .rules import RULES
 from .types import Type
 from .zeros import zero_like
@@ -28,6 +29,8 @@ class Forward:
         self.b = Builder(simplify=True)
         self.tangent: dict[Var, Atom] = {}
         self.tangent_params = []
+        # arrays the program writes into: their tangents are buffers of their own, written alongside
+        self.write_targets = {op.args[0] for op in walk(program.body) if op.prim in WRITES}
         for i in wrt:
             p = program.params[i]
             t = Var(type=tangent_type(p.type), role="tangent", base=p)
@@ -39,8 +42,14 @@ class Forward:
         return Var(type=tangent_type(primal.type), role="tangent", base=primal)
 
     def name(self, value: Atom, base: Var, mark: int) -> Atom:
-        """Make ``value`` the tangent of ``base``: rename it if it was made just now."""
-        if isinstance(value, Var) and value.role == "tmp" and any(value in op.outs for op in self.b.region.ops[mark:]):
+        """Make ``value`` the tangent of ``base``: rename it if it was made just now.  The tangent
+        of an array the program writes into must be a new array (never a view, the caller's
+        tangent or another value's tangent, which the writes would change too)."""
+        made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
+        if base in self.write_targets and is_array(base) and (made is None or made.prim in VIEWS):
+            value = self.b.emit("zeros_like", base) if not isinstance(value, Var) else self.b.emit("acopy", value)
+            made = self.b.region.ops[-1]
+        if isinstance(value, Var) and value.role == "tmp" and made is not None:
             value.role, value.base = "tangent", base
         return value
 

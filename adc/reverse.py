@@ -29,6 +29,7 @@ from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .array_rules import unbroadcast
+from .memory import Memory, is_array
 from .rules import RULES
 from .types import INT, Type
 from .zeros import zero_like
@@ -36,6 +37,9 @@ from .zeros import zero_like
 # Arrays whose adjoints are buffers updated in place (element reads and writes, copies).
 BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"}
 RECOMPUTABLE = {"getitem", "shape"}
+# Argument positions that only give a shape: reading the array there later is always right.
+SHAPE_ONLY = {("broadcast", 1), ("reshape_like", 1), ("zeros_like", 0), ("ones_like", 0), ("empty_like", 0),
+              ("shape", 0)}
 
 
 @dataclass
@@ -117,6 +121,7 @@ class Reverse:
         self.tapes = Tapes()
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
+        self.memory = Memory(program)
         self.buffered = self._buffered_arrays()
 
     def _buffered_arrays(self) -> set[Var]:
@@ -131,6 +136,12 @@ class Reverse:
                     if v in self.active and v.type.is_array:
                         raise UnsupportedError("an array rebound inside a branch or loop (reverse mode)", op.loc,
                                                "write into the array's elements instead of rebinding the name")
+            if op.prim in ("for", "while"):  # arrays read inside a loop: adjoints summed over iterations
+                inside = set()
+                for reg in op.regions:
+                    inside |= defined_in(reg)
+                for reg in op.regions:
+                    out.update(v for v in free_vars(reg, inside) if v in self.active and is_array(v))
         return out
 
     # -- accumulation --------------------------------------------------------------------------
@@ -174,9 +185,11 @@ class Reverse:
                 return
             with self.b.at(op.loc):
                 mark = len(self.b.region.ops)
-                for a, c in zip(op.args, rule.vjp(self.b, op, g)):
+                seen, snaps = self.as_seen(op)
+                for a, c in zip(op.args, rule.vjp(self.b, seen, g)):
                     if c is not None and isinstance(a, Var) and a in self.active:
                         self.accumulate(a, c, mark)
+                self.keep_snapshots(op, snaps, mark)
             return
         if rule.render is not None:
             with self.b.at(op.loc):
@@ -187,13 +200,71 @@ class Reverse:
             return
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
-            partials = rule.partials(self.b, op.args, op.out)
+            seen, snaps = self.as_seen(op)
+            partials = rule.partials(self.b, seen.args, seen.out)
             summed: dict[Var, Atom] = {}  # an argument used twice (x * x) gets one contribution
             for a, p in zip(op.args, partials):
                 if p is not None and isinstance(a, Var) and a in self.active:
                     summed[a] = self.b.add(summed[a], p) if a in summed else p
             for a, p in summed.items():
                 self.accumulate(a, unbroadcast(self.b, self.b.mul(g, p), a.type), mark)
+            self.keep_snapshots(op, snaps, mark)
+
+    # -- arrays as they were -------------------------------------------------------------------
+    def as_seen(self, op: Op) -> tuple[Op, dict[Var, Var]]:
+        """``op`` with every array it reads or makes whose memory is written later replaced by a
+        snapshot value (the derivative must read the array as ``op`` saw it, not as it is at the
+        end of the forward sweep)."""
+        snaps: dict[Var, Var] = {}
+        for v in (*op.args, *op.outs):
+            if isinstance(v, Var) and v not in snaps and self.memory.written_after(op, v):
+                snaps[v] = Var(hint=v.hint, type=v.type)
+        if not snaps:
+            return op, snaps
+        return Op(op.prim, [snaps.get(a, a) if isinstance(a, Var) else a for a in op.args],
+                  [snaps.get(o, o) for o in op.outs], op.params, op.loc), snaps
+
+    def keep_snapshots(self, op: Op, snaps: dict[Var, Var], mark: int) -> None:
+        """Copy, right after ``op`` in the forward sweep, the arrays whose snapshots the adjoint
+        statements since ``mark`` read (where only a shape is read, the array itself serves)."""
+        if not snaps:
+            return
+        back = {s: v for v, s in snaps.items()}
+        needed: set[Var] = set()
+        ops = self.b.region.ops
+        for i in range(mark, len(ops)):
+            emitted = ops[i]
+            if not any(a in back for a in emitted.args if isinstance(a, Var)):
+                continue
+            args = list(emitted.args)
+            for k, a in enumerate(args):
+                if isinstance(a, Var) and a in back:
+                    if (emitted.prim, k) in SHAPE_ONLY:
+                        args[k] = back[a]
+                    else:
+                        needed.add(a)
+            ops[i] = Op(emitted.prim, args, emitted.outs, emitted.params, emitted.loc, emitted.regions)
+        if not needed:
+            return
+        region = self._forward_region_of(op)
+        at = region.ops.index(op) + 1
+        copies = [Op("acopy", [back[s]], [s], (), op.loc) for s in sorted(needed, key=lambda s: s.id)]
+        region.ops[at:at] = copies
+
+    def _forward_region_of(self, op: Op) -> Region:
+        def find(reg: Region) -> Region | None:
+            for inner in reg.ops:
+                if inner is op:
+                    return reg
+                for sub in inner.regions:
+                    found = find(sub)
+                    if found is not None:
+                        return found
+            return None
+
+        region = find(self.forward_sweep)
+        assert region is not None, "every primal statement is in the forward sweep"
+        return region
 
     def structural(self, op: Op) -> None:
         """Adjoints of element reads and writes and of array copies (transposes of linear maps)."""
@@ -275,9 +346,11 @@ class Reverse:
         pushes: list[Op] = []
         for v in taped:
             if v.type is not None and v.type.is_array:
-                raise UnsupportedError("an array value computed inside a loop is needed by the reverse sweep",
+                what = f"`{v.hint}`" if v.hint else "an array value"
+                raise UnsupportedError(f"{what} is computed (or changed) inside a loop, and reverse mode would need "
+                                       "its value from every iteration: it cannot keep arrays per iteration yet",
                                        defs[v].loc if v in defs else None,
-                                       "compute it before the loop, or write elements into an array created outside")
+                                       "differentiate with mode='forward', or compute the array before the loop")
             loc = defs[v].loc if v in defs else None
             if record is not None:
                 store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")

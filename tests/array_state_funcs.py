@@ -1,0 +1,100 @@
+"""Programs where an array is written after (or while) it is read whole: issue 9's regression
+cases for array state (adc reads their source).  Each was silently wrong before the memory model
+(adc/memory.py): a pass moved a read past a write, the reverse sweep read the array as it is at the
+end, an adjoint inside a loop was dropped, or a tangent aliased the caller's tangent."""
+import math
+
+import numpy as np
+
+
+def sum_in_loop(x):
+    s = 0.0
+    for t in range(2):
+        s = s + np.sum(x)
+    return s
+
+
+def dot_rows_in_loop(inputs, W):
+    h = np.zeros(4)
+    for t in range(3):
+        h[t + 1] = np.dot(inputs[t], W) + h[t]
+    return h[3] * h[2]
+
+
+def written_then_squared(b):
+    y = np.zeros(3)
+    y[0] = b
+    return b + np.sum(y * y)
+
+
+def read_then_overwritten(x):
+    y = x.copy()
+    a = math.sin(y[2])
+    y[2] = 5.0
+    return a
+
+
+def whole_read_in_loop_that_writes(a):
+    y = np.ones(3)
+    for i in range(2):
+        y[i] = np.sum(y * 2.0)
+    return np.sum(y) * a
+
+
+def exp_then_scaled(x):
+    y = np.exp(x)
+    y[1] *= 2.0
+    return np.sum(y)
+
+
+def slice_view_overwritten(x):
+    y = x.copy()
+    y[1:] = np.sin(y[:-1])
+    return np.sum(y)
+
+
+def broadcast_scalar_minus(a, x):
+    return np.sum(a - x)
+
+
+def times_one_then_written(x):
+    y = x * 1.0
+    y[2] = 0.5
+    return np.sum(x) + np.sum(y)
+
+
+def read_before_slice_update(b, x):
+    y = x.copy()
+    b = b - y[1]
+    y[1:] += 1.0
+    return b
+
+
+def dot_with_itself_written(x):
+    y = np.ones_like(x)
+    y[1] = np.dot(x, y)
+    return np.sum(y)
+
+
+def write_active_into_inactive(a, x):
+    y = x * 2.0
+    y[0] += a
+    return np.sum(y * y)
+
+
+def array_read_in_branch_in_loop(x, c):
+    s = 0.0
+    for i in range(3):
+        if c > 0.5:
+            s = s + np.sum(x * x)
+        else:
+            s = s - np.sum(x)
+    return s
+
+
+def dot_read_then_written_in_loop(a, x):
+    y = x.copy()
+    for i in range(3):
+        a = a * np.dot(x, y)
+        y[1] = a
+    return a
