@@ -20,6 +20,17 @@ from .passes import (common_subexpressions, dead_code, fold_constants, hoist_inv
                      propagate_copies)
 from .reverse import reverse
 from .types import Type
+from .verify import verify
+
+# Check the IR after every stage and pass (the test suite turns this on).
+CHECK_IR = False
+
+
+def checked(program: Program, strict: bool = False) -> Program:
+    """``program``, verified first when ``CHECK_IR`` is on."""
+    if CHECK_IR:
+        verify(program, strict)
+    return program
 
 @dataclass
 class Compiled:
@@ -53,7 +64,7 @@ def primal(fn: Callable[..., Any], types: Sequence[Type]) -> Program:
     key = (identity(fn), tuple(types))
     program = _primal_cache.get(key)
     if program is None:
-        program = _primal_cache[key] = lower(fn, list(types))
+        program = _primal_cache[key] = checked(lower(fn, list(types)), strict=True)
     return program
 
 
@@ -76,10 +87,13 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
             n_out = len(prog.outputs)
             out.body.yields = out.body.yields[n_out:]
             out.out_tree = None if len(wrt) == 1 else len(wrt)
-    out = common_subexpressions(hoist_invariants(common_subexpressions(out)))
+    out = checked(out)
+    for step in (common_subexpressions, hoist_invariants, common_subexpressions):
+        out = checked(step(out))
     if compact:
-        out = fold_constants(out)
-    return dead_code(merge_scatter_adds(propagate_copies(out, everywhere=compact)))
+        out = checked(fold_constants(out))
+    out = checked(propagate_copies(out, everywhere=compact))
+    return checked(dead_code(checked(merge_scatter_adds(out))))
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
