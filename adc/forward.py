@@ -45,6 +45,8 @@ class Forward:
         """Make ``value`` the tangent of ``base``: rename it if it was made just now.  The tangent
         of an array the program writes into must be a new array (never a view, the caller's
         tangent or another value's tangent, which the writes would change too)."""
+        if _narrower(value, base):  # a + x with scalar a: the tangent da has the shape of x
+            value = self.b.emit("broadcast", value, base)
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
         if base in self.write_targets and is_array(base) and (made is None or made.prim in VIEWS):
             value = self.b.emit("zeros_like", base) if not isinstance(value, Var) else self.b.emit("acopy", value)
@@ -124,6 +126,15 @@ class Forward:
         with self.b.into(new):
             self.region(reg.ops)
         return new
+
+
+def _narrower(value: Atom, primal: Var) -> bool:
+    """Is ``value`` (a nonzero tangent) of fewer dimensions, or of length 1 along more axes, than
+    the array ``primal`` it is the tangent of?"""
+    if not is_array(primal) or not isinstance(value, Var) or value.type is None:
+        return False
+    t, p = value.type, primal.type
+    return t.ndim < p.ndim or any(t.one(k) and not p.one(k) for k in range(p.ndim))
 
 
 def _active_slots(fw: Forward, op: Op, targets: list[Var]) -> list[int]:

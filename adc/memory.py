@@ -107,3 +107,46 @@ def writes_memory(op: Op) -> bool:
     if op.prim in WRITES:
         return True
     return any(writes_memory(inner) for reg in op.regions for inner in reg.ops)
+
+
+def reread_views(program: Program) -> Program:
+    """``program`` where a view read after its array may have been written is taken again from
+    the array just before that read (``z = y[:2]; y[0] = 5.0; s = np.sum(z)`` reads ``y[:2]``
+    again for the sum).  The same numbers — a view shows its array as it is — but now every view
+    a statement reads was made after the last write into its memory, so the reverse sweep can give
+    the view's adjoint to the array's at the right moment.  Simple ops are shared with
+    ``program``; the regions are new."""
+    memory = Memory(program)
+    made_by: dict[Var, Op] = {}
+    for op in memory.position:
+        if op.prim in VIEWS and op.outs and op.args and is_array(op.args[0]):
+            made_by[op.out] = op
+
+    def stale(view: Var, use: Op) -> bool:
+        made = made_by[view]
+        start, inside = memory.position[made], memory.loops[made]
+        here, around = memory.position[use], memory.loops[use]
+        return any(w.position > start and (w.position < here or bool((w.loops & around) - inside))
+                   for w in memory.writes.get(memory.root(view), ()))
+
+    def again(view: Var, use: Op, out: list[Op]) -> Var:
+        made = made_by[view]
+        base = made.args[0]
+        if isinstance(base, Var) and base in made_by and stale(base, use):
+            base = again(base, use, out)
+        fresh = Var(hint=view.hint, type=view.type)
+        out.append(Op(made.prim, [base, *made.args[1:]], [fresh], made.params, use.loc))
+        return fresh
+
+    def region(reg: Region) -> Region:
+        ops: list[Op] = []
+        for op in reg.ops:
+            args = [again(a, op, ops) if isinstance(a, Var) and a in made_by and stale(a, op) else a
+                    for a in op.args]
+            if op.regions or args != op.args:
+                op = Op(op.prim, args, op.outs, op.params, op.loc, [region(r) for r in op.regions])
+            ops.append(op)
+        return Region(list(reg.args), ops, list(reg.yields))
+
+    return Program(program.name, list(program.params), region(program.body), program.out_tree, program.filename,
+                   program.firstline, program.user_names)

@@ -96,7 +96,7 @@ def _structured(op: Op, live: set[Var]) -> bool:
     n = len(op.outs)
     body = op.regions[-1]
     keep = {k for k, o in enumerate(op.outs) if o in live}
-    if not keep and not has_effect(op):
+    if not keep and not has_effect(op) and not any(v in live for reg in op.regions for v in defined_in(reg)):
         return False
     first = 1 if op.prim == "for" else 0
     while True:

@@ -29,7 +29,7 @@ from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .array_rules import unbroadcast
-from .memory import Memory, is_array
+from .memory import Memory, is_array, reread_views
 from .rules import RULES
 from .types import INT, Type
 from .zeros import zero_like
@@ -72,14 +72,15 @@ def written_arrays(reg: Region) -> set[Var]:
     return out
 
 
-def free_vars(reg: Region, local: set[Var]) -> list[Var]:
-    """Values read in ``reg`` but defined outside it, in order of first use."""
+def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
+    """Values read in ``reg`` but defined outside it, in order of first use; without ``shapes``,
+    not those read only for their shape (any version of the array has the same shape)."""
     seen: dict[Var, None] = {}
 
     def visit(r: Region) -> None:
         for op in r.ops:
-            for a in op.args:
-                if isinstance(a, Var) and a not in local:
+            for k, a in enumerate(op.args):
+                if isinstance(a, Var) and a not in local and (shapes or (op.prim, k) not in SHAPE_ONLY):
                     seen.setdefault(a)
             for sub in op.regions:
                 visit(sub)
@@ -143,6 +144,16 @@ class Reverse:
                 for reg in op.regions:
                     out.update(v for v in free_vars(reg, inside) if v in self.active and is_array(v))
         return out
+
+    def allocate(self, region: Region, extra: set[Var] = frozenset()) -> None:
+        """Adjoint buffers (zeros) for the buffered arrays ``region`` itself defines (and
+        ``extra``), at the start of its reverse: an array made inside a branch or a loop body
+        exists only on that path or in that iteration, and so does its adjoint."""
+        here = set(region.args) | set(extra) | {o for op in region.ops for o in op.outs}
+        for v in sorted(self.buffered & here, key=lambda v: v.id):
+            buf = self.b.emit("zeros_like", v)
+            buf.role, buf.base = "adjoint", v
+            self.buffers[v] = buf
 
     # -- accumulation --------------------------------------------------------------------------
     def accumulate(self, var: Var, contribution: Atom, mark: int) -> None:
@@ -302,7 +313,7 @@ class Reverse:
         is known before it starts) values go into lists preallocated with that count, indexed by
         the iteration, instead of a growing stack."""
         local = defined_in(fwd) - set(exclude)
-        needed = [v for v in free_vars(rev, set()) if v in local]
+        needed = [v for v in free_vars(rev, set(), shapes=False) if v in local]
         defs: dict[Var, Op] = {}
         for op in fwd.ops:
             for o in op.outs:
@@ -405,10 +416,7 @@ class Reverse:
             cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else o.type.with_(kind="float", dtype="float64"),
                               role="cotangent") for o in prog.outputs]
         with self.b.at(None):
-            for v in sorted(self.buffered, key=lambda v: v.id):
-                buf = self.b.emit("zeros_like", v)
-                buf.role, buf.base = "adjoint", v
-                self.buffers[v] = buf
+            self.allocate(prog.body, set(prog.params))
         self.seed(list(prog.outputs), cotangents)
         self.ops(prog.body.ops)
         with self.b.at(None):
@@ -438,6 +446,7 @@ def _if(rv: Reverse, op: Op) -> None:
         rv.adjoint = dict(before)
         rev = Region()
         with rv.b.into(rev):
+            rv.allocate(reg)
             for out, y in zip(op.outs, reg.yields):
                 g = rv.get(out) if out not in rv.buffers else None
                 if g is not None and isinstance(y, Var) and y in rv.active:
@@ -528,6 +537,8 @@ def _loop(rv: Reverse, op: Op) -> None:
     rv.loop_depth += 1
     outer = dict(rv.adjoint)
     with rv.b.into(rev):
+        for reg in op.regions:
+            rv.allocate(reg)
         for k, arg in zip(own, args):
             y = body.yields[k]
             if isinstance(y, Var) and y in rv.active:
@@ -580,4 +591,4 @@ STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False) -> Program:
     """The adjoint program of ``program`` with respect to ``program.params[wrt]``."""
-    return Reverse(program, wrt).run(cotangent_params)
+    return Reverse(reread_views(program), wrt).run(cotangent_params)

@@ -98,3 +98,45 @@ def dot_read_then_written_in_loop(a, x):
         a = a * np.dot(x, y)
         y[1] = a
     return a
+
+
+def array_after_early_return(a, c):
+    if c > 0.0:
+        return c
+    y = np.ones(3)
+    y[1] = a
+    return np.sum(y * y)
+
+
+def copy_made_in_loop(w, a):
+    s = 0.0
+    for k in range(3):
+        y = w.copy()
+        y[0] = a * k
+        s = s + np.sum(y) * y[0]
+    return s
+
+
+def unused_copy_in_loop(w):
+    for k in range(1):
+        y = w.copy()
+    return np.sum(w)
+
+
+def scalar_plus_ones_then_written(a):
+    y = np.ones(3) + a
+    y[0] += 0.5
+    return np.sum(y * y)
+
+
+def scalar_broadcast_tangent(a):
+    y = np.zeros(3)
+    y = y + a
+    return np.sum(y)
+
+
+def view_read_after_write(x):
+    y = np.exp(x)
+    z = y[:1]
+    y[:2] -= y[:2]
+    return z[0] + np.sum(z * x[1:2])

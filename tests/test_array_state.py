@@ -29,6 +29,13 @@ CASES = [
     (F.write_active_into_inactive, (0.7, np.array([0.1, 0.2, 0.3]))),
     (F.array_read_in_branch_in_loop, (np.array([0.1, 0.2, 0.3]), 0.9)),
     (F.array_read_in_branch_in_loop, (np.array([0.1, 0.2, 0.3]), 0.1)),
+    (F.array_after_early_return, (0.7, -1.0)),
+    (F.array_after_early_return, (0.7, 1.0)),
+    (F.copy_made_in_loop, (np.array([0.4, -0.2, 0.3, 1.3]), 0.7)),
+    (F.unused_copy_in_loop, (np.array([0.4, -0.2, 0.3, 1.3]),)),
+    (F.scalar_plus_ones_then_written, (1.075,)),
+    (F.scalar_broadcast_tangent, (-1.37,)),
+    (F.view_read_after_write, (np.array([-1.057, -0.553, -0.286, 0.726]),)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
