@@ -496,9 +496,21 @@ def _range_text(t: Sequence[str]) -> str:
 
 defstructural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
               lambda ts: Type("int"))
-defstructural("tape", lambda t, p: "[0] * 0" if p.get("kind") == "int" else "[0.0] * 0",
+def _tape_item(kind: object) -> str:
+    """A placeholder element of a list that holds ``kind`` values: ``int``, ``float`` or an array
+    kind ``(dtype, ndim)`` (a list of one typed element, emptied, is a typed list under Numba too)."""
+    if kind == "int":
+        return "0"
+    if isinstance(kind, tuple):
+        dtype, ndim = kind
+        shape = "0" if ndim == 1 else "(" + ", ".join(["0"] * ndim) + ")"
+        return f"np.empty({shape}, dtype=np.{dtype})"
+    return "0.0"
+
+
+defstructural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0",
               lambda kind="float": [], lambda ts: Type("tape"))
-defstructural("record", lambda t, p: f"[0] * {t[0]}" if p.get("kind") == "int" else f"[0.0] * {t[0]}",
+defstructural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
               lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"))
 defstructural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
 defstructural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop())

@@ -92,22 +92,28 @@ def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
     return list(seen)
 
 
+def tape_kind(v: Var) -> object:
+    """What a tape or record of ``v`` holds: ``"float"``, ``"int"`` or an array kind ``(dtype, ndim)``."""
+    t = v.type
+    if t is not None and t.is_array:
+        return (t.dtype, t.ndim)
+    return "float" if t is not None and t.kind == "float" else "int"
+
+
 @dataclass
 class Tapes:
-    float_tape: Var | None = None
-    int_tape: Var | None = None
+    """One growing stack per kind of value the reverse sweep pops (floats, ints, arrays by dtype and
+    rank), made before the forward sweep."""
+
+    tapes: dict[object, Var] = field(default_factory=dict)
     allocs: list[Op] = field(default_factory=list)
 
-    def get(self, kind: str) -> Var:
-        if kind == "int":
-            if self.int_tape is None:
-                self.int_tape = Var(hint="itape", type=Type("tape"), role="tmp")
-                self.allocs.append(Op("tape", [], [self.int_tape], (("kind", "int"),)))
-            return self.int_tape
-        if self.float_tape is None:
-            self.float_tape = Var(hint="tape", type=Type("tape"), role="tmp")
-            self.allocs.append(Op("tape", [], [self.float_tape], (("kind", "float"),)))
-        return self.float_tape
+    def get(self, kind: object) -> Var:
+        if kind not in self.tapes:
+            hint = {"int": "itape", "float": "tape"}.get(kind, "atape")  # type: ignore[call-overload]
+            self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
+            self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
+        return self.tapes[kind]
 
 
 class Reverse:
@@ -335,8 +341,8 @@ class Reverse:
                 return False
             if op in recompute:
                 return True
-            if op.prim == "getitem" and op.args[0] in self.written:
-                return False
+            if any(isinstance(a, Var) and self.memory.written(a) for a in op.args):
+                return False  # it reads an array the program writes: reading it again may differ
             if op.prim not in RECOMPUTABLE and RULES[op.prim].render is not None:
                 return False
             if all(available(x) for x in op.args):
@@ -355,32 +361,29 @@ class Reverse:
             available(v)
         pops: list[Op] = []
         pushes: list[Op] = []
+        first: list[Op] = []  # pushes of the carried values: at the start of the iteration
         for v in taped:
-            if v.type is not None and v.type.is_array:
-                what = f"`{v.hint}`" if v.hint else "an array value"
-                raise UnsupportedError(f"{what} is computed (or changed) inside a loop, and reverse mode would need "
-                                       "its value from every iteration: it cannot keep arrays per iteration yet",
-                                       defs[v].loc if v in defs else None,
-                                       "differentiate with mode='forward', or compute the array before the loop")
             loc = defs[v].loc if v in defs else None
+            group = first if v in fwd.args else pushes
+            kept: Atom = v
+            if v.type is not None and v.type.is_array and self.memory.written(v):
+                # an array whose memory a later iteration writes: keep a copy of it
+                kept = Var(hint=v.hint, type=v.type)
+                group.append(Op("acopy", [v], [kept], loc=loc))
             if record is not None:
                 store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
-                kind = (("kind", "float" if v.type.kind == "float" else "int"),)
-                record.allocs.append(Op("record", [record.count], [store], kind, loc))
-                pushes.append(Op("setitem", [store, record.index, v], [], loc=loc))
+                record.allocs.append(Op("record", [record.count], [store], (("kind", tape_kind(v)),), loc))
+                group.append(Op("setitem", [store, record.index, kept], [], loc=loc))
                 pops.append(Op("getitem", [store, record.index], [v], loc=loc))
                 continue
-            tape = self.tapes.get("float" if v.type is not None and v.type.kind == "float" else "int")
-            pushes.append(Op("push", [tape, v], [], loc=loc))
+            tape = self.tapes.get(tape_kind(v))
+            group.append(Op("push", [tape, kept], [], loc=loc))
             pops.append(Op("pop", [tape], [v], loc=loc))
         nested = record is None and any(o.prim == "push" for o in walk(fwd))
-        args_first = [p for p, v in zip(pushes, taped) if v in fwd.args]
-        if args_first and not nested:
-            others = [p for p in pushes if p not in args_first]
-            fwd.ops = args_first + fwd.ops + others
-            pushes = args_first + others
+        if first and not nested:
+            fwd.ops = first + fwd.ops + pushes
         else:
-            fwd.ops = fwd.ops + pushes
+            fwd.ops = fwd.ops + first + pushes
         recomputed = [op for op in fwd.ops if op in recompute]
         rev.ops = pops[::-1] + recomputed + rev.ops
 

@@ -140,3 +140,15 @@ def view_read_after_write(x):
     z = y[:1]
     y[:2] -= y[:2]
     return z[0] + np.sum(z * x[1:2])
+
+
+def rows_of_written_matrix_in_while(m, a):
+    y = m.copy()
+    i = 0
+    s = 0.0
+    while i < 3:
+        r = y[i]
+        s = s + np.sum(np.sin(r) * a)
+        y[(i + 1) % 3] = r * a
+        i += 1
+    return s + np.sum(y)

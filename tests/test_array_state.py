@@ -36,6 +36,8 @@ CASES = [
     (F.scalar_plus_ones_then_written, (1.075,)),
     (F.scalar_broadcast_tangent, (-1.37,)),
     (F.view_read_after_write, (np.array([-1.057, -0.553, -0.286, 0.726]),)),
+    (F.dot_read_then_written_in_loop, (0.5, np.array([0.1, 0.2, 0.3]))),
+    (F.rows_of_written_matrix_in_while, (np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.2]]), 0.8)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
@@ -107,17 +109,3 @@ def test_vjp_jvp_inner_product(fn, args):
         np.testing.assert_array_equal(a, b, err_msg="jvp changed the caller's tangent")
     for a, b in zip(primals, args):
         np.testing.assert_array_equal(a, b, err_msg="a transform changed the caller's argument")
-
-
-def test_array_needed_per_iteration_is_refused_in_reverse_mode():
-    """The reverse sweep would need ``y`` as it was in every iteration: until arrays can be recorded
-    per iteration, reverse mode refuses at the user's line and says what works; forward mode is
-    right."""
-    args = (0.5, np.array([0.1, 0.2, 0.3]))
-    with pytest.raises(adc.UnsupportedError) as info:
-        adc.grad(F.dot_read_then_written_in_loop)(*copies(args))
-    text = str(info.value)
-    assert "array_state_funcs.py" in text and "a = a * np.dot(x, y)" in text and "mode='forward'" in text
-    g = adc.grad(F.dot_read_then_written_in_loop, argnums=(0, 1), mode="forward")(*copies(args))
-    np.testing.assert_allclose(g[0], fd_gradient(F.dot_read_then_written_in_loop, args, 0), rtol=1e-6)
-    np.testing.assert_allclose(g[1], fd_gradient(F.dot_read_then_written_in_loop, args, 1), rtol=1e-6)
