@@ -138,18 +138,29 @@ class Reverse:
                 for v in (op.args[:1] if op.prim in ("getitem", "setitem") else (*op.args[:1], *op.outs)):
                     if isinstance(v, Var) and v in self.active and v.type.is_array:
                         out.add(v)
-            if op.regions:
-                for v in op.outs:
-                    if v in self.active and v.type.is_array:
-                        raise UnsupportedError("an array rebound inside a branch or loop (reverse mode)", op.loc,
-                                               "write into the array's elements instead of rebinding the name")
             if op.prim in ("for", "while"):  # arrays read inside a loop: adjoints summed over iterations
                 inside = set()
                 for reg in op.regions:
                     inside |= defined_in(reg)
                 for reg in op.regions:
                     out.update(v for v in free_vars(reg, inside) if v in self.active and is_array(v))
+        self._check_rebound(out)
         return out
+
+    def _check_rebound(self, buffered: set[Var]) -> None:
+        """An array a branch or loop rebinds (``h = np.tanh(W @ h)``) has its adjoint carried like a
+        number's, which is right only if no version of it is also read or written element by
+        element (those adjoints live in buffers) and its memory is never written."""
+        for op in walk(self.program.body):
+            if not op.regions:
+                continue
+            for v in op.outs:
+                if v in self.active and v.type.is_array and (
+                        self.memory.written(v) or any(self.memory.root(b) is self.memory.root(v) for b in buffered)):
+                    raise UnsupportedError(
+                        f"`{v.hint or 'an array'}` is rebound inside a branch or loop and also read or written "
+                        "element by element (reverse mode)", op.loc,
+                        "differentiate with mode='forward', or rebind the whole array (h = f(h)) without indexing it")
 
     def allocate(self, region: Region, extra: set[Var] = frozenset()) -> None:
         """Adjoint buffers (zeros) for the buffered arrays ``region`` itself defines (and

@@ -152,3 +152,34 @@ def rows_of_written_matrix_in_while(m, a):
         y[(i + 1) % 3] = r * a
         i += 1
     return s + np.sum(y)
+
+
+def rnn_state_rebound(W, b, x):
+    h = np.zeros(3)
+    for t in range(4):
+        h = np.tanh(W @ h + b * x[t])
+    return np.sum(h * h)
+
+
+def array_rebound_in_branch(x, c):
+    if c > 0:
+        y = x * 2.0
+    else:
+        y = np.sin(x)
+    return np.sum(y * x)
+
+
+def euler_array_state(y0, k):
+    y = y0
+    for i in range(5):
+        y = y + 0.1 * (-k * y)
+    return np.sum(y * y)
+
+
+def array_rebound_in_while(x):
+    y = x
+    i = 0
+    while i < 3:
+        y = np.sin(y) * 1.5
+        i += 1
+    return np.sum(y)

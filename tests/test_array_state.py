@@ -1,4 +1,4 @@
-"""Array state (issue 9, families 1, 2 and 4): arrays are mutated in place, so every pass and both
+"""Array state (issue 9, families 1, 2 and 4; arrays rebound in loops and branches, issue 11): arrays are mutated in place, so every pass and both
 transforms must read an array as it was when the program read it.  Each case: value and gradient
 against the function itself and central finite differences, reverse == forward == jit, both
 layouts of the generated code, the caller's arrays (and tangents) unchanged, and the inner-product
@@ -38,6 +38,11 @@ CASES = [
     (F.view_read_after_write, (np.array([-1.057, -0.553, -0.286, 0.726]),)),
     (F.dot_read_then_written_in_loop, (0.5, np.array([0.1, 0.2, 0.3]))),
     (F.rows_of_written_matrix_in_while, (np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.2]]), 0.8)),
+    (F.rnn_state_rebound, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=3), RNG.normal(size=4))),
+    (F.array_rebound_in_branch, (RNG.normal(size=3), 0.5)),
+    (F.array_rebound_in_branch, (RNG.normal(size=3), -0.5)),
+    (F.euler_array_state, (RNG.normal(size=3), 0.7)),
+    (F.array_rebound_in_while, (RNG.normal(size=3),)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
