@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import libcst as cst
 import numpy as np
 
+from .array_rules import transpose_params
 from .ir import Atom, Const, Op, Var
 
 
@@ -25,14 +26,15 @@ NONE = NoneIndex()
 NUMPY_FUNCTIONS = {
     "sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
     "dot": "matmul", "matmul": "matmul", "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-    "ravel": "ravel", "where": "where", "clip": "clip", "concatenate": "concatenate", "stack": "stack",
+    "ravel": "ravel", "swapaxes": "swapaxes", "moveaxis": "moveaxis", "where": "where", "clip": "clip", "concatenate": "concatenate", "stack": "stack",
     "array": "array", "asarray": "array", "arange": "arange", "broadcast_to": "broadcast_to",
 }
 # x.<name>(...) → handler name
 ARRAY_METHODS = {
     "sum": "sum", "mean": "mean", "max": "amax", "min": "amin", "reshape": "reshape", "ravel": "ravel",
-    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose",
+    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose", "swapaxes": "swapaxes",
 }
+PERMUTATIONS = {"transpose", "swapaxes", "moveaxis"}
 REDUCTIONS = {"sum", "mean", "amax", "amin"}
 # results that share memory with an argument: writing into them would write into the argument
 VIEWS = {"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"}
@@ -162,14 +164,13 @@ class ArrayExpressions:
                 kw["axis"] = self.static(args.pop(), node)
             x = self.array_value(args[0], node)
             return self.reduce(name, x, kw.get("axis"), bool(kw.get("keepdims", False)), node)
+        if name in PERMUTATIONS:
+            return self.permute(name, args, node, method_of is not None)
         self.keywords(node, ("axis",) if name in ("concatenate", "stack") else ())
         if name == "matmul":
             return self.matmul(args[0], args[1], node)
         if name == "outer":
             return self.b.emit("outer", *[self.array_value(a, node) for a in args])
-        if name == "transpose":
-            x = self.array_value(args[0], node)
-            return x if x.type.ndim == 1 else self.b.emit("transpose", x)
         if name == "reshape":
             x = self.array_value(args[0], node)
             dims = args[1] if len(args) == 2 and isinstance(args[1], tuple) else tuple(args[1:])
@@ -212,6 +213,45 @@ class ArrayExpressions:
         if name == "arange":
             return self.b.emit("arange", *[self.scalar(a, node) for a in args])
         raise self.fail(node, f"unsupported NumPy function `{name}`")
+
+    def permute(self, name: str, args: list[Any], node: cst.Call, is_method: bool) -> Any:
+        """``np.transpose(x, axes)``, ``x.transpose(1, 0, 2)``, ``np.swapaxes``, ``np.moveaxis``: one
+        ``transpose`` op with the axis order as a parameter (none when it reverses all axes)."""
+        kw = self.keywords(node, ("axes",) if name == "transpose" else ())
+        x = self.array_value(args[0], node)
+        given = [a.value for a in node.args if a.keyword is None][0 if is_method else 1:]
+        statics = [self.static(self.literal(v), v) for v in given]
+        ndim = x.type.ndim
+        if name == "transpose":
+            if "axes" in kw:
+                statics = [kw["axes"]]
+            if len(statics) == 1 and (statics[0] is None or isinstance(statics[0], tuple)):
+                statics = list(statics[0]) if statics[0] is not None else []
+            axes = self.axes_of(statics, ndim, node) if statics else tuple(reversed(range(ndim)))
+            if len(axes) != ndim or sorted(axes) != list(range(ndim)):
+                raise self.fail(node, f"axes {tuple(statics)} are not a permutation of the {ndim} axes of x",
+                                f"list each of the axes 0..{ndim - 1} once")
+        else:
+            if len(statics) != 2:
+                raise self.fail(node, f"np.{name}() takes an array and two axes")
+            a, c = self.axes_of(statics, ndim, node)
+            order = list(range(ndim))
+            if name == "swapaxes":
+                order[a], order[c] = order[c], order[a]
+            else:
+                order.remove(a)
+                order.insert(c, a)
+            axes = tuple(order)
+        if axes == tuple(range(ndim)):
+            return x  # the identity permutation: the array itself
+        return self.b.emit("transpose", x, params=transpose_params(axes))
+
+    def axes_of(self, values: Sequence[Any], ndim: int, node: cst.CSTNode) -> tuple[int, ...]:
+        """Constant axis numbers, negative ones counted from the end."""
+        if any(not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < ndim for a in values):
+            raise self.fail(node, f"axes {tuple(values)} out of range for a {ndim}-D array",
+                            f"use constant integer axes between {-ndim} and {ndim - 1}")
+        return tuple(a % ndim for a in values)
 
     def reduce(self, name: str, x: Var, axis: Any, keepdims: bool, node: cst.CSTNode) -> Atom:
         if axis is not None:
