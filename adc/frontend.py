@@ -25,6 +25,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
+from .frontend_effects import EffectStatements
 from .errors import SourceError, UnsupportedError
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
@@ -207,7 +208,7 @@ def read_source(fn: Callable[..., Any]) -> Source:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions):
+class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -258,6 +259,7 @@ class Lowerer(ControlFlow, ArrayExpressions):
         self.env.update(zip(names, args))
 
     def run(self) -> Value:
+        self.check_plain_function()
         flow = self.block(self.src.node.body.body)
         if flow.ret is not TRUE:
             raise self.fail(self.src.node, "the function can end without returning a value",
@@ -312,8 +314,7 @@ class Lowerer(ControlFlow, ArrayExpressions):
             elif isinstance(node, cst.Expr):
                 if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)) and is_first:
                     return None  # docstring
-                raise self.fail(node, "expression statement has no effect on the result",
-                                "remove it (calls for their side effects, like print, are not differentiated)")
+                raise self.expression_statement(node)
             elif isinstance(node, cst.Pass):
                 return None
             else:

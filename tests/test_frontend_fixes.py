@@ -3,15 +3,21 @@ modes, and ``jit=True``) or against the exact adc error it must raise.
 
 * Transposes with an axis order: ``np.transpose(x, axes)``, ``x.transpose(1, 0, 2)``, ``x.T`` on
   3-D arrays, ``np.swapaxes``, ``np.moveaxis``.
+* Statements run for an effect: generators and coroutines are refused as such; a call statement
+  (``y.sort()``, ``np.add.at``, ``print``, a helper called for what it writes) is named, with a hint
+  that keeps the function's meaning (checked by running the rewrite); only provably pure
+  expressions are "no effect" with the hint to remove them.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
 import pytest
 
 import adc
+from test_errors import check_located
 
 H = 1e-6
 
@@ -144,3 +150,163 @@ def test_bad_axes_are_located_errors(fn, words):
         adc.grad(fn)(X)
     assert info.value.loc is not None and info.value.loc.filename == __file__
     assert info.value.hint
+
+
+# --- 2. statements run for their effect ----------------------------------------------------------
+
+
+def located(fn: Callable[..., Any], marker: str) -> tuple[int, int, str]:
+    """(line, 1-based column, text) of ``marker`` in ``fn``'s source in this file."""
+    lines, first = inspect.getsourcelines(fn)
+    for k, text in enumerate(lines):
+        if marker in text and k > 0 or marker.startswith("async def") and marker in text:
+            return first + k, text.index(marker) + 1, text
+    raise AssertionError(marker)
+
+
+def sorts_in_place(x):
+    y = x.copy()
+    y.sort()
+    return np.sum(y * x)
+
+
+def adds_at(x):
+    y = x.copy()
+    np.add.at(y, 0, x[1])
+    return np.sum(y * y)
+
+
+def adds_at_rewritten(x):
+    y = x.copy()
+    y[0] += x[1]
+    return np.sum(y * y)
+
+
+def multiplies_at(x):
+    y = x * 1.5
+    np.multiply.at(y, 2, 3.0)
+    return np.sum(y * x)
+
+
+def multiplies_at_rewritten(x):
+    y = x * 1.5
+    y[2] *= 3.0
+    return np.sum(y * x)
+
+
+def fills(x):
+    y = np.zeros((2, 3))
+    y.fill(x[0])
+    return np.sum(y * y)
+
+
+def fills_rewritten(x):
+    y = np.zeros((2, 3))
+    y[:, :] = x[0]
+    return np.sum(y * y)
+
+
+def copies_to(x):
+    y = np.zeros(3)
+    np.copyto(y, np.sin(x))
+    return np.sum(y * x)
+
+
+def copies_to_rewritten(x):
+    y = np.zeros(3)
+    y[:] = np.sin(x)
+    return np.sum(y * x)
+
+
+def appends(x):
+    a = []
+    a.append(x[0])
+    return np.sum(x)
+
+
+def write_first(y, v):
+    y[0] = v
+    return y
+
+
+def helper_for_effect(x):
+    y = np.zeros(3)
+    write_first(y, x[0])
+    return np.sum(y)
+
+
+def prints(x):
+    y = x * 2.0
+    print(y)
+    return np.sum(y)
+
+
+def generator(x):
+    y = x * 2.0
+    yield y
+
+
+def generator_after_return(x):
+    return np.sum(x)
+    yield x
+
+
+async def coroutine(x):
+    return np.sum(x)
+
+
+def impure_inside(x):
+    np.sum(x) + np.sum(x.sort())
+    return np.sum(x)
+
+
+# (function, marker of the caret, words the message must contain, a rewrite meaning the same or None)
+EFFECT_CASES = [
+    (sorts_in_place, "y.sort()", ["`y.sort()`", "in-place"], None),
+    (adds_at, "np.add.at", ["`np.add.at(y, 0, x[1])`", "in-place"], adds_at_rewritten),
+    (multiplies_at, "np.multiply.at", ["np.multiply.at", "in-place"], multiplies_at_rewritten),
+    (fills, "y.fill", ["`y.fill(x[0])`"], fills_rewritten),
+    (copies_to, "np.copyto", ["np.copyto"], copies_to_rewritten),
+    (appends, "a.append", ["a.append"], None),
+    (helper_for_effect, "write_first(y", ["write_first", "effect"], None),
+    (prints, "print(y)", ["print(y)"], None),
+    (generator, "yield y", ["generator", "yield"], None),
+    (generator_after_return, "yield x", ["generator", "yield"], None),
+    (coroutine, "async def", ["async"], None),
+    (impure_inside, "x.sort()", ["sort"], None),
+]
+
+
+@pytest.mark.parametrize("fn,marker,words,rewrite", EFFECT_CASES, ids=[c[0].__name__ for c in EFFECT_CASES])
+def test_effect_statements_are_named_not_removed(fn, marker, words, rewrite):
+    x = np.array([0.3, -1.2, 0.7])
+    line, col, text = located(fn, marker)
+    for run in (lambda: adc.grad(fn)(x), lambda: adc.grad(fn, mode="forward")(x), lambda: adc.source(fn, at=(x,))):
+        with pytest.raises(adc.UnsupportedError) as info:
+            run()
+        check_located(info.value, line, col, text, __file__, *words)
+        message = str(info.value)
+        assert "no effect" not in message and "hint: remove it" not in message, message
+    if rewrite is not None:
+        # the hint's rewrite means the same (NumPy runs both) and adc differentiates it
+        assert rewrite(x.copy()) == pytest.approx(fn(x.copy()), rel=1e-12)
+        assert f"`{inspect.getsource(rewrite).splitlines()[2].strip()}`" in str(info.value)
+        check_gradient(rewrite, (x,))
+
+
+def pure_statement(x):
+    x * 2.0 + np.sin(x[0])
+    return np.sum(x)
+
+
+def bare_name(x):
+    x
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("fn,marker", [(pure_statement, "x * 2.0"), (bare_name, "x\n")])
+def test_pure_expression_statement_has_no_effect(fn, marker):
+    line, col, text = located(fn, marker)
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(fn)(np.ones(2))
+    check_located(info.value, line, col, text, __file__, "no effect")
