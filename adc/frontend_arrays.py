@@ -182,6 +182,13 @@ class ArrayExpressions:
         if name == "acopy":
             return self.construct("acopy", args[:1], node)
         if name == "where":
+            if len(args) != 3:
+                raise self.fail(node, "np.where() with one argument (the indices where a condition holds: their "
+                                      "number depends on the data)" if len(args) == 1 else
+                                f"np.where() takes 3 arguments, got {len(args)}",
+                                "adc supports the elementwise choice np.where(condition, x, y); to mask values, "
+                                "np.where(condition, values, 0.0) keeps the shape; otherwise compute the indices "
+                                "outside the differentiated function")
             c, a, v = [self.scalar(x, node) for x in args]
             return self.b.emit("select", c, a, v)
         if name == "clip":
@@ -191,9 +198,18 @@ class ArrayExpressions:
             if len(args) != 1 or not isinstance(args[0], tuple):
                 raise self.fail(node, f"np.{name}() takes a list of arrays", f"write np.{name}([a, b])")
             arrays = [self.array_value(a, node) for a in args[0]]
+            if not arrays:
+                raise self.fail(node, f"np.{name}() of an empty list", "pass at least one array")
             axis = kw.get("axis", 0)
+            if axis is None and name == "concatenate":  # NumPy flattens every array first
+                arrays = [a if a.type.ndim == 1 else self.b.emit("ravel", a) for a in arrays]
+                axis = 0
+            if len({a.type.ndim for a in arrays}) != 1:
+                raise self.fail(node, f"np.{name}() of arrays with different numbers of dimensions",
+                                "give every array the same number of dimensions (reshape them first)")
             ndim = arrays[0].type.ndim + (1 if name == "stack" else 0)
-            return self.b.emit(name, *arrays, params=(("axis", axis % ndim),))
+            (axis,) = self.axes_of((axis,), ndim, node)
+            return self.b.emit(name, *arrays, params=(("axis", axis),))
         if name == "array":
             if len(args) != 1 or not isinstance(args[0], tuple):
                 raise self.fail(node, "np.array() of something other than a list of numbers",

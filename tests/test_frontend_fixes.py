@@ -7,6 +7,8 @@ modes, and ``jit=True``) or against the exact adc error it must raise.
   (``y.sort()``, ``np.add.at``, ``print``, a helper called for what it writes) is named, with a hint
   that keeps the function's meaning (checked by running the rewrite); only provably pure
   expressions are "no effect" with the hint to remove them.
+* ``np.concatenate(..., axis=None)`` flattens first (both modes); one-argument ``np.where`` and
+  other argument errors of NumPy calls are located adc errors.
 """
 from __future__ import annotations
 
@@ -310,3 +312,62 @@ def test_pure_expression_statement_has_no_effect(fn, marker):
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(fn)(np.ones(2))
     check_located(info.value, line, col, text, __file__, "no effect")
+
+
+# --- 3. np.concatenate(axis=None), np.where(cond) ---------------------------------------------
+
+
+def concatenate_flat(x, z):
+    return np.sum(np.sin(np.concatenate((x, z), axis=None)) * np.arange(10.0))
+
+
+def concatenate_flat_1d(x, z):
+    return np.sum(np.concatenate([x[0], z * z], axis=None) ** 2)
+
+
+def concatenate_negative_axis(x, z):
+    return np.sum(np.concatenate((x, x * z[0]), axis=-1) ** 3)
+
+
+def test_concatenate_axis_none():
+    x, z = _rng.standard_normal((2, 3)), _rng.standard_normal(4)
+    check_gradient(concatenate_flat, (x, z))
+    check_gradient(concatenate_flat_1d, (x, z))
+    check_gradient(concatenate_negative_axis, (x, z))
+
+
+def where_one_argument(x, z):
+    i = np.where(x > 0.0)
+    return np.sum(x)
+
+
+def where_two_arguments(x, z):
+    return np.sum(np.where(x > 0.0, x))
+
+
+def concatenate_bad_axis(x, z):
+    return np.sum(np.concatenate((x, x), axis=2))
+
+
+def stack_axis_none(x, z):
+    return np.sum(np.stack((x, x), axis=None))
+
+
+def concatenate_mixed_ranks(x, z):
+    return np.sum(np.concatenate((x, z)))
+
+
+@pytest.mark.parametrize("fn,marker,words", [
+    (where_one_argument, "np.where", ["np.where", "one argument"]),
+    (where_two_arguments, "np.where", ["np.where", "3 arguments"]),
+    (concatenate_bad_axis, "np.concatenate", ["out of range"]),
+    (stack_axis_none, "np.stack", ["out of range"]),
+    (concatenate_mixed_ranks, "np.concatenate", ["dimensions"]),
+])
+def test_numpy_call_errors_are_located(fn, marker, words):
+    line, col, text = located(fn, marker)
+    x, z = _rng.standard_normal((2, 3)), _rng.standard_normal(4)
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adc.UnsupportedError) as info:
+            adc.grad(fn, mode=mode)(x, z)
+        check_located(info.value, line, col, text, __file__, *words)
