@@ -8,10 +8,15 @@ interpreter evaluates it, its result type, and its derivative as local partials
 per primitive.  Partials are built with the builder ``b`` handed in, so they are IR, not strings.
 
 Conventions at non-differentiable points (documented in docs/rules.md): ``abs`` has derivative +1
-at 0; ``max``/``min`` route the whole gradient to the first argument on a tie.
+at 0; ``max``/``min`` route the whole gradient to the first argument on a tie.  Where a partial is
+infinite or undefined but the function itself is not (``sqrt`` at 0, ``atan2`` at the origin,
+``x ** 0.5`` at 0, the exponent of ``0 ** y``), the partial is what NumPy computes there (``inf``,
+``nan``; JAX's value where the true derivative exists), never a Python ``ZeroDivisionError`` or
+math domain error from the generated scalar code.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -122,10 +127,28 @@ defrule("neg", 1, Form("-{0}", P_UNARY, (P_UNARY,)), None, np.negative, lambda b
 defrule("copy", 1, Form("{0}", P_ATOM, (P_ATOM,)), None, lambda x: x, lambda b, a, o: (1.0,), keep_kind)
 
 
+def quotient(b: Any, num: Any, den: Any, at_zero: float) -> Any:
+    """``num / den``, and ``at_zero`` where ``den`` is 0: the value NumPy's division gives there
+    (``inf``, ``nan``), where Python's float division would raise ``ZeroDivisionError``."""
+    return b.select(b.ne(den, 0.0), b.div(num, den), at_zero)
+
+
 def _pow_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    """``d x**y / dx = y * x**(y-1)``, ``d x**y / dy = log(x) * x**y``.  At ``x = 0`` Python would
+    raise where NumPy does not: ``0 ** (y-1)`` for ``y < 1`` is ``inf`` (0 for ``y = 0``, where
+    ``x ** 0`` is constant); ``log(0) * 0 ** y`` is 0 (``0 ** y`` is 0 for every ``y > 0``, as in
+    JAX), and ``nan`` for a negative base (``x ** y`` is not real near such ``y``)."""
     x, y = a
     dx = b.mul(y, b.pow(x, b.sub(y, 1)))
-    dy = None if b.is_const(y) else b.mul(b.log(x), o)
+    if b.is_const(y):
+        if y.value == 0:
+            dx = 0.0
+        elif 0 < y.value < 1:
+            dx = b.select(b.ne(x, 0.0), dx, math.inf)
+        return dx, None
+    at_zero = b.select(b.eq(y, 0.0), 0.0, b.mul(y, math.inf))
+    dx = b.select(b.emit("or", b.ne(x, 0.0), b.ge(y, 1.0)), dx, at_zero)
+    dy = b.select(b.gt(x, 0.0), b.mul(b.log(x), o), b.select(b.eq(x, 0.0), 0.0, math.nan))
     return dx, dy
 
 
@@ -147,7 +170,7 @@ _unary("tan", "tan", "tan", np.tan, lambda b, a, o: (b.add(1.0, b.mul(o, o)),))
 _unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,))
 _unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),))
 _unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),))
-_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.div(0.5, o),))
+_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (quotient(b, 0.5, o, math.inf),))
 _unary("tanh", "tanh", "tanh", np.tanh, lambda b, a, o: (b.sub(1.0, b.mul(o, o)),))
 _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.0, b.mul(a[0], a[0]))),))
 
@@ -155,7 +178,7 @@ _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.
 def _atan2_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
     y, x = a
     r2 = b.add(b.mul(x, x), b.mul(y, y))
-    return b.div(x, r2), b.neg(b.div(y, r2))
+    return quotient(b, x, r2, math.nan), b.neg(quotient(b, y, r2, math.nan))
 
 
 defrule("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2, _atan2_partials)
