@@ -14,6 +14,7 @@ import numpy as np
 
 from .array_rules import transpose_params
 from .ir import Atom, Const, Op, Var
+from .rules import RULES
 
 
 class NoneIndex:
@@ -36,6 +37,13 @@ ARRAY_METHODS = {
 }
 PERMUTATIONS = {"transpose", "swapaxes", "moveaxis"}
 REDUCTIONS = {"sum", "mean", "amax", "amin"}
+# how many positional arguments (the array of a method counted) each handler takes
+ARITY = {
+    "sum": (1, 2), "mean": (1, 2), "amax": (1, 2), "amin": (1, 2), "matmul": (2, 2), "outer": (2, 2),
+    "transpose": (1, 64), "swapaxes": (3, 3), "moveaxis": (3, 3), "reshape": (2, 64), "ravel": (1, 1),
+    "acopy": (1, 1), "where": (1, 3), "clip": (3, 3), "concatenate": (1, 1), "stack": (1, 1), "array": (1, 1),
+    "arange": (1, 3), "broadcast_to": (2, 2),
+}
 # results that share memory with an argument: writing into them would write into the argument
 VIEWS = {"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"}
 
@@ -59,7 +67,10 @@ class ArrayExpressions:
                     if part is None:
                         present.append(False)
                         continue
-                    atoms.append(self.index_atom(self.expr(part), part))
+                    atom = self.index_atom(self.expr(part), part)
+                    if part is el.slice.step and isinstance(atom, Const) and atom.value == 0:
+                        raise self.fail(part, "slice step cannot be zero", "use a nonzero step, e.g. x[::2]")
+                    atoms.append(atom)
                     present.append(True)
                 spec.append(("s", *present))
                 continue
@@ -76,7 +87,8 @@ class ArrayExpressions:
                     scalar_ints += 1
         consumed = sum(1 for e in spec if e != "n")
         if consumed > arr.type.ndim:
-            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array")
+            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array",
+                            f"index with at most {arr.type.ndim} integers or slices")
         single = scalar_ints == arr.type.ndim and len(spec) == scalar_ints
         return tuple(spec), atoms, single
 
@@ -98,7 +110,7 @@ class ArrayExpressions:
             try:
                 return base[atoms[0].value]
             except IndexError:
-                raise self.fail(node, "tuple index out of range") from None
+                raise self.fail(node, "tuple index out of range", f"the tuple has {len(base)} elements") from None
         arr = self.array_value(base, node.value)
         spec, atoms, single = self.index_spec(node, arr)
         params = () if all(e == "i" for e in spec) else (("index", spec),)
@@ -114,6 +126,11 @@ class ArrayExpressions:
             raise self.fail(target, "writing through an integer-array index",
                             "write single elements or basic slices, e.g. y[i] = ... or y[1:] = ...")
         v = self.scalar(value, target)
+        slot = RULES["getitem"].result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
+        if v.type.ndim > slot.ndim:
+            raise self.fail(target, f"assigning a {v.type.ndim}-D array to a {slot.ndim}-D "
+                                    f"{'element' if not slot.ndim else 'part'} of `{self.src_text(target.value)}`",
+                            "index the value down to the target's shape, or write a slice of the same rank")
         params = () if all(e == "i" for e in spec) else (("index", spec),)
         self.b.append(Op("setitem", [arr, *atoms, v], [], params))
 
@@ -158,8 +175,17 @@ class ArrayExpressions:
         """``np.<name>(...)`` or ``x.<name>(...)`` (then ``method_of`` is ``x``)."""
         if method_of is not None:
             args = [method_of, *args]
+        low, high = ARITY.get(name, (0, 64))
+        if not low <= len(args) <= high:
+            what = f"x.{_method_name(name)}()" if method_of is not None else f"np.{_function_name(name)}()"
+            count = f"{low}" if low == high else f"{low} to {high}"
+            raise self.fail(node, f"{what} takes {count} positional argument{'s' if high > 1 else ''} here "
+                                  f"(the array included), got {len(args)}",
+                            "pass the arguments NumPy documents, by position (keywords: see docs/arrays.md)")
         if name in REDUCTIONS:
             kw = self.keywords(node, ("axis", "keepdims"))
+            if "axis" in kw and len(args) == 2:
+                raise self.fail(node, "axis given twice", "pass the axis once")
             if len(args) == 2 and "axis" not in kw:
                 kw["axis"] = self.static(args.pop(), node)
             x = self.array_value(args[0], node)
@@ -228,7 +254,7 @@ class ArrayExpressions:
             return self.b.emit("broadcast", self.scalar(args[0], node), self.array_value(self.expr(shape.value), node))
         if name == "arange":
             return self.b.emit("arange", *[self.scalar(a, node) for a in args])
-        raise self.fail(node, f"unsupported NumPy function `{name}`")
+        raise self.fail(node, f"unsupported NumPy function `{name}`", "see docs/arrays.md for the supported ones")
 
     def permute(self, name: str, args: list[Any], node: cst.Call, is_method: bool) -> Any:
         """``np.transpose(x, axes)``, ``x.transpose(1, 0, 2)``, ``np.swapaxes``, ``np.moveaxis``: one
@@ -273,7 +299,8 @@ class ArrayExpressions:
         if axis is not None:
             axes = axis if isinstance(axis, tuple) else (axis,)
             if any(not isinstance(a, int) or not -x.type.ndim <= a < x.type.ndim for a in axes):
-                raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array")
+                raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array",
+                                f"use a constant axis between {-x.type.ndim} and {x.type.ndim - 1}")
             norm = tuple(a % x.type.ndim for a in axes)
             axis = norm if isinstance(axis, tuple) else norm[0]
         params: tuple[tuple[str, Any], ...] = (("axis", axis),) if axis is not None else ()
@@ -288,6 +315,16 @@ class ArrayExpressions:
         if x.type.ndim > 2 or y.type.ndim > 2:
             raise self.fail(node, "`@` on arrays of more than 2 dimensions", "reshape to 2-D first")
         return self.b.emit("matmul", x, y)
+
+
+def _function_name(handler: str) -> str:
+    return next(k for k, v in NUMPY_FUNCTIONS.items() if v == handler) if handler in NUMPY_FUNCTIONS.values() \
+        else handler
+
+
+def _method_name(handler: str) -> str:
+    return next(k for k, v in ARRAY_METHODS.items() if v == handler) if handler in ARRAY_METHODS.values() \
+        else handler
 
 
 def _tuple_type() -> Any:

@@ -153,6 +153,8 @@ def _pow_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
 
 
 def _pow_impl(x: Any, y: Any) -> Any:
+    if type(x) is int and type(y) is int:  # literals: Python's exact integers (NumPy's int64 would wrap)
+        return float(x) ** y if y < 0 else x ** y
     if isinstance(x, (int, np.integer)) and isinstance(y, (int, np.integer)) and y < 0:
         return float(x) ** y
     return np.power(x, y)
