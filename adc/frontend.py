@@ -313,7 +313,10 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
             elif isinstance(node, cst.Return):
                 if node.value is None:
                     raise self.fail(node, "`return` without a value", "return the number or tuple to differentiate")
-                return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=self.expr(node.value), done=True)
+                value = self.expr(node.value)
+                if value is NONE:
+                    raise self.fail(node, "`return None`", "return the number or tuple to differentiate")
+                return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=value, done=True)
             elif isinstance(node, cst.Break):
                 return Flow(brk=TRUE, done=True)
             elif isinstance(node, cst.Continue):
@@ -336,13 +339,13 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         elif isinstance(target, (cst.Tuple, cst.List)):
             if not isinstance(value, tuple):
                 raise self.fail(target, "cannot unpack a non-tuple value", "unpack only tuples of numbers")
+            starred = next((el for el in target.elements if isinstance(el, cst.StarredElement)), None)
+            if starred is not None:
+                raise self.fail(starred, "unsupported construct: starred assignment target", "use one name per value")
             if len(value) != len(target.elements):
                 raise self.fail(target, f"cannot unpack {len(value)} values into {len(target.elements)} names",
                                 "use one name per value (starred targets are not supported)")
             for el, v in zip(target.elements, value):
-                if isinstance(el, cst.StarredElement):
-                    raise self.fail(el, "unsupported construct: starred assignment target",
-                                    "use one name per value")
                 self.assign(el.value, v)
         elif isinstance(target, cst.Subscript):
             self.store(target, value)
@@ -434,7 +437,9 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         for comp in node.comparisons:
             prim = COMPARE_OPS.get(type(comp.operator))
             if prim is None:
-                raise self.fail(comp, f"unsupported comparison `{type(comp.operator).__name__}`",
+                op = {cst.Is: "is", cst.IsNot: "is not", cst.In: "in", cst.NotIn: "not in"}.get(
+                    type(comp.operator), type(comp.operator).__name__)
+                raise self.fail(node, f"unsupported comparison `{op}`",
                                 "use <, <=, >, >=, == or !=")
             right = self.scalar(self.expr(comp.comparator), comp.comparator)
             test = self.b.emit(prim, left, right)
@@ -520,6 +525,9 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
             return Const(obj.item() if isinstance(obj, np.generic) else obj)
         if obj is None:
             return NONE
+        if isinstance(obj, np.ndarray):
+            raise self.fail(node, "a global or closure array", "pass the array as an argument (adc reads numbers from "
+                                                               "globals, not arrays)")
         try:
             prim = KNOWN_FUNCTIONS.get(obj)
         except TypeError:
