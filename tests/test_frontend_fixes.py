@@ -484,3 +484,10 @@ def log_only(x):
 def test_log_at_zero_reverse_grad_raises_the_users_class():
     with pytest.raises(ValueError):
         adc.grad(log_only)(0.0)
+
+
+def test_trace_tables_at_an_infinite_partial(recwarn):
+    # the interpreter behind the tables evaluates like NumPy (inf), quietly
+    text = adc.trace(sqrt_fn).tables(0.0)
+    assert "math.inf" in text and text.rstrip().endswith("inf")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
