@@ -47,7 +47,7 @@ def fd_grad(fn: Callable[..., Any], args: tuple, i: int, h: float = H) -> Any:
 
 
 def check_gradient(fn: Callable[..., Any], args: tuple, jit: bool = True) -> None:
-    """Reverse, forward (and jitted reverse) gradients w.r.t. every argument equal FD; the
+    """Reverse, forward (and jitted reverse and forward) gradients w.r.t. every argument equal FD; the
     value equals the function's own."""
     wrt = tuple(range(len(args)))
     want = [fd_grad(fn, args, i) for i in wrt]
@@ -56,6 +56,7 @@ def check_gradient(fn: Callable[..., Any], args: tuple, jit: bool = True) -> Non
     runs = {"reverse": got, "forward": adc.grad(fn, argnums=wrt, mode="forward")(*args)}
     if jit:
         runs["jit"] = adc.grad(fn, argnums=wrt, jit=True)(*args)
+        runs["jit forward"] = adc.grad(fn, argnums=wrt, mode="forward", jit=True)(*args)
     for mode, grads in runs.items():
         for i, (g, w) in enumerate(zip(grads, want)):
             assert np.shape(g) == np.shape(args[i]), (mode, i)
@@ -127,8 +128,8 @@ TRANSPOSES = [
 @pytest.mark.parametrize("fn,axes", TRANSPOSES, ids=[f.__name__ for f, _ in TRANSPOSES])
 def test_transpose_with_axes(fn, axes):
     w = _rng.standard_normal(np.transpose(X, axes).shape)
-    # Numba compiles each form; compiling every case would only repeat the same rendering
-    check_gradient(fn, (X.copy(), w), jit=fn in (transpose_axes, transpose_method, transpose_T_3d, swapaxes_fn))
+    # every form lowers to one op rendered two ways (`np.transpose(x, axes)`, `x.T`): Numba compiles both
+    check_gradient(fn, (X.copy(), w), jit=fn in (transpose_axes, transpose_T_3d))
 
 
 def test_transpose_axes_jvp_and_vjp_match_finite_differences():
@@ -338,8 +339,8 @@ def concatenate_negative_axis(x, z):
 def test_concatenate_axis_none():
     x, z = _rng.standard_normal((2, 3)), _rng.standard_normal(4)
     check_gradient(concatenate_flat, (x, z))
-    check_gradient(concatenate_flat_1d, (x, z))
-    check_gradient(concatenate_negative_axis, (x, z))
+    check_gradient(concatenate_flat_1d, (x, z), jit=False)
+    check_gradient(concatenate_negative_axis, (x, z), jit=False)
 
 
 def where_one_argument(x, z):
