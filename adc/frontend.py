@@ -384,7 +384,8 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
                 return operand
             if isinstance(node.operator, cst.Not):
                 return self.b.emit("not", operand)
-            raise self.fail(node, "unsupported unary operator `~`", "use `not` for a condition; adc has no bitwise operators")
+            raise self.fail(node, "unsupported unary operator `~`",
+                            "use `not` for a condition; adc has no bitwise operators")
         if isinstance(node, (cst.Tuple, cst.List)):
             items: list[Value] = []
             for el in node.elements:

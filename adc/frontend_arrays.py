@@ -27,7 +27,8 @@ NONE = NoneIndex()
 NUMPY_FUNCTIONS = {
     "sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
     "dot": "matmul", "matmul": "matmul", "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-    "ravel": "ravel", "swapaxes": "swapaxes", "moveaxis": "moveaxis", "where": "where", "clip": "clip", "concatenate": "concatenate", "stack": "stack",
+    "ravel": "ravel", "swapaxes": "swapaxes", "moveaxis": "moveaxis", "where": "where", "clip": "clip",
+    "concatenate": "concatenate", "stack": "stack",
     "array": "array", "asarray": "array", "arange": "arange", "broadcast_to": "broadcast_to",
 }
 # x.<name>(...) → handler name

@@ -76,8 +76,8 @@ class EffectStatements:
                                    "an array)",
                              f"make `{callee.__name__}` return what it computes and assign the result, e.g. "
                              f"`y = {callee.__name__}(...)`")
-        return self.fail(call, f"call `{text}` for its side effect: adc does not support in-place NumPy calls or other calls "
-                               "made for their side effects yet", self.rewrite_hint(call))
+        return self.fail(call, f"call `{text}` for its side effect: adc does not support in-place NumPy calls "
+                               "or other calls made for their side effects yet", self.rewrite_hint(call))
 
     def first_impure_call(self, node: cst.CSTNode) -> tuple[cst.BaseExpression, Any] | None:
         """The first call in ``node`` that adc cannot prove pure, with what its callee is; or the

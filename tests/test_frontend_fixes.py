@@ -38,7 +38,7 @@ def fd_grad(fn: Callable[..., Any], args: tuple, i: int, h: float = H) -> Any:
         return (fn(*hi) - fn(*lo)) / (2 * h)
     g = np.zeros_like(a)
     for k in range(a.size):
-        lo, hi = [x.copy() if isinstance(x, np.ndarray) else x for x in args], list(args)
+        lo = [x.copy() if isinstance(x, np.ndarray) else x for x in args]
         hi = [x.copy() if isinstance(x, np.ndarray) else x for x in args]
         lo[i].flat[k] -= h
         hi[i].flat[k] += h
