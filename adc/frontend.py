@@ -75,12 +75,14 @@ def _known_functions() -> dict[Any, Prim]:
         ("exp", ["exp"], ["exp"]), ("log", ["log"], ["log"]), ("log1p", ["log1p"], ["log1p"]),
         ("sqrt", ["sqrt"], ["sqrt"]), ("tanh", ["tanh"], ["tanh"]), ("atan", ["atan"], ["arctan"]),
         ("atan2", ["atan2"], ["arctan2"]), ("abs", ["fabs"], ["abs", "absolute", "fabs"]),
-        ("pow", ["pow"], ["power"]), ("max", [], ["maximum", "fmax"]), ("min", [], ["minimum", "fmin"]),
+        ("pow", ["pow"], []), ("nppow", [], ["power"]), ("max", [], ["maximum", "fmax"]),
+        ("min", [], ["minimum", "fmin"]),
     ]:
         for n in math_names:
             table[getattr(math, n)] = Prim(prim)
         for n in np_names:
             table[getattr(np, n)] = Prim(prim)
+    table[np.divide] = table[np.true_divide] = Prim("npdiv")  # NumPy's division: inf/nan, never an exception
     table[builtins.abs] = Prim("abs")
     table[builtins.pow] = Prim("pow")
     table[builtins.max] = Prim("max", variadic=True)
