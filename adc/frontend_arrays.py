@@ -267,6 +267,8 @@ class ArrayExpressions:
         ndim = x.type.ndim
         if name == "transpose":
             if "axes" in kw:
+                if statics:
+                    raise self.fail(node, "axes given twice", "pass the axis order once")
                 statics = [kw["axes"]]
             if len(statics) == 1 and (statics[0] is None or isinstance(statics[0], tuple)):
                 statics = list(statics[0]) if statics[0] is not None else []
