@@ -3,12 +3,18 @@
 Input: a user function, the abstract types of its arguments and what derivative is wanted.
 Output: a ``Compiled`` record holding the primal program, the derivative program, the generated
 source and the loaded callable.  Results are cached per (function, types, request), so a transformed
-function is analysed and compiled once per argument signature, never per call.
+function is analysed and compiled once per argument signature, never per call; "function" means
+its code and every global and closure value the code (and the helpers it calls) reads, see
+``Dependencies``.
 """
 from __future__ import annotations
 
+import hashlib
+import types as pytypes
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from . import backend
 from .codegen import HEADER, generate
@@ -27,30 +33,128 @@ class Compiled:
     program: Program
     source: str
     func: Callable[..., Any] | None = None
+    fn: Callable[..., Any] | None = None  # the user's function
+    kind: str = ""
+    wrt: tuple[int, ...] = ()
 
 
 _cache: dict[tuple[Any, ...], Compiled] = {}
 _primal_cache: dict[tuple[Any, ...], Program] = {}
+_MISSING = object()
+
+
+class _Same:
+    """A value keyed by identity (unhashable objects); holds it, so its ``id`` is never reused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Everything a derivative of a function depends on besides the argument types.
+
+    ``key``: the code of the function and of every user function it calls, each with its file and
+    qualified name (equal code objects in two modules, or one module before and after
+    ``importlib.reload``, compare equal), and the value of every global and closure variable that
+    code reads (numbers by value, arrays by content, functions recursively, anything else by
+    identity).  ``reads``: where each of those values was found (a globals dict or a closure cell),
+    the name and the object, so that ``current()`` can tell cheaply whether one has been rebound
+    since; modules are left out (rebinding ``np`` or ``math`` is not a way to change a function)."""
+
+    key: tuple[Any, ...]
+    reads: tuple[tuple[Any, str, Any], ...]
+    arrays: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # (a global array, a copy of its contents)
+
+    def current(self) -> bool:
+        """Whether every value read is still the one the derivative was made with."""
+        for where, name, value in self.reads:
+            now = where.get(name, _MISSING) if isinstance(where, dict) else _cell(where)
+            if now is not value:
+                return False
+        return all(a.shape == copy.shape and np.array_equal(a, copy, equal_nan=True) for a, copy in self.arrays)
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return _MISSING
+
+
+def _global_names(code: pytypes.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def dependencies(fn: Callable[..., Any]) -> Dependencies:
+    """The ``Dependencies`` of ``fn`` (walks ``fn`` and the user functions it reads)."""
+    key: list[Any] = []
+    reads: list[tuple[Any, str, Any]] = []
+    arrays: list[tuple[np.ndarray, np.ndarray]] = []
+    seen: dict[int, int] = {}
+
+    def value_key(value: Any) -> Any:
+        if isinstance(value, pytypes.FunctionType) and not hasattr(value, "__adc_transform__"):
+            if id(value) not in seen:
+                visit(value)
+            return ("function", seen[id(value)])
+        if isinstance(value, np.ndarray):
+            arrays.append((value, value.copy()))
+            digest = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).hexdigest()
+            return ("array", _Same(value), value.dtype.str, value.shape, digest)
+        if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)) or value is None:
+            return (type(value), value)
+        try:
+            hash(value)
+            return value
+        except TypeError:
+            return _Same(value)
+
+    def visit(f: pytypes.FunctionType) -> None:
+        seen[id(f)] = len(seen)
+        code = f.__code__
+        entry: list[Any] = [code, code.co_filename, code.co_qualname]
+        key.append(entry)
+        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
+            value = _cell(cell)
+            if not isinstance(value, pytypes.ModuleType):
+                reads.append((cell, name, value))
+            entry.append((name, value_key(value)))
+        for name in sorted(_global_names(code)):
+            value = f.__globals__.get(name, _MISSING)
+            if value is _MISSING:
+                continue  # an attribute name, a builtin or an undefined name
+            if not isinstance(value, pytypes.ModuleType):
+                reads.append((f.__globals__, name, value))
+            entry.append((name, value_key(value)))
+        key[seen[id(f)]] = tuple(entry)
+
+    visit(fn)  # type: ignore[arg-type]
+    return Dependencies(tuple(key), tuple(reads), tuple(arrays))
 
 
 def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
-    """What a cached program depends on besides argument types: the code and the values the
-    function closes over (closures from one factory share their code but not their constants)."""
-    cells = tuple(_hashable(c.cell_contents) for c in (fn.__closure__ or ()))
-    return (fn.__code__, cells)
+    """What a cached program depends on besides argument types (see ``Dependencies``)."""
+    if not isinstance(fn, pytypes.FunctionType):
+        return (fn,)
+    return dependencies(fn).key
 
 
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-        return value
-    except TypeError:
-        return id(value)
-
-
-def primal(fn: Callable[..., Any], types: Sequence[Type]) -> Program:
+def primal(fn: Callable[..., Any], types: Sequence[Type], ident: tuple[Any, ...] | None = None) -> Program:
     """The SSA program of ``fn`` specialised to ``types`` (cached)."""
-    key = (identity(fn), tuple(types))
+    key = (identity(fn) if ident is None else ident, tuple(types))
     program = _primal_cache.get(key)
     if program is None:
         program = _primal_cache[key] = lower(fn, list(types))
@@ -87,15 +191,16 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     """Run the pipeline for one request (cached).  ``compact`` (the default, what adc runs) folds
     the unit seed and every single-use scalar; ``compact=False`` keeps the lecture layout, one
     adjoint statement per primal statement (what ``adc source`` shows)."""
-    key = (identity(fn), tuple(types), kind, tuple(wrt), jit, compact)
+    ident = identity(fn)
+    key = (ident, tuple(types), kind, tuple(wrt), jit, compact)
     hit = _cache.get(key)
     if hit is not None and (hit.func is not None or not load):
         return hit
-    prog = primal(fn, types)
+    prog = primal(fn, types, ident)
     dprog = derivative_program(prog, kind, wrt, compact)
     names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
     source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
-    compiled = Compiled(prog, dprog, source)
+    compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt))
     if load:
         compiled.func = backend.load(source, dprog.name, jit)
     _cache[key] = compiled
