@@ -180,7 +180,7 @@ def _failed(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
         hint = ("the derivative of this line is not defined at these arguments (for example sqrt, or a "
                 "power below 1, at 0): evaluate the derivative at another point")
-        loc = _user_line(compiled, exc) or _user_line_by_rerun(compiled, args) or _definition(compiled)
+        loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
     error = EvaluationError.like(exc)(message, loc, hint)
     raise error.with_traceback(exc.__traceback__) from exc
 
@@ -686,17 +686,29 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
     function uses them as integers (an index, a range bound), then they pass through, like
     integer arrays (labels) always do."""
     from .errors import UnsupportedError
+    from .pipeline import identity
 
-    scalars = [i for i, a in enumerate(args) if not isinstance(a, (bool, np.bool_))
-               and isinstance(a, (int, np.integer)) and not isinstance(a, np.ndarray)]
-    if scalars:
-        promoted, types = _prepare(fn, args, scalars)
-        try:
-            primal(fn, types)
-            return promoted, types
-        except UnsupportedError:
-            pass
-    return _prepare(fn, args, [])
+    promoted: list[int] = []
+    ident = identity(fn)
+    for i, a in enumerate(args):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            continue
+        _, types = _prepare(fn, args, promoted + [i])
+        key = (ident, types)
+        ok = _promotable.get(key)
+        if ok is None:
+            try:
+                primal(fn, types, ident)
+                ok = True
+            except UnsupportedError:
+                ok = False
+            _promotable[key] = ok
+        if ok:
+            promoted.append(i)
+    return _prepare(fn, args, promoted)
+
+
+_promotable: dict[tuple[Any, ...], bool] = {}  # (function, types) → lowers (ints promoted so far)
 
 
 def _all_float_wrt(args: Sequence[Any]) -> list[int]:
