@@ -769,7 +769,10 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
     compiled = compile_derivative(fn, types, "vjp", wrt, jit)
     prog = compiled.primal
     n = len(prog.outputs)
-    out = fn(*args)
+    try:
+        out = fn(*args)
+    except Exception as exc:  # the function itself fails at this point: say where
+        _failed(compiled, exc, args)
     outs = [out] if prog.out_tree is None else list(out)
     like = [_like(p, a) for p, a in zip(primals, args)]
 

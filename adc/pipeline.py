@@ -65,10 +65,10 @@ class Dependencies:
     ``key``: the code of the function and of every user function it calls, each with its file and
     qualified name (equal code objects in two modules, or one module before and after
     ``importlib.reload``, compare equal), and the value of every global and closure variable that
-    code reads (numbers by value, arrays by content, functions recursively, anything else by
-    identity).  ``reads``: where each of those values was found (a globals dict or a closure cell),
-    the name and the object, so that ``current()`` can tell cheaply whether one has been rebound
-    since; modules are left out (rebinding ``np`` or ``math`` is not a way to change a function)."""
+    code reads (numbers by value, floats by ``repr`` so that ``-0.0`` is not ``0.0``, arrays by
+    content, functions recursively, anything else by identity).  ``reads``: where each of those
+    values was found (a globals dict or a closure cell), the name and the object, so that
+    ``current()`` can tell cheaply whether one has been rebound since; modules are left out (rebinding ``np`` or ``math`` is not a way to change a function)."""
 
     key: tuple[Any, ...]
     reads: tuple[tuple[Any, str, Any], ...]
@@ -114,12 +114,14 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             arrays.append((value, value.copy()))
             digest = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).hexdigest()
             return ("array", _Same(value), value.dtype.str, value.shape, digest)
-        if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)) or value is None:
+        if isinstance(value, (float, complex, np.inexact)):
+            return (type(value), repr(value))  # tells -0.0 from 0.0, and nan equals itself
+        if isinstance(value, (bool, int, str, bytes, np.generic)) or value is None:
             return (type(value), value)
         try:
             hash(value)
             return value
-        except TypeError:
+        except Exception:
             return _Same(value)
 
     def visit(f: pytypes.FunctionType) -> None:

@@ -538,3 +538,27 @@ def test_compare_without_matplotlib_is_a_one_line_error(tmp_path, monkeypatch):
     assert code == 2 and out == "" and "Traceback" not in err
     assert err.count("\n") == 1 and "needs matplotlib" in err and "--out ''" in err
     assert not (tmp_path / "p.png").exists()
+
+
+ZERO = 0.0
+
+
+def reads_zero(x):
+    return x / (ZERO + 1.0) + math.atan2(ZERO, -1.0) * x
+
+
+def test_a_global_minus_zero_is_not_zero(monkeypatch):
+    g = adc.grad(reads_zero)
+    assert g(1.0) == pytest.approx(1.0 + math.pi, rel=1e-15)
+    monkeypatch.setitem(globals(), "ZERO", -0.0)
+    assert g(1.0) == pytest.approx(1.0 - math.pi, rel=1e-15)
+
+
+def raises_itself(x):
+    return math.log(x - 1.0)  # marker: raises_itself
+
+
+def test_vjp_of_a_function_that_raises_at_the_point():
+    with pytest.raises(ValueError) as info:
+        adc.vjp(raises_itself, 0.5)
+    check_evaluation_error(info, raises_itself, "# marker", ValueError, "raised by raises_itself itself")
