@@ -103,3 +103,24 @@ def _decorator_name(fn: object) -> str:
     qualname = getattr(getattr(fn, "__code__", None), "co_qualname", "") or ""
     outer = qualname.split(".<locals>.")[0] if ".<locals>." in qualname else ""
     return outer or "unknown decorator"
+
+
+class InternalError(AdcError):
+    """adc itself failed (a bug in adc, not in the user's function); names the function."""
+
+
+def internal_error(fn: object, stage: str, exc: BaseException) -> InternalError:
+    """An ``InternalError`` for ``exc``, raised by adc while ``stage`` (e.g. "compiling the
+    gradient of") the function ``fn``: located at its ``def`` line."""
+    import linecache
+
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__name__", type(fn).__name__)
+    loc = None
+    if code is not None:
+        text = linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n")
+        loc = Loc(code.co_filename, code.co_firstlineno, len(text) - len(text.lstrip()), text)
+    message = f"adc failed while {stage} {name}: {type(exc).__name__}: {exc} (a bug in adc)"
+    hint = ("please report it with this function; meanwhile the other mode (mode='forward' or "
+            "mode='reverse') or jit=False may work")
+    return InternalError(format_located(message, loc, hint))

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import backend
 from .codegen import HEADER, generate
+from .errors import AdcError, internal_error
 from .forward import forward
 from .frontend import lower
 from .ir import Program, number_values
@@ -159,7 +160,13 @@ def primal(fn: Callable[..., Any], types: Sequence[Type], ident: tuple[Any, ...]
     key = (identity(fn) if ident is None else ident, tuple(types))
     program = _primal_cache.get(key)
     if program is None:
-        program = _primal_cache[key] = lower(fn, list(types))
+        try:
+            program = lower(fn, list(types))
+        except AdcError:
+            raise
+        except Exception as exc:  # never a raw traceback from adc's own code
+            raise internal_error(fn, "reading", exc) from exc
+        _primal_cache[key] = program
     return program
 
 
@@ -199,11 +206,16 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     if hit is not None and (hit.func is not None or not load):
         return hit
     prog = primal(fn, types, ident)
-    dprog = derivative_program(prog, kind, wrt, compact)
-    names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
-    source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
-    compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt))
-    if load:
-        compiled.func = backend.load(source, dprog.name, jit)
+    try:
+        dprog = derivative_program(prog, kind, wrt, compact)
+        names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
+        source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
+        compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt))
+        if load:
+            compiled.func = backend.load(source, dprog.name, jit)
+    except AdcError:
+        raise
+    except Exception as exc:  # never a raw traceback from adc's own code
+        raise internal_error(fn, f"making the {kind} of", exc) from exc
     _cache[key] = compiled
     return compiled

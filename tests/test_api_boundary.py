@@ -562,3 +562,20 @@ def test_vjp_of_a_function_that_raises_at_the_point():
     with pytest.raises(ValueError) as info:
         adc.vjp(raises_itself, 0.5)
     check_evaluation_error(info, raises_itself, "# marker", ValueError, "raised by raises_itself itself")
+
+
+@pytest.mark.parametrize("stage", ["lower", "reverse", "generate"])
+def test_a_failure_inside_adc_is_an_internal_error_naming_the_function(stage, monkeypatch):
+    import adc.pipeline
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(adc.pipeline, stage, broken)
+    monkeypatch.setattr(adc.pipeline, "_cache", {})
+    monkeypatch.setattr(adc.pipeline, "_primal_cache", {})
+    with pytest.raises(adc.InternalError) as info:
+        adc.grad(product)(1.0, 2.0)
+    text = str(info.value)
+    assert text.startswith(f"{HERE}:{line_of(product, 'def product')}:") and "KeyError" in text and "bug in adc" in text
+    assert isinstance(info.value.__cause__, KeyError)
