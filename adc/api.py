@@ -80,7 +80,12 @@ def _argument(value: Any, what: str, differentiated: bool) -> Any:
                                        "pass a float")
         return value
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value) if differentiated else value
+        if not differentiated:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            raise DifferentiationError(f"{what} is an int too large for a float (about 2**{int(value).bit_length()})") from None
     if isinstance(value, (complex, np.complexfloating)):
         raise DifferentiationError(f"{what} is complex ({value!r}); adc differentiates real-valued "
                                    f"functions of real numbers{_complex_hint(True)}")
@@ -801,8 +806,15 @@ def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[i
 
     if at is None:
         return None, tuple(FLOAT for _ in param_names(fn))
-    _check_arity(fn, at)
+    _check_at(fn, at)
     return _prepare(fn, at, wrt)
+
+
+def _check_at(fn: Callable[..., Any], at: Any) -> None:
+    if not isinstance(at, (tuple, list)):
+        raise DifferentiationError(f"at= takes a tuple of example arguments, one per parameter of "
+                                   f"{fn.__name__} (e.g. at=(2.0, 5)); got {type(at).__name__}")
+    _check_arity(fn, at)
 
 
 def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | None = 0, *,
@@ -824,7 +836,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
         if at is None:
             _, types = _types_for(fn, at)
         else:
-            _check_arity(fn, at)
+            _check_at(fn, at)
             _, types = _promoted(fn, at)
         wrt = [i for i, t in enumerate(types) if t.kind == "float"]
         if not wrt:

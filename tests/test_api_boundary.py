@@ -502,6 +502,10 @@ def integer_result(x):
     (lambda: adc.vjp(product, 1.0), "missing a required argument: 'y'"),
     (lambda: adc.jacfwd(product)(1.0, 2.0, 3.0), "too many positional arguments"),
     (lambda: adc.grad(math.sin), "adc differentiates Python functions defined in source files"),
+    (lambda: adc.grad(cube)(10 ** 400), "argument x of cube is an int too large for a float"),
+    (lambda: adc.source(cube, at=5), "at= takes a tuple of example arguments"),
+    (lambda: adc.trace(cube, at=2.0), "at= takes a tuple of example arguments"),
+    (lambda: adc.source(product, at=(1.0,)), "product() takes 2 positional arguments but 1 were given"),
     (lambda: adc.grad(cube, mode="sideways"), "mode must be 'reverse' or 'forward'"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_misuse_is_an_adc_error_naming_what_is_wrong(call, pattern):
