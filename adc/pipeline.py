@@ -126,6 +126,7 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             return _Same(value)
 
     def visit(f: pytypes.FunctionType) -> None:
+        _check_source(f)
         seen[id(f)] = len(seen)
         code = f.__code__
         entry: list[Any] = [code, code.co_filename, code.co_qualname]
@@ -146,6 +147,103 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
 
     visit(fn)  # type: ignore[arg-type]
     return Dependencies(tuple(key), tuple(reads), tuple(arrays))
+
+
+_agrees: dict[tuple[Any, str], bool] = {}  # (code, file) → its source text compiles to that code
+
+
+def source_agrees(fn: pytypes.FunctionType) -> bool:
+    """Whether the source adc reads for ``fn`` compiles to the code that runs (bytecode, names and
+    constants; line numbers aside).  It does not when the file was edited after the module was
+    imported: ``inspect`` reads the new text, the function still runs the old code."""
+    from .frontend import read_source
+
+    code = fn.__code__
+    key = (code, code.co_filename)
+    known = _agrees.get(key)
+    if known is not None:
+        return known
+    import __future__
+
+    src = read_source(fn)
+    # the text as it stands in the file (``read_source`` dedents it), so that multi-line strings
+    # and qualified names compile as they did
+    text = "\n".join(" " * src.indent + line if line.strip() else line for line in src.lines) + "\n"
+    outer = f"def _adc_outer_({', '.join(code.co_freevars)}):\n{text}" if src.indent else text
+    flags = code.co_flags & sum(getattr(__future__, f).compiler_flag for f in __future__.all_feature_names)
+    try:
+        compiled = compile(outer, code.co_filename, "exec", flags=flags, dont_inherit=True)
+    except SyntaxError:
+        return True  # not checkable; the front end reports what it cannot parse
+    found = _find_code(compiled, code.co_name)
+    agrees = found is None or _same_code(found, code)
+    _agrees[key] = agrees
+    return agrees
+
+
+def _find_code(code: pytypes.CodeType, name: str) -> pytypes.CodeType | None:
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            if const.co_name == name:
+                return const
+            inner = _find_code(const, name)
+            if inner is not None:
+                return inner
+    return None
+
+
+def _same_code(a: pytypes.CodeType, b: pytypes.CodeType) -> bool:
+    if (a.co_names, a.co_varnames, a.co_freevars, a.co_argcount) != (b.co_names, b.co_varnames, b.co_freevars,
+                                                                     b.co_argcount):
+        return False
+    if _instructions(a) != _instructions(b) or len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, pytypes.CodeType) and isinstance(y, pytypes.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or repr(_unwrapped(x)) != repr(_unwrapped(y)):
+            return False
+    return True
+
+
+def _unwrapped(value: Any) -> Any:
+    """A qualified name without the enclosing functions (``source_agrees`` compiles a nested
+    function inside a stand-in for them)."""
+    return value.rsplit(".<locals>.", 1)[-1] if isinstance(value, str) and ".<locals>." in value else value
+
+
+def _instructions(code: pytypes.CodeType) -> list[tuple[str, Any]]:
+    """The instructions of ``code`` as (operation, argument), unaffected by what running the code
+    changes in place (CPython 3.11 rewrites a method load from a module into an attribute load,
+    which changes the instruction's size): jumps by instruction index, not offset."""
+    import dis
+
+    listing = list(dis.get_instructions(code))
+    index = {i.offset: k for k, i in enumerate(listing)}
+    jumps = set(dis.hasjrel) | set(dis.hasjabs)
+    def arg(i: Any) -> Any:
+        if i.opcode in jumps:
+            return index.get(i.argval, i.argval)
+        if isinstance(i.argval, pytypes.CodeType):  # compared with the constants
+            return ("code", i.argval.co_name)
+        return _unwrapped(i.argval)
+
+    return [(_SAME_OP.get(i.opname, i.opname), arg(i)) for i in listing]
+
+
+_SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}
+
+
+def _check_source(fn: pytypes.FunctionType) -> None:
+    if not source_agrees(fn):
+        from .errors import SourceError
+
+        code = fn.__code__
+        raise SourceError(f"{code.co_filename}:{code.co_firstlineno}: the source of {fn.__name__} in its file is "
+                          "not the code that runs: the file was edited after the module was imported\n"
+                          "hint: reload the module (importlib.reload) or restart, so that the function and its "
+                          "source agree")
 
 
 def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:

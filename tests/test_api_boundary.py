@@ -583,3 +583,31 @@ def test_a_failure_inside_adc_is_an_internal_error_naming_the_function(stage, mo
     text = str(info.value)
     assert text.startswith(f"{HERE}:{line_of(product, 'def product')}:") and "KeyError" in text and "bug in adc" in text
     assert isinstance(info.value.__cause__, KeyError)
+
+
+def test_a_file_edited_after_import_is_refused_not_misread(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = write_module(tmp_path, "adc_test_edited", "def f(x):\n    return x * x\n")
+    (tmp_path / "adc_test_edited.py").write_text("def f(x):\n    return x * x * x\n")
+    import linecache
+
+    linecache.checkcache()
+    assert module.f(2.0) == 4.0  # the code that runs
+    with pytest.raises(adc.SourceError, match="edited after the module was imported") as info:
+        adc.grad(module.f)(2.0)
+    assert str(info.value).startswith(f"{tmp_path / 'adc_test_edited.py'}:1:")
+    module = importlib.reload(module)
+    assert adc.grad(module.f)(2.0) == pytest.approx(12.0, rel=1e-15)
+
+
+def test_closures_decorators_and_annotations_agree_with_their_source():
+    from adc.pipeline import source_agrees
+
+    for fn in (make_closure(2.0), doubled_square.__wrapped__, cube, with_default, root_in_loop, annotated):
+        assert source_agrees(fn)
+
+
+def annotated(x: float, *unused: float) -> float:  # noqa: not differentiated, only compared
+    """A docstring
+    on two lines."""
+    return x * 2.0
