@@ -91,11 +91,23 @@ def _cell(cell: Any) -> Any:
         return _MISSING
 
 
-def _global_names(code: pytypes.CodeType) -> set[str]:
-    names = set(code.co_names)
+_globals_read: dict[int, tuple[pytypes.CodeType, tuple[str, ...]]] = {}  # by id: hashing code is slow
+
+
+def _global_names(code: pytypes.CodeType) -> tuple[str, ...]:
+    """The global names ``code`` (and code nested in it) loads, sorted (``co_names`` also holds
+    attribute names: ``np.sum`` would make a global ``sum`` a dependency)."""
+    known = _globals_read.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    import dis
+
+    found = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
     for const in code.co_consts:
         if isinstance(const, pytypes.CodeType):
-            names |= _global_names(const)
+            found.update(_global_names(const))
+    names = tuple(sorted(found))
+    _globals_read[id(code)] = (code, names)
     return names
 
 
@@ -136,10 +148,10 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             if not isinstance(value, pytypes.ModuleType):
                 reads.append((cell, name, value))
             entry.append((name, value_key(value)))
-        for name in sorted(_global_names(code)):
+        for name in _global_names(code):
             value = f.__globals__.get(name, _MISSING)
             if value is _MISSING:
-                continue  # an attribute name, a builtin or an undefined name
+                continue  # a builtin or an undefined name
             if not isinstance(value, pytypes.ModuleType):
                 reads.append((f.__globals__, name, value))
             entry.append((name, value_key(value)))
@@ -149,21 +161,20 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
     return Dependencies(tuple(key), tuple(reads), tuple(arrays))
 
 
-_agrees: dict[tuple[Any, str], bool] = {}  # (code, file) → its source text compiles to that code
+_agrees: dict[int, tuple[Any, bool]] = {}  # id(code) → (code, its source text compiles to that code)
 
 
 def source_agrees(fn: pytypes.FunctionType) -> bool:
     """Whether the source adc reads for ``fn`` compiles to the code that runs (bytecode, names and
     constants; line numbers aside).  It does not when the file was edited after the module was
     imported: ``inspect`` reads the new text, the function still runs the old code."""
-    from .frontend import read_source
-
     code = fn.__code__
-    key = (code, code.co_filename)
-    known = _agrees.get(key)
-    if known is not None:
-        return known
+    known = _agrees.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
     import __future__
+
+    from .frontend import read_source
 
     src = read_source(fn)
     # the text as it stands in the file (``read_source`` dedents it), so that multi-line strings
@@ -177,7 +188,7 @@ def source_agrees(fn: pytypes.FunctionType) -> bool:
         return True  # not checkable; the front end reports what it cannot parse
     found = _find_code(compiled, code.co_name)
     agrees = found is None or _same_code(found, code)
-    _agrees[key] = agrees
+    _agrees[id(code)] = (code, agrees)
     return agrees
 
 

@@ -611,3 +611,13 @@ def annotated(x: float, *unused: float) -> float:  # noqa: not differentiated, o
     """A docstring
     on two lines."""
     return x * 2.0
+
+
+def test_attribute_names_are_not_dependencies():
+    from adc.pipeline import dependencies
+
+    def uses_np_sum(x):
+        return np.sum(x * SCALE)
+
+    names = {name for _, name, _ in dependencies(uses_np_sum).reads}
+    assert names == {"SCALE"}  # not `sum` (an attribute), not `np` (a module)
