@@ -7,117 +7,17 @@ for the (cached) compiled derivative for the arguments' types, calls it and shap
 from __future__ import annotations
 
 import functools
-import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, format_located, transform_problem
-from .ir import Loc
+from .arguments import (Argnums, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+                        mark, normalize_argnums, parameter_names, prepare, argument)
+from .errors import AdcError, DifferentiationError, EvaluationError
+from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .pipeline import Compiled, Dependencies, compile_derivative, dependencies, primal
 from .trace import Trace
-from .types import FLOAT, Type, type_of
-
-Argnums = int | Sequence[int]
-
-
-def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[list[int], bool]:
-    _check_argnums_type(argnums)
-    single = isinstance(argnums, (int, np.integer))
-    nums = [int(argnums)] if single else [int(a) for a in argnums]  # type: ignore[arg-type, union-attr]
-    if not nums:
-        raise DifferentiationError(f"argnums of {name} is empty; name at least one argument")
-    for a in nums:
-        if not -nargs <= a < nargs:
-            raise DifferentiationError(f"argnums={argnums!r} is out of range for {name}() called with {nargs} arguments")
-    nums = [a % nargs for a in nums]
-    if len(set(nums)) != len(nums):
-        raise DifferentiationError(f"argnums={argnums!r} repeats an argument")
-    return nums, single
-
-
-def _check_argnums_type(argnums: Any) -> None:
-    def is_int(a: Any) -> bool:
-        return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
-
-    if is_int(argnums) or (isinstance(argnums, (tuple, list)) and all(is_int(a) for a in argnums)):
-        return
-    raise DifferentiationError(f"argnums must be an int or a tuple of ints (argument positions), got {argnums!r}")
-
-
-def _names(fn: Callable[..., Any], n: int) -> list[str]:
-    """The names of ``fn``'s first ``n`` parameters (for messages)."""
-    from .frontend import param_names
-
-    names = param_names(fn)
-    return (names + [f"#{i}" for i in range(len(names), n)])[:n]
-
-
-def _argument(value: Any, what: str, differentiated: bool) -> Any:
-    """One argument as adc passes it on: NumPy arrays and numbers as they are, lists (and tuples)
-    as float arrays, differentiated ones as floats (ints are promoted).  Anything else is an
-    ``AdcError`` naming ``what`` (e.g. "argument x of f")."""
-    kind = type(value)
-    if kind is float or (kind is np.ndarray and value.dtype.kind == "f"):
-        return value
-    if isinstance(value, (list, tuple)):
-        try:
-            value = np.asarray(value, dtype=float)
-        except (ValueError, TypeError) as exc:
-            raise DifferentiationError(f"{what} is a {kind.__name__} that is not a rectangular array of real "
-                                       f"numbers ({exc}); pass a NumPy float array") from None
-        return value
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
-            raise DifferentiationError(f"{what} is an array of {value.dtype}; adc differentiates real "
-                                       f"numbers: pass a float array{_complex_hint(value.dtype.kind == 'c')}")
-        if differentiated and value.dtype.kind != "f":
-            return value.astype(np.float64)
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        if differentiated:
-            raise DifferentiationError(f"cannot differentiate with respect to an argument of type bool ({what}); "
-                                       "pass a float")
-        return value
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        if not differentiated:
-            return value
-        try:
-            return float(value)
-        except OverflowError:
-            raise DifferentiationError(f"{what} is an int too large for a float (about 2**{int(value).bit_length()})") from None
-    if isinstance(value, (complex, np.complexfloating)):
-        raise DifferentiationError(f"{what} is complex ({value!r}); adc differentiates real-valued "
-                                   f"functions of real numbers{_complex_hint(True)}")
-    if differentiated:
-        raise DifferentiationError(f"{what} has type {kind.__name__}; expected a float or a NumPy float array "
-                                   f"(cannot differentiate with respect to an argument of type {kind.__name__})")
-    raise DifferentiationError(f"{what} has type {kind.__name__}; adc passes numbers (float, int, bool) and "
-                               "NumPy arrays to the function")
-
-
-def _complex_hint(complex_: bool) -> str:
-    return "; pass the real and imaginary parts as two float arguments" if complex_ else ""
-
-
-def _prepare(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> tuple[list[Any], tuple[Type, ...]]:
-    """Differentiated arguments as floats, lists as arrays, and the arguments' types."""
-    args = _coerce(fn, args, wrt)
-    return args, tuple(type_of(a) for a in args)
-
-
-def _coerce(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> list[Any]:
-    """Every argument checked and converted by ``_argument``."""
-    names = _names(fn, len(args))
-    return [_argument(a, f"argument {names[i]} of {fn.__name__}", i in wrt) for i, a in enumerate(args)]
-
-
-def _like(original: Any, prepared: Any) -> Any:
-    """What a derivative with respect to ``original`` looks like: an array of its (float) dtype, a
-    NumPy float scalar of its own type (``np.float32``), or a float."""
-    if isinstance(original, np.floating) and not isinstance(original, float):
-        return original
-    return prepared
+from .types import FLOAT, Type
 
 
 def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...]:
@@ -154,256 +54,19 @@ def _shape_like(value: Any, like: Any) -> Any:
     return float(value)
 
 
-def _call(compiled: Compiled, args: Sequence[Any]) -> Any:
-    """Run the generated code; whatever it raises comes back as an adc error (see ``_failed``)."""
-    try:
-        return compiled.func(*args)
-    except AdcError:
-        raise
-    except Exception as exc:  # Numba reports typing/lowering problems on the first call
-        if type(exc).__module__.startswith("numba") or (
-                isinstance(exc, ImportError) and _dispatcher_type() is not type(None)
-                and isinstance(compiled.func, _dispatcher_type())):
-            raise CompileError(numba_message(compiled, exc)) from None
-        _failed(compiled, exc, args)
-
-
-def _failed(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
-    """Raise ``exc`` (raised by the generated code of ``compiled`` called with ``args``) as an
-    ``EvaluationError`` that names the user's line it came from and is also an instance of the
-    exception's own class; the original is chained, and the traceback ends where it was raised."""
-    fn = compiled.fn
-    name = getattr(fn, "__name__", compiled.primal.name)
-    n = len(compiled.primal.params)
-    own = _own_failure(compiled, list(args[:n]))
-    if own is not None:
-        message = f"{_reason(exc)} (raised by {name} itself at these arguments, in this line)"
-        hint = f"{name}(...) raises this too when called with these arguments; adc runs the same operations"
-        loc = own
-    else:
-        what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative"}.get(compiled.kind, "gradient")
-        message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
-        hint = ("the derivative of this line is not defined at these arguments (for example sqrt, or a "
-                "power below 1, at 0): evaluate the derivative at another point")
-        loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
-    error = EvaluationError.like(exc)(message, loc, hint)
-    raise error.with_traceback(exc.__traceback__) from exc
-
-
-def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _own_failure(compiled: Compiled, args: list[Any]) -> Loc | None:
-    """Where the user's function, called with ``args``, raises (``None`` if it does not): the
-    innermost frame in one of the files the program was read from."""
-    fn = compiled.fn
-    if fn is None:
-        return None
-    try:
-        fn(*args)
-    except Exception as exc:
-        from .ir import walk
-
-        files = {compiled.primal.filename} | {op.loc.filename for op in walk(compiled.primal.body) if op.loc}
-        found = None
-        tb = exc.__traceback__
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename in files:
-                found = (code, tb.tb_lineno, tb.tb_lasti)
-            tb = tb.tb_next
-        if found is None:
-            return _definition(compiled)
-        code, line, lasti = found
-        import linecache
-
-        text = linecache.getline(code.co_filename, line).rstrip("\n")
-        positions = list(code.co_positions())
-        col = positions[lasti // 2][2] if 0 <= lasti // 2 < len(positions) else None
-        return Loc(code.co_filename, line, col if col is not None else len(text) - len(text.lstrip()), text)
-    return None
-
-
-def _user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -> Any:
-    """The generated code ran, but its result cannot be what ``fn`` computes (``problem``): the
-    user's function itself fails at these arguments (an operation the derivative does not need
-    to run); report that failure, or, should it not fail, the problem."""
-    n = len(compiled.primal.params)
-    fn = compiled.fn
-    try:
-        fn(*args[:n])  # type: ignore[misc]
-    except Exception as exc:
-        loc = _own_failure(compiled, list(args[:n]))
-        name = getattr(fn, "__name__", compiled.primal.name)
-        error = EvaluationError.like(exc)(f"{_reason(exc)} (raised by {name} itself at these arguments, in "
-                                          "this line)", loc, f"{name}(...) raises this too when called with "
-                                          "these arguments; fix the function or its arguments")
-        raise error from exc
-    raise DifferentiationError(problem)
-
-
-def _user_line(compiled: Compiled, exc: BaseException) -> Loc | None:
-    """The user's line behind the generated line where ``exc`` was raised, read from the
-    ``# from line N: <source>`` comment heading that generated statement."""
-    code = getattr(compiled.func, "__code__", None)
-    if code is None:
-        return None
-    number = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == code.co_filename:
-            number = tb.tb_lineno
-        tb = tb.tb_next
-    if number is None:
-        return None
-    for text in reversed(compiled.source.splitlines()[:number]):
-        text = text.strip()
-        if text.startswith("# from line "):
-            line, _, source = text[len("# from line "):].partition(": ")
-            return _located(compiled, int(line), source)
-        if text.startswith(("#", "def ")):  # a section comment (``# reverse sweep``) or the top
-            return None
-    return None
-
-
-def _located(compiled: Compiled, line: int, source: str) -> Loc:
-    """The ``Loc`` of the user's line ``line`` (whose text is ``source``): its file is the one an
-    operation of the program records for that line (helpers may live in other files)."""
-    from .ir import walk
-
-    filename = compiled.primal.filename
-    for op in walk(compiled.primal.body):
-        if op.loc is not None and op.loc.line == line and op.loc.text.strip() == source.strip():
-            filename, source = op.loc.filename, op.loc.text
-            break
-    return Loc(filename, line, len(source) - len(source.lstrip()), source)
-
-
-def _user_line_by_rerun(compiled: Compiled, args: Sequence[Any]) -> Loc | None:
-    """Where the lecture layout (one block per user statement, each with its ``# from line``
-    comment) of the same derivative raises, run as plain Python with ``args``."""
-    if compiled.fn is None:
-        return None
-    types = tuple(p.type for p in compiled.primal.params)
-    try:
-        lecture = compile_derivative(compiled.fn, types, compiled.kind, compiled.wrt, jit=False, compact=False)
-        lecture.func(*args)
-    except AdcError:
-        return None
-    except Exception as exc:
-        return _user_line(lecture, exc)
-    return None
-
-
-def _definition(compiled: Compiled) -> Loc:
-    """The ``def`` line of the function (when no better line is known)."""
-    prog = compiled.primal
-    import linecache
-
-    text = linecache.getline(prog.filename, prog.firstline) or f"def {prog.name}(...):"
-    return Loc(prog.filename, prog.firstline, 0, text.rstrip("\n"))
-
-
-def numba_message(compiled: Compiled, exc: BaseException) -> str:
-    """A one-paragraph account of a Numba failure: which generated line, which user line."""
-    import re
-
-    text = str(exc)
-    lines_ = [line.strip() for line in text.splitlines() if line.strip()]
-    generic = ("Failed in ", "During:", "File ", "^", "Resolution failure", "This error may have been")
-    reasons = [line for line in lines_ if not line.startswith(generic)]
-    first = (reasons or lines_ or [type(exc).__name__])[0]
-    where = ""
-    lines = compiled.source.splitlines()
-    for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
-        if "adc_" not in match.group(1):
-            continue
-        number = int(match.group(2))
-        if 0 < number <= len(lines):
-            code = lines[number - 1].strip()
-            origin = next((l.strip()[2:] for l in reversed(lines[:number]) if l.strip().startswith("# from line")), "")
-            where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
-    return (f"Numba could not compile the generated {compiled.program.name}{where}: "
-            f"{type(exc).__name__}: {first}\nhint: call with jit=False (the same generated code runs as "
-            f"plain Python), or look at it with adc.source(..., compact=True)")
-
-
-def _check_function(fn: Any, transform: str = "adc") -> None:
-    """adc reads Python source: built-ins and other callables without it, functions made by adc
-    (composition is not built yet) and decorated functions (``inspect`` would show the source of
-    the undecorated one) are rejected clearly; so are ``*args``, ``**kwargs`` and keyword-only
-    parameters (located at the parameter)."""
-    import types
-
-    problem = transform_problem(fn)
-    if problem is not None:
-        raise DifferentiationError(format_located(f"{transform}: {problem[0]}", None, problem[1]))
-    if not isinstance(fn, types.FunctionType):
-        from .errors import SourceError
-
-        name = getattr(fn, "__name__", repr(fn))
-        raise SourceError(f"adc differentiates Python functions defined in source files; {name!r} is a "
-                          f"{type(fn).__name__}; hint: wrap it, e.g. `def f(x): return math.sin(x)`")
-    code = fn.__code__
-    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
-        from .builder import Builder
-        from .frontend import Lowerer, read_source
-
-        Lowerer(read_source(fn), Builder(simplify=False, role="primal")).bind_params([])  # raises, located
-
-
-def _mark(fn: Callable[..., Any], transform: str) -> Callable[..., Any]:
-    """Mark ``fn`` as made by ``transform`` (adc refuses to differentiate it; see ``_check_function``)."""
-    fn.__adc_transform__ = transform  # type: ignore[attr-defined]
-    return fn
-
-
-def _bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[Any, ...]:
-    """The positional arguments of a call of ``fn`` with ``args`` and ``kwargs``, defaults filled in."""
-    from .frontend import param_names
-
-    names = param_names(fn)
-    if not kwargs and len(args) == len(names):
-        return tuple(args)
-    try:
-        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **(kwargs or {}))
-    except TypeError as exc:
-        raise DifferentiationError(f"{fn.__name__}() called with wrong arguments: {exc} "
-                                   f"(its parameters: {', '.join(names)})") from None
-    bound.apply_defaults()
-    return tuple(bound.args)
-
-
-def _check_arity(fn: Callable[..., Any], args: Sequence[Any]) -> None:
-    from .frontend import param_names
-
-    n = len(param_names(fn))
-    if len(args) != n:
-        raise DifferentiationError(f"{fn.__name__}() takes {n} positional arguments but {len(args)} were given")
-
-
 def _checked(compiled: Compiled) -> Callable[..., Any]:
     """The compiled function; under ``jit`` wrapped so that a Numba compilation problem on its
     first call is reported as an adc error."""
     func = compiled.func
-    if not isinstance(func, _dispatcher_type()):
+    if not isinstance(func, dispatcher_type()):
         return func
 
     @functools.wraps(compiled.func.py_func)
     def call(*args: Any) -> Any:
-        return _call(compiled, args)
+        return run_generated(compiled, args)
 
     call.dispatcher = func  # type: ignore[attr-defined]  (the Numba dispatcher: stats, signatures)
     return call
-
-
-def _dispatcher_type() -> type:
-    try:
-        from numba.core.dispatcher import Dispatcher
-    except ImportError:  # pragma: no cover
-        return type(None)
-    return Dispatcher
 
 
 def _check_scalar_output(compiled: Compiled, name: str) -> None:
@@ -428,8 +91,8 @@ class Transformed:
             raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
         if not callable(fn):
             raise DifferentiationError(f"expected a function to differentiate, got {type(fn).__name__}")
-        _check_function(fn, transform)
-        _check_argnums_type(argnums)
+        check_function(fn, transform)
+        check_argnums_type(argnums)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.transform = transform
         self.__adc_wrapped__ = fn
@@ -461,7 +124,7 @@ class Transformed:
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
         wrapper.specialize = self.specialize  # type: ignore[attr-defined]
         wrapper.__wrapped__ = self.fn  # type: ignore[attr-defined]
-        return _mark(wrapper, self.transform)
+        return mark(wrapper, self.transform)
 
     def _kind(self) -> str:
         return ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
@@ -469,9 +132,9 @@ class Transformed:
     def specialize(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
         """The generated derivative function for arguments like ``args``, with no wrapper at all
         (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
-        args = _bind(self.fn, args, kwargs)
-        wrt, _ = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        _, types = _prepare(self.fn, args, wrt)
+        args = bind(self.fn, args, kwargs)
+        wrt, _ = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        _, types = prepare(self.fn, args, wrt)
         compiled = compile_derivative(self.fn, types, self._kind(), wrt, self.jit)
         if self.mode == "reverse":
             _check_scalar_output(compiled, self.fn.__name__)
@@ -509,13 +172,13 @@ class Transformed:
         globals the function reads are unchanged, skip the dispatch.  Plain Python: the wrapper's
         code becomes the generated function's own, with a guard in place of its docstring line
         (no extra call frame; line numbers still match the generated file).  Numba: the wrapper
-        checks and calls the dispatcher.  Either way an exception is reported by ``_failed``."""
+        checks and calls the dispatcher.  Either way an exception is reported by ``report``."""
         namespace = self.fast_globals
         assert namespace is not None and self.wrapper is not None and self.deps is not None
         if self.deps.arrays:
             return  # a global array could change in place: every call takes the checked path
         namespace["_adc_fast_"] = fast.func
-        namespace["_adc_fail_"] = lambda exc, call_args: _failed(fast, exc, call_args)
+        namespace["_adc_fail_"] = lambda exc, call_args: report(fast, exc, call_args)
         namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
         unchanged = []
         for k, (where, name, value) in enumerate(self.deps.reads):
@@ -533,19 +196,19 @@ class Transformed:
             self.wrapper.__code__ = code
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:
-        _check_arity(self.fn, args)
-        wrt, single = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        prepared, types = _prepare(self.fn, args, wrt)
+        check_arity(self.fn, args)
+        wrt, single = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        prepared, types = prepare(self.fn, args, wrt)
         compiled = compile_derivative(self.fn, types, self._kind(), wrt, self.jit)
         _check_scalar_output(compiled, self.fn.__name__)
         with_value, reverse, fn = self.with_value, self.mode == "reverse", self.fn
 
         def run(call_args: tuple[Any, ...]) -> Any:
-            converted = _coerce(fn, call_args, wrt)
-            like = [_like(call_args[i], converted[i]) for i in wrt]
+            converted = coerce(fn, call_args, wrt)
+            like = [like_of(call_args[i], converted[i]) for i in wrt]
             call_args = converted
             if reverse:
-                result = _call(compiled, call_args)
+                result = run_generated(compiled, call_args)
                 if with_value:
                     value, grads = result[0], result[1:]
                 else:
@@ -553,7 +216,7 @@ class Transformed:
             else:
                 value, grads = _forward_gradient(compiled, call_args, wrt)
             if any(np.shape(g) != np.shape(a) and not _broadcasts(g, a) for g, a in zip(grads, like)):
-                _user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
+                report_user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
                               f"its argument ({[np.shape(g) for g in grads]} vs {[np.shape(a) for a in like]})")
             grads = _unaliased(tuple(_shape_like(g, a) for g, a in zip(grads, like)), call_args)
             out = grads[0] if single else grads
@@ -637,11 +300,11 @@ def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tu
                 seed = np.zeros(args[i].size, dtype=args[i].dtype)
                 seed[j] = 1.0
                 tangents = zeros[:k] + [seed.reshape(args[i].shape)] + zeros[k + 1:]
-                value, g[j] = _call(compiled, [*args, *tangents])
+                value, g[j] = run_generated(compiled, [*args, *tangents])
             grads.append(g.reshape(args[i].shape))
         else:
             tangents = zeros[:k] + [1.0] + zeros[k + 1:]
-            value, d = _call(compiled, [*args, *tangents])
+            value, d = run_generated(compiled, [*args, *tangents])
             grads.append(d)
     return value, grads
 
@@ -698,7 +361,7 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
     for i, a in enumerate(args):
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             continue
-        _, types = _prepare(fn, args, promoted + [i])
+        _, types = prepare(fn, args, promoted + [i])
         key = (ident, types)
         ok = _promotable.get(key)
         if ok is None:
@@ -710,7 +373,7 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
             _promotable[key] = ok
         if ok:
             promoted.append(i)
-    return _prepare(fn, args, promoted)
+    return prepare(fn, args, promoted)
 
 
 _promotable: dict[tuple[Any, ...], bool] = {}  # (function, types) → lowers (ints promoted so far)
@@ -744,21 +407,21 @@ def _sequence(value: Any, what: str, call: str) -> tuple[Any, ...]:
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, jit: bool = False) -> tuple[Any, Any]:
     """``(f(*primals), J(primals) @ tangents)`` by forward mode, in one pass.  ``primals`` and
     ``tangents`` are tuples (as in JAX); each tangent has the shape of its primal."""
-    _check_function(fn, "adc.jvp")
+    check_function(fn, "adc.jvp")
     call = "adc.jvp(f, (x, y), (dx, dy))"
     primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    primals = _bind(fn, primals)
+    primals = bind(fn, primals)
     tangents = tangents + tuple(np.zeros_like(p, dtype=float) if isinstance(p, np.ndarray) else 0.0
                                 for p in primals[len(tangents):])  # parameters left at their defaults
     args, types = _promoted(fn, primals)
     wrt = _all_float_wrt(args)
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
-    names = _names(fn, len(args))
-    ts = [_same_shape(_argument(tangents[i], f"the tangent of {names[i]}", True), args[i],
+    names = parameter_names(fn, len(args))
+    ts = [_same_shape(argument(tangents[i], f"the tangent of {names[i]}", True), args[i],
                       f"the tangent of {names[i]}") for i in wrt]
-    result = _call(compiled, [*args, *ts])
+    result = run_generated(compiled, [*args, *ts])
     n = len(compiled.primal.outputs)
     tree = compiled.primal.out_tree
     return _unflatten(result[:n], tree), _unflatten(result[n:], tree)
@@ -767,8 +430,8 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal.
     A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output)."""
-    _check_function(fn, "adc.vjp")
-    primals = _bind(fn, primals)
+    check_function(fn, "adc.vjp")
+    primals = bind(fn, primals)
     args, types = _promoted(fn, primals)
     wrt = list(range(len(args)))
     compiled = compile_derivative(fn, types, "vjp", wrt, jit)
@@ -777,9 +440,9 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
     try:
         out = fn(*args)
     except Exception as exc:  # the function itself fails at this point: say where
-        _failed(compiled, exc, args)
+        report(compiled, exc, args)
     outs = [out] if prog.out_tree is None else list(out)
-    like = [_like(p, a) for p, a in zip(primals, args)]
+    like = [like_of(p, a) for p, a in zip(primals, args)]
 
     def pullback(cotangent: Any) -> tuple[Any, ...]:
         if prog.out_tree is None:
@@ -793,12 +456,12 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
             raise DifferentiationError(f"pullback expected {n} cotangents, got {len(cts)}")
         what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
                 for k in range(n)]
-        cts = [_same_shape(_argument(c, w, True), o, w) for c, o, w in zip(cts, outs, what)]
-        result = _call(compiled, [*args, *cts])
+        cts = [_same_shape(argument(c, w, True), o, w) for c, o, w in zip(cts, outs, what)]
+        result = run_generated(compiled, [*args, *cts])
         return _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
                                 for g, a in zip(result[n:], like)), [*args, *cts])
 
-    return out, _mark(pullback, "adc.vjp")
+    return out, mark(pullback, "adc.vjp")
 
 
 def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[int] = ()) -> tuple[list[Any] | None, tuple[Type, ...]]:
@@ -806,15 +469,8 @@ def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[i
 
     if at is None:
         return None, tuple(FLOAT for _ in param_names(fn))
-    _check_at(fn, at)
-    return _prepare(fn, at, wrt)
-
-
-def _check_at(fn: Callable[..., Any], at: Any) -> None:
-    if not isinstance(at, (tuple, list)):
-        raise DifferentiationError(f"at= takes a tuple of example arguments, one per parameter of "
-                                   f"{fn.__name__} (e.g. at=(2.0, 5)); got {type(at).__name__}")
-    _check_arity(fn, at)
+    check_at(fn, at)
+    return prepare(fn, at, wrt)
 
 
 def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | None = 0, *,
@@ -829,14 +485,14 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
     lecture layout: a seed, then one adjoint statement per primal statement.  ``compact=True``
     gives the code adc actually runs: the same derivative with the unit seed folded and every
     single-use scalar folded into its use."""
-    _check_function(fn, "adc.source")
+    check_function(fn, "adc.source")
     if mode not in ("reverse", "forward"):
         raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     if argnums is None:
         if at is None:
             _, types = _types_for(fn, at)
         else:
-            _check_at(fn, at)
+            check_at(fn, at)
             _, types = _promoted(fn, at)
         wrt = [i for i, t in enumerate(types) if t.kind == "float"]
         if not wrt:
@@ -844,7 +500,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
                                        "every one is used as an integer")
     else:
         _, types = _types_for(fn, at)
-        wrt, _ = _normalize_argnums(argnums, len(types), fn.__name__)
+        wrt, _ = normalize_argnums(argnums, len(types), fn.__name__)
         if at is not None:
             _, types = _types_for(fn, at, wrt)
     kind = "grad" if mode == "reverse" else "jvp"
@@ -857,7 +513,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
 def trace(fn: Callable[..., Any], at: Sequence[Any] | None = None) -> Trace:
     """The SSA program of ``fn``; ``str()`` is the ``v0 = ...`` listing, ``.tables(*args)`` the
     evaluation, forward-derivative and adjoint traces with values."""
-    _check_function(fn, "adc.trace")
+    check_function(fn, "adc.trace")
     _, types = _types_for(fn, at)
     return Trace(fn, primal(fn, types), types)
 
@@ -869,16 +525,16 @@ def _plain(a: np.ndarray) -> Any:
 
 def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any],
                    kwargs: dict[str, Any]) -> tuple[list[int], bool, list[Any]]:
-    args = _bind(fn, args, kwargs)
-    wrt, single = _normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
-    return wrt, single, _coerce(fn, args, wrt)
+    args = bind(fn, args, kwargs)
+    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    return wrt, single, coerce(fn, args, wrt)
 
 
 def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by forward mode: one JVP per input component (use it for tall
     Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``."""
-    _check_function(fn, "adc.jacfwd")
-    _check_argnums_type(argnums)
+    check_function(fn, "adc.jacfwd")
+    check_argnums_type(argnums)
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
@@ -897,14 +553,14 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
             results.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
         return results[0] if single else tuple(results)
 
-    return _mark(functools.wraps(fn)(jacobian), "adc.jacfwd")
+    return mark(functools.wraps(fn)(jacobian), "adc.jacfwd")
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
     Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``."""
-    _check_function(fn, "adc.jacrev")
-    _check_argnums_type(argnums)
+    check_function(fn, "adc.jacrev")
+    check_argnums_type(argnums)
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
@@ -923,7 +579,7 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         results = [_plain(np.stack(r).reshape(out_shape + np.shape(args[i]))) for r, i in zip(rows, wrt)]
         return results[0] if single else tuple(results)
 
-    return _mark(functools.wraps(fn)(jacobian), "adc.jacrev")
+    return mark(functools.wraps(fn)(jacobian), "adc.jacrev")
 
 
 def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
@@ -932,13 +588,13 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
 
     Works when the generated gradient uses only what adc reads (scalar code, and array code without
     loops); otherwise an ``AdcError`` says which generated statement it could not read."""
-    _check_function(fn, "adc.hessian")
+    check_function(fn, "adc.hessian")
     if not isinstance(argnums, (int, np.integer)) or isinstance(argnums, (bool, np.bool_)):
         raise DifferentiationError(f"hessian takes one argument index (argnums=int), got {argnums!r}")
     gradient = grad(fn, int(argnums))
 
     def hess(*args: Any, **kwargs: Any) -> Any:
-        args = _bind(fn, args, kwargs)
+        args = bind(fn, args, kwargs)
         generated = gradient.specialize(*args)
         try:
             return jacfwd(generated, int(argnums))(*args)
@@ -951,4 +607,4 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
                 "adc reads: scalar and array code, and loops that need no record; otherwise use "
                 "jacfwd on a hand-written gradient)") from None
 
-    return _mark(functools.wraps(fn)(hess), "adc.hessian")
+    return mark(functools.wraps(fn)(hess), "adc.hessian")
