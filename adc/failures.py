@@ -88,18 +88,11 @@ def _own_failure(compiled: Compiled, args: list[Any]) -> Loc | None:
 def report_user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -> Any:
     """The generated code ran, but its result cannot be what ``fn`` computes (``problem``): the
     user's function itself fails at these arguments (an operation the derivative does not need
-    to run); report that failure, or, should it not fail, the problem."""
-    n = len(compiled.primal.params)
-    fn = compiled.fn
+    to run); report that failure (``report``), or, should it not fail, the problem."""
     try:
-        fn(*args[:n])  # type: ignore[misc]
+        compiled.fn(*args[:len(compiled.primal.params)])  # type: ignore[misc]
     except Exception as exc:
-        loc = _own_failure(compiled, list(args[:n]))
-        name = getattr(fn, "__name__", compiled.primal.name)
-        error = EvaluationError.like(exc)(f"{_reason(exc)} (raised by {name} itself at these arguments, in "
-                                          "this line)", loc, f"{name}(...) raises this too when called with "
-                                          "these arguments; fix the function or its arguments")
-        raise error from exc
+        report(compiled, exc, args)
     raise DifferentiationError(problem)
 
 
