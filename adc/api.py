@@ -15,7 +15,8 @@ from .arguments import (Argnums, bind, check_argnums_type, check_arity, check_at
                         mark, normalize_argnums, parameter_names, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .failures import dispatcher_type, report, report_user_failure, run_generated
-from .pipeline import Compiled, Dependencies, compile_derivative, dependencies, primal
+from .identity import Dependencies, dependencies, identity
+from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
 from .types import FLOAT, Type
 
@@ -354,7 +355,6 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
     function uses them as integers (an index, a range bound), then they pass through, like
     integer arrays (labels) always do."""
     from .errors import UnsupportedError
-    from .pipeline import identity
 
     promoted: list[int] = []
     ident = identity(fn)

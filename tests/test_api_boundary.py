@@ -601,7 +601,7 @@ def test_a_file_edited_after_import_is_refused_not_misread(tmp_path, monkeypatch
 
 
 def test_closures_decorators_and_annotations_agree_with_their_source():
-    from adc.pipeline import source_agrees
+    from adc.identity import source_agrees
 
     for fn in (make_closure(2.0), doubled_square.__wrapped__, cube, with_default, root_in_loop, annotated):
         assert source_agrees(fn)
@@ -614,7 +614,7 @@ def annotated(x: float, *unused: float) -> float:  # noqa: not differentiated, o
 
 
 def test_attribute_names_are_not_dependencies():
-    from adc.pipeline import dependencies
+    from adc.identity import dependencies
 
     def uses_np_sum(x):
         return np.sum(x * SCALE)
