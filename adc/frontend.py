@@ -26,7 +26,7 @@ from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .frontend_effects import EffectStatements
-from .errors import SourceError, UnsupportedError
+from .errors import SourceError, UnsupportedError, transform_problem
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
 
@@ -176,7 +176,8 @@ _source_cache: dict[Any, Source] = {}
 
 def read_source(fn: Callable[..., Any]) -> Source:
     """Parse the source of ``fn`` (cached by code object)."""
-    key = getattr(fn, "__code__", fn)
+    code = getattr(fn, "__code__", None)  # equal code objects in two files are still two sources
+    key = (code, code.co_filename) if code is not None else fn
     cached = _source_cache.get(key)
     if cached is not None:
         # same code, but this function object's own globals and closure cells
@@ -540,12 +541,11 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         handler = numpy_handler(obj)
         if handler is not None:
             return ArrayFn(handler)
+        problem = transform_problem(obj)  # made by adc.grad & co, or wrapped by a decorator
+        if problem is not None:
+            raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
             return obj
-        unwrapped = getattr(obj, "__adc_wrapped__", None)
-        if unwrapped is not None:
-            raise self.fail(node, "calling an adc-transformed function from a differentiated function",
-                            "call the plain function instead; nested differentiation is not supported yet")
         name = getattr(obj, "__name__", type(obj).__name__)
         raise self.fail(node, f"unsupported name `{name}` ({type(obj).__name__})",
                         "adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions")
