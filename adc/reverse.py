@@ -306,13 +306,17 @@ class Reverse:
         elif op.prim == "setitem" and a[0] in self.buffers:
             gy = self.buffers[a[0]]
             v = a[-1]
+            # read the written elements' adjoint, clear it, then pass it on (in that order: the
+            # value written may be the array itself, ``y[:] = y``)
+            mark = len(self.b.region.ops)
+            part = None
             if isinstance(v, Var) and v in self.active:
-                mark = len(self.b.region.ops)
                 part = self.b.emit("getitem", gy, *a[1:-1], params=op.params)
                 if part.type.is_array:  # a view of the buffer, which is cleared next: take a copy
                     part = self.b.emit("acopy", part)
-                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
+            if part is not None:
+                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
         elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
             self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
 

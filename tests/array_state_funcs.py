@@ -183,3 +183,9 @@ def array_rebound_in_while(x):
         y = np.sin(y) * 1.5
         i += 1
     return np.sum(y)
+
+
+def assign_array_to_itself(x):
+    y = np.copy(x)
+    y[:] = y
+    return y[0] + np.sum(y * x)

@@ -43,6 +43,7 @@ CASES = [
     (F.array_rebound_in_branch, (RNG.normal(size=3), -0.5)),
     (F.euler_array_state, (RNG.normal(size=3), 0.7)),
     (F.array_rebound_in_while, (RNG.normal(size=3),)),
+    (F.assign_array_to_itself, (np.array([0.3, 0.5, 0.7]),)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
