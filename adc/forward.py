@@ -41,14 +41,18 @@ class Forward:
     def new_tangent(self, primal: Var) -> Var:
         return Var(type=tangent_type(primal.type), role="tangent", base=primal)
 
-    def name(self, value: Atom, base: Var, mark: int) -> Atom:
+    def name(self, value: Atom, base: Var, mark: int, fresh: bool) -> Atom:
         """Make ``value`` the tangent of ``base``: rename it if it was made just now.  The tangent
         of an array the program writes into must be a new array (never a view, the caller's
-        tangent or another value's tangent, which the writes would change too)."""
+        tangent or another value's tangent, which the writes would change too); so must the
+        tangent of a new array (``fresh``: not a view) in a program that writes arrays, since the
+        tangent it would share may be written later (``y4 = y2 * 1.0`` then ``y2[0] = ...``)."""
         if _narrower(value, base):  # a + x with scalar a: the tangent da has the shape of x
             value = self.b.emit("broadcast", value, base)
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
-        if base in self.write_targets and is_array(base) and (made is None or made.prim in VIEWS):
+        shared = made is None or made.prim in VIEWS
+        if is_array(base) and shared and (base in self.write_targets
+                                          or (fresh and self.write_targets and isinstance(value, Var))):
             value = self.b.emit("zeros_like", base) if not isinstance(value, Var) else self.b.emit("acopy", value)
             made = self.b.region.ops[-1]
         if isinstance(value, Var) and value.role == "tmp" and made is not None:
@@ -76,14 +80,14 @@ class Forward:
             mark = len(self.b.region.ops)
             if rule.jvp is not None:
                 t = rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
-                self.tangent[op.out] = self.name(t, op.out, mark)
+                self.tangent[op.out] = self.name(t, op.out, mark, op.prim not in VIEWS)
                 return
             if rule.render is not None:
                 self.structural(op)
                 return
             if op.prim == "select":  # linear in the two values: the tangent selects too
                 t = self.b.select(op.args[0], self.of(op.args[1]), self.of(op.args[2]))
-                self.tangent[op.out] = self.name(t, op.out, mark)
+                self.tangent[op.out] = self.name(t, op.out, mark, op.prim not in VIEWS)
                 return
             partials = rule.partials(self.b, op.args, op.out)
             total: Atom = Const(0.0)
@@ -91,7 +95,7 @@ class Forward:
                 if p is None or not isinstance(a, Var) or a not in self.tangent:
                     continue
                 total = self.b.add(total, self.b.mul(self.tangent[a], p))
-            self.tangent[op.out] = self.name(total, op.out, mark)
+            self.tangent[op.out] = self.name(total, op.out, mark, op.prim not in VIEWS)
 
     def structural(self, op: Op) -> None:
         """Tangents of indexing, stores and array construction (they are linear)."""

@@ -189,3 +189,10 @@ def assign_array_to_itself(x):
     y = np.copy(x)
     y[:] = y
     return y[0] + np.sum(y * x)
+
+
+def times_one_of_array_written_later(x, b):
+    y2 = x * b
+    y4 = y2 * 1.0
+    y2[:2] -= b * y4[:-1]
+    return np.sum(y2) + 0.5 * np.sum(y4 * y4)

@@ -44,6 +44,7 @@ CASES = [
     (F.euler_array_state, (RNG.normal(size=3), 0.7)),
     (F.array_rebound_in_while, (RNG.normal(size=3),)),
     (F.assign_array_to_itself, (np.array([0.3, 0.5, 0.7]),)),
+    (F.times_one_of_array_written_later, (np.array([0.3, 0.5, 0.7]), 0.8)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
