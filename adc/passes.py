@@ -15,7 +15,7 @@ so passes replace ops instead of changing them.
 from __future__ import annotations
 
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, uses, walk
-from .memory import is_array, writes_memory
+from .memory import Memory, is_array, writes_memory
 from .rules import RULES
 
 
@@ -350,6 +350,7 @@ def common_subexpressions(program: Program) -> Program:
     scopes: list[dict[Var, Atom]] = []
     defined = definitions(program.body)
     reads_arrays: set[Var] = set()
+    memory = Memory(program)
 
     def key_atom(a: Atom) -> object:
         if isinstance(a, Var):
@@ -376,7 +377,8 @@ def common_subexpressions(program: Program) -> Program:
             earlier = seen.get(key)
             if earlier is op.out:
                 continue  # the same statement again (recomputed, then hoisted from two loops)
-            if earlier is not None and earlier.type == op.out.type:
+            if earlier is not None and earlier.type == op.out.type \
+                    and not memory.written(earlier) and not memory.written(op.out):  # two arrays, not one
                 (subst if defined[op.out] == 1 else local)[op.out] = earlier
                 continue
             seen[key] = op.out

@@ -196,3 +196,10 @@ def times_one_of_array_written_later(x, b):
     y4 = y2 * 1.0
     y2[:2] -= b * y4[:-1]
     return np.sum(y2) + 0.5 * np.sum(y4 * y4)
+
+
+def same_expression_twice_one_written(x):
+    y1 = np.exp(x)
+    y3 = np.exp(x)
+    y1[0] = 0.5
+    return np.sum(y3) + np.sum(y1 * x)

@@ -45,6 +45,7 @@ CASES = [
     (F.array_rebound_in_while, (RNG.normal(size=3),)),
     (F.assign_array_to_itself, (np.array([0.3, 0.5, 0.7]),)),
     (F.times_one_of_array_written_later, (np.array([0.3, 0.5, 0.7]), 0.8)),
+    (F.same_expression_twice_one_written, (np.array([-1.3, 0.9, -0.1]),)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
