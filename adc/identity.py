@@ -204,8 +204,17 @@ def _instructions(code: pytypes.CodeType) -> list[tuple[str, Any]]:
     which changes the instruction's size): jumps by instruction index, not offset."""
     import dis
 
-    listing = list(dis.get_instructions(code))
-    index = {i.offset: k for k, i in enumerate(listing)}
+    # NOPs (kept or dropped depending on line numbers) and EXTENDED_ARG prefixes (needed or not
+    # depending on how far a jump reaches) are not compared
+    skipped = {"NOP", "EXTENDED_ARG", "CACHE"}
+    everything = list(dis.get_instructions(code))
+    listing = [i for i in everything if i.opname not in skipped]
+    index: dict[int, int] = {}
+    k = 0
+    for i in everything:  # a jump to a skipped instruction goes to the one after it
+        index[i.offset] = k
+        if i.opname not in skipped:
+            k += 1
     jumps = set(dis.hasjrel) | set(dis.hasjabs)
     def arg(i: Any) -> Any:
         if i.opcode in jumps:

@@ -631,3 +631,49 @@ def test_attribute_names_are_not_dependencies():
 
     names = {name for _, name, _ in dependencies(uses_np_sum).reads}
     assert names == {"SCALE"}  # not `sum` (an attribute), not `np` (a module)
+
+
+LONG_FUNCTION = '''
+import math
+
+import numpy as np
+
+
+def f(b, a):
+    y0 = np.zeros(4)
+    y0[:2] += b
+    y0[1:] *= 3.0
+    if b <= -0.5 and np.sum(np.sin(y0)) > -1.0:
+        y0[1] *= 0.5 + 0.25 * math.sin(y0[2])
+        n1 = 0
+        while n1 < 3:
+            n1 += 1
+            y0[-1] *= 0.5 + 0.25 * math.sin(math.atan2(np.sum(y0), 1.5 + math.cos(y0[1])))
+            t2 = a + np.sum(np.concatenate([y0, y0])) * 1.0
+        y0[1] = 0.3
+    y0[0] = np.mean(y0)
+    if np.dot(y0, y0) < 0.5:
+        b = b + np.sum(y0)
+        n3 = 0
+        while n3 < 3:
+            n3 += 1
+            if y0[2] * 2.0 < -0.5:
+                continue
+    return b + a + y0[3]
+'''
+
+
+def test_an_unedited_long_function_is_not_taken_for_an_edited_one(tmp_path):
+    """Jumps far enough to need EXTENDED_ARG in one compilation and not in another (CPython 3.11
+    resizes method loads once the code has run) are the same code: no false 'file was edited'."""
+    path = tmp_path / "long_function_module.py"
+    path.write_text(LONG_FUNCTION)
+    spec = importlib.util.spec_from_file_location("long_function_module", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.f(-0.7, 0.2)  # run it first, as a notebook user would
+    value, grads = adc.value_and_grad(module.f, argnums=(0, 1))(-0.7, 0.2)
+    assert value == pytest.approx(module.f(-0.7, 0.2), rel=1e-14)
+    h = 1e-6
+    fd = (module.f(-0.7 + h, 0.2) - module.f(-0.7 - h, 0.2)) / (2 * h)
+    assert grads[0] == pytest.approx(fd, rel=1e-6) and grads[1] == pytest.approx(1.0, rel=1e-12)
