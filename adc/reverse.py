@@ -15,10 +15,13 @@ written, index arithmetic, anything depending only on those) are recomputed, the
 carried values at each iteration's start, reads of arrays that are written, branch results) are
 recorded in the forward sweep.  A top-level ``for i in range(n)`` loop records into lists
 preallocated with its trip count (``h_rec[i] = h`` … ``h = h_rec[i]``); other loops push onto
-a float or int stack (a list) and pop in the reverse sweep.  Either way the record holds a few
-numbers per iteration, never a copy of an array.  Arrays are
-references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; ``x[i]`` adds into ``gx[i]``;
-each active array has one adjoint buffer, allocated before the reverse sweep.
+a stack (a list, one per kind: floats, ints, arrays of one dtype and rank) and pop in the reverse
+sweep.  An array is recorded by reference, or as a copy when a later iteration writes its memory.
+Arrays are references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; ``x[i]`` adds into
+``gx[i]``; each array read by element, written, copied or read inside a loop has one adjoint
+buffer, allocated at the start of the reverse of the region that makes the array.  A derivative
+reads an array as the primal statement saw it: a copy when its memory is written later
+(``memory.py``); an array rebound by a branch or loop carries its adjoint like a number.
 """
 from __future__ import annotations
 
@@ -60,16 +63,6 @@ def clone_op(op: Op) -> Op:
     if not op.regions:
         return op
     return Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [clone(r) for r in op.regions])
-
-
-def written_arrays(reg: Region) -> set[Var]:
-    out: set[Var] = set()
-    for op in reg.ops:
-        if op.prim in ("setitem", "index_add", "iadd"):
-            out.add(op.args[0])
-        for sub in op.regions:
-            out |= written_arrays(sub)
-    return out
 
 
 def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
@@ -124,7 +117,6 @@ class Reverse:
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
         self.buffers: dict[Var, Var] = {}
-        self.written = written_arrays(program.body)
         self.tapes = Tapes()
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
