@@ -147,6 +147,10 @@ class Emitter:
     def block(self, reg: Region, targets: list[Var], indent: str, stop: Atom | None = None) -> None:
         before = len(self.lines)
         self.region(reg, indent)
+        if isinstance(stop, Var) and stop in self.inline \
+                and self.atom_reads(stop) & {self.names.key(t) for t in targets}:
+            # the stop test reads a slot that the copies are about to overwrite: evaluate it first
+            self.assign(self.names[stop], self.inline.pop(stop), indent)
         self.copies(targets, reg.yields[:len(targets)], indent)
         if stop is not None and not (isinstance(stop, Const) and not stop.value):
             self.lines.append(f"{indent}if {self.cond(stop)}:")

@@ -98,3 +98,13 @@ def continue_with_swap(a, b):
             continue
         a = a + 0.25 * b
     return a - 2.0 * b
+
+
+def break_test_reads_old_value(a, b):
+    """The stop test reads the carried value as it was before the loop's copies overwrite it."""
+    for i in range(4):
+        u = a
+        a = a * 0.5 + b
+        if u > 1.0:
+            break
+    return a

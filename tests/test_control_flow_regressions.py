@@ -36,6 +36,7 @@ CASES = [
     ("array_after_two_early_returns-second", R.array_after_two_early_returns, (0.7, -7.0)),
     ("break_in_else", R.break_in_else, (0.4, 0.3)),
     ("continue_with_swap", R.continue_with_swap, (0.4, 0.27)),
+    ("break_test_reads_old_value", R.break_test_reads_old_value, (0.3, 0.9)),
 ]
 
 IDS = [c[0] for c in CASES]
