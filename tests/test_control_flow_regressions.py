@@ -73,3 +73,15 @@ def test_both_layouts_match_finite_differences(name, fn, args, compact):
     value, tangent = run_source(fn, args, argnums, "forward", compact)  # tangents of 0.5 everywhere
     assert_close_seq([value, tangent], [fn(*args), 0.5 * sum(want)], RTOL, ATOL,
                      what=f"{name} forward compact={compact}")
+
+
+def test_random_control_flow_programs(tmp_path):
+    """A fixed batch of tests/cflow_fuzz.py: value, both modes, jit and both layouts agree with the
+    function and finite differences, or adc refuses the program with an adc error."""
+    from cflow_fuzz import run_module
+
+    bugs = []
+    for name, source, args, status, messages in run_module(0, 16, tmp_path, jit_every=16):
+        if status == "bug":
+            bugs.append(f"{name} at {args}: {messages[:2]}\n{source}")
+    assert not bugs, "\n".join(bugs)
