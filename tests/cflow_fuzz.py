@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # check the adc of this checkout, not whichever one is installed
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CONSTS = ["0.5", "0.25", "1.5", "2.0", "0.1", "0.75", "-0.3"]
 
