@@ -118,7 +118,6 @@ class Reverse:
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.buffered = self._buffered_arrays()
-        self.local_allocs: dict[Region, list[Op]] = {}  # adjoint buffers of arrays a branch creates
 
     def _buffered_arrays(self) -> set[Var]:
         out: set[Var] = set()
@@ -332,14 +331,11 @@ class Reverse:
         if cotangent_params:
             cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else o.type.with_(kind="float", dtype="float64"),
                               role="cotangent") for o in prog.outputs]
-        branch_local = _branch_local(prog.body)
         with self.b.at(None):
             for v in sorted(self.buffered, key=lambda v: v.id):
                 buf = self.b.emit("zeros_like", v)
                 buf.role, buf.base = "adjoint", v
                 self.buffers[v] = buf
-                if v in branch_local:  # allocated where the reverse of its branch starts
-                    self.local_allocs.setdefault(branch_local[v], []).append(self.b.region.ops.pop())
         self.seed(list(prog.outputs), cotangents)
         self.ops(prog.body.ops)
         with self.b.at(None):
@@ -367,7 +363,7 @@ def _if(rv: Reverse, op: Op) -> None:
     results = []
     for reg, fwd_reg in zip(op.regions, fwd_op.regions):
         rv.adjoint = dict(before)
-        rev = Region(ops=list(rv.local_allocs.get(reg, [])))
+        rev = Region()
         with rv.b.into(rev):
             for out, y in zip(op.outs, reg.yields):
                 g = rv.get(out) if out not in rv.buffers else None
@@ -504,20 +500,6 @@ def _loop(rv: Reverse, op: Op) -> None:
         init = inits[k]
         if isinstance(init, Var) and init in rv.active:
             rv.accumulate(init, out, len(rv.b.region.ops))
-
-
-def _branch_local(reg: Region) -> dict[Var, Region]:
-    """Values a branch outside every loop defines, and that branch: the adjoint buffer of such an
-    array is allocated in the reverse of its branch, since on other paths the array does not exist."""
-    found: dict[Var, Region] = {}
-    for op in reg.ops:
-        if op.prim == "if":
-            for sub in op.regions:
-                for inner in sub.ops:
-                    for o in inner.outs:
-                        found[o] = sub
-                found.update(_branch_local(sub))
-    return found
 
 
 STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
