@@ -11,55 +11,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import AdcError, CompileError, DifferentiationError
+from .arguments import (Argnums, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+                        mark, normalize_argnums, parameter_names, prepare, argument)
+from .errors import AdcError, DifferentiationError, EvaluationError
+from .failures import dispatcher_type, report, report_user_failure, run_generated
+from .identity import Dependencies, dependencies, identity
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
-from .types import FLOAT, Type, type_of
-
-Argnums = int | Sequence[int]
-
-
-def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[list[int], bool]:
-    single = isinstance(argnums, (int, np.integer))
-    nums = [int(argnums)] if single else [int(a) for a in argnums]
-    if not nums:
-        raise DifferentiationError(f"argnums of {name} is empty; name at least one argument")
-    for a in nums:
-        if not -nargs <= a < nargs:
-            raise DifferentiationError(f"argnums={argnums!r} is out of range for {name}() called with {nargs} arguments")
-    nums = [a % nargs for a in nums]
-    if len(set(nums)) != len(nums):
-        raise DifferentiationError(f"argnums={argnums!r} repeats an argument")
-    return nums, single
-
-
-def _as_float(x: Any) -> Any:
-    """A differentiated argument as floating point (ints are promoted; float32 arrays are kept)."""
-    if isinstance(x, np.ndarray):
-        return x if x.dtype.kind == "f" else x.astype(np.float64)
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise DifferentiationError(f"cannot differentiate with respect to an argument of type {type(x).__name__}; "
-                                   "pass a float or a NumPy float array")
-    return float(x)
-
-
-def _prepare(args: Sequence[Any], wrt: Sequence[int]) -> tuple[list[Any], tuple[Type, ...]]:
-    """Differentiated arguments as floats, lists as arrays, and the arguments' types."""
-    args = _coerce(args, wrt)
-    return args, tuple(type_of(a) for a in args)
-
-
-def _coerce(args: Sequence[Any], wrt: Sequence[int]) -> list[Any]:
-    """Differentiated arguments as floats (ints promoted), lists and tuples as arrays."""
-    args = list(args)
-    for i in wrt:
-        a = args[i]
-        if type(a) is not float and not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
-            args[i] = _as_float(a)
-    for i, a in enumerate(args):
-        if isinstance(a, (list, tuple)):
-            args[i] = np.asarray(a, dtype=float)
-    return args
+from .types import FLOAT, Type
 
 
 def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...]:
@@ -75,92 +34,40 @@ def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...
     return tuple(out)
 
 
+def _broadcasts(value: Any, like: Any) -> bool:
+    try:
+        np.broadcast_shapes(np.shape(value), np.shape(like))
+    except ValueError:
+        return False
+    return np.broadcast_shapes(np.shape(value), np.shape(like)) == np.shape(like)
+
+
 def _shape_like(value: Any, like: Any) -> Any:
-    """A derivative with the type of its primal: float for a scalar, an array of its dtype."""
+    """A derivative with the type of its primal: float for a scalar (``np.float32`` for an
+    ``np.float32``), an array of its dtype."""
     if isinstance(like, np.ndarray):
         if isinstance(value, np.ndarray) and value.dtype == like.dtype and value.shape == like.shape \
                 and value.flags.writeable:
             return value
         return np.array(np.broadcast_to(value, like.shape), dtype=like.dtype)
+    if isinstance(like, np.floating) and not isinstance(like, float):
+        return type(like)(value)
     return float(value)
-
-
-def _call(compiled: Compiled, args: Sequence[Any]) -> Any:
-    try:
-        return compiled.func(*args)
-    except Exception as exc:  # Numba reports typing/lowering problems on the first call
-        if type(exc).__module__.startswith("numba") or (
-                isinstance(exc, ImportError) and _dispatcher_type() is not type(None)
-                and isinstance(compiled.func, _dispatcher_type())):
-            raise CompileError(numba_message(compiled, exc)) from None
-        raise
-
-
-def numba_message(compiled: Compiled, exc: BaseException) -> str:
-    """A one-paragraph account of a Numba failure: which generated line, which user line."""
-    import re
-
-    text = str(exc)
-    lines_ = [line.strip() for line in text.splitlines() if line.strip()]
-    generic = ("Failed in ", "During:", "File ", "^", "Resolution failure", "This error may have been")
-    reasons = [line for line in lines_ if not line.startswith(generic)]
-    first = (reasons or lines_ or [type(exc).__name__])[0]
-    where = ""
-    lines = compiled.source.splitlines()
-    for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
-        if "adc_" not in match.group(1):
-            continue
-        number = int(match.group(2))
-        if 0 < number <= len(lines):
-            code = lines[number - 1].strip()
-            origin = next((l.strip()[2:] for l in reversed(lines[:number]) if l.strip().startswith("# from line")), "")
-            where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
-    return (f"Numba could not compile the generated {compiled.program.name}{where}: "
-            f"{type(exc).__name__}: {first}\nhint: call with jit=False (the same generated code runs as "
-            f"plain Python), or look at it with adc.source(..., compact=True)")
-
-
-def _check_function(fn: Any) -> None:
-    """adc reads Python source: built-ins and other callables without it are rejected clearly."""
-    import types
-
-    if not isinstance(fn, types.FunctionType):
-        from .errors import SourceError
-
-        name = getattr(fn, "__name__", repr(fn))
-        raise SourceError(f"adc differentiates Python functions defined in source files; {name!r} is a "
-                          f"{type(fn).__name__}; hint: wrap it, e.g. `def f(x): return math.sin(x)`")
-
-
-def _check_arity(fn: Callable[..., Any], args: Sequence[Any]) -> None:
-    from .frontend import param_names
-
-    n = len(param_names(fn))
-    if len(args) != n:
-        raise DifferentiationError(f"{fn.__name__}() takes {n} positional arguments but {len(args)} were given")
 
 
 def _checked(compiled: Compiled) -> Callable[..., Any]:
     """The compiled function; under ``jit`` wrapped so that a Numba compilation problem on its
     first call is reported as an adc error."""
     func = compiled.func
-    if not isinstance(func, _dispatcher_type()):
+    if not isinstance(func, dispatcher_type()):
         return func
 
     @functools.wraps(compiled.func.py_func)
     def call(*args: Any) -> Any:
-        return _call(compiled, args)
+        return run_generated(compiled, args)
 
     call.dispatcher = func  # type: ignore[attr-defined]  (the Numba dispatcher: stats, signatures)
     return call
-
-
-def _dispatcher_type() -> type:
-    try:
-        from numba.core.dispatcher import Dispatcher
-    except ImportError:  # pragma: no cover
-        return type(None)
-    return Dispatcher
 
 
 def _check_scalar_output(compiled: Compiled, name: str) -> None:
@@ -180,108 +87,138 @@ class Transformed:
     """A function transformed by ``grad`` or ``value_and_grad``; call it like the original."""
 
     def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: bool, with_value: bool) -> None:
+        transform = "adc.value_and_grad" if with_value else "adc.grad"
         if mode not in ("reverse", "forward"):
             raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
         if not callable(fn):
             raise DifferentiationError(f"expected a function to differentiate, got {type(fn).__name__}")
-        _check_function(fn)
+        check_function(fn, transform)
+        check_argnums_type(argnums)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
+        self.transform = transform
         self.__adc_wrapped__ = fn
         # the wrapper made by ``as_function`` and its globals: its fast path is set there
         self.wrapper: Callable[..., Any] | None = None
         self.fast_globals: dict[str, Any] | None = None
+        self.slow_code: Any = None  # the wrapper's code before a fast path is installed
         self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
+        self.deps: Dependencies | None = None  # what the runners were made with
         functools.update_wrapper(self, fn)
 
     def as_function(self) -> Callable[..., Any]:
-        """A plain function with ``fn``'s parameters.  Until a scalar signature has compiled it
-        sends every call to ``_call``; then ``_install_fast_path`` makes it the generated code
-        itself (plain Python) or a type check in front of the Numba function (``jit``)."""
+        """A plain function with ``fn``'s parameters and defaults.  Until a scalar signature has
+        compiled it sends every call to ``_call``; then ``_install_fast_path`` makes it the
+        generated code itself (plain Python) or a check in front of the Numba function (``jit``)."""
         from .frontend import param_names
 
         names = param_names(self.fn)
         params = ", ".join(names)
         tuple_ = f"({params}{',' if len(names) == 1 else ''})"
-        checks = " and ".join(f"{n}.__class__ is _adc_t{k}_" for k, n in enumerate(names)) or "_adc_fast_ is not None"
-        text = (f"def {self.fn.__name__}({params}):\n"
-                f"    if {checks}:\n"
-                f"        return _adc_fast_({params})\n"
-                f"    return _adc_slow_({tuple_})\n")
-
-        class Never:  # no argument has this type until a fast signature is known
-            pass
-
-        namespace: dict[str, Any] = {"_adc_fast_": None, "_adc_slow_": self._call}
-        namespace.update({f"_adc_t{k}_": Never for k in range(len(names))})
+        text = f"def {self.fn.__name__}({params}):\n    return _adc_slow_({tuple_})\n"
+        namespace: dict[str, Any] = {"_adc_slow_": self._call}
         self.fast_globals = namespace
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
         wrapper = self.wrapper = namespace[self.fn.__name__]
+        self.slow_code = wrapper.__code__
         functools.update_wrapper(wrapper, self.fn)
+        wrapper.__defaults__ = self.fn.__defaults__
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
         wrapper.specialize = self.specialize  # type: ignore[attr-defined]
         wrapper.__wrapped__ = self.fn  # type: ignore[attr-defined]
-        return wrapper
+        return mark(wrapper, self.transform)
 
-    def specialize(self, *args: Any) -> Callable[..., Any]:
+    def _kind(self) -> str:
+        return ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
+
+    def specialize(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
         """The generated derivative function for arguments like ``args``, with no wrapper at all
         (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
-        wrt, _ = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        _, types = _prepare(args, wrt)
-        kind = ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
-        return _checked(compile_derivative(self.fn, types, kind, wrt, self.jit))
+        args = bind(self.fn, args, kwargs)
+        wrt, _ = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        _, types = prepare(self.fn, args, wrt)
+        compiled = compile_derivative(self.fn, types, self._kind(), wrt, self.jit)
+        if self.mode == "reverse":
+            _check_scalar_output(compiled, self.fn.__name__)
+        return _checked(compiled)
 
     def _call(self, args: tuple[Any, ...]) -> Any:
         """Calls by argument signature: the first call of a signature checks, compiles and builds
-        a small runner; later calls only compute the signature and run it."""
+        a small runner; later calls only compute the signature, check that no global the function
+        reads has been rebound, and run it."""
         key = tuple((a.dtype.char, a.shape) if isinstance(a, np.ndarray) else type(a) for a in args)
         runner = self.runners.get(key)
         if runner is not None:
-            return runner(args)
+            if self.deps is not None and self.deps.current():
+                return runner(args)
+            self._forget()
+        if self.deps is None:
+            self.deps = dependencies(self.fn)
         runner, fast = self._runner(args)
         result = runner(args)  # compiles under jit; errors surface here, before caching
         self.runners[key] = runner
-        if fast is not None and self.fast_globals is not None and self.fast_globals["_adc_fast_"] is None:
+        if fast is not None and self.wrapper is not None and self.wrapper.__code__ is self.slow_code:
             self._install_fast_path(fast, args)
         return result
 
+    def _forget(self) -> None:
+        """A global or closure value the function reads has changed: drop every runner and the
+        fast path (the next call compiles for the new values, or finds them cached)."""
+        self.runners.clear()
+        self.deps = None
+        if self.wrapper is not None:
+            self.wrapper.__code__ = self.slow_code
+
     def _install_fast_path(self, fast: Compiled, args: tuple[Any, ...]) -> None:
-        """Calls with exactly the types of ``args`` (the first scalar signature) skip the dispatch.
-        Plain Python: the wrapper's code becomes the generated function's own, with an argument
-        type guard in place of its docstring line (no extra call frame; line numbers still match
-        the generated file).  Numba: the wrapper checks the types and calls the dispatcher."""
+        """Calls with exactly the types of ``args`` (the first scalar signature), while the
+        globals the function reads are unchanged, skip the dispatch.  Plain Python: the wrapper's
+        code becomes the generated function's own, with a guard in place of its docstring line
+        (no extra call frame; line numbers still match the generated file).  Numba: the wrapper
+        checks and calls the dispatcher.  Either way an exception is reported by ``report``."""
         namespace = self.fast_globals
-        assert namespace is not None and self.wrapper is not None
+        assert namespace is not None and self.wrapper is not None and self.deps is not None
+        if self.deps.arrays:
+            return  # a global array could change in place: every call takes the checked path
         namespace["_adc_fast_"] = fast.func
+        namespace["_adc_fail_"] = lambda exc, call_args: report(fast, exc, call_args)
         namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
+        unchanged = []
+        for k, (where, name, value) in enumerate(self.deps.reads):
+            namespace[f"_adc_w{k}_"], namespace[f"_adc_v{k}_"] = where, value
+            now = f"_adc_w{k}_.get({name!r})" if isinstance(where, dict) else f"_adc_w{k}_.cell_contents"
+            unchanged.append(f"{now} is _adc_v{k}_")
         mine = self.wrapper.__code__
         generated = getattr(fast.func, "__code__", None)
         if self.jit or generated is None or generated.co_varnames[:generated.co_argcount] != \
                 mine.co_varnames[:mine.co_argcount]:  # keyword calls need the user's parameter names
+            self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged)
             return
-        code = _guarded_code(fast, namespace)
+        code = _guarded_code(fast, namespace, unchanged)
         if code is not None:
             self.wrapper.__code__ = code
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:
-        _check_arity(self.fn, args)
-        wrt, single = _normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        prepared, types = _prepare(args, wrt)
-        kind = ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
-        compiled = compile_derivative(self.fn, types, kind, wrt, self.jit)
+        check_arity(self.fn, args)
+        wrt, single = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        prepared, types = prepare(self.fn, args, wrt)
+        compiled = compile_derivative(self.fn, types, self._kind(), wrt, self.jit)
         _check_scalar_output(compiled, self.fn.__name__)
-        with_value, reverse = self.with_value, self.mode == "reverse"
-        like = [prepared[i] for i in wrt]
+        with_value, reverse, fn = self.with_value, self.mode == "reverse", self.fn
 
         def run(call_args: tuple[Any, ...]) -> Any:
-            call_args = _coerce(call_args, wrt)
+            converted = coerce(fn, call_args, wrt)
+            like = [like_of(call_args[i], converted[i]) for i in wrt]
+            call_args = converted
             if reverse:
-                result = _call(compiled, call_args)
+                result = run_generated(compiled, call_args)
                 if with_value:
                     value, grads = result[0], result[1:]
                 else:
                     value, grads = None, ((result,) if len(wrt) == 1 else result)
             else:
                 value, grads = _forward_gradient(compiled, call_args, wrt)
+            if any(np.shape(g) != np.shape(a) and not _broadcasts(g, a) for g, a in zip(grads, like)):
+                report_user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
+                              f"its argument ({[np.shape(g) for g in grads]} vs {[np.shape(a) for a in like]})")
             grads = _unaliased(tuple(_shape_like(g, a) for g, a in zip(grads, like)), call_args)
             out = grads[0] if single else grads
             return (_output(value), out) if with_value else out
@@ -293,10 +230,34 @@ class Transformed:
         return run, fast
 
 
-def _guarded_code(compiled: Compiled, namespace: dict[str, Any]) -> Any:
-    """The code of the generated function with its docstring line replaced by a guard that sends
-    calls with other argument types to ``_adc_slow_``; the module's imports go into ``namespace``
-    (the globals the code will run with).  ``None`` if the source does not have that shape."""
+def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str]) -> Any:
+    """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
+    arguments have the types ``_adc_tK_`` and the ``unchanged`` conditions hold (else
+    ``_adc_slow_``), reporting what it raises through ``_adc_fail_``."""
+    code = wrapper.__code__
+    names = code.co_varnames[:code.co_argcount]
+    params = ", ".join(names)
+    tuple_ = f"({params}{',' if len(names) == 1 else ''})"
+    checks = " and ".join([f"{n}.__class__ is _adc_t{k}_" for k, n in enumerate(names)] + unchanged) or "True"
+    text = (f"def {code.co_name}({params}):\n"
+            f"    if {checks}:\n"
+            f"        try:\n"
+            f"            return _adc_fast_({params})\n"
+            f"        except Exception as _adc_exc_:\n"
+            f"            return _adc_fail_(_adc_exc_, {tuple_})\n"
+            f"    return _adc_slow_({tuple_})\n")
+    exec(compile(text, code.co_filename, "exec"), namespace)
+    return namespace.pop(code.co_name).__code__
+
+
+def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list[str]) -> Any:
+    """The code of the generated function with a guard in place of its docstring line (calls with
+    other argument types, or after a global in ``unchanged`` was rebound, go to ``_adc_slow_``)
+    and its body inside ``try``, reporting what it raises through ``_adc_fail_``; the ``def``
+    moves up into the blank lines above it, so the body keeps its line numbers.  The module's
+    imports go into ``namespace`` (the globals the code will run with).  ``None`` if the source
+    does not have that shape."""
+    import ast
     import types
 
     func = compiled.func
@@ -306,12 +267,22 @@ def _guarded_code(compiled: Compiled, namespace: dict[str, Any]) -> Any:
     lines = compiled.source.splitlines(True)
     head = code.co_firstlineno - 1  # the ``def`` line
     doc = lines[head + 1].strip() if head + 1 < len(lines) else ""
-    if not (doc.startswith('"""') and doc.endswith('"""') and len(doc) > 6):
+    if not (doc.startswith('"""') and doc.endswith('"""') and len(doc) > 6) or head < 2 \
+            or lines[head - 1].strip() or lines[head - 2].strip():
         return None
     params = code.co_varnames[:code.co_argcount]
-    checks = " or ".join(f"{p}.__class__ is not _adc_t{k}_" for k, p in enumerate(params))
-    call = f"_adc_slow_(({', '.join(params)}{',' if len(params) == 1 else ''}))"
-    lines[head + 1] = f"    if {checks}: return {call}\n" if params else "    pass\n"
+    tuple_ = f"({', '.join(params)}{',' if len(params) == 1 else ''})"
+    stored = {n.id for n in ast.walk(ast.parse(compiled.source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    keep = bool(stored & set(params))  # the body assigns a parameter: keep the arguments for the report
+    checks = " or ".join([f"{p}.__class__ is not _adc_t{k}_" for k, p in enumerate(params)]
+                         + [f"not ({u})" for u in unchanged])
+    lines[head - 2] = lines[head]
+    lines[head - 1] = f"    if {checks}: return _adc_slow_({tuple_})\n" if checks else "    pass\n"
+    lines[head] = f"    _adc_args_ = {tuple_}\n" if keep else "\n"
+    lines[head + 1] = "    try:\n"
+    lines[head + 2:] = ["    " + line if line.strip() else line for line in lines[head + 2:]]
+    lines.append("    except Exception as _adc_exc_:\n")
+    lines.append(f"        return _adc_fail_(_adc_exc_, {'_adc_args_' if keep else tuple_})\n")
     module: dict[str, Any] = {"__name__": func.__module__}
     exec(compile("".join(lines), code.co_filename, "exec"), module)
     namespace.update({k: v for k, v in module.items() if not k.startswith("__") and k != code.co_name})
@@ -330,11 +301,11 @@ def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tu
                 seed = np.zeros(args[i].size, dtype=args[i].dtype)
                 seed[j] = 1.0
                 tangents = zeros[:k] + [seed.reshape(args[i].shape)] + zeros[k + 1:]
-                value, g[j] = _call(compiled, [*args, *tangents])
+                value, g[j] = run_generated(compiled, [*args, *tangents])
             grads.append(g.reshape(args[i].shape))
         else:
             tangents = zeros[:k] + [1.0] + zeros[k + 1:]
-            value, d = _call(compiled, [*args, *tangents])
+            value, d = run_generated(compiled, [*args, *tangents])
             grads.append(d)
     return value, grads
 
@@ -372,7 +343,8 @@ but the returned function gives ``(f(*args), gradient)``."""
 
 
 def original(fn: Any) -> Callable[..., Any]:
-    """The user's function behind an adc-transformed one (or ``fn`` itself)."""
+    """The user's function behind an adc-transformed one (or ``fn`` itself); the command line
+    uses it to read ``@adc.grad``-decorated functions in a file."""
     while hasattr(fn, "__adc_wrapped__"):
         fn = fn.__adc_wrapped__
     return fn
@@ -384,16 +356,27 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
     integer arrays (labels) always do."""
     from .errors import UnsupportedError
 
-    scalars = [i for i, a in enumerate(args) if not isinstance(a, (bool, np.bool_))
-               and isinstance(a, (int, np.integer)) and not isinstance(a, np.ndarray)]
-    if scalars:
-        promoted, types = _prepare(args, scalars)
-        try:
-            primal(fn, types)
-            return promoted, types
-        except UnsupportedError:
-            pass
-    return _prepare(args, [])
+    promoted: list[int] = []
+    ident = identity(fn)
+    for i, a in enumerate(args):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            continue
+        _, types = prepare(fn, args, promoted + [i])
+        key = (ident, types)
+        ok = _promotable.get(key)
+        if ok is None:
+            try:
+                primal(fn, types, ident)
+                ok = True
+            except UnsupportedError:
+                ok = False
+            _promotable[key] = ok
+        if ok:
+            promoted.append(i)
+    return prepare(fn, args, promoted)
+
+
+_promotable: dict[tuple[Any, ...], bool] = {}  # (function, types) → lowers (ints promoted so far)
 
 
 def _all_float_wrt(args: Sequence[Any]) -> list[int]:
@@ -406,72 +389,120 @@ def _unflatten(values: Sequence[Any], tree: int | None) -> Any:
     return values[0] if tree is None else tuple(values)
 
 
+def _same_shape(value: Any, like: Any, what: str) -> Any:
+    """``value`` (a tangent or cotangent) checked to have the shape of ``like``."""
+    if np.shape(value) != np.shape(like):
+        raise DifferentiationError(f"{what} has shape {np.shape(value)}, but it must have shape "
+                                   f"{np.shape(like)}")
+    return value
+
+
+def _sequence(value: Any, what: str, call: str) -> tuple[Any, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise DifferentiationError(f"adc.jvp takes {what} as a tuple, one entry per argument ({call}); "
+                                   f"got {type(value).__name__}")
+    return tuple(value)
+
+
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, jit: bool = False) -> tuple[Any, Any]:
-    """``(f(*primals), J(primals) @ tangents)`` by forward mode, in one pass."""
-    fn = original(fn)
-    _check_function(fn)
-    primals, tangents = tuple(primals), tuple(tangents)
-    _check_arity(fn, primals)
+    """``(f(*primals), J(primals) @ tangents)`` by forward mode, in one pass.  ``primals`` and
+    ``tangents`` are tuples (as in JAX); each tangent has the shape of its primal."""
+    check_function(fn, "adc.jvp")
+    call = "adc.jvp(f, (x, y), (dx, dy))"
+    primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    primals = bind(fn, primals)
+    tangents = tangents + tuple(np.zeros_like(p, dtype=float) if isinstance(p, np.ndarray) else 0.0
+                                for p in primals[len(tangents):])  # parameters left at their defaults
     args, types = _promoted(fn, primals)
     wrt = _all_float_wrt(args)
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
-    ts = [_as_float(tangents[i]) for i in wrt]
-    result = _call(compiled, [*args, *ts])
+    names = parameter_names(fn, len(args))
+    ts = [_same_shape(argument(tangents[i], f"the tangent of {names[i]}", True), args[i],
+                      f"the tangent of {names[i]}") for i in wrt]
+    result = run_generated(compiled, [*args, *ts])
     n = len(compiled.primal.outputs)
     tree = compiled.primal.out_tree
     return _unflatten(result[:n], tree), _unflatten(result[n:], tree)
 
 
 def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
-    """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal."""
-    fn = original(fn)
-    _check_function(fn)
-    _check_arity(fn, primals)
+    """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal.
+    A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output)."""
+    check_function(fn, "adc.vjp")
+    primals = bind(fn, primals)
     args, types = _promoted(fn, primals)
     wrt = list(range(len(args)))
     compiled = compile_derivative(fn, types, "vjp", wrt, jit)
     prog = compiled.primal
     n = len(prog.outputs)
-    out = fn(*primals)
+    try:
+        out = fn(*args)
+    except Exception as exc:  # the function itself fails at this point: say where
+        report(compiled, exc, args)
+    outs = [out] if prog.out_tree is None else list(out)
+    like = [like_of(p, a) for p, a in zip(primals, args)]
 
     def pullback(cotangent: Any) -> tuple[Any, ...]:
-        cts = [cotangent] if prog.out_tree is None else list(cotangent)
+        if prog.out_tree is None:
+            cts = [cotangent]
+        elif isinstance(cotangent, (tuple, list)):
+            cts = list(cotangent)
+        else:
+            raise DifferentiationError(f"{fn.__name__} returns a tuple of {n}; its pullback takes a tuple "
+                                       f"of {n} cotangents, got {type(cotangent).__name__}")
         if len(cts) != n:
             raise DifferentiationError(f"pullback expected {n} cotangents, got {len(cts)}")
-        cts = [_as_float(c) for c in cts]
-        result = _call(compiled, [*args, *cts])
-        return _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.ndarray)) else _output(g)
-                                for g, a in zip(result[n:], args)), [*args, *cts])
+        what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
+                for k in range(n)]
+        cts = [_same_shape(argument(c, w, True), o, w) for c, o, w in zip(cts, outs, what)]
+        result = run_generated(compiled, [*args, *cts])
+        return _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
+                                for g, a in zip(result[n:], like)), [*args, *cts])
 
-    return out, pullback
+    return out, mark(pullback, "adc.vjp")
 
 
-def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None) -> tuple[list[Any] | None, tuple[Type, ...]]:
+def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[int] = ()) -> tuple[list[Any] | None, tuple[Type, ...]]:
     from .frontend import param_names
 
     if at is None:
         return None, tuple(FLOAT for _ in param_names(fn))
-    args, types = _prepare(at, [])
-    return args, types
+    check_at(fn, at)
+    return prepare(fn, at, wrt)
 
 
-def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums = 0, *, at: Sequence[Any] | None = None,
-           compact: bool = False) -> str:
+def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | None = 0, *,
+           at: Sequence[Any] | None = None, compact: bool = False) -> str:
     """The generated derivative source, as ``adc source`` prints it.
 
     ``mode="reverse"`` gives the gradient function; ``mode="forward"`` the JVP (dual-number)
     function.  ``at`` gives example arguments whose types the code is specialised to (default: every
-    argument a float).  By default the code has the lecture layout: a seed, then one adjoint
-    statement per primal statement.  ``compact=True`` gives the code adc actually runs: the same
-    derivative with the unit seed folded and every single-use scalar folded into its use."""
-    fn = original(fn)
-    _check_function(fn)
+    argument a float); an int in a differentiated position counts as a float, as in ``grad``.
+    ``argnums=None`` differentiates with respect to every argument that can be real (ints too,
+    unless the function uses them as integers, as ``jvp`` does).  By default the code has the
+    lecture layout: a seed, then one adjoint statement per primal statement.  ``compact=True``
+    gives the code adc actually runs: the same derivative with the unit seed folded and every
+    single-use scalar folded into its use."""
+    check_function(fn, "adc.source")
     if mode not in ("reverse", "forward"):
         raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
-    _, types = _types_for(fn, at)
-    wrt, _ = _normalize_argnums(argnums, len(types), fn.__name__)
+    if argnums is None:
+        if at is None:
+            _, types = _types_for(fn, at)
+        else:
+            check_at(fn, at)
+            _, types = _promoted(fn, at)
+        wrt = [i for i, t in enumerate(types) if t.kind == "float"]
+        if not wrt:
+            raise DifferentiationError(f"{fn.__name__} has no argument to differentiate with respect to: "
+                                       "every one is used as an integer")
+    else:
+        _, types = _types_for(fn, at)
+        wrt, _ = normalize_argnums(argnums, len(types), fn.__name__)
+        if at is not None:
+            _, types = _types_for(fn, at, wrt)
     kind = "grad" if mode == "reverse" else "jvp"
     compiled = compile_derivative(fn, types, kind, wrt, load=False, compact=compact)
     if kind == "grad":
@@ -482,8 +513,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums = 0, 
 def trace(fn: Callable[..., Any], at: Sequence[Any] | None = None) -> Trace:
     """The SSA program of ``fn``; ``str()`` is the ``v0 = ...`` listing, ``.tables(*args)`` the
     evaluation, forward-derivative and adjoint traces with values."""
-    fn = original(fn)
-    _check_function(fn)
+    check_function(fn, "adc.trace")
     _, types = _types_for(fn, at)
     return Trace(fn, primal(fn, types), types)
 
@@ -493,21 +523,22 @@ def _plain(a: np.ndarray) -> Any:
     return float(a) if a.shape == () else a
 
 
-def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any]) -> tuple[list[int], bool, list[Any]]:
-    wrt, single = _normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
-    args = _coerce(args, wrt)
-    return wrt, single, args
+def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any],
+                   kwargs: dict[str, Any]) -> tuple[list[int], bool, list[Any]]:
+    args = bind(fn, args, kwargs)
+    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    return wrt, single, coerce(fn, args, wrt)
 
 
 def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by forward mode: one JVP per input component (use it for tall
     Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``."""
-    fn = original(fn)
-    _check_function(fn)
+    check_function(fn, "adc.jacfwd")
+    check_argnums_type(argnums)
 
-    def jacobian(*args: Any) -> Any:
-        wrt, single, args = _jacobian_args(fn, argnums, args)
-        zeros = [np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0 for a in args]
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
+        wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
+        zeros = [np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0 for a in args]
         results = []
         for i in wrt:
             shape = np.shape(args[i])
@@ -522,17 +553,17 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
             results.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
         return results[0] if single else tuple(results)
 
-    return jacobian
+    return mark(functools.wraps(fn)(jacobian), "adc.jacfwd")
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
     Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``."""
-    fn = original(fn)
-    _check_function(fn)
+    check_function(fn, "adc.jacrev")
+    check_argnums_type(argnums)
 
-    def jacobian(*args: Any) -> Any:
-        wrt, single, args = _jacobian_args(fn, argnums, args)
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
+        wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
         out, pullback = vjp(fn, *args, jit=jit)
         if isinstance(out, tuple):
             raise DifferentiationError("jacrev needs a function returning one scalar or array; "
@@ -548,7 +579,7 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         results = [_plain(np.stack(r).reshape(out_shape + np.shape(args[i]))) for r, i in zip(rows, wrt)]
         return results[0] if single else tuple(results)
 
-    return jacobian
+    return mark(functools.wraps(fn)(jacobian), "adc.jacrev")
 
 
 def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
@@ -557,16 +588,18 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
 
     Works when the generated gradient uses only what adc reads (scalar code, and array code without
     loops); otherwise an ``AdcError`` says which generated statement it could not read."""
-    fn = original(fn)
-    _check_function(fn)
-    if not isinstance(argnums, (int, np.integer)):
-        raise DifferentiationError("hessian takes one argument index (argnums=int)")
+    check_function(fn, "adc.hessian")
+    if not isinstance(argnums, (int, np.integer)) or isinstance(argnums, (bool, np.bool_)):
+        raise DifferentiationError(f"hessian takes one argument index (argnums=int), got {argnums!r}")
     gradient = grad(fn, int(argnums))
 
-    def hess(*args: Any) -> Any:
+    def hess(*args: Any, **kwargs: Any) -> Any:
+        args = bind(fn, args, kwargs)
         generated = gradient.specialize(*args)
         try:
             return jacfwd(generated, int(argnums))(*args)
+        except EvaluationError:
+            raise
         except AdcError as exc:
             raise DifferentiationError(
                 f"hessian: adc could not differentiate the generated gradient of {fn.__name__} "
@@ -574,4 +607,4 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
                 "adc reads: scalar and array code, and loops that need no record; otherwise use "
                 "jacfwd on a hand-written gradient)") from None
 
-    return hess
+    return mark(functools.wraps(fn)(hess), "adc.hessian")

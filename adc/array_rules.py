@@ -441,14 +441,42 @@ def _sum_terms(b: Any, terms: Sequence[Any]) -> Any:
     return total
 
 
-def _transpose_type(ts: Sequence[Type]) -> Type:
+def permutation(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
+    """A transpose's axis order: the ``axes`` parameter, or all axes reversed (``x.T``)."""
+    axes = p.get("axes")
+    return tuple(axes) if axes is not None else tuple(reversed(range(ndim)))
+
+
+def inverse_axes(axes: Sequence[int]) -> tuple[int, ...]:
+    """The permutation that undoes ``axes``: ``np.transpose(np.transpose(x, axes), inverse)`` is ``x``."""
+    inverse = [0] * len(axes)
+    for k, a in enumerate(axes):
+        inverse[a] = k
+    return tuple(inverse)
+
+
+def _transpose_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     t = ts[0]
-    return t.with_(ones=tuple(reversed(t.ones)) if t.ones else None)
+    return t.with_(ones=tuple(t.ones[a] for a in permutation(p, t.ndim)) if t.ones else None)
 
 
-defstructural("transpose", lambda t, p: f"{t[0]}.T", lambda x: x.T, _transpose_type,
-              jvp=lambda b, op, ts: b.emit("transpose", ts[0]),
-              vjp=lambda b, op, g: [b.emit("transpose", g)])
+def _transpose_render(t: Sequence[str], p: dict[str, Any]) -> str:
+    return f"np.transpose({t[0]}, {_seq([str(a) for a in p['axes']])})" if p.get("axes") else f"{t[0]}.T"
+
+
+def transpose_params(axes: Sequence[int]) -> tuple[tuple[str, Any], ...]:
+    """The op parameters of ``np.transpose(x, axes)``: none when ``axes`` reverses all axes."""
+    axes = tuple(axes)
+    return () if axes == tuple(reversed(range(len(axes)))) else (("axes", axes),)
+
+
+def _transpose_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    axes = inverse_axes(permutation(dict(op.params), op.args[0].type.ndim))
+    return [b.emit("transpose", g, params=transpose_params(axes))]
+
+
+defstructural("transpose", _transpose_render, lambda x, axes=None: np.transpose(x, axes), _transpose_type,
+              jvp=lambda b, op, ts: b.emit("transpose", ts[0], params=op.params), vjp=_transpose_vjp)
 
 
 def _reshape_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
@@ -496,9 +524,21 @@ def _range_text(t: Sequence[str]) -> str:
 
 defstructural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
               lambda ts: Type("int"))
-defstructural("tape", lambda t, p: "[0] * 0" if p.get("kind") == "int" else "[0.0] * 0",
+def _tape_item(kind: object) -> str:
+    """A placeholder element of a list that holds ``kind`` values: ``int``, ``float`` or an array
+    kind ``(dtype, ndim)`` (a list of one typed element, emptied, is a typed list under Numba too)."""
+    if kind == "int":
+        return "0"
+    if isinstance(kind, tuple):
+        dtype, ndim = kind
+        shape = "0" if ndim == 1 else "(" + ", ".join(["0"] * ndim) + ")"
+        return f"np.empty({shape}, dtype=np.{dtype})"
+    return "0.0"
+
+
+defstructural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0",
               lambda kind="float": [], lambda ts: Type("tape"))
-defstructural("record", lambda t, p: f"[0] * {t[0]}" if p.get("kind") == "int" else f"[0.0] * {t[0]}",
+defstructural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
               lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"))
 defstructural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
 defstructural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop())

@@ -2,7 +2,8 @@
 
 Input: the text of a generated module and the name of its function.  Output: the function.  The
 module is written to adc's cache directory (``$ADC_CACHE_DIR``, default ``~/.cache/adc``) under a
-name derived from a hash of its text and imported from there, so tracebacks and
+name derived from a hash of its text (the text is compared before a module is reused, and a file
+whose text differs is rewritten) and imported from there, so tracebacks and
 ``inspect.getsource`` show the generated code and Numba's on-disk cache (``cache=True``) lets a
 second process skip compilation.  If the directory is not writable the module is executed from
 memory and registered with ``linecache`` instead.
@@ -48,8 +49,9 @@ def _write(path: Path, source: str) -> None:
 def load_module(source: str, func: str) -> dict[str, Any]:
     """Import the generated module (from the cache directory when possible); its namespace."""
     name = module_name(source, func)
-    if name in sys.modules:
-        return vars(sys.modules[name])
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__adc_source__", None) == source:
+        return vars(loaded)
     folder = cache_dir()
     if folder is not None:
         path = folder / f"{name}.py"
@@ -64,6 +66,7 @@ def load_module(source: str, func: str) -> dict[str, Any]:
             except BaseException:
                 sys.modules.pop(name, None)
                 raise
+            module.__adc_source__ = source  # type: ignore[attr-defined]  (checked before reuse)
             return vars(module)
         except OSError:
             sys.modules.pop(name, None)

@@ -104,7 +104,10 @@ class Builder:
 
     def _simplified(self, prim: str, a: Sequence[Atom]) -> Atom | None:
         if all(isinstance(x, Const) for x in a) and prim in RULES and prim not in ("copy",):
-            return Const(evaluate(prim, [x.value for x in a]))
+            try:
+                return Const(evaluate(prim, [x.value for x in a]))
+            except (ArithmeticError, ValueError):
+                return None  # not folded: the statement raises when it runs, as the user's code does
         scalar = all(not x.type.is_array for x in a)
         if prim == "add":
             if is_zero(a[1]):

@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("source", help="print the generated derivative source")
     s.add_argument("target", help="FILE.py:FUNCTION")
     s.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
-    s.add_argument("--argnums", help="comma-separated argument indices (default: all arguments)")
+    s.add_argument("--argnums", help="comma-separated argument indices (default: every argument that can be "
+                                     "real; an int in --at counts as a float unless the function uses it as "
+                                     "an integer)")
     s.add_argument("--at", help="example argument values the code is specialised to")
     s.add_argument("--compact", action="store_true",
                    help="print the code adc runs (unit seed and single-use values folded) instead of "
@@ -135,10 +137,7 @@ def run(argv: Sequence[str]) -> int:
         tr = api.trace(fn, at)
         print(tr.tables(*at) if at is not None else tr, end="")
         return 0
-    from .frontend import param_names
-
-    n = len(param_names(fn))
-    argnums = parse_argnums(args.argnums) if args.argnums is not None else tuple(range(n)) if n > 1 else 0
+    argnums = parse_argnums(args.argnums)  # default: every argument that can be real (ints too)
     print(api.source(fn, args.mode, argnums, at=at, compact=args.compact), end="")
     return 0
 
@@ -153,6 +152,13 @@ def run_compare(args: argparse.Namespace) -> int:
     if any(n < 1 for n in sizes):
         raise UsageError("--sizes must be positive")
     fn = load_function(args.target) if args.target else None
+    if fn is not None:
+        from .frontend import param_names
+
+        params = param_names(fn)
+        if len(params) != 1:
+            raise UsageError(f"adc compare times a function of one array argument; {fn.__name__} takes "
+                             f"{len(params)} ({', '.join(params)})")
     print(compare.main(fn, sizes, args.out or None, args.repeat, args.budget, not args.no_outputs), end="")
     if args.out:
         print(f"plot saved to {args.out}")

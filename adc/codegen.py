@@ -295,6 +295,7 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     a write to memory they read."""
     local = _first_uses(region)
     found: dict[Var, Op] = {}
+    reads_memory: set[Var] = set()  # folded values whose expression reads an array, maybe through an operand
     for i, op in enumerate(region.ops):
         if len(op.outs) != 1 or op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in ("pop", "tape"):
             continue
@@ -305,8 +306,11 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
         if use_count.get(v, 0) != 1 or v not in local:
             continue
         j = local[v]
-        if _reads_memory(op) and any(_writes(o) for o in region.ops[i + 1:j]):
+        memory = _reads_memory(op) or any(a in reads_memory for a in op.args)
+        if memory and any(_writes(o) for o in region.ops[i + 1:j]):
             continue
+        if memory:
+            reads_memory.add(v)
         found[v] = op
     return found
 

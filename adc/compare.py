@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import api
+from .errors import AdcError
 
 
 def wide_input(x):
@@ -121,6 +122,19 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join([head] + [format_row(r) for r in rows]) + "\n"
 
 
+class MissingDependency(AdcError):
+    """An optional package a command needs is not installed."""
+
+
+def require_matplotlib() -> None:
+    """Fail before timing anything when the plot cannot be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependency(f"adc compare needs matplotlib to draw its plot ({exc}); install it "
+                                "(pip install matplotlib), or pass --out '' for the table only") from None
+
+
 def plot(rows: Sequence[Row], path: str) -> None:
     """A log-log plot of both modes' times, one panel per case."""
     import matplotlib
@@ -150,6 +164,8 @@ def main(f: Callable[..., Any] | None, sizes: Sequence[int], out: str | None, re
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if out:
+        require_matplotlib()
     print(f"{'case':<9} {'size':>7}  {'forward':>10}  {'reverse':>10}  {'fwd/rev':>9}", file=sys.stderr)
     rows = run(f or wide_input, wide_output if outputs else None, sizes, repeat, budget, progress)
     if out:

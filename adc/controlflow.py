@@ -481,6 +481,10 @@ class ControlFlow:
         if isinstance(it, cst.Call):
             func = self.expr(it.func)
             name = getattr(func, "name", None)
+            extra = next((a for a in it.args if a.keyword is not None or a.star), None)
+            if extra is not None:  # range(3, step=2) is a TypeError in Python: never reinterpret it
+                raise self.fail(extra, "keyword or starred argument in a loop's iterable",
+                                "pass the bounds by position")
             args = [self.scalar(self.expr(a.value), a.value) for a in it.args]
             if name == "range":
                 if not 1 <= len(args) <= 3:

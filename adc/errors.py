@@ -41,3 +41,86 @@ def format_located(message: str, loc: Loc | None, hint: str | None = None) -> st
     if hint:
         text += f"\nhint: {hint}"
     return text
+
+
+class EvaluationError(AdcError):
+    """Running the generated code raised an exception.  The text names the user's line that the
+    failing generated statement came from; the original exception is chained (``__cause__``).
+    ``EvaluationError.like(exc)`` is also an instance of the original exception's class, so
+    ``except ZeroDivisionError`` around a call still catches it."""
+
+    def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
+        self.message, self.loc, self.hint = message, loc, hint
+        self.text = format_located(message, loc, hint)
+        Exception.__init__(self, self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @staticmethod
+    def like(exc: BaseException) -> type["EvaluationError"]:
+        """The subclass of ``EvaluationError`` and of ``type(exc)`` (or ``EvaluationError`` itself
+        when the two cannot be combined)."""
+        base = type(exc)
+        cls = _evaluation_classes.get(base)
+        if cls is None:
+            try:
+                cls = type(f"EvaluationError[{base.__name__}]", (EvaluationError, base), {})
+                cls("probe")
+            except Exception:
+                cls = EvaluationError
+            _evaluation_classes[base] = cls
+        return cls
+
+
+_evaluation_classes: dict[type, type[EvaluationError]] = {}
+
+
+def transform_problem(fn: object) -> tuple[str, str] | None:
+    """Why adc cannot differentiate ``fn`` as its source reads (message, hint), or ``None``.
+
+    A function made by an adc transform is not its source (composition is not built yet), and a
+    function wrapped by a decorator (``functools.wraps`` sets ``__wrapped__``) computes what the
+    decorator makes of the source that ``inspect`` would show."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    made = getattr(fn, "__adc_transform__", None)
+    if made is not None:
+        return (f"adc cannot yet differentiate a function made by {made} ({name}): composing transforms "
+                "is not supported yet",
+                "for second derivatives use adc.hessian(f); otherwise differentiate the plain function "
+                "(not the one adc returned)")
+    inner = getattr(fn, "__wrapped__", None)
+    if inner is not None:
+        return (f"{name} is wrapped by a decorator ({_decorator_name(fn)}); adc would differentiate the "
+                "undecorated function",
+                f"write what the decorator does into the function itself, or, if the decorator does not "
+                f"change what {name} computes, pass {name}.__wrapped__")
+    return None
+
+
+def _decorator_name(fn: object) -> str:
+    """The decorator that made ``fn``, read from its inner function's qualified name."""
+    qualname = getattr(getattr(fn, "__code__", None), "co_qualname", "") or ""
+    outer = qualname.split(".<locals>.")[0] if ".<locals>." in qualname else ""
+    return outer or "unknown decorator"
+
+
+class InternalError(AdcError):
+    """adc itself failed (a bug in adc, not in the user's function); names the function."""
+
+
+def internal_error(fn: object, stage: str, exc: BaseException) -> InternalError:
+    """An ``InternalError`` for ``exc``, raised by adc while ``stage`` (e.g. "compiling the
+    gradient of") the function ``fn``: located at its ``def`` line."""
+    import linecache
+
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__name__", type(fn).__name__)
+    loc = None
+    if code is not None:
+        text = linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n")
+        loc = Loc(code.co_filename, code.co_firstlineno, len(text) - len(text.lstrip()), text)
+    message = f"adc failed while {stage} {name}: {type(exc).__name__}: {exc} (a bug in adc)"
+    hint = ("please report it with this function; meanwhile the other mode (mode='forward' or "
+            "mode='reverse') or jit=False may work")
+    return InternalError(format_located(message, loc, hint))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from .ir import Atom, Const, Op, Program, Region, Var
 from .rules import evaluate as eval_prim
-from typing import Sequence
 
 
 class Interpreter:
@@ -79,5 +80,6 @@ def run(program: Program, args: Sequence[Any]) -> tuple[list[Any], dict[Var, Any
     """Evaluate ``program`` on ``args``: (outputs, value of every SSA value)."""
     interp = Interpreter()
     interp.env.update(zip(program.params, args))
-    outs = interp.region(program.body)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/nan are shown, not warned about
+        outs = interp.region(program.body)
     return outs, interp.env

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .ir import Atom, Const, Op, Program, Region, Var
+from .ir import Atom, Const, Op, Program, Region, Var, walk
+from .memory import VIEWS, WRITES, is_array
 from .rules import RULES
 from .types import Type
 from .zeros import zero_like
@@ -28,6 +29,8 @@ class Forward:
         self.b = Builder(simplify=True)
         self.tangent: dict[Var, Atom] = {}
         self.tangent_params = []
+        # arrays the program writes into: their tangents are buffers of their own, written alongside
+        self.write_targets = {op.args[0] for op in walk(program.body) if op.prim in WRITES}
         for i in wrt:
             p = program.params[i]
             t = Var(type=tangent_type(p.type), role="tangent", base=p)
@@ -38,9 +41,21 @@ class Forward:
     def new_tangent(self, primal: Var) -> Var:
         return Var(type=tangent_type(primal.type), role="tangent", base=primal)
 
-    def name(self, value: Atom, base: Var, mark: int) -> Atom:
-        """Make ``value`` the tangent of ``base``: rename it if it was made just now."""
-        if isinstance(value, Var) and value.role == "tmp" and any(value in op.outs for op in self.b.region.ops[mark:]):
+    def name(self, value: Atom, base: Var, mark: int, fresh: bool) -> Atom:
+        """Make ``value`` the tangent of ``base``: rename it if it was made just now.  The tangent
+        of an array the program writes into must be a new array (never a view, the caller's
+        tangent or another value's tangent, which the writes would change too); so must the
+        tangent of a new array (``fresh``: not a view) in a program that writes arrays, since the
+        tangent it would share may be written later (``y4 = y2 * 1.0`` then ``y2[0] = ...``)."""
+        if _narrower(value, base):  # a + x with scalar a: the tangent da has the shape of x
+            value = self.b.emit("broadcast", value, base)
+        made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
+        shared = made is None or made.prim in VIEWS
+        if is_array(base) and shared and (base in self.write_targets
+                                          or (fresh and self.write_targets and isinstance(value, Var))):
+            value = self.b.emit("zeros_like", base) if not isinstance(value, Var) else self.b.emit("acopy", value)
+            made = self.b.region.ops[-1]
+        if isinstance(value, Var) and value.role == "tmp" and made is not None:
             value.role, value.base = "tangent", base
         return value
 
@@ -65,14 +80,14 @@ class Forward:
             mark = len(self.b.region.ops)
             if rule.jvp is not None:
                 t = rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
-                self.tangent[op.out] = self.name(t, op.out, mark)
+                self.tangent[op.out] = self.name(t, op.out, mark, op.prim not in VIEWS)
                 return
             if rule.render is not None:
                 self.structural(op)
                 return
             if op.prim == "select":  # linear in the two values: the tangent selects too
                 t = self.b.select(op.args[0], self.of(op.args[1]), self.of(op.args[2]))
-                self.tangent[op.out] = self.name(t, op.out, mark)
+                self.tangent[op.out] = self.name(t, op.out, mark, op.prim not in VIEWS)
                 return
             partials = rule.partials(self.b, op.args, op.out)
             total: Atom = Const(0.0)
@@ -80,7 +95,7 @@ class Forward:
                 if p is None or not isinstance(a, Var) or a not in self.tangent:
                     continue
                 total = self.b.add(total, self.b.mul(self.tangent[a], p))
-            self.tangent[op.out] = self.name(total, op.out, mark)
+            self.tangent[op.out] = self.name(total, op.out, mark, op.prim not in VIEWS)
 
     def structural(self, op: Op) -> None:
         """Tangents of indexing, stores and array construction (they are linear)."""
@@ -115,6 +130,15 @@ class Forward:
         with self.b.into(new):
             self.region(reg.ops)
         return new
+
+
+def _narrower(value: Atom, primal: Var) -> bool:
+    """Is ``value`` (a nonzero tangent) of fewer dimensions, or of length 1 along more axes, than
+    the array ``primal`` it is the tangent of?"""
+    if not is_array(primal) or not isinstance(value, Var) or value.type is None:
+        return False
+    t, p = value.type, primal.type
+    return t.ndim < p.ndim or any(t.one(k) and not p.one(k) for k in range(p.ndim))
 
 
 def _active_slots(fw: Forward, op: Op, targets: list[Var]) -> list[int]:

@@ -25,7 +25,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
-from .errors import SourceError, UnsupportedError
+from .frontend_effects import EffectStatements
+from .errors import SourceError, UnsupportedError, transform_problem
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
 
@@ -74,12 +75,14 @@ def _known_functions() -> dict[Any, Prim]:
         ("exp", ["exp"], ["exp"]), ("log", ["log"], ["log"]), ("log1p", ["log1p"], ["log1p"]),
         ("sqrt", ["sqrt"], ["sqrt"]), ("tanh", ["tanh"], ["tanh"]), ("atan", ["atan"], ["arctan"]),
         ("atan2", ["atan2"], ["arctan2"]), ("abs", ["fabs"], ["abs", "absolute", "fabs"]),
-        ("pow", ["pow"], ["power"]), ("max", [], ["maximum", "fmax"]), ("min", [], ["minimum", "fmin"]),
+        ("pow", ["pow"], []), ("nppow", [], ["power"]), ("max", [], ["maximum", "fmax"]),
+        ("min", [], ["minimum", "fmin"]),
     ]:
         for n in math_names:
             table[getattr(math, n)] = Prim(prim)
         for n in np_names:
             table[getattr(np, n)] = Prim(prim)
+    table[np.divide] = table[np.true_divide] = Prim("npdiv")  # NumPy's division: inf/nan, never an exception
     table[builtins.abs] = Prim("abs")
     table[builtins.pow] = Prim("pow")
     table[builtins.max] = Prim("max", variadic=True)
@@ -142,8 +145,12 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
 }
 
 
+GENERIC_HINT = "rewrite it with the supported subset listed in docs/language.md"
+OPERATOR_HINT = "adc supports + - * / // % ** and @ (arrays), comparisons, and `and`/`or`/`not`"
+
+
 def _unsupported(node: cst.CSTNode) -> tuple[str, str]:
-    return UNSUPPORTED.get(type(node), (f"`{type(node).__name__}`", "rewrite it with the supported subset listed in docs/language.md"))
+    return UNSUPPORTED.get(type(node), (f"`{type(node).__name__}`", GENERIC_HINT))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +176,8 @@ _source_cache: dict[Any, Source] = {}
 
 def read_source(fn: Callable[..., Any]) -> Source:
     """Parse the source of ``fn`` (cached by code object)."""
-    key = getattr(fn, "__code__", fn)
+    code = getattr(fn, "__code__", None)  # equal code objects in two files are still two sources
+    key = (code, code.co_filename) if code is not None else fn
     cached = _source_cache.get(key)
     if cached is not None:
         # same code, but this function object's own globals and closure cells
@@ -207,7 +215,7 @@ def read_source(fn: Callable[..., Any]) -> Source:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions):
+class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -235,7 +243,7 @@ class Lowerer(ControlFlow, ArrayExpressions):
                    " " * self.src.indent + text)
 
     def fail(self, node: cst.CSTNode, message: str, hint: str | None = None) -> UnsupportedError:
-        return UnsupportedError(message, self.loc(node), hint)
+        return UnsupportedError(message, self.loc(node), hint or GENERIC_HINT)
 
     def unsupported(self, node: cst.CSTNode) -> UnsupportedError:
         what, hint = _unsupported(node)
@@ -251,13 +259,17 @@ class Lowerer(ControlFlow, ArrayExpressions):
             raise self.fail(params.kwonly_params[0], "unsupported construct: keyword-only parameter",
                             "make it a positional parameter")
         names = [p.name.value for p in (*params.posonly_params, *params.params)]
+        defaults = self.src.fn.__defaults__ or ()
+        missing = len(names) - len(args)
+        if 0 < missing <= len(defaults):  # the parameters with default values the call leaves out
+            args = [*args, *(self.classify(d, self.src.node) for d in defaults[len(defaults) - missing:])]
         if len(args) != len(names):
-            where = self.loc(self.src.node)
-            raise UnsupportedError(f"{self.src.fn.__name__}() takes {len(names)} arguments but was called with {len(args)}",
-                                   where)
+            raise self.fail(self.src.node, f"{self.src.fn.__name__}() takes {len(names)} arguments but was called "
+                                           f"with {len(args)}", "pass every parameter by position")
         self.env.update(zip(names, args))
 
     def run(self) -> Value:
+        self.check_plain_function()
         flow = self.block(self.src.node.body.body)
         if flow.ret is not TRUE:
             raise self.fail(self.src.node, "the function can end without returning a value",
@@ -299,12 +311,15 @@ class Lowerer(ControlFlow, ArrayExpressions):
             elif isinstance(node, cst.AugAssign):
                 prim = AUG_OPS.get(type(node.operator))
                 if prim is None:
-                    raise self.fail(node, f"unsupported operator {node.operator.__class__.__name__}")
+                    raise self.fail(node, f"unsupported operator {node.operator.__class__.__name__}", OPERATOR_HINT)
                 self.assign(node.target, self.binary(prim, self.expr(node.target), self.expr(node.value), node))
             elif isinstance(node, cst.Return):
                 if node.value is None:
                     raise self.fail(node, "`return` without a value", "return the number or tuple to differentiate")
-                return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=self.expr(node.value), done=True)
+                value = self.expr(node.value)
+                if value is NONE:
+                    raise self.fail(node, "`return None`", "return the number or tuple to differentiate")
+                return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=value, done=True)
             elif isinstance(node, cst.Break):
                 return Flow(brk=TRUE, done=True)
             elif isinstance(node, cst.Continue):
@@ -312,8 +327,7 @@ class Lowerer(ControlFlow, ArrayExpressions):
             elif isinstance(node, cst.Expr):
                 if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)) and is_first:
                     return None  # docstring
-                raise self.fail(node, "expression statement has no effect on the result",
-                                "remove it (calls for their side effects, like print, are not differentiated)")
+                raise self.expression_statement(node)
             elif isinstance(node, cst.Pass):
                 return None
             else:
@@ -328,8 +342,12 @@ class Lowerer(ControlFlow, ArrayExpressions):
         elif isinstance(target, (cst.Tuple, cst.List)):
             if not isinstance(value, tuple):
                 raise self.fail(target, "cannot unpack a non-tuple value", "unpack only tuples of numbers")
+            starred = next((el for el in target.elements if isinstance(el, cst.StarredElement)), None)
+            if starred is not None:
+                raise self.fail(starred, "unsupported construct: starred assignment target", "use one name per value")
             if len(value) != len(target.elements):
-                raise self.fail(target, f"cannot unpack {len(value)} values into {len(target.elements)} names")
+                raise self.fail(target, f"cannot unpack {len(value)} values into {len(target.elements)} names",
+                                "use one name per value (starred targets are not supported)")
             for el, v in zip(target.elements, value):
                 self.assign(el.value, v)
         elif isinstance(target, cst.Subscript):
@@ -352,10 +370,14 @@ class Lowerer(ControlFlow, ArrayExpressions):
             return Const(float(node.value.replace("_", "")))
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.MatrixMultiply):
-                return self.matmul(self.expr(node.left), self.expr(node.right), node)
+                left, right = self.expr(node.left), self.expr(node.right)
+                if not all(isinstance(v, Var) and v.type.is_array for v in (left, right)):
+                    raise self.fail(node, "`@` of something that is not an array",
+                                    "use `*` for numbers (Python's `@` needs arrays)")
+                return self.matmul(left, right, node)
             prim = BINARY_OPS.get(type(node.operator))
             if prim is None:
-                raise self.fail(node, f"unsupported operator `{node.operator._get_token()}`")
+                raise self.fail(node, f"unsupported operator `{node.operator._get_token()}`", OPERATOR_HINT)
             return self.binary(prim, self.expr(node.left), self.expr(node.right), node)
         if isinstance(node, cst.UnaryOperation):
             operand = self.scalar(self.expr(node.expression), node.expression)
@@ -365,9 +387,20 @@ class Lowerer(ControlFlow, ArrayExpressions):
                 return operand
             if isinstance(node.operator, cst.Not):
                 return self.b.emit("not", operand)
-            raise self.fail(node, "unsupported unary operator `~`")
+            raise self.fail(node, "unsupported unary operator `~`",
+                            "use `not` for a condition; adc has no bitwise operators")
         if isinstance(node, (cst.Tuple, cst.List)):
-            return tuple(self.expr(el.value) for el in node.elements)
+            items: list[Value] = []
+            for el in node.elements:
+                value = self.expr(el.value)
+                if isinstance(el, cst.StarredElement):
+                    if not isinstance(value, tuple):
+                        raise self.fail(el, "unsupported construct: starred expression of something other than a "
+                                            "tuple", "list the elements explicitly")
+                    items.extend(value)
+                else:
+                    items.append(value)
+            return tuple(items)
         if isinstance(node, cst.Attribute):
             return self.attribute(node)
         if isinstance(node, cst.Call):
@@ -386,8 +419,14 @@ class Lowerer(ControlFlow, ArrayExpressions):
         """``value`` as an atom, or a located error if it is a tuple, module or function."""
         if isinstance(value, (Var, Const)):
             return value
-        what = "a tuple" if isinstance(value, tuple) else "a module" if isinstance(value, Module) else "a function"
-        raise self.fail(node, f"expected a number here, got {what}")
+        if isinstance(value, tuple):
+            raise self.fail(node, "expected a number or an array here, got a tuple",
+                            "index the tuple (`t[0]`) or unpack it (`a, b = t`) first; adc has no tuple arithmetic")
+        if value is NONE:
+            raise self.fail(node, "expected a number or an array here, got None",
+                            "return or use a number; adc differentiates numeric values only")
+        what = "a module" if isinstance(value, Module) else "a function"
+        raise self.fail(node, f"expected a number or an array here, got {what}", "call it, or use a number")
 
     def binary(self, prim: str, left: Value, right: Value, node: cst.CSTNode) -> Atom:
         a, c = self.scalar(left, node), self.scalar(right, node)
@@ -402,7 +441,9 @@ class Lowerer(ControlFlow, ArrayExpressions):
         for comp in node.comparisons:
             prim = COMPARE_OPS.get(type(comp.operator))
             if prim is None:
-                raise self.fail(comp, f"unsupported comparison `{type(comp.operator).__name__}`",
+                op = {cst.Is: "is", cst.IsNot: "is not", cst.In: "in", cst.NotIn: "not in"}.get(
+                    type(comp.operator), type(comp.operator).__name__)
+                raise self.fail(node, f"unsupported comparison `{op}`",
                                 "use <, <=, >, >=, == or !=")
             right = self.scalar(self.expr(comp.comparator), comp.comparator)
             test = self.b.emit(prim, left, right)
@@ -433,7 +474,8 @@ class Lowerer(ControlFlow, ArrayExpressions):
         attr = node.attr.value
         if isinstance(base, Module):
             if not hasattr(base.module, attr):
-                raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`")
+                raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`",
+                                "see docs/language.md for the math/NumPy functions adc supports")
             return self.classify(getattr(base.module, attr), node)
         if isinstance(base, Var) and base.type is not None and base.type.is_array:
             if attr == "shape":
@@ -452,7 +494,11 @@ class Lowerer(ControlFlow, ArrayExpressions):
     def array_value(self, value: Value, node: cst.CSTNode) -> Var:
         if isinstance(value, Var) and value.type is not None and value.type.is_array:
             return value
-        raise self.fail(node, "expected an array here")
+        what = "a tuple" if isinstance(value, tuple) else "a number" if isinstance(value, (Var, Const)) else \
+            "None" if value is NONE else "a module" if isinstance(value, Module) else "a function"
+        raise self.fail(node, f"expected a NumPy array here, got {what}",
+                        "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
+                        "adc does not)")
 
     def shape_of(self, arr: Var) -> tuple[Atom, ...]:
         return tuple(self.b.emit("shape", arr, params=(("dim", d),)) for d in range(arr.type.ndim))
@@ -465,12 +511,12 @@ class Lowerer(ControlFlow, ArrayExpressions):
             dims = args[0] if isinstance(args[0], tuple) else (args[0],)
             atoms = [self.scalar(d, node) for d in dims]
             if any(a.type.kind != "int" for a in atoms):
-                raise self.fail(node, f"np.{name}() needs integer dimensions")
+                raise self.fail(node, f"np.{name}() needs integer dimensions", "convert them with int(...)")
             ones = tuple(isinstance(a, Const) and a.value == 1 for a in atoms)
             out = self.b.emit(name, *atoms, params=(("ones", ones),))
         else:
             if len(args) != 1:
-                raise self.fail(node, f"{name}() takes one array")
+                raise self.fail(node, f"{name}() takes one array here", "pass exactly one array")
             out = self.b.emit(name, self.array_value(args[0], node))
         self.owned.add(out)
         return out
@@ -483,6 +529,9 @@ class Lowerer(ControlFlow, ArrayExpressions):
             return Const(obj.item() if isinstance(obj, np.generic) else obj)
         if obj is None:
             return NONE
+        if isinstance(obj, np.ndarray):
+            raise self.fail(node, "a global or closure array", "pass the array as an argument (adc reads numbers from "
+                                                               "globals, not arrays)")
         try:
             prim = KNOWN_FUNCTIONS.get(obj)
         except TypeError:
@@ -492,12 +541,11 @@ class Lowerer(ControlFlow, ArrayExpressions):
         handler = numpy_handler(obj)
         if handler is not None:
             return ArrayFn(handler)
+        problem = transform_problem(obj)  # made by adc.grad & co, or wrapped by a decorator
+        if problem is not None:
+            raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
             return obj
-        unwrapped = getattr(obj, "__adc_wrapped__", None)
-        if unwrapped is not None:
-            raise self.fail(node, "calling an adc-transformed function from a differentiated function",
-                            "call the plain function instead; nested differentiation is not supported yet")
         name = getattr(obj, "__name__", type(obj).__name__)
         raise self.fail(node, f"unsupported name `{name}` ({type(obj).__name__})",
                         "adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions")
@@ -519,11 +567,13 @@ class Lowerer(ControlFlow, ArrayExpressions):
                             f"write `for i in {func.name}(...):`")
         if isinstance(func, Prim) and func.name == "len":
             if len(args) != 1:
-                raise self.fail(node, "len() takes one argument")
+                raise self.fail(node, "len() takes one argument", "pass one array or tuple")
             if isinstance(args[0], tuple):
                 return Const(len(args[0]))
             return self.b.emit("shape", self.array_value(args[0], node), params=(("dim", 0),))
         if isinstance(func, Prim) and func.name == "shape":
+            if len(args) != 1:
+                raise self.fail(node, "np.shape() takes one argument", "pass one array")
             return self.shape_of(self.array_value(args[0], node))
         if isinstance(func, Prim) and func.name in CONSTRUCTORS:
             return self.construct(func.name, args, node)
@@ -536,12 +586,19 @@ class Lowerer(ControlFlow, ArrayExpressions):
                 return acc
             from .rules import RULES
 
-            if len(atoms) != RULES[func.name].arity:
-                raise self.fail(node, f"{func.name}() takes {RULES[func.name].arity} arguments, got {len(atoms)}")
+            arity = RULES[func.name].arity
+            if len(atoms) != arity:
+                hint = "for the largest or smallest element of an array use np.max(x) or np.min(x)" \
+                    if func.variadic and len(atoms) == 1 else f"pass {arity} argument{'s' if arity > 1 else ''}"
+                raise self.fail(node, f"{func.name}() takes {arity} argument{'s' if arity > 1 else ''} here, "
+                                      f"got {len(atoms)}", hint)
+            if func.name in ("float", "int") and atoms[0].type.is_array:
+                raise self.fail(node, f"{func.name}() of an array", f"index one element first: {func.name}(x[i])")
             return self.b.emit(func.name, *atoms)
         if isinstance(func, pytypes.FunctionType):
             return self.inline(func, args, node)
-        raise self.fail(node.func, "this is not a function adc can call")
+        raise self.fail(node.func, "this is not a function adc can call",
+                        "call a math/NumPy function adc supports (docs/language.md) or a module-level function")
 
     def inline(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
         if fn.__code__ in self.call_stack:

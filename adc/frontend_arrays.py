@@ -12,7 +12,9 @@ from typing import Any, Sequence
 import libcst as cst
 import numpy as np
 
+from .array_rules import transpose_params
 from .ir import Atom, Const, Op, Var
+from .rules import RULES
 
 
 class NoneIndex:
@@ -25,15 +27,24 @@ NONE = NoneIndex()
 NUMPY_FUNCTIONS = {
     "sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
     "dot": "matmul", "matmul": "matmul", "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-    "ravel": "ravel", "where": "where", "clip": "clip", "concatenate": "concatenate", "stack": "stack",
+    "ravel": "ravel", "swapaxes": "swapaxes", "moveaxis": "moveaxis", "where": "where", "clip": "clip",
+    "concatenate": "concatenate", "stack": "stack",
     "array": "array", "asarray": "array", "arange": "arange", "broadcast_to": "broadcast_to",
 }
 # x.<name>(...) → handler name
 ARRAY_METHODS = {
     "sum": "sum", "mean": "mean", "max": "amax", "min": "amin", "reshape": "reshape", "ravel": "ravel",
-    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose",
+    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose", "swapaxes": "swapaxes",
 }
+PERMUTATIONS = {"transpose", "swapaxes", "moveaxis"}
 REDUCTIONS = {"sum", "mean", "amax", "amin"}
+# how many positional arguments (the array of a method counted) each handler takes
+ARITY = {
+    "sum": (1, 2), "mean": (1, 2), "amax": (1, 2), "amin": (1, 2), "matmul": (2, 2), "outer": (2, 2),
+    "transpose": (1, 64), "swapaxes": (3, 3), "moveaxis": (3, 3), "reshape": (2, 64), "ravel": (1, 1),
+    "acopy": (1, 1), "where": (1, 3), "clip": (3, 3), "concatenate": (1, 1), "stack": (1, 1), "array": (1, 1),
+    "arange": (1, 3), "broadcast_to": (2, 2),
+}
 # results that share memory with an argument: writing into them would write into the argument
 VIEWS = {"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"}
 
@@ -57,7 +68,10 @@ class ArrayExpressions:
                     if part is None:
                         present.append(False)
                         continue
-                    atoms.append(self.index_atom(self.expr(part), part))
+                    atom = self.index_atom(self.expr(part), part)
+                    if part is el.slice.step and isinstance(atom, Const) and atom.value == 0:
+                        raise self.fail(part, "slice step cannot be zero", "use a nonzero step, e.g. x[::2]")
+                    atoms.append(atom)
                     present.append(True)
                 spec.append(("s", *present))
                 continue
@@ -74,7 +88,8 @@ class ArrayExpressions:
                     scalar_ints += 1
         consumed = sum(1 for e in spec if e != "n")
         if consumed > arr.type.ndim:
-            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array")
+            raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array",
+                            f"index with at most {arr.type.ndim} integers or slices")
         single = scalar_ints == arr.type.ndim and len(spec) == scalar_ints
         return tuple(spec), atoms, single
 
@@ -96,7 +111,7 @@ class ArrayExpressions:
             try:
                 return base[atoms[0].value]
             except IndexError:
-                raise self.fail(node, "tuple index out of range") from None
+                raise self.fail(node, "tuple index out of range", f"the tuple has {len(base)} elements") from None
         arr = self.array_value(base, node.value)
         spec, atoms, single = self.index_spec(node, arr)
         params = () if all(e == "i" for e in spec) else (("index", spec),)
@@ -112,6 +127,11 @@ class ArrayExpressions:
             raise self.fail(target, "writing through an integer-array index",
                             "write single elements or basic slices, e.g. y[i] = ... or y[1:] = ...")
         v = self.scalar(value, target)
+        slot = RULES["getitem"].result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
+        if v.type.ndim > slot.ndim:
+            raise self.fail(target, f"assigning a {v.type.ndim}-D array to a {slot.ndim}-D "
+                                    f"{'element' if not slot.ndim else 'part'} of `{self.src_text(target.value)}`",
+                            "index the value down to the target's shape, or write a slice of the same rank")
         params = () if all(e == "i" for e in spec) else (("index", spec),)
         self.b.append(Op("setitem", [arr, *atoms, v], [], params))
 
@@ -156,20 +176,28 @@ class ArrayExpressions:
         """``np.<name>(...)`` or ``x.<name>(...)`` (then ``method_of`` is ``x``)."""
         if method_of is not None:
             args = [method_of, *args]
+        low, high = ARITY.get(name, (0, 64))
+        if not low <= len(args) <= high:
+            what = f"x.{_method_name(name)}()" if method_of is not None else f"np.{_function_name(name)}()"
+            count = f"{low}" if low == high else f"{low} to {high}"
+            raise self.fail(node, f"{what} takes {count} positional argument{'s' if high > 1 else ''} here "
+                                  f"(the array included), got {len(args)}",
+                            "pass the arguments NumPy documents, by position (keywords: see docs/arrays.md)")
         if name in REDUCTIONS:
             kw = self.keywords(node, ("axis", "keepdims"))
+            if "axis" in kw and len(args) == 2:
+                raise self.fail(node, "axis given twice", "pass the axis once")
             if len(args) == 2 and "axis" not in kw:
                 kw["axis"] = self.static(args.pop(), node)
             x = self.array_value(args[0], node)
             return self.reduce(name, x, kw.get("axis"), bool(kw.get("keepdims", False)), node)
+        if name in PERMUTATIONS:
+            return self.permute(name, args, node, method_of is not None)
         self.keywords(node, ("axis",) if name in ("concatenate", "stack") else ())
         if name == "matmul":
             return self.matmul(args[0], args[1], node)
         if name == "outer":
             return self.b.emit("outer", *[self.array_value(a, node) for a in args])
-        if name == "transpose":
-            x = self.array_value(args[0], node)
-            return x if x.type.ndim == 1 else self.b.emit("transpose", x)
         if name == "reshape":
             x = self.array_value(args[0], node)
             dims = args[1] if len(args) == 2 and isinstance(args[1], tuple) else tuple(args[1:])
@@ -181,6 +209,13 @@ class ArrayExpressions:
         if name == "acopy":
             return self.construct("acopy", args[:1], node)
         if name == "where":
+            if len(args) != 3:
+                raise self.fail(node, "np.where() with one argument (the indices where a condition holds: their "
+                                      "number depends on the data)" if len(args) == 1 else
+                                f"np.where() takes 3 arguments, got {len(args)}",
+                                "adc supports the elementwise choice np.where(condition, x, y); to mask values, "
+                                "np.where(condition, values, 0.0) keeps the shape; otherwise compute the indices "
+                                "outside the differentiated function")
             c, a, v = [self.scalar(x, node) for x in args]
             return self.b.emit("select", c, a, v)
         if name == "clip":
@@ -190,9 +225,18 @@ class ArrayExpressions:
             if len(args) != 1 or not isinstance(args[0], tuple):
                 raise self.fail(node, f"np.{name}() takes a list of arrays", f"write np.{name}([a, b])")
             arrays = [self.array_value(a, node) for a in args[0]]
+            if not arrays:
+                raise self.fail(node, f"np.{name}() of an empty list", "pass at least one array")
             axis = kw.get("axis", 0)
+            if axis is None and name == "concatenate":  # NumPy flattens every array first
+                arrays = [a if a.type.ndim == 1 else self.b.emit("ravel", a) for a in arrays]
+                axis = 0
+            if len({a.type.ndim for a in arrays}) != 1:
+                raise self.fail(node, f"np.{name}() of arrays with different numbers of dimensions",
+                                "give every array the same number of dimensions (reshape them first)")
             ndim = arrays[0].type.ndim + (1 if name == "stack" else 0)
-            return self.b.emit(name, *arrays, params=(("axis", axis % ndim),))
+            (axis,) = self.axes_of((axis,), ndim, node)
+            return self.b.emit(name, *arrays, params=(("axis", axis),))
         if name == "array":
             if len(args) != 1 or not isinstance(args[0], tuple):
                 raise self.fail(node, "np.array() of something other than a list of numbers",
@@ -211,13 +255,55 @@ class ArrayExpressions:
             return self.b.emit("broadcast", self.scalar(args[0], node), self.array_value(self.expr(shape.value), node))
         if name == "arange":
             return self.b.emit("arange", *[self.scalar(a, node) for a in args])
-        raise self.fail(node, f"unsupported NumPy function `{name}`")
+        raise self.fail(node, f"unsupported NumPy function `{name}`", "see docs/arrays.md for the supported ones")
+
+    def permute(self, name: str, args: list[Any], node: cst.Call, is_method: bool) -> Any:
+        """``np.transpose(x, axes)``, ``x.transpose(1, 0, 2)``, ``np.swapaxes``, ``np.moveaxis``: one
+        ``transpose`` op with the axis order as a parameter (none when it reverses all axes)."""
+        kw = self.keywords(node, ("axes",) if name == "transpose" else ())
+        x = self.array_value(args[0], node)
+        given = [a.value for a in node.args if a.keyword is None][0 if is_method else 1:]
+        statics = [self.static(self.literal(v), v) for v in given]
+        ndim = x.type.ndim
+        if name == "transpose":
+            if "axes" in kw:
+                if statics:
+                    raise self.fail(node, "axes given twice", "pass the axis order once")
+                statics = [kw["axes"]]
+            if len(statics) == 1 and (statics[0] is None or isinstance(statics[0], tuple)):
+                statics = list(statics[0]) if statics[0] is not None else []
+            axes = self.axes_of(statics, ndim, node) if statics else tuple(reversed(range(ndim)))
+            if len(axes) != ndim or sorted(axes) != list(range(ndim)):
+                raise self.fail(node, f"axes {tuple(statics)} are not a permutation of the {ndim} axes of x",
+                                f"list each of the axes 0..{ndim - 1} once")
+        else:
+            if len(statics) != 2:
+                raise self.fail(node, f"np.{name}() takes an array and two axes")
+            a, c = self.axes_of(statics, ndim, node)
+            order = list(range(ndim))
+            if name == "swapaxes":
+                order[a], order[c] = order[c], order[a]
+            else:
+                order.remove(a)
+                order.insert(c, a)
+            axes = tuple(order)
+        if axes == tuple(range(ndim)):
+            return x  # the identity permutation: the array itself
+        return self.b.emit("transpose", x, params=transpose_params(axes))
+
+    def axes_of(self, values: Sequence[Any], ndim: int, node: cst.CSTNode) -> tuple[int, ...]:
+        """Constant axis numbers, negative ones counted from the end."""
+        if any(not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < ndim for a in values):
+            raise self.fail(node, f"axes {tuple(values)} out of range for a {ndim}-D array",
+                            f"use constant integer axes between {-ndim} and {ndim - 1}")
+        return tuple(a % ndim for a in values)
 
     def reduce(self, name: str, x: Var, axis: Any, keepdims: bool, node: cst.CSTNode) -> Atom:
         if axis is not None:
             axes = axis if isinstance(axis, tuple) else (axis,)
             if any(not isinstance(a, int) or not -x.type.ndim <= a < x.type.ndim for a in axes):
-                raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array")
+                raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array",
+                                f"use a constant axis between {-x.type.ndim} and {x.type.ndim - 1}")
             norm = tuple(a % x.type.ndim for a in axes)
             axis = norm if isinstance(axis, tuple) else norm[0]
         params: tuple[tuple[str, Any], ...] = (("axis", axis),) if axis is not None else ()
@@ -232,6 +318,16 @@ class ArrayExpressions:
         if x.type.ndim > 2 or y.type.ndim > 2:
             raise self.fail(node, "`@` on arrays of more than 2 dimensions", "reshape to 2-D first")
         return self.b.emit("matmul", x, y)
+
+
+def _function_name(handler: str) -> str:
+    return next(k for k, v in NUMPY_FUNCTIONS.items() if v == handler) if handler in NUMPY_FUNCTIONS.values() \
+        else handler
+
+
+def _method_name(handler: str) -> str:
+    return next(k for k, v in ARRAY_METHODS.items() if v == handler) if handler in ARRAY_METHODS.values() \
+        else handler
 
 
 def _tuple_type() -> Any:

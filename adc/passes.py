@@ -15,6 +15,7 @@ so passes replace ops instead of changing them.
 from __future__ import annotations
 
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, uses, walk
+from .memory import Memory, is_array, writes_memory
 from .rules import RULES
 
 
@@ -95,7 +96,7 @@ def _structured(op: Op, live: set[Var]) -> bool:
     n = len(op.outs)
     body = op.regions[-1]
     keep = {k for k, o in enumerate(op.outs) if o in live}
-    if not keep and not has_effect(op):
+    if not keep and not has_effect(op) and not any(v in live for reg in op.regions for v in defined_in(reg)):
         return False
     first = 1 if op.prim == "for" else 0
     while True:
@@ -313,12 +314,15 @@ def hoist_invariants(program: Program) -> Program:
                 for cond in op.regions[:-1]:
                     inside |= defined_in(cond)
                 moved: list[Op] = []
+                # an array the loop writes into is not invariant, whatever its name
+                mutates = any(writes_memory(inner) for reg in op.regions for inner in reg.ops)
                 changed = True
                 while changed:
                     changed = False
                     for inner in list(body.ops):
                         if inner.prim in HOISTABLE and not inner.regions and len(inner.outs) == 1 \
-                                and not any(isinstance(a, Var) and a in inside for a in inner.args):
+                                and not any(isinstance(a, Var) and a in inside for a in inner.args) \
+                                and not (mutates and any(is_array(a) for a in inner.args)):
                             body.ops.remove(inner)
                             inside.discard(inner.out)
                             if inner.out not in {o.out for o in moved}:
@@ -345,6 +349,8 @@ def common_subexpressions(program: Program) -> Program:
     subst: dict[Var, Atom] = {}
     scopes: list[dict[Var, Atom]] = []
     defined = definitions(program.body)
+    reads_arrays: set[Var] = set()
+    memory = Memory(program)
 
     def key_atom(a: Atom) -> object:
         if isinstance(a, Var):
@@ -361,8 +367,8 @@ def common_subexpressions(program: Program) -> Program:
         for op in reg.ops:
             if op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in FRESH \
                     or len(op.outs) != 1:
-                if has_effect(op):
-                    seen = {k: v for k, v in seen.items() if k[0] != "getitem"}  # memory may have changed
+                if has_effect(op):  # memory may have changed: forget every expression that read an array
+                    seen = {k: v for k, v in seen.items() if v not in reads_arrays}
                 kept.append(op)
                 for sub in op.regions:
                     visit(sub)
@@ -371,10 +377,13 @@ def common_subexpressions(program: Program) -> Program:
             earlier = seen.get(key)
             if earlier is op.out:
                 continue  # the same statement again (recomputed, then hoisted from two loops)
-            if earlier is not None and earlier.type == op.out.type:
+            if earlier is not None and earlier.type == op.out.type \
+                    and not memory.written(earlier) and not memory.written(op.out):  # two arrays, not one
                 (subst if defined[op.out] == 1 else local)[op.out] = earlier
                 continue
             seen[key] = op.out
+            if op.prim == "getitem" or any(is_array(a) for a in op.args):
+                reads_arrays.add(op.out)
             kept.append(op)
         scopes.pop()
         reg.ops = kept

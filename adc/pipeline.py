@@ -3,7 +3,9 @@
 Input: a user function, the abstract types of its arguments and what derivative is wanted.
 Output: a ``Compiled`` record holding the primal program, the derivative program, the generated
 source and the loaded callable.  Results are cached per (function, types, request), so a transformed
-function is analysed and compiled once per argument signature, never per call.
+function is analysed and compiled once per argument signature, never per call; "function" means
+its code and every global and closure value the code (and the helpers it calls) reads, see
+``Dependencies``.
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import HEADER, generate
+from .errors import AdcError, internal_error
 from .forward import forward
+from .identity import identity
 from .frontend import lower
 from .ir import Program, number_values
 from .naming import Names
@@ -20,6 +24,17 @@ from .passes import (common_subexpressions, dead_code, fold_constants, hoist_inv
                      propagate_copies)
 from .reverse import reverse
 from .types import Type
+from .verify import verify
+
+# Check the IR after every stage and pass (the test suite turns this on).
+CHECK_IR = False
+
+
+def checked(program: Program, strict: bool = False) -> Program:
+    """``program``, verified first when ``CHECK_IR`` is on."""
+    if CHECK_IR:
+        verify(program, strict)
+    return program
 
 @dataclass
 class Compiled:
@@ -27,33 +42,25 @@ class Compiled:
     program: Program
     source: str
     func: Callable[..., Any] | None = None
+    fn: Callable[..., Any] | None = None  # the user's function
+    kind: str = ""
+    wrt: tuple[int, ...] = ()
 
 
 _cache: dict[tuple[Any, ...], Compiled] = {}
 _primal_cache: dict[tuple[Any, ...], Program] = {}
-
-
-def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
-    """What a cached program depends on besides argument types: the code and the values the
-    function closes over (closures from one factory share their code but not their constants)."""
-    cells = tuple(_hashable(c.cell_contents) for c in (fn.__closure__ or ()))
-    return (fn.__code__, cells)
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-        return value
-    except TypeError:
-        return id(value)
-
-
-def primal(fn: Callable[..., Any], types: Sequence[Type]) -> Program:
+def primal(fn: Callable[..., Any], types: Sequence[Type], ident: tuple[Any, ...] | None = None) -> Program:
     """The SSA program of ``fn`` specialised to ``types`` (cached)."""
-    key = (identity(fn), tuple(types))
+    key = (identity(fn) if ident is None else ident, tuple(types))
     program = _primal_cache.get(key)
     if program is None:
-        program = _primal_cache[key] = lower(fn, list(types))
+        try:
+            program = lower(fn, list(types))
+        except AdcError:
+            raise
+        except Exception as exc:  # never a raw traceback from adc's own code
+            raise internal_error(fn, "reading", exc) from exc
+        _primal_cache[key] = checked(program, strict=True)
     return program
 
 
@@ -76,10 +83,13 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
             n_out = len(prog.outputs)
             out.body.yields = out.body.yields[n_out:]
             out.out_tree = None if len(wrt) == 1 else len(wrt)
-    out = common_subexpressions(hoist_invariants(common_subexpressions(out)))
+    out = checked(out)
+    for step in (common_subexpressions, hoist_invariants, common_subexpressions):
+        out = checked(step(out))
     if compact:
-        out = fold_constants(out)
-    return dead_code(merge_scatter_adds(propagate_copies(out, everywhere=compact)))
+        out = checked(fold_constants(out))
+    out = checked(propagate_copies(out, everywhere=compact))
+    return checked(dead_code(checked(merge_scatter_adds(out))))
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
@@ -87,16 +97,22 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     """Run the pipeline for one request (cached).  ``compact`` (the default, what adc runs) folds
     the unit seed and every single-use scalar; ``compact=False`` keeps the lecture layout, one
     adjoint statement per primal statement (what ``adc source`` shows)."""
-    key = (identity(fn), tuple(types), kind, tuple(wrt), jit, compact)
+    ident = identity(fn)
+    key = (ident, tuple(types), kind, tuple(wrt), jit, compact)
     hit = _cache.get(key)
     if hit is not None and (hit.func is not None or not load):
         return hit
-    prog = primal(fn, types)
-    dprog = derivative_program(prog, kind, wrt, compact)
-    names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
-    source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
-    compiled = Compiled(prog, dprog, source)
-    if load:
-        compiled.func = backend.load(source, dprog.name, jit)
+    prog = primal(fn, types, ident)
+    try:
+        dprog = derivative_program(prog, kind, wrt, compact)
+        names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
+        source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
+        compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt))
+        if load:
+            compiled.func = backend.load(source, dprog.name, jit)
+    except AdcError:
+        raise
+    except Exception as exc:  # never a raw traceback from adc's own code
+        raise internal_error(fn, f"making the {kind} of", exc) from exc
     _cache[key] = compiled
     return compiled

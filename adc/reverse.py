@@ -29,6 +29,7 @@ from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .array_rules import unbroadcast
+from .memory import Memory, is_array, reread_views
 from .rules import RULES
 from .types import INT, Type
 from .zeros import zero_like
@@ -36,6 +37,9 @@ from .zeros import zero_like
 # Arrays whose adjoints are buffers updated in place (element reads and writes, copies).
 BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"}
 RECOMPUTABLE = {"getitem", "shape"}
+# Argument positions that only give a shape: reading the array there later is always right.
+SHAPE_ONLY = {("broadcast", 1), ("reshape_like", 1), ("zeros_like", 0), ("ones_like", 0), ("empty_like", 0),
+              ("shape", 0)}
 
 
 @dataclass
@@ -68,14 +72,15 @@ def written_arrays(reg: Region) -> set[Var]:
     return out
 
 
-def free_vars(reg: Region, local: set[Var]) -> list[Var]:
-    """Values read in ``reg`` but defined outside it, in order of first use."""
+def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
+    """Values read in ``reg`` but defined outside it, in order of first use; without ``shapes``,
+    not those read only for their shape (any version of the array has the same shape)."""
     seen: dict[Var, None] = {}
 
     def visit(r: Region) -> None:
         for op in r.ops:
-            for a in op.args:
-                if isinstance(a, Var) and a not in local:
+            for k, a in enumerate(op.args):
+                if isinstance(a, Var) and a not in local and (shapes or (op.prim, k) not in SHAPE_ONLY):
                     seen.setdefault(a)
             for sub in op.regions:
                 visit(sub)
@@ -87,22 +92,28 @@ def free_vars(reg: Region, local: set[Var]) -> list[Var]:
     return list(seen)
 
 
+def tape_kind(v: Var) -> object:
+    """What a tape or record of ``v`` holds: ``"float"``, ``"int"`` or an array kind ``(dtype, ndim)``."""
+    t = v.type
+    if t is not None and t.is_array:
+        return (t.dtype, t.ndim)
+    return "float" if t is not None and t.kind == "float" else "int"
+
+
 @dataclass
 class Tapes:
-    float_tape: Var | None = None
-    int_tape: Var | None = None
+    """One growing stack per kind of value the reverse sweep pops (floats, ints, arrays by dtype and
+    rank), made before the forward sweep."""
+
+    tapes: dict[object, Var] = field(default_factory=dict)
     allocs: list[Op] = field(default_factory=list)
 
-    def get(self, kind: str) -> Var:
-        if kind == "int":
-            if self.int_tape is None:
-                self.int_tape = Var(hint="itape", type=Type("tape"), role="tmp")
-                self.allocs.append(Op("tape", [], [self.int_tape], (("kind", "int"),)))
-            return self.int_tape
-        if self.float_tape is None:
-            self.float_tape = Var(hint="tape", type=Type("tape"), role="tmp")
-            self.allocs.append(Op("tape", [], [self.float_tape], (("kind", "float"),)))
-        return self.float_tape
+    def get(self, kind: object) -> Var:
+        if kind not in self.tapes:
+            hint = {"int": "itape", "float": "tape"}.get(kind, "atape")  # type: ignore[call-overload]
+            self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
+            self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
+        return self.tapes[kind]
 
 
 class Reverse:
@@ -117,6 +128,7 @@ class Reverse:
         self.tapes = Tapes()
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
+        self.memory = Memory(program)
         self.buffered = self._buffered_arrays()
 
     def _buffered_arrays(self) -> set[Var]:
@@ -126,12 +138,39 @@ class Reverse:
                 for v in (op.args[:1] if op.prim in ("getitem", "setitem") else (*op.args[:1], *op.outs)):
                     if isinstance(v, Var) and v in self.active and v.type.is_array:
                         out.add(v)
-            if op.regions:
-                for v in op.outs:
-                    if v in self.active and v.type.is_array:
-                        raise UnsupportedError("an array rebound inside a branch or loop (reverse mode)", op.loc,
-                                               "write into the array's elements instead of rebinding the name")
+            if op.prim in ("for", "while"):  # arrays read inside a loop: adjoints summed over iterations
+                inside = set()
+                for reg in op.regions:
+                    inside |= defined_in(reg)
+                for reg in op.regions:
+                    out.update(v for v in free_vars(reg, inside) if v in self.active and is_array(v))
+        self._check_rebound(out)
         return out
+
+    def _check_rebound(self, buffered: set[Var]) -> None:
+        """An array a branch or loop rebinds (``h = np.tanh(W @ h)``) has its adjoint carried like a
+        number's, which is right only if no version of it is also read or written element by
+        element (those adjoints live in buffers) and its memory is never written."""
+        for op in walk(self.program.body):
+            if not op.regions:
+                continue
+            for v in op.outs:
+                if v in self.active and v.type.is_array and (
+                        self.memory.written(v) or any(self.memory.root(b) is self.memory.root(v) for b in buffered)):
+                    raise UnsupportedError(
+                        f"`{v.hint or 'an array'}` is rebound inside a branch or loop and also read or written "
+                        "element by element (reverse mode)", op.loc,
+                        "differentiate with mode='forward', or rebind the whole array (h = f(h)) without indexing it")
+
+    def allocate(self, region: Region, extra: set[Var] = frozenset()) -> None:
+        """Adjoint buffers (zeros) for the buffered arrays ``region`` itself defines (and
+        ``extra``), at the start of its reverse: an array made inside a branch or a loop body
+        exists only on that path or in that iteration, and so does its adjoint."""
+        here = set(region.args) | set(extra) | {o for op in region.ops for o in op.outs}
+        for v in sorted(self.buffered & here, key=lambda v: v.id):
+            buf = self.b.emit("zeros_like", v)
+            buf.role, buf.base = "adjoint", v
+            self.buffers[v] = buf
 
     # -- accumulation --------------------------------------------------------------------------
     def accumulate(self, var: Var, contribution: Atom, mark: int) -> None:
@@ -174,9 +213,11 @@ class Reverse:
                 return
             with self.b.at(op.loc):
                 mark = len(self.b.region.ops)
-                for a, c in zip(op.args, rule.vjp(self.b, op, g)):
+                seen, snaps = self.as_seen(op)
+                for a, c in zip(op.args, rule.vjp(self.b, seen, g)):
                     if c is not None and isinstance(a, Var) and a in self.active:
                         self.accumulate(a, c, mark)
+                self.keep_snapshots(op, snaps, mark)
             return
         if rule.render is not None:
             with self.b.at(op.loc):
@@ -187,13 +228,71 @@ class Reverse:
             return
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
-            partials = rule.partials(self.b, op.args, op.out)
+            seen, snaps = self.as_seen(op)
+            partials = rule.partials(self.b, seen.args, seen.out)
             summed: dict[Var, Atom] = {}  # an argument used twice (x * x) gets one contribution
             for a, p in zip(op.args, partials):
                 if p is not None and isinstance(a, Var) and a in self.active:
                     summed[a] = self.b.add(summed[a], p) if a in summed else p
             for a, p in summed.items():
                 self.accumulate(a, unbroadcast(self.b, self.b.mul(g, p), a.type), mark)
+            self.keep_snapshots(op, snaps, mark)
+
+    # -- arrays as they were -------------------------------------------------------------------
+    def as_seen(self, op: Op) -> tuple[Op, dict[Var, Var]]:
+        """``op`` with every array it reads or makes whose memory is written later replaced by a
+        snapshot value (the derivative must read the array as ``op`` saw it, not as it is at the
+        end of the forward sweep)."""
+        snaps: dict[Var, Var] = {}
+        for v in (*op.args, *op.outs):
+            if isinstance(v, Var) and v not in snaps and self.memory.written_after(op, v):
+                snaps[v] = Var(hint=v.hint, type=v.type)
+        if not snaps:
+            return op, snaps
+        return Op(op.prim, [snaps.get(a, a) if isinstance(a, Var) else a for a in op.args],
+                  [snaps.get(o, o) for o in op.outs], op.params, op.loc), snaps
+
+    def keep_snapshots(self, op: Op, snaps: dict[Var, Var], mark: int) -> None:
+        """Copy, right after ``op`` in the forward sweep, the arrays whose snapshots the adjoint
+        statements since ``mark`` read (where only a shape is read, the array itself serves)."""
+        if not snaps:
+            return
+        back = {s: v for v, s in snaps.items()}
+        needed: set[Var] = set()
+        ops = self.b.region.ops
+        for i in range(mark, len(ops)):
+            emitted = ops[i]
+            if not any(a in back for a in emitted.args if isinstance(a, Var)):
+                continue
+            args = list(emitted.args)
+            for k, a in enumerate(args):
+                if isinstance(a, Var) and a in back:
+                    if (emitted.prim, k) in SHAPE_ONLY:
+                        args[k] = back[a]
+                    else:
+                        needed.add(a)
+            ops[i] = Op(emitted.prim, args, emitted.outs, emitted.params, emitted.loc, emitted.regions)
+        if not needed:
+            return
+        region = self._forward_region_of(op)
+        at = region.ops.index(op) + 1
+        copies = [Op("acopy", [back[s]], [s], (), op.loc) for s in sorted(needed, key=lambda s: s.id)]
+        region.ops[at:at] = copies
+
+    def _forward_region_of(self, op: Op) -> Region:
+        def find(reg: Region) -> Region | None:
+            for inner in reg.ops:
+                if inner is op:
+                    return reg
+                for sub in inner.regions:
+                    found = find(sub)
+                    if found is not None:
+                        return found
+            return None
+
+        region = find(self.forward_sweep)
+        assert region is not None, "every primal statement is in the forward sweep"
+        return region
 
     def structural(self, op: Op) -> None:
         """Adjoints of element reads and writes and of array copies (transposes of linear maps)."""
@@ -207,13 +306,17 @@ class Reverse:
         elif op.prim == "setitem" and a[0] in self.buffers:
             gy = self.buffers[a[0]]
             v = a[-1]
+            # read the written elements' adjoint, clear it, then pass it on (in that order: the
+            # value written may be the array itself, ``y[:] = y``)
+            mark = len(self.b.region.ops)
+            part = None
             if isinstance(v, Var) and v in self.active:
-                mark = len(self.b.region.ops)
                 part = self.b.emit("getitem", gy, *a[1:-1], params=op.params)
                 if part.type.is_array:  # a view of the buffer, which is cleared next: take a copy
                     part = self.b.emit("acopy", part)
-                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
+            if part is not None:
+                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
         elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
             self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
 
@@ -231,7 +334,7 @@ class Reverse:
         is known before it starts) values go into lists preallocated with that count, indexed by
         the iteration, instead of a growing stack."""
         local = defined_in(fwd) - set(exclude)
-        needed = [v for v in free_vars(rev, set()) if v in local]
+        needed = [v for v in free_vars(rev, set(), shapes=False) if v in local]
         defs: dict[Var, Op] = {}
         for op in fwd.ops:
             for o in op.outs:
@@ -253,8 +356,8 @@ class Reverse:
                 return False
             if op in recompute:
                 return True
-            if op.prim == "getitem" and op.args[0] in self.written:
-                return False
+            if any(isinstance(a, Var) and self.memory.written(a) for a in op.args):
+                return False  # it reads an array the program writes: reading it again may differ
             if op.prim not in RECOMPUTABLE and RULES[op.prim].render is not None:
                 return False
             if all(available(x) for x in op.args):
@@ -273,30 +376,29 @@ class Reverse:
             available(v)
         pops: list[Op] = []
         pushes: list[Op] = []
+        first: list[Op] = []  # pushes of the carried values: at the start of the iteration
         for v in taped:
-            if v.type is not None and v.type.is_array:
-                raise UnsupportedError("an array value computed inside a loop is needed by the reverse sweep",
-                                       defs[v].loc if v in defs else None,
-                                       "compute it before the loop, or write elements into an array created outside")
             loc = defs[v].loc if v in defs else None
+            group = first if v in fwd.args else pushes
+            kept: Atom = v
+            if v.type is not None and v.type.is_array and self.memory.written(v):
+                # an array whose memory a later iteration writes: keep a copy of it
+                kept = Var(hint=v.hint, type=v.type)
+                group.append(Op("acopy", [v], [kept], loc=loc))
             if record is not None:
                 store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
-                kind = (("kind", "float" if v.type.kind == "float" else "int"),)
-                record.allocs.append(Op("record", [record.count], [store], kind, loc))
-                pushes.append(Op("setitem", [store, record.index, v], [], loc=loc))
+                record.allocs.append(Op("record", [record.count], [store], (("kind", tape_kind(v)),), loc))
+                group.append(Op("setitem", [store, record.index, kept], [], loc=loc))
                 pops.append(Op("getitem", [store, record.index], [v], loc=loc))
                 continue
-            tape = self.tapes.get("float" if v.type is not None and v.type.kind == "float" else "int")
-            pushes.append(Op("push", [tape, v], [], loc=loc))
+            tape = self.tapes.get(tape_kind(v))
+            group.append(Op("push", [tape, kept], [], loc=loc))
             pops.append(Op("pop", [tape], [v], loc=loc))
         nested = record is None and any(o.prim == "push" for o in walk(fwd))
-        args_first = [p for p, v in zip(pushes, taped) if v in fwd.args]
-        if args_first and not nested:
-            others = [p for p in pushes if p not in args_first]
-            fwd.ops = args_first + fwd.ops + others
-            pushes = args_first + others
+        if first and not nested:
+            fwd.ops = first + fwd.ops + pushes
         else:
-            fwd.ops = fwd.ops + pushes
+            fwd.ops = fwd.ops + first + pushes
         recomputed = [op for op in fwd.ops if op in recompute]
         rev.ops = pops[::-1] + recomputed + rev.ops
 
@@ -332,10 +434,7 @@ class Reverse:
             cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else o.type.with_(kind="float", dtype="float64"),
                               role="cotangent") for o in prog.outputs]
         with self.b.at(None):
-            for v in sorted(self.buffered, key=lambda v: v.id):
-                buf = self.b.emit("zeros_like", v)
-                buf.role, buf.base = "adjoint", v
-                self.buffers[v] = buf
+            self.allocate(prog.body, set(prog.params))
         self.seed(list(prog.outputs), cotangents)
         self.ops(prog.body.ops)
         with self.b.at(None):
@@ -365,6 +464,7 @@ def _if(rv: Reverse, op: Op) -> None:
         rv.adjoint = dict(before)
         rev = Region()
         with rv.b.into(rev):
+            rv.allocate(reg)
             for out, y in zip(op.outs, reg.yields):
                 g = rv.get(out) if out not in rv.buffers else None
                 if g is not None and isinstance(y, Var) and y in rv.active:
@@ -455,6 +555,8 @@ def _loop(rv: Reverse, op: Op) -> None:
     rv.loop_depth += 1
     outer = dict(rv.adjoint)
     with rv.b.into(rev):
+        for reg in op.regions:
+            rv.allocate(reg)
         for k, arg in zip(own, args):
             y = body.yields[k]
             if isinstance(y, Var) and y in rv.active:
@@ -507,4 +609,4 @@ STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False) -> Program:
     """The adjoint program of ``program`` with respect to ``program.params[wrt]``."""
-    return Reverse(program, wrt).run(cotangent_params)
+    return Reverse(reread_views(program), wrt).run(cotangent_params)

@@ -8,7 +8,11 @@ interpreter evaluates it, its result type, and its derivative as local partials
 per primitive.  Partials are built with the builder ``b`` handed in, so they are IR, not strings.
 
 Conventions at non-differentiable points (documented in docs/rules.md): ``abs`` has derivative +1
-at 0; ``max``/``min`` route the whole gradient to the first argument on a tie.
+at 0; ``max``/``min`` route the whole gradient to the first argument on a tie.  Where a partial is
+infinite or undefined but the function itself is not (``sqrt`` at 0, ``atan2`` at the origin,
+``x ** 0.5`` at 0, the exponent of ``0 ** y``), the partial is what NumPy computes there (``inf``,
+``nan``, through ``npdiv``/``nppow``/``nplog``), never a Python ``ZeroDivisionError`` or math
+domain error from the generated scalar code.
 """
 from __future__ import annotations
 
@@ -123,19 +127,48 @@ defrule("copy", 1, Form("{0}", P_ATOM, (P_ATOM,)), None, lambda x: x, lambda b, 
 
 
 def _pow_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    """``d x**y / dx = y * x**(y-1)``, ``d x**y / dy = log(x) * x**y`` (0 at ``x = 0``); 0 for the
+    constant exponent 0 (``x ** 0`` is constant).  Where Python's ``**`` or ``math.log`` would raise
+    although ``x ** y`` does not (``x = 0`` with ``y < 1``; ``x < 0`` for the exponent's partial),
+    NumPy's ``power`` and ``log`` give inf/nan instead: always for a variable exponent, and for a
+    constant ``0 < y < 1``."""
     x, y = a
-    dx = b.mul(y, b.pow(x, b.sub(y, 1)))
-    dy = None if b.is_const(y) else b.mul(b.log(x), o)
-    return dx, dy
+    if b.is_const(y) and not 0 < y.value < 1:
+        return (0.0 if y.value == 0 else b.mul(y, b.pow(x, b.sub(y, 1)))), None
+    return _nppow_partials(b, a, o)
+
+
+def _nppow_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    x, y = a
+    if b.is_const(y) and y.value == 0:
+        return 0.0, None
+    e = b.sub(y, 1)
+    dx = b.mul(y, x if b.is_const(e) and e.value == 1 else b.nppow(x, e))
+    if b.is_const(y):
+        return dx, None
+    # 0 ** y is 0 for every y > 0, so d/dy is 0 at x = 0 (as in JAX), not NumPy's log(0) * 0 = nan
+    return dx, b.select(b.eq(x, 0.0), 0.0, b.mul(b.nplog(x), o))
 
 
 def _pow_impl(x: Any, y: Any) -> Any:
+    if type(x) is int and type(y) is int:  # literals: Python's exact integers (NumPy's int64 would wrap)
+        return float(x) ** y if y < 0 else x ** y
     if isinstance(x, (int, np.integer)) and isinstance(y, (int, np.integer)) and y < 0:
         return float(x) ** y
     return np.power(x, y)
 
 
 defrule("pow", 2, Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), None, _pow_impl, _pow_partials, keep_kind)
+
+# NumPy's division, power and log on Python floats too (``np.divide(x, y)``): inf/nan where
+# Python's ``/``, ``**`` and ``math.log`` raise.  Partials whose formula divides by zero where the
+# function does not (sqrt at 0, atan2 at the origin, x ** 0.5 at 0) use them, and so do their own
+# partials, so derivatives of every order follow NumPy (docs/rules.md).
+defrule("npdiv", 2, call("np.divide", 2), infix("/", P_MUL), np.true_divide,
+        lambda b, a, o: (b.npdiv(1.0, a[1]), b.neg(b.npdiv(o, a[1]))))
+defrule("nppow", 2, call("np.power", 2), Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power,
+        _nppow_partials, keep_kind)
+defrule("nplog", 1, call("np.log", 1), call("np.log", 1), np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),))
 defrule("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind)
 defrule("mod", 2, infix("%", P_MUL), None, np.mod,
         lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind)
@@ -147,7 +180,7 @@ _unary("tan", "tan", "tan", np.tan, lambda b, a, o: (b.add(1.0, b.mul(o, o)),))
 _unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,))
 _unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),))
 _unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),))
-_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.div(0.5, o),))
+_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),))
 _unary("tanh", "tanh", "tanh", np.tanh, lambda b, a, o: (b.sub(1.0, b.mul(o, o)),))
 _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.0, b.mul(a[0], a[0]))),))
 
@@ -155,7 +188,7 @@ _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.
 def _atan2_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
     y, x = a
     r2 = b.add(b.mul(x, x), b.mul(y, y))
-    return b.div(x, r2), b.neg(b.div(y, r2))
+    return b.npdiv(x, r2), b.neg(b.npdiv(y, r2))
 
 
 defrule("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2, _atan2_partials)
@@ -187,7 +220,7 @@ defrule("or", 2, infix("or", P_OR), call("np.logical_or", 2), lambda x, y: bool(
 defrule("float", 1, call("float", 1), None, float, lambda b, a, o: (1.0,))
 defrule("int", 1, call("int", 1), None, int, None, lambda ts: Type("int"))
 
-TRACE_NAMES = {"atan": "arctan", "select": "where"}
+TRACE_NAMES = {"atan": "arctan", "select": "where", "npdiv": "divide", "nppow": "power", "nplog": "log"}
 
 
 def trace_name(prim: str) -> str:

@@ -16,6 +16,11 @@ from pathlib import Path
 
 import pytest
 
+import adc.pipeline
+
+# Every program adc makes in the tests is verified after each stage and pass (adc/verify.py).
+adc.pipeline.CHECK_IR = True
+
 # The helper module fd.py lives next to this file; make it importable whatever the import mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -1,0 +1,178 @@
+"""Arguments at the API boundary: which functions adc accepts, how arguments are bound,
+checked and converted, and ``argnums``.
+
+Input: a user function and the arguments of a call.  Output: the positional arguments (defaults
+filled in), each checked and converted (lists to float arrays, differentiated ints to floats), or
+an ``AdcError`` that names the argument or parameter at fault.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import DifferentiationError, format_located, transform_problem
+from .types import Type, type_of
+
+Argnums = int | Sequence[int]
+
+
+def normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[list[int], bool]:
+    check_argnums_type(argnums)
+    single = isinstance(argnums, (int, np.integer))
+    nums = [int(argnums)] if single else [int(a) for a in argnums]  # type: ignore[arg-type, union-attr]
+    if not nums:
+        raise DifferentiationError(f"argnums of {name} is empty; name at least one argument")
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise DifferentiationError(f"argnums={argnums!r} is out of range for {name}() called with {nargs} arguments")
+    nums = [a % nargs for a in nums]
+    if len(set(nums)) != len(nums):
+        raise DifferentiationError(f"argnums={argnums!r} repeats an argument")
+    return nums, single
+
+
+def check_argnums_type(argnums: Any) -> None:
+    def is_int(a: Any) -> bool:
+        return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+    if is_int(argnums) or (isinstance(argnums, (tuple, list)) and all(is_int(a) for a in argnums)):
+        return
+    raise DifferentiationError(f"argnums must be an int or a tuple of ints (argument positions), got {argnums!r}")
+
+
+def parameter_names(fn: Callable[..., Any], n: int) -> list[str]:
+    """The names of ``fn``'s first ``n`` parameters (for messages)."""
+    from .frontend import param_names
+
+    names = param_names(fn)
+    return (names + [f"#{i}" for i in range(len(names), n)])[:n]
+
+
+def argument(value: Any, what: str, differentiated: bool) -> Any:
+    """One argument as adc passes it on: NumPy arrays and numbers as they are, lists (and tuples)
+    as float arrays, differentiated ones as floats (ints are promoted).  Anything else is an
+    ``AdcError`` naming ``what`` (e.g. "argument x of f")."""
+    kind = type(value)
+    if kind is float or (kind is np.ndarray and value.dtype.kind == "f"):
+        return value
+    if isinstance(value, (list, tuple)):
+        try:
+            value = np.asarray(value, dtype=float)
+        except (ValueError, TypeError) as exc:
+            raise DifferentiationError(f"{what} is a {kind.__name__} that is not a rectangular array of real "
+                                       f"numbers ({exc}); pass a NumPy float array") from None
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise DifferentiationError(f"{what} is an array of {value.dtype}; adc differentiates real "
+                                       f"numbers: pass a float array{_complex_hint(value.dtype.kind == 'c')}")
+        if differentiated and value.dtype.kind != "f":
+            return value.astype(np.float64)
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        if differentiated:
+            raise DifferentiationError(f"cannot differentiate with respect to an argument of type bool ({what}); "
+                                       "pass a float")
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if not differentiated:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            raise DifferentiationError(f"{what} is an int too large for a float (about 2**{int(value).bit_length()})") from None
+    if isinstance(value, (complex, np.complexfloating)):
+        raise DifferentiationError(f"{what} is complex ({value!r}); adc differentiates real-valued "
+                                   f"functions of real numbers{_complex_hint(True)}")
+    if differentiated:
+        raise DifferentiationError(f"{what} has type {kind.__name__}; expected a float or a NumPy float array "
+                                   f"(cannot differentiate with respect to an argument of type {kind.__name__})")
+    raise DifferentiationError(f"{what} has type {kind.__name__}; adc passes numbers (float, int, bool) and "
+                               "NumPy arrays to the function")
+
+
+def _complex_hint(complex_: bool) -> str:
+    return "; pass the real and imaginary parts as two float arguments" if complex_ else ""
+
+
+def prepare(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> tuple[list[Any], tuple[Type, ...]]:
+    """Differentiated arguments as floats, lists as arrays, and the arguments' types."""
+    args = coerce(fn, args, wrt)
+    return args, tuple(type_of(a) for a in args)
+
+
+def coerce(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> list[Any]:
+    """Every argument checked and converted by ``argument``."""
+    names = parameter_names(fn, len(args))
+    return [argument(a, f"argument {names[i]} of {fn.__name__}", i in wrt) for i, a in enumerate(args)]
+
+
+def like_of(original: Any, prepared: Any) -> Any:
+    """What a derivative with respect to ``original`` looks like: an array of its (float) dtype, a
+    NumPy float scalar of its own type (``np.float32``), or a float."""
+    if isinstance(original, np.floating) and not isinstance(original, float):
+        return original
+    return prepared
+
+
+def check_function(fn: Any, transform: str = "adc") -> None:
+    """adc reads Python source: built-ins and other callables without it, functions made by adc
+    (composition is not built yet) and decorated functions (``inspect`` would show the source of
+    the undecorated one) are rejected clearly; so are ``*args``, ``**kwargs`` and keyword-only
+    parameters (located at the parameter)."""
+    import types
+
+    problem = transform_problem(fn)
+    if problem is not None:
+        raise DifferentiationError(format_located(f"{transform}: {problem[0]}", None, problem[1]))
+    if not isinstance(fn, types.FunctionType):
+        from .errors import SourceError
+
+        name = getattr(fn, "__name__", repr(fn))
+        raise SourceError(f"adc differentiates Python functions defined in source files; {name!r} is a "
+                          f"{type(fn).__name__}; hint: wrap it, e.g. `def f(x): return math.sin(x)`")
+    code = fn.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
+        from .builder import Builder
+        from .frontend import Lowerer, read_source
+
+        Lowerer(read_source(fn), Builder(simplify=False, role="primal")).bind_params([])  # raises, located
+
+
+def mark(fn: Callable[..., Any], transform: str) -> Callable[..., Any]:
+    """Mark ``fn`` as made by ``transform`` (adc refuses to differentiate it; see ``check_function``)."""
+    fn.__adc_transform__ = transform  # type: ignore[attr-defined]
+    return fn
+
+
+def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    """The positional arguments of a call of ``fn`` with ``args`` and ``kwargs``, defaults filled in."""
+    from .frontend import param_names
+
+    names = param_names(fn)
+    if not kwargs and len(args) == len(names):
+        return tuple(args)
+    try:
+        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **(kwargs or {}))
+    except TypeError as exc:
+        raise DifferentiationError(f"{fn.__name__}() called with wrong arguments: {exc} "
+                                   f"(its parameters: {', '.join(names)})") from None
+    bound.apply_defaults()
+    return tuple(bound.args)
+
+
+def check_arity(fn: Callable[..., Any], args: Sequence[Any]) -> None:
+    from .frontend import param_names
+
+    n = len(param_names(fn))
+    if len(args) != n:
+        raise DifferentiationError(f"{fn.__name__}() takes {n} positional arguments but {len(args)} were given")
+
+
+def check_at(fn: Callable[..., Any], at: Any) -> None:
+    if not isinstance(at, (tuple, list)):
+        raise DifferentiationError(f"at= takes a tuple of example arguments, one per parameter of "
+                                   f"{fn.__name__} (e.g. at=(2.0, 5)); got {type(at).__name__}")
+    check_arity(fn, at)

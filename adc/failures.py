@@ -1,0 +1,184 @@
+"""Run-time failures of generated code, reported as located adc errors.
+
+Input: a compiled derivative, the arguments it was called with, and the exception it raised.
+Output: an ``EvaluationError`` (also an instance of the exception's own class, the original
+chained) naming the user's file, line and column: where the user's function itself raises at these
+arguments, or else the user line the failing generated statement came from (read from the
+``# from line N:`` comments of the lecture layout of the same derivative).  Numba's compilation
+failures on a first call become a ``CompileError``.
+"""
+from __future__ import annotations
+
+import linecache
+import re
+from typing import Any, Sequence
+
+from .errors import AdcError, CompileError, DifferentiationError, EvaluationError
+from .ir import Loc, walk
+from .pipeline import Compiled, compile_derivative
+
+
+def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
+    """Run the generated code; whatever it raises comes back as an adc error (see ``report``)."""
+    try:
+        return compiled.func(*args)
+    except AdcError:
+        raise
+    except Exception as exc:  # Numba reports typing/lowering problems on the first call
+        if type(exc).__module__.startswith("numba") or (
+                isinstance(exc, ImportError) and dispatcher_type() is not type(None)
+                and isinstance(compiled.func, dispatcher_type())):
+            raise CompileError(numba_message(compiled, exc)) from None
+        report(compiled, exc, args)
+
+
+def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
+    """Raise ``exc`` (raised by the generated code of ``compiled`` called with ``args``) as an
+    ``EvaluationError`` that names the user's line it came from and is also an instance of the
+    exception's own class; the original is chained, and the traceback ends where it was raised."""
+    fn = compiled.fn
+    name = getattr(fn, "__name__", compiled.primal.name)
+    n = len(compiled.primal.params)
+    own = _own_failure(compiled, list(args[:n]))
+    if own is not None:
+        message = f"{_reason(exc)} (raised by {name} itself at these arguments, in this line)"
+        hint = f"{name}(...) raises this too when called with these arguments; adc runs the same operations"
+        loc = own
+    else:
+        what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative"}.get(compiled.kind, "gradient")
+        message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
+        hint = ("the derivative of this line is not defined at these arguments (for example sqrt, or a "
+                "power below 1, at 0): evaluate the derivative at another point")
+        loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
+    error = EvaluationError.like(exc)(message, loc, hint)
+    raise error.with_traceback(exc.__traceback__) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _own_failure(compiled: Compiled, args: list[Any]) -> Loc | None:
+    """Where the user's function, called with ``args``, raises (``None`` if it does not): the
+    innermost frame in one of the files the program was read from."""
+    fn = compiled.fn
+    if fn is None:
+        return None
+    try:
+        fn(*args)
+    except Exception as exc:
+        files = {compiled.primal.filename} | {op.loc.filename for op in walk(compiled.primal.body) if op.loc}
+        found = None
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename in files:
+                found = (code, tb.tb_lineno, tb.tb_lasti)
+            tb = tb.tb_next
+        if found is None:
+            return _definition(compiled)
+        code, line, lasti = found
+        text = linecache.getline(code.co_filename, line).rstrip("\n")
+        positions = list(code.co_positions())
+        col = positions[lasti // 2][2] if 0 <= lasti // 2 < len(positions) else None
+        return Loc(code.co_filename, line, col if col is not None else len(text) - len(text.lstrip()), text)
+    return None
+
+
+def report_user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -> Any:
+    """The generated code ran, but its result cannot be what ``fn`` computes (``problem``): the
+    user's function itself fails at these arguments (an operation the derivative does not need
+    to run); report that failure (``report``), or, should it not fail, the problem."""
+    try:
+        compiled.fn(*args[:len(compiled.primal.params)])  # type: ignore[misc]
+    except Exception as exc:
+        report(compiled, exc, args)
+    raise DifferentiationError(problem)
+
+
+def _user_line(compiled: Compiled, exc: BaseException) -> Loc | None:
+    """The user's line behind the generated line where ``exc`` was raised, read from the
+    ``# from line N: <source>`` comment heading that generated statement."""
+    code = getattr(compiled.func, "__code__", None)
+    if code is None:
+        return None
+    number = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == code.co_filename:
+            number = tb.tb_lineno
+        tb = tb.tb_next
+    if number is None:
+        return None
+    for text in reversed(compiled.source.splitlines()[:number]):
+        text = text.strip()
+        if text.startswith("# from line "):
+            line, _, source = text[len("# from line "):].partition(": ")
+            return _located(compiled, int(line), source)
+        if text.startswith(("#", "def ")):  # a section comment (``# reverse sweep``) or the top
+            return None
+    return None
+
+
+def _located(compiled: Compiled, line: int, source: str) -> Loc:
+    """The ``Loc`` of the user's line ``line`` (whose text is ``source``): its file is the one an
+    operation of the program records for that line (helpers may live in other files)."""
+    filename = compiled.primal.filename
+    for op in walk(compiled.primal.body):
+        if op.loc is not None and op.loc.line == line and op.loc.text.strip() == source.strip():
+            filename, source = op.loc.filename, op.loc.text
+            break
+    return Loc(filename, line, len(source) - len(source.lstrip()), source)
+
+
+def _user_line_by_rerun(compiled: Compiled, args: Sequence[Any]) -> Loc | None:
+    """Where the lecture layout (one block per user statement, each with its ``# from line``
+    comment) of the same derivative raises, run as plain Python with ``args``."""
+    if compiled.fn is None:
+        return None
+    types = tuple(p.type for p in compiled.primal.params)
+    try:
+        lecture = compile_derivative(compiled.fn, types, compiled.kind, compiled.wrt, jit=False, compact=False)
+        lecture.func(*args)
+    except AdcError:
+        return None
+    except Exception as exc:
+        return _user_line(lecture, exc)
+    return None
+
+
+def _definition(compiled: Compiled) -> Loc:
+    """The ``def`` line of the function (when no better line is known)."""
+    prog = compiled.primal
+    text = linecache.getline(prog.filename, prog.firstline) or f"def {prog.name}(...):"
+    return Loc(prog.filename, prog.firstline, 0, text.rstrip("\n"))
+
+
+def numba_message(compiled: Compiled, exc: BaseException) -> str:
+    """A one-paragraph account of a Numba failure: which generated line, which user line."""
+    text = str(exc)
+    lines_ = [line.strip() for line in text.splitlines() if line.strip()]
+    generic = ("Failed in ", "During:", "File ", "^", "Resolution failure", "This error may have been")
+    reasons = [line for line in lines_ if not line.startswith(generic)]
+    first = (reasons or lines_ or [type(exc).__name__])[0]
+    where = ""
+    lines = compiled.source.splitlines()
+    for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
+        if "adc_" not in match.group(1):
+            continue
+        number = int(match.group(2))
+        if 0 < number <= len(lines):
+            code = lines[number - 1].strip()
+            origin = next((l.strip()[2:] for l in reversed(lines[:number]) if l.strip().startswith("# from line")), "")
+            where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
+    return (f"Numba could not compile the generated {compiled.program.name}{where}: "
+            f"{type(exc).__name__}: {first}\nhint: call with jit=False (the same generated code runs as "
+            f"plain Python), or look at it with adc.source(..., compact=True)")
+
+
+def dispatcher_type() -> type:
+    try:
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover
+        return type(None)
+    return Dispatcher

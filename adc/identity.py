@@ -1,0 +1,238 @@
+"""What a derivative depends on besides argument types: the cache key of a function.
+
+Input: a user function.  Output: ``Dependencies``: a hashable key (the code of the function and of
+every user function it reads, with their files, and the values of every global and closure
+variable they read) and the places those values were read from, so that a call can check cheaply
+that none has been rebound.  Walking a function also checks that the source adc reads compiles to
+the code that runs (a file edited after import is a ``SourceError``).
+"""
+from __future__ import annotations
+
+import hashlib
+import types as pytypes
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+_MISSING = object()
+
+
+class _Same:
+    """A value keyed by identity (unhashable objects); holds it, so its ``id`` is never reused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Everything a derivative of a function depends on besides the argument types.
+
+    ``key``: the code of the function and of every user function it calls, each with its file and
+    qualified name (equal code objects in two modules, or one module before and after
+    ``importlib.reload``, compare equal), and the value of every global and closure variable that
+    code reads (numbers by value, floats by ``repr`` so that ``-0.0`` is not ``0.0``, arrays by
+    content, functions recursively, anything else by identity).  ``reads``: where each of those
+    values was found (a globals dict or a closure cell), the name and the object, so that
+    ``current()`` can tell cheaply whether one has been rebound since; modules are left out (rebinding ``np`` or ``math`` is not a way to change a function)."""
+
+    key: tuple[Any, ...]
+    reads: tuple[tuple[Any, str, Any], ...]
+    arrays: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # (a global array, a copy of its contents)
+
+    def current(self) -> bool:
+        """Whether every value read is still the one the derivative was made with."""
+        for where, name, value in self.reads:
+            now = where.get(name, _MISSING) if isinstance(where, dict) else _cell(where)
+            if now is not value:
+                return False
+        return all(a.shape == copy.shape and np.array_equal(a, copy, equal_nan=True) for a, copy in self.arrays)
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return _MISSING
+
+
+_globals_read: dict[int, tuple[pytypes.CodeType, tuple[str, ...]]] = {}  # by id: hashing code is slow
+
+
+def _global_names(code: pytypes.CodeType) -> tuple[str, ...]:
+    """The global names ``code`` (and code nested in it) loads, sorted (``co_names`` also holds
+    attribute names: ``np.sum`` would make a global ``sum`` a dependency)."""
+    known = _globals_read.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    import dis
+
+    found = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            found.update(_global_names(const))
+    names = tuple(sorted(found))
+    _globals_read[id(code)] = (code, names)
+    return names
+
+
+def dependencies(fn: Callable[..., Any]) -> Dependencies:
+    """The ``Dependencies`` of ``fn`` (walks ``fn`` and the user functions it reads)."""
+    key: list[Any] = []
+    reads: list[tuple[Any, str, Any]] = []
+    arrays: list[tuple[np.ndarray, np.ndarray]] = []
+    seen: dict[int, int] = {}
+
+    def value_key(value: Any) -> Any:
+        if isinstance(value, pytypes.FunctionType) and not hasattr(value, "__adc_transform__"):
+            if id(value) not in seen:
+                visit(value)
+            return ("function", seen[id(value)])
+        if isinstance(value, np.ndarray):
+            arrays.append((value, value.copy()))
+            digest = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).hexdigest()
+            return ("array", _Same(value), value.dtype.str, value.shape, digest)
+        if isinstance(value, (float, complex, np.inexact)):
+            return (type(value), repr(value))  # tells -0.0 from 0.0, and nan equals itself
+        if isinstance(value, (bool, int, str, bytes, np.generic)) or value is None:
+            return (type(value), value)
+        try:
+            hash(value)
+            return value
+        except Exception:
+            return _Same(value)
+
+    def visit(f: pytypes.FunctionType) -> None:
+        _check_source(f)
+        seen[id(f)] = len(seen)
+        code = f.__code__
+        entry: list[Any] = [code, code.co_filename, code.co_qualname]
+        key.append(entry)
+        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
+            value = _cell(cell)
+            if not isinstance(value, pytypes.ModuleType):
+                reads.append((cell, name, value))
+            entry.append((name, value_key(value)))
+        for name in _global_names(code):
+            value = f.__globals__.get(name, _MISSING)
+            if value is _MISSING:
+                continue  # a builtin or an undefined name
+            if not isinstance(value, pytypes.ModuleType):
+                reads.append((f.__globals__, name, value))
+            entry.append((name, value_key(value)))
+        key[seen[id(f)]] = tuple(entry)
+
+    visit(fn)  # type: ignore[arg-type]
+    return Dependencies(tuple(key), tuple(reads), tuple(arrays))
+
+
+_agrees: dict[int, tuple[Any, bool]] = {}  # id(code) → (code, its source text compiles to that code)
+
+
+def source_agrees(fn: pytypes.FunctionType) -> bool:
+    """Whether the source adc reads for ``fn`` compiles to the code that runs (bytecode, names and
+    constants; line numbers aside).  It does not when the file was edited after the module was
+    imported: ``inspect`` reads the new text, the function still runs the old code."""
+    code = fn.__code__
+    known = _agrees.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    import __future__
+
+    from .frontend import read_source
+
+    src = read_source(fn)
+    # the text as it stands in the file (``read_source`` dedents it), so that multi-line strings
+    # and qualified names compile as they did
+    text = "\n".join(" " * src.indent + line if line.strip() else line for line in src.lines) + "\n"
+    outer = f"def _adc_outer_({', '.join(code.co_freevars)}):\n{text}" if src.indent else text
+    flags = code.co_flags & sum(getattr(__future__, f).compiler_flag for f in __future__.all_feature_names)
+    try:
+        compiled = compile(outer, code.co_filename, "exec", flags=flags, dont_inherit=True)
+    except SyntaxError:
+        return True  # not checkable; the front end reports what it cannot parse
+    found = _find_code(compiled, code.co_name)
+    agrees = found is None or _same_code(found, code)
+    _agrees[id(code)] = (code, agrees)
+    return agrees
+
+
+def _find_code(code: pytypes.CodeType, name: str) -> pytypes.CodeType | None:
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            if const.co_name == name:
+                return const
+            inner = _find_code(const, name)
+            if inner is not None:
+                return inner
+    return None
+
+
+def _same_code(a: pytypes.CodeType, b: pytypes.CodeType) -> bool:
+    if (a.co_names, a.co_varnames, a.co_freevars, a.co_argcount) != (b.co_names, b.co_varnames, b.co_freevars,
+                                                                     b.co_argcount):
+        return False
+    if _instructions(a) != _instructions(b) or len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, pytypes.CodeType) and isinstance(y, pytypes.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or repr(_unwrapped(x)) != repr(_unwrapped(y)):
+            return False
+    return True
+
+
+def _unwrapped(value: Any) -> Any:
+    """A qualified name without the enclosing functions (``source_agrees`` compiles a nested
+    function inside a stand-in for them)."""
+    return value.rsplit(".<locals>.", 1)[-1] if isinstance(value, str) and ".<locals>." in value else value
+
+
+def _instructions(code: pytypes.CodeType) -> list[tuple[str, Any]]:
+    """The instructions of ``code`` as (operation, argument), unaffected by what running the code
+    changes in place (CPython 3.11 rewrites a method load from a module into an attribute load,
+    which changes the instruction's size): jumps by instruction index, not offset."""
+    import dis
+
+    listing = list(dis.get_instructions(code))
+    index = {i.offset: k for k, i in enumerate(listing)}
+    jumps = set(dis.hasjrel) | set(dis.hasjabs)
+    def arg(i: Any) -> Any:
+        if i.opcode in jumps:
+            return index.get(i.argval, i.argval)
+        if isinstance(i.argval, pytypes.CodeType):  # compared with the constants
+            return ("code", i.argval.co_name)
+        return _unwrapped(i.argval)
+
+    return [(_SAME_OP.get(i.opname, i.opname), arg(i)) for i in listing]
+
+
+_SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}
+
+
+def _check_source(fn: pytypes.FunctionType) -> None:
+    if not source_agrees(fn):
+        from .errors import SourceError
+
+        code = fn.__code__
+        raise SourceError(f"{code.co_filename}:{code.co_firstlineno}: the source of {fn.__name__} in its file is "
+                          "not the code that runs: the file was edited after the module was imported\n"
+                          "hint: reload the module (importlib.reload) or restart, so that the function and its "
+                          "source agree")
+
+
+def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
+    """What a cached program depends on besides argument types (see ``Dependencies``)."""
+    if not isinstance(fn, pytypes.FunctionType):
+        return (fn,)
+    return dependencies(fn).key

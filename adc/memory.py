@@ -1,0 +1,152 @@
+"""Array state: which array values share memory, and where that memory is written.
+
+Input: a program.  Output: a ``Memory`` that answers, for an array value read by an op, whether the
+memory behind it is written *after* that op ran (later in program order, or anywhere in a loop
+around both).  Arrays are mutable in the IR (``y[i] = v`` writes into ``y``), so a statement that
+reads an array whole sees it as it is at that moment; a derivative that reads it later (the reverse
+sweep, a statement a pass moved) must not assume it is unchanged.  Views (slices, reshapes,
+transposes, plain assignments) share the memory of the array they come from, and so do the results
+of branches and loops with the values that flow into them.  The passes and both transforms ask
+this module instead of assuming arrays are values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .ir import Op, Program, Region, Var
+
+# Ops whose array result shares memory with their first argument.
+VIEWS = frozenset({"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"})
+# Ops that write into the memory of their first argument.
+WRITES = frozenset({"setitem", "index_add", "iadd"})
+
+
+def is_array(v: object) -> bool:
+    return isinstance(v, Var) and v.type is not None and v.type.is_array
+
+
+@dataclass
+class _Write:
+    position: int
+    loops: frozenset[Op]
+
+
+@dataclass
+class Memory:
+    """Alias classes of array values and the writes into each class, for one program."""
+
+    program: Program
+    parent: dict[Var, Var] = field(default_factory=dict)
+    position: dict[Op, int] = field(default_factory=dict)
+    loops: dict[Op, frozenset[Op]] = field(default_factory=dict)
+    writes: dict[Var, list[_Write]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._visit(self.program.body, frozenset())
+        for op, pos in self.position.items():
+            if op.prim in WRITES and is_array(op.args[0]):
+                self.writes.setdefault(self.root(op.args[0]), []).append(_Write(pos, self.loops[op]))
+
+    # -- alias classes (union-find) ------------------------------------------------------------
+    def root(self, v: Var) -> Var:
+        while self.parent.get(v, v) is not v:
+            v = self.parent[v]
+        return v
+
+    def _join(self, a: object, b: object) -> None:
+        if is_array(a) and is_array(b):
+            ra, rb = self.root(a), self.root(b)  # type: ignore[arg-type]
+            if ra is not rb:
+                self.parent[rb] = ra
+
+    def _visit(self, region: Region, loops: frozenset[Op]) -> None:
+        for op in region.ops:
+            self.position[op] = len(self.position)
+            self.loops[op] = loops
+            inner = loops | {op} if op.prim in ("for", "while") else loops
+            for sub in op.regions:
+                self._visit(sub, inner)
+            if op.prim in VIEWS and op.outs and op.args:
+                self._join(op.args[0], op.out)
+            self._join_slots(op)
+
+    def _join_slots(self, op: Op) -> None:
+        """A branch's or loop's array results may be any array that flows into their slot."""
+        if op.prim == "if":
+            for k, out in enumerate(op.outs):
+                for reg in op.regions:
+                    self._join(out, reg.yields[k])
+        elif op.prim in ("for", "while"):
+            head = 3 if op.prim == "for" else 0
+            first = 1 if op.prim == "for" else 0
+            for k, out in enumerate(op.outs):
+                self._join(out, op.args[head + k])
+                for reg in op.regions:
+                    args = reg.args[first:] if reg is op.regions[-1] else reg.args
+                    if k < len(args):
+                        self._join(out, args[k])
+                    if reg is op.regions[-1] and k < len(reg.yields):
+                        self._join(out, reg.yields[k])
+
+    # -- questions -----------------------------------------------------------------------------
+    def written(self, v: Var) -> bool:
+        """Is the memory behind ``v`` written anywhere in the program?"""
+        return is_array(v) and self.root(v) in self.writes
+
+    def written_after(self, op: Op, v: Var) -> bool:
+        """Can the memory behind ``v`` change after ``op`` has run (so that reading ``v`` later
+        does not give what ``op`` saw)?"""
+        if not is_array(v) or op not in self.position:
+            return False
+        here, around = self.position[op], self.loops[op]
+        return any(w.position > here or (w.loops & around) for w in self.writes.get(self.root(v), ()))
+
+
+def writes_memory(op: Op) -> bool:
+    """Does ``op`` (or anything nested in it) write into an array?"""
+    if op.prim in WRITES:
+        return True
+    return any(writes_memory(inner) for reg in op.regions for inner in reg.ops)
+
+
+def reread_views(program: Program) -> Program:
+    """``program`` where a view read after its array may have been written is taken again from
+    the array just before that read (``z = y[:2]; y[0] = 5.0; s = np.sum(z)`` reads ``y[:2]``
+    again for the sum).  The same numbers — a view shows its array as it is — but now every view
+    a statement reads was made after the last write into its memory, so the reverse sweep can give
+    the view's adjoint to the array's at the right moment.  Simple ops are shared with
+    ``program``; the regions are new."""
+    memory = Memory(program)
+    made_by: dict[Var, Op] = {}
+    for op in memory.position:
+        if op.prim in VIEWS and op.outs and op.args and is_array(op.args[0]):
+            made_by[op.out] = op
+
+    def stale(view: Var, use: Op) -> bool:
+        made = made_by[view]
+        start, inside = memory.position[made], memory.loops[made]
+        here, around = memory.position[use], memory.loops[use]
+        return any(w.position > start and (w.position < here or bool((w.loops & around) - inside))
+                   for w in memory.writes.get(memory.root(view), ()))
+
+    def again(view: Var, use: Op, out: list[Op]) -> Var:
+        made = made_by[view]
+        base = made.args[0]
+        if isinstance(base, Var) and base in made_by and stale(base, use):
+            base = again(base, use, out)
+        fresh = Var(hint=view.hint, type=view.type)
+        out.append(Op(made.prim, [base, *made.args[1:]], [fresh], made.params, use.loc))
+        return fresh
+
+    def region(reg: Region) -> Region:
+        ops: list[Op] = []
+        for op in reg.ops:
+            args = [again(a, op, ops) if isinstance(a, Var) and a in made_by and stale(a, op) else a
+                    for a in op.args]
+            if op.regions or args != op.args:
+                op = Op(op.prim, args, op.outs, op.params, op.loc, [region(r) for r in op.regions])
+            ops.append(op)
+        return Region(list(reg.args), ops, list(reg.yields))
+
+    return Program(program.name, list(program.params), region(program.body), program.out_tree, program.filename,
+                   program.firstline, program.user_names)
