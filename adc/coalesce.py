@@ -1,52 +1,100 @@
 """Leaving SSA: choose one Python name per branch/loop slot so generated code reads like the user's.
 
-Input: a program and its ``Names``.  Output: the same ``Names`` with values *shared*: the result of
-an ``if`` takes the name of the values its branches yield, and a loop-carried value takes one name
-for its initial value, its region argument, the value the body yields and the loop's result, so
-``s = 0.0; for i in range(n): s = s + x[i]`` comes out as written.  A value is only given a slot's
-name when that cannot clobber anything still needed (checked with program positions); otherwise
-code generation emits an explicit copy at the end of the region.
+Input: a program, its ``Names`` and the values code generation folds into their use.  Output: the
+same ``Names`` with values *shared*: the result of an ``if`` takes the name of the values its
+branches yield, and a loop-carried value takes one name for its initial value, its region argument,
+the value the body yields and the loop's result, so ``s = 0.0; for i in range(n): s = s + x[i]``
+comes out as written.  Where two values end up with one name (by that sharing, or because every
+version of an adjoint is called ``gx``) and one is assigned while the other is still live, one of
+them gets a fresh name (``interference``); code generation then writes the copies that a branch's
+or loop's slot needs, as one parallel assignment.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from .errors import DifferentiationError
 from .ir import Atom, Op, Program, Region, Var, walk
 from .naming import Names
 
+Path = tuple[tuple[int, int], ...]  # the branches a position sits in: (if-op number, 0 or 1)
 
+
+@dataclass
+class Site:
+    """Where a value is assigned or read: a program-order position, the branches around it and the
+    loops around it."""
+
+    pos: int
+    path: Path
+    loops: tuple[Op, ...]
+
+
+@dataclass
 class Positions:
-    """Program-order positions of definitions and uses (regions nest inside their op's span)."""
+    """Program-order positions of definitions and uses (regions nest inside their op's span).
 
-    def __init__(self, program: Program, inline: dict[Var, Op] | None = None) -> None:
-        self.inline = inline or {}
-        self.defined: dict[Var, int] = {p: -1 for p in program.params}
+    Every definition counts (the reverse sweep assigns a primal value again when it restores it);
+    a value folded into its use is never assigned, and its operands are read where it is used."""
+
+    program: Program
+    inline: dict[Var, Op] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.defined: dict[Var, int] = {p: -1 for p in self.program.params}  # first definition
         self.used: dict[Var, list[int]] = {}
+        self.defs: dict[Var, list[Site]] = {p: [Site(-1, (), ())] for p in self.program.params}
+        self.reads: dict[Var, list[Site]] = {}
         self.span: dict[Op, tuple[int, int]] = {}
+        self.site_of: dict[Op, Site] = {}
         self.owner: dict[Var, Region] = {}
         self.n = 0
-        self.region(program.body)
+        self.path: Path = ()
+        self.loops: tuple[Op, ...] = ()
+        self.ifs = 0
+        self.region(self.program.body)
+
+    def here(self) -> Site:
+        return Site(self.n, self.path, self.loops)
 
     def use(self, atoms: list[Atom]) -> None:
         for a in atoms:
             if isinstance(a, Var):
                 self.used.setdefault(a, []).append(self.n)
+                self.reads.setdefault(a, []).append(self.here())
                 inner = self.inline.get(a)
                 if inner is not None:  # folded into this use: its operands are read here too
                     self.use(inner.args)
 
+    def define(self, v: Var, reg: Region) -> None:
+        if v in self.inline:
+            return
+        self.defined.setdefault(v, self.n)
+        self.owner.setdefault(v, reg)
+        self.defs.setdefault(v, []).append(self.here())
+
     def region(self, reg: Region) -> None:
         for a in reg.args:
-            self.defined.setdefault(a, self.n)
-            self.owner.setdefault(a, reg)
+            self.define(a, reg)
+        self.n += 1
         for op in reg.ops:
             start = self.n
+            self.site_of[op] = self.here()
             self.use(op.args)
             self.n += 1
-            for sub in op.regions:
+            number = self.ifs
+            self.ifs += 1
+            outer_path, outer_loops = self.path, self.loops
+            for k, sub in enumerate(op.regions):
+                if op.prim == "if":
+                    self.path = outer_path + ((number, k),)
+                elif op.prim in ("for", "while"):
+                    self.loops = outer_loops + (op,)
                 self.region(sub)
+                self.path, self.loops = outer_path, outer_loops
             self.n += 1
-            for o in op.outs:  # the first definition counts (the reverse sweep may recompute it)
-                self.defined.setdefault(o, self.n)
-                self.owner.setdefault(o, reg)
+            for o in op.outs:
+                self.define(o, reg)
             self.span[op] = (start, self.n)
             self.n += 1  # later statements read strictly after this definition
         self.use(reg.yields)
@@ -55,46 +103,104 @@ class Positions:
     def uses_after(self, var: Var, pos: int) -> bool:
         return any(u > pos for u in self.used.get(var, []))
 
+    def live_ranges(self, var: Var) -> list[tuple[int, int, Path]]:
+        """``(from, to, path)`` for each read of ``var``: from the definition it reads (the last one
+        before it) to the read, or to the end of every loop the read is in and the definition is
+        not (the next iteration reads it again); ``path`` is where the range ends."""
+        defs = self.defs.get(var, [])
+        out = []
+        for r in self.reads.get(var, []):
+            before = [d for d in defs if d.pos < r.pos]
+            d = max(before, key=lambda s: s.pos) if before else Site(-1, (), ())
+            end, path = r.pos, r.path
+            for loop in r.loops:
+                if loop not in d.loops:
+                    end = max(end, self.span[loop][1])
+                    path = self.site_of[loop].path if end == self.span[loop][1] else path
+                    break  # the outermost such loop spans the inner ones
+            out.append((d.pos, end, path))
+        return out
 
-def coalesce(program: Program, names: Names, inline: dict[Var, Op] | None = None) -> None:
-    """Share names between the values of each branch/loop slot where that is safe; ``inline``
+
+def _reaches(at: Path, to: Path) -> bool:
+    """Can control flow go from a position in branches ``at`` to a later one in branches ``to``?
+    Not from one branch of an ``if`` into the other."""
+    branch = dict(at)
+    return all(branch.get(number, k) == k for number, k in to)
+
+
+def coalesce(program: Program, names: Names, inline: dict[Var, Op] | None = None) -> Positions:
+    """Share names between the values of each branch/loop slot where that reads well; ``inline``
     holds the values code generation folds into their use (their operands are read there).
-    Then give a fresh name to any value that would overwrite another value of the same name that
-    is still needed."""
-    pos = Positions(program, inline)
+    Then give a fresh name to any value assigned while another value of its name is still live."""
+    pos = Positions(program, inline or {})
     _region(program.body, names, pos)
-    _split_live_versions(program, names, pos)
+    separate_interfering(program, names, pos)
+    return pos
 
 
-def _split_live_versions(program: Program, names: Names, pos: Positions) -> None:
-    """All versions of one adjoint (or tangent) share a Python name (``gx = a`` … ``gx += b``), and
-    slot sharing can give adjoints of different assignments one name too.  That is only right
-    while the older value is dead when a newer one is assigned; where it is not (an adjoint
-    carried unchanged around a loop, or read after a newer one was assigned), the newer one gets
-    a name of its own.  A value read inside a loop but defined before it
-    counts as live until the loop ends (the next iteration reads it again); values folded into
-    their use are never assigned, so they overwrite nothing."""
-    last: dict[Var, int] = {v: max(u) for v, u in pos.used.items()}
-    for op, (start, end) in pos.span.items():
-        if op.prim in ("for", "while"):
-            for v, uses in pos.used.items():
-                if pos.defined.get(v, -1) < start and any(start < u < end for u in uses):
-                    last[v] = max(last[v], end)
-    # only values a statement assigns can take a new name: a loop's or branch's slot (its result,
-    # region arguments) is assigned by copies that use the slot's one name
-    plain = {o for op in walk(program.body) if not op.regions for o in op.outs}
-    groups: dict[object, list[Var]] = {}
-    for v in pos.defined:
-        if v.role in ("adjoint", "tangent") and v.base is not None and v not in pos.inline:
-            groups.setdefault(names.key(v), []).append(v)
-    for versions in groups.values():
-        if len(versions) < 2:
+def separate_interfering(program: Program, names: Names, pos: Positions) -> None:
+    """Make every assignment safe: a value assigned while another value of the same name is still
+    to be read (on some path) gets a fresh name.  The arguments of one loop slot (a ``while``'s
+    condition and body) stay together; parameters keep their names."""
+    units = _slot_units(program)
+    fixed = set(program.params)
+    ranges = {v: pos.live_ranges(v) for v in pos.defs}
+    while True:
+        clash = _first_clash(names, pos, units, ranges)
+        if clash is None:
+            return
+        writer, victim, again = clash
+        first, second = (victim, writer) if again else (writer, victim)
+        target = first if not (units.get(first, [first])[0] in fixed) else second
+        members = units.get(target, [target])
+        if any(m in fixed for m in members):
+            raise DifferentiationError(f"internal error: cannot name the values of {program.name} apart "
+                                       f"({names[writer]} would overwrite a value still needed)")
+        base = target.hint if target.role == "primal" and target.hint and len(members) == 1 else names[target]
+        fresh = names.namer.fresh(base, own=base == target.hint)
+        for m in members:
+            names.names[m] = fresh
+
+
+def _slot_units(program: Program) -> dict[Var, list[Var]]:
+    """The region arguments that must share a name: one slot of a loop, in its condition and body."""
+    units: dict[Var, list[Var]] = {}
+    for op in walk(program.body):
+        if op.prim not in ("for", "while"):
             continue
-        versions.sort(key=lambda v: pos.defined[v])
-        for k, v in enumerate(versions):
-            born = pos.defined[v]
-            if v in plain and any(names.key(u) == names.key(v) and last.get(u, -1) > born for u in versions[:k]):
-                names.names[v] = names.namer.fresh(names[v])
+        head = 1 if op.prim == "for" else 0
+        body = op.regions[-1]
+        for k in range(len(op.outs)):
+            members = [body.args[head + k]] + ([op.regions[0].args[k]] if op.prim == "while" else [])
+            for m in members:
+                units[m] = members
+    return units
+
+
+def _first_clash(names: Names, pos: Positions, units: dict[Var, list[Var]],
+                 ranges: dict[Var, list[tuple[int, int, Path]]]) -> tuple[Var, Var, bool] | None:
+    """The first assignment (in program order) that overwrites another value of its name that is
+    still live: ``(writer, victim, again)``, ``again`` when it is a re-assignment of ``writer``."""
+    by_name: dict[object, list[Var]] = {}
+    for v in pos.defs:
+        by_name.setdefault(names.key(v), []).append(v)
+    found: list[tuple[int, int, Var, Var, bool]] = []
+    for group in by_name.values():
+        if len(group) < 2:
+            continue
+        for w in group:
+            for k, site in enumerate(pos.defs[w]):
+                for v in group:
+                    if v is w or (w in units and v in units[w]):
+                        continue
+                    if any(start <= site.pos < end and _reaches(site.path, path) for start, end, path in ranges[v]):
+                        found.append((site.pos, w.id, w, v, k > 0))
+                        break
+    if not found:
+        return None
+    _, _, writer, victim, again = min(found, key=lambda f: (f[0], f[1]))
+    return writer, victim, again
 
 
 def _region(reg: Region, names: Names, pos: Positions) -> None:
@@ -113,8 +219,6 @@ def _free(var: Var, names: Names) -> bool:
 
 def _yield_count(reg: Region, var: Var) -> int:
     return sum(1 for y in reg.yields if y is var)
-
-
 def _if(op: Op, names: Names, pos: Positions) -> None:
     start, end = pos.span[op]
     for k, out in enumerate(op.outs):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses
-from .coalesce import coalesce
+from .coalesce import Positions, coalesce, separate_interfering
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .rules import P_ATOM, RULES
@@ -147,6 +147,10 @@ class Emitter:
     def block(self, reg: Region, targets: list[Var], indent: str, stop: Atom | None = None) -> None:
         before = len(self.lines)
         self.region(reg, indent)
+        if isinstance(stop, Var) and stop in self.inline \
+                and self.atom_reads(stop) & {self.names.key(t) for t in targets}:
+            # the stop test reads a slot that the copies are about to overwrite: evaluate it first
+            self.assign(self.names[stop], self.inline.pop(stop), indent)
         self.copies(targets, reg.yields[:len(targets)], indent)
         if stop is not None and not (isinstance(stop, Const) and not stop.value):
             self.lines.append(f"{indent}if {self.cond(stop)}:")
@@ -189,6 +193,15 @@ class Emitter:
             cond, _ = self.atom(op.args[0])
             self.lines[head:mark + 1] = [f"{indent}if not {cond if self._simple(op.args[0]) else f'({cond})'}:"]
         self.last_line = None
+
+    def settle_everywhere(self, reg: Region) -> bool:
+        """``settle`` ``reg`` and every region nested in it; did any value stop being folded?"""
+        before = len(self.inline)
+        self.settle(reg)
+        for op in reg.ops:
+            for sub in op.regions:
+                self.settle_everywhere(sub)
+        return len(self.inline) != before
 
     def settle(self, reg: Region) -> None:
         """Keep folding a value into its use only if no statement in between assigns a name its
@@ -234,7 +247,8 @@ class Emitter:
         body = op.regions[-1]
         n = len(op.outs)
         inits = op.args[3:] if op.prim == "for" else op.args
-        self.copies(op.outs, list(inits), indent)
+        slots = body.args[len(body.args) - n:]  # a slot's name: its body argument's
+        self.copies(slots, list(inits), indent)
         stop = body.yields[n] if len(body.yields) > n else None
         if op.prim == "for":
             start, end, step = op.args[:3]
@@ -252,7 +266,8 @@ class Emitter:
                 self.region(cond, indent + "    ")
                 self.lines.append(f"{indent}    if not {self.cond(cond.yields[0])}:")
                 self.lines.append(f"{indent}        break")
-        self.block(body, op.outs, indent + "    ", stop)
+        self.block(body, slots, indent + "    ", stop)
+        self.copies(op.outs, list(slots), indent)  # results that took a name of their own
         self.last_line = None
 
 
@@ -325,8 +340,11 @@ def generate(program: Program, names: Names, doc: str | None = None, compact: bo
     defined = definitions(program.body)
     # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
     inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}
-    coalesce(program, names, inline)
+    pos = coalesce(program, names, inline)
     em = Emitter(names, counts, inline)
+    while em.settle_everywhere(program.body):  # a value no longer folded is assigned: check again
+        pos = Positions(program, inline)
+        separate_interfering(program, names, pos)
     params = ", ".join(names[p] for p in program.params)
     em.lines.append(f"def {program.name}({params}):")
     if doc:

@@ -144,7 +144,9 @@ class ControlFlow:
             flows.append(flow)
             envs.append(self.env)
         self.env = env0
-        dead = [f.ret is TRUE or f.brk is TRUE for f in flows]
+        # a branch that returns never reaches the merge; one that breaks does reach the loop's end,
+        # and the values it leaves are what the loop yields
+        dead = [f.ret is TRUE for f in flows]
         live_envs = [e for e, d in zip(envs, dead) if not d] or [env0]
         names = [n for n in live_envs[0]
                  if all(n in e for e in live_envs) and isinstance(live_envs[0][n], (Var, Const))
