@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("ADC_CACHE_DIR", tempfile.mkdtemp(prefix="adc-fuzz-cache-"))
 
 import fuzzgen  # noqa: E402
-from fuzzgen import ADC_ERROR, KINK, OK, ORDER, RAW, WRONG, Finding, Program, Result  # noqa: E402
+from fuzzgen import ADC_ERROR, KINK, OK, RAW, WRONG, Finding, Program, Result  # noqa: E402
 
 _jit = _small = False
 
