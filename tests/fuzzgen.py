@@ -995,8 +995,9 @@ def _prune(prog: Program) -> Iterator[Program]:
 
 def reduce(prog: Program, finding: Finding, budget: int = 400, jit: bool = False,
            log: Callable[[str], None] | None = None) -> Program:
-    """Greedy delta debugging: apply the first simplification that keeps ``finding``'s signature,
-    until none does or ``budget`` candidates have been checked."""
+    """Greedy delta debugging: apply each simplification that keeps ``finding``'s signature, in
+    passes over all of them, until a pass changes nothing or ``budget`` candidates have been
+    checked."""
     sig = finding.signature()
     chans = channels_for(sig)
     tried = 0
@@ -1013,19 +1014,21 @@ def reduce(prog: Program, finding: Finding, budget: int = 400, jit: bool = False
 
     current = Program(_unparse(ast.parse(prog.source)), prog.args, prog.seed)
     seen = {current.source}
-    progress = True
-    while progress and tried < budget:
-        progress = False
-        options = itertools.chain(_prune(current), (Program(s, current.args, current.seed) for s in candidates(current.source)))
-        for cand in options:
-            if cand.source in seen or len(cand.source) > len(current.source) + 20:
+    position, changed = 0, False  # after a success, go on from the same position, not from the start
+    while tried < budget:
+        options = list(_prune(current)) + [Program(s, current.args, current.seed) for s in candidates(current.source)]
+        for k in range(position, len(options)):
+            cand = options[k]
+            if cand.source in seen or len(cand.source) > len(current.source) + 20 or tried >= budget:
                 continue
             seen.add(cand.source)
-            if tried >= budget:
-                break
             if still_fails(cand):
-                current, progress = cand, True
+                current, position, changed = cand, k, True
                 if log:
                     log(f"  reduced to {len(current.source)} characters")
                 break
+        else:
+            if not changed:
+                break
+            position, changed = 0, False  # one more pass over every simplification
     return current
