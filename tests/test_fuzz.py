@@ -89,3 +89,10 @@ def test_reducer_keeps_the_failure(monkeypatch):
     assert len(small.source) < len(prog.source)
     assert small.source.count("\n") <= 12, small.source
     fuzzgen.call_plain(small)
+
+
+def test_checker_skips_a_kink():
+    """At a tie of max, finite differences average the two sides: a kink, not a wrong gradient."""
+    prog = fuzzgen.Program(fuzzgen.HEADER + "\n\ndef f(a, b):\n    return max(a, b) * 2.0\n", (0.5, 0.5))
+    result = fuzzgen.check(prog)
+    assert result.outcome == fuzzgen.KINK, [str(f) for f in result.findings]
