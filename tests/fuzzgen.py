@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import importlib.util
 import itertools
 import math
@@ -18,7 +19,9 @@ import os
 import random
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -553,10 +556,33 @@ def copy_args(args: tuple[Any, ...]) -> list[Any]:
     return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
 
 
+class Timeout(Exception):
+    """``f`` ran too long (a reduction step removed a `while` loop's counter)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``Timeout`` after ``seconds`` (only in the main thread, where signals work)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise Timeout(f"f ran longer than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def call_plain(prog: Program, fn: Callable[..., Any] | None = None) -> float:
     """``f``'s own value at the program's point; NumPy floating-point warnings raise."""
     fn = fn or load(prog.source)
-    with np.errstate(all="raise"), warnings.catch_warnings():
+    with np.errstate(all="raise"), warnings.catch_warnings(), time_limit(5.0):
         warnings.simplefilter("error")
         value = fn(*copy_args(prog.args))
     if isinstance(value, (np.floating, np.integer, int)):
