@@ -12,7 +12,7 @@ import pytest
 import fuzzgen
 
 SEED = 0
-COUNT = 200  # plain programs: about 0.2 s of CPU each
+COUNT = 150  # plain programs: about 0.2 s of CPU each
 JIT_COUNT = 4  # small programs checked with jit=True too: Numba needs seconds per program
 
 
