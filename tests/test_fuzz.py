@@ -1,0 +1,98 @@
+"""The differential fuzzer's CI batch: fixed-seed random programs, each checked by
+``fuzzgen.check`` (value == f's value, reverse == forward == central differences, jvp/vjp inner
+products, arguments unchanged, jit == no jit on a few small programs).  Any WRONG or RAW finding
+fails the program's test; an ``adc.AdcError`` is an accepted outcome.  Reproduce and reduce one
+program with ``python tests/fuzz.py --seed 0 --only INDEX`` (``--jit`` for the jit programs, which
+are ``generate(SEED, i, small=True)``).  docs/fuzzing.md has the details.
+"""
+from __future__ import annotations
+
+import pytest
+
+import fuzzgen
+
+SEED = 0
+COUNT = 150  # plain programs: about 0.2 s of CPU each
+JIT_COUNT = 4  # small programs checked with jit=True too: Numba needs seconds per program
+
+
+def _assert_sound(result: fuzzgen.Result, command: str) -> None:
+    bad = fuzzgen.failures(result)
+    if bad:
+        lines = [str(f)[:400] for f in result.findings if f.category in (fuzzgen.WRONG, fuzzgen.RAW)]
+        pytest.fail(f"{result.outcome}: program {result.program.seed}\n" + "\n".join(lines)
+                    + f"\n\n{result.program.text()}\nreduce it with: {command}", pytrace=False)
+
+
+@pytest.mark.parametrize("index", range(COUNT))
+def test_random_program(index):
+    result = fuzzgen.check(fuzzgen.generate(SEED, index))
+    _assert_sound(result, f"python tests/fuzz.py --seed {SEED} --only {index}")
+
+
+@pytest.mark.parametrize("index", range(JIT_COUNT))
+def test_random_program_jit(index):
+    result = fuzzgen.check(fuzzgen.generate(SEED, index, small=True), jit=True)
+    _assert_sound(result, f"python tests/fuzz.py --seed {SEED} --only {index} --small --jit")
+
+
+def test_generator_is_deterministic():
+    assert fuzzgen.generate(SEED, 7).text() == fuzzgen.generate(SEED, 7).text()
+    assert fuzzgen.generate(SEED, 7).text() != fuzzgen.generate(SEED, 8).text()
+
+
+def test_checker_reports_a_wrong_gradient(monkeypatch):
+    """The checker itself can fail: a gradient off by 1e-3 is WRONG, in that mode only."""
+    prog = fuzzgen.Program(fuzzgen.HEADER + "\n\ndef f(a, x):\n    return math.sin(a) * np.sum(x * x)\n",
+                           (0.3, fuzzgen.np.array([0.5, -1.0, 2.0])))
+    assert fuzzgen.check(prog).outcome == fuzzgen.OK
+    real = fuzzgen.adc.value_and_grad
+
+    def off(fn, argnums, mode, jit):
+        g = real(fn, argnums, mode=mode, jit=jit)
+        if mode == "forward":
+            return g
+        return lambda *args: (lambda v, gs: (v, (gs[0] + 1e-3, gs[1])))(*g(*args))
+
+    monkeypatch.setattr(fuzzgen.adc, "value_and_grad", off)
+    result = fuzzgen.check(prog)
+    assert result.outcome == fuzzgen.WRONG
+    assert ("WRONG", "reverse", "gradient vs FD") in result.signatures()
+    assert not any(f.channel == "forward" for f in result.findings)
+
+
+def test_checker_reports_a_mutated_argument(monkeypatch):
+    prog = fuzzgen.Program(fuzzgen.HEADER + "\n\ndef f(x):\n    return np.sum(x * x)\n", (fuzzgen.np.array([0.5, -1.0]),))
+    real = fuzzgen.adc.jvp
+
+    def mutating(fn, primals, tangents):
+        tangents[0][0] = 7.0
+        return real(fn, primals, tangents)
+
+    monkeypatch.setattr(fuzzgen.adc, "jvp", mutating)
+    assert ("WRONG", "jvp", "argument mutated") in fuzzgen.check(prog).signatures()
+
+
+def test_reducer_keeps_the_failure(monkeypatch):
+    """With a fake failure (any program that writes `y…[…] *=`), the reducer shrinks a generated
+    program to a few lines that still have it."""
+    prog = next(p for p in (fuzzgen.generate(SEED, i) for i in range(200)) if "] *= " in p.source)
+    finding = fuzzgen.Finding(fuzzgen.WRONG, "reverse", "value")
+
+    def fake(candidate, jit=False, channels=None):
+        fuzzgen.call_plain(candidate)  # an invalid candidate raises, as in the real check
+        return fuzzgen.Result(candidate, [finding] if "] *= " in candidate.source else [])
+
+    monkeypatch.setattr(fuzzgen, "check", fake)
+    small = fuzzgen.reduce(prog, finding)
+    assert "] *= " in small.source
+    assert len(small.source) < len(prog.source)
+    assert small.source.count("\n") <= 12, small.source
+    fuzzgen.call_plain(small)
+
+
+def test_checker_skips_a_kink():
+    """At a tie of max, finite differences average the two sides: a kink, not a wrong gradient."""
+    prog = fuzzgen.Program(fuzzgen.HEADER + "\n\ndef f(a, b):\n    return max(a, b) * 2.0\n", (0.5, 0.5))
+    result = fuzzgen.check(prog)
+    assert result.outcome == fuzzgen.KINK, [str(f) for f in result.findings]
