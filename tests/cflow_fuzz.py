@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if __name__ == "__main__":  # check the adc of this checkout, not whichever one is installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fd import fd_grad  # noqa: E402  (after the path set-up above)
+
 CONSTS = ["0.5", "0.25", "1.5", "2.0", "0.1", "0.75", "-0.3"]
 
 
@@ -144,16 +146,6 @@ def module(seed: int, count: int) -> tuple[str, list[tuple[str, str, list[float]
     return "import math\n\n\n" + "\n\n".join(text for _, text, _ in funcs), funcs
 
 
-def _fd(fn, args, h):
-    out = []
-    for i in range(len(args)):
-        plus, minus = list(args), list(args)
-        plus[i] += h
-        minus[i] -= h
-        out.append((fn(*plus) - fn(*minus)) / (2 * h))
-    return out
-
-
 def _close(got, want, rtol, atol) -> bool:
     return len(got) == len(want) and all(math.isfinite(g) and abs(g - w) <= atol + rtol * abs(w) for g, w in zip(got, want))
 
@@ -173,7 +165,7 @@ def check(fn, args: list[float], jit: bool) -> tuple[str, list[str]]:
         return "skip", []
     if not isinstance(want, float) or not math.isfinite(want) or abs(want) > 1e6:
         return "skip", []
-    fd1, fd2 = _fd(fn, args, 1e-6), _fd(fn, args, 1e-5)
+    fd1, fd2 = fd_grad(fn, args, 1e-6), fd_grad(fn, args, 1e-5)
     smooth = _close(fd1, fd2, 1e-4, 1e-5) and all(abs(g) < 1e6 for g in fd1)
     nums = tuple(range(len(args)))
     results = {}
@@ -201,7 +193,7 @@ def check(fn, args: list[float], jit: bool) -> tuple[str, list[str]]:
             problems.append(f"{key}: {grads}, reverse mode gives {ref}")
     if smooth and not _close(ref, fd1, 1e-4, 1e-5):
         moved = [a + random.Random(1).uniform(-1e-3, 1e-3) for a in args]
-        fd3, fd4 = _fd(fn, moved, 1e-6), _fd(fn, moved, 1e-5)
+        fd3, fd4 = fd_grad(fn, moved, 1e-6), fd_grad(fn, moved, 1e-5)
         again = _flat(adc.value_and_grad(fn, argnums=nums)(*moved)[1])
         if _close(fd3, fd4, 1e-4, 1e-5) and not _close(again, fd3, 1e-4, 1e-5):
             problems.append(f"gradient {ref}, finite differences give {fd1}")

@@ -14,7 +14,7 @@ import pytest
 
 import adc
 import cflow_regression_funcs as R
-from fd import assert_close_seq
+from fd import assert_close_seq, fd_grad
 from layouts import run_source
 
 RTOL, ATOL = 1e-6, 1e-7
@@ -43,16 +43,6 @@ IDS = [c[0] for c in CASES]
 assert len(set(IDS)) == len(IDS)
 
 
-def fd(fn, args, h=1e-6):
-    out = []
-    for i in range(len(args)):
-        plus, minus = list(args), list(args)
-        plus[i] += h
-        minus[i] -= h
-        out.append((fn(*plus) - fn(*minus)) / (2 * h))
-    return out
-
-
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.parametrize("jit", [False, True], ids=["", "jit"])
 @pytest.mark.parametrize("name,fn,args", CASES, ids=IDS)
@@ -60,14 +50,14 @@ def test_value_and_grad_match_the_function_and_finite_differences(name, fn, args
     argnums = tuple(range(len(args)))
     value, grads = adc.value_and_grad(fn, argnums=argnums, mode=mode, jit=jit)(*args)
     assert_close_seq([value], [fn(*args)], RTOL, ATOL, what=f"{name} {mode} value")
-    assert_close_seq(grads, fd(fn, args), RTOL, ATOL, what=f"{name} {mode} gradient")
+    assert_close_seq(grads, fd_grad(fn, args), RTOL, ATOL, what=f"{name} {mode} gradient")
 
 
 @pytest.mark.parametrize("compact", [True, False], ids=["compact", "lecture"])
 @pytest.mark.parametrize("name,fn,args", CASES, ids=IDS)
 def test_both_layouts_match_finite_differences(name, fn, args, compact):
     argnums = tuple(range(len(args)))
-    want = fd(fn, args)
+    want = fd_grad(fn, args)
     grads = run_source(fn, args, argnums, "reverse", compact)
     assert_close_seq(grads, want, RTOL, ATOL, what=f"{name} reverse compact={compact}")
     value, tangent = run_source(fn, args, argnums, "forward", compact)  # tangents of 0.5 everywhere
