@@ -560,6 +560,15 @@ class Timeout(Exception):
     """``f`` ran too long (a reduction step removed a `while` loop's counter)."""
 
 
+class TooSlow(BaseException):
+    """adc took longer than ``ADC_LIMIT`` seconds on one check (a BaseException, so that adc's own
+    error handling does not turn it into an adc error)."""
+
+
+ADC_LIMIT = 20.0  # seconds for one adc call: a program whose helpers call each other at many sites
+# is inlined at every call and can take minutes to compile; it is skipped, not counted as a failure
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise ``Timeout`` after ``seconds`` (only in the main thread, where signals work)."""
@@ -596,7 +605,8 @@ def call_plain(prog: Program, fn: Callable[..., Any] | None = None) -> float:
 # Checking
 
 OK, ADC_ERROR, WRONG, RAW, KINK = "ok", "adc error", "WRONG", "RAW", "kink, skipped"
-ORDER = [OK, KINK, ADC_ERROR, RAW, WRONG]  # a program's outcome is its worst finding
+SLOW = "too slow, skipped"
+ORDER = [OK, KINK, SLOW, ADC_ERROR, RAW, WRONG]  # a program's outcome is its worst finding
 
 REL, ABS = 1e-9, 1e-12  # value, and agreement between adc's own paths
 FD_REL, FD_ABS = 1e-5, 1e-6  # adc against central finite differences
@@ -697,6 +707,25 @@ def fd_agrees(fn: Callable[..., Any], args: tuple[Any, ...], grad: np.ndarray) -
     return False
 
 
+@contextlib.contextmanager
+def adc_limit(seconds: float) -> Iterator[None]:
+    """Raise ``TooSlow`` if adc runs longer than ``seconds`` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TooSlow(f"adc ran longer than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def perturbed(args: tuple[Any, ...], rng: random.Random) -> tuple[Any, ...]:
     out = []
     for a in args:
@@ -728,9 +757,11 @@ class Checker:
 
     def guarded(self, channel: str, thunk: Callable[[], Any]) -> Any:
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
+            with np.errstate(all="ignore"), warnings.catch_warnings(), adc_limit(ADC_LIMIT):
                 warnings.simplefilter("ignore")
                 return thunk()
+        except TooSlow:
+            self.add(SLOW, channel, "too slow")
         except adc.AdcError as exc:
             self.add(ADC_ERROR, channel, family(exc), str(exc).splitlines()[0])
         except Exception as exc:  # anything else is a defect: a raw traceback reaching the user
