@@ -446,7 +446,10 @@ class Generator:
         terms = self.r.sample(terms, min(len(terms), self.r.randint(1, 3)))
         for v in self.vectors(scope):
             if v.owned or self.chance(0.3):
-                terms.append(self.pick([f"np.sum({v.name})", f"np.sum({v.name} * {v.name})", f"{v.name}[{self.r.randrange(v.length)}]"]))
+                reads = [f"np.sum({v.name})", f"np.sum({v.name} * {v.name})"]
+                if v.length:  # an empty slice has no element to read
+                    reads.append(f"{v.name}[{self.r.randrange(v.length)}]")
+                terms.append(self.pick(reads))
         terms = terms or ["0.0"]
         coefs = [self.pick(["", "", "0.5 * ", "2.0 * ", "-"]) for _ in terms]
         return " + ".join(c + t for c, t in zip(coefs, terms))
