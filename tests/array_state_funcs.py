@@ -100,14 +100,6 @@ def dot_read_then_written_in_loop(a, x):
     return a
 
 
-def array_after_early_return(a, c):
-    if c > 0.0:
-        return c
-    y = np.ones(3)
-    y[1] = a
-    return np.sum(y * y)
-
-
 def copy_made_in_loop(w, a):
     s = 0.0
     for k in range(3):

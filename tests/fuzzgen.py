@@ -573,14 +573,14 @@ ADC_LIMIT = 20.0  # seconds for one adc call: a program whose helpers call each 
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise ``Timeout`` after ``seconds`` (only in the main thread, where signals work)."""
+def time_limit(seconds: float, error: type[BaseException] = Timeout, what: str = "f") -> Iterator[None]:
+    """Raise ``error`` after ``seconds`` (only in the main thread, where signals work)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
 
     def expire(signum: int, frame: Any) -> None:
-        raise Timeout(f"f ran longer than {seconds} s")
+        raise error(f"{what} ran longer than {seconds} s")
 
     old = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -710,25 +710,6 @@ def fd_agrees(fn: Callable[..., Any], args: tuple[Any, ...], grad: np.ndarray) -
     return False
 
 
-@contextlib.contextmanager
-def adc_limit(seconds: float) -> Iterator[None]:
-    """Raise ``TooSlow`` if adc runs longer than ``seconds`` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TooSlow(f"adc ran longer than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def perturbed(args: tuple[Any, ...], rng: random.Random) -> tuple[Any, ...]:
     out = []
     for a in args:
@@ -760,7 +741,7 @@ class Checker:
 
     def guarded(self, channel: str, thunk: Callable[[], Any]) -> Any:
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings(), adc_limit(ADC_LIMIT):
+            with np.errstate(all="ignore"), warnings.catch_warnings(), time_limit(ADC_LIMIT, TooSlow, "adc"):
                 warnings.simplefilter("ignore")
                 return thunk()
         except TooSlow:

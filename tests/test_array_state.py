@@ -10,6 +10,7 @@ import pytest
 
 import adc
 import array_state_funcs as F
+from cflow_regression_funcs import array_after_early_return
 from layouts import assert_layouts_agree
 
 RNG = np.random.default_rng(9)
@@ -29,8 +30,8 @@ CASES = [
     (F.write_active_into_inactive, (0.7, np.array([0.1, 0.2, 0.3]))),
     (F.array_read_in_branch_in_loop, (np.array([0.1, 0.2, 0.3]), 0.9)),
     (F.array_read_in_branch_in_loop, (np.array([0.1, 0.2, 0.3]), 0.1)),
-    (F.array_after_early_return, (0.7, -1.0)),
-    (F.array_after_early_return, (0.7, 1.0)),
+    (array_after_early_return, (0.7, -1.0)),
+    (array_after_early_return, (0.7, 1.0)),
     (F.copy_made_in_loop, (np.array([0.4, -0.2, 0.3, 1.3]), 0.7)),
     (F.unused_copy_in_loop, (np.array([0.4, -0.2, 0.3, 1.3]),)),
     (F.scalar_plus_ones_then_written, (1.075,)),
