@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("ADC_CACHE_DIR", tempfile.mkdtemp(prefix="adc-fuzz-cache-"))
 
 import fuzzgen  # noqa: E402
-from fuzzgen import ADC_ERROR, KINK, OK, RAW, SLOW, WRONG, Finding, Program, Result  # noqa: E402
+from fuzzgen import ADC_ERROR, KINK, OK, RAW, SLOW, UNRESOLVED, WRONG, Finding, Program, Result  # noqa: E402
 
 _jit = _small = False
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
     outcomes = Counter(r.outcome for r in results)
     print()
-    print(table([(o, outcomes[o]) for o in [OK, ADC_ERROR, KINK, SLOW, WRONG, RAW]],
+    print(table([(o, outcomes[o]) for o in [OK, ADC_ERROR, KINK, UNRESOLVED, SLOW, WRONG, RAW]],
                 f"outcome ({len(results)} programs, seed {args.seed}{', jit' if args.jit else ''})", len(results)))
     fams = Counter(family_of(main_finding(r)) for r in results if r.outcome in (WRONG, RAW))
     if fams:

@@ -96,3 +96,12 @@ def test_checker_skips_a_kink():
     prog = fuzzgen.Program(fuzzgen.HEADER + "\n\ndef f(a, b):\n    return max(a, b) * 2.0\n", (0.5, 0.5))
     result = fuzzgen.check(prog)
     assert result.outcome == fuzzgen.KINK, [str(f) for f in result.findings]
+
+
+def test_checker_skips_points_where_finite_differences_are_no_reference():
+    """Program 654 of seed 0 rotates three values over sixteen steps into the argument of `math.atan2`
+    and `math.cos` (values near 4e5): central differences do not settle at any step, reverse ==
+    forward, and for its reduced form exact rational differences agree with adc (docs/fuzzing.md):
+    the checker says so instead of calling it WRONG.  A gradient that only one mode gets wrong is still WRONG
+    (test_checker_reports_a_wrong_gradient)."""
+    assert fuzzgen.check(fuzzgen.generate(0, 654)).outcome == fuzzgen.UNRESOLVED
