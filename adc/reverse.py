@@ -264,6 +264,8 @@ class Reverse:
                     else:
                         needed.add(a)
             ops[i] = Op(emitted.prim, args, emitted.outs, emitted.params, emitted.loc, emitted.regions)
+            for o in emitted.outs:  # the builder looks through its definitions when it simplifies
+                self.b.defs[o] = ops[i]
         if not needed:
             return
         region = self._forward_region_of(op)
