@@ -16,7 +16,7 @@ from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses
 from .coalesce import Positions, coalesce, separate_interfering
 from .naming import Names
 from .printer import fill, render_const, trace_form
-from .rules import P_ATOM, RULES
+from .rules import P_ATOM, RULES, Form
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
@@ -50,8 +50,7 @@ class Emitter:
         rule = RULES[op.prim]
         if rule.render is not None:
             return rule.render([self.atom(a)[0] for a in op.args], dict(op.params)), P_ATOM
-        is_array = op.out.type is not None and op.out.type.is_array
-        form = trace_form(op) if self.trace_style else rule.array if is_array else rule.scalar
+        form = trace_form(op) if self.trace_style else python_form(op)
         return fill(form, [self.atom(a) for a in op.args]), form.prec
 
     def _without_negation(self, op: Op) -> Op:
@@ -306,6 +305,8 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
         if use_count.get(v, 0) != 1 or v not in local:
             continue
         j = local[v]
+        if j < len(region.ops) and _repeats(region.ops[j], v):
+            continue  # its user's form writes it more than once (``a / b if b else ...``): keep a name
         memory = _reads_memory(op) or any(a in reads_memory for a in op.args)
         if memory and any(_writes(o) for o in region.ops[i + 1:j]):
             continue
@@ -325,6 +326,21 @@ def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = Fal
                 found.update(inlinable(sub, use_count, everything=True))
             found.update(plan_inlining(sub, use_count, compact))
     return found
+
+
+def _repeats(user: Op, v: Var) -> bool:
+    """Does the rendered form of ``user`` write its operand ``v`` more than once?"""
+    rule = RULES.get(user.prim)
+    if rule is None or rule.render is not None or len(user.outs) != 1:
+        return False
+    template = python_form(user).template
+    return any(template.count("{%d}" % k) > 1 for k, a in enumerate(user.args) if a is v)
+
+
+def python_form(op: Op) -> Form:
+    """How a simple op renders in generated Python: its rule's array or scalar form."""
+    rule = RULES[op.prim]
+    return rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
 
 
 def _writes(op: Op) -> bool:
