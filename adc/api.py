@@ -6,18 +6,20 @@ for the (cached) compiled derivative for the arguments' types, calls it and shap
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import (Argnums, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+from .arguments import (Argnums, argnums_of, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
                         mark, normalize_argnums, parameter_names, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
+from .trees import TreeDef, TreeType, call_key, describe_tree, flatten, flatten_args, is_tree, leaf_paths, leaves_like, leaves_of, unflatten
 from .types import FLOAT, Type
 
 
@@ -70,11 +72,15 @@ def _checked(compiled: Compiled) -> Callable[..., Any]:
     return call
 
 
-def _check_scalar_output(compiled: Compiled, name: str) -> None:
+def _check_scalar_output(compiled: Compiled, name: str, has_aux: bool = False) -> None:
     prog = compiled.primal
-    if prog.out_tree is not None:
-        raise DifferentiationError(f"grad needs {name} to return a scalar, but it returns a tuple of "
-                                   f"{prog.out_tree}; use adc.vjp or adc.jacrev for vector outputs")
+    if has_aux:
+        if prog.result.kind != "tuple" or len(prog.result.children) != 2 or prog.result.children[0].kind != "leaf":
+            raise DifferentiationError(f"has_aux=True needs {name} to return a pair (value, aux), but it returns "
+                                       f"{'one value' if prog.out_tree is None else describe_tree(prog.result)}")
+    elif prog.out_tree is not None:
+        raise DifferentiationError(f"grad needs {name} to return a scalar, but it returns "
+                                   f"{describe_tree(prog.result)}; use adc.vjp or adc.jacrev for vector outputs")
     out = prog.outputs[0]
     if out.type is not None and out.type.is_array:
         raise DifferentiationError(f"grad needs {name} to return a scalar, but it returns an array "
@@ -86,7 +92,8 @@ def _check_scalar_output(compiled: Compiled, name: str) -> None:
 class Transformed:
     """A function transformed by ``grad`` or ``value_and_grad``; call it like the original."""
 
-    def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: bool, with_value: bool) -> None:
+    def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: bool, with_value: bool,
+                 has_aux: bool = False) -> None:
         transform = "adc.value_and_grad" if with_value else "adc.grad"
         if mode not in ("reverse", "forward"):
             raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
@@ -95,6 +102,7 @@ class Transformed:
         check_function(fn, transform)
         check_argnums_type(argnums)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
+        self.has_aux = has_aux
         self.transform = transform
         self.__adc_wrapped__ = fn
         # the wrapper made by ``as_function`` and its globals: its fast path is set there
@@ -128,6 +136,8 @@ class Transformed:
         return mark(wrapper, self.transform)
 
     def _kind(self) -> str:
+        if self.has_aux and self.mode == "reverse":
+            return "aux"
         return ("value_and_grad" if self.with_value else "grad") if self.mode == "reverse" else "jvp"
 
     def specialize(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
@@ -135,17 +145,18 @@ class Transformed:
         (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
         args = bind(self.fn, args, kwargs)
         wrt, _ = normalize_argnums(self.argnums, len(args), self.fn.__name__)
-        _, types = prepare(self.fn, args, wrt)
-        compiled = compile_derivative(self.fn, types, self._kind(), wrt, self.jit)
+        prepared, types = prepare(self.fn, args, wrt)
+        compiled = compile_derivative(self.fn, types, self._kind(), _leaf_wrt(prepared, types, wrt), self.jit)
         if self.mode == "reverse":
-            _check_scalar_output(compiled, self.fn.__name__)
+            _check_scalar_output(compiled, self.fn.__name__, self.has_aux)
         return _checked(compiled)
 
     def _call(self, args: tuple[Any, ...]) -> Any:
         """Calls by argument signature: the first call of a signature checks, compiles and builds
         a small runner; later calls only compute the signature, check that no global the function
         reads has been rebound, and run it."""
-        key = tuple((a.dtype.char, a.shape) if isinstance(a, np.ndarray) else type(a) for a in args)
+        key = tuple((a.dtype.char, a.shape) if isinstance(a, np.ndarray) else
+                    type(a) if type(a) in _PLAIN else call_key(a) for a in args)
         runner = self.runners.get(key)
         if runner is not None:
             if self.deps is not None and self.deps.current():
@@ -200,34 +211,60 @@ class Transformed:
         check_arity(self.fn, args)
         wrt, single = normalize_argnums(self.argnums, len(args), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
-        compiled = compile_derivative(self.fn, types, self._kind(), wrt, self.jit)
-        _check_scalar_output(compiled, self.fn.__name__)
-        with_value, reverse, fn = self.with_value, self.mode == "reverse", self.fn
+        trees = any(isinstance(t, TreeType) for t in types)
+        layout = flatten_args(prepared, parameter_names(self.fn, len(args))) if trees else None
+        leaf_wrt = layout.leaf_positions(wrt) if layout is not None else wrt
+        compiled = compile_derivative(self.fn, types, self._kind(), leaf_wrt, self.jit)
+        _check_scalar_output(compiled, self.fn.__name__, self.has_aux)
+        with_value, reverse, fn, has_aux = self.with_value, self.mode == "reverse", self.fn, self.has_aux
+        n_out = len(compiled.primal.outputs)
 
         def run(call_args: tuple[Any, ...]) -> Any:
             converted = coerce(fn, call_args, wrt)
-            like = [like_of(call_args[i], converted[i]) for i in wrt]
-            call_args = converted
+            if layout is None:
+                like = [like_of(call_args[i], converted[i]) for i in wrt]
+                call_args = converted
+            else:  # the generated code takes the leaves of the trees
+                like = [like_of(o, c) for i in wrt for o, c in zip(leaves_of([call_args[i]]), leaves_of([converted[i]]))]
+                call_args = leaves_of(converted)
             if reverse:
                 result = run_generated(compiled, call_args)
-                if with_value:
-                    value, grads = result[0], result[1:]
+                if has_aux:
+                    values, grads = result[:n_out], result[n_out:]
+                elif with_value:
+                    values, grads = result[:1], result[1:]
                 else:
-                    value, grads = None, ((result,) if len(wrt) == 1 else result)
+                    values, grads = (), ((result,) if len(leaf_wrt) == 1 else result)
             else:
-                value, grads = _forward_gradient(compiled, call_args, wrt)
+                values, grads = _forward_gradient(compiled, call_args, leaf_wrt)
             if any(np.shape(g) != np.shape(a) and not _broadcasts(g, a) for g, a in zip(grads, like)):
                 report_user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
                               f"its argument ({[np.shape(g) for g in grads]} vs {[np.shape(a) for a in like]})")
             grads = _unaliased(tuple(_shape_like(g, a) for g, a in zip(grads, like)), call_args)
+            if layout is not None:
+                grads = tuple(layout.regroup(wrt, grads))
             out = grads[0] if single else grads
-            return (_output(value), out) if with_value else out
+            if has_aux:
+                value, aux = _unflatten(values, compiled.primal.result)
+                return ((value, aux), out) if with_value else (out, aux)
+            return (_output(values[0]), out) if with_value else out
 
         fast = None
         scalars = all(type(a) in (float, int, bool) for a in args) and all(type(args[i]) is float for i in wrt)
-        if reverse and not with_value and scalars and single == (len(wrt) == 1):
+        if reverse and not with_value and not has_aux and scalars and single == (len(wrt) == 1):
             fast = compiled
         return run, fast
+
+
+_PLAIN = (float, int, bool)  # argument types whose class alone keys a runner
+
+
+def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> list[int]:
+    """The positions among the generated code's inputs (the leaves of tree arguments) of the
+    arguments ``wrt``."""
+    if not any(isinstance(t, TreeType) for t in types):
+        return wrt
+    return flatten_args(prepared, [f"#{i}" for i in range(len(prepared))]).leaf_positions(wrt)
 
 
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str]) -> Any:
@@ -289,11 +326,13 @@ def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list
     return module[code.co_name].__code__
 
 
-def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tuple[Any, list[Any]]:
-    """A gradient by forward mode: one tangent pass per input component."""
+def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tuple[Sequence[Any], list[Any]]:
+    """The outputs and the gradient of the first output by forward mode: one tangent pass per
+    input component."""
+    n = len(compiled.primal.outputs)
     zeros = [np.zeros_like(args[i]) if isinstance(args[i], np.ndarray) else 0.0 for i in wrt]
     grads: list[Any] = []
-    value = None
+    values: Sequence[Any] = ()
     for k, i in enumerate(wrt):
         if isinstance(args[i], np.ndarray):
             g = np.zeros(args[i].size, dtype=args[i].dtype)
@@ -301,13 +340,15 @@ def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tu
                 seed = np.zeros(args[i].size, dtype=args[i].dtype)
                 seed[j] = 1.0
                 tangents = zeros[:k] + [seed.reshape(args[i].shape)] + zeros[k + 1:]
-                value, g[j] = run_generated(compiled, [*args, *tangents])
+                result = run_generated(compiled, [*args, *tangents])
+                values, g[j] = result[:n], result[n]
             grads.append(g.reshape(args[i].shape))
         else:
             tangents = zeros[:k] + [1.0] + zeros[k + 1:]
-            value, d = run_generated(compiled, [*args, *tangents])
-            grads.append(d)
-    return value, grads
+            result = run_generated(compiled, [*args, *tangents])
+            values = result[:n]
+            grads.append(result[n])
+    return values, grads
 
 
 def _output(value: Any) -> Any:
@@ -319,11 +360,13 @@ def _output(value: Any) -> Any:
 
 
 def _decorator(with_value: bool) -> Callable[..., Any]:
-    def transform(fn: Callable[..., Any] | None = None, argnums: Argnums = 0, *, mode: str = "reverse",
-                  jit: bool = False) -> Any:
-        if fn is None:
-            return lambda f: Transformed(f, argnums, mode, jit, with_value).as_function()
-        return Transformed(fn, argnums, mode, jit, with_value).as_function()
+    def transform(fn: Callable[..., Any] | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
+                  argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False) -> Any:
+        def make(f: Callable[..., Any]) -> Callable[..., Any]:
+            nums = argnums if argnames is None else argnums_of(f, argnames, argnums)
+            return Transformed(f, nums, mode, jit, with_value, has_aux).as_function()
+
+        return make if fn is None else make(fn)
 
     return transform
 
@@ -384,9 +427,9 @@ def _all_float_wrt(args: Sequence[Any]) -> list[int]:
             and (not isinstance(a, np.ndarray) or a.dtype.kind == "f")]
 
 
-def _unflatten(values: Sequence[Any], tree: int | None) -> Any:
-    values = [_output(v) for v in values]
-    return values[0] if tree is None else tuple(values)
+def _unflatten(values: Sequence[Any], tree: TreeDef) -> Any:
+    """Output values in the function's returned structure."""
+    return unflatten(tree, [_output(v) for v in values])
 
 
 def _same_shape(value: Any, like: Any, what: str) -> Any:
@@ -395,6 +438,22 @@ def _same_shape(value: Any, like: Any, what: str) -> Any:
         raise DifferentiationError(f"{what} has shape {np.shape(value)}, but it must have shape "
                                    f"{np.shape(like)}")
     return value
+
+
+def _zero_tangent(primal: Any) -> Any:
+    """A zero tangent with the structure and shapes of ``primal``."""
+    leaves, tree = flatten(primal)
+    return unflatten(tree, [np.zeros_like(p, dtype=float) if isinstance(p, np.ndarray) else 0.0 for p in leaves])
+
+
+def _leaves_and_paths(args: Sequence[Any], names: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """The leaves of the arguments and how a message names each (``params['W']``)."""
+    leaves, paths = [], []
+    for a, name in zip(args, names):
+        sub, tree = flatten(a)
+        leaves += sub
+        paths += leaf_paths(tree, name)
+    return leaves, paths
 
 
 def _sequence(value: Any, what: str, call: str) -> tuple[Any, ...]:
@@ -413,17 +472,24 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     primals = bind(fn, primals)
-    tangents = tangents + tuple(np.zeros_like(p, dtype=float) if isinstance(p, np.ndarray) else 0.0
-                                for p in primals[len(tangents):])  # parameters left at their defaults
+    tangents = tangents + tuple(_zero_tangent(p) for p in primals[len(tangents):])  # parameters left at their defaults
     args, types = _promoted(fn, primals)
-    wrt = _all_float_wrt(args)
-    compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     names = parameter_names(fn, len(args))
-    ts = [_same_shape(argument(tangents[i], f"the tangent of {names[i]}", True), args[i],
-                      f"the tangent of {names[i]}") for i in wrt]
-    result = run_generated(compiled, [*args, *ts])
+    leaves, paths = _leaves_and_paths(args, names)
+    tangent_leaves = []
+    for a, t, name in zip(args, tangents, names):
+        tree, t_leaves, t_tree = flatten(a)[1], *flatten(t, f"the tangent of {name}")
+        if t_tree != tree:
+            raise DifferentiationError(f"the tangent of {name} must have the structure of {name} (JAX's convention: "
+                                       f"a tangent is a tree like its primal); got {type(t).__name__}")
+        tangent_leaves += t_leaves
+    wrt = _all_float_wrt(leaves)
+    compiled = compile_derivative(fn, types, "jvp", wrt, jit)
+    ts = [_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
+                      f"the tangent of {paths[k]}") for k in wrt]
+    result = run_generated(compiled, [*leaves, *ts])
     n = len(compiled.primal.outputs)
-    tree = compiled.primal.out_tree
+    tree = compiled.primal.result
     return _unflatten(result[:n], tree), _unflatten(result[n:], tree)
 
 
@@ -433,33 +499,34 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
     check_function(fn, "adc.vjp")
     primals = bind(fn, primals)
     args, types = _promoted(fn, primals)
-    wrt = list(range(len(args)))
-    compiled = compile_derivative(fn, types, "vjp", wrt, jit)
+    layout = flatten_args(args, parameter_names(fn, len(args)))
+    leaves = layout.leaves
+    compiled = compile_derivative(fn, types, "vjp", list(range(len(leaves))), jit)
     prog = compiled.primal
     n = len(prog.outputs)
     try:
         out = fn(*args)
     except Exception as exc:  # the function itself fails at this point: say where
         report(compiled, exc, args)
-    outs = [out] if prog.out_tree is None else list(out)
-    like = [like_of(p, a) for p, a in zip(primals, args)]
+    outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")
+    like = [like_of(p, a) for p, a in zip(leaves_of(primals), leaves)]
 
     def pullback(cotangent: Any) -> tuple[Any, ...]:
-        if prog.out_tree is None:
-            cts = [cotangent]
-        elif isinstance(cotangent, (tuple, list)):
-            cts = list(cotangent)
-        else:
+        if prog.out_tree is not None and not isinstance(cotangent, (tuple, list, dict)) \
+                and not dataclasses.is_dataclass(cotangent):
             raise DifferentiationError(f"{fn.__name__} returns a tuple of {n}; its pullback takes a tuple "
                                        f"of {n} cotangents, got {type(cotangent).__name__}")
-        if len(cts) != n:
-            raise DifferentiationError(f"pullback expected {n} cotangents, got {len(cts)}")
+        if prog.out_tree is not None and isinstance(cotangent, (tuple, list)) and prog.result.kind in ("tuple", "list") \
+                and len(cotangent) != len(prog.result.children):
+            raise DifferentiationError(f"pullback expected {len(prog.result.children)} cotangents, got {len(cotangent)}")
+        cts = leaves_like(cotangent, prog.result, f"the cotangent of {fn.__name__}'s output")
         what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
                 for k in range(n)]
         cts = [_same_shape(argument(c, w, True), o, w) for c, o, w in zip(cts, outs, what)]
-        result = run_generated(compiled, [*args, *cts])
-        return _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
-                                for g, a in zip(result[n:], like)), [*args, *cts])
+        result = run_generated(compiled, [*leaves, *cts])
+        grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
+                                 for g, a in zip(result[n:], like)), [*leaves, *cts])
+        return tuple(layout.regroup(range(len(args)), grads))
 
     return out, mark(pullback, "adc.vjp")
 
@@ -490,19 +557,21 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
         raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     if argnums is None:
         if at is None:
-            _, types = _types_for(fn, at)
+            prepared, types = _types_for(fn, at)
         else:
             check_at(fn, at)
-            _, types = _promoted(fn, at)
-        wrt = [i for i, t in enumerate(types) if t.kind == "float"]
+            prepared, types = _promoted(fn, at)
+        wrt = [i for i, t in enumerate(types) if isinstance(t, TreeType) or t.kind == "float"]
         if not wrt:
             raise DifferentiationError(f"{fn.__name__} has no argument to differentiate with respect to: "
                                        "every one is used as an integer")
     else:
-        _, types = _types_for(fn, at)
+        prepared, types = _types_for(fn, at)
         wrt, _ = normalize_argnums(argnums, len(types), fn.__name__)
         if at is not None:
-            _, types = _types_for(fn, at, wrt)
+            prepared, types = _types_for(fn, at, wrt)
+    if prepared is not None:
+        wrt = _leaf_wrt(prepared, types, wrt)
     kind = "grad" if mode == "reverse" else "jvp"
     compiled = compile_derivative(fn, types, kind, wrt, load=False, compact=compact)
     if kind == "grad":
@@ -538,19 +607,25 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
-        zeros = [np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0 for a in args]
+        zeros = [_zero_tangent(a) for a in args]
         results = []
         for i in wrt:
-            shape = np.shape(args[i])
-            columns = []
-            for j in range(int(np.prod(shape))):
-                seed = np.zeros(shape)
-                seed.flat[j] = 1.0
-                tangents = list(zeros)
-                tangents[i] = seed if shape else 1.0
-                columns.append(np.asarray(jvp(fn, args, tangents, jit=jit)[1]))
-            out_shape = columns[0].shape
-            results.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
+            leaves, tree = flatten(args[i])
+            blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
+            for k, leaf in enumerate(leaves):
+                shape = np.shape(leaf)
+                columns = []
+                for j in range(int(np.prod(shape))):
+                    seed = np.zeros(shape)
+                    seed.flat[j] = 1.0
+                    seeds = flatten(zeros[i])[0]
+                    seeds[k] = seed if shape else 1.0
+                    tangents = list(zeros)
+                    tangents[i] = unflatten(tree, seeds)
+                    columns.append(np.asarray(jvp(fn, args, tangents, jit=jit)[1]))
+                out_shape = columns[0].shape
+                blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
+            results.append(unflatten(tree, blocks))
         return results[0] if single else tuple(results)
 
     return mark(functools.wraps(fn)(jacobian), "adc.jacfwd")
@@ -569,14 +644,17 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
             raise DifferentiationError("jacrev needs a function returning one scalar or array; "
                                        "stack tuple outputs into an array")
         out_shape = np.shape(out)
-        rows: list[list[Any]] = [[] for _ in wrt]
+        trees = [flatten(args[i]) for i in wrt]  # (leaves, structure) of each argument
+        rows: list[list[list[Any]]] = [[[] for _ in leaves] for leaves, _ in trees]
         for j in range(int(np.prod(out_shape))):
             seed = np.zeros(out_shape)
             seed.flat[j] = 1.0
             cts = pullback(seed if out_shape else 1.0)
             for k, i in enumerate(wrt):
-                rows[k].append(np.asarray(cts[i], dtype=float))
-        results = [_plain(np.stack(r).reshape(out_shape + np.shape(args[i]))) for r, i in zip(rows, wrt)]
+                for m, ct in enumerate(flatten(cts[i])[0]):
+                    rows[k][m].append(np.asarray(ct, dtype=float))
+        results = [unflatten(tree, [_plain(np.stack(r).reshape(out_shape + np.shape(leaf))) for r, leaf in zip(rs, leaves)])
+                   for rs, (leaves, tree) in zip(rows, trees)]
         return results[0] if single else tuple(results)
 
     return mark(functools.wraps(fn)(jacobian), "adc.jacrev")
@@ -595,6 +673,10 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
 
     def hess(*args: Any, **kwargs: Any) -> Any:
         args = bind(fn, args, kwargs)
+        if any(is_tree(a) for a in args):
+            raise DifferentiationError(f"hessian of {fn.__name__}: arguments that are dicts, lists or tuples of arrays "
+                                       "are not supported by hessian yet; pass the arrays as separate arguments, or "
+                                       "use adc.jacfwd(adc.jacrev(...)) on a function of one array")
         generated = gradient.specialize(*args)
         try:
             return jacfwd(generated, int(argnums))(*args)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import DifferentiationError, format_located, transform_problem
+from .trees import TreeType, flatten, is_tree, leaf_paths, type_of_argument, unflatten
 from .types import Type, type_of
 
 Argnums = int | Sequence[int]
@@ -31,6 +32,24 @@ def normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[list[int
     if len(set(nums)) != len(nums):
         raise DifferentiationError(f"argnums={argnums!r} repeats an argument")
     return nums, single
+
+
+def argnums_of(fn: Callable[..., Any], argnames: str | Sequence[str], argnums: Any) -> Argnums:
+    """``argnames`` (a parameter name, or a sequence of them) as positions: one name gives one
+    gradient, a sequence a tuple of gradients in its order.  ``argnums`` must be left at its
+    default."""
+    from .frontend import param_names
+
+    if argnums != 0:
+        raise DifferentiationError("pass either argnums or argnames, not both")
+    names = param_names(fn)
+    wanted = [argnames] if isinstance(argnames, str) else list(argnames)
+    missing = [n for n in wanted if not isinstance(n, str) or n not in names]
+    if missing or not wanted:
+        raise DifferentiationError(f"argnames={argnames!r} must name parameters of {fn.__name__} "
+                                   f"(its parameters: {', '.join(names)})")
+    nums = [names.index(n) for n in wanted]
+    return nums[0] if isinstance(argnames, str) else tuple(nums)
 
 
 def check_argnums_type(argnums: Any) -> None:
@@ -97,16 +116,27 @@ def _complex_hint(complex_: bool) -> str:
     return "; pass the real and imaginary parts as two float arguments" if complex_ else ""
 
 
-def prepare(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> tuple[list[Any], tuple[Type, ...]]:
-    """Differentiated arguments as floats, lists as arrays, and the arguments' types."""
+def prepare(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> tuple[list[Any], tuple[Type | TreeType, ...]]:
+    """Differentiated arguments as floats, lists as arrays, and the arguments' types (a
+    ``TreeType`` for a dict, list, tuple, namedtuple or dataclass argument)."""
     args = coerce(fn, args, wrt)
-    return args, tuple(type_of(a) for a in args)
+    return args, tuple(type_of_argument(a) for a in args)
 
 
 def coerce(fn: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]) -> list[Any]:
-    """Every argument checked and converted by ``argument``."""
+    """Every argument checked and converted by ``argument`` (every leaf of a tree argument, the
+    messages naming it by its path: ``argument params['W'] of loss``)."""
     names = parameter_names(fn, len(args))
-    return [argument(a, f"argument {names[i]} of {fn.__name__}", i in wrt) for i, a in enumerate(args)]
+    return [_converted(a, names[i], fn.__name__, i in wrt) for i, a in enumerate(args)]
+
+
+def _converted(value: Any, name: str, function: str, differentiated: bool) -> Any:
+    if not is_tree(value):
+        return argument(value, f"argument {name} of {function}", differentiated)
+    leaves, tree = flatten(value, f"argument {name} of {function}")
+    paths = leaf_paths(tree, name)
+    return unflatten(tree, [argument(leaf, f"argument {p} of {function}", differentiated)
+                            for leaf, p in zip(leaves, paths)])
 
 
 def like_of(original: Any, prepared: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import libcst as cst
 
+from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
 from .types import BOOL, INT, Type, join
 
@@ -121,7 +122,7 @@ def _atom_type(a: Atom) -> Type:
 
 def _hint(name: str) -> str:
     """The user-facing hint of a carried name (``%returned`` → ``returned``, ``%result0`` → ``result``)."""
-    return "returned" if name == "%returned" else "result" if name.startswith("%result") else name
+    return "returned" if name == "%returned" else "result" if name.startswith("%result") else name.split("%")[0]
 
 
 class ControlFlow:
@@ -149,13 +150,20 @@ class ControlFlow:
         dead = [f.ret is TRUE for f in flows]
         live_envs = [e for e, d in zip(envs, dead) if not d] or [env0]
         names = [n for n in live_envs[0]
-                 if all(n in e for e in live_envs) and isinstance(live_envs[0][n], (Var, Const))
-                 and any(e[n] is not env0.get(n) for e in live_envs)]
+                 if all(n in e for e in live_envs) and data_leaves(live_envs[0][n]) is not None
+                 and any(not same(e[n], env0.get(n)) for e in live_envs)]
+        skeletons = [self.merged_skeleton(n, [e[n] for e in live_envs], node) for n in names]
         per_branch: list[list[Atom]] = [[], []]
         for k in range(2):
             for n in names:
-                value = envs[k].get(n) if not dead[k] else None
-                per_branch[k].append(value if isinstance(value, (Var, Const)) else self.placeholder(env0.get(n), live_envs[0][n], node))
+                live = leaves(live_envs[0][n])
+                if not dead[k]:
+                    per_branch[k].extend(leaves(envs[k][n]))
+                    continue
+                before = env0.get(n)
+                befores = leaves(before) if before is not None and skeleton(before) == skeleton(live_envs[0][n]) \
+                    else [None] * len(live)
+                per_branch[k].extend(self.placeholder(b, a, node) for b, a in zip(befores, live))
         # flags and return values
         extra: list[tuple[str, list[Atom]]] = []
         for flag in ("ret", "brk"):
@@ -194,10 +202,13 @@ class ControlFlow:
             outs = [Var(type=t) for t in out_types]
             regions[0].yields, regions[1].yields = yields
             self.b.append(Op("if", [cond], outs, regions=regions))
-        for n, v in zip(names, outs):
-            if isinstance(v, Var) and v.hint is None:
-                v.hint = n
-            outs_by_name[n] = v
+        merged = iter(outs)
+        for n, skel in zip(names, skeletons):
+            value = rebuild(skel, merged)
+            for v in leaves(value):
+                if isinstance(v, Var) and v.hint is None:
+                    v.hint = n
+            outs_by_name[n] = value
         self.env.update(outs_by_name)
         flow = Flow()
         for flag, slot in flag_slots.items():
@@ -207,7 +218,7 @@ class ControlFlow:
             vals = outs[value_slot:value_slot + n_values]
             for v in vals:
                 v.hint = "result"
-            flow.value = tuple(vals) if isinstance(value_shape, tuple) else vals[0]
+            flow.value = rebuild(skeleton(value_shape), iter(vals))
         return flow
 
     def select(self, cond: Atom, a: Atom, c: Atom) -> Atom:
@@ -218,6 +229,16 @@ class ControlFlow:
         if a == FALSE and c == TRUE:
             return self.b.emit("not", cond)
         return self.b.emit("select", cond, a, c)
+
+    def merged_skeleton(self, name: str, values: list[Any], node: cst.CSTNode) -> Any:
+        """The common structure of the values ``name`` has where paths meet (a number, or a
+        tuple/record merged leaf by leaf); different structures are an error."""
+        skel = skeleton(values[0])
+        for v in values[1:]:
+            if skeleton(v) != skel:
+                raise self.fail(node, f"`{name}` is {describe(values[0])} on one path and {describe(v)} on another",
+                                f"give `{name}` values of the same structure on every path")
+        return skel
 
     def placeholder(self, before: Any, live: Atom, node: cst.CSTNode) -> Atom:
         """A value for a branch that does not reach the merge point (it returned or broke)."""
@@ -230,19 +251,14 @@ class ControlFlow:
         return Const(0 if t is not None and t.kind == "int" else False if t == BOOL else 0.0)
 
     def flatten_value(self, value: Any, shape: Any, node: cst.CSTNode) -> list[Atom]:
-        if isinstance(shape, tuple):
-            if value is None:
-                return [self.placeholder(None, s, node) for s in shape]
-            if not isinstance(value, tuple) or len(value) != len(shape):
-                raise self.fail(node, "the `return` statements return different numbers of values",
-                                "return the same number of values on every path")
-            return list(value)
+        """The atoms of a returned value, which must have the structure of ``shape`` (what
+        another ``return`` returns); ``None``: placeholders for a path that does not return."""
         if value is None:
-            return [self.placeholder(None, shape, node)]
-        if isinstance(value, tuple):
+            return [self.placeholder(None, s, node) for s in leaves(shape)]
+        if skeleton(value) != skeleton(shape):
             raise self.fail(node, "the `return` statements return different numbers of values",
                             "return the same number of values on every path")
-        return [self.scalar(value, node)]
+        return [self.scalar(v, node) for v in leaves(value)]
 
     def if_statement(self, node: cst.If, rest: list[cst.CSTNode]) -> Flow:
         with self.b.at(self.loc(node.test)):
@@ -353,11 +369,11 @@ class ControlFlow:
 
     # -- loops ------------------------------------------------------------------------------
     def carried_names(self, body: Sequence[cst.CSTNode]) -> list[str]:
-        return [n for n in assigned_names(body) if n in self.env and isinstance(self.env[n], (Var, Const))]
+        return [n for n in assigned_names(body) if n in self.env and data_leaves(self.env[n]) is not None]
 
     def loop(self, node: cst.CSTNode, body: Sequence[cst.CSTNode], head: list[Var],
              bind_head: Callable[[list[Var]], None], cond: Callable[[], Atom] | None
-             ) -> tuple[Flow, list[str], list[Var], list[Region], list[Atom], bool]:
+             ) -> tuple[Flow, dict[str, Any], list[Var], list[Region], list[Atom], bool]:
         """Lower a loop body (and a while condition) with loop-carried values as region arguments.
 
         The carried values are the names the body rebinds that exist before the loop, plus
@@ -365,12 +381,24 @@ class ControlFlow:
         flag when it can break or return.  Types are iterated to a fixpoint (``s = 0`` followed by
         ``s += x`` carries a float)."""
         env0 = self.env
-        carried = self.carried_names(body)
+        carried_names = self.carried_names(body)
+        skeletons = [skeleton(env0[n]) for n in carried_names]
+        carried = [n if skel == "leaf" else f"{n}%{k}" for n, skel in zip(carried_names, skeletons)
+                   for k in range(len(leaves(env0[n])))]  # one slot per leaf
         returns = _find(list(body)).returns
         breaks = loop_has_break(body)
         ret_types: list[Type] = []
         ret_shape: Any = None
-        types = [env0[n].type for n in carried]
+        types = [a.type for n in carried_names for a in leaves(env0[n])]
+
+        def bound(atoms: list[Var], flags: list[str]) -> dict[str, Any]:
+            """The carried names (structured ones rebuilt from their leaves) and then ``flags``
+            bound to ``atoms``."""
+            slots = iter(atoms)
+            env = {n: rebuild(skel, slots) for n, skel in zip(carried_names, skeletons)}
+            env.update(zip(flags, slots))
+            return env
+
         for _ in range(8):
             names = carried + (["%returned"] + [f"%result{k}" for k in range(len(ret_types))] if returns else [])
             all_types = types + ([BOOL] + ret_types if returns else [])
@@ -381,12 +409,12 @@ class ControlFlow:
             regions: list[Region] = []
             if cond is not None:
                 cargs = region_args()
-                self.env = {**env0, **dict(zip(names, cargs))}
+                self.env = {**env0, **bound(cargs, names[len(carried):])}
                 with self.b.into(Region(args=cargs)) as creg:
                     creg.yields = [cond()]
                 regions.append(creg)
             bargs = region_args()
-            self.env = {**env0, **dict(zip(names, bargs))}
+            self.env = {**env0, **bound(bargs, names[len(carried):])}
             self.loop_depth += 1
             try:
                 with self.b.into(Region(args=[*head, *bargs])) as reg:
@@ -403,7 +431,11 @@ class ControlFlow:
                     continue
                 self.env["%returned"] = flow.ret
                 self.env.update({f"%result{k}": a for k, a in enumerate(flat)})
-            yields = [self.env[n] for n in names] + ([flow.brk] if breaks else [])
+            yields = []
+            for n in carried_names:
+                self.merged_skeleton(n, [env0[n], self.env[n]], node)
+                yields += leaves(self.env[n])
+            yields += [self.env[n] for n in names[len(carried):]] + ([flow.brk] if breaks else [])
             new_types = [join(t, y.type) for t, y in zip(all_types, yields)]
             if new_types == all_types:
                 break
@@ -414,7 +446,7 @@ class ControlFlow:
         reg.yields = yields
         regions.append(reg)
         self.env = env0
-        inits: list[Atom] = [env0[n] for n in carried]
+        inits: list[Atom] = [a for n in carried_names for a in leaves(env0[n])]
         if returns:
             inits += [FALSE] + [Const(0 if t.kind == "int" else 0.0) for t in ret_types]
         outs = [Var(hint=_hint(n), type=t) for n, t in zip(names, all_types)]
@@ -422,8 +454,8 @@ class ControlFlow:
         if returns:
             flow_out.ret = outs[len(carried)]
             vals = outs[len(carried) + 1:]
-            flow_out.value = tuple(vals) if isinstance(ret_shape, tuple) else (vals[0] if vals else Const(0.0))
-        return flow_out, carried, outs, regions, inits, breaks
+            flow_out.value = rebuild(skeleton(ret_shape), iter(vals)) if vals else Const(0.0)
+        return flow_out, bound(outs, []), outs, regions, inits, breaks
 
     def for_statement(self, node: cst.For) -> Flow:
         if node.orelse is not None:
@@ -431,7 +463,11 @@ class ControlFlow:
         if node.asynchronous is not None:
             raise self.unsupported(node)
         with self.b.at(self.loc(node)):
-            start, stop, step, element_of = self.iteration(node.iter)
+            items, value, call_args = self.static_iterable(node.iter)
+        if items is not None:
+            return self.unrolled_for(node, items)
+        with self.b.at(self.loc(node)):
+            start, stop, step, element_of = self.iteration(node.iter, value, call_args)
             index = Var(hint=self.index_hint(node.target, element_of), type=INT)
             head = [index]
 
@@ -440,7 +476,7 @@ class ControlFlow:
 
             flow, carried, outs, regions, inits, breaks = self.loop(node, node.body.body, head, bind, None)
             self.b.append(Op("for", [start, stop, step, *inits], outs, (("break", breaks),), regions=regions))
-        self.env.update(zip(carried, outs))
+        self.env.update(carried)
         return flow
 
     def while_statement(self, node: cst.While) -> Flow:
@@ -450,7 +486,7 @@ class ControlFlow:
             flow, carried, outs, regions, inits, breaks = self.loop(
                 node, node.body.body, [], lambda head: None, lambda: self.condition(node.test))
             self.b.append(Op("while", inits, outs, (("break", breaks),), regions=regions))
-        self.env.update(zip(carried, outs))
+        self.env.update(carried)
         return flow
 
     def index_hint(self, target: cst.BaseExpression, element_of: Any = None) -> str:
@@ -476,8 +512,10 @@ class ControlFlow:
             self.assign(target.elements[0].value, index)
             self.assign(target.elements[1].value, fn(index))
 
-    def iteration(self, it: cst.BaseExpression) -> tuple[Atom, Atom, Atom, Any]:
-        """``range(...)``, an array (its first axis) or ``enumerate(array)`` → bounds and element."""
+    def iteration(self, it: cst.BaseExpression, value: Any = None, call_args: list[Any] | None = None
+                  ) -> tuple[Atom, Atom, Atom, Any]:
+        """``range(...)``, an array (its first axis) or ``enumerate(array)`` → bounds and element
+        (``value``: the iterable, ``call_args``: the arguments of its call, if lowered already)."""
         if isinstance(it, cst.Call):
             func = self.expr(it.func)
             name = getattr(func, "name", None)
@@ -485,7 +523,7 @@ class ControlFlow:
             if extra is not None:  # range(3, step=2) is a TypeError in Python: never reinterpret it
                 raise self.fail(extra, "keyword or starred argument in a loop's iterable",
                                 "pass the bounds by position")
-            args = [self.scalar(self.expr(a.value), a.value) for a in it.args]
+            args = [self.scalar(v, a.value) for v, a in zip(call_args or [self.expr(a.value) for a in it.args], it.args)]
             if name == "range":
                 if not 1 <= len(args) <= 3:
                     raise self.fail(it, "range() takes 1 to 3 arguments")
@@ -505,9 +543,10 @@ class ControlFlow:
                 arr = self.array_value(args[0], it.args[0].value)
                 return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \
                     ("enumerate", lambda i: self.b.emit("getitem", arr, i))
-        value = self.expr(it)
+        value = self.expr(it) if value is None else value
         if isinstance(value, (Var, Const)) and value.type is not None and value.type.is_array:
             arr = value
             return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \
                 ("items", lambda i: self.b.emit("getitem", arr, i))
-        raise self.fail(it, "unsupported loop iterable", "loop over range(...), an array, or enumerate(array)")
+        raise self.fail(it, "unsupported loop iterable",
+                        "loop over range(...), an array, enumerate(array), or a list, tuple or dict")

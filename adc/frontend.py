@@ -25,9 +25,13 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
+from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, RecordMethod, SequenceFn, is_container,
+                                  tree_of, tree_params)
+from .frontend_values import Record, describe, leaves, skeleton
 from .frontend_effects import EffectStatements
 from .errors import SourceError, UnsupportedError, transform_problem
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
+from .trees import TreeType
 from .types import Type
 
 # ---------------------------------------------------------------------------------------------
@@ -116,11 +120,8 @@ COMPARE_OPS = {
 # Friendly names and hints for constructs outside the language.
 UNSUPPORTED: dict[type, tuple[str, str]] = {
     cst.Lambda: ("lambda", "define a module-level function with `def` and call it"),
-    cst.GeneratorExp: ("generator expression", "write an explicit `for` loop"),
-    cst.ListComp: ("list comprehension", "write an explicit `for` loop filling an array"),
     cst.SetComp: ("set comprehension", "write an explicit `for` loop"),
     cst.DictComp: ("dict comprehension", "write an explicit `for` loop"),
-    cst.Dict: ("dict", "pass numbers or arrays instead of a dict"),
     cst.Set: ("set", "use numbers or arrays"),
     cst.Yield: ("yield (generator)", "return a value instead"),
     cst.Await: ("await", "adc differentiates plain numeric functions"),
@@ -215,7 +216,7 @@ def read_source(fn: Callable[..., Any]) -> Source:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
+class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -317,6 +318,8 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
                 if node.value is None:
                     raise self.fail(node, "`return` without a value", "return the number or tuple to differentiate")
                 value = self.expr(node.value)
+                if isinstance(value, str):
+                    raise self.fail(node.value, "`return` of a string", "return the number or tuple to differentiate")
                 if value is NONE:
                     raise self.fail(node, "`return None`", "return the number or tuple to differentiate")
                 return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=value, done=True)
@@ -340,6 +343,8 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
                 value.hint = target.value
             self.env[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
+            if isinstance(value, Record) and value.kind == "namedtuple":
+                value = value.values
             if not isinstance(value, tuple):
                 raise self.fail(target, "cannot unpack a non-tuple value", "unpack only tuples of numbers")
             starred = next((el for el in target.elements if isinstance(el, cst.StarredElement)), None)
@@ -368,6 +373,11 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
             return Const(int(node.value.replace("_", ""), 0))
         if isinstance(node, cst.Float):
             return Const(float(node.value.replace("_", "")))
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            text = node.evaluated_value
+            if not isinstance(text, str):
+                raise self.fail(node, "unsupported construct: bytes string", "use a str key (`d['key']`)")
+            return text  # a dict key (`params['W']`); anything else rejects it as not a number
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.MatrixMultiply):
                 left, right = self.expr(node.left), self.expr(node.right)
@@ -401,6 +411,10 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
                 else:
                     items.append(value)
             return tuple(items)
+        if isinstance(node, cst.Dict):
+            return self.dict_display(node)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+            return self.comprehension(node)
         if isinstance(node, cst.Attribute):
             return self.attribute(node)
         if isinstance(node, cst.Call):
@@ -425,6 +439,12 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         if value is NONE:
             raise self.fail(node, "expected a number or an array here, got None",
                             "return or use a number; adc differentiates numeric values only")
+        if isinstance(value, Record):
+            raise self.fail(node, f"expected a number or an array here, got {describe(value)}",
+                            "take a value out of it first (`d['key']`, `p.field`)")
+        if isinstance(value, str):
+            raise self.fail(node, "expected a number or an array here, got a string",
+                            "strings are only dict keys in differentiated code")
         what = "a module" if isinstance(value, Module) else "a function"
         raise self.fail(node, f"expected a number or an array here, got {what}", "call it, or use a number")
 
@@ -472,6 +492,8 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
     def attribute(self, node: cst.Attribute) -> Value:
         base = self.expr(node.value)
         attr = node.attr.value
+        if isinstance(base, Record):
+            return self.record_attribute(base, attr, node)
         if isinstance(base, Module):
             if not hasattr(base.module, attr):
                 raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`",
@@ -494,8 +516,9 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
     def array_value(self, value: Value, node: cst.CSTNode) -> Var:
         if isinstance(value, Var) and value.type is not None and value.type.is_array:
             return value
-        what = "a tuple" if isinstance(value, tuple) else "a number" if isinstance(value, (Var, Const)) else \
-            "None" if value is NONE else "a module" if isinstance(value, Module) else "a function"
+        what = "a number" if isinstance(value, (Var, Const)) else "None" if value is NONE else \
+            "a module" if isinstance(value, Module) else "a string" if isinstance(value, str) else \
+            describe(value) if is_container(value) else "a function"
         raise self.fail(node, f"expected a NumPy array here, got {what}",
                         "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
                         "adc does not)")
@@ -525,6 +548,8 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         """What a global or closure object means inside the differentiated function."""
         if isinstance(obj, pytypes.ModuleType):
             return Module(obj)
+        if isinstance(obj, (type, pytypes.BuiltinFunctionType)) and obj in SEQUENCE_BUILTINS:
+            return SEQUENCE_BUILTINS[obj]
         if isinstance(obj, (bool, int, float, np.bool_, np.integer, np.floating)):
             return Const(obj.item() if isinstance(obj, np.generic) else obj)
         if obj is None:
@@ -562,14 +587,19 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
             return self.array_call(func.name, args, node, method_of=func.base)
         if isinstance(func, ArrayFn):
             return self.array_call(func.name, args, node)
+        if isinstance(func, RecordMethod):
+            return self.record_method(func, args, node)
+        if isinstance(func, SequenceFn) or (isinstance(func, Prim) and func.name == "enumerate"
+                                            and len(args) == 1 and is_container(args[0])):
+            return self.sequence_call(func.name, args, node)
         if isinstance(func, Prim) and func.name in ("range", "enumerate"):
             raise self.fail(node, f"{func.name}() is supported only as the iterable of a `for` loop",
                             f"write `for i in {func.name}(...):`")
         if isinstance(func, Prim) and func.name == "len":
             if len(args) != 1:
                 raise self.fail(node, "len() takes one argument", "pass one array or tuple")
-            if isinstance(args[0], tuple):
-                return Const(len(args[0]))
+            if is_container(args[0]) or isinstance(args[0], str):
+                return Const(len(args[0].keys if isinstance(args[0], Record) else args[0]))
             return self.b.emit("shape", self.array_value(args[0], node), params=(("dim", 0),))
         if isinstance(func, Prim) and func.name == "shape":
             if len(args) != 1:
@@ -577,13 +607,16 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
             return self.shape_of(self.array_value(args[0], node))
         if isinstance(func, Prim) and func.name in CONSTRUCTORS:
             return self.construct(func.name, args, node)
+        if isinstance(func, Prim) and func.variadic and len(args) == 1 and is_container(args[0]):
+            items = self.sequence_items(args[0], node)  # max(list) / min(generator expression)
+            if not items:
+                raise self.fail(node, f"{func.name}() of an empty sequence", "pass at least one value")
+            atoms = [self.scalar(a, node) for a in items]
+            return atoms[0] if len(atoms) == 1 else self.call_variadic(func.name, atoms)
         if isinstance(func, Prim):
             atoms = [self.scalar(a, n.value) for a, n in zip(args, node.args)]
             if func.variadic and len(atoms) >= 2:
-                acc = atoms[0]
-                for a in atoms[1:]:
-                    acc = self.b.emit(func.name, acc, a)
-                return acc
+                return self.call_variadic(func.name, atoms)
             from .rules import RULES
 
             arity = RULES[func.name].arity
@@ -600,6 +633,13 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         raise self.fail(node.func, "this is not a function adc can call",
                         "call a math/NumPy function adc supports (docs/language.md) or a module-level function")
 
+    def call_variadic(self, prim: str, atoms: list[Atom]) -> Atom:
+        """``max(a, b, c)``: folded pairwise, left to right."""
+        acc = atoms[0]
+        for a in atoms[1:]:
+            acc = self.b.emit(prim, acc, a)
+        return acc
+
     def inline(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
         if fn.__code__ in self.call_stack:
             raise self.fail(node, f"recursive call to `{fn.__name__}`",
@@ -610,15 +650,10 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
 
 
 def flatten_output(value: Value, lowerer: Lowerer) -> tuple[list[Atom], int | None]:
+    """The returned value's atoms, and ``None`` for one value or their number for a container."""
     node = lowerer.src.node
-    if isinstance(value, tuple):
-        atoms = []
-        for v in value:
-            if isinstance(v, tuple):
-                raise lowerer.fail(node, "nested tuples in the return value", "return a flat tuple")
-            atoms.append(lowerer.scalar(v, node))
-        return atoms, len(atoms)
-    return [lowerer.scalar(value, node)], None
+    atoms = [lowerer.scalar(v, node) for v in leaves(value)]
+    return atoms, (len(atoms) if is_container(value) else None)
 
 
 def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
@@ -627,14 +662,24 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     b = Builder(simplify=False, role="primal")
     low = Lowerer(src, b)
     names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
-    params = [Var(hint=n, type=t) for n, t in zip(names, param_types)]
-    low.bind_params(params)
+    values: list[Value] = []
+    params: list[Var] = []  # the program's inputs: one per number or array, one per leaf of a tree
+    for n, t in zip(names, param_types):
+        if isinstance(t, TreeType):
+            value, inputs = tree_params(n, t)
+        else:
+            value = Var(hint=n, type=t)
+            inputs = [value]
+        values.append(value)
+        params += inputs
+    low.bind_params(values)
     result = low.run()
     outputs, tree = flatten_output(result, low)
     body: Region = b.region
     body.yields = outputs
     program = Program(fn.__name__, params, body, tree, src.filename, src.firstline)
     program.user_names = low.names
+    program.result = tree_of(skeleton(result))
     return program
 
 

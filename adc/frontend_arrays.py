@@ -13,6 +13,7 @@ import libcst as cst
 import numpy as np
 
 from .array_rules import transpose_params
+from .frontend_values import Record
 from .ir import Atom, Const, Op, Var
 from .rules import RULES
 
@@ -104,14 +105,8 @@ class ArrayExpressions:
 
     def subscript(self, node: cst.Subscript) -> Any:
         base = self.expr(node.value)
-        if isinstance(base, tuple):
-            _, atoms, _ = self.index_spec(node, Var(type=_tuple_type()))
-            if len(atoms) != 1 or not isinstance(atoms[0], Const):
-                raise self.fail(node, "a tuple can only be indexed by a constant", "unpack it instead")
-            try:
-                return base[atoms[0].value]
-            except IndexError:
-                raise self.fail(node, "tuple index out of range", f"the tuple has {len(base)} elements") from None
+        if isinstance(base, (tuple, Record)):
+            return self.container_subscript(base, node)
         arr = self.array_value(base, node.value)
         spec, atoms, single = self.index_spec(node, arr)
         params = () if all(e == "i" for e in spec) else (("index", spec),)
@@ -328,12 +323,6 @@ def _function_name(handler: str) -> str:
 def _method_name(handler: str) -> str:
     return next(k for k, v in ARRAY_METHODS.items() if v == handler) if handler in ARRAY_METHODS.values() \
         else handler
-
-
-def _tuple_type() -> Any:
-    from .types import Type
-
-    return Type("int", 1)
 
 
 def numpy_handler(obj: Any) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Any, Iterator, Union
 
 from .types import Type
 
@@ -109,6 +109,7 @@ class Program:
     filename: str = "<unknown>"
     firstline: int = 1
     user_names: set[str] = field(default_factory=set)
+    result: Any = None  # the primal's returned structure (a ``trees.TreeDef``), for the API
 
     @property
     def outputs(self) -> list[Atom]:

@@ -409,7 +409,11 @@ class Reverse:
                                            "return a scalar computed from it")
                 self.accumulate(out, value, mark)
 
-    def run(self, cotangent_params: bool) -> Program:
+    def run(self, cotangent_params: bool, seeded: int | None = None) -> Program:
+        """The reverse-mode program: the outputs, then the gradients; with ``cotangent_params``
+        the outputs' cotangents are parameters, else the first ``seeded`` outputs (all by
+        default; 1 for ``has_aux``, whose other outputs are returned, not differentiated) are
+        seeded with 1."""
         prog = self.program
         forward_sweep = self.forward_sweep = clone(prog.body)
         self.fwd = {}
@@ -429,7 +433,7 @@ class Reverse:
                               role="cotangent") for o in prog.outputs]
         with self.b.at(None):
             self.allocate(prog.body, set(prog.params))
-        self.seed(list(prog.outputs), cotangents)
+        self.seed(list(prog.outputs)[:seeded], cotangents)
         self.ops(prog.body.ops)
         with self.b.at(None):
             grads = [self.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt]
@@ -601,6 +605,6 @@ def _loop(rv: Reverse, op: Op) -> None:
 STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
 
 
-def reverse(program: Program, wrt: list[int], cotangent_params: bool = False) -> Program:
+def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None) -> Program:
     """The adjoint program of ``program`` with respect to ``program.params[wrt]``."""
-    return Reverse(reread_views(program), wrt).run(cotangent_params)
+    return Reverse(reread_views(program), wrt).run(cotangent_params, seeded)

@@ -20,12 +20,12 @@ def uses_lambda(x):
 
 
 def uses_listcomp(x):
-    ys = [x * k for k in (1.0, 2.0)]
+    ys = [x * k for k in range(int(x))]
     return x
 
 
 def uses_genexp(x):
-    s = max(x * k for k in (1.0, 2.0))
+    s = max(x * k for k in range(int(x)))
     return x
 
 
@@ -64,11 +64,11 @@ def uses_class(x):
 def uses_string(x):
     y = x * 2.0
     label = "value"
-    return y
+    return y * label
 
 
 def uses_dict(x):
-    d = {"a": x}
+    d = {"a": x, **{"b": x}}
     return x
 
 
@@ -169,7 +169,7 @@ def calls_bad_helper(x):
 
 
 def bad_helper(t):
-    d = {"k": t}
+    d = {t, 2.0}
     return t
 
 

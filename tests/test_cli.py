@@ -374,7 +374,7 @@ def test_unsupported_construct(adc_cli, command, func, marker):
 
 
 def test_unsupported_construct_with_at(adc_cli):
-    line, col = bad_location("uses_dict", "{")
+    line, col = bad_location("uses_dict", "**{")
     err = assert_usage_error(adc_cli("trace", "tests/bad_inputs.py:uses_dict", "--at", "1.5"), one_line=False)
     assert f"bad_inputs.py:{line}:{col}:" in err and "dict" in err
 

@@ -14,6 +14,7 @@ import pytest
 
 import adc
 import cflow_regression_funcs as R
+import structured_funcs as S
 from fd import assert_close_seq, fd_grad
 from layouts import run_source
 
@@ -37,6 +38,16 @@ CASES = [
     ("break_in_else", R.break_in_else, (0.4, 0.3)),
     ("continue_with_swap", R.continue_with_swap, (0.4, 0.27)),
     ("break_test_reads_old_value", R.break_test_reads_old_value, (0.3, 0.9)),
+    # names holding tuples, merged leaf by leaf (were silently the value before the branch/loop)
+    ("tuple_rebound_in_branch", S.tuple_rebound_in_branch, (3.0,)),
+    ("tuple_rebound_in_branch-not_taken", S.tuple_rebound_in_branch, (-3.0,)),
+    ("tuple_carried_by_loop", S.tuple_carried_by_loop, (2.0,)),
+    ("tuple_loop_with_break", S.tuple_loop_with_break, (1.5,)),
+    ("array_pair_in_loop", S.array_pair_in_loop, (1.3,)),
+    ("tuple_with_early_return", S.tuple_with_early_return, (0.5,)),
+    ("tuple_with_early_return-returns", S.tuple_with_early_return, (2.0,)),
+    ("tuple_in_while", S.tuple_in_while, (1.5,)),
+    ("nested_tuple_unpacked", S.nested_tuple_unpacked, (1.2,)),
 ]
 
 IDS = [c[0] for c in CASES]
@@ -59,6 +70,7 @@ def test_both_layouts_match_finite_differences(name, fn, args, compact):
     argnums = tuple(range(len(args)))
     want = fd_grad(fn, args)
     grads = run_source(fn, args, argnums, "reverse", compact)
+    grads = grads if len(args) > 1 else [grads]  # the generated gradient of one argument is a number
     assert_close_seq(grads, want, RTOL, ATOL, what=f"{name} reverse compact={compact}")
     value, tangent = run_source(fn, args, argnums, "forward", compact)  # tangents of 0.5 everywhere
     assert_close_seq([value, tangent], [fn(*args), 0.5 * sum(want)], RTOL, ATOL,
@@ -75,3 +87,9 @@ def test_random_control_flow_programs(tmp_path):
         if status == "bug":
             bugs.append(f"{name} at {args}: {messages[:2]}\n{source}")
     assert not bugs, "\n".join(bugs)
+
+
+def test_a_name_with_different_structures_on_two_paths_is_a_located_error():
+    with pytest.raises(adc.AdcError, match=r"structured_funcs.py:\d+:\d+: `t` is a tuple of 3 on one path and a tuple "
+                                           r"of 2 on another"):
+        adc.grad(S.mismatched_tuples)(1.0)
