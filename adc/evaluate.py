@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .ir import Atom, Const, Op, Program, Region, Var
-from .rules import evaluate as eval_prim
+from .prims import evaluate as eval_prim
 
 
 class Interpreter:
