@@ -15,6 +15,7 @@ from .registry import Render, calls, float_like, lowered, seq_text, structural
 
 # new arrays whose adjoints (and the adjoints of what they copy) are buffers updated in place
 _NEW: dict[str, Any] = {"fresh": True, "buffered": ("array", "result")}
+_NO_DERIVATIVE: dict[str, Any] = {**_NEW, "differentiable": False}
 
 
 def _dims(texts: Sequence[str]) -> str:
@@ -36,14 +37,14 @@ def _make(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 for _ctor in ("zeros", "ones", "empty"):
     structural(_ctor, _render_new(_ctor), _make(getattr(np, _ctor)), _new_array, names=calls(f"numpy.{_ctor}"),
-               **_NEW)
+               **_NO_DERIVATIVE)
 for _ctor in ("zeros_like", "ones_like", "empty_like"):
     structural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
-               lambda ts: float_like(ts), shape_args=(0,), names=calls(f"numpy.{_ctor}"), **_NEW)
+               lambda ts: float_like(ts), shape_args=(0,), names=calls(f"numpy.{_ctor}"), **_NO_DERIVATIVE)
 structural("acopy", lambda t, p: f"{t[0]}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
            names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy"), **_NEW)
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
-           lambda ts: Type("int", 1, "int64", (False,)), fresh=True,
+           lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
            names=lowered("arange", (1, 3), "numpy.arange"))
 structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a: np.array(a, dtype=float),
            lambda ts: Type("float", 1, "float64", (len(ts) == 1,)),
@@ -80,11 +81,11 @@ def _zeros_for(b: Any, op: Any, ts: Sequence[Any]) -> list[Any]:
 structural("concatenate", lambda t, p: f"np.concatenate({seq_text(t)}, axis={p.get('axis', 0)})",
            lambda *a, axis=0: np.concatenate(a, axis=axis), lambda ts, p: _join_type(ts, p, 0),
            jvp=lambda b, op, ts: b.emit("concatenate", *_zeros_for(b, op, ts), params=op.params),
-           vjp=_pieces, names=lowered("concatenate", (1, 1), "numpy.concatenate"))
+           vjp=_pieces, may_raise=True, names=lowered("concatenate", (1, 1), "numpy.concatenate"))
 structural("stack", lambda t, p: f"np.stack({seq_text(t)}, axis={p.get('axis', 0)})",
            lambda *a, axis=0: np.stack(a, axis=axis), lambda ts, p: _join_type(ts, p, 1),
            jvp=lambda b, op, ts: b.emit("stack", *_zeros_for(b, op, ts), params=op.params),
            vjp=lambda b, op, g: [b.emit("getitem", g, k, params=(("index", (("s", False, False, False),)
                                                                           * op.param("axis", 0) + ("i",)),))
-                                 for k in range(len(op.args))],
+                                 for k in range(len(op.args))], may_raise=True,
            names=lowered("stack", (1, 1), "numpy.stack"))

@@ -30,7 +30,7 @@ elementwise("sub", 2, infix("-", P_ADD), None, np.subtract, lambda b, a, o: (1.0
 elementwise("mul", 2, infix("*", P_MUL), None, np.multiply, lambda b, a, o: (a[1], a[0]), keep_kind,
             hoistable=True)
 elementwise("div", 2, infix("/", P_MUL), None, np.true_divide,
-            lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))))
+            lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))), may_raise=True)
 elementwise("neg", 1, Form("-{0}", P_UNARY, (P_UNARY,)), None, np.negative, lambda b, a, o: (-1.0,), keep_kind,
             hoistable=True)
 # ``y = x``: a move the pass leaving SSA relies on, so never merged with another; an array copied
@@ -72,7 +72,7 @@ def _pow_impl(x: Any, y: Any) -> Any:
 
 
 elementwise("pow", 2, Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), None, _pow_impl, _pow_partials, keep_kind,
-            names=calls("math.pow", "builtins.pow"))
+            names=calls("math.pow", "builtins.pow"), may_raise=True)
 
 
 # NumPy's division, power and log on Python floats too: inf/nan where Python's ``/``, ``**`` and
@@ -93,9 +93,10 @@ elementwise("nppow", 2, _guarded("{0} ** {1}", "{0} > 0", "np.power({0}, {1})", 
             names=calls("numpy.power"), trace="power")
 elementwise("nplog", 1, _guarded("math.log({0})", "{0} > 0", "np.log({0})", (P_CMP + 1,)), call("np.log", 1),
             np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),), trace="log")
-elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind)
+elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
+            differentiable=False)
 elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
-            lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind)
+            lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind, may_raise=True)
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -110,10 +111,10 @@ def _unary(name: str, math_name: str, np_name: str, impl: Callable[..., Any], pa
 _unary("sin", "sin", "sin", np.sin, lambda b, a, o: (b.cos(a[0]),), hoistable=True)
 _unary("cos", "cos", "cos", np.cos, lambda b, a, o: (b.neg(b.sin(a[0])),), hoistable=True)
 _unary("tan", "tan", "tan", np.tan, lambda b, a, o: (b.add(1.0, b.mul(o, o)),))
-_unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,))
-_unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),))
-_unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),))
-_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),))
+_unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,), may_raise=True)  # OverflowError
+_unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),), may_raise=True)
+_unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),), may_raise=True)
+_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),), may_raise=True)
 _unary("tanh", "tanh", "tanh", np.tanh, lambda b, a, o: (b.sub(1.0, b.mul(o, o)),), hoistable=True)
 _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.0, b.mul(a[0], a[0]))),),
        hoistable=True)
@@ -166,15 +167,17 @@ elementwise("clip", 3, Form("min(max({0}, {1}), {2})", 11, (0, 0, 0)), Form("np.
 # --- comparisons and logic (not differentiable) ------------------------------------------------
 for _name, _sym, _impl in [("lt", "<", np.less), ("le", "<=", np.less_equal), ("gt", ">", np.greater),
                            ("ge", ">=", np.greater_equal), ("eq", "==", np.equal), ("ne", "!=", np.not_equal)]:
-    elementwise(_name, 2, infix(_sym, P_CMP, P_CMP + 1), None, _impl, None, boolean, hoistable=True, predicate=True)
+    elementwise(_name, 2, infix(_sym, P_CMP, P_CMP + 1), None, _impl, None, boolean, hoistable=True, predicate=True,
+                differentiable=False)
 elementwise("not", 1, Form("not {0}", P_NOT, (P_NOT,)), call("np.logical_not", 1), np.logical_not, None, boolean,
-            hoistable=True, predicate=True)
+            hoistable=True, predicate=True, differentiable=False)
 elementwise("and", 2, infix("and", P_AND), call("np.logical_and", 2), lambda x, y: bool(x) and bool(y), None,
-            boolean, hoistable=True, predicate=True)
+            boolean, hoistable=True, predicate=True, differentiable=False)
 elementwise("or", 2, infix("or", P_OR), call("np.logical_or", 2), lambda x, y: bool(x) or bool(y), None, boolean,
-            hoistable=True, predicate=True)
+            hoistable=True, predicate=True, differentiable=False)
 
 # --- casts --------------------------------------------------------------------------------------
 elementwise("float", 1, call("float", 1), None, float, lambda b, a, o: (1.0,), hoistable=True,
             names=calls("builtins.float"))
-elementwise("int", 1, call("int", 1), None, int, None, lambda ts: Type("int"), names=calls("builtins.int"))
+elementwise("int", 1, call("int", 1), None, int, None, lambda ts: Type("int"), names=calls("builtins.int"),
+            differentiable=False)

@@ -48,7 +48,7 @@ def _matmul_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 _MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot"))
+            vjp=_matmul_vjp, may_raise=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot"))
 
 
 def _outer_type(ts: Sequence[Type]) -> Type:

@@ -182,8 +182,9 @@ def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
 
 structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_like(ts[1:]),
            jvp=lambda b, op, ts: b.emit("broadcast", ts[0], op.args[1], params=op.params),
-           vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None], view=True, shape_args=(1,),
+           vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None], view=True, shape_args=(1,), may_raise=True,
            names=lowered("broadcast_to", (2, 2), "numpy.broadcast_to"))
 structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
-           lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True)
-structural("count", _count_text, _impl_count, lambda ts: Type("int"))
+           lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
+           differentiable=False)  # only in derivative code
+structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)

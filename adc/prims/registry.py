@@ -85,8 +85,8 @@ class Primitive:
     where the argument is not differentiable); structural ops render with ``render(texts,
     params)`` and derive through ``jvp(b, op, tangents)`` (the result's tangent) and
     ``vjp(b, op, g)`` (the arguments' cotangent contributions) instead.  A primitive with neither
-    is not differentiable (comparisons, casts, shapes) or is handled by the transforms themselves
-    (stores, copies: ``flows``)."""
+    is declared ``differentiable=False`` (comparisons, casts, shapes) or is derived by the
+    transforms themselves (stores: ``writes``; copies: ``flows``)."""
 
     name: str
     arity: int  # -1: any number (structural ops)
@@ -115,12 +115,12 @@ class Primitive:
     flows: bool = False  # activity flows from the first argument to the result (no rule of its own)
     shape_args: tuple[int, ...] = ()  # argument positions read only for their shape
     buffered: tuple[str, ...] = ()  # "array" (first argument) / "result": adjoints kept as buffers
-    differentiable: bool | None = None  # default: it has partials or a jvp
+    may_raise: bool = False  # the generated code can raise on finite operands (x / 0, sqrt(-1), x[9])
+    differentiable: bool = True  # False: declared without a derivative (comparisons, casts, shapes)
 
     def __post_init__(self) -> None:
         defaults = {"cse": not (self.fresh or self.effect or self.stateful),
-                    "recomputable": self.render is None,
-                    "differentiable": self.partials is not None or self.jvp is not None}
+                    "recomputable": self.render is None}
         for key, value in defaults.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)

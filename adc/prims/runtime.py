@@ -30,10 +30,13 @@ def _tape_item(kind: object) -> str:
 
 
 structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
-           lambda ts: Type("int"))
+           lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
-           fresh=True, foldable=False)
+           fresh=True, foldable=False, differentiable=False)
 structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
-           lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"), fresh=True)
-structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True)
-structural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop(), stateful=True, foldable=False)
+           lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"), fresh=True,
+           differentiable=False)
+structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True,
+           differentiable=False)
+structural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop(), stateful=True, foldable=False,
+           may_raise=True, differentiable=False)
