@@ -1,7 +1,7 @@
 """Emitting IR: the one way every stage creates ops.
 
 Input: primitive names and atoms.  Output: ops appended to the current region, with types from the
-rule table and the current source location attached.  With ``simplify=True`` (the derivative
+primitive registry and the current source location attached.  With ``simplify=True`` (the derivative
 transforms) the builder folds constants and applies a few algebraic identities (``x * 1 -> x``,
 ``g * (1 / y) -> g / y``, ``g * where(c, 1, 0) -> where(c, g, 0)``) so that generated derivative code
 reads like a hand-written one.  The front end uses ``simplify=False``: the user's program is kept as

@@ -3,7 +3,7 @@
 Input: a typed program and the indices of the parameters to differentiate.  Output: a program
 ``f_jvp(*params, *tangents) -> (*outputs, *output_tangents)`` in which every active primal
 statement is followed by its tangent statement ``dv = sum_i dv_i * partial_i`` (dual numbers), the
-partials read from the one rule table.  Structured ops keep their shape: an ``if`` also yields the
+partials read from the primitive registry.  Structured ops keep their shape: an ``if`` also yields the
 tangents of the values it merges, a loop also carries the tangents of its carried values, and an
 array ``y`` written with active values gets a tangent array ``dy`` written alongside.
 """
@@ -84,10 +84,6 @@ class Forward:
                 return
             if rule.render is not None:
                 self.structural(op)
-                return
-            if op.prim == "select":  # linear in the two values: the tangent selects too
-                t = self.b.select(op.args[0], self.of(op.args[1]), self.of(op.args[2]))
-                self.tangent[op.out] = self.name(t, op.out, mark, not rule.view)
                 return
             partials = rule.partials(self.b, op.args, op.out)
             total: Atom = Const(0.0)

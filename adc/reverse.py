@@ -4,7 +4,7 @@ Input: a typed program, the indices of the parameters to differentiate, and how 
 seeded (``1.0`` for a gradient, or cotangent parameters for ``vjp``).  Output: a program
 ``f_grad(*params[, *cotangents]) -> (*outputs, *param_adjoints)``: a forward sweep (the primal
 statements) followed by the reverse sweep, which for each active primal statement, in reverse
-order, emits ``g arg_i += g out * partial_i`` with partials from the one rule table.  Only varied
+order, emits ``g arg_i += g out * partial_i`` with partials from the primitive registry.  Only varied
 values get adjoints.
 
 Control flow keeps its structure.  The reverse of an ``if`` is an ``if`` on the same condition

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import Type, join
+from ..zeros import zero_like
 from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
                        Partials, boolean, call, calls, elementwise, infix, keep_kind, lowered)
 
@@ -149,10 +150,16 @@ def _select_type(ts: Sequence[Type]) -> Type:
     return join(*ts[1:]).with_(ndim=join(*ts).ndim, ones=join(*ts).ones) if join(*ts).ndim else join(*ts[1:])
 
 
+def _select_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    """Linear in the two values: the tangent selects too."""
+    c, x, y = op.args
+    return b.select(c, ts[1] if ts[1] is not None else zero_like(b, x), ts[2] if ts[2] is not None else zero_like(b, y))
+
+
 elementwise("select", 3, Form("{1} if {0} else {2}", P_TERNARY, (P_TERNARY + 1, P_TERNARY + 1, P_TERNARY)),
             call("np.where", 3), _select_impl,
             lambda b, a, o: (None, b.select(a[0], 1.0, 0.0), b.select(a[0], 0.0, 1.0)), _select_type,
-            hoistable=True, names=lowered("where", (1, 3), "numpy.where"), trace="where")
+            jvp=_select_jvp, hoistable=True, names=lowered("where", (1, 3), "numpy.where"), trace="where")
 
 
 def _clip_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any, Any]:
