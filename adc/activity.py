@@ -11,14 +11,7 @@ fixpoint over the whole program.
 from __future__ import annotations
 
 from .ir import Atom, Op, Program, Var, walk
-from .rules import RULES
-
-# Structural ops through which activity flows from the first argument (the array) to the result.
-ARRAY_FLOW = {"getitem", "acopy"}
-# Effects that make their first argument (an array) active when the stored value is.
-STORES = {"setitem", "index_add", "iadd"}
-# Linear ops whose later arguments only give a shape: only the first carries a derivative.
-SHAPE_ARGS = {"broadcast", "reshape_like"}
+from .prims import prim
 
 
 def is_active_type(v: Atom) -> bool:
@@ -55,16 +48,16 @@ def propagate(op: Op, active: set[Var]) -> bool:
         for sources, targets in slots(op):
             changed |= _mark(active, targets, sources)
         return changed
-    rule = RULES.get(op.prim)
-    if rule is None:
+    p = prim(op)
+    if p is None:
         return False
-    if op.prim in STORES:
+    if p.writes:  # a store makes its array active when the stored value is
         return _mark(active, [op.args[0]], op.args[1:])
-    if op.prim in ARRAY_FLOW:
+    if p.flows:
         return _mark(active, op.outs, op.args[:1])
-    if rule.partials is None and rule.jvp is None:
+    if not p.differentiable:
         return False
-    return _mark(active, op.outs, op.args[:1] if op.prim in SHAPE_ARGS else op.args)
+    return _mark(active, op.outs, [a for k, a in enumerate(op.args) if k not in p.shape_args])
 
 
 def varied(program: Program, wrt: list[int]) -> set[Var]:

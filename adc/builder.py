@@ -1,7 +1,7 @@
 """Emitting IR: the one way every stage creates ops.
 
 Input: primitive names and atoms.  Output: ops appended to the current region, with types from the
-rule table and the current source location attached.  With ``simplify=True`` (the derivative
+primitive registry and the current source location attached.  With ``simplify=True`` (the derivative
 transforms) the builder folds constants and applies a few algebraic identities (``x * 1 -> x``,
 ``g * (1 / y) -> g / y``, ``g * where(c, 1, 0) -> where(c, g, 0)``) so that generated derivative code
 reads like a hand-written one.  The front end uses ``simplify=False``: the user's program is kept as
@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
 from .ir import Atom, Const, Loc, Op, Region, Var
-from .rules import RULES, evaluate
+from .prims import PRIMS, evaluate, get
 from .types import Type
 
 Operand = Atom | float | int | bool
@@ -82,13 +82,13 @@ class Builder:
             folded = self._simplified(prim, atoms)
             if folded is not None:
                 return folded
-        rule = RULES[prim]
+        rule = get(prim)
         out = self.new_var(rule.result_type([a.type for a in atoms], dict(params)), hint)
         self.append(Op(prim, atoms, [out], params))
         return out
 
     def __getattr__(self, name: str) -> Callable[..., Atom]:
-        if name in RULES:
+        if name in PRIMS:
             return lambda *args, **kw: self.emit(name, *args, **kw)
         raise AttributeError(name)
 
@@ -103,7 +103,7 @@ class Builder:
         return op if op is not None and op.prim == prim else None
 
     def _simplified(self, prim: str, a: Sequence[Atom]) -> Atom | None:
-        if all(isinstance(x, Const) for x in a) and prim in RULES and prim not in ("copy",):
+        if all(isinstance(x, Const) for x in a) and prim in PRIMS and prim not in ("copy",):
             try:
                 return Const(evaluate(prim, [x.value for x in a]))
             except (ArithmeticError, ValueError):

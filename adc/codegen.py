@@ -16,12 +16,10 @@ from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses
 from .coalesce import Positions, coalesce, separate_interfering
 from .naming import Names
 from .printer import fill, render_const, trace_form
-from .rules import P_ATOM, RULES, Form
+from .prims import P_ATOM, Form, get, prim
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
-
-PURE_BOOL = {"lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or"}
 
 
 @dataclass
@@ -47,7 +45,7 @@ class Emitter:
             return self.atom(op.args[0])
         if op.prim in ("add", "sub", "neg") and not self.trace_style:
             op = self._without_negation(op)
-        rule = RULES[op.prim]
+        rule = get(op.prim)
         if rule.render is not None:
             return rule.render([self.atom(a)[0] for a in op.args], dict(op.params)), P_ATOM
         form = trace_form(op) if self.trace_style else python_form(op)
@@ -137,7 +135,7 @@ class Emitter:
                     and not op.out.type.is_array:
                 symbol = "+=" if op.prim == "add" else "-="
                 text, prec = self.atom(op.args[1])
-                self.lines.append(f"{indent}{name} {symbol} {text if prec > RULES[op.prim].scalar.prec else f'({text})'}")
+                self.lines.append(f"{indent}{name} {symbol} {text if prec > get(op.prim).scalar.prec else f'({text})'}")
                 return
         text = self.expr(op)[0] if op is not None else self.atom(value)[0]  # type: ignore[arg-type]
         if text != name:  # a copy between values that share a name needs no statement
@@ -171,7 +169,7 @@ class Emitter:
         if op.prim in ("for", "while"):
             self.loop(op, indent)
             return
-        rule = RULES[op.prim]
+        rule = get(op.prim)
         if rule.effect:
             self.lines.append(f"{indent}{self.expr(op)[0]}")
             return
@@ -296,10 +294,11 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     found: dict[Var, Op] = {}
     reads_memory: set[Var] = set()  # folded values whose expression reads an array, maybe through an operand
     for i, op in enumerate(region.ops):
-        if len(op.outs) != 1 or op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in ("pop", "tape"):
+        p = prim(op)
+        if len(op.outs) != 1 or op.regions or p is None or p.effect or not p.foldable:
             continue
         v = op.out
-        if not (v.role == "tmp" or everything or op.prim in PURE_BOOL
+        if not (v.role == "tmp" or everything or p.predicate
                 or (compact and v.type is not None and not v.type.is_array)):
             continue
         if use_count.get(v, 0) != 1 or v not in local:
@@ -330,7 +329,7 @@ def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = Fal
 
 def _repeats(user: Op, v: Var) -> bool:
     """Does the rendered form of ``user`` write its operand ``v`` more than once?"""
-    rule = RULES.get(user.prim)
+    rule = prim(user)
     if rule is None or rule.render is not None or len(user.outs) != 1:
         return False
     template = python_form(user).template
@@ -339,13 +338,13 @@ def _repeats(user: Op, v: Var) -> bool:
 
 def python_form(op: Op) -> Form:
     """How a simple op renders in generated Python: its rule's array or scalar form."""
-    rule = RULES[op.prim]
+    rule = get(op.prim)
     return rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
 
 
 def _writes(op: Op) -> bool:
-    rule = RULES.get(op.prim)
-    return bool(op.regions) or op.prim == "pop" or (rule is not None and rule.effect)
+    rule = prim(op)
+    return bool(op.regions) or (rule is not None and rule.side_effect)
 
 
 def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False) -> str:

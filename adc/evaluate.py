@@ -1,7 +1,7 @@
 """An interpreter for programs, used for the trace tables and as an oracle in tests.
 
 Input: a program and concrete argument values.  Output: the value of every SSA value (``env``) and
-the program's outputs.  It evaluates each primitive with the rule table's ``impl``; it is slow and
+the program's outputs.  It evaluates each primitive with its primitive's ``impl``; it is slow and
 simple on purpose: generated code, not this, is what users run.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .ir import Atom, Const, Op, Program, Region, Var
-from .rules import evaluate as eval_prim
+from .prims import evaluate as eval_prim
 
 
 class Interpreter:

@@ -3,7 +3,7 @@
 Input: a typed program and the indices of the parameters to differentiate.  Output: a program
 ``f_jvp(*params, *tangents) -> (*outputs, *output_tangents)`` in which every active primal
 statement is followed by its tangent statement ``dv = sum_i dv_i * partial_i`` (dual numbers), the
-partials read from the one rule table.  Structured ops keep their shape: an ``if`` also yields the
+partials read from the primitive registry.  Structured ops keep their shape: an ``if`` also yields the
 tangents of the values it merges, a loop also carries the tangents of its carried values, and an
 array ``y`` written with active values gets a tangent array ``dy`` written alongside.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .ir import Atom, Const, Op, Program, Region, Var, walk
-from .memory import VIEWS, WRITES, is_array
-from .rules import RULES
+from .memory import is_array, is_view, writes
+from .prims import prim
 from .types import Type
 from .zeros import zero_like
 
@@ -30,7 +30,7 @@ class Forward:
         self.tangent: dict[Var, Atom] = {}
         self.tangent_params = []
         # arrays the program writes into: their tangents are buffers of their own, written alongside
-        self.write_targets = {op.args[0] for op in walk(program.body) if op.prim in WRITES}
+        self.write_targets = {op.args[0] for op in walk(program.body) if writes(op)}
         for i in wrt:
             p = program.params[i]
             t = Var(type=tangent_type(p.type), role="tangent", base=p)
@@ -50,7 +50,7 @@ class Forward:
         if _narrower(value, base):  # a + x with scalar a: the tangent da has the shape of x
             value = self.b.emit("broadcast", value, base)
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
-        shared = made is None or made.prim in VIEWS
+        shared = made is None or is_view(made)
         if is_array(base) and shared and (base in self.write_targets
                                           or (fresh and self.write_targets and isinstance(value, Var))):
             value = self.b.emit("zeros_like", base) if not isinstance(value, Var) else self.b.emit("acopy", value)
@@ -72,7 +72,7 @@ class Forward:
 
     def op(self, op: Op) -> None:
         self.b.append(op)
-        rule = RULES.get(op.prim)
+        rule = prim(op)
         if rule is None or not any(o in self.active for o in op.outs) and not (
                 rule.effect and op.args and op.args[0] in self.active):
             return
@@ -80,14 +80,10 @@ class Forward:
             mark = len(self.b.region.ops)
             if rule.jvp is not None:
                 t = rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
-                self.tangent[op.out] = self.name(t, op.out, mark, op.prim not in VIEWS)
+                self.tangent[op.out] = self.name(t, op.out, mark, not rule.view)
                 return
             if rule.render is not None:
                 self.structural(op)
-                return
-            if op.prim == "select":  # linear in the two values: the tangent selects too
-                t = self.b.select(op.args[0], self.of(op.args[1]), self.of(op.args[2]))
-                self.tangent[op.out] = self.name(t, op.out, mark, op.prim not in VIEWS)
                 return
             partials = rule.partials(self.b, op.args, op.out)
             total: Atom = Const(0.0)
@@ -95,7 +91,7 @@ class Forward:
                 if p is None or not isinstance(a, Var) or a not in self.tangent:
                     continue
                 total = self.b.add(total, self.b.mul(self.tangent[a], p))
-            self.tangent[op.out] = self.name(total, op.out, mark, op.prim not in VIEWS)
+            self.tangent[op.out] = self.name(total, op.out, mark, not rule.view)
 
     def structural(self, op: Op) -> None:
         """Tangents of indexing, stores and array construction (they are linear)."""

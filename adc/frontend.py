@@ -28,6 +28,7 @@ from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handle
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, RecordMethod, SequenceFn, is_container,
                                   tree_of, tree_params)
 from .frontend_values import Record, describe, leaves, skeleton
+from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .errors import SourceError, UnsupportedError, transform_problem
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
@@ -62,9 +63,6 @@ class ArrayFn:
     name: str
 
 
-CONSTRUCTORS = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy"}
-
-
 @dataclass(frozen=True)
 class Module:
     """A module referenced by the function (``math``, ``numpy``)."""
@@ -73,32 +71,11 @@ class Module:
 
 
 def _known_functions() -> dict[Any, Prim]:
-    table: dict[Any, Prim] = {}
-    for prim, math_names, np_names in [
-        ("sin", ["sin"], ["sin"]), ("cos", ["cos"], ["cos"]), ("tan", ["tan"], ["tan"]),
-        ("exp", ["exp"], ["exp"]), ("log", ["log"], ["log"]), ("log1p", ["log1p"], ["log1p"]),
-        ("sqrt", ["sqrt"], ["sqrt"]), ("tanh", ["tanh"], ["tanh"]), ("atan", ["atan"], ["arctan"]),
-        ("atan2", ["atan2"], ["arctan2"]), ("abs", ["fabs"], ["abs", "absolute", "fabs"]),
-        ("pow", ["pow"], []), ("nppow", [], ["power"]), ("max", [], ["maximum", "fmax"]),
-        ("min", [], ["minimum", "fmin"]),
-    ]:
-        for n in math_names:
-            table[getattr(math, n)] = Prim(prim)
-        for n in np_names:
-            table[getattr(np, n)] = Prim(prim)
-    table[np.divide] = table[np.true_divide] = Prim("npdiv")  # NumPy's division: inf/nan, never an exception
-    table[builtins.abs] = Prim("abs")
-    table[builtins.pow] = Prim("pow")
-    table[builtins.max] = Prim("max", variadic=True)
-    table[builtins.min] = Prim("min", variadic=True)
-    table[builtins.float] = Prim("float")
-    table[builtins.int] = Prim("int")
-    # handled by the front end itself (loops, shapes, array construction)
-    for fn, name in [(builtins.range, "range"), (builtins.enumerate, "enumerate"), (builtins.len, "len"),
-                     (np.zeros, "zeros"), (np.ones, "ones"), (np.empty, "empty"), (np.zeros_like, "zeros_like"),
-                     (np.ones_like, "ones_like"), (np.empty_like, "empty_like"), (np.copy, "acopy"),
-                     (np.shape, "shape")]:
-        table[fn] = Prim(name)
+    """Python callables the front end lowers by name: every plain-call spelling of a primitive
+    (from the registry), and the builtins it handles itself (loop iterables, lengths)."""
+    table = {obj: Prim(c.name, c.variadic) for obj, c in lexicon.functions().items()}
+    for fn in (builtins.range, builtins.enumerate, builtins.len):
+        table[fn] = Prim(fn.__name__)
     return table
 
 
@@ -605,7 +582,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if len(args) != 1:
                 raise self.fail(node, "np.shape() takes one argument", "pass one array")
             return self.shape_of(self.array_value(args[0], node))
-        if isinstance(func, Prim) and func.name in CONSTRUCTORS:
+        if isinstance(func, Prim) and get(func.name).fresh:  # np.zeros(n), np.copy(x) ...: a new array
             return self.construct(func.name, args, node)
         if isinstance(func, Prim) and func.variadic and len(args) == 1 and is_container(args[0]):
             items = self.sequence_items(args[0], node)  # max(list) / min(generator expression)
@@ -617,9 +594,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             atoms = [self.scalar(a, n.value) for a, n in zip(args, node.args)]
             if func.variadic and len(atoms) >= 2:
                 return self.call_variadic(func.name, atoms)
-            from .rules import RULES
-
-            arity = RULES[func.name].arity
+            arity = get(func.name).arity
             if len(atoms) != arity:
                 hint = "for the largest or smallest element of an array use np.max(x) or np.min(x)" \
                     if func.variadic and len(atoms) == 1 else f"pass {arity} argument{'s' if arity > 1 else ''}"

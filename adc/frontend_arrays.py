@@ -2,7 +2,7 @@
 and shape functions, as functions (``np.sum(x, axis=1)``) or methods (``x.sum(axis=1)``, ``x.T``).
 
 Input: libcst expressions lowered by the ``Lowerer`` this class is mixed into.  Output: ops of the
-array part of the rule table (``array_rules.py``), with ``axis``/``keepdims`` and index
+array primitives (``adc/prims/``), with ``axis``/``keepdims`` and index
 descriptions as op parameters.
 """
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any, Sequence
 import libcst as cst
 import numpy as np
 
-from .array_rules import transpose_params
 from .frontend_values import Record
 from .ir import Atom, Const, Op, Var
-from .rules import RULES
+from .memory import is_view
+from .prims import PRIMS, get, lexicon
+from .prims.shapes import transpose_params
 
 
 class NoneIndex:
@@ -24,30 +25,12 @@ class NoneIndex:
 
 NONE = NoneIndex()
 
-# np.<name> → the front end's handler name
-NUMPY_FUNCTIONS = {
-    "sum": "sum", "mean": "mean", "max": "amax", "amax": "amax", "min": "amin", "amin": "amin",
-    "dot": "matmul", "matmul": "matmul", "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-    "ravel": "ravel", "swapaxes": "swapaxes", "moveaxis": "moveaxis", "where": "where", "clip": "clip",
-    "concatenate": "concatenate", "stack": "stack",
-    "array": "array", "asarray": "array", "arange": "arange", "broadcast_to": "broadcast_to",
-}
-# x.<name>(...) → handler name
-ARRAY_METHODS = {
-    "sum": "sum", "mean": "mean", "max": "amax", "min": "amin", "reshape": "reshape", "ravel": "ravel",
-    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose", "swapaxes": "swapaxes",
-}
-PERMUTATIONS = {"transpose", "swapaxes", "moveaxis"}
-REDUCTIONS = {"sum", "mean", "amax", "amin"}
+# the lexicon, generated from the primitives' names: np.<name> → handler, x.<name>(...) → handler, and
 # how many positional arguments (the array of a method counted) each handler takes
-ARITY = {
-    "sum": (1, 2), "mean": (1, 2), "amax": (1, 2), "amin": (1, 2), "matmul": (2, 2), "outer": (2, 2),
-    "transpose": (1, 64), "swapaxes": (3, 3), "moveaxis": (3, 3), "reshape": (2, 64), "ravel": (1, 1),
-    "acopy": (1, 1), "where": (1, 3), "clip": (3, 3), "concatenate": (1, 1), "stack": (1, 1), "array": (1, 1),
-    "arange": (1, 3), "broadcast_to": (2, 2),
-}
-# results that share memory with an argument: writing into them would write into the argument
-VIEWS = {"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"}
+NUMPY_FUNCTIONS = lexicon.numpy_functions()
+ARRAY_METHODS = lexicon.array_methods()
+ARITY = lexicon.arities()
+PERMUTATIONS = lexicon.handlers_of("transpose")
 
 
 class ArrayExpressions:
@@ -122,7 +105,7 @@ class ArrayExpressions:
             raise self.fail(target, "writing through an integer-array index",
                             "write single elements or basic slices, e.g. y[i] = ... or y[1:] = ...")
         v = self.scalar(value, target)
-        slot = RULES["getitem"].result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
+        slot = get("getitem").result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
         if v.type.ndim > slot.ndim:
             raise self.fail(target, f"assigning a {v.type.ndim}-D array to a {slot.ndim}-D "
                                     f"{'element' if not slot.ndim else 'part'} of `{self.src_text(target.value)}`",
@@ -133,7 +116,7 @@ class ArrayExpressions:
     def fresh_array(self, arr: Var) -> bool:
         """Made by arithmetic here (``a * 2``, ``a @ b``): a new array, not an argument or a view."""
         op = self.b.defs.get(arr)
-        return op is not None and not op.regions and op.prim not in VIEWS
+        return op is not None and not op.regions and not is_view(op)
 
     # -- calls -----------------------------------------------------------------------------------
     def keywords(self, node: cst.Call, allowed: Sequence[str]) -> dict[str, Any]:
@@ -178,7 +161,7 @@ class ArrayExpressions:
             raise self.fail(node, f"{what} takes {count} positional argument{'s' if high > 1 else ''} here "
                                   f"(the array included), got {len(args)}",
                             "pass the arguments NumPy documents, by position (keywords: see docs/arrays.md)")
-        if name in REDUCTIONS:
+        if name in PRIMS and get(name).reduces:
             kw = self.keywords(node, ("axis", "keepdims"))
             if "axis" in kw and len(args) == 2:
                 raise self.fail(node, "axis given twice", "pass the axis once")

@@ -16,7 +16,7 @@ import libcst as cst
 from .controlflow import Flow, _find
 from .frontend_values import Record, children
 from .ir import Const, Region, Var
-from .rules import evaluate
+from .prims import evaluate
 from .trees import LEAF, TreeDef, TreeType, leaf_hints
 
 Value = Any

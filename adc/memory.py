@@ -14,11 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .ir import Op, Program, Region, Var
+from .prims import prim
 
-# Ops whose array result shares memory with their first argument.
-VIEWS = frozenset({"getitem", "reshape", "transpose", "ravel", "broadcast", "expand", "reshape_like", "copy"})
-# Ops that write into the memory of their first argument.
-WRITES = frozenset({"setitem", "index_add", "iadd"})
+
+def is_view(op: Op) -> bool:
+    """Does ``op``'s result share memory with its first argument?"""
+    p = prim(op)
+    return p is not None and p.view
+
+
+def writes(op: Op) -> bool:
+    """Does ``op`` itself write into the memory of its first argument?"""
+    p = prim(op)
+    return p is not None and p.writes
 
 
 def is_array(v: object) -> bool:
@@ -44,7 +52,7 @@ class Memory:
     def __post_init__(self) -> None:
         self._visit(self.program.body, frozenset())
         for op, pos in self.position.items():
-            if op.prim in WRITES and is_array(op.args[0]):
+            if writes(op) and is_array(op.args[0]):
                 self.writes.setdefault(self.root(op.args[0]), []).append(_Write(pos, self.loops[op]))
 
     # -- alias classes (union-find) ------------------------------------------------------------
@@ -66,7 +74,7 @@ class Memory:
             inner = loops | {op} if op.prim in ("for", "while") else loops
             for sub in op.regions:
                 self._visit(sub, inner)
-            if op.prim in VIEWS and op.outs and op.args:
+            if is_view(op) and op.outs and op.args:
                 self._join(op.args[0], op.out)
             self._join_slots(op)
 
@@ -104,7 +112,7 @@ class Memory:
 
 def writes_memory(op: Op) -> bool:
     """Does ``op`` (or anything nested in it) write into an array?"""
-    if op.prim in WRITES:
+    if writes(op):
         return True
     return any(writes_memory(inner) for reg in op.regions for inner in reg.ops)
 
@@ -119,7 +127,7 @@ def reread_views(program: Program) -> Program:
     memory = Memory(program)
     made_by: dict[Var, Op] = {}
     for op in memory.position:
-        if op.prim in VIEWS and op.outs and op.args and is_array(op.args[0]):
+        if is_view(op) and op.outs and op.args and is_array(op.args[0]):
             made_by[op.out] = op
 
     def stale(view: Var, use: Op) -> bool:

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, uses, walk
 from .memory import Memory, is_array, writes_memory
-from .rules import RULES
+from .prims import prim
 
 
 def has_effect(op: Op) -> bool:
-    if op.prim == "comment" or op.prim == "pop":
-        return True
-    rule = RULES.get(op.prim)
-    if rule is not None and rule.effect:
+    p = prim(op)
+    if op.prim == "comment" or (p is not None and p.side_effect):
         return True
     return any(has_effect(o) for r in op.regions for o in r.ops)
 
@@ -202,7 +200,8 @@ def fold_constants(program: Program) -> Program:
                 _constant_slots(op, subst)
             for sub in op.regions:
                 visit(sub)
-            simple = len(op.outs) == 1 and not op.regions and op.prim in RULES and not RULES[op.prim].effect \
+            p = prim(op)
+            simple = len(op.outs) == 1 and not op.regions and p is not None and not p.effect \
                 and op.out.type is not None and not op.out.type.is_array
             if not simple or not any(_number(a) for a in args) or not all(_number(a) or isinstance(a, Var) for a in args):
                 kept.append(op)
@@ -295,11 +294,6 @@ def merge_scatter_adds(program: Program) -> Program:
     return program
 
 
-# Pure ops that cannot raise: safe to compute once before a loop even if it runs zero times.
-HOISTABLE = {"add", "sub", "mul", "neg", "copy", "shape", "lt", "le", "gt", "ge", "eq", "ne", "not", "and",
-             "or", "select", "abs", "max", "min", "sin", "cos", "tanh", "atan", "float"}
-
-
 def hoist_invariants(program: Program) -> Program:
     """Move statements whose operands do not change in a loop (``-k`` in an ODE step) out of it:
     computed once instead of once per iteration, in the forward and in the reverse sweep."""
@@ -320,7 +314,8 @@ def hoist_invariants(program: Program) -> Program:
                 while changed:
                     changed = False
                     for inner in list(body.ops):
-                        if inner.prim in HOISTABLE and not inner.regions and len(inner.outs) == 1 \
+                        p = prim(inner)  # pure and cannot raise: safe even if the loop runs zero times
+                        if p is not None and p.hoistable and not inner.regions and len(inner.outs) == 1 \
                                 and not any(isinstance(a, Var) and a in inside for a in inner.args) \
                                 and not (mutates and any(is_array(a) for a in inner.args)):
                             body.ops.remove(inner)
@@ -334,11 +329,6 @@ def hoist_invariants(program: Program) -> Program:
 
     visit(program.body)
     return program
-
-
-# Ops whose every evaluation makes a new object (arrays that may be written, stacks): never shared.
-FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "acopy", "pack", "arange",
-         "tape", "record", "pop", "comment", "copy"}
 
 
 def common_subexpressions(program: Program) -> Program:
@@ -365,8 +355,8 @@ def common_subexpressions(program: Program) -> Program:
         scopes.append(local)
         kept = []
         for op in reg.ops:
-            if op.regions or op.prim not in RULES or RULES[op.prim].effect or op.prim in FRESH \
-                    or len(op.outs) != 1:
+            p = prim(op)  # new memory, a pop or a copy is never merged with another
+            if op.regions or p is None or not p.cse or len(op.outs) != 1:
                 if has_effect(op):  # memory may have changed: forget every expression that read an array
                     seen = {k: v for k, v in seen.items() if v not in reads_arrays}
                 kept.append(op)

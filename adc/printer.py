@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .ir import Atom, Const, Op, Program, Region, Var, number_values
-from .rules import RULES, Form, P_ATOM, trace_name
+from .prims import P_ATOM, Form, call, get, prim, trace_name
 
 COMMENT_COLUMN = 28
 
@@ -38,10 +38,8 @@ def fill(form: Form, args: list[tuple[str, int]]) -> str:
 
 
 def trace_form(op: Op) -> Form:
-    rule = RULES[op.prim]
+    rule = get(op.prim)
     if rule.scalar.prec == P_ATOM and "(" in rule.scalar.template:
-        from .rules import call
-
         return call(trace_name(op.prim), rule.arity)
     return rule.scalar
 
@@ -78,7 +76,7 @@ def print_program(program: Program, name: Callable[[Var], str] | None = None) ->
 
     def region(reg: Region, indent: str) -> None:
         for op in reg.ops:
-            rule = RULES.get(op.prim)
+            rule = prim(op)
             if op.prim == "comment":
                 lines.append(f"{indent}# {op.param('text')}")
             elif op.prim == "if":

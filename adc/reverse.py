@@ -4,7 +4,7 @@ Input: a typed program, the indices of the parameters to differentiate, and how 
 seeded (``1.0`` for a gradient, or cotangent parameters for ``vjp``).  Output: a program
 ``f_grad(*params[, *cotangents]) -> (*outputs, *param_adjoints)``: a forward sweep (the primal
 statements) followed by the reverse sweep, which for each active primal statement, in reverse
-order, emits ``g arg_i += g out * partial_i`` with partials from the one rule table.  Only varied
+order, emits ``g arg_i += g out * partial_i`` with partials from the primitive registry.  Only varied
 values get adjoints.
 
 Control flow keeps its structure.  The reverse of an ``if`` is an ``if`` on the same condition
@@ -31,18 +31,16 @@ from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
-from .array_rules import unbroadcast
 from .memory import Memory, is_array, reread_views
-from .rules import RULES
+from .prims import prim
+from .prims.reductions import unbroadcast
 from .types import INT, Type
 from .zeros import zero_like
 
-# Arrays whose adjoints are buffers updated in place (element reads and writes, copies).
-BUFFERED_USES = {"getitem", "setitem", "acopy", "zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"}
-RECOMPUTABLE = {"getitem", "shape"}
-# Argument positions that only give a shape: reading the array there later is always right.
-SHAPE_ONLY = {("broadcast", 1), ("reshape_like", 1), ("zeros_like", 0), ("ones_like", 0), ("empty_like", 0),
-              ("shape", 0)}
+def shape_only(op: Op, k: int) -> bool:
+    """Is argument ``k`` of ``op`` read only for its shape (reading the array later is always right)?"""
+    p = prim(op)
+    return p is not None and k in p.shape_args
 
 
 @dataclass
@@ -73,7 +71,7 @@ def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
     def visit(r: Region) -> None:
         for op in r.ops:
             for k, a in enumerate(op.args):
-                if isinstance(a, Var) and a not in local and (shapes or (op.prim, k) not in SHAPE_ONLY):
+                if isinstance(a, Var) and a not in local and (shapes or not shape_only(op, k)):
                     seen.setdefault(a)
             for sub in op.regions:
                 visit(sub)
@@ -126,8 +124,9 @@ class Reverse:
     def _buffered_arrays(self) -> set[Var]:
         out: set[Var] = set()
         for op in walk(self.program.body):
-            if op.prim in BUFFERED_USES:
-                for v in (op.args[:1] if op.prim in ("getitem", "setitem") else (*op.args[:1], *op.outs)):
+            p = prim(op)  # arrays whose adjoints are buffers updated in place (element reads and writes, copies)
+            if p is not None and p.buffered:
+                for v in (*op.args[:1], *(op.outs if "result" in p.buffered else ())):
                     if isinstance(v, Var) and v in self.active and v.type.is_array:
                         out.add(v)
             if op.prim in ("for", "while"):  # arrays read inside a loop: adjoints summed over iterations
@@ -196,10 +195,10 @@ class Reverse:
     # -- simple statements ---------------------------------------------------------------------
     def op(self, op: Op) -> None:
         """The adjoint statements of one primal statement."""
-        rule = RULES.get(op.prim)
+        rule = prim(op)
         if rule is None:
             return
-        if rule.vjp is not None and op.prim != "getitem":
+        if rule.vjp is not None:
             g = self.get(op.out)
             if g is None:
                 return
@@ -259,7 +258,7 @@ class Reverse:
             args = list(emitted.args)
             for k, a in enumerate(args):
                 if isinstance(a, Var) and a in back:
-                    if (emitted.prim, k) in SHAPE_ONLY:
+                    if shape_only(emitted, k):
                         args[k] = back[a]
                     else:
                         needed.add(a)
@@ -346,13 +345,14 @@ class Reverse:
             if v in taped:
                 return True
             op = defs.get(v)
-            if op is None or op.regions or op.prim == "pop" or RULES[op.prim].effect:
+            p = prim(op) if op is not None else None
+            if p is None or p.side_effect:
                 return False
             if op in recompute:
                 return True
             if any(isinstance(a, Var) and self.memory.written(a) for a in op.args):
                 return False  # it reads an array the program writes: reading it again may differ
-            if op.prim not in RECOMPUTABLE and RULES[op.prim].render is not None:
+            if not p.recomputable:
                 return False
             if all(available(x) for x in op.args):
                 recompute.add(op)

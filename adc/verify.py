@@ -11,7 +11,7 @@ program made by the front end is defined twice.
 from __future__ import annotations
 
 from .ir import Atom, Op, Program, Region, Var, definitions
-from .rules import RULES
+from .prims import PRIMS
 
 STRUCTURED = {"if": 2, "for": 1, "while": 2}
 MARKERS = {"comment"}
@@ -56,7 +56,7 @@ def _region(program: Program, region: Region, seen: set[Var], strict: bool) -> s
     """Check ``region`` with ``seen`` visible on entry; return what is visible after it."""
     visible = set(seen) | set(region.args)
     for op in region.ops:
-        if op.prim not in RULES and op.prim not in STRUCTURED and op.prim not in MARKERS:
+        if op.prim not in PRIMS and op.prim not in STRUCTURED and op.prim not in MARKERS:
             raise _fail(program, op, f"unknown primitive `{op.prim}`")
         for a in op.args:
             _read(a, visible, op, program)

@@ -1,0 +1,127 @@
+"""Indexing primitives: element and slice reads (``getitem``), writes (``setitem``), adds
+(``index_add``, ``iadd``) and one dimension of a shape (``shape``).
+
+Arrays are mutable references: ``setitem`` is a statement that writes into its array (no new SSA
+value), so the reverse sweep sees exactly which element each write overwrote.  An index is
+described by the ``index`` parameter, one entry per position: ``"i"`` (an integer or an integer
+array, one argument), ``"n"`` (``None``/``np.newaxis``) or ``("s", start?, stop?, step?)`` (a slice
+whose present bounds are arguments).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..types import Type
+from .registry import Render, calls, structural
+
+
+def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
+    return params.get("index") or ("i",) * n_atoms
+
+
+def _index_values(spec: Sequence[Any], values: Sequence[Any]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    it = iter(values)
+    for entry in spec:
+        if entry == "i":
+            v = next(it)
+            out.append(v if isinstance(v, np.ndarray) else int(v))
+        elif entry == "n":
+            out.append(None)
+        else:
+            _, a, b, c = entry
+            out.append(slice(next(it) if a else None, next(it) if b else None, next(it) if c else None))
+    return tuple(out)
+
+
+def index_text(spec: Sequence[Any], texts: Sequence[str]) -> str:
+    parts: list[str] = []
+    it = iter(texts)
+    for entry in spec:
+        if entry == "i":
+            parts.append(next(it))
+        elif entry == "n":
+            parts.append("None")
+        else:
+            _, a, b, c = entry
+            text = f"{next(it) if a else ''}:{next(it) if b else ''}"
+            if c:
+                text += f":{next(it)}"
+            parts.append(text)
+    return ", ".join(parts) if parts else "()"
+
+
+def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    arr, idx = ts[0], list(ts[1:])
+    spec = spec_of(p, len(idx))
+    dims: list[bool] = []
+    axis = 0
+    advanced_done = False
+    it = iter(idx)
+    for entry in spec:
+        if entry == "i":
+            t = next(it)
+            if t.ndim and not advanced_done:
+                dims.extend([False] * t.ndim)
+                advanced_done = True
+            axis += 1
+        elif entry == "n":
+            dims.append(True)
+        else:
+            dims.append(False)
+            axis += 1
+    dims.extend(arr.one(k) for k in range(axis, arr.ndim))
+    if not dims:
+        return Type(arr.kind)
+    return Type(arr.kind, len(dims), arr.dtype, tuple(dims))
+
+
+def _key(index: Any, idx: Sequence[Any]) -> Any:
+    key = _index_values(spec_of({"index": index}, len(idx)), idx)
+    return key[0] if len(key) == 1 else key  # a one-element key also indexes Python lists
+
+
+def _getitem(x: Any, *idx: Any, index: Any = None) -> Any:
+    value = x[_key(index, idx)]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _setitem(x: Any, *rest: Any, index: Any = None) -> None:
+    *idx, value = rest
+    x[_key(index, idx)] = value
+
+
+def _index_add(x: Any, *rest: Any, index: Any = None) -> None:
+    *idx, value = rest
+    key = _index_values(spec_of({"index": index}, len(idx)), idx)
+    np.add.at(x, key, value)
+
+
+def _render_getitem(t: Sequence[str], p: dict[str, Any]) -> str:
+    return f"{t[0]}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
+
+
+def _render_store(symbol: str) -> Render:
+    def render(t: Sequence[str], p: dict[str, Any]) -> str:
+        spec = spec_of(p, len(t) - 2)
+        if symbol == "+=" and p.get("scatter"):
+            return f"np.add.at({t[0]}, ({index_text(spec, t[1:-1])},), {t[-1]})"
+        return f"{t[0]}[{index_text(spec, t[1:-1])}] {symbol} {t[-1]}"
+    return render
+
+
+def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    return b.emit("getitem", ts[0], *op.args[1:], params=op.params)
+
+
+_STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
+structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, view=True, recomputable=True,
+           flows=True, buffered=("array",), may_raise=True)
+structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
+structural("index_add", _render_store("+="), _index_add, **_STORE)
+structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), **_STORE)
+structural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),
+           hoistable=True, recomputable=True, shape_args=(0,), differentiable=False,
+           names=calls("numpy.shape"))

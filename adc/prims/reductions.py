@@ -1,0 +1,190 @@
+"""Reductions (``sum``, ``mean``, ``amax``, ``amin``) and what their transposes need: ``broadcast``
+(a reduced value spread back over its array's shape, a read-only view), ``expand`` (reduced axes
+put back with length 1), ``count`` (how many elements a reduction took) and ``unbroadcast``.
+
+Sums and means are linear: their JVP is the same reduction of the tangent and their transpose a
+broadcast view, never a Jacobian.  ``amax``/``amin`` share the gradient equally between ties.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..types import FLOAT, Type
+from .registry import Render, float_like, lowered, structural
+
+
+def _axes(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
+    axis = p.get("axis")
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(axis) if isinstance(axis, tuple) else (axis,)
+
+
+def _reduce_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    x = ts[0]
+    axes = _axes(p, x.ndim)
+    kind = "float" if x.kind == "float" else ("int" if x.kind in ("int", "bool") else x.kind)
+    if p.get("keepdims"):
+        return Type(kind, x.ndim, x.dtype, tuple(True if k in axes else x.one(k) for k in range(x.ndim)))
+    dims = tuple(x.one(k) for k in range(x.ndim) if k not in axes)
+    if not dims:
+        return Type(kind) if kind != "float" else FLOAT
+    return Type(kind, len(dims), x.dtype, dims)
+
+
+def _reduce_args(p: dict[str, Any]) -> str:
+    text = ""
+    if p.get("axis") is not None:
+        text += f", axis={p['axis']}"
+    if p.get("keepdims"):
+        text += ", keepdims=True"
+    return text
+
+
+def _reduction(fn: str) -> Render:
+    return lambda t, p: f"np.{fn}({t[0]}{_reduce_args(p)})"
+
+
+def _broadcast_back(b: Any, g: Any, x: Any, params: Any) -> Any:
+    """``g`` (shaped like a reduction of ``x``) as a read-only view with ``x``'s shape."""
+    return b.emit("broadcast", g, x, params=params)
+
+
+def _expand(b: Any, y: Any, params: Any) -> Any:
+    """A reduction's result with its reduced axes put back (length 1), so it broadcasts."""
+    p = dict(params)
+    if p.get("keepdims") or p.get("axis") is None:
+        return y
+    return b.emit("expand", y, params=params)
+
+
+def _count(b: Any, x: Any, params: Any) -> Any:
+    return b.emit("count", x, params=params)
+
+
+def _choose_mask(b: Any, op: Any) -> tuple[Any, Any]:
+    """For max/min: where the extremum is (ties share the gradient equally), and how many."""
+    x = op.args[0]
+    mask = b.emit("eq", x, _expand(b, op.out, op.params))
+    keep = tuple((k, v) for k, v in op.params if k != "keepdims") + (("keepdims", True),)
+    if dict(op.params).get("axis") is None:
+        keep = (("keepdims", False),)
+    return mask, b.emit("sum", mask, params=keep)
+
+
+def _extremum_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    mask, n = _choose_mask(b, op)
+    return [b.select(mask, b.div(_expand(b, g, op.params), n), 0.0)]
+
+
+def _extremum_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    mask, n = _choose_mask(b, op)
+    total = b.emit("sum", b.select(mask, ts[0], 0.0), params=op.params)
+    return b.div(total, n if dict(op.params).get("axis") is None else _squeeze(b, n, op.params))
+
+
+def _squeeze(b: Any, n: Any, params: Any) -> Any:
+    p = dict(params)
+    if p.get("keepdims"):
+        return n
+    return b.emit("sum", n, params=params)  # summing a length-1 axis removes it
+
+
+def _impl_reduce(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims)
+
+
+def _reducer(name: str, np_name: str, jvp: Callable[..., Any], vjp: Callable[..., Any], *paths: str) -> None:
+    """A reduction rendered as ``np.<np_name>(x, axis=..., keepdims=...)``, spelled ``paths``."""
+    structural(name, _reduction(np_name), _impl_reduce(getattr(np, np_name)), _reduce_type, jvp=jvp, vjp=vjp,
+               reduces=True, names=lowered(name, (1, 2), *paths))
+
+
+_reducer("sum", "sum", lambda b, op, ts: b.emit("sum", ts[0], params=op.params),
+         lambda b, op, g: [_broadcast_back(b, g, op.args[0], op.params)], "numpy.sum", "ndarray.sum")
+_reducer("mean", "mean", lambda b, op, ts: b.emit("mean", ts[0], params=op.params),
+         lambda b, op, g: [_broadcast_back(b, b.div(g, _count(b, op.args[0], op.params)), op.args[0], op.params)],
+         "numpy.mean", "ndarray.mean")
+_reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max")
+_reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")
+
+
+def _render_broadcast(t: Sequence[str], p: dict[str, Any]) -> str:
+    g = t[0]
+    if p.get("axis") is not None and not p.get("keepdims"):
+        g = f"np.expand_dims({g}, {p['axis']})"
+    return f"np.broadcast_to({g}, {t[1]}.shape)"
+
+
+def _impl_broadcast(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def _count_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    axis = p.get("axis")
+    if axis is None:
+        return f"{t[0]}.size"
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    product = " * ".join(f"{t[0]}.shape[{a}]" for a in axes)
+    return product if len(axes) == 1 else f"({product})"
+
+
+def _impl_count(x: Any, axis: Any = None, keepdims: bool = False) -> int:
+    if axis is None:
+        return int(np.size(x))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([np.shape(x)[a] for a in axes]))
+
+
+def _expand_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    t = ts[0]
+    axes = p.get("axis")
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    ndim = t.ndim + len(axes)
+    ones, k = [], 0
+    for axis in range(ndim):
+        if axis in axes:
+            ones.append(True)
+        else:
+            ones.append(t.one(k))
+            k += 1
+    return Type(t.kind, ndim, t.dtype, tuple(ones))
+
+
+def unbroadcast(b: Any, c: Any, target: Type) -> Any:
+    """Sum an elementwise adjoint ``c`` over the axes its operand (of type ``target``) was
+    broadcast along, so it gets the operand's shape; no array is materialized for nothing."""
+    t = c.type
+    if t is None or not t.is_array:
+        return c
+    lead = t.ndim - target.ndim
+    if lead > 0:
+        c = b.emit("sum", c, params=(("axis", tuple(range(lead)) if lead > 1 else 0),) if target.ndim else ())
+        if not target.ndim:
+            return c
+    axes = tuple(k for k in range(target.ndim) if target.one(k) and not c.type.one(k))
+    if axes:
+        c = b.emit("sum", c, params=(("axis", axes if len(axes) > 1 else axes[0]), ("keepdims", True)))
+    return c
+
+
+def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
+    """The transpose of a broadcast: sum ``g`` back to the broadcast value's shape."""
+    p = dict(op.params)
+    if p.get("axis") is not None and not p.get("keepdims"):
+        return b.emit("sum", g, params=(("axis", p["axis"]),))
+    return unbroadcast(b, g, op.args[0].type)
+
+
+structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_like(ts[1:]),
+           jvp=lambda b, op, ts: b.emit("broadcast", ts[0], op.args[1], params=op.params),
+           vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None], view=True, shape_args=(1,), may_raise=True,
+           names=lowered("broadcast_to", (2, 2), "numpy.broadcast_to"))
+structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
+           lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
+           differentiable=False)  # only in derivative code
+structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)

@@ -1,0 +1,233 @@
+"""The primitive registry: what adc knows about a primitive, in one object.
+
+Input: nothing (a leaf module; the family modules register into it).  Output: ``Primitive``, the
+registry ``PRIMS`` with ``register``/``get``/``prim``, the rendering helpers (``Form``, ``call``,
+``infix``, precedences) and the result-type helpers the families share.
+
+A primitive carries its names in user code (``Spelling``: ``numpy.sin``, ``math.sin``, the method
+form ``ndarray.sum``), its derivative (``partials`` for element-wise ops, ``jvp`` + ``vjp`` for
+linear structural ops), how it renders (a template ``Form`` for the scalar and the array backend,
+or ``render`` for structural ops), how the interpreter evaluates it, and its traits, which the
+passes and transforms ask instead of keeping lists of names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from ..types import BOOL, FLOAT, Type, join
+
+# Python operator precedence, used to decide where rendered expressions need parentheses.
+P_TERNARY, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 2, 3, 4, 5, 7, 8, 9, 10, 11
+
+
+@dataclass(frozen=True)
+class Form:
+    """How a primitive renders: a template, its precedence, and the least precedence each argument
+    may have without parentheses (``0`` for arguments inside a call's parentheses)."""
+
+    template: str
+    prec: int
+    arg_precs: tuple[int, ...]
+
+
+def call(name: str, arity: int) -> Form:
+    return Form(f"{name}({', '.join('{%d}' % i for i in range(arity))})", P_ATOM, (0,) * arity)
+
+
+def infix(symbol: str, prec: int, right_prec: int | None = None) -> Form:
+    return Form("{0} %s {1}" % symbol, prec, (prec, prec + 1 if right_prec is None else right_prec))
+
+
+STRUCTURAL_FORM = Form("", P_ATOM, ())
+
+Partials = Callable[[Any, Sequence[Any], Any], Sequence[Any]]
+Render = Callable[[Sequence[str], dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """One way user code names a primitive.  ``path`` is ``module.name`` (``numpy.sin``,
+    ``math.sin``, ``builtins.abs``) or ``ndarray.name`` for a method (``x.sum()``).  Without
+    ``arity`` the front end lowers a call to the primitive itself; with it the array front end
+    lowers it through ``handler`` (keywords, axes, shapes), taking ``arity`` = (least, most)
+    positional arguments, the array of a method counted."""
+
+    path: str
+    handler: str = ""
+    arity: tuple[int, int] | None = None
+    variadic: bool = False  # max(a, b, c) folds pairwise
+
+    @property
+    def module(self) -> str:
+        return self.path.rpartition(".")[0]
+
+    @property
+    def attr(self) -> str:
+        return self.path.rpartition(".")[2]
+
+
+def calls(*paths: str, variadic: bool = False) -> tuple[Spelling, ...]:
+    """Spellings lowered to a plain call of the primitive (``math.sin(x)``, ``np.sin(x)``)."""
+    return tuple(Spelling(p, variadic=variadic) for p in paths)
+
+
+def lowered(handler: str, arity: tuple[int, int], *paths: str) -> tuple[Spelling, ...]:
+    """Spellings the array front end lowers through ``handler`` (``np.sum(x, axis=1)``, ``x.sum()``)."""
+    return tuple(Spelling(p, handler, arity) for p in paths)
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One primitive.  ``partials(b, args, out)`` returns one local partial per argument (``None``
+    where the argument is not differentiable); structural ops render with ``render(texts,
+    params)`` and derive through ``jvp(b, op, tangents)`` (the result's tangent) and
+    ``vjp(b, op, g)`` (the arguments' cotangent contributions) instead.  A primitive with neither
+    is declared ``differentiable=False`` (comparisons, casts, shapes) or is derived by the
+    transforms themselves (stores: ``writes``; copies: ``flows``)."""
+
+    name: str
+    arity: int  # -1: any number (structural ops)
+    scalar: Form
+    array: Form
+    impl: Callable[..., Any]
+    partials: Partials | None = None
+    result: Callable[..., Type] | None = None
+    render: Render | None = None
+    jvp: Callable[[Any, Any, Sequence[Any]], Any] | None = None
+    vjp: Callable[[Any, Any, Any], Sequence[Any]] | None = None
+    names: tuple[Spelling, ...] = ()
+    trace: str = ""  # its name in the SSA listing when it differs (``atan`` lists as ``arctan``)
+    # -- traits ------------------------------------------------------------------------------
+    effect: bool = False  # a statement with no result: it changes its first argument
+    writes: bool = False  # writes into the memory of its first argument (an array)
+    stateful: bool = False  # returns a value and changes state (a tape's ``pop``)
+    view: bool = False  # its array result shares memory with its first argument
+    fresh: bool = False  # every evaluation returns new memory (an array or a tape)
+    cse: bool | None = None  # two evaluations may be merged; default: pure and not fresh
+    hoistable: bool = False  # pure and cannot raise: may run before a loop that runs zero times
+    recomputable: bool | None = None  # the reverse sweep may compute it again; default: not structural
+    foldable: bool = True  # may be folded into its single use in generated code
+    predicate: bool = False  # a truth value: always folded into its use when used once
+    reduces: bool = False  # takes ``axis``/``keepdims``
+    flows: bool = False  # activity flows from the first argument to the result (no rule of its own)
+    shape_args: tuple[int, ...] = ()  # argument positions read only for their shape
+    buffered: tuple[str, ...] = ()  # "array" (first argument) / "result": adjoints kept as buffers
+    may_raise: bool = False  # the generated code can raise on finite operands (x / 0, sqrt(-1), x[9])
+    differentiable: bool = True  # False: declared without a derivative (comparisons, casts, shapes)
+
+    def __post_init__(self) -> None:
+        defaults = {"cse": not (self.fresh or self.effect or self.stateful),
+                    "recomputable": self.render is None}
+        for key, value in defaults.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+
+    @property
+    def structural(self) -> bool:
+        return self.render is not None
+
+    @property
+    def side_effect(self) -> bool:
+        """Does running it change state (a store, a push, a pop)?"""
+        return self.effect or self.stateful
+
+    def result_type(self, types: Sequence[Type], params: dict[str, Any] | None = None) -> Type:
+        if self.render is not None and self.result is not None:
+            return self.result(types, params or {})
+        if self.result is not None:
+            return self.result(types)
+        t = join(*types)
+        return t.with_(kind="float", dtype=t.dtype if t.kind == "float" else "float64") if t.ndim else FLOAT
+
+
+@dataclass
+class Registry:
+    """Primitives by name, in registration order."""
+
+    table: dict[str, Primitive] = field(default_factory=dict)
+
+    def register(self, p: Primitive) -> Primitive:
+        if p.name in self.table:
+            raise ValueError(f"primitive `{p.name}` registered twice")
+        self.table[p.name] = p
+        return p
+
+    def get(self, name: str) -> Primitive:
+        return self.table[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.table
+
+    def __iter__(self) -> Iterator[Primitive]:
+        return iter(self.table.values())
+
+    def lookup(self, name: str) -> Primitive | None:
+        return self.table.get(name)
+
+
+PRIMS = Registry()
+register = PRIMS.register
+get = PRIMS.get
+
+
+def prim(op: Any) -> Primitive | None:
+    """The primitive ``op`` applies; ``None`` for structured ops and markers (``if``, ``for``,
+    ``while``, ``comment``), which are IR structure, not primitives."""
+    return PRIMS.lookup(op.prim)
+
+
+def elementwise(name: str, arity: int, scalar: Form, array: Form | None, impl: Callable[..., Any],
+                partials: Partials | None = None, result: Callable[[Sequence[Type]], Type] | None = None,
+                **traits: Any) -> Primitive:
+    """Register a primitive rendered by a template (``array`` defaults to ``scalar``)."""
+    return register(Primitive(name, arity, scalar, array or scalar, impl, partials, result, **traits))
+
+
+def structural(name: str, render: Render, impl: Callable[..., Any], result: Callable[..., Type] | None = None,
+               **traits: Any) -> Primitive:
+    """Register a primitive rendered by ``render(arg_texts, params)``; ``result(types, params)``
+    (or ``result(types)``) types it."""
+    if result is not None and result.__code__.co_argcount == 1:
+        one = result
+        result = lambda ts, p: one(ts)  # noqa: E731
+    return register(Primitive(name, -1, STRUCTURAL_FORM, STRUCTURAL_FORM, impl, result=result, render=render,
+                              **traits))
+
+
+def trace_name(name: str) -> str:
+    """The function name shown for primitive ``name`` in the SSA listing (``log(v0)``)."""
+    return PRIMS.get(name).trace or name if name in PRIMS else name
+
+
+def evaluate(name: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> Any:
+    """Evaluate one primitive on concrete values (the interpreter behind the trace tables)."""
+    value = PRIMS.get(name).impl(*args, **(params or {}))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value
+
+
+# -- result types the families share ----------------------------------------------------------
+
+
+def keep_kind(types: Sequence[Type]) -> Type:
+    """Arithmetic result type: int op int stays int, anything with a float is float."""
+    return join(*types)
+
+
+def boolean(types: Sequence[Type]) -> Type:
+    t = join(*types)
+    return t.with_(kind="bool", dtype="bool") if t.ndim else BOOL
+
+
+def float_like(ts: Sequence[Type]) -> Type:
+    """The type of a float array shaped like ``ts[0]``."""
+    return ts[0].with_(kind="float", dtype=ts[0].dtype if ts[0].kind == "float" else "float64")
+
+
+def seq_text(t: Sequence[str]) -> str:
+    """A Python tuple display of ``t`` (``(a,)`` for one element)."""
+    return f"({', '.join(t)}{',' if len(t) == 1 else ''})"
