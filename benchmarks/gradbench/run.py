@@ -1,0 +1,83 @@
+"""adc as a GradBench tool: `python benchmarks/gradbench/run.py` answers the GradBench protocol.
+
+One JSON message a line on stdin, one JSON response a line on stdout (GradBench's CONTRIBUTING.md,
+"Protocol"). `define` loads `evals/<module>.py`; `evaluate` asks that module to `prepare` the
+function for the input (NumPy conversion at the boundary), makes one untimed-for-the-eval first call
+(its time, which includes adc's transformation and, with `jit=True`, Numba's compilation, is
+reported as the timing `first_call`), then runs the call at least `min_runs` times and until the
+runs add up to `min_seconds`, one `evaluate` timing per run. Where adc cannot differentiate the
+eval's function, the response is `"success": false` with the adc error as `error`.
+"""
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)  # this checkout's adc, whatever the working directory
+sys.path.insert(0, HERE)
+
+import adc  # noqa: E402
+
+EVALS = ("hello", "lse", "llsq", "det", "gmm", "kmeans", "ode", "lstm", "ba", "ht", "particle", "saddle")
+
+
+def describe(e: BaseException) -> str:
+    """The error as the eval sees it: an adc error is its message; anything else has its traceback."""
+    if isinstance(e, adc.AdcError):
+        return f"adc.{type(e).__name__}: {e}"
+    return "".join(traceback.format_exception(e))
+
+
+def evaluate(module, function, inp):
+    call, encode = module.prepare(function, inp)
+    t = time.perf_counter_ns()
+    result = call()
+    timings = [{"name": "first_call", "nanoseconds": time.perf_counter_ns() - t}]
+    if isinstance(inp, dict) and "min_runs" in inp:
+        min_runs, min_ns = inp["min_runs"], inp["min_seconds"] * 1e9
+        total = runs = 0
+        while runs < min_runs or total < min_ns:
+            t = time.perf_counter_ns()
+            result = call()
+            ns = time.perf_counter_ns() - t
+            timings.append({"name": "evaluate", "nanoseconds": ns})
+            total += ns
+            runs += 1
+    else:  # hello: one run, no Runs fields
+        timings.append({"name": "evaluate", "nanoseconds": timings[0]["nanoseconds"]})
+    return {"success": True, "output": encode(result), "timings": timings}
+
+
+def respond(message, modules):
+    response = {"id": message["id"]}
+    kind = message["kind"]
+    if kind == "start":
+        response["tool"] = "adc"
+    elif kind == "define":
+        name = message["module"]
+        if name not in EVALS:
+            return response | {"success": False, "error": f"adc's GradBench tool has no module {name!r}"}
+        t = time.perf_counter_ns()
+        modules[name] = importlib.import_module(f"evals.{name}")
+        response |= {"success": True, "timings": [{"name": "define", "nanoseconds": time.perf_counter_ns() - t}]}
+    elif kind == "evaluate":
+        try:
+            response |= evaluate(modules[message["module"]], message["function"], message["input"])
+        except Exception as e:  # noqa: BLE001 - every failure is an answer, not a crash
+            response |= {"success": False, "error": describe(e)}
+    return response
+
+
+def main():
+    modules = {}
+    for line in sys.stdin:
+        if line.strip():
+            print(json.dumps(respond(json.loads(line), modules)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
