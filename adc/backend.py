@@ -91,4 +91,7 @@ def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
     except ImportError as exc:  # pragma: no cover - numba is a dependency
         raise CompileError(f"jit=True needs numba ({exc}); install it or use jit=False") from None
     cached = not fn.__code__.co_filename.startswith("<")
+    from .numba_compat import patch_array_expression_names
+
+    patch_array_expression_names()
     return numba.njit(cache=cached, error_model="numpy")(fn)

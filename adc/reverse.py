@@ -135,23 +135,7 @@ class Reverse:
                     inside |= defined_in(reg)
                 for reg in op.regions:
                     out.update(v for v in free_vars(reg, inside) if v in self.active and is_array(v))
-        self._check_rebound(out)
         return out
-
-    def _check_rebound(self, buffered: set[Var]) -> None:
-        """An array a branch or loop rebinds (``h = np.tanh(W @ h)``) has its adjoint carried like a
-        number's, which is right only if no version of it is also read or written element by
-        element (those adjoints live in buffers) and its memory is never written."""
-        for op in walk(self.program.body):
-            if not op.regions:
-                continue
-            for v in op.outs:
-                if v in self.active and v.type.is_array and (
-                        self.memory.written(v) or any(self.memory.root(b) is self.memory.root(v) for b in buffered)):
-                    raise UnsupportedError(
-                        f"`{v.hint or 'an array'}` is rebound inside a branch or loop and also read or written "
-                        "element by element (reverse mode)", op.loc,
-                        "differentiate with mode='forward', or rebind the whole array (h = f(h)) without indexing it")
 
     def allocate(self, region: Region, extra: set[Var] = frozenset()) -> None:
         """Adjoint buffers (zeros) for the buffered arrays ``region`` itself defines (and
@@ -464,7 +448,7 @@ def _if(rv: Reverse, op: Op) -> None:
         with rv.b.into(rev):
             rv.allocate(reg)
             for out, y in zip(op.outs, reg.yields):
-                g = rv.get(out) if out not in rv.buffers else None
+                g = rv.get(out)  # a value, or the buffer of an array read element by element
                 if g is not None and isinstance(y, Var) and y in rv.active:
                     rv.accumulate(y, g, len(rv.b.region.ops))
             rv.ops(reg.ops)
@@ -530,7 +514,7 @@ def _loop(rv: Reverse, op: Op) -> None:
     if is_for:
         local.discard(body.args[0])  # the index is restored by the reverse loop itself
     # adjoint slots: the loop's own carried values, and active scalars from outside it
-    own = [k for k in range(n) if op.outs[k] in rv.active and op.outs[k] not in rv.buffers]
+    own = [k for k in range(n) if op.outs[k] in rv.active]
     outside = [v for v in free_vars(body, local | set(body.args)) if v in rv.active and not v.type.is_array]
     outside = [v for v in outside if v not in rv.buffers]
     simple = is_for and isinstance(op.args[2], Const) and op.args[2].value == 1 and not op.param("break")
@@ -562,7 +546,7 @@ def _loop(rv: Reverse, op: Op) -> None:
         rv.ops(body.ops)
         ys: list[Atom] = []
         for k in own:
-            g = rv.adjoint.get(carried[k])
+            g = rv.get(carried[k])
             ys.append(g if g is not None else zero_like(rv.b, carried[k]))
         for v in outside:
             ys.append(rv.adjoint[v])

@@ -195,3 +195,85 @@ def same_expression_twice_one_written(x):
     y3 = np.exp(x)
     y1[0] = 0.5
     return np.sum(y3) + np.sum(y1 * x)
+
+
+# Arrays rebound in loops and branches *and* read or written element by element (reverse mode: the
+# rebound array's adjoint is a buffer carried through the loop or branch; before, refused)
+def shift_register(x, s):
+    y = np.zeros_like(x)
+    for _ in range(s):
+        y = y + x * np.concatenate((y[:1], y[:-1]))
+    return y[-1]
+
+
+def rnn_reads_its_state(x, W):
+    h = np.zeros(3)
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t])
+        h = h * (1.0 + h[0])
+    return h[1] + np.sum(h)
+
+
+def euler_reads_an_element(y0, k):
+    y = y0 * 1.0
+    for i in range(4):
+        dy = -k * y
+        dy = dy + y[0] * 0.1
+        y = y + 0.1 * dy
+    return y[0] * y[-1]
+
+
+def branch_rebinds_then_indexed(x):
+    y = x * 2.0
+    if x[0] > 0.0:
+        y = np.sin(y)
+    return y[0] + y[1] * y[2]
+
+
+def while_reads_its_state(x):
+    y = x * 1.0
+    n = 0
+    while n < 3:
+        y = y * y[0] + 0.5
+        n += 1
+    return np.sum(y)
+
+
+def rebound_and_written_in_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y * 2.0
+        y[0] = x[1]
+    return np.sum(y)
+
+
+def written_copy_of_carried(x):
+    y = x * 1.0
+    s = 0.0
+    for i in range(3):
+        z = y
+        y = y * 2.0
+        y[i] = z[i] * y[0]
+        s = s + np.sum(y * z)
+    return s
+
+
+def branch_rebinds_and_writes(x, c):
+    y = x * 1.0
+    if c > 0:
+        y = y * 3.0
+        y[0] = x[1] ** 2
+    else:
+        y[1] = y[0] * y[2]
+    return np.sum(y * y)
+
+
+def lstm_like_rows(s0, w):
+    H = s0 * 1.0
+    x = w * 1.0
+    for t in range(3):
+        x = w * x[0]
+        for i in range(H.shape[0]):
+            H[i] = np.tanh(H[i] * x)
+            x = H[i]
+    return np.sum(H) + np.sum(x)

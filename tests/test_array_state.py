@@ -47,6 +47,17 @@ CASES = [
     (F.assign_array_to_itself, (np.array([0.3, 0.5, 0.7]),)),
     (F.times_one_of_array_written_later, (np.array([0.3, 0.5, 0.7]), 0.8)),
     (F.same_expression_twice_one_written, (np.array([-1.3, 0.9, -0.1]),)),
+    (F.shift_register, (RNG.normal(size=4), 3)),
+    (F.rnn_reads_its_state, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(3, 3)) * 0.5)),
+    (F.euler_reads_an_element, (RNG.normal(size=3), 0.7)),
+    (F.branch_rebinds_then_indexed, (np.array([0.5, 0.2, 0.3]),)),
+    (F.branch_rebinds_then_indexed, (np.array([-0.5, 0.2, 0.3]),)),
+    (F.while_reads_its_state, (np.array([0.5, 0.2, 0.3]),)),
+    (F.rebound_and_written_in_loop, (np.array([0.3, 0.5, 0.7]),)),
+    (F.written_copy_of_carried, (np.array([0.3, 0.5, 0.7]),)),
+    (F.branch_rebinds_and_writes, (np.array([0.3, 0.5, 0.7]), 1.0)),
+    (F.branch_rebinds_and_writes, (np.array([0.3, 0.5, 0.7]), -1.0)),
+    (F.lstm_like_rows, (RNG.normal(size=(3, 2)) * 0.5, RNG.normal(size=2))),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
@@ -118,3 +129,4 @@ def test_vjp_jvp_inner_product(fn, args):
         np.testing.assert_array_equal(a, b, err_msg="jvp changed the caller's tangent")
     for a, b in zip(primals, args):
         np.testing.assert_array_equal(a, b, err_msg="a transform changed the caller's argument")
+
