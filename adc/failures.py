@@ -38,8 +38,7 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     exception's own class; the original is chained, and the traceback ends where it was raised."""
     fn = compiled.fn
     name = getattr(fn, "__name__", compiled.primal.name)
-    n = len(compiled.primal.params)
-    own = _own_failure(compiled, list(args[:n]))
+    own = _own_failure(compiled, user_arguments(compiled, args))
     if own is not None:
         message = f"{_reason(exc)} (raised by {name} itself at these arguments, in this line)"
         hint = f"{name}(...) raises this too when called with these arguments; adc runs the same operations"
@@ -56,6 +55,23 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def user_arguments(compiled: Compiled, args: Sequence[Any]) -> list[Any]:
+    """The user's arguments behind the generated code's leading ``args`` (tree arguments rebuilt
+    from their leaves; derivative inputs such as tangents dropped)."""
+    from .trees import TreeType, unflatten
+
+    out: list[Any] = []
+    k = 0
+    for t in compiled.types or [None] * len(compiled.primal.params):
+        if isinstance(t, TreeType):
+            out.append(unflatten(t.tree, args[k:k + len(t.leaves)]))
+            k += len(t.leaves)
+        else:
+            out.append(args[k])
+            k += 1
+    return out
 
 
 def _own_failure(compiled: Compiled, args: list[Any]) -> Loc | None:
@@ -90,7 +106,7 @@ def report_user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -
     user's function itself fails at these arguments (an operation the derivative does not need
     to run); report that failure (``report``), or, should it not fail, the problem."""
     try:
-        compiled.fn(*args[:len(compiled.primal.params)])  # type: ignore[misc]
+        compiled.fn(*user_arguments(compiled, args))  # type: ignore[misc]
     except Exception as exc:
         report(compiled, exc, args)
     raise DifferentiationError(problem)
@@ -136,7 +152,7 @@ def _user_line_by_rerun(compiled: Compiled, args: Sequence[Any]) -> Loc | None:
     comment) of the same derivative raises, run as plain Python with ``args``."""
     if compiled.fn is None:
         return None
-    types = tuple(p.type for p in compiled.primal.params)
+    types = compiled.types or tuple(p.type for p in compiled.primal.params)
     try:
         lecture = compile_derivative(compiled.fn, types, compiled.kind, compiled.wrt, jit=False, compact=False)
         lecture.func(*args)

@@ -45,6 +45,7 @@ class Compiled:
     fn: Callable[..., Any] | None = None  # the user's function
     kind: str = ""
     wrt: tuple[int, ...] = ()
+    types: tuple[Any, ...] = ()  # the arguments' types (``TreeType`` for a tree: its leaves are inputs)
 
 
 _cache: dict[tuple[Any, ...], Compiled] = {}
@@ -108,7 +109,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
         dprog = derivative_program(prog, kind, wrt, compact)
         names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
         source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
-        compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt))
+        compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)
     except AdcError:

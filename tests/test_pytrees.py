@@ -215,3 +215,18 @@ def test_argnames_select_parameters_by_name():
 def test_comprehensions_that_cannot_be_unrolled_are_located_errors(fn, args, message):
     with pytest.raises(adc.AdcError, match=message):
         adc.grad(fn)(*args)
+
+
+def test_a_failure_of_the_generated_code_is_located_with_tree_arguments():
+    """The user's function is rerun with its containers rebuilt from the leaves (not the leaves)
+    to tell whether it fails itself."""
+    from adc.failures import user_arguments
+    from adc.pipeline import compile_derivative
+    from adc.arguments import prepare
+
+    args, types = prepare(T.mlp_loss, (PARAMS, X, Y), [0])
+    compiled = compile_derivative(T.mlp_loss, types, "grad", list(range(4)))
+    leaves = [*flatten(args[0])[0], X, Y]
+    rebuilt = user_arguments(compiled, leaves)
+    assert list(rebuilt[0]) == list(PARAMS) and rebuilt[1] is X and rebuilt[2] is Y
+    assert np.isclose(T.mlp_loss(*rebuilt), T.mlp_loss(PARAMS, X, Y))
