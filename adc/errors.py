@@ -124,3 +124,28 @@ def internal_error(fn: object, stage: str, exc: BaseException) -> InternalError:
     hint = ("please report it with this function; meanwhile the other mode (mode='forward' or "
             "mode='reverse') or jit=False may work")
     return InternalError(format_located(message, loc, hint))
+
+
+def no_source(fn: object, reason: BaseException) -> SourceError:
+    """The ``SourceError`` for a function whose source text Python did not keep: says where the
+    function came from (``python -c``, ``exec`` of a string, the plain interactive prompt, a file
+    since deleted) and what works instead."""
+    import os
+
+    name = getattr(fn, "__name__", repr(fn))
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", "") or ""
+    if filename == "<string>":
+        where = "it was made from a string (`python -c`, or `exec`/`compile` of text)"
+    elif filename == "<stdin>":
+        where = "it was typed at the plain `python` prompt (or piped to `python -`)"
+    elif filename.startswith("<") and filename.endswith(">"):
+        where = f"it was compiled from text named {filename}, which is not a file"
+    elif filename and not os.path.exists(filename):
+        where = f"its file {filename} no longer exists"
+    else:
+        where = f"Python has no source text for it ({reason})"
+    return SourceError(
+        f"cannot read the source of {name!r}: {where}; adc differentiates a function by reading its source\n"
+        "hint: define it in a .py file and import it, or in a Jupyter/IPython cell (adc reads cells); for code "
+        "made as a string, write the text to a file and import that (or register it with linecache under the "
+        "file name passed to compile)")

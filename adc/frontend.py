@@ -26,7 +26,7 @@ from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .frontend_effects import EffectStatements
-from .errors import SourceError, UnsupportedError, transform_problem
+from .errors import SourceError, UnsupportedError, no_source, transform_problem
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
 
@@ -189,9 +189,7 @@ def read_source(fn: Callable[..., Any]) -> Source:
         lines, firstline = inspect.getsourcelines(fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
-        raise SourceError(
-            f"cannot read the source of {name!r} ({exc}); hint: define the function in a .py file "
-            "(functions typed into the interactive prompt have no source)") from None
+        raise no_source(fn, exc) from None
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
