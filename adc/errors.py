@@ -9,11 +9,41 @@ from .ir import Loc
 
 
 class AdcError(Exception):
-    """Base class of every error adc raises on purpose."""
+    """Base class of every error adc raises on purpose.
+
+    Catch it to handle any problem adc reports (an unsupported construct, a bad request, a failure
+    of the generated code); anything else escaping adc is a bug.
+
+    Example:
+        >>> import adc
+        >>> def f(x):
+        ...     return x * x
+        >>> try:
+        ...     adc.grad(f, mode="sideways")
+        ... except adc.AdcError as e:
+        ...     print(type(e).__name__, e)
+        DifferentiationError mode must be 'reverse' or 'forward', got 'sideways'
+    """
 
 
 class UnsupportedError(AdcError):
-    """The function uses a construct adc cannot differentiate (yet)."""
+    """The function uses a construct adc cannot differentiate (yet).
+
+    Raised before any code runs; the text names the file, line and column, shows the line with a
+    caret, and ends with a hint.  ``message``, ``loc`` and ``hint`` are also attributes.
+
+    Example:
+        >>> import adc
+        >>> def g(x):
+        ...     return x + str(x)
+        >>> adc.grad(g)(1.0)
+        Traceback (most recent call last):
+          ...
+        adc.errors.UnsupportedError: <doctest adc.errors.UnsupportedError[1]>:2:16: unsupported name `str` (type)
+                return x + str(x)
+                           ^
+        hint: adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions
+    """
 
     def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
         self.message, self.loc, self.hint = message, loc, hint
@@ -21,15 +51,48 @@ class UnsupportedError(AdcError):
 
 
 class SourceError(AdcError):
-    """The function's source cannot be found or parsed."""
+    """The function's source cannot be found or parsed, or its file changed after import.
+
+    Example:
+        >>> import adc
+        >>> namespace = {}
+        >>> exec("def f(x):\\n    return x * x\\n", namespace)
+        >>> adc.grad(namespace["f"])
+        Traceback (most recent call last):
+          ...
+        adc.errors.SourceError: cannot read the source of 'f': it was made from a string (`python -c`, or `exec`/`compile` of text); adc differentiates a function by reading its source
+        hint: define it in a .py file and import it, or in a Jupyter/IPython cell (adc reads cells); for code made as a string, write the text to a file and import that (or register it with linecache under the file name passed to compile)
+    """
 
 
 class DifferentiationError(AdcError):
-    """The request itself is wrong: a non-scalar output for ``grad``, a bad ``argnums`` ..."""
+    """The request itself is wrong: a non-scalar output for ``grad``, a bad ``argnums`` ...
+
+    Example:
+        >>> import adc
+        >>> def pair(x):
+        ...     return x, 2.0 * x
+        >>> adc.grad(pair)(1.0)
+        Traceback (most recent call last):
+          ...
+        adc.errors.DifferentiationError: grad needs pair to return a scalar, but it returns a tuple of 2; use adc.vjp or adc.jacrev for vector outputs
+    """
 
 
 class CompileError(AdcError):
-    """The generated code could not be compiled (for example by Numba with ``jit=True``)."""
+    """The generated code could not be compiled (for example by Numba with ``jit=True``).
+
+    Numba reports typing problems on the first call; adc quotes the generated line and the user's
+    line it came from.  The same function usually works with ``jit=False``.
+
+    Example:
+        ```python
+        try:
+            g = adc.grad(f, jit=True)(x)
+        except adc.CompileError:
+            g = adc.grad(f)(x)  # plain Python: the same derivative, not compiled
+        ```
+    """
 
 
 def format_located(message: str, loc: Loc | None, hint: str | None = None) -> str:
@@ -47,7 +110,18 @@ class EvaluationError(AdcError):
     """Running the generated code raised an exception.  The text names the user's line that the
     failing generated statement came from; the original exception is chained (``__cause__``).
     ``EvaluationError.like(exc)`` is also an instance of the original exception's class, so
-    ``except ZeroDivisionError`` around a call still catches it."""
+    ``except ZeroDivisionError`` around a call still catches it.
+
+    Example:
+        >>> import math, adc
+        >>> def q(x):
+        ...     return math.sqrt(x)
+        >>> try:
+        ...     adc.grad(q)(-1.0)
+        ... except ValueError as e:  # also an adc.EvaluationError
+        ...     print(isinstance(e, adc.EvaluationError), str(e).splitlines()[0])
+        True <doctest adc.errors.EvaluationError[1]>:2:12: ValueError: math domain error (raised by q itself at these arguments, in this line)
+    """
 
     def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
         self.message, self.loc, self.hint = message, loc, hint
@@ -106,7 +180,20 @@ def _decorator_name(fn: object) -> str:
 
 
 class InternalError(AdcError):
-    """adc itself failed (a bug in adc, not in the user's function); names the function."""
+    """adc itself failed (a bug in adc, not in the user's function); names the function.
+
+    The text is located at the function's ``def`` line and suggests the other mode or
+    ``jit=False`` meanwhile; please report it with the function.
+
+    Example:
+        ```python
+        try:
+            g = adc.grad(f)(x)
+        except adc.InternalError as e:
+            print(e)                              # which function, which stage, the cause
+            g = adc.grad(f, mode="forward")(x)    # the other mode may work meanwhile
+        ```
+    """
 
 
 def internal_error(fn: object, stage: str, exc: BaseException) -> InternalError:
