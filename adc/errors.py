@@ -39,10 +39,10 @@ class UnsupportedError(AdcError):
         >>> adc.grad(g)(1.0)
         Traceback (most recent call last):
           ...
-        adc.errors.UnsupportedError: <doctest adc.errors.UnsupportedError[1]>:2:16: unsupported name `str` (type)
+        adc.errors.UnsupportedError: <doctest adc.errors.UnsupportedError[1]>:2:16: unsupported builtin `str`
                 return x + str(x)
                            ^
-        hint: adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions
+        hint: adc knows the math/NumPy functions listed in docs/language.md, numbers, and module-level functions
     """
 
     def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
@@ -164,7 +164,8 @@ def transform_problem(fn: object) -> tuple[str, str] | None:
                 "for second derivatives use adc.hessian(f); otherwise differentiate the plain function "
                 "(not the one adc returned)")
     inner = getattr(fn, "__wrapped__", None)
-    if inner is not None:
+    library = str(getattr(fn, "__module__", None) or "").split(".")[0] in ("numpy", "scipy")
+    if inner is not None and not library:  # NumPy wraps its own functions (np.cumsum): not a user's decorator
         return (f"{name} is wrapped by a decorator ({_decorator_name(fn)}); adc would differentiate the "
                 "undecorated function",
                 f"write what the decorator does into the function itself, or, if the decorator does not "
@@ -236,3 +237,69 @@ def no_source(fn: object, reason: BaseException) -> SourceError:
         "hint: define it in a .py file and import it, or in a Jupyter/IPython cell (adc reads cells); for code "
         "made as a string, write the text to a file and import that (or register it with linecache under the "
         "file name passed to compile)")
+
+
+def written_name(node: object) -> str:
+    """The name as the user wrote it: ``W`` for a name node, ``np.linalg.det`` for an attribute
+    chain (read from libcst nodes by their ``value``/``attr`` fields)."""
+    value = getattr(node, "value", None)
+    if isinstance(value, str):
+        return value
+    attr = getattr(getattr(node, "attr", None), "value", None)
+    base = written_name(value) if value is not None else ""
+    return f"{base}.{attr}" if base and attr else str(attr or "?")
+
+
+def unsupported_value(obj: object, node: object, fn: object, closure: dict[str, object]) -> tuple[str, str]:
+    """(message, hint) for a name in ``fn`` whose value adc cannot use: it names the variable the
+    user wrote, where it comes from (global, closure, builtin, module attribute) and what it holds,
+    and the hint is a rewrite that works."""
+    import numpy as np
+
+    name = written_name(node)
+    fn_name = getattr(fn, "__name__", "f")
+    plain = isinstance(getattr(node, "value", None), str)
+    if plain and name in closure:
+        where = "a closure variable"
+    elif plain and name in getattr(fn, "__globals__", {}):
+        where = "a global variable"
+    elif plain:
+        return (f"unsupported builtin `{name}`",
+                "adc knows the math/NumPy functions listed in docs/language.md, numbers, and module-level functions")
+    else:
+        where = "a module attribute"
+    if isinstance(obj, np.ndarray):
+        import inspect
+
+        try:
+            params = list(inspect.signature(fn).parameters)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            params = ["x"]
+        param = name.rsplit(".", 1)[-1]
+        return (f"`{name}` is {where} holding a NumPy array ({obj.dtype}, shape {obj.shape}); adc reads numbers, "
+                "modules and functions from globals and closures, not arrays",
+                f"make it a parameter, `def {fn_name}({', '.join(params + [param])})`, and pass the array in each "
+                f"call: adc.grad({fn_name})({', '.join(params)}, {name}) (argnums=0, the default, keeps it out of "
+                "the gradient)")
+    if not plain:
+        return (f"unsupported function `{name}`" if callable(obj) else f"unsupported value `{name}` "
+                f"({type(obj).__name__})",
+                "adc knows the math/NumPy functions listed in docs/language.md; write it with those")
+    what = f"a class ({obj.__name__})" if isinstance(obj, type) else f"a {type(obj).__module__}.{type(obj).__qualname__}" \
+        if type(obj).__module__ not in ("builtins",) else f"a {type(obj).__name__}"
+    origin = str(getattr(obj, "__module__", None) or "")
+    if callable(obj) and origin.split(".")[0] in ("math", "numpy", "scipy", "cmath"):  # from math import gamma
+        return (f"unsupported function `{name}` ({origin}.{getattr(obj, '__name__', name)})",
+                "adc knows the math/NumPy functions listed in docs/language.md; write it with those")
+    if callable(obj) and not isinstance(obj, type):
+        return (f"`{name}` is {where} holding {what}; adc calls math/NumPy functions and plain functions "
+                "defined with `def`",
+                f"call a function defined with `def` at module level instead of `{name}`")
+    if isinstance(obj, (str, bytes)):
+        hint = f"adc differentiates numbers and arrays: use a number or an array instead of `{name}`"
+    else:
+        access = f"{name}[...]" if hasattr(obj, "__getitem__") and not isinstance(obj, type) else f"{name}.attribute"
+        hint = (f"bind the number {fn_name} needs to a global of its own at module level (`{name.upper()}_VALUE = "
+                f"{access}`) and use that name in {fn_name}, or pass it to {fn_name} as an argument")
+    return (f"`{name}` is {where} holding {what}; adc reads numbers, modules and functions from globals and "
+            "closures, not other objects", hint)

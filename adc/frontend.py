@@ -26,7 +26,7 @@ from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .frontend_effects import EffectStatements
-from .errors import SourceError, UnsupportedError, no_source, transform_problem
+from .errors import SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .types import Type
 
@@ -528,8 +528,7 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
         if obj is None:
             return NONE
         if isinstance(obj, np.ndarray):
-            raise self.fail(node, "a global or closure array", "pass the array as an argument (adc reads numbers from "
-                                                               "globals, not arrays)")
+            raise self.fail(node, *unsupported_value(obj, node, self.src.fn, self.closure))
         try:
             prim = KNOWN_FUNCTIONS.get(obj)
         except TypeError:
@@ -544,9 +543,7 @@ class Lowerer(ControlFlow, ArrayExpressions, EffectStatements):
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
             return obj
-        name = getattr(obj, "__name__", type(obj).__name__)
-        raise self.fail(node, f"unsupported name `{name}` ({type(obj).__name__})",
-                        "adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions")
+        raise self.fail(node, *unsupported_value(obj, node, self.src.fn, self.closure))
 
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)
