@@ -65,7 +65,7 @@ def problem(path: Path) -> str | None:
         return "it is not a directory"
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         return f"it is owned by another user (uid {st.st_uid}, you are {os.getuid()})"
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if os.name == "posix" and st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):  # (Windows has no such bits)
         return (f"other users can write to it (mode {stat.S_IMODE(st.st_mode):o}); "
                 f"make it yours alone with `chmod 700 {path}`")
     if not os.access(path, os.W_OK | os.X_OK):

@@ -66,7 +66,7 @@ AT_NAMES: dict[str, Any] = {"np": np, "numpy": np, "math": math, "ones": np.ones
                             "array": np.array, "rand": _rand, "pi": math.pi, "e": math.e, "inf": math.inf,
                             "nan": math.nan, "float": float, "int": int}
 AT_HELP = ("example arguments, comma-separated Python values: numbers (2,5: an int stays an int, for a loop "
-           "bound), lists, or NumPy expressions, e.g. --at 'ones(3), 2.0' or --at 'rand(2, 3), arange(3.0)'; "
+           "bound), lists (float arrays; array([0, 2]) keeps integers), or NumPy expressions, e.g. --at 'ones(3), 2.0' or --at 'rand(2, 3), arange(3.0)'; "
            "ones, zeros, full, arange, linspace, eye, array, rand(*shape) (seeded normal values), np, math are "
            "available")
 
