@@ -3,4 +3,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing adc.__main__ (documentation tools do) runs nothing
+    sys.exit(main())

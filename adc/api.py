@@ -372,17 +372,61 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
 
 
 grad = _decorator(False)
-grad.__name__ = "grad"
+grad.__name__ = grad.__qualname__ = "grad"
 grad.__doc__ = """``grad(f, argnums=0, *, mode="reverse", jit=False)``: the gradient of scalar-valued ``f``.
 
 Returns a function with ``f``'s signature that returns ``df/dargs[argnums]`` (a tuple of gradients
 when ``argnums`` is a tuple), each with the type and shape of its argument.  Usable as ``@grad`` or
 ``@grad(argnums=..., mode=..., jit=...)``.  ``mode="forward"`` computes the same gradient with one
-tangent pass per input component; ``jit=True`` compiles the generated code with Numba."""
+tangent pass per input component; ``jit=True`` compiles the generated code with Numba.
+
+As ``jax.grad``: ``f`` must return one real number (use ``jacrev``/``vjp`` for arrays and tuples);
+an int in a differentiated position counts as a float; the defaults of ``f``'s parameters apply.
+The derivative is generated and compiled on the first call for each argument signature (types,
+dtypes, shapes) and cached by ``f``'s code and every global and closure value it reads.
+
+Args:
+    fn: ``f``, a plain Python function of numbers and NumPy arrays, defined in a file or a notebook
+        cell; omitted when ``grad(argnums=...)`` is used as a decorator.
+    argnums: the index of the argument to differentiate with respect to, or a tuple of indices.
+    mode: ``"reverse"`` (one adjoint pass) or ``"forward"`` (one tangent pass per input component).
+    jit: compile the generated derivative with Numba.
+
+Returns:
+    A function taking ``f``'s arguments and returning the gradient.
+
+Example:
+    >>> import math, adc
+    >>> def f(x1, x2):
+    ...     return math.log(x1) + x1 * x2 - math.sin(x2)
+    >>> adc.grad(f)(2.0, 5.0)
+    5.5
+    >>> adc.grad(f, argnums=(0, 1))(2.0, 5.0)
+    (5.5, 1.7163378145367738)
+    >>> import numpy as np
+    >>> def sq(w):
+    ...     return np.sum(w ** 2)
+    >>> adc.grad(sq, jit=True)(np.array([1.0, -2.0]))
+    array([ 2., -4.])
+"""
 value_and_grad = _decorator(True)
-value_and_grad.__name__ = "value_and_grad"
+value_and_grad.__name__ = value_and_grad.__qualname__ = "value_and_grad"
 value_and_grad.__doc__ = """``value_and_grad(f, argnums=0, *, mode="reverse", jit=False)``: like ``grad``,
-but the returned function gives ``(f(*args), gradient)``."""
+but the returned function gives ``(f(*args), gradient)``.
+
+As ``jax.value_and_grad``: the value comes from the same pass as the gradient (reverse mode runs
+``f``'s statements once, then the adjoint sweep).  Arguments as for ``grad``.
+
+Returns:
+    A function taking ``f``'s arguments and returning ``(value, gradient)``.
+
+Example:
+    >>> import math, adc
+    >>> def f(x1, x2):
+    ...     return math.log(x1) + x1 * x2 - math.sin(x2)
+    >>> adc.value_and_grad(f, argnums=(0, 1))(2.0, 5.0)
+    (11.652071455223084, (5.5, 1.7163378145367738))
+"""
 
 
 def original(fn: Any) -> Callable[..., Any]:
@@ -465,7 +509,28 @@ def _sequence(value: Any, what: str, call: str) -> tuple[Any, ...]:
 
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, jit: bool = False) -> tuple[Any, Any]:
     """``(f(*primals), J(primals) @ tangents)`` by forward mode, in one pass.  ``primals`` and
-    ``tangents`` are tuples (as in JAX); each tangent has the shape of its primal."""
+    ``tangents`` are tuples (as in JAX); each tangent has the shape of its primal.
+
+    As ``jax.jvp``: the Jacobian-vector product of ``f`` at ``primals`` along ``tangents``, for any
+    ``f`` returning a number, an array or a flat tuple of them (the result has the same structure).
+    Integer arguments used as integers (indices, loop bounds) get no tangent.
+
+    Args:
+        fn: the function to differentiate.
+        primals: a tuple of arguments, one per parameter (defaults fill the rest).
+        tangents: a tuple of tangents, one per primal, each of its primal's shape.
+        jit: compile the generated tangent code with Numba.
+
+    Returns:
+        ``(f(*primals), tangent_out)``.
+
+    Example:
+        >>> import math, adc
+        >>> def f(x1, x2):
+        ...     return math.log(x1) + x1 * x2 - math.sin(x2)
+        >>> adc.jvp(f, (2.0, 5.0), (1.0, 0.0))
+        (11.652071455223084, 5.5)
+    """
     check_function(fn, "adc.jvp")
     call = "adc.jvp(f, (x, y), (dx, dy))"
     primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
@@ -495,7 +560,27 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 
 def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal.
-    A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output)."""
+    A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output).
+
+    As ``jax.vjp``: ``pullback(v)`` is ``v @ J(primals)``, computed by one reverse sweep; it can be
+    called many times (one row of the Jacobian per unit ``v``).
+
+    Args:
+        fn: the function to differentiate.
+        *primals: its arguments.
+        jit: compile the generated code with Numba.
+
+    Returns:
+        ``(f(*primals), pullback)``.
+
+    Example:
+        >>> import numpy as np, adc
+        >>> def f(x):
+        ...     return np.sin(x) * 2.0
+        >>> out, pullback = adc.vjp(f, np.array([0.0, 1.0]))
+        >>> pullback(np.array([1.0, 1.0]))
+        (array([2.        , 1.08060461]),)
+    """
     check_function(fn, "adc.vjp")
     primals = bind(fn, primals)
     args, types = _promoted(fn, primals)
@@ -542,7 +627,7 @@ def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[i
 
 def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | None = 0, *,
            at: Sequence[Any] | None = None, compact: bool = False) -> str:
-    """The generated derivative source, as ``adc source`` prints it.
+    """The generated derivative source (``str``), as ``adc source`` prints it.
 
     ``mode="reverse"`` gives the gradient function; ``mode="forward"`` the JVP (dual-number)
     function.  ``at`` gives example arguments whose types the code is specialised to (default: every
@@ -551,7 +636,24 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
     unless the function uses them as integers, as ``jvp`` does).  By default the code has the
     lecture layout: a seed, then one adjoint statement per primal statement.  ``compact=True``
     gives the code adc actually runs: the same derivative with the unit seed folded and every
-    single-use scalar folded into its use."""
+    single-use scalar folded into its use.  (JAX has no counterpart: this is the code adc writes.)
+
+    Example:
+        >>> import math, adc
+        >>> def f(x1, x2):
+        ...     return math.log(x1) + x1 * x2 - math.sin(x2)
+        >>> print(adc.source(f, argnums=(0, 1), compact=True))
+        import math
+        <BLANKLINE>
+        import numpy as np
+        <BLANKLINE>
+        <BLANKLINE>
+        def f_grad(x1, x2):
+            \"\"\"Gradient of f with respect to x1, x2 (reverse mode, generated by adc).\"\"\"
+            # reverse sweep
+            return x2 + 1.0 / x1, x1 - math.cos(x2)
+        <BLANKLINE>
+    """
     check_function(fn, "adc.source")
     if mode not in ("reverse", "forward"):
         raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
@@ -581,7 +683,27 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
 
 def trace(fn: Callable[..., Any], at: Sequence[Any] | None = None) -> Trace:
     """The SSA program of ``fn``; ``str()`` is the ``v0 = ...`` listing, ``.tables(*args)`` the
-    evaluation, forward-derivative and adjoint traces with values."""
+    evaluation, forward-derivative and adjoint traces with values (what ``adc trace`` prints).
+
+    ``at``: example arguments whose types the program is made for (default: every argument a
+    float); arrays need it.  (JAX's counterpart is ``jax.make_jaxpr``.)
+
+    Example:
+        >>> import math, adc
+        >>> def f(x1, x2):
+        ...     return math.log(x1) + x1 * x2 - math.sin(x2)
+        >>> print(adc.trace(f))
+        def f(x1, x2):
+            v0 = x1
+            v1 = x2
+            v2 = log(v0)              # line 2
+            v3 = v0 * v1              # line 2
+            v4 = v2 + v3              # line 2
+            v5 = sin(v1)              # line 2
+            v6 = v4 - v5              # line 2
+            y = v6
+        <BLANKLINE>
+    """
     check_function(fn, "adc.trace")
     _, types = _types_for(fn, at)
     return Trace(fn, primal(fn, types), types)
@@ -601,7 +723,19 @@ def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any]
 
 def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by forward mode: one JVP per input component (use it for tall
-    Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``."""
+    Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``.
+
+    Returns a function with ``fn``'s arguments; its result has shape ``out.shape + in.shape`` (a
+    float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple).
+
+    Example:
+        >>> import numpy as np, adc
+        >>> def f(x):
+        ...     return np.array([1.0, 2.0]) * x[0] * x[1]
+        >>> adc.jacfwd(f)(np.array([3.0, 4.0]))
+        array([[4., 3.],
+               [8., 6.]])
+    """
     check_function(fn, "adc.jacfwd")
     check_argnums_type(argnums)
 
@@ -633,7 +767,19 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
-    Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``."""
+    Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``.
+
+    Returns a function with ``fn``'s arguments, with the same result as ``jacfwd``; ``fn`` must
+    return one number or one array.
+
+    Example:
+        >>> import numpy as np, adc
+        >>> def f(x):
+        ...     return np.array([1.0, 2.0]) * x[0] * x[1]
+        >>> adc.jacrev(f)(np.array([3.0, 4.0]))
+        array([[4., 3.],
+               [8., 6.]])
+    """
     check_function(fn, "adc.jacrev")
     check_argnums_type(argnums)
 
@@ -665,7 +811,23 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     reverse-mode gradient (adc differentiates its own output).  ``H[in_index + in_index]``.
 
     Works when the generated gradient uses only what adc reads (scalar code, and array code without
-    loops); otherwise an ``AdcError`` says which generated statement it could not read."""
+    loops); otherwise an ``AdcError`` says which generated statement it could not read.
+
+    As ``jax.hessian`` for one argument: the result has shape ``in.shape + in.shape`` (a float for a
+    scalar argument).
+
+    Example:
+        >>> import math, numpy as np, adc
+        >>> def f(x1, x2):
+        ...     return math.log(x1) + x1 * x2 - math.sin(x2)
+        >>> adc.hessian(f)(2.0, 5.0)
+        -0.25
+        >>> def g(x):
+        ...     return np.sum(x ** 3)
+        >>> adc.hessian(g)(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
     check_function(fn, "adc.hessian")
     if not isinstance(argnums, (int, np.integer)) or isinstance(argnums, (bool, np.bool_)):
         raise DifferentiationError(f"hessian takes one argument index (argnums=int), got {argnums!r}")

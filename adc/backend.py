@@ -1,12 +1,13 @@
 """Back end: generated Python source → a callable, plain or compiled by Numba.
 
 Input: the text of a generated module and the name of its function.  Output: the function.  The
-module is written to adc's cache directory (``$ADC_CACHE_DIR``, default ``~/.cache/adc``) under a
-name derived from a hash of its text (the text is compared before a module is reused, and a file
-whose text differs is rewritten) and imported from there, so tracebacks and
-``inspect.getsource`` show the generated code and Numba's on-disk cache (``cache=True``) lets a
-second process skip compilation.  If the directory is not writable the module is executed from
-memory and registered with ``linecache`` instead.
+module is written to adc's cache directory (``$ADC_CACHE_DIR``, default ``~/.cache/adc``; see
+``cache.py``: its size limit, least-recently-used eviction and safety checks) under a name derived
+from a hash of its text (the text is compared before a module is reused, and a file whose text
+differs is rewritten) and imported from there, so tracebacks and ``inspect.getsource`` show the
+generated code and Numba's on-disk cache (``cache=True``) lets a second process skip compilation.
+If the directory cannot be used (not writable, writable by other users, limit 0) the module is
+executed from memory and registered with ``linecache`` instead.
 """
 from __future__ import annotations
 
@@ -19,17 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from . import cache
 from .errors import CompileError
 
 
 def cache_dir() -> Path | None:
-    root = os.environ.get("ADC_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "adc")
-    path = Path(root)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return path if os.access(path, os.W_OK) else None
+    """The directory generated modules go to, or ``None`` (run them from memory)."""
+    return cache.directory()
 
 
 def module_name(source: str, func: str) -> str:
@@ -39,11 +36,14 @@ def module_name(source: str, func: str) -> str:
 
 def _write(path: Path, source: str) -> None:
     if path.exists() and path.read_text() == source:
+        cache.used(path)
         return
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(source)
     os.replace(tmp, path)
+    cache.used(path)
+    cache.budget.wrote(path.parent, len(source))
 
 
 def load_module(source: str, func: str) -> dict[str, Any]:

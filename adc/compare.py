@@ -9,7 +9,6 @@ mode (one adjoint pass per output), their ratio, and a log-log PNG of both.  Exp
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -117,9 +116,8 @@ def format_row(row: Row) -> str:
     return f"{row.case:<9} {row.n:>7}  {_fmt_time(row.forward):>10}  {_fmt_time(row.reverse):>10}  {row.ratio:>9.3g}"
 
 
-def table(rows: Sequence[Row]) -> str:
-    head = f"{'case':<9} {'size':>7}  {'forward':>10}  {'reverse':>10}  {'fwd/rev':>9}"
-    return "\n".join([head] + [format_row(r) for r in rows]) + "\n"
+HEADER = f"{'case':<9} {'size':>7}  {'forward':>10}  {'reverse':>10}  {'fwd/rev':>9}"
+
 
 
 class MissingDependency(AdcError):
@@ -131,8 +129,9 @@ def require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:
-        raise MissingDependency(f"adc compare needs matplotlib to draw its plot ({exc}); install it "
-                                "(pip install matplotlib), or pass --out '' for the table only") from None
+        raise MissingDependency(f"adc compare --plot needs matplotlib to draw the plot ({exc}); install it "
+                                "(pip install matplotlib, or pip install 'adc[plot]'), or leave out --plot for "
+                                "the table only") from None
 
 
 def plot(rows: Sequence[Row], path: str) -> None:
@@ -159,15 +158,17 @@ def plot(rows: Sequence[Row], path: str) -> None:
     plt.close(fig)
 
 
-def main(f: Callable[..., Any] | None, sizes: Sequence[int], out: str | None, repeat: int, budget: float,
-         outputs: bool = True) -> str:
+def main(f: Callable[..., Any] | None, sizes: Sequence[int], plot_path: str | None, repeat: int, budget: float,
+         outputs: bool = True) -> list[Row]:
+    """``adc compare``: prints the table on stdout once, a row as soon as it is timed; saves the
+    plot to ``plot_path`` if one is given (matplotlib is checked before anything is timed)."""
     def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+        print(line, flush=True)
 
-    if out:
+    if plot_path:
         require_matplotlib()
-    print(f"{'case':<9} {'size':>7}  {'forward':>10}  {'reverse':>10}  {'fwd/rev':>9}", file=sys.stderr)
+    print(HEADER, flush=True)
     rows = run(f or wide_input, wide_output if outputs else None, sizes, repeat, budget, progress)
-    if out:
-        plot(rows, out)
-    return table(rows)
+    if plot_path:
+        plot(rows, plot_path)
+    return rows

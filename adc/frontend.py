@@ -30,7 +30,7 @@ from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, Recor
 from .frontend_values import Record, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
-from .errors import SourceError, UnsupportedError, transform_problem
+from .errors import SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
 from .types import Type
@@ -167,9 +167,7 @@ def read_source(fn: Callable[..., Any]) -> Source:
         lines, firstline = inspect.getsourcelines(fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
-        raise SourceError(
-            f"cannot read the source of {name!r} ({exc}); hint: define the function in a .py file "
-            "(functions typed into the interactive prompt have no source)") from None
+        raise no_source(fn, exc) from None
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
@@ -532,8 +530,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if obj is None:
             return NONE
         if isinstance(obj, np.ndarray):
-            raise self.fail(node, "a global or closure array", "pass the array as an argument (adc reads numbers from "
-                                                               "globals, not arrays)")
+            raise self.fail(node, *unsupported_value(obj, node, self.src.fn, self.closure))
         try:
             prim = KNOWN_FUNCTIONS.get(obj)
         except TypeError:
@@ -548,9 +545,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
             return obj
-        name = getattr(obj, "__name__", type(obj).__name__)
-        raise self.fail(node, f"unsupported name `{name}` ({type(obj).__name__})",
-                        "adc knows math/numpy functions listed in docs/language.md, numbers, and module-level functions")
+        raise self.fail(node, *unsupported_value(obj, node, self.src.fn, self.closure))
 
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)

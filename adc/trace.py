@@ -49,7 +49,8 @@ def fmt(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(fmt(v) for v in value) + ")"
     if isinstance(value, np.ndarray):
-        return np.array2string(value, precision=6, separator=", ")
+        # one line, so a matrix does not break the table's rows
+        return np.array2string(value, precision=6, separator=", ", max_line_width=10**9).replace("\n", "")
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):

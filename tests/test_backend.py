@@ -114,19 +114,22 @@ def test_jacfwd_and_jacrev_agree_with_finite_differences():
 
 def test_compare_command_runs_and_writes_its_plot(tmp_path):
     out = tmp_path / "fr.png"
-    env = dict(os.environ, ADC_CACHE_DIR=str(tmp_path / "cache"))
+    env = dict(os.environ, ADC_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-m", "adc", "compare", "--sizes", "1,4,16", "--repeat", "1",
-                           "--budget", "0.2", "--out", str(out)], capture_output=True, text=True, env=env,
-                          timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
+                           "--budget", "0.2", "--plot", str(out)], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert out.exists() and out.stat().st_size > 5000
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("R^n", "R -> "))]
-    assert len(rows) == 6
-    assert "R^n -> R" in proc.stderr  # progress while it runs
-    wide = [r for r in proc.stdout.splitlines() if r.startswith("R^n")]
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["case", "size", "forward", "reverse", "fwd/rev"]  # the table, once
+    assert sum(line.startswith("case") for line in lines) == 1
+    rows = [line.split() for line in lines if line.startswith(("R^n", "R -> "))]
+    assert len(rows) == 6 and lines[-1] == f"plot saved to {out}"
+    wide = [r for r in lines if r.startswith("R^n")]
     ratios = [float(r.split()[-1]) for r in wide]
     assert ratios[-1] > 1.0  # forward mode needs 16 passes for 16 inputs, reverse one
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".png"] == ["fr.png"]
 
 
 def test_compare_rejects_bad_sizes(tmp_path):

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import adc
@@ -40,6 +41,7 @@ def adc_cli(cache_dir: Path):
     def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ)
         env["ADC_CACHE_DIR"] = str(cache_dir)
+        env["PYTHONPATH"] = str(REPO)  # this adc, whatever the working directory
         env.pop("PYTHONHASHSEED", None)
         return subprocess.run([sys.executable, "-m", "adc", *args], cwd=cwd, env=env, capture_output=True,
                               text=True, timeout=120)
@@ -397,3 +399,144 @@ def test_trace_at_of_tuple_output_has_no_traceback(adc_cli):
     assert proc.returncode in (0, 2), proc.stderr
     if proc.returncode == 2:
         assert_usage_error(proc, one_line=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# adc --version, adc compare, --at with arrays, adc cache
+# ---------------------------------------------------------------------------------------------
+
+
+def test_version(adc_cli):
+    for flag in ("--version",):
+        assert ok(adc_cli(flag)) == f"adc {adc.__version__}\n"
+
+
+def test_compare_prints_its_table_once_and_no_plot_unless_asked(adc_cli, tmp_path):
+    proc = adc_cli("compare", "--sizes", "1,2", "--repeat", "1", "--budget", "0.05", "--no-outputs", cwd=tmp_path)
+    lines = ok(proc).splitlines()
+    assert proc.stderr == ""
+    assert [ln.split()[:3] for ln in lines] == [["case", "size", "forward"], ["R^n", "->", "R"], ["R^n", "->", "R"]]
+    assert [ln.split()[3] for ln in lines[1:]] == ["1", "2"]
+    assert list(tmp_path.iterdir()) == []  # no plot file anywhere
+
+
+def test_compare_plot_without_matplotlib_fails_before_timing(adc_cli, tmp_path):
+    """A ``matplotlib`` that cannot be imported (first on the path): one line, no table, no file."""
+    fake = tmp_path / "fake"
+    (fake / "matplotlib").mkdir(parents=True)
+    (fake / "matplotlib" / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+    env_path = f"{fake}{os.pathsep}{REPO}"
+    proc = subprocess.run([sys.executable, "-m", "adc", "compare", "--sizes", "1,10,100", "--plot", "p.png"],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": env_path}, capture_output=True, text=True,
+                          timeout=120)
+    err = assert_usage_error(proc, "needs matplotlib", "pip install matplotlib", "leave out --plot")
+    assert not (tmp_path / "p.png").exists()
+
+
+ARRAYS = textwrap.dedent("""\
+    import numpy as np
+
+
+    def h(x, s):
+        return np.sum(np.tanh(x) * s) + s ** 2
+
+
+    def mat(W, x):
+        return np.sum((W @ x) ** 2)
+    """)
+
+
+@pytest.fixture
+def arrays_file(tmp_path: Path) -> str:
+    path = tmp_path / "arrays.py"
+    path.write_text(ARRAYS)
+    return str(path)
+
+
+def test_trace_at_takes_numpy_expressions(adc_cli, arrays_file):
+    out = ok(adc_cli("trace", f"{arrays_file}:h", "--at", "np.ones(3), 2.0"))
+    assert "Evaluation trace of h at x = [1., 1., 1.], s = 2" in out
+    ev = table_rows(out, "Evaluation trace")[0]
+    assert ev[-1][0] == "y" and float(ev[-1][-1]) == pytest.approx(3 * 2 * math.tanh(1.0) + 4, rel=1e-5)
+    adj = {r[0]: r[-1] for r in table_rows(out, "Reverse adjoint trace")[0]}
+    assert float(adj["gv1"]) == pytest.approx(3 * math.tanh(1.0) + 4, rel=1e-5)  # d/ds
+    assert adj["gv0"] == "[{0}, {0}, {0}]".format(f"{2 * (1 - math.tanh(1.0) ** 2):.6f}")  # d/dx
+
+
+def test_trace_at_shape_helpers_and_matrices_stay_on_one_row(adc_cli, arrays_file):
+    out = ok(adc_cli("trace", f"{arrays_file}:mat", "--at", "ones((2, 3)), arange(3.0)"))
+    assert "at W = [[1., 1., 1.], [1., 1., 1.]], x = [0., 1., 2.]" in out
+    adjoint = out.split("Reverse adjoint trace")[1].splitlines()
+    assert adjoint[-2].split(None, 2) == ["gv0", "np.outer(gv2,", "v1)  [[ 0.,  6., 12.], [ 0.,  6., 12.]]"]  # 2Wx x^T
+    assert adjoint[-1].split(None, 2) == ["gv1", "v0.T", "@ gv2         [12., 12., 12.]"]  # 2 W^T W x
+
+
+def test_source_at_takes_lists_and_rand(adc_cli, arrays_file):
+    out = ok(adc_cli("source", f"{arrays_file}:h", "--at", "[1, 2, 3], 2", "--argnums", "0,1"))
+    assert "def h_grad(x, s):" in out and "return gx, gs" in out
+    ns = exec_source(out)
+    gx, gs = ns["h_grad"](np.array([1.0, 2.0, 3.0]), 2.0)
+    np.testing.assert_allclose(gx, 2 * (1 - np.tanh([1.0, 2.0, 3.0]) ** 2), rtol=1e-14)
+    assert ok(adc_cli("source", f"{arrays_file}:mat", "--at", "rand(2, 3), rand(3)")).startswith("import")
+
+
+@pytest.mark.parametrize("command", ["trace", "source"])
+def test_array_function_without_at_says_what_to_pass(adc_cli, arrays_file, command):
+    err = assert_usage_error(adc_cli(command, f"{arrays_file}:h"), f"{arrays_file}:5:", one_line=False)
+    assert "hint: without --at adc takes every argument of h to be a float; for array arguments pass example " \
+           "values, e.g. --at 'ones(3), 2.0'" in err
+    assert "pass an array (NumPy would convert" not in err  # the API's hint does not fit the command line
+
+
+@pytest.mark.parametrize("at, fragment", [("foo(3), 2", "NameError"), ("'a', 2", "argument 1 is str"),
+                                          ("[[1], [2, 3]], 2", "not a list of numbers"), ("1j, 2", "complex")])
+def test_at_bad_values(adc_cli, arrays_file, at, fragment):
+    assert_usage_error(adc_cli("trace", f"{arrays_file}:h", "--at", at), "--at", fragment)
+
+
+@pytest.mark.parametrize("target, at", [("f", "-2,5"), ("f", "0,5"), ("gates", "-2,5,-4"), ("neuron", "-1,-2,3,-4,-5")])
+def test_at_prints_no_runtime_warnings(adc_cli, cache_dir, target, at):
+    """log(-2), 1/0 and exp overflow are shown as nan/inf in the tables, never warned about."""
+    for command in ("trace", "source"):
+        env = {**os.environ, "ADC_CACHE_DIR": str(cache_dir), "PYTHONWARNINGS": "always"}
+        proc = subprocess.run([sys.executable, "-m", "adc", command, f"{LECTURE}:{target}", "--at", at], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    out = ok(adc_cli("trace", f"{LECTURE}:f", "--at", "-2,5"))
+    assert "log(v0)   nan" in out
+
+
+def cache_cli(cache: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "adc", "cache", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "ADC_CACHE_DIR": str(cache), **env})
+
+
+def test_cache_info_and_clear(tmp_path):
+    cache = tmp_path / "cache"
+    out = ok(cache_cli(cache, "info"))
+    assert out.splitlines()[0] == f"directory: {cache}" and "not created yet" in out
+    assert "limit:     256.0 MB" in out and "ADC_CACHE_MAX_MB" in out
+    script = tmp_path / "use.py"
+    script.write_text("import adc\n\ndef f(x):\n    return x * x\n\ndef g(x):\n    return x ** 3\n\n"
+                      "print(adc.grad(f)(3.0), adc.grad(g, jit=True)(2.0))\n")
+    env = {**os.environ, "ADC_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.stdout == "6.0 12.0\n", run.stderr
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+    generated = sorted(p.name for p in cache.glob("adc_*.py"))
+    assert len(generated) == 2 and generated[0].startswith("adc_f_grad_") and generated[1].startswith("adc_g_grad_")
+    (cache / "notes.txt").write_text("not adc's")  # other files are neither counted nor removed
+    out = ok(cache_cli(cache, "info", ADC_CACHE_MAX_MB="1.5"))
+    assert "status:    in use" in out and "limit:     1.5 MB" in out
+    entries = re.search(r"entries:   (\d+) generated modules, (\d+) files", out)
+    assert entries and entries.group(1) == "2" and int(entries.group(2)) >= 3  # + Numba's index and data
+    out = ok(cache_cli(cache, "clear"))
+    assert re.fullmatch(rf"removed 2 generated modules \(\d+ files, [\d.]+ [kM]B\) from {re.escape(str(cache))}\n", out)
+    assert not list(cache.glob("adc_*")) and not list(cache.glob("__pycache__/adc_*"))
+    assert (cache / "notes.txt").read_text() == "not adc's"
+    assert "entries:   0 generated modules" in ok(cache_cli(cache, "info"))
+
+
+def test_cache_unknown_action(tmp_path):
+    proc = cache_cli(tmp_path, "purge")
+    assert proc.returncode == 2 and "invalid choice: 'purge'" in proc.stderr
