@@ -72,8 +72,10 @@ def _checked(compiled: Compiled) -> Callable[..., Any]:
     return call
 
 
-def _check_scalar_output(compiled: Compiled, name: str, has_aux: bool = False) -> None:
-    prog = compiled.primal
+def _check_scalar_output(fn: Callable[..., Any], types: Sequence[Any], has_aux: bool = False) -> None:
+    """``grad`` needs a scalar float result (a pair ``(value, aux)`` with ``has_aux``): checked on
+    the primal program, before any derivative is built."""
+    prog, name = primal(fn, types), fn.__name__
     if has_aux:
         if prog.result.kind != "tuple" or len(prog.result.children) != 2 or prog.result.children[0].kind != "leaf":
             raise DifferentiationError(f"has_aux=True needs {name} to return a pair (value, aux), but it returns "
@@ -146,9 +148,9 @@ class Transformed:
         args = bind(self.fn, args, kwargs)
         wrt, _ = normalize_argnums(self.argnums, len(args), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
-        compiled = compile_derivative(self.fn, types, self._kind(), _leaf_wrt(prepared, types, wrt), self.jit)
         if self.mode == "reverse":
-            _check_scalar_output(compiled, self.fn.__name__, self.has_aux)
+            _check_scalar_output(self.fn, types, self.has_aux)
+        compiled = compile_derivative(self.fn, types, self._kind(), _leaf_wrt(prepared, types, wrt), self.jit)
         return _checked(compiled)
 
     def _call(self, args: tuple[Any, ...]) -> Any:
@@ -214,8 +216,8 @@ class Transformed:
         trees = any(isinstance(t, TreeType) for t in types)
         layout = flatten_args(prepared, parameter_names(self.fn, len(args))) if trees else None
         leaf_wrt = layout.leaf_positions(wrt) if layout is not None else wrt
+        _check_scalar_output(self.fn, types, self.has_aux)
         compiled = compile_derivative(self.fn, types, self._kind(), leaf_wrt, self.jit)
-        _check_scalar_output(compiled, self.fn.__name__, self.has_aux)
         with_value, reverse, fn, has_aux = self.with_value, self.mode == "reverse", self.fn, self.has_aux
         n_out = len(compiled.primal.outputs)
 
@@ -675,9 +677,9 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
     if prepared is not None:
         wrt = _leaf_wrt(prepared, types, wrt)
     kind = "grad" if mode == "reverse" else "jvp"
-    compiled = compile_derivative(fn, types, kind, wrt, load=False, compact=compact)
     if kind == "grad":
-        _check_scalar_output(compiled, fn.__name__)
+        _check_scalar_output(fn, types)
+    compiled = compile_derivative(fn, types, kind, wrt, load=False, compact=compact)
     return compiled.source
 
 
@@ -840,8 +842,10 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
                                        "are not supported by hessian yet; pass the arrays as separate arguments, or "
                                        "use adc.jacfwd(adc.jacrev(...)) on a function of one array")
         generated = gradient.specialize(*args)
-        try:
-            return jacfwd(generated, int(argnums))(*args)
+        captured = primal(fn, prepare(fn, args, [int(argnums)])[1]).captured
+        outer = [holder[name] if isinstance(holder, dict) else holder.cell_contents for holder, name in captured]
+        try:  # the generated gradient takes the global and closure arrays after the arguments
+            return jacfwd(generated, int(argnums))(*args, *outer)
         except EvaluationError:
             raise
         except AdcError as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import linecache
 import re
+
+import numpy as np
 from typing import Any, Sequence
 
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError
@@ -19,9 +21,12 @@ from .pipeline import Compiled, compile_derivative
 
 
 def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
-    """Run the generated code; whatever it raises comes back as an adc error (see ``report``)."""
+    """Run the generated code; whatever it raises comes back as an adc error (see ``report``).
+    The global and closure arrays the function reads are passed after its arguments' inputs, as
+    they are now."""
+    call_args = with_captured(compiled, args)
     try:
-        return compiled.func(*args)
+        return compiled.func(*call_args)
     except AdcError:
         raise
     except Exception as exc:  # Numba reports typing/lowering problems on the first call
@@ -55,6 +60,25 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def with_captured(compiled: Compiled, args: Sequence[Any]) -> Sequence[Any]:
+    """``args`` (the inputs of the arguments, then tangents or cotangents) with the current value
+    of every global and closure array the function reads inserted after the arguments' inputs."""
+    captured = compiled.primal.captured
+    if not captured:
+        return args
+    params = compiled.primal.params
+    k = len(params) - len(captured)
+    values = []
+    for (holder, name), param in zip(captured, params[k:]):
+        value = holder.get(name) if isinstance(holder, dict) else holder.cell_contents
+        if not isinstance(value, np.ndarray) or value.ndim != param.type.ndim or str(value.dtype) != param.type.dtype:
+            raise DifferentiationError(f"the global or closure array `{name}` changed its rank or dtype in place since "
+                                       f"{getattr(compiled.fn, '__name__', 'the function')} was compiled (it was "
+                                       f"{param.type}); rebind it to a new array instead")
+        values.append(value)
+    return [*args[:k], *values, *args[k:]]
 
 
 def user_arguments(compiled: Compiled, args: Sequence[Any]) -> list[Any]:
@@ -155,7 +179,7 @@ def _user_line_by_rerun(compiled: Compiled, args: Sequence[Any]) -> Loc | None:
     types = compiled.types or tuple(p.type for p in compiled.primal.params)
     try:
         lecture = compile_derivative(compiled.fn, types, compiled.kind, compiled.wrt, jit=False, compact=False)
-        lecture.func(*args)
+        lecture.func(*with_captured(lecture, args))
     except AdcError:
         return None
     except Exception as exc:

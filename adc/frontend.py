@@ -33,7 +33,7 @@ from .frontend_effects import EffectStatements
 from .errors import SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
-from .types import Type
+from .types import Type, type_of
 
 # ---------------------------------------------------------------------------------------------
 # What global names mean
@@ -60,6 +60,15 @@ class Method:
 class ArrayFn:
     """A NumPy array function the front end lowers itself (``np.sum``, ``np.dot`` ...)."""
 
+    name: str
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A global or closure array the function reads: its program input, and where it lives."""
+
+    var: Var
+    holder: Any  # the globals dict, or the closure cell
     name: str
 
 
@@ -195,8 +204,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
-                 names: set[str] | None = None, owned: set[Var] | None = None) -> None:
+                 names: set[str] | None = None, owned: set[Var] | None = None,
+                 captures: dict[tuple[int, str], Captured] | None = None) -> None:
         self.src = src
+        # global and closure arrays read (shared with inlined callees): extra inputs of the program
+        self.captures: dict[tuple[int, str], Captured] = captures if captures is not None else {}
         self.names = names if names is not None else set()
         # arrays created by the differentiated code (shared with inlined callees): the only ones it may write
         self.owned: set[Var] = owned if owned is not None else set()
@@ -207,6 +219,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.loop_depth = 0
         fn = src.fn
         self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
+        self.cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
 
     # -- locations and errors ------------------------------------------------------------------
     def loc(self, node: cst.CSTNode) -> Loc:
@@ -456,10 +469,10 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if name in self.env:
             return self.env[name]
         if name in self.closure:
-            return self.classify(self.closure[name], node)
+            return self.outer_value(self.closure[name], self.cells[name], name, node)
         g = self.src.fn.__globals__
         if name in g:
-            return self.classify(g[name], node)
+            return self.outer_value(g[name], g, name, node)
         if hasattr(builtins, name):
             return self.classify(getattr(builtins, name), node)
         raise self.fail(node, f"name `{name}` is not defined", "define it before use or pass it as an argument")
@@ -518,6 +531,17 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             out = self.b.emit(name, self.array_value(args[0], node))
         self.owned.add(out)
         return out
+
+    def outer_value(self, obj: Any, holder: Any, name: str, node: cst.CSTNode) -> Value:
+        """A global or closure variable: an array becomes an input of the program that the API
+        reads from ``holder`` (the globals dict or the closure cell) at every call, so a changed
+        array is seen on the next call; anything else is classified once."""
+        if isinstance(obj, np.ndarray) and obj.ndim and obj.dtype.kind in "biuf":
+            key = (id(holder), name)
+            if key not in self.captures:
+                self.captures[key] = Captured(Var(hint=name, type=type_of(obj)), holder, name)
+            return self.captures[key].var
+        return self.classify(obj, node)
 
     def classify(self, obj: Any, node: cst.CSTNode) -> Value:
         """What a global or closure object means inside the differentiated function."""
@@ -614,7 +638,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if fn.__code__ in self.call_stack:
             raise self.fail(node, f"recursive call to `{fn.__name__}`",
                             "rewrite the recursion as a loop; adc inlines calls to user functions")
-        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned)
+        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures)
         sub.bind_params(args)
         return sub.run()
 
@@ -644,12 +668,15 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
         params += inputs
     low.bind_params(values)
     result = low.run()
+    captured = sorted(low.captures.values(), key=lambda c: c.var.id)
+    params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)
     outputs, tree = flatten_output(result, low)
     body: Region = b.region
     body.yields = outputs
     program = Program(fn.__name__, params, body, tree, src.filename, src.firstline)
     program.user_names = low.names
     program.result = tree_of(skeleton(result))
+    program.captured = [(c.holder, c.name) for c in captured]
     return program
 
 

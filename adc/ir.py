@@ -110,6 +110,8 @@ class Program:
     firstline: int = 1
     user_names: set[str] = field(default_factory=set)
     result: Any = None  # the primal's returned structure (a ``trees.TreeDef``), for the API
+    # global and closure arrays read, as (globals dict or closure cell, name): the last inputs
+    captured: list[tuple[Any, str]] = field(default_factory=list)
 
     @property
     def outputs(self) -> list[Atom]:

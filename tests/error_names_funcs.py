@@ -36,6 +36,10 @@ def make_closure():
     return inner
 
 
+def closure_fixed(x, A):
+    return np.sum(A * x ** 2)
+
+
 def global_dict(x):
     return PARAMS["scale"] * x
 

@@ -677,3 +677,15 @@ def test_an_unedited_long_function_is_not_taken_for_an_edited_one(tmp_path):
     h = 1e-6
     fd = (module.f(-0.7 + h, 0.2) - module.f(-0.7 - h, 0.2)) / (2 * h)
     assert grads[0] == pytest.approx(fd, rel=1e-6) and grads[1] == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_grad_of_an_array_built_from_scalars_says_it_needs_a_scalar(mode):
+    """Checked on the primal program before the transform (it was an InternalError from a pass)."""
+    import tree_funcs
+
+    with pytest.raises(adc.DifferentiationError, match=r"grad needs returns_packed_array to return a scalar, but it "
+                                                        r"returns an array"):
+        adc.grad(tree_funcs.returns_packed_array, mode=mode)(1.0)
+    with pytest.raises(adc.DifferentiationError, match="returns an array"):
+        adc.source(tree_funcs.returns_packed_array)

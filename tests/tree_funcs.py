@@ -156,3 +156,7 @@ def comprehension_over_data(x, n):
 
 def comprehension_filter_on_data(xs):
     return sum(x for x in xs if x > 0.0)
+
+
+def returns_packed_array(x):
+    return np.array([x, x])

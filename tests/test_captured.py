@@ -1,0 +1,58 @@
+"""Global and closure arrays are inputs of the generated code, read at every call (issue 11,
+item 3): every transform, both modes and jit, against central finite differences; a change in
+place and a rebinding are seen on the next call."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+import captured_funcs as C
+
+
+def fd(f, x, h=1e-6):
+    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+
+
+B = np.array([0.1, -0.2])
+
+
+@pytest.mark.parametrize("mode,jit", [("reverse", False), ("forward", False), ("reverse", True), ("forward", True)])
+def test_grad_reads_the_current_global_arrays(mode, jit, monkeypatch):
+    monkeypatch.setattr(C, "W", C.W.copy())
+    g = adc.grad(C.uses_global, mode=mode, jit=jit)
+    np.testing.assert_allclose(g(B), fd(C.uses_global, B), rtol=1e-6, atol=1e-9)
+    C.W[0, 0] = 2.0  # in place
+    np.testing.assert_allclose(g(B), fd(C.uses_global, B), rtol=1e-6, atol=1e-9)
+    monkeypatch.setattr(C, "X", np.array([3.0, -1.0]))  # rebound
+    np.testing.assert_allclose(g(B), fd(C.uses_global, B), rtol=1e-6, atol=1e-9)
+
+
+def test_closure_arrays_jvp_vjp_and_hessian():
+    loss = C.make_loss(np.array([1.0, 3.0]))
+    p = np.array([0.3, 0.4])
+    want = fd(loss, p)
+    np.testing.assert_allclose(adc.grad(loss)(p), want, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(adc.grad(loss, jit=True)(p), want, rtol=1e-6, atol=1e-9)
+    v = np.array([0.7, -1.1])
+    _, tangent = adc.jvp(C.uses_global, (B,), (v,))
+    _, pullback = adc.vjp(C.uses_global, B)
+    assert np.isclose(tangent, pullback(1.0)[0] @ v, rtol=1e-12)
+    np.testing.assert_allclose(pullback(1.0)[0], fd(C.uses_global, B), rtol=1e-6, atol=1e-9)
+    H = adc.hessian(C.uses_global)(B)
+    g = adc.grad(C.uses_global)
+    np.testing.assert_allclose(H, np.array([(g(B + 1e-6 * e) - g(B - 1e-6 * e)) / 2e-6 for e in np.eye(2)]),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_generated_code_takes_them_as_parameters():
+    text = adc.source(C.make_loss(np.array([1.0, 3.0])), at=(np.ones(2),))
+    assert "def loss_grad(p, data, target, W):" in text
+
+
+def test_a_global_array_reshaped_in_place_is_recompiled_for(monkeypatch):
+    monkeypatch.setattr(C, "X", np.array([1.0, 2.0]))
+    g = adc.grad(C.uses_global)
+    g(B)
+    C.X.shape = (2, 1)  # same object, new rank: the derivative is made again for it
+    np.testing.assert_allclose(g(B), fd(C.uses_global, B), rtol=1e-6, atol=1e-9)
