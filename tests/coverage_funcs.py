@@ -113,3 +113,39 @@ def jit_math(x, y):
         + math.acosh(x * x + 1.5) + math.atanh(x * 0.5) + math.erf(x) + math.erfc(x) + math.expm1(x) \
         + math.log2(y) + math.log10(y) + math.lgamma(y) + math.gamma(y) + math.radians(x) + math.degrees(x) \
         + math.hypot(x, y) + math.copysign(x, y) + ss.digamma(y) + ss.expit(x)
+
+
+# --- reductions and linear algebra -------------------------------------------------------------------
+def np_var(x): return np.var(x)
+def np_var_axis(x): return np.var(x, axis=1, ddof=1)
+def np_var_keepdims(x): return x.var(axis=0, keepdims=True)
+def np_std(x): return np.std(x)
+def np_std_axis(x): return np.std(x, 1, ddof=1, keepdims=True)
+def np_std_method(x): return x.std(axis=0)
+def np_norm(x): return np.linalg.norm(x)
+def np_norm_axis(x): return np.linalg.norm(x, axis=1)
+def np_norm_keepdims(x): return np.linalg.norm(x, axis=0, keepdims=True)
+def sp_logsumexp(x): return ss.logsumexp(x)
+def sp_logsumexp_axis(x): return ss.logsumexp(x, axis=1)
+def sp_logsumexp_keepdims(x): return ss.logsumexp(x, 0, keepdims=True)
+def sp_softmax(x): return ss.softmax(x)
+def sp_softmax_axis(x): return ss.softmax(x, axis=1)
+def sp_log_softmax(x): return ss.log_softmax(x)
+def sp_log_softmax_axis(x): return ss.log_softmax(x, axis=-1)
+def la_inv(a): return np.linalg.inv(a)
+def la_det(a): return np.linalg.det(a)
+def la_solve(a, b): return np.linalg.solve(a, b)
+
+
+def la_slogdet(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return sign * logdet
+
+
+def jit_reductions(x, a, b):
+    return np.var(x) + np.std(x, ddof=1) + np.linalg.norm(x) + ss.logsumexp(x) + np.sum(ss.softmax(x) * x) \
+        + np.sum(ss.log_softmax(x)) + np.linalg.det(a) + np.sum(np.linalg.inv(a)) + np.sum(np.linalg.solve(a, b)) \
+        + np.linalg.slogdet(a)[1]
+
+
+def unsupported(x): return np.sum(np.unwrap(x))

@@ -38,6 +38,11 @@ U = _sample(-0.8, 0.8)  # inside (-1, 1)
 G = _sample(1.2, 2.5)  # above 1
 S = _sample(0.1, 0.9)  # inside (0, 1)
 
+
+def M(shape: tuple) -> np.ndarray:
+    """A well-conditioned square matrix (identity plus a small random part)."""
+    return np.eye(shape[0]) * 2.0 + _rng.uniform(-0.5, 0.5, size=shape)
+
 SCALAR = [()]
 UNARY = [(), (3,), (2, 3)]
 BINARY = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3))]
@@ -74,6 +79,14 @@ def rows() -> list[tuple[str, Callable, tuple, list]]:
         table.append((getattr(cf, "sp_" + name), (R,), UNARY))
     table.append((cf.sp_logit, (S,), UNARY))
     table += [(cf.sp_xlogy, (R, P), BINARY), (cf.sp_xlog1py, (R, P), BINARY)]
+    for name in ("np_var", "np_std", "np_norm", "sp_logsumexp", "sp_softmax", "sp_log_softmax"):
+        table.append((getattr(cf, name), (R,), [(4,), (2, 3)]))
+    for name in ("np_var_axis", "np_var_keepdims", "np_std_axis", "np_std_method", "np_norm_axis",
+                 "np_norm_keepdims", "sp_logsumexp_axis", "sp_logsumexp_keepdims", "sp_softmax_axis",
+                 "sp_log_softmax_axis"):
+        table.append((getattr(cf, name), (R,), [(2, 3)]))
+    table += [(cf.la_inv, (M,), [(3, 3)]), (cf.la_det, (M,), [(3, 3)]), (cf.la_slogdet, (M,), [(3, 3)]),
+              (cf.la_solve, (M, R), [((3, 3), (3,)), ((3, 3), (3, 2))])]
     out = []
     for fn, samplers, shapes in table:
         for shape in shapes:
@@ -87,7 +100,8 @@ def rows() -> list[tuple[str, Callable, tuple, list]]:
 # family, reverse mode only unless marked (the forward code calls the same functions)
 JIT_ROWS = [(cf.jit_hyperbolic, (R, U), ((3,), (3,)), False), (cf.jit_powers, (R, P), ((3,), (3,)), False),
             (cf.jit_steps, (R,), ((4,),), False), (cf.jit_binary, (R, R), ((3,), (3,)), False),
-            (cf.jit_special, (R, P), ((3,), (3,)), True), (cf.jit_math, (R, P), ((), ()), True)]
+            (cf.jit_special, (R, P), ((3,), (3,)), False), (cf.jit_math, (R, P), ((), ()), True),
+            (cf.jit_reductions, (R, M, R), ((4,), (3, 3), (3,)), False)]
 
 
 def _vdot(a: Any, b: Any) -> float:
@@ -128,3 +142,30 @@ def test_name(fn: Callable, samplers: tuple, shapes: tuple) -> None:
 @pytest.mark.parametrize("fn, samplers, shapes, forward", JIT_ROWS, ids=[r[0].__name__ for r in JIT_ROWS])
 def test_jit(fn: Callable, samplers: tuple, shapes: tuple, forward: bool) -> None:
     check(fn, tuple(s(shape) for s, shape in zip(samplers, shapes)), jit=True, forward_jit=forward)
+
+
+# --- conventions and stability -------------------------------------------------------------------------
+def test_large_inputs_keep_finite_derivatives() -> None:
+    x = np.array([800.0, -900.0, 1000.0, 999.0])
+    for fn in (cf.sp_logsumexp, cf.sp_softmax, cf.sp_log_softmax):
+        out, pullback = adc.vjp(fn, x)
+        (g,) = pullback(np.ones_like(out) if np.ndim(out) else 1.0)
+        assert np.all(np.isfinite(out)) and np.all(np.isfinite(g)), fn.__name__
+    g = adc.grad(cf.sp_logsumexp)(x)
+    np.testing.assert_allclose(g, [0.0, 0.0, 1 / (1 + np.exp(-1.0)), np.exp(-1.0) / (1 + np.exp(-1.0))], atol=1e-15)
+
+
+def test_kinks_follow_the_documented_conventions() -> None:
+    assert adc.grad(cf.np_norm)(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]  # the subgradient 0
+    assert adc.grad(cf.np_norm, mode="forward")(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+    assert adc.grad(cf.m_hypot, argnums=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+    assert adc.grad(cf.np_sign)(0.0) == 0.0 and adc.grad(cf.np_floor)(2.0) == 1.0  # floor' = 0 at the jump
+    assert adc.grad(cf.np_sinc)(0.0) == 0.0
+    assert adc.grad(cf.np_cbrt)(0.0) == np.inf  # NumPy's division, never a ZeroDivisionError
+    assert adc.grad(cf.sp_xlogy, argnums=(0, 1))(0.0, 0.0) == (-np.inf, 0.0)
+
+
+def test_unsupported_numpy_function_is_located_at_the_users_line() -> None:
+    with pytest.raises(adc.errors.UnsupportedError) as info:
+        adc.grad(cf.unsupported)(np.ones(3))
+    assert "coverage_funcs.py" in str(info.value) and "unwrap" in str(info.value)

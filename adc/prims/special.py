@@ -45,6 +45,10 @@ def logit(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own
     return _sp.logit(x)
 
 
+def logsumexp(x, axis, keepdims):  # noqa: ANN001, ANN201
+    return _sp.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
 def gamma(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
     return _sp.gamma(x)
 
@@ -132,6 +136,18 @@ def _register_numba() -> None:
     unary(logit, njit(lambda x: math.log(x / (1.0 - x)) if 0.0 < x < 1.0 else
                       (-math.inf if x == 0.0 else (math.inf if x == 1.0 else math.nan))))
     unary(gamma, njit(lambda x: math.gamma(x)))
+
+    @overload(logsumexp)
+    def _logsumexp(x, axis, keepdims):  # noqa: ANN001, ANN202
+        plain = isinstance(keepdims, types.BooleanLiteral) and not keepdims.literal_value
+        if isinstance(x, types.Array) and isinstance(axis, (types.NoneType, types.Omitted)) and plain:
+            def whole(x, axis, keepdims):  # noqa: ANN001, ANN202
+                m = np.max(x)
+                if not np.isfinite(m):
+                    m = 0.0
+                return m + np.log(np.sum(np.exp(x - m)))
+            return whole
+        return None
 
     @overload(polygamma)
     def _polygamma(n, x):  # noqa: ANN001, ANN202
