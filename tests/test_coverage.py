@@ -169,3 +169,12 @@ def test_unsupported_numpy_function_is_located_at_the_users_line() -> None:
     with pytest.raises(adc.errors.UnsupportedError) as info:
         adc.grad(cf.unsupported)(np.ones(3))
     assert "coverage_funcs.py" in str(info.value) and "unwrap" in str(info.value)
+
+
+def test_coverage_table_is_generated_from_the_registry() -> None:
+    from pathlib import Path
+
+    from adc.prims.lexicon import markdown
+
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "coverage.md").read_text()
+    assert committed == markdown(), "docs/coverage.md is stale: python -m adc.prims.coverage_table > docs/coverage.md"

@@ -117,7 +117,8 @@ _unary("tan", "tan", "tan", np.tan, lambda b, a, o: (b.add(1.0, b.mul(o, o)),))
 _unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,), may_raise=True)  # OverflowError
 _unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),), may_raise=True)
 _unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),), may_raise=True)
-_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),), may_raise=True)
+_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),), may_raise=True,
+       note="d/dx at 0 is inf (NumPy's division), never a ZeroDivisionError")
 _unary("tanh", "tanh", "tanh", np.tanh, lambda b, a, o: (b.sub(1.0, b.mul(o, o)),), hoistable=True)
 _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.0, b.mul(a[0], a[0]))),),
        hoistable=True)
@@ -132,7 +133,7 @@ def _atan2_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
 elementwise("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2, _atan2_partials,
             names=calls("math.atan2", "numpy.arctan2"))
 elementwise("abs", 1, call("abs", 1), call("np.abs", 1), np.abs,
-            lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True,
+            lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True, note="d/dx at 0 is +1",
             names=calls("math.fabs", "numpy.abs", "numpy.absolute", "numpy.fabs", "builtins.abs"))
 elementwise("max", 2, call("max", 2), call("np.maximum", 2), np.maximum,
             lambda b, a, o: (b.select(b.ge(a[0], a[1]), 1.0, 0.0), b.select(b.ge(a[0], a[1]), 0.0, 1.0)), keep_kind,
