@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses
+from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses, walk
 from .coalesce import Positions, coalesce, separate_interfering
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .prims import P_ATOM, Form, get, prim
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
+
+
+def header(program: Program) -> str:
+    """The generated module's imports: ``math`` and NumPy, and whatever a primitive it uses needs
+    (``adc_special``, the kernels of ``prims/special.py``)."""
+    extra = sorted({rule.imports for op in walk(program.body) if (rule := prim(op)) is not None and rule.imports})
+    return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in extra) + "\n\n"
 
 
 

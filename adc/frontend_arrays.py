@@ -161,6 +161,8 @@ class ArrayExpressions:
             raise self.fail(node, f"{what} takes {count} positional argument{'s' if high > 1 else ''} here "
                                   f"(the array included), got {len(args)}",
                             "pass the arguments NumPy documents, by position (keywords: see docs/arrays.md)")
+        if name in COMPOSED:
+            return COMPOSED[name](self, args, node)
         if name in PRIMS and get(name).reduces:
             kw = self.keywords(node, ("axis", "keepdims"))
             if "axis" in kw and len(args) == 2:
@@ -233,7 +235,43 @@ class ArrayExpressions:
             return self.b.emit("broadcast", self.scalar(args[0], node), self.array_value(self.expr(shape.value), node))
         if name == "arange":
             return self.b.emit("arange", *[self.scalar(a, node) for a in args])
+        if name in PRIMS and get(name).structural:  # np.linalg.inv(a), np.linalg.solve(a, b) ...
+            return self.b.emit(name, *[self.array_value(a, node) for a in args])
         raise self.fail(node, f"unsupported NumPy function `{name}`", "see docs/arrays.md for the supported ones")
+
+    # -- functions written with other primitives ---------------------------------------------------
+    def axis_keywords(self, args: list[Any], node: cst.Call, allowed: Sequence[str]) -> tuple[Var, dict[str, Any]]:
+        """The array and the keywords of a reduction-like call; a second positional is ``axis``."""
+        kw = self.keywords(node, allowed)
+        if len(args) == 2:
+            if "axis" in kw:
+                raise self.fail(node, "axis given twice", "pass the axis once")
+            kw["axis"] = self.static(args.pop(), node)
+        return self.array_value(args[0], node), kw
+
+    def variance(self, args: list[Any], node: cst.Call, root: bool) -> Atom:
+        """``np.var(x, axis, ddof=0, keepdims)``: ``sum((x - mean)**2) / (n - ddof)``; ``np.std`` its sqrt."""
+        x, kw = self.axis_keywords(args, node, ("axis", "ddof", "keepdims"))
+        axis, keepdims, ddof = kw.get("axis"), bool(kw.get("keepdims", False)), kw.get("ddof", 0)
+        centred = self.b.sub(x, self.reduce("mean", x, axis, True, node) if axis is not None
+                             else self.reduce("mean", x, None, False, node))
+        total = self.reduce("sum", self.b.mul(centred, centred), axis, keepdims, node)
+        count = self.b.emit("count", x, params=tuple((k, v) for k, v in self.b.defs[total].params if k == "axis"))
+        out = self.b.div(total, self.b.sub(count, ddof) if ddof else count)
+        return self.b.sqrt(out) if root else out
+
+    def softmax(self, args: list[Any], node: cst.Call, log: bool) -> Atom:
+        """``scipy.special.softmax(x, axis)`` as ``exp(x - logsumexp(x))``; ``log_softmax`` without the exp."""
+        x, kw = self.axis_keywords(args, node, ("axis",))
+        axis = kw.get("axis")
+        lse = self.reduce("logsumexp", x, axis, axis is not None, node)
+        out = self.b.sub(x, lse)
+        return out if log else self.b.exp(out)
+
+    def slogdet(self, args: list[Any], node: cst.Call) -> tuple[Atom, Atom]:
+        """``np.linalg.slogdet(a)``: the pair ``(sign(det(a)), logabsdet(a))``."""
+        a = self.array_value(args[0], node)
+        return self.b.emit("sign", self.b.emit("det", a)), self.b.emit("logabsdet", a)
 
     def permute(self, name: str, args: list[Any], node: cst.Call, is_method: bool) -> Any:
         """``np.transpose(x, axes)``, ``x.transpose(1, 0, 2)``, ``np.swapaxes``, ``np.moveaxis``: one
@@ -298,6 +336,16 @@ class ArrayExpressions:
         return self.b.emit("matmul", x, y)
 
 
+# handlers the array front end writes with other primitives (their spellings belong to those)
+COMPOSED = {
+    "var": lambda self, args, node: self.variance(args, node, root=False),
+    "std": lambda self, args, node: self.variance(args, node, root=True),
+    "softmax": lambda self, args, node: self.softmax(args, node, log=False),
+    "log_softmax": lambda self, args, node: self.softmax(args, node, log=True),
+    "slogdet": lambda self, args, node: self.slogdet(args, node),
+}
+
+
 def _function_name(handler: str) -> str:
     return next(k for k, v in NUMPY_FUNCTIONS.items() if v == handler) if handler in NUMPY_FUNCTIONS.values() \
         else handler
@@ -308,10 +356,10 @@ def _method_name(handler: str) -> str:
         else handler
 
 
+_HANDLERS_BY_OBJECT = {id(lexicon.resolve(s.path)): s.handler for _, s in lexicon.spellings()
+                       if s.arity is not None and s.module != lexicon.METHOD}
+
+
 def numpy_handler(obj: Any) -> str | None:
-    """The handler name of a NumPy function object, if the front end knows it."""
-    for name, handler in NUMPY_FUNCTIONS.items():
-        fn = getattr(np, name, None)
-        if fn is not None and obj is fn:
-            return handler
-    return None
+    """The handler name of a NumPy (or SciPy) function object, if the front end knows it."""
+    return _HANDLERS_BY_OBJECT.get(id(obj))

@@ -13,7 +13,7 @@ import keyword
 
 from .ir import Program, Var, number_values
 
-RESERVED = {"math", "np", "numba"}
+RESERVED = {"math", "np", "numba", "adc_special"}
 
 
 class Namer:

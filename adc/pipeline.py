@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import backend
-from .codegen import HEADER, generate
+from .codegen import generate, header
 from .errors import AdcError, internal_error
 from .forward import forward
 from .identity import identity
@@ -108,7 +108,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     try:
         dprog = derivative_program(prog, kind, wrt, compact)
         names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
-        source = HEADER + generate(dprog, names, describe(kind, prog, wrt), compact)
+        source = header(dprog) + generate(dprog, names, describe(kind, prog, wrt), compact)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)

@@ -5,7 +5,7 @@ is where the caret must point (unique within its function).  Array functions tak
 array, the others a float.
 """
 import math
-from math import gamma
+from math import fmod
 
 import numpy as np
 
@@ -180,8 +180,8 @@ def numpy_cumsum(x):
     return np.sum(np.cumsum(x))
 
 
-def numpy_linalg_norm(x):
-    return np.linalg.norm(x)
+def numpy_linalg_pinv(x):
+    return np.linalg.pinv(x)
 
 
 def numpy_random(x):
@@ -192,16 +192,16 @@ def numpy_float64(x):
     return np.float64(x) * 2.0
 
 
-def scipy_gamma(x):
-    return special.gamma(x)
+def scipy_erfinv(x):
+    return special.erfinv(x)
 
 
-def math_gamma(x):
-    return math.gamma(x)
+def math_fmod(x):
+    return math.fmod(x, 2.0)
 
 
-def imported_gamma(x):
-    return gamma(x)
+def imported_fmod(x):
+    return fmod(x, 2.0)
 
 
 def array_unknown_attribute(x):

@@ -78,13 +78,14 @@ def test_lexicon_keeps_every_call_name() -> None:
         found = frontend.KNOWN_FUNCTIONS.get(_object(path))
         assert found is not None, f"{path} is no longer known"
         assert (found.name, found.variadic) == (name, variadic), path
-    assert {id(o) for o in frontend.KNOWN_FUNCTIONS} == {id(_object(p)) for p in CALLS}
+    # names added since (issue 10) are checked by tests/test_coverage.py and docs/coverage.md
+    assert {id(o) for o in frontend.KNOWN_FUNCTIONS} >= {id(_object(p)) for p in CALLS}
 
 
 def test_lexicon_keeps_every_array_name() -> None:
-    assert frontend_arrays.NUMPY_FUNCTIONS == NUMPY_FUNCTIONS
-    assert frontend_arrays.ARRAY_METHODS == ARRAY_METHODS
-    assert frontend_arrays.ARITY == ARITY
+    assert frontend_arrays.NUMPY_FUNCTIONS.items() >= NUMPY_FUNCTIONS.items()
+    assert frontend_arrays.ARRAY_METHODS.items() >= ARRAY_METHODS.items()
+    assert frontend_arrays.ARITY.items() >= ARITY.items()
     for handler, shown in SHOWN_FUNCTION.items():
         assert frontend_arrays._function_name(handler) == shown
     for handler, shown in SHOWN_METHOD.items():
@@ -177,7 +178,8 @@ def test_trace_names() -> None:
     from adc.prims import trace_name
 
     assert {p.name: trace_name(p.name) for p in PRIMS if trace_name(p.name) != p.name} == {
-        "atan": "arctan", "select": "where", "npdiv": "divide", "nppow": "power", "nplog": "log"}
+        "atan": "arctan", "select": "where", "npdiv": "divide", "nppow": "power", "nplog": "log",
+        "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh"}
 
 
 def test_get_and_duplicates() -> None:

@@ -26,14 +26,16 @@ from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P
                        Partials, boolean, call, calls, elementwise, infix, keep_kind, lowered)
 
 # --- arithmetic -------------------------------------------------------------------------------
-elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True)
-elementwise("sub", 2, infix("-", P_ADD), None, np.subtract, lambda b, a, o: (1.0, -1.0), keep_kind, hoistable=True)
+elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True,
+            names=calls("numpy.add"))
+elementwise("sub", 2, infix("-", P_ADD), None, np.subtract, lambda b, a, o: (1.0, -1.0), keep_kind, hoistable=True,
+            names=calls("numpy.subtract"))
 elementwise("mul", 2, infix("*", P_MUL), None, np.multiply, lambda b, a, o: (a[1], a[0]), keep_kind,
-            hoistable=True)
+            hoistable=True, names=calls("numpy.multiply"))
 elementwise("div", 2, infix("/", P_MUL), None, np.true_divide,
             lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))), may_raise=True)
 elementwise("neg", 1, Form("-{0}", P_UNARY, (P_UNARY,)), None, np.negative, lambda b, a, o: (-1.0,), keep_kind,
-            hoistable=True)
+            hoistable=True, names=calls("numpy.negative"))
 # ``y = x``: a move the pass leaving SSA relies on, so never merged with another; an array copied
 # so shares the memory of ``x``
 elementwise("copy", 1, Form("{0}", P_ATOM, (P_ATOM,)), None, lambda x: x, lambda b, a, o: (1.0,), keep_kind,
@@ -91,7 +93,7 @@ elementwise("npdiv", 2, _guarded("{0} / {1}", "{1}", "np.divide({0}, {1})", (P_M
             names=calls("numpy.divide", "numpy.true_divide"), trace="divide")
 elementwise("nppow", 2, _guarded("{0} ** {1}", "{0} > 0", "np.power({0}, {1})", (P_ATOM, P_UNARY)),
             Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power, _nppow_partials, keep_kind,
-            names=calls("numpy.power"), trace="power")
+            names=calls("numpy.power", "numpy.float_power"), trace="power")
 elementwise("nplog", 1, _guarded("math.log({0})", "{0} > 0", "np.log({0})", (P_CMP + 1,)), call("np.log", 1),
             np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),), trace="log")
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
@@ -115,7 +117,8 @@ _unary("tan", "tan", "tan", np.tan, lambda b, a, o: (b.add(1.0, b.mul(o, o)),))
 _unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,), may_raise=True)  # OverflowError
 _unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),), may_raise=True)
 _unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),), may_raise=True)
-_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),), may_raise=True)
+_unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),), may_raise=True,
+       note="d/dx at 0 is inf (NumPy's division), never a ZeroDivisionError")
 _unary("tanh", "tanh", "tanh", np.tanh, lambda b, a, o: (b.sub(1.0, b.mul(o, o)),), hoistable=True)
 _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.0, b.mul(a[0], a[0]))),),
        hoistable=True)
@@ -130,7 +133,7 @@ def _atan2_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
 elementwise("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2, _atan2_partials,
             names=calls("math.atan2", "numpy.arctan2"))
 elementwise("abs", 1, call("abs", 1), call("np.abs", 1), np.abs,
-            lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True,
+            lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True, note="d/dx at 0 is +1",
             names=calls("math.fabs", "numpy.abs", "numpy.absolute", "numpy.fabs", "builtins.abs"))
 elementwise("max", 2, call("max", 2), call("np.maximum", 2), np.maximum,
             lambda b, a, o: (b.select(b.ge(a[0], a[1]), 1.0, 0.0), b.select(b.ge(a[0], a[1]), 0.0, 1.0)), keep_kind,
@@ -188,3 +191,164 @@ elementwise("float", 1, call("float", 1), None, float, lambda b, a, o: (1.0,), h
             names=calls("builtins.float"))
 elementwise("int", 1, call("int", 1), None, int, None, lambda ts: Type("int"), names=calls("builtins.int"),
             differentiable=False)
+
+
+# --- more math functions (issue 10) -------------------------------------------------------------
+_LN2, _LN10, _TWO_OVER_SQRT_PI = float(np.log(2.0)), float(np.log(10.0)), float(2.0 / np.sqrt(np.pi))
+SPECIAL = "import adc.prims.special as adc_special"  # the kernels of special.py, in generated code
+
+
+def _numpy_unary(name: str, np_name: str, impl: Callable[..., Any], partials: Partials, *paths: str,
+                 scalar: str = "", **traits: Any) -> None:
+    """``np.<np_name>`` on arrays, and on numbers unless ``scalar`` names another function
+    (``math.cosh``); spelled ``numpy.<np_name>`` and ``paths``."""
+    elementwise(name, 1, call(scalar or f"np.{np_name}", 1), call(f"np.{np_name}", 1), impl, partials,
+                names=calls(f"numpy.{np_name}", *paths), trace="" if np_name == name else np_name, **traits)
+
+
+def _zero(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:
+    return (0.0,)
+
+
+def _one_over_sqrt(b: Any, r: Any) -> Any:
+    """``1 / sqrt(r)``: ``inf`` where ``r`` is 0 (asin and acos at +-1, acosh at 1)."""
+    return b.npdiv(1.0, b.sqrt(r))
+
+
+_numpy_unary("sinh", "sinh", np.sinh, lambda b, a, o: (b.cosh(a[0]),), "math.sinh", scalar="math.sinh",
+             may_raise=True)
+_numpy_unary("cosh", "cosh", np.cosh, lambda b, a, o: (b.sinh(a[0]),), "math.cosh", scalar="math.cosh",
+             may_raise=True)
+_numpy_unary("asin", "arcsin", np.arcsin, lambda b, a, o: (_one_over_sqrt(b, b.sub(1.0, b.mul(a[0], a[0]))),),
+             "math.asin", scalar="math.asin", may_raise=True)
+_numpy_unary("acos", "arccos", np.arccos,
+             lambda b, a, o: (b.neg(_one_over_sqrt(b, b.sub(1.0, b.mul(a[0], a[0])))),),
+             "math.acos", scalar="math.acos", may_raise=True)
+_numpy_unary("asinh", "arcsinh", np.arcsinh, lambda b, a, o: (b.div(1.0, b.sqrt(b.add(b.mul(a[0], a[0]), 1.0))),),
+             "math.asinh", scalar="math.asinh", may_raise=True)
+_numpy_unary("acosh", "arccosh", np.arccosh, lambda b, a, o: (_one_over_sqrt(b, b.sub(b.mul(a[0], a[0]), 1.0)),),
+             "math.acosh", scalar="math.acosh", may_raise=True)
+_numpy_unary("atanh", "arctanh", np.arctanh, lambda b, a, o: (b.npdiv(1.0, b.sub(1.0, b.mul(a[0], a[0]))),),
+             "math.atanh", scalar="math.atanh", may_raise=True)
+_numpy_unary("expm1", "expm1", np.expm1, lambda b, a, o: (b.add(o, 1.0),), "math.expm1", scalar="math.expm1",
+             may_raise=True)
+_numpy_unary("exp2", "exp2", np.exp2, lambda b, a, o: (b.mul(o, _LN2),), may_raise=True)
+_numpy_unary("log2", "log2", np.log2, lambda b, a, o: (b.npdiv(1.0, b.mul(a[0], _LN2)),), "math.log2",
+             scalar="math.log2", may_raise=True)
+_numpy_unary("log10", "log10", np.log10, lambda b, a, o: (b.npdiv(1.0, b.mul(a[0], _LN10)),), "math.log10",
+             scalar="math.log10", may_raise=True)
+_numpy_unary("cbrt", "cbrt", np.cbrt, lambda b, a, o: (b.npdiv(1.0, b.mul(3.0, b.mul(o, o))),), may_raise=True,
+             note="d/dx at 0 is inf")
+_numpy_unary("square", "square", np.square, lambda b, a, o: (b.mul(2.0, a[0]),), hoistable=True)
+elementwise("reciprocal", 1, _guarded("1.0 / {0}", "{0}", "np.divide(1.0, {0})", (P_UNARY,)),
+            call("np.reciprocal", 1), lambda x: np.reciprocal(np.asarray(x, dtype=float)),
+            lambda b, a, o: (b.neg(b.mul(o, o)),), names=calls("numpy.reciprocal"))
+_numpy_unary("positive", "positive", np.positive, lambda b, a, o: (1.0,), hoistable=True)
+_numpy_unary("deg2rad", "deg2rad", np.deg2rad, lambda b, a, o: (float(np.pi / 180),), "numpy.radians", "math.radians",
+             scalar="math.radians", hoistable=True)
+_numpy_unary("rad2deg", "rad2deg", np.rad2deg, lambda b, a, o: (float(180 / np.pi),), "numpy.degrees",
+             "math.degrees", scalar="math.degrees", hoistable=True)
+
+
+def _sinc_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:
+    """``(cos(pi x) - sinc(x)) / x``, and 0 at ``x = 0`` (its limit)."""
+    x = a[0]
+    at_zero = b.eq(x, 0.0)
+    safe = b.select(at_zero, 1.0, x)
+    return (b.select(at_zero, 0.0, b.div(b.sub(b.cos(b.mul(float(np.pi), x)), o), safe)),)
+
+
+_numpy_unary("sinc", "sinc", np.sinc, _sinc_partials, note="d/dx at 0 is its limit, 0")
+# piecewise constant: derivative 0 everywhere (also at the jumps, as in JAX)
+_numpy_unary("sign", "sign", np.sign, _zero, hoistable=True, note="derivative 0 (also at 0)")
+for _name in ("floor", "ceil", "trunc", "rint"):
+    _numpy_unary(_name, _name, getattr(np, _name), _zero, *(("numpy.fix",) if _name == "trunc" else ()),
+                 hoistable=True, note="derivative 0 (also at the jumps)")
+_numpy_unary("round", "round", np.round, _zero, "numpy.around", hoistable=True,
+             note="derivative 0 (also at the jumps); np.round(x) with no decimals")
+
+
+def _logaddexp_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    return b.exp(b.sub(a[0], o)), b.exp(b.sub(a[1], o))
+
+
+def _logaddexp2_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    return b.exp2(b.sub(a[0], o)), b.exp2(b.sub(a[1], o))
+
+
+def _hypot_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    """``x / out`` and ``y / out``; 0 at the origin (where ``out`` is 0), as for ``norm``."""
+    safe = b.select(b.eq(o, 0.0), 1.0, o)
+    return b.div(a[0], safe), b.div(a[1], safe)
+
+
+def _copysign_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    s = b.copysign(1.0, a[1])
+    return b.select(b.ge(a[0], 0.0), s, b.neg(s)), 0.0
+
+
+elementwise("logaddexp", 2, call("np.logaddexp", 2), None, np.logaddexp, _logaddexp_partials,
+            names=calls("numpy.logaddexp"))
+elementwise("logaddexp2", 2, call("np.logaddexp2", 2), None, np.logaddexp2, _logaddexp2_partials,
+            names=calls("numpy.logaddexp2"))
+elementwise("hypot", 2, call("math.hypot", 2), call("np.hypot", 2), np.hypot, _hypot_partials,
+            names=calls("math.hypot", "numpy.hypot"), note="gradient 0 at the origin")
+elementwise("copysign", 2, call("math.copysign", 2), call("np.copysign", 2), np.copysign, _copysign_partials,
+            names=calls("math.copysign", "numpy.copysign"),
+            note="d/dx = sign(x) sign(y) (+1 for x = 0, as abs); d/dy = 0")
+
+
+# --- special functions (math.lgamma, scipy.special) ----------------------------------------------
+def _special(name: str, scalar: str, impl: Callable[..., Any], partials: Partials, *paths: str,
+             arity: int = 1, **traits: Any) -> None:
+    """A function of ``adc_special`` (``prims/special.py``) on arrays, and on numbers unless
+    ``scalar`` names another (``math.lgamma``)."""
+    elementwise(name, arity, call(scalar or f"adc_special.{name}", arity), call(f"adc_special.{name}", arity), impl,
+                partials, names=calls(*paths), imports=SPECIAL, **traits)
+
+
+def _special_impl(name: str) -> Callable[..., Any]:
+    import scipy.special
+
+    return getattr(scipy.special, name)
+
+
+_special("gammaln", "math.lgamma", _special_impl("gammaln"), lambda b, a, o: (b.digamma(a[0]),), "math.lgamma",
+         "scipy.special.gammaln", may_raise=True, note="log|Gamma(x)|; derivative digamma(x)")
+_special("digamma", "", _special_impl("digamma"), lambda b, a, o: (b.polygamma(1, a[0]),),
+         "scipy.special.digamma", "scipy.special.psi")
+_special("polygamma", "", _special_impl("polygamma"), lambda b, a, o: (None, b.polygamma(b.add(a[0], 1), a[1])),
+         "scipy.special.polygamma", arity=2, note="differentiable in x (n an integer, x > 0 under jit)")
+_special("gamma", "math.gamma", _special_impl("gamma"), lambda b, a, o: (b.mul(o, b.digamma(a[0])),), "math.gamma",
+         "scipy.special.gamma", may_raise=True)
+_special("erf", "math.erf", _special_impl("erf"),
+         lambda b, a, o: (b.mul(_TWO_OVER_SQRT_PI, b.exp(b.neg(b.mul(a[0], a[0])))),), "math.erf",
+         "scipy.special.erf", hoistable=True)
+_special("erfc", "math.erfc", _special_impl("erfc"),
+         lambda b, a, o: (b.mul(-_TWO_OVER_SQRT_PI, b.exp(b.neg(b.mul(a[0], a[0])))),), "math.erfc",
+         "scipy.special.erfc", hoistable=True)
+_special("expit", "", _special_impl("expit"), lambda b, a, o: (b.mul(o, b.sub(1.0, o)),), "scipy.special.expit",
+         hoistable=True, note="never overflows")
+_special("logit", "", _special_impl("logit"), lambda b, a, o: (b.npdiv(1.0, b.mul(a[0], b.sub(1.0, a[0]))),),
+         "scipy.special.logit", note="d/dx at 0 and 1 is inf")
+
+
+def _xlog_partials(plus_one: bool) -> Partials:
+    """``xlogy(x, y) = x * log(y)`` (``xlog1py``: ``x * log(1 + y)``), 0 where ``x = 0`` whatever
+    ``y``: ``d/dx = log(y)``; ``d/dy = x / y``, 0 where ``x = 0``."""
+    def partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+        x, y = a
+        den = b.add(1.0, y) if plus_one else y
+        zero = b.eq(x, 0.0)
+        return b.nplog(den), b.select(zero, 0.0, b.npdiv(x, b.select(zero, 1.0, den)))
+    return partials
+
+
+elementwise("xlogy", 2, Form("0.0 if {0} == 0 else {0} * math.log({1})", P_TERNARY, (P_MUL, 0)),
+            Form("np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))", P_ATOM, (P_MUL, 0)),
+            _special_impl("xlogy"), _xlog_partials(False), names=calls("scipy.special.xlogy"), may_raise=True,
+            note="0 where x = 0 (also for y = 0); d/dy there is 0")
+elementwise("xlog1py", 2, Form("0.0 if {0} == 0 else {0} * math.log1p({1})", P_TERNARY, (P_MUL, 0)),
+            Form("np.where({0} == 0, 0.0, {0} * np.log1p(np.where({0} == 0, 0.0, {1})))", P_ATOM, (P_MUL, 0)),
+            _special_impl("xlog1py"), _xlog_partials(True), names=calls("scipy.special.xlog1py"), may_raise=True,
+            note="0 where x = 0 (also for y = -1); d/dy there is 0")

@@ -69,3 +69,61 @@ def arities() -> dict[str, tuple[int, int]]:
 def handlers_of(name: str) -> frozenset[str]:
     """The array handlers that lower to primitive ``name`` (``transpose``, ``swapaxes`` ...)."""
     return frozenset(s.handler for s in PRIMS.get(name).names if s.arity is not None)
+
+
+# -- the coverage table (docs/coverage.md), generated -------------------------------------------------
+_COVERAGE_HEAD = """# Coverage: the NumPy, SciPy and math names adc differentiates
+
+Generated from the primitive registry by `python -m adc.prims.coverage_table > docs/coverage.md`;
+`tests/test_coverage.py` fails when this file differs from what the registry generates, and checks
+every name below against central finite differences in both modes (and, one program per family,
+under `jit=True`). Derivative conventions at kinks and singular points are explained in
+[rules.md](rules.md#conventions-at-non-differentiable-points).
+
+- **modes**: `fwd+rev` (forward and reverse mode, so `grad`, `jvp`, `vjp`, `jacfwd`, `jacrev`,
+  `hessian`), or `none` (allowed in differentiated code, carries no derivative: shapes, integer
+  constructors, comparisons);
+- **jit**: whether the generated code compiles under `jit=True` (Numba); where it does not, the
+  call raises an adc `CompileError` naming the line, never a raw Numba traceback;
+- **via**: the primitive the name lowers to (several names may share one; `var`, `std`,
+  `softmax`, `log_softmax` and `slogdet` are written by the front end with other primitives).
+
+"""
+
+_COVERAGE_TAIL = """
+## Still missing
+
+Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumPy and most of
+`scipy.special`), adc does not yet differentiate: `prod`, `cumsum`, `cumprod`, `ptp`, `average`,
+`trace`, `vdot`, `inner`, `einsum`, `tensordot`, `kron`, `nansum`; `linalg.norm` with `ord`;
+`cholesky`, `eigh`, `svd`, `pinv`, `qr`, `matrix_power`; `diag`, `diagonal`, `eye`, `identity`,
+`full`, `full_like`, `linspace`, `atleast_1d/2d/3d`, `expand_dims`, `squeeze`, `flip`, `roll`,
+`tile`, `repeat`, `hstack`, `vstack`, `column_stack`, `split`, `triu`, `tril`, `pad`, `astype`,
+`item`, `np.array` of an array; boolean-mask reads, integer-array writes, `np.add.at`, `take`,
+`sort`; `fmod`, `erfinv`, builtin `round`, and float32 checks for the names above. An unsupported
+function raises an adc `UnsupportedError` at the user's line.
+"""
+
+
+def _modes(p: Primitive) -> str:
+    return "fwd+rev" if p.differentiable else "none"
+
+
+def coverage_rows() -> list[tuple[str, str, str, str, str]]:
+    """(name in user code, modes, jit, via, convention), one per spelling, sorted by name."""
+    rows = []
+    for p, s in spellings():
+        name = f"x.{s.attr}()" if s.module == METHOD else s.path.replace("numpy.", "np.").replace("builtins.", "")
+        jit = "yes" if not p.nojit else f"not {p.nojit}"
+        rows.append((name, _modes(p), jit, p.name, p.note))
+    return sorted(set(rows), key=lambda r: (r[0].startswith("x."), r[0].lower()))
+
+
+def markdown() -> str:
+    rows = coverage_rows()
+    differentiable = sum(1 for r in rows if r[1] != "none")
+    lines = [_COVERAGE_HEAD, f"{differentiable} names are differentiable ({len(rows)} names in all, "
+             f"{len(PRIMS.table)} primitives).\n", "| name | modes | jit | via | convention |", "|---|---|---|---|---|"]
+    lines += [f"| `{n}` | {m} | {j} | `{v}` | {c} |" for n, m, j, v, c in rows]
+    return "\n".join(lines) + "\n" + _COVERAGE_TAIL
+

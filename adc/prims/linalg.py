@@ -68,3 +68,54 @@ structural("outer", lambda t, p: f"np.outer({t[0]}, {t[1]})", np.outer, _outer_t
                                                 b.emit("outer", op.args[0], ts[1]) if ts[1] is not None else None]),
            vjp=lambda b, op, g: [b.emit("matmul", g, op.args[1]), b.emit("matmul", op.args[0], g)],
            names=lowered("outer", (2, 2), "numpy.outer"))
+
+
+# --- inverse, determinant, solve (issue 10) -----------------------------------------------------
+# Not linear: their JVP and VJP read the primal operands and result (``op.args``, ``op.out``).  A
+# singular matrix raises NumPy's LinAlgError (located at the user's line), never a wrong value.
+def _inv_t(b: Any, a: Any) -> Any:
+    """``inv(a).T``, recomputed for the derivative of ``det`` and ``slogdet``."""
+    return b.emit("transpose", b.emit("inv", a))
+
+
+def _sq(ts: Sequence[Type]) -> Type:
+    return Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (False, False))
+
+
+structural("inv", lambda t, p: f"np.linalg.inv({t[0]})", np.linalg.inv, _sq,
+           jvp=lambda b, op, ts: b.neg(b.emit("matmul", b.emit("matmul", op.out, ts[0]), op.out)),
+           vjp=lambda b, op, g: [b.neg(b.emit("matmul", b.emit("matmul", b.emit("transpose", op.out), g),
+                                                  b.emit("transpose", op.out)))],
+           may_raise=True, names=lowered("inv", (1, 1), "numpy.linalg.inv"))
+structural("det", lambda t, p: f"np.linalg.det({t[0]})", np.linalg.det, lambda ts: FLOAT,
+           jvp=lambda b, op, ts: b.mul(op.out, b.emit("sum", b.mul(_inv_t(b, op.args[0]), ts[0]))),
+           vjp=lambda b, op, g: [b.mul(b.mul(g, op.out), _inv_t(b, op.args[0]))],
+           may_raise=True, names=lowered("det", (1, 1), "numpy.linalg.det"),
+           note="d/dA = det(A) inv(A).T: raises LinAlgError at a singular A")
+structural("logabsdet", lambda t, p: f"np.linalg.slogdet({t[0]})[1]", lambda a: np.linalg.slogdet(a)[1],
+           lambda ts: FLOAT,
+           jvp=lambda b, op, ts: b.emit("sum", b.mul(_inv_t(b, op.args[0]), ts[0])),
+           vjp=lambda b, op, g: [b.mul(g, _inv_t(b, op.args[0]))],
+           may_raise=True, names=lowered("slogdet", (1, 1), "numpy.linalg.slogdet"),
+           note="np.linalg.slogdet(a) is (sign(det(a)), logabsdet(a)); the sign has derivative 0")
+
+
+def _solve_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    a, c = op.args
+    rhs = ts[1]
+    if ts[0] is not None:
+        moved = b.emit("matmul", ts[0], op.out)
+        rhs = b.neg(moved) if rhs is None else b.sub(rhs, moved)
+    return b.emit("solve", a, rhs)
+
+
+def _solve_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    gc = b.emit("solve", b.emit("transpose", op.args[0]), g)
+    x = op.out
+    ga = b.neg(b.emit("outer", gc, x) if x.type.ndim == 1 else b.emit("matmul", gc, b.emit("transpose", x)))
+    return [ga, gc]
+
+
+structural("solve", lambda t, p: f"np.linalg.solve({t[0]}, {t[1]})", np.linalg.solve,
+           lambda ts: Type("float", ts[1].ndim, "float64", (False,) * ts[1].ndim),
+           jvp=_solve_jvp, vjp=_solve_vjp, may_raise=True, names=lowered("solve", (2, 2), "numpy.linalg.solve"))

@@ -96,17 +96,20 @@ def _impl_reduce(fn: Callable[..., Any]) -> Callable[..., Any]:
     return lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims)
 
 
-def _reducer(name: str, np_name: str, jvp: Callable[..., Any], vjp: Callable[..., Any], *paths: str) -> None:
-    """A reduction rendered as ``np.<np_name>(x, axis=..., keepdims=...)``, spelled ``paths``."""
+def _reducer(name: str, np_name: str, jvp: Callable[..., Any], vjp: Callable[..., Any], *paths: str,
+             variance: tuple = ()) -> None:
+    """A reduction rendered as ``np.<np_name>(x, axis=..., keepdims=...)``, spelled ``paths``; the
+    mean also lowers ``np.var``/``np.std`` (``variance``: the front end writes them with means)."""
     structural(name, _reduction(np_name), _impl_reduce(getattr(np, np_name)), _reduce_type, jvp=jvp, vjp=vjp,
-               reduces=True, names=lowered(name, (1, 2), *paths))
+               reduces=True, names=lowered(name, (1, 2), *paths) + variance)
 
 
 _reducer("sum", "sum", lambda b, op, ts: b.emit("sum", ts[0], params=op.params),
          lambda b, op, g: [_broadcast_back(b, g, op.args[0], op.params)], "numpy.sum", "ndarray.sum")
 _reducer("mean", "mean", lambda b, op, ts: b.emit("mean", ts[0], params=op.params),
          lambda b, op, g: [_broadcast_back(b, b.div(g, _count(b, op.args[0], op.params)), op.args[0], op.params)],
-         "numpy.mean", "ndarray.mean")
+         "numpy.mean", "ndarray.mean",
+         variance=lowered("var", (1, 2), "numpy.var", "ndarray.var") + lowered("std", (1, 2), "numpy.std", "ndarray.std"))
 _reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max")
 _reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")
 
@@ -188,3 +191,45 @@ structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
            lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
            differentiable=False)  # only in derivative code
 structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)
+
+
+# --- norms and logsumexp (issue 10): not linear; derivatives read the result -------------------------
+def _nonzero(b: Any, y: Any) -> Any:
+    """``y`` with its zeros replaced by 1: the norm's derivative is 0 at 0 (the subgradient 0)."""
+    return b.select(b.eq(y, 0.0), 1.0, y)
+
+
+def _norm_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    return [b.mul(op.args[0], _expand(b, b.div(g, _nonzero(b, op.out)), op.params))]
+
+
+def _norm_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    return b.div(b.emit("sum", b.mul(op.args[0], ts[0]), params=op.params), _nonzero(b, op.out))
+
+
+structural("norm", lambda t, p: f"np.sqrt(np.sum({t[0]} * {t[0]}{_reduce_args(p)}))",
+           lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), _reduce_type,
+           jvp=_norm_jvp, vjp=_norm_vjp, reduces=True, names=lowered("norm", (1, 1), "numpy.linalg.norm"),
+           note="2-norm of vectors, Frobenius of matrices (no `ord`); gradient 0 at 0")
+
+
+def _softmax_of(b: Any, op: Any) -> Any:
+    """``exp(x - logsumexp(x))`` shaped like ``x``: never overflows."""
+    return b.exp(b.sub(op.args[0], _expand(b, op.out, op.params)))
+
+
+def _lse_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    import scipy.special
+
+    return scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+structural("logsumexp", lambda t, p: f"adc_special.logsumexp({t[0]}, {p.get('axis')}, {bool(p.get('keepdims'))})",
+           _lse_impl, _reduce_type,
+           jvp=lambda b, op, ts: b.emit("sum", b.mul(_softmax_of(b, op), ts[0]), params=op.params),
+           vjp=lambda b, op, g: [b.mul(_expand(b, g, op.params), _softmax_of(b, op))], reduces=True,
+           imports="import adc.prims.special as adc_special",
+           names=lowered("logsumexp", (1, 2), "scipy.special.logsumexp")
+           + lowered("softmax", (1, 2), "scipy.special.softmax") + lowered("log_softmax", (1, 2), "scipy.special.log_softmax"),
+           note="stable for large inputs; softmax and log_softmax lower to it; under jit only without axis",
+           nojit="with `axis`")

@@ -100,6 +100,9 @@ class Primitive:
     vjp: Callable[[Any, Any, Any], Sequence[Any]] | None = None
     names: tuple[Spelling, ...] = ()
     trace: str = ""  # its name in the SSA listing when it differs (``atan`` lists as ``arctan``)
+    imports: str = ""  # a line the generated module needs to run it (``import adc.prims.special as ...``)
+    note: str = ""  # its convention where the derivative is not classical (docs/coverage.md)
+    nojit: str = ""  # why Numba cannot compile it (``jit=True`` raises an adc error), if it cannot
     # -- traits ------------------------------------------------------------------------------
     effect: bool = False  # a statement with no result: it changes its first argument
     writes: bool = False  # writes into the memory of its first argument (an array)

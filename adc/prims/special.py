@@ -1,0 +1,167 @@
+"""Run-time kernels for the special functions NumPy and Numba do not spell: imported by generated
+code as ``adc_special`` only when a program uses one of them (``codegen.header``).
+
+Each kernel is a plain Python function (SciPy's, for arrays and numbers) plus, when Numba is
+installed, a Numba ``overload`` with the same name, so ``jit=True`` compiles the same generated
+line: scalars through ``math`` (``math.lgamma``, ``math.erf``) and arrays as a loop over their
+elements.  ``digamma`` and ``polygamma`` have no ``math`` form; their Numba versions use the
+recurrence ``psi(x) = psi(x + 1) - 1/x`` up to ``x >= 8``, then the asymptotic series
+(``polygamma`` for ``n >= 1``, ``x > 0``; NaN elsewhere, where SciPy gives NaN too).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.special as _sp
+
+
+def gammaln(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.gammaln(x)
+
+
+def digamma(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.digamma(x)
+
+
+def polygamma(n, x):  # noqa: ANN001, ANN201
+    return _sp.polygamma(n, x)
+
+
+def erf(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.erf(x)
+
+
+def erfc(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.erfc(x)
+
+
+def expit(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.expit(x)
+
+
+def logit(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.logit(x)
+
+
+def logsumexp(x, axis, keepdims):  # noqa: ANN001, ANN201
+    return _sp.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+def gamma(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.gamma(x)
+
+
+# -- scalar algorithms used by the Numba versions (plain Python, also tested against SciPy) -----
+# Bernoulli numbers B_2k for the asymptotic series
+_B2K = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 6, -3617.0 / 510)
+
+
+def digamma_scalar(x: float) -> float:
+    if x <= 0.0 and x == math.floor(x):
+        return math.nan
+    acc = 0.0
+    if x < 0.0:  # reflection: psi(1 - x) - psi(x) = pi / tan(pi x)
+        acc = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < 8.0:
+        acc -= 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    series, power = 0.0, inv2
+    for k in range(len(_B2K)):
+        series += _B2K[k] / (2 * (k + 1)) * power
+        power *= inv2
+    return acc + math.log(x) - 0.5 / x - series
+
+
+def polygamma_scalar(n: int, x: float) -> float:
+    """``psi^(n)(x)`` for ``n >= 1`` and ``x > 0``."""
+    if x <= 0.0 or n < 1:
+        return math.nan
+    sign = 1.0 if n % 2 == 1 else -1.0
+    nfact = math.gamma(n + 1.0)
+    acc = 0.0
+    while x < 12.0 + n:
+        acc += nfact / x ** (n + 1)
+        x += 1.0
+    # psi^(n)(x) ~ (-1)^(n+1) [ (n-1)!/x^n + n!/(2 x^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! x^(2k+n)) ]
+    tail = math.gamma(float(n)) / x ** n + nfact / (2.0 * x ** (n + 1))
+    for k in range(len(_B2K)):
+        j = 2 * (k + 1)
+        tail += _B2K[k] * math.gamma(j + n + 0.0) / (math.gamma(j + 1.0) * x ** (j + n))
+    return sign * (acc + tail)
+
+
+def expit_scalar(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _register_numba() -> None:
+    try:
+        from numba import njit
+        from numba.core import types
+        from numba.extending import overload
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return
+    scalars = (types.Float, types.Integer, types.Boolean)
+    digamma_nb = njit(digamma_scalar)
+    polygamma_nb = njit(polygamma_scalar)
+    expit_nb = njit(expit_scalar)
+
+    def unary(fn: Any, scalar: Any) -> None:
+        @overload(fn)
+        def _typed(x):  # noqa: ANN001, ANN202
+            if isinstance(x, scalars):
+                return lambda x: scalar(x)
+            if isinstance(x, types.Array):
+                def over_array(x):  # noqa: ANN001, ANN202
+                    flat = x.ravel()
+                    out = np.empty(flat.size)
+                    for i in range(flat.size):
+                        out[i] = scalar(flat[i])
+                    return out.reshape(x.shape)
+                return over_array
+            return None
+
+    unary(gammaln, njit(lambda x: math.lgamma(x)))
+    unary(erf, njit(lambda x: math.erf(x)))
+    unary(erfc, njit(lambda x: math.erfc(x)))
+    unary(digamma, digamma_nb)
+    unary(expit, expit_nb)
+    unary(logit, njit(lambda x: math.log(x / (1.0 - x)) if 0.0 < x < 1.0 else
+                      (-math.inf if x == 0.0 else (math.inf if x == 1.0 else math.nan))))
+    unary(gamma, njit(lambda x: math.gamma(x)))
+
+    @overload(logsumexp)
+    def _logsumexp(x, axis, keepdims):  # noqa: ANN001, ANN202
+        plain = isinstance(keepdims, types.BooleanLiteral) and not keepdims.literal_value
+        if isinstance(x, types.Array) and isinstance(axis, (types.NoneType, types.Omitted)) and plain:
+            def whole(x, axis, keepdims):  # noqa: ANN001, ANN202
+                m = np.max(x)
+                if not np.isfinite(m):
+                    m = 0.0
+                return m + np.log(np.sum(np.exp(x - m)))
+            return whole
+        return None
+
+    @overload(polygamma)
+    def _polygamma(n, x):  # noqa: ANN001, ANN202
+        if isinstance(n, types.Integer) and isinstance(x, scalars):
+            return lambda n, x: digamma_nb(x) if n == 0 else polygamma_nb(n, x)
+        if isinstance(n, types.Integer) and isinstance(x, types.Array):
+            def over_array(n, x):  # noqa: ANN001, ANN202
+                flat = x.ravel()
+                out = np.empty(flat.size)
+                for i in range(flat.size):
+                    out[i] = digamma_nb(flat[i]) if n == 0 else polygamma_nb(n, flat[i])
+                return out.reshape(x.shape)
+            return over_array
+        return None
+
+
+_register_numba()
