@@ -119,16 +119,17 @@ class Transformed:
         """A plain function with ``fn``'s parameters and defaults.  Until a scalar signature has
         compiled it sends every call to ``_call``; then ``_install_fast_path`` makes it the
         generated code itself (plain Python) or a check in front of the Numba function (``jit``)."""
-        from .frontend import param_names
+        from .frontend import function_name, param_names
 
         names = param_names(self.fn)
         params = ", ".join(names)
         tuple_ = f"({params}{',' if len(names) == 1 else ''})"
-        text = f"def {self.fn.__name__}({params}):\n    return _adc_slow_({tuple_})\n"
+        name = function_name(self.fn)
+        text = f"def {name}({params}):\n    return _adc_slow_({tuple_})\n"
         namespace: dict[str, Any] = {"_adc_slow_": self._call}
         self.fast_globals = namespace
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
-        wrapper = self.wrapper = namespace[self.fn.__name__]
+        wrapper = self.wrapper = namespace[name]
         self.slow_code = wrapper.__code__
         functools.update_wrapper(wrapper, self.fn)
         wrapper.__defaults__ = self.fn.__defaults__
@@ -365,12 +366,44 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
     def transform(fn: Callable[..., Any] | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
                   argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False) -> Any:
         def make(f: Callable[..., Any]) -> Callable[..., Any]:
-            nums = argnums if argnames is None else argnums_of(f, argnames, argnums)
+            if isinstance(f, functools.partial) and not hasattr(f, "__adc_transform__"):
+                return _through_partial(f, make_inner)
+            return make_inner(f, 0)
+
+        def make_inner(f: Callable[..., Any], shift: int) -> Callable[..., Any]:
+            """``shift``: how many leading arguments a ``functools.partial`` binds (argnums count
+            the arguments of the call, as in JAX)."""
+            nums = _shifted(argnums, shift) if argnames is None else argnums_of(f, argnames, argnums)
             return Transformed(f, nums, mode, jit, with_value, has_aux).as_function()
 
         return make if fn is None else make(fn)
 
     return transform
+
+
+def _shifted(argnums: Argnums, shift: int) -> Argnums:
+    if isinstance(argnums, (int, np.integer)):
+        return int(argnums) + shift if argnums >= 0 else argnums
+    if isinstance(argnums, (tuple, list)):
+        return tuple(int(a) + shift if a >= 0 else a for a in argnums)
+    return argnums  # a wrong type: Transformed reports it
+
+
+def _through_partial(p: functools.partial, make: Callable[[Callable[..., Any], int], Callable[..., Any]]) -> Any:
+    """``grad(functools.partial(f, *bound, **keywords))``: ``f`` transformed, called with the bound
+    arguments first (they are not differentiated unless ``argnums`` names them)."""
+    inner = p.func
+    while isinstance(inner, functools.partial):  # partial of a partial
+        p = functools.partial(inner.func, *inner.args, *p.args, **{**inner.keywords, **p.keywords})
+        inner = p.func
+    transformed = make(inner, len(p.args))
+    bound, keywords = p.args, p.keywords
+
+    @functools.wraps(inner)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return transformed(*bound, *args, **{**keywords, **kwargs})
+
+    return mark(call, getattr(transformed, "__adc_transform__", "adc.grad"))
 
 
 grad = _decorator(False)

@@ -185,12 +185,52 @@ def read_source(fn: Callable[..., Any]) -> Source:
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"{filename}:{firstline}: cannot parse the source of {name!r}: {exc}") from None
     positions = module.resolve(PositionProvider)
-    node = next((s for s in module.module.body if isinstance(s, cst.FunctionDef)), None)
+    if fn.__name__ == "<lambda>":
+        node = _lambda_as_def(fn, module.module, filename, firstline)
+    else:
+        node = next((s for s in module.module.body if isinstance(s, cst.FunctionDef)), None)
     if node is None:
         raise SourceError(f"{filename}:{firstline}: no `def` found in the source of {name!r}")
     src = Source(fn, filename, max(firstline, 1), indent, dedented.splitlines(), node, positions)
     _source_cache[key] = src
     return src
+
+
+def _lambda_as_def(fn: Callable[..., Any], module: cst.Module, filename: str, firstline: int) -> cst.FunctionDef:
+    """The ``lambda`` of ``fn`` in the source lines that define it, as a ``def`` returning its body
+    (the body's nodes are the parsed ones, so errors still point into the lambda).  It is found by
+    its parameters; two lambdas with the same parameters on those lines cannot be told apart."""
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+
+    class Find(cst.CSTVisitor):
+        found: list[cst.Lambda] = []
+
+        def visit_Lambda(self, node: cst.Lambda) -> None:
+            names = [p.name.value for p in (*node.params.posonly_params, *node.params.params,
+                                             *node.params.kwonly_params)]
+            if names == params:
+                self.found.append(node)
+
+    finder = Find()
+    finder.found = []
+    module.visit(finder)
+    if len(finder.found) != 1:
+        how = "no lambda" if not finder.found else "several lambdas"
+        raise SourceError(f"{filename}:{firstline}: {how} with parameters ({', '.join(params)}) in the source "
+                          "lines of this lambda; hint: define the function with `def`")
+    lam = finder.found[0]
+    body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(value=lam.body)])])
+    return cst.FunctionDef(name=cst.Name(LAMBDA_NAME), params=lam.params, body=body)
+
+
+LAMBDA_NAME = "lambda_"  # what generated code calls a lambda (``lambda__grad``)
+
+
+def function_name(fn: Callable[..., Any]) -> str:
+    """A name for ``fn`` that is an identifier (a lambda's ``<lambda>`` is not)."""
+    name = getattr(fn, "__name__", "f")
+    return name if name.isidentifier() else LAMBDA_NAME
 
 
 # ---------------------------------------------------------------------------------------------
@@ -673,7 +713,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     outputs, tree = flatten_output(result, low)
     body: Region = b.region
     body.yields = outputs
-    program = Program(fn.__name__, params, body, tree, src.filename, src.firstline)
+    program = Program(function_name(fn), params, body, tree, src.filename, src.firstline)
     program.user_names = low.names
     program.result = tree_of(skeleton(result))
     program.captured = [(c.holder, c.name) for c in captured]

@@ -91,7 +91,8 @@ class ContainerExpressions:
             if not isinstance(base, tuple):
                 raise self.fail(node, f"slicing {base.what}", "index it by key")
             return base[slice(*bounds)]
-        key_value = self.expr(part.value)
+        folded = self.static_value(part.value)  # t[-1], t[len(t) - 1]: folded while compiling
+        key_value = Const(folded) if type(folded) is int else self.expr(part.value)
         if isinstance(base, Record) and base.kind == "dict":
             if not isinstance(key_value, str):
                 raise self.fail(part, "a dict is indexed by a string constant here",
@@ -110,10 +111,25 @@ class ContainerExpressions:
             raise self.fail(node, "tuple index out of range", f"the tuple has {len(items)} elements") from None
 
     def constant_int(self, node: cst.BaseExpression) -> int:
-        value = self.expr(node)
-        if not (isinstance(value, Const) and type(value.value) is int):
+        value = self.static_value(node)
+        if type(value) is not int:
             raise self.fail(node, "a slice of a tuple or list needs constant bounds", "use integer literals")
-        return value.value
+        return value
+
+    def static_value(self, node: cst.BaseExpression) -> Any:
+        """The value of an expression computed from constants only (``-1``, ``len(layers) - 1``,
+        ``k != 0``), evaluated while compiling; ``None`` if it reads data."""
+        with self.b.into(Region()) as trial:
+            value = self.expr(node)
+        env: dict[Var, Any] = {}
+        for op in trial.ops:
+            if op.regions or not all(isinstance(a, Const) or a in env for a in op.args):
+                return None
+            args = [a.value if isinstance(a, Const) else env[a] for a in op.args]
+            env[op.out] = evaluate(op.prim, args, dict(op.params))
+        if isinstance(value, Const):
+            return value.value
+        return env.get(value) if isinstance(value, Var) else None
 
     def dict_display(self, node: cst.Dict) -> Record:
         """``{"pred": p, "loss": l}``: a dict with string keys (``**`` unpacking is not read)."""
@@ -229,16 +245,11 @@ class ContainerExpressions:
     def static_truth(self, test: cst.BaseExpression) -> bool:
         """The value of a filter computed from constants only (``len(layers) > 1``, ``k != 0``),
         evaluated while compiling; anything that reads data is an error."""
-        with self.b.into(Region()) as trial:
-            value = self.expr(test)
-        env: dict[Var, Any] = {}
-        for op in trial.ops:
-            if op.regions or not all(isinstance(a, Const) or a in env for a in op.args):
-                raise self.fail(test, "a comprehension filter that depends on data",
-                                "use np.where(...) on an array, or a `for` loop with an `if`")
-            args = [a.value if isinstance(a, Const) else env[a] for a in op.args]
-            env[op.out] = evaluate(op.prim, args, dict(op.params))
-        return bool(value.value if isinstance(value, Const) else env[value])
+        value = self.static_value(test)
+        if value is None:
+            raise self.fail(test, "a comprehension filter that depends on data",
+                            "use np.where(...) on an array, or a `for` loop with an `if`")
+        return bool(value)
 
     def static_iterable(self, it: cst.BaseExpression) -> tuple[tuple[Value, ...] | None, Value, list[Value] | None]:
         """The items of a loop's iterable when it is a container (the loop is unrolled), else

@@ -19,3 +19,15 @@ def make_loss(data):
 
 def _helper(p):
     return np.sum(W @ p)
+
+
+def scaled_loss(w, X, y, scale):
+    return scale * np.sum((X @ w - y) ** 2)
+
+
+def make_lambda(data):
+    target = data * 2.0
+    return lambda w: scaled_loss(w, np.outer(data, data), target, 0.5) + np.sum(w ** 2)
+
+
+with_default = lambda a, b=2.0: a * b + a ** 3  # noqa: E731

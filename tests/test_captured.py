@@ -56,3 +56,27 @@ def test_a_global_array_reshaped_in_place_is_recompiled_for(monkeypatch):
     g(B)
     C.X.shape = (2, 1)  # same object, new rank: the derivative is made again for it
     np.testing.assert_allclose(g(B), fd(C.uses_global, B), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode,jit", [("reverse", False), ("forward", False), ("reverse", True)])
+def test_lambda_closing_over_arrays(mode, jit):
+    """JAX's idiom `grad(lambda w: loss(w, X, y))`: the lambda is read from its source line."""
+    f = C.make_lambda(np.array([1.0, 3.0]))
+    w = np.array([0.3, -0.4])
+    np.testing.assert_allclose(adc.grad(f, mode=mode, jit=jit)(w), fd(f, w), rtol=1e-6, atol=1e-9)
+    assert adc.grad(C.with_default)(1.5) == pytest.approx(2.0 + 3 * 1.5 ** 2)
+    assert adc.grad(C.with_default, argnums=(0, 1))(1.5, 3.0) == pytest.approx((3.0 + 3 * 1.5 ** 2, 1.5))
+    assert "def lambda__grad(w, data, target):" in adc.source(f, at=(w,))
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_functools_partial(jit):
+    import functools
+
+    w = np.array([0.3, -0.4])
+    f = functools.partial(C.scaled_loss, X=C.W, y=C.X, scale=2.0)
+    np.testing.assert_allclose(adc.grad(f, jit=jit)(w), fd(f, w), rtol=1e-6, atol=1e-9)
+    g = functools.partial(C.scaled_loss, w)  # argnums count the call's arguments, as in JAX
+    assert adc.grad(g, argnums=2)(C.W, C.X, 3.0) == pytest.approx(np.sum((C.W @ w - C.X) ** 2))
+    value, grad = adc.value_and_grad(f)(w)
+    assert value == pytest.approx(f(w))
