@@ -87,8 +87,9 @@ class Scope:
 class Generator:
     """One random program.  Every choice comes from ``self.r``, so a seed determines the program."""
 
-    def __init__(self, rng: random.Random, small: bool = False, scalar: bool = False) -> None:
-        self.r, self.small, self.scalar = rng, small, scalar
+    def __init__(self, rng: random.Random, small: bool = False, scalar: bool = False,
+                 containers: bool = False) -> None:
+        self.r, self.small, self.scalar, self.containers = rng, small, scalar, containers
         self.n = rng.choice([3, 4])
         self.fresh = itertools.count()
         self.helpers: list[str] = []
@@ -267,6 +268,8 @@ class Generator:
             weights.update({"break": 1, "continue": 1})
         if self.scalar:  # control flow and carried scalars only
             weights.update({"array": 0, "write": 0, "slice": 0, "view": 0, "whole": 0, "tuple": 4})
+        if self.containers:  # names holding tuples (and arrays in them), rebound in branches and loops
+            weights["pair"] = 4
         kind = self.r.choices(list(weights), list(weights.values()))[0]
         return getattr(self, "st_" + kind)(scope)
 
@@ -305,6 +308,28 @@ class Generator:
             parts.append(self.pick([s, s, f"{s} * 0.5", f"{s} * {other}", f"math.sin({s}) + {other}", f"{s} - 0.1",
                                     f"{s} + {other}"]))
         return [f"{', '.join(targets)} = {', '.join(parts)}"]
+
+    def st_pair(self, scope: Scope) -> list[str]:
+        """A name holding a pair: made from two values (a scalar and a scalar or a vector), rebound
+        from its own elements (carried by loops, merged by branches), or read into a scalar."""
+        pairs = [v for v in scope.vars.values() if v.kind == "p"]
+        if pairs and self.chance(0.7):
+            p = self.pick(pairs)
+            second = f"{p.name}[1] * 0.5" if p.length == 0 else f"np.sin({p.name}[1]) * 0.5"
+            if self.chance(0.5):
+                first = self.pick([f"{p.name}[0] * 0.5 + {self.sexpr(scope, 1)}", f"math.sin({p.name}[0])",
+                                   f"{p.name}[0] - 0.1"])
+                return [f"{p.name} = ({first}, {second})"]
+            use = f"{p.name}[1]" if p.length == 0 else f"np.sum({p.name}[1])"
+            return [f"{self.target_scalar(scope)} = {p.name}[0] * {self.pick(CONSTS)} + {use}"]
+        name = self.new_name("p")
+        vs = self.vectors(scope)
+        if vs and self.chance(0.5):
+            v = self.pick(vs)
+            scope.vars[name] = Var(name, "p", v.length)
+            return [f"{name} = ({self.sexpr(scope, 1)}, {v.name} * 1.0)"]
+        scope.vars[name] = Var(name, "p")
+        return [f"{name} = ({self.sexpr(scope, 1)}, {self.sexpr(scope, 1)})"]
 
     def new_array_expr(self, scope: Scope, length: int) -> tuple[str, bool]:
         """The right-hand side of a new array and whether it is writable (owned)."""
@@ -501,16 +526,17 @@ def random_args(rng: random.Random, params: list[Var], n: int) -> tuple[Any, ...
     return tuple(out)
 
 
-def generate(seed: int, index: int, small: bool = False) -> Program:
+def generate(seed: int, index: int, small: bool = False, containers: bool = False) -> Program:
     """Program ``index`` of the run ``seed``: independent of every other index, and runnable at its
     point (programs whose own evaluation raises, overflows or is huge are drawn again).  One in
     five programs uses scalars only (loops, branches and tuple assignments of carried values);
-    ``small`` programs (a few statements, for the slow ``jit`` checks) are a different sequence."""
-    name = f"{seed}:{index}" + (":small" if small else "")
+    ``small`` programs (a few statements, for the slow ``jit`` checks) are a different sequence, and
+    so are ``containers`` programs (names holding pairs of values, rebound in loops and branches)."""
+    name = f"{seed}:{index}" + (":small" if small else "") + (":containers" if containers else "")
     rng = random.Random(f"adc-fuzz:{name}")
     scalar = not small and zlib.crc32(name.encode()) % 5 == 0  # a fifth: scalars and control flow only
     while True:
-        gen = Generator(rng, small, scalar)
+        gen = Generator(rng, small, scalar, containers)
         text, params = gen.program()
         args = random_args(rng, params, gen.n)
         prog = Program(text, args, name)

@@ -14,6 +14,7 @@ import fuzzgen
 SEED = 0
 COUNT = 150  # plain programs: about 0.2 s of CPU each
 JIT_COUNT = 4  # small programs checked with jit=True too: Numba needs seconds per program
+CONTAINER_COUNT = 40  # programs whose names hold pairs rebound in loops and branches
 
 
 def _assert_sound(result: fuzzgen.Result, command: str) -> None:
@@ -34,6 +35,12 @@ def test_random_program(index):
 def test_random_program_jit(index):
     result = fuzzgen.check(fuzzgen.generate(SEED, index, small=True), jit=True)
     _assert_sound(result, f"python tests/fuzz.py --seed {SEED} --only {index} --small --jit")
+
+
+@pytest.mark.parametrize("index", range(CONTAINER_COUNT))
+def test_random_container_program(index):
+    result = fuzzgen.check(fuzzgen.generate(SEED, index, containers=True))
+    _assert_sound(result, f"python tests/fuzz.py --seed {SEED} --only {index} --containers")
 
 
 def test_generator_is_deterministic():
