@@ -134,7 +134,11 @@ class ControlFlow:
 
     # -- branches ------------------------------------------------------------------------------
     def branches(self, cond: Atom, then: Callable[[], Flow], orelse: Callable[[], Flow], node: cst.CSTNode) -> Flow:
-        """Lower two branches into an ``if`` op, merging the names they rebind and their flows."""
+        """Lower two branches into an ``if`` op, merging the names they rebind and their flows.
+        A condition known while compiling (``activation == "tanh"``, ``len(layers) > 1``) lowers
+        only the branch it takes, in place."""
+        if isinstance(cond, Const) and isinstance(cond.value, bool):
+            return (then if cond.value else orelse)()
         env0 = self.env
         regions, flows, envs = [], [], []
         for lower_branch in (then, orelse):

@@ -279,23 +279,52 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         return self.fail(node, f"unsupported construct: {what}", hint)
 
     # -- entry points ------------------------------------------------------------------------------
-    def bind_params(self, args: Sequence[Value]) -> None:
+    def bind_params(self, args: Sequence[Value], keywords: dict[str, Value] | None = None,
+                    top: bool = True) -> None:
+        """Bind the parameters to ``args`` and ``keywords`` as Python does: defaults, keyword
+        arguments, keyword-only parameters, ``*args`` (a tuple) and ``**kwargs`` (a dict).  The
+        function being differentiated (``top``) takes positional parameters only: the API passes
+        its arguments by position."""
         params = self.src.node.params
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                raise self.fail(extra, "unsupported construct: *args / **kwargs", "list the parameters explicitly")
-        if params.kwonly_params:
-            raise self.fail(params.kwonly_params[0], "unsupported construct: keyword-only parameter",
-                            "make it a positional parameter")
+        fn = self.src.fn
+        if top:
+            for extra in (params.star_arg, params.star_kwarg):
+                if isinstance(extra, cst.Param):
+                    raise self.fail(extra, "unsupported construct: *args / **kwargs", "list the parameters explicitly")
+            if params.kwonly_params:
+                raise self.fail(params.kwonly_params[0], "unsupported construct: keyword-only parameter",
+                                "make it a positional parameter")
         names = [p.name.value for p in (*params.posonly_params, *params.params)]
-        defaults = self.src.fn.__defaults__ or ()
-        missing = len(names) - len(args)
-        if 0 < missing <= len(defaults):  # the parameters with default values the call leaves out
-            args = [*args, *(self.classify(d, self.src.node) for d in defaults[len(defaults) - missing:])]
-        if len(args) != len(names):
-            raise self.fail(self.src.node, f"{self.src.fn.__name__}() takes {len(names)} arguments but was called "
-                                           f"with {len(args)}", "pass every parameter by position")
-        self.env.update(zip(names, args))
+        keywords = dict(keywords or {})
+        bound: dict[str, Value] = dict(zip(names, args))
+        star = params.star_arg.name.value if isinstance(params.star_arg, cst.Param) else None
+        if len(args) > len(names) and star is None:
+            raise self.fail(self.src.node, f"{fn.__name__}() takes {len(names)} positional arguments but was "
+                                           f"called with {len(args)}", "pass every parameter once")
+        if star is not None:
+            bound[star] = tuple(args[len(names):])
+        kwonly = [p.name.value for p in params.kwonly_params]
+        for name in [*names[len(params.posonly_params):], *kwonly]:
+            if name in keywords:
+                if name in bound:
+                    raise self.fail(self.src.node, f"{fn.__name__}() got two values for `{name}`",
+                                    "pass it once")
+                bound[name] = keywords.pop(name)
+        if isinstance(params.star_kwarg, cst.Param):
+            bound[params.star_kwarg.name.value] = Record("dict", tuple(keywords), tuple(keywords.values()))
+        elif keywords:
+            raise self.fail(self.src.node, f"{fn.__name__}() has no parameter `{next(iter(keywords))}`",
+                            f"its parameters: {', '.join(names + kwonly)}")
+        defaults = dict(zip(names[len(names) - len(fn.__defaults__ or ()):], fn.__defaults__ or ()))
+        defaults.update(fn.__kwdefaults__ or {})
+        for name in names + kwonly:
+            if name not in bound:
+                if name not in defaults:
+                    raise self.fail(self.src.node, f"{fn.__name__}() is called without a value for `{name}`",
+                                    "pass every parameter that has no default value")
+                default = defaults[name]  # a string default is an option (activation="tanh")
+                bound[name] = default if isinstance(default, str) else self.classify(default, self.src.node)
+        self.env.update(bound)
 
     def run(self) -> Value:
         self.check_plain_function()
@@ -484,7 +513,10 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         return self.b.emit(prim, a, c)
 
     def comparison(self, node: cst.Comparison) -> Atom:
-        left = self.scalar(self.expr(node.left), node.left)
+        first = self.expr(node.left)
+        if isinstance(first, str):  # activation == "tanh": decided while compiling
+            return self.string_comparison(first, node)
+        left = self.scalar(first, node.left)
         result: Atom | None = None
         for comp in node.comparisons:
             prim = COMPARE_OPS.get(type(comp.operator))
@@ -499,6 +531,28 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             left = right
         assert result is not None
         return result
+
+    def string_comparison(self, left: str, node: cst.Comparison) -> Const:
+        """``==``, ``!=``, ``in`` and ``not in`` between strings (options such as
+        ``activation="relu"``, dict keys): a constant."""
+        ops = {cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
+               cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b}
+        result = True
+        for comp in node.comparisons:
+            right = self.expr(comp.comparator)
+            if isinstance(right, Record) and right.kind == "dict":
+                right = right.keys
+            elif isinstance(right, tuple) and all(isinstance(r, str) for r in right):
+                pass
+            elif not isinstance(right, str):
+                raise self.fail(comp.comparator, "a string compared with something that is not a string",
+                                "compare strings with strings (options, dict keys)")
+            op = ops.get(type(comp.operator))
+            if op is None:
+                raise self.fail(node, "unsupported comparison of strings", "use ==, !=, in or not in")
+            result = result and op(left, right)
+            left = right if isinstance(right, str) else left
+        return Const(bool(result))
 
     def name(self, node: cst.Name) -> Value:
         name = node.value
@@ -613,6 +667,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)
+        if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
+            return self.inline(func, *self.call_arguments(node), node)
         for arg in node.args:
             if arg.star:
                 raise self.fail(arg, "unsupported construct: starred argument", "pass arguments explicitly")
@@ -662,8 +718,6 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if func.name in ("float", "int") and atoms[0].type.is_array:
                 raise self.fail(node, f"{func.name}() of an array", f"index one element first: {func.name}(x[i])")
             return self.b.emit(func.name, *atoms)
-        if isinstance(func, pytypes.FunctionType):
-            return self.inline(func, args, node)
         raise self.fail(node.func, "this is not a function adc can call",
                         "call a math/NumPy function adc supports (docs/language.md) or a module-level function")
 
@@ -674,12 +728,33 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             acc = self.b.emit(prim, acc, a)
         return acc
 
-    def inline(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
+    def call_arguments(self, node: cst.Call) -> tuple[list[Value], dict[str, Value]]:
+        """The positional and keyword arguments of a call, ``*t`` and ``**d`` of containers expanded."""
+        args: list[Value] = []
+        keywords: dict[str, Value] = {}
+        for arg in node.args:
+            value = self.expr(arg.value)
+            if arg.star == "*":
+                if not isinstance(value, tuple):
+                    raise self.fail(arg, "`*` of something that is not a tuple or list", "pass the arguments explicitly")
+                args.extend(value)
+            elif arg.star == "**":
+                if not (isinstance(value, Record) and value.kind == "dict"):
+                    raise self.fail(arg, "`**` of something that is not a dict", "pass the arguments explicitly")
+                keywords.update(zip(value.keys, value.values))
+            elif arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            else:
+                args.append(value)
+        return args, keywords
+
+    def inline(self, fn: Callable[..., Any], args: list[Value], keywords: dict[str, Value],
+               node: cst.CSTNode) -> Value:
         if fn.__code__ in self.call_stack:
             raise self.fail(node, f"recursive call to `{fn.__name__}`",
                             "rewrite the recursion as a loop; adc inlines calls to user functions")
         sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures)
-        sub.bind_params(args)
+        sub.bind_params(args, keywords, top=False)
         return sub.run()
 
 

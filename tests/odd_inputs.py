@@ -338,7 +338,7 @@ def helper_too_many(x):
 
 
 def helper_keyword(x):
-    return helper(x, b=2.0)
+    return helper(x, c=2.0)
 
 
 def writes_global_array(x):

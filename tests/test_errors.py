@@ -275,12 +275,14 @@ def test_function_without_source(call):
         call(h)
 
 
-def test_lambda_in_a_file_is_a_source_error_or_unsupported():
+def test_a_lambda_in_a_file_is_read_from_its_line_and_two_alike_are_refused():
     sq = lambda x: x * x  # noqa: E731
-    with pytest.raises(adc.AdcError) as info:
-        adc.grad(sq)(1.0)
-    assert isinstance(info.value, (adc.SourceError, adc.UnsupportedError))
-    assert "lambda" in str(info.value)
+    assert adc.grad(sq)(1.5) == 3.0
+    a, b = (lambda x: x * 2.0), (lambda x: x * 3.0)  # noqa: E731  (same parameters on one line)
+    with pytest.raises(adc.SourceError, match=r"several lambdas with parameters \(x\).*hint: define the function "
+                                              r"with `def`"):
+        adc.grad(a)(1.0)
+    assert b(1.0) == 3.0
 
 
 @pytest.mark.parametrize("builtin", [math.sin, np.sin])

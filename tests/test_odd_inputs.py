@@ -94,8 +94,8 @@ CASES = [
     ("shape_of_two", A, "np.shape", ["np.shape()"]),
     ("where_one_argument", A, "np.where", ["np.where()", "one argument"]),
     ("max_of_one", A, "max(x)", ["max()", "np.max"]),
-    ("helper_keyword", S, "b=2.0", ["keyword"]),
-    ("helper_too_many", S, "@helper:def helper", ["helper() takes 2 arguments", "called with 3"]),
+    ("helper_keyword", S, "@helper:def helper", ["helper() has no parameter `c`"]),
+    ("helper_too_many", S, "@helper:def helper", ["helper() takes 2 positional arguments", "called with 3"]),
     ("float_of_array", A, "float(x)", ["float() of an array"]),
     # indexing
     ("ellipsis_index", A, "...", ["Ellipsis"]),

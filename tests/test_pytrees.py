@@ -68,6 +68,8 @@ CASES = [
     ("list_comprehension_stacked", T.stacked_rows, ([rng.normal(size=2) for _ in range(3)], 0.7)),
     ("comprehension_over_range", T.comprehension_over_range, (1.5,)),
     ("nested_comprehension_with_static_filter", T.nested_comprehension, (LAYERS[:2],)),
+    # helpers called with keywords, keyword-only parameters, string options, *args and **kwargs
+    ("keyword_and_star_calls", T.keyword_calls, (rng.normal(size=(2, 2)), rng.normal(size=2))),
 ]
 
 

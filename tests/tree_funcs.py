@@ -160,3 +160,24 @@ def comprehension_filter_on_data(xs):
 
 def returns_packed_array(x):
     return np.array([x, x])
+
+
+def _layer(h, W, b=0.0, *, activation="tanh", scale=1.0):
+    z = W @ h + b
+    return scale * (np.tanh(z) if activation == "tanh" else np.maximum(z, 0.0))
+
+
+def _total(*terms, **weights):
+    s = 0.0
+    for t in terms:
+        s = s + np.sum(t)
+    for k, w in weights.items():
+        s = s + w * len(k)
+    return s
+
+
+def keyword_calls(W, x):
+    h = _layer(x, W, activation="relu")
+    h = _layer(h, W=W, b=0.5, scale=2.0)
+    args = (h, x)
+    return _total(*args, extra=0.5, **{"more": 2.0})
