@@ -27,7 +27,8 @@ from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, RecordMethod, SequenceFn, is_container,
                                   tree_of, tree_params)
-from .frontend_values import Record, describe, leaves, skeleton
+from .custom import custom_jvp, custom_vjp
+from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .errors import SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
@@ -658,6 +659,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         handler = numpy_handler(obj)
         if handler is not None:
             return ArrayFn(handler)
+        if isinstance(obj, (custom_vjp, custom_jvp)):
+            return obj
         problem = transform_problem(obj)  # made by adc.grad & co, or wrapped by a decorator
         if problem is not None:
             raise self.fail(node, *problem)
@@ -669,6 +672,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         func = self.expr(node.func)
         if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
             return self.inline(func, *self.call_arguments(node), node)
+        if isinstance(func, (custom_vjp, custom_jvp)):
+            return self.custom_call(func, node)
         for arg in node.args:
             if arg.star:
                 raise self.fail(arg, "unsupported construct: starred argument", "pass arguments explicitly")
@@ -727,6 +732,36 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         for a in atoms[1:]:
             acc = self.b.emit(prim, acc, a)
         return acc
+
+    def custom_call(self, func: custom_vjp | custom_jvp, node: cst.Call) -> Var:
+        """A call of a function with a custom derivative rule: its value computed by the user's
+        forward function (``fwd`` for ``custom_vjp``, the function itself for ``custom_jvp``),
+        then an op whose derivative is the rule (``prims/custom.py``)."""
+        name = func.__name__
+        args, keywords = self.call_arguments(node)
+        inputs = data_leaves(tuple(args))
+        if keywords or inputs is None:
+            raise self.fail(node, f"call {name} with numbers, arrays or containers of them, by position",
+                            "pass the arguments by position")
+        if isinstance(func, custom_vjp):
+            if func.fwd is None or func.bwd is None:
+                raise self.fail(node, f"{name} is a custom_vjp function without a rule",
+                                f"define one with {name}.defvjp(fwd, bwd)")
+            result = self.inline(func.fwd, args, {}, node)
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise self.fail(node, f"the fwd rule of {name} must return (output, residuals)", "return a pair")
+            out, residuals = result
+            res_leaves = data_leaves(residuals)
+            if res_leaves is None:
+                raise self.fail(node, f"the residuals of {name} must be numbers, arrays or containers of them",
+                                "save only values")
+            return self.b.emit("custom_vjp", self.scalar(out, node), *inputs, *res_leaves,
+                               params=(("rule", func), ("n_inputs", len(inputs)), ("residuals", skeleton(residuals))))
+        if func.jvp is None:
+            raise self.fail(node, f"{name} is a custom_jvp function without a rule",
+                            f"define one with @{name}.defjvp")
+        out = self.scalar(self.inline(func.fun, args, {}, node), node)
+        return self.b.emit("custom_jvp", out, *inputs, params=(("rule", func), ("inputs", skeleton(tuple(args)))))
 
     def call_arguments(self, node: cst.Call) -> tuple[list[Value], dict[str, Value]]:
         """The positional and keyword arguments of a call, ``*t`` and ``**d`` of containers expanded."""

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .custom import _Custom
+
 _MISSING = object()
 
 
@@ -109,6 +111,8 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
         if isinstance(value, np.ndarray):  # refused by the front end: by identity and content
             digest = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).hexdigest()
             return ("array", _Same(value), value.dtype.str, value.shape, digest)
+        if isinstance(value, _Custom):  # a function with custom rules: its code and its rules' code
+            return ("custom", value_key(value.fun), *(value_key(getattr(value, r, None)) for r in ("fwd", "bwd", "jvp")))
         if isinstance(value, (float, complex, np.inexact)):
             return (type(value), repr(value))  # tells -0.0 from 0.0, and nan equals itself
         if isinstance(value, (bool, int, str, bytes, np.generic)) or value is None:
