@@ -382,11 +382,14 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
 
 
 def _shifted(argnums: Argnums, shift: int) -> Argnums:
-    if isinstance(argnums, (int, np.integer)):
-        return int(argnums) + shift if argnums >= 0 else argnums
-    if isinstance(argnums, (tuple, list)):
-        return tuple(int(a) + shift if a >= 0 else a for a in argnums)
-    return argnums  # a wrong type: Transformed reports it
+    """``argnums`` of a call of a ``functools.partial`` as positions of the underlying function."""
+    def one(a: Any) -> Any:
+        is_int = isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+        return int(a) + shift if is_int and a >= 0 else a  # a wrong type: Transformed reports it
+
+    if not shift:
+        return argnums
+    return tuple(one(a) for a in argnums) if isinstance(argnums, (tuple, list)) else one(argnums)
 
 
 def _through_partial(p: functools.partial, make: Callable[[Callable[..., Any], int], Callable[..., Any]]) -> Any:
