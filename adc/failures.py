@@ -40,14 +40,19 @@ def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
 def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     """Raise ``exc`` (raised by the generated code of ``compiled`` called with ``args``) as an
     ``EvaluationError`` that names the user's line it came from and is also an instance of the
-    exception's own class; the original is chained, and the traceback ends where it was raised."""
+    exception's own class; the original is chained, and the traceback ends where it was raised.
+    When the user's function itself fails at these arguments with another exception, its own is
+    the one reported (``math.log(0.0)``: the ``ValueError`` the function raises, not the
+    ``ZeroDivisionError`` of the derivative ``1.0 / x``)."""
     fn = compiled.fn
     name = getattr(fn, "__name__", compiled.primal.name)
     own = _own_failure(compiled, user_arguments(compiled, args))
-    if own is not None:
+    if own is not None:  # the function itself fails here: report its own exception (math.log(0): ValueError)
+        loc, own_exc = own
+        if type(own_exc) is not type(exc):
+            exc = own_exc
         message = f"{_reason(exc)} (raised by {name} itself at these arguments, in this line)"
-        hint = f"{name}(...) raises this too when called with these arguments; adc runs the same operations"
-        loc = own
+        hint = f"{name}(...) raises this when called with these arguments"
     else:
         what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative"}.get(compiled.kind, "gradient")
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
@@ -98,31 +103,36 @@ def user_arguments(compiled: Compiled, args: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _own_failure(compiled: Compiled, args: list[Any]) -> Loc | None:
-    """Where the user's function, called with ``args``, raises (``None`` if it does not): the
-    innermost frame in one of the files the program was read from."""
+def _own_failure(compiled: Compiled, args: list[Any]) -> tuple[Loc, Exception] | None:
+    """Where the user's function, called with ``args``, raises, and what (``None`` if it does
+    not): the innermost frame in one of the files the program was read from."""
     fn = compiled.fn
     if fn is None:
         return None
     try:
         fn(*args)
     except Exception as exc:
-        files = {compiled.primal.filename} | {op.loc.filename for op in walk(compiled.primal.body) if op.loc}
-        found = None
-        tb = exc.__traceback__
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename in files:
-                found = (code, tb.tb_lineno, tb.tb_lasti)
-            tb = tb.tb_next
-        if found is None:
-            return _definition(compiled)
-        code, line, lasti = found
-        text = linecache.getline(code.co_filename, line).rstrip("\n")
-        positions = list(code.co_positions())
-        col = positions[lasti // 2][2] if 0 <= lasti // 2 < len(positions) else None
-        return Loc(code.co_filename, line, col if col is not None else len(text) - len(text.lstrip()), text)
+        return _where(compiled, exc), exc
     return None
+
+
+def _where(compiled: Compiled, exc: Exception) -> Loc:
+    """The innermost frame of ``exc``'s traceback in the files the program was read from."""
+    files = {compiled.primal.filename} | {op.loc.filename for op in walk(compiled.primal.body) if op.loc}
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename in files:
+            found = (code, tb.tb_lineno, tb.tb_lasti)
+        tb = tb.tb_next
+    if found is None:
+        return _definition(compiled)
+    code, line, lasti = found
+    text = linecache.getline(code.co_filename, line).rstrip("\n")
+    positions = list(code.co_positions())
+    col = positions[lasti // 2][2] if 0 <= lasti // 2 < len(positions) else None
+    return Loc(code.co_filename, line, col if col is not None else len(text) - len(text.lstrip()), text)
 
 
 def report_user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -> Any:
