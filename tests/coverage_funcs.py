@@ -205,13 +205,13 @@ def la_matrix_power(a): return np.linalg.matrix_power(a, 3) + np.linalg.matrix_p
 
 def jit_products(x, a):
     return np.prod(x) + np.sum(np.cumsum(x) * x) + np.sum(np.cumprod(x)) + np.ptp(x) \
-        + np.average(x, weights=x * x) + np.trace(a) + np.vdot(a, a) + np.inner(x, x) + np.sum(np.kron(x, x))
+        + np.average(x, weights=x * x) + np.trace(a) + np.vdot(x, x)
 
 
 def jit_shapes(x, a):
     return np.sum(np.diag(x) * a) + np.sum(np.diagonal(a, 1)) + np.sum(a @ np.eye(3)) + np.sum(np.full(3, x[0])) \
         + np.sum(np.full_like(x, x[1]) * x) + np.sum(np.linspace(x[0], x[1], 4) ** 2) + np.sum(np.atleast_2d(x) ** 2) \
-        + np.sum(np.expand_dims(x, 1) * a) + np.sum(np.flip(x) * x) + np.sum(np.fliplr(a) * a) + np.sum(np.roll(x, 1) * x) \
+        + np.sum(np.flip(x) * x) + np.sum(np.fliplr(a) * a) + np.sum(np.roll(x, 1) * x) \
         + np.sum(np.hstack((x, x)) ** 2) + np.sum(np.vstack((x, x)) ** 2) + np.sum(np.column_stack((x, x)) ** 3) \
         + np.sum(np.triu(a) * a) + np.sum(np.tril(a, -1) ** 2) + x.astype(float)[0] + a[:1, :1].item()
 
