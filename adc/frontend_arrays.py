@@ -217,6 +217,10 @@ class ArrayExpressions:
             ndim = arrays[0].type.ndim + (1 if name == "stack" else 0)
             (axis,) = self.axes_of((axis,), ndim, node)
             return self.b.emit(name, *arrays, params=(("axis", axis),))
+        if name == "array" and len(args) == 1 and isinstance(args[0], Var) and args[0].type.is_array:
+            # np.array(x) copies an array, np.asarray(x) is x itself
+            return self.construct("acopy", args, node) if _function_name(name) == "array" and \
+                self.src_text(node.func).endswith("array") and not self.src_text(node.func).endswith("asarray") else args[0]
         if name == "array":
             if len(args) != 1 or not isinstance(args[0], tuple):
                 raise self.fail(node, "np.array() of something other than a list of numbers",
@@ -272,6 +276,301 @@ class ArrayExpressions:
         """``np.linalg.slogdet(a)``: the pair ``(sign(det(a)), logabsdet(a))``."""
         a = self.array_value(args[0], node)
         return self.b.emit("sign", self.b.emit("det", a)), self.b.emit("logabsdet", a)
+
+    # -- issue 10, round 2: products, shapes, construction, linear algebra ----------------------------
+    def const_arg(self, args: list[Any], k: int, kw: dict[str, Any], key: str, node: cst.Call, default: Any = None) -> Any:
+        """The constant argument ``k`` (positional) or ``key`` (keyword) of a call."""
+        if len(args) > k:
+            if key in kw:
+                raise self.fail(node, f"{key} given twice", f"pass {key} once")
+            return self.positional(args, k, node)
+        return kw.get(key, default)
+
+    def positional(self, args: list[Any], k: int, node: cst.Call) -> Any:
+        """Positional argument ``k`` (the array of a method counted) as a constant: ``-1``, ``'ij->j'``."""
+        given = [a.value for a in node.args if a.keyword is None]
+        at = k - (len(args) - len(given))
+        if 0 <= at < len(given):
+            if isinstance(given[at], cst.SimpleString):
+                return given[at].evaluated_value
+            return self.static(self.literal(given[at]), given[at])
+        return self.static(args[k], node)
+
+    def running(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.cumsum(x, axis)`` / ``np.cumprod``: a flattened array without ``axis``, as NumPy."""
+        kw = self.keywords(node, ("axis",))
+        x = self.array_value(args[0], node)
+        axis = self.const_arg(args, 1, kw, "axis", node)
+        if axis is None:
+            if x.type.ndim != 1:
+                x = self.b.emit("ravel", x)
+            return self.b.emit(name, x)
+        (axis,) = self.axes_of((axis,), x.type.ndim, node)
+        return self.b.emit(name, x, params=(("axis", axis),) if x.type.ndim > 1 else ())
+
+    def ptp(self, args: list[Any], node: cst.Call) -> Atom:
+        x, kw = self.axis_keywords(args, node, ("axis", "keepdims"))
+        axis, keep = kw.get("axis"), bool(kw.get("keepdims", False))
+        return self.b.sub(self.reduce("amax", x, axis, keep, node), self.reduce("amin", x, axis, keep, node))
+
+    def average(self, args: list[Any], node: cst.Call) -> Atom:
+        """``np.average(x, axis, weights)``: ``sum(w * x) / sum(w)``, weights shaped like ``x`` (or 1-D along axis)."""
+        kw = {k: v for k, v in ((a.keyword.value, a.value) for a in node.args if a.keyword is not None)}
+        if set(kw) - {"axis", "weights"}:
+            raise self.fail(node, f"unsupported keyword argument of np.average(): {sorted(set(kw) - {'axis', 'weights'})}",
+                            "supported here: axis, weights")
+        x = self.array_value(args[0], node)
+        axis = self.static(self.literal(kw["axis"]), node) if "axis" in kw else (
+            self.static(args[1], node) if len(args) > 1 else None)
+        if "weights" not in kw:
+            return self.reduce("mean", x, axis, False, node)
+        w = self.array_value(self.expr(kw["weights"]), node)
+        if w.type.ndim != x.type.ndim:
+            if w.type.ndim != 1 or axis is None:
+                raise self.fail(node, "np.average() weights of another shape than the array, without an axis",
+                                "give weights shaped like the array, or 1-D weights with axis=")
+            (a,) = self.axes_of((axis,), x.type.ndim, node)
+            full = ("s", False, False, False)
+            w = self.b.emit("getitem", w, params=(("index", tuple("n" if k != a else full for k in range(x.type.ndim))),))
+        total = self.reduce("sum", self.b.mul(w, x), axis, False, node)
+        return self.b.div(total, self.reduce("sum", self.b.mul(w, self.b.emit("ones_like", x)), axis, False, node))
+
+    def diagonal(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        kw = self.keywords(node, ("offset", "k"))
+        x = self.array_value(args[0], node)
+        k = self.const_arg(args, 1, kw, "k" if name == "diag" else "offset", node, 0)
+        if not isinstance(k, int):
+            raise self.fail(node, "the diagonal's offset must be a constant integer", "write e.g. np.diag(x, 1)")
+        params = (("k", k),) if k else ()
+        if name == "diag" and x.type.ndim == 1:
+            return self.b.emit("diagm", x, params=params)
+        if x.type.ndim != 2:
+            raise self.fail(node, f"np.{name}() of a {x.type.ndim}-D array", "adc takes diagonals of 2-D arrays")
+        d = self.b.emit("diagonal", x, params=params)
+        return self.b.emit("sum", d) if name == "trace" else d
+
+    def einsum(self, args: list[Any], node: cst.Call) -> Atom:
+        self.keywords(node, ())
+        spec = self.positional(args, 0, node)
+        operands = [self.array_value(a, node) for a in args[1:]]
+        if not isinstance(spec, str):
+            raise self.fail(node, "np.einsum() needs constant subscripts", "write e.g. np.einsum('ij,jk->ik', a, b)")
+        from .prims.linalg import einsum_parts
+
+        subs, out = einsum_parts(spec)
+        bad = ("..." in spec or len(subs) != len(operands) or any(len(set(s)) != len(s) for s in subs)
+               or len(set(out)) != len(out) or any(not (s.isalpha() and s.isascii()) for s in subs if s)
+               or any(len(s) != o.type.ndim for s, o in zip(subs, operands))
+               or any(c not in "".join(subs) for c in out))
+        if bad:
+            raise self.fail(node, f"np.einsum({spec!r}, ...) on {len(operands)} operand(s) of "
+                                  f"{', '.join(str(o.type.ndim) for o in operands)} dimensions",
+                            "adc supports one or two operands whose subscripts match their dimensions, without `...` "
+                            "or a letter repeated in one operand (use np.trace / np.diagonal for those)")
+        return self.b.emit("einsum", *operands, params=(("spec", spec),))
+
+    def tensordot(self, args: list[Any], node: cst.Call) -> Atom:
+        """``np.tensordot(a, b, axes)`` (an integer or a pair of axis lists) as an einsum."""
+        kw = self.keywords(node, ("axes",))
+        a, c = [self.array_value(v, node) for v in args[:2]]
+        axes = self.const_arg(args, 2, kw, "axes", node, 2)
+        if isinstance(axes, int):
+            pairs = (tuple(range(a.type.ndim - axes, a.type.ndim)), tuple(range(axes)))
+        else:
+            pairs = tuple(tuple(p) if isinstance(p, tuple) else (p,) for p in axes)
+        if len(pairs) != 2 or len(pairs[0]) != len(pairs[1]):
+            raise self.fail(node, "np.tensordot() axes must be an integer or two lists of the same length",
+                            "write axes=1 or axes=((1,), (0,))")
+        pa, pc = self.axes_of(pairs[0], a.type.ndim, node), self.axes_of(pairs[1], c.type.ndim, node)
+        letters = iter("abcdefghijklmnopqrstuvwxyz")
+        sa = [next(letters) for _ in range(a.type.ndim)]
+        sc = [next(letters) for _ in range(c.type.ndim)]
+        for i, j in zip(pa, pc):
+            sc[j] = sa[i]
+        out = "".join(x for k, x in enumerate(sa) if k not in pa) + "".join(x for k, x in enumerate(sc) if k not in pc)
+        return self.b.emit("einsum", a, c, params=(("spec", f"{''.join(sa)},{''.join(sc)}->{out}"),))
+
+    def inner(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        self.keywords(node, ())
+        a, c = [self.scalar(v, node) for v in args]
+        if not a.type.is_array or not c.type.is_array:
+            return self.b.mul(a, c)
+        if name == "vdot":
+            return self.b.emit("matmul", self.b.emit("ravel", a) if a.type.ndim != 1 else a,
+                               self.b.emit("ravel", c) if c.type.ndim != 1 else c)
+        if name == "inner":
+            sa, sc = "abcdefgh"[:a.type.ndim], "ijklmnop"[:c.type.ndim]
+            sc = sc[:-1] + sa[-1]
+            return self.b.emit("einsum", a, c, params=(("spec", f"{sa},{sc}->{sa[:-1]}{sc[:-1]}"),))
+        # kron
+        if a.type.ndim != c.type.ndim or a.type.ndim not in (1, 2):
+            raise self.fail(node, "np.kron() of arrays of different or more than 2 dimensions",
+                            "adc supports np.kron of two 1-D or two 2-D arrays")
+        if a.type.ndim == 1:
+            return self.b.emit("ravel", self.b.emit("outer", a, c))
+        prod = self.b.emit("einsum", a, c, params=(("spec", "ij,kl->ikjl"),))
+        dims = [self.b.mul(self.b.emit("shape", a, params=(("dim", d),)), self.b.emit("shape", c, params=(("dim", d),)))
+                for d in (0, 1)]
+        return self.b.emit("reshape", prod, *dims, params=(("dims", (None, None)),))
+
+    def new_array(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.eye(n, m, k=0)``, ``np.identity(n)``, ``np.full(shape, v)``, ``np.full_like(x, v)``,
+        ``np.linspace(a, b, num)``."""
+        kw = self.keywords(node, ("k",) if name == "eye" else ("num",) if name == "linspace" else ())
+        if name in ("eye", "identity"):
+            out = self.b.emit(name, *[self.scalar(a, node) for a in args], params=(("k", kw["k"]),) if kw.get("k") else ())
+        elif name == "full":
+            dims = args[0] if isinstance(args[0], tuple) else (args[0],)
+            v = self.scalar(args[1], node)
+            if v.type.is_array:
+                raise self.fail(node, "np.full() with an array fill value", "fill with a number, or use broadcasting")
+            atoms = [self.scalar(d, node) for d in dims]
+            ones = tuple(isinstance(a, Const) and a.value == 1 for a in atoms)
+            out = self.b.emit("full", v, *atoms, params=(("ones", ones),))
+        elif name == "full_like":
+            v = self.scalar(args[1], node)
+            if v.type.is_array:
+                raise self.fail(node, "np.full_like() with an array fill value", "fill with a number")
+            out = self.b.emit("full_like", self.array_value(args[0], node), v)
+        else:
+            if len(args) + len(kw) != 3:
+                raise self.fail(node, "np.linspace() without `num`", "write np.linspace(a, b, num)")
+            a, c = [self.scalar(v, node) for v in args[:2]]
+            n = self.scalar(args[2], node) if len(args) == 3 else Const(kw["num"])
+            if a.type.is_array or c.type.is_array:
+                raise self.fail(node, "np.linspace() between arrays", "adc supports ends that are numbers")
+            out = self.b.emit("linspace", a, c, n)
+        self.owned.add(out)
+        return out
+
+    def reshaped_view(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``atleast_1d/2d/3d``, ``expand_dims``, ``squeeze``, ``flip``, ``fliplr``, ``flipud``, ``x.item()``:
+        one ``getitem`` view (``None`` for a new axis, 0 for a dropped one, step -1 to flip)."""
+        kw = self.keywords(node, ("axis",))
+        x = self.scalar(args[0], node)
+        nd = x.type.ndim
+        full = ("s", False, False, False)
+        if name.startswith("atleast_"):
+            want = int(name[-2])
+            if nd >= want:
+                return x
+            if nd == 0:
+                x, nd = self.b.emit("pack", x), 1
+                if want == 1:
+                    self.owned.add(x)
+                    return x
+            spec = {(1, 2): ("n", full), (1, 3): ("n", full, "n"), (2, 3): (full, full, "n")}[(nd, want)]
+            return self.b.emit("getitem", x, params=(("index", spec),))
+        if not x.type.is_array:
+            raise self.fail(node, f"{name}() of a number", "pass an array")
+        if name == "item":
+            return self.b.emit("getitem", self.b.emit("ravel", x), 0)
+        axis = self.const_arg(args, 1, kw, "axis", node)
+        if name == "expand_dims":
+            (a,) = self.axes_of((axis,), nd + 1, node)
+            spec = tuple("n" if k == a else full for k in range(nd + 1))
+            return self.b.emit("getitem", x, params=(("index", spec),))
+        if name == "squeeze":
+            axes = (axis if isinstance(axis, tuple) else (axis,)) if axis is not None else \
+                tuple(k for k in range(nd) if x.type.one(k))
+            axes = self.axes_of(axes, nd, node)
+            if axis is None and not axes:
+                raise self.fail(node, "np.squeeze() without axis on an array whose length-1 axes are not known "
+                                      "while compiling", "name the axis: np.squeeze(x, axis=0)")
+            spec = tuple("i" if k in axes else full for k in range(nd))
+            return self.b.emit("getitem", x, *[0] * len(axes), params=(("index", spec),))
+        if name in ("fliplr", "flipud"):
+            axes = (1,) if name == "fliplr" else (0,)
+            if nd < axes[0] + 1:
+                raise self.fail(node, f"np.{name}() of a {nd}-D array", "pass an array with enough dimensions")
+        else:
+            axes = tuple(range(nd)) if axis is None else self.axes_of(axis if isinstance(axis, tuple) else (axis,),
+                                                                        nd, node)
+        spec = tuple(("s", False, False, True) if k in axes else full for k in range(max(axes) + 1))
+        return self.b.emit("getitem", x, *[-1] * len(axes), params=(("index", spec),))
+
+    def stacks(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.hstack``, ``np.vstack``, ``np.column_stack``: a ``concatenate`` after NumPy's reshapes."""
+        self.keywords(node, ())
+        if len(args) != 1 or not isinstance(args[0], tuple) or not args[0]:
+            raise self.fail(node, f"np.{name}() takes a list of arrays", f"write np.{name}([a, b])")
+        arrays = [self.array_value(a, node) for a in args[0]]
+        full = ("s", False, False, False)
+        if name == "vstack":
+            arrays = [self.b.emit("getitem", a, params=(("index", ("n", full)),)) if a.type.ndim == 1 else a
+                      for a in arrays]
+            axis = 0
+        elif name == "column_stack":
+            arrays = [self.b.emit("getitem", a, params=(("index", (full, "n")),)) if a.type.ndim == 1 else a
+                      for a in arrays]
+            axis = 1
+        else:
+            axis = 0 if arrays[0].type.ndim == 1 else 1
+        if len({a.type.ndim for a in arrays}) != 1:
+            raise self.fail(node, f"np.{name}() of arrays with different numbers of dimensions",
+                            "give every array the same number of dimensions")
+        return self.b.emit("concatenate", *arrays, params=(("axis", axis),))
+
+    def shaped(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.roll``, ``np.tile``, ``np.repeat``, ``np.triu``, ``np.tril``: constant shifts, counts, offsets."""
+        kw = self.keywords(node, ("axis",) if name in ("roll", "repeat") else ("k",) if name in ("triu", "tril") else ())
+        x = self.array_value(args[0], node)
+        if name in ("triu", "tril"):
+            k = self.const_arg(args, 1, kw, "k", node, 0)
+            if x.type.ndim != 2 or not isinstance(k, int):
+                raise self.fail(node, f"np.{name}() of a {x.type.ndim}-D array or a variable offset",
+                                "adc takes triangles of 2-D arrays with a constant k")
+            return self.b.emit(name, x, params=(("k", k),) if k else ())
+        if name == "tile":
+            reps = self.positional(args, 1, node)
+            reps = reps if isinstance(reps, tuple) else (reps,)
+            if not all(isinstance(r, int) and r >= 1 for r in reps):
+                raise self.fail(node, "np.tile() with repetitions that are not constant positive integers",
+                                "write e.g. np.tile(x, (2, 1))")
+            return self.b.emit("tile", x, params=(("reps", reps),))
+        count = self.positional(args, 1, node)
+        if not isinstance(count, int) or (name == "repeat" and count < 1):
+            raise self.fail(node, f"np.{name}() with a {'shift' if name == 'roll' else 'count'} that is not a "
+                                  "constant integer", f"write e.g. np.{name}(x, 2)")
+        axis = self.const_arg(args, 2, kw, "axis", node)
+        if axis is not None:
+            (axis,) = self.axes_of((axis,), x.type.ndim, node)
+        key = "shift" if name == "roll" else "repeats"
+        return self.b.emit(name, x, params=((key, count),) + ((("axis", axis),) if axis is not None else ()))
+
+    def astype(self, args: list[Any], node: cst.Call) -> Atom:
+        self.keywords(node, ())
+        target = node.args[0].value
+        text = self.src_text(target)
+        if text not in ("float", "np.float64", "numpy.float64", "'float64'", '"float64"'):
+            raise self.fail(node, f"x.astype({text})", "adc converts to float (x.astype(float)) only")
+        return self.construct("acopy", args[:1], node)
+
+    def eigh(self, args: list[Any], node: cst.Call) -> tuple[Atom, Atom]:
+        """``np.linalg.eigh(a)``: the pair ``(eigvalsh(a), eigenvectors)``."""
+        self.keywords(node, ())
+        a = self.array_value(args[0], node)
+        return self.b.emit("eigvalsh", a), self.b.emit("eigvecsh", a)
+
+    def matrix_power(self, args: list[Any], node: cst.Call) -> Atom:
+        a = self.array_value(args[0], node)
+        n = self.positional(args, 1, node)
+        if not isinstance(n, int) or a.type.ndim != 2:
+            raise self.fail(node, "np.linalg.matrix_power() with a variable exponent or a non-2-D array",
+                            "write np.linalg.matrix_power(a, 3) with a constant integer")
+        if n == 0:
+            return self.b.emit("identity", self.b.emit("shape", a, params=(("dim", 0),)))
+        if n < 0:
+            a, n = self.b.emit("inv", a), -n
+        out, base, first = None, a, True
+        while n:  # binary powering: about log2(n) products
+            if n & 1:
+                out = base if first else self.b.emit("matmul", out, base)
+                first = False
+            n >>= 1
+            if n:
+                base = self.b.emit("matmul", base, base)
+        return out
 
     def permute(self, name: str, args: list[Any], node: cst.Call, is_method: bool) -> Any:
         """``np.transpose(x, axes)``, ``x.transpose(1, 0, 2)``, ``np.swapaxes``, ``np.moveaxis``: one
@@ -343,6 +642,23 @@ COMPOSED = {
     "softmax": lambda self, args, node: self.softmax(args, node, log=False),
     "log_softmax": lambda self, args, node: self.softmax(args, node, log=True),
     "slogdet": lambda self, args, node: self.slogdet(args, node),
+    "cumsum": lambda self, args, node: self.running("cumsum", args, node),
+    "cumprod": lambda self, args, node: self.running("cumprod", args, node),
+    "ptp": lambda self, args, node: self.ptp(args, node),
+    "average": lambda self, args, node: self.average(args, node),
+    "einsum": lambda self, args, node: self.einsum(args, node),
+    "tensordot": lambda self, args, node: self.tensordot(args, node),
+    "astype": lambda self, args, node: self.astype(args, node),
+    "eigh": lambda self, args, node: self.eigh(args, node),
+    "matrix_power": lambda self, args, node: self.matrix_power(args, node),
+    **{n: (lambda n: lambda self, args, node: self.diagonal(n, args, node))(n) for n in ("diag", "diagonal", "trace")},
+    **{n: (lambda n: lambda self, args, node: self.inner(n, args, node))(n) for n in ("vdot", "inner", "kron")},
+    **{n: (lambda n: lambda self, args, node: self.new_array(n, args, node))(n)
+       for n in ("eye", "identity", "full", "full_like", "linspace")},
+    **{n: (lambda n: lambda self, args, node: self.reshaped_view(n, args, node))(n)
+       for n in ("atleast_1d", "atleast_2d", "atleast_3d", "expand_dims", "squeeze", "flip", "fliplr", "flipud", "item")},
+    **{n: (lambda n: lambda self, args, node: self.stacks(n, args, node))(n) for n in ("hstack", "vstack", "column_stack")},
+    **{n: (lambda n: lambda self, args, node: self.shaped(n, args, node))(n) for n in ("roll", "tile", "repeat", "triu", "tril")},
 }
 
 

@@ -149,3 +149,73 @@ def jit_reductions(x, a, b):
 
 
 def unsupported(x): return np.sum(np.unwrap(x))
+
+
+# --- issue 10, round 2: products, shapes and construction, linear algebra ---------------------------
+def np_prod(x): return np.prod(x)
+def np_prod_axis(x): return np.prod(x, axis=1)
+def np_prod_method(x): return x.prod(axis=0, keepdims=True)
+def np_cumsum(x): return np.cumsum(x)
+def np_cumsum_axis(x): return np.cumsum(x, axis=1)
+def np_cumsum_method(x): return x.cumsum()
+def np_cumprod(x): return np.cumprod(x)
+def np_cumprod_axis(x): return x.cumprod(axis=0)
+def np_ptp(x): return np.ptp(x, axis=-1)
+def np_average(x, w): return np.average(x, weights=w)
+def np_average_axis(x, w): return np.average(x, axis=1, weights=w)
+def np_trace(a): return np.trace(a) + a.trace(1)
+def np_vdot(a, b): return np.vdot(a, b)
+def np_inner(a, b): return np.inner(a, b)
+def np_tensordot(a, b): return np.tensordot(a, b, axes=1)
+def np_tensordot_pairs(a, b): return np.tensordot(a, b, axes=((0,), (1,)))
+def np_kron(a, b): return np.kron(a, b)
+def np_einsum_matmul(a, b): return np.einsum("ij,jk->ik", a, b)
+def np_einsum_dot(a, b): return np.einsum("ij,ij", a, b)
+def np_einsum_one(a): return np.einsum("ij->j", a) * np.einsum("ij->ji", a)[:, 0]
+def np_diag(x): return np.diag(x)
+def np_diag_k(x): return np.diag(x, -1)
+def np_diagonal(a): return np.sum(np.diagonal(a, 1) ** 2) + a.diagonal()
+def np_eye(x): return x @ np.eye(3) + np.identity(3) @ x + x @ np.eye(3, 3, k=1)
+def np_full(v): return np.full((2, 3), v) * np.full(2, v)[0]
+def np_full_like(x, v): return x * np.full_like(x, v)
+def np_linspace(a, b): return np.linspace(a, b, 5) ** 2
+def np_atleast(x): return np.sum(np.atleast_1d(x)) + np.sum(np.atleast_2d(x) ** 2) + np.sum(np.atleast_3d(x) ** 3)
+def np_expand_squeeze(x): return np.squeeze(np.expand_dims(x, 0) * 2.0, axis=0) + np.squeeze(x[None] * x, 0)
+def np_flip(x): return np.flip(x) * np.arange(1, x.shape[-1] + 1)
+def np_flip_lr_ud(x): return np.fliplr(x) + np.flipud(x) * 2.0 + np.flip(x, axis=1) * x
+def np_roll(x): return np.roll(x, 1) * np.arange(x.size).reshape(x.shape)
+def np_roll_axis(x): return np.roll(x, -1, axis=1) * x
+def np_tile(x): return np.tile(x, (2, 1)) ** 2
+def np_repeat(x): return np.repeat(x, 2) ** 2 + np.sum(x.repeat(3, axis=0))
+def np_stacks(x, y): return np.hstack([x, y]) ** 2 + np.sum(np.vstack([x, y]) * 2.0) + np.sum(np.column_stack([x, y]) ** 3)
+def np_triangles(a): return np.triu(a) ** 2 + np.tril(a, -1) * 3.0 + np.triu(a, 1)
+def np_astype_item(x): return x.astype(float) * x.item() + np.array(x) * np.asarray(x)
+def la_cholesky(a): return np.linalg.cholesky(a @ a.T)
+def la_cholesky_lower(a): return np.linalg.cholesky(a)
+def la_eigvalsh(a): return np.linalg.eigvalsh(a + a.T)
+
+
+def la_eigh(a):
+    w, v = np.linalg.eigh(a + a.T)
+    return w * 2.0 + np.sum(v * v * np.arange(1.0, 4.0), axis=0)
+
+
+def la_matrix_power(a): return np.linalg.matrix_power(a, 3) + np.linalg.matrix_power(a, -2) + np.linalg.matrix_power(a, 0)
+
+
+def jit_products(x, a):
+    return np.prod(x) + np.sum(np.cumsum(x) * x) + np.sum(np.cumprod(x)) + np.ptp(x) \
+        + np.average(x, weights=x * x) + np.trace(a) + np.vdot(x, x)
+
+
+def jit_shapes(x, a):
+    return np.sum(np.diag(x) * a) + np.sum(np.diagonal(a, 1)) + np.sum(a @ np.eye(3)) + np.sum(np.full(3, x[0])) \
+        + np.sum(np.full_like(x, x[1]) * x) + np.sum(np.linspace(x[0], x[1], 4) ** 2) + np.sum(np.atleast_2d(x) ** 2) \
+        + np.sum(np.flip(x) * x) + np.sum(np.fliplr(a) * a) + np.sum(np.roll(x, 1) * x) \
+        + np.sum(np.hstack((x, x)) ** 2) + np.sum(np.vstack((x, x)) ** 2) + np.sum(np.column_stack((x, x)) ** 3) \
+        + np.sum(np.triu(a) * a) + np.sum(np.tril(a, -1) ** 2) + x.astype(float)[0] + a[:1, :1].item()
+
+
+def jit_linalg(a):
+    return np.sum(np.linalg.cholesky(a @ a.T)) + np.sum(np.linalg.eigvalsh(a + a.T) ** 2) \
+        + np.sum(np.linalg.matrix_power(a, 3))

@@ -48,6 +48,24 @@ UNARY = [(), (3,), (2, 3)]
 BINARY = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3))]
 
 
+# issue 10, round 2: products, shapes and construction, linear algebra
+ROUND2 = [("np_prod", (R,), [(4,), (2, 3)]), ("np_prod_axis", (R,), [(2, 3)]), ("np_prod_method", (R,), [(2, 3)]),
+ ("np_cumsum", (R,), [(4,), (2, 3)]), ("np_cumsum_axis", (R,), [(2, 3)]), ("np_cumsum_method", (R,), [(2, 3)]),
+ ("np_cumprod", (R,), [(4,), (2, 3)]), ("np_cumprod_axis", (R,), [(2, 3)]), ("np_ptp", (R,), [(4,), (2, 3)]),
+ ("np_average", (R, P), [((4,), (4,)), ((2, 3), (2, 3))]), ("np_average_axis", (R, P), [((2, 3), (2, 3)), ((2, 3), (3,))]),
+ ("np_trace", (R,), [(3, 3), (2, 4)]), ("np_vdot", (R, R), [((3,), (3,)), ((2, 3), (2, 3))]),
+ ("np_inner", (R, R), [((3,), (3,)), ((2, 3), (4, 3))]), ("np_tensordot", (R, R), [((2, 3), (3, 4))]),
+ ("np_tensordot_pairs", (R, R), [((2, 3), (4, 2))]), ("np_kron", (R, R), [((2,), (3,)), ((2, 2), (3, 2))]),
+ ("np_einsum_matmul", (R, R), [((2, 3), (3, 4))]), ("np_einsum_dot", (R, R), [((2, 3), (2, 3))]), ("np_einsum_one", (R,), [(2, 3)]),
+ ("np_diag", (R,), [(3,), (3, 3), (2, 4)]), ("np_diag_k", (R,), [(3,), (3, 4)]), ("np_diagonal", (R,), [(3, 3), (3, 4)]),
+ ("np_eye", (R,), [(3, 3)]), ("np_full", (R,), [()]), ("np_full_like", (R, R), [((2, 3), ())]), ("np_linspace", (R, R), [((), ())]),
+ ("np_atleast", (R,), [(), (3,), (2, 3)]), ("np_expand_squeeze", (R,), [(3,), (2, 3)]), ("np_flip", (R,), [(3,), (2, 3)]),
+ ("np_flip_lr_ud", (R,), [(2, 3)]), ("np_roll", (R,), [(4,), (2, 3)]), ("np_roll_axis", (R,), [(2, 3)]), ("np_tile", (R,), [(3,), (2, 3)]),
+ ("np_repeat", (R,), [(3,), (2, 3)]), ("np_stacks", (R, R), [((3,), (3,)), ((2, 3), (2, 3))]), ("np_triangles", (R,), [(3, 3), (3, 4)]),
+ ("np_astype_item", (R,), [(1,), (1, 1)]), ("la_cholesky", (M,), [(3, 3)]), ("la_cholesky_lower", (M,), [(3, 3)]),
+ ("la_eigvalsh", (M,), [(3, 3)]), ("la_eigh", (M,), [(3, 3)]), ("la_matrix_power", (M,), [(3, 3)])]
+
+
 def rows() -> list[tuple[str, Callable, tuple, list]]:
     """(id, function, samplers, shapes): one row per name."""
     table: list[tuple[Callable, tuple, list]] = []
@@ -87,6 +105,7 @@ def rows() -> list[tuple[str, Callable, tuple, list]]:
         table.append((getattr(cf, name), (R,), [(2, 3)]))
     table += [(cf.la_inv, (M,), [(3, 3)]), (cf.la_det, (M,), [(3, 3)]), (cf.la_slogdet, (M,), [(3, 3)]),
               (cf.la_solve, (M, R), [((3, 3), (3,)), ((3, 3), (3, 2))])]
+    table += [(getattr(cf, n), samplers, shapes) for n, samplers, shapes in ROUND2]
     out = []
     for fn, samplers, shapes in table:
         for shape in shapes:
@@ -101,7 +120,9 @@ def rows() -> list[tuple[str, Callable, tuple, list]]:
 JIT_ROWS = [(cf.jit_hyperbolic, (R, U), ((3,), (3,)), False), (cf.jit_powers, (R, P), ((3,), (3,)), False),
             (cf.jit_steps, (R,), ((4,),), False), (cf.jit_binary, (R, R), ((3,), (3,)), False),
             (cf.jit_special, (R, P), ((3,), (3,)), False), (cf.jit_math, (R, P), ((), ()), True),
-            (cf.jit_reductions, (R, M, R), ((4,), (3, 3), (3,)), False)]
+            (cf.jit_reductions, (R, M, R), ((4,), (3, 3), (3,)), False),
+            (cf.jit_products, (R, M), ((3,), (3, 3)), False), (cf.jit_shapes, (R, M), ((3,), (3, 3)), False),
+            (cf.jit_linalg, (M,), ((3, 3),), False)]
 
 
 def _vdot(a: Any, b: Any) -> float:

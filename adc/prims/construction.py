@@ -42,7 +42,8 @@ for _ctor in ("zeros_like", "ones_like", "empty_like"):
     structural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
                lambda ts: float_like(ts), shape_args=(0,), names=calls(f"numpy.{_ctor}"), **_NO_DERIVATIVE)
 structural("acopy", lambda t, p: f"{t[0]}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
-           names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy"), **_NEW)
+           names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy") + lowered("astype", (2, 2), "ndarray.astype"),
+           **_NEW)
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
            lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
            names=lowered("arange", (1, 3), "numpy.arange"))
@@ -81,7 +82,8 @@ def _zeros_for(b: Any, op: Any, ts: Sequence[Any]) -> list[Any]:
 structural("concatenate", lambda t, p: f"np.concatenate({seq_text(t)}, axis={p.get('axis', 0)})",
            lambda *a, axis=0: np.concatenate(a, axis=axis), lambda ts, p: _join_type(ts, p, 0),
            jvp=lambda b, op, ts: b.emit("concatenate", *_zeros_for(b, op, ts), params=op.params),
-           vjp=_pieces, may_raise=True, names=lowered("concatenate", (1, 1), "numpy.concatenate"))
+           vjp=_pieces, may_raise=True, names=lowered("concatenate", (1, 1), "numpy.concatenate") + lowered("hstack", (1, 1), "numpy.hstack")
+           + lowered("vstack", (1, 1), "numpy.vstack") + lowered("column_stack", (1, 1), "numpy.column_stack"))
 structural("stack", lambda t, p: f"np.stack({seq_text(t)}, axis={p.get('axis', 0)})",
            lambda *a, axis=0: np.stack(a, axis=axis), lambda ts, p: _join_type(ts, p, 1),
            jvp=lambda b, op, ts: b.emit("stack", *_zeros_for(b, op, ts), params=op.params),
@@ -89,3 +91,56 @@ structural("stack", lambda t, p: f"np.stack({seq_text(t)}, axis={p.get('axis', 0
                                                                           * op.param("axis", 0) + ("i",)),))
                                  for k in range(len(op.args))], may_raise=True,
            names=lowered("stack", (1, 1), "numpy.stack"))
+
+
+# --- eye, identity, full, linspace (issue 10, round 2) -------------------------------------------------
+def _eye_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    return f"np.eye({', '.join(t)}{', k=%d' % p['k'] if p.get('k') else ''})"
+
+
+structural("eye", _eye_text, lambda n, m=None, k=0: np.eye(int(n), None if m is None else int(m), k),
+           lambda ts: Type("float", 2, "float64", (False, False)), names=lowered("eye", (1, 2), "numpy.eye"),
+           **_NO_DERIVATIVE)
+structural("identity", lambda t, p: f"np.identity({t[0]})", lambda n: np.identity(int(n)),
+           lambda ts: Type("float", 2, "float64", (False, False)), names=lowered("identity", (1, 1), "numpy.identity"),
+           **_NO_DERIVATIVE)
+
+
+def _full_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    return b.emit("full", ts[0], *op.args[1:], params=op.params)
+
+
+structural("full", lambda t, p: f"np.full({_dims(t[1:])}, {t[0]})",
+           lambda v, *dims, ones=None: np.full(tuple(int(d) for d in dims), float(v)),
+           lambda ts, p: Type("float", len(ts) - 1, "float64", tuple(p.get("ones") or (False,) * (len(ts) - 1))),
+           jvp=_full_jvp, vjp=lambda b, op, g: [b.emit("sum", g)] + [None] * (len(op.args) - 1),
+           names=lowered("full", (2, 2), "numpy.full"), note="of a number (the fill value is differentiable)", **_NEW)
+structural("full_like", lambda t, p: f"np.full_like({t[0]}, {t[1]})", lambda x, v: np.full_like(x, v, dtype=float),
+           lambda ts: float_like(ts), shape_args=(0,),
+           jvp=lambda b, op, ts: b.emit("full_like", op.args[0], ts[1]) if ts[1] is not None
+           else b.emit("zeros_like", op.args[0]),
+           vjp=lambda b, op, g: [None, b.emit("sum", g)], names=lowered("full_like", (2, 2), "numpy.full_like"),
+           note="of a number (the fill value is differentiable)", **_NEW)
+
+
+def _unit(b: Any, op: Any) -> Any:
+    """``np.linspace(0.0, 1.0, n)``: where each point sits between the ends."""
+    return b.emit("linspace", 0.0, 1.0, b.emit("shape", op.out, params=(("dim", 0),)))  # a Var: never folded
+
+
+def _linspace_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    s = _unit(b, op)
+    terms = [b.mul(ts[0], b.sub(1.0, s)) if ts[0] is not None else None, b.mul(ts[1], s) if ts[1] is not None else None]
+    present = [t for t in terms if t is not None]
+    return present[0] if len(present) == 1 else b.add(*present)
+
+
+def _linspace_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    s = _unit(b, op)
+    return [b.emit("sum", b.mul(g, b.sub(1.0, s))), b.emit("sum", b.mul(g, s)), None]
+
+
+structural("linspace", lambda t, p: f"np.linspace({t[0]}, {t[1]}, {t[2]})",
+           lambda a, c, n: np.linspace(a, c, int(n)), lambda ts: Type("float", 1, "float64", (False,)),
+           jvp=_linspace_jvp, vjp=_linspace_vjp, names=lowered("linspace", (3, 3), "numpy.linspace"),
+           note="between numbers, `num` given; differentiable in both ends", **_NEW)

@@ -93,7 +93,7 @@ elementwise("npdiv", 2, _guarded("{0} / {1}", "{1}", "np.divide({0}, {1})", (P_M
             names=calls("numpy.divide", "numpy.true_divide"), trace="divide")
 elementwise("nppow", 2, _guarded("{0} ** {1}", "{0} > 0", "np.power({0}, {1})", (P_ATOM, P_UNARY)),
             Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power, _nppow_partials, keep_kind,
-            names=calls("numpy.power", "numpy.float_power"), trace="power")
+            names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power")
 elementwise("nplog", 1, _guarded("math.log({0})", "{0} > 0", "np.log({0})", (P_CMP + 1,)), call("np.log", 1),
             np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),), trace="log")
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
@@ -103,11 +103,16 @@ elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
 
 
 # --- functions ----------------------------------------------------------------------------------
+def _alias(np_name: str, short: str) -> tuple[str, ...]:
+    """NumPy 2's array-API name of an inverse function (``np.acos`` for ``np.arccos``)."""
+    return (f"numpy.{short}",) if np_name.startswith("arc") and hasattr(np, short) else ()
+
+
 def _unary(name: str, math_name: str, np_name: str, impl: Callable[..., Any], partials: Partials,
            **traits: Any) -> None:
     """``math.<math_name>`` on scalars, ``np.<np_name>`` on arrays."""
     elementwise(name, 1, call(f"math.{math_name}", 1), call(f"np.{np_name}", 1), impl, partials,
-                names=calls(f"math.{math_name}", f"numpy.{np_name}"),
+                names=calls(f"math.{math_name}", f"numpy.{np_name}", *_alias(np_name, math_name)),
                 trace="" if np_name == name else np_name, **traits)
 
 
@@ -131,7 +136,7 @@ def _atan2_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
 
 
 elementwise("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2, _atan2_partials,
-            names=calls("math.atan2", "numpy.arctan2"))
+            names=calls("math.atan2", "numpy.arctan2", "numpy.atan2"))
 elementwise("abs", 1, call("abs", 1), call("np.abs", 1), np.abs,
             lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True, note="d/dx at 0 is +1",
             names=calls("math.fabs", "numpy.abs", "numpy.absolute", "numpy.fabs", "builtins.abs"))
@@ -203,7 +208,7 @@ def _numpy_unary(name: str, np_name: str, impl: Callable[..., Any], partials: Pa
     """``np.<np_name>`` on arrays, and on numbers unless ``scalar`` names another function
     (``math.cosh``); spelled ``numpy.<np_name>`` and ``paths``."""
     elementwise(name, 1, call(scalar or f"np.{np_name}", 1), call(f"np.{np_name}", 1), impl, partials,
-                names=calls(f"numpy.{np_name}", *paths), trace="" if np_name == name else np_name, **traits)
+                names=calls(f"numpy.{np_name}", *paths, *_alias(np_name, name)), trace="" if np_name == name else np_name, **traits)
 
 
 def _zero(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:

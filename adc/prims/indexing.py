@@ -9,12 +9,13 @@ whose present bounds are arguments).
 """
 from __future__ import annotations
 
+import ast
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..types import Type
-from .registry import Render, calls, structural
+from .registry import Render, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -99,8 +100,18 @@ def _index_add(x: Any, *rest: Any, index: Any = None) -> None:
     np.add.at(x, key, value)
 
 
+def _atomic(text: str) -> str:
+    """``text`` parenthesized unless it is a name, a call, an attribute or a subscript: the base of
+    ``(g * y)[::-1]`` needs its parentheses."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    return text if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)) else f"({text})"
+
+
 def _render_getitem(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"{t[0]}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
+    return f"{_atomic(t[0])}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
 
 
 def _render_store(symbol: str) -> Render:
@@ -118,7 +129,12 @@ def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, view=True, recomputable=True,
-           flows=True, buffered=("array",), may_raise=True)
+           flows=True, buffered=("array",), may_raise=True,
+           names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
+           + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")
+           + lowered("squeeze", (1, 2), "numpy.squeeze", "ndarray.squeeze")
+           + lowered("flip", (1, 2), "numpy.flip") + lowered("fliplr", (1, 1), "numpy.fliplr")
+           + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item"))
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
 structural("index_add", _render_store("+="), _index_add, **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), **_STORE)

@@ -48,7 +48,8 @@ def _matmul_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 _MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, may_raise=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot"))
+            vjp=_matmul_vjp, may_raise=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
+            + lowered("vdot", (2, 2), "numpy.vdot") + lowered("matrix_power", (2, 2), "numpy.linalg.matrix_power"))
 
 
 def _outer_type(ts: Sequence[Type]) -> Type:
@@ -119,3 +120,144 @@ def _solve_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 structural("solve", lambda t, p: f"np.linalg.solve({t[0]}, {t[1]})", np.linalg.solve,
            lambda ts: Type("float", ts[1].ndim, "float64", (False,) * ts[1].ndim),
            jvp=_solve_jvp, vjp=_solve_vjp, may_raise=True, names=lowered("solve", (2, 2), "numpy.linalg.solve"))
+
+
+# --- einsum (issue 10, round 2): multilinear; tensordot, inner and kron lower to it -----------------------
+def einsum_parts(spec: str) -> tuple[list[str], str]:
+    """``'ij,jk->ik'`` as (['ij', 'jk'], 'ik'); the implicit output is the letters used once, sorted."""
+    inputs, arrow, out = spec.replace(" ", "").partition("->")
+    subs = inputs.split(",")
+    if not arrow:
+        letters = "".join(subs)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return subs, out
+
+
+def _einsum_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    ndim = len(einsum_parts(p["spec"])[1])
+    dtype = "float32" if all(t.dtype == "float32" for t in ts) else "float64"
+    return Type("float", ndim, dtype, (False,) * ndim) if ndim else FLOAT
+
+
+def _einsum_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    terms = [b.emit("einsum", *[t if j == k else a for j, a in enumerate(op.args)], params=op.params)
+             for k, t in enumerate(ts) if t is not None]
+    return _sum_terms(b, terms)
+
+
+def _einsum_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    subs, out = einsum_parts(op.param("spec"))
+    grads = []
+    for k, a in enumerate(op.args):
+        others = [(s, x) for j, (s, x) in enumerate(zip(subs, op.args)) if j != k]
+        seen = out + "".join(s for s, _ in others)
+        operands = [(out, g), *others]
+        if any(c not in seen for c in subs[k]):  # a letter summed over this operand alone: broadcast it back
+            operands.append((subs[k], b.emit("ones_like", a)))
+        spec = ",".join(s for s, _ in operands) + "->" + subs[k]
+        grads.append(b.emit("einsum", *[x for _, x in operands], params=(("spec", spec),)))
+    return grads
+
+
+structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
+           lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp,
+           names=lowered("einsum", (2, 3), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
+           + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
+           note="one or two operands, no repeated subscript in an operand, no `...`; tensordot, inner and kron "
+                "lower to it", nojit="(Numba has no `np.einsum`)")
+
+
+# --- cholesky, eigh (issue 10, round 2) --------------------------------------------------------------------
+# Like NumPy, both read only the lower triangle of ``a``: a tangent ``da`` acts as the symmetric
+# ``tril(da) + tril(da, -1).T``, and the cotangent of ``a`` lies in its lower triangle.
+def _t(b: Any, x: Any) -> Any:
+    return b.emit("transpose", x)
+
+
+def _mm(b: Any, *xs: Any) -> Any:
+    out = xs[0]
+    for x in xs[1:]:
+        out = b.emit("matmul", out, x)
+    return out
+
+
+def _lower_sym(b: Any, da: Any) -> Any:
+    """The symmetric matrix a lower-triangle reader sees for tangent ``da``."""
+    return b.add(b.emit("tril", da), _t(b, b.emit("tril", da, params=(("k", -1),))))
+
+
+def _eye_like(b: Any, a: Any) -> Any:
+    return b.emit("eye", b.emit("shape", a, params=(("dim", 0),)))
+
+
+def _to_lower(b: Any, s: Any) -> Any:
+    """The cotangent of a lower-triangle reader whose cotangent as a symmetric matrix is ``s``:
+    ``tril(s + s.T)`` with the diagonal counted once."""
+    both = b.add(s, _t(b, s))
+    return b.sub(b.emit("tril", both), b.mul(b.mul(both, 0.5), _eye_like(b, s)))
+
+
+def _phi(b: Any, x: Any) -> Any:
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return b.sub(b.emit("tril", x), b.mul(b.mul(x, 0.5), _eye_like(b, x)))
+
+
+def _chol_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    low_inv = b.emit("inv", op.out)
+    return _mm(b, op.out, _phi(b, _mm(b, low_inv, _lower_sym(b, ts[0]), _t(b, low_inv))))
+
+
+def _chol_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    low_inv = b.emit("inv", op.out)
+    s = _mm(b, _t(b, low_inv), _phi(b, _mm(b, _t(b, op.out), g)), low_inv)
+    return [_to_lower(b, b.mul(b.add(s, _t(b, s)), 0.5))]
+
+
+structural("cholesky", lambda t, p: f"np.linalg.cholesky({t[0]})", np.linalg.cholesky, _sq,
+           jvp=_chol_jvp, vjp=_chol_vjp, may_raise=True, fresh=True,
+           names=lowered("cholesky", (1, 1), "numpy.linalg.cholesky"),
+           note="reads the lower triangle of `a`, as NumPy does: the gradient lies there")
+
+
+def _vectors(b: Any, op: Any) -> Any:
+    return b.emit("eigvecsh", op.args[0])
+
+
+def _eigvals_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    v = _vectors(b, op)
+    return b.emit("sum", b.mul(v, _mm(b, _lower_sym(b, ts[0]), v)), params=(("axis", 0),))
+
+
+def _eigvals_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    v = _vectors(b, op)
+    return [_to_lower(b, _mm(b, b.mul(v, g), _t(b, v)))]
+
+
+structural("eigvalsh", lambda t, p: f"np.linalg.eigvalsh({t[0]})", np.linalg.eigvalsh,
+           lambda ts: Type("float", 1, "float64", (False,)), jvp=_eigvals_jvp, vjp=_eigvals_vjp, may_raise=True,
+           fresh=True, names=lowered("eigvalsh", (1, 1), "numpy.linalg.eigvalsh")
+           + lowered("eigh", (1, 1), "numpy.linalg.eigh"),
+           note="eigenvalues of the symmetric matrix the lower triangle of `a` gives; the eigenvectors' "
+                "derivative needs distinct eigenvalues")
+def _gaps(b: Any, a: Any) -> Any:
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it (``w`` the eigenvalues)."""
+    w = b.emit("eigvalsh", a)
+    full = ("s", False, False, False)
+    d = b.sub(b.emit("getitem", w, params=(("index", ("n", full)),)), b.emit("getitem", w, params=(("index", (full, "n")),)))
+    on = b.eq(_eye_like(b, a), 1.0)
+    return b.select(on, 0.0, b.div(1.0, b.select(on, 1.0, d)))
+
+
+def _eigvecs_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    v = op.out
+    return _mm(b, v, b.mul(_gaps(b, op.args[0]), _mm(b, _t(b, v), _lower_sym(b, ts[0]), v)))
+
+
+def _eigvecs_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    v = op.out
+    s = _mm(b, v, b.mul(_gaps(b, op.args[0]), _mm(b, _t(b, v), g)), _t(b, v))
+    return [_to_lower(b, b.mul(b.add(s, _t(b, s)), 0.5))]
+
+
+structural("eigvecsh", lambda t, p: f"np.linalg.eigh({t[0]})[1]", lambda a: np.linalg.eigh(a)[1], _sq,
+           jvp=_eigvecs_jvp, vjp=_eigvecs_vjp, may_raise=True, fresh=True)

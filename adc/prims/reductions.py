@@ -109,8 +109,10 @@ _reducer("sum", "sum", lambda b, op, ts: b.emit("sum", ts[0], params=op.params),
 _reducer("mean", "mean", lambda b, op, ts: b.emit("mean", ts[0], params=op.params),
          lambda b, op, g: [_broadcast_back(b, b.div(g, _count(b, op.args[0], op.params)), op.args[0], op.params)],
          "numpy.mean", "ndarray.mean",
-         variance=lowered("var", (1, 2), "numpy.var", "ndarray.var") + lowered("std", (1, 2), "numpy.std", "ndarray.std"))
-_reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max")
+         variance=lowered("var", (1, 2), "numpy.var", "ndarray.var") + lowered("std", (1, 2), "numpy.std", "ndarray.std")
+         + lowered("average", (1, 2), "numpy.average"))
+_reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max",
+         variance=lowered("ptp", (1, 2), "numpy.ptp"))
 _reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")
 
 
@@ -233,3 +235,48 @@ structural("logsumexp", lambda t, p: f"adc_special.logsumexp({t[0]}, {p.get('axi
            + lowered("softmax", (1, 2), "scipy.special.softmax") + lowered("log_softmax", (1, 2), "scipy.special.log_softmax"),
            note="stable for large inputs; softmax and log_softmax lower to it; under jit only without axis",
            nojit="with `axis`")
+
+
+# --- products and running sums (issue 10, round 2) ------------------------------------------------
+def _prod_ratio(b: Any, op: Any) -> Any:
+    """``prod(x) / x`` shaped like ``x``: each element's partial."""
+    return b.div(_expand(b, op.out, op.params), op.args[0])
+
+
+structural("prod", _reduction("prod"), _impl_reduce(np.prod), _reduce_type,
+           jvp=lambda b, op, ts: b.emit("sum", b.mul(_prod_ratio(b, op), ts[0]), params=op.params),
+           vjp=lambda b, op, g: [b.mul(_expand(b, g, op.params), _prod_ratio(b, op))], reduces=True,
+           names=lowered("prod", (1, 2), "numpy.prod", "ndarray.prod"),
+           note="d/dx_i = prod(x) / x_i: not finite where an element is 0", nojit="with `axis`")
+
+
+def flip(b: Any, x: Any, axis: int) -> Any:
+    """``x`` reversed along ``axis``: a ``getitem`` view with step -1."""
+    full = ("s", False, False, False)
+    return b.emit("getitem", x, -1, params=(("index", (full,) * axis + (("s", False, False, True),)),))
+
+
+def _cum_axis(op: Any) -> int:
+    return int(dict(op.params).get("axis", 0))
+
+
+def _rcumsum(b: Any, g: Any, op: Any) -> Any:
+    """The transpose of ``cumsum``: sums from the end, ``flip(cumsum(flip(g)))``."""
+    axis = _cum_axis(op)
+    return flip(b, b.emit("cumsum", flip(b, g, axis), params=op.params), axis)
+
+
+def _cum_render(fn: str) -> Render:
+    return lambda t, p: f"np.{fn}({t[0]}{', axis=%d' % p['axis'] if 'axis' in p else ''})"
+
+
+_CUM = "with `axis` (N-D arrays; Numba's cumsum/cumprod flatten)"
+structural("cumsum", _cum_render("cumsum"), lambda x, axis=None: np.cumsum(x, axis=axis), lambda ts: float_like(ts),
+           jvp=lambda b, op, ts: b.emit("cumsum", ts[0], params=op.params),
+           vjp=lambda b, op, g: [_rcumsum(b, g, op)], fresh=True,
+           names=lowered("cumsum", (1, 2), "numpy.cumsum", "ndarray.cumsum"), nojit=_CUM)
+structural("cumprod", _cum_render("cumprod"), lambda x, axis=None: np.cumprod(x, axis=axis), lambda ts: float_like(ts),
+           jvp=lambda b, op, ts: b.mul(op.out, b.emit("cumsum", b.div(ts[0], op.args[0]), params=op.params)),
+           vjp=lambda b, op, g: [b.div(_rcumsum(b, b.mul(g, op.out), op), op.args[0])], fresh=True,
+           names=lowered("cumprod", (1, 2), "numpy.cumprod", "ndarray.cumprod"), nojit=_CUM,
+           note="d/dx_j = sum over i >= j of out_i / x_j: not finite where an element is 0")

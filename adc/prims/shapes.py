@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..types import Type
+from . import kernels
 from .registry import float_like, lowered, seq_text, structural
 
 
@@ -74,3 +75,94 @@ structural("ravel", lambda t, p: f"{t[0]}.ravel()", np.ravel, lambda ts: Type(ts
            jvp=lambda b, op, ts: b.emit("ravel", ts[0]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True,
            names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel", "ndarray.flatten"))
+
+
+# --- diagonals, triangles, rolls, tiles and repeats (issue 10, round 2): linear, new memory -------------
+_KERNELS = "import adc.prims.kernels as adc_arrays"
+
+
+def _k(p: dict[str, Any]) -> str:
+    return f", {p['k']}" if p.get("k") else ""
+
+
+def _vector(ts: Sequence[Type]) -> Type:
+    return Type("float", 1, ts[0].dtype if ts[0].kind == "float" else "float64", (False,))
+
+
+def _matrix(ts: Sequence[Type]) -> Type:
+    return Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (False, False))
+
+
+structural("diagonal", lambda t, p: f"np.diag({t[0]}{_k(p)})", lambda x, k=0: np.diag(x, k).copy(), _vector,
+           jvp=lambda b, op, ts: b.emit("diagonal", ts[0], params=op.params),
+           vjp=lambda b, op, g: [b.emit("diag_embed", g, op.args[0], params=op.params)], fresh=True,
+           names=lowered("diagonal", (1, 2), "numpy.diagonal", "ndarray.diagonal")
+           + lowered("trace", (1, 2), "numpy.trace", "ndarray.trace"),
+           note="of 2-D arrays (offset `k`); np.trace is the sum of it")
+structural("diag_embed", lambda t, p: f"adc_arrays.diag_embed({t[0]}, {t[1]}, {p.get('k', 0)})",
+           lambda g, x, k=0: kernels.diag_embed(g, x, k),
+           lambda ts: _matrix(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
+           jvp=lambda b, op, ts: b.emit("diag_embed", ts[0], op.args[1], params=op.params),
+           vjp=lambda b, op, g: [b.emit("diagonal", g, params=op.params), None])  # only in derivative code
+structural("diagm", lambda t, p: f"np.diag({t[0]}{_k(p)})", lambda v, k=0: np.diag(v, k), _matrix,
+           jvp=lambda b, op, ts: b.emit("diagm", ts[0], params=op.params),
+           vjp=lambda b, op, g: [b.emit("diagonal", g, params=op.params)], fresh=True,
+           names=lowered("diag", (1, 2), "numpy.diag"), note="np.diag of a 1-D array (of a 2-D one: np.diagonal)")
+for _tri in ("triu", "tril"):
+    structural(_tri, (lambda n: lambda t, p: f"np.{n}({t[0]}{_k(p)})")(_tri),
+               (lambda f: lambda x, k=0: f(x, k))(getattr(np, _tri)), lambda ts: float_like(ts),
+               jvp=(lambda n: lambda b, op, ts: b.emit(n, ts[0], params=op.params))(_tri),
+               vjp=(lambda n: lambda b, op, g: [b.emit(n, g, params=op.params)])(_tri), fresh=True,
+               names=lowered(_tri, (1, 2), f"numpy.{_tri}"))
+
+
+def _roll_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    return f"np.roll({t[0]}, {p['shift']}{', axis=%d' % p['axis'] if p.get('axis') is not None else ''})"
+
+
+def _roll_back(params: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, -v if k == "shift" else v) for k, v in params)
+
+
+structural("roll", _roll_text, lambda x, shift=0, axis=None: np.roll(x, shift, axis), lambda ts: float_like(ts),
+           jvp=lambda b, op, ts: b.emit("roll", ts[0], params=op.params),
+           vjp=lambda b, op, g: [b.emit("roll", g, params=_roll_back(op.params))], fresh=True,
+           names=lowered("roll", (2, 3), "numpy.roll"), nojit="with `axis`")
+
+
+def _tile_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    ndim = max(ts[0].ndim, len(p["reps"]))
+    return Type("float", ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ndim)
+
+
+structural("tile", lambda t, p: f"np.tile({t[0]}, {seq_text([str(r) for r in p['reps']])})",
+           lambda x, reps=(): np.tile(x, reps), _tile_type,
+           jvp=lambda b, op, ts: b.emit("tile", ts[0], params=op.params),
+           vjp=lambda b, op, g: [b.emit("untile", g, op.args[0], params=op.params)], fresh=True,
+           names=lowered("tile", (2, 2), "numpy.tile"), nojit="(Numba has no `np.tile`)")
+structural("untile", lambda t, p: f"adc_arrays.untile({t[0]}, {t[1]}, {seq_text([str(r) for r in p['reps']])})",
+           lambda g, x, reps=(): kernels.untile(g, x, reps),
+           lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
+           jvp=lambda b, op, ts: b.emit("untile", ts[0], op.args[1], params=op.params),
+           vjp=lambda b, op, g: [b.emit("tile", g, params=op.params), None])  # only in derivative code
+
+
+def _repeat_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    ndim = 1 if p.get("axis") is None else ts[0].ndim
+    return Type("float", ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ndim)
+
+
+def _repeat_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    return f"np.repeat({t[0]}, {p['repeats']}{', axis=%d' % p['axis'] if p.get('axis') is not None else ''})"
+
+
+structural("repeat", _repeat_text, lambda x, repeats=1, axis=None: np.repeat(x, repeats, axis), _repeat_type,
+           jvp=lambda b, op, ts: b.emit("repeat", ts[0], params=op.params),
+           vjp=lambda b, op, g: [b.emit("unrepeat", g, op.args[0], params=op.params)], fresh=True,
+           names=lowered("repeat", (2, 3), "numpy.repeat", "ndarray.repeat"),
+           note="`repeats` a constant integer", nojit="(its transpose has no Numba form yet)")
+structural("unrepeat", lambda t, p: f"adc_arrays.unrepeat({t[0]}, {t[1]}, {p['repeats']}, {p.get('axis')})",
+           lambda g, x, repeats=1, axis=None: kernels.unrepeat(g, x, repeats, axis),
+           lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
+           jvp=lambda b, op, ts: b.emit("unrepeat", ts[0], op.args[1], params=op.params),
+           vjp=lambda b, op, g: [b.emit("repeat", g, params=op.params), None])  # only in derivative code

@@ -1,0 +1,55 @@
+"""Run-time kernels for array transposes NumPy does not spell: imported by generated code as
+``adc_arrays`` only when a program uses one (``codegen.header``).
+
+``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
+transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same function (an
+``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
+argument's shape (NumPy only: ``tile`` and ``repeat`` are ``nojit``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _diag_embed_loop(g, x, k):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    out = np.zeros(x.shape)
+    for i in range(g.shape[0]):
+        if k >= 0:
+            out[i, i + k] = g[i]
+        else:
+            out[i - k, i] = g[i]
+    return out
+
+
+def diag_embed(g, x, k):  # noqa: ANN001, ANN201
+    return _diag_embed_loop(g, x, k)
+
+
+def untile(g, x, reps):  # noqa: ANN001, ANN201
+    shape = np.shape(x)
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + tuple(shape)
+    reps = (1,) * (ndim - len(reps)) + tuple(reps)
+    split = [d for pair in zip(reps, shape) for d in pair]
+    return np.reshape(np.reshape(g, split).sum(axis=tuple(range(0, 2 * ndim, 2))), np.shape(x))
+
+
+def unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN201
+    if axis is None:
+        return np.reshape(np.reshape(g, (-1, repeats)).sum(axis=1), np.shape(x))
+    shape = np.shape(x)
+    return np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:]).sum(axis=axis + 1)
+
+
+def _register_numba() -> None:
+    try:
+        from numba.extending import overload
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return
+
+    @overload(diag_embed)
+    def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
+        return _diag_embed_loop
+
+
+_register_numba()
