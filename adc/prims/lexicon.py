@@ -94,14 +94,14 @@ _COVERAGE_TAIL = """
 ## Still missing
 
 Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumPy and most of
-`scipy.special`), adc does not yet differentiate: `prod`, `cumsum`, `cumprod`, `ptp`, `average`,
-`trace`, `vdot`, `inner`, `einsum`, `tensordot`, `kron`, `nansum`; `linalg.norm` with `ord`;
-`cholesky`, `eigh`, `svd`, `pinv`, `qr`, `matrix_power`; `diag`, `diagonal`, `eye`, `identity`,
-`full`, `full_like`, `linspace`, `atleast_1d/2d/3d`, `expand_dims`, `squeeze`, `flip`, `roll`,
-`tile`, `repeat`, `hstack`, `vstack`, `column_stack`, `split`, `triu`, `tril`, `pad`, `astype`,
-`item`, `np.array` of an array; boolean-mask reads, integer-array writes, `np.add.at`, `take`,
-`sort`; `fmod`, `erfinv`, builtin `round`, and float32 checks for the names above. An unsupported
-function raises an adc `UnsupportedError` at the user's line.
+`scipy.special`), adc does not yet differentiate: `nansum`; `linalg.norm` with `ord`; `svd`,
+`pinv`, `qr`; `split`, `pad`; boolean-mask reads, integer-array writes, `np.add.at`, `take`,
+`sort`; `fmod`, `erfinv`, builtin `round`; `einsum` with an ellipsis or a repeated letter in one
+operand; and float32 checks for the names above. Under `jit=True`, besides the names marked
+above, 1-D `np.kron`, `np.vdot` of 2-D arrays and `np.expand_dims(x, 1)` broadcast against
+another array stop at Numba with an adc `CompileError` naming the line (reductions with
+`keepdims` in the generated adjoint). An unsupported function raises an adc `UnsupportedError`
+at the user's line.
 """
 
 
