@@ -64,7 +64,7 @@ def global_partial(x):
 
 
 def numpy_cumsum(x):
-    return np.sum(np.cumsum(x))
+    return np.sum(np.nancumsum(x))
 
 
 def builtin_round(x):

@@ -177,7 +177,7 @@ def bare_return(x):
 
 
 def numpy_cumsum(x):
-    return np.sum(np.cumsum(x))
+    return np.sum(np.nancumsum(x))
 
 
 def numpy_linalg_pinv(x):
@@ -209,7 +209,7 @@ def array_unknown_attribute(x):
 
 
 def array_unknown_method(x):
-    return np.sum(x.cumsum())
+    return np.sum(x.argsort())
 
 
 def array_dtype(x):

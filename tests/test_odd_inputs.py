@@ -67,7 +67,7 @@ CASES = [
     ("call_a_number", S, "x(1.0)", ["not a function"]),
     ("call_a_module", S, "np(x)", ["not a function"]),
     # names: unsupported math / NumPy / SciPy / builtins, globals
-    ("numpy_cumsum", A, "np.cumsum", ["cumsum"]),
+    ("numpy_cumsum", A, "np.nancumsum", ["nancumsum"]),
     ("numpy_linalg_pinv", A, "np.linalg.pinv", ["pinv"]),
     ("numpy_random", S, "np.random.rand", ["rand"]),
     ("numpy_float64", S, "np.float64", ["float64"]),
@@ -83,7 +83,7 @@ CASES = [
     ("writes_global_array", S, "TABLE[0]", ["array"]),
     # attributes
     ("array_unknown_attribute", A, "x.foo", [".foo"]),
-    ("array_unknown_method", A, "x.cumsum", [".cumsum"]),
+    ("array_unknown_method", A, "x.argsort", [".argsort"]),
     ("array_dtype", A, "x.dtype", [".dtype"]),
     ("scalar_attribute", S, "x.real", [".real"]),
     # arguments of supported functions
