@@ -45,8 +45,7 @@ EVALS = {
     "lstm": (["-l", "2", "-c", "1024", *QUICK],
              "UnsupportedError: lstm.py:21:9: `x` is rebound inside a branch or loop and also read or written "
              "element by element (reverse mode)"),
-    "ba": (["--min", "1", "--max", "1", *QUICK], "valid on ba1, but too slow for CI: adc.jacfwd takes ~2.3 ms a "
-           "call, 82 s per Jacobian for ba1's 31843 observations (docs/gradbench.md)"),
+    "ba": (["--min", "1", "--max", "1", *QUICK], None),
     "ht": (["--min", "1", "--max", "1", "--model", "small", *QUICK],
            "UnsupportedError: ht.py:27:10: expected a number or an array here, got a tuple"),
     "particle": (QUICK, tuple(f"UnsupportedError: particle.py:{pos}: adc cannot yet differentiate a function made "
@@ -55,7 +54,6 @@ EVALS = {
     "saddle": (QUICK, tuple(f"UnsupportedError: saddle.py:{pos}: adc cannot yet differentiate a function made by "
                             "adc.grad (neg_f): composing transforms is not supported yet" for pos in ("52:36", "56:36"))),
 }
-SLOW = {"ba"}  # skipped outright: too slow for CI
 EVAL_DIR = str(REPO / "benchmarks" / "gradbench" / "evals") + os.sep
 
 
@@ -81,16 +79,10 @@ def gradbench():
         _missing("the GradBench evals need pydantic and dataclasses-json (pip install -e '.[test]', or set "
                  "ADC_GRADBENCH_PYTHON to a python that has them)")
     try:
-        root = reference.build([name for name in EVALS if name not in SLOW], opt="-O1")
+        root = reference.build(list(EVALS), opt="-O0")
     except reference.BuildError as e:
         _missing(str(e))
     return root, py
-
-
-def _params():
-    for name, (args, gap) in EVALS.items():
-        marks = [pytest.mark.skip(reason=gap)] if name in SLOW else []
-        yield pytest.param(name, args, gap, marks=marks, id=name)
 
 
 def _errors(log):
@@ -104,7 +96,7 @@ def _errors(log):
             yield resp["error"].removeprefix("adc.").replace(EVAL_DIR, "")
 
 
-@pytest.mark.parametrize("name, args, gap", list(_params()))
+@pytest.mark.parametrize("name, args, gap", [pytest.param(n, *v, id=n) for n, v in EVALS.items()])
 def test_eval(gradbench, tmp_path, name, args, gap):
     """Every answer is valid; or, for an eval with a known adc gap, every answer is valid or fails with that error."""
     root, py = gradbench
