@@ -3,7 +3,7 @@
 Usage: python benchmarks/gradbench/reference.py [--opt -O0] [EVAL ...]   (no EVAL: every eval the reference has)
 Prints the built folder (the `--root` for `pipe.py`) on its last line.
 `--opt` is the optimisation flag: GradBench's `-O3` by default (for timings). The tests build with
-`-O0`: 39 s of CPU for all ten binaries against 75 s at `-O3` (on x86-64 without `-march`, no FMA
+`-O0`: 39 s of CPU for all ten binaries against 81 s at `-O3` (on x86-64 without `-march`, no FMA
 contraction, so the answers are the same bits).
 
 The bundle (`shared/gradbench`, read-only) is copied once to `$ADC_GRADBENCH_CACHE/<key>` (default
