@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -64,10 +65,15 @@ def run(root, tool, py, name, args, runs, timeout):
     env.pop("PYTHONPATH", None)
     cmd = [sys.executable, str(root / "pipe.py"), "--root", str(root), "--eval", name, "--timeout", str(timeout),
            "--tool", tool_command(tool, root, py), "--", *args, "--min-runs", str(runs), "--min-seconds", "0"]
+    # a session of its own, so that a timeout ends pipe.py's children (the eval, the tool) too
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                            start_new_session=True)
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout + 60).stdout
+        out = proc.communicate(timeout=timeout + 60)[0]
     except subprocess.TimeoutExpired:
-        return {f: (None, "timeout") for f in DERIVATIVE[name]}
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {f: (None, f"timeout ({timeout:.0f} s)") for f in DERIVATIVE[name]}
     result = {}
     for line in out.splitlines():
         m = ROW.match(line)
@@ -129,6 +135,7 @@ def main():
     ap.add_argument("--jax", help="a python with jax (and numpy, pydantic, dataclasses-json)")
     ap.add_argument("--evals", nargs="+", default=list(SIZES), choices=list(SIZES))
     ap.add_argument("--max-sizes", type=int, default=99, help="only the first N sizes of each eval")
+    ap.add_argument("--sizes", nargs="+", help="only these sizes (labels as in the table: n=2500, ba3)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=900, help="seconds per tool, eval and size")
     ap.add_argument("--out", help="also write the results as JSON")
@@ -146,6 +153,8 @@ def main():
     results = []
     for name in o.evals:
         for args, size in SIZES[name][:o.max_sizes]:
+            if o.sizes and size not in o.sizes:
+                continue
             r = {"eval": name, "size": size, "tools": {}}
             for tool in ("adc", *PEERS[name]):
                 if pythons[tool]:
