@@ -3,8 +3,8 @@
 Usage: python benchmarks/gradbench/reference.py [--opt -O0] [EVAL ...]   (no EVAL: every eval the reference has)
 Prints the built folder (the `--root` for `pipe.py`) on its last line.
 `--opt` is the optimisation flag: GradBench's `-O3` by default (for timings). The tests build with
-`-O0`: 39 s of CPU for all ten binaries against 81 s at `-O3` (on x86-64 without `-march`, no FMA
-contraction, so the answers are the same bits).
+`-O0`: 39 s of CPU for all ten binaries against 81 s at `-O3` (without `-march`, GCC emits no FMA
+on x86-64; the tests give the same results at `-O0` and `-O1`).
 
 The bundle (`shared/gradbench`, read-only) is copied once to `$ADC_GRADBENCH_CACHE/<key>` (default
 `~/.cache/adc-gradbench/<key>`), where the key hashes the bundle's files, the JSON headers used and
