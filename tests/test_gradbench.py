@@ -2,8 +2,9 @@
 
 Each eval runs as GradBench runs it: `shared/gradbench/pipe.py` starts the eval program, which checks
 every answer against the C++ reference tool `manual` or, for particle and saddle, against the known
-answer. An eval adc cannot differentiate yet is `xfail(strict=True)` with the adc error, so the test
-fails (XPASS) the day adc gains the capability. The `test` extra installs what the eval programs
+answer. An eval adc cannot differentiate yet must fail with exactly the adc error listed in EVALS, and
+no answer may be invalid; it is then reported as xfail. The test fails the day adc gains the
+capability (like a strict XPASS) or fails differently. The `test` extra installs what the eval programs
 import (`pydantic`, `dataclasses-json`) and the JSON headers the reference is built with
 (`nlohmann-json`); `benchmarks/gradbench/reference.py` builds the reference for the evals run here,
 once per bundle version, into `~/.cache/adc-gradbench` (`$ADC_GRADBENCH_CACHE`). Outside CI a missing
