@@ -225,12 +225,7 @@ class ArrayExpressions:
             if len(args) != 1 or not isinstance(args[0], tuple):
                 raise self.fail(node, "np.array() of something other than a list of numbers",
                                 "write np.array([a, b, c]) with scalars")
-            items = [self.scalar(a, node) for a in args[0]]
-            if any(i.type.is_array for i in items):
-                return self.b.emit("stack", *items, params=(("axis", 0),))
-            out = self.b.emit("pack", *items)
-            self.owned.add(out)
-            return out
+            return self.array_of_items(args[0], node)
         if name == "broadcast_to":  # as adc itself writes it: np.broadcast_to(g, x.shape)
             shape = node.args[1].value
             if not (isinstance(shape, cst.Attribute) and shape.attr.value == "shape"):
@@ -242,6 +237,17 @@ class ArrayExpressions:
         if name in PRIMS and get(name).structural:  # np.linalg.inv(a), np.linalg.solve(a, b) ...
             return self.b.emit(name, *[self.array_value(a, node) for a in args])
         raise self.fail(node, f"unsupported NumPy function `{name}`", "see docs/arrays.md for the supported ones")
+
+    def array_of_items(self, items: tuple[Any, ...], node: cst.Call) -> Var:
+        """``np.array([a, b, c])`` of numbers (a new array), of arrays (stacked), or of nested
+        lists (``[[x, 0.0], [0.0, x]]``: each row made first, then stacked)."""
+        atoms = [self.array_of_items(i, node) if isinstance(i, tuple) else self.scalar(i, node) for i in items]
+        if any(a.type.is_array for a in atoms):
+            out = self.b.emit("stack", *atoms, params=(("axis", 0),))
+        else:
+            out = self.b.emit("pack", *atoms)
+        self.owned.add(out)
+        return out
 
     # -- functions written with other primitives ---------------------------------------------------
     def axis_keywords(self, args: list[Any], node: cst.Call, allowed: Sequence[str]) -> tuple[Var, dict[str, Any]]:

@@ -34,14 +34,13 @@ EVALS = {
     "hello": ([], None),
     "lse": (["-n", "2500", *QUICK], None),
     "llsq": (["-n", "16", *QUICK], None),  # np.sign since issue 10
-    "det": (["-l", "5", *QUICK], "UnsupportedError: det.py:20:42: recursive call to `det`"),
+    "det": (["-l", "5", *QUICK], "UnsupportedError: det.py:22:42: recursive call to `det`"),
     "ode": (["-n", "1000", "-s", "1", *QUICK], None),  # arrays rebound and indexed in loops, since issue 11
     "kmeans": (["-k", "10", "-n", "1000", "-d", "8", *QUICK], None),  # np.expand_dims since issue 10
     "gmm": (["-d", "2", "-k", "5", *QUICK], None),  # math.lgamma since issue 10
     "lstm": (["-l", "2", "-c", "1024", *QUICK], None),  # arrays rebound and written in loops, since issue 11
     "ba": (["--min", "1", "--max", "1", *QUICK], None),
-    "ht": (["--min", "1", "--max", "1", "--model", "small", *QUICK],
-           "UnsupportedError: ht.py:27:10: expected a number or an array here, got a tuple"),
+    "ht": (["--min", "1", "--max", "1", "--model", "small", *QUICK], None),  # nested lists in np.array
     "particle": (QUICK, tuple(f"UnsupportedError: particle.py:{pos}: adc cannot yet differentiate a function made "
                               "by adc.grad (potential): composing transforms is not supported yet"
                               for pos in ("39:27", "43:27"))),
@@ -95,7 +94,9 @@ def test_eval(gradbench, tmp_path, name, args, gap):
     """Every answer is valid; or, for an eval with a known adc gap, every answer is valid or fails with that error."""
     root, py = gradbench
     log = tmp_path / "log.jsonl"
-    env = dict(os.environ, PYTHONPATH=str(REPO))  # the tool imports this checkout's adc
+    # the tool imports this checkout's adc; its derivatives run as plain Python here (Numba would compile
+    # for minutes in CI; the jit path has its own tests, and the benchmark uses it)
+    env = dict(os.environ, PYTHONPATH=str(REPO), ADC_GRADBENCH_JIT="0")
     out = subprocess.run([py, str(root / "pipe.py"), "--root", str(root), "--eval", name, "--tool", TOOL,
                           "--timeout", "300", "--log", str(log), "--", *args],
                          capture_output=True, text=True, env=env, timeout=360)

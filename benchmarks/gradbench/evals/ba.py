@@ -49,7 +49,7 @@ def weight_err(w):
     return 1.0 - w * w
 
 
-JIT = True
+from . import JIT
 
 
 def objective(cams, X, w, obs, feats):

@@ -86,7 +86,7 @@ def objective_complicated(theta, us, base_relatives, parents, inverse_base_absol
     return (points - hand_points).ravel()
 
 
-JIT = True  # 97 ms against 216 ms per Jacobian on hand1 (docs/gradbench.md)
+from . import JIT  # with jit: 97 ms against 216 ms per Jacobian on hand1 (docs/gradbench.md)
 jacobian_simple = adc.jacfwd(objective_simple, argnums=0, jit=JIT)
 jacobian_complicated_theta = adc.jacfwd(objective_complicated, argnums=0, jit=JIT)
 

@@ -3,6 +3,8 @@ import numpy as np
 
 import adc
 
+from . import JIT
+
 
 def llsq(x, n):
     t = -1.0 + np.arange(n) * 2.0 / (n - 1)
@@ -12,7 +14,7 @@ def llsq(x, n):
     return np.sum(r * r) / 2.0
 
 
-gradient = adc.grad(llsq, jit=True)
+gradient = adc.grad(llsq, jit=JIT)
 
 
 def prepare(function, inp):

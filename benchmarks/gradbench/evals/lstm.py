@@ -4,6 +4,8 @@ import numpy as np
 
 import adc
 
+from . import JIT
+
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -34,7 +36,7 @@ def objective(main_params, extra_params, state, sequence):
     return -total / ((c - 1) * b)
 
 
-jacobian = adc.grad(objective, argnums=(0, 1), jit=True)
+jacobian = adc.grad(objective, argnums=(0, 1), jit=JIT)
 
 
 def prepare(function, inp):

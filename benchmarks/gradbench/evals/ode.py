@@ -4,6 +4,8 @@ import numpy as np
 
 import adc
 
+from . import JIT
+
 
 def ode_fun(x, y):
     z = x.copy()
@@ -28,7 +30,7 @@ def last(x, s):
     return y[-1]
 
 
-gradient = adc.grad(last, jit=True)
+gradient = adc.grad(last, jit=JIT)
 
 
 def prepare(function, inp):
