@@ -232,3 +232,12 @@ def test_a_failure_of_the_generated_code_is_located_with_tree_arguments():
     rebuilt = user_arguments(compiled, leaves)
     assert list(rebuilt[0]) == list(PARAMS) and rebuilt[1] is X and rebuilt[2] is Y
     assert np.isclose(T.mlp_loss(*rebuilt), T.mlp_loss(PARAMS, X, Y))
+
+
+@pytest.mark.parametrize("mode,jit", [("reverse", False), ("forward", False), ("reverse", True)])
+def test_np_array_of_nested_lists(mode, jit):
+    assert adc.grad(T.nested_list_array, mode=mode, jit=jit)(1.5) == pytest.approx(2 * 1.5 + 4 * 1.5 ** 3)
+    y = np.array([0.3, 0.7])
+    h = 1e-6
+    want = (T.rotation(0.4 + h, y) - T.rotation(0.4 - h, y)) / (2 * h)
+    assert adc.grad(T.rotation, mode=mode, jit=jit)(0.4, y) == pytest.approx(want, rel=1e-7)

@@ -181,3 +181,12 @@ def keyword_calls(W, x):
     h = _layer(h, W=W, b=0.5, scale=2.0)
     args = (h, x)
     return _total(*args, extra=0.5, **{"more": 2.0})
+
+
+def nested_list_array(x):
+    return np.sum(np.array([[x, 0.0], [0.0, x * x]]) ** 2)
+
+
+def rotation(theta, y):
+    R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    return np.sum(R @ y)
