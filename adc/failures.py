@@ -49,7 +49,7 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
         hint = f"{name}(...) raises this too when called with these arguments; adc runs the same operations"
         loc = own
     else:
-        what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative"}.get(compiled.kind, "gradient")
+        what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative", "hvp": "Hessian-vector product"}.get(compiled.kind, "gradient")
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
         hint = ("the derivative of this line is not defined at these arguments (for example sqrt, or a "
                 "power below 1, at 0): evaluate the derivative at another point")

@@ -113,7 +113,11 @@ def _render_store(symbol: str) -> Render:
 
 
 def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
-    return b.emit("getitem", ts[0], *op.args[1:], params=op.params)
+    out = b.emit("getitem", ts[0], *op.args[1:], params=op.params)
+    if ts[0].type is not None and ts[0].type.kind == "tape":  # a read of a record: typed like the value
+        t = op.out.type
+        out.type = t if t.kind == "float" else t.with_(kind="float", dtype="float64")
+    return out
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}

@@ -1,0 +1,125 @@
+"""Nested differentiation: forward over reverse in the IR (``adc.hessian``, ``adc.hvp``).
+
+Second derivatives are checked against central finite differences of gradients (written by hand
+where the program is small enough, else ``adc.grad``'s, which the rest of the suite checks) and
+against the symmetry of the Hessian, for programs with records, tapes, ``while``, branches and
+array writes, with and without ``jit``."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+import nested_funcs as N
+
+X = np.array([0.3, -0.7, 1.1, 0.4])
+
+
+def fd_jacobian(g, x, h=1e-6):
+    """Central differences of the gradient ``g`` (one column per input component)."""
+    x = np.asarray(x, dtype=float)
+    cols = []
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[j] = h
+        cols.append((np.asarray(g(x + e), dtype=float) - np.asarray(g(x - e), dtype=float)) / (2 * h))
+    return np.stack(cols, axis=-1).reshape(x.shape + x.shape)
+
+
+ARRAY_CASES = [
+    (N.recorded, N.recorded_grad),
+    (N.nested_loops, None),
+    (N.branchy, None),
+    (N.writes, None),
+    (N.rosen, N.rosen_grad),
+]
+JIT = [False, True]
+
+
+@pytest.mark.parametrize("jit", JIT)
+@pytest.mark.parametrize("fn,analytic", ARRAY_CASES, ids=lambda c: getattr(c, "__name__", "adc"))
+def test_hessian_matches_differences_of_the_gradient(fn, analytic, jit):
+    H = adc.hessian(fn, jit=jit)(X)
+    gradient = analytic or adc.grad(fn)
+    np.testing.assert_allclose(H, fd_jacobian(gradient, X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("jit", JIT)
+@pytest.mark.parametrize("fn,analytic", ARRAY_CASES, ids=lambda c: getattr(c, "__name__", "adc"))
+def test_hvp_matches_differences_of_the_gradient(fn, analytic, jit):
+    v = np.array([0.5, -1.0, 0.25, 2.0])
+    gradient = analytic or adc.grad(fn)
+    h = 1e-6
+    fd = (np.asarray(gradient(X + h * v)) - np.asarray(gradient(X - h * v))) / (2 * h)
+    np.testing.assert_allclose(adc.hvp(fn, jit=jit)(X, v), fd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(adc.hvp(fn, jit=jit)(X, v), adc.hessian(fn)(X) @ v, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("jit", JIT)
+@pytest.mark.parametrize("x", [0.3, 2.0, 5.0])
+def test_while_loop_second_derivative(x, jit):
+    h = 1e-6
+    fd = (N.halving_grad(x + h) - N.halving_grad(x - h)) / (2 * h)
+    assert adc.hessian(N.halving, jit=jit)(x) == pytest.approx(fd, rel=1e-5)
+    assert adc.hvp(N.halving, jit=jit)(x, 2.0) == pytest.approx(2 * fd, rel=1e-5)
+
+
+def test_two_arguments_mixed_block_and_symmetry():
+    a, b = 0.8, 1.3
+    gab = adc.grad(N.two_args, argnums=(0, 1))
+    h = 1e-6
+    d_da = (np.array(gab(a + h, b)) - np.array(gab(a - h, b))) / (2 * h)
+    d_db = (np.array(gab(a, b + h)) - np.array(gab(a, b - h))) / (2 * h)
+    fd = np.stack([d_da, d_db], axis=-1)
+    assert adc.hessian(N.two_args, 0)(a, b) == pytest.approx(fd[0, 0], rel=1e-5)
+    assert adc.hessian(N.two_args, 1)(a, b) == pytest.approx(fd[1, 1], rel=1e-5)
+    # the mixed block by a tuple argnums: H @ (va, vb)
+    ha, hb = adc.hvp(N.two_args, argnums=(0, 1))(a, b, (1.0, 0.0))
+    assert ha == pytest.approx(fd[0, 0], rel=1e-5) and hb == pytest.approx(fd[1, 0], rel=1e-5)
+    ha, hb = adc.hvp(N.two_args, argnums=(0, 1))(a, b, (0.0, 1.0))
+    assert ha == pytest.approx(fd[0, 1], rel=1e-5) and hb == pytest.approx(fd[1, 1], rel=1e-5)
+    assert fd[0, 1] == pytest.approx(fd[1, 0], rel=1e-5)
+
+
+def test_hvp_source_shows_tangent_records_and_tapes():
+    text = adc.source(N.recorded, mode="hvp", at=(X,))
+    assert "s_rec" in text and "ds_rec" in text and "Hessian-vector product" in text
+    text = adc.source(N.halving, mode="hvp", at=(1.0,))
+    assert "dtape.append(" in text and "dtape.pop()" in text
+
+
+def test_hvp_checks_its_vector():
+    with pytest.raises(adc.DifferentiationError, match="shape"):
+        adc.hvp(N.rosen)(X, np.ones(3))
+    with pytest.raises(adc.DifferentiationError, match="grad needs"):
+        adc.hvp(lambda x: x * np.ones(2))(1.0, 1.0)
+
+
+from test_control_flow import CASES as CONTROL_FLOW_CASES  # noqa: E402
+
+SWEEP = [c for c in CONTROL_FLOW_CASES if not c.id.startswith("memory_loop")]
+
+
+@pytest.mark.parametrize("case", SWEEP, ids=lambda c: c.id)
+def test_hvp_of_every_control_flow_program(case):
+    """Every program of tests/test_control_flow.py (branches, for, while, break/continue/return,
+    array writes, calls): ``hvp`` along a random direction equals central differences of the
+    gradient along it."""
+    nums = case.argnums if isinstance(case.argnums, tuple) else (case.argnums,)
+    args = [float(a) if k in nums and not isinstance(a, np.ndarray) else a for k, a in enumerate(case.args)]
+    rng = np.random.default_rng(7)
+    vs = tuple(rng.normal(size=np.shape(args[k])) if isinstance(args[k], np.ndarray) else float(rng.normal())
+               for k in nums)
+    got = adc.hvp(case.fn, argnums=nums)(*args, vs)
+    gradient = adc.grad(case.fn, argnums=nums)
+    h = 1e-6
+
+    def along(s):
+        a = list(args)
+        for k, v in zip(nums, vs):
+            a[k] = a[k] + s * v
+        return gradient(*a)
+
+    for x, p, m in zip(got, along(h), along(-h)):
+        np.testing.assert_allclose(x, (np.asarray(p) - np.asarray(m)) / (2 * h), rtol=1e-4, atol=1e-5)
