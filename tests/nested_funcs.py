@@ -91,3 +91,8 @@ def rosen_grad(x):
     g[:-1] += -400.0 * x[:-1] * d - 2.0 * (1.0 - x[:-1])
     g[1:] += 200.0 * d
     return g
+
+
+def reshaped(x):  # gradients with reshape_like and expand_dims (reductions along an axis)
+    X = x.reshape(2, 2)
+    return np.sum(np.sum(X ** 2, axis=1) ** 2) + np.sum((np.sum(np.sin(X), axis=0) / 2.0) ** 2)

@@ -32,6 +32,7 @@ ARRAY_CASES = [
     (N.branchy, None),
     (N.writes, None),
     (N.rosen, N.rosen_grad),
+    (N.reshaped, None),
 ]
 JIT = [False, True]
 
