@@ -605,6 +605,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if handler is not None:
             return ArrayFn(handler)
         problem = transform_problem(obj)  # made by adc.grad & co, or wrapped by a decorator
+        if problem is None and hasattr(obj, "__adc_transform__"):
+            problem = (f"adc cannot yet call a function made by {obj.__adc_transform__} ({obj.__name__}) inside "
+                       "a function it differentiates", "differentiate the plain function instead")
         if problem is not None:
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
@@ -733,5 +736,9 @@ def user_names(src: Source) -> set[str]:
 
 
 def param_names(fn: Callable[..., Any]) -> list[str]:
+    if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: the parameters of the user's function
+        from .compose import inner_function
+
+        fn = inner_function(fn)
     src = read_source(fn)
     return [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
+from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
 from .identity import identity
@@ -54,6 +55,8 @@ def primal(fn: Callable[..., Any], types: Sequence[Type], ident: tuple[Any, ...]
     """The SSA program of ``fn`` specialised to ``types`` (cached)."""
     key = (identity(fn) if ident is None else ident, tuple(types))
     program = _primal_cache.get(key)
+    if program is None and made_by(fn) is not None:  # adc.grad(f): f's derivative program
+        program = _primal_cache[key] = checked(made_program(fn, types))
     if program is None:
         try:
             program = lower(fn, list(types))

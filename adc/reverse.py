@@ -120,6 +120,19 @@ class Reverse:
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
         self.buffered = self._buffered_arrays()
+        self._refuse_tapes()
+
+    def _refuse_tapes(self) -> None:
+        """Reverse over a derivative program whose values pass through a tape or a record (the
+        gradient of a loop, transformed again) is not built: refused where the tape is filled."""
+        for op in walk(self.program.body):
+            if op.prim in ("push", "setitem") and op.args and isinstance(op.args[0], Var) \
+                    and op.args[0].type is not None and op.args[0].type.kind == "tape" and op.args[0] in self.active:
+                raise UnsupportedError(
+                    "reverse mode over a derivative program that keeps active values on a tape or record (the "
+                    "gradient of a loop, differentiated again in reverse mode) is not built yet", op.loc,
+                    "differentiate the gradient in forward mode: adc.hessian(f), adc.hvp(f), adc.jacfwd(adc.grad(f)), "
+                    "adc.jvp(adc.grad(f), ...) or adc.grad(adc.grad(f), mode='forward')")
 
     def _buffered_arrays(self) -> set[Var]:
         out: set[Var] = set()
@@ -294,6 +307,16 @@ class Reverse:
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
             if part is not None:
                 self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
+        elif op.prim in ("index_add", "iadd") and a[0] in self.buffers:  # y[idx] += v, y += v (gradient code)
+            v = a[-1]
+            if isinstance(v, Var) and v in self.active:
+                mark = len(self.b.region.ops)
+                part = self.buffers[a[0]]
+                if op.prim == "index_add":
+                    part = self.b.emit("getitem", part, *a[1:-1], params=tuple(kv for kv in op.params if kv[0] != "scatter"))
+                if part.type.is_array:  # the buffer changes later in the sweep: take a copy
+                    part = self.b.emit("acopy", part)
+                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
         elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
             self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
 
@@ -388,10 +411,7 @@ class Reverse:
             mark = len(self.b.region.ops)
             with self.b.at(None):
                 value = cotangents[i] if cotangents is not None else Const(1.0)
-                if out in self.buffers:
-                    raise UnsupportedError("differentiating an array output written element by element", None,
-                                           "return a scalar computed from it")
-                self.accumulate(out, value, mark)
+                self.accumulate(out, value, mark)  # an array written element by element: into its buffer
 
     def run(self, cotangent_params: bool, seeded: int | None = None) -> Program:
         """The reverse-mode program: the outputs, then the gradients; with ``cotangent_params``

@@ -124,3 +124,72 @@ def test_hvp_of_every_control_flow_program(case):
 
     for x, p, m in zip(got, along(h), along(-h)):
         np.testing.assert_allclose(x, (np.asarray(p) - np.asarray(m)) / (2 * h), rtol=1e-4, atol=1e-5)
+
+
+# -- transforming functions made by adc.grad / adc.value_and_grad -------------------------------
+
+
+@pytest.mark.parametrize("jit", JIT)
+@pytest.mark.parametrize("fn,analytic", ARRAY_CASES, ids=lambda c: getattr(c, "__name__", "adc"))
+def test_jacfwd_and_jvp_of_an_adc_gradient(fn, analytic, jit):
+    """Forward over reverse through the API: the program of adc.grad(f) is f's gradient program."""
+    g = adc.grad(fn, jit=jit)
+    H = adc.hessian(fn)(X)
+    np.testing.assert_allclose(adc.jacfwd(g, jit=jit)(X), H, rtol=1e-10, atol=1e-10)
+    v = np.array([0.5, -1.0, 0.25, 2.0])
+    value, product = adc.jvp(g, (X,), (v,), jit=jit)
+    np.testing.assert_allclose(value, g(X), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(product, H @ v, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("fn", [N.rosen, N.reshaped], ids=lambda f: f.__name__)
+def test_jacrev_of_an_adc_gradient_without_loops(fn):
+    """Reverse over reverse, where the gradient program has no tape or record."""
+    np.testing.assert_allclose(adc.jacrev(adc.grad(fn))(X), adc.hessian(fn)(X), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("x", [0.3, 2.0, 5.0])
+def test_grad_of_grad_scalar(x):
+    h = 1e-6
+    fd = (N.halving_grad(x + h) - N.halving_grad(x - h)) / (2 * h)
+    # forward over reverse (the gradient of a while loop keeps a tape)
+    assert adc.grad(adc.grad(N.halving), mode="forward")(x) == pytest.approx(fd, rel=1e-5)
+    # the inner gradient by forward mode, the outer by either
+    inner = adc.grad(N.halving, mode="forward")
+    assert adc.grad(inner, mode="forward")(x) == pytest.approx(fd, rel=1e-5)
+    value, d2 = adc.value_and_grad(adc.grad(N.halving), mode="forward")(x)
+    assert value == pytest.approx(N.halving_grad(x), rel=1e-12) and d2 == pytest.approx(fd, rel=1e-5)
+
+
+def straight(a, b):
+    return a ** 3 * b + np.sin(a * b)
+
+
+def test_grad_of_grad_reverse_over_reverse_and_mixed_partials():
+    a, b = 0.7, -1.3
+    d_aa = 6 * a * b - b * b * np.sin(a * b)
+    d_ab = 3 * a * a + np.cos(a * b) - a * b * np.sin(a * b)
+    assert adc.grad(adc.grad(straight))(a, b) == pytest.approx(d_aa, rel=1e-12)
+    assert adc.grad(adc.grad(straight), argnums=1)(a, b) == pytest.approx(d_ab, rel=1e-12)
+    assert adc.grad(adc.grad(straight, argnums=1))(a, b) == pytest.approx(d_ab, rel=1e-12)
+    value, grads = adc.value_and_grad(straight, argnums=(0, 1))(a, b)
+    # value_and_grad as the inner transform: its program returns (value, (ga, gb))
+    out, tangents = adc.jvp(adc.value_and_grad(straight, argnums=(0, 1)), (a, b), (1.0, 0.0))
+    assert out[0] == pytest.approx(value) and out[1][0] == pytest.approx(grads[0])
+    assert tangents[0] == pytest.approx(grads[0]) and tangents[1][0] == pytest.approx(d_aa, rel=1e-12)
+    assert tangents[1][1] == pytest.approx(d_ab, rel=1e-12)
+
+
+def test_reverse_over_the_gradient_of_a_loop_is_refused_with_a_hint():
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(adc.grad(N.halving))(0.3)
+    text = str(info.value)
+    assert "tape or record" in text and "nested_funcs.py" in text and "mode='forward'" in text
+    with pytest.raises(adc.UnsupportedError, match="tape or record"):
+        adc.jacrev(adc.grad(N.recorded))(X)
+
+
+def test_other_adc_made_functions_are_refused():
+    for made in (adc.jacfwd(N.rosen), adc.jacrev(N.rosen), adc.hessian(N.rosen), adc.hvp(N.rosen)):
+        with pytest.raises(adc.DifferentiationError, match="adc.grad and adc.value_and_grad only"):
+            adc.jacfwd(made)(X)

@@ -124,8 +124,9 @@ _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, view=True, recomputable=True,
            flows=True, buffered=("array",), may_raise=True)
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
-structural("index_add", _render_store("+="), _index_add, **_STORE)
-structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), **_STORE)
+structural("index_add", _render_store("+="), _index_add, buffered=("array",), **_STORE)
+structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
+           **_STORE)
 structural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),
            hoistable=True, recomputable=True, shape_args=(0,), differentiable=False,
            names=calls("numpy.shape"))

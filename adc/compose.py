@@ -1,0 +1,104 @@
+"""Transforms of functions made by adc: the program of ``adc.grad(f)`` is ``f``'s derivative program.
+
+Input: a function made by ``adc.grad`` or ``adc.value_and_grad`` and the types of its arguments.
+Output: an SSA ``Program`` that computes what the made function returns (the gradient, or the
+value and the gradient), built from ``f``'s program by the reverse transform (or, for
+``mode="forward"`` of one scalar argument, the forward transform seeded with 1).  Every other
+transform takes it as it takes a user's program, so ``adc.jvp(adc.grad(f), ...)``,
+``adc.jacfwd(adc.jacrev``-style compositions, ``adc.hessian(adc.grad(f))`` and
+``adc.grad(adc.grad(f))`` are IR transforms of IR transforms: forward over reverse (every runtime
+primitive of the reverse sweep has a forward rule) or reverse over reverse (where the gradient
+program has no tape, record or accumulation into an adjoint buffer; the reverse transform refuses
+those with a located error).  Other made functions (``jacfwd``, ``jacrev``, ``hessian``, ``vjp``
+pullbacks, ``has_aux``) are refused (``problem``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .ir import Const, Op, Program, Region
+from .trees import LEAF, TreeDef, TreeType
+from .types import FLOAT, Type
+
+COMPOSABLE = ("adc.grad", "adc.value_and_grad")
+
+
+def made_by(fn: Any) -> Any:
+    """The ``Transformed`` behind a function made by ``adc.grad``/``adc.value_and_grad``, or ``None``."""
+    from .api import Transformed
+
+    owner = getattr(getattr(fn, "specialize", None), "__self__", None)
+    return owner if isinstance(owner, Transformed) and getattr(fn, "__adc_transform__", None) else None
+
+
+def problem(fn: Any) -> tuple[str, str] | None:
+    """Why adc cannot transform the adc-made ``fn`` (message, hint), or ``None`` if it can."""
+    made = getattr(fn, "__adc_transform__", None)
+    name = getattr(fn, "__name__", type(fn).__name__)
+    owner = made_by(fn)
+    if owner is not None and made in COMPOSABLE and not owner.has_aux:
+        return None
+    what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
+    return (f"adc cannot differentiate a function made by {what} ({name}): adc composes transforms over "
+            f"functions made by adc.grad and adc.value_and_grad only",
+            "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
+            "adc.jacfwd(adc.grad(f)), ...)")
+
+
+def inner_function(fn: Any) -> Callable[..., Any]:
+    """The user's function under a made function (for parameter names)."""
+    owner = made_by(fn)
+    return inner_function(owner.fn) if owner is not None else fn
+
+
+def identity_of(fn: Any, inner_identity: Callable[[Any], tuple[Any, ...]]) -> tuple[Any, ...]:
+    owner = made_by(fn)
+    argnums = owner.argnums if not isinstance(owner.argnums, list) else tuple(owner.argnums)
+    return ("made", owner.transform, owner.mode, argnums, *inner_identity(owner.fn))
+
+
+def program(fn: Any, types: Sequence[Any]) -> Program:
+    """The program of the made function ``fn`` for arguments of ``types``."""
+    from .api import _check_scalar_output
+    from .arguments import normalize_argnums
+    from .errors import DifferentiationError, UnsupportedError
+    from .pipeline import derivative_program, primal
+
+    owner = made_by(fn)
+    inner = owner.fn
+    name = getattr(inner, "__name__", "f")
+    wrt, single = normalize_argnums(owner.argnums, len(types), name)
+    inner_types = list(types)
+    for i in wrt:
+        t = inner_types[i]
+        if isinstance(t, TreeType):
+            raise UnsupportedError(f"{owner.transform}({name}) transformed again with a dict, list or tuple "
+                                   "argument: not supported yet", None, "pass the arrays as separate arguments")
+        if t.kind == "int" and not t.is_array:
+            inner_types[i] = FLOAT
+        elif t.kind != "float":
+            raise DifferentiationError(f"{owner.transform}({name}) needs a float argument #{i}, got {t}")
+    _check_scalar_output(inner, inner_types)
+    prog = primal(inner, inner_types)
+    with_value = owner.with_value
+    if owner.mode == "reverse":
+        out = derivative_program(prog, "value_and_grad" if with_value else "grad", wrt, compact=True)
+    else:
+        if len(wrt) != 1 or inner_types[wrt[0]].is_array:
+            raise UnsupportedError(f"{owner.transform}({name}, mode='forward') transformed again: built for one "
+                                   "scalar argument only (a forward-mode gradient of an array takes one pass per "
+                                   "component)", None, f"make the inner transform {owner.transform}({name}) "
+                                   "with mode='reverse' (the default)")
+        out = derivative_program(prog, "jvp", wrt, compact=True)
+        tangent = out.params[-1]  # the one tangent parameter: seeded with 1, as the gradient is
+        body = Region([], [Op("copy", [Const(1.0)], [tangent])] + out.body.ops, list(out.body.yields))
+        n = len(prog.outputs)
+        body.yields = body.yields[:1] + body.yields[n:n + 1] if with_value else body.yields[n:n + 1]
+        out = Program(out.name, out.params[:-1], body, out.out_tree, out.filename, out.firstline)
+    grads = LEAF if single else TreeDef("tuple", (), tuple(LEAF for _ in wrt))
+    result = TreeDef("tuple", (), (LEAF, grads)) if with_value else grads
+    n_yields = len(out.body.yields)
+    composed = Program(f"{name}_{'value_and_grad' if with_value else 'grad'}", list(out.params), out.body,
+                       None if n_yields == 1 else n_yields, prog.filename, prog.firstline,
+                       set(prog.user_names), result, list(prog.captured))
+    return composed
