@@ -3,7 +3,10 @@
 Input: a function made by ``adc.grad`` or ``adc.value_and_grad`` and the types of its arguments.
 Output: an SSA ``Program`` that computes what the made function returns (the gradient, or the
 value and the gradient), built from ``f``'s program by the reverse transform (or, for
-``mode="forward"`` of one scalar argument, the forward transform seeded with 1).  Every other
+``mode="forward"`` of one scalar argument, the forward transform seeded with 1; a forward-mode
+gradient of an array is one pass per component, not one program, so it composes through the
+reverse-mode program, which computes the same gradient).  A call of such a function inside a
+function adc differentiates inlines this program (``inline_program``).  Every other
 transform takes it as it takes a user's program, so ``adc.jvp(adc.grad(f), ...)``,
 ``adc.jacfwd(adc.jacrev``-style compositions, ``adc.hessian(adc.grad(f))`` and
 ``adc.grad(adc.grad(f))`` are IR transforms of IR transforms: forward over reverse (every runtime
@@ -81,14 +84,11 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     _check_scalar_output(inner, inner_types)
     prog = primal(inner, inner_types)
     with_value = owner.with_value
-    if owner.mode == "reverse":
+    if owner.mode == "reverse" or len(wrt) != 1 or inner_types[wrt[0]].is_array:
+        # (a forward-mode gradient of an array, or of several arguments, is one pass per component,
+        # not one program: composed through the reverse-mode program, which computes the same gradient)
         out = derivative_program(prog, "value_and_grad" if with_value else "grad", wrt, compact=True)
     else:
-        if len(wrt) != 1 or inner_types[wrt[0]].is_array:
-            raise UnsupportedError(f"{owner.transform}({name}, mode='forward') transformed again: built for one "
-                                   "scalar argument only (a forward-mode gradient of an array takes one pass per "
-                                   "component)", None, f"make the inner transform {owner.transform}({name}) "
-                                   "with mode='reverse' (the default)")
         out = derivative_program(prog, "jvp", wrt, compact=True)
         tangent = out.params[-1]  # the one tangent parameter: seeded with 1, as the gradient is
         body = Region([], [Op("copy", [Const(1.0)], [tangent])] + out.body.ops, list(out.body.yields))
@@ -102,3 +102,42 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
                        None if n_yields == 1 else n_yields, prog.filename, prog.firstline,
                        set(prog.user_names), result, list(prog.captured))
     return composed
+
+
+def inline_program(prog: Program, args: Sequence[Any], b: Any) -> list[Any]:
+    """Append a copy of ``prog``'s body to builder ``b`` with its parameters bound to ``args``:
+    every value it defines is a new primal value (named after what it was: ``gx`` for the adjoint
+    of ``x``), each definition a value of its own (SSA), the markers dropped.  Returns the atoms
+    it yields."""
+    from .ir import Var
+
+    env: dict[Var, Any] = dict(zip(prog.params, args))
+
+    def fresh(v: Var) -> Var:
+        prefix = {"adjoint": "g", "tangent": "d"}.get(v.role, "")
+        hint = prefix + v.base.hint if prefix and v.base is not None and v.base.hint else v.hint
+        new = Var(hint=hint, type=v.type, role="primal")
+        env[v] = new
+        return new
+
+    def atom(a: Any) -> Any:
+        return env.get(a, a) if isinstance(a, Var) else a
+
+    def copy_region(reg: Region) -> Region:
+        new = Region([fresh(a) for a in reg.args])
+        new.ops = [o for o in (copy_op(op) for op in reg.ops) if o is not None]
+        new.yields = [atom(y) for y in reg.yields]
+        return new
+
+    def copy_op(op: Op) -> Op | None:
+        if op.prim == "comment":
+            return None
+        args = [atom(a) for a in op.args]
+        regions = [copy_region(r) for r in op.regions]
+        return Op(op.prim, args, [fresh(o) for o in op.outs], op.params, op.loc, regions)
+
+    for op in prog.body.ops:
+        new = copy_op(op)
+        if new is not None:
+            b.append(new)
+    return [atom(y) for y in prog.body.yields]

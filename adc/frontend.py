@@ -30,7 +30,7 @@ from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, Recor
 from .frontend_values import Record, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
-from .errors import SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
+from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
 from .types import Type, type_of
@@ -604,10 +604,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         handler = numpy_handler(obj)
         if handler is not None:
             return ArrayFn(handler)
-        problem = transform_problem(obj)  # made by adc.grad & co, or wrapped by a decorator
-        if problem is None and hasattr(obj, "__adc_transform__"):
-            problem = (f"adc cannot yet call a function made by {obj.__adc_transform__} ({obj.__name__}) inside "
-                       "a function it differentiates", "differentiate the plain function instead")
+        problem = transform_problem(obj)  # made by adc.grad & co (composable ones are inlined), or decorated
         if problem is not None:
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
@@ -665,6 +662,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if func.name in ("float", "int") and atoms[0].type.is_array:
                 raise self.fail(node, f"{func.name}() of an array", f"index one element first: {func.name}(x[i])")
             return self.b.emit(func.name, *atoms)
+        if hasattr(func, "__adc_transform__"):  # made by adc.grad/value_and_grad: its derivative program
+            return self.inline_made(func, args, node)
         if isinstance(func, pytypes.FunctionType):
             return self.inline(func, args, node)
         raise self.fail(node.func, "this is not a function adc can call",
@@ -677,6 +676,29 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             acc = self.b.emit(prim, acc, a)
         return acc
 
+    def inline_made(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
+        """A call of a function made by ``adc.grad``/``adc.value_and_grad``: its derivative program
+        (``compose.program``), copied in with fresh values, so the function being differentiated
+        differentiates through it (nested AD)."""
+        from .compose import inline_program, program
+
+        atoms = [self.scalar(a, node) for a in args]
+        try:
+            prog = program(fn, [a.type for a in atoms])
+        except AdcError as exc:
+            raise self.fail(node, f"calling {fn.__adc_transform__}({fn.__name__}) here: "
+                                  f"{getattr(exc, 'message', str(exc)).splitlines()[0]}",
+                            getattr(exc, "hint", None) or "differentiate the plain function instead") from None
+        if prog.captured:
+            raise self.fail(node, f"{fn.__adc_transform__}({fn.__name__}) reads global or closure arrays; calling "
+                                  "it inside a differentiated function is not supported yet",
+                            "pass the arrays as arguments")
+        if len(atoms) != len(prog.params):
+            raise self.fail(node, f"{fn.__name__} takes {len(prog.params)} arguments, got {len(atoms)}",
+                            "pass every argument by position")
+        outs = inline_program(prog, atoms, self.b)
+        return _regroup(prog.result, outs)
+
     def inline(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
         if fn.__code__ in self.call_stack:
             raise self.fail(node, f"recursive call to `{fn.__name__}`",
@@ -684,6 +706,16 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures)
         sub.bind_params(args)
         return sub.run()
+
+
+def _regroup(tree: Any, atoms: list[Atom]) -> Value:
+    """``atoms`` in the structure ``tree`` (a ``TreeDef`` of leaves and tuples)."""
+    it = iter(atoms)
+
+    def build(t: Any) -> Value:
+        return next(it) if t.kind == "leaf" else tuple(build(c) for c in t.children)
+
+    return build(tree)
 
 
 def flatten_output(value: Value, lowerer: Lowerer) -> tuple[list[Atom], int | None]:

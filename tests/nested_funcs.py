@@ -96,3 +96,72 @@ def rosen_grad(x):
 def reshaped(x):  # gradients with reshape_like and expand_dims (reductions along an axis)
     X = x.reshape(2, 2)
     return np.sum(np.sum(X ** 2, axis=1) ** 2) + np.sum((np.sum(np.sin(X), axis=0) / 2.0) ** 2)
+
+
+# -- adc-made gradients called inside differentiated functions (nested AD) ------------------------
+import adc  # noqa: E402
+
+
+def cube(x):
+    return x * x * x
+
+
+cube_grad = adc.grad(cube)
+
+
+def calls_cube_grad(x):  # 3 x^3: its derivative is 9 x^2
+    return cube_grad(x) * x
+
+
+def potential(x, w):
+    d1 = x - np.array([10.0, 10.0 - w])
+    d2 = x - np.array([10.0, 0.0])
+    return 1.0 / np.sqrt(np.sum(d1 * d1)) + 1.0 / np.sqrt(np.sum(d2 * d2))
+
+
+force = adc.grad(potential)
+force_forward = adc.grad(potential, mode="forward")
+
+
+def euler(w, grad_p):  # GradBench's particle, with the loop's exit in its condition
+    x = np.array([0.0, 8.0])
+    xdot = np.array([0.75, 0.0])
+    dt = 0.1
+    while x[1] + dt * xdot[1] > 0.0:
+        xddot = -grad_p(x, w)
+        x = x + dt * xdot
+        xdot = xdot + dt * xddot
+    dt_f = -x[1] / xdot[1]
+    x_t_f = x + dt_f * xdot
+    return x_t_f[0] * x_t_f[0]
+
+
+def miss(w):
+    return euler(w, force)
+
+
+def miss_forward(w):
+    return euler(w, force_forward)
+
+
+def neg_f(y, x):
+    return -((x[0] * x[0] + x[1] * x[1]) * y[0] - (y[0] * y[0] + y[1] * y[1]))
+
+
+grad_y = adc.grad(neg_f)
+
+
+def ascend(x):  # GradBench's saddle, simplified: a fixed number of steps of the inner descent
+    y = np.array([1.0, 0.5])
+    for k in range(5):
+        y = y - 0.3 * grad_y(y, x)
+    return np.sum(x * x) - np.sum(y * y) + y[0] * x[1]
+
+
+def ascend_while(x):  # the same with a data-dependent ``while``
+    y = np.array([1.0, 0.5])
+    g = grad_y(y, x)
+    while np.sum(g * g) > 1e-3:
+        y = y - 0.3 * g
+        g = grad_y(y, x)
+    return np.sum(x * x) - np.sum(y * y) + y[0] * x[1]

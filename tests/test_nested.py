@@ -193,3 +193,38 @@ def test_other_adc_made_functions_are_refused():
     for made in (adc.jacfwd(N.rosen), adc.jacrev(N.rosen), adc.hessian(N.rosen), adc.hvp(N.rosen)):
         with pytest.raises(adc.DifferentiationError, match="adc.grad and adc.value_and_grad only"):
             adc.jacfwd(made)(X)
+
+
+# -- calling an adc-made gradient inside a differentiated function -------------------------------
+
+
+def fd_grad(fn, x, h=1e-6):
+    if not isinstance(x, np.ndarray):
+        return (fn(x + h) - fn(x - h)) / (2 * h)
+    return np.array([(fn(x + h * e) - fn(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_gradient_called_inside_is_differentiated(mode):
+    assert adc.grad(N.calls_cube_grad, mode=mode)(2.0) == pytest.approx(36.0, rel=1e-14)
+    assert adc.hessian(N.calls_cube_grad)(2.0) == pytest.approx(36.0, rel=1e-14)  # 18 x
+
+
+@pytest.mark.parametrize("fn", [N.miss, N.miss_forward], ids=["inner_reverse", "inner_forward"])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_particle_nested_ad_in_a_while_loop(fn, mode):
+    for w in (0.0, 0.3):
+        assert adc.grad(fn, mode=mode)(w) == pytest.approx(fd_grad(fn, w), rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("fn", [N.ascend, N.ascend_while], ids=["for", "while"])
+def test_saddle_nested_ad_in_a_loop(fn, mode):
+    x = np.array([0.4, -0.3])
+    np.testing.assert_allclose(adc.grad(fn, mode=mode)(x), fd_grad(fn, x), rtol=1e-5, atol=1e-8)
+
+
+def test_the_inlined_gradient_shows_in_the_generated_source():
+    text = adc.source(N.calls_cube_grad, compact=True)
+    assert "def calls_cube_grad_grad(x)" in text
+    assert "from line" in text  # the inlined statements keep the lines of cube they come from
