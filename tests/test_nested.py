@@ -11,19 +11,10 @@ import pytest
 
 import adc
 import nested_funcs as N
+from fd import fd_jacobian_of as fd_jacobian
+from test_control_flow import CASES as CONTROL_FLOW_CASES
 
 X = np.array([0.3, -0.7, 1.1, 0.4])
-
-
-def fd_jacobian(g, x, h=1e-6):
-    """Central differences of the gradient ``g`` (one column per input component)."""
-    x = np.asarray(x, dtype=float)
-    cols = []
-    for j in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[j] = h
-        cols.append((np.asarray(g(x + e), dtype=float) - np.asarray(g(x - e), dtype=float)) / (2 * h))
-    return np.stack(cols, axis=-1).reshape(x.shape + x.shape)
 
 
 ARRAY_CASES = [
@@ -96,8 +87,6 @@ def test_hvp_checks_its_vector():
     with pytest.raises(adc.DifferentiationError, match="grad needs"):
         adc.hvp(lambda x: x * np.ones(2))(1.0, 1.0)
 
-
-from test_control_flow import CASES as CONTROL_FLOW_CASES  # noqa: E402
 
 SWEEP = [c for c in CONTROL_FLOW_CASES if not c.id.startswith("memory_loop")]
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import adc
+from fd import fd_jacobian_of
 
 
 def scalar_fn(a, b):
@@ -36,16 +37,6 @@ def with_loop(x):
     for i in range(len(x)):
         s += math.sin(x[i]) * s
     return s
-
-
-def fd_jacobian_of(g, x, h=1e-6):
-    x = np.asarray(x, dtype=float)
-    cols = []
-    for j in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[j] = h
-        cols.append((np.asarray(g(x + e)) - np.asarray(g(x - e))) / (2 * h))
-    return np.stack(cols, axis=-1)
 
 
 def test_scalar_hessian_entries():
