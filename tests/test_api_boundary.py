@@ -168,6 +168,13 @@ def calls_a_gradient(x):
     return cube_grad(x) * x  # marker: calls_a_gradient
 
 
+cube_hessian = adc.hessian(cube)
+
+
+def calls_a_hessian(x):
+    return cube_hessian(x) * x  # marker: calls_a_hessian
+
+
 @pytest.mark.parametrize("outer", ["grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "jvp", "vjp", "source",
                                    "trace"])
 @pytest.mark.parametrize("inner", ["jacfwd", "jacrev", "hessian"])
@@ -201,6 +208,10 @@ def test_the_pullback_is_adc_made_too():
         adc.grad(pullback)(1.0)
 
 
+def test_calling_a_gradient_from_a_differentiated_function_inlines_it():
+    assert adc.grad(calls_a_gradient)(3.0) == pytest.approx(81.0, rel=1e-15)  # d/dx 3 x^3
+
+
 def test_hessian_still_works():
     assert adc.hessian(cube)(3.0) == pytest.approx(18.0, rel=1e-15)
 
@@ -216,9 +227,9 @@ def test_a_decorated_function_is_refused_naming_the_decorator():
 
 
 @pytest.mark.parametrize("fn, marker, what", [
-    (calls_a_gradient, "cube_grad(x)", "made by adc.grad"),
+    (calls_a_hessian, "cube_hessian(x)", "made by adc.hessian"),
     (calls_doubled, "doubled_square(x)", "wrapped by a decorator (times_two)"),
-], ids=["calls-grad", "calls-decorated"])
+], ids=["calls-hessian", "calls-decorated"])
 def test_calling_one_from_a_differentiated_function_is_refused_at_the_call(fn, marker, what):
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(fn)(3.0)
