@@ -10,9 +10,9 @@ function adc differentiates inlines this program (``inline_program``).  Every ot
 transform takes it as it takes a user's program, so ``adc.jvp(adc.grad(f), ...)``,
 ``adc.jacfwd(adc.jacrev``-style compositions, ``adc.hessian(adc.grad(f))`` and
 ``adc.grad(adc.grad(f))`` are IR transforms of IR transforms: forward over reverse (every runtime
-primitive of the reverse sweep has a forward rule) or reverse over reverse (where the gradient
-program has no tape, record or accumulation into an adjoint buffer; the reverse transform refuses
-those with a located error).  Other made functions (``jacfwd``, ``jacrev``, ``hessian``, ``vjp``
+primitive of the reverse sweep has a forward rule) or reverse over reverse (tapes and records get
+adjoint tapes and records, adjoint buffers' ``+=`` their transposes; only a record made inside a
+loop of the outer program, a gradient with a loop inlined into a loop, is refused).  Other made functions (``jacfwd``, ``jacrev``, ``hessian``, ``vjp``
 pullbacks, ``has_aux``) are refused (``problem``).
 """
 from __future__ import annotations
@@ -98,25 +98,28 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     grads = LEAF if single else TreeDef("tuple", (), tuple(LEAF for _ in wrt))
     result = TreeDef("tuple", (), (LEAF, grads)) if with_value else grads
     n_yields = len(out.body.yields)
-    composed = Program(f"{name}_{'value_and_grad' if with_value else 'grad'}", list(out.params), out.body,
+    body = copy_ops(out, {p: p for p in out.params}, primal_roles=False)  # one definition per value
+    composed = Program(f"{name}_{'value_and_grad' if with_value else 'grad'}", list(out.params), body,
                        None if n_yields == 1 else n_yields, prog.filename, prog.firstline,
                        set(prog.user_names), result, list(prog.captured))
     return composed
 
 
-def inline_program(prog: Program, args: Sequence[Any], b: Any) -> list[Any]:
-    """Append a copy of ``prog``'s body to builder ``b`` with its parameters bound to ``args``:
-    every value it defines is a new primal value (named after what it was: ``gx`` for the adjoint
-    of ``x``), each definition a value of its own (SSA), the markers dropped.  Returns the atoms
-    it yields."""
+def copy_ops(prog: Program, env: dict[Any, Any], primal_roles: bool) -> Region:
+    """A copy of ``prog``'s body in which every definition is a new value (a gradient program
+    restores a loop's values into the variables they came from; copied, each definition is a value
+    of its own, as SSA and the reverse transform want), parameters read from ``env``, the markers
+    dropped.  ``primal_roles``: the new values are primal values of the program they go into,
+    named after what they were (``gx`` for the adjoint of ``x``)."""
     from .ir import Var
 
-    env: dict[Var, Any] = dict(zip(prog.params, args))
-
     def fresh(v: Var) -> Var:
-        prefix = {"adjoint": "g", "tangent": "d"}.get(v.role, "")
-        hint = prefix + v.base.hint if prefix and v.base is not None and v.base.hint else v.hint
-        new = Var(hint=hint, type=v.type, role="primal")
+        if primal_roles:
+            prefix = {"adjoint": "g", "tangent": "d"}.get(v.role, "")
+            hint = prefix + v.base.hint if prefix and v.base is not None and v.base.hint else v.hint
+            new = Var(hint=hint, type=v.type, role="primal")
+        else:
+            new = Var(hint=v.hint, type=v.type, role=v.role, base=v.base)
         env[v] = new
         return new
 
@@ -136,8 +139,13 @@ def inline_program(prog: Program, args: Sequence[Any], b: Any) -> list[Any]:
         regions = [copy_region(r) for r in op.regions]
         return Op(op.prim, args, [fresh(o) for o in op.outs], op.params, op.loc, regions)
 
-    for op in prog.body.ops:
-        new = copy_op(op)
-        if new is not None:
-            b.append(new)
-    return [atom(y) for y in prog.body.yields]
+    return copy_region(prog.body)
+
+
+def inline_program(prog: Program, args: Sequence[Any], b: Any) -> list[Any]:
+    """Append a copy of ``prog``'s body (``copy_ops``) to builder ``b`` with its parameters bound
+    to ``args``; returns the atoms it yields."""
+    body = copy_ops(prog, dict(zip(prog.params, args)), primal_roles=True)
+    for op in body.ops:
+        b.append(op)
+    return list(body.yields)

@@ -120,19 +120,59 @@ class Reverse:
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
         self.buffered = self._buffered_arrays()
-        self._refuse_tapes()
+        # tapes and records of a derivative program differentiated again: their adjoint tapes
+        self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record")}
+        self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
+        self.adjoint_tapes: dict[Var, Var] = {}
 
-    def _refuse_tapes(self) -> None:
-        """Reverse over a derivative program whose values pass through a tape or a record (the
-        gradient of a loop, transformed again) is not built: refused where the tape is filled."""
-        for op in walk(self.program.body):
-            if op.prim in ("push", "setitem") and op.args and isinstance(op.args[0], Var) \
-                    and op.args[0].type is not None and op.args[0].type.kind == "tape" and op.args[0] in self.active:
-                raise UnsupportedError(
-                    "reverse mode over a derivative program that keeps active values on a tape or record (the "
-                    "gradient of a loop, differentiated again in reverse mode) is not built yet", op.loc,
-                    "differentiate the gradient in forward mode: adc.hessian(f), adc.hvp(f), adc.jacfwd(adc.grad(f)), "
-                    "adc.jvp(adc.grad(f), ...) or adc.grad(adc.grad(f), mode='forward')")
+    def adjoint_tape(self, tape: Var, loc: object) -> Var:
+        """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
+        every use can see it.  A record made inside a region (a gradient inlined into a loop body)
+        has a length only known there: refused."""
+        if tape not in self.adjoint_tapes:
+            alloc = self.tape_allocs[tape]
+            if alloc.prim == "record" and tape not in self.top_level:
+                raise UnsupportedError("reverse mode over a derivative program whose record of a loop is made "
+                                       "inside another loop is not built yet", alloc.loc,
+                                       "differentiate it in forward mode (mode='forward', adc.jacfwd, adc.hvp)")
+            adj = Var(hint="gtape" if alloc.prim == "tape" else "grec", type=Type("tape"), role="tmp")
+            self.b.stack[0].ops.insert(0, Op(alloc.prim, list(alloc.args), [adj], alloc.params, alloc.loc))
+            self.adjoint_tapes[tape] = adj
+        return self.adjoint_tapes[tape]
+
+    def tape_op(self, op: Op) -> bool:
+        """Adjoints of the reverse sweep's own statements (reverse over reverse): a value popped
+        from a tape pushes its adjoint onto the adjoint tape, and the push that put it there pops
+        it back; a record's store and read swap the same way.  ``True`` if ``op`` was one."""
+        a = op.args
+        if not (a and isinstance(a[0], Var) and a[0].type is not None and a[0].type.kind == "tape"
+                and a[0] in self.active):
+            return op.prim in ("tape", "record") and op.out in self.active
+        with self.b.at(op.loc):
+            # a tape holds active and inactive values alike: every pop pushes an adjoint (zero if
+            # there is none) and every push pops one, so the adjoint tape stays in step with it
+            if op.prim == "pop":
+                g = self.get(op.out)
+                self.b.append(Op("push", [self.adjoint_tape(a[0], op.loc), g if g is not None else zero_like(self.b, op.out)], []))
+            elif op.prim == "getitem":
+                g = self.get(op.out)
+                if g is not None:
+                    self.b.append(Op("index_add", [self.adjoint_tape(a[0], op.loc), *a[1:], g], [], op.params))
+            elif op.prim == "push":
+                v = a[-1]
+                c = Var(type=_adjoint_type(v) if isinstance(v, Var) else Type("float"), role="tmp")
+                mark = len(self.b.region.ops)
+                self.b.append(Op("pop", [self.adjoint_tape(a[0], op.loc)], [c]))
+                if isinstance(v, Var) and v in self.active:
+                    self.accumulate(v, c, mark)
+            elif op.prim == "setitem":
+                v = a[-1]
+                if isinstance(v, Var) and v in self.active:
+                    mark = len(self.b.region.ops)
+                    c = Var(type=_adjoint_type(v), role="tmp")
+                    self.b.append(Op("getitem", [self.adjoint_tape(a[0], op.loc), *a[1:-1]], [c], op.params))
+                    self.accumulate(v, c, mark)
+        return True
 
     def _buffered_arrays(self) -> set[Var]:
         out: set[Var] = set()
@@ -193,7 +233,7 @@ class Reverse:
     def op(self, op: Op) -> None:
         """The adjoint statements of one primal statement."""
         rule = prim(op)
-        if rule is None:
+        if rule is None or self.tape_op(op):
             return
         if rule.vjp is not None:
             g = self.get(op.out)

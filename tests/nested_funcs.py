@@ -165,3 +165,13 @@ def ascend_while(x):  # the same with a data-dependent ``while``
         y = y - 0.3 * g
         g = grad_y(y, x)
     return np.sum(x * x) - np.sum(y * y) + y[0] * x[1]
+
+
+recorded_grad_by_adc = adc.grad(recorded)
+
+
+def calls_recorded_grad_in_a_loop(x):
+    s = 0.5
+    for k in range(2):
+        s = s + np.sum(recorded_grad_by_adc(x * s))
+    return s
