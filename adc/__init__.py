@@ -3,11 +3,11 @@
 ``adc.grad``, ``adc.value_and_grad``, ``adc.jvp``, ``adc.vjp`` differentiate plain numeric Python;
 ``adc.source`` shows the generated derivative code and ``adc.trace`` the SSA evaluation trace.
 """
-from .api import grad, hessian, jacfwd, jacrev, jvp, source, trace, value_and_grad, vjp
+from .api import grad, hessian, hvp, jacfwd, jacrev, jvp, source, trace, value_and_grad, vjp
 from .custom import custom_jvp, custom_vjp
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, InternalError, SourceError, UnsupportedError
 
-__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "source", "trace", "custom_vjp",
-           "custom_jvp", "AdcError", "UnsupportedError",
+__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "hvp", "source", "trace",
+           "custom_vjp", "custom_jvp", "AdcError", "UnsupportedError",
            "SourceError", "DifferentiationError", "CompileError", "EvaluationError", "InternalError"]
 __version__ = "0.1.0"

@@ -5,7 +5,9 @@ values (those that depend on a differentiated input through differentiable opera
 boolean values, and results of non-differentiable primitives (comparisons, ``int``, shapes), are never
 active, so loop counters and index arithmetic get no tangents or adjoints.  Arrays are mutable
 references: writing an active value into an array makes the array active.  Loop-carried values and
-branch results are active if any value flowing into their slot is; the analysis iterates to a
+branch results are active if any value flowing into their slot is; a tape or record of the
+reverse sweep is active when an active value is pushed or stored into it, and so is what is popped
+or read back from it; the analysis iterates to a
 fixpoint over the whole program.
 """
 from __future__ import annotations
@@ -15,7 +17,9 @@ from .prims import prim
 
 
 def is_active_type(v: Atom) -> bool:
-    return isinstance(v, Var) and v.type is not None and v.type.kind == "float"
+    """A float value, or a tape or record (the reverse sweep's lists), which is active when an
+    active value is pushed or stored into it (a derivative program differentiated again)."""
+    return isinstance(v, Var) and v.type is not None and v.type.kind in ("float", "tape")
 
 
 def _mark(active: set[Var], targets: list[Atom], sources: list[Atom]) -> bool:
@@ -51,7 +55,7 @@ def propagate(op: Op, active: set[Var]) -> bool:
     p = prim(op)
     if p is None:
         return False
-    if p.writes:  # a store makes its array active when the stored value is
+    if p.writes or p.effect:  # a store (or a push) makes its array (tape) active when the stored value is
         return _mark(active, [op.args[0]], op.args[1:])
     if p.flows:
         return _mark(active, op.outs, op.args[:1])

@@ -668,7 +668,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
     """The generated derivative source (``str``), as ``adc source`` prints it.
 
     ``mode="reverse"`` gives the gradient function; ``mode="forward"`` the JVP (dual-number)
-    function.  ``at`` gives example arguments whose types the code is specialised to (default: every
+    function; ``mode="hvp"`` the Hessian-vector product (forward over reverse, see ``adc.hvp``).  ``at`` gives example arguments whose types the code is specialised to (default: every
     argument a float); an int in a differentiated position counts as a float, as in ``grad``.
     ``argnums=None`` differentiates with respect to every argument that can be real (ints too,
     unless the function uses them as integers, as ``jvp`` does).  By default the code has the
@@ -693,8 +693,8 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
         <BLANKLINE>
     """
     check_function(fn, "adc.source")
-    if mode not in ("reverse", "forward"):
-        raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+    if mode not in ("reverse", "forward", "hvp"):
+        raise DifferentiationError(f"mode must be 'reverse', 'forward' or 'hvp', got {mode!r}")
     if argnums is None:
         if at is None:
             prepared, types = _types_for(fn, at)
@@ -712,8 +712,8 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
             prepared, types = _types_for(fn, at, wrt)
     if prepared is not None:
         wrt = _leaf_wrt(prepared, types, wrt)
-    kind = "grad" if mode == "reverse" else "jvp"
-    if kind == "grad":
+    kind = {"reverse": "grad", "forward": "jvp", "hvp": "hvp"}[mode]
+    if kind in ("grad", "hvp"):
         _check_scalar_output(fn, types)
     compiled = compile_derivative(fn, types, kind, wrt, load=False, compact=compact)
     return compiled.source
@@ -844,12 +844,79 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
     return mark(functools.wraps(fn)(jacobian), "adc.jacrev")
 
 
-def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
-    """The Hessian of scalar ``fn`` w.r.t. ``args[argnums]``: forward mode over the *generated*
-    reverse-mode gradient (adc differentiates its own output).  ``H[in_index + in_index]``.
+class _HvpRunner:
+    """The compiled Hessian-vector product of ``fn`` at arguments like ``args`` (one forward-over-
+    reverse pass per call of ``product``)."""
 
-    Works when the generated gradient uses only what adc reads (scalar code, and array code without
-    loops); otherwise an ``AdcError`` says which generated statement it could not read.
+    def __init__(self, fn: Callable[..., Any], transform: str, argnums: Argnums, args: tuple[Any, ...],
+                 jit: bool) -> None:
+        self.wrt, self.single = normalize_argnums(argnums, len(args), fn.__name__)
+        if any(is_tree(a) for a in args):
+            raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
+                                       "of arrays are not supported here yet; pass the arrays as separate "
+                                       "arguments, or use adc.jacfwd(adc.jacrev(...)) on a function of one array")
+        self.args, types = prepare(fn, args, self.wrt)
+        _check_scalar_output(fn, types)
+        self.like = [like_of(args[i], self.args[i]) for i in self.wrt]
+        self.compiled = compile_derivative(fn, types, "hvp", self.wrt, jit)
+
+    def product(self, vectors: Sequence[Any]) -> tuple[Any, ...]:
+        result = run_generated(self.compiled, [*self.args, *vectors])
+        result = (result,) if len(self.wrt) == 1 else tuple(result)
+        return tuple(_shape_like(r, a) for r, a in zip(result, self.like))
+
+
+def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+    """The Hessian-vector product of scalar ``fn``: ``hvp(fn)(*args, v)`` is ``H(args) @ v``, with
+    ``H`` the Hessian with respect to ``args[argnums]`` and ``v`` shaped like that argument (a tuple
+    of vectors, one per argument, when ``argnums`` is a tuple; the result is then a tuple of
+    ``sum_j H_ij v_j``).
+
+    Forward over reverse, in the IR: the JVP (forward mode) of the generated gradient program, in
+    direction ``v``; one pass costs a small constant times the gradient, and no Hessian is formed.
+    Loops with records and tapes, ``while``, branches and array writes are handled: the runtime
+    primitives of the reverse sweep have forward rules of their own (a tape of values gets a tape of
+    tangents).  ``adc.source(f, mode="hvp", at=...)`` shows the generated code.  (JAX composes it as
+    ``jax.jvp(jax.grad(f), (x,), (v,))[1]``.)
+
+    Example:
+        >>> import numpy as np, adc
+        >>> def f(x):
+        ...     return np.sum(x ** 3)
+        >>> adc.hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+        array([ 6., 12.])
+    """
+    check_function(fn, "adc.hvp")
+    check_argnums_type(argnums)
+
+    def product(*args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise DifferentiationError(f"hvp of {fn.__name__} takes {fn.__name__}'s arguments and then the vector v")
+        *primals, v = args
+        primals_ = bind(fn, tuple(primals), kwargs)
+        runner = _HvpRunner(fn, "adc.hvp", argnums, primals_, jit)
+        vs = (v,) if runner.single else tuple(v) if isinstance(v, (tuple, list)) else (v,)
+        if len(vs) != len(runner.wrt):
+            raise DifferentiationError(f"hvp of {fn.__name__} with argnums={argnums!r} takes a tuple of "
+                                       f"{len(runner.wrt)} vectors, got {len(vs)}")
+        vectors = [np.asarray(_same_shape(argument(vk, "the vector v of hvp", True), runner.args[i],
+                                          "the vector v of hvp"), dtype=float)
+                   if isinstance(runner.args[i], np.ndarray) else float(argument(vk, "the vector v of hvp", True))
+                   for vk, i in zip(vs, runner.wrt)]
+        out = runner.product(vectors)
+        return out[0] if runner.single else out
+
+    return mark(functools.wraps(fn)(product), "adc.hvp")
+
+
+def hessian(fn: Callable[..., Any], argnums: int = 0, *, jit: bool = False) -> Callable[..., Any]:
+    """The Hessian of scalar ``fn`` w.r.t. ``args[argnums]``: forward mode over reverse mode in the
+    IR (the JVP of the generated gradient program), one Hessian-vector product per input component.
+    ``H[in_index + in_index]``.
+
+    Works for everything ``grad`` differentiates: loops (their records and tapes get tangent records
+    and tapes), ``while``, branches and array writes.  ``jit=True`` compiles the generated code with
+    Numba.
 
     As ``jax.hessian`` for one argument: the result has shape ``in.shape + in.shape`` (a float for a
     scalar argument).
@@ -869,26 +936,18 @@ def hessian(fn: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     check_function(fn, "adc.hessian")
     if not isinstance(argnums, (int, np.integer)) or isinstance(argnums, (bool, np.bool_)):
         raise DifferentiationError(f"hessian takes one argument index (argnums=int), got {argnums!r}")
-    gradient = grad(fn, int(argnums))
 
     def hess(*args: Any, **kwargs: Any) -> Any:
         args = bind(fn, args, kwargs)
-        if any(is_tree(a) for a in args):
-            raise DifferentiationError(f"hessian of {fn.__name__}: arguments that are dicts, lists or tuples of arrays "
-                                       "are not supported by hessian yet; pass the arrays as separate arguments, or "
-                                       "use adc.jacfwd(adc.jacrev(...)) on a function of one array")
-        generated = gradient.specialize(*args)
-        captured = primal(fn, prepare(fn, args, [int(argnums)])[1]).captured
-        outer = [holder[name] if isinstance(holder, dict) else holder.cell_contents for holder, name in captured]
-        try:  # the generated gradient takes the global and closure arrays after the arguments
-            return jacfwd(generated, int(argnums))(*args, *outer)
-        except EvaluationError:
-            raise
-        except AdcError as exc:
-            raise DifferentiationError(
-                f"hessian: adc could not differentiate the generated gradient of {fn.__name__} "
-                f"again:\n{exc}\n(second derivatives work where the generated gradient uses only what "
-                "adc reads: scalar and array code, and loops that need no record; otherwise use "
-                "jacfwd on a hand-written gradient)") from None
+        runner = _HvpRunner(fn, "hessian", int(argnums), args, jit)
+        x = runner.args[runner.wrt[0]]
+        if not isinstance(x, np.ndarray):
+            return float(runner.product([1.0])[0])
+        columns = []
+        for j in range(x.size):
+            seed = np.zeros(x.size)
+            seed[j] = 1.0
+            columns.append(np.asarray(runner.product([seed.reshape(x.shape)])[0], dtype=float).reshape(-1))
+        return np.stack(columns, axis=-1).reshape(x.shape + x.shape).astype(x.dtype, copy=False)
 
     return mark(functools.wraps(fn)(hess), "adc.hessian")

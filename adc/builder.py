@@ -103,7 +103,8 @@ class Builder:
         return op if op is not None and op.prim == prim else None
 
     def _simplified(self, prim: str, a: Sequence[Atom]) -> Atom | None:
-        if all(isinstance(x, Const) for x in a) and prim in PRIMS and prim not in ("copy",):
+        if a and all(isinstance(x, Const) for x in a) and prim in PRIMS and prim not in ("copy",) \
+                and not (get(prim).fresh or get(prim).side_effect):  # never fold a new list (a record)
             try:
                 return Const(evaluate(prim, [x.value for x in a]))
             except (ArithmeticError, ValueError):

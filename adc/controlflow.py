@@ -120,6 +120,10 @@ def _atom_type(a: Atom) -> Type:
     return a.type
 
 
+def _is_true(test: cst.BaseExpression) -> bool:
+    return isinstance(test, cst.Name) and test.value == "True"
+
+
 def _hint(name: str) -> str:
     """The user-facing hint of a carried name (``%returned`` → ``returned``, ``%result0`` → ``result``)."""
     return "returned" if name == "%returned" else "result" if name.startswith("%result") else name.split("%")[0]
@@ -491,6 +495,9 @@ class ControlFlow:
                 node, node.body.body, [], lambda head: None, lambda: self.condition(node.test))
             self.b.append(Op("while", inits, outs, (("break", breaks),), regions=regions))
         self.env.update(carried)
+        if _is_true(node.test) and not _find(list(node.body.body)).breaks and flow.ret is not FALSE:
+            # `while True:` left only by `return`: the loop returns whenever it ends
+            flow.ret = TRUE
         return flow
 
     def index_hint(self, target: cst.BaseExpression, element_of: Any = None) -> str:

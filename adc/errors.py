@@ -153,16 +153,16 @@ _evaluation_classes: dict[type, type[EvaluationError]] = {}
 def transform_problem(fn: object) -> tuple[str, str] | None:
     """Why adc cannot differentiate ``fn`` as its source reads (message, hint), or ``None``.
 
-    A function made by an adc transform is not its source (composition is not built yet), and a
-    function wrapped by a decorator (``functools.wraps`` sets ``__wrapped__``) computes what the
-    decorator makes of the source that ``inspect`` would show."""
+    A function made by ``adc.grad``/``adc.value_and_grad`` is transformed through its derivative
+    program (``compose.py``); other adc-made functions are refused there.  A function wrapped by a
+    decorator (``functools.wraps`` sets ``__wrapped__``) computes what the decorator makes of the
+    source that ``inspect`` would show."""
     name = getattr(fn, "__name__", type(fn).__name__)
     made = getattr(fn, "__adc_transform__", None)
     if made is not None:
-        return (f"adc cannot yet differentiate a function made by {made} ({name}): composing transforms "
-                "is not supported yet",
-                "for second derivatives use adc.hessian(f); otherwise differentiate the plain function "
-                "(not the one adc returned)")
+        from .compose import problem
+
+        return problem(fn)
     inner = getattr(fn, "__wrapped__", None)
     library = str(getattr(fn, "__module__", None) or "").split(".")[0] in ("numpy", "scipy")
     if inner is not None and not library:  # NumPy wraps its own functions (np.cumsum): not a user's decorator

@@ -54,7 +54,7 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
         message = f"{_reason(exc)} (raised by {name} itself at these arguments, in this line)"
         hint = f"{name}(...) raises this when called with these arguments"
     else:
-        what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative"}.get(compiled.kind, "gradient")
+        what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative", "hvp": "Hessian-vector product"}.get(compiled.kind, "gradient")
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
         hint = ("the derivative of this line is not defined at these arguments (for example sqrt, or a "
                 "power below 1, at 0): evaluate the derivative at another point")

@@ -78,6 +78,9 @@ class Forward:
             return
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
+            if rule.jvp is not None and rule.effect:  # a push onto a tape of active values
+                rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
+                return
             if rule.jvp is not None:
                 t = rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
                 self.tangent[op.out] = self.name(t, op.out, mark, not rule.view)

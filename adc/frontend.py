@@ -31,7 +31,7 @@ from .custom import custom_jvp, custom_vjp
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
-from .errors import SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
+from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
 from .types import Type, type_of
@@ -661,7 +661,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return ArrayFn(handler)
         if isinstance(obj, (custom_vjp, custom_jvp)):
             return obj
-        problem = transform_problem(obj)  # made by adc.grad & co, or wrapped by a decorator
+        problem = transform_problem(obj)  # made by adc.grad & co (composable ones are inlined), or decorated
         if problem is not None:
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
@@ -670,6 +670,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)
+        if hasattr(func, "__adc_transform__"):  # made by adc.grad/value_and_grad: its derivative program
+            args, keywords = self.call_arguments(node)
+            if keywords:
+                raise self.fail(node, f"pass the arguments of {func.__name__} by position", "drop the keywords")
+            return self.inline_made(func, args, node)
         if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
             return self.inline(func, *self.call_arguments(node), node)
         if isinstance(func, (custom_vjp, custom_jvp)):
@@ -733,6 +738,29 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             acc = self.b.emit(prim, acc, a)
         return acc
 
+    def inline_made(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
+        """A call of a function made by ``adc.grad``/``adc.value_and_grad``: its derivative program
+        (``compose.program``), copied in with fresh values, so the function being differentiated
+        differentiates through it (nested AD)."""
+        from .compose import inline_program, program
+
+        atoms = [self.scalar(a, node) for a in args]
+        try:
+            prog = program(fn, [a.type for a in atoms])
+        except AdcError as exc:
+            raise self.fail(node, f"calling {fn.__adc_transform__}({fn.__name__}) here: "
+                                  f"{getattr(exc, 'message', str(exc)).splitlines()[0]}",
+                            getattr(exc, "hint", None) or "differentiate the plain function instead") from None
+        if prog.captured:
+            raise self.fail(node, f"{fn.__adc_transform__}({fn.__name__}) reads global or closure arrays; calling "
+                                  "it inside a differentiated function is not supported yet",
+                            "pass the arrays as arguments")
+        if len(atoms) != len(prog.params):
+            raise self.fail(node, f"{fn.__name__} takes {len(prog.params)} arguments, got {len(atoms)}",
+                            "pass every argument by position")
+        outs = inline_program(prog, atoms, self.b)
+        return _regroup(prog.result, outs)
+
     def custom_call(self, func: custom_vjp | custom_jvp, node: cst.Call) -> Var:
         """A call of a function with a custom derivative rule: its value computed by the user's
         forward function (``fwd`` for ``custom_vjp``, the function itself for ``custom_jvp``),
@@ -793,6 +821,16 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         return sub.run()
 
 
+def _regroup(tree: Any, atoms: list[Atom]) -> Value:
+    """``atoms`` in the structure ``tree`` (a ``TreeDef`` of leaves and tuples)."""
+    it = iter(atoms)
+
+    def build(t: Any) -> Value:
+        return next(it) if t.kind == "leaf" else tuple(build(c) for c in t.children)
+
+    return build(tree)
+
+
 def flatten_output(value: Value, lowerer: Lowerer) -> tuple[list[Atom], int | None]:
     """The returned value's atoms, and ``None`` for one value or their number for a container."""
     node = lowerer.src.node
@@ -843,5 +881,9 @@ def user_names(src: Source) -> set[str]:
 
 
 def param_names(fn: Callable[..., Any]) -> list[str]:
+    if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: the parameters of the user's function
+        from .compose import inner_function
+
+        fn = inner_function(fn)
     src = read_source(fn)
     return [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]

@@ -94,6 +94,10 @@ def _global_names(code: pytypes.CodeType) -> tuple[str, ...]:
 
 def dependencies(fn: Callable[..., Any]) -> Dependencies:
     """The ``Dependencies`` of ``fn`` (walks ``fn`` and the user functions it reads)."""
+    if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: what the user's function reads
+        from .compose import inner_function
+
+        fn = inner_function(fn)
     key: list[Any] = []
     reads: list[tuple[Any, str, Any]] = []
     arrays: list[tuple[np.ndarray, tuple[Any, ...]]] = []
@@ -254,6 +258,11 @@ def _check_source(fn: pytypes.FunctionType) -> None:
 
 def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
     """What a cached program depends on besides argument types (see ``Dependencies``)."""
+    if hasattr(fn, "__adc_transform__"):
+        from .compose import identity_of, made_by
+
+        if made_by(fn) is not None:
+            return identity_of(fn, identity)
     if not isinstance(fn, pytypes.FunctionType):
         return (fn,)
     return dependencies(fn).key

@@ -120,6 +120,59 @@ class Reverse:
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
         self.buffered = self._buffered_arrays()
+        # tapes and records of a derivative program differentiated again: their adjoint tapes
+        self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record")}
+        self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
+        self.adjoint_tapes: dict[Var, Var] = {}
+
+    def adjoint_tape(self, tape: Var, loc: object) -> Var:
+        """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
+        every use can see it.  A record made inside a region (a gradient inlined into a loop body)
+        has a length only known there: refused."""
+        if tape not in self.adjoint_tapes:
+            alloc = self.tape_allocs[tape]
+            if alloc.prim == "record" and tape not in self.top_level:
+                raise UnsupportedError("reverse mode over a derivative program whose record of a loop is made "
+                                       "inside another loop is not built yet", alloc.loc,
+                                       "differentiate it in forward mode (mode='forward', adc.jacfwd, adc.hvp)")
+            adj = Var(hint="gtape" if alloc.prim == "tape" else "grec", type=Type("tape"), role="tmp")
+            self.b.stack[0].ops.insert(0, Op(alloc.prim, list(alloc.args), [adj], alloc.params, alloc.loc))
+            self.adjoint_tapes[tape] = adj
+        return self.adjoint_tapes[tape]
+
+    def tape_op(self, op: Op) -> bool:
+        """Adjoints of the reverse sweep's own statements (reverse over reverse): a value popped
+        from a tape pushes its adjoint onto the adjoint tape, and the push that put it there pops
+        it back; a record's store and read swap the same way.  ``True`` if ``op`` was one."""
+        a = op.args
+        if not (a and isinstance(a[0], Var) and a[0].type is not None and a[0].type.kind == "tape"
+                and a[0] in self.active):
+            return op.prim in ("tape", "record") and op.out in self.active
+        with self.b.at(op.loc):
+            # a tape holds active and inactive values alike: every pop pushes an adjoint (zero if
+            # there is none) and every push pops one, so the adjoint tape stays in step with it
+            if op.prim == "pop":
+                g = self.get(op.out)
+                self.b.append(Op("push", [self.adjoint_tape(a[0], op.loc), g if g is not None else zero_like(self.b, op.out)], []))
+            elif op.prim == "getitem":
+                g = self.get(op.out)
+                if g is not None:
+                    self.b.append(Op("index_add", [self.adjoint_tape(a[0], op.loc), *a[1:], g], [], op.params))
+            elif op.prim == "push":
+                v = a[-1]
+                c = Var(type=_adjoint_type(v) if isinstance(v, Var) else Type("float"), role="tmp")
+                mark = len(self.b.region.ops)
+                self.b.append(Op("pop", [self.adjoint_tape(a[0], op.loc)], [c]))
+                if isinstance(v, Var) and v in self.active:
+                    self.accumulate(v, c, mark)
+            elif op.prim == "setitem":
+                v = a[-1]
+                if isinstance(v, Var) and v in self.active:
+                    mark = len(self.b.region.ops)
+                    c = Var(type=_adjoint_type(v), role="tmp")
+                    self.b.append(Op("getitem", [self.adjoint_tape(a[0], op.loc), *a[1:-1]], [c], op.params))
+                    self.accumulate(v, c, mark)
+        return True
 
     def _buffered_arrays(self) -> set[Var]:
         out: set[Var] = set()
@@ -180,7 +233,7 @@ class Reverse:
     def op(self, op: Op) -> None:
         """The adjoint statements of one primal statement."""
         rule = prim(op)
-        if rule is None:
+        if rule is None or self.tape_op(op):
             return
         if rule.vjp is not None:
             g = self.get(op.out)
@@ -294,6 +347,16 @@ class Reverse:
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
             if part is not None:
                 self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
+        elif op.prim in ("index_add", "iadd") and a[0] in self.buffers:  # y[idx] += v, y += v (gradient code)
+            v = a[-1]
+            if isinstance(v, Var) and v in self.active:
+                mark = len(self.b.region.ops)
+                part = self.buffers[a[0]]
+                if op.prim == "index_add":
+                    part = self.b.emit("getitem", part, *a[1:-1], params=tuple(kv for kv in op.params if kv[0] != "scatter"))
+                if part.type.is_array:  # the buffer changes later in the sweep: take a copy
+                    part = self.b.emit("acopy", part)
+                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
         elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
             self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
 
@@ -388,10 +451,7 @@ class Reverse:
             mark = len(self.b.region.ops)
             with self.b.at(None):
                 value = cotangents[i] if cotangents is not None else Const(1.0)
-                if out in self.buffers:
-                    raise UnsupportedError("differentiating an array output written element by element", None,
-                                           "return a scalar computed from it")
-                self.accumulate(out, value, mark)
+                self.accumulate(out, value, mark)  # an array written element by element: into its buffer
 
     def run(self, cotangent_params: bool, seeded: int | None = None) -> Program:
         """The reverse-mode program: the outputs, then the gradients; with ``cotangent_params``

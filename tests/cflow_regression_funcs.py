@@ -2,6 +2,8 @@
 carried values serialised wrongly on some paths), differentiated by
 tests/test_control_flow_regressions.py.  adc reads their source, so they stay plain module-level
 functions."""
+import math
+
 import numpy as np
 
 
@@ -108,3 +110,14 @@ def break_test_reads_old_value(a, b):
         if u > 1.0:
             break
     return a
+
+
+def while_true_left_by_return(x):
+    """`while True:` left only by `return` (GradBench's particle): the function always returns."""
+    y = x
+    n = 0
+    while True:
+        y = y * 0.5 + math.sin(y)
+        n += 1
+        if n >= 4:
+            return y * x

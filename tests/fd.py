@@ -38,3 +38,17 @@ def assert_close_seq(got, want, rtol=RTOL, atol=ATOL, what="gradient"):
     assert len(got) == len(want), f"{what}: {len(got)} components, expected {len(want)}"
     bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if not close(g, w, rtol, atol)]
     assert not bad, f"{what} mismatch (index, got, expected): {bad}"
+
+
+def fd_jacobian_of(g, x, h=H):
+    """Central differences of the array function ``g`` at the array ``x``: ``J[out + in]`` (the
+    Hessian when ``g`` is a gradient)."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    cols = []
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[j] = h
+        cols.append((np.asarray(g(x + e), dtype=float) - np.asarray(g(x - e), dtype=float)) / (2 * h))
+    return np.stack(cols, axis=-1).reshape(np.shape(g(x)) + x.shape)

@@ -48,6 +48,7 @@ CASES = [
     ("tuple_with_early_return-returns", S.tuple_with_early_return, (2.0,)),
     ("tuple_in_while", S.tuple_in_while, (1.5,)),
     ("nested_tuple_unpacked", S.nested_tuple_unpacked, (1.2,)),
+    ("while_true_left_by_return", R.while_true_left_by_return, (0.7,)),
 ]
 
 IDS = [c[0] for c in CASES]

@@ -1,4 +1,4 @@
-"""Hessians by forward mode over adc's own generated gradient, and slice writes."""
+"""Hessians by forward mode over reverse mode (in the IR), and slice writes."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import adc
+from fd import fd_jacobian_of
 
 
 def scalar_fn(a, b):
@@ -36,16 +37,6 @@ def with_loop(x):
     for i in range(len(x)):
         s += math.sin(x[i]) * s
     return s
-
-
-def fd_jacobian_of(g, x, h=1e-6):
-    x = np.asarray(x, dtype=float)
-    cols = []
-    for j in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[j] = h
-        cols.append((np.asarray(g(x + e)) - np.asarray(g(x - e))) / (2 * h))
-    return np.stack(cols, axis=-1)
 
 
 def test_scalar_hessian_entries():
@@ -81,10 +72,12 @@ def test_writing_into_a_view_is_rejected():
     assert "copy" in str(info.value)
 
 
-def test_hessian_of_loop_code_says_what_it_could_not_read():
-    with pytest.raises(adc.DifferentiationError) as info:
-        adc.hessian(with_loop)(np.array([0.1, 0.2]))
-    assert "generated gradient" in str(info.value) and "hint:" in str(info.value)
+def test_hessian_of_loop_code_with_a_record():
+    # forward over reverse in the IR: the record of ``s`` gets a tangent record
+    x = np.array([0.1, 0.2, -0.4])
+    h = adc.hessian(with_loop)(x)
+    np.testing.assert_allclose(h, fd_jacobian_of(adc.grad(with_loop), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(h, h.T, rtol=1e-12, atol=1e-15)
 
 
 def sum_squared(x):

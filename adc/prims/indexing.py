@@ -124,7 +124,11 @@ def _render_store(symbol: str) -> Render:
 
 
 def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
-    return b.emit("getitem", ts[0], *op.args[1:], params=op.params)
+    out = b.emit("getitem", ts[0], *op.args[1:], params=op.params)
+    if ts[0].type is not None and ts[0].type.kind == "tape":  # a read of a record: typed like the value
+        t = op.out.type
+        out.type = t if t.kind == "float" else t.with_(kind="float", dtype="float64")
+    return out
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
@@ -136,8 +140,9 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
            + lowered("flip", (1, 2), "numpy.flip") + lowered("fliplr", (1, 1), "numpy.fliplr")
            + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item"))
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
-structural("index_add", _render_store("+="), _index_add, **_STORE)
-structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), **_STORE)
+structural("index_add", _render_store("+="), _index_add, buffered=("array",), **_STORE)
+structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
+           **_STORE)
 structural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),
            hoistable=True, recomputable=True, shape_args=(0,), differentiable=False,
            names=calls("numpy.shape"))

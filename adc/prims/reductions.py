@@ -191,7 +191,8 @@ structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_
            names=lowered("broadcast_to", (2, 2), "numpy.broadcast_to"))
 structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
            lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
-           differentiable=False)  # only in derivative code
+           jvp=lambda b, op, ts: b.emit("expand", ts[0], params=op.params),
+           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])])  # only in derivative code (linear)
 structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)
 
 

@@ -1,10 +1,16 @@
 """Primitives the reverse sweep emits for itself: trip counts (``len_range``) and the stacks it
 keeps values on (``tape``, a growing list; ``record``, a preallocated one; ``push``, ``pop``).
-They are lists, so Numba compiles them.  None is differentiable or spelled in user code.
+They are lists, so Numba compiles them.  None is spelled in user code.
+
+Their forward (JVP) rules let a derivative program be differentiated again (forward over
+reverse): a tape or record of active values gets a parallel tangent tape or record of the same
+length and kind (``tape``/``record``); a ``push`` also pushes the value's tangent, zero for a value
+with none (``_push_tangent``), and a store into a record stores it (``Forward.structural``), so a
+``pop`` or a read pops or reads the matching tangent.  ``len_range`` is an integer: no derivative.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..types import Type
 from .registry import structural
@@ -29,14 +35,34 @@ def _tape_item(kind: object) -> str:
     return "0.0"
 
 
+def _push_tangent(b: Any, op: Any, ts: Sequence[Any]) -> None:
+    """``dtape.append(dv)`` beside ``tape.append(v)``: zero for a value with no tangent, so the
+    tangent tape stays in step with the tape."""
+    from ..ir import Op
+    from ..zeros import zero_like
+
+    b.append(Op("push", [ts[0], ts[1] if ts[1] is not None else zero_like(b, op.args[1])], []))
+
+
+def _pop_tangent(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    """``dv = dtape.pop()``: the tangent of a popped value, typed like the value (a tape has no
+    element type of its own)."""
+    from ..ir import Op, Var
+
+    t = op.out.type
+    out = Var(type=t if t.kind == "float" else t.with_(kind="float", dtype="float64"), role=b.role)
+    b.append(Op("pop", [ts[0]], [out]))
+    return out
+
+
 structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
            lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
-           fresh=True, foldable=False, differentiable=False)
+           jvp=lambda b, op, ts: b.emit("tape", params=op.params), fresh=True, foldable=False)
 structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
            lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"), fresh=True,
-           differentiable=False)
+           jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params))
 structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True,
-           differentiable=False)
+           jvp=lambda b, op, ts: _push_tangent(b, op, ts))
 structural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop(), stateful=True, foldable=False,
-           may_raise=True, differentiable=False)
+           may_raise=True, flows=True, jvp=lambda b, op, ts: _pop_tangent(b, op, ts))

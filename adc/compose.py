@@ -1,0 +1,151 @@
+"""Transforms of functions made by adc: the program of ``adc.grad(f)`` is ``f``'s derivative program.
+
+Input: a function made by ``adc.grad`` or ``adc.value_and_grad`` and the types of its arguments.
+Output: an SSA ``Program`` that computes what the made function returns (the gradient, or the
+value and the gradient), built from ``f``'s program by the reverse transform (or, for
+``mode="forward"`` of one scalar argument, the forward transform seeded with 1; a forward-mode
+gradient of an array is one pass per component, not one program, so it composes through the
+reverse-mode program, which computes the same gradient).  A call of such a function inside a
+function adc differentiates inlines this program (``inline_program``).  Every other
+transform takes it as it takes a user's program, so ``adc.jvp(adc.grad(f), ...)``,
+``adc.jacfwd(adc.jacrev``-style compositions, ``adc.hessian(adc.grad(f))`` and
+``adc.grad(adc.grad(f))`` are IR transforms of IR transforms: forward over reverse (every runtime
+primitive of the reverse sweep has a forward rule) or reverse over reverse (tapes and records get
+adjoint tapes and records, adjoint buffers' ``+=`` their transposes; only a record made inside a
+loop of the outer program, a gradient with a loop inlined into a loop, is refused).  Other made functions (``jacfwd``, ``jacrev``, ``hessian``, ``vjp``
+pullbacks, ``has_aux``) are refused (``problem``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .ir import Const, Op, Program, Region
+from .trees import LEAF, TreeDef, TreeType
+from .types import FLOAT, Type
+
+COMPOSABLE = ("adc.grad", "adc.value_and_grad")
+
+
+def made_by(fn: Any) -> Any:
+    """The ``Transformed`` behind a function made by ``adc.grad``/``adc.value_and_grad``, or ``None``."""
+    from .api import Transformed
+
+    owner = getattr(getattr(fn, "specialize", None), "__self__", None)
+    return owner if isinstance(owner, Transformed) and getattr(fn, "__adc_transform__", None) else None
+
+
+def problem(fn: Any) -> tuple[str, str] | None:
+    """Why adc cannot transform the adc-made ``fn`` (message, hint), or ``None`` if it can."""
+    made = getattr(fn, "__adc_transform__", None)
+    name = getattr(fn, "__name__", type(fn).__name__)
+    owner = made_by(fn)
+    if owner is not None and made in COMPOSABLE and not owner.has_aux:
+        return None
+    what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
+    return (f"adc cannot differentiate a function made by {what} ({name}): adc composes transforms over "
+            f"functions made by adc.grad and adc.value_and_grad only",
+            "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
+            "adc.jacfwd(adc.grad(f)), ...)")
+
+
+def inner_function(fn: Any) -> Callable[..., Any]:
+    """The user's function under a made function (for parameter names)."""
+    owner = made_by(fn)
+    return inner_function(owner.fn) if owner is not None else fn
+
+
+def identity_of(fn: Any, inner_identity: Callable[[Any], tuple[Any, ...]]) -> tuple[Any, ...]:
+    owner = made_by(fn)
+    argnums = owner.argnums if not isinstance(owner.argnums, list) else tuple(owner.argnums)
+    return ("made", owner.transform, owner.mode, argnums, *inner_identity(owner.fn))
+
+
+def program(fn: Any, types: Sequence[Any]) -> Program:
+    """The program of the made function ``fn`` for arguments of ``types``."""
+    from .api import _check_scalar_output
+    from .arguments import normalize_argnums
+    from .errors import DifferentiationError, UnsupportedError
+    from .pipeline import derivative_program, primal
+
+    owner = made_by(fn)
+    inner = owner.fn
+    name = getattr(inner, "__name__", "f")
+    wrt, single = normalize_argnums(owner.argnums, len(types), name)
+    inner_types = list(types)
+    for i in wrt:
+        t = inner_types[i]
+        if isinstance(t, TreeType):
+            raise UnsupportedError(f"{owner.transform}({name}) transformed again with a dict, list or tuple "
+                                   "argument: not supported yet", None, "pass the arrays as separate arguments")
+        if t.kind == "int" and not t.is_array:
+            inner_types[i] = FLOAT
+        elif t.kind != "float":
+            raise DifferentiationError(f"{owner.transform}({name}) needs a float argument #{i}, got {t}")
+    _check_scalar_output(inner, inner_types)
+    prog = primal(inner, inner_types)
+    with_value = owner.with_value
+    if owner.mode == "reverse" or len(wrt) != 1 or inner_types[wrt[0]].is_array:
+        # (a forward-mode gradient of an array, or of several arguments, is one pass per component,
+        # not one program: composed through the reverse-mode program, which computes the same gradient)
+        out = derivative_program(prog, "value_and_grad" if with_value else "grad", wrt, compact=True)
+    else:
+        out = derivative_program(prog, "jvp", wrt, compact=True)
+        tangent = out.params[-1]  # the one tangent parameter: seeded with 1, as the gradient is
+        body = Region([], [Op("copy", [Const(1.0)], [tangent])] + out.body.ops, list(out.body.yields))
+        n = len(prog.outputs)
+        body.yields = body.yields[:1] + body.yields[n:n + 1] if with_value else body.yields[n:n + 1]
+        out = Program(out.name, out.params[:-1], body, out.out_tree, out.filename, out.firstline)
+    grads = LEAF if single else TreeDef("tuple", (), tuple(LEAF for _ in wrt))
+    result = TreeDef("tuple", (), (LEAF, grads)) if with_value else grads
+    n_yields = len(out.body.yields)
+    body = copy_ops(out, {p: p for p in out.params}, primal_roles=False)  # one definition per value
+    composed = Program(f"{name}_{'value_and_grad' if with_value else 'grad'}", list(out.params), body,
+                       None if n_yields == 1 else n_yields, prog.filename, prog.firstline,
+                       set(prog.user_names), result, list(prog.captured))
+    return composed
+
+
+def copy_ops(prog: Program, env: dict[Any, Any], primal_roles: bool) -> Region:
+    """A copy of ``prog``'s body in which every definition is a new value (a gradient program
+    restores a loop's values into the variables they came from; copied, each definition is a value
+    of its own, as SSA and the reverse transform want), parameters read from ``env``, the markers
+    dropped.  ``primal_roles``: the new values are primal values of the program they go into,
+    named after what they were (``gx`` for the adjoint of ``x``)."""
+    from .ir import Var
+
+    def fresh(v: Var) -> Var:
+        if primal_roles:
+            prefix = {"adjoint": "g", "tangent": "d"}.get(v.role, "")
+            hint = prefix + v.base.hint if prefix and v.base is not None and v.base.hint else v.hint
+            new = Var(hint=hint, type=v.type, role="primal")
+        else:
+            new = Var(hint=v.hint, type=v.type, role=v.role, base=v.base)
+        env[v] = new
+        return new
+
+    def atom(a: Any) -> Any:
+        return env.get(a, a) if isinstance(a, Var) else a
+
+    def copy_region(reg: Region) -> Region:
+        new = Region([fresh(a) for a in reg.args])
+        new.ops = [o for o in (copy_op(op) for op in reg.ops) if o is not None]
+        new.yields = [atom(y) for y in reg.yields]
+        return new
+
+    def copy_op(op: Op) -> Op | None:
+        if op.prim == "comment":
+            return None
+        args = [atom(a) for a in op.args]
+        regions = [copy_region(r) for r in op.regions]
+        return Op(op.prim, args, [fresh(o) for o in op.outs], op.params, op.loc, regions)
+
+    return copy_region(prog.body)
+
+
+def inline_program(prog: Program, args: Sequence[Any], b: Any) -> list[Any]:
+    """Append a copy of ``prog``'s body (``copy_ops``) to builder ``b`` with its parameters bound
+    to ``args``; returns the atoms it yields."""
+    body = copy_ops(prog, dict(zip(prog.params, args)), primal_roles=True)
+    for op in body.ops:
+        b.append(op)
+    return list(body.yields)
