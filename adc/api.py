@@ -227,9 +227,10 @@ class Transformed:
             if layout is None:
                 like = [like_of(call_args[i], converted[i]) for i in wrt]
                 call_args = converted
-            else:  # the generated code takes the leaves of the trees
-                like = [like_of(o, c) for i in wrt for o, c in zip(leaves_of([call_args[i]]), leaves_of([converted[i]]))]
-                call_args = leaves_of(converted)
+            else:  # the generated code takes the leaves of the trees (each flattened once per call)
+                leaves, originals = leaves_of(converted), leaves_of(call_args)
+                like = [like_of(originals[k], leaves[k]) for k in leaf_wrt]
+                call_args = leaves
             if reverse:
                 result = run_generated(compiled, call_args)
                 if has_aux:

@@ -161,10 +161,6 @@ class FlatArgs:
     trees: list[TreeDef | None]
     spans: list[range]
 
-    @property
-    def any_tree(self) -> bool:
-        return any(t is not None for t in self.trees)
-
     def leaf_positions(self, argnums: Sequence[int]) -> list[int]:
         return [k for i in argnums for k in self.spans[i]]
 
