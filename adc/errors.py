@@ -301,5 +301,5 @@ def unsupported_value(obj: object, node: object, fn: object, closure: dict[str, 
         access = f"{name}[...]" if hasattr(obj, "__getitem__") and not isinstance(obj, type) else f"{name}.attribute"
         hint = (f"bind the number {fn_name} needs to a global of its own at module level (`{name.upper()}_VALUE = "
                 f"{access}`) and use that name in {fn_name}, or pass it to {fn_name} as an argument")
-    return (f"`{name}` is {where} holding {what}; adc reads numbers, modules and functions from globals and "
-            "closures, not other objects", hint)
+    return (f"`{name}` is {where} holding {what}; adc reads numbers, arrays, modules and functions from "
+            "globals and closures, not other objects", hint)

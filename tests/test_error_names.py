@@ -39,7 +39,7 @@ def test_global_and_closure_arrays_are_read_at_every_call(jit, monkeypatch):
 
 def test_global_dict_and_the_hint_works():
     text = error(m.global_dict, 1.0)
-    assert "`PARAMS` is a global variable holding a dict; adc reads numbers, modules and functions" in text
+    assert "`PARAMS` is a global variable holding a dict; adc reads numbers, arrays, modules and functions" in text
     assert "(`PARAMS_VALUE = PARAMS[...]`) and use that name in global_dict" in text
     assert adc.grad(m.global_dict_fixed)(1.0) == 2.0
 
