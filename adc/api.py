@@ -17,6 +17,7 @@ from .arguments import (Argnums, argnums_of, bind, check_argnums_type, check_ari
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
+from .jacobians import Stack, jacobian as nested_jacobian, mark_jacobian, stack_of
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
 from .trees import TreeDef, TreeType, call_key, describe_tree, flatten, flatten_args, is_tree, leaf_paths, leaves_like, leaves_of, unflatten
@@ -775,10 +776,11 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         array([[4., 3.],
                [8., 6.]])
     """
-    check_function(fn, "adc.jacfwd")
-    check_argnums_type(argnums)
+    stack = _stack(fn, "adc.jacfwd", ("jacfwd", argnums))
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
+        if stack is not None:  # a Jacobian of a Jacobian (jacobians.py)
+            return nested_jacobian(stack, args, kwargs, jit)
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
         zeros = [_zero_tangent(a) for a in args]
         results = []
@@ -801,7 +803,7 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
             results.append(unflatten(tree, blocks))
         return results[0] if single else tuple(results)
 
-    return mark(functools.wraps(fn)(jacobian), "adc.jacfwd")
+    return _made_jacobian(jacobian, fn, "adc.jacfwd", [("jacfwd", argnums)])
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
@@ -819,10 +821,11 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         array([[4., 3.],
                [8., 6.]])
     """
-    check_function(fn, "adc.jacrev")
-    check_argnums_type(argnums)
+    stack = _stack(fn, "adc.jacrev", ("jacrev", argnums))
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
+        if stack is not None:  # a Jacobian of a Jacobian (jacobians.py)
+            return nested_jacobian(stack, args, kwargs, jit)
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
         out, pullback = vjp(fn, *args, jit=jit)
         if isinstance(out, tuple):
@@ -842,7 +845,33 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
                    for rs, (leaves, tree) in zip(rows, trees)]
         return results[0] if single else tuple(results)
 
-    return mark(functools.wraps(fn)(jacobian), "adc.jacrev")
+    return _made_jacobian(jacobian, fn, "adc.jacrev", [("jacrev", argnums)])
+
+
+def _stack(fn: Callable[..., Any], transform: str, *levels: tuple[str, Argnums]) -> Stack | None:
+    """The transforms ``levels`` over ``fn`` when ``fn`` is itself made by ``jacfwd``/``jacrev``/
+    ``hessian`` (a Jacobian of a Jacobian), else ``None`` once ``fn`` is checked."""
+    inner = stack_of(fn)
+    if inner is None:
+        check_function(fn, transform)
+    for _, argnums in levels:
+        check_argnums_type(argnums)
+    if inner is None:
+        return None
+    if not all(isinstance(a, (int, np.integer)) for _, a in levels):
+        raise DifferentiationError(f"{transform} of a function made by adc.jacfwd/adc.jacrev/adc.hessian takes "
+                                   f"one argument index (argnums=int), got {levels[0][1]!r}")
+    return Stack(inner.base, inner.levels + tuple((k, int(a)) for k, a in levels))  # type: ignore[arg-type]
+
+
+def _made_jacobian(made: Callable[..., Any], fn: Callable[..., Any], transform: str,
+                   levels: list[tuple[str, Argnums]]) -> Callable[..., Any]:
+    """``made`` marked as made by ``transform`` from ``fn``; with one argument index per level, a
+    function ``jacfwd``/``jacrev``/``hessian`` transform again (``jacobians.py``)."""
+    made = mark(functools.wraps(fn)(made), transform)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for _, a in levels):
+        mark_jacobian(made, fn, tuple((k, int(a)) for k, a in levels))  # type: ignore[arg-type]
+    return made
 
 
 class _HvpRunner:
@@ -934,11 +963,14 @@ def hessian(fn: Callable[..., Any], argnums: int = 0, *, jit: bool = False) -> C
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    check_function(fn, "adc.hessian")
     if not isinstance(argnums, (int, np.integer)) or isinstance(argnums, (bool, np.bool_)):
         raise DifferentiationError(f"hessian takes one argument index (argnums=int), got {argnums!r}")
+    levels = [("jacrev", int(argnums)), ("jacfwd", int(argnums))]  # jacfwd(jacrev(fn)), as JAX's
+    stack = _stack(fn, "adc.hessian", *levels)
 
     def hess(*args: Any, **kwargs: Any) -> Any:
+        if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
+            return nested_jacobian(stack, args, kwargs, jit)
         args = bind(fn, args, kwargs)
         runner = _HvpRunner(fn, "hessian", int(argnums), args, jit)
         x = runner.args[runner.wrt[0]]
@@ -951,4 +983,4 @@ def hessian(fn: Callable[..., Any], argnums: int = 0, *, jit: bool = False) -> C
             columns.append(np.asarray(runner.product([seed.reshape(x.shape)])[0], dtype=float).reshape(-1))
         return np.stack(columns, axis=-1).reshape(x.shape + x.shape).astype(x.dtype, copy=False)
 
-    return mark(functools.wraps(fn)(hess), "adc.hessian")
+    return _made_jacobian(hess, fn, "adc.hessian", levels)

@@ -42,10 +42,11 @@ def problem(fn: Any) -> tuple[str, str] | None:
     if owner is not None and made in COMPOSABLE and not owner.has_aux:
         return None
     what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
-    return (f"adc cannot differentiate a function made by {what} ({name}): adc composes transforms over "
-            f"functions made by adc.grad and adc.value_and_grad only",
+    return (f"adc cannot differentiate a function made by {what} ({name}) this way: adc composes every "
+            f"transform over functions made by adc.grad and adc.value_and_grad, and adc.jacfwd, adc.jacrev and "
+            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian with one argnums each",
             "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
-            "adc.jacfwd(adc.grad(f)), ...)")
+            "adc.jacfwd(adc.grad(f)), adc.jacfwd(adc.jacrev(f)), ...)")
 
 
 def inner_function(fn: Any) -> Callable[..., Any]:
@@ -115,9 +116,7 @@ def copy_ops(prog: Program, env: dict[Any, Any], primal_roles: bool) -> Region:
 
     def fresh(v: Var) -> Var:
         if primal_roles:
-            prefix = {"adjoint": "g", "tangent": "d"}.get(v.role, "")
-            hint = prefix + v.base.hint if prefix and v.base is not None and v.base.hint else v.hint
-            new = Var(hint=hint, type=v.type, role="primal")
+            new = as_primal(v)
         else:
             new = Var(hint=v.hint, type=v.type, role=v.role, base=v.base)
         env[v] = new
@@ -140,6 +139,15 @@ def copy_ops(prog: Program, env: dict[Any, Any], primal_roles: bool) -> Region:
         return Op(op.prim, args, [fresh(o) for o in op.outs], op.params, op.loc, regions)
 
     return copy_region(prog.body)
+
+
+def as_primal(v: Any) -> Any:
+    """A new primal value for ``v``, named after what it was (``gx`` for the adjoint of ``x``)."""
+    from .ir import Var
+
+    prefix = {"adjoint": "g", "tangent": "d"}.get(v.role, "")
+    hint = prefix + v.base.hint if prefix and v.base is not None and v.base.hint else v.hint
+    return Var(hint=hint, type=v.type, role="primal")
 
 
 def inline_program(prog: Program, args: Sequence[Any], b: Any) -> list[Any]:

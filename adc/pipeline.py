@@ -104,16 +104,19 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
-                       jit: bool = False, load: bool = True, compact: bool = True) -> Compiled:
+                       jit: bool = False, load: bool = True, compact: bool = True, program: Program | None = None,
+                       ident: tuple[Any, ...] | None = None) -> Compiled:
     """Run the pipeline for one request (cached).  ``compact`` (the default, what adc runs) folds
     the unit seed and every single-use scalar; ``compact=False`` keeps the lecture layout, one
-    adjoint statement per primal statement (what ``adc source`` shows)."""
-    ident = identity(fn)
+    adjoint statement per primal statement (what ``adc source`` shows).  ``program``: the program
+    to differentiate, made from ``fn`` by another transform (``jacobians.py``), with the
+    ``ident`` it is cached by; else ``fn``'s own."""
+    ident = identity(fn) if ident is None else ident
     key = (ident, tuple(types), kind, tuple(wrt), jit, compact)
     hit = _cache.get(key)
     if hit is not None and (hit.func is not None or not load):
         return hit
-    prog = primal(fn, types, ident)
+    prog = primal(fn, types, ident) if program is None else program
     try:
         dprog = derivative_program(prog, kind, wrt, compact)
         names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))

@@ -175,3 +175,24 @@ def calls_recorded_grad_in_a_loop(x):
     for k in range(2):
         s = s + np.sum(recorded_grad_by_adc(x * s))
     return s
+
+
+def vector_loop(x):  # R^n -> R^n: a record of a top-level loop and element writes
+    y = np.zeros_like(x)
+    s = 0.0
+    for i in range(len(x)):
+        s = s + math.sin(x[i]) * x[(i + 1) % len(x)]
+        y[i] = s * x[i]
+    return y
+
+
+def vector_while(x):  # R^n -> R^2: a ``while`` loop (a tape) and a branch
+    s = x[0]
+    t = 1.0
+    while s < 4.0:
+        if x[1] > 0.0:
+            s = s * 1.3 + math.sin(s * x[1])
+        else:
+            s = s * 1.7
+        t = t * math.cos(0.1 * s)
+    return np.array([s * x[2], t + x[1] * x[2]])
