@@ -482,6 +482,7 @@ class Reverse:
         with self.b.at(None):
             grads = [self.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt]
         reverse_sweep = self.b.region
+        _use_rules(forward_sweep, self.active)
         body = Region()
         body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
                     + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
@@ -489,6 +490,19 @@ class Reverse:
         params = prog.params + (cotangents or [])
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
+
+
+def _use_rules(region: Region, active: set[Var]) -> None:
+    """In the forward sweep, an active custom_vjp marker whose rule the reverse sweep has used
+    becomes a copy of its value: differentiated again (a Hessian, ``grad(grad(f))``), the derivative
+    program's own code is differentiated, ``fwd``'s and ``bwd``'s (JAX's semantics), not the rule
+    applied a second time."""
+    for k, op in enumerate(region.ops):
+        p = prim(op)
+        if p is not None and p.used_by_reverse and op.out in active:
+            region.ops[k] = Op("copy", [op.args[0]], list(op.outs), (), op.loc)
+        for sub in op.regions:
+            _use_rules(sub, active)
 
 
 # -- structured ops ------------------------------------------------------------------------------

@@ -114,3 +114,43 @@ def no_rule(x):
 
 def uses_no_rule(x):
     return no_rule(x) * 2.0
+
+
+@adc.custom_jvp
+def norm(x):  # a norm whose derivative at 0 is 0, by a custom_jvp rule
+    return np.sqrt(np.sum(x * x))
+
+
+@norm.defjvp
+def norm_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    n = np.sqrt(np.sum(x * x))
+    if n > 0.0:
+        return n, np.sum(x * t) / n
+    return n, np.sum(t * 0.0)
+
+
+def f_norm(x):
+    return norm(x) * 2.0 + np.sum(x)
+
+
+def jvp_in_a_loop(x, w):
+    s = 0.0
+    for i in range(len(x)):
+        s = s * 0.5 + log1pexp(x[i] * w) * x[i]
+    return s
+
+
+@adc.custom_jvp
+def square(x):
+    return x * x
+
+
+@square.defjvp
+def square_jvp(primals, tangents):  # not linear in the tangent: reverse mode cannot transpose it
+    (x,), (t,) = primals, tangents
+    return x * x, t * t + 2.0 * x * t
+
+
+def f_square(x):
+    return square(x) + x

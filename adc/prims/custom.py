@@ -41,22 +41,51 @@ def _jvp(b: Any, op: Any, tangents: Sequence[Any]) -> Any:
     inputs = op.args[1:]
     primals = rebuild(op.param("inputs"), iter(inputs))
     ts = [t if t is not None else zero_like(b, a) for a, t in zip(inputs, tangents[1:])]
-    out = _lower_rule(b, rule.jvp, [primals, rebuild(op.param("inputs"), iter(ts))])
+    return _pair(_lower_rule(b, rule.jvp, [primals, rebuild(op.param("inputs"), iter(ts))]), op)[1]
+
+
+def _transposed(b: Any, op: Any, g: Any) -> list[Any]:
+    """Reverse mode of a ``custom_jvp`` function: the transpose of the rule's tangent map ``t ->
+    jvp(primals, t)[1]``, linear in ``t`` (JAX's approach).  The rule is read as a program of the
+    primals and the tangents; its reverse mode with respect to the tangents at cotangent ``g`` is
+    that transpose, inlined (the tangents it no longer reads are zeros, dropped as dead code).  A
+    rule whose cotangents depend on the tangents is not linear: refused."""
+    from ..activity import varied
+    from ..builder import Builder
+    from ..compose import inline_program
+    from ..errors import UnsupportedError
+    from ..forward import tangent_type
+    from ..ir import Program, Var
+    from ..reverse import reverse
+    from ..zeros import zero_like
+
+    rule, inputs, skeleton = op.param("rule"), op.args[1:], op.param("inputs")
+    primals = [Var(hint=getattr(a, "hint", None), type=a.type) for a in inputs]
+    tangents = [Var(hint="t", type=tangent_type(p.type)) for p in primals]
+    rb = Builder(simplify=False, role="primal")
+    out = _pair(_lower_rule(rb, rule.jvp, [rebuild(skeleton, iter(primals)), rebuild(skeleton, iter(tangents))]), op)
+    rb.region.yields = [out[1]]
+    prog = Program(f"{rule.__name__}_jvp", primals + tangents, rb.region)
+    wrt = [len(primals) + k for k, p in enumerate(primals) if p.type.kind == "float"]
+    transpose = reverse(prog, wrt, cotangent_params=True)
+    cotangents = transpose.outputs[1:]
+    if varied(transpose, wrt) & set(cotangents):
+        raise UnsupportedError(f"the jvp rule of {rule.__name__} is not linear in the tangents, so reverse mode "
+                               "cannot transpose it", op.loc,
+                               "return a tangent linear in the tangents (a factor computed from the primals times "
+                               "the tangent), or give the function a custom_vjp rule")
+    outs = inline_program(transpose, [*inputs, *[zero_like(b, a) for a in inputs], g], b)
+    by_input = dict(zip(wrt, outs[1:]))
+    return [None, *[by_input.get(len(primals) + k) for k in range(len(primals))]]
+
+
+def _pair(out: Any, op: Any) -> tuple[Any, Any]:
     if not (isinstance(out, tuple) and len(out) == 2):
         from ..errors import UnsupportedError
 
-        raise UnsupportedError(f"the jvp rule of {rule.__name__} must return (primal_out, tangent_out)", op.loc,
-                               "return a pair")
-    return out[1]
-
-
-def _no_reverse(b: Any, op: Any, g: Any) -> list[Any]:
-    from ..errors import UnsupportedError
-
-    raise UnsupportedError(f"{op.param('rule').__name__} has a custom_jvp rule, which reverse mode cannot use yet "
-                           "(transposing the rule is not built)", op.loc,
-                           "use mode='forward' (adc.grad(f, mode='forward'), adc.jvp, adc.jacfwd), or give it a "
-                           "custom_vjp rule")
+        raise UnsupportedError(f"the jvp rule of {op.param('rule').__name__} must return (primal_out, tangent_out)",
+                               op.loc, "return a pair")
+    return out
 
 
 def _identity(out: Any, *rest: Any, **params: Any) -> Any:
@@ -70,5 +99,6 @@ def _through(b: Any, op: Any, tangents: Sequence[Any]) -> Any:
     return tangents[0] if tangents[0] is not None else zero_like(b, op.args[0])
 
 
-structural("custom_vjp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_through, vjp=_vjp)
-structural("custom_jvp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_jvp, vjp=_no_reverse)
+structural("custom_vjp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_through, vjp=_vjp,
+           used_by_reverse=True)
+structural("custom_jvp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_jvp, vjp=_transposed)

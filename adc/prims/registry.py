@@ -118,6 +118,9 @@ class Primitive:
     flows: bool = False  # activity flows from the first argument to the result (no rule of its own)
     shape_args: tuple[int, ...] = ()  # argument positions read only for their shape
     buffered: tuple[str, ...] = ()  # "array" (first argument) / "result": adjoints kept as buffers
+    # a custom rule's marker, used up by the reverse transform: the forward sweep keeps a plain copy
+    # of its value, so a transform of the derivative program differentiates the rule's own code
+    used_by_reverse: bool = False
     may_raise: bool = False  # the generated code can raise on finite operands (x / 0, sqrt(-1), x[9])
     differentiable: bool = True  # False: declared without a derivative (comparisons, casts, shapes)
 
