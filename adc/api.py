@@ -120,7 +120,7 @@ class Transformed:
         """A plain function with ``fn``'s parameters and defaults.  Until a scalar signature has
         compiled it sends every call to ``_call``; then ``_install_fast_path`` makes it the
         generated code itself (plain Python) or a check in front of the Numba function (``jit``)."""
-        from .frontend import function_name, param_names
+        from .frontend import function_name, param_names, signature_function
 
         names = param_names(self.fn)
         params = ", ".join(names)
@@ -133,7 +133,7 @@ class Transformed:
         wrapper = self.wrapper = namespace[name]
         self.slow_code = wrapper.__code__
         functools.update_wrapper(wrapper, self.fn)
-        wrapper.__defaults__ = self.fn.__defaults__
+        wrapper.__defaults__ = signature_function(self.fn).__defaults__
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
         wrapper.specialize = self.specialize  # type: ignore[attr-defined]
         wrapper.__wrapped__ = self.fn  # type: ignore[attr-defined]

@@ -163,6 +163,9 @@ def check_function(fn: Any, transform: str = "adc") -> None:
         name = getattr(fn, "__name__", repr(fn))
         raise SourceError(f"adc differentiates Python functions defined in source files; {name!r} is a "
                           f"{type(fn).__name__}; hint: wrap it, e.g. `def f(x): return math.sin(x)`")
+    from .frontend import signature_function
+
+    fn = signature_function(fn)  # a decorator's wrapper(*args, **kwargs) takes the wrapped function's parameters
     code = fn.__code__
     if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
         from .builder import Builder
@@ -179,13 +182,13 @@ def mark(fn: Callable[..., Any], transform: str) -> Callable[..., Any]:
 
 def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """The positional arguments of a call of ``fn`` with ``args`` and ``kwargs``, defaults filled in."""
-    from .frontend import param_names
+    from .frontend import param_names, signature_function
 
     names = param_names(fn)
     if not kwargs and len(args) == len(names):
         return tuple(args)
     try:
-        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **(kwargs or {}))
+        bound = inspect.signature(signature_function(fn), follow_wrapped=False).bind(*args, **(kwargs or {}))
     except TypeError as exc:
         raise DifferentiationError(f"{fn.__name__}() called with wrong arguments: {exc} "
                                    f"(its parameters: {', '.join(names)})") from None

@@ -165,12 +165,19 @@ def transform_problem(fn: object) -> tuple[str, str] | None:
         return problem(fn)
     inner = getattr(fn, "__wrapped__", None)
     library = str(getattr(fn, "__module__", None) or "").split(".")[0] in ("numpy", "scipy")
-    if inner is not None and not library:  # NumPy wraps its own functions (np.cumsum): not a user's decorator
+    if inner is not None and not library and not _readable_wrapper(fn):  # NumPy wraps its own functions
+        # (np.cumsum): not a user's decorator; a user's wrapper whose source adc reads is differentiated as it reads
         return (f"{name} is wrapped by a decorator ({_decorator_name(fn)}); adc would differentiate the "
                 "undecorated function",
                 f"write what the decorator does into the function itself, or, if the decorator does not "
                 f"change what {name} computes, pass {name}.__wrapped__")
     return None
+
+
+def _readable_wrapper(fn: object) -> bool:
+    from .frontend import readable_wrapper
+
+    return readable_wrapper(fn)
 
 
 def _decorator_name(fn: object) -> str:

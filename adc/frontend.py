@@ -173,9 +173,9 @@ def read_source(fn: Callable[..., Any]) -> Source:
     name = getattr(fn, "__name__", repr(fn))
     if not isinstance(fn, pytypes.FunctionType):
         raise SourceError(f"adc differentiates plain Python functions; got {type(fn).__name__} {name!r}")
-    try:
-        lines, firstline = inspect.getsourcelines(fn)
-        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    try:  # from the code object: the function's own source, not its ``__wrapped__`` one's
+        lines, firstline = inspect.getsourcelines(fn.__code__)
+        filename = inspect.getsourcefile(fn.__code__) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise no_source(fn, exc) from None
     text = "".join(lines)
@@ -843,7 +843,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     src = read_source(fn)
     b = Builder(simplify=False, role="primal")
     low = Lowerer(src, b)
-    names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
+    names = param_names(fn)
     values: list[Value] = []
     params: list[Var] = []  # the program's inputs: one per number or array, one per leaf of a tree
     for n, t in zip(names, param_types):
@@ -854,7 +854,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
             inputs = [value]
         values.append(value)
         params += inputs
-    low.bind_params(values)
+    low.bind_params(values, top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
     result = low.run()
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)
@@ -885,5 +885,30 @@ def param_names(fn: Callable[..., Any]) -> list[str]:
         from .compose import inner_function
 
         fn = inner_function(fn)
-    src = read_source(fn)
+    src = read_source(signature_function(fn))
     return [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
+
+
+def readable_wrapper(fn: Any) -> bool:
+    """Is ``fn`` a wrapper made by the user's own decorator (``functools.wraps`` sets
+    ``__wrapped__``) whose own source adc reads?  Then adc differentiates what the wrapper does,
+    the wrapped function being a closure value it calls like any other."""
+    if not isinstance(fn, pytypes.FunctionType) or getattr(fn, "__wrapped__", None) is None:
+        return False
+    try:
+        read_source(fn)
+    except SourceError:
+        return False
+    return True
+
+
+def signature_function(fn: Any) -> Any:
+    """The function whose parameters are ``fn``'s: ``fn`` itself, or, for a readable wrapper that
+    takes only ``*args`` and ``**kwargs``, the function it wraps (its signature, as
+    ``inspect.signature`` reads it)."""
+    if not readable_wrapper(fn):
+        return fn
+    params = read_source(fn).node.params
+    if params.posonly_params or params.params or params.kwonly_params:
+        return fn
+    return signature_function(fn.__wrapped__)
