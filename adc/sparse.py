@@ -16,6 +16,7 @@ product) is an error, not a dropped derivative.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -51,6 +52,8 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
     check_function(fn, "adc.sparse_jacobian")
     check_argnums_type(argnums)
 
+    plans: dict[tuple[Any, ...], _Plan] = {}
+
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         call = _Call(fn, argnums, args, kwargs)
         compiled = call.compile("jvp" if mode == "forward" else "vjp", jit)
@@ -58,9 +61,11 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
             raise DifferentiationError(f"sparse_jacobian needs {fn.__name__} to return one number or array, not a "
                                        "tuple; stack the outputs into an array")
         if mode == "forward":
-            return _compressed(call, sparsity, None, lambda seed: call.run(compiled, call.split(seed))[-1], check)
-        return _compressed(call, sparsity, None, lambda seed, shape: call.joined(
-            call.run(compiled, [seed.reshape(shape)])[1:]), check, by_rows=True)
+            plan = _plan(plans, sparsity, None, call.size, False)
+            return _compressed(call, plan, lambda seed: call.run(compiled, call.split(seed))[-1], check)
+        plan = _plan(plans, sparsity, None, call.size, True)
+        return _compressed(call, plan, lambda seed, shape: call.joined(call.run(compiled, [seed.reshape(shape)])[1:]),
+                           check)
 
     return mark(jacobian, "adc.sparse_jacobian")
 
@@ -83,14 +88,16 @@ def sparse_hessian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums =
     check_function(fn, "adc.sparse_hessian")
     check_argnums_type(argnums)
 
+    plans: dict[tuple[Any, ...], _Plan] = {}
+
     def hessian(*args: Any, **kwargs: Any) -> Any:
         from .api import _check_scalar_output
 
         call = _Call(fn, argnums, args, kwargs)
         _check_scalar_output(fn, call.types)
         compiled = call.compile("hvp", jit)
-        return _compressed(call, sparsity, call.size, lambda seed: call.joined(call.run(compiled, call.split(seed))),
-                           check)
+        plan = _plan(plans, sparsity, call.size, call.size, False)
+        return _compressed(call, plan, lambda seed: call.joined(call.run(compiled, call.split(seed))), check)
 
     return mark(hessian, "adc.sparse_hessian")
 
@@ -131,18 +138,36 @@ class _Call:
         return np.concatenate([np.ravel(np.asarray(p, dtype=float)) for p in parts])
 
 
-def _compressed(call: _Call, sparsity: Pattern, rows: int | None, product: Callable[..., Any], check: bool,
-                by_rows: bool = False) -> Any:
-    """The matrix of ``sparsity`` (``rows`` rows, or the pattern's) filled from one ``product`` per
-    color: of the columns (``product(seed)`` is the matrix times ``seed``) or, ``by_rows``, of the
-    rows (``product(seed, out_shape)`` is ``seed`` times the matrix); with ``check``, compared
-    with one product along a random direction."""
+@dataclass
+class _Plan:
+    """A pattern, its nonzeros and the coloring of its columns (``by_rows``: of its rows), made on
+    a transform's first call for a size and reused."""
+
+    pattern: Any
+    i: np.ndarray
+    j: np.ndarray
+    colors: np.ndarray
+    by_rows: bool
+
+
+def _plan(plans: dict[tuple[Any, ...], _Plan], sparsity: Pattern, rows: int | None, columns: int,
+          by_rows: bool) -> _Plan:
+    key = (rows, columns, by_rows)
+    if key not in plans:
+        pattern = pattern_of(sparsity, rows, columns)
+        coo = pattern.tocoo()
+        plans[key] = _Plan(pattern, coo.row, coo.col, color(pattern.T if by_rows else pattern), by_rows)
+    return plans[key]
+
+
+def _compressed(call: _Call, plan: _Plan, product: Callable[..., Any], check: bool) -> Any:
+    """The matrix of ``plan`` filled from one ``product`` per color: of the columns
+    (``product(seed)`` is the matrix times ``seed``) or, ``plan.by_rows``, of the rows
+    (``product(seed, out_shape)`` is ``seed`` times the matrix); with ``check``, compared with one
+    product along a random direction."""
     import scipy.sparse as sp
 
-    pattern = pattern_of(sparsity, rows, call.size)
-    coo = pattern.tocoo()
-    i, j = coo.row, coo.col
-    colors = color(pattern.T if by_rows else pattern)
+    pattern, i, j, colors, by_rows = plan.pattern, plan.i, plan.j, plan.colors, plan.by_rows
     ncolors = int(colors.max()) + 1 if colors.size else 0
     m = pattern.shape[1] if by_rows else pattern.shape[0]
     products = np.zeros((ncolors, m))
@@ -156,9 +181,8 @@ def _compressed(call: _Call, sparsity: Pattern, rows: int | None, product: Calla
         else:
             got = np.ravel(np.asarray(product(seed), dtype=float))
         if got.size != m:
-            raise DifferentiationError(f"the sparsity pattern of {call.fn.__name__} has {pattern.shape[0]} rows and "
-                                       f"{pattern.shape[1]} columns, but the derivative has "
-                                       f"{got.size if not by_rows else pattern.shape[0]} x {call.size}")
+            raise DifferentiationError(f"the sparsity pattern of {call.fn.__name__} has {pattern.shape[0]} rows, but "
+                                       f"{call.fn.__name__} returns {got.size} numbers")
         products[c] = got
     seeded, entry = (i, j) if by_rows else (j, i)  # the seeded axis and the one each product runs along
     covered = np.zeros((ncolors, m), dtype=bool)
@@ -230,16 +254,24 @@ def pattern_of(sparsity: Pattern, rows: int | None, columns: int) -> Any:
 
 def color(pattern: Any) -> np.ndarray:
     """A greedy coloring of the pattern's columns: two columns that share a row differ (the colors
-    are 0, 1, ...; their number is how many passes the Jacobian takes)."""
+    are 0, 1, ...; their number is how many passes the Jacobian takes).  Plain loops over lists:
+    a color is free for column ``j`` unless a neighbour marked it with ``j``."""
     import scipy.sparse as sp
 
     rows, cols = sp.csr_array(pattern), sp.csc_array(pattern)
-    colors = np.full(pattern.shape[1], -1, dtype=np.int64)
-    for j in range(pattern.shape[1]):
-        mine = cols.indices[cols.indptr[j]:cols.indptr[j + 1]]
-        neighbours = np.concatenate([rows.indices[rows.indptr[r]:rows.indptr[r + 1]] for r in mine]) if mine.size \
-            else np.empty(0, dtype=np.int64)
-        taken = np.unique(colors[neighbours])
-        free = np.setdiff1d(np.arange(taken.size + 1), taken)
-        colors[j] = free[0]
-    return colors
+    row_ptr, row_idx = rows.indptr.tolist(), rows.indices.tolist()
+    col_ptr, col_idx = cols.indptr.tolist(), cols.indices.tolist()
+    n = pattern.shape[1]
+    colors = [-1] * n
+    marked = [-1] * (n + 1)
+    for j in range(n):
+        for r in col_idx[col_ptr[j]:col_ptr[j + 1]]:
+            for k in row_idx[row_ptr[r]:row_ptr[r + 1]]:
+                c = colors[k]
+                if c >= 0:
+                    marked[c] = j
+        c = 0
+        while marked[c] == j:
+            c += 1
+        colors[j] = c
+    return np.array(colors, dtype=np.int64)

@@ -102,3 +102,10 @@ def test_a_pattern_that_misses_an_entry_is_refused():
         adc.sparse_jacobian(S.stencil, np.ones((4, 5), dtype=bool))(X)
     with pytest.raises(adc.DifferentiationError, match="block size"):
         adc.sparse_hessian(S.pairs, ("block", 4))(X)
+
+
+def test_the_output_size_must_match_the_pattern():
+    with pytest.raises(adc.DifferentiationError, match="has 5 rows, but stencil returns 4 numbers"):
+        adc.sparse_jacobian(S.stencil, np.ones((5, 6), dtype=bool))(X)
+    with pytest.raises(adc.DifferentiationError, match="has 5 rows, but its output has 4 entries"):
+        adc.sparse_jacobian(S.stencil, np.ones((5, 6), dtype=bool), mode="reverse")(X)

@@ -1,5 +1,6 @@
-"""kmeans: cost(C) = sum_i min_j |C_j - P_i|^2, and the Newton direction J / diag(H) (the Hessian
-of the cost with respect to the centroids is diagonal)."""
+"""kmeans: cost(C) = sum_i min_j |C_j - P_i|^2, and the Newton direction J / diag(H).  The Hessian of
+the cost with respect to the centroids is diagonal: `adc.sparse_hessian(cost, "diagonal")` is one
+Hessian-vector product (forward over reverse) instead of k * d (docs/composition.md)."""
 import numpy as np
 
 import adc
@@ -12,14 +13,12 @@ def cost(centroids, points):
 
 
 jacobian = adc.grad(cost)
-hessian = adc.hessian(cost)
+hessian = adc.sparse_hessian(cost, "diagonal", check=False)  # the structure is known: no test pass
 
 
 def direction(centroids, points):
     J = jacobian(centroids, points)
-    H = hessian(centroids, points)
-    k, d = centroids.shape
-    return J / np.diagonal(H.reshape(k * d, k * d)).reshape(k, d)
+    return J / hessian(centroids, points).diagonal().reshape(centroids.shape)
 
 
 def prepare(function, inp):
