@@ -84,10 +84,10 @@ def test_every_public_name_has_an_example_in_its_docstring():
         assert "Example:" in doc and (">>> " in doc or "```python" in doc), f"adc.{name} has no example"
 
 
-@pytest.mark.parametrize("module", ["adc.api", "adc.errors"])
+@pytest.mark.parametrize("module", ["adc.api", "adc.errors", "adc.sparse"])
 def test_docstring_examples_print_what_they_show(module):
     result = doctest.testmod(sys.modules[module] if module in sys.modules else __import__(module, fromlist=["_"]))
-    assert result.attempted > 10 and result.failed == 0
+    assert result.attempted > (10 if module != "adc.sparse" else 3) and result.failed == 0
 
 
 @pytest.mark.parametrize("page", ["docs/tutorial.md", "docs/index.md"])
