@@ -11,8 +11,7 @@ transform takes it as it takes a user's program, so ``adc.jvp(adc.grad(f), ...)`
 ``adc.jacfwd(adc.jacrev``-style compositions, ``adc.hessian(adc.grad(f))`` and
 ``adc.grad(adc.grad(f))`` are IR transforms of IR transforms: forward over reverse (every runtime
 primitive of the reverse sweep has a forward rule) or reverse over reverse (tapes and records get
-adjoint tapes and records, adjoint buffers' ``+=`` their transposes; only a record made inside a
-loop of the outer program, a gradient with a loop inlined into a loop, is refused).  Other made functions (``jacfwd``, ``jacrev``, ``hessian``, ``vjp``
+adjoint tapes and records, adjoint buffers' ``+=`` their transposes).  Other made functions (``jacfwd``, ``jacrev``, ``hessian``, ``vjp``
 pullbacks, ``has_aux``) are refused (``problem``).
 """
 from __future__ import annotations

@@ -127,14 +127,10 @@ class Reverse:
 
     def adjoint_tape(self, tape: Var, loc: object) -> Var:
         """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
-        every use can see it.  A record made inside a region (a gradient inlined into a loop body)
-        has a length only known there: refused."""
+        every use can see it (a record made inside a region, whose length is known only there, is
+        made at the start of that region's reverse by ``allocate``)."""
         if tape not in self.adjoint_tapes:
             alloc = self.tape_allocs[tape]
-            if alloc.prim == "record" and tape not in self.top_level:
-                raise UnsupportedError("reverse mode over a derivative program whose record of a loop is made "
-                                       "inside another loop is not built yet", alloc.loc,
-                                       "differentiate it in forward mode (mode='forward', adc.jacfwd, adc.hvp)")
             adj = Var(hint="gtape" if alloc.prim == "tape" else "grec", type=Type("tape"), role="tmp")
             self.b.stack[0].ops.insert(0, Op(alloc.prim, list(alloc.args), [adj], alloc.params, alloc.loc))
             self.adjoint_tapes[tape] = adj
@@ -199,6 +195,11 @@ class Reverse:
             buf = self.b.emit("zeros_like", v)
             buf.role, buf.base = "adjoint", v
             self.buffers[v] = buf
+        for op in region.ops:  # a record of a gradient inlined into a loop body: one adjoint record per iteration
+            if op.prim == "record" and op.out in self.active and op.out not in self.top_level:
+                adj = Var(hint="grec", type=Type("tape"), role="tmp")
+                self.b.append(Op("record", list(op.args), [adj], op.params, op.loc))
+                self.adjoint_tapes[op.out] = adj
 
     # -- accumulation --------------------------------------------------------------------------
     def accumulate(self, var: Var, contribution: Atom, mark: int) -> None:
