@@ -147,3 +147,16 @@ def test_a_custom_vjp_function_without_a_rule_is_a_located_error():
 def test_the_function_runs_as_itself_outside_adc():
     assert C.softplus(0.0) == pytest.approx(np.log(2.0))
     assert C.weighted(np.ones(2), np.ones(2)) == 2.0
+
+
+def test_rules_in_a_loop_under_second_order():
+    """custom_vjp and custom_jvp calls inside a loop (residuals recorded): the Hessian in three
+    combinations of modes against central differences of the (separately tested) gradient."""
+    from fd import fd_jacobian_of
+
+    x = np.array([0.3, -0.2, 0.5])
+    for fn in (C.in_a_loop, C.jvp_in_a_loop):
+        H = adc.hessian(fn)(x, 0.7)
+        np.testing.assert_allclose(H, fd_jacobian_of(lambda v: adc.grad(fn)(v, 0.7), x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(adc.jacrev(adc.grad(fn))(x, 0.7), H, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(adc.jacfwd(adc.jacrev(fn))(x, 0.7), H, rtol=1e-10, atol=1e-12)
