@@ -154,3 +154,18 @@ def square_jvp(primals, tangents):  # not linear in the tangent: reverse mode ca
 
 def f_square(x):
     return square(x) + x
+
+
+@adc.custom_jvp
+def scaled_power(x, k, c):  # k an int, c a float: two inputs besides x
+    return c * x ** k
+
+
+@scaled_power.defjvp
+def scaled_power_jvp(primals, tangents):
+    (x, k, c), (t, tk, tc) = primals, tangents
+    return c * x ** k, c * k * x ** (k - 1) * t + x ** k * tc
+
+
+def f_power(x, c):
+    return scaled_power(x, 3, c) + scaled_power(x, 2, 1.5)

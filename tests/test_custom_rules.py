@@ -160,3 +160,12 @@ def test_rules_in_a_loop_under_second_order():
         np.testing.assert_allclose(H, fd_jacobian_of(lambda v: adc.grad(fn)(v, 0.7), x), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(adc.jacrev(adc.grad(fn))(x, 0.7), H, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(adc.jacfwd(adc.jacrev(fn))(x, 0.7), H, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_custom_jvp_of_several_inputs_with_an_int_and_a_constant(mode):
+    x, c = 0.7, -1.3
+    gx, gc = adc.grad(C.f_power, argnums=(0, 1), mode=mode)(x, c)
+    assert gx == pytest.approx(3 * c * x * x + 3.0 * x, rel=1e-14)
+    assert gc == pytest.approx(x ** 3, rel=1e-14)
+    assert adc.hessian(C.f_power)(x, c) == pytest.approx(6 * c * x + 3.0, rel=1e-14)
