@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .prims import prim
