@@ -91,3 +91,10 @@ def test_argnums_per_level_gives_mixed_partials():
 def test_a_tuple_argnums_inside_is_refused():
     with pytest.raises(adc.DifferentiationError, match="adc.jacrev"):
         adc.jacfwd(adc.jacrev(two, argnums=(0, 1)))(0.7, 1.2)
+
+
+def test_over_an_adc_gradient_third_derivatives_agree():
+    T = adc.jacfwd(adc.jacrev(adc.grad(N.rosen)))(X)  # the base is the gradient program
+    np.testing.assert_allclose(T, adc.jacfwd(adc.hessian(N.rosen))(X), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(T, fd_jacobian_of(adc.hessian(N.rosen), X), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(T, np.swapaxes(T, 0, 2), rtol=1e-10, atol=1e-10)
