@@ -31,6 +31,7 @@ from .custom import custom_jvp, custom_vjp
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
+from .frontend_calls import UserCalls
 from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
@@ -241,13 +242,15 @@ def function_name(fn: Callable[..., Any]) -> str:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements):
+class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, UserCalls):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
                  names: set[str] | None = None, owned: set[Var] | None = None,
-                 captures: dict[tuple[int, str], Captured] | None = None) -> None:
+                 captures: dict[tuple[int, str], Captured] | None = None, kept: dict[Any, Any] | None = None) -> None:
         self.src = src
+        # user functions kept as functions (``frontend_calls.py``), shared with inlined callees
+        self.kept = kept if kept is not None else {}
         # global and closure arrays read (shared with inlined callees): extra inputs of the program
         self.captures: dict[tuple[int, str], Captured] = captures if captures is not None else {}
         self.names = names if names is not None else set()
@@ -676,7 +679,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 raise self.fail(node, f"pass the arguments of {func.__name__} by position", "drop the keywords")
             return self.inline_made(func, args, node)
         if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
-            return self.inline(func, *self.call_arguments(node), node)
+            return self.user_call(func, *self.call_arguments(node), node)
         if isinstance(func, (custom_vjp, custom_jvp)):
             return self.custom_call(func, node)
         for arg in node.args:
@@ -813,10 +816,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def inline(self, fn: Callable[..., Any], args: list[Value], keywords: dict[str, Value],
                node: cst.CSTNode) -> Value:
-        if fn.__code__ in self.call_stack:
-            raise self.fail(node, f"recursive call to `{fn.__name__}`",
-                            "rewrite the recursion as a loop; adc inlines calls to user functions")
-        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures)
+        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures, self.kept)
         sub.bind_params(args, keywords, top=False)
         return sub.run()
 

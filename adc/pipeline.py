@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
+from .calls import called, function_doc, module_functions, nojit_calls
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -94,6 +95,11 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
             n_out = len(prog.outputs)
             out.body.yields = out.body.yields[n_out:]
             out.out_tree = None if len(wrt) == 1 else len(wrt)
+    return clean(out, compact)
+
+
+def clean(out: Program, compact: bool) -> Program:
+    """The clean-up passes on a derivative program (``passes.py``)."""
     out = checked(out)
     for step in (common_subexpressions, hoist_invariants, common_subexpressions):
         out = checked(step(out))
@@ -101,6 +107,22 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
         out = checked(fold_constants(out))
     out = checked(propagate_copies(out, everywhere=compact))
     return checked(dead_code(checked(merge_scatter_adds(out))))
+
+
+def module_source(prog: Program, dprog: Program, doc: str, compact: bool) -> str:
+    """The generated module: imports, the functions ``dprog`` calls (kept user functions and their
+    derivatives, ``calls.py``), then the function of ``dprog`` (last: the fast path of ``api.py``
+    wraps the module's last function)."""
+    functions = module_functions(dprog)
+    taken = {fn.name for fn in functions}
+    parts = []
+    for fn in functions:
+        sub = fn.program
+        parts.append(generate(sub, Names(sub, sub.user_names | taken | {dprog.name}), function_doc(fn), compact,
+                              name=fn.name))
+    names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
+    parts.append(generate(dprog, names, doc, compact))
+    return header(dprog, *(fn.program for fn in functions)) + "\n\n".join(parts)
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
@@ -116,8 +138,9 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     prog = primal(fn, types, ident)
     try:
         dprog = derivative_program(prog, kind, wrt, compact)
-        names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
-        source = header(dprog) + generate(dprog, names, describe(kind, prog, wrt), compact)
+        source = module_source(prog, dprog, describe(kind, prog, wrt), compact)
+        if jit and called(dprog):
+            raise nojit_calls(dprog)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)

@@ -26,13 +26,16 @@ reads an array as the primal statement saw it: a copy when its memory is written
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
+from .calls import argument_copies, vjp_functions
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .prims import prim
+from .prims.calls import RESIDUALS
 from .prims.reductions import unbroadcast
 from .types import INT, Type
 from .zeros import zero_like
@@ -84,10 +87,13 @@ def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
 
 
 def tape_kind(v: Var) -> object:
-    """What a tape or record of ``v`` holds: ``"float"``, ``"int"`` or an array kind ``(dtype, ndim)``."""
+    """What a tape or record of ``v`` holds: ``"float"``, ``"int"``, an array kind ``(dtype, ndim)``
+    or ``"residuals"`` (the tuples of kept calls, ``calls.py``)."""
     t = v.type
     if t is not None and t.is_array:
         return (t.dtype, t.ndim)
+    if t == RESIDUALS:
+        return "residuals"
     return "float" if t is not None and t.kind == "float" else "int"
 
 
@@ -101,7 +107,7 @@ class Tapes:
 
     def get(self, kind: object) -> Var:
         if kind not in self.tapes:
-            hint = {"int": "itape", "float": "tape"}.get(kind, "atape")  # type: ignore[call-overload]
+            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(kind, "atape")  # type: ignore[call-overload]
             self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
             self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
         return self.tapes[kind]
@@ -374,11 +380,14 @@ class Reverse:
         is known before it starts) values go into lists preallocated with that count, indexed by
         the iteration, instead of a growing stack."""
         local = defined_in(fwd) - set(exclude)
-        needed = [v for v in free_vars(rev, set(), shapes=False) if v in local]
         defs: dict[Var, Op] = {}
         for op in fwd.ops:
             for o in op.outs:
                 defs[o] = op
+        # an array made in the body may have another shape in every iteration (``A[1:, :j]``):
+        # even a read of only its shape needs it restored; a carried array keeps its shape
+        values = set(free_vars(rev, set(), shapes=False))
+        needed = [v for v in free_vars(rev, set()) if v in local and (v in defs or v in values)]
         order = {v: i for i, v in enumerate(fwd.args)}
         for i, op in enumerate(fwd.ops):
             for o in op.outs:
@@ -464,6 +473,8 @@ class Reverse:
         originals = [op for op in walk(prog.body) if op.regions]
         copies = [op for op in walk(forward_sweep) if op.regions]
         self.fwd = dict(zip(originals, copies))
+        self.residuals: dict[Op, tuple[Var, tuple[int, ...], Any]] = {}
+        forward_parts(self, forward_sweep)
         outputs = list(prog.outputs)
         # loop results are restored by the reverse sweep: return copies made before it starts
         for k, out in enumerate(outputs):
@@ -646,7 +657,48 @@ def _loop(rv: Reverse, op: Op) -> None:
             rv.accumulate(init, out, len(rv.b.region.ops))
 
 
-STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
+def _call(rv: Reverse, op: Op) -> None:
+    """The reverse of a kept call: its reverse part, fed the residuals its forward part returned in
+    the forward sweep (``forward_parts``): ``gM = det_bwd(*det_res, g)``."""
+    made = rv.residuals.get(op)
+    gs = [rv.get(o) for o in op.outs]
+    if made is None or all(g is None for g in gs):
+        return
+    res, wrt, bwd = made
+    mark = len(rv.b.region.ops)
+    cts: list[Atom] = []
+    for o, g in zip(op.outs, gs):
+        if g is None:
+            g = zero_like(rv.b, o) if o.type.kind == "float" else Const(0.0)
+        elif g in rv.buffers.values():  # a buffer changes later in the sweep: pass a copy
+            g = rv.b.emit("acopy", g)
+        cts.append(g)
+    adjoints = [Var(type=_adjoint_type(op.args[k]), role="tmp") for k in wrt]
+    rv.b.append(Op("call", [res, *cts], adjoints, (("fn", bwd),), op.loc))
+    for k, c in zip(wrt, adjoints):
+        rv.accumulate(op.args[k], c, mark)  # type: ignore[arg-type]
+
+
+def forward_parts(rv: Reverse, region: Region) -> None:
+    """Replace each active kept call in the forward sweep ``region`` (and the regions nested in it)
+    by a call of the callee's forward part, which also returns the residuals (``calls.py``)."""
+    ops: list[Op] = []
+    for op in region.ops:
+        for sub in op.regions:
+            forward_parts(rv, sub)
+        wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in rv.active)
+        if op.prim != "call" or not wrt or not any(o in rv.active for o in op.outs):
+            ops.append(op)
+            continue
+        fwd, bwd = vjp_functions(op, wrt)
+        copies, args = argument_copies(op, rv.memory.written_after)
+        res = Var(hint=f"{fwd.callee.label}_res", type=RESIDUALS)
+        ops += copies + [Op("call", args, op.outs + [res], (("fn", fwd),), op.loc)]
+        rv.residuals[op] = (res, wrt, bwd)
+    region.ops = ops
+
+
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
 
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None) -> Program:

@@ -1,0 +1,204 @@
+"""Kept calls: user functions that stay functions in the generated code.
+
+Input: a ``Callee``, a user function the front end keeps as a function (a recursive one, or a
+helper called from many sites; ``frontend_calls.py``) with its primal program, specialised to the
+types of its arguments' leaves.  Output: its derivative functions, each a ``Function`` (a name and a
+program) that a ``call`` op (``prims/calls.py``) calls, made once per callee and set of
+differentiated arguments:
+
+- forward mode: ``f_jvp(*args, *tangents) -> (*outs, *out_tangents)``, the forward transform of
+  its program;
+- reverse mode: ``f_fwd(*args) -> (*outs, residuals)`` and ``f_bwd(*residuals, *cotangents) ->
+  argument adjoints``, the reverse transform of its program cut between the sweeps.  The residuals
+  are the values the reverse sweep reads that the forward sweep made (primal values, tapes,
+  records): one tuple, which the caller keeps like any value (on a tape inside a loop).
+
+A derivative asked for again while it is being made (recursion) is the same ``Function``: its
+interface is known before its program is.  ``module_functions`` lists what a generated module must
+define besides its main function, and names them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import UnsupportedError
+from .ir import Atom, Op, Program, Region, Var, defined_in, uses, walk
+from .naming import Namer
+from .prims.calls import RESIDUALS
+from .types import Type
+
+
+@dataclass(eq=False)
+class Function:
+    """A function of the generated module that ``call`` ops call.  ``spread``: its first argument
+    is a residual tuple, spread into its parameters (``det_bwd(*det_res, g)``)."""
+
+    label: str  # what it is called unless that name is taken (``det_fwd``)
+    kind: str  # "primal", "jvp", "fwd" or "bwd"
+    callee: "Callee"
+    program: Program | None = None  # None while it is being made (a recursive call refers to it)
+    spread: bool = False
+    name: str = ""  # given when a module is generated
+
+    def __repr__(self) -> str:  # IR listings show it by name (deterministic)
+        return f"Function({self.label})"
+
+
+@dataclass(eq=False)
+class Callee:
+    """A kept user function for one signature: the types of its arguments' leaves, their structure."""
+
+    fn: Callable[..., Any]
+    types: tuple[Type, ...]
+    label: str
+    out_types: list[Type]
+    result: Any  # the returned value's skeleton (``frontend_values.skeleton``)
+    referenced: bool = False  # a recursive call read ``out_types`` before the program was made
+    derived: dict[tuple[str, tuple[int, ...]], tuple[Function, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.primal = Function(self.label, "primal", self)
+
+    @property
+    def program(self) -> Program:
+        assert self.primal.program is not None
+        return self.primal.program
+
+
+def _clean(prog: Program) -> Program:
+    from .pipeline import clean
+
+    prog.user_names = set(prog.user_names)
+    return clean(prog, compact=True)
+
+
+def _callee(op: Op, what: str) -> Callee:
+    """The callee of a ``call`` of a kept function's primal; a derivative of a derivative is refused."""
+    fn = op.param("fn")
+    if fn.kind != "primal":
+        raise UnsupportedError(f"{what} of a derivative of the kept function `{fn.callee.fn.__name__}` (a recursive "
+                               "function, or a helper called from many sites) is not built yet", op.loc,
+                               "differentiate once (adc.grad, adc.jvp, adc.vjp); for second derivatives, rewrite "
+                               "the recursion as a loop")
+    return fn.callee
+
+
+def jvp_function(op: Op, wrt: tuple[int, ...]) -> Function:
+    """``f_jvp`` of the callee of ``op`` with respect to its arguments ``wrt``."""
+    from .forward import forward
+
+    callee = _callee(op, "forward mode")
+    key = ("jvp", wrt)
+    if key not in callee.derived:
+        fn = Function(f"{callee.label}_jvp", "jvp", callee)
+        callee.derived[key] = (fn,)
+        out = forward(callee.program, list(wrt))
+        out.name, out.user_names = fn.label, callee.program.user_names
+        fn.program = _clean(out)
+    return callee.derived[key][0]
+
+
+def vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function]:
+    """``(f_fwd, f_bwd)`` of the callee of ``op`` with respect to its arguments ``wrt``."""
+    from .reverse import reverse
+
+    callee = _callee(op, "reverse mode")
+    key = ("vjp", wrt)
+    if key not in callee.derived:
+        fwd = Function(f"{callee.label}_fwd", "fwd", callee)
+        bwd = Function(f"{callee.label}_bwd", "bwd", callee, spread=True)
+        callee.derived[key] = (fwd, bwd)
+        prog = callee.program
+        fwd.program, bwd.program = split(reverse(prog, list(wrt), cotangent_params=True), prog, fwd.label, bwd.label)
+    fwd, bwd = callee.derived[key]
+    return fwd, bwd
+
+
+def split(full: Program, prog: Program, fwd_name: str, bwd_name: str) -> tuple[Program, Program]:
+    """Cut a VJP program between its sweeps: the forward part returns the outputs and the residuals
+    (what the reverse part reads that the forward part made), the reverse part takes them."""
+    ops = full.body.ops
+    cut = next(i for i, op in enumerate(ops) if op.prim == "comment" and op.param("text") == "reverse sweep")
+    fwd_ops = [op for op in ops[:cut] if op.prim != "comment"]
+    bwd_region = Region([], ops[cut + 1:], full.body.yields[len(prog.outputs):])
+    cotangents = full.params[len(prog.params):]
+    local = defined_in(bwd_region) | set(cotangents)
+    read = uses(bwd_region)
+    residuals = [v for v in read if v not in local]
+    bwd = _clean(Program(bwd_name, residuals + cotangents, bwd_region, len(bwd_region.yields), full.filename,
+                         full.firstline, prog.user_names))
+    read = uses(bwd.body)
+    residuals = [v for v in residuals if v in read]
+    bwd.params = residuals + cotangents
+    bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
+    res = Var(hint=f"{prog.name}_res", type=RESIDUALS)
+    top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
+    unset = [Op("unset", [], [v]) for v in residuals if v not in top]  # made in a branch
+    fwd_region = Region([], unset + fwd_ops + [Op("residuals", list(residuals), [res])],
+                        full.body.yields[:len(prog.outputs)] + [res])
+    fwd = _clean(Program(fwd_name, list(prog.params), fwd_region, len(fwd_region.yields), full.filename,
+                         full.firstline, prog.user_names))
+    return fwd, bwd
+
+
+def called(program: Program) -> list[Function]:
+    """The functions ``program`` calls, and the ones they call, in the order first met."""
+    found: dict[Function, None] = {}
+    todo = [program]
+    while todo:
+        prog = todo.pop(0)
+        for op in walk(prog.body):
+            if op.prim == "call":
+                fn = op.param("fn")
+                if fn not in found:
+                    found[fn] = None
+                    todo.append(fn.program)
+    return list(found)
+
+
+def module_functions(program: Program) -> list[Function]:
+    """The functions a module whose main function is ``program`` must define, each given a name
+    that no user name, no other function and the main function have."""
+    functions = called(program)
+    avoid = set(program.user_names) | {program.name}
+    for fn in functions:
+        avoid |= fn.program.user_names
+    namer = Namer(avoid)
+    for fn in functions:
+        fn.name = namer.fresh(fn.label)
+    return functions
+
+
+def argument_copies(op: Op, written_after: Callable[[Op, Var], bool]) -> tuple[list[Op], list[Atom]]:
+    """Copies of the array arguments of ``op`` whose memory is written after it (its residuals
+    must hold them as the call saw them), and the arguments to pass instead."""
+    copies: list[Op] = []
+    args: list[Atom] = []
+    for a in op.args:
+        if isinstance(a, Var) and a.type.is_array and written_after(op, a):
+            kept = Var(hint=a.hint, type=a.type)
+            copies.append(Op("acopy", [a], [kept], loc=op.loc))
+            a = kept
+        args.append(a)
+    return copies, args
+
+
+def function_doc(fn: Function) -> str:
+    """The docstring of a generated function of a kept call."""
+    name = fn.callee.fn.__name__
+    return {"primal": f"{name}, kept as a function (generated by adc).",
+            "jvp": f"Jacobian-vector product of {name} (forward mode, generated by adc).",
+            "fwd": f"Forward part of the reverse mode of {name}: its value and what the reverse part reads "
+                   "(generated by adc).",
+            "bwd": f"Reverse part of the reverse mode of {name}: the adjoints of its arguments (generated by adc)."}[fn.kind]
+
+
+def nojit_calls(program: Program) -> UnsupportedError:
+    """Why ``jit=True`` refuses ``program``: it calls kept functions."""
+    fn = called(program)[0]
+    loc = next((op.loc for op in walk(program.body) if op.prim == "call"), None)
+    return UnsupportedError(f"jit=True: `{fn.callee.fn.__name__}` stays a function in the generated code (a recursive "
+                            "function, or a helper called from many sites), which adc does not compile with Numba yet",
+                            loc, "use jit=False")
+
