@@ -21,7 +21,7 @@ from .errors import AdcError, UnsupportedError
 from .frontend_values import data_leaves, leaves, rebuild, skeleton
 from .ir import Op, Program, Var
 from .memory import Memory
-from .types import FLOAT
+from .types import FLOAT, Type
 
 KEEP_SITES = 8  # a helper called from this many sites of one function is kept as a function
 MAX_SIGNATURES = 8  # specialisations of one recursive function (argument types) before adc refuses
@@ -118,7 +118,7 @@ class UserCalls:
         while label in labels:
             k += 1
             label = f"{function_name(fn)}_{k}"
-        callee = Callee(fn, key[1], label, [FLOAT], "leaf")
+        callee = Callee(fn, key[1], label, *first_guess(probe_node(fn)))
         self.kept[key] = callee
         for _ in range(MAX_ROUNDS):
             before = set(self.kept)
@@ -144,8 +144,7 @@ class UserCalls:
             del self.kept[key]
             if fn.__code__ not in self.call_stack:  # type: ignore[attr-defined]
                 return None
-            raise self.fail(node, f"the recursive function `{fn.__name__}` {problem}", "pass it as an argument, "  # type: ignore[attr-defined]
-                            "or return a copy (`.copy()`)")
+            raise self.fail(node, f"the recursive function `{fn.__name__}` {problem[0]}", problem[1])  # type: ignore[attr-defined]
         callee.out_types, callee.result = out_types, result
         callee.primal.program = program
         return callee
@@ -175,12 +174,37 @@ class UserCalls:
         return program, skeleton(result)
 
 
-def standalone_problem(program: Program) -> str | None:
-    """Why ``program`` cannot be a function of its own, or ``None``."""
+def probe_node(fn: Callable[..., Any]) -> cst.FunctionDef:
+    from .frontend import read_source
+
+    return read_source(fn).node
+
+
+def first_guess(node: cst.FunctionDef) -> tuple[list[Type], Any]:
+    """What a recursive call returns before the function is lowered: a tuple of floats if its first
+    ``return`` returns a tuple display, else a float (``make_callee`` corrects the types)."""
+    found: list[cst.Return] = []
+
+    class First(cst.CSTVisitor):
+        def visit_Return(self, ret: cst.Return) -> None:
+            found.append(ret)
+
+        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+            return inner is node
+
+    node.visit(First())
+    value = found[0].value if found else None
+    if isinstance(value, cst.Tuple):
+        return [FLOAT] * len(value.elements), ("tuple", ("leaf",) * len(value.elements))
+    return [FLOAT], "leaf"
+
+
+def standalone_problem(program: Program) -> tuple[str, str] | None:
+    """Why ``program`` cannot be a function of its own (message, hint), or ``None``."""
     if program.captured:
-        return "reads a global or closure array"
+        return "reads a global or closure array", "pass the array as an argument"
     memory = Memory(program)
     params = {memory.root(p) for p in program.params if p.type.is_array}
     if any(isinstance(o, Var) and o.type.is_array and memory.root(o) in params for o in program.outputs):
-        return "returns an array that shares memory with its argument"
+        return "returns an array that shares memory with its argument", "return a copy (`x.copy()`)"
     return None

@@ -1,0 +1,143 @@
+"""User functions that stay functions (adc/calls.py): recursion and helpers called from many sites."""
+import numpy as np
+
+
+def pw(x, n):
+    """x ** n by direct recursion: the int n decides the depth."""
+    if n == 0:
+        return 1.0
+    return x * pw(x, n - 1)
+
+
+def is_even(x, n):
+    """Mutual recursion carrying a float."""
+    if n == 0:
+        return x
+    return np.sin(is_odd(x, n - 1))
+
+
+def is_odd(x, n):
+    if n == 0:
+        return x * x
+    return 2.0 * is_even(x, n - 1)
+
+
+def minor(A, j):
+    return np.concatenate([A[1:, :j], A[1:, j + 1:]], axis=1)
+
+
+def det(A):
+    """The determinant by expansion in minors along the first row."""
+    n = A.shape[0]
+    if n == 1:
+        return A[0, 0]
+    total = 0.0
+    sign = 1.0
+    for j in range(n):
+        total = total + sign * A[0, j] * det(minor(A, j))
+        sign = -sign
+    return total
+
+
+def vec_rec(x, n):
+    """A recursive function returning an array (its result type is found by a second lowering)."""
+    if n == 0:
+        return np.sin(x)
+    return x * vec_rec(x, n - 1) + 1.0
+
+
+def vec_loss(x, n):
+    return np.sum(vec_rec(x, n) ** 2)
+
+
+def pair_rec(x, n):
+    """A recursive function returning a tuple."""
+    if n == 0:
+        return x, 1.0
+    a, b = pair_rec(x, n - 1)
+    return a + b * x, np.cos(a)
+
+
+def pair_loss(x, n):
+    a, b = pair_rec(x, n)
+    return a * b
+
+
+def in_loop(x, n):
+    """Kept calls inside a `for` loop (their residuals go on a tape)."""
+    s = 0.0
+    for i in range(n):
+        s = s + pw(x, i) * np.sin(s + x)
+    return s
+
+
+def in_while(x, n):
+    """Kept calls inside a `while` loop."""
+    s = x
+    k = 0
+    while k < n:
+        s = np.cos(pw(s, k + 1))
+        k = k + 1
+    return s
+
+
+def in_branch(x, n):
+    """Kept calls inside branches, one inside a loop."""
+    if x > 0.0:
+        y = pw(x, n)
+    else:
+        y = -x
+    for i in range(3):
+        if y > 1.0:
+            y = is_even(y, i)
+        else:
+            y = y + pw(x, i)
+    return y
+
+
+def written_after(x):
+    """The argument of a kept call is written after the call: its residuals keep it as it was."""
+    y = x * 1.0
+    z = vec_rec(y, 2)
+    y[0] = 5.0
+    return np.sum(z * y)
+
+
+def helper(a, b):
+    c = np.tanh(a * b) + a
+    return c * c - b
+
+
+def many_sites(x, y):
+    """One helper called from ten sites: kept as one function."""
+    s = helper(x, y)
+    s = s + helper(s, x)
+    s = s + helper(y, s)
+    s = s + helper(s, s)
+    s = s + helper(x, s)
+    s = s + helper(s, y)
+    s = s + helper(y, x)
+    s = s + helper(s, 0.5)
+    s = s + helper(0.25, s)
+    s = s + helper(s, x)
+    return s
+
+
+def few_sites(x, y):
+    """A helper called from two sites: inlined, as before."""
+    return helper(x, y) + helper(y, x)
+
+
+def returns_argument(x, n):
+    """A recursive function whose result may be its argument: refused."""
+    if n == 0:
+        return x
+    return returns_argument(x, n - 1)
+
+
+def rec_loss(x, n):
+    return np.sum(returns_argument(x, n))
+
+
+def vec3(x):
+    return vec_rec(x, 3) * x[0]

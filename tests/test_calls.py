@@ -1,0 +1,117 @@
+"""User functions that stay functions (adc/calls.py, adc/frontend_calls.py): direct and mutual
+recursion and helpers called from many sites, in both modes, against central finite differences,
+forward == reverse, <vjp(u), v> == <u, jvp(v)>, and the structure of the generated module."""
+import re
+
+import numpy as np
+import pytest
+
+import adc
+from call_funcs import (det, in_branch, in_loop, in_while, is_even, many_sites, pair_loss, pw, rec_loss, vec3,
+                        vec_loss, written_after, few_sites)
+from fd import assert_close_seq, fd_grad
+
+SCALAR_CASES = [
+    (pw, (1.3, 4)), (pw, (-0.7, 0)), (is_even, (0.7, 5)), (is_even, (0.4, 2)), (pair_loss, (0.3, 3)),
+    (in_loop, (0.4, 4)), (in_while, (0.4, 3)), (in_branch, (0.8, 3)), (in_branch, (-0.8, 3)),
+    (many_sites, (0.3, 0.6)), (few_sites, (0.3, 0.6)),
+]
+
+
+@pytest.mark.parametrize("fn, args", SCALAR_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_scalar_recursion_matches_finite_differences(fn, args, mode):
+    x, rest = args[0], args[1:]
+    got = adc.grad(fn, mode=mode)(*args)
+    want = fd_grad(lambda v: fn(v, *rest), (x,))
+    assert_close_seq((got,), want, rtol=1e-5)
+
+
+def test_worked_numbers():
+    """d/dx x**4 = 4 x**3; the mutual recursion is_even(x, 2) = sin(2 x) has derivative 2 cos(2 x)."""
+    assert adc.grad(pw)(1.5, 4) == pytest.approx(4 * 1.5 ** 3, rel=1e-14)
+    assert adc.grad(is_even)(0.3, 2) == pytest.approx(2 * np.cos(0.6), rel=1e-14)
+    assert adc.grad(is_even, mode="forward")(0.3, 2) == pytest.approx(2 * np.cos(0.6), rel=1e-14)
+
+
+def fd_array(f, x, h=1e-6):
+    out = np.zeros_like(x)
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[k] = h
+        out.flat[k] = (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("fn, extra", [(vec_loss, (3,)), (written_after, ())], ids=["vec_loss", "written_after"])
+def test_array_recursion_both_modes(fn, extra):
+    x = np.array([0.3, -0.5, 0.8])
+    before = x.copy()
+    want = fd_array(lambda v: fn(v, *extra), x)
+    reverse = adc.grad(fn)(x, *extra)
+    forward = adc.grad(fn, mode="forward")(x, *extra)
+    np.testing.assert_allclose(reverse, want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(x, before)  # the caller's array is unchanged
+
+
+def test_det_by_minors_reverse_mode():
+    """The recursive determinant: its gradient is det(A) inv(A)^T."""
+    A = np.random.default_rng(3).standard_normal((5, 5))
+    g = adc.grad(det)(A)
+    np.testing.assert_allclose(g, np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-9, atol=1e-12)
+    B = A[:3, :3].copy()
+    np.testing.assert_allclose(adc.grad(det, mode="forward")(B), adc.grad(det)(B), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(adc.grad(det)(B), fd_array(det, B), rtol=1e-6, atol=1e-8)
+
+
+def test_vjp_and_jvp_are_adjoint():
+    x = np.array([0.3, -0.5, 0.8])
+    u = np.array([0.2, 1.1, -0.4])
+    v = np.array([-0.7, 0.5, 0.9])
+    y, pullback = adc.vjp(vec3, x)
+    y2, jv = adc.jvp(vec3, (x,), (v,))
+    np.testing.assert_allclose(y, vec3(x))
+    np.testing.assert_allclose(y2, vec3(x))
+    (ux,) = pullback(u)
+    assert np.dot(ux, v) == pytest.approx(np.dot(u, jv), rel=1e-12)
+    e = np.zeros(3)
+    e[1] = 1e-6
+    np.testing.assert_allclose(jv, sum(v[k] * (vec3(x + np.eye(3)[k] * 1e-6) - vec3(x - np.eye(3)[k] * 1e-6)) / 2e-6
+                                       for k in range(3)), rtol=1e-6)
+
+
+def test_recursive_function_is_defined_once():
+    """det's forward and reverse parts are functions of the generated module, called recursively."""
+    text = adc.source(det, at=(np.eye(3),), compact=True)
+    assert text.count("def det_fwd(") == 1 and text.count("def det_bwd(") == 1
+    assert "det_fwd(" in text.split("def det_fwd(")[1].split("def det_bwd(")[0]  # calls itself
+    assert text.index("def det_bwd(") < text.index("def det_grad(")  # the main function comes last
+    forward = adc.source(pw, mode="forward", at=(1.0, 3), compact=True)
+    assert forward.count("def pw_jvp_1(") == 1
+
+
+def test_helper_called_from_many_sites_is_defined_once():
+    """Ten calls, one forward and one reverse part per set of differentiated arguments (both, only the
+    first, only the second: `helper(s, 0.5)`, `helper(0.25, s)`)."""
+    text = adc.source(many_sites, at=(0.3, 0.6), compact=True)
+    for part in ("fwd", "bwd"):
+        assert len(re.findall(rf"^def helper_{part}(_\d)?\(", text, re.M)) == 3
+        assert len(re.findall(rf"= helper_{part}(_\d)?\(", text)) == 10
+    assert "def helper" not in adc.source(few_sites, at=(0.3, 0.6), compact=True)  # inlined as before
+
+
+def test_jit_is_refused_with_a_clear_error():
+    with pytest.raises(adc.AdcError, match="use jit=False"):
+        adc.grad(pw, jit=True)(1.3, 3)
+
+
+def test_second_derivative_is_refused():
+    with pytest.raises(adc.AdcError, match="not built yet"):
+        adc.hessian(pw)(1.3, 3)
+
+
+def test_result_sharing_argument_memory_is_refused():
+    with pytest.raises(adc.UnsupportedError, match="shares memory with its argument") as info:
+        adc.grad(rec_loss)(np.ones(2), 2)
+    assert "call_funcs.py" in str(info.value) and "copy()" in str(info.value)
