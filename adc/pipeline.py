@@ -118,8 +118,8 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool) -> str
     parts = []
     for fn in functions:
         sub = fn.program
-        parts.append(generate(sub, Names(sub, sub.user_names | taken | {dprog.name}), function_doc(fn), compact,
-                              name=fn.name))
+        names = Names(sub, sub.user_names | taken | {dprog.name}, number_values(fn.callee.program))
+        parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
     parts.append(generate(dprog, names, doc, compact))
     return header(dprog, *(fn.program for fn in functions)) + "\n\n".join(parts)
