@@ -868,8 +868,15 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     return program
 
 
-def user_names(src: Source) -> set[str]:
-    """Every identifier written in the function's source (what generated names must avoid)."""
+_names_cache: dict[int, tuple[cst.FunctionDef, frozenset[str]]] = {}
+
+
+def user_names(src: Source) -> frozenset[str]:
+    """Every identifier written in the function's source (what generated names must avoid; found
+    once per parsed definition: a helper inlined at many sites is not visited again)."""
+    hit = _names_cache.get(id(src.node))
+    if hit is not None and hit[0] is src.node:
+        return hit[1]
     found: set[str] = set()
 
     class Collect(cst.CSTVisitor):
@@ -877,7 +884,8 @@ def user_names(src: Source) -> set[str]:
             found.add(node.value)
 
     src.node.visit(Collect())
-    return found
+    _names_cache[id(src.node)] = (src.node, frozenset(found))
+    return _names_cache[id(src.node)][1]
 
 
 def param_names(fn: Callable[..., Any]) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
-from .calls import called, function_doc, module_functions, nojit_calls
+from .calls import function_doc, inline_calls, module_functions
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -82,6 +82,7 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
     """The derivative program, cleaned up; ``compact`` also folds the unit seed (code to run,
     not the lecture layout)."""
     if kind == "hvp":  # forward over reverse: the JVP of the gradient program, in the IR
+        prog = inline_calls(prog, "second derivatives", "rewrite the recursion as a loop")
         gradient = derivative_program(prog, "grad", wrt, compact)
         out = forward(gradient, list(wrt))
         out.body.yields = out.body.yields[len(gradient.outputs):]
@@ -136,11 +137,11 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     if hit is not None and (hit.func is not None or not load):
         return hit
     prog = primal(fn, types, ident)
+    if jit:  # Numba compiles one function: kept calls are inlined (a recursive one cannot be)
+        prog = inline_calls(prog, "jit=True", "use jit=False")
     try:
         dprog = derivative_program(prog, kind, wrt, compact)
         source = module_source(prog, dprog, describe(kind, prog, wrt), compact)
-        if jit and called(dprog):
-            raise nojit_calls(dprog)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)

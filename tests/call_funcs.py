@@ -141,3 +141,12 @@ def rec_loss(x, n):
 
 def vec3(x):
     return vec_rec(x, 3) * x[0]
+
+
+def sq(a):
+    return a * a
+
+
+def eight_sites(x):
+    """A small helper called from eight sites: kept as a function (inlined again under jit=True)."""
+    return sq(x) + sq(sq(x)) + sq(x + 1.0) + sq(x - 1.0) + sq(2.0 * x) + sq(np.sin(x)) + sq(0.5)

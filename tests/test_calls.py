@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import adc
-from call_funcs import (det, in_branch, in_loop, in_while, is_even, many_sites, pair_loss, pw, rec_loss, vec3,
+from call_funcs import (det, eight_sites, in_branch, in_loop, in_while, is_even, many_sites, pair_loss, pw, rec_loss, vec3,
                         vec_loss, written_after, few_sites)
 from fd import assert_close_seq, fd_grad
 
@@ -101,14 +101,28 @@ def test_helper_called_from_many_sites_is_defined_once():
     assert "def helper" not in adc.source(few_sites, at=(0.3, 0.6), compact=True)  # inlined as before
 
 
-def test_jit_is_refused_with_a_clear_error():
-    with pytest.raises(adc.AdcError, match="use jit=False"):
+def test_jit_refuses_recursion_with_a_clear_error():
+    with pytest.raises(adc.UnsupportedError, match="use jit=False") as info:
         adc.grad(pw, jit=True)(1.3, 3)
+    assert "call_funcs.py" in str(info.value) and "recursive" in str(info.value)
 
 
-def test_second_derivative_is_refused():
-    with pytest.raises(adc.AdcError, match="not built yet"):
+def test_jit_and_second_derivatives_inline_kept_helpers():
+    """Numba and forward over reverse take the helper inlined again: the same numbers."""
+    x = 0.7
+    assert "def sq_fwd(" in adc.source(eight_sites, at=(x,), compact=True)
+    want = 2 * x + 4 * x ** 3 + 2 * (x + 1) + 2 * (x - 1) + 8 * x + 2 * np.sin(x) * np.cos(x)
+    assert adc.grad(eight_sites)(x) == pytest.approx(want, rel=1e-13)
+    assert adc.grad(eight_sites, jit=True)(x) == pytest.approx(want, rel=1e-13)
+    want2 = 2 + 12 * x ** 2 + 2 + 2 + 8 + 2 * np.cos(2 * x)
+    assert adc.hessian(eight_sites)(np.array(x)) == pytest.approx(want2, rel=1e-12)
+
+
+def test_second_derivative_of_recursion_is_refused():
+    with pytest.raises(adc.UnsupportedError, match="second derivatives: `pw` is recursive"):
         adc.hessian(pw)(1.3, 3)
+    with pytest.raises(adc.UnsupportedError, match="differentiated again: `pw` is recursive"):
+        adc.grad(adc.grad(pw))(1.3, 3)
 
 
 def test_result_sharing_argument_memory_is_refused():
