@@ -4,8 +4,6 @@ import numpy as np
 
 import adc
 
-from . import JIT
-
 
 def minor(A, j):
     """A without its first row and column j."""
@@ -24,7 +22,7 @@ def det(A):
     return total
 
 
-gradient = adc.grad(det, jit=JIT)
+gradient = adc.grad(det)  # plain Python: Numba does not compile recursion (docs/language.md)
 
 
 def prepare(function, inp):
