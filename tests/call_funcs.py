@@ -150,3 +150,24 @@ def sq(a):
 def eight_sites(x):
     """A small helper called from eight sites: kept as a function (inlined again under jit=True)."""
     return sq(x) + sq(sq(x)) + sq(x + 1.0) + sq(x - 1.0) + sq(2.0 * x) + sq(np.sin(x)) + sq(0.5)
+
+
+def recursive_in_loop(x, n):
+    """Recursion inside a loop (from tests/test_control_flow_errors.py, where it was refused)."""
+    s = 0.0
+    for i in range(n):
+        s += recursive_in_loop(x * 0.5, n - 1)
+    return s + x
+
+
+def mutual_a(x, n):
+    if n > 0:
+        return x + mutual_b(x, n - 1)
+    return x
+
+
+def mutual_b(x, n):
+    s = x * 2.0
+    for i in range(n):
+        s += mutual_a(x, i)
+    return s

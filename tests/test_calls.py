@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 
 import adc
-from call_funcs import (det, eight_sites, in_branch, in_loop, in_while, is_even, many_sites, pair_loss, pw, rec_loss, vec3,
-                        vec_loss, written_after, few_sites)
+from call_funcs import (det, eight_sites, few_sites, in_branch, in_loop, in_while, is_even, many_sites, mutual_a, mutual_b,
+                        pair_loss, pw, rec_loss, recursive_in_loop, vec3, vec_loss, written_after)
 from fd import assert_close_seq, fd_grad
 
 SCALAR_CASES = [
     (pw, (1.3, 4)), (pw, (-0.7, 0)), (is_even, (0.7, 5)), (is_even, (0.4, 2)), (pair_loss, (0.3, 3)),
     (in_loop, (0.4, 4)), (in_while, (0.4, 3)), (in_branch, (0.8, 3)), (in_branch, (-0.8, 3)),
-    (many_sites, (0.3, 0.6)), (few_sites, (0.3, 0.6)),
+    (many_sites, (0.3, 0.6)), (few_sites, (0.3, 0.6)), (recursive_in_loop, (1.5, 3)), (mutual_a, (1.5, 3)),
+    (mutual_b, (1.5, 4)),
 ]
 
 
