@@ -22,23 +22,6 @@ def is_odd(x, n):
     return 2.0 * is_even(x, n - 1)
 
 
-def minor(A, j):
-    return np.concatenate([A[1:, :j], A[1:, j + 1:]], axis=1)
-
-
-def det(A):
-    """The determinant by expansion in minors along the first row."""
-    n = A.shape[0]
-    if n == 1:
-        return A[0, 0]
-    total = 0.0
-    sign = 1.0
-    for j in range(n):
-        total = total + sign * A[0, j] * det(minor(A, j))
-        sign = -sign
-    return total
-
-
 def vec_rec(x, n):
     """A recursive function returning an array (its result type is found by a second lowering)."""
     if n == 0:

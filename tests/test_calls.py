@@ -1,15 +1,24 @@
 """User functions that stay functions (adc/calls.py, adc/frontend_calls.py): direct and mutual
 recursion and helpers called from many sites, in both modes, against central finite differences,
 forward == reverse, <vjp(u), v> == <u, jvp(v)>, and the structure of the generated module."""
+import importlib.util
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import adc
-from call_funcs import (det, eight_sites, few_sites, in_branch, in_loop, in_while, is_even, many_sites, mutual_a, mutual_b,
+from call_funcs import (eight_sites, few_sites, in_branch, in_loop, in_while, is_even, many_sites, mutual_a, mutual_b,
                         pair_loss, pw, rec_loss, recursive_in_loop, vec3, vec_loss, written_after)
-from fd import assert_close_seq, fd_grad
+from fd import assert_close_seq, fd_grad, fd_jacobian_of
+
+# the GradBench eval's determinant by minors (recursive, with np.concatenate minors)
+_spec = importlib.util.spec_from_file_location(
+    "gradbench_det", Path(__file__).resolve().parent.parent / "benchmarks" / "gradbench" / "evals" / "det.py")
+gradbench_det = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gradbench_det)
+det = gradbench_det.det
 
 SCALAR_CASES = [
     (pw, (1.3, 4)), (pw, (-0.7, 0)), (is_even, (0.7, 5)), (is_even, (0.4, 2)), (pair_loss, (0.3, 3)),
@@ -35,20 +44,11 @@ def test_worked_numbers():
     assert adc.grad(is_even, mode="forward")(0.3, 2) == pytest.approx(2 * np.cos(0.6), rel=1e-14)
 
 
-def fd_array(f, x, h=1e-6):
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[k] = h
-        out.flat[k] = (f(x + e) - f(x - e)) / (2 * h)
-    return out
-
-
 @pytest.mark.parametrize("fn, extra", [(vec_loss, (3,)), (written_after, ())], ids=["vec_loss", "written_after"])
 def test_array_recursion_both_modes(fn, extra):
     x = np.array([0.3, -0.5, 0.8])
     before = x.copy()
-    want = fd_array(lambda v: fn(v, *extra), x)
+    want = fd_jacobian_of(lambda v: fn(v, *extra), x)
     reverse = adc.grad(fn)(x, *extra)
     forward = adc.grad(fn, mode="forward")(x, *extra)
     np.testing.assert_allclose(reverse, want, rtol=1e-6, atol=1e-8)
@@ -63,7 +63,7 @@ def test_det_by_minors_reverse_mode():
     np.testing.assert_allclose(g, np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-9, atol=1e-12)
     B = A[:3, :3].copy()
     np.testing.assert_allclose(adc.grad(det, mode="forward")(B), adc.grad(det)(B), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(adc.grad(det)(B), fd_array(det, B), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.grad(det)(B), fd_jacobian_of(det, B), rtol=1e-6, atol=1e-8)
 
 
 def test_vjp_and_jvp_are_adjoint():
