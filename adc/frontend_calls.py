@@ -21,7 +21,7 @@ from .errors import AdcError, UnsupportedError
 from .frontend_values import data_leaves, leaves, rebuild, skeleton
 from .ir import Op, Program, Var
 from .memory import Memory
-from .types import FLOAT, Type
+from .types import FLOAT, INT, Type
 
 KEEP_SITES = 8  # a helper called from this many sites of one function is kept as a function
 MAX_SIGNATURES = 8  # specialisations of one recursive function (argument types) before adc refuses
@@ -181,8 +181,9 @@ def probe_node(fn: Callable[..., Any]) -> cst.FunctionDef:
 
 
 def first_guess(node: cst.FunctionDef) -> tuple[list[Type], Any]:
-    """What a recursive call returns before the function is lowered: a tuple of floats if its first
-    ``return`` returns a tuple display, else a float (``make_callee`` corrects the types)."""
+    """What a recursive call returns before the function is lowered: what its first ``return``
+    suggests, a tuple for a tuple display, an int for an integer literal, else a float
+    (``make_callee`` corrects the types)."""
     found: list[cst.Return] = []
 
     class First(cst.CSTVisitor):
@@ -195,8 +196,12 @@ def first_guess(node: cst.FunctionDef) -> tuple[list[Type], Any]:
     node.visit(First())
     value = found[0].value if found else None
     if isinstance(value, cst.Tuple):
-        return [FLOAT] * len(value.elements), ("tuple", ("leaf",) * len(value.elements))
-    return [FLOAT], "leaf"
+        return [_literal_type(e.value) for e in value.elements], ("tuple", ("leaf",) * len(value.elements))
+    return [_literal_type(value)], "leaf"
+
+
+def _literal_type(node: cst.CSTNode | None) -> Type:
+    return INT if isinstance(node, cst.Integer) else FLOAT
 
 
 def standalone_problem(program: Program) -> tuple[str, str] | None:

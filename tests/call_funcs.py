@@ -154,3 +154,38 @@ def mutual_b(x, n):
     for i in range(n):
         s += mutual_a(x, i)
     return s
+
+
+def halvings(n):
+    """An int-valued recursion (never differentiated: its calls stay primal calls)."""
+    if n <= 1:
+        return 0
+    return 1 + halvings(n // 2)
+
+
+def int_recursion(x, n):
+    c = pw(2.0, halvings(n))  # a call with no differentiated argument
+    return x ** halvings(n) * c + pw(x, 2)
+
+
+def rec_while(x, n):
+    """A recursive function with a `while` loop and a keyword argument."""
+    if n == 0:
+        return x
+    s = x
+    k = 0
+    while k < n:
+        s = np.sin(s) + rec_while(s, n=k)
+        k += 1
+    return s
+
+
+def tree_rec(p, n):
+    """A recursive function taking a dict."""
+    if n == 0:
+        return p["a"] * p["b"]
+    return tree_rec({"a": np.cos(p["a"]), "b": p["b"] * 1.5}, n - 1) + p["a"]
+
+
+def tree_loss(x, n):
+    return tree_rec({"a": x, "b": x * x}, n)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import adc
-from call_funcs import (eight_sites, few_sites, in_branch, in_loop, in_while, is_even, many_sites, mutual_a, mutual_b,
-                        pair_loss, pw, rec_loss, recursive_in_loop, vec3, vec_loss, written_after)
+from call_funcs import (eight_sites, few_sites, in_branch, in_loop, in_while, int_recursion, is_even, many_sites,
+                        mutual_a, mutual_b, pair_loss, pw, rec_loss, rec_while, recursive_in_loop, tree_loss, vec3,
+                        vec_loss, written_after)
 from fd import assert_close_seq, fd_grad, fd_jacobian_of
 
 # the GradBench eval's determinant by minors (recursive, with np.concatenate minors)
@@ -24,7 +25,7 @@ SCALAR_CASES = [
     (pw, (1.3, 4)), (pw, (-0.7, 0)), (is_even, (0.7, 5)), (is_even, (0.4, 2)), (pair_loss, (0.3, 3)),
     (in_loop, (0.4, 4)), (in_while, (0.4, 3)), (in_branch, (0.8, 3)), (in_branch, (-0.8, 3)),
     (many_sites, (0.3, 0.6)), (few_sites, (0.3, 0.6)), (recursive_in_loop, (1.5, 3)), (mutual_a, (1.5, 3)),
-    (mutual_b, (1.5, 4)),
+    (mutual_b, (1.5, 4)), (int_recursion, (1.3, 9)), (rec_while, (0.4, 3)), (tree_loss, (0.6, 3)),
 ]
 
 
@@ -90,6 +91,9 @@ def test_recursive_function_is_defined_once():
     assert text.index("def det_bwd(") < text.index("def det_grad(")  # the main function comes last
     forward = adc.source(pw, mode="forward", at=(1.0, 3), compact=True)
     assert forward.count("def pw_jvp_1(") == 1
+    # calls with no differentiated argument call the function itself (an int-valued recursion here)
+    text = adc.source(int_recursion, at=(1.3, 9), compact=True)
+    assert text.count("def halvings_1(n):") == 1 and "halvings_1(n // 2)" in text
 
 
 def test_helper_called_from_many_sites_is_defined_once():
