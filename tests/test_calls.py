@@ -134,3 +134,14 @@ def test_result_sharing_argument_memory_is_refused():
     with pytest.raises(adc.UnsupportedError, match="shares memory with its argument") as info:
         adc.grad(rec_loss)(np.ones(2), 2)
     assert "call_funcs.py" in str(info.value) and "copy()" in str(info.value)
+
+
+def test_recursion_without_a_base_case_is_the_users_error():
+    """adc compiles it (it stays a function); running it raises Python's RecursionError, reported at
+    the user's line as the function's own failure."""
+    from bad_inputs import recursive
+
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adc.EvaluationError, match="RecursionError") as info:
+            adc.grad(recursive, mode=mode)(2.0)
+        assert "bad_inputs.py" in str(info.value) and "raised by recursive itself" in str(info.value)
