@@ -137,8 +137,9 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     if hit is not None and (hit.func is not None or not load):
         return hit
     prog = primal(fn, types, ident)
-    if jit:  # Numba compiles one function: kept calls are inlined (a recursive one cannot be)
-        prog = inline_calls(prog, "jit=True", "use jit=False")
+    if jit:  # kept helpers are inlined for Numba; a recursive function only stays one in forward mode
+        prog = inline_calls(prog, "jit=True in reverse mode", "use jit=False, or forward mode (mode='forward')",
+                            keep_recursive=kind == "jvp")
     try:
         dprog = derivative_program(prog, kind, wrt, compact)
         source = module_source(prog, dprog, describe(kind, prog, wrt), compact)

@@ -106,7 +106,8 @@ def test_helper_called_from_many_sites_is_defined_once():
     assert "def helper" not in adc.source(few_sites, at=(0.3, 0.6), compact=True)  # inlined as before
 
 
-def test_jit_refuses_recursion_with_a_clear_error():
+def test_jit_compiles_recursion_in_forward_mode_and_refuses_it_in_reverse_mode():
+    assert adc.grad(pw, mode="forward", jit=True)(1.5, 4) == pytest.approx(4 * 1.5 ** 3, rel=1e-14)
     with pytest.raises(adc.UnsupportedError, match="use jit=False") as info:
         adc.grad(pw, jit=True)(1.3, 3)
     assert "call_funcs.py" in str(info.value) and "recursive" in str(info.value)
