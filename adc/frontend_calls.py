@@ -57,17 +57,20 @@ class UserCalls:
     """The ``Lowerer`` mixin for calls of user functions."""
 
     kept: dict[tuple[Any, ...], Callee]
+    b: Any
+    src: Any
+    call_stack: tuple[Any, ...]
 
     def user_call(self, fn: Callable[..., Any], args: list[Any], keywords: dict[str, Any], node: cst.Call) -> Any:
-        recursive = fn.__code__ in self.call_stack  # type: ignore[attr-defined]
+        recursive = fn.__code__ in self.call_stack
         if recursive or self.many_sites(node):
             value = self.kept_call(fn, args, keywords, node, recursive)
             if value is not None:
                 return value
-        return self.inline(fn, args, keywords, node)  # type: ignore[attr-defined]
+        return self.inline(fn, args, keywords, node)
 
     def many_sites(self, node: cst.Call) -> bool:
-        src = self.src  # type: ignore[attr-defined]
+        src = self.src
         if not hasattr(src, "call_sites"):
             src.call_sites = call_sites(src.node)
         return isinstance(node.func, cst.Name) and src.call_sites.get(node.func.value, 0) >= KEEP_SITES
@@ -77,14 +80,14 @@ class UserCalls:
         """The value of a kept call, or ``None`` for a helper that cannot stand alone (inline it)."""
         from .frontend import Lowerer, read_source
 
-        probe = Lowerer(read_source(fn), self.b)  # type: ignore[attr-defined]
+        probe = Lowerer(read_source(fn), self.b)
         probe.bind_params(args, keywords, top=False)
         values = tuple(probe.env[n] for n in parameter_names(probe.src.node))
         atoms = data_leaves(values)
         if atoms is None:
             if not recursive:
                 return None
-            raise self.fail(node, f"a recursive call of `{fn.__name__}` with an argument that is not a number, an "  # type: ignore[attr-defined]
+            raise self.fail(node, f"a recursive call of `{fn.__name__}` with an argument that is not a number, an "
                                   "array or a container of them", "pass numbers and arrays")
         types = tuple(a.type for a in atoms)
         key = (fn, types, skeleton(values))
@@ -101,7 +104,7 @@ class UserCalls:
         elif callee.primal.program is None:
             callee.referenced = True  # recursion: the result type is the current guess
         outs = [Var(type=t) for t in callee.out_types]
-        self.b.append(Op("call", list(atoms), outs, (("fn", callee.primal),), self.loc(node)))  # type: ignore[attr-defined]
+        self.b.append(Op("call", list(atoms), outs, (("fn", callee.primal),), self.loc(node)))
         return rebuild(callee.result, iter(outs))
 
     def make_callee(self, fn: Callable[..., Any], key: tuple[Any, ...], values: tuple[Any, ...],
@@ -111,7 +114,7 @@ class UserCalls:
 
         same = [c for c in self.kept.values() if c.fn is fn]
         if len(same) >= MAX_SIGNATURES:
-            raise self.fail(node, f"`{fn.__name__}` calls itself with {MAX_SIGNATURES} different kinds of arguments "  # type: ignore[attr-defined]
+            raise self.fail(node, f"`{fn.__name__}` calls itself with {MAX_SIGNATURES} different kinds of arguments "
                                   "(types or array ranks)", "keep the arguments' types the same at every call")
         labels = {c.label for c in self.kept.values()}
         label, k = function_name(fn), 1
@@ -137,14 +140,14 @@ class UserCalls:
                 del self.kept[stale]
         else:
             del self.kept[key]
-            raise self.fail(node, f"cannot find the type of what the recursive function `{fn.__name__}` returns",  # type: ignore[attr-defined]
+            raise self.fail(node, f"cannot find the type of what the recursive function `{fn.__name__}` returns",
                             "make every path return the same kind of value (a number, or arrays of one rank)")
         problem = standalone_problem(program)
         if problem is not None:
             del self.kept[key]
-            if fn.__code__ not in self.call_stack:  # type: ignore[attr-defined]
+            if fn.__code__ not in self.call_stack:
                 return None
-            raise self.fail(node, f"the recursive function `{fn.__name__}` {problem[0]}", problem[1])  # type: ignore[attr-defined]
+            raise self.fail(node, f"the recursive function `{fn.__name__}` {problem[0]}", problem[1])
         callee.out_types, callee.result = out_types, result
         callee.primal.program = program
         return callee

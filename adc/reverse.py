@@ -107,7 +107,8 @@ class Tapes:
 
     def get(self, kind: object) -> Var:
         if kind not in self.tapes:
-            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(kind, "atape")  # type: ignore[call-overload]
+            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(
+                kind, "atape")  # type: ignore[call-overload]
             self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
             self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
         return self.tapes[kind]
