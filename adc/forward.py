@@ -5,7 +5,8 @@ Input: a typed program and the indices of the parameters to differentiate.  Outp
 statement is followed by its tangent statement ``dv = sum_i dv_i * partial_i`` (dual numbers), the
 partials read from the primitive registry.  Structured ops keep their shape: an ``if`` also yields the
 tangents of the values it merges, a loop also carries the tangents of its carried values, and an
-array ``y`` written with active values gets a tangent array ``dy`` written alongside.
+array ``y`` written with active values gets a tangent array ``dy`` written alongside.  A kept call
+(``calls.py``) calls the callee's JVP function.
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Input: a plain Python function object and the abstract types of its parameters.  Output: a typed
 ``Program`` (see ``ir.py``).  The source is parsed with libcst; names are resolved through the
 function's globals and closure (``math``, ``numpy``, ``from math import sin``, module-level numeric
-constants, other module-level user functions, which are inlined).  Re-assignment becomes SSA
+constants, other module-level user functions, which are inlined, or kept as calls when recursive
+or called from many sites: ``frontend_calls.py``).  Re-assignment becomes SSA
 renaming; every op records the file, line and column it came from.  Anything outside the supported
 language raises ``UnsupportedError`` pointing at the construct, with a hint.
 """

@@ -21,7 +21,9 @@ Arrays are references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; `
 ``gx[i]``; each array read by element, written, copied or read inside a loop has one adjoint
 buffer, allocated at the start of the reverse of the region that makes the array.  A derivative
 reads an array as the primal statement saw it: a copy when its memory is written later
-(``memory.py``); an array rebound by a branch or loop carries its adjoint like a number.
+(``memory.py``); an array rebound by a branch or loop carries its adjoint like a number.  A
+kept call (``calls.py``) calls the callee's forward part in the forward sweep, which also returns
+its residuals, and its reverse part on them in the reverse sweep.
 """
 from __future__ import annotations
 
