@@ -170,18 +170,30 @@ def module_functions(program: Program) -> list[Function]:
     return functions
 
 
-def argument_copies(op: Op, written_after: Callable[[Op, Var], bool]) -> tuple[list[Op], list[Atom]]:
-    """Copies of the array arguments of ``op`` whose memory is written after it (its residuals
-    must hold them as the call saw them), and the arguments to pass instead."""
-    copies: list[Op] = []
+def memory_copies(op: Op, written_after: Callable[[Op, Var], bool]) -> tuple[list[Op], list[Atom], list[Var], list[Op]]:
+    """The residuals of a kept call must hold its arrays as the call saw and made them: the array
+    arguments and results of ``op`` whose memory is written after it are copies.  Returns the
+    copies to make before the call, its arguments, its results, and the copies to make after."""
+    def copied(v: Var) -> Var:
+        return Var(hint=v.hint, type=v.type)
+
+    before: list[Op] = []
     args: list[Atom] = []
     for a in op.args:
         if isinstance(a, Var) and a.type.is_array and written_after(op, a):
-            kept = Var(hint=a.hint, type=a.type)
-            copies.append(Op("acopy", [a], [kept], loc=op.loc))
+            kept = copied(a)
+            before.append(Op("acopy", [a], [kept], loc=op.loc))
             a = kept
         args.append(a)
-    return copies, args
+    outs: list[Var] = []
+    after: list[Op] = []
+    for o in op.outs:
+        if o.type.is_array and written_after(op, o):
+            made = copied(o)
+            after.append(Op("acopy", [made], [o], loc=op.loc))  # the caller writes into the copy
+            o = made
+        outs.append(o)
+    return before, args, outs, after
 
 
 def function_doc(fn: Function) -> str:

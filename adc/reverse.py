@@ -32,7 +32,7 @@ from typing import Any
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .calls import argument_copies, vjp_functions
+from .calls import memory_copies, vjp_functions
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
@@ -694,9 +694,9 @@ def forward_parts(rv: Reverse, region: Region) -> None:
             ops.append(op)
             continue
         fwd, bwd = vjp_functions(op, wrt)
-        copies, args = argument_copies(op, rv.memory.written_after)
+        before, args, outs, after = memory_copies(op, rv.memory.written_after)
         res = Var(hint=f"{fwd.callee.label}_res", type=RESIDUALS)
-        ops += copies + [Op("call", args, op.outs + [res], (("fn", fwd),), op.loc)]
+        ops += before + [Op("call", args, outs + [res], (("fn", fwd),), op.loc)] + after
         rv.residuals[op] = (res, wrt, bwd)
     region.ops = ops
 

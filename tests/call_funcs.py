@@ -189,3 +189,14 @@ def tree_rec(p, n):
 
 def tree_loss(x, n):
     return tree_rec({"a": x, "b": x * x}, n)
+
+
+def ex(a):
+    return np.exp(a)
+
+
+def written_result(x):
+    """The result of a kept call is written after the call (its reverse part reads the result)."""
+    y = ex(x)
+    y[0] = 0.0
+    return np.sum(y * x) + np.sum(ex(x) + ex(2.0 * x) + ex(3.0 * x) + ex(-x) + ex(x * x) + ex(x + 1.0) + ex(0.5 * x))

@@ -11,7 +11,7 @@ import pytest
 import adc
 from call_funcs import (eight_sites, few_sites, in_branch, in_loop, in_while, int_recursion, is_even, many_sites,
                         mutual_a, mutual_b, pair_loss, pw, rec_loss, rec_while, recursive_in_loop, tree_loss, vec3,
-                        vec_loss, written_after)
+                        vec_loss, written_after, written_result)
 from fd import assert_close_seq, fd_grad, fd_jacobian_of
 
 # the GradBench eval's determinant by minors (recursive, with np.concatenate minors)
@@ -45,7 +45,8 @@ def test_worked_numbers():
     assert adc.grad(is_even, mode="forward")(0.3, 2) == pytest.approx(2 * np.cos(0.6), rel=1e-14)
 
 
-@pytest.mark.parametrize("fn, extra", [(vec_loss, (3,)), (written_after, ())], ids=["vec_loss", "written_after"])
+@pytest.mark.parametrize("fn, extra", [(vec_loss, (3,)), (written_after, ()), (written_result, ())],
+                         ids=["vec_loss", "written_after", "written_result"])
 def test_array_recursion_both_modes(fn, extra):
     x = np.array([0.3, -0.5, 0.8])
     before = x.copy()
