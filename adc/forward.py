@@ -199,7 +199,12 @@ def _call(fw: Forward, op: Op) -> None:
     touts = [fw.new_tangent(o) for o in op.outs]
     fw.b.append(Op("call", [*op.args, *(fw.tangent[op.args[k]] for k in wrt)], op.outs + touts, (("fn", fn),),
                    op.loc))
-    fw.tangent.update({o: t for o, t in zip(op.outs, touts) if o in fw.active})
+    for o, t in zip(op.outs, touts):
+        if o in fw.active and o in fw.write_targets and is_array(o):  # written: a tangent of its own
+            t = fw.b.emit("acopy", t)
+            t.role, t.base = "tangent", o
+        if o in fw.active:
+            fw.tangent[o] = t
 
 
 STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
