@@ -147,3 +147,12 @@ def test_recursion_without_a_base_case_is_the_users_error():
         with pytest.raises(adc.EvaluationError, match="RecursionError") as info:
             adc.grad(recursive, mode=mode)(2.0)
         assert "bad_inputs.py" in str(info.value) and "raised by recursive itself" in str(info.value)
+
+
+def test_recursion_that_changes_argument_ranks_is_refused():
+    """Each call adds an axis: every level is a new signature, refused after MAX_SIGNATURES."""
+    from call_funcs import grows
+
+    with pytest.raises(adc.UnsupportedError, match="calls itself with 8 different kinds of arguments") as info:
+        adc.grad(grows)(np.ones(2), 3)
+    assert "grows(x[None], n - 1)" in str(info.value) and "hint:" in str(info.value)
