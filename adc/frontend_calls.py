@@ -56,7 +56,7 @@ def call_sites(node: cst.FunctionDef) -> dict[str, int]:
 class UserCalls:
     """The ``Lowerer`` mixin for calls of user functions."""
 
-    kept: dict[tuple[Any, ...], Callee]
+    kept: dict[tuple[Any, ...], Callee | None]  # None: a helper found unable to stand alone
     b: Any
     src: Any
     call_stack: tuple[Any, ...]
@@ -93,13 +93,16 @@ class UserCalls:
         key = (fn, types, skeleton(values))
         callee = self.kept.get(key)
         if callee is None:
+            if not recursive and ("inline", key) in self.kept:
+                return None  # found before: it cannot stand alone
             try:
                 callee = self.make_callee(fn, key, values, node)
             except AdcError:
                 if recursive:
                     raise
-                return None
+                callee = None
             if callee is None:
+                self.kept[("inline", key)] = None
                 return None
         elif callee.primal.program is None:
             callee.referenced = True  # recursion: the result type is the current guess
@@ -112,11 +115,11 @@ class UserCalls:
         """Lower ``fn`` as a program of its own, for the argument types in ``key``."""
         from .frontend import function_name
 
-        same = [c for c in self.kept.values() if c.fn is fn]
+        same = [c for c in self.kept.values() if c is not None and c.fn is fn]
         if len(same) >= MAX_SIGNATURES:
             raise self.fail(node, f"`{fn.__name__}` calls itself with {MAX_SIGNATURES} different kinds of arguments "
                                   "(types or array ranks)", "keep the arguments' types the same at every call")
-        labels = {c.label for c in self.kept.values()}
+        labels = {c.label for c in self.kept.values() if c is not None}
         label, k = function_name(fn), 1
         while label in labels:
             k += 1

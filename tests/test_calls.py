@@ -156,3 +156,13 @@ def test_recursion_that_changes_argument_ranks_is_refused():
     with pytest.raises(adc.UnsupportedError, match="calls itself with 8 different kinds of arguments") as info:
         adc.grad(grows)(np.ones(2), 3)
     assert "grows(x[None], n - 1)" in str(info.value) and "hint:" in str(info.value)
+
+
+def test_helper_that_cannot_stand_alone_is_inlined():
+    """Eight sites, but the helper needs its axis argument as a constant: inlined at every site, as
+    before (found once, not tried again at every site)."""
+    from call_funcs import axis_sites
+
+    x = np.arange(4.0).reshape(2, 2) / 3.0
+    np.testing.assert_allclose(adc.grad(axis_sites)(x), fd_jacobian_of(axis_sites, x), rtol=1e-6, atol=1e-8)
+    assert "def axis_helper" not in adc.source(axis_sites, at=(x,), compact=True)
