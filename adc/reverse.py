@@ -133,6 +133,8 @@ class Reverse:
         self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record")}
         self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
         self.adjoint_tapes: dict[Var, Var] = {}
+        # kept calls (``calls.py``): primal call -> (its residuals, differentiated arguments, reverse part)
+        self.residuals: dict[Op, tuple[Var, tuple[int, ...], Any]] = {}
 
     def adjoint_tape(self, tape: Var, loc: object) -> Var:
         """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
@@ -476,7 +478,6 @@ class Reverse:
         originals = [op for op in walk(prog.body) if op.regions]
         copies = [op for op in walk(forward_sweep) if op.regions]
         self.fwd = dict(zip(originals, copies))
-        self.residuals: dict[Op, tuple[Var, tuple[int, ...], Any]] = {}
         forward_parts(self, forward_sweep)
         outputs = list(prog.outputs)
         # loop results are restored by the reverse sweep: return copies made before it starts
