@@ -166,3 +166,24 @@ def test_helper_that_cannot_stand_alone_is_inlined():
     x = np.arange(4.0).reshape(2, 2) / 3.0
     np.testing.assert_allclose(adc.grad(axis_sites)(x), fd_jacobian_of(axis_sites, x), rtol=1e-6, atol=1e-8)
     assert "def axis_helper" not in adc.source(axis_sites, at=(x,), compact=True)
+
+
+def test_two_hundred_sites_define_the_helper_once(tmp_path, monkeypatch):
+    """benchmarks/bench_calls.py's program: one helper, 200 sites (its first-call time is in
+    docs/performance.md, not asserted here)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_calls", Path(__file__).resolve().parent.parent / "benchmarks" / "bench_calls.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (tmp_path / "two_hundred_sites.py").write_text(bench.program(200))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from two_hundred_sites import helper, many
+
+    got = adc.grad(many)(0.3, 0.2)
+    assert got == pytest.approx(fd_grad(lambda x: many(x, 0.2), (0.3,))[0], rel=1e-5)
+    text = adc.source(many, at=(0.3, 0.2), compact=True)  # with respect to x: y is data at some sites
+    for part in ("fwd", "bwd"):  # one per set of differentiated arguments: (a,) and (a, b)
+        assert len(re.findall(rf"^def helper_{part}(_\d)?\(", text, re.M)) == 2
+        assert len(re.findall(rf"= helper_{part}(_\d)?\(", text)) == 200
+    s, want = helper(0.3, 0.2), (helper(0.3 + 1e-6, 0.2) - helper(0.3 - 1e-6, 0.2)) / 2e-6
+    assert adc.grad(helper)(0.3, 0.2) == pytest.approx(want, rel=1e-6)
