@@ -115,30 +115,88 @@ def vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function]:
     return fwd, bwd
 
 
-def split(full: Program, prog: Program, fwd_name: str, bwd_name: str) -> tuple[Program, Program]:
+@dataclass
+class Stacks:
+    """Reverse mode with the residuals of kept calls on tapes instead of in tuples (what Numba
+    compiles: a few flat typed lists, however deep the recursion).  ``params``: the tape parameters
+    of a kept function by kind, its caller's tapes; empty for the main function, which makes them."""
+
+    params: dict[object, Var] = field(default_factory=dict)
+
+
+def stack_kinds(callee: Callee) -> tuple[object, ...]:
+    """The kinds of tape a kept function's stacked parts take: every kind of value of its program
+    and of the programs it calls (its residuals, its loops' tapes and its callees' are among them)."""
+    from .reverse import tape_kind
+
+    kinds: set[object] = {"float", "int"}
+    for prog in [callee.program] + [f.program for f in called(callee.program) if f.kind == "primal"]:
+        kinds |= {tape_kind(v) for v in prog.params}
+        for op in walk(prog.body):
+            kinds |= {tape_kind(v) for v in op.outs} | {tape_kind(a) for r in op.regions for a in r.args}
+    return tuple(sorted(kinds, key=repr))
+
+
+def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function, tuple[object, ...]]:
+    """``(f_fwd, f_bwd, kinds)``: ``f_fwd(*args, *tapes) -> outs`` pushes its residuals onto the
+    caller's tapes of ``kinds``, ``f_bwd(*tapes, *cotangents) -> adjoints`` pops them."""
+    from .reverse import Tapes, reverse
+
+    callee = _callee(op, "reverse mode")
+    key = ("stacked", wrt)
+    if key not in callee.derived:
+        kinds = stack_kinds(callee)
+        fwd = Function(f"{callee.label}_fwd", "fwd", callee)
+        bwd = Function(f"{callee.label}_bwd", "bwd", callee)
+        callee.derived[key] = (fwd, bwd, kinds)  # type: ignore[assignment]
+        named = Tapes()
+        stacks = Stacks({k: named.get(k) for k in kinds})
+        full = reverse(callee.program, list(wrt), cotangent_params=True, stacks=stacks)
+        fwd.program, bwd.program = split(full, callee.program, fwd.label, bwd.label, stacks)
+    fwd, bwd, kinds = callee.derived[key]  # type: ignore[misc]
+    return fwd, bwd, kinds
+
+
+def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
+          stacks: Stacks | None = None) -> tuple[Program, Program]:
     """Cut a VJP program between its sweeps: the forward part returns the outputs and the residuals
-    (what the reverse part reads that the forward part made), the reverse part takes them."""
+    (what the reverse part reads that the forward part made), the reverse part takes them; with
+    ``stacks`` the forward part pushes them onto the tapes and the reverse part pops them."""
+    from .reverse import tape_kind
+
     ops = full.body.ops
     cut = next(i for i, op in enumerate(ops) if op.prim == "comment" and op.param("text") == "reverse sweep")
     fwd_ops = [op for op in ops[:cut] if op.prim != "comment"]
     bwd_region = Region([], ops[cut + 1:], full.body.yields[len(prog.outputs):])
     cotangents = full.params[len(prog.params):]
-    local = defined_in(bwd_region) | set(cotangents)
+    tapes = list(stacks.params.values()) if stacks is not None else []
+    local = defined_in(bwd_region) | set(cotangents) | set(tapes)
     read = uses(bwd_region)
     residuals = [v for v in read if v not in local]
-    bwd = _clean(Program(bwd_name, residuals + cotangents, bwd_region, len(bwd_region.yields), full.filename,
-                         full.firstline, prog.user_names))
+    bwd = _clean(Program(bwd_name, residuals + tapes + cotangents, bwd_region, len(bwd_region.yields),
+                         full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
-    bwd.params = residuals + cotangents
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
-    res = Var(hint=f"{prog.name}_res", type=RESIDUALS)
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
-    unset = [Op("unset", [], [v]) for v in residuals if v not in top]  # made in a branch
-    fwd_region = Region([], unset + fwd_ops + [Op("residuals", list(residuals), [res])],
-                        full.body.yields[:len(prog.outputs)] + [res])
-    fwd = _clean(Program(fwd_name, list(prog.params), fwd_region, len(fwd_region.yields), full.filename,
-                         full.firstline, prog.user_names))
+    unset = [Op("unset", [], [v], (("kind", tape_kind(v)),) if stacks is not None else ())
+             for v in residuals if v not in top]  # made in a branch
+    if stacks is not None:
+        tape = {v: stacks.params[tape_kind(v)] for v in residuals}
+        bwd.params = tapes + cotangents
+        bwd.body.ops = [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
+        fwd_region = Region([], unset + fwd_ops + [Op("push", [tape[v], v], []) for v in residuals],
+                            full.body.yields[:len(prog.outputs)])
+        params = list(prog.params) + tapes
+    else:
+        bwd.params = residuals + cotangents
+        res = Var(hint=f"{prog.name}_res", type=RESIDUALS)
+        fwd_region = Region([], unset + fwd_ops + [Op("residuals", list(residuals), [res])],
+                            full.body.yields[:len(prog.outputs)] + [res])
+        params = list(prog.params)
+    n = len(fwd_region.yields)
+    fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
+                         prog.user_names))
     return fwd, bwd
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .calls import memory_copies, vjp_functions
+from .calls import Stacks, memory_copies, stacked_vjp_functions, vjp_functions
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
@@ -117,14 +117,17 @@ class Tapes:
 
 
 class Reverse:
-    def __init__(self, program: Program, wrt: list[int]) -> None:
+    def __init__(self, program: Program, wrt: list[int], stacks: "Stacks | None" = None) -> None:
         self.program = program
+        self.stacks = stacks
         self.wrt = wrt
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
         self.buffers: dict[Var, Var] = {}
         self.tapes = Tapes()
+        if stacks is not None and stacks.params:  # a kept function's tapes are its caller's (Numba)
+            self.tapes.tapes.update(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
@@ -134,7 +137,7 @@ class Reverse:
         self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
         self.adjoint_tapes: dict[Var, Var] = {}
         # kept calls (``calls.py``): primal call -> (its residuals, differentiated arguments, reverse part)
-        self.residuals: dict[Op, tuple[Var, tuple[int, ...], Any]] = {}
+        self.residuals: dict[Op, tuple[Var | None, tuple[int, ...], Any, list[Var]]] = {}
 
     def adjoint_tape(self, tape: Var, loc: object) -> Var:
         """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
@@ -449,7 +452,10 @@ class Reverse:
             tape = self.tapes.get(tape_kind(v))
             group.append(Op("push", [tape, kept], [], loc=loc))
             pops.append(Op("pop", [tape], [v], loc=loc))
-        nested = record is None and any(o.prim == "push" for o in walk(fwd))
+        # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
+        # come first: the values pushed here go after them, so the pops below come before theirs
+        nested = record is None and any(o.prim == "push" or (o.prim == "call" and self.stacks is not None)
+                                        for o in walk(fwd))
         if first and not nested:
             fwd.ops = first + fwd.ops + pushes
         else:
@@ -628,7 +634,7 @@ def _loop(rv: Reverse, op: Op) -> None:
         rev.yields = ys
     rv.loop_depth -= 1
     record = None
-    if simple and rv.loop_depth == 0 and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
+    if simple and rv.loop_depth == 0 and not (rv.stacks is not None and rv.stacks.params) and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
         # the trip count is known before the loop runs: record into arrays, not a growing stack
         record = Record(body.args[0], Var(hint="n_iter", type=INT))
     rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
@@ -668,7 +674,7 @@ def _call(rv: Reverse, op: Op) -> None:
     gs = [rv.get(o) for o in op.outs]
     if made is None or all(g is None for g in gs):
         return
-    res, wrt, bwd = made
+    res, wrt, bwd, tapes = made
     mark = len(rv.b.region.ops)
     cts: list[Atom] = []
     for o, g in zip(op.outs, gs):
@@ -678,7 +684,7 @@ def _call(rv: Reverse, op: Op) -> None:
             g = rv.b.emit("acopy", g)
         cts.append(g)
     adjoints = [Var(type=_adjoint_type(op.args[k]), role="tmp") for k in wrt]
-    rv.b.append(Op("call", [res, *cts], adjoints, (("fn", bwd),), op.loc))
+    rv.b.append(Op("call", [*tapes, *cts] if res is None else [res, *cts], adjoints, (("fn", bwd),), op.loc))
     for k, c in zip(wrt, adjoints):
         rv.accumulate(op.args[k], c, mark)  # type: ignore[arg-type]
 
@@ -694,17 +700,25 @@ def forward_parts(rv: Reverse, region: Region) -> None:
         if op.prim != "call" or not wrt or not any(o in rv.active for o in op.outs):
             ops.append(op)
             continue
-        fwd, bwd = vjp_functions(op, wrt)
         before, args, outs, after = memory_copies(op, rv.memory.written_after)
+        if rv.stacks is not None:  # residuals on the caller's tapes
+            fwd, bwd, kinds = stacked_vjp_functions(op, wrt)
+            tapes = [rv.tapes.get(k) for k in kinds]
+            ops += before + [Op("call", args + tapes, outs, (("fn", fwd),), op.loc)] + after
+            rv.residuals[op] = (None, wrt, bwd, tapes)
+            continue
+        fwd, bwd = vjp_functions(op, wrt)
         res = Var(hint=f"{fwd.callee.label}_res", type=RESIDUALS)
         ops += before + [Op("call", args, outs + [res], (("fn", fwd),), op.loc)] + after
-        rv.residuals[op] = (res, wrt, bwd)
+        rv.residuals[op] = (res, wrt, bwd, [])
     region.ops = ops
 
 
 STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
 
 
-def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None) -> Program:
-    """The adjoint program of ``program`` with respect to ``program.params[wrt]``."""
-    return Reverse(reread_views(program), wrt).run(cotangent_params, seeded)
+def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None,
+            stacks: "Stacks | None" = None) -> Program:
+    """The adjoint program of ``program`` with respect to ``program.params[wrt]``; with ``stacks``,
+    kept calls keep their residuals on tapes (``calls.Stacks``)."""
+    return Reverse(reread_views(program), wrt, stacks).run(cotangent_params, seeded)

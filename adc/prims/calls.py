@@ -38,6 +38,14 @@ def _run(*args: Any, fn: Any) -> Any:
 
 structural("call", _render, _run, lambda ts, p: FLOAT, calls=True, cse=False, foldable=False, may_raise=True)
 # a residual that only some paths define (a value made in a branch), before the branches run
-structural("unset", lambda t, p: "None", lambda: None, lambda ts: FLOAT, cse=False, differentiable=False)
+def _placeholder(kind: object) -> str:
+    """``None``, or with a tape kind (residuals on tapes, for Numba) a value of that kind."""
+    from .runtime import _tape_item
+
+    return "None" if kind is None else _tape_item(kind)
+
+
+structural("unset", lambda t, p: _placeholder(p.get("kind")), lambda kind=None: None, lambda ts: FLOAT, cse=False,
+           differentiable=False)
 structural("residuals", lambda t, p: seq_text(t), lambda *a: tuple(a), lambda ts: RESIDUALS,
            differentiable=False, foldable=False)

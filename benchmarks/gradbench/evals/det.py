@@ -4,6 +4,8 @@ import numpy as np
 
 import adc
 
+from . import JIT
+
 
 def minor(A, j):
     """A without its first row and column j."""
@@ -22,7 +24,7 @@ def det(A):
     return total
 
 
-gradient = adc.grad(det)  # plain Python: Numba does not compile recursion (docs/language.md)
+gradient = adc.grad(det, jit=JIT)
 
 
 def prepare(function, inp):
