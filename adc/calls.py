@@ -11,7 +11,9 @@ differentiated arguments:
 - reverse mode: ``f_fwd(*args) -> (*outs, residuals)`` and ``f_bwd(*residuals, *cotangents) ->
   argument adjoints``, the reverse transform of its program cut between the sweeps.  The residuals
   are the values the reverse sweep reads that the forward sweep made (primal values, tapes,
-  records): one tuple, which the caller keeps like any value (on a tape inside a loop).
+  records): one tuple, which the caller keeps like any value (on a tape inside a loop).  For Numba
+  (``Stacks``), ``f_fwd(*args, *tapes) -> outs`` pushes them onto the caller's tapes instead and
+  ``f_bwd(*tapes, *cotangents)`` pops them: flat typed lists, however deep the recursion.
 
 A derivative asked for again while it is being made (recursion) is the same ``Function``: its
 interface is known before its program is.  ``module_functions`` lists what a generated module must
