@@ -209,7 +209,7 @@ def called(program: Program) -> list[Function]:
     while todo:
         prog = todo.pop(0)
         for op in walk(prog.body):
-            if op.prim == "call":
+            if op.prim in ("call", "call_stacked"):
                 fn = op.param("fn")
                 if fn not in found:
                     found[fn] = None

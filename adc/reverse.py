@@ -454,8 +454,7 @@ class Reverse:
             pops.append(Op("pop", [tape], [v], loc=loc))
         # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
         # come first: the values pushed here go after them, so the pops below come before theirs
-        nested = record is None and any(o.prim == "push" or (o.prim == "call" and self.stacks is not None)
-                                        for o in walk(fwd))
+        nested = record is None and any(o.prim in ("push", "call_stacked") for o in walk(fwd))
         if first and not nested:
             fwd.ops = first + fwd.ops + pushes
         else:
@@ -684,7 +683,10 @@ def _call(rv: Reverse, op: Op) -> None:
             g = rv.b.emit("acopy", g)
         cts.append(g)
     adjoints = [Var(type=_adjoint_type(op.args[k]), role="tmp") for k in wrt]
-    rv.b.append(Op("call", [*tapes, *cts] if res is None else [res, *cts], adjoints, (("fn", bwd),), op.loc))
+    if res is None:  # it pops its residuals from the tapes
+        rv.b.append(Op("call_stacked", [*tapes, *cts], adjoints, (("fn", bwd),), op.loc))
+    else:
+        rv.b.append(Op("call", [res, *cts], adjoints, (("fn", bwd),), op.loc))
     for k, c in zip(wrt, adjoints):
         rv.accumulate(op.args[k], c, mark)  # type: ignore[arg-type]
 
@@ -704,7 +706,7 @@ def forward_parts(rv: Reverse, region: Region) -> None:
         if rv.stacks is not None:  # residuals on the caller's tapes
             fwd, bwd, kinds = stacked_vjp_functions(op, wrt)
             tapes = [rv.tapes.get(k) for k in kinds]
-            ops += before + [Op("call", args + tapes, outs, (("fn", fwd),), op.loc)] + after
+            ops += before + [Op("call_stacked", args + tapes, outs, (("fn", fwd),), op.loc)] + after
             rv.residuals[op] = (None, wrt, bwd, tapes)
             continue
         fwd, bwd = vjp_functions(op, wrt)

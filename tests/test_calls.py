@@ -1,8 +1,10 @@
 """User functions that stay functions (adc/calls.py, adc/frontend_calls.py): direct and mutual
 recursion and helpers called from many sites, in both modes, against central finite differences,
 forward == reverse, <vjp(u), v> == <u, jvp(v)>, and the structure of the generated module."""
+import importlib
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +16,13 @@ from call_funcs import (eight_sites, few_sites, in_branch, in_loop, in_while, in
                         vec_loss, written_after, written_result)
 from fd import assert_close_seq, fd_grad, fd_jacobian_of
 
-# the GradBench eval's determinant by minors (recursive, with np.concatenate minors)
-_spec = importlib.util.spec_from_file_location(
-    "gradbench_det", Path(__file__).resolve().parent.parent / "benchmarks" / "gradbench" / "evals" / "det.py")
-gradbench_det = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gradbench_det)
-det = gradbench_det.det
+# the GradBench eval's determinant by minors (recursive, with np.concatenate minors), from its package
+_EVALS = Path(__file__).resolve().parent.parent / "benchmarks" / "gradbench" / "evals"
+_spec = importlib.util.spec_from_file_location("gradbench_evals", _EVALS / "__init__.py",
+                                               submodule_search_locations=[str(_EVALS)])
+sys.modules["gradbench_evals"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sys.modules["gradbench_evals"])
+det = importlib.import_module("gradbench_evals.det").det
 
 SCALAR_CASES = [
     (pw, (1.3, 4)), (pw, (-0.7, 0)), (is_even, (0.7, 5)), (is_even, (0.4, 2)), (pair_loss, (0.3, 3)),

@@ -37,6 +37,9 @@ def _run(*args: Any, fn: Any) -> Any:
 
 
 structural("call", _render, _run, lambda ts, p: FLOAT, calls=True, cse=False, foldable=False, may_raise=True)
+# a call of a part that pushes onto or pops from its caller's tapes (``calls.Stacks``): kept in place
+structural("call_stacked", _render, _run, lambda ts, p: FLOAT, calls=True, stateful=True, foldable=False,
+           may_raise=True)
 # a residual that only some paths define (a value made in a branch), before the branches run
 def _placeholder(kind: object) -> str:
     """``None``, or with a tape kind (residuals on tapes, for Numba) a value of that kind."""
