@@ -299,11 +299,26 @@ def inline_calls(program: Program, why: str, hint: str, keep_recursive: bool = F
                                        "function a function of its own, which this does not take yet", op.loc, hint)
             body = copy_ops(fn.program, dict(zip(fn.program.params, op.args)), primal_roles=False)
             expand(body, stack + (fn,))
-            ops += body.ops + [Op("copy", [y], [o], loc=op.loc) for y, o in zip(body.yields, op.outs)]
+            ops += body.ops
+            subst.update(zip(op.outs, body.yields))  # its results are the values its body yields
         reg.ops = ops
 
-    body = copy_ops(program, {p: p for p in program.params}, primal_roles=False)
+    def rename(reg: Region) -> None:
+        for op in reg.ops:
+            op.args = [resolve(a) for a in op.args]
+            for sub in op.regions:
+                rename(sub)
+        reg.yields = [resolve(a) for a in reg.yields]
+
+    def resolve(a: Atom) -> Atom:
+        while isinstance(a, Var) and a in subst:
+            a = subst[a]
+        return a
+
+    subst: dict[Var, Atom] = {}
+    body = copy_ops(program, {p: p for p in program.params}, primal_roles=False)  # new ops: changed in place
     expand(body, ())
+    rename(body)
     return Program(program.name, list(program.params), body, program.out_tree, program.filename, program.firstline,
                    set(program.user_names), program.result, list(program.captured))
 

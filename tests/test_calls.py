@@ -190,3 +190,17 @@ def test_two_hundred_sites_define_the_helper_once(tmp_path, monkeypatch):
         assert len(re.findall(rf"= helper_{part}(_\d)?\(", text)) == 200
     want = (helper(0.3 + 1e-6, 0.2) - helper(0.3 - 1e-6, 0.2)) / 2e-6
     assert adc.grad(helper)(0.3, 0.2) == pytest.approx(want, rel=1e-6)
+
+
+def test_code_for_numba_with_an_inlined_helper_whose_result_is_written():
+    """The module jit=True compiles (the kept helper `ex` inlined again), run as plain Python here
+    (Numba's compile time is not needed for the values): the same gradient as finite differences."""
+    from adc.backend import load_module
+    from adc.pipeline import compile_derivative
+    from adc.types import type_of
+
+    x = np.array([0.3, -0.5, 0.8])
+    compiled = compile_derivative(written_result, [type_of(x)], "grad", [0], jit=True, load=False)
+    assert "def ex_" not in compiled.source
+    grad = load_module(compiled.source, compiled.program.name)[compiled.program.name]
+    np.testing.assert_allclose(grad(x), fd_jacobian_of(written_result, x), rtol=1e-6, atol=1e-8)
