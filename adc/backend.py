@@ -17,6 +17,7 @@ import linecache
 import os
 import sys
 import tempfile
+import types
 from pathlib import Path
 from typing import Any, Callable
 
@@ -79,9 +80,13 @@ def load_module(source: str, func: str) -> dict[str, Any]:
 
 def load(source: str, func: str, jit: bool = False) -> Callable[..., Any]:
     """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``."""
-    fn = load_module(source, func)[func]
+    namespace = load_module(source, func)
+    fn = namespace[func]
     if not jit:
         return fn
+    for name, other in list(namespace.items()):  # the functions it calls (kept recursion): compiled too
+        if name != func and isinstance(other, types.FunctionType) and other.__module__ == fn.__module__:
+            namespace[name] = njit(other)
     return njit(fn)
 
 

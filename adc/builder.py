@@ -104,7 +104,7 @@ class Builder:
 
     def _simplified(self, prim: str, a: Sequence[Atom]) -> Atom | None:
         if a and all(isinstance(x, Const) for x in a) and prim in PRIMS and prim not in ("copy",) \
-                and not (get(prim).fresh or get(prim).side_effect):  # never fold a new list (a record)
+                and not (get(prim).fresh or get(prim).side_effect or get(prim).calls):  # not a new list, not a call
             try:
                 return Const(evaluate(prim, [x.value for x in a]))
             except (ArithmeticError, ValueError):

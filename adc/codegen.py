@@ -21,10 +21,11 @@ from .prims import P_ATOM, Form, get, prim
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
 
-def header(program: Program) -> str:
-    """The generated module's imports: ``math`` and NumPy, and whatever a primitive it uses needs
-    (``adc_special``, the kernels of ``prims/special.py``)."""
-    extra = sorted({rule.imports for op in walk(program.body) if (rule := prim(op)) is not None and rule.imports})
+def header(*programs: Program) -> str:
+    """The generated module's imports: ``math`` and NumPy, and whatever a primitive the
+    ``programs`` use needs (``adc_special``, the kernels of ``prims/special.py``)."""
+    extra = sorted({rule.imports for program in programs for op in walk(program.body)
+                    if (rule := prim(op)) is not None and rule.imports})
     return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in extra) + "\n\n"
 
 
@@ -179,6 +180,9 @@ class Emitter:
         rule = get(op.prim)
         if rule.effect:
             self.lines.append(f"{indent}{self.expr(op)[0]}")
+            return
+        if len(op.outs) > 1:  # a call with several results: ``y, det_res = det_fwd(M)``
+            self.lines.append(f"{indent}{', '.join(self.names[o] for o in op.outs)} = {self.expr(op)[0]}")
             return
         self.assign(self.names[op.out], op, indent)
 
@@ -354,9 +358,10 @@ def _writes(op: Op) -> bool:
     return bool(op.regions) or (rule is not None and rule.side_effect)
 
 
-def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False) -> str:
-    """The Python source of ``program`` as a function named ``program.name``; ``compact`` folds
-    every single-use scalar into the expression that reads it."""
+def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False,
+             name: str | None = None) -> str:
+    """The Python source of ``program`` as a function named ``name`` (default ``program.name``);
+    ``compact`` folds every single-use scalar into the expression that reads it."""
     counts = uses(program.body)
     inline = plan_inlining(program.body, counts, compact)
     defined = definitions(program.body)
@@ -368,7 +373,7 @@ def generate(program: Program, names: Names, doc: str | None = None, compact: bo
         pos = Positions(program, inline)
         separate_interfering(program, names, pos)
     params = ", ".join(names[p] for p in program.params)
-    em.lines.append(f"def {program.name}({params}):")
+    em.lines.append(f"def {name or program.name}({params}):")
     if doc:
         em.lines.append(f'    """{doc}"""')
     em.region(program.body, "    ")

@@ -65,6 +65,7 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     from .api import _check_scalar_output
     from .arguments import normalize_argnums
     from .errors import DifferentiationError, UnsupportedError
+    from .calls import inline_calls
     from .pipeline import derivative_program, primal
 
     owner = made_by(fn)
@@ -82,7 +83,8 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
         elif t.kind != "float":
             raise DifferentiationError(f"{owner.transform}({name}) needs a float argument #{i}, got {t}")
     _check_scalar_output(inner, inner_types)
-    prog = primal(inner, inner_types)
+    prog = inline_calls(primal(inner, inner_types), f"{owner.transform}({name}) differentiated again",
+                        "rewrite the recursion as a loop")
     with_value = owner.with_value
     if owner.mode == "reverse" or len(wrt) != 1 or inner_types[wrt[0]].is_array:
         # (a forward-mode gradient of an array, or of several arguments, is one pass per component,

@@ -34,7 +34,9 @@ class Interpreter:
             return
         else:
             value = eval_prim(op.prim, [self.value(a) for a in op.args], dict(op.params))
-            if op.outs:
+            if len(op.outs) > 1:  # a call with several results
+                self.env.update(zip(op.outs, value))
+            elif op.outs:
                 self.env[op.out] = value
 
     def enter(self, reg: Region, values: Sequence[Any]) -> list[Any]:

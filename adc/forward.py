@@ -5,12 +5,14 @@ Input: a typed program and the indices of the parameters to differentiate.  Outp
 statement is followed by its tangent statement ``dv = sum_i dv_i * partial_i`` (dual numbers), the
 partials read from the primitive registry.  Structured ops keep their shape: an ``if`` also yields the
 tangents of the values it merges, a loop also carries the tangents of its carried values, and an
-array ``y`` written with active values gets a tangent array ``dy`` written alongside.
+array ``y`` written with active values gets a tangent array ``dy`` written alongside.  A kept call
+(``calls.py``) calls the callee's JVP function.
 """
 from __future__ import annotations
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
+from .calls import jvp_function
 from .ir import Atom, Const, Op, Program, Region, Var, walk
 from .memory import is_array, is_view, writes
 from .prims import prim
@@ -186,7 +188,26 @@ def _loop(fw: Forward, op: Op) -> None:
     fw.tangent.update({op.outs[k]: t for k, t in zip(slots, touts)})
 
 
-STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
+def _call(fw: Forward, op: Op) -> None:
+    """A kept call with active arguments calls the callee's JVP function (``calls.py``):
+    ``y, dy = f_jvp(x, n, dx)``."""
+    wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in fw.tangent)
+    if not wrt or not any(o in fw.active for o in op.outs):
+        fw.b.append(op)
+        return
+    fn = jvp_function(op, wrt)
+    touts = [fw.new_tangent(o) for o in op.outs]
+    fw.b.append(Op("call", [*op.args, *(fw.tangent[op.args[k]] for k in wrt)], op.outs + touts, (("fn", fn),),
+                   op.loc))
+    for o, t in zip(op.outs, touts):
+        if o in fw.active and o in fw.write_targets and is_array(o):  # written: a tangent of its own
+            t = fw.b.emit("acopy", t)
+            t.role, t.base = "tangent", o
+        if o in fw.active:
+            fw.tangent[o] = t
+
+
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
 
 
 def forward(program: Program, wrt: list[int]) -> Program:

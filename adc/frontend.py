@@ -3,7 +3,8 @@
 Input: a plain Python function object and the abstract types of its parameters.  Output: a typed
 ``Program`` (see ``ir.py``).  The source is parsed with libcst; names are resolved through the
 function's globals and closure (``math``, ``numpy``, ``from math import sin``, module-level numeric
-constants, other module-level user functions, which are inlined).  Re-assignment becomes SSA
+constants, other module-level user functions, which are inlined, or kept as calls when recursive
+or called from many sites: ``frontend_calls.py``).  Re-assignment becomes SSA
 renaming; every op records the file, line and column it came from.  Anything outside the supported
 language raises ``UnsupportedError`` pointing at the construct, with a hint.
 """
@@ -31,6 +32,7 @@ from .custom import custom_jvp, custom_vjp
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
+from .frontend_calls import UserCalls
 from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
@@ -241,13 +243,15 @@ def function_name(fn: Callable[..., Any]) -> str:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements):
+class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, UserCalls):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
                  names: set[str] | None = None, owned: set[Var] | None = None,
-                 captures: dict[tuple[int, str], Captured] | None = None) -> None:
+                 captures: dict[tuple[int, str], Captured] | None = None, kept: dict[Any, Any] | None = None) -> None:
         self.src = src
+        # user functions kept as functions (``frontend_calls.py``), shared with inlined callees
+        self.kept = kept if kept is not None else {}
         # global and closure arrays read (shared with inlined callees): extra inputs of the program
         self.captures: dict[tuple[int, str], Captured] = captures if captures is not None else {}
         self.names = names if names is not None else set()
@@ -676,7 +680,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 raise self.fail(node, f"pass the arguments of {func.__name__} by position", "drop the keywords")
             return self.inline_made(func, args, node)
         if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
-            return self.inline(func, *self.call_arguments(node), node)
+            return self.user_call(func, *self.call_arguments(node), node)
         if isinstance(func, (custom_vjp, custom_jvp)):
             return self.custom_call(func, node)
         for arg in node.args:
@@ -813,10 +817,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def inline(self, fn: Callable[..., Any], args: list[Value], keywords: dict[str, Value],
                node: cst.CSTNode) -> Value:
-        if fn.__code__ in self.call_stack:
-            raise self.fail(node, f"recursive call to `{fn.__name__}`",
-                            "rewrite the recursion as a loop; adc inlines calls to user functions")
-        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures)
+        sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures, self.kept)
         sub.bind_params(args, keywords, top=False)
         return sub.run()
 
@@ -868,8 +869,15 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     return program
 
 
-def user_names(src: Source) -> set[str]:
-    """Every identifier written in the function's source (what generated names must avoid)."""
+_names_cache: dict[int, tuple[cst.FunctionDef, frozenset[str]]] = {}
+
+
+def user_names(src: Source) -> frozenset[str]:
+    """Every identifier written in the function's source (what generated names must avoid; found
+    once per parsed definition: a helper inlined at many sites is not visited again)."""
+    hit = _names_cache.get(id(src.node))
+    if hit is not None and hit[0] is src.node:
+        return hit[1]
     found: set[str] = set()
 
     class Collect(cst.CSTVisitor):
@@ -877,7 +885,8 @@ def user_names(src: Source) -> set[str]:
             found.add(node.value)
 
     src.node.visit(Collect())
-    return found
+    _names_cache[id(src.node)] = (src.node, frozenset(found))
+    return _names_cache[id(src.node)][1]
 
 
 def param_names(fn: Callable[..., Any]) -> list[str]:

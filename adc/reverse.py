@@ -21,17 +21,22 @@ Arrays are references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; `
 ``gx[i]``; each array read by element, written, copied or read inside a loop has one adjoint
 buffer, allocated at the start of the reverse of the region that makes the array.  A derivative
 reads an array as the primal statement saw it: a copy when its memory is written later
-(``memory.py``); an array rebound by a branch or loop carries its adjoint like a number.
+(``memory.py``); an array rebound by a branch or loop carries its adjoint like a number.  A
+kept call (``calls.py``) calls the callee's forward part in the forward sweep, which also returns
+its residuals, and its reverse part on them in the reverse sweep.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
+from .calls import Stacks, memory_copies, stacked_vjp_functions, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .prims import prim
+from .prims.calls import RESIDUALS
 from .prims.reductions import unbroadcast
 from .types import INT, Type
 from .zeros import zero_like
@@ -83,10 +88,13 @@ def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
 
 
 def tape_kind(v: Var) -> object:
-    """What a tape or record of ``v`` holds: ``"float"``, ``"int"`` or an array kind ``(dtype, ndim)``."""
+    """What a tape or record of ``v`` holds: ``"float"``, ``"int"``, an array kind ``(dtype, ndim)``
+    or ``"residuals"`` (the tuples of kept calls, ``calls.py``)."""
     t = v.type
     if t is not None and t.is_array:
         return (t.dtype, t.ndim)
+    if t == RESIDUALS:
+        return "residuals"
     return "float" if t is not None and t.kind == "float" else "int"
 
 
@@ -100,21 +108,25 @@ class Tapes:
 
     def get(self, kind: object) -> Var:
         if kind not in self.tapes:
-            hint = {"int": "itape", "float": "tape"}.get(kind, "atape")  # type: ignore[call-overload]
+            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(
+                kind, "atape")  # type: ignore[call-overload]
             self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
             self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
         return self.tapes[kind]
 
 
 class Reverse:
-    def __init__(self, program: Program, wrt: list[int]) -> None:
+    def __init__(self, program: Program, wrt: list[int], stacks: "Stacks | None" = None) -> None:
         self.program = program
+        self.stacks = stacks
         self.wrt = wrt
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
         self.buffers: dict[Var, Var] = {}
         self.tapes = Tapes()
+        if stacks is not None and stacks.params:  # a kept function's tapes are its caller's (Numba)
+            self.tapes.tapes.update(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
@@ -123,6 +135,8 @@ class Reverse:
         self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record")}
         self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
         self.adjoint_tapes: dict[Var, Var] = {}
+        # kept calls (``calls.py``): primal call -> (its residuals, differentiated arguments, reverse part)
+        self.residuals: dict[Op, tuple[Var | None, tuple[int, ...], Any, list[Var]]] = {}
 
     def adjoint_tape(self, tape: Var, loc: object) -> Var:
         """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
@@ -374,11 +388,14 @@ class Reverse:
         is known before it starts) values go into lists preallocated with that count, indexed by
         the iteration, instead of a growing stack."""
         local = defined_in(fwd) - set(exclude)
-        needed = [v for v in free_vars(rev, set(), shapes=False) if v in local]
         defs: dict[Var, Op] = {}
         for op in fwd.ops:
             for o in op.outs:
                 defs[o] = op
+        # an array made in the body may have another shape in every iteration (``A[1:, :j]``):
+        # even a read of only its shape needs it restored; a carried array keeps its shape
+        values = set(free_vars(rev, set(), shapes=False))
+        needed = [v for v in free_vars(rev, set()) if v in local and (v in defs or v in values)]
         order = {v: i for i, v in enumerate(fwd.args)}
         for i, op in enumerate(fwd.ops):
             for o in op.outs:
@@ -435,7 +452,9 @@ class Reverse:
             tape = self.tapes.get(tape_kind(v))
             group.append(Op("push", [tape, kept], [], loc=loc))
             pops.append(Op("pop", [tape], [v], loc=loc))
-        nested = record is None and any(o.prim == "push" for o in walk(fwd))
+        # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
+        # come first: the values pushed here go after them, so the pops below come before theirs
+        nested = record is None and any(o.prim in ("push", "call_stacked") for o in walk(fwd))
         if first and not nested:
             fwd.ops = first + fwd.ops + pushes
         else:
@@ -464,6 +483,7 @@ class Reverse:
         originals = [op for op in walk(prog.body) if op.regions]
         copies = [op for op in walk(forward_sweep) if op.regions]
         self.fwd = dict(zip(originals, copies))
+        forward_parts(self, forward_sweep)
         outputs = list(prog.outputs)
         # loop results are restored by the reverse sweep: return copies made before it starts
         for k, out in enumerate(outputs):
@@ -627,7 +647,7 @@ def _loop(rv: Reverse, op: Op) -> None:
         rev.yields = ys
     rv.loop_depth -= 1
     record = None
-    if simple and rv.loop_depth == 0 and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
+    if simple and rv.loop_depth == 0 and not (rv.stacks is not None and rv.stacks.params) and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
         # the trip count is known before the loop runs: record into arrays, not a growing stack
         record = Record(body.args[0], Var(hint="n_iter", type=INT))
     rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
@@ -660,9 +680,61 @@ def _loop(rv: Reverse, op: Op) -> None:
             rv.accumulate(init, out, len(rv.b.region.ops))
 
 
-STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
+def _call(rv: Reverse, op: Op) -> None:
+    """The reverse of a kept call: its reverse part, fed the residuals its forward part returned in
+    the forward sweep (``forward_parts``): ``gM = det_bwd(*det_res, g)``."""
+    made = rv.residuals.get(op)
+    gs = [rv.get(o) for o in op.outs]
+    if made is None or all(g is None for g in gs):
+        return
+    res, wrt, bwd, tapes = made
+    mark = len(rv.b.region.ops)
+    cts: list[Atom] = []
+    for o, g in zip(op.outs, gs):
+        if g is None:
+            g = zero_like(rv.b, o) if o.type.kind == "float" else Const(0.0)
+        elif g in rv.buffers.values():  # a buffer changes later in the sweep: pass a copy
+            g = rv.b.emit("acopy", g)
+        cts.append(g)
+    adjoints = [Var(type=_adjoint_type(op.args[k]), role="tmp") for k in wrt]
+    if res is None:  # it pops its residuals from the tapes
+        rv.b.append(Op("call_stacked", [*tapes, *cts], adjoints, (("fn", bwd),), op.loc))
+    else:
+        rv.b.append(Op("call", [res, *cts], adjoints, (("fn", bwd),), op.loc))
+    for k, c in zip(wrt, adjoints):
+        rv.accumulate(op.args[k], c, mark)  # type: ignore[arg-type]
 
 
-def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None) -> Program:
-    """The adjoint program of ``program`` with respect to ``program.params[wrt]``."""
-    return Reverse(reread_views(program), wrt).run(cotangent_params, seeded)
+def forward_parts(rv: Reverse, region: Region) -> None:
+    """Replace each active kept call in the forward sweep ``region`` (and the regions nested in it)
+    by a call of the callee's forward part, which also returns the residuals (``calls.py``)."""
+    ops: list[Op] = []
+    for op in region.ops:
+        for sub in op.regions:
+            forward_parts(rv, sub)
+        wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in rv.active)
+        if op.prim != "call" or not wrt or not any(o in rv.active for o in op.outs):
+            ops.append(op)
+            continue
+        before, args, outs, after = memory_copies(op, rv.memory.written_after)
+        if rv.stacks is not None:  # residuals on the caller's tapes
+            fwd, bwd, kinds = stacked_vjp_functions(op, wrt)
+            tapes = [rv.tapes.get(k) for k in kinds]
+            ops += before + [Op("call_stacked", args + tapes, outs, (("fn", fwd),), op.loc)] + after
+            rv.residuals[op] = (None, wrt, bwd, tapes)
+            continue
+        fwd, bwd = vjp_functions(op, wrt)
+        res = Var(hint=f"{fwd.callee.label}_res", type=RESIDUALS)
+        ops += before + [Op("call", args, outs + [res], (("fn", fwd),), op.loc)] + after
+        rv.residuals[op] = (res, wrt, bwd, [])
+    region.ops = ops
+
+
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
+
+
+def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None,
+            stacks: "Stacks | None" = None) -> Program:
+    """The adjoint program of ``program`` with respect to ``program.params[wrt]``; with ``stacks``,
+    kept calls keep their residuals on tapes (``calls.Stacks``)."""
+    return Reverse(reread_views(program), wrt, stacks).run(cotangent_params, seeded)

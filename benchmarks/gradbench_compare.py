@@ -38,10 +38,12 @@ import reference  # noqa: E402
 SIZES = {
     "lse": [(["-n", str(n)], f"n={n}") for n in (2500, 10000, 40000, 160000)],
     "ba": [(["--min", str(i), "--max", str(i)], f"ba{i}") for i in (1, 2, 3)],
+    # ell! leaves: adc's recursion runs as plain Python (no Numba), so only the small sizes
+    "det": [(["-l", str(n)], f"ell={n}") for n in (5, 6, 7)],
 }
 # which peers have a module for the eval (GradBench's JAX tool has no ba)
-PEERS = {"lse": ("pytorch", "jax", "manual"), "ba": ("pytorch", "manual")}
-DERIVATIVE = {"lse": ("primal", "gradient"), "ba": ("objective", "jacobian")}
+PEERS = {"lse": ("pytorch", "jax", "manual"), "ba": ("pytorch", "manual"), "det": ("manual",)}
+DERIVATIVE = {"lse": ("primal", "gradient"), "ba": ("objective", "jacobian"), "det": ("primal", "gradient")}
 ROW = re.compile(r"^  (\S+)\s+(.*?)\s+(nan|[\d.]+) ms  x(\d+)\s+(valid|FAILED|INVALID)")
 
 

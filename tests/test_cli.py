@@ -364,7 +364,6 @@ def bad_location(func: str, marker: str) -> tuple[int, int]:
 @pytest.mark.parametrize("func,marker", [
     ("uses_lambda", "lambda"),
     ("uses_try", "try:"),
-    ("recursive", "recursive(x - 1.0)"),
 ])
 @pytest.mark.parametrize("command", ["trace", "source"])
 def test_unsupported_construct(adc_cli, command, func, marker):

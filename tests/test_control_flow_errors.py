@@ -94,26 +94,6 @@ def while_else(x, n):
     return s * n
 
 
-def recursive_in_loop(x, n):
-    s = 0.0
-    for i in range(n):
-        s += recursive_in_loop(x * 0.5, n - 1)
-    return s + x
-
-
-def mutual_a(x, n):
-    if n > 0:
-        return x + mutual_b(x, n - 1)
-    return x
-
-
-def mutual_b(x, n):
-    s = x * 2.0
-    for i in range(n):
-        s += mutual_a(x, i)
-    return s
-
-
 def writes_into_argument(x, n):
     s = 0.0
     for i in range(n):
@@ -269,9 +249,6 @@ CASES = [
     (class_in_loop, (1.5, 3), "class Acc", ["class"]),
     (for_else, (1.5, 3), "else:", ["for/else"]),
     (while_else, (1.5, 3), "else:", ["while/else"]),
-    (recursive_in_loop, (1.5, 3), "recursive_in_loop(x * 0.5", ["recursive", "`recursive_in_loop`"]),
-    (mutual_a, (1.5, 3), (mutual_b, "mutual_a(x, i)"), ["recursive", "`mutual_a`"]),
-    (mutual_b, (1.5, 3), (mutual_a, "mutual_b(x, n - 1)"), ["recursive", "`mutual_b`"]),
     (writes_into_argument, (X3, 3), "x[0] = 1.0", [".copy()"]),
     (writes_into_argument_2d, (A32, 3), "A[i, 0] = 0.0", [".copy()"]),
     (range_float_bound, (1.5, 3), "x):", ["range", "integer"]),
@@ -337,17 +314,6 @@ def test_writing_into_an_argument_hint_shows_the_fix():
     text = str(info.value)
     assert "copy" in info.value.hint and ".copy()" in text
     assert "argument" in text
-
-
-def test_mutual_recursion_names_the_cycle():
-    # entering at mutual_a, the cycle closes at mutual_b's call of mutual_a, and vice versa
-    with pytest.raises(adc.UnsupportedError) as info:
-        adc.grad(mutual_a)(1.5, 3)
-    assert "mutual_a" in str(info.value)
-    assert info.value.loc.line == locate(mutual_b, "mutual_a(x, i)")[0]
-    with pytest.raises(adc.UnsupportedError) as info:
-        adc.grad(mutual_b)(1.5, 3)
-    assert info.value.loc.line == locate(mutual_a, "mutual_b(x, n - 1)")[0]
 
 
 def test_errors_do_not_poison_the_cache():

@@ -85,7 +85,6 @@ UNSUPPORTED_CASES = [
     ("uses_star_params", "@def:*rest", ["*args"]),
     ("uses_kwargs_param", "@def:**options", ["**kwargs"]),
     ("uses_kwonly_param", "@def:scale", ["keyword-only"]),
-    ("recursive", "recursive(x - 1.0)", ["recursive", "`recursive`"]),
     ("uses_undefined", "not_defined_anywhere", ["not_defined_anywhere", "not defined"]),
     ("uses_print", "print(y)", ["expression statement"]),
     ("uses_fstring", 'f"{x}"', ["f-string"]),

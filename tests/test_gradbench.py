@@ -34,7 +34,7 @@ EVALS = {
     "hello": ([], None),
     "lse": (["-n", "2500", *QUICK], None),
     "llsq": (["-n", "16", *QUICK], None),  # np.sign since issue 10
-    "det": (["-l", "5", *QUICK], "UnsupportedError: det.py:22:42: recursive call to `det`"),
+    "det": (["-l", "5", *QUICK], None),  # recursion since issue 11 (kept calls)
     "ode": (["-n", "1000", "-s", "1", *QUICK], None),  # arrays rebound and indexed in loops, since issue 11
     "kmeans": (["-k", "10", "-n", "1000", "-d", "8", *QUICK], None),  # np.expand_dims since issue 10
     "gmm": (["-d", "2", "-k", "5", *QUICK], None),  # math.lgamma since issue 10

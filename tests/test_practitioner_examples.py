@@ -1,8 +1,8 @@
 """The examples written as practitioners write them (issue 11): examples/params_mlp.py (a list of
-(W, b) pairs, a `for W, b in layers` loop, a generator-expression penalty) and
+(W, b) pairs, a `for W, b in layers` loop, a generator-expression penalty),
 examples/char_rnn.py (a dict of parameters, hidden state rebound at every time step, reverse mode
-under jit).  Their gradients against central finite differences leaf by leaf, both modes, and
-their training runs."""
+under jit) and examples/det_minors.py (the recursive determinant by minors, reverse mode).  Their
+gradients against central finite differences leaf by leaf, both modes, and their training runs."""
 from __future__ import annotations
 
 import importlib.util
@@ -28,6 +28,7 @@ def _load(name):
 
 params_mlp = _load("params_mlp")
 char_rnn = _load("char_rnn")
+det_minors = _load("det_minors")
 
 
 def fd_tree(f, tree, h=1e-6):
@@ -80,3 +81,17 @@ def test_char_rnn_gradient(mode):
 def test_char_rnn_trains_in_reverse_mode():
     _, history = char_rnn.train(steps=40, jit=False, quiet=True)
     assert history[-1] < 0.25 * history[0], (history[0], history[-1])
+
+
+def test_det_minors_gradient_is_jacobis_formula():
+    """The recursive determinant (examples/det_minors.py) in reverse mode: det(A) inv(A)^T, and
+    central finite differences on a 4 x 4 matrix."""
+    assert det_minors.main(n=6, quiet=True) < 1e-12
+    A = np.random.default_rng(7).standard_normal((4, 4))
+    g = adc.grad(det_minors.det)(A)
+    want = np.zeros_like(A)
+    for k in range(A.size):
+        e = np.zeros_like(A)
+        e.flat[k] = 1e-6
+        want.flat[k] = (det_minors.det(A + e) - det_minors.det(A - e)) / 2e-6
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8)

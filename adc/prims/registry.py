@@ -86,7 +86,7 @@ class Primitive:
     params)`` and derive through ``jvp(b, op, tangents)`` (the result's tangent) and
     ``vjp(b, op, g)`` (the arguments' cotangent contributions) instead.  A primitive with neither
     is declared ``differentiable=False`` (comparisons, casts, shapes) or is derived by the
-    transforms themselves (stores: ``writes``; copies: ``flows``)."""
+    transforms themselves (stores: ``writes``; copies: ``flows``; kept calls: ``calls``)."""
 
     name: str
     arity: int  # -1: any number (structural ops)
@@ -116,6 +116,7 @@ class Primitive:
     predicate: bool = False  # a truth value: always folded into its use when used once
     reduces: bool = False  # takes ``axis``/``keepdims``
     flows: bool = False  # activity flows from the first argument to the result (no rule of its own)
+    calls: bool = False  # calls a generated function; the transforms derive it (``forward._call``, ``reverse._call``)
     shape_args: tuple[int, ...] = ()  # argument positions read only for their shape
     buffered: tuple[str, ...] = ()  # "array" (first argument) / "result": adjoints kept as buffers
     # a custom rule's marker, used up by the reverse transform: the forward sweep keeps a plain copy

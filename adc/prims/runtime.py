@@ -24,10 +24,12 @@ def _range_text(t: Sequence[str]) -> str:
 
 
 def _tape_item(kind: object) -> str:
-    """A placeholder element of a list that holds ``kind`` values: ``int``, ``float`` or an array
-    kind ``(dtype, ndim)`` (a list of one typed element, emptied, is a typed list under Numba too)."""
+    """A placeholder element of a list that holds ``kind`` values: ``int``, ``float``, ``residuals``
+    or an array kind ``(dtype, ndim)`` (a list of one typed element, emptied, is a typed list under Numba too)."""
     if kind == "int":
         return "0"
+    if kind == "residuals":  # the residual tuples of kept calls (plain Python only)
+        return "()"
     if isinstance(kind, tuple):
         dtype, ndim = kind
         shape = "0" if ndim == 1 else "(" + ", ".join(["0"] * ndim) + ")"
