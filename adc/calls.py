@@ -57,7 +57,8 @@ class Callee:
     out_types: list[Type]
     result: Any  # the returned value's skeleton (``frontend_values.skeleton``)
     referenced: bool = False  # a recursive call read ``out_types`` before the program was made
-    derived: dict[tuple[str, tuple[int, ...]], tuple[Function, ...]] = field(default_factory=dict)
+    # (kind, differentiated arguments) -> its functions (and, stacked, the tape kinds they take)
+    derived: dict[tuple[str, tuple[int, ...]], tuple[Any, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.primal = Function(self.label, "primal", self)
@@ -150,12 +151,12 @@ def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Funct
         kinds = stack_kinds(callee)
         fwd = Function(f"{callee.label}_fwd", "fwd", callee)
         bwd = Function(f"{callee.label}_bwd", "bwd", callee)
-        callee.derived[key] = (fwd, bwd, kinds)  # type: ignore[assignment]
+        callee.derived[key] = (fwd, bwd, kinds)
         named = Tapes()
         stacks = Stacks({k: named.get(k) for k in kinds})
         full = reverse(callee.program, list(wrt), cotangent_params=True, stacks=stacks)
         fwd.program, bwd.program = split(full, callee.program, fwd.label, bwd.label, stacks)
-    fwd, bwd, kinds = callee.derived[key]  # type: ignore[misc]
+    fwd, bwd, kinds = callee.derived[key]
     return fwd, bwd, kinds
 
 
