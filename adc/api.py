@@ -830,31 +830,81 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
     """
     check_function(fn, "adc.jacfwd")
     check_argnums_type(argnums)
+    options = ("jacfwd", tuple(argnums) if isinstance(argnums, (list, tuple)) else argnums, jit)
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
-        zeros = [_zero_tangent(a) for a in args]
-        results = []
-        for i in wrt:
-            leaves, tree = flatten(args[i])
-            blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
-            for k, leaf in enumerate(leaves):
-                shape = np.shape(leaf)
-                columns = []
-                for j in range(int(np.prod(shape))):
-                    seed = np.zeros(shape)
-                    seed.flat[j] = 1.0
-                    seeds = flatten(zeros[i])[0]
-                    seeds[k] = seed if shape else 1.0
-                    tangents = list(zeros)
-                    tangents[i] = unflatten(tree, seeds)
-                    columns.append(np.asarray(jvp(fn, args, tangents, jit=jit)[1]))
-                out_shape = columns[0].shape
-                blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
-            results.append(unflatten(tree, blocks))
-        return results[0] if single else tuple(results)
+        args = bind(fn, args, kwargs)
+        found = signature(args)
+        return cached_call(_RUNNERS, fn, options, found[0] if found is not None else None,
+                           lambda: _jacfwd_runner(fn, argnums, args, jit), args)
 
     return mark(functools.wraps(fn)(jacobian), "adc.jacfwd")
+
+
+def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...],
+                   jit: bool) -> Callable[[tuple[Any, ...]], Any]:
+    """The Jacobian by forward mode for calls like ``args``: vector mode (one pass carrying every
+    direction, seeded with the identity) when every op of ``fn`` has a batched rule and ``fn``
+    returns one value; else one JVP per input component."""
+    from .vector import supports
+
+    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    prepared, types = prepare(fn, args, wrt)
+    layout = flatten_args(prepared, parameter_names(fn, len(args)))
+    leaf_wrt = layout.leaf_positions(wrt)
+    prog = primal(fn, types)
+    shapes = [np.shape(layout.leaves[k]) for k in leaf_wrt]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    if prog.out_tree is not None or not sum(sizes) or not supports(prog, leaf_wrt):
+        return lambda call_args: _jacfwd_columns(fn, wrt, single, call_args, jit)
+    compiled = compile_derivative(fn, types, "vjvp", leaf_wrt, jit)
+    k = sum(sizes)
+    offsets = np.cumsum([0, *sizes]).tolist()
+    seeds = []  # the identity, split by input: the generated code never writes into its tangents
+    for shape, size, start, leaf in zip(shapes, sizes, offsets, (layout.leaves[i] for i in leaf_wrt)):
+        dtype = leaf.dtype if isinstance(leaf, np.ndarray) else np.float64
+        seed = np.zeros((size, k), dtype=dtype)
+        seed[np.arange(size), start + np.arange(size)] = 1.0
+        seeds.append(seed.reshape(shape + (k,)))
+    n_out = len(prog.outputs)
+    same = all(x is y for x, y in zip(layout.leaves, leaves_of(args)))
+
+    def run(call_args: tuple[Any, ...]) -> Any:
+        leaves = leaves_of(call_args if same else coerce(fn, call_args, wrt))
+        result = run_generated(compiled, [*leaves, *seeds])
+        out_shape = np.shape(result[0])
+        columns = np.broadcast_to(result[n_out], out_shape + (k,))
+        blocks = [_plain(np.array(columns[..., a:b]).reshape(out_shape + shape))
+                  for a, b, shape in zip(offsets, offsets[1:], shapes)]
+        results = layout.regroup(wrt, blocks)
+        return results[0] if single else tuple(results)
+
+    return run
+
+
+def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: tuple[Any, ...], jit: bool) -> Any:
+    """The Jacobian by one JVP per input component."""
+    args = coerce(fn, args, wrt)
+    zeros = [_zero_tangent(a) for a in args]
+    results = []
+    for i in wrt:
+        leaves, tree = flatten(args[i])
+        blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
+        for k, leaf in enumerate(leaves):
+            shape = np.shape(leaf)
+            columns = []
+            for j in range(int(np.prod(shape))):
+                seed = np.zeros(shape)
+                seed.flat[j] = 1.0
+                seeds = flatten(zeros[i])[0]
+                seeds[k] = seed if shape else 1.0
+                tangents = list(zeros)
+                tangents[i] = unflatten(tree, seeds)
+                columns.append(np.asarray(jvp(fn, tuple(args), tuple(tangents), jit=jit)[1]))
+            out_shape = columns[0].shape
+            blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
+        results.append(unflatten(tree, blocks))
+    return results[0] if single else tuple(results)
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
