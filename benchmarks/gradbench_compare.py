@@ -38,10 +38,16 @@ import reference  # noqa: E402
 SIZES = {
     "lse": [(["-n", str(n)], f"n={n}") for n in (2500, 10000, 40000, 160000)],
     "ba": [(["--min", str(i), "--max", str(i)], f"ba{i}") for i in (1, 2, 3)],
+    "llsq": [(["-n", "16"], "n=16")],
+    "ode": [(["-n", "1000", "-s", "1"], "n=1000 s=1")],
+    "gmm": [(["-d", "2", "-k", "5"], "d=2 k=5")],
+    "kmeans": [(["-k", "10", "-n", "1000", "-d", "8"], "k=10 n=1000 d=8")],
 }
-# which peers have a module for the eval (GradBench's JAX tool has no ba)
-PEERS = {"lse": ("pytorch", "jax", "manual"), "ba": ("pytorch", "manual")}
-DERIVATIVE = {"lse": ("primal", "gradient"), "ba": ("objective", "jacobian")}
+# which peers have a module for the eval (GradBench's JAX tool has no ba, its PyTorch tool no llsq or ode)
+PEERS = {"lse": ("pytorch", "jax", "manual"), "ba": ("pytorch", "manual"), "llsq": ("jax", "manual"),
+         "ode": ("jax", "manual"), "gmm": ("pytorch", "jax", "manual"), "kmeans": ("pytorch", "jax", "manual")}
+DERIVATIVE = {"lse": ("primal", "gradient"), "ba": ("objective", "jacobian"), "llsq": ("primal", "gradient"),
+              "ode": ("primal", "gradient"), "gmm": ("objective", "jacobian"), "kmeans": ("cost", "dir")}
 ROW = re.compile(r"^  (\S+)\s+(.*?)\s+(nan|[\d.]+) ms  x(\d+)\s+(valid|FAILED|INVALID)")
 
 
@@ -148,7 +154,7 @@ def main():
         if o.plot:
             plot(results, o.plot)
         return
-    root = reference.build(["lse", "ba", "hello"])
+    root = reference.build([*o.evals, "hello"])
     pythons = {"adc": sys.executable, "pytorch": o.torch, "jax": o.jax, "manual": sys.executable}
     results = []
     for name in o.evals:
