@@ -814,8 +814,12 @@ def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any]
 
 
 def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
-    """The Jacobian of ``fn`` by forward mode: one JVP per input component (use it for tall
-    Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``.
+    """The Jacobian of ``fn`` by forward mode (use it for tall Jacobians, few inputs).
+    ``J[out_index + in_index]``, like ``jax.jacfwd``.
+
+    Vector mode: one pass of generated code carries every input direction (a trailing batch axis
+    on each tangent), seeded with the identity.  Where ``fn`` uses an op without a batched rule
+    (``np.max``, a transpose, linear algebra, ...) or returns a tuple, one JVP per input component.
 
     Returns a function with ``fn``'s arguments; its result has shape ``out.shape + in.shape`` (a
     float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple).
