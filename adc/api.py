@@ -37,6 +37,16 @@ def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...
     return tuple(out)
 
 
+def _misshapen(grads: Sequence[Any], like: Sequence[Any]) -> bool:
+    """Does a gradient have neither its argument's shape nor one that broadcasts to it?"""
+    for g, a in zip(grads, like):
+        if type(g) is np.ndarray and type(a) is np.ndarray and g.shape == a.shape:
+            continue
+        if np.shape(g) != np.shape(a) and not _broadcasts(g, a):
+            return True
+    return False
+
+
 def _broadcasts(value: Any, like: Any) -> bool:
     try:
         np.broadcast_shapes(np.shape(value), np.shape(like))
@@ -247,7 +257,7 @@ class Transformed:
                     values, grads = (), ((result,) if len(leaf_wrt) == 1 else result)
             else:
                 values, grads = _forward_gradient(compiled, call_args, leaf_wrt)
-            if any(np.shape(g) != np.shape(a) and not _broadcasts(g, a) for g, a in zip(grads, like)):
+            if _misshapen(grads, like):
                 report_user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
                               f"its argument ({[np.shape(g) for g in grads]} vs {[np.shape(a) for a in like]})")
             grads = _unaliased(tuple(_shape_like(g, a) for g, a in zip(grads, like)), call_args)
