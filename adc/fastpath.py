@@ -32,13 +32,19 @@ def signature(args: Any) -> tuple[tuple[Any, ...], list[Any]] | None:
     keys (a dict, list, tuple, namedtuple or dataclass).  ``None`` when a list of numbers (an array
     whose shape only converting it tells) is among them: such calls take the checked path."""
     leaves: list[Any] = []
-    key = []
-    for a in args:
-        part = _key(a, leaves)
+    key = _keys(args, leaves)
+    return None if key is None else (key, leaves)
+
+
+def _keys(items: Any, leaves: list[Any]) -> tuple[Any, ...] | None:
+    """The keys of ``items`` (their leaves appended to ``leaves``), or ``None``."""
+    keys = []
+    for item in items:
+        part = _key(item, leaves)
         if part is None:
             return None
-        key.append(part)
-    return tuple(key), leaves
+        keys.append(part)
+    return tuple(keys)
 
 
 def _key(a: Any, leaves: list[Any]) -> Any:
@@ -50,23 +56,11 @@ def _key(a: Any, leaves: list[Any]) -> Any:
         leaves.append(a)
         return kind
     if kind is dict and all(type(k) is str for k in a):
-        parts = []
-        for k, v in a.items():
-            part = _key(v, leaves)
-            if part is None:
-                return None
-            parts.append((k, part))
-        return dict, tuple(parts)
+        parts = _keys(a.values(), leaves)
+        return None if parts is None else (dict, tuple(a), parts)
     if kind is list or kind is tuple:
-        if not is_tree(a):  # numbers only: one array
-            return None
-        parts = []
-        for v in a:
-            part = _key(v, leaves)
-            if part is None:
-                return None
-            parts.append(part)
-        return kind, tuple(parts)
+        parts = _keys(a, leaves) if is_tree(a) else None  # numbers only: one array
+        return None if parts is None else (kind, parts)
     sub, tree = flatten(a)  # namedtuples, dataclasses, NumPy scalars; a wrong argument fails later
     if any(type(leaf) is list or type(leaf) is tuple for leaf in sub):
         return None

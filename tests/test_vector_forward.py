@@ -87,41 +87,38 @@ CASES = [
 IDS = ["scalars", "elementwise", "loop", "branch-then", "branch-else", "while", "products", "quadratic", "writes"]
 
 
-def central(fn, args, argnums, h=1e-6):
-    """The Jacobian of ``fn`` w.r.t. ``args[argnums]`` by central differences (J[out + in])."""
+def by_columns(args, argnums, column):
+    """A Jacobian (J[out + in]) from ``column(i, x, e)``: its column for the unit direction ``e``
+    (a flat array) of argument ``i`` (whose value is ``x``)."""
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     blocks = []
     for i in nums:
         x = np.asarray(args[i], dtype=float)
-        columns = []
-        for j in range(x.size):
-            e = np.zeros(x.size)
-            e[j] = h
-            plus, minus = list(args), list(args)
-            plus[i] = (x.ravel() + e).reshape(x.shape) if x.shape else float(x) + h
-            minus[i] = (x.ravel() - e).reshape(x.shape) if x.shape else float(x) - h
-            columns.append((np.asarray(fn(*plus)) - np.asarray(fn(*minus))) / (2 * h))
-        out = np.stack(columns, axis=-1)
+        out = np.stack([column(i, x, e) for e in np.eye(x.size)], axis=-1)
         blocks.append(out.reshape(out.shape[:-1] + x.shape))
     return blocks if isinstance(argnums, tuple) else blocks[0]
+
+
+def moved(args, i, x, step):
+    """``args`` with argument ``i`` (value ``x``) moved by the flat ``step``."""
+    out = list(args)
+    out[i] = (x.ravel() + step).reshape(x.shape) if x.shape else float(x) + float(step[0])
+    return out
+
+
+def central(fn, args, argnums, h=1e-6):
+    """The Jacobian of ``fn`` w.r.t. ``args[argnums]`` by central differences (J[out + in])."""
+    return by_columns(args, argnums, lambda i, x, e: (np.asarray(fn(*moved(args, i, x, h * e)))
+                                                        - np.asarray(fn(*moved(args, i, x, -h * e)))) / (2 * h))
 
 
 def per_component(fn, args, argnums):
     """The forward Jacobian by one ``jvp`` per input component."""
-    nums = argnums if isinstance(argnums, tuple) else (argnums,)
-    blocks = []
-    for i in nums:
-        x = np.asarray(args[i], dtype=float)
-        columns = []
-        for j in range(x.size):
-            tangents = [np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0 for a in args]
-            seed = np.zeros(x.size)
-            seed[j] = 1.0
-            tangents[i] = seed.reshape(x.shape) if x.shape else 1.0
-            columns.append(np.asarray(adc.jvp(fn, tuple(args), tuple(tangents))[1]))
-        out = np.stack(columns, axis=-1)
-        blocks.append(out.reshape(out.shape[:-1] + x.shape))
-    return blocks if isinstance(argnums, tuple) else blocks[0]
+    def column(i, x, e):
+        tangents = [np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0 for a in args]
+        tangents[i] = e.reshape(x.shape) if x.shape else 1.0
+        return np.asarray(adc.jvp(fn, tuple(args), tuple(tangents))[1])
+    return by_columns(args, argnums, column)
 
 
 def as_list(value, argnums):
