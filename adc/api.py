@@ -683,12 +683,39 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
         >>> pullback(np.array([1.0, 1.0]))
         (array([2.        , 1.08060461]),)
     """
+    found = signature(primals)
+    key, leaves = found if found is not None else (None, None)
+    return cached_call(_RUNNERS, fn, ("vjp", jit), key, lambda: _vjp_runner(fn, primals, jit), primals, leaves)
+
+
+def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...],
+                jit: bool) -> Callable[[tuple[Any, ...], list[Any] | None], tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
+    """The checked path of ``vjp`` for calls with the signature of ``primals``: checks, compiles,
+    and returns the runner for such calls."""
     check_function(fn, "adc.vjp")
-    primals = bind(fn, primals)
-    args, types = _promoted(fn, primals)
+    bound = bind(fn, primals)
+    promoted = _promotion(fn, bound)
+    args, types = prepare(fn, bound, promoted)
     layout = flatten_args(args, parameter_names(fn, len(args)))
-    leaves = layout.leaves
-    compiled = compile_derivative(fn, types, "vjp", list(range(len(leaves))), jit)
+    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaves))), jit)
+    same = len(bound) == len(primals) and all(x is y for x, y in zip(layout.leaves, leaves_of(bound)))
+
+    def run(primals: tuple[Any, ...], p_leaves: list[Any] | None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+        """``p_leaves``: the leaves of ``primals`` (``None``: not taken yet)."""
+        if same:
+            args, leaves = primals, p_leaves if p_leaves is not None else leaves_of(primals)
+        else:
+            primals = bind(fn, primals)
+            args = tuple(coerce(fn, primals, promoted))
+            leaves = leaves_of(args)
+        return _pullback(fn, compiled, layout, primals, args, leaves)
+
+    return run
+
+
+def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, primals: tuple[Any, ...],
+              args: Sequence[Any], leaves: list[Any]) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``fn(*args)`` and the pullback of ``fn`` at ``args`` (whose leaves are ``leaves``)."""
     prog = compiled.primal
     n = len(prog.outputs)
     try:

@@ -111,7 +111,9 @@ class Runners:
 
 
 class Cache:
-    """``Runners`` per (function, transform options), held as long as the function lives."""
+    """``Runners`` per (function, transform options).  Keyed weakly, but a runner refers to its
+    function (as ``pipeline``'s cache of compiled derivatives does), so a function that has been
+    called through a transform stays alive with its runners."""
 
     def __init__(self) -> None:
         self.by_fn: weakref.WeakKeyDictionary[Any, dict[Hashable, Runners]] = weakref.WeakKeyDictionary()
