@@ -15,6 +15,7 @@ import numpy as np
 from .arguments import (Argnums, argnums_of, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
                         mark, normalize_argnums, parameter_names, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
+from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
 from .jacobians import Stack, jacobian as nested_jacobian, mark_jacobian, stack_of
@@ -35,6 +36,16 @@ def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...
             seen.add(id(v))
         out.append(v)
     return tuple(out)
+
+
+def _misshapen(grads: Sequence[Any], like: Sequence[Any]) -> bool:
+    """Does a gradient have neither its argument's shape nor one that broadcasts to it?"""
+    for g, a in zip(grads, like):
+        if type(g) is np.ndarray and type(a) is np.ndarray and g.shape == a.shape:
+            continue
+        if np.shape(g) != np.shape(a) and not _broadcasts(g, a):
+            return True
+    return False
 
 
 def _broadcasts(value: Any, like: Any) -> bool:
@@ -112,8 +123,7 @@ class Transformed:
         self.wrapper: Callable[..., Any] | None = None
         self.fast_globals: dict[str, Any] | None = None
         self.slow_code: Any = None  # the wrapper's code before a fast path is installed
-        self.runners: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
-        self.deps: Dependencies | None = None  # what the runners were made with
+        self.runners = Runners(fn, self._slow_again)  # by call signature
         functools.update_wrapper(self, fn)
 
     def as_function(self) -> Callable[..., Any]:
@@ -159,45 +169,41 @@ class Transformed:
         """Calls by argument signature: the first call of a signature checks, compiles and builds
         a small runner; later calls only compute the signature, check that no global the function
         reads has been rebound, and run it."""
-        key = tuple((a.dtype.char, a.shape) if isinstance(a, np.ndarray) else
-                    type(a) if type(a) in _PLAIN else call_key(a) for a in args)
-        runner = self.runners.get(key)
+        found = signature(args)
+        key, leaves = found if found is not None else (None, None)
+        runner = self.runners.get(key) if key is not None else None
         if runner is not None:
-            if self.deps is not None and self.deps.current():
-                return runner(args)
-            self._forget()
-        if self.deps is None:
-            self.deps = dependencies(self.fn)
+            return runner(args, leaves)
+        deps = self.runners.dependencies()
         runner, fast = self._runner(args)
-        result = runner(args)  # compiles under jit; errors surface here, before caching
-        self.runners[key] = runner
-        if fast is not None and self.wrapper is not None and self.wrapper.__code__ is self.slow_code:
-            self._install_fast_path(fast, args)
+        result = runner(args, leaves)  # compiles under jit; errors surface here, before caching
+        if key is not None:
+            self.runners.put(key, runner)
+            if fast is not None and self.wrapper is not None and self.wrapper.__code__ is self.slow_code:
+                self._install_fast_path(fast, args, deps)
         return result
 
-    def _forget(self) -> None:
-        """A global or closure value the function reads has changed: drop every runner and the
-        fast path (the next call compiles for the new values, or finds them cached)."""
-        self.runners.clear()
-        self.deps = None
+    def _slow_again(self) -> None:
+        """A global or closure value the function reads has changed: the runners are dropped, and
+        so is the fast path (the next call compiles for the new values, or finds them cached)."""
         if self.wrapper is not None:
             self.wrapper.__code__ = self.slow_code
 
-    def _install_fast_path(self, fast: Compiled, args: tuple[Any, ...]) -> None:
+    def _install_fast_path(self, fast: Compiled, args: tuple[Any, ...], deps: Dependencies) -> None:
         """Calls with exactly the types of ``args`` (the first scalar signature), while the
         globals the function reads are unchanged, skip the dispatch.  Plain Python: the wrapper's
         code becomes the generated function's own, with a guard in place of its docstring line
         (no extra call frame; line numbers still match the generated file).  Numba: the wrapper
         checks and calls the dispatcher.  Either way an exception is reported by ``report``."""
         namespace = self.fast_globals
-        assert namespace is not None and self.wrapper is not None and self.deps is not None
-        if self.deps.arrays:
+        assert namespace is not None and self.wrapper is not None
+        if deps.arrays:
             return  # a global array could change in place: every call takes the checked path
         namespace["_adc_fast_"] = fast.func
         namespace["_adc_fail_"] = lambda exc, call_args: report(fast, exc, call_args)
         namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
         unchanged = []
-        for k, (where, name, value) in enumerate(self.deps.reads):
+        for k, (where, name, value) in enumerate(deps.reads):
             namespace[f"_adc_w{k}_"], namespace[f"_adc_v{k}_"] = where, value
             now = f"_adc_w{k}_.get({name!r})" if isinstance(where, dict) else f"_adc_w{k}_.cell_contents"
             unchanged.append(f"{now} is _adc_v{k}_")
@@ -211,7 +217,7 @@ class Transformed:
         if code is not None:
             self.wrapper.__code__ = code
 
-    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:
+    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...], list[Any] | None], Any], Compiled | None]:
         check_arity(self.fn, args)
         wrt, single = normalize_argnums(self.argnums, len(args), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
@@ -222,13 +228,23 @@ class Transformed:
         compiled = compile_derivative(self.fn, types, self._kind(), leaf_wrt, self.jit)
         with_value, reverse, fn, has_aux = self.with_value, self.mode == "reverse", self.fn, self.has_aux
         n_out = len(compiled.primal.outputs)
+        # every argument passed on as it is (floats, float arrays, ints not differentiated): the
+        # signature decides that, so calls like this one convert nothing
+        same = all(x is y for x, y in zip(leaves_of(prepared), leaves_of(args)))
 
-        def run(call_args: tuple[Any, ...]) -> Any:
-            converted = coerce(fn, call_args, wrt)
-            if layout is None:
+        def run(call_args: tuple[Any, ...], leaves: list[Any] | None) -> Any:
+            """``leaves``: those of ``call_args`` (``None``: not taken yet)."""
+            if same and layout is None:
+                like = [call_args[i] for i in wrt]
+            elif same:
+                call_args = leaves if leaves is not None else leaves_of(call_args)
+                like = [call_args[k] for k in leaf_wrt]
+            elif layout is None:
+                converted = coerce(fn, call_args, wrt)
                 like = [like_of(call_args[i], converted[i]) for i in wrt]
                 call_args = converted
             else:  # the generated code takes the leaves of the trees (each flattened once per call)
+                converted = coerce(fn, call_args, wrt)
                 leaves, originals = leaves_of(converted), leaves_of(call_args)
                 like = [like_of(originals[k], leaves[k]) for k in leaf_wrt]
                 call_args = leaves
@@ -242,7 +258,7 @@ class Transformed:
                     values, grads = (), ((result,) if len(leaf_wrt) == 1 else result)
             else:
                 values, grads = _forward_gradient(compiled, call_args, leaf_wrt)
-            if any(np.shape(g) != np.shape(a) and not _broadcasts(g, a) for g, a in zip(grads, like)):
+            if _misshapen(grads, like):
                 report_user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
                               f"its argument ({[np.shape(g) for g in grads]} vs {[np.shape(a) for a in like]})")
             grads = _unaliased(tuple(_shape_like(g, a) for g, a in zip(grads, like)), call_args)
@@ -259,9 +275,6 @@ class Transformed:
         if reverse and not with_value and not has_aux and scalars and single == (len(wrt) == 1):
             fast = compiled
         return run, fast
-
-
-_PLAIN = (float, int, bool)  # argument types whose class alone keys a runner
 
 
 def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> list[int]:
@@ -481,6 +494,11 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
     """``jvp``/``vjp`` arguments: integer scalars count as real numbers (``f(2, 5)``) unless the
     function uses them as integers (an index, a range bound), then they pass through, like
     integer arrays (labels) always do."""
+    return prepare(fn, args, _promotion(fn, args))
+
+
+def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
+    """The positions of ``jvp``/``vjp`` arguments that are integer scalars counted as real numbers."""
     from .errors import UnsupportedError
 
     promoted: list[int] = []
@@ -500,7 +518,7 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
             _promotable[key] = ok
         if ok:
             promoted.append(i)
-    return prepare(fn, args, promoted)
+    return promoted
 
 
 _promotable: dict[tuple[Any, ...], bool] = {}  # (function, types) → lowers (ints promoted so far)
@@ -571,14 +589,28 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         >>> adc.jvp(f, (2.0, 5.0), (1.0, 0.0))
         (11.652071455223084, 5.5)
     """
+    key, leaves = None, (None, None)
+    if type(primals) is tuple and type(tangents) is tuple and len(primals) == len(tangents):
+        p, t = signature(primals), signature(tangents)
+        if p is not None and t is not None:
+            key, leaves = (p[0], t[0]), (p[1], t[1])
+    return cached_call(_RUNNERS, fn, ("jvp", jit), key, lambda: _jvp_runner(fn, primals, tangents, jit),
+                       primals, tangents, *leaves)
+
+
+def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...],
+                jit: bool) -> Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, Any]]:
+    """The checked path of ``jvp`` for calls with the signature of ``primals`` and ``tangents``:
+    checks them, compiles, and returns the runner for such calls (conversions it needs decided)."""
     check_function(fn, "adc.jvp")
     call = "adc.jvp(f, (x, y), (dx, dy))"
     primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    primals = bind(fn, primals)
-    tangents = tangents + tuple(_zero_tangent(p) for p in primals[len(tangents):])  # parameters left at their defaults
-    args, types = _promoted(fn, primals)
+    bound = bind(fn, primals)
+    tangents = tangents + tuple(_zero_tangent(p) for p in bound[len(tangents):])  # parameters left at their defaults
+    promoted = _promotion(fn, bound)
+    args, types = prepare(fn, bound, promoted)
     names = parameter_names(fn, len(args))
     leaves, paths = _leaves_and_paths(args, names)
     tangent_leaves = []
@@ -592,10 +624,41 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     ts = [_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
                       f"the tangent of {paths[k]}") for k in wrt]
-    result = run_generated(compiled, [*leaves, *ts])
     n = len(compiled.primal.outputs)
-    tree = compiled.primal.result
-    return _unflatten(result[:n], tree), _unflatten(result[n:], tree)
+    unpack = _unpacker(compiled.primal.result)
+    # what a call with this signature must convert: nothing when every leaf is passed on as it is
+    same_args = len(bound) == len(primals) and all(x is y for x, y in zip(leaves, leaves_of(bound)))
+    same_tangents = len(bound) == len(primals) and all(tangent_leaves[k] is t for k, t in zip(wrt, ts))
+
+    def run(primals: Sequence[Any], tangents: Sequence[Any], p_leaves: list[Any] | None = None,
+            t_leaves: list[Any] | None = None) -> tuple[Any, Any]:
+        """``p_leaves``, ``t_leaves``: the leaves of ``primals`` and ``tangents`` (``None``: not
+        taken yet)."""
+        if same_args:
+            call_leaves = p_leaves if p_leaves is not None else leaves_of(primals)
+        else:
+            bound = bind(fn, primals)
+            call_leaves = leaves_of(coerce(fn, bound, promoted))
+        if same_tangents:
+            t_leaves = t_leaves if t_leaves is not None else leaves_of(tangents)
+            call_ts = [t_leaves[k] for k in wrt]
+        else:
+            t_leaves = leaves_of(tangents + tuple(_zero_tangent(p) for p in bind(fn, primals)[len(tangents):]))
+            call_ts = [argument(t_leaves[k], f"the tangent of {paths[k]}", True) for k in wrt]
+        result = run_generated(compiled, [*call_leaves, *call_ts])
+        return unpack(result[:n]), unpack(result[n:])
+
+    return run
+
+
+def _unpacker(tree: TreeDef) -> Callable[[Sequence[Any]], Any]:
+    """``_unflatten`` along ``tree``, with no walk for a single output."""
+    if tree.kind == "leaf":
+        return lambda values: _output(values[0])
+    return lambda values: _unflatten(values, tree)
+
+
+_RUNNERS = Cache()  # the runners of ``jvp``, ``vjp`` and the Jacobians, per function and call signature
 
 
 def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
@@ -621,12 +684,39 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
         >>> pullback(np.array([1.0, 1.0]))
         (array([2.        , 1.08060461]),)
     """
+    found = signature(primals)
+    key, leaves = found if found is not None else (None, None)
+    return cached_call(_RUNNERS, fn, ("vjp", jit), key, lambda: _vjp_runner(fn, primals, jit), primals, leaves)
+
+
+def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...],
+                jit: bool) -> Callable[[tuple[Any, ...], list[Any] | None], tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
+    """The checked path of ``vjp`` for calls with the signature of ``primals``: checks, compiles,
+    and returns the runner for such calls."""
     check_function(fn, "adc.vjp")
-    primals = bind(fn, primals)
-    args, types = _promoted(fn, primals)
+    bound = bind(fn, primals)
+    promoted = _promotion(fn, bound)
+    args, types = prepare(fn, bound, promoted)
     layout = flatten_args(args, parameter_names(fn, len(args)))
-    leaves = layout.leaves
-    compiled = compile_derivative(fn, types, "vjp", list(range(len(leaves))), jit)
+    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaves))), jit)
+    same = len(bound) == len(primals) and all(x is y for x, y in zip(layout.leaves, leaves_of(bound)))
+
+    def run(primals: tuple[Any, ...], p_leaves: list[Any] | None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+        """``p_leaves``: the leaves of ``primals`` (``None``: not taken yet)."""
+        if same:
+            args, leaves = primals, p_leaves if p_leaves is not None else leaves_of(primals)
+        else:
+            primals = bind(fn, primals)
+            args = tuple(coerce(fn, primals, promoted))
+            leaves = leaves_of(args)
+        return _pullback(fn, compiled, layout, primals, args, leaves)
+
+    return run
+
+
+def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, primals: tuple[Any, ...],
+              args: Sequence[Any], leaves: list[Any]) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``fn(*args)`` and the pullback of ``fn`` at ``args`` (whose leaves are ``leaves``)."""
     prog = compiled.primal
     n = len(prog.outputs)
     try:
@@ -762,8 +852,12 @@ def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any]
 
 
 def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
-    """The Jacobian of ``fn`` by forward mode: one JVP per input component (use it for tall
-    Jacobians, few inputs).  ``J[out_index + in_index]``, like ``jax.jacfwd``.
+    """The Jacobian of ``fn`` by forward mode (use it for tall Jacobians, few inputs).
+    ``J[out_index + in_index]``, like ``jax.jacfwd``.
+
+    Vector mode: one pass of generated code carries every input direction (a trailing batch axis
+    on each tangent), seeded with the identity.  Where ``fn`` uses an op without a batched rule
+    (``np.max``, a transpose, linear algebra, ...) or returns a tuple, one JVP per input component.
 
     Returns a function with ``fn``'s arguments; its result has shape ``out.shape + in.shape`` (a
     float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple).
@@ -777,33 +871,83 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
                [8., 6.]])
     """
     stack = _stack(fn, "adc.jacfwd", ("jacfwd", argnums))
+    options = ("jacfwd", tuple(argnums) if isinstance(argnums, (list, tuple)) else argnums, jit)
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         if stack is not None:  # a Jacobian of a Jacobian (jacobians.py)
             return nested_jacobian(stack, args, kwargs, jit)
-        wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
-        zeros = [_zero_tangent(a) for a in args]
-        results = []
-        for i in wrt:
-            leaves, tree = flatten(args[i])
-            blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
-            for k, leaf in enumerate(leaves):
-                shape = np.shape(leaf)
-                columns = []
-                for j in range(int(np.prod(shape))):
-                    seed = np.zeros(shape)
-                    seed.flat[j] = 1.0
-                    seeds = flatten(zeros[i])[0]
-                    seeds[k] = seed if shape else 1.0
-                    tangents = list(zeros)
-                    tangents[i] = unflatten(tree, seeds)
-                    columns.append(np.asarray(jvp(fn, args, tangents, jit=jit)[1]))
-                out_shape = columns[0].shape
-                blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
-            results.append(unflatten(tree, blocks))
-        return results[0] if single else tuple(results)
+        args = bind(fn, args, kwargs)
+        found = signature(args)
+        return cached_call(_RUNNERS, fn, options, found[0] if found is not None else None,
+                           lambda: _jacfwd_runner(fn, argnums, args, jit), args)
 
     return _made_jacobian(jacobian, fn, "adc.jacfwd", [("jacfwd", argnums)])
+
+
+def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...],
+                   jit: bool) -> Callable[[tuple[Any, ...]], Any]:
+    """The Jacobian by forward mode for calls like ``args``: vector mode (one pass carrying every
+    direction, seeded with the identity) when every op of ``fn`` has a batched rule and ``fn``
+    returns one value; else one JVP per input component."""
+    from .vector import supports
+
+    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    prepared, types = prepare(fn, args, wrt)
+    layout = flatten_args(prepared, parameter_names(fn, len(args)))
+    leaf_wrt = layout.leaf_positions(wrt)
+    prog = primal(fn, types)
+    shapes = [np.shape(layout.leaves[k]) for k in leaf_wrt]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    if prog.out_tree is not None or not sum(sizes) or not supports(prog, leaf_wrt):
+        return lambda call_args: _jacfwd_columns(fn, wrt, single, call_args, jit)
+    compiled = compile_derivative(fn, types, "vjvp", leaf_wrt, jit)
+    k = sum(sizes)
+    offsets = np.cumsum([0, *sizes]).tolist()
+    seeds = []  # the identity, split by input: the generated code never writes into its tangents
+    for shape, size, start, leaf in zip(shapes, sizes, offsets, (layout.leaves[i] for i in leaf_wrt)):
+        dtype = leaf.dtype if isinstance(leaf, np.ndarray) else np.float64
+        seed = np.zeros((size, k), dtype=dtype)
+        seed[np.arange(size), start + np.arange(size)] = 1.0
+        seeds.append(seed.reshape(shape + (k,)))
+    n_out = len(prog.outputs)
+    same = all(x is y for x, y in zip(layout.leaves, leaves_of(args)))
+
+    def run(call_args: tuple[Any, ...]) -> Any:
+        leaves = leaves_of(call_args if same else coerce(fn, call_args, wrt))
+        result = run_generated(compiled, [*leaves, *seeds])
+        out_shape = np.shape(result[0])
+        columns = np.broadcast_to(result[n_out], out_shape + (k,))
+        blocks = [_plain(np.array(columns[..., a:b]).reshape(out_shape + shape))
+                  for a, b, shape in zip(offsets, offsets[1:], shapes)]
+        results = layout.regroup(wrt, blocks)
+        return results[0] if single else tuple(results)
+
+    return run
+
+
+def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: tuple[Any, ...], jit: bool) -> Any:
+    """The Jacobian by one JVP per input component."""
+    args = coerce(fn, args, wrt)
+    zeros = [_zero_tangent(a) for a in args]
+    results = []
+    for i in wrt:
+        leaves, tree = flatten(args[i])
+        blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
+        for k, leaf in enumerate(leaves):
+            shape = np.shape(leaf)
+            columns = []
+            for j in range(int(np.prod(shape))):
+                seed = np.zeros(shape)
+                seed.flat[j] = 1.0
+                seeds = flatten(zeros[i])[0]
+                seeds[k] = seed if shape else 1.0
+                tangents = list(zeros)
+                tangents[i] = unflatten(tree, seeds)
+                columns.append(np.asarray(jvp(fn, tuple(args), tuple(tangents), jit=jit)[1]))
+            out_shape = columns[0].shape
+            blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
+        results.append(unflatten(tree, blocks))
+    return results[0] if single else tuple(results)
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:

@@ -10,6 +10,8 @@ array ``y`` written with active values gets a tangent array ``dy`` written along
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .calls import jvp_function
@@ -35,13 +37,38 @@ class Forward:
         self.write_targets = {op.args[0] for op in walk(program.body) if writes(op)}
         for i in wrt:
             p = program.params[i]
-            t = Var(type=tangent_type(p.type), role="tangent", base=p)
+            t = Var(type=self.tangent_type(p.type), role="tangent", base=p)
             self.tangent_params.append(t)
             if p in self.active:
                 self.tangent[p] = t
 
+    # -- what vector mode (``vector.py``) changes: a tangent's type, zeros, partials, rules ---------
+    def tangent_type(self, t: Type) -> Type:
+        return tangent_type(t)
+
+    def zero(self, primal: Atom) -> Atom:
+        """A zero tangent for ``primal``."""
+        return zero_like(self.b, primal)
+
+    def zero_array(self, primal: Var) -> Atom:
+        """A new zero array, the tangent of array ``primal``."""
+        return self.b.emit("zeros_like", primal)
+
+    def scale(self, tangent: Atom, partial: Atom) -> Atom:
+        """An argument's tangent times the local partial of an element-wise op."""
+        return self.b.mul(tangent, partial)
+
+    def widen(self, value: Atom, base: Var) -> Atom:
+        """``value``, a tangent of fewer dimensions than ``base`` (``a + x``, scalar ``a``), spread
+        over the shape of ``base``."""
+        return self.b.emit("broadcast", value, base) if _narrower(value, base) else value
+
+    def rule(self, p: Any) -> Callable[..., Any] | None:
+        """The JVP rule of primitive ``p`` (``None``: derived from its partials or by ``structural``)."""
+        return p.jvp
+
     def new_tangent(self, primal: Var) -> Var:
-        return Var(type=tangent_type(primal.type), role="tangent", base=primal)
+        return Var(type=self.tangent_type(primal.type), role="tangent", base=primal)
 
     def name(self, value: Atom, base: Var, mark: int, fresh: bool) -> Atom:
         """Make ``value`` the tangent of ``base``: rename it if it was made just now.  The tangent
@@ -49,13 +76,12 @@ class Forward:
         tangent or another value's tangent, which the writes would change too); so must the
         tangent of a new array (``fresh``: not a view) in a program that writes arrays, since the
         tangent it would share may be written later (``y4 = y2 * 1.0`` then ``y2[0] = ...``)."""
-        if _narrower(value, base):  # a + x with scalar a: the tangent da has the shape of x
-            value = self.b.emit("broadcast", value, base)
+        value = self.widen(value, base)  # a + x with scalar a: the tangent da has the shape of x
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
         shared = made is None or is_view(made)
         if is_array(base) and shared and (base in self.write_targets
                                           or (fresh and self.write_targets and isinstance(value, Var))):
-            value = self.b.emit("zeros_like", base) if not isinstance(value, Var) else self.b.emit("acopy", value)
+            value = self.zero_array(base) if not isinstance(value, Var) else self.b.emit("acopy", value)
             made = self.b.region.ops[-1]
         if isinstance(value, Var) and value.role == "tmp" and made is not None:
             value.role, value.base = "tangent", base
@@ -65,7 +91,7 @@ class Forward:
         """The tangent of ``a`` (zero if it has none)."""
         if isinstance(a, Var) and a in self.tangent:
             return self.tangent[a]
-        return zero_like(self.b, a)
+        return self.zero(a)
 
     # -- statements ----------------------------------------------------------------------------
     def region(self, ops: list[Op]) -> None:
@@ -80,11 +106,12 @@ class Forward:
             return
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
-            if rule.jvp is not None and rule.effect:  # a push onto a tape of active values
-                rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
+            jvp = self.rule(rule)
+            if jvp is not None and rule.effect:  # a push onto a tape of active values
+                jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
                 return
-            if rule.jvp is not None:
-                t = rule.jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
+            if jvp is not None:
+                t = jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
                 self.tangent[op.out] = self.name(t, op.out, mark, not rule.view)
                 return
             if rule.render is not None:
@@ -95,7 +122,7 @@ class Forward:
             for a, p in zip(op.args, partials):
                 if p is None or not isinstance(a, Var) or a not in self.tangent:
                     continue
-                total = self.b.add(total, self.b.mul(self.tangent[a], p))
+                total = self.b.add(total, self.scale(self.tangent[a], p))
             self.tangent[op.out] = self.name(total, op.out, mark, not rule.view)
 
     def structural(self, op: Op) -> None:
@@ -110,7 +137,7 @@ class Forward:
             t.role, t.base = "tangent", op.out
             self.tangent[op.out] = t
         else:  # a new array (zeros, ones, empty, *_like): its tangent starts at zero
-            t = self.b.emit("zeros_like", op.out)
+            t = self.zero_array(op.out)
             t.role, t.base = "tangent", op.out
             self.tangent[op.out] = t
 

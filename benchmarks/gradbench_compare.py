@@ -38,12 +38,20 @@ import reference  # noqa: E402
 SIZES = {
     "lse": [(["-n", str(n)], f"n={n}") for n in (2500, 10000, 40000, 160000)],
     "ba": [(["--min", str(i), "--max", str(i)], f"ba{i}") for i in (1, 2, 3)],
-    # ell! leaves: adc's recursion runs as plain Python (no Numba), so only the small sizes
+    "llsq": [(["-n", "16"], "n=16")],
+    "ode": [(["-n", "1000", "-s", "1"], "n=1000 s=1")],
+    "gmm": [(["-d", "2", "-k", "5"], "d=2 k=5")],
+    "kmeans": [(["-k", "10", "-n", "1000", "-d", "8"], "k=10 n=1000 d=8")],
+    # ell! leaves: adc's recursion compiles slowly under Numba, so only the small sizes
     "det": [(["-l", str(n)], f"ell={n}") for n in (5, 6, 7)],
 }
-# which peers have a module for the eval (GradBench's JAX tool has no ba)
-PEERS = {"lse": ("pytorch", "jax", "manual"), "ba": ("pytorch", "manual"), "det": ("manual",)}
-DERIVATIVE = {"lse": ("primal", "gradient"), "ba": ("objective", "jacobian"), "det": ("primal", "gradient")}
+# which peers have a module for the eval (GradBench's JAX tool has no ba, its PyTorch tool no llsq or ode)
+PEERS = {"lse": ("pytorch", "jax", "manual"), "ba": ("pytorch", "manual"), "llsq": ("jax", "manual"),
+         "ode": ("jax", "manual"), "gmm": ("pytorch", "jax", "manual"), "kmeans": ("pytorch", "jax", "manual"),
+         "det": ("manual",)}
+DERIVATIVE = {"lse": ("primal", "gradient"), "ba": ("objective", "jacobian"), "llsq": ("primal", "gradient"),
+              "ode": ("primal", "gradient"), "gmm": ("objective", "jacobian"), "kmeans": ("cost", "dir"),
+              "det": ("primal", "gradient")}
 ROW = re.compile(r"^  (\S+)\s+(.*?)\s+(nan|[\d.]+) ms  x(\d+)\s+(valid|FAILED|INVALID)")
 
 
@@ -150,7 +158,7 @@ def main():
         if o.plot:
             plot(results, o.plot)
         return
-    root = reference.build(["lse", "ba", "hello"])
+    root = reference.build([*o.evals, "hello"])
     pythons = {"adc": sys.executable, "pytorch": o.torch, "jax": o.jax, "manual": sys.executable}
     results = []
     for name in o.evals:

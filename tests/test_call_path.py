@@ -104,3 +104,121 @@ def test_keyword_arguments_when_the_generated_code_renames_a_parameter():
     assert g(2.0, 3.0) == pytest.approx(12.0, rel=1e-15)
     assert g(np=2.0, y=3.0) == pytest.approx(12.0, rel=1e-15)
     assert g(2.0, 3.0) == pytest.approx(12.0, rel=1e-15)
+
+
+# -- the runners of jvp, jacfwd and grad with arrays (adc/fastpath.py) ------------------------------
+
+SCALE = 2.0
+WEIGHTS = np.array([1.0, -1.0, 0.5])
+
+
+def sin_dot(x):
+    return np.sum(np.sin(x) * x) * SCALE
+
+
+def weighted(p):
+    return np.sum(p["w"] * p["w"] * WEIGHTS) + np.sum(np.exp(p["b"]))
+
+
+def sin_dot_grad(x):
+    return (np.cos(x) * x + np.sin(x)) * SCALE
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_repeated_array_calls_use_each_calls_values(jit):
+    """Calls with one signature run one cached runner: every result is the analytic one for its
+    own arguments (nothing of an earlier call is reused)."""
+    g = adc.grad(sin_dot, jit=jit)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        x, v = rng.normal(size=3), rng.normal(size=3)
+        np.testing.assert_allclose(g(x), sin_dot_grad(x), rtol=1e-14)
+        value, tangent = adc.jvp(sin_dot, (x,), (v,), jit=jit)
+        assert value == pytest.approx(sin_dot(x), rel=1e-14)
+        assert tangent == pytest.approx(sin_dot_grad(x) @ v, rel=1e-13)
+
+
+def test_repeated_tree_calls_use_each_calls_values():
+    g = adc.grad(weighted)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        p = {"w": rng.normal(size=3), "b": rng.normal(size=2)}
+        t = {"w": rng.normal(size=3), "b": rng.normal(size=2)}
+        got = g(p)
+        np.testing.assert_allclose(got["w"], 2 * p["w"] * WEIGHTS, rtol=1e-14)
+        np.testing.assert_allclose(got["b"], np.exp(p["b"]), rtol=1e-14)
+        _, tangent = adc.jvp(weighted, (p,), (t,))
+        assert tangent == pytest.approx(got["w"] @ t["w"] + got["b"] @ t["b"], rel=1e-13)
+
+
+def test_a_rebound_global_and_a_global_array_written_in_place_are_seen(monkeypatch):
+    x, v = np.array([0.3, -0.4, 1.2]), np.array([1.0, 0.5, -2.0])
+    g = adc.grad(sin_dot)
+    _, before = adc.jvp(sin_dot, (x,), (v,))
+    g(x)
+    monkeypatch.setattr(__import__(__name__), "SCALE", 3.0)
+    np.testing.assert_allclose(g(x), sin_dot_grad(x), rtol=1e-14)  # SCALE is 3.0 now
+    _, after = adc.jvp(sin_dot, (x,), (v,))
+    assert after == pytest.approx(before * 1.5, rel=1e-13)
+    p = {"w": np.array([1.0, 2.0, 3.0]), "b": np.zeros(2)}
+    gw = adc.grad(weighted)
+    gw(p)
+    WEIGHTS[0] = 4.0  # a global array is read at every call
+    try:
+        np.testing.assert_allclose(gw(p)["w"], [8.0, -4.0, 3.0], rtol=1e-15)
+        t = {"w": np.array([1.0, 0.0, 0.0]), "b": np.zeros(2)}
+        assert adc.jvp(weighted, (p,), (t,))[1] == pytest.approx(8.0, rel=1e-15)
+    finally:
+        WEIGHTS[0] = 1.0
+
+
+def test_a_redefined_function_gets_its_own_runners():
+    """A notebook cell run again defines a new function object in the same namespace (its text
+    kept in ``linecache``, as IPython keeps it): its jvp and jacfwd are its own."""
+    import linecache
+
+    namespace = {"np": np}
+    cells = []
+    for k, body in enumerate(("x * x", "x * x * x")):
+        source = f"def cell(x):\n    return np.sum({body})\n"
+        filename = f"<adc-test-cell-{k}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+        cells.append(namespace["cell"])
+    x, v = np.array([1.0, 2.0]), np.array([1.0, -1.0])
+    assert adc.jvp(cells[0], (x,), (v,))[1] == pytest.approx(2 * 1.0 - 2 * 2.0, rel=1e-15)
+    np.testing.assert_allclose(adc.jacfwd(cells[0])(x), [2.0, 4.0], rtol=1e-15)
+    assert adc.jvp(cells[1], (x,), (v,))[1] == pytest.approx(3 * 1.0 - 3 * 4.0, rel=1e-15)
+    np.testing.assert_allclose(adc.jacfwd(cells[1])(x), [3.0, 12.0], rtol=1e-15)
+    assert adc.jvp(cells[0], (x,), (v,))[1] == pytest.approx(-2.0, rel=1e-15)  # the first is still itself
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_a_new_dtype_or_shape_gets_its_own_runner(jit):
+    g = adc.grad(sin_dot, jit=jit)
+    for x in (np.array([0.1, 0.2, 0.3]), np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 2, 3]),
+              np.array([0.1, 0.2, 0.3])):
+        got = g(x)
+        assert got.dtype == np.float64 and got.shape == x.shape
+        np.testing.assert_allclose(got, sin_dot_grad(x.astype(float)), rtol=1e-14)
+        v = np.ones(x.shape)
+        tangent = adc.jvp(sin_dot, (x.astype(float),), (v,), jit=jit)[1]
+        assert tangent == pytest.approx(float(np.sum(sin_dot_grad(x.astype(float)))), rel=1e-13)
+    x32 = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    got = g(x32)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, sin_dot_grad(x32.astype(float)), rtol=1e-5)
+    with pytest.raises(adc.DifferentiationError, match="shape"):
+        adc.jvp(sin_dot, (np.ones(3),), (np.ones(4),))  # a tangent of another shape: its own, checked signature
+
+
+def sqrt_sum(x):
+    return np.sum(np.sqrt(x))
+
+
+def test_an_error_on_the_cached_path_stays_located():
+    x = np.array([1.0, 4.0])
+    assert adc.jvp(sqrt_sum, (x,), (np.ones(2),))[1] == pytest.approx(0.5 + 0.25, rel=1e-15)
+    with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
+        adc.jvp(sqrt_sum, (np.array([0.0, 4.0]),), (np.ones(2),))
+    assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..types import Type, join
 from ..zeros import zero_like
+from . import batching
 from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
                        Partials, boolean, call, calls, elementwise, infix, keep_kind, lowered)
 
@@ -167,7 +168,7 @@ def _select_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 elementwise("select", 3, Form("{1} if {0} else {2}", P_TERNARY, (P_TERNARY + 1, P_TERNARY + 1, P_TERNARY)),
             call("np.where", 3), _select_impl,
             lambda b, a, o: (None, b.select(a[0], 1.0, 0.0), b.select(a[0], 0.0, 1.0)), _select_type,
-            jvp=_select_jvp, hoistable=True, names=lowered("where", (1, 3), "numpy.where"), trace="where")
+            jvp=_select_jvp, vjvp=batching.select, hoistable=True, names=lowered("where", (1, 3), "numpy.where"), trace="where")
 
 
 def _clip_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any, Any]:

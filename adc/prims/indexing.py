@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..types import Type
+from . import batching
 from .registry import Render, calls, lowered, structural
 
 
@@ -132,7 +133,7 @@ def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
-structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, view=True, recomputable=True,
+structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp), view=True, recomputable=True,
            flows=True, buffered=("array",), may_raise=True,
            names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
            + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")

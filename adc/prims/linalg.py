@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..types import FLOAT, Type
+from . import batching
 from .registry import P_MUL, Form, elementwise, lowered, structural
 
 
@@ -48,7 +49,7 @@ def _matmul_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 _MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, may_raise=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
+            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
             + lowered("vdot", (2, 2), "numpy.vdot") + lowered("matrix_power", (2, 2), "numpy.linalg.matrix_power"))
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import FLOAT, Type
+from . import batching
 from .registry import Render, float_like, lowered, structural
 
 
@@ -97,20 +98,21 @@ def _impl_reduce(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _reducer(name: str, np_name: str, jvp: Callable[..., Any], vjp: Callable[..., Any], *paths: str,
-             variance: tuple = ()) -> None:
+             variance: tuple = (), vjvp: Callable[..., Any] | None = None) -> None:
     """A reduction rendered as ``np.<np_name>(x, axis=..., keepdims=...)``, spelled ``paths``; the
     mean also lowers ``np.var``/``np.std`` (``variance``: the front end writes them with means)."""
     structural(name, _reduction(np_name), _impl_reduce(getattr(np, np_name)), _reduce_type, jvp=jvp, vjp=vjp,
-               reduces=True, names=lowered(name, (1, 2), *paths) + variance)
+               vjvp=vjvp, reduces=True, names=lowered(name, (1, 2), *paths) + variance)
 
 
 _reducer("sum", "sum", lambda b, op, ts: b.emit("sum", ts[0], params=op.params),
-         lambda b, op, g: [_broadcast_back(b, g, op.args[0], op.params)], "numpy.sum", "ndarray.sum")
+         lambda b, op, g: [_broadcast_back(b, g, op.args[0], op.params)], "numpy.sum", "ndarray.sum",
+         vjvp=batching.reduction(mean=False))
 _reducer("mean", "mean", lambda b, op, ts: b.emit("mean", ts[0], params=op.params),
          lambda b, op, g: [_broadcast_back(b, b.div(g, _count(b, op.args[0], op.params)), op.args[0], op.params)],
          "numpy.mean", "ndarray.mean",
          variance=lowered("var", (1, 2), "numpy.var", "ndarray.var") + lowered("std", (1, 2), "numpy.std", "ndarray.std")
-         + lowered("average", (1, 2), "numpy.average"))
+         + lowered("average", (1, 2), "numpy.average"), vjvp=batching.reduction(mean=True))
 _reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max",
          variance=lowered("ptp", (1, 2), "numpy.ptp"))
 _reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")

@@ -8,7 +8,8 @@ A primitive carries its names in user code (``Spelling``: ``numpy.sin``, ``math.
 form ``ndarray.sum``), its derivative (``partials`` for element-wise ops, ``jvp`` + ``vjp`` for
 linear structural ops), how it renders (a template ``Form`` for the scalar and the array backend,
 or ``render`` for structural ops), how the interpreter evaluates it, and its traits, which the
-passes and transforms ask instead of keeping lists of names.
+passes and transforms ask instead of keeping lists of names.  ``vjvp`` is its JVP in vector forward
+mode (a trailing batch axis on every tangent, ``batching.py``).
 """
 from __future__ import annotations
 
@@ -98,6 +99,10 @@ class Primitive:
     render: Render | None = None
     jvp: Callable[[Any, Any, Sequence[Any]], Any] | None = None
     vjp: Callable[[Any, Any, Any], Sequence[Any]] | None = None
+    # vector forward mode (``vector.py``): the JVP on tangents that carry a trailing batch axis, one
+    # entry per direction; ``None`` on a structural op: no vector rule, ``jacfwd`` runs one pass
+    # per direction instead.  Element-wise ops need none (their partials broadcast over the axis).
+    vjvp: Callable[[Any, Any, Sequence[Any]], Any] | None = None
     names: tuple[Spelling, ...] = ()
     trace: str = ""  # its name in the SSA listing when it differs (``atan`` lists as ``arctan``)
     imports: str = ""  # a line the generated module needs to run it (``import adc.prims.special as ...``)

@@ -1,0 +1,127 @@
+"""Per-call overhead of adc's API: ``grad`` and ``jvp`` on tiny inputs, where the generated code
+costs little and the time is what the API does around it (signature, checks, conversion, shaping).
+
+Three argument kinds (two scalars, one small array, a dict of two small arrays), ``grad`` and
+``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
+Prints medians of many samples (each a timeit-style loop of at least 2 ms of this thread's CPU time)
+in µs per call.  ``PYTHONPATH=CHECKOUT`` times another checkout's adc (the script's folder comes
+first on ``sys.path``, so an installed adc is found otherwise).
+
+    python benchmarks/bench_call_overhead.py [--samples 41] [--json OUT]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+import adc
+
+
+def scalar_f(x1, x2):
+    return np.log(x1) + x1 * x2 - np.sin(x2)
+
+
+def array_f(x):
+    return np.sum(np.sin(x) * x)
+
+
+def dict_f(p):
+    return np.sum(p["w"] * p["w"]) + np.sum(np.exp(p["b"]))
+
+
+CASES: dict[str, tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]] = {
+    "scalars": (scalar_f, (2.0, 5.0), (1.0, 0.0)),
+    "array(3)": (array_f, (np.array([0.5, 1.0, 1.5]),), (np.array([1.0, 0.0, 0.0]),)),
+    "dict of 2 arrays(3)": (dict_f, ({"w": np.array([0.5, 1.0, 1.5]), "b": np.array([0.1, 0.2, 0.3])},),
+                            ({"w": np.ones(3), "b": np.zeros(3)},)),
+}
+
+
+def per_call(call: Callable[[], Any], samples: int, clock: Callable[[], float] = time.thread_time) -> float:
+    """Median seconds per call over ``samples`` loops of at least 2 ms each, timed by ``clock``
+    (default: this thread's CPU time, which other processes on a shared machine disturb less)."""
+    n = 1
+    while True:
+        start = clock()
+        for _ in range(n):
+            call()
+        if clock() - start > 2e-3:
+            break
+        n *= 2
+    times = []
+    gc.disable()
+    try:
+        for _ in range(samples):
+            start = clock()
+            for _ in range(n):
+                call()
+            times.append((clock() - start) / n)
+    finally:
+        gc.enable()
+    return statistics.median(times)
+
+
+def generated(fn: Callable[..., Any], kind: str, args: tuple[Any, ...], jit: bool) -> Callable[..., Any]:
+    """The generated function adc runs for this call (the API layer left out)."""
+    from adc.arguments import prepare
+    from adc.pipeline import compile_derivative
+    from adc.trees import flatten_args
+
+    wrt = [0, 1] if len(args) == 2 else [0]
+    prepared, types = prepare(fn, args, wrt)
+    leaves = flatten_args(prepared, ["a"] * len(prepared)).leaves
+    leaf_wrt = list(range(len(leaves)))
+    return compile_derivative(fn, types, kind, leaf_wrt if kind == "jvp" else leaf_wrt[:len(leaf_wrt)], jit).func
+
+
+def measure(samples: int) -> list[dict[str, Any]]:
+    rows = []
+    for case, (fn, args, tangents) in CASES.items():
+        for jit in (False, True):
+            argnums = (0, 1) if len(args) == 2 else 0
+            g = adc.grad(fn, argnums=argnums, jit=jit)
+            g(*args)
+            rows.append({"case": case, "call": "grad", "jit": jit, "api_us": per_call(lambda: g(*args), samples) * 1e6})
+            adc.jvp(fn, args, tangents, jit=jit)
+            rows.append({"case": case, "call": "jvp", "jit": jit,
+                         "api_us": per_call(lambda: adc.jvp(fn, args, tangents, jit=jit), samples) * 1e6})
+            from adc.trees import leaves_of
+
+            leaves = leaves_of(args)
+            t_leaves = leaves_of(tangents)
+            for row, kind, inputs in ((rows[-2], "grad", leaves), (rows[-1], "jvp", [*leaves, *t_leaves])):
+                func = generated(fn, kind, args, jit)
+                func(*inputs)
+                row["generated_us"] = per_call(lambda: func(*inputs), samples) * 1e6
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| arguments | call | jit | through adc's API (µs) | generated code alone (µs) | overhead (µs) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['call']} | {'yes' if r['jit'] else 'no'} | {r['api_us']:.2f} | "
+                     f"{r['generated_us']:.2f} | {r['api_us'] - r['generated_us']:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=41)
+    parser.add_argument("--json", help="write the rows to this file")
+    options = parser.parse_args()
+    rows = measure(options.samples)
+    print(table(rows))
+    if options.json:
+        with open(options.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
