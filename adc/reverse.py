@@ -10,13 +10,8 @@ values get adjoints.
 Control flow keeps its structure.  The reverse of an ``if`` is an ``if`` on the same condition
 whose branches run the branches' adjoints.  The reverse of a loop is a loop over the same
 iterations backwards; its body first *restores* the primal values the adjoint reads that the
-forward loop overwrote: values computable from loop invariants (reads of arrays that are never
-written, index arithmetic, anything depending only on those) are recomputed, the others (the
-carried values at each iteration's start, reads of arrays that are written, branch results) are
-recorded in the forward sweep.  A top-level ``for i in range(n)`` loop records into lists
-preallocated with its trip count (``h_rec[i] = h`` … ``h = h_rec[i]``); other loops push onto
-a stack (a list, one per kind: floats, ints, arrays of one dtype and rank) and pop in the reverse
-sweep.  An array is recorded by reference, or as a copy when a later iteration writes its memory.
+forward loop overwrote.  What is kept for that (recomputed, recorded in a preallocated list, pushed
+on a tape, or checkpointed) is decided in one place, ``save_policy.py``.
 Arrays are references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; ``x[i]`` adds into
 ``gx[i]``; each array read by element, written, copied or read inside a loop has one adjoint
 buffer, allocated at the start of the reverse of the region that makes the array.  A derivative
@@ -31,26 +26,13 @@ from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
+from . import save_policy
 from .memory import Memory, is_array, reread_views
 from .prims import prim
 from .prims.reductions import unbroadcast
 from .types import INT, Type
+from .save_policy import Record, Tapes, free_vars, shape_only
 from .zeros import zero_like
-
-def shape_only(op: Op, k: int) -> bool:
-    """Is argument ``k`` of ``op`` read only for its shape (reading the array later is always right)?"""
-    p = prim(op)
-    return p is not None and k in p.shape_args
-
-
-@dataclass
-class Record:
-    """Preallocated per-iteration records for a top-level ``for i in range(n)`` loop."""
-
-    index: Var
-    count: Var
-    allocs: list[Op] = field(default_factory=list)
-
 
 def clone(reg: Region) -> Region:
     """A copy of ``reg`` whose structured ops are copied too (simple ops are shared)."""
@@ -61,50 +43,6 @@ def clone_op(op: Op) -> Op:
     if not op.regions:
         return op
     return Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [clone(r) for r in op.regions])
-
-
-def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
-    """Values read in ``reg`` but defined outside it, in order of first use; without ``shapes``,
-    not those read only for their shape (any version of the array has the same shape)."""
-    seen: dict[Var, None] = {}
-
-    def visit(r: Region) -> None:
-        for op in r.ops:
-            for k, a in enumerate(op.args):
-                if isinstance(a, Var) and a not in local and (shapes or not shape_only(op, k)):
-                    seen.setdefault(a)
-            for sub in op.regions:
-                visit(sub)
-        for y in r.yields:
-            if isinstance(y, Var) and y not in local:
-                seen.setdefault(y)
-
-    visit(reg)
-    return list(seen)
-
-
-def tape_kind(v: Var) -> object:
-    """What a tape or record of ``v`` holds: ``"float"``, ``"int"`` or an array kind ``(dtype, ndim)``."""
-    t = v.type
-    if t is not None and t.is_array:
-        return (t.dtype, t.ndim)
-    return "float" if t is not None and t.kind == "float" else "int"
-
-
-@dataclass
-class Tapes:
-    """One growing stack per kind of value the reverse sweep pops (floats, ints, arrays by dtype and
-    rank), made before the forward sweep."""
-
-    tapes: dict[object, Var] = field(default_factory=dict)
-    allocs: list[Op] = field(default_factory=list)
-
-    def get(self, kind: object) -> Var:
-        if kind not in self.tapes:
-            hint = {"int": "itape", "float": "tape"}.get(kind, "atape")  # type: ignore[call-overload]
-            self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
-            self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
-        return self.tapes[kind]
 
 
 class Reverse:
@@ -367,81 +305,8 @@ class Reverse:
     # -- restoring overwritten values in loops -------------------------------------------------
     def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset(),
                 record: "Record | None" = None) -> None:
-        """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
-        ``rev``: recompute the cheap ones, push the others at the end of ``fwd`` and pop them.
-        Called for loop bodies, and for branches inside loops (elsewhere nothing is overwritten,
-        so values stay in their variables).  With ``record`` (a ``range`` loop whose trip count
-        is known before it starts) values go into lists preallocated with that count, indexed by
-        the iteration, instead of a growing stack."""
-        local = defined_in(fwd) - set(exclude)
-        needed = [v for v in free_vars(rev, set(), shapes=False) if v in local]
-        defs: dict[Var, Op] = {}
-        for op in fwd.ops:
-            for o in op.outs:
-                defs[o] = op
-        order = {v: i for i, v in enumerate(fwd.args)}
-        for i, op in enumerate(fwd.ops):
-            for o in op.outs:
-                order[o] = len(fwd.args) + i
-        taped: list[Var] = []
-        recompute: set[Op] = set()
-
-        def available(v: Atom) -> bool:
-            if not isinstance(v, Var) or v not in local:
-                return True  # constants and loop invariants
-            if v in taped:
-                return True
-            op = defs.get(v)
-            p = prim(op) if op is not None else None
-            if p is None or p.side_effect:
-                return False
-            if op in recompute:
-                return True
-            if any(isinstance(a, Var) and self.memory.written(a) for a in op.args):
-                return False  # it reads an array the program writes: reading it again may differ
-            if not p.recomputable:
-                return False
-            if all(available(x) for x in op.args):
-                recompute.add(op)
-                return True
-            return False
-
-        for v in sorted(needed, key=lambda v: order.get(v, -1)):
-            if not available(v):
-                if not (v in fwd.args or v in defs):
-                    continue  # defined in a nested region: restored there
-                taped.append(v)
-                # values computed from it can now be recomputed
-        # recompute everything that became available through the taped values
-        for v in needed:
-            available(v)
-        pops: list[Op] = []
-        pushes: list[Op] = []
-        first: list[Op] = []  # pushes of the carried values: at the start of the iteration
-        for v in taped:
-            loc = defs[v].loc if v in defs else None
-            group = first if v in fwd.args else pushes
-            kept: Atom = v
-            if v.type is not None and v.type.is_array and self.memory.written(v):
-                # an array whose memory a later iteration writes: keep a copy of it
-                kept = Var(hint=v.hint, type=v.type)
-                group.append(Op("acopy", [v], [kept], loc=loc))
-            if record is not None:
-                store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
-                record.allocs.append(Op("record", [record.count], [store], (("kind", tape_kind(v)),), loc))
-                group.append(Op("setitem", [store, record.index, kept], [], loc=loc))
-                pops.append(Op("getitem", [store, record.index], [v], loc=loc))
-                continue
-            tape = self.tapes.get(tape_kind(v))
-            group.append(Op("push", [tape, kept], [], loc=loc))
-            pops.append(Op("pop", [tape], [v], loc=loc))
-        nested = record is None and any(o.prim == "push" for o in walk(fwd))
-        if first and not nested:
-            fwd.ops = first + fwd.ops + pushes
-        else:
-            fwd.ops = fwd.ops + first + pushes
-        recomputed = [op for op in fwd.ops if op in recompute]
-        rev.ops = pops[::-1] + recomputed + rev.ops
+        """Keep (or recompute) the primal values ``rev`` reads that ``fwd`` defines: ``save_policy.restore``."""
+        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record)
 
     # -- the whole program ---------------------------------------------------------------------
     def seed(self, outputs: list[Atom], cotangents: list[Var] | None) -> None:
@@ -612,10 +477,9 @@ def _loop(rv: Reverse, op: Op) -> None:
             ys.append(rv.adjoint[v])
         rev.yields = ys
     rv.loop_depth -= 1
-    record = None
-    if simple and rv.loop_depth == 0 and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
-        # the trip count is known before the loop runs: record into arrays, not a growing stack
-        record = Record(body.args[0], Var(hint="n_iter", type=INT))
+    policy = save_policy.plan(op, rv.loop_depth, fwd_op in rv.forward_sweep.ops)
+    # a record: the trip count is known before the loop runs, so arrays, not a growing stack
+    record = Record(body.args[0], Var(hint="n_iter", type=INT)) if policy.kind == "record" else None
     rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
     if record is not None and record.allocs:
         at = rv.forward_sweep.ops.index(fwd_op)
