@@ -26,7 +26,7 @@ from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
-from . import save_policy
+from . import checkpoint, save_policy
 from .memory import Memory, is_array, reread_views
 from .prims import prim
 from .prims.reductions import unbroadcast
@@ -46,9 +46,10 @@ def clone_op(op: Op) -> Op:
 
 
 class Reverse:
-    def __init__(self, program: Program, wrt: list[int]) -> None:
+    def __init__(self, program: Program, wrt: list[int], checkpoints: int | None = None) -> None:
         self.program = program
         self.wrt = wrt
+        self.checkpoints = checkpoints  # snapshots per outermost loop (checkpoint.py), if asked
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
@@ -428,6 +429,9 @@ def _trip_count(rv: Reverse, op: Op, fwd_op: Op) -> Atom:
 
 def _loop(rv: Reverse, op: Op) -> None:
     fwd_op = rv.fwd[op]
+    snapshots = op.param("checkpoint") or (rv.checkpoints if rv.loop_depth == 0 else None)
+    if snapshots is not None:
+        checkpoint.check(op, snapshots, rv.loop_depth > 0)
     is_for = op.prim == "for"
     head = 1 if is_for else 0
     body = op.regions[-1]
@@ -477,10 +481,13 @@ def _loop(rv: Reverse, op: Op) -> None:
             ys.append(rv.adjoint[v])
         rev.yields = ys
     rv.loop_depth -= 1
-    policy = save_policy.plan(op, rv.loop_depth, fwd_op in rv.forward_sweep.ops)
+    policy = save_policy.plan(op, rv.loop_depth, fwd_op in rv.forward_sweep.ops, snapshots)
     # a record: the trip count is known before the loop runs, so arrays, not a growing stack
     record = Record(body.args[0], Var(hint="n_iter", type=INT)) if policy.kind == "record" else None
-    rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
+    if policy.kind == "checkpoint":
+        checkpoint.build(op, fwd_op, fwd_body, rev, rv.forward_sweep, rv.memory, clone, policy.snapshots)
+    else:
+        rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
     if record is not None and record.allocs:
         at = rv.forward_sweep.ops.index(fwd_op)
         rv.forward_sweep.ops[at:at] = [Op("len_range", list(op.args[:3]), [record.count], loc=op.loc),
@@ -513,6 +520,8 @@ def _loop(rv: Reverse, op: Op) -> None:
 STRUCTURED = {"if": _if, "for": _loop, "while": _loop}
 
 
-def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None) -> Program:
-    """The adjoint program of ``program`` with respect to ``program.params[wrt]``."""
-    return Reverse(reread_views(program), wrt).run(cotangent_params, seeded)
+def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None,
+            checkpoints: int | None = None) -> Program:
+    """The adjoint program of ``program`` with respect to ``program.params[wrt]``; ``checkpoints``:
+    checkpoint every outermost loop with that many snapshots."""
+    return Reverse(reread_views(program), wrt, checkpoints).run(cotangent_params, seeded)
