@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .errors import UnsupportedError
-from .ir import Const, Op, Region, Var, walk
+from .ir import Const, Op, Program, Region, Var, walk
 from .memory import Memory, writes_memory
 from .save_policy import tape_kind
 from .types import BOOL, INT, Type
@@ -56,6 +56,16 @@ def check(loop: Op, snapshots: int, nested: bool) -> None:
         raise UnsupportedError(f"a checkpointed loop may not write into arrays (snapshots keep only the values "
                                f"the loop carries): {what}", loop.loc,
                                "make new arrays in the loop (np.where, np.concatenate), or do not checkpoint it")
+
+
+def refuse_reverse_over(program: Program) -> None:
+    """Reverse mode over a checkpointed gradient (its snapshot slots are overwritten, so their
+    stores and reads do not transpose like a record's) is refused at the checkpointed loop."""
+    made = next((op for op in walk(program.body) if op.prim == "revolve_start"), None)
+    if made is not None:
+        raise UnsupportedError("reverse mode over a gradient with a checkpointed loop is not supported", made.loc,
+                               "differentiate that gradient in forward mode (adc.hessian, adc.hvp, "
+                               "adc.jacfwd(adc.grad(f))), or do not checkpoint the loop")
 
 
 def _parent(region: Region, op: Op) -> Region:

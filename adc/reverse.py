@@ -50,6 +50,7 @@ class Reverse:
         self.program = program
         self.wrt = wrt
         self.checkpoints = checkpoints  # snapshots per outermost loop (checkpoint.py), if asked
+        checkpoint.refuse_reverse_over(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}

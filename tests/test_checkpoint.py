@@ -199,27 +199,10 @@ def _least_steps(steps: int, free: int) -> int:
     return min(m + _least_steps(steps - m, free - 1) + _least_steps(m, free) for m in range(1, steps))
 
 
-def _run_schedule(n: int, k: int) -> tuple[int, int]:
-    """Drive the kernels as the generated code does, with the loop index as the state."""
-    plan, snaps = revolve.start(5, 5 + n, k), [None] * (k + 1)
-    for i in range(5, 5 + n):
-        snaps[revolve.forward(plan, i)] = i
-    for step in range(5 + n - 1, 4, -1):
-        slot = revolve.restore(plan, step)
-        state, at = snaps[slot], revolve.position(plan, slot)
-        assert state == at
-        while at < step:
-            to = revolve.advance(plan, at, step)
-            state, at = state + (to - at), to
-            snaps[revolve.take(plan, at, step)] = state
-        assert state == step
-    return revolve.plan_stats(plan)
-
-
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 def test_schedule_against_revolve_theory(k):
     for n in (1, 2, 7, 30, 61):
-        steps, held = _run_schedule(n, k)
+        steps, held = revolve.simulate(n, k)
         assert held <= k
         assert revolve.theory_steps(n, k) == _least_steps(n, k - 1)
         # the first sweep (n - 1 steps to the last) plus recomputation: Revolve's optimum, plus the
@@ -240,3 +223,19 @@ def test_refused_loops_are_located():
     with pytest.raises(adc.DifferentiationError, match="checkpoints must be"):
         adc.grad(ode, checkpoints=0)
     assert adc.checkpointed(range(3), snapshots=2) == range(3)
+
+
+def marked(x, n):
+    s = x
+    for i in adc.checkpointed(range(n), snapshots=2):
+        s = math.sin(s) * x
+    return s
+
+
+def test_second_order_over_a_checkpointed_loop():
+    plain = adc.grad(marked, mode="forward")(0.7, 9)
+    assert math.isclose(adc.grad(marked)(0.7, 9), plain, rel_tol=1e-14)
+    h = adc.hessian(marked)(0.7, 9)  # forward over the checkpointed reverse
+    assert math.isclose(h, fd_grad(lambda a: adc.grad(marked, mode="forward")(a, 9), [0.7])[0], rel_tol=1e-6)
+    with pytest.raises(adc.UnsupportedError, match="reverse mode over a gradient with a checkpointed loop"):
+        adc.grad(adc.grad(marked))(0.7, 9)

@@ -118,6 +118,24 @@ def theory_steps(steps: int, slots: int) -> int:
     return t * steps - comb(slots + t, t - 1)
 
 
+def simulate(n: int, slots: int) -> tuple[int, int]:
+    """Drive the kernels as a checkpointed loop's generated code does, with the loop index as the
+    state (checked at every step): ``plan_stats`` after reversing ``n`` steps."""
+    plan, snaps = start(0, n, slots), [-1] * (slots + 1)
+    for i in range(n):
+        snaps[forward(plan, i)] = i
+    for step in range(n - 1, -1, -1):
+        slot = restore(plan, step)
+        state, at = snaps[slot], position(plan, slot)
+        assert state == at, "a snapshot holds another step's state"
+        while at < step:
+            to = advance(plan, at, step)
+            state, at = state + (to - at), to
+            snaps[take(plan, at, step)] = state
+        assert state == step, "the schedule did not reach the step to reverse"
+    return plan_stats(plan)
+
+
 KERNELS = (split, start, take, forward, restore, position, advance)
 
 
