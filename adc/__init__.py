@@ -4,7 +4,7 @@
 ``adc.source`` shows the generated derivative code and ``adc.trace`` the SSA evaluation trace.
 """
 from .api import grad, hessian, hvp, jacfwd, jacrev, jvp, source, trace, value_and_grad, vjp
-from .checkpoint import checkpointed
+from .prims.revolve import checkpointed
 from .custom import custom_jvp, custom_vjp
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, InternalError, SourceError, UnsupportedError
 

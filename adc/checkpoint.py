@@ -24,16 +24,7 @@ from .save_policy import tape_kind
 from .types import BOOL, INT, Type
 
 
-PLAIN = (("break", False),)  # the loops it writes are not checkpointed again (grad of grad)
-
-
-def checkpointed(iterable: object, snapshots: int = 16) -> object:
-    """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``.
-
-    Plain Python runs it unchanged (it returns ``iterable``); when adc differentiates the function
-    in reverse mode it keeps at most ``snapshots`` states of the loop and recomputes the rest
-    (binomial checkpointing, Griewank's Revolve), instead of recording every iteration."""
-    return iterable
+PLAIN = (("break", False),)  # the loops it writes are plain loops (not checkpointed again)
 
 
 def check(loop: Op, snapshots: int, nested: bool) -> None:

@@ -17,6 +17,7 @@ import libcst as cst
 
 from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
+from .prims.revolve import checkpointed
 from .types import BOOL, INT, Type, join
 
 TRUE = Const(True)
@@ -492,8 +493,6 @@ class ControlFlow:
     def checkpoint_marker(self, it: cst.BaseExpression) -> tuple[cst.BaseExpression, int | None]:
         """``adc.checkpointed(iterable, snapshots=k)`` → ``(iterable, k)``; any other iterable →
         ``(it, None)`` (see ``checkpoint.py``)."""
-        from .checkpoint import checkpointed
-
         if not (isinstance(it, cst.Call) and self.expr(it.func) is checkpointed):
             return it, None
         positional = [a for a in it.args if a.keyword is None and not a.star]

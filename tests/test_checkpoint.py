@@ -16,7 +16,7 @@ import pytest
 
 import adc
 import adc.prims.revolve as revolve
-from fd import assert_close_seq, fd_grad
+from fd import assert_close_seq, fd_grad, fd_jacobian_of
 
 
 def ode(k, c, n):
@@ -114,16 +114,6 @@ def big_state(x, n):
     return np.sum(h)
 
 
-def _fd_array(fn, x, h=1e-6):
-    """Central differences of scalar ``fn`` at array ``x``."""
-    g = np.zeros_like(x)
-    for j in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[j] = h
-        g.flat[j] = (fn(x + e) - fn(x - e)) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize("k", [1, 2, 5, 40])
 def test_scalar_loop_equals_recorded(k):
     plain = adc.grad(ode, argnums=(0, 1))(4.0, 0.5, 30)
@@ -143,8 +133,8 @@ def test_array_state_with_branch_and_inner_loop():
     got = adc.grad(rnn, argnums=(0, 1))(W, h0, 25)
     want = adc.grad(rnn_plain, argnums=(0, 1))(W, h0, 25)
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
-    assert np.allclose(want[0], _fd_array(lambda a: rnn_plain(a, h0, 25), W), rtol=1e-6, atol=1e-8)
-    assert np.allclose(want[1], _fd_array(lambda a: rnn_plain(W, a, 25), h0), rtol=1e-6, atol=1e-8)
+    assert np.allclose(want[0], fd_jacobian_of(lambda a: rnn_plain(a, h0, 25), W), rtol=1e-6, atol=1e-8)
+    assert np.allclose(want[1], fd_jacobian_of(lambda a: rnn_plain(W, a, 25), h0), rtol=1e-6, atol=1e-8)
     assert rnn(W, h0, 25) == rnn_plain(W, h0, 25)  # plain Python runs the marked loop unchanged
     assert "adc_revolve.restore(plan, step)" in adc.source(rnn, argnums=(0, 1), at=(W, h0, 25))
 

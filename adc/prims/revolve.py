@@ -1,5 +1,6 @@
 """Binomial checkpointing (Griewank's Revolve), computed online: the run-time kernels a
-checkpointed loop's generated code calls (imported as ``adc_revolve``) and their primitives.
+checkpointed loop's generated code calls (imported as ``adc_revolve``), their primitives, and
+``checkpointed``, the marker users write around a loop's iterable (``adc.checkpointed``).
 
 A *plan* is a small int64 array: the loop's first index and end, the number of snapshot slots,
 how many snapshots are held (a stack of loop indices, increasing), the next index the forward
@@ -27,6 +28,15 @@ import numpy as np
 
 from ..types import Type
 from .registry import structural
+
+def checkpointed(iterable: object, snapshots: int = 16) -> object:
+    """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``.
+
+    Plain Python runs it unchanged (it returns ``iterable``); when adc differentiates the function
+    in reverse mode it keeps at most ``snapshots`` states of the loop and recomputes the rest
+    (binomial checkpointing, Griewank's Revolve), instead of recording every iteration."""
+    return iterable
+
 
 FIRST, END, SLOTS, HELD, NEXT, STEPS, PEAK = 0, 1, 2, 3, 4, 5, 6
 HEAD = 7  # plan[HEAD + s]: the loop index snapshot ``s`` was taken before
