@@ -123,6 +123,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> str:
         right.plot(ks, [r["schedule"] for r in mine], "x:", color=line.get_color(), label=f"{name}, bound")
     left.set(xscale="log", yscale="log", xlabel="snapshots", ylabel="peak memory, MB (Python)")
     right.set(xscale="log", xlabel="snapshots", ylabel="gradient time ÷ recorded (jit=True)")
+    for axes in (left, right):
+        axes.set_xticks(ks, [str(k) for k in ks], minor=False)
+        axes.minorticks_off()
     left.legend(fontsize=7)
     right.legend(fontsize=7)
     fig.tight_layout()
