@@ -34,7 +34,20 @@ def checkpointed(iterable: object, snapshots: int = 16) -> object:
 
     Plain Python runs it unchanged (it returns ``iterable``); when adc differentiates the function
     in reverse mode it keeps at most ``snapshots`` states of the loop and recomputes the rest
-    (binomial checkpointing, Griewank's Revolve), instead of recording every iteration."""
+    (binomial checkpointing, Griewank's Revolve), instead of recording every iteration.
+    ``adc.grad(f, checkpoints=k)`` does the same for every outermost loop of ``f``.
+
+    Example:
+        >>> import math, adc
+        >>> def f(x, n):
+        ...     for i in adc.checkpointed(range(n), snapshots=2):
+        ...         x = math.sin(x)
+        ...     return x
+        >>> f(1.0, 3) == math.sin(math.sin(math.sin(1.0)))
+        True
+        >>> round(adc.grad(f)(1.0, 3), 12)
+        0.264508270396
+    """
     return iterable
 
 
