@@ -18,16 +18,16 @@ from __future__ import annotations
 from typing import Callable
 
 from .errors import UnsupportedError
-from .ir import Const, Op, Program, Region, Var, walk
+from .ir import Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, writes_memory
-from .save_policy import tape_kind
+from .save_policy import free_vars, tape_kind
 from .types import BOOL, INT, Type
 
 
 PLAIN = (("break", False),)  # the loops it writes are plain loops (not checkpointed again)
 
 
-def check(loop: Op, snapshots: int, nested: bool) -> None:
+def check(loop: Op, snapshots: int, nested: bool, memory: Memory) -> None:
     """Refuse a loop that cannot be checkpointed, at the loop, saying what to do instead."""
     what = f"`{loop.loc.text.strip()}`" if loop.loc is not None else "this loop"
     if loop.prim == "while":
@@ -47,6 +47,14 @@ def check(loop: Op, snapshots: int, nested: bool) -> None:
         raise UnsupportedError(f"a checkpointed loop may not write into arrays (snapshots keep only the values "
                                f"the loop carries): {what}", loop.loc,
                                "make new arrays in the loop (np.where, np.concatenate), or do not checkpoint it")
+    body = loop.regions[-1]
+    for v in free_vars(body, defined_in(body)):
+        if v.type is not None and v.type.is_array and memory.written(v):
+            name = f"`{v.hint}`" if v.hint else "an array"
+            raise UnsupportedError(f"a checkpointed loop reads {name}, which the function writes into: a "
+                                   f"recomputed step could read it changed ({what})", loop.loc,
+                                   f"read a copy made before the loop (`{v.hint or 'a'}_0 = {v.hint or 'a'}.copy()`), "
+                                   "or do not checkpoint it")
 
 
 def refuse_reverse_over(program: Program) -> None:

@@ -432,7 +432,7 @@ def _loop(rv: Reverse, op: Op) -> None:
     fwd_op = rv.fwd[op]
     snapshots = op.param("checkpoint") or (rv.checkpoints if rv.loop_depth == 0 else None)
     if snapshots is not None:
-        checkpoint.check(op, snapshots, rv.loop_depth > 0)
+        checkpoint.check(op, snapshots, rv.loop_depth > 0, rv.memory)
     is_for = op.prim == "for"
     head = 1 if is_for else 0
     body = op.regions[-1]

@@ -100,6 +100,15 @@ def writes(x, n):
     return np.sum(y)
 
 
+def written_after(x, n):
+    y = x * 2.0
+    s = 0.0
+    for i in range(n):
+        s = s * 0.5 + y[0] * y[1]
+    y[0] = 0.0
+    return s + np.sum(y)
+
+
 def vector_out(x, n):
     y = x
     for i in range(n):
@@ -210,6 +219,8 @@ def test_refused_loops_are_located():
         adc.grad(nested_marked)(0.5, 4)
     with pytest.raises(adc.UnsupportedError, match="write into arrays"):
         adc.grad(writes, checkpoints=2)(0.5, 4)
+    with pytest.raises(adc.UnsupportedError, match="reads `y`, which the function writes into"):
+        adc.grad(written_after, checkpoints=2)(np.array([1.0, 2.0]), 4)
     with pytest.raises(adc.DifferentiationError, match="checkpoints must be"):
         adc.grad(ode, checkpoints=0)
     assert adc.checkpointed(range(3), snapshots=2) == range(3)
