@@ -116,6 +116,20 @@ def vector_out(x, n):
     return y
 
 
+def over_items(w, xs):
+    s = 0.0
+    for i, x in adc.checkpointed(enumerate(xs), snapshots=3):
+        s = np.tanh(s * w + x * i)
+    return s
+
+
+def over_items_plain(w, xs):
+    s = 0.0
+    for i, x in enumerate(xs):
+        s = np.tanh(s * w + x * i)
+    return s
+
+
 def big_state(x, n):
     h = x
     for i in range(n):
@@ -161,6 +175,14 @@ def test_every_outermost_loop_and_vjp():
     want = adc.vjp(vector_out, x, 7)[1](ct)[0]
     got = adc.vjp(vector_out, x, 7, checkpoints=2)[1](ct)[0]
     assert np.array_equal(got, want)
+
+
+def test_loop_over_an_array():
+    xs = np.linspace(-1.0, 1.0, 11)
+    got = adc.grad(over_items, argnums=(0, 1))(0.8, xs)
+    want = adc.grad(over_items_plain, argnums=(0, 1))(0.8, xs)
+    assert got[0] == want[0] and np.array_equal(got[1], want[1])
+    assert np.allclose(want[1], fd_jacobian_of(lambda a: over_items_plain(0.8, a), xs), rtol=1e-6, atol=1e-9)
 
 
 def test_jit_equals_python():
