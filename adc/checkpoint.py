@@ -19,7 +19,8 @@ from typing import Callable
 
 from .errors import UnsupportedError
 from .ir import Const, Op, Program, Region, Var, defined_in, walk
-from .memory import Memory, writes_memory
+from .memory import Memory
+from .prims import prim
 from .save_policy import free_vars, tape_kind
 from .types import BOOL, INT, Type
 
@@ -43,7 +44,8 @@ def check(loop: Op, snapshots: int, nested: bool, memory: Memory) -> None:
     if snapshots < 1 or isinstance(snapshots, bool):
         raise UnsupportedError(f"checkpointing needs at least one snapshot, got {snapshots!r}", loop.loc,
                                "pass snapshots=k (or checkpoints=k) with k >= 1")
-    if any(writes_memory(op) for op in loop.regions[-1].ops):
+    if any((p := prim(op)) is not None and p.side_effect for op in walk(loop.regions[-1])):
+        # a store into an array, or a tape's push or pop (a derivative program): not repeatable
         raise UnsupportedError(f"a checkpointed loop may not write into arrays (snapshots keep only the values "
                                f"the loop carries): {what}", loop.loc,
                                "make new arrays in the loop (np.where, np.concatenate), or do not checkpoint it")

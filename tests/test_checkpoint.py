@@ -243,6 +243,8 @@ def test_refused_loops_are_located():
         adc.grad(writes, checkpoints=2)(0.5, 4)
     with pytest.raises(adc.UnsupportedError, match="reads `y`, which the function writes into"):
         adc.grad(written_after, checkpoints=2)(np.array([1.0, 2.0]), 4)
+    with pytest.raises(adc.UnsupportedError, match="checkpoint"):  # its loops keep tapes and records
+        adc.grad(adc.grad(ode), checkpoints=2)(4.0, 0.5, 5)
     with pytest.raises(adc.DifferentiationError, match="checkpoints must be"):
         adc.grad(ode, checkpoints=0)
     assert adc.checkpointed(range(3), snapshots=2) == range(3)
