@@ -20,19 +20,18 @@ reads an array as the primal statement saw it: a copy when its memory is written
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from . import checkpoint, save_policy
 from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
-from . import checkpoint, save_policy
 from .memory import Memory, is_array, reread_views
 from .prims import prim
 from .prims.reductions import unbroadcast
-from .types import INT, Type
 from .save_policy import Record, Tapes, free_vars, shape_only
+from .types import INT, Type
 from .zeros import zero_like
+
 
 def clone(reg: Region) -> Region:
     """A copy of ``reg`` whose structured ops are copied too (simple ops are shared)."""
