@@ -107,7 +107,7 @@ class Transformed:
     """A function transformed by ``grad`` or ``value_and_grad``; call it like the original."""
 
     def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: bool, with_value: bool,
-                 has_aux: bool = False) -> None:
+                 has_aux: bool = False, checkpoints: int | None = None) -> None:
         transform = "adc.value_and_grad" if with_value else "adc.grad"
         if mode not in ("reverse", "forward"):
             raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
@@ -115,6 +115,7 @@ class Transformed:
             raise DifferentiationError(f"expected a function to differentiate, got {type(fn).__name__}")
         check_function(fn, transform)
         check_argnums_type(argnums)
+        self.checkpoints = _check_checkpoints(checkpoints, mode)
         self.fn, self.argnums, self.mode, self.jit, self.with_value = fn, argnums, mode, jit, with_value
         self.has_aux = has_aux
         self.transform = transform
@@ -162,7 +163,8 @@ class Transformed:
         prepared, types = prepare(self.fn, args, wrt)
         if self.mode == "reverse":
             _check_scalar_output(self.fn, types, self.has_aux)
-        compiled = compile_derivative(self.fn, types, self._kind(), _leaf_wrt(prepared, types, wrt), self.jit)
+        compiled = compile_derivative(self.fn, types, self._kind(), _leaf_wrt(prepared, types, wrt), self.jit,
+                                      checkpoints=self.checkpoints)
         return _checked(compiled)
 
     def _call(self, args: tuple[Any, ...]) -> Any:
@@ -225,7 +227,7 @@ class Transformed:
         layout = flatten_args(prepared, parameter_names(self.fn, len(args))) if trees else None
         leaf_wrt = layout.leaf_positions(wrt) if layout is not None else wrt
         _check_scalar_output(self.fn, types, self.has_aux)
-        compiled = compile_derivative(self.fn, types, self._kind(), leaf_wrt, self.jit)
+        compiled = compile_derivative(self.fn, types, self._kind(), leaf_wrt, self.jit, checkpoints=self.checkpoints)
         with_value, reverse, fn, has_aux = self.with_value, self.mode == "reverse", self.fn, self.has_aux
         n_out = len(compiled.primal.outputs)
         # every argument passed on as it is (floats, float arrays, ints not differentiated): the
@@ -275,6 +277,18 @@ class Transformed:
         if reverse and not with_value and not has_aux and scalars and single == (len(wrt) == 1):
             fast = compiled
         return run, fast
+
+
+def _check_checkpoints(checkpoints: Any, mode: str = "reverse") -> int | None:
+    """``checkpoints=k``: ``None`` or an int >= 1, for reverse mode (docs/composition.md#checkpointing)."""
+    if checkpoints is None:
+        return None
+    if type(checkpoints) is not int or checkpoints < 1:
+        raise DifferentiationError(f"checkpoints must be None or an int >= 1 (snapshots per outermost loop), "
+                                   f"got {checkpoints!r}")
+    if mode != "reverse":
+        raise DifferentiationError("checkpoints applies to reverse mode; forward mode keeps nothing per iteration")
+    return checkpoints
 
 
 def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> list[int]:
@@ -379,7 +393,8 @@ def _output(value: Any) -> Any:
 
 def _decorator(with_value: bool) -> Callable[..., Any]:
     def transform(fn: Callable[..., Any] | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-                  argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False) -> Any:
+                  argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False,
+                  checkpoints: int | None = None) -> Any:
         def make(f: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(f, functools.partial) and not hasattr(f, "__adc_transform__"):
                 return _through_partial(f, make_inner)
@@ -389,7 +404,7 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
             """``shift``: how many leading arguments a ``functools.partial`` binds (argnums count
             the arguments of the call, as in JAX)."""
             nums = _shifted(argnums, shift) if argnames is None else argnums_of(f, argnames, argnums)
-            return Transformed(f, nums, mode, jit, with_value, has_aux).as_function()
+            return Transformed(f, nums, mode, jit, with_value, has_aux, checkpoints).as_function()
 
         return make if fn is None else make(fn)
 
@@ -426,7 +441,7 @@ def _through_partial(p: functools.partial, make: Callable[[Callable[..., Any], i
 
 grad = _decorator(False)
 grad.__name__ = grad.__qualname__ = "grad"
-grad.__doc__ = """``grad(f, argnums=0, *, mode="reverse", jit=False)``: the gradient of scalar-valued ``f``.
+grad.__doc__ = """``grad(f, argnums=0, *, mode="reverse", jit=False, checkpoints=None)``: the gradient of scalar-valued ``f``.
 
 Returns a function with ``f``'s signature that returns ``df/dargs[argnums]`` (a tuple of gradients
 when ``argnums`` is a tuple), each with the type and shape of its argument.  Usable as ``@grad`` or
@@ -444,6 +459,9 @@ Args:
     argnums: the index of the argument to differentiate with respect to, or a tuple of indices.
     mode: ``"reverse"`` (one adjoint pass) or ``"forward"`` (one tangent pass per input component).
     jit: compile the generated derivative with Numba.
+    checkpoints: reverse mode keeps at most this many snapshots of each outermost loop (a ``for``
+        over a range) and recomputes the rest (binomial checkpointing, Griewank's Revolve), so
+        memory does not grow with the trip count; see docs/composition.md#checkpointing.
 
 Returns:
     A function taking ``f``'s arguments and returning the gradient.
@@ -464,7 +482,7 @@ Example:
 """
 value_and_grad = _decorator(True)
 value_and_grad.__name__ = value_and_grad.__qualname__ = "value_and_grad"
-value_and_grad.__doc__ = """``value_and_grad(f, argnums=0, *, mode="reverse", jit=False)``: like ``grad``,
+value_and_grad.__doc__ = """``value_and_grad(f, argnums=0, *, mode="reverse", jit=False, checkpoints=None)``: like ``grad``,
 but the returned function gives ``(f(*args), gradient)``.
 
 As ``jax.value_and_grad``: the value comes from the same pass as the gradient (reverse mode runs
@@ -661,7 +679,8 @@ def _unpacker(tree: TreeDef) -> Callable[[Sequence[Any]], Any]:
 _RUNNERS = Cache()  # the runners of ``jvp``, ``vjp`` and the Jacobians, per function and call signature
 
 
-def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
+        checkpoints: int | None = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal.
     A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output).
 
@@ -672,6 +691,8 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
         fn: the function to differentiate.
         *primals: its arguments.
         jit: compile the generated code with Numba.
+        checkpoints: keep at most this many snapshots per outermost loop and recompute the rest
+            (binomial checkpointing; see docs/composition.md#checkpointing).
 
     Returns:
         ``(f(*primals), pullback)``.
@@ -686,11 +707,13 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
     """
     found = signature(primals)
     key, leaves = found if found is not None else (None, None)
-    return cached_call(_RUNNERS, fn, ("vjp", jit), key, lambda: _vjp_runner(fn, primals, jit), primals, leaves)
+    checkpoints = _check_checkpoints(checkpoints)
+    return cached_call(_RUNNERS, fn, ("vjp", jit, checkpoints), key,
+                       lambda: _vjp_runner(fn, primals, jit, checkpoints), primals, leaves)
 
 
-def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...],
-                jit: bool) -> Callable[[tuple[Any, ...], list[Any] | None], tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
+def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], jit: bool, checkpoints: int | None = None
+                ) -> Callable[[tuple[Any, ...], list[Any] | None], tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
     """The checked path of ``vjp`` for calls with the signature of ``primals``: checks, compiles,
     and returns the runner for such calls."""
     check_function(fn, "adc.vjp")
@@ -698,7 +721,7 @@ def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...],
     promoted = _promotion(fn, bound)
     args, types = prepare(fn, bound, promoted)
     layout = flatten_args(args, parameter_names(fn, len(args)))
-    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaves))), jit)
+    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaves))), jit, checkpoints=checkpoints)
     same = len(bound) == len(primals) and all(x is y for x, y in zip(layout.leaves, leaves_of(bound)))
 
     def run(primals: tuple[Any, ...], p_leaves: list[Any] | None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:

@@ -17,6 +17,7 @@ import libcst as cst
 
 from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
+from .prims.revolve import checkpointed
 from .types import BOOL, INT, Type, join
 
 TRUE = Const(True)
@@ -471,11 +472,12 @@ class ControlFlow:
         if node.asynchronous is not None:
             raise self.unsupported(node)
         with self.b.at(self.loc(node)):
-            items, value, call_args = self.static_iterable(node.iter)
+            it, snapshots = self.checkpoint_marker(node.iter)
+            items, value, call_args = self.static_iterable(it)
         if items is not None:
             return self.unrolled_for(node, items)
         with self.b.at(self.loc(node)):
-            start, stop, step, element_of = self.iteration(node.iter, value, call_args)
+            start, stop, step, element_of = self.iteration(it, value, call_args)
             index = Var(hint=self.index_hint(node.target, element_of), type=INT)
             head = [index]
 
@@ -483,9 +485,28 @@ class ControlFlow:
                 self.bind_target(node.target, head_vars[0], element_of, node)
 
             flow, carried, outs, regions, inits, breaks = self.loop(node, node.body.body, head, bind, None)
-            self.b.append(Op("for", [start, stop, step, *inits], outs, (("break", breaks),), regions=regions))
+            params = (("break", breaks),) + ((("checkpoint", snapshots),) if snapshots is not None else ())
+            self.b.append(Op("for", [start, stop, step, *inits], outs, params, regions=regions))
         self.env.update(carried)
         return flow
+
+    def checkpoint_marker(self, it: cst.BaseExpression) -> tuple[cst.BaseExpression, int | None]:
+        """``adc.checkpointed(iterable, snapshots=k)`` → ``(iterable, k)``; any other iterable →
+        ``(it, None)`` (see ``checkpoint.py``)."""
+        if not (isinstance(it, cst.Call) and self.expr(it.func) is checkpointed):
+            return it, None
+        positional = [a for a in it.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a for a in it.args if a.keyword is not None}
+        if not positional or len(positional) > 2 or set(keywords) - {"snapshots"} or any(a.star for a in it.args) \
+                or (len(positional) == 2 and keywords):
+            raise self.fail(it, "adc.checkpointed takes the loop's iterable and snapshots=k",
+                            "write `adc.checkpointed(range(n), snapshots=10)`")
+        given = positional[1] if len(positional) == 2 else keywords.get("snapshots")
+        snapshots = self.expr(given.value) if given is not None else Const(16)
+        if not (isinstance(snapshots, Const) and type(snapshots.value) is int and snapshots.value >= 1):
+            raise self.fail(given.value if given is not None else it, "snapshots must be an integer >= 1 known "
+                            "before the function runs", "write a literal, e.g. snapshots=10")
+        return positional[0].value, snapshots.value
 
     def while_statement(self, node: cst.While) -> Flow:
         if node.orelse is not None:

@@ -80,9 +80,10 @@ def describe(kind: str, program: Program, wrt: Sequence[int]) -> str:
 
 
 def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bool = False,
-                       stacks: Stacks | None = None) -> Program:
+                       stacks: Stacks | None = None, checkpoints: int | None = None) -> Program:
     """The derivative program, cleaned up; ``compact`` also folds the unit seed (code to run,
-    not the lecture layout); ``stacks``: kept calls keep their residuals on tapes (Numba)."""
+    not the lecture layout); ``stacks``: kept calls keep their residuals on tapes (Numba);
+    ``checkpoints``: snapshots per outermost loop in reverse mode."""
     if kind == "hvp":  # forward over reverse: the JVP of the gradient program, in the IR
         prog = inline_calls(prog, "second derivatives", "rewrite the recursion as a loop")
         gradient = derivative_program(prog, "grad", wrt, compact)
@@ -96,7 +97,7 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
         out = vector_forward(prog, list(wrt))
     else:
         out = reverse(prog, list(wrt), cotangent_params=(kind == "vjp"), seeded=1 if kind == "aux" else None,
-                      stacks=stacks)
+                      stacks=stacks, checkpoints=checkpoints)
         if kind == "grad":
             n_out = len(prog.outputs)
             out.body.yields = out.body.yields[n_out:]
@@ -133,14 +134,15 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool) -> str
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
                        jit: bool = False, load: bool = True, compact: bool = True, program: Program | None = None,
-                       ident: tuple[Any, ...] | None = None) -> Compiled:
+                       ident: tuple[Any, ...] | None = None, checkpoints: int | None = None) -> Compiled:
     """Run the pipeline for one request (cached).  ``compact`` (the default, what adc runs) folds
     the unit seed and every single-use scalar; ``compact=False`` keeps the lecture layout, one
     adjoint statement per primal statement (what ``adc source`` shows).  ``program``: the program
     to differentiate, made from ``fn`` by another transform (``jacobians.py``), with the
-    ``ident`` it is cached by; else ``fn``'s own."""
+    ``ident`` it is cached by; else ``fn``'s own.  ``checkpoints``: snapshots per outermost loop in
+    reverse mode (``checkpoint.py``)."""
     ident = identity(fn) if ident is None else ident
-    key = (ident, tuple(types), kind, tuple(wrt), jit, compact)
+    key = (ident, tuple(types), kind, tuple(wrt), jit, compact, checkpoints)
     hit = _cache.get(key)
     if hit is not None and (hit.func is not None or not load):
         return hit
@@ -148,7 +150,8 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     if jit:  # kept helpers are inlined for Numba (a recursive function stays one)
         prog = inline_calls(prog, "jit=True", "use jit=False", keep_recursive=kind != "hvp")
     try:
-        dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None)
+        dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None,
+                                   checkpoints=checkpoints)
         source = module_source(prog, dprog, describe(kind, prog, wrt), compact)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:

@@ -10,13 +10,8 @@ values get adjoints.
 Control flow keeps its structure.  The reverse of an ``if`` is an ``if`` on the same condition
 whose branches run the branches' adjoints.  The reverse of a loop is a loop over the same
 iterations backwards; its body first *restores* the primal values the adjoint reads that the
-forward loop overwrote: values computable from loop invariants (reads of arrays that are never
-written, index arithmetic, anything depending only on those) are recomputed, the others (the
-carried values at each iteration's start, reads of arrays that are written, branch results) are
-recorded in the forward sweep.  A top-level ``for i in range(n)`` loop records into lists
-preallocated with its trip count (``h_rec[i] = h`` … ``h = h_rec[i]``); other loops push onto
-a stack (a list, one per kind: floats, ints, arrays of one dtype and rank) and pop in the reverse
-sweep.  An array is recorded by reference, or as a copy when a later iteration writes its memory.
+forward loop overwrote.  What is kept for that (recomputed, recorded in a preallocated list, pushed
+on a tape, or checkpointed) is decided in one place, ``save_policy.py``.
 Arrays are references: ``y[i] = v`` moves ``gy[i]`` into ``gv`` and clears it; ``x[i]`` adds into
 ``gx[i]``; each array read by element, written, copied or read inside a loop has one adjoint
 buffer, allocated at the start of the reverse of the region that makes the array.  A derivative
@@ -27,9 +22,9 @@ its residuals, and its reverse part on them in the reverse sweep.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from . import checkpoint, save_policy
 from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .calls import Stacks, memory_copies, stacked_vjp_functions, vjp_functions
@@ -38,22 +33,9 @@ from .memory import Memory, is_array, reread_views
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.reductions import unbroadcast
+from .save_policy import Record, Tapes, free_vars, shape_only
 from .types import INT, Type
 from .zeros import zero_like
-
-def shape_only(op: Op, k: int) -> bool:
-    """Is argument ``k`` of ``op`` read only for its shape (reading the array later is always right)?"""
-    p = prim(op)
-    return p is not None and k in p.shape_args
-
-
-@dataclass
-class Record:
-    """Preallocated per-iteration records for a top-level ``for i in range(n)`` loop."""
-
-    index: Var
-    count: Var
-    allocs: list[Op] = field(default_factory=list)
 
 
 def clone(reg: Region) -> Region:
@@ -67,59 +49,14 @@ def clone_op(op: Op) -> Op:
     return Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [clone(r) for r in op.regions])
 
 
-def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
-    """Values read in ``reg`` but defined outside it, in order of first use; without ``shapes``,
-    not those read only for their shape (any version of the array has the same shape)."""
-    seen: dict[Var, None] = {}
-
-    def visit(r: Region) -> None:
-        for op in r.ops:
-            for k, a in enumerate(op.args):
-                if isinstance(a, Var) and a not in local and (shapes or not shape_only(op, k)):
-                    seen.setdefault(a)
-            for sub in op.regions:
-                visit(sub)
-        for y in r.yields:
-            if isinstance(y, Var) and y not in local:
-                seen.setdefault(y)
-
-    visit(reg)
-    return list(seen)
-
-
-def tape_kind(v: Var) -> object:
-    """What a tape or record of ``v`` holds: ``"float"``, ``"int"``, an array kind ``(dtype, ndim)``
-    or ``"residuals"`` (the tuples of kept calls, ``calls.py``)."""
-    t = v.type
-    if t is not None and t.is_array:
-        return (t.dtype, t.ndim)
-    if t == RESIDUALS:
-        return "residuals"
-    return "float" if t is not None and t.kind == "float" else "int"
-
-
-@dataclass
-class Tapes:
-    """One growing stack per kind of value the reverse sweep pops (floats, ints, arrays by dtype and
-    rank), made before the forward sweep."""
-
-    tapes: dict[object, Var] = field(default_factory=dict)
-    allocs: list[Op] = field(default_factory=list)
-
-    def get(self, kind: object) -> Var:
-        if kind not in self.tapes:
-            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(
-                kind, "atape")  # type: ignore[call-overload]
-            self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
-            self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
-        return self.tapes[kind]
-
-
 class Reverse:
-    def __init__(self, program: Program, wrt: list[int], stacks: "Stacks | None" = None) -> None:
+    def __init__(self, program: Program, wrt: list[int], stacks: "Stacks | None" = None,
+                 checkpoints: int | None = None) -> None:
         self.program = program
         self.stacks = stacks
         self.wrt = wrt
+        self.checkpoints = checkpoints  # snapshots per outermost loop (checkpoint.py), if asked
+        checkpoint.refuse_reverse_over(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
@@ -381,86 +318,8 @@ class Reverse:
     # -- restoring overwritten values in loops -------------------------------------------------
     def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset(),
                 record: "Record | None" = None) -> None:
-        """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
-        ``rev``: recompute the cheap ones, push the others at the end of ``fwd`` and pop them.
-        Called for loop bodies, and for branches inside loops (elsewhere nothing is overwritten,
-        so values stay in their variables).  With ``record`` (a ``range`` loop whose trip count
-        is known before it starts) values go into lists preallocated with that count, indexed by
-        the iteration, instead of a growing stack."""
-        local = defined_in(fwd) - set(exclude)
-        defs: dict[Var, Op] = {}
-        for op in fwd.ops:
-            for o in op.outs:
-                defs[o] = op
-        # an array made in the body may have another shape in every iteration (``A[1:, :j]``):
-        # even a read of only its shape needs it restored; a carried array keeps its shape
-        values = set(free_vars(rev, set(), shapes=False))
-        needed = [v for v in free_vars(rev, set()) if v in local and (v in defs or v in values)]
-        order = {v: i for i, v in enumerate(fwd.args)}
-        for i, op in enumerate(fwd.ops):
-            for o in op.outs:
-                order[o] = len(fwd.args) + i
-        taped: list[Var] = []
-        recompute: set[Op] = set()
-
-        def available(v: Atom) -> bool:
-            if not isinstance(v, Var) or v not in local:
-                return True  # constants and loop invariants
-            if v in taped:
-                return True
-            op = defs.get(v)
-            p = prim(op) if op is not None else None
-            if p is None or p.side_effect:
-                return False
-            if op in recompute:
-                return True
-            if any(isinstance(a, Var) and self.memory.written(a) for a in op.args):
-                return False  # it reads an array the program writes: reading it again may differ
-            if not p.recomputable:
-                return False
-            if all(available(x) for x in op.args):
-                recompute.add(op)
-                return True
-            return False
-
-        for v in sorted(needed, key=lambda v: order.get(v, -1)):
-            if not available(v):
-                if not (v in fwd.args or v in defs):
-                    continue  # defined in a nested region: restored there
-                taped.append(v)
-                # values computed from it can now be recomputed
-        # recompute everything that became available through the taped values
-        for v in needed:
-            available(v)
-        pops: list[Op] = []
-        pushes: list[Op] = []
-        first: list[Op] = []  # pushes of the carried values: at the start of the iteration
-        for v in taped:
-            loc = defs[v].loc if v in defs else None
-            group = first if v in fwd.args else pushes
-            kept: Atom = v
-            if v.type is not None and v.type.is_array and self.memory.written(v):
-                # an array whose memory a later iteration writes: keep a copy of it
-                kept = Var(hint=v.hint, type=v.type)
-                group.append(Op("acopy", [v], [kept], loc=loc))
-            if record is not None:
-                store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
-                record.allocs.append(Op("record", [record.count], [store], (("kind", tape_kind(v)),), loc))
-                group.append(Op("setitem", [store, record.index, kept], [], loc=loc))
-                pops.append(Op("getitem", [store, record.index], [v], loc=loc))
-                continue
-            tape = self.tapes.get(tape_kind(v))
-            group.append(Op("push", [tape, kept], [], loc=loc))
-            pops.append(Op("pop", [tape], [v], loc=loc))
-        # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
-        # come first: the values pushed here go after them, so the pops below come before theirs
-        nested = record is None and any(o.prim in ("push", "call_stacked") for o in walk(fwd))
-        if first and not nested:
-            fwd.ops = first + fwd.ops + pushes
-        else:
-            fwd.ops = fwd.ops + first + pushes
-        recomputed = [op for op in fwd.ops if op in recompute]
-        rev.ops = pops[::-1] + recomputed + rev.ops
+        """Keep (or recompute) the primal values ``rev`` reads that ``fwd`` defines: ``save_policy.restore``."""
+        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record)
 
     # -- the whole program ---------------------------------------------------------------------
     def seed(self, outputs: list[Atom], cotangents: list[Var] | None) -> None:
@@ -597,6 +456,9 @@ def _trip_count(rv: Reverse, op: Op, fwd_op: Op) -> Atom:
 
 def _loop(rv: Reverse, op: Op) -> None:
     fwd_op = rv.fwd[op]
+    snapshots = op.param("checkpoint") or (rv.checkpoints if rv.loop_depth == 0 else None)
+    if snapshots is not None:
+        checkpoint.check(op, snapshots, rv.loop_depth > 0, rv.memory)
     is_for = op.prim == "for"
     head = 1 if is_for else 0
     body = op.regions[-1]
@@ -646,11 +508,14 @@ def _loop(rv: Reverse, op: Op) -> None:
             ys.append(rv.adjoint[v])
         rev.yields = ys
     rv.loop_depth -= 1
-    record = None
-    if simple and rv.loop_depth == 0 and not (rv.stacks is not None and rv.stacks.params) and fwd_op in rv.forward_sweep.ops and op.args[0] == Const(0):
-        # the trip count is known before the loop runs: record into arrays, not a growing stack
-        record = Record(body.args[0], Var(hint="n_iter", type=INT))
-    rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
+    stacked = rv.stacks is not None and bool(rv.stacks.params)  # a kept function's tapes are its caller's
+    policy = save_policy.plan(op, rv.loop_depth, fwd_op in rv.forward_sweep.ops, snapshots, stacked)
+    # a record: the trip count is known before the loop runs, so arrays, not a growing stack
+    record = Record(body.args[0], Var(hint="n_iter", type=INT)) if policy.kind == "record" else None
+    if policy.kind == "checkpoint":
+        checkpoint.build(op, fwd_op, fwd_body, rev, rv.forward_sweep, rv.memory, clone, policy.snapshots)
+    else:
+        rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
     if record is not None and record.allocs:
         at = rv.forward_sweep.ops.index(fwd_op)
         rv.forward_sweep.ops[at:at] = [Op("len_range", list(op.args[:3]), [record.count], loc=op.loc),
@@ -734,7 +599,8 @@ STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
 
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None,
-            stacks: "Stacks | None" = None) -> Program:
+            stacks: "Stacks | None" = None, checkpoints: int | None = None) -> Program:
     """The adjoint program of ``program`` with respect to ``program.params[wrt]``; with ``stacks``,
-    kept calls keep their residuals on tapes (``calls.Stacks``)."""
-    return Reverse(reread_views(program), wrt, stacks).run(cotangent_params, seeded)
+    kept calls keep their residuals on tapes (``calls.Stacks``); ``checkpoints``: checkpoint every
+    outermost loop with that many snapshots."""
+    return Reverse(reread_views(program), wrt, stacks, checkpoints).run(cotangent_params, seeded)

@@ -1,0 +1,209 @@
+"""What the reverse sweep keeps for a loop: the one place that decides it.
+
+Input: a loop (or a branch inside a loop) of the primal program, the forward-sweep copy of its
+region, the reverse region built for it, and where it sits.  Output: a ``Plan`` (how its values are
+kept: a preallocated ``record``, a growing ``tape``, or ``checkpoint`` with ``snapshots``) and, by
+``restore``, the statements that keep and bring back the primal values the reverse region reads.
+
+Values computable from loop invariants (reads of arrays never written, index arithmetic, anything
+depending only on those) are recomputed; the others (the carried values at each iteration's start,
+reads of arrays that are written, branch results) are kept.  A ``for i in range(n)`` loop at the
+top level whose trip count is known before it starts keeps them in lists preallocated with that
+count (``h_rec[i] = h`` … ``h = h_rec[i]``); other loops push onto a stack (one per kind: floats,
+ints, arrays of one dtype and rank) and pop in the reverse sweep.  An array is kept by reference,
+or as a copy when a later iteration writes its memory.  A checkpointed loop keeps no value per
+iteration: ``checkpoint.py`` stores its carried state at a few steps (Revolve) and recomputes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .ir import Atom, Const, Op, Region, Var, defined_in, walk
+from .memory import Memory
+from .prims import prim
+from .prims.calls import RESIDUALS
+from .types import Type
+
+
+def shape_only(op: Op, k: int) -> bool:
+    """Is argument ``k`` of ``op`` read only for its shape (reading the array later is always right)?"""
+    p = prim(op)
+    return p is not None and k in p.shape_args
+
+
+def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
+    """Values read in ``reg`` but defined outside it, in order of first use; without ``shapes``,
+    not those read only for their shape (any version of the array has the same shape)."""
+    seen: dict[Var, None] = {}
+
+    def visit(r: Region) -> None:
+        for op in r.ops:
+            for k, a in enumerate(op.args):
+                if isinstance(a, Var) and a not in local and (shapes or not shape_only(op, k)):
+                    seen.setdefault(a)
+            for sub in op.regions:
+                visit(sub)
+        for y in r.yields:
+            if isinstance(y, Var) and y not in local:
+                seen.setdefault(y)
+
+    visit(reg)
+    return list(seen)
+
+
+def tape_kind(v: Var) -> object:
+    """What a tape or record of ``v`` holds: ``"float"``, ``"int"``, an array kind ``(dtype, ndim)``
+    or ``"residuals"`` (the tuples of kept calls, ``calls.py``)."""
+    t = v.type
+    if t is not None and t.is_array:
+        return (t.dtype, t.ndim)
+    if t == RESIDUALS:
+        return "residuals"
+    return "float" if t is not None and t.kind == "float" else "int"
+
+
+@dataclass
+class Record:
+    """Preallocated per-iteration records for a top-level ``for i in range(n)`` loop."""
+
+    index: Var
+    count: Var
+    allocs: list[Op] = field(default_factory=list)
+
+
+@dataclass
+class Tapes:
+    """One growing stack per kind of value the reverse sweep pops (floats, ints, arrays by dtype and
+    rank), made before the forward sweep."""
+
+    tapes: dict[object, Var] = field(default_factory=dict)
+    allocs: list[Op] = field(default_factory=list)
+
+    def get(self, kind: object) -> Var:
+        if kind not in self.tapes:
+            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(
+                kind, "atape")  # type: ignore[call-overload]
+            self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
+            self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
+        return self.tapes[kind]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a loop's reverse gets the primal values it reads: ``"record"`` (lists preallocated with
+    the trip count), ``"tape"`` (a growing stack) or ``"checkpoint"`` (``snapshots`` stored states,
+    the rest recomputed)."""
+
+    kind: str
+    snapshots: int = 0
+
+
+def plan(loop: Op, depth: int, top_level: bool, snapshots: int | None = None, stacked: bool = False) -> Plan:
+    """What the reverse sweep keeps for ``loop`` (at loop nesting ``depth``; ``top_level``: its
+    forward copy is a statement of the function body); ``snapshots``: checkpointing asked for;
+    ``stacked``: the function is a kept callee whose tapes are its caller's (no records)."""
+    simple = loop.prim == "for" and isinstance(loop.args[2], Const) and loop.args[2].value == 1 \
+        and not loop.param("break")
+    if snapshots is not None:
+        return Plan("checkpoint", snapshots)
+    if simple and depth == 0 and top_level and not stacked and loop.args[0] == Const(0):
+        return Plan("record")
+    return Plan("tape")
+
+
+@dataclass
+class Kept:
+    """The values a reverse region reads that its forward region defines: ``taped`` are kept,
+    the ops in ``recompute`` are run again at the start of the reverse region."""
+
+    taped: list[Var]
+    recompute: set[Op]
+    defs: dict[Var, Op]
+
+
+def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -> Kept:
+    """Which values ``rev`` reads from ``fwd`` are kept and which are recomputed."""
+    local = defined_in(fwd) - set(exclude)
+    defs: dict[Var, Op] = {}
+    for op in fwd.ops:
+        for o in op.outs:
+            defs[o] = op
+    # an array made in the body may have another shape in every iteration (``A[1:, :j]``):
+    # even a read of only its shape needs it restored; a carried array keeps its shape
+    values = set(free_vars(rev, set(), shapes=False))
+    needed = [v for v in free_vars(rev, set()) if v in local and (v in defs or v in values)]
+    order = {v: i for i, v in enumerate(fwd.args)}
+    for i, op in enumerate(fwd.ops):
+        for o in op.outs:
+            order[o] = len(fwd.args) + i
+    taped: list[Var] = []
+    recompute: set[Op] = set()
+
+    def available(v: Atom) -> bool:
+        if not isinstance(v, Var) or v not in local:
+            return True  # constants and loop invariants
+        if v in taped:
+            return True
+        op = defs.get(v)
+        p = prim(op) if op is not None else None
+        if p is None or p.side_effect:
+            return False
+        if op in recompute:
+            return True
+        if any(isinstance(a, Var) and memory.written(a) for a in op.args):
+            return False  # it reads an array the program writes: reading it again may differ
+        if not p.recomputable:
+            return False
+        if all(available(x) for x in op.args):
+            recompute.add(op)
+            return True
+        return False
+
+    for v in sorted(needed, key=lambda v: order.get(v, -1)):
+        if not available(v):
+            if not (v in fwd.args or v in defs):
+                continue  # defined in a nested region: restored there
+            taped.append(v)
+    for v in needed:  # recompute everything that became available through the taped values
+        available(v)
+    return Kept(taped, recompute, defs)
+
+
+def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set[Var] = frozenset(),
+            record: Record | None = None) -> None:
+    """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
+    ``rev``: recompute the cheap ones, keep the others at the end of ``fwd`` (on a tape, or in the
+    lists of ``record``, indexed by the iteration) and bring them back.  Called for loop bodies,
+    and for branches inside loops (elsewhere nothing is overwritten, so values stay in their
+    variables)."""
+    kept = needed_values(fwd, rev, exclude, memory)
+    defs = kept.defs
+    pops: list[Op] = []
+    pushes: list[Op] = []
+    first: list[Op] = []  # pushes of the carried values: at the start of the iteration
+    for v in kept.taped:
+        loc = defs[v].loc if v in defs else None
+        group = first if v in fwd.args else pushes
+        value: Atom = v
+        if v.type is not None and v.type.is_array and memory.written(v):
+            # an array whose memory a later iteration writes: keep a copy of it
+            value = Var(hint=v.hint, type=v.type)
+            group.append(Op("acopy", [v], [value], loc=loc))
+        if record is not None:
+            store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
+            record.allocs.append(Op("record", [record.count], [store], (("kind", tape_kind(v)),), loc))
+            group.append(Op("setitem", [store, record.index, value], [], loc=loc))
+            pops.append(Op("getitem", [store, record.index], [v], loc=loc))
+            continue
+        tape = tapes.get(tape_kind(v))
+        group.append(Op("push", [tape, value], [], loc=loc))
+        pops.append(Op("pop", [tape], [v], loc=loc))
+    # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
+    # come first: the values pushed here go after them, so the pops below come before theirs
+    nested = record is None and any(o.prim in ("push", "call_stacked") for o in walk(fwd))
+    if first and not nested:
+        fwd.ops = first + fwd.ops + pushes
+    else:
+        fwd.ops = fwd.ops + first + pushes
+    recomputed = [op for op in fwd.ops if op in kept.recompute]
+    rev.ops = pops[::-1] + recomputed + rev.ops
