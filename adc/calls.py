@@ -130,7 +130,7 @@ class Stacks:
 def stack_kinds(callee: Callee) -> tuple[object, ...]:
     """The kinds of tape a kept function's stacked parts take: every kind of value of its program
     and of the programs it calls (its residuals, its loops' tapes and its callees' are among them)."""
-    from .reverse import tape_kind
+    from .save_policy import tape_kind
 
     kinds: set[object] = {"float", "int"}
     for prog in [callee.program] + [f.program for f in called(callee.program) if f.kind == "primal"]:
@@ -143,7 +143,8 @@ def stack_kinds(callee: Callee) -> tuple[object, ...]:
 def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function, tuple[object, ...]]:
     """``(f_fwd, f_bwd, kinds)``: ``f_fwd(*args, *tapes) -> outs`` pushes its residuals onto the
     caller's tapes of ``kinds``, ``f_bwd(*tapes, *cotangents) -> adjoints`` pops them."""
-    from .reverse import Tapes, reverse
+    from .reverse import reverse
+    from .save_policy import Tapes
 
     callee = _callee(op, "reverse mode")
     key = ("stacked", wrt)
@@ -165,7 +166,7 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
     """Cut a VJP program between its sweeps: the forward part returns the outputs and the residuals
     (what the reverse part reads that the forward part made), the reverse part takes them; with
     ``stacks`` the forward part pushes them onto the tapes and the reverse part pops them."""
-    from .reverse import tape_kind
+    from .save_policy import tape_kind
 
     ops = full.body.ops
     cut = next(i for i, op in enumerate(ops) if op.prim == "comment" and op.param("text") == "reverse sweep")
