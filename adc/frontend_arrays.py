@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import libcst as cst
 import numpy as np
 
+from .frontend_library import LIBRARY, LibraryCalls
 from .frontend_values import Record
 from .ir import Atom, Const, Op, Var
 from .memory import is_view
@@ -33,7 +34,7 @@ ARITY = lexicon.arities()
 PERMUTATIONS = lexicon.handlers_of("transpose")
 
 
-class ArrayExpressions:
+class ArrayExpressions(LibraryCalls):
     """Mixin for ``Lowerer``: array expressions."""
 
     b: Any
@@ -132,10 +133,14 @@ class ArrayExpressions:
         return found
 
     def literal(self, node: cst.BaseExpression) -> Any:
-        """A keyword argument's value; negative literals (``axis=-1``) stay constants."""
+        """A keyword argument's value; negative literals (``axis=-1``, ``ord=-np.inf``) stay constants."""
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
                 and isinstance(node.expression, cst.Integer):
             return Const(-int(node.expression.value, 0))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):  # ord=-np.inf
+            inner = self.literal(node.expression)
+            if isinstance(inner, Const) and isinstance(inner.value, float):
+                return Const(-inner.value)
         if isinstance(node, cst.Tuple):
             return tuple(self.literal(el.value) for el in node.elements)
         return self.expr(node)
@@ -146,6 +151,8 @@ class ArrayExpressions:
             return None
         if isinstance(value, Const):
             return value.value
+        if isinstance(value, str):  # ord="fro"
+            return value
         if isinstance(value, tuple):
             return tuple(self.static(v, node) for v in value)
         raise self.fail(node, "this argument must be a constant", "write a literal such as axis=1")
@@ -665,6 +672,7 @@ COMPOSED = {
        for n in ("atleast_1d", "atleast_2d", "atleast_3d", "expand_dims", "squeeze", "flip", "fliplr", "flipud", "item")},
     **{n: (lambda n: lambda self, args, node: self.stacks(n, args, node))(n) for n in ("hstack", "vstack", "column_stack")},
     **{n: (lambda n: lambda self, args, node: self.shaped(n, args, node))(n) for n in ("roll", "tile", "repeat", "triu", "tril")},
+    **LIBRARY,
 }
 
 

@@ -32,6 +32,7 @@ from .builder import Builder, apply
 from .errors import UnsupportedError
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
+from .masks import masked_product
 from .prims import prim
 from .prims.reductions import unbroadcast
 from .types import INT, Type
@@ -263,7 +264,7 @@ class Reverse:
                 if p is not None and isinstance(a, Var) and a in self.active:
                     summed[a] = self.b.add(summed[a], p) if a in summed else p
             for a, p in summed.items():
-                self.accumulate(a, unbroadcast(self.b, self.b.mul(g, p), a.type), mark)
+                self.accumulate(a, unbroadcast(self.b, masked_product(self.b, g, p), a.type), mark)
             self.keep_snapshots(op, snaps, mark)
 
     # -- arrays as they were -------------------------------------------------------------------

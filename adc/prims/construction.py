@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import Type
-from .registry import Render, calls, float_like, lowered, seq_text, structural
+from .registry import Render, atomic, calls, float_like, lowered, seq_text, structural
 
 # new arrays whose adjoints (and the adjoints of what they copy) are buffers updated in place
 _NEW: dict[str, Any] = {"fresh": True, "buffered": ("array", "result")}
@@ -41,7 +41,7 @@ for _ctor in ("zeros", "ones", "empty"):
 for _ctor in ("zeros_like", "ones_like", "empty_like"):
     structural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
                lambda ts: float_like(ts), shape_args=(0,), names=calls(f"numpy.{_ctor}"), **_NO_DERIVATIVE)
-structural("acopy", lambda t, p: f"{t[0]}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
+structural("acopy", lambda t, p: f"{atomic(t[0])}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
            names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy") + lowered("astype", (2, 2), "ndarray.astype"),
            **_NEW)
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),

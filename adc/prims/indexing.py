@@ -9,13 +9,12 @@ whose present bounds are arguments).
 """
 from __future__ import annotations
 
-import ast
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..types import Type
-from .registry import Render, calls, lowered, structural
+from .registry import Render, atomic, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -100,18 +99,8 @@ def _index_add(x: Any, *rest: Any, index: Any = None) -> None:
     np.add.at(x, key, value)
 
 
-def _atomic(text: str) -> str:
-    """``text`` parenthesized unless it is a name, a call, an attribute or a subscript: the base of
-    ``(g * y)[::-1]`` needs its parentheses."""
-    try:
-        node = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        return text
-    return text if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)) else f"({text})"
-
-
 def _render_getitem(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"{_atomic(t[0])}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
+    return f"{atomic(t[0])}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
 
 
 def _render_store(symbol: str) -> Render:

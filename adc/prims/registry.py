@@ -12,6 +12,7 @@ passes and transforms ask instead of keeping lists of names.
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
@@ -234,3 +235,13 @@ def float_like(ts: Sequence[Type]) -> Type:
 def seq_text(t: Sequence[str]) -> str:
     """A Python tuple display of ``t`` (``(a,)`` for one element)."""
     return f"({', '.join(t)}{',' if len(t) == 1 else ''})"
+
+
+def atomic(text: str) -> str:
+    """``text`` parenthesized unless it is a name, a call, an attribute or a subscript: the base of
+    ``(g * y)[::-1]`` needs its parentheses."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    return text if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)) else f"({text})"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..types import Type
 from . import kernels
-from .registry import float_like, lowered, seq_text, structural
+from .registry import atomic, float_like, lowered, seq_text, structural
 
 
 def permutation(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -34,7 +34,7 @@ def _transpose_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
 
 
 def _transpose_render(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"np.transpose({t[0]}, {seq_text([str(a) for a in p['axes']])})" if p.get("axes") else f"{t[0]}.T"
+    return f"np.transpose({t[0]}, {seq_text([str(a) for a in p['axes']])})" if p.get("axes") else f"{atomic(t[0])}.T"
 
 
 def transpose_params(axes: Sequence[int]) -> tuple[tuple[str, Any], ...]:
@@ -62,18 +62,18 @@ def _reshape_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
 
 
 def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"{t[0]}.reshape({', '.join(t[1:])})"
+    return f"{atomic(t[0])}.reshape({', '.join(t[1:])})"
 
 
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True, may_raise=True,
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"))
-structural("reshape_like", lambda t, p: f"{t[0]}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
+structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
            lambda ts: float_like(ts[1:]), view=True, shape_args=(1,),  # only in derivative code (linear)
            jvp=lambda b, op, ts: b.emit("reshape_like", ts[0], op.args[1]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
-structural("ravel", lambda t, p: f"{t[0]}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
+structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
            jvp=lambda b, op, ts: b.emit("ravel", ts[0]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True,
            names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel", "ndarray.flatten"))

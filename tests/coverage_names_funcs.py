@@ -1,0 +1,56 @@
+"""Functions for tests/test_coverage_names.py: names added for issue 10's missing list (adc reads
+their source).  ``np_<name>`` uses ``np.<name>``; ``jit_*`` put several names in one program.
+"""
+import numpy as np
+import scipy.special as ss
+
+
+# --- element-wise and reductions ---------------------------------------------------------------------
+def np_fmod(x, y): return np.fmod(x, y) * x
+def np_mod(x, y): return np.mod(x, y) * x + np.remainder(y, x)
+def py_round(x): return round(x) * x + x
+def sp_erfinv(x): return ss.erfinv(x)
+def np_nansum(x): return np.nansum(x * x)
+def np_nansum_axis(x): return np.nansum(x * x, axis=1) * np.nansum(x, 0, keepdims=True)[:, :2]
+
+
+def jit_elementwise(x, u):
+    return np.fmod(x, 0.7) * x + np.mod(x, 0.3) + ss.erfinv(u) + round(x[0]) * x + np.nansum(x * u)
+
+
+# --- the gradient of a branch not taken ---------------------------------------------------------------
+def where_sqrt(x): return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+def where_log_chain(x): return np.sum(np.where(x > 0, 2.0 * np.log(x) * x, x))
+def nansum_of_nan(x): return np.nansum(np.log(x))
+
+
+# --- norms and decompositions --------------------------------------------------------------------------
+def norm_vector_ords(x): return np.linalg.norm(x, 1) + np.linalg.norm(x, np.inf) * 2.0 + np.linalg.norm(x, -np.inf) \
+    + np.linalg.norm(x, ord=3) + np.linalg.norm(x, 2)
+def norm_axis_ords(x): return np.linalg.norm(x, 1, axis=1) + np.linalg.norm(x, ord=np.inf, axis=1, keepdims=True)[:, 0] \
+    + np.linalg.norm(x, 0.5, 1)
+def norm_matrix_ords(a): return np.linalg.norm(a, "fro") + np.linalg.norm(a, 1) + np.linalg.norm(a, -1) * 0.5 \
+    + np.linalg.norm(a, np.inf) * 0.3 + np.linalg.norm(a, ord=-np.inf) + np.linalg.norm(a, 2) * 0.7 \
+    + np.linalg.norm(a, -2) + np.linalg.norm(a, "nuc", keepdims=True)[0, 0] + np.linalg.norm(a, ord="fro", axis=(0, 1))
+def la_svdvals(a): return np.linalg.svd(a, compute_uv=False) * np.arange(1.0, 3.0 + 0 * a.shape[0])[:2]
+def la_svd_s(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return s ** 2
+def la_pinv(a): return np.linalg.pinv(a)
+def la_qr(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * np.arange(q.size).reshape(q.shape)) + np.sum(r * r * np.arange(r.size).reshape(r.shape))
+def la_qr_q(a): return np.linalg.qr(a)[0]
+def la_qr_r(a): return np.linalg.qr(a)[1]
+
+
+def jit_linalg(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(np.linalg.svd(a, compute_uv=False)) + np.sum(np.linalg.pinv(a) ** 2) + np.sum(q * a) + np.sum(r)
+
+
+def svd_vectors(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u)
+def la_svd_u(a): return np.linalg.svd(a, full_matrices=False)[0]
+def la_svd_vh(a): return np.linalg.svd(a, full_matrices=False)[2]
