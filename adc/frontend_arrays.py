@@ -61,6 +61,7 @@ class ArrayExpressions(LibraryCalls):
                 spec.append(("s", *present))
                 continue
             value = self.expr(el.slice.value)
+            value = self.listed(value, el.slice.value)  # x[[0, 2]]: an integer-array index
             values = value if isinstance(value, tuple) else (value,)
             for v in values:
                 if v is NONE:
@@ -71,7 +72,10 @@ class ArrayExpressions(LibraryCalls):
                 atoms.append(atom)
                 if not atom.type.is_array:
                     scalar_ints += 1
-        consumed = sum(1 for e in spec if e != "n")
+                elif atom.type.kind == "bool":  # a mask takes as many axes as it has
+                    scalar_ints -= atom.type.ndim
+        masks = sum(a.type.ndim - 1 for a in atoms if a.type.kind == "bool" and a.type.is_array)
+        consumed = sum(1 for e in spec if e != "n") + masks
         if consumed > arr.type.ndim:
             raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array",
                             f"index with at most {arr.type.ndim} integers or slices")
@@ -80,10 +84,7 @@ class ArrayExpressions(LibraryCalls):
 
     def index_atom(self, value: Any, node: cst.CSTNode) -> Atom:
         atom = self.scalar(value, node)
-        if atom.type.kind not in ("int", "bool") or (atom.type.kind == "bool" and atom.type.is_array):
-            if atom.type.kind == "bool" and atom.type.is_array:
-                raise self.fail(node, "boolean mask indexing (the result's shape depends on the data)",
-                                "use np.where(mask, x, 0.0) instead")
+        if atom.type.kind not in ("int", "bool"):
             raise self.fail(node, "array index must be an integer", "convert it with int(...)")
         return atom
 
@@ -102,9 +103,6 @@ class ArrayExpressions(LibraryCalls):
             raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
                             "copy it first: `y = x.copy()`, then write into `y`")
         spec, atoms, single = self.index_spec(target, arr)
-        if any(isinstance(a, Var) and a.type.is_array for a in atoms):
-            raise self.fail(target, "writing through an integer-array index",
-                            "write single elements or basic slices, e.g. y[i] = ... or y[1:] = ...")
         v = self.scalar(value, target)
         slot = get("getitem").result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
         if v.type.ndim > slot.ndim:
@@ -251,6 +249,9 @@ class ArrayExpressions(LibraryCalls):
         atoms = [self.array_of_items(i, node) if isinstance(i, tuple) else self.scalar(i, node) for i in items]
         if any(a.type.is_array for a in atoms):
             out = self.b.emit("stack", *atoms, params=(("axis", 0),))
+        elif all(a.type.kind == "int" and not isinstance(getattr(a, "value", 0), bool) for a in atoms):
+            # np.array([0, i]): an integer array, as NumPy makes it (an index)
+            out = self.b.emit("pack", *atoms, params=(("dtype", "int64"),))
         else:
             out = self.b.emit("pack", *atoms)
         self.owned.add(out)
@@ -686,8 +687,11 @@ def _method_name(handler: str) -> str:
         else handler
 
 
+# by the identity of a function object that lives as long as its module (not a bound method made at
+# each access, ``np.add.at``, which the front end recognizes by its syntax)
 _HANDLERS_BY_OBJECT = {id(lexicon.resolve(s.path)): s.handler for _, s in lexicon.spellings()
-                       if s.arity is not None and s.module != lexicon.METHOD}
+                       if s.arity is not None and s.module != lexicon.METHOD
+                       and lexicon.resolve(s.path) is lexicon.resolve(s.path)}
 
 
 def numpy_handler(obj: Any) -> str | None:

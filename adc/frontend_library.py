@@ -1,5 +1,7 @@
 """Front end, NumPy functions written with other primitives (issue 10's missing names):
-``np.linalg.norm`` with ``ord``, ``np.linalg.svd``/``qr`` (tuples of primitives).
+``np.linalg.norm`` with ``ord``, ``np.linalg.svd``/``qr`` (tuples of primitives), ``np.add.at``;
+sorting and gathering (``np.sort``, ``np.take``, ``np.take_along_axis``) as reads through integer
+indices (``argsort``), so the derivative flows back through the elements they select.
 
 Input: the arguments of a call the array front end routes here (``LIBRARY``).  Output: ops of the
 registered primitives; nothing here has a derivative rule of its own.
@@ -11,7 +13,7 @@ from typing import Any
 
 import libcst as cst
 
-from .ir import Atom
+from .ir import Atom, Op
 
 # vector norms other than the 2-norm: |x| written sign(x) * x, whose derivative is sign(x) (0 at 0:
 # the subgradient of least norm, as for the 2-norm), then a reduction
@@ -89,9 +91,90 @@ class LibraryCalls:
             raise self.fail(node, f"np.linalg.qr() of a {a.type.ndim}-D array", "pass a 2-D array")
         return self.b.emit("qr_q", a), self.b.emit("qr_r", a)
 
+    def add_at(self, args: list[Any], node: cst.Call) -> None:
+        """``np.add.at(y, idx, v)``: ``y[idx] += v`` with repeated indices adding up (a statement)."""
+        self.keywords(node, ())
+        y = self.array_value(args[0], node)
+        if y not in self.owned and not self.fresh_array(y):
+            raise self.fail(node, "np.add.at() into an array the function did not create (an argument, or a view)",
+                            "copy it first: `y = x.copy()`, then add into `y`")
+        key = node.args[1].value
+        if isinstance(key, cst.Tuple):  # np.add.at(z, (rows, cols), v)
+            index = tuple(self.listed(v, el.value) for v, el in zip(args[1], key.elements))
+        else:
+            index = (self.listed(args[1], key),)
+        atoms = [self.index_atom(i, node) for i in index]
+        if len(atoms) > y.type.ndim:
+            raise self.fail(node, f"too many indices for a {y.type.ndim}-D array", "index each axis at most once")
+        self.b.append(Op("index_add", [y, *atoms, self.scalar(args[2], node)], [], (("scatter", True),)))
+
+    def listed(self, value: Any, node: cst.BaseExpression) -> Any:
+        """An index written as a list (``[0, 2, 2]``) as the integer array NumPy makes of it."""
+        return self.array_of_items(value, node) if isinstance(node, (cst.List, cst.ListComp)) and value else value
+
+    def positions(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.argsort(x, axis=-1)``, ``np.argmax(x, axis=None)``, ``np.argmin``: integer indices."""
+        kw = self.keywords(node, ("axis",))
+        x = self.array_value(args[0], node)
+        axis = self.const_arg(args, 1, kw, "axis", node, -1 if name == "argsort" else None)
+        if axis is not None:
+            (axis,) = self.axes_of((axis,), x.type.ndim, node)
+        params = (("axis", axis),) if axis is not None and not (name == "argsort" and x.type.ndim == 1) else ()
+        return self.b.emit(name, x, params=params + ((("reduce", True),) if name != "argsort" else ()))
+
+    def searchsorted(self, args: list[Any], node: cst.Call) -> Atom:
+        kw = self.keywords(node, ("side",))
+        if kw.get("side", "left") not in ("left", "right"):
+            raise self.fail(node, f"np.searchsorted() with side={kw['side']!r}", "use side='left' or 'right'")
+        a, v = self.array_value(args[0], node), self.scalar(args[1], node)
+        return self.b.emit("searchsorted", a, v, params=(("side", "right"),) if kw.get("side") == "right" else ())
+
+    def along(self, x: Any, idx: Atom, axis: int) -> Atom:
+        """``np.take_along_axis(x, idx, axis)``: ``x`` read at ``idx`` along ``axis`` and at the
+        broadcast positions ``arange(n)`` along every other axis."""
+        nd = x.type.ndim
+        if nd == 1:
+            return self.b.emit("getitem", x, idx)
+        keys = []
+        for d in range(nd):
+            if d == axis:
+                keys.append(idx)
+                continue
+            ar = self.b.emit("arange", self.b.emit("shape", x, params=(("dim", d),)))
+            spec = tuple(("s", False, False, False) if k == d else "n" for k in range(nd))
+            keys.append(self.b.emit("getitem", ar, params=(("index", spec),)))
+        return self.b.emit("getitem", x, *keys)
+
+    def gather(self, name: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.sort(x, axis=-1)``, ``np.take(x, idx, axis=None)``, ``np.take_along_axis(x, idx, axis)``."""
+        kw = self.keywords(node, ("axis",))
+        x = self.array_value(args[0], node)
+        k = 1 if name == "sort" else 2
+        axis = self.const_arg(args, k, kw, "axis", node, -1 if name == "sort" else None)
+        if axis is None and name in ("sort", "take"):
+            x, axis = (x if x.type.ndim == 1 else self.b.emit("ravel", x)), 0
+        if axis is None:
+            raise self.fail(node, "np.take_along_axis() with axis=None", "name the axis, e.g. axis=1")
+        (axis,) = self.axes_of((axis,), x.type.ndim, node)
+        if name == "sort":
+            order = self.b.emit("argsort", x, params=(("axis", axis),) if x.type.ndim > 1 else ())
+            return self.along(x, order, axis)
+        idx = self.index_atom(self.listed(args[1], node.args[1].value), node)
+        if name == "take":
+            full = ("s", False, False, False)
+            return self.b.emit("getitem", x, idx, params=(("index", (full,) * axis + ("i",)),) if axis else ())
+        if idx.type.ndim != x.type.ndim:
+            raise self.fail(node, "np.take_along_axis() with indices of another number of dimensions than the array",
+                            "give the indices as many dimensions as the array")
+        return self.along(x, idx, axis)
+
 
 LIBRARY = {
     "norm": lambda self, args, node: self.norm(args, node),
     "svd": lambda self, args, node: self.svd(args, node),
     "qr": lambda self, args, node: self.qr(args, node),
+    "add_at": lambda self, args, node: self.add_at(args, node),
+    "searchsorted": lambda self, args, node: self.searchsorted(args, node),
+    **{n: (lambda n: lambda self, args, node: self.positions(n, args, node))(n) for n in ("argsort", "argmax", "argmin")},
+    **{n: (lambda n: lambda self, args, node: self.gather(n, args, node))(n) for n in ("sort", "take", "take_along_axis")},
 }

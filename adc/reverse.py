@@ -34,6 +34,7 @@ from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .masks import masked_product
 from .prims import prim
+from .prims.indexing import kept_writes
 from .prims.reductions import unbroadcast
 from .types import INT, Type
 from .zeros import zero_like
@@ -344,7 +345,7 @@ class Reverse:
             if isinstance(v, Var) and v in self.active:
                 part = self.b.emit("getitem", gy, *a[1:-1], params=op.params)
                 if part.type.is_array:  # a view of the buffer, which is cleared next: take a copy
-                    part = self.b.emit("acopy", part)
+                    part = kept_writes(self.b, self.b.emit("acopy", part), op, gy)
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
             if part is not None:
                 self.accumulate(v, unbroadcast(self.b, part, v.type), mark)

@@ -54,3 +54,47 @@ def svd_vectors(a):
     return np.sum(u)
 def la_svd_u(a): return np.linalg.svd(a, full_matrices=False)[0]
 def la_svd_vh(a): return np.linalg.svd(a, full_matrices=False)[2]
+
+
+# --- indexing: masks, integer arrays, sorting, gathers -------------------------------------------------
+def mask_read(x): return x[x > 0.3] ** 2
+def mask_read_2d(x): return np.sum(x[x > 0.3] ** 3) + x[x[:, 0] > 0.3] * 2.0
+def int_read(x): return x[np.array([0, 2, 2])] * x[[1, 0, 1]]
+def int_read_2d(x): return x[[1, 0, 1]] ** 2 + x[np.array([0, 1, 1]), np.array([2, 2, 0])][:, None]
+
+
+def int_write(x):
+    y = np.zeros(5)
+    y[np.array([0, 2, 2])] = x[:3] * 2.0  # repeated index: NumPy keeps the last write
+    y[[1, 1]] += x[1:3]  # buffered, as NumPy: y[1] = y[1] + x[2]
+    y[np.array([4])] = x[3]
+    return y * x[0]
+
+
+def mask_write(x):
+    y = x * 1.0
+    y[x < 0.0] = 0.0
+    y[y > 0.5] *= 3.0
+    return y * x
+
+
+def add_at(x):
+    y = np.zeros(5)
+    np.add.at(y, np.array([0, 2, 2, 4]), x)  # repeated indices add up
+    z = np.zeros((2, 3))
+    np.add.at(z, ([1, 1, 0], [2, 2, 0]), x[:3] ** 2)
+    np.add.at(z, 0, x[1])
+    return y * x[0] + np.sum(z * z)
+
+
+def take(x): return np.take(x, np.array([2, 0, 2])) * np.take(x, [1, 1, 0]) ** 2
+def take_axis(x): return np.take(x, [2, 0, 2], axis=1) ** 2 + np.take(x, [5, 0, 1])
+def take_along(x): return np.take_along_axis(x, np.argsort(x, axis=0), axis=0) * np.take_along_axis(x, np.argsort(x), 1)
+def sort(x): return np.sort(x) * np.arange(1.0, x.size + 1.0).reshape(x.shape)
+def sort_axes(x): return np.sort(x, axis=0) ** 2 + np.sort(x, None).reshape(x.shape) * x
+def positions(x): return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.sort(x), 0.1)] ** 2
+def positions_axis(x): return np.take_along_axis(x, np.argmax(x, axis=1)[:, None], axis=1) * x[0, x.argmin(axis=1)]
+
+
+def jit_positions(x):
+    return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.array([0.0, 0.5]), x[0])] ** 2

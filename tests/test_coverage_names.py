@@ -28,8 +28,14 @@ ROWS = [(nf.np_fmod, (R, P), BINARY), (nf.np_mod, (P, P), BINARY), (nf.py_round,
         (nf.norm_matrix_ords, (N,), [(3, 3), (2, 3)]), (nf.la_svdvals, (N,), [(3, 2), (2, 3)]),
         (nf.la_svd_s, (N,), [(2, 3)]), (nf.la_svd_u, (N,), [(3, 2), (2, 3), (3, 3)]),
         (nf.la_svd_vh, (N,), [(3, 2), (2, 3), (3, 3)]), (nf.la_pinv, (N,), [(3, 2), (2, 3)]), (nf.la_pinv, (M,), [(3, 3)]),
-        (nf.la_qr, (N,), [(3, 2), (3, 3)]), (nf.la_qr_q, (N,), [(4, 3)]), (nf.la_qr_r, (M,), [(3, 3)])]
-JIT_ROWS = [(nf.jit_elementwise, (R, U), ((3,), (3,))), (nf.jit_linalg, (M,), ((3, 3),))]
+        (nf.la_qr, (N,), [(3, 2), (3, 3)]), (nf.la_qr_q, (N,), [(4, 3)]), (nf.la_qr_r, (M,), [(3, 3)]),
+        (nf.mask_read, (R,), [(5,)]), (nf.mask_read_2d, (R,), [(3, 2)]), (nf.int_read, (R,), [(4,)]),
+        (nf.int_read_2d, (R,), [(3, 3)]), (nf.int_write, (R,), [(4,)]), (nf.mask_write, (R,), [(5,)]),
+        (nf.add_at, (R,), [(4,)]), (nf.take, (R,), [(4,)]), (nf.take_axis, (R,), [(2, 3)]),
+        (nf.take_along, (R,), [(3, 2)]), (nf.sort, (R,), [(5,), (2, 3)]), (nf.sort_axes, (R,), [(3, 2)]),
+        (nf.positions, (R,), [(5,)]), (nf.positions_axis, (R,), [(2, 3)])]
+JIT_ROWS = [(nf.jit_elementwise, (R, U), ((3,), (3,))), (nf.jit_linalg, (M,), ((3, 3),)),
+            (nf.jit_positions, (R,), ((5,),))]
 
 
 def _rows() -> list[tuple[str, Callable, tuple, tuple]]:
@@ -84,3 +90,27 @@ def test_norms_at_zero_have_gradient_zero() -> None:
 def test_wide_qr_is_refused_when_differentiated() -> None:
     with pytest.raises(np.linalg.LinAlgError):
         adc.grad(lambda a: np.sum(np.linalg.qr(a)[1]))(np.ones((2, 3)))
+
+
+def test_writes_through_integer_arrays_follow_numpy() -> None:
+    """``y[idx] = v`` keeps the last write of a repeated index and ``y[idx] += v`` does not add up
+    (both as NumPy); ``np.add.at`` adds up.  Worked numbers, both modes."""
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    # int_write: y = [2 x0, x2, 2 x2, 0, x3] -> y * x0; d sum / dx
+    for mode in ("reverse", "forward"):
+        g = adc.grad(lambda x: np.sum(nf.int_write(x)), mode=mode)(x)
+        np.testing.assert_allclose(g, [4 * 1.0 + 3 * 3.0 + 4.0, 0.0, 3 * 1.0, 1.0])  # 2 x0^2 + 3 x0 x2 + x0 x3
+        g = adc.grad(lambda x: np.sum(nf.add_at(x)), mode=mode)(x)
+        # y = [x0, 0, x1 + x2, 0, x3]; z[1, 2] = x0^2 + x1^2, z[0] = [x2^2 + x1, x1, x1]; add_at returns
+        # y * x0 + sum(z^2), so the sum is x0 (x0 + x1 + x2 + x3) + 5 sum(z^2)
+        z12, z00 = 1.0 + 4.0, 9.0 + 2.0
+        want = [2 * 1.0 + 2.0 + 3.0 + 4.0 + 5 * 2 * z12 * 2 * 1.0, 1.0 + 5 * (2 * z12 * 2 * 2.0 + 2 * z00 + 4 * 2.0),
+                1.0 + 5 * 2 * z00 * 2 * 3.0, 1.0]
+        np.testing.assert_allclose(g, want)
+
+
+def test_list_index_is_an_integer_array() -> None:
+    a = np.arange(9.0).reshape(3, 3)
+    f = lambda a: np.sum(a[[0, 2]] * np.arange(3.0))  # noqa: E731 -- rows 0 and 2, not a[0, 2]
+    assert adc.value_and_grad(f)(a)[0] == f(a) == 28.0
+    np.testing.assert_array_equal(adc.grad(f)(a), [[0.0, 1.0, 2.0], [0.0, 0.0, 0.0], [0.0, 1.0, 2.0]])

@@ -47,8 +47,8 @@ structural("acopy", lambda t, p: f"{atomic(t[0])}.copy()", np.copy, lambda ts: f
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
            lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
            names=lowered("arange", (1, 3), "numpy.arange"))
-structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a: np.array(a, dtype=float),
-           lambda ts: Type("float", 1, "float64", (len(ts) == 1,)),
+structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a, dtype="float64": np.array(a, dtype=dtype),
+           lambda ts, p: Type("int" if p.get("dtype") == "int64" else "float", 1, p.get("dtype", "float64"), (len(ts) == 1,)),
            jvp=lambda b, op, ts: b.emit("pack", *[t if t is not None else 0.0 for t in ts]),
            vjp=lambda b, op, g: [b.emit("getitem", g, k) for k in range(len(op.args))], fresh=True,
            names=lowered("array", (1, 1), "numpy.array", "numpy.asarray"))

@@ -41,6 +41,14 @@ def unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN201
     return np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:]).sum(axis=axis + 1)
 
 
+def last_writes(x, key):  # noqa: ANN001, ANN201
+    """Where ``x[key] = v`` keeps the element of ``v`` (NumPy keeps the last of repeated indices)."""
+    ids = np.full(np.shape(x), -1, dtype=np.int64)
+    order = np.arange(np.size(ids[key])).reshape(np.shape(ids[key]))
+    ids[key] = order
+    return ids[key] == order
+
+
 def _register_numba() -> None:
     try:
         from numba.extending import overload

@@ -38,7 +38,12 @@ def spellings() -> Iterator[tuple[Primitive, Spelling]]:
 def resolve(path: str) -> Any:
     """The Python object a ``module.name`` path names (``numpy.sin`` → ``np.sin``)."""
     module, _, attr = path.rpartition(".")
-    return getattr(_MODULES.get(module) or importlib.import_module(module), attr)
+    if module in _MODULES:
+        return getattr(_MODULES[module], attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError:  # a method of a module's object: ``numpy.add.at``
+        return getattr(resolve(module), attr)
 
 
 def functions() -> dict[Any, Call]:
@@ -114,7 +119,8 @@ def coverage_rows() -> list[tuple[str, str, str, str, str]]:
     rows = []
     for p, s in spellings():
         name = f"x.{s.attr}()" if s.module == METHOD else s.path.replace("numpy.", "np.").replace("builtins.", "")
-        jit = "yes" if not p.nojit else f"not {p.nojit}"
+        nojit = s.nojit or p.nojit
+        jit = "yes" if not nojit else f"not {nojit}"
         rows.append((name, _modes(p), jit, p.name, p.note))
     return sorted(set(rows), key=lambda r: (r[0].startswith("x."), r[0].lower()))
 

@@ -60,6 +60,7 @@ class Spelling:
     handler: str = ""
     arity: tuple[int, int] | None = None
     variadic: bool = False  # max(a, b, c) folds pairwise
+    nojit: str = ""  # why Numba cannot compile this name when its primitive can (``np.sort``'s scatter)
 
     @property
     def module(self) -> str:
@@ -75,9 +76,9 @@ def calls(*paths: str, variadic: bool = False) -> tuple[Spelling, ...]:
     return tuple(Spelling(p, variadic=variadic) for p in paths)
 
 
-def lowered(handler: str, arity: tuple[int, int], *paths: str) -> tuple[Spelling, ...]:
+def lowered(handler: str, arity: tuple[int, int], *paths: str, nojit: str = "") -> tuple[Spelling, ...]:
     """Spellings the array front end lowers through ``handler`` (``np.sum(x, axis=1)``, ``x.sum()``)."""
-    return tuple(Spelling(p, handler, arity) for p in paths)
+    return tuple(Spelling(p, handler, arity, nojit=nojit) for p in paths)
 
 
 @dataclass(frozen=True)
