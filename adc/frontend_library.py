@@ -1,7 +1,8 @@
 """Front end, NumPy functions written with other primitives (issue 10's missing names):
 ``np.linalg.norm`` with ``ord``, ``np.linalg.svd``/``qr`` (tuples of primitives), ``np.add.at``;
 sorting and gathering (``np.sort``, ``np.take``, ``np.take_along_axis``) as reads through integer
-indices (``argsort``), so the derivative flows back through the elements they select.
+indices (``argsort``), so the derivative flows back through the elements they select; ``np.pad``
+(constant) and ``np.split``/``np.array_split`` (views).
 
 Input: the arguments of a call the array front end routes here (``LIBRARY``).  Output: ops of the
 registered primitives; nothing here has a derivative rule of its own.
@@ -168,6 +169,68 @@ class LibraryCalls:
                             "give the indices as many dimensions as the array")
         return self.along(x, idx, axis)
 
+    def pad(self, args: list[Any], node: cst.Call) -> Atom:
+        """``np.pad(x, pad_width, mode='constant', constant_values=c)`` with constant widths and ``c``."""
+        kw = self.keywords(node, ("mode", "constant_values"))
+        x = self.array_value(args[0], node)
+        widths = self.positional(args, 1, node)
+        value = kw.get("constant_values", 0.0)
+        if kw.get("mode", "constant") != "constant" or not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.fail(node, "np.pad() other than mode='constant' with a constant fill value",
+                            "pad with a constant: np.pad(x, 1) or np.pad(x, ((1, 0), (0, 2)), constant_values=0.5)")
+        nd = x.type.ndim
+        pairs = _pairs(widths, nd)
+        if pairs is None:
+            raise self.fail(node, f"np.pad() widths {widths!r} for a {nd}-D array",
+                            "give constant nonnegative integers: n, (before, after) or one pair per axis")
+        params = (("widths", pairs),) + ((("value", float(value)),) if value else ())
+        return self.b.emit("pad", x, params=params)
+
+    def split(self, name: str, args: list[Any], node: cst.Call) -> tuple[Atom, ...]:
+        """``np.split(x, n_or_indices, axis=0)`` / ``np.array_split``: the views between the split points."""
+        kw = self.keywords(node, ("axis",))
+        x = self.array_value(args[0], node)
+        (axis,) = self.axes_of((self.const_arg(args, 2, kw, "axis", node, 0),), x.type.ndim, node)
+        where = self.positional(args, 1, node)
+        n = self.b.emit("shape", x, params=(("dim", axis),))
+        if isinstance(where, tuple) and all(isinstance(i, int) and not isinstance(i, bool) for i in where):
+            points: list[Any] = [None, *where, None]
+        elif isinstance(where, int) and not isinstance(where, bool) and where > 0:
+            if name == "split":  # equal parts, or NumPy's ValueError
+                size = self.b.emit("section", n, where)
+                points = [None] + [self.b.mul(size, k) for k in range(1, where)] + [None]
+            else:  # the first n % parts parts one longer
+                size, extra = self.b.emit("floordiv", n, where), self.b.emit("mod", n, where)
+                points = [None] + [self.b.add(self.b.mul(size, k), self.b.emit("min", extra, k))
+                                   for k in range(1, where)] + [None]
+        else:
+            raise self.fail(node, f"np.{name}() with {where!r}", "split into a constant number of parts or at constant "
+                                                                   "indices, e.g. np.split(x, 2) or np.split(x, [1, 3])")
+        full = ("s", False, False, False)
+        pieces = []
+        for start, stop in zip(points, points[1:]):
+            bounds = [p for p in (start, stop) if p is not None]
+            entry = ("s", start is not None, stop is not None, False)
+            pieces.append(self.b.emit("getitem", x, *bounds, params=(("index", (full,) * axis + (entry,)),)))
+        return tuple(pieces)
+
+
+def _pairs(widths: Any, nd: int) -> tuple[tuple[int, int], ...] | None:
+    """NumPy's ``pad_width`` forms (``n``, ``(n,)``, ``(before, after)``, one pair per axis) as one
+    pair per axis; ``None`` if they are not constant nonnegative integers."""
+    def ok(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    if ok(widths):
+        return ((widths, widths),) * nd
+    if isinstance(widths, tuple) and len(widths) == 1 and ok(widths[0]):
+        return ((widths[0], widths[0]),) * nd
+    if isinstance(widths, tuple) and len(widths) == 2 and all(ok(w) for w in widths):
+        return (tuple(widths),) * nd
+    if isinstance(widths, tuple) and len(widths) == nd and all(
+            isinstance(w, tuple) and len(w) == 2 and all(ok(v) for v in w) for w in widths):
+        return tuple(tuple(w) for w in widths)
+    return None
+
 
 LIBRARY = {
     "norm": lambda self, args, node: self.norm(args, node),
@@ -175,6 +238,8 @@ LIBRARY = {
     "qr": lambda self, args, node: self.qr(args, node),
     "add_at": lambda self, args, node: self.add_at(args, node),
     "searchsorted": lambda self, args, node: self.searchsorted(args, node),
+    "pad": lambda self, args, node: self.pad(args, node),
+    **{n: (lambda n: lambda self, args, node: self.split(n, args, node))(n) for n in ("split", "array_split")},
     **{n: (lambda n: lambda self, args, node: self.positions(n, args, node))(n) for n in ("argsort", "argmax", "argmin")},
     **{n: (lambda n: lambda self, args, node: self.gather(n, args, node))(n) for n in ("sort", "take", "take_along_axis")},
 }

@@ -14,8 +14,6 @@ def np_nansum(x): return np.nansum(x * x)
 def np_nansum_axis(x): return np.nansum(x * x, axis=1) * np.nansum(x, 0, keepdims=True)[:, :2]
 
 
-def jit_elementwise(x, u):
-    return np.fmod(x, 0.7) * x + np.mod(x, 0.3) + ss.erfinv(u) + round(x[0]) * x + np.nansum(x * u)
 
 
 # --- the gradient of a branch not taken ---------------------------------------------------------------
@@ -96,5 +94,30 @@ def positions(x): return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] +
 def positions_axis(x): return np.take_along_axis(x, np.argmax(x, axis=1)[:, None], axis=1) * x[0, x.argmin(axis=1)]
 
 
-def jit_positions(x):
-    return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.array([0.0, 0.5]), x[0])] ** 2
+def jit_names(x, u):
+    """The new names Numba compiles, in one program: element-wise ones, positions, split."""
+    a, b = np.split(x, 2)
+    c, d, e = np.array_split(x, 3)
+    return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.array([0.0, 0.5]), x[0])] ** 2 \
+        + np.sum(a * b) + np.sum(c ** 2) + np.sum(d * 3.0) + np.sum(e ** 3) \
+        + np.fmod(x, 0.7) * x + np.mod(x, 0.3) + ss.erfinv(u) + round(x[0]) * x + np.nansum(x * u)
+
+
+# --- shapes: pad, split ------------------------------------------------------------------------------------
+def pad(x): return np.pad(x, 1) ** 2 + np.pad(x, (2, 0), constant_values=0.5) * np.pad(x, (1,))
+
+
+def pad_2d(x): return np.pad(x, ((1, 0), (0, 2))) ** 2 + np.pad(x * 2.0, (1, 1), constant_values=1.5)[:3, :5]
+
+
+def split(x):
+    a, b = np.split(x, 2)
+    c, d, e = np.array_split(x, 3)
+    return np.sum(a * b) + np.sum(c ** 2) + np.sum(d * 3.0) + np.sum(e ** 3) + np.sum(np.split(x, [1, 3])[1] ** 2)
+
+
+def split_axis(x):
+    parts = np.split(x, 3, axis=1)
+    return parts[0] * parts[2] + np.array_split(x, 2, 1)[1][:, :1] ** 2
+
+

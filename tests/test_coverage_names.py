@@ -33,9 +33,10 @@ ROWS = [(nf.np_fmod, (R, P), BINARY), (nf.np_mod, (P, P), BINARY), (nf.py_round,
         (nf.int_read_2d, (R,), [(3, 3)]), (nf.int_write, (R,), [(4,)]), (nf.mask_write, (R,), [(5,)]),
         (nf.add_at, (R,), [(4,)]), (nf.take, (R,), [(4,)]), (nf.take_axis, (R,), [(2, 3)]),
         (nf.take_along, (R,), [(3, 2)]), (nf.sort, (R,), [(5,), (2, 3)]), (nf.sort_axes, (R,), [(3, 2)]),
-        (nf.positions, (R,), [(5,)]), (nf.positions_axis, (R,), [(2, 3)])]
-JIT_ROWS = [(nf.jit_elementwise, (R, U), ((3,), (3,))), (nf.jit_linalg, (M,), ((3, 3),)),
-            (nf.jit_positions, (R,), ((5,),))]
+        (nf.positions, (R,), [(5,)]), (nf.positions_axis, (R,), [(2, 3)]),
+        (nf.pad, (R,), [(3,), (2, 2)]), (nf.pad_2d, (R,), [(2, 3)]), (nf.split, (R,), [(4,), (6,)]),
+        (nf.split_axis, (R,), [(2, 3)])]
+JIT_ROWS = [(nf.jit_names, (R, U), ((4,), (4,))), (nf.jit_linalg, (M,), ((3, 3),))]
 
 
 def _rows() -> list[tuple[str, Callable, tuple, tuple]]:
@@ -114,3 +115,9 @@ def test_list_index_is_an_integer_array() -> None:
     f = lambda a: np.sum(a[[0, 2]] * np.arange(3.0))  # noqa: E731 -- rows 0 and 2, not a[0, 2]
     assert adc.value_and_grad(f)(a)[0] == f(a) == 28.0
     np.testing.assert_array_equal(adc.grad(f)(a), [[0.0, 1.0, 2.0], [0.0, 0.0, 0.0], [0.0, 1.0, 2.0]])
+
+
+def test_split_into_unequal_parts_raises_as_numpy() -> None:
+    with pytest.raises(adc.errors.AdcError, match="equal division") as info:
+        adc.grad(nf.split)(np.ones(5))
+    assert "coverage_names_funcs.py" in str(info.value)

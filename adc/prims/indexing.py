@@ -135,7 +135,8 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
            + lowered("flip", (1, 2), "numpy.flip") + lowered("fliplr", (1, 1), "numpy.fliplr")
            + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item")
            + lowered("sort", (1, 2), "numpy.sort", nojit=_SCATTER) + lowered("take", (2, 3), "numpy.take", nojit=_SCATTER)
-           + lowered("take_along_axis", (2, 3), "numpy.take_along_axis", nojit=_SCATTER))
+           + lowered("take_along_axis", (2, 3), "numpy.take_along_axis", nojit=_SCATTER)
+           + lowered("split", (2, 3), "numpy.split") + lowered("array_split", (2, 3), "numpy.array_split"))
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
 structural("index_add", _render_store("+="), _index_add, buffered=("array",),
            names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up", nojit=_SCATTER, **_STORE)

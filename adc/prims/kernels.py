@@ -49,6 +49,13 @@ def last_writes(x, key):  # noqa: ANN001, ANN201
     return ids[key] == order
 
 
+def section(n, parts):  # noqa: ANN001, ANN201
+    """The length of each of ``parts`` equal parts of ``n`` (``np.split``), or NumPy's error."""
+    if parts <= 0 or n % parts:
+        raise ValueError("array split does not result in an equal division")
+    return n // parts
+
+
 def _register_numba() -> None:
     try:
         from numba.extending import overload
@@ -58,6 +65,14 @@ def _register_numba() -> None:
     @overload(diag_embed)
     def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
         return _diag_embed_loop
+
+    @overload(section)
+    def _section(n, parts):  # noqa: ANN001, ANN202
+        def checked(n, parts):  # noqa: ANN001, ANN202
+            if parts <= 0 or n % parts:
+                raise ValueError("array split does not result in an equal division")
+            return n // parts
+        return checked
 
 
 _register_numba()

@@ -168,3 +168,39 @@ structural("unrepeat", lambda t, p: f"adc_arrays.unrepeat({t[0]}, {t[1]}, {p['re
            lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
            jvp=lambda b, op, ts: b.emit("unrepeat", ts[0], op.args[1], params=op.params),
            vjp=lambda b, op, g: [b.emit("repeat", g, params=op.params), None])  # only in derivative code
+
+
+# --- pad and split (issue 10, missing names) -------------------------------------------------------------
+def _pad_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    widths = seq_text([seq_text([str(b), str(a)]) for b, a in p["widths"]])
+    fill = p.get("value", 0.0)
+    return f"np.pad({t[0]}, {widths}{f', constant_values={fill!r}' if fill else ''})"
+
+
+def _unpad(b: Any, g: Any, params: Any) -> Any:
+    """The transpose of ``pad``: the middle of ``g``, ``g[b0:-a0, b1:-a1, ...]``."""
+    spec, bounds = [], []
+    for before, after in dict(params)["widths"]:
+        spec.append(("s", bool(before), bool(after), False))
+        bounds += ([before] if before else []) + ([-after] if after else [])
+    return b.emit("getitem", g, *bounds, params=(("index", tuple(spec)),))
+
+
+def _zero_fill(params: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, v) for k, v in params if k != "value")
+
+
+structural("pad", _pad_text, lambda x, widths=(), value=0.0: np.pad(x, widths, constant_values=value),
+           lambda ts: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ts[0].ndim),
+           jvp=lambda b, op, ts: b.emit("pad", ts[0], params=_zero_fill(op.params)),
+           vjp=lambda b, op, g: [_unpad(b, g, op.params)], fresh=True,
+           names=lowered("pad", (2, 2), "numpy.pad"), nojit="(Numba has no `np.pad`)",
+           note="mode='constant' with constant widths and a constant fill value")
+
+
+def _section(n: Any, parts: Any) -> int:
+    return kernels.section(int(n), int(parts))
+
+
+structural("section", lambda t, p: f"adc_arrays.section({t[0]}, {t[1]})", _section, lambda ts: Type("int"),
+           differentiable=False, may_raise=True, imports=_KERNELS)  # np.split's part length, or NumPy's error
