@@ -96,17 +96,24 @@ under `jit=True`). Derivative conventions at kinks and singular points are expla
 """
 
 _COVERAGE_TAIL = """
+Indexing is syntax, not a name, so it is not in the table: `x[i]`, slices, `None`, integer arrays
+(`x[idx]`, `x[[0, 2]]`, `L[rows, cols]`) and boolean masks (`x[x > 0]`) read and write in both
+modes; a write through an integer array keeps the last value of a repeated index, as NumPy does,
+and `np.add.at` adds them up. The reverse mode of a read through an integer array or a mask is an
+`np.add.at`, which Numba lacks: under `jit=True` it stops with an adc `CompileError` naming the
+line, like the `np.sort`/`np.take` rows above.
+
 ## Still missing
 
 Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumPy and most of
-`scipy.special`), adc does not yet differentiate: `nansum`; `linalg.norm` with `ord`; `svd`,
-`pinv`, `qr`; `split`, `pad`; boolean-mask reads, integer-array writes, `np.add.at`, `take`,
-`sort`; `fmod`, `erfinv`, builtin `round`; `einsum` with an ellipsis or a repeated letter in one
-operand; and float32 checks for the names above. Under `jit=True`, besides the names marked
-above, 1-D `np.kron`, `np.vdot` of 2-D arrays and `np.expand_dims(x, 1)` broadcast against
-another array stop at Numba with an adc `CompileError` naming the line (reductions with
-`keepdims` in the generated adjoint). An unsupported function raises an adc `UnsupportedError`
-at the user's line.
+`scipy.special`), adc does not yet differentiate: `linalg.norm` with `ord=0` and matrix norms over
+axes of N-D arrays; `np.pad` modes other than `constant`; `svd` with `full_matrices=True` (the
+thin SVD is supported); `einsum` with an ellipsis or a repeated letter in one operand;
+`x.sort()` in place (write `y[:] = np.sort(y)`); and float32 checks for the names above. Under
+`jit=True`, besides the names marked above, 1-D `np.kron`, `np.vdot` of 2-D arrays and
+`np.expand_dims(x, 1)` broadcast against another array stop at Numba with an adc `CompileError`
+naming the line (reductions with `keepdims` in the generated adjoint). An unsupported function
+raises an adc `UnsupportedError` at the user's line.
 """
 
 
