@@ -371,6 +371,7 @@ class ArrayExpressions(LibraryCalls):
             raise self.fail(node, "np.einsum() needs constant subscripts", "write e.g. np.einsum('ij,jk->ik', a, b)")
         from .prims.linalg import einsum_parts
 
+        spec, operands = self.einsum_plain(spec, operands)
         subs, out = einsum_parts(spec)
         bad = ("..." in spec or len(subs) != len(operands) or any(len(set(s)) != len(s) for s in subs)
                or len(set(out)) != len(out) or any(not (s.isalpha() and s.isascii()) for s in subs if s)
@@ -379,8 +380,7 @@ class ArrayExpressions(LibraryCalls):
         if bad:
             raise self.fail(node, f"np.einsum({spec!r}, ...) on {len(operands)} operand(s) of "
                                   f"{', '.join(str(o.type.ndim) for o in operands)} dimensions",
-                            "adc supports one or two operands whose subscripts match their dimensions, without `...` "
-                            "or a letter repeated in one operand (use np.trace / np.diagonal for those)")
+                            "adc supports operands whose subscripts match their dimensions")
         return self.b.emit("einsum", *operands, params=(("spec", spec),))
 
     def tensordot(self, args: list[Any], node: cst.Call) -> Atom:

@@ -214,6 +214,36 @@ class LibraryCalls:
             pieces.append(self.b.emit("getitem", x, *bounds, params=(("index", (full,) * axis + (entry,)),)))
         return tuple(pieces)
 
+    def einsum_plain(self, spec: str, operands: list[Any]) -> tuple[str, list[Any]]:
+        """``spec`` without ``...`` (spelled with unused letters, right-aligned, as NumPy broadcasts
+        them) and without a letter repeated in one operand (its second use a new letter, and an
+        identity matrix joining the two: ``'ii->i'`` is ``'ij,ij->i'`` with ``np.eye``)."""
+        inputs, arrow, out = spec.replace(" ", "").partition("->")
+        subs = inputs.split(",")
+        if len(subs) != len(operands) or not (("..." in spec) or any(len(set(s)) != len(s) for s in subs)):
+            return spec, operands
+        free = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec)
+        width = max((o.type.ndim - len(s.replace("...", "")) for s, o in zip(subs, operands) if "..." in s), default=0)
+        dots = "".join(next(free) for _ in range(max(width, 0)))
+        subs = [s.replace("...", dots[len(dots) - (o.type.ndim - len(s.replace("...", ""))):] if "..." in s else "")
+                for s, o in zip(subs, operands)]
+        if not arrow:  # NumPy's implicit output: the broadcast letters, then the letters used once, sorted
+            letters = "".join(s.replace("...", "") for s in inputs.split(","))
+            out = dots + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        out = out.replace("...", dots)
+        operands = list(operands)
+        for k, s in enumerate(list(subs)):
+            seen = ""
+            for pos, c in enumerate(s):
+                if c in seen:
+                    fresh = next(free)
+                    subs[k] = subs[k][:pos] + fresh + subs[k][pos + 1:]
+                    n = self.b.emit("shape", operands[k], params=(("dim", pos),))
+                    operands.append(self.b.emit("eye", n))
+                    subs.append(c + fresh)
+                seen += c
+        return ",".join(subs) + "->" + out, operands
+
 
 def _pairs(widths: Any, nd: int) -> tuple[tuple[int, int], ...] | None:
     """NumPy's ``pad_width`` forms (``n``, ``(n,)``, ``(before, after)``, one pair per axis) as one

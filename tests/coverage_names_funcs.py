@@ -121,3 +121,9 @@ def split_axis(x):
     return parts[0] * parts[2] + np.array_split(x, 2, 1)[1][:, :1] ** 2
 
 
+
+
+# --- einsum: ellipsis, repeated letters, three operands ---------------------------------------------
+def einsum_ellipsis(a, b): return np.einsum("...j,jk->...k", a, b) + np.einsum("ij...,j...->i...", a[:, :, None], b[:, 0][:, None])
+def einsum_diagonal(a): return np.einsum("ii->i", a) * np.einsum("ii", a) + np.einsum("ij,jj,kj->ik", a, a, a)
+def einsum_implicit(a, b): return np.einsum("...i,...i", a, b) * np.sum(np.einsum("i...,i...", a, b))

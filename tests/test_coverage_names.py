@@ -35,7 +35,8 @@ ROWS = [(nf.np_fmod, (R, P), BINARY), (nf.np_mod, (P, P), BINARY), (nf.py_round,
         (nf.take_along, (R,), [(3, 2)]), (nf.sort, (R,), [(5,), (2, 3)]), (nf.sort_axes, (R,), [(3, 2)]),
         (nf.positions, (R,), [(5,)]), (nf.positions_axis, (R,), [(2, 3)]),
         (nf.pad, (R,), [(3,), (2, 2)]), (nf.pad_2d, (R,), [(2, 3)]), (nf.split, (R,), [(4,), (6,)]),
-        (nf.split_axis, (R,), [(2, 3)])]
+        (nf.split_axis, (R,), [(2, 3)]), (nf.einsum_ellipsis, (R, R), [((2, 3), (3, 4))]),
+        (nf.einsum_diagonal, (R,), [(3, 3)]), (nf.einsum_implicit, (R, R), [((2, 3), (2, 3))])]
 JIT_ROWS = [(nf.jit_names, (R, U), ((4,), (4,))), (nf.jit_linalg, (M,), ((3, 3),))]
 
 

@@ -134,9 +134,11 @@ def einsum_parts(spec: str) -> tuple[list[str], str]:
 
 
 def _einsum_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
-    ndim = len(einsum_parts(p["spec"])[1])
+    subs, out = einsum_parts(p["spec"])
     dtype = "float32" if all(t.dtype == "float32" for t in ts) else "float64"
-    return Type("float", ndim, dtype, (False,) * ndim) if ndim else FLOAT
+    # an output axis has length 1 where every operand's axis of that letter has
+    ones = tuple(all(t.one(k) for s, t in zip(subs, ts) for k, c in enumerate(s) if c == letter) for letter in out)
+    return Type("float", len(out), dtype, ones) if out else FLOAT
 
 
 def _einsum_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -161,10 +163,10 @@ def _einsum_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
            lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp,
-           names=lowered("einsum", (2, 3), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
+           names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
-           note="one or two operands, no repeated subscript in an operand, no `...`; tensordot, inner and kron "
-                "lower to it", nojit="(Numba has no `np.einsum`)")
+           note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "
+                "tensordot, inner and kron lower to it", nojit="(Numba has no `np.einsum`)")
 
 
 # --- cholesky, eigh (issue 10, round 2) --------------------------------------------------------------------
