@@ -122,3 +122,15 @@ def test_split_into_unequal_parts_raises_as_numpy() -> None:
     with pytest.raises(adc.errors.AdcError, match="equal division") as info:
         adc.grad(nf.split)(np.ones(5))
     assert "coverage_names_funcs.py" in str(info.value)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_sqrt_at_zero_is_inf_never_zero_division(mode: str) -> None:
+    import math
+
+    assert adc.grad(lambda x: math.sqrt(x), mode=mode)(0.0) == np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = adc.grad(lambda x: np.sum(np.sqrt(x)), mode=mode)(np.array([0.0, 4.0]))
+    # forward mode pushes the tangent (0, 1) through sqrt'(0) = inf too: 0 * inf is NaN, as in JAX
+    np.testing.assert_array_equal(g, [np.inf, 0.25 if mode == "reverse" else np.nan])
+    assert adc.grad(lambda x, y: x ** y, argnums=(0, 1), mode=mode)(0.0, 2.0) == (0.0, 0.0)
