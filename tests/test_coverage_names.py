@@ -134,3 +134,27 @@ def test_sqrt_at_zero_is_inf_never_zero_division(mode: str) -> None:
     # forward mode pushes the tangent (0, 1) through sqrt'(0) = inf too: 0 * inf is NaN, as in JAX
     np.testing.assert_array_equal(g, [np.inf, 0.25 if mode == "reverse" else np.nan])
     assert adc.grad(lambda x, y: x ** y, argnums=(0, 1), mode=mode)(0.0, 2.0) == (0.0, 0.0)
+
+
+F32 = [(nf.np_fmod, (R, P), ((3,), (3,))), (nf.np_nansum, (R,), ((4,),)), (nf.norm_vector_ords, (R,), ((4,),)),
+       (nf.norm_matrix_ords, (N,), ((3, 3),)), (nf.sort, (R,), ((5,),)), (nf.take, (R,), ((4,),)),
+       (nf.pad, (R,), ((3,),)), (nf.split, (R,), ((4,),)), (nf.la_svd_u, (N,), ((3, 2),)), (nf.la_qr, (N,), ((3, 2),)),
+       (nf.la_pinv, (N,), ((3, 2),)), (nf.mask_read, (R,), ((5,),)), (nf.int_write, (R,), ((4,),)),
+       (nf.add_at, (R,), ((4,),)), (nf.sp_erfinv, (U,), ((3,),)), (nf.einsum_diagonal, (R,), ((3, 3),))]
+
+
+@pytest.mark.parametrize("fn, samplers, shapes", F32, ids=[r[0].__name__ for r in F32])
+def test_float32(fn: Callable, samplers: tuple, shapes: tuple) -> None:
+    """float32 arguments: NumPy's result dtype, cotangents in float32, the float64 gradient to float32
+    precision."""
+    wide = tuple(s(shape) for s, shape in zip(samplers, shapes))
+    narrow = tuple(np.asarray(a, dtype=np.float32) for a in wide)
+    wide = tuple(a.astype(np.float64) for a in narrow)
+    out, pullback = adc.vjp(fn, *narrow)
+    assert np.asarray(out).dtype == np.asarray(fn(*narrow)).dtype
+    u = np.ones_like(out)
+    cts = pullback(u)
+    _, pullback64 = adc.vjp(fn, *wide)
+    for c, c64, a in zip(cts, pullback64(u.astype(np.float64)), narrow):
+        assert np.asarray(c).dtype == np.float32
+        np.testing.assert_allclose(c, c64, rtol=2e-3, atol=2e-3)
