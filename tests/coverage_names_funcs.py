@@ -127,3 +127,18 @@ def split_axis(x):
 def einsum_ellipsis(a, b): return np.einsum("...j,jk->...k", a, b) + np.einsum("ij...,j...->i...", a[:, :, None], b[:, 0][:, None])
 def einsum_diagonal(a): return np.einsum("ii->i", a) * np.einsum("ii", a) + np.einsum("ij,jj,kj->ik", a, a, a)
 def einsum_implicit(a, b): return np.einsum("...i,...i", a, b) * np.sum(np.einsum("i...,i...", a, b))
+
+
+# --- refused, with an adc error at the user's line --------------------------------------------------------
+def add_at_argument(x):
+    np.add.at(x, [0, 0], 1.0)
+    return np.sum(x)
+
+
+def svd_full(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(s)
+
+
+def pad_reflect(x): return np.sum(np.pad(x, 1, mode="reflect"))
+def norm_ord_zero(x): return np.linalg.norm(x, 0)

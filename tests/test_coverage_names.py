@@ -158,3 +158,11 @@ def test_float32(fn: Callable, samplers: tuple, shapes: tuple) -> None:
     for c, c64, a in zip(cts, pullback64(u.astype(np.float64)), narrow):
         assert np.asarray(c).dtype == np.float32
         np.testing.assert_allclose(c, c64, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("fn, words", [(nf.add_at_argument, "did not create"), (nf.svd_full, "full_matrices"),
+                                       (nf.pad_reflect, "mode='constant'"), (nf.norm_ord_zero, "ord=0")])
+def test_refused_forms_are_located_adc_errors(fn: Callable, words: str) -> None:
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(fn)(np.ones((3, 3)))
+    assert words in str(info.value) and "coverage_names_funcs.py" in str(info.value), str(info.value)
