@@ -1,7 +1,8 @@
 """Run-time kernels for array transposes NumPy does not spell: imported by generated code as
 ``adc_arrays`` only when a program uses one (``codegen.header``).
 
-``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
+Numba also gets ``np.pad`` of 1-D and 2-D arrays in constant mode (an ``overload`` of NumPy's own
+function, so generated code keeps writing ``np.pad``).  ``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
 transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same function (an
 ``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
 argument's shape (NumPy only: ``tile`` and ``repeat`` are ``nojit``).
@@ -65,6 +66,29 @@ def _register_numba() -> None:
     @overload(diag_embed)
     def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
         return _diag_embed_loop
+
+    @overload(np.pad)
+    def _pad(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202 (np.pad of 1-D and 2-D arrays, constant)
+        from numba.core import types
+
+        if not isinstance(array, types.Array) or array.ndim not in (1, 2):
+            return None
+        if array.ndim == 1:
+            def pad_1d(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202
+                before, after = pad_width[0]
+                n = array.shape[0]
+                out = np.full(n + before + after, constant_values, array.dtype)
+                out[before:before + n] = array
+                return out
+            return pad_1d
+
+        def pad_2d(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202
+            (top, bottom), (left, right) = pad_width[0], pad_width[1]
+            n, m = array.shape
+            out = np.full((n + top + bottom, m + left + right), constant_values, array.dtype)
+            out[top:top + n, left:left + m] = array
+            return out
+        return pad_2d
 
     @overload(section)
     def _section(n, parts):  # noqa: ANN001, ANN202

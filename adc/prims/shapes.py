@@ -194,7 +194,7 @@ structural("pad", _pad_text, lambda x, widths=(), value=0.0: np.pad(x, widths, c
            lambda ts: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ts[0].ndim),
            jvp=lambda b, op, ts: b.emit("pad", ts[0], params=_zero_fill(op.params)),
            vjp=lambda b, op, g: [_unpad(b, g, op.params)], fresh=True,
-           names=lowered("pad", (2, 2), "numpy.pad"), nojit="(Numba has no `np.pad`)",
+           names=lowered("pad", (2, 2), "numpy.pad"), nojit="of arrays of more than 2 dimensions",
            note="mode='constant' with constant widths and a constant fill value")
 
 
