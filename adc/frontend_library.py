@@ -262,14 +262,15 @@ def _pairs(widths: Any, nd: int) -> tuple[tuple[int, int], ...] | None:
     return None
 
 
-LIBRARY = {
-    "norm": lambda self, args, node: self.norm(args, node),
-    "svd": lambda self, args, node: self.svd(args, node),
-    "qr": lambda self, args, node: self.qr(args, node),
-    "add_at": lambda self, args, node: self.add_at(args, node),
-    "searchsorted": lambda self, args, node: self.searchsorted(args, node),
-    "pad": lambda self, args, node: self.pad(args, node),
-    **{n: (lambda n: lambda self, args, node: self.split(n, args, node))(n) for n in ("split", "array_split")},
-    **{n: (lambda n: lambda self, args, node: self.positions(n, args, node))(n) for n in ("argsort", "argmax", "argmin")},
-    **{n: (lambda n: lambda self, args, node: self.gather(n, args, node))(n) for n in ("sort", "take", "take_along_axis")},
-}
+def _named(method: str, *names: str) -> dict[str, Any]:
+    """Handlers ``self.<method>(name, args, node)`` for several NumPy names."""
+    return {n: (lambda n: lambda self, args, node: getattr(self, method)(n, args, node))(n) for n in names}
+
+
+def _single(*methods: str) -> dict[str, Any]:
+    """Handlers ``self.<name>(args, node)``, one NumPy name each."""
+    return {m: (lambda m: lambda self, args, node: getattr(self, m)(args, node))(m) for m in methods}
+
+
+LIBRARY = {**_single("norm", "svd", "qr", "add_at", "searchsorted", "pad"), **_named("split", "split", "array_split"),
+           **_named("positions", "argsort", "argmax", "argmin"), **_named("gather", "sort", "take", "take_along_axis")}
