@@ -95,13 +95,16 @@ def positions_axis(x): return np.take_along_axis(x, np.argmax(x, axis=1)[:, None
 
 
 def jit_names(x, u):
-    """The new names Numba compiles, in one program: element-wise ones, positions, split, pad."""
+    """The new names Numba compiles, in one program: element-wise ones, positions, split, pad, a
+    write through an integer array with a repeated index."""
+    y = np.zeros(5)
+    y[np.array([0, 2, 2])] = x[:3] * u[1:]
     a, b = np.split(x, 2)
     c, d, e = np.array_split(x, 3)
     return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.array([0.0, 0.5]), x[0])] ** 2 \
         + np.sum(a * b) + np.sum(c ** 2) + np.sum(d * 3.0) + np.sum(e ** 3) \
         + np.fmod(x, 0.7) * x + np.mod(x, 0.3) + ss.erfinv(u) + round(x[0]) * x + np.nansum(x * u) \
-        + np.sum(np.pad(x, 1) * np.pad(u, (2, 0), constant_values=0.5))
+        + np.sum(np.pad(x, 1) * np.pad(u, (2, 0), constant_values=0.5)) + np.sum(y * y)
 
 
 # --- shapes: pad, split ------------------------------------------------------------------------------------

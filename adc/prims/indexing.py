@@ -164,10 +164,17 @@ def kept_writes(b: Any, part: Any, op: Any, array: Any) -> Any:
     return b.select(kept, part, 0.0)
 
 
-structural("last_writes", lambda t, p: f"adc_arrays.last_writes({t[0]}, np.s_[{index_text(spec_of(p, len(t) - 1), t[1:])}])",
+def _render_last_writes(t: Sequence[str], p: dict[str, Any]) -> str:
+    spec = spec_of(p, len(t) - 1)
+    key = f"({index_text(spec, t[1:])},)" if all(e == "i" for e in spec) else f"np.s_[{index_text(spec, t[1:])}]"
+    return f"adc_arrays.last_writes({t[0]}, {key})"
+
+
+structural("last_writes", _render_last_writes,
            lambda x, *idx, index=None: _last_writes(x, *idx, index=index),
            lambda ts, p: _getitem_type(ts, p).with_(kind="bool", dtype="bool"), differentiable=False, fresh=True,
-           shape_args=(0,), imports="import adc.prims.kernels as adc_arrays", nojit="(NumPy's np.s_)")
+           shape_args=(0,), imports="import adc.prims.kernels as adc_arrays",
+           nojit="except for one integer array into a 1-D array")
 
 
 # --- positions (issue 10): integer results that index, with no derivative of their own ---------------

@@ -90,6 +90,25 @@ def _register_numba() -> None:
             return out
         return pad_2d
 
+    @overload(last_writes)
+    def _last_writes(x, key):  # noqa: ANN001, ANN202 (one integer array into a 1-D array)
+        from numba.core import types
+
+        if not (isinstance(x, types.Array) and x.ndim == 1 and isinstance(key, types.BaseTuple) and len(key) == 1
+                and isinstance(key[0], types.Array) and key[0].ndim == 1 and isinstance(key[0].dtype, types.Integer)):
+            return None
+
+        def kept(x, key):  # noqa: ANN001, ANN202
+            idx, n = key[0], x.shape[0]
+            last = np.full(n, -1, np.int64)
+            for k in range(idx.shape[0]):
+                last[idx[k] % n] = k
+            out = np.empty(idx.shape[0], np.bool_)
+            for k in range(idx.shape[0]):
+                out[k] = last[idx[k] % n] == k
+            return out
+        return kept
+
     @overload(section)
     def _section(n, parts):  # noqa: ANN001, ANN202
         def checked(n, parts):  # noqa: ANN001, ANN202
