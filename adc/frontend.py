@@ -392,6 +392,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             elif isinstance(node, cst.Expr):
                 if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)) and is_first:
                     return None  # docstring
+                if isinstance(node.value, cst.Call) and self.callee(node.value.func) == ArrayFn("add_at"):
+                    self.expr(node.value)  # np.add.at(y, idx, v): a write into y
+                    return None
                 raise self.expression_statement(node)
             elif isinstance(node, cst.Pass):
                 return None
@@ -581,6 +584,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         attr = node.attr.value
         if isinstance(base, Record):
             return self.record_attribute(base, attr, node)
+        if isinstance(base, Prim) and base.name == "add" and attr == "at":  # np.add.at(y, idx, v)
+            return ArrayFn("add_at")
         if isinstance(base, Module):
             if not hasattr(base.module, attr):
                 raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`",

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import libcst as cst
 import numpy as np
 
+from .frontend_library import LIBRARY, LibraryCalls
 from .frontend_values import Record
 from .ir import Atom, Const, Op, Var
 from .memory import is_view
@@ -33,7 +34,7 @@ ARITY = lexicon.arities()
 PERMUTATIONS = lexicon.handlers_of("transpose")
 
 
-class ArrayExpressions:
+class ArrayExpressions(LibraryCalls):
     """Mixin for ``Lowerer``: array expressions."""
 
     b: Any
@@ -60,6 +61,7 @@ class ArrayExpressions:
                 spec.append(("s", *present))
                 continue
             value = self.expr(el.slice.value)
+            value = self.listed(value, el.slice.value)  # x[[0, 2]]: an integer-array index
             values = value if isinstance(value, tuple) else (value,)
             for v in values:
                 if v is NONE:
@@ -70,7 +72,10 @@ class ArrayExpressions:
                 atoms.append(atom)
                 if not atom.type.is_array:
                     scalar_ints += 1
-        consumed = sum(1 for e in spec if e != "n")
+                elif atom.type.kind == "bool":  # a mask takes as many axes as it has
+                    scalar_ints -= atom.type.ndim
+        masks = sum(a.type.ndim - 1 for a in atoms if a.type.kind == "bool" and a.type.is_array)
+        consumed = sum(1 for e in spec if e != "n") + masks
         if consumed > arr.type.ndim:
             raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array",
                             f"index with at most {arr.type.ndim} integers or slices")
@@ -79,10 +84,7 @@ class ArrayExpressions:
 
     def index_atom(self, value: Any, node: cst.CSTNode) -> Atom:
         atom = self.scalar(value, node)
-        if atom.type.kind not in ("int", "bool") or (atom.type.kind == "bool" and atom.type.is_array):
-            if atom.type.kind == "bool" and atom.type.is_array:
-                raise self.fail(node, "boolean mask indexing (the result's shape depends on the data)",
-                                "use np.where(mask, x, 0.0) instead")
+        if atom.type.kind not in ("int", "bool"):
             raise self.fail(node, "array index must be an integer", "convert it with int(...)")
         return atom
 
@@ -101,9 +103,6 @@ class ArrayExpressions:
             raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
                             "copy it first: `y = x.copy()`, then write into `y`")
         spec, atoms, single = self.index_spec(target, arr)
-        if any(isinstance(a, Var) and a.type.is_array for a in atoms):
-            raise self.fail(target, "writing through an integer-array index",
-                            "write single elements or basic slices, e.g. y[i] = ... or y[1:] = ...")
         v = self.scalar(value, target)
         slot = get("getitem").result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
         if v.type.ndim > slot.ndim:
@@ -132,10 +131,14 @@ class ArrayExpressions:
         return found
 
     def literal(self, node: cst.BaseExpression) -> Any:
-        """A keyword argument's value; negative literals (``axis=-1``) stay constants."""
+        """A keyword argument's value; negative literals (``axis=-1``, ``ord=-np.inf``) stay constants."""
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
                 and isinstance(node.expression, cst.Integer):
             return Const(-int(node.expression.value, 0))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):  # ord=-np.inf
+            inner = self.literal(node.expression)
+            if isinstance(inner, Const) and isinstance(inner.value, float):
+                return Const(-inner.value)
         if isinstance(node, cst.Tuple):
             return tuple(self.literal(el.value) for el in node.elements)
         return self.expr(node)
@@ -146,6 +149,8 @@ class ArrayExpressions:
             return None
         if isinstance(value, Const):
             return value.value
+        if isinstance(value, str):  # ord="fro"
+            return value
         if isinstance(value, tuple):
             return tuple(self.static(v, node) for v in value)
         raise self.fail(node, "this argument must be a constant", "write a literal such as axis=1")
@@ -244,6 +249,9 @@ class ArrayExpressions:
         atoms = [self.array_of_items(i, node) if isinstance(i, tuple) else self.scalar(i, node) for i in items]
         if any(a.type.is_array for a in atoms):
             out = self.b.emit("stack", *atoms, params=(("axis", 0),))
+        elif all(a.type.kind == "int" and not isinstance(getattr(a, "value", 0), bool) for a in atoms):
+            # np.array([0, i]): an integer array, as NumPy makes it (an index)
+            out = self.b.emit("pack", *atoms, params=(("dtype", "int64"),))
         else:
             out = self.b.emit("pack", *atoms)
         self.owned.add(out)
@@ -363,6 +371,7 @@ class ArrayExpressions:
             raise self.fail(node, "np.einsum() needs constant subscripts", "write e.g. np.einsum('ij,jk->ik', a, b)")
         from .prims.linalg import einsum_parts
 
+        spec, operands = self.einsum_plain(spec, operands)
         subs, out = einsum_parts(spec)
         bad = ("..." in spec or len(subs) != len(operands) or any(len(set(s)) != len(s) for s in subs)
                or len(set(out)) != len(out) or any(not (s.isalpha() and s.isascii()) for s in subs if s)
@@ -371,8 +380,7 @@ class ArrayExpressions:
         if bad:
             raise self.fail(node, f"np.einsum({spec!r}, ...) on {len(operands)} operand(s) of "
                                   f"{', '.join(str(o.type.ndim) for o in operands)} dimensions",
-                            "adc supports one or two operands whose subscripts match their dimensions, without `...` "
-                            "or a letter repeated in one operand (use np.trace / np.diagonal for those)")
+                            "adc supports operands whose subscripts match their dimensions")
         return self.b.emit("einsum", *operands, params=(("spec", spec),))
 
     def tensordot(self, args: list[Any], node: cst.Call) -> Atom:
@@ -665,6 +673,7 @@ COMPOSED = {
        for n in ("atleast_1d", "atleast_2d", "atleast_3d", "expand_dims", "squeeze", "flip", "fliplr", "flipud", "item")},
     **{n: (lambda n: lambda self, args, node: self.stacks(n, args, node))(n) for n in ("hstack", "vstack", "column_stack")},
     **{n: (lambda n: lambda self, args, node: self.shaped(n, args, node))(n) for n in ("roll", "tile", "repeat", "triu", "tril")},
+    **LIBRARY,
 }
 
 
@@ -678,8 +687,11 @@ def _method_name(handler: str) -> str:
         else handler
 
 
+# by the identity of a function object that lives as long as its module (not a bound method made at
+# each access, ``np.add.at``, which the front end recognizes by its syntax)
 _HANDLERS_BY_OBJECT = {id(lexicon.resolve(s.path)): s.handler for _, s in lexicon.spellings()
-                       if s.arity is not None and s.module != lexicon.METHOD}
+                       if s.arity is not None and s.module != lexicon.METHOD
+                       and lexicon.resolve(s.path) is lexicon.resolve(s.path)}
 
 
 def numpy_handler(obj: Any) -> str | None:

@@ -3,7 +3,7 @@
 Input: a libcst expression statement (or the function being lowered).  Output: always an
 ``UnsupportedError`` at the user's line.  Only an expression adc can prove pure (names, numbers,
 arithmetic, calls of the math/NumPy functions it knows) is reported as having "no effect", with the
-hint to remove it; a call whose effect adc cannot see (``y.sort()``, ``np.add.at(y, i, v)``,
+hint to remove it; a call whose effect adc cannot see (``y.sort()``, ``np.multiply.at(y, i, v)``,
 ``print(y)``, a helper called for what it writes) is named, with a hint that keeps the function's
 meaning.
 """
@@ -26,11 +26,10 @@ PURE_NODES = (
 )
 # in-place calls people write, with a rewrite into the supported language that means the same
 REWRITES = {
-    "sort": "adc cannot sort yet (neither `{base}.sort()` nor np.sort): sort outside the differentiated "
-            "function",
+    "sort": "assign the sorted copy instead, which means the same: `{base}[{colons}] = np.sort({base})`",
     "fill": "assign instead, which means the same: `{base}[{colons}] = {a0}`",
-    "at": "for a single index, write `{a0}[{a1}] {op}= {a2}` instead, which means the same; with index "
-          "arrays (where indices may repeat) it is not supported yet",
+    "at": "for a single index, write `{a0}[{a1}] {op}= {a2}` instead, which means the same (np.add.at itself "
+          "is supported)",
     "copyto": "assign instead, which means the same: `{a0}[{colons}] = {a1}`",
     "append": "build an array instead: `y = np.zeros(n)`, then `y[i] = v` in the loop",
 }

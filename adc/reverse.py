@@ -30,8 +30,10 @@ from .builder import Builder, apply
 from .calls import Stacks, memory_copies, stacked_vjp_functions, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
+from .masks import masked_product
 from .prims import prim
 from .prims.calls import RESIDUALS
+from .prims.indexing import kept_writes
 from .prims.reductions import unbroadcast
 from .save_policy import Record, Tapes, free_vars, shape_only
 from .types import INT, Type
@@ -214,7 +216,7 @@ class Reverse:
                 if p is not None and isinstance(a, Var) and a in self.active:
                     summed[a] = self.b.add(summed[a], p) if a in summed else p
             for a, p in summed.items():
-                self.accumulate(a, unbroadcast(self.b, self.b.mul(g, p), a.type), mark)
+                self.accumulate(a, unbroadcast(self.b, masked_product(self.b, g, p), a.type), mark)
             self.keep_snapshots(op, snaps, mark)
 
     # -- arrays as they were -------------------------------------------------------------------
@@ -294,7 +296,7 @@ class Reverse:
             if isinstance(v, Var) and v in self.active:
                 part = self.b.emit("getitem", gy, *a[1:-1], params=op.params)
                 if part.type.is_array:  # a view of the buffer, which is cleared next: take a copy
-                    part = self.b.emit("acopy", part)
+                    part = kept_writes(self.b, self.b.emit("acopy", part), op, gy)
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
             if part is not None:
                 self.accumulate(v, unbroadcast(self.b, part, v.type), mark)

@@ -67,8 +67,8 @@ def numpy_cumsum(x):
     return np.sum(np.nancumsum(x))
 
 
-def builtin_round(x):
-    return round(x) * x
+def builtin_divmod(x):
+    return divmod(x, 2.0)[0] * x
 
 
 from math import fmod  # noqa: E402

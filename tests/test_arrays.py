@@ -578,22 +578,19 @@ def test_repeated_integer_index_accumulates() -> None:
         assert_close(g, fd_jacobian(af.gather_sum, (x, idx), 0), f"{mode} vs FD")
 
 
-# --- (5) boolean-mask indexing is rejected with a hint --------------------------------------------
+# --- (5) boolean-mask indexing: the adjoint scatters back into the selected elements --------------
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-def test_boolean_mask_indexing_unsupported(mode: str) -> None:
-    with pytest.raises(adc.UnsupportedError) as info:
-        adc.grad(af.boolean_mask, mode=mode)(R(5))
-    err = info.value
-    assert "boolean" in str(err) and "mask" in str(err)
-    assert err.hint and "np.where" in err.hint
-    assert err.loc is not None and err.loc.filename.endswith("array_funcs.py")
+def test_boolean_mask_indexing(mode: str) -> None:
+    x = np.array([0.5, -1.0, 2.0, -0.25, 3.0])
+    g = adc.grad(af.boolean_mask, mode=mode)(x)
+    np.testing.assert_array_equal(g, [1.0, 0.0, 1.0, 0.0, 1.0])  # d/dx sum(x[x > 0])
+    assert_close(g, fd_jacobian(af.boolean_mask, (x,), 0), f"{mode} vs FD")
 
 
-def test_boolean_mask_indexing_unsupported_in_source() -> None:
-    with pytest.raises(adc.UnsupportedError, match="hint: .*np.where"):
-        adc.source(af.boolean_mask, at=(R(5),))
+def test_boolean_mask_indexing_in_source() -> None:
+    assert "np.add.at(gx, (v1,), " in adc.source(af.boolean_mask, at=(R(5),), compact=True)
 
 
 # --- (6) the generated code: matmul backward as transposed products, no Jacobians ---------------

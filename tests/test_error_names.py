@@ -56,5 +56,5 @@ def test_global_class_string_and_callable_object():
 
 def test_module_functions_and_builtins_are_named_as_written():
     assert "unsupported function `np.nancumsum`" in error(m.numpy_cumsum, np.ones(3))
-    assert "unsupported builtin `round`" in error(m.builtin_round, 1.5)
+    assert "unsupported builtin `divmod`" in error(m.builtin_divmod, 1.5)
     assert "unsupported function `fmod` (math.fmod)" in error(m.imported_fmod, 1.5)

@@ -179,16 +179,10 @@ def sorts_in_place(x):
     return np.sum(y * x)
 
 
-def adds_at(x):
+def sorts_in_place_rewritten(x):
     y = x.copy()
-    np.add.at(y, 0, x[1])
-    return np.sum(y * y)
-
-
-def adds_at_rewritten(x):
-    y = x.copy()
-    y[0] += x[1]
-    return np.sum(y * y)
+    y[:] = np.sort(y)
+    return np.sum(y * x)
 
 
 def multiplies_at(x):
@@ -271,8 +265,7 @@ def impure_inside(x):
 
 # (function, marker of the caret, words the message must contain, a rewrite meaning the same or None)
 EFFECT_CASES = [
-    (sorts_in_place, "y.sort()", ["`y.sort()`", "in-place"], None),
-    (adds_at, "np.add.at", ["`np.add.at(y, 0, x[1])`", "in-place"], adds_at_rewritten),
+    (sorts_in_place, "y.sort()", ["`y.sort()`", "in-place"], sorts_in_place_rewritten),
     (multiplies_at, "np.multiply.at", ["np.multiply.at", "in-place"], multiplies_at_rewritten),
     (fills, "y.fill", ["`y.fill(x[0])`"], fills_rewritten),
     (copies_to, "np.copyto", ["np.copyto"], copies_to_rewritten),

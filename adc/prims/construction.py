@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import Type
-from .registry import Render, calls, float_like, lowered, seq_text, structural
+from .registry import Render, atomic, calls, float_like, lowered, seq_text, structural
 
 # new arrays whose adjoints (and the adjoints of what they copy) are buffers updated in place
 _NEW: dict[str, Any] = {"fresh": True, "buffered": ("array", "result")}
@@ -41,14 +41,14 @@ for _ctor in ("zeros", "ones", "empty"):
 for _ctor in ("zeros_like", "ones_like", "empty_like"):
     structural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
                lambda ts: float_like(ts), shape_args=(0,), names=calls(f"numpy.{_ctor}"), **_NO_DERIVATIVE)
-structural("acopy", lambda t, p: f"{t[0]}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
+structural("acopy", lambda t, p: f"{atomic(t[0])}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
            names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy") + lowered("astype", (2, 2), "ndarray.astype"),
            **_NEW)
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
            lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
            names=lowered("arange", (1, 3), "numpy.arange"))
-structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a: np.array(a, dtype=float),
-           lambda ts: Type("float", 1, "float64", (len(ts) == 1,)),
+structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a, dtype="float64": np.array(a, dtype=dtype),
+           lambda ts, p: Type("int" if p.get("dtype") == "int64" else "float", 1, p.get("dtype", "float64"), (len(ts) == 1,)),
            jvp=lambda b, op, ts: b.emit("pack", *[t if t is not None else 0.0 for t in ts]),
            vjp=lambda b, op, g: [b.emit("getitem", g, k) for k in range(len(op.args))], fresh=True,
            names=lowered("array", (1, 1), "numpy.array", "numpy.asarray"))

@@ -24,7 +24,7 @@ from ..types import Type, join
 from ..zeros import zero_like
 from . import batching
 from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
-                       Partials, boolean, call, calls, elementwise, infix, keep_kind, lowered)
+                       Partials, boolean, call, calls, elementwise, float_like, infix, keep_kind, lowered)
 
 # --- arithmetic -------------------------------------------------------------------------------
 elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True,
@@ -100,7 +100,11 @@ elementwise("nplog", 1, _guarded("math.log({0})", "{0} > 0", "np.log({0})", (P_C
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
             differentiable=False)
 elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
-            lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind, may_raise=True)
+            lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind, may_raise=True,
+            names=calls("numpy.mod", "numpy.remainder"), note="d/dy = -floor(x / y); derivative 1 in x (also at the jumps)")
+elementwise("fmod", 2, call("np.fmod", 2), None, np.fmod,
+            lambda b, a, o: (1.0, b.neg(b.trunc(b.npdiv(a[0], a[1])))), keep_kind, may_raise=True,
+            names=calls("numpy.fmod"), note="d/dy = -trunc(x / y); derivative 1 in x (also at the jumps)")
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -201,6 +205,7 @@ elementwise("int", 1, call("int", 1), None, int, None, lambda ts: Type("int"), n
 
 # --- more math functions (issue 10) -------------------------------------------------------------
 _LN2, _LN10, _TWO_OVER_SQRT_PI = float(np.log(2.0)), float(np.log(10.0)), float(2.0 / np.sqrt(np.pi))
+_SQRT_PI_OVER_TWO = float(np.sqrt(np.pi) / 2.0)
 SPECIAL = "import adc.prims.special as adc_special"  # the kernels of special.py, in generated code
 
 
@@ -272,6 +277,10 @@ for _name in ("floor", "ceil", "trunc", "rint"):
                  hoistable=True, note="derivative 0 (also at the jumps)")
 _numpy_unary("round", "round", np.round, _zero, "numpy.around", hoistable=True,
              note="derivative 0 (also at the jumps); np.round(x) with no decimals")
+elementwise("pyround", 1, call("round", 1), call("np.round", 1), lambda x: round(x) if np.ndim(x) == 0 else np.round(x),
+            None, lambda ts: float_like(ts) if ts[0].ndim else Type("int"), hoistable=True, differentiable=False,
+            names=calls("builtins.round"),
+            note="an integer (of a number), so its derivative is 0; round(x) with no ndigits")
 
 
 def _logaddexp_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
@@ -335,6 +344,8 @@ _special("erfc", "math.erfc", _special_impl("erfc"),
          "scipy.special.erfc", hoistable=True)
 _special("expit", "", _special_impl("expit"), lambda b, a, o: (b.mul(o, b.sub(1.0, o)),), "scipy.special.expit",
          hoistable=True, note="never overflows")
+_special("erfinv", "", _special_impl("erfinv"), lambda b, a, o: (b.mul(_SQRT_PI_OVER_TWO, b.exp(b.mul(o, o))),),
+         "scipy.special.erfinv", note="d/dx at +-1 is inf")
 _special("logit", "", _special_impl("logit"), lambda b, a, o: (b.npdiv(1.0, b.mul(a[0], b.sub(1.0, a[0]))),),
          "scipy.special.logit", note="d/dx at 0 and 1 is inf")
 

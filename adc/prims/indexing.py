@@ -9,14 +9,14 @@ whose present bounds are arguments).
 """
 from __future__ import annotations
 
-import ast
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..types import Type
+from ..ir import Var
+from ..types import Type, broadcast_ones
 from . import batching
-from .registry import Render, calls, lowered, structural
+from .registry import Render, atomic, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -62,13 +62,15 @@ def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     axis = 0
     advanced_done = False
     it = iter(idx)
+    arrays = [t if t.kind != "bool" else Type("int", 1, "int64", (False,)) for t in idx if t.ndim]
+    advanced = broadcast_ones(arrays, max((t.ndim for t in arrays), default=0))
     for entry in spec:
         if entry == "i":
             t = next(it)
-            if t.ndim and not advanced_done:
-                dims.extend([False] * t.ndim)
+            if t.ndim and not advanced_done:  # NumPy's advanced indices (broadcast together)
+                dims.extend(advanced)
                 advanced_done = True
-            axis += 1
+            axis += t.ndim if t.kind == "bool" else 1  # a boolean mask takes as many axes as it has
         elif entry == "n":
             dims.append(True)
         else:
@@ -101,25 +103,16 @@ def _index_add(x: Any, *rest: Any, index: Any = None) -> None:
     np.add.at(x, key, value)
 
 
-def _atomic(text: str) -> str:
-    """``text`` parenthesized unless it is a name, a call, an attribute or a subscript: the base of
-    ``(g * y)[::-1]`` needs its parentheses."""
-    try:
-        node = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        return text
-    return text if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)) else f"({text})"
-
-
 def _render_getitem(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"{_atomic(t[0])}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
+    return f"{atomic(t[0])}[{index_text(spec_of(p, len(t) - 1), t[1:])}]"
 
 
 def _render_store(symbol: str) -> Render:
     def render(t: Sequence[str], p: dict[str, Any]) -> str:
         spec = spec_of(p, len(t) - 2)
-        if symbol == "+=" and p.get("scatter"):
-            return f"np.add.at({t[0]}, ({index_text(spec, t[1:-1])},), {t[-1]})"
+        if symbol == "+=" and p.get("scatter"):  # a key with slices is written np.s_[...]
+            key = f"({index_text(spec, t[1:-1])},)" if all(e == "i" for e in spec) else f"np.s_[{index_text(spec, t[1:-1])}]"
+            return f"np.add.at({t[0]}, {key}, {t[-1]})"
         return f"{t[0]}[{index_text(spec, t[1:-1])}] {symbol} {t[-1]}"
     return render
 
@@ -133,17 +126,85 @@ def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
-structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp), view=True, recomputable=True,
+# reads through integer arrays have ``np.add.at`` in their reverse mode, which Numba does not have
+_SCATTER = "in reverse mode (Numba has no `np.add.at`)"
+structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp),
+           view=True, recomputable=True,
            flows=True, buffered=("array",), may_raise=True,
            names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
            + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")
            + lowered("squeeze", (1, 2), "numpy.squeeze", "ndarray.squeeze")
            + lowered("flip", (1, 2), "numpy.flip") + lowered("fliplr", (1, 1), "numpy.fliplr")
-           + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item"))
+           + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item")
+           + lowered("sort", (1, 2), "numpy.sort", nojit=_SCATTER) + lowered("take", (2, 3), "numpy.take", nojit=_SCATTER)
+           + lowered("take_along_axis", (2, 3), "numpy.take_along_axis", nojit=_SCATTER)
+           + lowered("split", (2, 3), "numpy.split") + lowered("array_split", (2, 3), "numpy.array_split"))
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
-structural("index_add", _render_store("+="), _index_add, buffered=("array",), **_STORE)
+structural("index_add", _render_store("+="), _index_add, buffered=("array",),
+           names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up", nojit=_SCATTER, **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
            **_STORE)
+
+
+# --- writes through integer arrays (issue 10): which element of the value each element kept ----------
+def _last_writes(x: Any, *idx: Any, index: Any = None) -> Any:
+    """For ``x[key] = v`` with repeated indices NumPy keeps one write per element (the last):
+    ``True`` where the element of ``v`` is the one kept."""
+    key = _key(index, idx)
+    ids = np.full(np.shape(x), -1, dtype=np.int64)
+    order = np.arange(np.size(ids[key])).reshape(np.shape(ids[key]))
+    ids[key] = order
+    return ids[key] == order
+
+
+def kept_writes(b: Any, part: Any, op: Any, array: Any) -> Any:
+    """``part``, the adjoint read back for the value of ``op`` (``y[key] = v``), with 0 where an
+    integer-array key wrote the same element again later (that write of ``v`` was lost)."""
+    if not any(isinstance(i, Var) and i.type.is_array and i.type.kind == "int" for i in op.args[1:-1]):
+        return part
+    kept = b.emit("last_writes", array, *op.args[1:-1], params=op.params)
+    return b.select(kept, part, 0.0)
+
+
+def _render_last_writes(t: Sequence[str], p: dict[str, Any]) -> str:
+    spec = spec_of(p, len(t) - 1)
+    key = f"({index_text(spec, t[1:])},)" if all(e == "i" for e in spec) else f"np.s_[{index_text(spec, t[1:])}]"
+    return f"adc_arrays.last_writes({t[0]}, {key})"
+
+
+structural("last_writes", _render_last_writes,
+           lambda x, *idx, index=None: _last_writes(x, *idx, index=index),
+           lambda ts, p: _getitem_type(ts, p).with_(kind="bool", dtype="bool"), differentiable=False, fresh=True,
+           shape_args=(0,), imports="import adc.prims.kernels as adc_arrays",
+           nojit="except for one integer array into a 1-D array")
+
+
+# --- positions (issue 10): integer results that index, with no derivative of their own ---------------
+def _positions(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    """``argsort``: shaped like its array (1-D without an axis); ``argmax``/``argmin``: reduced."""
+    x = ts[0]
+    if p.get("reduce"):
+        ndim = 0 if p.get("axis") is None else x.ndim - 1
+    else:
+        ndim = 1 if p.get("axis") is None and x.ndim != 1 else x.ndim
+    return Type("int", ndim, "int64", (False,) * ndim) if ndim else Type("int")
+
+
+def _axis_text(p: dict[str, Any]) -> str:
+    return f", axis={p['axis']}" if p.get("axis") is not None else ""
+
+
+for _fn, _reduce in (("argsort", False), ("argmax", True), ("argmin", True)):
+    structural(_fn, (lambda n: lambda t, p: f"np.{n}({t[0]}{_axis_text(p)})")(_fn),
+               (lambda f: lambda x, axis=None, reduce=False: f(x, axis=axis))(getattr(np, _fn)),
+               _positions, differentiable=False, fresh=not _reduce, nojit="" if _reduce else "of N-D arrays",
+               names=lowered(_fn, (1, 2), f"numpy.{_fn}", f"ndarray.{_fn}"),
+               note="an integer index: derivatives flow through the values it selects")
+structural("searchsorted", lambda t, p: f"np.searchsorted({t[0]}, {t[1]}{', side=%r' % p['side'] if p.get('side') else ''})",
+           lambda a, v, side="left": np.searchsorted(a, v, side=side),
+           lambda ts: ts[1].with_(kind="int", dtype="int64") if ts[1].ndim else Type("int"), differentiable=False,
+           names=lowered("searchsorted", (2, 2), "numpy.searchsorted"),
+           note="an integer index: derivatives flow through the values it selects")
 structural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),
            hoistable=True, recomputable=True, shape_args=(0,), differentiable=False,
            names=calls("numpy.shape"))

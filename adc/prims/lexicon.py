@@ -38,7 +38,12 @@ def spellings() -> Iterator[tuple[Primitive, Spelling]]:
 def resolve(path: str) -> Any:
     """The Python object a ``module.name`` path names (``numpy.sin`` → ``np.sin``)."""
     module, _, attr = path.rpartition(".")
-    return getattr(_MODULES.get(module) or importlib.import_module(module), attr)
+    if module in _MODULES:
+        return getattr(_MODULES[module], attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError:  # a method of a module's object: ``numpy.add.at``
+        return getattr(resolve(module), attr)
 
 
 def functions() -> dict[Any, Call]:
@@ -91,17 +96,23 @@ under `jit=True`). Derivative conventions at kinks and singular points are expla
 """
 
 _COVERAGE_TAIL = """
+Indexing is syntax, not a name, so it is not in the table: `x[i]`, slices, `None`, integer arrays
+(`x[idx]`, `x[[0, 2]]`, `L[rows, cols]`) and boolean masks (`x[x > 0]`) read and write in both
+modes; a write through an integer array keeps the last value of a repeated index, as NumPy does,
+and `np.add.at` adds them up. The reverse mode of a read through an integer array or a mask is an
+`np.add.at`, which Numba lacks: under `jit=True` it stops with an adc `CompileError` naming the
+line, like the `np.sort`/`np.take` rows above.
+
 ## Still missing
 
 Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumPy and most of
-`scipy.special`), adc does not yet differentiate: `nansum`; `linalg.norm` with `ord`; `svd`,
-`pinv`, `qr`; `split`, `pad`; boolean-mask reads, integer-array writes, `np.add.at`, `take`,
-`sort`; `fmod`, `erfinv`, builtin `round`; `einsum` with an ellipsis or a repeated letter in one
-operand; and float32 checks for the names above. Under `jit=True`, besides the names marked
-above, 1-D `np.kron`, `np.vdot` of 2-D arrays and `np.expand_dims(x, 1)` broadcast against
-another array stop at Numba with an adc `CompileError` naming the line (reductions with
-`keepdims` in the generated adjoint). An unsupported function raises an adc `UnsupportedError`
-at the user's line.
+`scipy.special`), adc does not yet differentiate: `linalg.norm` with `ord=0` and matrix norms over
+axes of N-D arrays; `np.pad` modes other than `constant`; `svd` with `full_matrices=True` (the
+thin SVD is supported); `x.sort()` in place (write `y[:] = np.sort(y)`); and float32 checks for
+the names above that issue 10 listed before this round. Under `jit=True`, besides the names marked
+above, 1-D `np.kron`, `np.vdot` of 2-D arrays and `np.expand_dims(x, 1)` broadcast against another
+array stop at Numba with an adc `CompileError` naming the line (reductions with `keepdims` in the
+generated adjoint). An unsupported function raises an adc `UnsupportedError` at the user's line.
 """
 
 
@@ -114,7 +125,8 @@ def coverage_rows() -> list[tuple[str, str, str, str, str]]:
     rows = []
     for p, s in spellings():
         name = f"x.{s.attr}()" if s.module == METHOD else s.path.replace("numpy.", "np.").replace("builtins.", "")
-        jit = "yes" if not p.nojit else f"not {p.nojit}"
+        nojit = s.nojit or p.nojit
+        jit = "yes" if not nojit else f"not {nojit}"
         rows.append((name, _modes(p), jit, p.name, p.note))
     return sorted(set(rows), key=lambda r: (r[0].startswith("x."), r[0].lower()))
 

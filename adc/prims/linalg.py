@@ -135,9 +135,11 @@ def einsum_parts(spec: str) -> tuple[list[str], str]:
 
 
 def _einsum_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
-    ndim = len(einsum_parts(p["spec"])[1])
+    subs, out = einsum_parts(p["spec"])
     dtype = "float32" if all(t.dtype == "float32" for t in ts) else "float64"
-    return Type("float", ndim, dtype, (False,) * ndim) if ndim else FLOAT
+    # an output axis has length 1 where every operand's axis of that letter has
+    ones = tuple(all(t.one(k) for s, t in zip(subs, ts) for k, c in enumerate(s) if c == letter) for letter in out)
+    return Type("float", len(out), dtype, ones) if out else FLOAT
 
 
 def _einsum_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -162,10 +164,10 @@ def _einsum_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
            lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp,
-           names=lowered("einsum", (2, 3), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
+           names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
-           note="one or two operands, no repeated subscript in an operand, no `...`; tensordot, inner and kron "
-                "lower to it", nojit="(Numba has no `np.einsum`)")
+           note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "
+                "tensordot, inner and kron lower to it", nojit="(Numba has no `np.einsum`)")
 
 
 # --- cholesky, eigh (issue 10, round 2) --------------------------------------------------------------------
@@ -262,3 +264,165 @@ def _eigvecs_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 structural("eigvecsh", lambda t, p: f"np.linalg.eigh({t[0]})[1]", lambda a: np.linalg.eigh(a)[1], _sq,
            jvp=_eigvecs_jvp, vjp=_eigvecs_vjp, may_raise=True, fresh=True)
+
+
+# --- svd, pinv, qr (issue 10, missing names) ----------------------------------------------------------
+# ``np.linalg.svd(a)`` is three primitives of ``a`` (``svd_u``, ``svdvals``, ``svd_vh``; thin SVD);
+# ``np.linalg.qr(a)`` two (``qr_q``, ``qr_r``; reduced QR).  Each takes its derivative from the
+# primal factors, recomputed where the derivative needs them.
+def _svd_part(k: int) -> Any:
+    return lambda a: np.linalg.svd(a, full_matrices=False)[k]
+
+
+def _thin(b: Any, a: Any) -> tuple[Any, Any, Any]:
+    """``U, s, V`` of the thin SVD of ``a`` (``V = Vh.T``)."""
+    return b.emit("svd_u", a), b.emit("svdvals", a), _t(b, b.emit("svd_vh", a))
+
+
+def _row(b: Any, v: Any) -> Any:
+    """A vector as a row ``v[None, :]``, to scale the columns of a matrix."""
+    return b.emit("getitem", v, params=(("index", ("n", ("s", False, False, False))),))
+
+
+def _svdvals_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    u, _, v = _thin(b, op.args[0])
+    return b.emit("sum", b.mul(u, _mm(b, ts[0], v)), params=(("axis", 0),))
+
+
+def _svdvals_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    return [_mm(b, b.mul(b.emit("svd_u", op.args[0]), _row(b, g)), b.emit("svd_vh", op.args[0]))]
+
+
+def _svd_gaps(b: Any, s: Any) -> Any:
+    """``F[i, j] = 1 / (s_j**2 - s_i**2)`` off the diagonal, 0 on it (distinct singular values)."""
+    row, col = _row(b, s), _col(b, s)
+    on = b.eq(b.emit("eye", b.emit("shape", s, params=(("dim", 0),))), 1.0)
+    return b.select(on, 0.0, b.div(1.0, b.select(on, 1.0, b.sub(b.mul(row, row), b.mul(col, col)))))
+
+
+def _col(b: Any, v: Any) -> Any:
+    return b.emit("getitem", v, params=(("index", (("s", False, False, False), "n")),))
+
+
+def _sym(b: Any, x: Any) -> Any:
+    return b.add(x, _t(b, x))
+
+
+def _svd_u_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    """``dU = U (F o (dS S + (dS S)^T)) + (dA V - U dS) / s`` with ``dS = U^T dA V`` (JAX's rule)."""
+    u, s, v = _thin(b, op.args[0])
+    dav = _mm(b, ts[0], v)
+    ds = _mm(b, _t(b, u), dav)
+    return b.add(_mm(b, u, b.mul(_svd_gaps(b, s), _sym(b, b.mul(ds, _row(b, s))))),
+                 b.div(b.sub(dav, _mm(b, u, ds)), _row(b, s)))
+
+
+def _svd_vh_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    """``dV = V (F o (S dS + (S dS)^T)) + (dA^T U - V dS^T) / s``; the result is ``dV^T``."""
+    u, s, v = _thin(b, op.args[0])
+    datu = _mm(b, _t(b, ts[0]), u)
+    ds = _mm(b, _t(b, u), ts[0], v)
+    dv = b.add(_mm(b, v, b.mul(_svd_gaps(b, s), _sym(b, b.mul(_col(b, s), ds)))),
+               b.div(b.sub(datu, _mm(b, v, _t(b, ds))), _row(b, s)))
+    return _t(b, dv)
+
+
+def _skew(b: Any, x: Any) -> Any:
+    return b.sub(x, _t(b, x))
+
+
+def _svd_u_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    """``gA = U ((skew(U^T gU) o F) S) V^T + (gU - U U^T gU) S^-1 V^T``."""
+    u, s, v = _thin(b, op.args[0])
+    utg = _mm(b, _t(b, u), g)
+    inner = b.mul(b.mul(_skew(b, utg), _svd_gaps(b, s)), _row(b, s))
+    return [_mm(b, b.add(_mm(b, u, inner), b.div(b.sub(g, _mm(b, u, utg)), _row(b, s))), _t(b, v))]
+
+
+def _svd_vh_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    """With ``gV = gVh^T``: ``gA = U (S (skew(V^T gV) o F)) V^T + U S^-1 (gVh - gVh V V^T)``."""
+    u, s, v = _thin(b, op.args[0])
+    gv = _t(b, g)
+    inner = b.mul(_col(b, s), b.mul(_skew(b, _mm(b, _t(b, v), gv)), _svd_gaps(b, s)))
+    rest = b.sub(g, _mm(b, g, v, _t(b, v)))
+    return [b.add(_mm(b, u, inner, _t(b, v)), _mm(b, b.div(u, _row(b, s)), rest))]
+
+
+def _vec_type(ts: Sequence[Type]) -> Type:
+    return Type("float", 1, ts[0].dtype if ts[0].kind == "float" else "float64", (False,))
+
+
+_SVD = "np.linalg.svd({}, full_matrices=False)[{}]"
+structural("svdvals", lambda t, p: _SVD.format(t[0], 1), _svd_part(1), _vec_type, jvp=_svdvals_jvp, vjp=_svdvals_vjp,
+           may_raise=True, fresh=True, names=lowered("svd", (1, 2), "numpy.linalg.svd"),
+           note="thin SVD (`full_matrices=False`); the singular vectors' derivative needs distinct nonzero "
+                "singular values (their signs are NumPy's)")
+structural("svd_u", lambda t, p: _SVD.format(t[0], 0), _svd_part(0), _sq, jvp=_svd_u_jvp, vjp=_svd_u_vjp,
+           may_raise=True, fresh=True)
+structural("svd_vh", lambda t, p: _SVD.format(t[0], 2), _svd_part(2), _sq, jvp=_svd_vh_jvp, vjp=_svd_vh_vjp,
+           may_raise=True, fresh=True)
+
+
+def _pinv_terms(b: Any, a: Any, p: Any, d: Any) -> Any:
+    """``dP = -P d P + P P^T d^T (I - A P) + (I - P A) d^T P^T P`` for ``P = pinv(A)`` (constant rank)."""
+    m, n = [_eye_like(b, x) for x in (a, p)]
+    dt = _t(b, d)
+    return b.add(b.add(b.neg(_mm(b, p, d, p)), _mm(b, p, _t(b, p), dt, b.sub(m, _mm(b, a, p)))),
+                 _mm(b, b.sub(n, _mm(b, p, a)), dt, _t(b, p), p))
+
+
+def _pinv_vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    a, p = op.args[0], op.out
+    m, n = [_eye_like(b, x) for x in (a, p)]
+    gt = _t(b, g)
+    return [b.add(b.add(b.neg(_mm(b, _t(b, p), g, _t(b, p))), _mm(b, b.sub(m, _mm(b, a, p)), gt, p, _t(b, p))),
+                  _mm(b, _t(b, p), p, gt, b.sub(n, _mm(b, p, a))))]
+
+
+structural("pinv", lambda t, p: f"np.linalg.pinv({t[0]})", np.linalg.pinv, _sq,
+           jvp=lambda b, op, ts: _pinv_terms(b, op.args[0], op.out, ts[0]), vjp=_pinv_vjp, may_raise=True, fresh=True,
+           names=lowered("pinv", (1, 1), "numpy.linalg.pinv"),
+           note="derivative of a matrix of constant rank (NumPy's cutoff rcond=1e-15 decides the rank)")
+
+
+def _qr_solve_r(b: Any, x: Any, r: Any) -> Any:
+    """``x @ inv(r)``: raises LinAlgError for a wide matrix (its R is not square)."""
+    return _mm(b, x, b.emit("inv", r))
+
+
+def _qr_parts(b: Any, op: Any, d: Any) -> tuple[Any, Any, Any, Any]:
+    a = op.args[0]
+    q, r = b.emit("qr_q", a), b.emit("qr_r", a)
+    dx_rinv = _qr_solve_r(b, d, r)
+    qt = _mm(b, _t(b, q), dx_rinv)
+    low = b.emit("tril", qt, params=(("k", -1),))
+    return q, r, dx_rinv, (qt, b.sub(low, _t(b, low)))
+
+
+def _qr_q_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    q, _, dx_rinv, (qt, do) = _qr_parts(b, op, ts[0])
+    return b.add(_mm(b, q, b.sub(do, qt)), dx_rinv)
+
+
+def _qr_r_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    _, r, _, (qt, do) = _qr_parts(b, op, ts[0])
+    return _mm(b, b.sub(qt, do), r)
+
+
+def _qr_vjp(b: Any, a: Any, gq: Any, gr: Any) -> Any:
+    """``gA = (gQ + Q copyltu(M)) inv(R)^T`` with ``M = R gR^T - gQ^T Q`` (m >= n)."""
+    q, r = b.emit("qr_q", a), b.emit("qr_r", a)
+    m = _mm(b, r, _t(b, gr)) if gr is not None else b.neg(_mm(b, _t(b, gq), q))
+    low = b.emit("tril", m, params=(("k", -1),))
+    sym = b.add(b.add(low, _t(b, low)), b.mul(m, _eye_like(b, m)))
+    left = _mm(b, q, sym) if gq is None else b.add(gq, _mm(b, q, sym))
+    return _mm(b, left, _t(b, b.emit("inv", r)))
+
+
+structural("qr_q", lambda t, p: f"np.linalg.qr({t[0]})[0]", lambda a: np.linalg.qr(a)[0], _sq, jvp=_qr_q_jvp,
+           vjp=lambda b, op, g: [_qr_vjp(b, op.args[0], g, None)], may_raise=True, fresh=True,
+           names=lowered("qr", (1, 1), "numpy.linalg.qr"),
+           note="reduced QR of a tall or square matrix of full rank (a wide one raises LinAlgError when "
+                "differentiated)")
+structural("qr_r", lambda t, p: f"np.linalg.qr({t[0]})[1]", lambda a: np.linalg.qr(a)[1], _sq, jvp=_qr_r_jvp,
+           vjp=lambda b, op, g: [_qr_vjp(b, op.args[0], None, g)], may_raise=True, fresh=True)

@@ -113,6 +113,18 @@ _reducer("mean", "mean", lambda b, op, ts: b.emit("mean", ts[0], params=op.param
          "numpy.mean", "ndarray.mean",
          variance=lowered("var", (1, 2), "numpy.var", "ndarray.var") + lowered("std", (1, 2), "numpy.std", "ndarray.std")
          + lowered("average", (1, 2), "numpy.average"), vjvp=batching.reduction(mean=True))
+
+
+def _numbers(b: Any, x: Any) -> Any:
+    """Where ``x`` is not NaN: the elements ``np.nansum`` adds."""
+    return b.eq(x, x)
+
+
+structural("nansum", _reduction("nansum"), _impl_reduce(np.nansum), _reduce_type, reduces=True,
+           jvp=lambda b, op, ts: b.emit("sum", b.select(_numbers(b, op.args[0]), ts[0], 0.0), params=op.params),
+           vjp=lambda b, op, g: [b.select(_numbers(b, op.args[0]), _expand(b, g, op.params), 0.0)],
+           names=lowered("nansum", (1, 2), "numpy.nansum", "ndarray.nansum")[:1],
+           note="NaN elements count as 0 and get derivative 0", nojit="with `axis`")
 _reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max",
          variance=lowered("ptp", (1, 2), "numpy.ptp"))
 _reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")
@@ -214,8 +226,9 @@ def _norm_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 structural("norm", lambda t, p: f"np.sqrt(np.sum({t[0]} * {t[0]}{_reduce_args(p)}))",
            lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), _reduce_type,
-           jvp=_norm_jvp, vjp=_norm_vjp, reduces=True, names=lowered("norm", (1, 1), "numpy.linalg.norm"),
-           note="2-norm of vectors, Frobenius of matrices (no `ord`); gradient 0 at 0")
+           jvp=_norm_jvp, vjp=_norm_vjp, reduces=True, names=lowered("norm", (1, 3), "numpy.linalg.norm"),
+           note="vector ords None/2, 1, inf, -inf, other p; matrix ords 'fro', 'nuc', 1, -1, 2, -2, inf, -inf; "
+                "`axis`, `keepdims`. Gradient 0 at 0 (for ord p not 1, 2 or inf: NaN there)")
 
 
 def _softmax_of(b: Any, op: Any) -> Any:

@@ -13,6 +13,7 @@ mode (a trailing batch axis on every tangent, ``batching.py``).
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
@@ -60,6 +61,7 @@ class Spelling:
     handler: str = ""
     arity: tuple[int, int] | None = None
     variadic: bool = False  # max(a, b, c) folds pairwise
+    nojit: str = ""  # why Numba cannot compile this name when its primitive can (``np.sort``'s scatter)
 
     @property
     def module(self) -> str:
@@ -75,9 +77,9 @@ def calls(*paths: str, variadic: bool = False) -> tuple[Spelling, ...]:
     return tuple(Spelling(p, variadic=variadic) for p in paths)
 
 
-def lowered(handler: str, arity: tuple[int, int], *paths: str) -> tuple[Spelling, ...]:
+def lowered(handler: str, arity: tuple[int, int], *paths: str, nojit: str = "") -> tuple[Spelling, ...]:
     """Spellings the array front end lowers through ``handler`` (``np.sum(x, axis=1)``, ``x.sum()``)."""
-    return tuple(Spelling(p, handler, arity) for p in paths)
+    return tuple(Spelling(p, handler, arity, nojit=nojit) for p in paths)
 
 
 @dataclass(frozen=True)
@@ -243,3 +245,13 @@ def float_like(ts: Sequence[Type]) -> Type:
 def seq_text(t: Sequence[str]) -> str:
     """A Python tuple display of ``t`` (``(a,)`` for one element)."""
     return f"({', '.join(t)}{',' if len(t) == 1 else ''})"
+
+
+def atomic(text: str) -> str:
+    """``text`` parenthesized unless it is a name, a call, an attribute or a subscript: the base of
+    ``(g * y)[::-1]`` needs its parentheses."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    return text if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)) else f"({text})"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..types import Type
 from . import kernels
-from .registry import float_like, lowered, seq_text, structural
+from .registry import atomic, float_like, lowered, seq_text, structural
 
 
 def permutation(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -34,7 +34,7 @@ def _transpose_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
 
 
 def _transpose_render(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"np.transpose({t[0]}, {seq_text([str(a) for a in p['axes']])})" if p.get("axes") else f"{t[0]}.T"
+    return f"np.transpose({t[0]}, {seq_text([str(a) for a in p['axes']])})" if p.get("axes") else f"{atomic(t[0])}.T"
 
 
 def transpose_params(axes: Sequence[int]) -> tuple[tuple[str, Any], ...]:
@@ -62,18 +62,18 @@ def _reshape_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
 
 
 def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"{t[0]}.reshape({', '.join(t[1:])})"
+    return f"{atomic(t[0])}.reshape({', '.join(t[1:])})"
 
 
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True, may_raise=True,
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"))
-structural("reshape_like", lambda t, p: f"{t[0]}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
+structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
            lambda ts: float_like(ts[1:]), view=True, shape_args=(1,),  # only in derivative code (linear)
            jvp=lambda b, op, ts: b.emit("reshape_like", ts[0], op.args[1]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
-structural("ravel", lambda t, p: f"{t[0]}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
+structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
            jvp=lambda b, op, ts: b.emit("ravel", ts[0]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True,
            names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel", "ndarray.flatten"))
@@ -168,3 +168,39 @@ structural("unrepeat", lambda t, p: f"adc_arrays.unrepeat({t[0]}, {t[1]}, {p['re
            lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
            jvp=lambda b, op, ts: b.emit("unrepeat", ts[0], op.args[1], params=op.params),
            vjp=lambda b, op, g: [b.emit("repeat", g, params=op.params), None])  # only in derivative code
+
+
+# --- pad and split (issue 10, missing names) -------------------------------------------------------------
+def _pad_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    widths = seq_text([seq_text([str(b), str(a)]) for b, a in p["widths"]])
+    fill = p.get("value", 0.0)
+    return f"np.pad({t[0]}, {widths}{f', constant_values={fill!r}' if fill else ''})"
+
+
+def _unpad(b: Any, g: Any, params: Any) -> Any:
+    """The transpose of ``pad``: the middle of ``g``, ``g[b0:-a0, b1:-a1, ...]``."""
+    spec, bounds = [], []
+    for before, after in dict(params)["widths"]:
+        spec.append(("s", bool(before), bool(after), False))
+        bounds += ([before] if before else []) + ([-after] if after else [])
+    return b.emit("getitem", g, *bounds, params=(("index", tuple(spec)),))
+
+
+def _zero_fill(params: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, v) for k, v in params if k != "value")
+
+
+structural("pad", _pad_text, lambda x, widths=(), value=0.0: np.pad(x, widths, constant_values=value),
+           lambda ts: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ts[0].ndim),
+           jvp=lambda b, op, ts: b.emit("pad", ts[0], params=_zero_fill(op.params)),
+           vjp=lambda b, op, g: [_unpad(b, g, op.params)], fresh=True,
+           names=lowered("pad", (2, 2), "numpy.pad"), nojit="of arrays of more than 2 dimensions",
+           note="mode='constant' with constant widths and a constant fill value")
+
+
+def _section(n: Any, parts: Any) -> int:
+    return kernels.section(int(n), int(parts))
+
+
+structural("section", lambda t, p: f"adc_arrays.section({t[0]}, {t[1]})", _section, lambda ts: Type("int"),
+           differentiable=False, may_raise=True, imports=_KERNELS)  # np.split's part length, or NumPy's error

@@ -41,6 +41,10 @@ def expit(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own
     return _sp.expit(x)
 
 
+def erfinv(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
+    return _sp.erfinv(x)
+
+
 def logit(x):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
     return _sp.logit(x)
 
@@ -101,6 +105,32 @@ def expit_scalar(x: float) -> float:
     return e / (1.0 + e)
 
 
+def erfinv_scalar(x: float) -> float:
+    """The inverse of ``erf``: Giles' approximation, then Newton steps on ``erf(y) = x``."""
+    if not -1.0 < x < 1.0:
+        return math.copysign(math.inf, x) if abs(x) == 1.0 else math.nan
+    w = -math.log((1.0 - x) * (1.0 + x))
+    if w < 5.0:
+        w -= 2.5
+        y = 2.81022636e-08
+        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                  -0.00417768164, 0.246640727, 1.50140941):
+            y = c + y * w
+    else:
+        w = math.sqrt(w) - 3.0
+        y = -0.000200214257
+        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                  0.00943887047, 1.00167406, 2.83297682):
+            y = c + y * w
+    y *= x
+    a = abs(x)
+    for _ in range(6):  # in the tails on erfc(|y|) = 1 - |x|, which keeps its relative precision
+        tail = 1.0 - a - math.erfc(abs(y))
+        step = (math.erf(y) - x) if a < 0.5 else (tail if y >= 0.0 else -tail)
+        y -= step / (1.1283791670955126 * math.exp(-y * y))
+    return y
+
+
 def _register_numba() -> None:
     try:
         from numba import njit
@@ -136,6 +166,7 @@ def _register_numba() -> None:
     unary(logit, njit(lambda x: math.log(x / (1.0 - x)) if 0.0 < x < 1.0 else
                       (-math.inf if x == 0.0 else (math.inf if x == 1.0 else math.nan))))
     unary(gamma, njit(lambda x: math.gamma(x)))
+    unary(erfinv, njit(erfinv_scalar))
 
     @overload(logsumexp)
     def _logsumexp(x, axis, keepdims):  # noqa: ANN001, ANN202
