@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import Type
-from .registry import structural
+from .registry import atomic, structural
 
 
 def _lastaxis_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
@@ -33,22 +33,16 @@ def _batched_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
                 tuple(t.one(k) for k in range(t.ndim)) + (False,))
 
 
-def _atomic(text: str) -> str:
-    from .indexing import _atomic  # (indexing imports this module)
-
-    return _atomic(text)
-
-
 def _vzeros_text(t: Sequence[str], p: dict[str, Any]) -> str:
-    k = f"{_atomic(t[1])}.shape[-1:]"
-    return f"np.zeros({_atomic(t[0])}.shape + {k})" if p.get("array") else f"np.zeros({k})"
+    k = f"{atomic(t[1])}.shape[-1:]"
+    return f"np.zeros({atomic(t[0])}.shape + {k})" if p.get("array") else f"np.zeros({k})"
 
 
 def _vbroadcast_text(t: Sequence[str], p: dict[str, Any]) -> str:
-    return f"np.broadcast_to({t[0]}, {_atomic(t[1])}.shape + {_atomic(t[0])}.shape[-1:])"
+    return f"np.broadcast_to({t[0]}, {atomic(t[1])}.shape + {atomic(t[0])}.shape[-1:])"
 
 
-structural("lastaxis", lambda t, p: f"{_atomic(t[0])}[..., None]", lambda x: np.asarray(x)[..., None],
+structural("lastaxis", lambda t, p: f"{atomic(t[0])}[..., None]", lambda x: np.asarray(x)[..., None],
            _lastaxis_type, view=True, differentiable=False)
 structural("vzeros", _vzeros_text, lambda x, seed, array=False: np.zeros(np.shape(x) + np.shape(seed)[-1:]),
            _batched_type, fresh=True, shape_args=(0, 1), differentiable=False)
