@@ -171,7 +171,7 @@ class ControlFlow:
                 before = env0.get(n)
                 befores = leaves(before) if before is not None and skeleton(before) == skeleton(live_envs[0][n]) \
                     else [None] * len(live)
-                per_branch[k].extend(self.placeholder(b, a, node) for b, a in zip(befores, live))
+                per_branch[k].extend(self.placeholder(b, a.type, n) for b, a in zip(befores, live))
         # flags and return values
         extra: list[tuple[str, list[Atom]]] = []
         for flag in ("ret", "brk"):
@@ -203,8 +203,9 @@ class ControlFlow:
                 yields[0].append(a)
                 yields[1].append(c)
                 out_types.append(join(_atom_type(a), _atom_type(c)))
-        if not regions[0].ops and not regions[1].ops:
-            # nothing to evaluate lazily: select between values already computed
+        if not regions[0].ops and not regions[1].ops and not any(t.is_array for t in out_types):
+            # nothing to evaluate lazily: select between numbers already computed (arrays stay in an
+            # `if`: np.where would broadcast two arrays of different shapes)
             outs = [self.select(cond, a, c) for a, c in zip(*yields)]
         else:
             outs = [Var(type=t) for t in out_types]
@@ -248,21 +249,25 @@ class ControlFlow:
                                 f"give `{name}` values of the same structure on every path")
         return skel
 
-    def placeholder(self, before: Any, live: Atom, node: cst.CSTNode) -> Atom:
-        """A value for a branch that does not reach the merge point (it returned or broke)."""
+    def placeholder(self, before: Any, t: Type | None, hint: str | None = None) -> Atom:
+        """A value of type ``t`` for a path on which its slot is never read (the path returned,
+        broke, or has not returned yet): the value from before the branch, else a zero (an empty
+        array of ``t``'s rank and dtype, made before the ``if`` or loop)."""
         if isinstance(before, (Var, Const)):
             return before
-        t = live.type
         if t is not None and t.is_array:
-            raise self.fail(node, "an array is defined on only some paths through this statement",
-                            "create the array before the `if` or loop")
+            ones = tuple(t.one(k) for k in range(t.ndim))
+            dtype = () if t.dtype == "float64" else (("dtype", t.dtype),)
+            out = self.b.emit("empty", *[Const(int(one)) for one in ones], params=(("ones", ones), *dtype))
+            out.hint = hint
+            return out
         return Const(0 if t is not None and t.kind == "int" else False if t == BOOL else 0.0)
 
     def flatten_value(self, value: Any, shape: Any, node: cst.CSTNode) -> list[Atom]:
         """The atoms of a returned value, which must have the structure of ``shape`` (what
         another ``return`` returns); ``None``: placeholders for a path that does not return."""
-        if value is None:
-            return [self.placeholder(None, s, node) for s in leaves(shape)]
+        if value is None:  # in a loop that returns, the result so far; else a placeholder
+            return [self.placeholder(self.env.get(f"%result{k}"), s.type, "result") for k, s in enumerate(leaves(shape))]
         if skeleton(value) != skeleton(shape):
             raise self.fail(node, "the `return` statements return different numbers of values",
                             "return the same number of values on every path")
@@ -456,7 +461,7 @@ class ControlFlow:
         self.env = env0
         inits: list[Atom] = [a for n in carried_names for a in leaves(env0[n])]
         if returns:
-            inits += [FALSE] + [Const(0 if t.kind == "int" else 0.0) for t in ret_types]
+            inits += [FALSE] + [self.placeholder(None, t, "result") for t in ret_types]
         outs = [Var(hint=_hint(n), type=t) for n, t in zip(names, all_types)]
         flow_out = Flow()
         if returns:

@@ -1,0 +1,83 @@
+"""Issue 11's remaining language items: arrays and tuples returned early from inside loops and
+branches (GradBench saddle's `argmax_y`), lists built with `append`, bound and static methods,
+`*args` and keyword-only parameters of the differentiated function.  Each case: the value, and
+the gradient against central finite differences, in both modes; forward == reverse == jit on a few
+small cases; <vjp(u), v> == <u, jvp(v)> for array and tuple results; the caller's arrays unchanged."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+import language_funcs as F
+from test_array_state import copies, fd_gradient
+
+RNG = np.random.default_rng(11)
+X = np.array([0.3, -0.4, 0.8])
+A = np.array([[0.5, 0.2], [-0.1, 0.4]])
+
+# (scalar function, arguments, the argument differentiated); the thresholds pick early returns
+# at different iterations and no early return at all
+EARLY = [
+    (F.summed(F.array_returned_in_while), (X, 0.5)),
+    (F.summed(F.array_returned_in_while), (X, 1.3)),
+    (F.summed(F.array_returned_in_while), (X, 50.0)),
+    (F.summed(F.array_returned_in_for), (X, 1.0)),
+    (F.summed(F.array_returned_in_for), (X, 2.5)),
+    (F.summed(F.array_returned_in_for), (X, 50.0)),
+    (F.summed(F.array_returned_in_nested_if), (X, 0.0)),
+    (F.summed(F.array_returned_in_nested_if), (X, 50.0)),
+    (F.summed(F.matrix_returned_in_while), (A, 2.0)),
+    (F.summed(F.matrix_returned_in_while), (A, 4.0)),
+    (F.summed(F.matrix_returned_in_while), (A, 20.0)),
+    (F.tuple_loss, (X, 0.5)),
+    (F.tuple_loss, (X, 1.2)),
+    (F.tuple_loss, (X, 50.0)),
+]
+
+
+def _id(case):
+    fn, args = case
+    return f"{getattr(fn, '__qualname__', fn.__name__).split('.')[0]}-{args[-1]}"
+
+
+def check_gradient(fn, args, mode, jit=False, argnums=0):
+    given = copies(args)
+    value, grad = adc.value_and_grad(fn, argnums=argnums, mode=mode, jit=jit)(*given)
+    np.testing.assert_allclose(value, fn(*copies(args)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, fd_gradient(fn, args, argnums), rtol=1e-6, atol=1e-7,
+                               err_msg=f"{mode}, jit={jit}")
+    for a, b in zip(given, args):
+        np.testing.assert_array_equal(a, b, err_msg="the caller's argument changed")
+    return grad
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("fn,args", EARLY, ids=[_id(c) for c in EARLY])
+def test_early_return(fn, args, mode):
+    check_gradient(fn, args, mode)
+
+
+@pytest.mark.parametrize("fn,args", [EARLY[1], EARLY[12]], ids=["while", "tuple"])
+def test_early_return_jit(fn, args):
+    """forward == reverse == jit (the empty array standing for "not returned yet" compiles)."""
+    grads = [check_gradient(fn, args, mode, jit) for mode in ("reverse", "forward") for jit in (False, True)]
+    for g in grads[1:]:
+        np.testing.assert_allclose(g, grads[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn,t", [(F.array_returned_in_while, 1.3), (F.array_returned_in_for, 2.5),
+                                  (F.matrix_returned_in_while, 4.0), (F.tuple_returned_early, 1.2)])
+def test_early_return_vjp_jvp(fn, t):
+    """<vjp(u), v> == <u, jvp(v)> for the array (or tuple) the loop returns."""
+    x = A if fn is F.matrix_returned_in_while else X
+    v = RNG.normal(size=x.shape)
+    out, tangent = adc.jvp(fn, (x, t), (v, 0.0))
+    value, pullback = adc.vjp(fn, x, t)
+    u = tuple(RNG.normal(size=np.shape(o)) for o in out) if isinstance(out, tuple) else RNG.normal(size=out.shape)
+    pairs = zip(u, tangent) if isinstance(out, tuple) else [(u, tangent)]
+    rhs = sum(float(np.sum(a * b)) for a, b in pairs)
+    np.testing.assert_allclose(np.sum(pullback(u)[0] * v), rhs, rtol=1e-10)
+    want = fn(x, t)
+    for a, b in zip(out if isinstance(out, tuple) else [out], want if isinstance(want, tuple) else [want]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
