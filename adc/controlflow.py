@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import libcst as cst
 
+from .frontend_lists import same_kind
 from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
 from .types import BOOL, INT, Type, join
@@ -213,7 +214,7 @@ class ControlFlow:
             self.b.append(Op("if", [cond], outs, regions=regions))
         merged = iter(outs)
         for n, skel in zip(names, skeletons):
-            value = rebuild(skel, merged)
+            value = same_kind(live_envs[0][n], rebuild(skel, merged))
             for v in leaves(value):
                 if isinstance(v, Var) and v.hint is None:
                     v.hint = n
@@ -476,6 +477,10 @@ class ControlFlow:
         if node.asynchronous is not None:
             raise self.unsupported(node)
         with self.b.at(self.loc(node)):
+            if self.grows_outer_list(node.body):  # `hs.append(h)` in `for t in range(3)`: unrolled
+                indices = self.constant_range(node.iter)
+                if indices is not None:
+                    return self.unrolled_for(node, indices, "a loop that appends to a list")
             items, value, call_args = self.static_iterable(node.iter)
         if items is not None:
             return self.unrolled_for(node, items)

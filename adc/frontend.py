@@ -28,6 +28,7 @@ from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handle
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, RecordMethod, SequenceFn, is_container,
                                   tree_of, tree_params)
 from .custom import custom_jvp, custom_vjp
+from .frontend_lists import ListStatements, make_list
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
@@ -241,7 +242,7 @@ def function_name(fn: Callable[..., Any]) -> str:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements):
+class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, ListStatements):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -388,6 +389,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             elif isinstance(node, cst.Expr):
                 if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)) and is_first:
                     return None  # docstring
+                if self.grow_list(node):
+                    return None
                 raise self.expression_statement(node)
             elif isinstance(node, cst.Pass):
                 return None
@@ -468,7 +471,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     items.extend(value)
                 else:
                     items.append(value)
-            return tuple(items)
+            return make_list(items, self) if isinstance(node, cst.List) else tuple(items)
         if isinstance(node, cst.Dict):
             return self.dict_display(node)
         if isinstance(node, (cst.ListComp, cst.GeneratorExp)):

@@ -71,3 +71,91 @@ def summed(f):
 def tuple_loss(x, t):
     y, s = tuple_returned_early(x, t)
     return np.sum(y) * s
+
+
+# -- lists built with `append` ---------------------------------------------------------------------
+def rnn_states_stacked(W, x):
+    """The hidden states of a small RNN, collected with `append` and stacked."""
+    h = np.zeros(2)
+    hs = []
+    for t in range(3):
+        h = np.tanh(W @ h + x[t])
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H * H)
+
+
+def appended_then_summed(x):
+    terms = []
+    for k in range(1, 4):
+        terms.append(np.sin(k * x))
+    return np.sum(sum(terms) ** 2)
+
+
+def appended_then_iterated(x, c):
+    out = [x * c]
+    for k in range(2):
+        for j in range(2):
+            out.append(np.cos(out[-1]) * (k + j + 1.0))
+    s = 0.0
+    for v in out:
+        s = s + np.sum(v)
+    return s + len(out)
+
+
+def appended_in_both_branches(x, c):
+    parts = []
+    for layer in range(2):
+        if c > 0.0:
+            parts.append(x * c)
+        else:
+            parts.append(np.exp(x))
+        x = np.tanh(x)
+    parts.extend([x, x * x])
+    return np.sum(np.stack(parts)[1:] ** 3)
+
+
+def appended_scalars(x):
+    vals = []
+    for i in range(3):
+        vals.append(x[i] * x[2 - i])
+    return max(vals) + sum(vals) + np.sum(np.array(vals) ** 2)
+
+
+def appended_in_unknown_loop(x):
+    out = []
+    for i in range(len(x)):
+        out.append(x[i])
+    return sum(out)
+
+
+def appended_in_while(x):
+    out = []
+    while len(out) < 2:
+        out.append(x)
+    return np.sum(out[0])
+
+
+def appended_to_alias(x):
+    a = []
+    b = a
+    b.append(x)
+    return np.sum(a[0])
+
+
+def fill(out, x):
+    out.append(x)
+    return 0.0
+
+
+def appended_in_helper(x):
+    out = []
+    z = fill(out, x)
+    return np.sum(out[0]) + z
+
+
+def appended_on_one_path(x):
+    out = [x]
+    if np.sum(x) > 0.0:
+        out.append(x * 2.0)
+    return np.sum(out[0])

@@ -81,3 +81,46 @@ def test_early_return_vjp_jvp(fn, t):
     want = fn(x, t)
     for a, b in zip(out if isinstance(out, tuple) else [out], want if isinstance(want, tuple) else [want]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+# -- lists built with `append` ---------------------------------------------------------------------
+W = np.array([[0.5, -0.3], [0.2, 0.4]])
+LISTS = [
+    (F.rnn_states_stacked, (W, X), 0),
+    (F.rnn_states_stacked, (W, X), 1),
+    (F.appended_then_summed, (X,), 0),
+    (F.appended_then_iterated, (X, 0.5), 0),
+    (F.appended_then_iterated, (X, 0.5), 1),
+    (F.appended_in_both_branches, (X, 0.5), 0),
+    (F.appended_in_both_branches, (X, -0.5), 0),
+    (F.appended_scalars, (X,), 0),
+]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("fn,args,argnum", LISTS, ids=[f"{f.__name__}-{a}" for f, _, a in LISTS])
+def test_list_append(fn, args, argnum, mode):
+    check_gradient(fn, args, mode, argnums=argnum)
+
+
+def test_list_append_jit():
+    grads = [check_gradient(F.appended_then_summed, (X,), mode, jit) for mode in ("reverse", "forward")
+             for jit in (False, True)]
+    for g in grads[1:]:
+        np.testing.assert_allclose(g, grads[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn,line,message", [
+    (F.appended_in_unknown_loop, "out.append(x[i])", "`out.append(...)` in a loop adc does not unroll"),
+    (F.appended_in_while, "out.append(x)", "`out.append(...)` in a loop adc does not unroll"),
+    (F.appended_to_alias, "b.append(x)", "`a` refers to the same list"),
+    (F.appended_in_helper, "out.append(x)", "`out` is not a list made in this function"),
+    (F.appended_on_one_path, "if np.sum(x) > 0.0:", "`out` is a list of 2 on one path and a list of 1 on another"),
+])
+def test_list_append_refused(fn, line, message):
+    """Where the list's length would depend on data, or Python would show the append through
+    another name, adc refuses at the user's line."""
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(fn)(X)
+    text = str(info.value)
+    assert message in text and line in text and "language_funcs.py:" in text and "hint:" in text
