@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -198,7 +199,7 @@ class Transformed:
         unchanged = []
         for k, (where, name, value) in enumerate(self.deps.reads):
             namespace[f"_adc_w{k}_"], namespace[f"_adc_v{k}_"] = where, value
-            now = f"_adc_w{k}_.get({name!r})" if isinstance(where, dict) else f"_adc_w{k}_.cell_contents"
+            now = f"_adc_w{k}_.get({name!r})" if isinstance(where, Mapping) else f"_adc_w{k}_.cell_contents"
             unchanged.append(f"{now} is _adc_v{k}_")
         mine = self.wrapper.__code__
         generated = getattr(fast.func, "__code__", None)

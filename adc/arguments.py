@@ -157,6 +157,16 @@ def check_function(fn: Any, transform: str = "adc") -> None:
     problem = transform_problem(fn)
     if problem is not None:
         raise DifferentiationError(format_located(f"{transform}: {problem[0]}", None, problem[1]))
+    if isinstance(fn, types.MethodType):  # model.loss: its function, with `self` bound to the object
+        from .frontend_objects import bound_method
+
+        if bound_method(fn) is None:
+            from .errors import SourceError
+
+            raise SourceError(f"adc differentiates methods of plain Python objects and classes; {fn.__name__!r} is "
+                              f"bound to a {type(fn.__self__).__name__}; hint: wrap the call in a function, "
+                              f"e.g. `def f(x): return obj.{fn.__name__}(x)`")
+        fn = fn.__func__
     if not isinstance(fn, types.FunctionType):
         from .errors import SourceError
 

@@ -10,6 +10,7 @@ failures on a first call become a ``CompileError``.
 from __future__ import annotations
 
 import linecache
+from collections.abc import Mapping
 import re
 
 import numpy as np
@@ -77,7 +78,7 @@ def with_captured(compiled: Compiled, args: Sequence[Any]) -> Sequence[Any]:
     k = len(params) - len(captured)
     values = []
     for (holder, name), param in zip(captured, params[k:]):
-        value = holder.get(name) if isinstance(holder, dict) else holder.cell_contents
+        value = holder.get(name) if isinstance(holder, Mapping) else holder.cell_contents
         if not isinstance(value, np.ndarray) or value.ndim != param.type.ndim or str(value.dtype) != param.type.dtype:
             raise DifferentiationError(f"the global or closure array `{name}` changed its rank or dtype in place since "
                                        f"{getattr(compiled.fn, '__name__', 'the function')} was compiled (it was "

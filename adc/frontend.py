@@ -29,6 +29,8 @@ from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, Recor
                                   tree_of, tree_params)
 from .custom import custom_jvp, custom_vjp
 from .frontend_lists import ListStatements, make_list
+from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
+                               is_user_class)
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
@@ -164,7 +166,8 @@ _source_cache: dict[Any, Source] = {}
 
 
 def read_source(fn: Callable[..., Any]) -> Source:
-    """Parse the source of ``fn`` (cached by code object)."""
+    """Parse the source of ``fn`` (cached by code object; of its function, for a method)."""
+    fn = fn.__func__ if isinstance(fn, pytypes.MethodType) else fn
     code = getattr(fn, "__code__", None)  # equal code objects in two files are still two sources
     key = (code, code.co_filename) if code is not None else fn
     cached = _source_cache.get(key)
@@ -242,7 +245,8 @@ def function_name(fn: Callable[..., Any]) -> str:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, ListStatements):
+class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, ListStatements,
+              ObjectAttributes):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -506,6 +510,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if isinstance(value, str):
             raise self.fail(node, "expected a number or an array here, got a string",
                             "strings are only dict keys in differentiated code")
+        if isinstance(value, Instance):
+            raise self.fail(node, f"expected a number or an array here, got {describe_object(value)}",
+                            "read one of its attributes (`obj.W`) or call one of its methods")
         what = "a module" if isinstance(value, Module) else "a function"
         raise self.fail(node, f"expected a number or an array here, got {what}", "call it, or use a number")
 
@@ -580,6 +587,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         attr = node.attr.value
         if isinstance(base, Record):
             return self.record_attribute(base, attr, node)
+        if isinstance(base, Instance):
+            return self.object_attribute(base, attr, node)
         if isinstance(base, Module):
             if not hasattr(base.module, attr):
                 raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`",
@@ -604,6 +613,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return value
         what = "a number" if isinstance(value, (Var, Const)) else "None" if value is NONE else \
             "a module" if isinstance(value, Module) else "a string" if isinstance(value, str) else \
+            describe_object(value) if isinstance(value, Instance) else \
             describe(value) if is_container(value) else "a function"
         raise self.fail(node, f"expected a NumPy array here, got {what}",
                         "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
@@ -669,6 +679,10 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
             return obj
+        if isinstance(obj, pytypes.MethodType) and bound_method(obj) is not None:
+            return bound_method(obj)
+        if is_plain_object(obj) or is_user_class(obj):  # its attributes are read like globals
+            return Instance(obj)
         raise self.fail(node, *unsupported_value(obj, node, self.src.fn, self.closure))
 
     def call(self, node: cst.Call) -> Value:
@@ -680,6 +694,15 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return self.inline_made(func, args, node)
         if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
             return self.inline(func, *self.call_arguments(node), node)
+        if isinstance(func, BoundMethod):  # self.helper(x), model.loss(x), cls.make(x)
+            return self.call_method(func, node)
+        if isinstance(func, Instance) and not is_user_class(func.obj) \
+                and isinstance(getattr(func.obj, "__call__", None), pytypes.MethodType):  # layer(x)
+            return self.call_method(bound_method(func.obj.__call__), node)
+        if isinstance(func, Instance):
+            raise self.fail(node, f"calling {describe_object(func)}: adc does not create or call objects inside a "
+                                  "differentiated function", "create the object outside and read its attributes or "
+                                                             "call its methods inside")
         if isinstance(func, (custom_vjp, custom_jvp)):
             return self.custom_call(func, node)
         for arg in node.args:
@@ -733,6 +756,14 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return self.b.emit(func.name, *atoms)
         raise self.fail(node.func, "this is not a function adc can call",
                         "call a math/NumPy function adc supports (docs/language.md) or a module-level function")
+
+    def call_method(self, method: BoundMethod | None, node: cst.Call) -> Value:
+        """A method call: the function inlined with the object as its first argument."""
+        if method is None:
+            raise self.fail(node.func, "this object's method is not a plain Python function",
+                            "call a method defined with `def` in the class")
+        args, keywords = self.call_arguments(node)
+        return self.inline(method.fn, [method.self, *args], keywords, node)
 
     def call_variadic(self, prim: str, atoms: list[Atom]) -> Atom:
         """``max(a, b, c)``: folded pairwise, left to right."""
@@ -848,6 +879,9 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     low = Lowerer(src, b)
     names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
     values: list[Value] = []
+    if isinstance(fn, pytypes.MethodType):  # model.loss: `self` is the object, its attributes read like globals
+        values.append(bound_method(fn).self)
+        names = names[1:]
     params: list[Var] = []  # the program's inputs: one per number or array, one per leaf of a tree
     for n, t in zip(names, param_types):
         if isinstance(t, TreeType):
@@ -889,4 +923,5 @@ def param_names(fn: Callable[..., Any]) -> list[str]:
 
         fn = inner_function(fn)
     src = read_source(fn)
-    return [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
+    names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
+    return names[1:] if isinstance(fn, pytypes.MethodType) else names  # a method's `self` is bound

@@ -159,3 +159,72 @@ def appended_on_one_path(x):
     if np.sum(x) > 0.0:
         out.append(x * 2.0)
     return np.sum(out[0])
+
+
+# -- objects: bound methods, static and class methods ------------------------------------------------
+class Model:
+    """A plain class holding arrays and a number."""
+
+    eps = 0.01
+
+    def __init__(self, W, b, scale):
+        self.W = W
+        self.b = b
+        self.scale = scale
+
+    def predict(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+    def loss(self, x, y):
+        p = self.predict(x)
+        return self.scale * np.sum((p - y) ** 2) + self.penalty(x) + self.eps * self.ridge(x)
+
+    @staticmethod
+    def penalty(x):
+        return 0.1 * np.sum(x * x)
+
+    @classmethod
+    def ridge(cls, x):
+        return cls.penalty(x) * 2.0 + np.sum(np.sin(x))
+
+    @property
+    def size(self):
+        return self.W.shape[0]
+
+    def uses_property(self, x):
+        return np.sum(x) * self.size
+
+
+MODEL = Model(np.array([[0.5, -0.3], [0.2, 0.4]]), np.array([0.1, 0.2]), 2.0)
+
+
+def global_model_loss(x, y):
+    return MODEL.loss(x, y) + Model.penalty(x)
+
+
+class Layer:
+    """Called like a function (`__call__`), with a string option read as a constant."""
+
+    def __init__(self, W, act):
+        self.W = W
+        self.act = act
+
+    def __call__(self, x):
+        h = self.W @ x
+        if self.act == "tanh":
+            return np.tanh(h)
+        return h
+
+
+class Net:
+    """Objects holding objects."""
+
+    def __init__(self, first, second):
+        self.first = first
+        self.second = second
+
+    def loss(self, x):
+        return np.sum(self.second(self.first(x)) ** 2)
+
+    def times_self(self, x):
+        return self * x

@@ -124,3 +124,91 @@ def test_list_append_refused(fn, line, message):
         adc.grad(fn)(X)
     text = str(info.value)
     assert message in text and line in text and "language_funcs.py:" in text and "hint:" in text
+
+
+# -- objects: bound methods, static and class methods ------------------------------------------------
+Y = np.array([0.1, 0.5])
+X2 = np.array([0.3, -0.2])
+
+
+def new_model(scale=2.0):
+    return F.Model(np.array([[0.5, -0.3], [0.2, 0.4]]), np.array([0.1, 0.2]), scale)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_bound_method(mode):
+    """adc.grad(model.loss): self's arrays and number read from the object; self.predict, a static
+    and a class method inlined; the gradient with respect to the explicit arguments."""
+    model = new_model()
+    W = model.W.copy()
+    for argnum in (0, 1):
+        check_gradient(model.loss, (X2, Y), mode, argnums=argnum)
+    np.testing.assert_array_equal(model.W, W, err_msg="the object's array changed")
+
+
+def test_bound_method_sees_attribute_changes():
+    """Attributes are read at every call: a rebound number, a rebound array and an array written in
+    place are all seen by the next call."""
+    model = new_model()
+    g = adc.grad(model.loss)
+    check = lambda: np.testing.assert_allclose(g(X2, Y), fd_gradient(model.loss, (X2, Y), 0), rtol=1e-6, atol=1e-7)
+    check()
+    model.scale = 3.0
+    check()
+    model.W = model.W * 2.0
+    check()
+    model.W[0, 0] = -1.5
+    check()
+    F.Model.eps = 0.5  # a class attribute
+    try:
+        check()
+    finally:
+        F.Model.eps = 0.01
+
+
+def test_bound_method_jit():
+    model = new_model()
+    grads = [check_gradient(model.loss, (X2, Y), mode, jit) for mode in ("reverse", "forward") for jit in (False, True)]
+    for g in grads[1:]:
+        np.testing.assert_allclose(g, grads[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("fn", [F.Model.penalty, new_model().penalty, F.Model.ridge, new_model().ridge],
+                         ids=["static", "static-of-instance", "classmethod", "classmethod-of-instance"])
+def test_static_and_class_methods(fn, mode):
+    check_gradient(fn, (X2,), mode)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_global_object(mode):
+    """A global object of a plain class read inside a plain function: its method and attributes."""
+    check_gradient(F.global_model_loss, (X2, Y), mode)
+
+
+def test_bound_method_vjp_jvp():
+    model = new_model()
+    v, u = RNG.normal(size=2), RNG.normal(size=2)
+    out, tangent = adc.jvp(model.predict, (X2,), (v,))
+    value, pullback = adc.vjp(model.predict, X2)
+    np.testing.assert_allclose(out, model.predict(X2), rtol=1e-12)
+    np.testing.assert_allclose(np.sum(pullback(u)[0] * v), np.sum(u * tangent), rtol=1e-10)
+
+
+def test_property_refused():
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(new_model().uses_property)(X2)
+    text = str(info.value)
+    assert "`Model.size` is a property" in text and "self.size" in text and "hint:" in text
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_objects_holding_objects(mode):
+    net = F.Net(F.Layer(np.array([[0.5, -0.3], [0.2, 0.4]]), "tanh"), F.Layer(np.array([[1.0, 2.0]]), "linear"))
+    check_gradient(net.loss, (X2,), mode)
+
+
+def test_object_used_as_a_number_refused():
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(F.Net(None, None).times_self)(X2)
+    assert "got an object of class Net" in str(info.value) and "return self * x" in str(info.value)
