@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import (Argnums, argnums_of, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
-                        mark, normalize_argnums, parameter_names, prepare, argument)
+from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+                        mark, normalize_argnums, parameter_names, positional, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
@@ -120,11 +120,14 @@ class Transformed:
         """A plain function with ``fn``'s parameters and defaults.  Until a scalar signature has
         compiled it sends every call to ``_call``; then ``_install_fast_path`` makes it the
         generated code itself (plain Python) or a check in front of the Numba function (``jit``)."""
-        from .frontend import function_name, param_names
+        from .frontend import function_name, signature_of
 
-        names = param_names(self.fn)
-        params = ", ".join(names)
-        tuple_ = f"({params}{',' if len(names) == 1 else ''})"
+        signature = signature_of(self.fn)
+        names = list(signature.names)
+        star = [f"*{signature.star}"] if signature.star else ["*"] if signature.kwonly else []
+        params = ", ".join([*names, *star, *signature.kwonly])
+        flat = [*names, *star[:1 if signature.star else 0], *signature.kwonly]  # the arguments, flat
+        tuple_ = f"({', '.join(flat)}{',' if len(flat) == 1 else ''})"
         name = function_name(self.fn)
         text = f"def {name}({params}):\n    return _adc_slow_({tuple_})\n"
         namespace: dict[str, Any] = {"_adc_slow_": self._call}
@@ -134,6 +137,7 @@ class Transformed:
         self.slow_code = wrapper.__code__
         functools.update_wrapper(wrapper, self.fn)
         wrapper.__defaults__ = self.fn.__defaults__
+        wrapper.__kwdefaults__ = self.fn.__kwdefaults__
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
         wrapper.specialize = self.specialize  # type: ignore[attr-defined]
         wrapper.__wrapped__ = self.fn  # type: ignore[attr-defined]
@@ -148,7 +152,7 @@ class Transformed:
         """The generated derivative function for arguments like ``args``, with no wrapper at all
         (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
         args = bind(self.fn, args, kwargs)
-        wrt, _ = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        wrt, _ = normalize_argnums(self.argnums, positional(self.fn, len(args)), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
         if self.mode == "reverse":
             _check_scalar_output(self.fn, types, self.has_aux)
@@ -213,7 +217,7 @@ class Transformed:
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...]], Any], Compiled | None]:
         check_arity(self.fn, args)
-        wrt, single = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        wrt, single = normalize_argnums(self.argnums, positional(self.fn, len(args)), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
         trees = any(isinstance(t, TreeType) for t in types)
         layout = flatten_args(prepared, parameter_names(self.fn, len(args))) if trees else None
@@ -256,7 +260,11 @@ class Transformed:
 
         fast = None
         scalars = all(type(a) in (float, int, bool) for a in args) and all(type(args[i]) is float for i in wrt)
-        if reverse and not with_value and not has_aux and scalars and single == (len(wrt) == 1):
+        from .frontend import signature_of
+
+        signature = signature_of(fn)  # the fast path's code takes the parameters as the function does
+        plain = signature.star is None and not signature.kwonly
+        if reverse and not with_value and not has_aux and scalars and plain and single == (len(wrt) == 1):
             fast = compiled
         return run, fast
 
@@ -485,7 +493,7 @@ def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], t
 
     promoted: list[int] = []
     ident = identity(fn)
-    for i, a in enumerate(args):
+    for i, a in enumerate(args[:positional(fn, len(args))]):  # keyword-only arguments: never differentiated
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             continue
         _, types = prepare(fn, args, promoted + [i])
@@ -576,8 +584,12 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    primals = bind(fn, primals)
-    tangents = tangents + tuple(_zero_tangent(p) for p in primals[len(tangents):])  # parameters left at their defaults
+    return _jvp_bound(fn, bind(fn, primals), tangents, jit)
+
+
+def _jvp_bound(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], jit: bool) -> tuple[Any, Any]:
+    """``jvp`` at flat arguments (``bind``'s); parameters left at their defaults get zero tangents."""
+    tangents = tuple(tangents) + tuple(_zero_tangent(p) for p in primals[len(tangents):])
     args, types = _promoted(fn, primals)
     names = parameter_names(fn, len(args))
     leaves, paths = _leaves_and_paths(args, names)
@@ -588,7 +600,8 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
             raise DifferentiationError(f"the tangent of {name} must have the structure of {name} (JAX's convention: "
                                        f"a tangent is a tree like its primal); got {type(t).__name__}")
         tangent_leaves += t_leaves
-    wrt = _all_float_wrt(leaves)
+    n_leaves = len(flatten_args(args, names).leaf_positions(range(positional(fn, len(args)))))
+    wrt = [k for k in _all_float_wrt(leaves) if k < n_leaves]  # keyword-only arguments: never differentiated
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     ts = [_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
                       f"the tangent of {paths[k]}") for k in wrt]
@@ -622,15 +635,20 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
         (array([2.        , 1.08060461]),)
     """
     check_function(fn, "adc.vjp")
-    primals = bind(fn, primals)
+    return _vjp_bound(fn, bind(fn, primals), jit)
+
+
+def _vjp_bound(fn: Callable[..., Any], primals: Sequence[Any], jit: bool) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``vjp`` at flat arguments (``bind``'s): one cotangent per positional argument."""
     args, types = _promoted(fn, primals)
     layout = flatten_args(args, parameter_names(fn, len(args)))
     leaves = layout.leaves
-    compiled = compile_derivative(fn, types, "vjp", list(range(len(leaves))), jit)
+    kept = range(positional(fn, len(args)))  # keyword-only arguments get no cotangent (JAX: none)
+    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaf_positions(kept)))), jit)
     prog = compiled.primal
     n = len(prog.outputs)
     try:
-        out = fn(*args)
+        out = call_flat(fn, args)
     except Exception as exc:  # the function itself fails at this point: say where
         report(compiled, exc, args)
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")
@@ -651,16 +669,17 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
         result = run_generated(compiled, [*leaves, *cts])
         grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
                                  for g, a in zip(result[n:], like)), [*leaves, *cts])
-        return tuple(layout.regroup(range(len(args)), grads))
+        return tuple(layout.regroup(kept, grads))
 
     return out, mark(pullback, "adc.vjp")
 
 
 def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[int] = ()) -> tuple[list[Any] | None, tuple[Type, ...]]:
-    from .frontend import param_names
+    from .frontend import signature_of
 
     if at is None:
-        return None, tuple(FLOAT for _ in param_names(fn))
+        signature = signature_of(fn)
+        return None, tuple(FLOAT for _ in (*signature.names, *signature.kwonly))
     check_at(fn, at)
     return prepare(fn, at, wrt)
 
@@ -709,7 +728,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
                                        "every one is used as an integer")
     else:
         prepared, types = _types_for(fn, at)
-        wrt, _ = normalize_argnums(argnums, len(types), fn.__name__)
+        wrt, _ = normalize_argnums(argnums, positional(fn, len(types)), fn.__name__)
         if at is not None:
             prepared, types = _types_for(fn, at, wrt)
     if prepared is not None:
@@ -757,7 +776,7 @@ def _plain(a: np.ndarray) -> Any:
 def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any],
                    kwargs: dict[str, Any]) -> tuple[list[int], bool, list[Any]]:
     args = bind(fn, args, kwargs)
-    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    wrt, single = normalize_argnums(argnums, positional(fn, len(args)), getattr(fn, "__name__", "f"))
     return wrt, single, coerce(fn, args, wrt)
 
 
@@ -796,7 +815,7 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
                     seeds[k] = seed if shape else 1.0
                     tangents = list(zeros)
                     tangents[i] = unflatten(tree, seeds)
-                    columns.append(np.asarray(jvp(fn, args, tangents, jit=jit)[1]))
+                    columns.append(np.asarray(_jvp_bound(fn, args, tangents, jit)[1]))
                 out_shape = columns[0].shape
                 blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
             results.append(unflatten(tree, blocks))
@@ -825,7 +844,7 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
-        out, pullback = vjp(fn, *args, jit=jit)
+        out, pullback = _vjp_bound(fn, args, jit)
         if isinstance(out, tuple):
             raise DifferentiationError("jacrev needs a function returning one scalar or array; "
                                        "stack tuple outputs into an array")
@@ -852,7 +871,7 @@ class _HvpRunner:
 
     def __init__(self, fn: Callable[..., Any], transform: str, argnums: Argnums, args: tuple[Any, ...],
                  jit: bool) -> None:
-        self.wrt, self.single = normalize_argnums(argnums, len(args), fn.__name__)
+        self.wrt, self.single = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
         if any(is_tree(a) for a in args):
             raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
                                        "of arrays are not supported here yet; pass the arrays as separate "

@@ -16,6 +16,7 @@ import re
 import numpy as np
 from typing import Any, Sequence
 
+from .arguments import call_flat
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError
 from .ir import Loc, walk
 from .pipeline import Compiled, compile_derivative
@@ -111,7 +112,7 @@ def _own_failure(compiled: Compiled, args: list[Any]) -> tuple[Loc, Exception] |
     if fn is None:
         return None
     try:
-        fn(*args)
+        call_flat(fn, args)
     except Exception as exc:
         return _where(compiled, exc), exc
     return None
@@ -141,7 +142,7 @@ def report_user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -
     user's function itself fails at these arguments (an operation the derivative does not need
     to run); report that failure (``report``), or, should it not fail, the problem."""
     try:
-        compiled.fn(*user_arguments(compiled, args))  # type: ignore[misc]
+        call_flat(compiled.fn, user_arguments(compiled, args))  # type: ignore[arg-type]
     except Exception as exc:
         report(compiled, exc, args)
     raise DifferentiationError(problem)

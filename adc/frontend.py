@@ -289,17 +289,13 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     top: bool = True) -> None:
         """Bind the parameters to ``args`` and ``keywords`` as Python does: defaults, keyword
         arguments, keyword-only parameters, ``*args`` (a tuple) and ``**kwargs`` (a dict).  The
-        function being differentiated (``top``) takes positional parameters only: the API passes
-        its arguments by position."""
+        function being differentiated (``top``) has no ``**kwargs``: the API passes its arguments
+        flat (``Signature``)."""
         params = self.src.node.params
         fn = self.src.fn
-        if top:
-            for extra in (params.star_arg, params.star_kwarg):
-                if isinstance(extra, cst.Param):
-                    raise self.fail(extra, "unsupported construct: *args / **kwargs", "list the parameters explicitly")
-            if params.kwonly_params:
-                raise self.fail(params.kwonly_params[0], "unsupported construct: keyword-only parameter",
-                                "make it a positional parameter")
+        if top and isinstance(params.star_kwarg, cst.Param):
+            raise self.fail(params.star_kwarg, "unsupported construct: **kwargs of the function being differentiated",
+                            "list the keyword parameters explicitly (keyword-only parameters and *args work)")
         names = [p.name.value for p in (*params.posonly_params, *params.params)]
         keywords = dict(keywords or {})
         bound: dict[str, Value] = dict(zip(names, args))
@@ -877,11 +873,11 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     src = read_source(fn)
     b = Builder(simplify=False, role="primal")
     low = Lowerer(src, b)
-    names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
     values: list[Value] = []
     if isinstance(fn, pytypes.MethodType):  # model.loss: `self` is the object, its attributes read like globals
         values.append(bound_method(fn).self)
-        names = names[1:]
+    signature = signature_of(fn)
+    names = signature.flat(len(param_types))
     params: list[Var] = []  # the program's inputs: one per number or array, one per leaf of a tree
     for n, t in zip(names, param_types):
         if isinstance(t, TreeType):
@@ -891,7 +887,8 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
             inputs = [value]
         values.append(value)
         params += inputs
-    low.bind_params(values)
+    n_positional = len(values) - len(signature.kwonly)  # the keyword-only arguments come last
+    low.bind_params(values[:n_positional], dict(zip(signature.kwonly, values[n_positional:])))
     result = low.run()
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)
@@ -917,11 +914,36 @@ def user_names(src: Source) -> set[str]:
     return found
 
 
-def param_names(fn: Callable[..., Any]) -> list[str]:
+@dataclass(frozen=True)
+class Signature:
+    """The parameters of a function being differentiated: the positional ones by name, ``*star``
+    and the keyword-only ones.  The API passes a call's arguments to the generated code flat: the
+    positional arguments (``*star``'s among them), then the keyword-only ones."""
+
+    names: tuple[str, ...]
+    star: str | None
+    kwonly: tuple[str, ...]
+
+    def flat(self, n: int) -> list[str]:
+        """The names of ``n`` flat arguments (``rest_0``, ``rest_1`` for ``*rest``)."""
+        extra = n - len(self.names) - len(self.kwonly)
+        if self.star is None or extra < 0:
+            return [*self.names, *self.kwonly][:n]
+        return [*self.names, *(f"{self.star}_{k}" for k in range(extra)), *self.kwonly]
+
+
+def signature_of(fn: Callable[..., Any]) -> Signature:
     if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: the parameters of the user's function
         from .compose import inner_function
 
         fn = inner_function(fn)
-    src = read_source(fn)
-    names = [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
-    return names[1:] if isinstance(fn, pytypes.MethodType) else names  # a method's `self` is bound
+    params = read_source(fn).node.params
+    names = [p.name.value for p in (*params.posonly_params, *params.params)]
+    star = params.star_arg.name.value if isinstance(params.star_arg, cst.Param) else None
+    return Signature(tuple(names[1:] if isinstance(fn, pytypes.MethodType) else names),  # a method's `self` is bound
+                     star, tuple(p.name.value for p in params.kwonly_params))
+
+
+def param_names(fn: Callable[..., Any]) -> list[str]:
+    """The names of ``fn``'s positional parameters (not ``*args`` or keyword-only ones)."""
+    return list(signature_of(fn).names)

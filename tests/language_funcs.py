@@ -228,3 +228,23 @@ class Net:
 
     def times_self(self, x):
         return self * x
+
+
+# -- *args and keyword-only parameters of the differentiated function ----------------------------------
+def with_star(x, *rest):
+    s = np.sum(x * x)
+    for r in rest:
+        s = s + np.sum(np.sin(r * x))
+    return s
+
+
+def with_kwonly(x, *, scale=2.0, power=2):
+    return scale * np.sum(x ** power)
+
+
+def with_both(x, *ws, scale=2.0):
+    return scale * sum(np.sum(w * x) for w in ws) + np.sum(np.cos(x))
+
+
+def with_kwargs(x, **options):
+    return x * x

@@ -212,3 +212,69 @@ def test_object_used_as_a_number_refused():
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(F.Net(None, None).times_self)(X2)
     assert "got an object of class Net" in str(info.value) and "return self * x" in str(info.value)
+
+
+# -- *args and keyword-only parameters ---------------------------------------------------------------
+R1, R2 = np.array([0.5, 1.5, -0.5]), np.array([2.0, -1.0, 0.3])
+
+
+def fd_of_call(fn, args, kwargs, i):
+    """Central differences of ``fn(*args, **kwargs)`` with respect to positional argument ``i``."""
+    return fd_gradient(lambda *a: fn(*a, **kwargs), args, i)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("fn,args,kwargs", [
+    (F.with_star, (X,), {}),
+    (F.with_star, (X, R1, R2), {}),
+    (F.with_kwonly, (X,), {}),
+    (F.with_kwonly, (X,), {"scale": 0.5, "power": 3}),
+    (F.with_both, (X, R1, R2), {"scale": -1.5}),
+], ids=["star-none", "star-two", "kwonly-defaults", "kwonly-given", "both"])
+def test_star_args_and_keyword_only(fn, args, kwargs, mode):
+    """JAX's convention: argnums count the positional arguments, those `*args` takes included;
+    keyword arguments are passed through, not differentiated."""
+    given = copies(args)
+    nums = tuple(range(len(args)))
+    grads = adc.grad(fn, argnums=nums, mode=mode)(*given, **kwargs)
+    assert len(grads) == len(args)
+    for i, g in enumerate(grads):
+        np.testing.assert_allclose(g, fd_of_call(fn, args, kwargs, i), rtol=1e-6, atol=1e-7)
+    last = adc.grad(fn, argnums=-1, mode=mode)(*given, **kwargs)
+    np.testing.assert_allclose(last, grads[-1], rtol=1e-12)
+    value, _ = adc.value_and_grad(fn, mode=mode)(*given, **kwargs)
+    np.testing.assert_allclose(value, fn(*args, **kwargs), rtol=1e-12)
+    for a, b in zip(given, args):
+        np.testing.assert_array_equal(a, b, err_msg="the caller's argument changed")
+
+
+def test_star_args_and_keyword_only_jit():
+    kwargs = {"scale": -1.5}
+    grads = [adc.grad(F.with_both, argnums=(0, 2), mode=mode, jit=jit)(X, R1, R2, **kwargs)
+             for mode in ("reverse", "forward") for jit in (False, True)]
+    for g in grads:
+        for got, i in zip(g, (0, 2)):
+            np.testing.assert_allclose(got, fd_of_call(F.with_both, (X, R1, R2), kwargs, i), rtol=1e-6, atol=1e-7)
+
+
+def test_star_args_and_keyword_only_transforms():
+    """jvp/vjp/jacobians: the keyword-only parameters at their defaults or given, never differentiated."""
+    v, u = RNG.normal(size=3), 1.3
+    out, tangent = adc.jvp(F.with_kwonly, (X,), (v,))
+    value, pullback = adc.vjp(F.with_kwonly, X)
+    cotangents = pullback(u)
+    assert len(cotangents) == 1  # one per positional argument
+    np.testing.assert_allclose(np.sum(cotangents[0] * v), u * tangent, rtol=1e-10)
+    kwargs = {"scale": 0.5}
+    want = fd_of_call(F.with_both, (X, R1, R2), kwargs, 1)
+    np.testing.assert_allclose(adc.jacfwd(F.with_both, argnums=1)(X, R1, R2, **kwargs), want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(adc.jacrev(F.with_both, argnums=1)(X, R1, R2, **kwargs), want, rtol=1e-6, atol=1e-7)
+
+
+def test_star_args_errors():
+    with pytest.raises(adc.DifferentiationError, match="out of range"):
+        adc.grad(F.with_kwonly, argnums=1)(X, scale=2.0)  # a keyword-only argument is not an argnum
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(F.with_kwargs)
+    assert "**kwargs of the function being differentiated" in str(info.value)
+    assert "def with_kwargs(x, **options):" in str(info.value)
