@@ -33,6 +33,8 @@ EARLY = [
     (F.tuple_loss, (X, 0.5)),
     (F.tuple_loss, (X, 1.2)),
     (F.tuple_loss, (X, 50.0)),
+    (F.arrays_of_two_shapes_merged, (X, 1.0)),
+    (F.arrays_of_two_shapes_merged, (X, -1.0)),
 ]
 
 
