@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import libcst as cst
 
-from .frontend_lists import same_kind
+from .frontend_lists import ListValue, same_kind
 from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
 from .types import BOOL, INT, Type, join
@@ -246,7 +246,10 @@ class ControlFlow:
         skel = skeleton(values[0])
         for v in values[1:]:
             if skeleton(v) != skel:
+                grows = isinstance(v, ListValue) or isinstance(values[0], ListValue)
                 raise self.fail(node, f"`{name}` is {describe(values[0])} on one path and {describe(v)} on another",
+                                f"append to `{name}` on every path alike (its length must be known while "
+                                "compiling), or preallocate an array and write into it" if grows else
                                 f"give `{name}` values of the same structure on every path")
         return skel
 

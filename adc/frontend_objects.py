@@ -69,6 +69,12 @@ class ObjectAttributes:
         own = vars(obj)
         if not is_user_class(obj) and attr in own:  # an instance attribute: read like a global
             value = own[attr]  # a string is an option (self.activation == "tanh"), as a string default
+            if isinstance(value, (list, tuple, dict)):
+                kind = type(value).__name__
+                raise self.fail(node, f"`{self.src_text(node)}` is an attribute holding a {kind}; adc reads numbers, "
+                                      "arrays, strings, objects and methods from attributes, not containers",
+                                f"pass the {kind} as an argument (it may be a tree of arrays), or hold each array in "
+                                "an attribute of its own")
             return value if isinstance(value, str) else self.outer_value(value, own, attr, node)
         owner = next((k for k in (obj.__mro__ if is_user_class(obj) else type(obj).__mro__) if attr in vars(k)), None)
         what = f"`{type(obj).__name__ if not is_user_class(obj) else obj.__name__}.{attr}`"

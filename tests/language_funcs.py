@@ -258,3 +258,11 @@ def arrays_of_two_shapes_merged(x, t):
     else:
         y = x
     return np.sum(y * y)
+
+
+class HoldsList:
+    def __init__(self):
+        self.layers = [np.ones(2), np.ones(2)]
+
+    def loss(self, x):
+        return np.sum(self.layers[0] * x)

@@ -280,3 +280,11 @@ def test_star_args_errors():
         adc.grad(F.with_kwargs)
     assert "**kwargs of the function being differentiated" in str(info.value)
     assert "def with_kwargs(x, **options):" in str(info.value)
+
+
+def test_container_attribute_refused():
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(F.HoldsList().loss)(X2)
+    text = str(info.value)
+    assert "`self.layers` is an attribute holding a list" in text and "return np.sum(self.layers[0] * x)" in text
+    assert "pass the list as an argument" in text
