@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types as pytypes
 from dataclasses import dataclass
 from typing import Any
@@ -36,16 +37,22 @@ class BoundMethod:
 
 
 def is_user_class(obj: Any) -> bool:
-    return isinstance(obj, type) and obj.__module__ != "builtins" and not issubclass(obj, BaseException)
+    """A class the user wrote: not a builtin or standard-library class, and not one of an installed
+    package (adc reads the attributes and methods of a user's classes only)."""
+    if not isinstance(obj, type) or issubclass(obj, BaseException):
+        return False
+    top = obj.__module__.split(".")[0]
+    path = str(getattr(sys.modules.get(obj.__module__), "__file__", None) or "")
+    return top not in sys.stdlib_module_names and top not in ("builtins", "adc") \
+        and "site-packages" not in path and "dist-packages" not in path
 
 
 def is_plain_object(obj: Any) -> bool:
     """An instance of a user's class whose attributes live in its ``__dict__`` (not a function,
-    module, class, array or NumPy/builtin object)."""
+    module, class or array)."""
     return isinstance(getattr(obj, "__dict__", None), dict) and is_user_class(type(obj)) \
         and not isinstance(obj, (type, pytypes.ModuleType, pytypes.FunctionType, pytypes.MethodType,
-                                 functools.partial, np.ndarray)) \
-        and type(obj).__module__.split(".")[0] not in ("numpy", "scipy", "functools", "adc")
+                                 functools.partial, np.ndarray))
 
 
 def bound_method(method: pytypes.MethodType) -> BoundMethod | None:
