@@ -39,7 +39,7 @@ class _Finder(cst.CSTVisitor):
     """Finds ``return`` (anywhere) and ``break``/``continue`` (not inside nested loops)."""
 
     def __init__(self) -> None:
-        self.returns = self.exits = self.breaks = False
+        self.returns = self.exits = self.breaks = self.continues = False
         self.depth = 0
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -51,7 +51,7 @@ class _Finder(cst.CSTVisitor):
 
     def visit_Continue(self, node: cst.Continue) -> None:
         if self.depth == 0:
-            self.exits = True
+            self.exits = self.continues = True
 
     def visit_For(self, node: cst.For) -> None:
         self.depth += 1
@@ -474,7 +474,7 @@ class ControlFlow:
             flow_out.value = rebuild(skeleton(ret_shape), iter(vals)) if vals else Const(0.0)
         return flow_out, bound(outs, []), outs, regions, inits, breaks
 
-    def for_statement(self, node: cst.For) -> Flow:
+    def for_statement(self, node: cst.For, rest: Sequence[Any] = ()) -> Flow:
         if node.orelse is not None:
             raise self.fail(node.orelse, "unsupported construct: for/else", "use a flag variable instead")
         if node.asynchronous is not None:
@@ -483,10 +483,10 @@ class ControlFlow:
             if self.grows_outer_list(node.body):  # `hs.append(h)` in `for t in range(3)`: unrolled
                 indices = self.constant_range(node.iter)
                 if indices is not None:
-                    return self.unrolled_for(node, indices, "a loop that appends to a list")
+                    return self.unrolled_for(node, indices, rest, "a loop that appends to a list")
             items, value, call_args = self.static_iterable(node.iter)
         if items is not None:
-            return self.unrolled_for(node, items)
+            return self.unrolled_for(node, items, rest)
         with self.b.at(self.loc(node)):
             start, stop, step, element_of = self.iteration(node.iter, value, call_args)
             index = Var(hint=self.index_hint(node.target, element_of), type=INT)

@@ -25,8 +25,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
-from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, RecordMethod, SequenceFn, is_container,
-                                  tree_of, tree_params)
+from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, NextItem, RecordMethod, SequenceFn,
+                                  is_container, tree_of, tree_params)
 from .custom import custom_jvp, custom_vjp
 from .frontend_lists import ListStatements, make_list
 from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
@@ -345,8 +345,12 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 flow = self.if_statement(stmt, rest if has_exit(stmt) else [])
                 if flow.done:
                     return flow
+            elif isinstance(stmt, NextItem):  # the next iteration of a loop adc unrolls (`return` inside)
+                return self.next_item(stmt, rest)
             elif isinstance(stmt, (cst.For, cst.While)):
-                flow = self.for_statement(stmt) if isinstance(stmt, cst.For) else self.while_statement(stmt)
+                flow = self.for_statement(stmt, rest) if isinstance(stmt, cst.For) else self.while_statement(stmt)
+                if flow.done:  # an unrolled loop that returns: it lowered the rest as its continuation
+                    return flow
                 if flow.ret is not FALSE:
                     return self.guard_rest(flow, rest, stmt)
             elif isinstance(stmt, (cst.SimpleStatementLine, cst.BaseSmallStatement)):

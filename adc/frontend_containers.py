@@ -77,6 +77,14 @@ def is_container(value: Value) -> bool:
     return isinstance(value, (tuple, Record))
 
 
+@dataclass(frozen=True)
+class NextItem:
+    """A marker in a statement list: the iterations ``items`` of the unrolled loop ``node`` come next."""
+
+    node: cst.For
+    items: tuple[Value, ...]
+
+
 class ContainerExpressions:
     """Mixin for ``Lowerer``: reading containers, and loops over them."""
 
@@ -280,17 +288,32 @@ class ContainerExpressions:
             return (self.sequence_items(value, it) if is_container(value) else None), value, None
         return None, None, None
 
-    def unrolled_for(self, node: cst.For, items: Sequence[Value], what: str = "a loop over a list, tuple or dict"
-                     ) -> Flow:
-        """A loop over a container (or ``what`` else adc unrolls): the body once per item, in order."""
+    def unrolled_for(self, node: cst.For, items: Sequence[Value], rest: Sequence[Any] = (),
+                     what: str = "a loop over a list, tuple or dict") -> Flow:
+        """A loop over a container (or ``what`` else adc unrolls): the body once per item, in order.
+        A ``return`` in the body makes the later iterations and ``rest`` (the statements after the
+        loop) its continuation, lowered as one block (so the flow is ``done``)."""
         if node.orelse is not None:
             raise self.fail(node.orelse, "unsupported construct: for/else", "use a flag variable instead")
         found = _find(list(node.body.body))
-        if found.exits or found.returns:
-            raise self.fail(node, f"`break`, `continue` or `return` in {what}",
-                            "adc unrolls this loop; use an `if` in the body, or return after the loop")
+        if found.breaks or found.continues:
+            raise self.fail(node, f"`break` or `continue` in {what}",
+                            "adc unrolls this loop; use an `if` in the body (`return` works)")
+        if found.returns:
+            flow = self.block([NextItem(node, tuple(items)), *rest])
+            flow.done = True
+            return flow
         for item in items:
             with self.b.at(self.loc(node)):
                 self.assign(node.target, item)
             self.block(list(node.body.body))
         return Flow()
+
+    def next_item(self, step: "NextItem", rest: Sequence[Any]) -> Flow:
+        """The next iteration of an unrolled loop with a ``return``: its body, then the iterations
+        after it, then ``rest``."""
+        if not step.items:
+            return self.block(list(rest))
+        with self.b.at(self.loc(step.node)):
+            self.assign(step.node.target, step.items[0])
+        return self.block([*step.node.body.body, NextItem(step.node, step.items[1:]), *rest])

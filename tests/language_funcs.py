@@ -266,3 +266,32 @@ class HoldsList:
 
     def loss(self, x):
         return np.sum(self.layers[0] * x)
+
+
+# -- `return` inside loops adc unrolls --------------------------------------------------------------
+def first_layer_over(layers, x, t):
+    """Returns from inside a loop over a list of (W, b) pairs."""
+    h = x
+    for W, b in layers:
+        h = np.tanh(W @ h + b)
+        if np.sum(h) > t:
+            return np.sum(h * h)
+    return np.sum(h)
+
+
+def return_in_append_loop(x, t):
+    hs = []
+    for k in range(3):
+        hs.append(np.sin(x * (k + 1.0)))
+        if np.sum(hs[-1]) > t:
+            return np.sum(np.stack(hs) ** 2)
+    return np.sum(sum(hs))
+
+
+def continue_in_list_loop(ws, x):
+    s = 0.0
+    for w in ws:
+        if np.sum(w) > 0.0:
+            continue
+        s = s + np.sum(w * x)
+    return s

@@ -288,3 +288,30 @@ def test_container_attribute_refused():
     text = str(info.value)
     assert "`self.layers` is an attribute holding a list" in text and "return np.sum(self.layers[0] * x)" in text
     assert "pass the list as an argument" in text
+
+
+# -- `return` inside loops adc unrolls --------------------------------------------------------------
+LAYERS = [(np.array([[0.4, -0.7], [0.9, 0.2]]), np.array([0.1, -0.3])),
+          (np.array([[-0.5, 0.3], [0.8, 0.6]]), np.array([0.2, 0.05])),
+          (np.array([[0.7, 0.1], [-0.2, 0.5]]), np.array([-0.1, 0.3]))]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("t", [-5.0, 0.5, 50.0])
+def test_return_in_loop_over_list(t, mode):
+    fn = lambda x: F.first_layer_over(LAYERS, x, t)  # noqa: E731 - FD of the function of x alone
+    grad = adc.grad(F.first_layer_over, argnums=1, mode=mode)(LAYERS, X2, t)
+    np.testing.assert_allclose(grad, fd_gradient(fn, (X2,), 0), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("t", [0.3, 0.7, 50.0])  # returns at k = 0, at k = 1, never
+def test_return_in_loop_that_appends(t, mode):
+    check_gradient(F.return_in_append_loop, (X, t), mode)
+
+
+def test_continue_in_unrolled_loop_refused():
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(F.continue_in_list_loop, argnums=1)([X, -X], X)
+    assert "`break` or `continue` in a loop over a list, tuple or dict" in str(info.value)
+    assert "for w in ws:" in str(info.value) and "`return` works" in str(info.value)
