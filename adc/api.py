@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import (Argnums, argnums_of, bind, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
-                        mark, normalize_argnums, parameter_names, prepare, argument)
+from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+                        mark, normalize_argnums, parameter_names, positional, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, report, report_user_failure, run_generated
@@ -131,11 +132,14 @@ class Transformed:
         """A plain function with ``fn``'s parameters and defaults.  Until a scalar signature has
         compiled it sends every call to ``_call``; then ``_install_fast_path`` makes it the
         generated code itself (plain Python) or a check in front of the Numba function (``jit``)."""
-        from .frontend import function_name, param_names, signature_function
+        from .frontend import function_name, signature_function, signature_of
 
-        names = param_names(self.fn)
-        params = ", ".join(names)
-        tuple_ = f"({params}{',' if len(names) == 1 else ''})"
+        signature = signature_of(self.fn)
+        names = list(signature.names)
+        star = [f"*{signature.star}"] if signature.star else ["*"] if signature.kwonly else []
+        params = ", ".join([*names, *star, *signature.kwonly])
+        flat = [*names, *star[:1 if signature.star else 0], *signature.kwonly]  # the arguments, flat
+        tuple_ = f"({', '.join(flat)}{',' if len(flat) == 1 else ''})"
         name = function_name(self.fn)
         text = f"def {name}({params}):\n    return _adc_slow_({tuple_})\n"
         namespace: dict[str, Any] = {"_adc_slow_": self._call}
@@ -144,7 +148,8 @@ class Transformed:
         wrapper = self.wrapper = namespace[name]
         self.slow_code = wrapper.__code__
         functools.update_wrapper(wrapper, self.fn)
-        wrapper.__defaults__ = signature_function(self.fn).__defaults__
+        defaults = signature_function(self.fn)  # a decorator's wrapper: the wrapped function's defaults
+        wrapper.__defaults__, wrapper.__kwdefaults__ = defaults.__defaults__, defaults.__kwdefaults__
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
         wrapper.specialize = self.specialize  # type: ignore[attr-defined]
         wrapper.__wrapped__ = self.fn  # type: ignore[attr-defined]
@@ -159,7 +164,7 @@ class Transformed:
         """The generated derivative function for arguments like ``args``, with no wrapper at all
         (what ``adc.source`` shows); call it with arguments of the same types and shapes."""
         args = bind(self.fn, args, kwargs)
-        wrt, _ = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        wrt, _ = normalize_argnums(self.argnums, positional(self.fn, len(args)), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
         if self.mode == "reverse":
             _check_scalar_output(self.fn, types, self.has_aux)
@@ -207,7 +212,7 @@ class Transformed:
         unchanged = []
         for k, (where, name, value) in enumerate(deps.reads):
             namespace[f"_adc_w{k}_"], namespace[f"_adc_v{k}_"] = where, value
-            now = f"_adc_w{k}_.get({name!r})" if isinstance(where, dict) else f"_adc_w{k}_.cell_contents"
+            now = f"_adc_w{k}_.get({name!r})" if isinstance(where, Mapping) else f"_adc_w{k}_.cell_contents"
             unchanged.append(f"{now} is _adc_v{k}_")
         mine = self.wrapper.__code__
         generated = getattr(fast.func, "__code__", None)
@@ -221,7 +226,7 @@ class Transformed:
 
     def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...], list[Any] | None], Any], Compiled | None]:
         check_arity(self.fn, args)
-        wrt, single = normalize_argnums(self.argnums, len(args), self.fn.__name__)
+        wrt, single = normalize_argnums(self.argnums, positional(self.fn, len(args)), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
         trees = any(isinstance(t, TreeType) for t in types)
         layout = flatten_args(prepared, parameter_names(self.fn, len(args))) if trees else None
@@ -274,7 +279,11 @@ class Transformed:
 
         fast = None
         scalars = all(type(a) in (float, int, bool) for a in args) and all(type(args[i]) is float for i in wrt)
-        if reverse and not with_value and not has_aux and scalars and single == (len(wrt) == 1):
+        from .frontend import signature_of
+
+        signature = signature_of(fn)  # the fast path's code takes the parameters as the function does
+        plain = signature.star is None and not signature.kwonly
+        if reverse and not with_value and not has_aux and scalars and plain and single == (len(wrt) == 1):
             fast = compiled
         return run, fast
 
@@ -521,7 +530,7 @@ def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
 
     promoted: list[int] = []
     ident = identity(fn)
-    for i, a in enumerate(args):
+    for i, a in enumerate(args[:positional(fn, len(args))]):  # keyword-only arguments: never differentiated
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             continue
         _, types = prepare(fn, args, promoted + [i])
@@ -617,15 +626,16 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 
 
 def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...],
-                jit: bool) -> Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, Any]]:
-    """The checked path of ``jvp`` for calls with the signature of ``primals`` and ``tangents``:
-    checks them, compiles, and returns the runner for such calls (conversions it needs decided)."""
+                jit: bool, flat: bool = False) -> Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, Any]]:
+    """The checked path of ``jvp`` for calls with the signature of ``primals`` and ``tangents``
+    (already ``bind``'s flat arguments if ``flat``): checks them, compiles, and returns the runner
+    for such calls (conversions it needs decided)."""
     check_function(fn, "adc.jvp")
     call = "adc.jvp(f, (x, y), (dx, dy))"
     primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
     if len(primals) != len(tangents):
         raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    bound = bind(fn, primals)
+    bound = tuple(primals) if flat else bind(fn, primals)
     tangents = tangents + tuple(_zero_tangent(p) for p in bound[len(tangents):])  # parameters left at their defaults
     promoted = _promotion(fn, bound)
     args, types = prepare(fn, bound, promoted)
@@ -638,7 +648,8 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
             raise DifferentiationError(f"the tangent of {name} must have the structure of {name} (JAX's convention: "
                                        f"a tangent is a tree like its primal); got {type(t).__name__}")
         tangent_leaves += t_leaves
-    wrt = _all_float_wrt(leaves)
+    n_leaves = len(flatten_args(args, names).leaf_positions(range(positional(fn, len(args)))))
+    wrt = [k for k in _all_float_wrt(leaves) if k < n_leaves]  # keyword-only arguments: never differentiated
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     ts = [_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
                       f"the tangent of {paths[k]}") for k in wrt]
@@ -655,13 +666,14 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
         if same_args:
             call_leaves = p_leaves if p_leaves is not None else leaves_of(primals)
         else:
-            bound = bind(fn, primals)
+            bound = tuple(primals) if flat else bind(fn, primals)
             call_leaves = leaves_of(coerce(fn, bound, promoted))
         if same_tangents:
             t_leaves = t_leaves if t_leaves is not None else leaves_of(tangents)
             call_ts = [t_leaves[k] for k in wrt]
         else:
-            t_leaves = leaves_of(tangents + tuple(_zero_tangent(p) for p in bind(fn, primals)[len(tangents):]))
+            filled = tuple(primals) if flat else bind(fn, primals)
+            t_leaves = leaves_of(tangents + tuple(_zero_tangent(p) for p in filled[len(tangents):]))
             call_ts = [argument(t_leaves[k], f"the tangent of {paths[k]}", True) for k in wrt]
         result = run_generated(compiled, [*call_leaves, *call_ts])
         return unpack(result[:n]), unpack(result[n:])
@@ -712,16 +724,18 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
                        lambda: _vjp_runner(fn, primals, jit, checkpoints), primals, leaves)
 
 
-def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], jit: bool, checkpoints: int | None = None
-                ) -> Callable[[tuple[Any, ...], list[Any] | None], tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
-    """The checked path of ``vjp`` for calls with the signature of ``primals``: checks, compiles,
-    and returns the runner for such calls."""
+def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], jit: bool, checkpoints: int | None = None,
+                flat: bool = False) -> Callable[[tuple[Any, ...], list[Any] | None], tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
+    """The checked path of ``vjp`` for calls with the signature of ``primals`` (already ``bind``'s
+    flat arguments if ``flat``): checks, compiles, and returns the runner for such calls."""
     check_function(fn, "adc.vjp")
-    bound = bind(fn, primals)
+    bound = tuple(primals) if flat else bind(fn, primals)
     promoted = _promotion(fn, bound)
     args, types = prepare(fn, bound, promoted)
     layout = flatten_args(args, parameter_names(fn, len(args)))
-    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaves))), jit, checkpoints=checkpoints)
+    kept = range(positional(fn, len(args)))  # keyword-only arguments get no cotangent (JAX: none)
+    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaf_positions(kept)))), jit,
+                                  checkpoints=checkpoints)
     same = len(bound) == len(primals) and all(x is y for x, y in zip(layout.leaves, leaves_of(bound)))
 
     def run(primals: tuple[Any, ...], p_leaves: list[Any] | None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
@@ -729,21 +743,27 @@ def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], jit: bool, che
         if same:
             args, leaves = primals, p_leaves if p_leaves is not None else leaves_of(primals)
         else:
-            primals = bind(fn, primals)
+            primals = tuple(primals) if flat else bind(fn, primals)
             args = tuple(coerce(fn, primals, promoted))
             leaves = leaves_of(args)
-        return _pullback(fn, compiled, layout, primals, args, leaves)
+        return _pullback(fn, compiled, layout, kept, primals, args, leaves)
 
     return run
 
 
-def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, primals: tuple[Any, ...],
+def _vjp_bound(fn: Callable[..., Any], primals: Sequence[Any], jit: bool) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``vjp`` at flat arguments (``bind``'s): one cotangent per positional argument."""
+    return _vjp_runner(fn, tuple(primals), jit, flat=True)(tuple(primals), None)
+
+
+def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: range, primals: tuple[Any, ...],
               args: Sequence[Any], leaves: list[Any]) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
-    """``fn(*args)`` and the pullback of ``fn`` at ``args`` (whose leaves are ``leaves``)."""
+    """``fn(*args)`` and the pullback of ``fn`` at ``args`` (whose leaves are ``leaves``), with a
+    cotangent for each of the arguments ``kept``."""
     prog = compiled.primal
     n = len(prog.outputs)
     try:
-        out = fn(*args)
+        out = call_flat(fn, args)
     except Exception as exc:  # the function itself fails at this point: say where
         report(compiled, exc, args)
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")
@@ -764,16 +784,17 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, primals: 
         result = run_generated(compiled, [*leaves, *cts])
         grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
                                  for g, a in zip(result[n:], like)), [*leaves, *cts])
-        return tuple(layout.regroup(range(len(args)), grads))
+        return tuple(layout.regroup(kept, grads))
 
     return out, mark(pullback, "adc.vjp")
 
 
 def _types_for(fn: Callable[..., Any], at: Sequence[Any] | None, wrt: Sequence[int] = ()) -> tuple[list[Any] | None, tuple[Type, ...]]:
-    from .frontend import param_names
+    from .frontend import signature_of
 
     if at is None:
-        return None, tuple(FLOAT for _ in param_names(fn))
+        signature = signature_of(fn)
+        return None, tuple(FLOAT for _ in (*signature.names, *signature.kwonly))
     check_at(fn, at)
     return prepare(fn, at, wrt)
 
@@ -822,7 +843,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
                                        "every one is used as an integer")
     else:
         prepared, types = _types_for(fn, at)
-        wrt, _ = normalize_argnums(argnums, len(types), fn.__name__)
+        wrt, _ = normalize_argnums(argnums, positional(fn, len(types)), fn.__name__)
         if at is not None:
             prepared, types = _types_for(fn, at, wrt)
     if prepared is not None:
@@ -870,7 +891,7 @@ def _plain(a: np.ndarray) -> Any:
 def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any],
                    kwargs: dict[str, Any]) -> tuple[list[int], bool, list[Any]]:
     args = bind(fn, args, kwargs)
-    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    wrt, single = normalize_argnums(argnums, positional(fn, len(args)), getattr(fn, "__name__", "f"))
     return wrt, single, coerce(fn, args, wrt)
 
 
@@ -914,7 +935,7 @@ def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ..
     returns one value; else one JVP per input component."""
     from .vector import supports
 
-    wrt, single = normalize_argnums(argnums, len(args), getattr(fn, "__name__", "f"))
+    wrt, single = normalize_argnums(argnums, positional(fn, len(args)), getattr(fn, "__name__", "f"))
     prepared, types = prepare(fn, args, wrt)
     layout = flatten_args(prepared, parameter_names(fn, len(args)))
     leaf_wrt = layout.leaf_positions(wrt)
@@ -966,7 +987,8 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
                 seeds[k] = seed if shape else 1.0
                 tangents = list(zeros)
                 tangents[i] = unflatten(tree, seeds)
-                columns.append(np.asarray(jvp(fn, tuple(args), tuple(tangents), jit=jit)[1]))
+                columns.append(np.asarray(_jvp_runner(fn, tuple(args), tuple(tangents), jit, flat=True)(
+                    tuple(args), tuple(tangents))[1]))
             out_shape = columns[0].shape
             blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
         results.append(unflatten(tree, blocks))
@@ -994,7 +1016,7 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         if stack is not None:  # a Jacobian of a Jacobian (jacobians.py)
             return nested_jacobian(stack, args, kwargs, jit)
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
-        out, pullback = vjp(fn, *args, jit=jit)
+        out, pullback = _vjp_bound(fn, args, jit)
         if isinstance(out, tuple):
             raise DifferentiationError("jacrev needs a function returning one scalar or array; "
                                        "stack tuple outputs into an array")
@@ -1047,7 +1069,7 @@ class _HvpRunner:
 
     def __init__(self, fn: Callable[..., Any], transform: str, argnums: Argnums, args: tuple[Any, ...],
                  jit: bool) -> None:
-        self.wrt, self.single = normalize_argnums(argnums, len(args), fn.__name__)
+        self.wrt, self.single = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
         if any(is_tree(a) for a in args):
             raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
                                        "of arrays are not supported here yet; pass the arrays as separate "

@@ -62,11 +62,18 @@ def check_argnums_type(argnums: Any) -> None:
 
 
 def parameter_names(fn: Callable[..., Any], n: int) -> list[str]:
-    """The names of ``fn``'s first ``n`` parameters (for messages)."""
-    from .frontend import param_names
+    """The names of ``n`` flat arguments of ``fn`` (``Signature.flat``; for messages and leaf names)."""
+    from .frontend import signature_of
 
-    names = param_names(fn)
+    names = signature_of(fn).flat(n)
     return (names + [f"#{i}" for i in range(len(names), n)])[:n]
+
+
+def positional(fn: Callable[..., Any], n: int) -> int:
+    """How many of ``n`` flat arguments of ``fn`` are positional (``argnums`` count those, as in JAX)."""
+    from .frontend import signature_of
+
+    return n - len(signature_of(fn).kwonly)
 
 
 def argument(value: Any, what: str, differentiated: bool) -> Any:
@@ -157,6 +164,16 @@ def check_function(fn: Any, transform: str = "adc") -> None:
     problem = transform_problem(fn)
     if problem is not None:
         raise DifferentiationError(format_located(f"{transform}: {problem[0]}", None, problem[1]))
+    if isinstance(fn, types.MethodType):  # model.loss: its function, with `self` bound to the object
+        from .frontend_objects import bound_method
+
+        if bound_method(fn) is None:
+            from .errors import SourceError
+
+            raise SourceError(f"adc differentiates methods of plain Python objects and classes; {fn.__name__!r} is "
+                              f"bound to a {type(fn.__self__).__name__}; hint: wrap the call in a function, "
+                              f"e.g. `def f(x): return obj.{fn.__name__}(x)`")
+        fn = fn.__func__
     if not isinstance(fn, types.FunctionType):
         from .errors import SourceError
 
@@ -167,7 +184,7 @@ def check_function(fn: Any, transform: str = "adc") -> None:
 
     fn = signature_function(fn)  # a decorator's wrapper(*args, **kwargs) takes the wrapped function's parameters
     code = fn.__code__
-    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
+    if code.co_flags & inspect.CO_VARKEYWORDS:
         from .builder import Builder
         from .frontend import Lowerer, read_source
 
@@ -181,11 +198,13 @@ def mark(fn: Callable[..., Any], transform: str) -> Callable[..., Any]:
 
 
 def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[Any, ...]:
-    """The positional arguments of a call of ``fn`` with ``args`` and ``kwargs``, defaults filled in."""
-    from .frontend import param_names, signature_function
+    """The flat arguments of a call of ``fn`` with ``args`` and ``kwargs``, defaults filled in: the
+    positional ones (``*args``'s among them), then the keyword-only ones (``Signature``)."""
+    from .frontend import signature_function, signature_of
 
-    names = param_names(fn)
-    if not kwargs and len(args) == len(names):
+    signature = signature_of(fn)
+    names = list(signature.names)
+    if not kwargs and len(args) == len(names) and not signature.kwonly:
         return tuple(args)
     try:
         bound = inspect.signature(signature_function(fn), follow_wrapped=False).bind(*args, **(kwargs or {}))
@@ -193,14 +212,24 @@ def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | N
         raise DifferentiationError(f"{fn.__name__}() called with wrong arguments: {exc} "
                                    f"(its parameters: {', '.join(names)})") from None
     bound.apply_defaults()
-    return tuple(bound.args)
+    return (*bound.args, *(bound.kwargs[k] for k in signature.kwonly))
+
+
+def call_flat(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """Call ``fn`` with flat arguments (``bind``'s): the keyword-only ones by keyword."""
+    from .frontend import signature_of
+
+    kwonly = signature_of(fn).kwonly
+    n = len(args) - len(kwonly)
+    return fn(*args[:n], **dict(zip(kwonly, args[n:])))
 
 
 def check_arity(fn: Callable[..., Any], args: Sequence[Any]) -> None:
-    from .frontend import param_names
+    from .frontend import signature_of
 
-    n = len(param_names(fn))
-    if len(args) != n:
+    signature = signature_of(fn)
+    n = len(signature.names) + len(signature.kwonly)
+    if len(args) != n and not (signature.star is not None and len(args) > n):
         raise DifferentiationError(f"{fn.__name__}() takes {n} positional arguments but {len(args)} were given")
 
 

@@ -63,7 +63,7 @@ def identity_of(fn: Any, inner_identity: Callable[[Any], tuple[Any, ...]]) -> tu
 def program(fn: Any, types: Sequence[Any]) -> Program:
     """The program of the made function ``fn`` for arguments of ``types``."""
     from .api import _check_scalar_output
-    from .arguments import normalize_argnums
+    from .arguments import normalize_argnums, positional
     from .errors import DifferentiationError, UnsupportedError
     from .calls import inline_calls
     from .pipeline import derivative_program, primal
@@ -71,7 +71,7 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     owner = made_by(fn)
     inner = owner.fn
     name = getattr(inner, "__name__", "f")
-    wrt, single = normalize_argnums(owner.argnums, len(types), name)
+    wrt, single = normalize_argnums(owner.argnums, positional(owner.fn, len(types)), name)
     inner_types = list(types)
     for i in wrt:
         t = inner_types[i]

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import libcst as cst
 
+from .frontend_lists import ListValue, same_kind
 from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
 from .prims.revolve import checkpointed
@@ -39,7 +40,7 @@ class _Finder(cst.CSTVisitor):
     """Finds ``return`` (anywhere) and ``break``/``continue`` (not inside nested loops)."""
 
     def __init__(self) -> None:
-        self.returns = self.exits = self.breaks = False
+        self.returns = self.exits = self.breaks = self.continues = False
         self.depth = 0
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -51,7 +52,7 @@ class _Finder(cst.CSTVisitor):
 
     def visit_Continue(self, node: cst.Continue) -> None:
         if self.depth == 0:
-            self.exits = True
+            self.exits = self.continues = True
 
     def visit_For(self, node: cst.For) -> None:
         self.depth += 1
@@ -172,7 +173,7 @@ class ControlFlow:
                 before = env0.get(n)
                 befores = leaves(before) if before is not None and skeleton(before) == skeleton(live_envs[0][n]) \
                     else [None] * len(live)
-                per_branch[k].extend(self.placeholder(b, a, node) for b, a in zip(befores, live))
+                per_branch[k].extend(self.placeholder(b, a.type, n) for b, a in zip(befores, live))
         # flags and return values
         extra: list[tuple[str, list[Atom]]] = []
         for flag in ("ret", "brk"):
@@ -204,8 +205,9 @@ class ControlFlow:
                 yields[0].append(a)
                 yields[1].append(c)
                 out_types.append(join(_atom_type(a), _atom_type(c)))
-        if not regions[0].ops and not regions[1].ops:
-            # nothing to evaluate lazily: select between values already computed
+        if not regions[0].ops and not regions[1].ops and not any(t.is_array for t in out_types):
+            # nothing to evaluate lazily: select between numbers already computed (arrays stay in an
+            # `if`: np.where would broadcast two arrays of different shapes)
             outs = [self.select(cond, a, c) for a, c in zip(*yields)]
         else:
             outs = [Var(type=t) for t in out_types]
@@ -213,7 +215,7 @@ class ControlFlow:
             self.b.append(Op("if", [cond], outs, regions=regions))
         merged = iter(outs)
         for n, skel in zip(names, skeletons):
-            value = rebuild(skel, merged)
+            value = same_kind(live_envs[0][n], rebuild(skel, merged))
             for v in leaves(value):
                 if isinstance(v, Var) and v.hint is None:
                     v.hint = n
@@ -245,25 +247,32 @@ class ControlFlow:
         skel = skeleton(values[0])
         for v in values[1:]:
             if skeleton(v) != skel:
+                grows = isinstance(v, ListValue) or isinstance(values[0], ListValue)
                 raise self.fail(node, f"`{name}` is {describe(values[0])} on one path and {describe(v)} on another",
+                                f"append to `{name}` on every path alike (its length must be known while "
+                                "compiling), or preallocate an array and write into it" if grows else
                                 f"give `{name}` values of the same structure on every path")
         return skel
 
-    def placeholder(self, before: Any, live: Atom, node: cst.CSTNode) -> Atom:
-        """A value for a branch that does not reach the merge point (it returned or broke)."""
+    def placeholder(self, before: Any, t: Type | None, hint: str | None = None) -> Atom:
+        """A value of type ``t`` for a path on which its slot is never read (the path returned,
+        broke, or has not returned yet): the value from before the branch, else a zero (an empty
+        array of ``t``'s rank and dtype, made before the ``if`` or loop)."""
         if isinstance(before, (Var, Const)):
             return before
-        t = live.type
         if t is not None and t.is_array:
-            raise self.fail(node, "an array is defined on only some paths through this statement",
-                            "create the array before the `if` or loop")
+            ones = tuple(t.one(k) for k in range(t.ndim))
+            dtype = () if t.dtype == "float64" else (("dtype", t.dtype),)
+            out = self.b.emit("empty", *[Const(int(one)) for one in ones], params=(("ones", ones), *dtype))
+            out.hint = hint
+            return out
         return Const(0 if t is not None and t.kind == "int" else False if t == BOOL else 0.0)
 
     def flatten_value(self, value: Any, shape: Any, node: cst.CSTNode) -> list[Atom]:
         """The atoms of a returned value, which must have the structure of ``shape`` (what
         another ``return`` returns); ``None``: placeholders for a path that does not return."""
-        if value is None:
-            return [self.placeholder(None, s, node) for s in leaves(shape)]
+        if value is None:  # in a loop that returns, the result so far; else a placeholder
+            return [self.placeholder(self.env.get(f"%result{k}"), s.type, "result") for k, s in enumerate(leaves(shape))]
         if skeleton(value) != skeleton(shape):
             raise self.fail(node, "the `return` statements return different numbers of values",
                             "return the same number of values on every path")
@@ -457,7 +466,7 @@ class ControlFlow:
         self.env = env0
         inits: list[Atom] = [a for n in carried_names for a in leaves(env0[n])]
         if returns:
-            inits += [FALSE] + [Const(0 if t.kind == "int" else 0.0) for t in ret_types]
+            inits += [FALSE] + [self.placeholder(None, t, "result") for t in ret_types]
         outs = [Var(hint=_hint(n), type=t) for n, t in zip(names, all_types)]
         flow_out = Flow()
         if returns:
@@ -466,16 +475,20 @@ class ControlFlow:
             flow_out.value = rebuild(skeleton(ret_shape), iter(vals)) if vals else Const(0.0)
         return flow_out, bound(outs, []), outs, regions, inits, breaks
 
-    def for_statement(self, node: cst.For) -> Flow:
+    def for_statement(self, node: cst.For, rest: Sequence[Any] = ()) -> Flow:
         if node.orelse is not None:
             raise self.fail(node.orelse, "unsupported construct: for/else", "use a flag variable instead")
         if node.asynchronous is not None:
             raise self.unsupported(node)
         with self.b.at(self.loc(node)):
             it, snapshots = self.checkpoint_marker(node.iter)
+            if self.grows_outer_list(node.body):  # `hs.append(h)` in `for t in range(3)`: unrolled
+                indices = self.constant_range(it)
+                if indices is not None:
+                    return self.unrolled_for(node, indices, rest, "a loop that appends to a list")
             items, value, call_args = self.static_iterable(it)
         if items is not None:
-            return self.unrolled_for(node, items)
+            return self.unrolled_for(node, items, rest)
         with self.b.at(self.loc(node)):
             start, stop, step, element_of = self.iteration(it, value, call_args)
             index = Var(hint=self.index_hint(node.target, element_of), type=INT)

@@ -10,11 +10,13 @@ failures on a first call become a ``CompileError``.
 from __future__ import annotations
 
 import linecache
+from collections.abc import Mapping
 import re
 
 import numpy as np
 from typing import Any, Sequence
 
+from .arguments import call_flat
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError
 from .ir import Loc, walk
 from .pipeline import Compiled, compile_derivative
@@ -77,7 +79,7 @@ def with_captured(compiled: Compiled, args: Sequence[Any]) -> Sequence[Any]:
     k = len(params) - len(captured)
     values = []
     for (holder, name), param in zip(captured, params[k:]):
-        value = holder.get(name) if isinstance(holder, dict) else holder.cell_contents
+        value = holder.get(name) if isinstance(holder, Mapping) else holder.cell_contents
         if not isinstance(value, np.ndarray) or value.ndim != param.type.ndim or str(value.dtype) != param.type.dtype:
             raise DifferentiationError(f"the global or closure array `{name}` changed its rank or dtype in place since "
                                        f"{getattr(compiled.fn, '__name__', 'the function')} was compiled (it was "
@@ -110,7 +112,7 @@ def _own_failure(compiled: Compiled, args: list[Any]) -> tuple[Loc, Exception] |
     if fn is None:
         return None
     try:
-        fn(*args)
+        call_flat(fn, args)
     except Exception as exc:
         return _where(compiled, exc), exc
     return None
@@ -140,7 +142,7 @@ def report_user_failure(compiled: Compiled, args: Sequence[Any], problem: str) -
     user's function itself fails at these arguments (an operation the derivative does not need
     to run); report that failure (``report``), or, should it not fail, the problem."""
     try:
-        compiled.fn(*user_arguments(compiled, args))  # type: ignore[misc]
+        call_flat(compiled.fn, user_arguments(compiled, args))  # type: ignore[arg-type]
     except Exception as exc:
         report(compiled, exc, args)
     raise DifferentiationError(problem)

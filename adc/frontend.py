@@ -26,9 +26,12 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
-from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, RecordMethod, SequenceFn, is_container,
-                                  tree_of, tree_params)
+from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, NextItem, RecordMethod, SequenceFn,
+                                  is_container, tree_of, tree_params)
 from .custom import custom_jvp, custom_vjp
+from .frontend_lists import ListStatements, make_list
+from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
+                               is_user_class)
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
@@ -165,7 +168,8 @@ _source_cache: dict[Any, Source] = {}
 
 
 def read_source(fn: Callable[..., Any]) -> Source:
-    """Parse the source of ``fn`` (cached by code object)."""
+    """Parse the source of ``fn`` (cached by code object; of its function, for a method)."""
+    fn = fn.__func__ if isinstance(fn, pytypes.MethodType) else fn
     code = getattr(fn, "__code__", None)  # equal code objects in two files are still two sources
     key = (code, code.co_filename) if code is not None else fn
     cached = _source_cache.get(key)
@@ -243,7 +247,8 @@ def function_name(fn: Callable[..., Any]) -> str:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
-class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, UserCalls):
+class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, UserCalls, ListStatements,
+              ObjectAttributes):
     """Lowers one function body into the builder's current region."""
 
     def __init__(self, src: Source, builder: Builder, call_stack: tuple[Any, ...] = (),
@@ -288,17 +293,13 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     top: bool = True) -> None:
         """Bind the parameters to ``args`` and ``keywords`` as Python does: defaults, keyword
         arguments, keyword-only parameters, ``*args`` (a tuple) and ``**kwargs`` (a dict).  The
-        function being differentiated (``top``) takes positional parameters only: the API passes
-        its arguments by position."""
+        function being differentiated (``top``) has no ``**kwargs``: the API passes its arguments
+        flat (``Signature``)."""
         params = self.src.node.params
         fn = self.src.fn
-        if top:
-            for extra in (params.star_arg, params.star_kwarg):
-                if isinstance(extra, cst.Param):
-                    raise self.fail(extra, "unsupported construct: *args / **kwargs", "list the parameters explicitly")
-            if params.kwonly_params:
-                raise self.fail(params.kwonly_params[0], "unsupported construct: keyword-only parameter",
-                                "make it a positional parameter")
+        if top and isinstance(params.star_kwarg, cst.Param):
+            raise self.fail(params.star_kwarg, "unsupported construct: **kwargs of the function being differentiated",
+                            "list the keyword parameters explicitly (keyword-only parameters and *args work)")
         names = [p.name.value for p in (*params.posonly_params, *params.params)]
         keywords = dict(keywords or {})
         bound: dict[str, Value] = dict(zip(names, args))
@@ -348,8 +349,12 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 flow = self.if_statement(stmt, rest if has_exit(stmt) else [])
                 if flow.done:
                     return flow
+            elif isinstance(stmt, NextItem):  # the next iteration of a loop adc unrolls (`return` inside)
+                return self.next_item(stmt, rest)
             elif isinstance(stmt, (cst.For, cst.While)):
-                flow = self.for_statement(stmt) if isinstance(stmt, cst.For) else self.while_statement(stmt)
+                flow = self.for_statement(stmt, rest) if isinstance(stmt, cst.For) else self.while_statement(stmt)
+                if flow.done:  # an unrolled loop that returns: it lowered the rest as its continuation
+                    return flow
                 if flow.ret is not FALSE:
                     return self.guard_rest(flow, rest, stmt)
             elif isinstance(stmt, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
@@ -394,6 +399,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     return None  # docstring
                 if isinstance(node.value, cst.Call) and self.callee(node.value.func) == ArrayFn("add_at"):
                     self.expr(node.value)  # np.add.at(y, idx, v): a write into y
+                    return None
+                if self.grow_list(node):
                     return None
                 raise self.expression_statement(node)
             elif isinstance(node, cst.Pass):
@@ -475,7 +482,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     items.extend(value)
                 else:
                     items.append(value)
-            return tuple(items)
+            return make_list(items, self) if isinstance(node, cst.List) else tuple(items)
         if isinstance(node, cst.Dict):
             return self.dict_display(node)
         if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
@@ -510,6 +517,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if isinstance(value, str):
             raise self.fail(node, "expected a number or an array here, got a string",
                             "strings are only dict keys in differentiated code")
+        if isinstance(value, Instance):
+            raise self.fail(node, f"expected a number or an array here, got {describe_object(value)}",
+                            "read one of its attributes (`obj.W`) or call one of its methods")
         what = "a module" if isinstance(value, Module) else "a function"
         raise self.fail(node, f"expected a number or an array here, got {what}", "call it, or use a number")
 
@@ -586,6 +596,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return self.record_attribute(base, attr, node)
         if isinstance(base, Prim) and base.name == "add" and attr == "at":  # np.add.at(y, idx, v)
             return ArrayFn("add_at")
+        if isinstance(base, Instance):
+            return self.object_attribute(base, attr, node)
         if isinstance(base, Module):
             if not hasattr(base.module, attr):
                 raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`",
@@ -610,6 +622,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return value
         what = "a number" if isinstance(value, (Var, Const)) else "None" if value is NONE else \
             "a module" if isinstance(value, Module) else "a string" if isinstance(value, str) else \
+            describe_object(value) if isinstance(value, Instance) else \
             describe(value) if is_container(value) else "a function"
         raise self.fail(node, f"expected a NumPy array here, got {what}",
                         "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
@@ -675,6 +688,10 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             raise self.fail(node, *problem)
         if isinstance(obj, pytypes.FunctionType):
             return obj
+        if isinstance(obj, pytypes.MethodType) and bound_method(obj) is not None:
+            return bound_method(obj)
+        if is_plain_object(obj) or is_user_class(obj):  # its attributes are read like globals
+            return Instance(obj)
         raise self.fail(node, *unsupported_value(obj, node, self.src.fn, self.closure))
 
     def call(self, node: cst.Call) -> Value:
@@ -686,6 +703,15 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return self.inline_made(func, args, node)
         if isinstance(func, pytypes.FunctionType):  # a user function: Python's full call syntax
             return self.user_call(func, *self.call_arguments(node), node)
+        if isinstance(func, BoundMethod):  # self.helper(x), model.loss(x), cls.make(x)
+            return self.call_method(func, node)
+        if isinstance(func, Instance) and not is_user_class(func.obj) \
+                and isinstance(getattr(func.obj, "__call__", None), pytypes.MethodType):  # layer(x)
+            return self.call_method(bound_method(func.obj.__call__), node)
+        if isinstance(func, Instance):
+            raise self.fail(node, f"calling {describe_object(func)}: adc does not create or call objects inside a "
+                                  "differentiated function", "create the object outside and read its attributes or "
+                                                             "call its methods inside")
         if isinstance(func, (custom_vjp, custom_jvp)):
             return self.custom_call(func, node)
         for arg in node.args:
@@ -739,6 +765,14 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return self.b.emit(func.name, *atoms)
         raise self.fail(node.func, "this is not a function adc can call",
                         "call a math/NumPy function adc supports (docs/language.md) or a module-level function")
+
+    def call_method(self, method: BoundMethod | None, node: cst.Call) -> Value:
+        """A method call: the function inlined with the object as its first argument."""
+        if method is None:
+            raise self.fail(node.func, "this object's method is not a plain Python function",
+                            "call a method defined with `def` in the class")
+        args, keywords = self.call_arguments(node)
+        return self.inline(method.fn, [method.self, *args], keywords, node)
 
     def call_variadic(self, prim: str, atoms: list[Atom]) -> Atom:
         """``max(a, b, c)``: folded pairwise, left to right."""
@@ -849,8 +883,11 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     src = read_source(fn)
     b = Builder(simplify=False, role="primal")
     low = Lowerer(src, b)
-    names = param_names(fn)
     values: list[Value] = []
+    if isinstance(fn, pytypes.MethodType):  # model.loss: `self` is the object, its attributes read like globals
+        values.append(bound_method(fn).self)
+    signature = signature_of(fn)
+    names = signature.flat(len(param_types))
     params: list[Var] = []  # the program's inputs: one per number or array, one per leaf of a tree
     for n, t in zip(names, param_types):
         if isinstance(t, TreeType):
@@ -860,7 +897,9 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
             inputs = [value]
         values.append(value)
         params += inputs
-    low.bind_params(values, top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
+    n_positional = len(values) - len(signature.kwonly)  # the keyword-only arguments come last
+    low.bind_params(values[:n_positional], dict(zip(signature.kwonly, values[n_positional:])),
+                    top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
     result = low.run()
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)
@@ -894,13 +933,39 @@ def user_names(src: Source) -> frozenset[str]:
     return _names_cache[id(src.node)][1]
 
 
-def param_names(fn: Callable[..., Any]) -> list[str]:
+@dataclass(frozen=True)
+class Signature:
+    """The parameters of a function being differentiated: the positional ones by name, ``*star``
+    and the keyword-only ones.  The API passes a call's arguments to the generated code flat: the
+    positional arguments (``*star``'s among them), then the keyword-only ones."""
+
+    names: tuple[str, ...]
+    star: str | None
+    kwonly: tuple[str, ...]
+
+    def flat(self, n: int) -> list[str]:
+        """The names of ``n`` flat arguments (``rest_0``, ``rest_1`` for ``*rest``)."""
+        extra = n - len(self.names) - len(self.kwonly)
+        if self.star is None or extra < 0:
+            return [*self.names, *self.kwonly][:n]
+        return [*self.names, *(f"{self.star}_{k}" for k in range(extra)), *self.kwonly]
+
+
+def signature_of(fn: Callable[..., Any]) -> Signature:
     if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: the parameters of the user's function
         from .compose import inner_function
 
         fn = inner_function(fn)
-    src = read_source(signature_function(fn))
-    return [p.name.value for p in (*src.node.params.posonly_params, *src.node.params.params)]
+    params = read_source(signature_function(fn)).node.params  # a decorator's wrapper: the wrapped function's
+    names = [p.name.value for p in (*params.posonly_params, *params.params)]
+    star = params.star_arg.name.value if isinstance(params.star_arg, cst.Param) else None
+    return Signature(tuple(names[1:] if isinstance(fn, pytypes.MethodType) else names),  # a method's `self` is bound
+                     star, tuple(p.name.value for p in params.kwonly_params))
+
+
+def param_names(fn: Callable[..., Any]) -> list[str]:
+    """The names of ``fn``'s positional parameters (not ``*args`` or keyword-only ones)."""
+    return list(signature_of(fn).names)
 
 
 def readable_wrapper(fn: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import libcst as cst
 
 from .controlflow import Flow, _find
+from .frontend_lists import make_list
 from .frontend_values import Record, children
 from .ir import Const, Region, Var
 from .prims import evaluate
@@ -74,6 +75,14 @@ def tree_of(skel: Any) -> TreeDef:
 
 def is_container(value: Value) -> bool:
     return isinstance(value, (tuple, Record))
+
+
+@dataclass(frozen=True)
+class NextItem:
+    """A marker in a statement list: the iterations ``items`` of the unrolled loop ``node`` come next."""
+
+    node: cst.For
+    items: tuple[Value, ...]
 
 
 class ContainerExpressions:
@@ -201,7 +210,7 @@ class ContainerExpressions:
         if name == "reversed":
             return tuple(reversed(seqs[0]))
         if name in ("list", "tuple"):
-            return tuple(seqs[0])
+            return make_list(seqs[0], self) if name == "list" else tuple(seqs[0])
         return tuple((Const(k), v) for k, v in enumerate(seqs[0]))
 
     def comprehension(self, node: cst.ListComp | cst.GeneratorExp) -> tuple[Value, ...]:
@@ -213,7 +222,7 @@ class ContainerExpressions:
         try:
             items: list[Value] = []
             self.unroll_clauses(node.for_in, node.elt, items)
-            return tuple(items)
+            return make_list(items, self) if isinstance(node, cst.ListComp) else tuple(items)
         finally:
             self.env = saved
 
@@ -234,13 +243,22 @@ class ContainerExpressions:
         items, value, call_args = self.static_iterable(it)
         if items is not None:
             return items
-        if isinstance(it, cst.Call) and getattr(self.expr(it.func), "name", None) == "range":
-            bounds = [self.expr(a.value) for a in it.args]
-            if all(isinstance(b, Const) and type(b.value) is int for b in bounds) and 1 <= len(bounds) <= 3:
-                return tuple(Const(k) for k in range(*(b.value for b in bounds)))
+        items = self.constant_range(it)
+        if items is not None:
+            return items
         raise self.fail(it, "a comprehension over something whose length is not known while compiling",
                         "iterate over a list, tuple or dict, or range() with constant bounds; "
                         "otherwise write a `for` loop filling an array")
+
+    def constant_range(self, it: cst.BaseExpression) -> tuple[Const, ...] | None:
+        """The indices of ``range(...)`` with bounds known while compiling, else ``None``."""
+        if not (isinstance(it, cst.Call) and getattr(self.expr(it.func), "name", None) == "range"
+                and 1 <= len(it.args) <= 3 and not any(a.keyword or a.star for a in it.args)):
+            return None
+        bounds = [self.static_value(a.value) for a in it.args]
+        if not all(type(b) is int for b in bounds) or bounds[-1] == 0 and len(bounds) == 3:
+            return None
+        return tuple(Const(k) for k in range(*bounds))
 
     def static_truth(self, test: cst.BaseExpression) -> bool:
         """The value of a filter computed from constants only (``len(layers) > 1``, ``k != 0``),
@@ -270,16 +288,32 @@ class ContainerExpressions:
             return (self.sequence_items(value, it) if is_container(value) else None), value, None
         return None, None, None
 
-    def unrolled_for(self, node: cst.For, items: Sequence[Value]) -> Flow:
-        """A loop over a container: the body once per item, in order."""
+    def unrolled_for(self, node: cst.For, items: Sequence[Value], rest: Sequence[Any] = (),
+                     what: str = "a loop over a list, tuple or dict") -> Flow:
+        """A loop over a container (or ``what`` else adc unrolls): the body once per item, in order.
+        A ``return`` in the body makes the later iterations and ``rest`` (the statements after the
+        loop) its continuation, lowered as one block (so the flow is ``done``)."""
         if node.orelse is not None:
             raise self.fail(node.orelse, "unsupported construct: for/else", "use a flag variable instead")
         found = _find(list(node.body.body))
-        if found.exits or found.returns:
-            raise self.fail(node, "`break`, `continue` or `return` in a loop over a list, tuple or dict",
-                            "adc unrolls loops over containers; use an `if` in the body, or return after the loop")
+        if found.breaks or found.continues:
+            raise self.fail(node, f"`break` or `continue` in {what}",
+                            "adc unrolls this loop; use an `if` in the body (`return` works)")
+        if found.returns:
+            flow = self.block([NextItem(node, tuple(items)), *rest])
+            flow.done = True
+            return flow
         for item in items:
             with self.b.at(self.loc(node)):
                 self.assign(node.target, item)
             self.block(list(node.body.body))
         return Flow()
+
+    def next_item(self, step: "NextItem", rest: Sequence[Any]) -> Flow:
+        """The next iteration of an unrolled loop with a ``return``: its body, then the iterations
+        after it, then ``rest``."""
+        if not step.items:
+            return self.block(list(rest))
+        with self.b.at(self.loc(step.node)):
+            self.assign(step.node.target, step.items[0])
+        return self.block([*step.node.body.body, NextItem(step.node, step.items[1:]), *rest])

@@ -86,5 +86,5 @@ def describe(value: Value) -> str:
     if isinstance(value, Record):
         return value.what
     if isinstance(value, tuple):
-        return f"a tuple of {len(value)}"
+        return f"{'a list' if type(value).__name__ == 'ListValue' else 'a tuple'} of {len(value)}"
     return "a number or array" if isinstance(value, (Var, Const)) else "a function or module"

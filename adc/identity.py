@@ -9,6 +9,7 @@ the code that runs (a file edited after import is a ``SourceError``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 import types as pytypes
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .custom import _Custom
+from .frontend_objects import is_plain_object, is_user_class
 
 _MISSING = object()
 
@@ -54,7 +56,7 @@ class Dependencies:
     def current(self) -> bool:
         """Whether every value read is still the one the derivative was made with."""
         for where, name, value in self.reads:
-            now = where.get(name, _MISSING) if isinstance(where, dict) else _cell(where)
+            now = where.get(name, _MISSING) if isinstance(where, Mapping) else _cell(where)
             if now is not value:
                 return False
         return all(_array_type(a) == t for a, t in self.arrays)
@@ -102,6 +104,7 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
     reads: list[tuple[Any, str, Any]] = []
     arrays: list[tuple[np.ndarray, tuple[Any, ...]]] = []
     seen: dict[int, int] = {}
+    objects: dict[int, int] = {}
 
     def value_key(value: Any) -> Any:
         if isinstance(value, pytypes.FunctionType) and not hasattr(value, "__adc_transform__"):
@@ -115,6 +118,8 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
         if isinstance(value, np.ndarray):  # refused by the front end: by identity and content
             digest = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).hexdigest()
             return ("array", _Same(value), value.dtype.str, value.shape, digest)
+        if is_plain_object(value) or is_user_class(value):  # attributes read like globals (frontend_objects)
+            return object_key(value)
         if isinstance(value, _Custom):  # a function with custom rules: its code and its rules' code
             return ("custom", value_key(value.fun), *(value_key(getattr(value, r, None)) for r in ("fwd", "bwd", "jvp")))
         if isinstance(value, (float, complex, np.inexact)):
@@ -126,6 +131,30 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             return value
         except Exception:
             return _Same(value)
+
+    def object_key(obj: Any) -> Any:
+        """An object by identity and the value of every attribute (a class: of every attribute it
+        defines, and its user base classes), each a read checked at every call."""
+        if id(obj) in objects:
+            return ("object", objects[id(obj)])
+        objects[id(obj)] = len(objects)
+        cls = is_user_class(obj)
+        entry: list[Any] = ["class" if cls else "object", _Same(obj)]
+        where = vars(obj)
+        for name in sorted(where):
+            value = where[name]
+            if cls and name.startswith("__") and name.endswith("__"):
+                continue
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            if not isinstance(value, pytypes.ModuleType):
+                reads.append((where, name, where[name]))
+            # a method adc cannot read (made by exec) is not called by code adc reads: by identity
+            entry.append((name, value_key(value) if not isinstance(value, pytypes.FunctionType) or _readable(value)
+                          else _Same(value)))
+        bases = obj.__mro__[1:] if cls else (type(obj),)
+        entry.extend(value_key(b) for b in bases if is_user_class(b))
+        return tuple(entry)
 
     def visit(f: pytypes.FunctionType) -> None:
         _check_source(f)
@@ -147,8 +176,13 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             entry.append((name, value_key(value)))
         key[seen[id(f)]] = tuple(entry)
 
-    visit(fn)  # type: ignore[arg-type]
-    return Dependencies(tuple(key), tuple(reads), tuple(arrays))
+    bound: tuple[Any, ...] = ()
+    if isinstance(fn, pytypes.MethodType):  # model.loss: the function, and the object it is bound to
+        bound = (("self", value_key(fn.__self__)),)
+        fn = fn.__func__
+    if id(fn) not in seen:
+        visit(fn)  # type: ignore[arg-type]
+    return Dependencies((seen[id(fn)], *key, *bound), tuple(reads), tuple(arrays))
 
 
 _agrees: dict[int, tuple[Any, bool]] = {}  # id(code) → (code, its source text compiles to that code)
@@ -245,6 +279,18 @@ def _instructions(code: pytypes.CodeType) -> list[tuple[str, Any]]:
 _SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}
 
 
+def _readable(fn: pytypes.FunctionType) -> bool:
+    """Whether adc can read the source of ``fn`` at all."""
+    from .errors import SourceError
+    from .frontend import read_source
+
+    try:
+        read_source(fn)
+    except SourceError:
+        return False
+    return True
+
+
 def _check_source(fn: pytypes.FunctionType) -> None:
     if not source_agrees(fn):
         from .errors import SourceError
@@ -263,6 +309,6 @@ def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
 
         if made_by(fn) is not None:
             return identity_of(fn, identity)
-    if not isinstance(fn, pytypes.FunctionType):
+    if not isinstance(fn, (pytypes.FunctionType, pytypes.MethodType)):
         return (fn,)
     return dependencies(fn).key

@@ -221,12 +221,6 @@ def copies_to_rewritten(x):
     return np.sum(y * x)
 
 
-def appends(x):
-    a = []
-    a.append(x[0])
-    return np.sum(x)
-
-
 def write_first(y, v):
     y[0] = v
     return y
@@ -269,7 +263,6 @@ EFFECT_CASES = [
     (multiplies_at, "np.multiply.at", ["np.multiply.at", "in-place"], multiplies_at_rewritten),
     (fills, "y.fill", ["`y.fill(x[0])`"], fills_rewritten),
     (copies_to, "np.copyto", ["np.copyto"], copies_to_rewritten),
-    (appends, "a.append", ["a.append"], None),
     (helper_for_effect, "write_first(y", ["write_first", "effect"], None),
     (prints, "print(y)", ["print(y)"], None),
     (generator, "yield y", ["generator", "yield"], None),

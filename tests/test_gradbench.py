@@ -41,11 +41,8 @@ EVALS = {
     "lstm": (["-l", "2", "-c", "1024", *QUICK], None),  # arrays rebound and written in loops, since issue 11
     "ba": (["--min", "1", "--max", "1", *QUICK], None),
     "ht": (["--min", "1", "--max", "1", "--model", "small", *QUICK], None),  # nested lists in np.array
-    # the inner adc.grad is inlined now (issue 12); what stops saddle is the front end's control flow
-    # (argmax_y returns the array y from inside its `while`)
     "particle": (QUICK, None),  # nested AD since issue 12; `while True:` left by `return`
-    "saddle": (QUICK, "UnsupportedError: saddle.py:37:13: an array is defined on only some paths through this "
-               "statement"),
+    "saddle": (QUICK, None),  # nested AD (issue 12); argmax_y returns an array from inside a `while` (issue 11)
 }
 EVAL_DIR = str(REPO / "benchmarks" / "gradbench" / "evals") + os.sep
 

@@ -23,7 +23,7 @@ def _dims(texts: Sequence[str]) -> str:
 
 
 def _new_array(ts: Sequence[Type], p: dict[str, Any]) -> Type:
-    kind = "int" if p.get("dtype") == "int64" else "float"
+    kind = {"int64": "int", "bool": "bool"}.get(p.get("dtype", "float64"), "float")
     return Type(kind, len(ts), p.get("dtype", "float64"), tuple(p.get("ones") or (False,) * len(ts)))
 
 
