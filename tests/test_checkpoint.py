@@ -264,3 +264,25 @@ def test_second_order_over_a_checkpointed_loop():
     assert math.isclose(h, fd_grad(lambda a: adc.grad(marked, mode="forward")(a, 9), [0.7])[0], rel_tol=1e-6)
     with pytest.raises(adc.UnsupportedError, match="reverse mode over a gradient with a checkpointed loop"):
         adc.grad(adc.grad(marked))(0.7, 9)
+
+
+def power(x, n):
+    """A recursive helper: a call that stays a call (``calls.py``), inside a checkpointed loop."""
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def with_recursive_call(x):
+    s = x
+    for i in range(6):
+        s = np.sin(s) + 0.1 * power(s, 2)
+    return s
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_checkpointed_loop_calling_a_kept_function_equals_recorded(jit):
+    """The recomputed steps call the kept function's forward part again (new residuals each time)."""
+    plain = adc.grad(with_recursive_call, jit=jit)(0.7)
+    assert adc.grad(with_recursive_call, checkpoints=2, jit=jit)(0.7) == plain
+    assert_close_seq([plain], fd_grad(with_recursive_call, (0.7,)), rtol=1e-6)
