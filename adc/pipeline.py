@@ -117,7 +117,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     try:
         dprog = derivative_program(prog, kind, wrt, compact)
         names = Names(dprog, prog.user_names | {dprog.name}, number_values(prog))
-        source = header(dprog) + generate(dprog, names, describe(kind, prog, wrt), compact)
+        source = header(dprog, jit) + generate(dprog, names, describe(kind, prog, wrt), compact, numba=jit)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)

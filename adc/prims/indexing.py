@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..types import Type
-from .registry import Render, calls, lowered, structural
+from .registry import KERNELS, Render, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -123,6 +123,14 @@ def _render_store(symbol: str) -> Render:
     return render
 
 
+def _numba_index_add(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """``np.add.at`` with integer indices as ``adc_arrays.add_at`` (Numba has no ``np.add.at``)."""
+    spec = spec_of(p, len(t) - 2)
+    if p.get("scatter") and all(e == "i" for e in spec):
+        return f"adc_arrays.add_at({t[0]}, ({index_text(spec, t[1:-1])},), {t[-1]})"
+    return _render_store("+=")(t, p)
+
+
 def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
     out = b.emit("getitem", ts[0], *op.args[1:], params=op.params)
     if ts[0].type is not None and ts[0].type.kind == "tape":  # a read of a record: typed like the value
@@ -140,7 +148,8 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
            + lowered("flip", (1, 2), "numpy.flip") + lowered("fliplr", (1, 1), "numpy.fliplr")
            + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item"))
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
-structural("index_add", _render_store("+="), _index_add, buffered=("array",), **_STORE)
+structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_index_add,
+           numba_imports=KERNELS, **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
            **_STORE)
 structural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),

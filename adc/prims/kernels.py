@@ -1,12 +1,21 @@
-"""Run-time kernels for array transposes NumPy does not spell: imported by generated code as
-``adc_arrays`` only when a program uses one (``codegen.header``).
+"""Run-time kernels for array transposes NumPy does not spell, and for the NumPy forms Numba lacks:
+imported by generated code as ``adc_arrays`` only when a program uses one (``codegen.header``).
 
 ``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
 transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same function (an
 ``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
 argument's shape (NumPy only: ``tile`` and ``repeat`` are ``nojit``).
+
+The Numba dialect (``Primitive.numba``) spells what Numba cannot compile with the kernels below:
+reductions along one axis (``sum_axis``, ``mean_axis``, ``prod_axis``, ``amax_axis``,
+``amin_axis``, ``logsumexp_axis``; several axes nest them) and ``add_at`` (``np.add.at`` with
+integer indices).  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps
+its argument's float dtype, as NumPy's does.
 """
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 
@@ -41,15 +50,185 @@ def unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN201
     return np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:]).sum(axis=axis + 1)
 
 
+# -- reductions along one axis and scatter-adds, for the Numba dialect (``numba_dialect.py``) ------------
+# NumPy versions here, loops under Numba (overloads registered below): Numba's np.max, np.mean,
+# np.prod take no ``axis`` and it has no ``np.add.at``.
+
+
+def sum_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.sum(x, axis=axis)
+
+
+def mean_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.mean(x, axis=axis)
+
+
+def prod_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.prod(x, axis=axis)
+
+
+def amax_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.max(x, axis=axis)
+
+
+def amin_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.min(x, axis=axis)
+
+
+def logsumexp_axis(x, axis):  # noqa: ANN001, ANN201
+    import scipy.special
+
+    return scipy.special.logsumexp(x, axis=axis)
+
+
+def add_at(x, index, v):  # noqa: ANN001, ANN201
+    np.add.at(x, index, v)
+
+
+def as_index(i):  # noqa: ANN001, ANN201
+    """An integer index as a 1-D integer array (Numba's ``add_at`` loops over it)."""
+    return np.atleast_1d(np.asarray(i, dtype=np.intp))
+
+
+def lanes(x, axis):  # noqa: ANN001, ANN201 (Numba compiles it as written)
+    """``x`` as a C-contiguous ``(outer, n, inner)`` array whose middle axis is ``axis``."""
+    a = axis + x.ndim if axis < 0 else axis
+    outer = 1
+    for k in range(a):
+        outer *= x.shape[k]
+    inner = 1
+    for k in range(a + 1, x.ndim):
+        inner *= x.shape[k]
+    return np.ascontiguousarray(x).reshape((outer, x.shape[a], inner))
+
+
 def _register_numba() -> None:
     try:
+        import numba
+        from numba.core import types
         from numba.extending import overload
+        from numba.np.numpy_support import as_dtype
+        from numba.np.unsafe.ndarray import to_fixed_tuple
     except ImportError:  # pragma: no cover - numba is a dependency
         return
 
     @overload(diag_embed)
     def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
         return _diag_embed_loop
+
+    lanes_nb = numba.njit(lanes)
+
+    def result_dtype(dtype: Any, counts: bool) -> np.dtype:
+        """A float input keeps its dtype; sums and products of integers or bools are int64, the
+        rest of them float64 (NumPy's rules)."""
+        if isinstance(dtype, types.Float):
+            return as_dtype(dtype)
+        return np.dtype("int64" if counts else "float64")
+
+    def along_axis(fn: Any, fold: Any, counts: bool) -> None:
+        """Register the Numba form of ``fn(x, axis)``: ``fold(lanes, out)`` reduces each lane."""
+        @overload(fn)
+        def _typed(x, axis):  # noqa: ANN001, ANN202
+            if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+                return None
+            nd, dt = x.ndim, result_dtype(x.dtype, counts)
+            if nd == 1:
+                def whole(x, axis):  # noqa: ANN001, ANN202
+                    out = np.empty((1, 1), dt)
+                    fold(lanes_nb(x, axis), out)
+                    return out[0, 0]
+                return whole
+
+            kept = nd - 1
+
+            def impl(x, axis):  # noqa: ANN001, ANN202
+                lane = lanes_nb(x, axis)
+                out = np.empty((lane.shape[0], lane.shape[2]), dt)
+                fold(lane, out)
+                a = axis + nd if axis < 0 else axis
+                dims = np.empty(kept, np.intp)
+                m = 0
+                for k in range(nd):
+                    if k != a:
+                        dims[m] = x.shape[k]
+                        m += 1
+                return out.reshape(to_fixed_tuple(dims, kept))
+            return impl
+
+    def folding(combine: Any, empty: float, finish: Any = None) -> Any:
+        """A lane fold: the first element combined with the others in order (``empty`` for an empty
+        lane, NaN to raise as NumPy's max does), then ``finish(acc, n)``."""
+        combine_nb = numba.njit(combine)
+        finish_nb = numba.njit(finish or (lambda acc, n: acc))
+        raises = empty != empty
+
+        def fold(lane, out):  # noqa: ANN001, ANN202
+            outer, n, inner = lane.shape
+            if n == 0:
+                if raises:
+                    raise ValueError("zero-size array to reduction operation which has no identity")
+                out[:] = empty
+                return
+            for i in range(outer):
+                for k in range(inner):
+                    out[i, k] = lane[i, 0, k]
+                for j in range(1, n):
+                    for k in range(inner):
+                        out[i, k] = combine_nb(out[i, k], lane[i, j, k])
+                for k in range(inner):
+                    out[i, k] = finish_nb(out[i, k], n)
+        return numba.njit(fold)
+
+    along_axis(sum_axis, folding(lambda a, b: a + b, 0.0), True)
+    along_axis(mean_axis, folding(lambda a, b: a + b, math.nan, lambda acc, n: acc / n), False)
+    along_axis(prod_axis, folding(lambda a, b: a * b, 1.0), True)
+    along_axis(amax_axis, folding(lambda a, b: a if a >= b or a != a else b, math.nan), False)
+    along_axis(amin_axis, folding(lambda a, b: a if a <= b or a != a else b, math.nan), False)
+
+    @numba.njit
+    def logsumexp_fold(lane, out):  # noqa: ANN001, ANN202
+        outer, n, inner = lane.shape
+        for i in range(outer):
+            for k in range(inner):
+                m = -math.inf
+                for j in range(n):
+                    m = max(m, lane[i, j, k])
+                if not math.isfinite(m):
+                    m = 0.0
+                s = 0.0
+                for j in range(n):
+                    s += math.exp(lane[i, j, k] - m)
+                out[i, k] = m + math.log(s)
+
+    along_axis(logsumexp_axis, logsumexp_fold, False)
+
+    @overload(as_index)
+    def _as_index(i):  # noqa: ANN001, ANN202
+        if isinstance(i, types.Integer):
+            return lambda i: np.full(1, i, np.intp)
+        if isinstance(i, types.Array) and i.ndim == 1 and isinstance(i.dtype, types.Integer):
+            return lambda i: i
+        return None
+
+    @overload(add_at)
+    def _add_at(x, index, v):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(index, types.BaseTuple) or len(index) not in (1, 2):
+            return None
+        if len(index) == 1:
+            def one(x, index, v):  # noqa: ANN001, ANN202
+                rows = as_index(index[0])
+                values = np.broadcast_to(v, (rows.size,) + x.shape[1:])
+                for k in range(rows.size):
+                    x[rows[k]] += values[k]
+            return one
+
+        def two(x, index, v):  # noqa: ANN001, ANN202
+            rows, cols = as_index(index[0]), as_index(index[1])
+            n = max(rows.size, cols.size)
+            values = np.broadcast_to(v, (n,) + x.shape[2:])
+            for k in range(n):
+                x[rows[k % rows.size], cols[k % cols.size]] += values[k]
+        return two
 
 
 _register_numba()

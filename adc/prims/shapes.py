@@ -11,7 +11,7 @@ import numpy as np
 
 from ..types import Type
 from . import kernels
-from .registry import float_like, lowered, seq_text, structural
+from .registry import KERNELS, float_like, lowered, seq_text, structural
 
 
 def permutation(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -80,7 +80,7 @@ structural("ravel", lambda t, p: f"{t[0]}.ravel()", np.ravel, lambda ts: Type(ts
 
 
 # --- diagonals, triangles, rolls, tiles and repeats (issue 10, round 2): linear, new memory -------------
-_KERNELS = "import adc.prims.kernels as adc_arrays"
+_KERNELS = KERNELS
 
 
 def _k(p: dict[str, Any]) -> str:
