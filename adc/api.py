@@ -57,6 +57,15 @@ def _shape_like(value: Any, like: Any) -> Any:
     return float(value)
 
 
+def _dtype_like(value: Any, like: Any) -> Any:
+    """A tangent or cotangent in the float dtype of its primal (float32 stays float32, as in JAX),
+    so the generated code, and Numba's typing of it, sees one dtype."""
+    if isinstance(like, np.ndarray) and like.dtype.kind == "f" and isinstance(value, np.ndarray) \
+            and value.dtype != like.dtype:
+        return value.astype(like.dtype)
+    return value
+
+
 def _checked(compiled: Compiled) -> Callable[..., Any]:
     """The compiled function; under ``jit`` wrapped so that a Numba compilation problem on its
     first call is reported as an adc error."""
@@ -589,8 +598,8 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         tangent_leaves += t_leaves
     wrt = _all_float_wrt(leaves)
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
-    ts = [_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
-                      f"the tangent of {paths[k]}") for k in wrt]
+    ts = [_dtype_like(_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
+                                  f"the tangent of {paths[k]}"), leaves[k]) for k in wrt]
     result = run_generated(compiled, [*leaves, *ts])
     n = len(compiled.primal.outputs)
     tree = compiled.primal.result
@@ -646,7 +655,7 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False) -> tuple[Any, 
         cts = leaves_like(cotangent, prog.result, f"the cotangent of {fn.__name__}'s output")
         what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
                 for k in range(n)]
-        cts = [_same_shape(argument(c, w, True), o, w) for c, o, w in zip(cts, outs, what)]
+        cts = [_dtype_like(_same_shape(argument(c, w, True), o, w), o) for c, o, w in zip(cts, outs, what)]
         result = run_generated(compiled, [*leaves, *cts])
         grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
                                  for g, a in zip(result[n:], like)), [*leaves, *cts])
