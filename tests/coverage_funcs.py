@@ -249,3 +249,10 @@ def jit_network32(w, b, x, y):
     s = x @ w + b
     logp = s - ss.logsumexp(s, axis=1, keepdims=True)
     return -np.mean(logp[np.arange(x.shape[0]), y])
+
+
+def jit_index_maps(x):
+    return np.sum(np.tile(x, (2, 1)) ** 2) + np.sum(np.tile(x[0], 2)[:3] * np.tile(x, (1, 1, 2))[0, :, :3]) \
+        + np.sum(np.repeat(x, 2) ** 2) + np.sum(x.repeat(3, axis=0)[::3] * np.repeat(x, 2, axis=-1)[:, ::2]) \
+        + np.sum(np.roll(x, -1, axis=1) * x) + np.sum(np.roll(x, 1, axis=0) ** 3) \
+        + np.sum(np.cumprod(x, axis=0) * x) + np.sum(np.cumsum(x, axis=1) ** 2) + np.sum(x.cumprod(axis=1))

@@ -4,12 +4,12 @@ imported by generated code as ``adc_arrays`` only when a program uses one (``cod
 ``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
 transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same function (an
 ``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
-argument's shape (NumPy only: ``tile`` and ``repeat`` are ``nojit``).
+argument's shape (reshapes and sums here, loops over ``source`` under Numba).
 
 The Numba dialect (``Primitive.numba``) spells what Numba cannot compile with the kernels below:
 reductions along one axis (``sum_axis``, ``mean_axis``, ``prod_axis``, ``amax_axis``,
-``amin_axis``, ``logsumexp_axis``; several axes nest them) and ``add_at`` (``np.add.at`` with
-integer indices).  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps
+``amin_axis``, ``logsumexp_axis``; several axes nest them), ``add_at`` (``np.add.at`` with
+integer indices), ``tile``, ``repeat_axis``, ``roll_axis`` and ``cumprod_axis``.  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps
 its argument's float dtype, as NumPy's does.
 """
 from __future__ import annotations
@@ -88,6 +88,43 @@ def add_at(x, index, v):  # noqa: ANN001, ANN201
 def as_index(i):  # noqa: ANN001, ANN201
     """An integer index as a 1-D integer array (Numba's ``add_at`` loops over it)."""
     return np.atleast_1d(np.asarray(i, dtype=np.intp))
+
+
+def tile(x, reps):  # noqa: ANN001, ANN201
+    return np.tile(x, reps)
+
+
+def repeat_axis(x, repeats, axis):  # noqa: ANN001, ANN201
+    return np.repeat(x, repeats, axis)
+
+
+def roll_axis(x, shift, axis):  # noqa: ANN001, ANN201
+    return np.roll(x, shift, axis)
+
+
+def cumprod_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.cumprod(x, axis=axis)
+
+
+# how an output element of tile / repeat / roll finds its source element (``source`` below)
+TILE, REPEAT, ROLL = 0, 1, 2
+
+
+def source(o, out_dims, in_dims, kind, axis, p):  # noqa: ANN001, ANN201 (Numba compiles it as written)
+    """The flat (C-order) index in an array of shape ``in_dims`` of the element that lands at flat
+    index ``o`` of the ``out_dims``-shaped result of tile (``kind`` TILE), repeat along ``axis``
+    ``p`` times (REPEAT) or roll along ``axis`` by ``p`` (ROLL)."""
+    rem, src, stride = o, 0, 1
+    for k in range(len(out_dims) - 1, -1, -1):
+        i = rem % out_dims[k]
+        rem //= out_dims[k]
+        if kind == TILE:
+            i = i % in_dims[k]
+        elif k == axis:
+            i = i // p if kind == REPEAT else (i - p) % in_dims[k]
+        src += i * stride
+        stride *= in_dims[k]
+    return src
 
 
 def lanes(x, axis):  # noqa: ANN001, ANN201 (Numba compiles it as written)
@@ -201,6 +238,109 @@ def _register_numba() -> None:
                 out[i, k] = m + math.log(s)
 
     along_axis(logsumexp_axis, logsumexp_fold, False)
+
+    @numba.njit
+    def running_product(lane):  # noqa: ANN001, ANN202
+        out = lane.copy()
+        for j in range(1, lane.shape[1]):
+            out[:, j, :] *= out[:, j - 1, :]
+        return out
+
+    @overload(cumprod_axis)
+    def _cumprod_axis(x, axis):  # noqa: ANN001, ANN202
+        if isinstance(x, types.Array) and isinstance(axis, types.Integer):
+            return lambda x, axis: running_product(lanes_nb(x, axis)).reshape(x.shape)
+        return None
+
+    source_nb = numba.njit(source)
+
+    @numba.njit
+    def gather(x, out_dims, in_dims, kind, axis, p):  # noqa: ANN001, ANN202
+        flat = np.ascontiguousarray(x).reshape(x.size)
+        out = np.empty(out_dims.prod(), x.dtype)
+        for o in range(out.size):
+            out[o] = flat[source_nb(o, out_dims, in_dims, kind, axis, p)]
+        return out
+
+    @numba.njit
+    def scatter(g, out_dims, in_dims, kind, axis, p):  # noqa: ANN001, ANN202
+        """The transpose of ``gather``: ``g`` (shaped ``out_dims``) summed into ``in_dims``."""
+        flat = np.ascontiguousarray(g).reshape(g.size)
+        out = np.zeros(in_dims.prod(), g.dtype)
+        for o in range(flat.size):
+            out[source_nb(o, out_dims, in_dims, kind, axis, p)] += flat[o]
+        return out
+
+    @numba.njit
+    def dims_of(shape, nd):  # noqa: ANN001, ANN202
+        """``shape`` padded with leading 1s to ``nd`` entries, as an array."""
+        out = np.ones(nd, np.intp)
+        for k in range(len(shape)):
+            out[nd - len(shape) + k] = shape[k]
+        return out
+
+    @overload(tile)
+    def _tile(x, reps):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(reps, types.BaseTuple):
+            return None
+        nd = max(x.ndim, len(reps))
+
+        def impl(x, reps):  # noqa: ANN001, ANN202
+            in_dims = dims_of(x.shape, nd)
+            out_dims = in_dims * dims_of(reps, nd)
+            return gather(x, out_dims, in_dims, TILE, 0, 0).reshape(to_fixed_tuple(out_dims, nd))
+        return impl
+
+    @overload(untile)
+    def _untile(g, x, reps):  # noqa: ANN001, ANN202
+        if not isinstance(g, types.Array) or not isinstance(reps, types.BaseTuple):
+            return None
+        nd = g.ndim
+
+        def impl(g, x, reps):  # noqa: ANN001, ANN202
+            in_dims = dims_of(np.shape(x), nd)
+            return scatter(g, dims_of(g.shape, nd), in_dims, TILE, 0, 0).reshape(np.shape(x))
+        return impl
+
+    @overload(repeat_axis)
+    def _repeat_axis(x, repeats, axis):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+            return None
+        nd = x.ndim
+
+        def impl(x, repeats, axis):  # noqa: ANN001, ANN202
+            in_dims, a = dims_of(x.shape, nd), axis % nd
+            out_dims = in_dims.copy()
+            out_dims[a] *= repeats
+            return gather(x, out_dims, in_dims, REPEAT, a, repeats).reshape(to_fixed_tuple(out_dims, nd))
+        return impl
+
+    @overload(unrepeat)
+    def _unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN202
+        if not isinstance(g, types.Array):
+            return None
+        if isinstance(axis, (types.NoneType, types.Omitted)):
+            def flat(g, x, repeats, axis):  # noqa: ANN001, ANN202
+                n = np.full(1, g.size, np.intp)
+                return scatter(g, n, n // repeats, REPEAT, 0, repeats).reshape(np.shape(x))
+            return flat
+
+        def impl(g, x, repeats, axis):  # noqa: ANN001, ANN202
+            out_dims, a = dims_of(g.shape, g.ndim), axis % g.ndim
+            in_dims = out_dims.copy()
+            in_dims[a] //= repeats
+            return scatter(g, out_dims, in_dims, REPEAT, a, repeats).reshape(np.shape(x))
+        return impl
+
+    @overload(roll_axis)
+    def _roll_axis(x, shift, axis):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+            return None
+
+        def impl(x, shift, axis):  # noqa: ANN001, ANN202
+            dims = dims_of(x.shape, x.ndim)
+            return gather(x, dims, dims, ROLL, axis % x.ndim, shift).reshape(x.shape)
+        return impl
 
     @overload(as_index)
     def _as_index(i):  # noqa: ANN001, ANN202

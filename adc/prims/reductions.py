@@ -308,13 +308,14 @@ def _cum_render(fn: str) -> Render:
     return lambda t, p: f"np.{fn}({t[0]}{', axis=%d' % p['axis'] if 'axis' in p else ''})"
 
 
-_CUM = "with `axis` (N-D arrays; Numba's cumsum/cumprod flatten)"
 structural("cumsum", _cum_render("cumsum"), lambda x, axis=None: np.cumsum(x, axis=axis), lambda ts: float_like(ts),
            jvp=lambda b, op, ts: b.emit("cumsum", ts[0], params=op.params),
            vjp=lambda b, op, g: [_rcumsum(b, g, op)], fresh=True,
-           names=lowered("cumsum", (1, 2), "numpy.cumsum", "ndarray.cumsum"), nojit=_CUM)
+           names=lowered("cumsum", (1, 2), "numpy.cumsum", "ndarray.cumsum"))
 structural("cumprod", _cum_render("cumprod"), lambda x, axis=None: np.cumprod(x, axis=axis), lambda ts: float_like(ts),
            jvp=lambda b, op, ts: b.mul(op.out, b.emit("cumsum", b.div(ts[0], op.args[0]), params=op.params)),
            vjp=lambda b, op, g: [b.div(_rcumsum(b, b.mul(g, op.out), op), op.args[0])], fresh=True,
-           names=lowered("cumprod", (1, 2), "numpy.cumprod", "ndarray.cumprod"), nojit=_CUM,
+           names=lowered("cumprod", (1, 2), "numpy.cumprod", "ndarray.cumprod"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.cumprod_axis({t[0]}, {p['axis']})" if "axis" in p and ts[0].ndim > 1
+           else _cum_render("cumprod")(t, p),
            note="d/dx_j = sum over i >= j of out_i / x_j: not finite where an element is 0")

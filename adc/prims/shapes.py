@@ -129,7 +129,9 @@ def _roll_back(params: Any) -> tuple[tuple[str, Any], ...]:
 structural("roll", _roll_text, lambda x, shift=0, axis=None: np.roll(x, shift, axis), lambda ts: float_like(ts),
            jvp=lambda b, op, ts: b.emit("roll", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("roll", g, params=_roll_back(op.params))], fresh=True,
-           names=lowered("roll", (2, 3), "numpy.roll"), nojit="with `axis`")
+           names=lowered("roll", (2, 3), "numpy.roll"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.roll_axis({t[0]}, {p['shift']}, {p['axis']})"
+           if p.get("axis") is not None else _roll_text(t, p))
 
 
 def _tile_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
@@ -141,7 +143,8 @@ structural("tile", lambda t, p: f"np.tile({t[0]}, {seq_text([str(r) for r in p['
            lambda x, reps=(): np.tile(x, reps), _tile_type,
            jvp=lambda b, op, ts: b.emit("tile", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("untile", g, op.args[0], params=op.params)], fresh=True,
-           names=lowered("tile", (2, 2), "numpy.tile"), nojit="(Numba has no `np.tile`)")
+           names=lowered("tile", (2, 2), "numpy.tile"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.tile({t[0]}, {seq_text([str(r) for r in p['reps']])})")
 structural("untile", lambda t, p: f"adc_arrays.untile({t[0]}, {t[1]}, {seq_text([str(r) for r in p['reps']])})",
            lambda g, x, reps=(): kernels.untile(g, x, reps),
            lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
@@ -162,7 +165,9 @@ structural("repeat", _repeat_text, lambda x, repeats=1, axis=None: np.repeat(x, 
            jvp=lambda b, op, ts: b.emit("repeat", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("unrepeat", g, op.args[0], params=op.params)], fresh=True,
            names=lowered("repeat", (2, 3), "numpy.repeat", "ndarray.repeat"),
-           note="`repeats` a constant integer", nojit="(its transpose has no Numba form yet)")
+           note="`repeats` a constant integer", numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.repeat_axis({t[0]}, {p['repeats']}, {p['axis']})"
+           if p.get("axis") is not None else _repeat_text(t, p))
 structural("unrepeat", lambda t, p: f"adc_arrays.unrepeat({t[0]}, {t[1]}, {p['repeats']}, {p.get('axis')})",
            lambda g, x, repeats=1, axis=None: kernels.unrepeat(g, x, repeats, axis),
            lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
