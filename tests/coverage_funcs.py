@@ -256,3 +256,9 @@ def jit_index_maps(x):
         + np.sum(np.repeat(x, 2) ** 2) + np.sum(x.repeat(3, axis=0)[::3] * np.repeat(x, 2, axis=-1)[:, ::2]) \
         + np.sum(np.roll(x, -1, axis=1) * x) + np.sum(np.roll(x, 1, axis=0) ** 3) \
         + np.sum(np.cumprod(x, axis=0) * x) + np.sum(np.cumsum(x, axis=1) ** 2) + np.sum(x.cumprod(axis=1))
+
+
+def jit_einsum(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.einsum("ij,ij", a, a) \
+        + np.sum(np.einsum("ij->j", a) * np.einsum("ij->ji", b)[:3, 0]) + np.sum(np.tensordot(a, b, axes=1)) \
+        + np.sum(np.inner(a, b.T[:2]) ** 2) + np.sum(np.kron(a, b) * 0.5) + np.sum(np.kron(a[0], b[1]) ** 2)

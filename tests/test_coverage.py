@@ -124,7 +124,7 @@ JIT_ROWS = [(cf.jit_hyperbolic, (R, U), ((3,), (3,)), False), (cf.jit_powers, (R
             (cf.jit_products, (R, M), ((3,), (3, 3)), False), (cf.jit_shapes, (R, M), ((3,), (3, 3)), False),
             (cf.jit_linalg, (M,), ((3, 3),), False),
             (cf.jit_axes, (R, P), ((2, 3), (2, 3)), True), (cf.jit_axes3, (R,), ((2, 3, 4),), True),
-            (cf.jit_index_maps, (R,), ((2, 3),), True)]
+            (cf.jit_index_maps, (R,), ((2, 3),), True), (cf.jit_einsum, (R, R), ((2, 3), (3, 4)), True)]
 
 
 def _vdot(a: Any, b: Any) -> float:

@@ -106,6 +106,25 @@ def cumprod_axis(x, axis):  # noqa: ANN001, ANN201
     return np.cumprod(x, axis=axis)
 
 
+def einsum(spec, *operands):  # noqa: ANN001, ANN201
+    return np.einsum(spec, *operands)
+
+
+def flat_of(x):  # noqa: ANN001, ANN201
+    """An array's (or a number's) elements in C order, as a 1-D array."""
+    return np.ravel(x)
+
+
+def letters_of(spec: str) -> tuple[tuple[int, ...], ...]:
+    """For each operand of ``spec`` and then its result, the position of each axis's letter in the
+    sorted letters of ``spec`` (``'ij,jk->ik'``: ``((0, 1), (1, 2), (0, 2))``)."""
+    from .linalg import einsum_parts
+
+    subs, out = einsum_parts(spec)
+    letters = sorted(set("".join(subs)))
+    return tuple(tuple(letters.index(c) for c in s) for s in (*subs, out))
+
+
 # how an output element of tile / repeat / roll finds its source element (``source`` below)
 TILE, REPEAT, ROLL = 0, 1, 2
 
@@ -278,6 +297,68 @@ def _register_numba() -> None:
         for k in range(len(shape)):
             out[nd - len(shape) + k] = shape[k]
         return out
+
+    @numba.njit
+    def letter_strides(shape, letters, dims, n):  # noqa: ANN001, ANN202
+        """The C-order stride of each letter in an array whose axes carry ``letters``; records the
+        letters' lengths in ``dims``."""
+        out = np.zeros(n, np.intp)
+        stride = 1
+        for k in range(len(letters) - 1, -1, -1):
+            dims[letters[k]] = shape[k]
+            out[letters[k]] += stride
+            stride *= shape[k]
+        return out
+
+    @numba.njit
+    def contract(af, bf, dims, sa, sb, so, out):  # noqa: ANN001, ANN202
+        """``out[io] += af[ia] * bf[ib]`` over every combination of the letters' indices."""
+        for f in range(dims.prod()):
+            rem, ia, ib, io = f, 0, 0, 0
+            for k in range(dims.size - 1, -1, -1):
+                i = rem % dims[k]
+                rem //= dims[k]
+                ia += i * sa[k]
+                ib += i * sb[k]
+                io += i * so[k]
+            out[io] += af[ia] * bf[ib]
+
+    @overload(flat_of)
+    def _flat_of(x):  # noqa: ANN001, ANN202
+        if isinstance(x, types.Array):
+            return lambda x: np.ascontiguousarray(x).reshape(x.size)
+        if isinstance(x, types.Number):
+            return lambda x: np.full(1, x)
+        return None
+
+    @overload(einsum, prefer_literal=True)
+    def _einsum(spec, a, b=None):  # noqa: ANN001, ANN202
+        if not isinstance(spec, types.StringLiteral):
+            return None
+        plan = letters_of(spec.literal_value)
+        two = len(plan) == 3
+        if not all(isinstance(x, (types.Array, types.Number)) for x in ((a, b) if two else (a,))):
+            return None
+        la, lb, lo = (np.array(p, dtype=np.intp) for p in (plan if two else (plan[0], (), plan[1])))
+        n = len(set(la.tolist()) | set(lb.tolist()))
+        no = lo.size
+        dt = np.result_type(*(as_dtype(getattr(x, "dtype", x)) for x in ((a, b) if two else (a,))), np.float32)
+
+        def impl(spec, a, b=None):  # noqa: ANN001, ANN202
+            dims = np.ones(n, np.intp)
+            sa = letter_strides(np.shape(a), la, dims, n)
+            if two:
+                sb, bf = letter_strides(np.shape(b), lb, dims, n), flat_of(b)
+            else:
+                sb, bf = np.zeros(n, np.intp), np.ones(1, dt)
+            out_dims = np.ones(max(no, 1), np.intp)
+            for k in range(no):
+                out_dims[k] = dims[lo[k]]
+            so = letter_strides(out_dims[:no], lo, dims.copy(), n)
+            out = np.zeros(out_dims.prod(), dt)
+            contract(flat_of(a), bf, dims, sa, sb, so, out)
+            return out.reshape(to_fixed_tuple(out_dims, no)) if no else out[0]
+        return impl
 
     @overload(tile)
     def _tile(x, reps):  # noqa: ANN001, ANN202

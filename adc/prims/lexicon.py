@@ -97,14 +97,13 @@ Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumP
 `scipy.special`), adc does not yet differentiate: `nansum`; `linalg.norm` with `ord`; `svd`,
 `pinv`, `qr`; `split`, `pad`; boolean-mask reads, integer-array writes, `np.add.at`, `take`,
 `sort`; `fmod`, `erfinv`, builtin `round`; `einsum` with an ellipsis or a repeated letter in one
-operand. Under `jit=True` the Numba dialect spells what Numba lacks with the loops of
-`adc/prims/kernels.py` (reductions with `axis`/`keepdims`, also in adjoints; `np.add.at` with
-integer indices; `expand_dims` of several axes). Besides the names marked above (einsum needs
-a batched-matmul kernel, tile/repeat/roll and N-D cumprod index kernels: not written yet), 1-D
-`np.kron` and `np.vdot` of 2-D arrays stop at Numba with an adc `CompileError` naming the line,
-and so does a float32 reverse sweep that meets a matmul after `np.max`/`np.min` (their adjoint
-divides by an integer count, which promotes to float64 and Numba's `@` wants one dtype). An
-unsupported function raises an adc `UnsupportedError` at the user's line.
+operand. Under `jit=True` the Numba dialect spells what Numba lacks with the kernels of
+`adc/prims/kernels.py` (reductions with `axis`/`keepdims`, also those in adjoints; `np.add.at`
+with integer indices; einsum, tile, repeat, roll and cumprod with an axis; `expand_dims` of
+several axes). Still stopping at Numba, with an adc `CompileError` naming the line: a float32
+reverse sweep that meets a matrix product after `np.max`/`np.min` (their adjoint divides by an
+integer count, which promotes to float64, and Numba's `@` wants one dtype) or after a float64
+seed (docs/arrays.md#float32). An unsupported function raises an adc `UnsupportedError` at the user's line.
 """
 
 

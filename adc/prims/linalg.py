@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..types import FLOAT, Type
-from .registry import P_MUL, Form, elementwise, lowered, structural
+from .registry import KERNELS, P_MUL, Form, elementwise, lowered, structural
 
 
 def _matmul_type(ts: Sequence[Type]) -> Type:
@@ -164,7 +164,8 @@ structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
            names=lowered("einsum", (2, 3), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
            note="one or two operands, no repeated subscript in an operand, no `...`; tensordot, inner and kron "
-                "lower to it", nojit="(Numba has no `np.einsum`)")
+                "lower to it", numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.einsum({p['spec']!r}, {', '.join(t)})")  # Numba has no np.einsum
 
 
 # --- cholesky, eigh (issue 10, round 2) --------------------------------------------------------------------

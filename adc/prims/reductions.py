@@ -55,6 +55,15 @@ def _expand_dims(text: str, axes: Sequence[int]) -> str:
     return text
 
 
+def _numba_expand(text: str, axis: Any, ndim: int) -> str:
+    """``np.expand_dims(text, axis)`` in Numba's terms: one axis at a time, a number as a
+    ``np.full`` array (Numba's ``expand_dims`` takes arrays only)."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not ndim:
+        return f"np.full({seq_text(['1'] * len(axes))}, {text})"
+    return _expand_dims(text, [a % (ndim + len(axes)) for a in axes])
+
+
 def _numba_reduction(kernel: str, whole: str) -> NumbaRender:
     """The Numba dialect's reduction: ``whole`` (a template) over every axis, else the kernel
     ``adc_arrays.<kernel>(x, axis)`` once per axis (the highest first), with ``keepdims`` put back
@@ -153,7 +162,7 @@ def _numba_broadcast(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) ->
     axis = p.get("axis")
     if axis is None or p.get("keepdims"):
         return _render_broadcast(t, p)
-    return f"np.broadcast_to({_expand_dims(t[0], axis if isinstance(axis, tuple) else (axis,))}, {t[1]}.shape)"
+    return f"np.broadcast_to({_numba_expand(t[0], axis, ts[0].ndim)}, {t[1]}.shape)"
 
 
 def _impl_broadcast(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -226,7 +235,7 @@ structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
            lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
            jvp=lambda b, op, ts: b.emit("expand", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])],  # only in derivative code (linear)
-           numba=lambda t, p, ts: _expand_dims(t[0], p["axis"] if isinstance(p["axis"], tuple) else (p["axis"],)))
+           numba=lambda t, p, ts: _numba_expand(t[0], p["axis"], ts[0].ndim))
 structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)
 
 

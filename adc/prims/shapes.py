@@ -68,9 +68,11 @@ def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True, may_raise=True,
-           names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"))
+           names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
+           numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
 structural("reshape_like", lambda t, p: f"{t[0]}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
            lambda ts: float_like(ts[1:]), view=True, shape_args=(1,),  # only in derivative code (linear)
+           numba=lambda t, p, ts: f"np.ascontiguousarray({t[0]}).reshape({t[1]}.shape)",  # Numba: contiguous only
            jvp=lambda b, op, ts: b.emit("reshape_like", ts[0], op.args[1]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
 structural("ravel", lambda t, p: f"{t[0]}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
