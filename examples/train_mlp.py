@@ -13,10 +13,7 @@ parameters are updated by mini-batch SGD: ``W <- W - lr * dL/dW``.
 ReLU at 0: adc's rule for ``np.maximum(0, z)`` passes no gradient where ``z == 0`` (docs/rules.md);
 either one-sided derivative is acceptable (§6), and exact zeros do not occur here anyway.
 
-Run:  python examples/train_mlp.py [--epochs N] [--lr LR] [--batch-size B] [--quiet] [--jit]
-
-``--jit`` compiles the gradient with Numba (``adc.grad(..., jit=True)``): the same training, the
-same numbers up to rounding.
+Run:  python examples/train_mlp.py [--epochs N] [--lr LR] [--batch-size B] [--quiet] [--jit (Numba)]
 """
 from __future__ import annotations
 
