@@ -241,3 +241,16 @@ def test_coverage_table_is_generated_from_the_registry() -> None:
 
     committed = (Path(__file__).resolve().parent.parent / "docs" / "coverage.md").read_text()
     assert committed == markdown(), "docs/coverage.md is stale: python -m adc.prims.coverage_table > docs/coverage.md"
+
+
+def test_special_kernels_keep_float32_under_numba() -> None:
+    """The Numba forms of the special functions return float32 for float32 arrays, as SciPy does."""
+    from numba import njit
+
+    import adc.prims.special as sp
+
+    x = np.linspace(0.2, 0.8, 5).astype(np.float32)
+    for f in (sp.gammaln, sp.expit):
+        compiled = njit(lambda x, f=f: f(x))
+        assert compiled(x).dtype == np.float32 and compiled(x.astype(np.float64)).dtype == np.float64
+        np.testing.assert_allclose(compiled(x), f(x.astype(np.float64)), rtol=1e-6)
