@@ -70,6 +70,15 @@ def _shape_like(value: Any, like: Any) -> Any:
     return float(value)
 
 
+def _dtype_like(value: Any, like: Any) -> Any:
+    """A tangent or cotangent in the float dtype of its primal (float32 stays float32, as in JAX),
+    so the generated code, and Numba's typing of it, sees one dtype."""
+    if isinstance(like, np.ndarray) and like.dtype.kind == "f" and isinstance(value, np.ndarray) \
+            and value.dtype != like.dtype:
+        return value.astype(like.dtype)
+    return value
+
+
 def _checked(compiled: Compiled) -> Callable[..., Any]:
     """The compiled function; under ``jit`` wrapped so that a Numba compilation problem on its
     first call is reported as an adc error."""
@@ -651,8 +660,8 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
     n_leaves = len(flatten_args(args, names).leaf_positions(range(positional(fn, len(args)))))
     wrt = [k for k in _all_float_wrt(leaves) if k < n_leaves]  # keyword-only arguments: never differentiated
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
-    ts = [_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
-                      f"the tangent of {paths[k]}") for k in wrt]
+    ts = [_dtype_like(_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
+                                  f"the tangent of {paths[k]}"), leaves[k]) for k in wrt]
     n = len(compiled.primal.outputs)
     unpack = _unpacker(compiled.primal.result)
     # what a call with this signature must convert: nothing when every leaf is passed on as it is
@@ -674,7 +683,8 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
         else:
             filled = tuple(primals) if flat else bind(fn, primals)
             t_leaves = leaves_of(tangents + tuple(_zero_tangent(p) for p in filled[len(tangents):]))
-            call_ts = [argument(t_leaves[k], f"the tangent of {paths[k]}", True) for k in wrt]
+            call_ts = [_dtype_like(argument(t_leaves[k], f"the tangent of {paths[k]}", True), call_leaves[k])
+                       for k in wrt]
         result = run_generated(compiled, [*call_leaves, *call_ts])
         return unpack(result[:n]), unpack(result[n:])
 
@@ -780,7 +790,7 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
         cts = leaves_like(cotangent, prog.result, f"the cotangent of {fn.__name__}'s output")
         what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
                 for k in range(n)]
-        cts = [_same_shape(argument(c, w, True), o, w) for c, o, w in zip(cts, outs, what)]
+        cts = [_dtype_like(_same_shape(argument(c, w, True), o, w), o) for c, o, w in zip(cts, outs, what)]
         result = run_generated(compiled, [*leaves, *cts])
         grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
                                  for g, a in zip(result[n:], like)), [*leaves, *cts])

@@ -17,16 +17,23 @@ from .coalesce import Positions, coalesce, separate_interfering
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .prims import P_ATOM, Form, get, prim
+from .prims.registry import spelling
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
 
-def header(*programs: Program) -> str:
+def header(*programs: Program, numba: bool = False) -> str:
     """The generated module's imports: ``math`` and NumPy, and whatever a primitive the
-    ``programs`` use needs (``adc_special``, the kernels of ``prims/special.py``)."""
-    extra = sorted({rule.imports for program in programs for op in walk(program.body)
-                    if (rule := prim(op)) is not None and rule.imports})
-    return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in extra) + "\n\n"
+    ``programs`` use needs (``adc_special``, the kernels of ``prims/special.py``; under ``numba``,
+    what its Numba spellings need too)."""
+    extra: set[str] = set()
+    for program in programs:
+        for op in walk(program.body):
+            rule = prim(op)
+            if rule is not None:
+                extra |= {rule.imports, rule.numba_imports if numba and rule.numba is not None else ""}
+    extra.discard("")
+    return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in sorted(extra)) + "\n\n"
 
 
 
@@ -38,6 +45,7 @@ class Emitter:
     lines: list[str] = field(default_factory=list)
     last_line: tuple[str, int] | None = None
     trace_style: bool = False  # render calls as in the SSA listing (``cos(v1)``), not ``math.cos``
+    numba: bool = False  # the Numba dialect (``jit=True``): a primitive's ``numba`` spelling where it has one
 
     # -- expressions ---------------------------------------------------------------------------
     def atom(self, a: Atom) -> tuple[str, int]:
@@ -55,7 +63,8 @@ class Emitter:
             op = self._without_negation(op)
         rule = get(op.prim)
         if rule.render is not None:
-            return rule.render([self.atom(a)[0] for a in op.args], dict(op.params)), P_ATOM
+            texts = [self.atom(a)[0] for a in op.args]
+            return spelling(rule, texts, dict(op.params), [a.type for a in op.args], self.numba), P_ATOM
         form = trace_form(op) if self.trace_style else python_form(op)
         return fill(form, [self.atom(a) for a in op.args]), form.prec
 
@@ -359,16 +368,17 @@ def _writes(op: Op) -> bool:
 
 
 def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False,
-             name: str | None = None) -> str:
+             name: str | None = None, numba: bool = False) -> str:
     """The Python source of ``program`` as a function named ``name`` (default ``program.name``);
-    ``compact`` folds every single-use scalar into the expression that reads it."""
+    ``compact`` folds every single-use scalar into the expression that reads it; ``numba`` writes
+    the Numba dialect (``jit=True``)."""
     counts = uses(program.body)
     inline = plan_inlining(program.body, counts, compact)
     defined = definitions(program.body)
     # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
     inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}
     pos = coalesce(program, names, inline)
-    em = Emitter(names, counts, inline)
+    em = Emitter(names, counts, inline, numba=numba)
     while em.settle_everywhere(program.body):  # a value no longer folded is assigned: check again
         pos = Positions(program, inline)
         separate_interfering(program, names, pos)

@@ -116,7 +116,7 @@ def clean(out: Program, compact: bool) -> Program:
     return checked(dead_code(checked(merge_scatter_adds(out))))
 
 
-def module_source(prog: Program, dprog: Program, doc: str, compact: bool) -> str:
+def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba: bool = False) -> str:
     """The generated module: imports, the functions ``dprog`` calls (kept user functions and their
     derivatives, ``calls.py``), then the function of ``dprog`` (last: the fast path of ``api.py``
     wraps the module's last function)."""
@@ -126,10 +126,10 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool) -> str
     for fn in functions:
         sub = fn.program
         names = Names(sub, sub.user_names | taken | {dprog.name}, number_values(fn.callee.program))
-        parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name))
+        parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
-    parts.append(generate(dprog, names, doc, compact))
-    return header(dprog, *(fn.program for fn in functions)) + "\n\n".join(parts)
+    parts.append(generate(dprog, names, doc, compact, numba=numba))
+    return header(dprog, *(fn.program for fn in functions), numba=numba) + "\n\n".join(parts)
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
@@ -152,7 +152,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     try:
         dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None,
                                    checkpoints=checkpoints)
-        source = module_source(prog, dprog, describe(kind, prog, wrt), compact)
+        source = module_source(prog, dprog, describe(kind, prog, wrt), compact, numba=jit)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)

@@ -170,6 +170,8 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         if t is None:
             continue
         ts.append(t)
+        ts.append(ratio_target(f"W3 MLP ({variant}), jit=True: adc vs hand-written NumPy, alternating", v, "adc_jit",
+                               "hand_numpy_jit", 1.1))
     return [t for t in ts if t is not None]
 
 

@@ -13,7 +13,7 @@ parameters are updated by mini-batch SGD: ``W <- W - lr * dL/dW``.
 ReLU at 0: adc's rule for ``np.maximum(0, z)`` passes no gradient where ``z == 0`` (docs/rules.md);
 either one-sided derivative is acceptable (§6), and exact zeros do not occur here anyway.
 
-Run:  python examples/train_mlp.py [--epochs N] [--lr LR] [--batch-size B] [--quiet]
+Run:  python examples/train_mlp.py [--epochs N] [--lr LR] [--batch-size B] [--quiet] [--jit (Numba)]
 """
 from __future__ import annotations
 
@@ -89,14 +89,15 @@ def accuracy(params, X, y) -> float:
 
 
 def train(loss_fn, epochs: int = EPOCHS, lr: float = LR, batch_size: int = BATCH_SIZE, reg: float = REG,
-          print_every: int = PRINT_EVERY, quiet: bool = False, seed: int = SEED, name: str = "softmax"):
+          print_every: int = PRINT_EVERY, quiet: bool = False, seed: int = SEED, name: str = "softmax",
+          jit: bool = False):
     """Mini-batch SGD on the spiral with ``adc.grad(loss_fn)``.
 
     Returns ``(accuracy, history, params)``: the final training accuracy, the full-data loss after
     each epoch (``history[0]`` is the loss before training), and the trained ``(W1, b1, W2, b2)``."""
     X, y = make_spiral(seed=seed)
     params = list(init_params(seed=seed))
-    grad_fn = adc.grad(loss_fn, argnums=(0, 1, 2, 3))
+    grad_fn = adc.grad(loss_fn, argnums=(0, 1, 2, 3), jit=jit)
     rng = np.random.default_rng(seed + 2)
     n = X.shape[0]
     # Only full batches: every call has the same argument types, so adc compiles the gradient once.
@@ -123,10 +124,10 @@ def train(loss_fn, epochs: int = EPOCHS, lr: float = LR, batch_size: int = BATCH
 
 
 def main(epochs: int = EPOCHS, lr: float = LR, batch_size: int = BATCH_SIZE, reg: float = REG,
-         quiet: bool = False):
+         quiet: bool = False, jit: bool = False):
     """Train with softmax loss; returns ``(final training accuracy, loss history)``."""
     acc, history, _ = train(loss, epochs=epochs, lr=lr, batch_size=batch_size, reg=reg, quiet=quiet,
-                            name="softmax")
+                            name="softmax", jit=jit)
     return acc, history
 
 
@@ -139,11 +140,13 @@ def parse_args(argv=None, description: str = __doc__.splitlines()[0], epochs: in
     ap.add_argument("--batch-size", type=int, default=batch_size, help=f"mini-batch size (default {batch_size})")
     ap.add_argument("--reg", type=float, default=reg, help=f"L2 regularization strength (default {reg})")
     ap.add_argument("--quiet", action="store_true", help="print only the final training accuracy")
+    ap.add_argument("--jit", action="store_true", help="compile the gradient with Numba (jit=True)")
     return ap.parse_args(argv)
 
 
 if __name__ == "__main__":
     args = parse_args()
-    acc, _ = main(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, reg=args.reg, quiet=args.quiet)
+    acc, _ = main(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, reg=args.reg, quiet=args.quiet,
+                  jit=args.jit)
     if args.quiet:
         print(f"final training accuracy: {acc:.3f}")

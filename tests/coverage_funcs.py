@@ -219,3 +219,46 @@ def jit_shapes(x, a):
 def jit_linalg(a):
     return np.sum(np.linalg.cholesky(a @ a.T)) + np.sum(np.linalg.eigvalsh(a + a.T) ** 2) \
         + np.sum(np.linalg.matrix_power(a, 3))
+
+
+# --- jit=True: what Numba lacks, spelled by the Numba dialect (adc/prims/kernels.py) ------------------
+def jit_axes(x, w):
+    return np.sum(np.sum(x, axis=1, keepdims=True) * x) + np.sum(np.mean(x, axis=0) ** 2) \
+        + np.sum(np.max(x, axis=1)[:, None] * np.min(x, axis=0, keepdims=True)) + np.sum(np.prod(x, axis=1)) \
+        + np.sum(np.var(x, axis=1, ddof=1)) + np.sum(np.std(x, axis=0, keepdims=True)) \
+        + np.sum(np.linalg.norm(x, axis=1)) + np.sum(ss.logsumexp(x, axis=1)) + np.sum(ss.softmax(x, axis=0) * w) \
+        + np.sum(ss.log_softmax(x, axis=-1) * w) + np.sum(np.cumsum(x, axis=1) * w) + np.sum(np.ptp(x, axis=1)) \
+        + np.sum(np.average(x, axis=1, weights=w[0]) ** 2) + np.sum(np.amax(x, axis=-1, keepdims=True) * x)
+
+
+def jit_axes3(x):
+    return np.sum(np.sum(x, axis=(0, 2), keepdims=True) * x) + np.sum(np.max(x, axis=(1, 2)) ** 2) \
+        + np.sum(np.mean(x, axis=(0, 1)) * x) + np.sum(x[:, None, 0] * x[None, 1])
+
+
+def jit_network(w, b, x, y):
+    """A bias of shape (1, D), a softmax cross-entropy read with integer arrays (np.add.at in reverse)."""
+    s = x @ w + b
+    s = s - np.max(s, axis=1, keepdims=True)
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(x.shape[0]), y]) + np.sum(logp[y, 0] * 0.5)
+
+
+def jit_network32(w, b, x, y):
+    """jit_network with logsumexp: its float32 reverse sweep stays float32 up to the matmuls."""
+    s = x @ w + b
+    logp = s - ss.logsumexp(s, axis=1, keepdims=True)
+    return -np.mean(logp[np.arange(x.shape[0]), y])
+
+
+def jit_index_maps(x):
+    return np.sum(np.tile(x, (2, 1)) ** 2) + np.sum(np.tile(x[0], 2)[:3] * np.tile(x, (1, 1, 2))[0, :, :3]) \
+        + np.sum(np.repeat(x, 2) ** 2) + np.sum(x.repeat(3, axis=0)[::3] * np.repeat(x, 2, axis=-1)[:, ::2]) \
+        + np.sum(np.roll(x, -1, axis=1) * x) + np.sum(np.roll(x, 1, axis=0) ** 3) \
+        + np.sum(np.cumprod(x, axis=0) * x) + np.sum(np.cumsum(x, axis=1) ** 2) + np.sum(x.cumprod(axis=1))
+
+
+def jit_einsum(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.einsum("ij,ij", a, a) \
+        + np.sum(np.einsum("ij->j", a) * np.einsum("ij->ji", b)[:3, 0]) + np.sum(np.tensordot(a, b, axes=1)) \
+        + np.sum(np.inner(a, b.T[:2]) ** 2) + np.sum(np.kron(a, b) * 0.5) + np.sum(np.kron(a[0], b[1]) ** 2)

@@ -116,13 +116,16 @@ def rows() -> list[tuple[str, Callable, tuple, list]]:
 
 
 # Numba compiles slowly (about a second per derivative program, more for long ones): one program per
-# family, reverse mode only unless marked (the forward code calls the same functions)
+# family, reverse mode only unless marked (the forward code calls the same functions, and a reverse
+# program holds the primal's own ops: tile and untile, a reduction and its broadcast back)
 JIT_ROWS = [(cf.jit_hyperbolic, (R, U), ((3,), (3,)), False), (cf.jit_powers, (R, P), ((3,), (3,)), False),
             (cf.jit_steps, (R,), ((4,),), False), (cf.jit_binary, (R, R), ((3,), (3,)), False),
             (cf.jit_special, (R, P), ((3,), (3,)), False), (cf.jit_math, (R, P), ((), ()), True),
             (cf.jit_reductions, (R, M, R), ((4,), (3, 3), (3,)), False),
             (cf.jit_products, (R, M), ((3,), (3, 3)), False), (cf.jit_shapes, (R, M), ((3,), (3, 3)), False),
-            (cf.jit_linalg, (M,), ((3, 3),), False)]
+            (cf.jit_linalg, (M,), ((3, 3),), False),
+            (cf.jit_axes, (R, P), ((2, 3), (2, 3)), False), (cf.jit_axes3, (R,), ((2, 3, 4),), True),
+            (cf.jit_index_maps, (R,), ((2, 3),), False), (cf.jit_einsum, (R, R), ((2, 3), (3, 4)), False)]
 
 
 def _vdot(a: Any, b: Any) -> float:
@@ -130,29 +133,46 @@ def _vdot(a: Any, b: Any) -> float:
 
 
 def _along(args: tuple, v: tuple, t: float) -> list:
-    return [a + t * d if d is not None else a for a, d in zip(args, v)]
+    """``args + t v`` in float64 (a float32 argument's finite difference is taken in float64)."""
+    return [(a.astype(np.float64) if isinstance(a, np.ndarray) else a) + t * d if d is not None else a
+            for a, d in zip(args, v)]
+
+
+def _real(a: Any) -> bool:
+    """Does argument ``a`` get a tangent (not an int, not an integer array)?"""
+    return not isinstance(a, (int, np.integer)) and not (isinstance(a, np.ndarray) and a.dtype.kind in "iub")
 
 
 def check(fn: Callable, args: tuple, jit: bool = False, forward_jit: bool = True, rtol: float = 1e-5,
           atol: float = 1e-6) -> None:
-    v = tuple(R(np.shape(a)) if not isinstance(a, int) else None for a in args)
+    """Forward and reverse mode of ``fn`` at ``args`` against central differences (taken in float64),
+    and ``<vjp(u), v> == <u, jvp(v)>``; float32 arguments get float32 derivatives, at float32 tolerance."""
+    single = any(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in args)
+    if single:
+        rtol, atol = max(rtol, 2e-3), max(atol, 2e-4)
+    v = tuple(np.asarray(R(np.shape(a)), dtype=a.dtype) if isinstance(a, np.ndarray) and _real(a)
+              else R(np.shape(a)) if _real(a) else None for a in args)
     out = fn(*args)
     u = R(np.shape(out))
     fd = (np.asarray(fn(*_along(args, v, H)), dtype=np.float64)
           - np.asarray(fn(*_along(args, v, -H)), dtype=np.float64)) / (2 * H)
+    same = dict(rtol=1e-5, atol=1e-6) if single else dict(rtol=1e-12, atol=1e-12)
     out_f, t = adc.jvp(fn, args, v, jit=jit and forward_jit)
-    np.testing.assert_allclose(out_f, out, rtol=1e-12, atol=1e-12, err_msg="jvp's primal output")
+    np.testing.assert_allclose(out_f, out, **same, err_msg="jvp's primal output")
     assert np.shape(t) == np.shape(out), f"tangent shape {np.shape(t)}, expected {np.shape(out)}"
     np.testing.assert_allclose(t, fd, rtol=rtol, atol=atol, err_msg="forward mode against finite differences")
     out_r, pullback = adc.vjp(fn, *args, jit=jit)
-    np.testing.assert_allclose(out_r, out, rtol=1e-12, atol=1e-12, err_msg="vjp's primal output")
+    np.testing.assert_allclose(out_r, out, **same, err_msg="vjp's primal output")
     cts = pullback(u)
     for c, a in zip(cts, args):
-        if not isinstance(a, int):
+        if _real(a):
             assert np.shape(c) == np.shape(a), f"cotangent shape {np.shape(c)}, expected {np.shape(a)}"
+        if isinstance(a, np.ndarray) and a.dtype == np.float32:
+            assert c.dtype == np.float32, f"the cotangent of a float32 argument is {c.dtype}"
     lhs = sum(_vdot(c, d) for c, d in zip(cts, v) if d is not None)
     assert lhs == pytest.approx(_vdot(u, fd), rel=rtol, abs=atol * 10), "reverse mode against finite differences"
-    assert lhs == pytest.approx(_vdot(u, t), rel=1e-9, abs=1e-9), "<vjp(u), v> == <u, jvp(v)>"
+    assert lhs == pytest.approx(_vdot(u, t), rel=1e-4 if single else 1e-9, abs=1e-4 if single else 1e-9), \
+        "<vjp(u), v> == <u, jvp(v)>"
 
 
 @pytest.mark.parametrize("fn, samplers, shapes", [r[1:] for r in rows()], ids=[r[0] for r in rows()])
@@ -163,6 +183,29 @@ def test_name(fn: Callable, samplers: tuple, shapes: tuple) -> None:
 @pytest.mark.parametrize("fn, samplers, shapes, forward", JIT_ROWS, ids=[r[0].__name__ for r in JIT_ROWS])
 def test_jit(fn: Callable, samplers: tuple, shapes: tuple, forward: bool) -> None:
     check(fn, tuple(s(shape) for s, shape in zip(samplers, shapes)), jit=True, forward_jit=forward)
+
+
+def _single(args: tuple) -> tuple:
+    return tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args)
+
+
+# float32: every row with an array argument, at float32 tolerance; float32 derivatives
+F32_ROWS = [r for r in rows() if any(s != () for s in r[3])]
+
+
+@pytest.mark.parametrize("fn, samplers, shapes", [r[1:] for r in F32_ROWS], ids=[r[0] for r in F32_ROWS])
+def test_name_float32(fn: Callable, samplers: tuple, shapes: tuple) -> None:
+    check(fn, _single(tuple(s(shape) for s, shape in zip(samplers, shapes))))
+
+
+def test_jit_network_and_float32() -> None:
+    """A bias of shape (1, D) and a cross-entropy read with integer arrays (``np.add.at`` in the
+    reverse sweep) under jit, in float64 and float32; the axis reductions in float32 too."""
+    y = np.array([0, 2, 1, 2])
+    args = (R((3, 3)), R((1, 3)), R((4, 3)), y)
+    check(cf.jit_network, args, jit=True, forward_jit=False)
+    check(cf.jit_network32, _single(args), jit=True, forward_jit=False)
+    check(cf.jit_axes, _single((R((2, 3)), P((2, 3)))), jit=True, forward_jit=False)
 
 
 # --- conventions and stability -------------------------------------------------------------------------
@@ -199,3 +242,16 @@ def test_coverage_table_is_generated_from_the_registry() -> None:
 
     committed = (Path(__file__).resolve().parent.parent / "docs" / "coverage.md").read_text()
     assert committed == markdown(), "docs/coverage.md is stale: python -m adc.prims.coverage_table > docs/coverage.md"
+
+
+def test_special_kernels_keep_float32_under_numba() -> None:
+    """The Numba forms of the special functions return float32 for float32 arrays, as SciPy does."""
+    from numba import njit
+
+    import adc.prims.special as sp
+
+    x = np.linspace(0.2, 0.8, 5).astype(np.float32)
+    for f in (sp.gammaln, sp.expit):
+        compiled = njit(lambda x, f=f: f(x))
+        assert compiled(x).dtype == np.float32 and compiled(x.astype(np.float64)).dtype == np.float64
+        np.testing.assert_allclose(compiled(x), f(x.astype(np.float64)), rtol=1e-6)

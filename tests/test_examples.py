@@ -53,6 +53,15 @@ def test_loss_decreases_substantially(runs, name):
     assert last < 0.25 * first, f"{name}: loss only went from {first:.4f} to {last:.4f}"
 
 
+def test_mlp_trains_the_same_under_jit(runs):
+    """examples/train_mlp.py with jit=True (the Numba dialect's axis reductions and np.add.at): the
+    same training, loss for loss, up to rounding."""
+    acc, history = train_mlp.main(epochs=30, quiet=True, jit=True)
+    _, reference = train_mlp.main(epochs=30, quiet=True)
+    np.testing.assert_allclose(history, reference, rtol=1e-9)
+    assert history[-1] < 0.5 * history[0]
+
+
 def test_spiral_data():
     X, y = train_mlp.make_spiral()
     assert X.shape == (300, 2) and y.shape == (300,)

@@ -16,7 +16,7 @@ import numpy as np
 from ..ir import Var
 from ..types import Type, broadcast_ones
 from . import batching
-from .registry import Render, atomic, calls, lowered, structural
+from .registry import KERNELS, Render, atomic, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -117,6 +117,14 @@ def _render_store(symbol: str) -> Render:
     return render
 
 
+def _numba_index_add(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """``np.add.at`` with integer indices as ``adc_arrays.add_at`` (Numba has no ``np.add.at``)."""
+    spec = spec_of(p, len(t) - 2)
+    if p.get("scatter") and all(e == "i" for e in spec):
+        return f"adc_arrays.add_at({t[0]}, ({index_text(spec, t[1:-1])},), {t[-1]})"
+    return _render_store("+=")(t, p)
+
+
 def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
     out = b.emit("getitem", ts[0], *op.args[1:], params=op.params)
     if ts[0].type is not None and ts[0].type.kind == "tape":  # a read of a record: typed like the value
@@ -126,8 +134,9 @@ def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
-# reads through integer arrays have ``np.add.at`` in their reverse mode, which Numba does not have
-_SCATTER = "in reverse mode (Numba has no `np.add.at`)"
+# reads through integer arrays have a scatter-add in their reverse mode: Numba's (``kernels.add_at``)
+# takes one or two 1-D index arrays
+_SCATTER = "in reverse mode with N-D index arrays (the Numba scatter-add takes 1-D ones)"
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp),
            view=True, recomputable=True,
            flows=True, buffered=("array",), may_raise=True,
@@ -140,8 +149,9 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
            + lowered("take_along_axis", (2, 3), "numpy.take_along_axis", nojit=_SCATTER)
            + lowered("split", (2, 3), "numpy.split") + lowered("array_split", (2, 3), "numpy.array_split"))
 structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
-structural("index_add", _render_store("+="), _index_add, buffered=("array",),
-           names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up", nojit=_SCATTER, **_STORE)
+structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_index_add,
+           numba_imports=KERNELS, names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up",
+           **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
            **_STORE)
 

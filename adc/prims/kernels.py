@@ -1,13 +1,22 @@
-"""Run-time kernels for array transposes NumPy does not spell: imported by generated code as
-``adc_arrays`` only when a program uses one (``codegen.header``).
+"""Run-time kernels for array transposes NumPy does not spell, and for the NumPy forms Numba lacks:
+imported by generated code as ``adc_arrays`` only when a program uses one (``codegen.header``).
 
 Numba also gets ``np.pad`` of 1-D and 2-D arrays in constant mode (an ``overload`` of NumPy's own
 function, so generated code keeps writing ``np.pad``).  ``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
 transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same function (an
 ``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
-argument's shape (NumPy only: ``tile`` and ``repeat`` are ``nojit``).
+argument's shape (reshapes and sums here, loops over ``source`` under Numba).
+
+The Numba dialect (``Primitive.numba``) spells what Numba cannot compile with the kernels below:
+reductions along one axis (``sum_axis``, ``mean_axis``, ``prod_axis``, ``amax_axis``,
+``amin_axis``, ``logsumexp_axis``; several axes nest them), ``add_at`` (``np.add.at`` with
+integer indices), ``tile``, ``repeat_axis``, ``roll_axis`` and ``cumprod_axis``.  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps
+its argument's float dtype, as NumPy's does.
 """
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 
@@ -55,11 +64,121 @@ def section(n, parts):  # noqa: ANN001, ANN201
     if parts <= 0 or n % parts:
         raise ValueError("array split does not result in an equal division")
     return n // parts
+# -- reductions along one axis and scatter-adds, for the Numba dialect (``numba_dialect.py``) ------------
+# NumPy versions here, loops under Numba (overloads registered below): Numba's np.max, np.mean,
+# np.prod take no ``axis`` and it has no ``np.add.at``.
+
+
+def sum_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.sum(x, axis=axis)
+
+
+def mean_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.mean(x, axis=axis)
+
+
+def prod_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.prod(x, axis=axis)
+
+
+def amax_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.max(x, axis=axis)
+
+
+def amin_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.min(x, axis=axis)
+
+
+def logsumexp_axis(x, axis):  # noqa: ANN001, ANN201
+    import scipy.special
+
+    return scipy.special.logsumexp(x, axis=axis)
+
+
+def add_at(x, index, v):  # noqa: ANN001, ANN201
+    np.add.at(x, index, v)
+
+
+def as_index(i):  # noqa: ANN001, ANN201
+    """An integer index as a 1-D integer array (Numba's ``add_at`` loops over it)."""
+    return np.atleast_1d(np.asarray(i, dtype=np.intp))
+
+
+def tile(x, reps):  # noqa: ANN001, ANN201
+    return np.tile(x, reps)
+
+
+def repeat_axis(x, repeats, axis):  # noqa: ANN001, ANN201
+    return np.repeat(x, repeats, axis)
+
+
+def roll_axis(x, shift, axis):  # noqa: ANN001, ANN201
+    return np.roll(x, shift, axis)
+
+
+def cumprod_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.cumprod(x, axis=axis)
+
+
+def einsum(spec, *operands):  # noqa: ANN001, ANN201
+    return np.einsum(spec, *operands)
+
+
+def flat_of(x):  # noqa: ANN001, ANN201
+    """An array's (or a number's) elements in C order, as a 1-D array."""
+    return np.ravel(x)
+
+
+def letters_of(spec: str) -> tuple[tuple[int, ...], ...]:
+    """For each operand of ``spec`` and then its result, the position of each axis's letter in the
+    sorted letters of ``spec`` (``'ij,jk->ik'``: ``((0, 1), (1, 2), (0, 2))``)."""
+    from .linalg import einsum_parts
+
+    subs, out = einsum_parts(spec)
+    letters = sorted(set("".join(subs)))
+    return tuple(tuple(letters.index(c) for c in s) for s in (*subs, out))
+
+
+# how an output element of tile / repeat / roll finds its source element (``source`` below)
+TILE, REPEAT, ROLL = 0, 1, 2
+
+
+def source(o, out_dims, in_dims, kind, axis, p):  # noqa: ANN001, ANN201 (Numba compiles it as written)
+    """The flat (C-order) index in an array of shape ``in_dims`` of the element that lands at flat
+    index ``o`` of the ``out_dims``-shaped result of tile (``kind`` TILE), repeat along ``axis``
+    ``p`` times (REPEAT) or roll along ``axis`` by ``p`` (ROLL)."""
+    rem, src, stride = o, 0, 1
+    for k in range(len(out_dims) - 1, -1, -1):
+        i = rem % out_dims[k]
+        rem //= out_dims[k]
+        if kind == TILE:
+            i = i % in_dims[k]
+        elif k == axis:
+            i = i // p if kind == REPEAT else (i - p) % in_dims[k]
+        src += i * stride
+        stride *= in_dims[k]
+    return src
+
+
+def lanes(x, axis):  # noqa: ANN001, ANN201 (Numba compiles it as written)
+    """``x`` as a C-contiguous ``(outer, n, inner)`` array whose middle axis is ``axis``."""
+    a = axis + x.ndim if axis < 0 else axis
+    outer = 1
+    for k in range(a):
+        outer *= x.shape[k]
+    inner = 1
+    for k in range(a + 1, x.ndim):
+        inner *= x.shape[k]
+    return np.ascontiguousarray(x).reshape((outer, x.shape[a], inner))
 
 
 def _register_numba() -> None:
     try:
+        import numba
+        from numba.core import types
         from numba.extending import overload
+        from numba.np.numpy_support import as_dtype
+        from numba.np.unsafe.ndarray import to_fixed_tuple
     except ImportError:  # pragma: no cover - numba is a dependency
         return
 
@@ -116,6 +235,284 @@ def _register_numba() -> None:
                 raise ValueError("array split does not result in an equal division")
             return n // parts
         return checked
+    lanes_nb = numba.njit(lanes)
+
+    def result_dtype(dtype: Any, counts: bool) -> np.dtype:
+        """A float input keeps its dtype; sums and products of integers or bools are int64, the
+        rest of them float64 (NumPy's rules)."""
+        if isinstance(dtype, types.Float):
+            return as_dtype(dtype)
+        return np.dtype("int64" if counts else "float64")
+
+    def along_axis(fn: Any, fold: Any, counts: bool) -> None:
+        """Register the Numba form of ``fn(x, axis)``: ``fold(lanes, out)`` reduces each lane."""
+        @overload(fn)
+        def _typed(x, axis):  # noqa: ANN001, ANN202
+            if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+                return None
+            nd, dt = x.ndim, result_dtype(x.dtype, counts)
+            if nd == 1:
+                def whole(x, axis):  # noqa: ANN001, ANN202
+                    out = np.empty((1, 1), dt)
+                    fold(lanes_nb(x, axis), out)
+                    return out[0, 0]
+                return whole
+
+            kept = nd - 1
+
+            def impl(x, axis):  # noqa: ANN001, ANN202
+                lane = lanes_nb(x, axis)
+                out = np.empty((lane.shape[0], lane.shape[2]), dt)
+                fold(lane, out)
+                a = axis + nd if axis < 0 else axis
+                dims = np.empty(kept, np.intp)
+                m = 0
+                for k in range(nd):
+                    if k != a:
+                        dims[m] = x.shape[k]
+                        m += 1
+                return out.reshape(to_fixed_tuple(dims, kept))
+            return impl
+
+    def folding(combine: Any, empty: float, finish: Any = None) -> Any:
+        """A lane fold: the first element combined with the others in order (``empty`` for an empty
+        lane, NaN to raise as NumPy's max does), then ``finish(acc, n)``."""
+        combine_nb = numba.njit(combine)
+        finish_nb = numba.njit(finish or (lambda acc, n: acc))
+        raises = empty != empty
+
+        def fold(lane, out):  # noqa: ANN001, ANN202
+            outer, n, inner = lane.shape
+            if n == 0:
+                if raises:
+                    raise ValueError("zero-size array to reduction operation which has no identity")
+                out[:] = empty
+                return
+            for i in range(outer):
+                for k in range(inner):
+                    out[i, k] = lane[i, 0, k]
+                for j in range(1, n):
+                    for k in range(inner):
+                        out[i, k] = combine_nb(out[i, k], lane[i, j, k])
+                for k in range(inner):
+                    out[i, k] = finish_nb(out[i, k], n)
+        return numba.njit(fold)
+
+    along_axis(sum_axis, folding(lambda a, b: a + b, 0.0), True)
+    along_axis(mean_axis, folding(lambda a, b: a + b, math.nan, lambda acc, n: acc / n), False)
+    along_axis(prod_axis, folding(lambda a, b: a * b, 1.0), True)
+    along_axis(amax_axis, folding(lambda a, b: a if a >= b or a != a else b, math.nan), False)
+    along_axis(amin_axis, folding(lambda a, b: a if a <= b or a != a else b, math.nan), False)
+
+    @numba.njit
+    def logsumexp_fold(lane, out):  # noqa: ANN001, ANN202
+        outer, n, inner = lane.shape
+        for i in range(outer):
+            for k in range(inner):
+                m = -math.inf
+                for j in range(n):
+                    m = max(m, lane[i, j, k])
+                if not math.isfinite(m):
+                    m = 0.0
+                s = 0.0
+                for j in range(n):
+                    s += math.exp(lane[i, j, k] - m)
+                out[i, k] = m + math.log(s)
+
+    along_axis(logsumexp_axis, logsumexp_fold, False)
+
+    @numba.njit
+    def running_product(lane):  # noqa: ANN001, ANN202
+        out = lane.copy()
+        for j in range(1, lane.shape[1]):
+            out[:, j, :] *= out[:, j - 1, :]
+        return out
+
+    @overload(cumprod_axis)
+    def _cumprod_axis(x, axis):  # noqa: ANN001, ANN202
+        if isinstance(x, types.Array) and isinstance(axis, types.Integer):
+            return lambda x, axis: running_product(lanes_nb(x, axis)).reshape(x.shape)
+        return None
+
+    source_nb = numba.njit(source)
+
+    @numba.njit
+    def gather(x, out_dims, in_dims, kind, axis, p):  # noqa: ANN001, ANN202
+        flat = np.ascontiguousarray(x).reshape(x.size)
+        out = np.empty(out_dims.prod(), x.dtype)
+        for o in range(out.size):
+            out[o] = flat[source_nb(o, out_dims, in_dims, kind, axis, p)]
+        return out
+
+    @numba.njit
+    def scatter(g, out_dims, in_dims, kind, axis, p):  # noqa: ANN001, ANN202
+        """The transpose of ``gather``: ``g`` (shaped ``out_dims``) summed into ``in_dims``."""
+        flat = np.ascontiguousarray(g).reshape(g.size)
+        out = np.zeros(in_dims.prod(), g.dtype)
+        for o in range(flat.size):
+            out[source_nb(o, out_dims, in_dims, kind, axis, p)] += flat[o]
+        return out
+
+    @numba.njit
+    def dims_of(shape, nd):  # noqa: ANN001, ANN202
+        """``shape`` padded with leading 1s to ``nd`` entries, as an array."""
+        out = np.ones(nd, np.intp)
+        for k in range(len(shape)):
+            out[nd - len(shape) + k] = shape[k]
+        return out
+
+    @numba.njit
+    def letter_strides(shape, letters, dims, n):  # noqa: ANN001, ANN202
+        """The C-order stride of each letter in an array whose axes carry ``letters``; records the
+        letters' lengths in ``dims``."""
+        out = np.zeros(n, np.intp)
+        stride = 1
+        for k in range(len(letters) - 1, -1, -1):
+            dims[letters[k]] = shape[k]
+            out[letters[k]] += stride
+            stride *= shape[k]
+        return out
+
+    @numba.njit
+    def contract(af, bf, dims, sa, sb, so, out):  # noqa: ANN001, ANN202
+        """``out[io] += af[ia] * bf[ib]`` over every combination of the letters' indices."""
+        for f in range(dims.prod()):
+            rem, ia, ib, io = f, 0, 0, 0
+            for k in range(dims.size - 1, -1, -1):
+                i = rem % dims[k]
+                rem //= dims[k]
+                ia += i * sa[k]
+                ib += i * sb[k]
+                io += i * so[k]
+            out[io] += af[ia] * bf[ib]
+
+    @overload(flat_of)
+    def _flat_of(x):  # noqa: ANN001, ANN202
+        if isinstance(x, types.Array):
+            return lambda x: np.ascontiguousarray(x).reshape(x.size)
+        if isinstance(x, types.Number):
+            return lambda x: np.full(1, x)
+        return None
+
+    @overload(einsum, prefer_literal=True)
+    def _einsum(spec, a, b=None):  # noqa: ANN001, ANN202
+        if not isinstance(spec, types.StringLiteral):
+            return None
+        plan = letters_of(spec.literal_value)
+        two = len(plan) == 3
+        if not all(isinstance(x, (types.Array, types.Number)) for x in ((a, b) if two else (a,))):
+            return None
+        la, lb, lo = (np.array(p, dtype=np.intp) for p in (plan if two else (plan[0], (), plan[1])))
+        n = len(set(la.tolist()) | set(lb.tolist()))
+        no = lo.size
+        dt = np.result_type(*(as_dtype(getattr(x, "dtype", x)) for x in ((a, b) if two else (a,))), np.float32)
+
+        def impl(spec, a, b=None):  # noqa: ANN001, ANN202
+            dims = np.ones(n, np.intp)
+            sa = letter_strides(np.shape(a), la, dims, n)
+            if two:
+                sb, bf = letter_strides(np.shape(b), lb, dims, n), flat_of(b)
+            else:
+                sb, bf = np.zeros(n, np.intp), np.ones(1, dt)
+            out_dims = np.ones(max(no, 1), np.intp)
+            for k in range(no):
+                out_dims[k] = dims[lo[k]]
+            so = letter_strides(out_dims[:no], lo, dims.copy(), n)
+            out = np.zeros(out_dims.prod(), dt)
+            contract(flat_of(a), bf, dims, sa, sb, so, out)
+            return out.reshape(to_fixed_tuple(out_dims, no)) if no else out[0]
+        return impl
+
+    @overload(tile)
+    def _tile(x, reps):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(reps, types.BaseTuple):
+            return None
+        nd = max(x.ndim, len(reps))
+
+        def impl(x, reps):  # noqa: ANN001, ANN202
+            in_dims = dims_of(x.shape, nd)
+            out_dims = in_dims * dims_of(reps, nd)
+            return gather(x, out_dims, in_dims, TILE, 0, 0).reshape(to_fixed_tuple(out_dims, nd))
+        return impl
+
+    @overload(untile)
+    def _untile(g, x, reps):  # noqa: ANN001, ANN202
+        if not isinstance(g, types.Array) or not isinstance(reps, types.BaseTuple):
+            return None
+        nd = g.ndim
+
+        def impl(g, x, reps):  # noqa: ANN001, ANN202
+            in_dims = dims_of(np.shape(x), nd)
+            return scatter(g, dims_of(g.shape, nd), in_dims, TILE, 0, 0).reshape(np.shape(x))
+        return impl
+
+    @overload(repeat_axis)
+    def _repeat_axis(x, repeats, axis):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+            return None
+        nd = x.ndim
+
+        def impl(x, repeats, axis):  # noqa: ANN001, ANN202
+            in_dims, a = dims_of(x.shape, nd), axis % nd
+            out_dims = in_dims.copy()
+            out_dims[a] *= repeats
+            return gather(x, out_dims, in_dims, REPEAT, a, repeats).reshape(to_fixed_tuple(out_dims, nd))
+        return impl
+
+    @overload(unrepeat)
+    def _unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN202
+        if not isinstance(g, types.Array):
+            return None
+        if isinstance(axis, (types.NoneType, types.Omitted)):
+            def flat(g, x, repeats, axis):  # noqa: ANN001, ANN202
+                n = np.full(1, g.size, np.intp)
+                return scatter(g, n, n // repeats, REPEAT, 0, repeats).reshape(np.shape(x))
+            return flat
+
+        def impl(g, x, repeats, axis):  # noqa: ANN001, ANN202
+            out_dims, a = dims_of(g.shape, g.ndim), axis % g.ndim
+            in_dims = out_dims.copy()
+            in_dims[a] //= repeats
+            return scatter(g, out_dims, in_dims, REPEAT, a, repeats).reshape(np.shape(x))
+        return impl
+
+    @overload(roll_axis)
+    def _roll_axis(x, shift, axis):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+            return None
+
+        def impl(x, shift, axis):  # noqa: ANN001, ANN202
+            dims = dims_of(x.shape, x.ndim)
+            return gather(x, dims, dims, ROLL, axis % x.ndim, shift).reshape(x.shape)
+        return impl
+
+    @overload(as_index)
+    def _as_index(i):  # noqa: ANN001, ANN202
+        if isinstance(i, types.Integer):
+            return lambda i: np.full(1, i, np.intp)
+        if isinstance(i, types.Array) and i.ndim == 1 and isinstance(i.dtype, types.Integer):
+            return lambda i: i
+        return None
+
+    @overload(add_at)
+    def _add_at(x, index, v):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array) or not isinstance(index, types.BaseTuple) or len(index) not in (1, 2):
+            return None
+        if len(index) == 1:
+            def one(x, index, v):  # noqa: ANN001, ANN202
+                rows = as_index(index[0])
+                values = np.broadcast_to(v, (rows.size,) + x.shape[1:])
+                for k in range(rows.size):
+                    x[rows[k]] += values[k]
+            return one
+
+        def two(x, index, v):  # noqa: ANN001, ANN202
+            rows, cols = as_index(index[0]), as_index(index[1])
+            n = max(rows.size, cols.size)
+            values = np.broadcast_to(v, (n,) + x.shape[2:])
+            for k in range(n):
+                x[rows[k % rows.size], cols[k % cols.size]] += values[k]
+        return two
 
 
 _register_numba()

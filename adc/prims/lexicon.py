@@ -108,11 +108,15 @@ line, like the `np.sort`/`np.take` rows above.
 Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumPy and most of
 `scipy.special`), adc does not yet differentiate: `linalg.norm` with `ord=0` and matrix norms over
 axes of N-D arrays; `np.pad` modes other than `constant`; `svd` with `full_matrices=True` (the
-thin SVD is supported); `x.sort()` in place (write `y[:] = np.sort(y)`); and float32 checks for
-the names above that issue 10 listed before this round. Under `jit=True`, besides the names marked
-above, 1-D `np.kron`, `np.vdot` of 2-D arrays and `np.expand_dims(x, 1)` broadcast against another
-array stop at Numba with an adc `CompileError` naming the line (reductions with `keepdims` in the
-generated adjoint). An unsupported function raises an adc `UnsupportedError` at the user's line.
+thin SVD is supported); `x.sort()` in place (write `y[:] = np.sort(y)`). Under `jit=True` the
+Numba dialect spells what Numba lacks with the kernels of `adc/prims/kernels.py` (reductions with
+`axis`/`keepdims`, also those in adjoints; `np.add.at` with one or two 1-D integer indices; einsum
+of one or two operands, tile, repeat, roll and cumprod with an axis; `expand_dims` of several
+axes); the names marked above do not compile there. Still stopping at Numba, with an adc
+`CompileError` naming the line: a float32 reverse sweep that meets a matrix product after
+`np.max`/`np.min` (their adjoint divides by an integer count, which promotes to float64, and
+Numba's `@` wants one dtype) or after a float64 seed (docs/arrays.md#float32). An unsupported
+function raises an adc `UnsupportedError` at the user's line.
 """
 
 

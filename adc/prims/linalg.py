@@ -10,7 +10,7 @@ import numpy as np
 
 from ..types import FLOAT, Type
 from . import batching
-from .registry import P_MUL, Form, elementwise, lowered, structural
+from .registry import KERNELS, P_MUL, Form, elementwise, lowered, structural
 
 
 def _matmul_type(ts: Sequence[Type]) -> Type:
@@ -167,7 +167,9 @@ structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
            names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
            note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "
-                "tensordot, inner and kron lower to it", nojit="(Numba has no `np.einsum`)")
+                "tensordot, inner and kron lower to it; under jit one or two operands without `...` or a "
+                "repeated letter", numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.einsum({p['spec']!r}, {', '.join(t)})")  # Numba has no np.einsum
 
 
 # --- cholesky, eigh (issue 10, round 2) --------------------------------------------------------------------

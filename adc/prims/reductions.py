@@ -13,7 +13,7 @@ import numpy as np
 
 from ..types import FLOAT, Type
 from . import batching
-from .registry import Render, float_like, lowered, structural
+from .registry import KERNELS, NumbaRender, Render, float_like, lowered, seq_text, structural
 
 
 def _axes(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -46,6 +46,40 @@ def _reduce_args(p: dict[str, Any]) -> str:
 
 def _reduction(fn: str) -> Render:
     return lambda t, p: f"np.{fn}({t[0]}{_reduce_args(p)})"
+
+
+def _expand_dims(text: str, axes: Sequence[int]) -> str:
+    """``text`` with length-1 axes inserted at ``axes`` (one ``np.expand_dims`` each: Numba's takes
+    one axis)."""
+    for a in sorted(axes):
+        text = f"np.expand_dims({text}, {a})"
+    return text
+
+
+def _numba_expand(text: str, axis: Any, ndim: int) -> str:
+    """``np.expand_dims(text, axis)`` in Numba's terms: one axis at a time, a number as a
+    ``np.full`` array (Numba's ``expand_dims`` takes arrays only)."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not ndim:
+        return f"np.full({seq_text(['1'] * len(axes))}, {text})"
+    return _expand_dims(text, [a % (ndim + len(axes)) for a in axes])
+
+
+def _numba_reduction(kernel: str, whole: str) -> NumbaRender:
+    """The Numba dialect's reduction: ``whole`` (a template) over every axis, else the kernel
+    ``adc_arrays.<kernel>(x, axis)`` once per axis (the highest first), with ``keepdims`` put back
+    by ``np.expand_dims``: Numba's reductions take no ``keepdims`` (most no ``axis`` either)."""
+    def spell(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+        nd = ts[0].ndim
+        axes = sorted({a % nd for a in _axes(p, nd)}) if nd else []
+        if len(axes) == nd:
+            text = whole.format(t[0])
+            return f"np.full({seq_text(['1'] * nd)}, {text})" if p.get("keepdims") and nd else text
+        text = t[0]
+        for a in reversed(axes):
+            text = f"adc_arrays.{kernel}({text}, {a})"
+        return _expand_dims(text, axes) if p.get("keepdims") else text
+    return spell
 
 
 def _broadcast_back(b: Any, g: Any, x: Any, params: Any) -> Any:
@@ -102,7 +136,8 @@ def _reducer(name: str, np_name: str, jvp: Callable[..., Any], vjp: Callable[...
     """A reduction rendered as ``np.<np_name>(x, axis=..., keepdims=...)``, spelled ``paths``; the
     mean also lowers ``np.var``/``np.std`` (``variance``: the front end writes them with means)."""
     structural(name, _reduction(np_name), _impl_reduce(getattr(np, np_name)), _reduce_type, jvp=jvp, vjp=vjp,
-               vjvp=vjvp, reduces=True, names=lowered(name, (1, 2), *paths) + variance)
+               vjvp=vjvp, reduces=True, names=lowered(name, (1, 2), *paths) + variance,
+               numba=_numba_reduction(f"{name}_axis", f"np.{np_name}({{}})"), numba_imports=KERNELS)
 
 
 _reducer("sum", "sum", lambda b, op, ts: b.emit("sum", ts[0], params=op.params),
@@ -135,6 +170,13 @@ def _render_broadcast(t: Sequence[str], p: dict[str, Any]) -> str:
     if p.get("axis") is not None and not p.get("keepdims"):
         g = f"np.expand_dims({g}, {p['axis']})"
     return f"np.broadcast_to({g}, {t[1]}.shape)"
+
+
+def _numba_broadcast(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    axis = p.get("axis")
+    if axis is None or p.get("keepdims"):
+        return _render_broadcast(t, p)
+    return f"np.broadcast_to({_numba_expand(t[0], axis, ts[0].ndim)}, {t[1]}.shape)"
 
 
 def _impl_broadcast(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -202,11 +244,12 @@ def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
 structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_like(ts[1:]),
            jvp=lambda b, op, ts: b.emit("broadcast", ts[0], op.args[1], params=op.params),
            vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None], view=True, shape_args=(1,), may_raise=True,
-           names=lowered("broadcast_to", (2, 2), "numpy.broadcast_to"))
+           names=lowered("broadcast_to", (2, 2), "numpy.broadcast_to"), numba=_numba_broadcast)
 structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
            lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
            jvp=lambda b, op, ts: b.emit("expand", ts[0], params=op.params),
-           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])])  # only in derivative code (linear)
+           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])],  # only in derivative code (linear)
+           numba=lambda t, p, ts: _numba_expand(t[0], p["axis"], ts[0].ndim))
 structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)
 
 
@@ -224,9 +267,11 @@ def _norm_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
     return b.div(b.emit("sum", b.mul(op.args[0], ts[0]), params=op.params), _nonzero(b, op.out))
 
 
+_numba_sum = _numba_reduction("sum_axis", "np.sum({})")
 structural("norm", lambda t, p: f"np.sqrt(np.sum({t[0]} * {t[0]}{_reduce_args(p)}))",
            lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), _reduce_type,
            jvp=_norm_jvp, vjp=_norm_vjp, reduces=True, names=lowered("norm", (1, 3), "numpy.linalg.norm"),
+           numba=lambda t, p, ts: f"np.sqrt({_numba_sum([f'{t[0]} * {t[0]}'], p, ts)})", numba_imports=KERNELS,
            note="vector ords None/2, 1, inf, -inf, other p; matrix ords 'fro', 'nuc', 1, -1, 2, -2, inf, -inf; "
                 "`axis`, `keepdims`. Gradient 0 at 0 (for ord p not 1, 2 or inf: NaN there)")
 
@@ -249,8 +294,8 @@ structural("logsumexp", lambda t, p: f"adc_special.logsumexp({t[0]}, {p.get('axi
            imports="import adc.prims.special as adc_special",
            names=lowered("logsumexp", (1, 2), "scipy.special.logsumexp")
            + lowered("softmax", (1, 2), "scipy.special.softmax") + lowered("log_softmax", (1, 2), "scipy.special.log_softmax"),
-           note="stable for large inputs; softmax and log_softmax lower to it; under jit only without axis",
-           nojit="with `axis`")
+           note="stable for large inputs; softmax and log_softmax lower to it",
+           numba=_numba_reduction("logsumexp_axis", "adc_special.logsumexp({}, None, False)"), numba_imports=KERNELS)
 
 
 # --- products and running sums (issue 10, round 2) ------------------------------------------------
@@ -263,7 +308,8 @@ structural("prod", _reduction("prod"), _impl_reduce(np.prod), _reduce_type,
            jvp=lambda b, op, ts: b.emit("sum", b.mul(_prod_ratio(b, op), ts[0]), params=op.params),
            vjp=lambda b, op, g: [b.mul(_expand(b, g, op.params), _prod_ratio(b, op))], reduces=True,
            names=lowered("prod", (1, 2), "numpy.prod", "ndarray.prod"),
-           note="d/dx_i = prod(x) / x_i: not finite where an element is 0", nojit="with `axis`")
+           note="d/dx_i = prod(x) / x_i: not finite where an element is 0",
+           numba=_numba_reduction("prod_axis", "np.prod({})"), numba_imports=KERNELS)
 
 
 def flip(b: Any, x: Any, axis: int) -> Any:
@@ -286,13 +332,14 @@ def _cum_render(fn: str) -> Render:
     return lambda t, p: f"np.{fn}({t[0]}{', axis=%d' % p['axis'] if 'axis' in p else ''})"
 
 
-_CUM = "with `axis` (N-D arrays; Numba's cumsum/cumprod flatten)"
 structural("cumsum", _cum_render("cumsum"), lambda x, axis=None: np.cumsum(x, axis=axis), lambda ts: float_like(ts),
            jvp=lambda b, op, ts: b.emit("cumsum", ts[0], params=op.params),
            vjp=lambda b, op, g: [_rcumsum(b, g, op)], fresh=True,
-           names=lowered("cumsum", (1, 2), "numpy.cumsum", "ndarray.cumsum"), nojit=_CUM)
+           names=lowered("cumsum", (1, 2), "numpy.cumsum", "ndarray.cumsum"))
 structural("cumprod", _cum_render("cumprod"), lambda x, axis=None: np.cumprod(x, axis=axis), lambda ts: float_like(ts),
            jvp=lambda b, op, ts: b.mul(op.out, b.emit("cumsum", b.div(ts[0], op.args[0]), params=op.params)),
            vjp=lambda b, op, g: [b.div(_rcumsum(b, b.mul(g, op.out), op), op.args[0])], fresh=True,
-           names=lowered("cumprod", (1, 2), "numpy.cumprod", "ndarray.cumprod"), nojit=_CUM,
+           names=lowered("cumprod", (1, 2), "numpy.cumprod", "ndarray.cumprod"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.cumprod_axis({t[0]}, {p['axis']})" if "axis" in p and ts[0].ndim > 1
+           else _cum_render("cumprod")(t, p),
            note="d/dx_j = sum over i >= j of out_i / x_j: not finite where an element is 0")

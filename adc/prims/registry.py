@@ -44,9 +44,12 @@ def infix(symbol: str, prec: int, right_prec: int | None = None) -> Form:
 
 
 STRUCTURAL_FORM = Form("", P_ATOM, ())
+KERNELS = "import adc.prims.kernels as adc_arrays"  # the import line of kernels.py in generated code
 
 Partials = Callable[[Any, Sequence[Any], Any], Sequence[Any]]
 Render = Callable[[Sequence[str], dict[str, Any]], str]
+# the Numba dialect's spelling: (argument texts, params, argument types) -> text
+NumbaRender = Callable[[Sequence[str], dict[str, Any], Sequence[Type]], str]
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class Primitive:
     imports: str = ""  # a line the generated module needs to run it (``import adc.prims.special as ...``)
     note: str = ""  # its convention where the derivative is not classical (docs/coverage.md)
     nojit: str = ""  # why Numba cannot compile it (``jit=True`` raises an adc error), if it cannot
+    numba: NumbaRender | None = None  # how ``jit=True`` code spells it where NumPy's form does not compile
+    numba_imports: str = ""  # a line the Numba spelling needs (``import adc.prims.kernels as adc_arrays``)
     # -- traits ------------------------------------------------------------------------------
     effect: bool = False  # a statement with no result: it changes its first argument
     writes: bool = False  # writes into the memory of its first argument (an array)
@@ -209,6 +214,16 @@ def structural(name: str, render: Render, impl: Callable[..., Any], result: Call
         result = lambda ts, p: one(ts)  # noqa: E731
     return register(Primitive(name, -1, STRUCTURAL_FORM, STRUCTURAL_FORM, impl, result=result, render=render,
                               **traits))
+
+
+def spelling(rule: Primitive, texts: Sequence[str], params: dict[str, Any], types: Sequence[Type],
+             numba: bool = False) -> str:
+    """The text of a structural primitive applied to ``texts``: its Numba dialect's spelling under
+    ``numba`` when it has one, else its NumPy one."""
+    if numba and rule.numba is not None:
+        return rule.numba(texts, params, types)
+    assert rule.render is not None
+    return rule.render(texts, params)
 
 
 def trace_name(name: str) -> str:

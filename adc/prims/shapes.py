@@ -11,7 +11,7 @@ import numpy as np
 
 from ..types import Type
 from . import kernels
-from .registry import atomic, float_like, lowered, seq_text, structural
+from .registry import KERNELS, atomic, float_like, lowered, seq_text, structural
 
 
 def permutation(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -68,9 +68,11 @@ def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True, may_raise=True,
-           names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"))
+           names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
+           numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
 structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
            lambda ts: float_like(ts[1:]), view=True, shape_args=(1,),  # only in derivative code (linear)
+           numba=lambda t, p, ts: f"np.ascontiguousarray({t[0]}).reshape({t[1]}.shape)",  # Numba: contiguous only
            jvp=lambda b, op, ts: b.emit("reshape_like", ts[0], op.args[1]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
 structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
@@ -80,7 +82,7 @@ structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts:
 
 
 # --- diagonals, triangles, rolls, tiles and repeats (issue 10, round 2): linear, new memory -------------
-_KERNELS = "import adc.prims.kernels as adc_arrays"
+_KERNELS = KERNELS
 
 
 def _k(p: dict[str, Any]) -> str:
@@ -129,7 +131,9 @@ def _roll_back(params: Any) -> tuple[tuple[str, Any], ...]:
 structural("roll", _roll_text, lambda x, shift=0, axis=None: np.roll(x, shift, axis), lambda ts: float_like(ts),
            jvp=lambda b, op, ts: b.emit("roll", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("roll", g, params=_roll_back(op.params))], fresh=True,
-           names=lowered("roll", (2, 3), "numpy.roll"), nojit="with `axis`")
+           names=lowered("roll", (2, 3), "numpy.roll"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.roll_axis({t[0]}, {p['shift']}, {p['axis']})"
+           if p.get("axis") is not None else _roll_text(t, p))
 
 
 def _tile_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
@@ -141,7 +145,8 @@ structural("tile", lambda t, p: f"np.tile({t[0]}, {seq_text([str(r) for r in p['
            lambda x, reps=(): np.tile(x, reps), _tile_type,
            jvp=lambda b, op, ts: b.emit("tile", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("untile", g, op.args[0], params=op.params)], fresh=True,
-           names=lowered("tile", (2, 2), "numpy.tile"), nojit="(Numba has no `np.tile`)")
+           names=lowered("tile", (2, 2), "numpy.tile"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.tile({t[0]}, {seq_text([str(r) for r in p['reps']])})")
 structural("untile", lambda t, p: f"adc_arrays.untile({t[0]}, {t[1]}, {seq_text([str(r) for r in p['reps']])})",
            lambda g, x, reps=(): kernels.untile(g, x, reps),
            lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
@@ -162,7 +167,9 @@ structural("repeat", _repeat_text, lambda x, repeats=1, axis=None: np.repeat(x, 
            jvp=lambda b, op, ts: b.emit("repeat", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("unrepeat", g, op.args[0], params=op.params)], fresh=True,
            names=lowered("repeat", (2, 3), "numpy.repeat", "ndarray.repeat"),
-           note="`repeats` a constant integer", nojit="(its transpose has no Numba form yet)")
+           note="`repeats` a constant integer", numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.repeat_axis({t[0]}, {p['repeats']}, {p['axis']})"
+           if p.get("axis") is not None else _repeat_text(t, p))
 structural("unrepeat", lambda t, p: f"adc_arrays.unrepeat({t[0]}, {t[1]}, {p['repeats']}, {p.get('axis')})",
            lambda g, x, repeats=1, axis=None: kernels.unrepeat(g, x, repeats, axis),
            lambda ts: float_like(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,

@@ -149,9 +149,11 @@ def _register_numba() -> None:
             if isinstance(x, scalars):
                 return lambda x: scalar(x)
             if isinstance(x, types.Array):
+                dtype = np.float32 if x.dtype == types.float32 else np.float64  # float32 stays float32
+
                 def over_array(x):  # noqa: ANN001, ANN202
                     flat = x.ravel()
-                    out = np.empty(flat.size)
+                    out = np.empty(flat.size, dtype)
                     for i in range(flat.size):
                         out[i] = scalar(flat[i])
                     return out.reshape(x.shape)
