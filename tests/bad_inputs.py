@@ -81,10 +81,6 @@ def uses_keyword_call(x):
     return math.log(x, base=2.0)
 
 
-def uses_star_params(x, *rest):
-    return x * 2.0
-
-
 def recursive(x):
     return x * recursive(x - 1.0)
 
@@ -150,10 +146,6 @@ def uses_yield(x):
 
 def uses_kwargs_param(x, **options):
     return x
-
-
-def uses_kwonly_param(x, *, scale):
-    return x * scale
 
 
 def uses_complex(x):
