@@ -58,6 +58,15 @@ def fmt(value: Any) -> str:
     return f"{float(value):.6g}"
 
 
+def equation(em: Emitter, op: Op) -> str:
+    """The row text of ``op``: its expression, or for a statement with a body (``if``, ``for``,
+    ``while``, whose inner values the table does not list) what it is and where."""
+    if op.regions:
+        where = f" (line {op.loc.line})" if op.loc is not None else ""
+        return f"{op.prim} statement{where}"
+    return em.expr(op)[0]
+
+
 def _rows(program: Program, numbering: dict[Var, int], args: Sequence[Any], keep: Callable[[Var], bool]) -> list[Row]:
     names = TraceNames(numbering)
     counts = uses(program.body)
@@ -70,7 +79,7 @@ def _rows(program: Program, numbering: dict[Var, int], args: Sequence[Any], keep
     for op in program.body.ops:
         if op.prim == "comment" or len(op.outs) != 1 or op.out in em.inline or not keep(op.out):
             continue
-        rows.append(Row(names[op.out], em.expr(op)[0], env[op.out]))
+        rows.append(Row(names[op.out], equation(em, op), env[op.out]))
     return rows
 
 
@@ -100,7 +109,7 @@ class Trace:
         outs, env = run(prog, args)
         rows = [Row(names[p], p.hint or "", a) for p, a in zip(prog.params, args)]
         em = Emitter(names, {}, trace_style=True)
-        rows += [Row(names[op.out], em.expr(op)[0], env[op.out])
+        rows += [Row(names[op.out], equation(em, op), env[op.out])
                  for op in prog.body.ops if op.prim != "comment" and len(op.outs) == 1]
         y = outs[0] if prog.out_tree is None else tuple(outs)
         rows.append(Row(output_name(prog), ", ".join(em.atom(o)[0] for o in prog.outputs), y))

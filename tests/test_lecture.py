@@ -306,3 +306,23 @@ def test_trace_neuron_final_adjoints():
         final[r.name] = r.value
     got = tuple(final[f"gv{i}"] for i in range(5))
     assert got == pytest.approx(NEURON_GRAD, rel=1e-12)
+
+
+def branch_and_loop(x, y):
+    if x > y:
+        z = x * y
+    else:
+        z = x + y
+    s = 0.0
+    for i in range(3):
+        s = s + z * i
+    return s + math.sin(x)
+
+
+def test_trace_tables_of_a_program_with_statements_that_have_bodies():
+    """An `if` or a `for` is one row (its inner values are not listed); the values are right."""
+    text = adc.trace(branch_and_loop).tables(2.0, 1.0)
+    assert "if statement (line" in text and "for statement (line" in text
+    # s = 3 z = 3 x y at x > y; ds/dx = 3 y + cos(x), ds/dy = 3 x
+    assert f"{6 + math.sin(2.0):.6g}" in text
+    assert f"{3 + math.cos(2.0):.6g}" in text and "  dout  dv" in text
