@@ -6,6 +6,10 @@ never read generated code left in ``~/.cache/adc`` by another version of adc and
 user's cache.  In case a test module compiles at import (collection) time, before session fixtures
 run, this file also points ``ADC_CACHE_DIR`` at a private temporary directory as soon as it is
 imported; that directory is removed when the test process exits.
+
+Numba compiles the tests' programs at LLVM optimisation level 1 (``NUMBA_OPT=1``) unless the
+environment says otherwise: the same semantics (adc asks for no fast-math), about 40% less compile
+time, which is most of the suite's time.  Benchmarks and users keep Numba's default (3).
 """
 import atexit
 import os
@@ -13,6 +17,8 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+os.environ.setdefault("NUMBA_OPT", "1")  # before Numba is imported: it reads its settings then
 
 import pytest
 
