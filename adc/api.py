@@ -773,7 +773,7 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     prog = compiled.primal
     n = len(prog.outputs)
     try:
-        out = call_flat(fn, args)
+        out = call_flat(fn, args, protect=prog.writes_arguments)
     except Exception as exc:  # the function itself fails at this point: say where
         report(compiled, exc, args)
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")

@@ -215,10 +215,21 @@ def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | N
     return (*bound.args, *(bound.kwargs[k] for k in signature.kwonly))
 
 
-def call_flat(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
-    """Call ``fn`` with flat arguments (``bind``'s): the keyword-only ones by keyword."""
+def call_flat(fn: Callable[..., Any], args: Sequence[Any], protect: bool = True) -> Any:
+    """Call ``fn`` with flat arguments (``bind``'s): the keyword-only ones by keyword.  With
+    ``protect``, on copies of the arrays among them (and in their trees): a function that writes
+    into an argument (``x[0] = v``) never changes the caller's arrays when adc calls it."""
     from .frontend import signature_of
 
+    if protect:
+        def copied(a: Any) -> Any:
+            if isinstance(a, np.ndarray):
+                return a.copy()
+            if is_tree(a):
+                leaves, tree = flatten(a)
+                return unflatten(tree, [x.copy() if isinstance(x, np.ndarray) else x for x in leaves])
+            return a
+        args = [copied(a) for a in args]
     kwonly = signature_of(fn).kwonly
     n = len(args) - len(kwonly)
     return fn(*args[:n], **dict(zip(kwonly, args[n:])))

@@ -322,5 +322,5 @@ def inline_calls(program: Program, why: str, hint: str, keep_recursive: bool = F
     expand(body, ())
     rename(body)
     return Program(program.name, list(program.params), body, program.out_tree, program.filename, program.firstline,
-                   set(program.user_names), program.result, list(program.captured))
+                   set(program.user_names), program.result, list(program.captured), program.writes_arguments)
 

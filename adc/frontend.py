@@ -900,6 +900,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     n_positional = len(values) - len(signature.kwonly)  # the keyword-only arguments come last
     low.bind_params(values[:n_positional], dict(zip(signature.kwonly, values[n_positional:])),
                     top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
+    writes_arguments = low.copy_written_arguments()
     result = low.run()
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)
@@ -910,6 +911,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     program.user_names = low.names
     program.result = tree_of(skeleton(result))
     program.captured = [(c.holder, c.name) for c in captured]
+    program.writes_arguments = writes_arguments
     return program
 
 

@@ -100,7 +100,7 @@ class ArrayExpressions(LibraryCalls):
     def store(self, target: cst.Subscript, value: Any) -> None:
         arr = self.array_value(self.expr(target.value), target.value)
         if arr not in self.owned and not self.fresh_array(arr):
-            raise self.fail(target, "writing into an array the function did not create (an argument, or a view)",
+            raise self.fail(target, "writing into an array the function did not create (a view, a global, or an argument reached through another name)",
                             "copy it first: `y = x.copy()`, then write into `y`")
         spec, atoms, single = self.index_spec(target, arr)
         v = self.scalar(value, target)
@@ -111,6 +111,22 @@ class ArrayExpressions(LibraryCalls):
                             "index the value down to the target's shape, or write a slice of the same rank")
         params = () if all(e == "i" for e in spec) else (("index", spec),)
         self.b.append(Op("setitem", [arr, *atoms, v], [], params))
+
+    def copy_written_arguments(self) -> bool:
+        """Writes into an argument array (``x[0] = v``, ``x[i] += v``, ``np.add.at(x, ...)``) act on
+        a copy made on entry, as if the function began with ``x = x.copy()``: the caller's array is
+        never modified, and a view taken before the write sees it, as it would see the copy's.
+        Returns whether some argument is copied."""
+        copied = False
+        for name, node in written_arrays(self.src.node).items():
+            value = self.env.get(name)
+            if isinstance(value, Var) and value.type.is_array and value not in self.owned:
+                with self.b.at(self.loc(node)):
+                    copy = self.b.emit("acopy", value, hint=name)
+                self.owned.add(copy)
+                self.env[name] = copy
+                copied = True
+        return copied
 
     def fresh_array(self, arr: Var) -> bool:
         """Made by arithmetic here (``a * 2``, ``a @ b``): a new array, not an argument or a view."""
@@ -697,3 +713,38 @@ _HANDLERS_BY_OBJECT = {id(lexicon.resolve(s.path)): s.handler for _, s in lexico
 def numpy_handler(obj: Any) -> str | None:
     """The handler name of a NumPy (or SciPy) function object, if the front end knows it."""
     return _HANDLERS_BY_OBJECT.get(id(obj))
+
+
+def written_arrays(function: cst.FunctionDef) -> dict[str, cst.CSTNode]:
+    """The names written into through a subscript (``x[i] = v``, ``x[i] += v``, ``x[i][j] = v``)
+    or by ``np.add.at(x, ...)`` anywhere in ``function``, each with its first such statement."""
+    found: dict[str, cst.CSTNode] = {}
+
+    def base(target: cst.BaseExpression, node: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                base(el.value, node)
+            return
+        if not isinstance(target, cst.Subscript):
+            return
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        if isinstance(target, cst.Name):
+            found.setdefault(target.value, node)
+
+    class Writes(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for t in node.targets:
+                base(t.target, node)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            base(node.target, node)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "at" and isinstance(func.value, cst.Attribute) \
+                    and func.value.attr.value == "add" and node.args and isinstance(node.args[0].value, cst.Name):
+                found.setdefault(node.args[0].value.value, node)
+
+    function.body.visit(Writes())
+    return found

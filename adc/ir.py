@@ -112,6 +112,8 @@ class Program:
     result: Any = None  # the primal's returned structure (a ``trees.TreeDef``), for the API
     # global and closure arrays read, as (globals dict or closure cell, name): the last inputs
     captured: list[tuple[Any, str]] = field(default_factory=list)
+    # the function writes into an argument array (on a copy: ``frontend_arrays.copy_written_arguments``)
+    writes_arguments: bool = False
 
     @property
     def outputs(self) -> list[Atom]:

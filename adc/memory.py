@@ -157,4 +157,4 @@ def reread_views(program: Program) -> Program:
         return Region(list(reg.args), ops, list(reg.yields))
 
     return Program(program.name, list(program.params), region(program.body), program.out_tree, program.filename,
-                   program.firstline, program.user_names)
+                   program.firstline, program.user_names, writes_arguments=program.writes_arguments)

@@ -134,11 +134,6 @@ def einsum_implicit(a, b): return np.einsum("...i,...i", a, b) * np.sum(np.einsu
 
 
 # --- refused, with an adc error at the user's line --------------------------------------------------------
-def add_at_argument(x):
-    np.add.at(x, [0, 0], 1.0)
-    return np.sum(x)
-
-
 def svd_full(a):
     u, s, vh = np.linalg.svd(a)
     return np.sum(s)

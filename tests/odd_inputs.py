@@ -130,11 +130,6 @@ def augmented_attribute(x):
     return np.sum(y)
 
 
-def augmented_argument_slice(x):
-    x[1:] += 1.0
-    return np.sum(x)
-
-
 def is_comparison(x):
     if x is None:
         return 0.0
