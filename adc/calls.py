@@ -182,26 +182,39 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
-    top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
-    unset = [Op("unset", [], [v], (("kind", tape_kind(v)),) if stacks is not None else ())
-             for v in residuals if v not in top]  # made in a branch
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
         bwd.params = tapes + cotangents
         bwd.body.ops = [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
-        fwd_region = Region([], unset + fwd_ops + [Op("push", [tape[v], v], []) for v in residuals],
+        fwd_region = Region([], fwd_ops + [Op("push", [tape[v], v], []) for v in residuals],
                             full.body.yields[:len(prog.outputs)])
         params = list(prog.params) + tapes
     else:
         bwd.params = residuals + cotangents
         res = Var(hint=f"{prog.name}_res", type=RESIDUALS)
-        fwd_region = Region([], unset + fwd_ops + [Op("residuals", list(residuals), [res])],
+        fwd_region = Region([], fwd_ops + [Op("residuals", list(residuals), [res])],
                             full.body.yields[:len(prog.outputs)] + [res])
         params = list(prog.params)
     n = len(fwd_region.yields)
     fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
                          prog.user_names))
+    _placeholders(fwd, stacks is not None)
     return fwd, bwd
+
+
+def _placeholders(fwd: Program, stacked: bool) -> None:
+    """A residual made in a branch not taken still goes into the tuple or onto its tape: the values
+    the forward part's top level reads but makes only inside a branch get an ``unset`` placeholder
+    first.  Added after the clean-up passes, which then see one definition of each value (and
+    replace a residual by an equal value or a constant everywhere, the tuple included)."""
+    from .save_policy import tape_kind
+
+    top = set(fwd.params) | {o for op in fwd.body.ops for o in op.outs}
+    inner: dict[Var, None] = {}
+    for op in fwd.body.ops:
+        inner.update((a, None) for a in op.args if isinstance(a, Var) and a not in top)
+    inner.update((y, None) for y in fwd.body.yields if isinstance(y, Var) and y not in top)
+    fwd.body.ops = [Op("unset", [], [v], (("kind", tape_kind(v)),) if stacked else ()) for v in inner] + fwd.body.ops
 
 
 def called(program: Program) -> list[Function]:

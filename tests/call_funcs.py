@@ -217,3 +217,21 @@ def axis_sites(x):
     """A helper called from eight sites that needs a constant argument (an axis): inlined at each site."""
     s = axis_helper(x, 0) + axis_helper(x, 1) + axis_helper(x, 0) * axis_helper(x, 1)
     return np.sum(s + axis_helper(x, 0) + axis_helper(x, 1) + axis_helper(x, 0) + axis_helper(x, 1))
+
+
+def written_in_branch(p, q):
+    y0 = np.ones(4)
+    if p < 10.0:
+        y0[-1] += q
+        p = y0[0] / y0[0] ** 2 + y0[-1] * q
+    return p
+
+
+def branch_residual_sites(x):
+    """``written_in_branch`` from eight sites (a kept helper): its residuals are made in a branch,
+    two of them equal to others (``y0[0]`` read twice, the index ``-1`` twice).  Fuzz seed 52,
+    program 687 (containers), reduced: the reverse part read ``None``."""
+    a = np.mean(x)
+    s = written_in_branch(written_in_branch(0.5, a) * written_in_branch(0.5, 0.5), a)
+    t = written_in_branch(written_in_branch(a, 0.5), written_in_branch(0.25, a))
+    return s + t * written_in_branch(a * a, 0.5) + written_in_branch(20.0, a)

@@ -204,3 +204,15 @@ def test_code_for_numba_with_an_inlined_helper_whose_result_is_written():
     assert "def ex_" not in compiled.source
     grad = load_module(compiled.source, compiled.program.name)[compiled.program.name]
     np.testing.assert_allclose(grad(x), fd_jacobian_of(written_result, x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_residuals_made_in_a_branch_of_a_kept_helper(jit):
+    from call_funcs import branch_residual_sites
+
+    x = np.array([-0.422, -0.198, -1.399, 0.994])
+    grads = [adc.grad(branch_residual_sites, mode=mode, jit=jit)(x) for mode in ("reverse", "forward")]
+    h = 1e-6
+    fd = np.array([(branch_residual_sites(x + h * e) - branch_residual_sites(x - h * e)) / (2 * h) for e in np.eye(4)])
+    for g in grads:
+        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
