@@ -56,6 +56,7 @@ def mark_jacobian(made: Callable[..., Any], fn: Callable[..., Any], levels: tupl
 def seeded_program(base: Callable[..., Any], types: Sequence[Any], levels: Sequence[Level]) -> Any:
     """The program of ``levels`` over ``base``: parameters ``base``'s, then one seed per level;
     yields the derivative for those seeds (cached with ``base``'s programs)."""
+    from .calls import Stacks
     from .compose import as_primal, copy_ops
     from .identity import identity
     from .ir import Program
@@ -75,7 +76,7 @@ def seeded_program(base: Callable[..., Any], types: Sequence[Any], levels: Seque
         raise DifferentiationError(f"a Jacobian of a Jacobian needs {name} to return one number or array, not a "
                                    "tuple; stack the outputs into an array")
     for kind, argnum in levels:
-        d = derivative_program(prog, "jvp" if kind == "jacfwd" else "vjp", [argnum], compact=True)
+        d = derivative_program(prog, "jvp" if kind == "jacfwd" else "vjp", [argnum], compact=True, stacks=Stacks())
         # one definition per value; the inner derivative's values (its seed too) are primal values
         # of the program the next level differentiates, named after what they were (dx, gx)
         params = [p if p.role == "primal" else as_primal(p) for p in d.params]
