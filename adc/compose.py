@@ -43,7 +43,7 @@ def problem(fn: Any) -> tuple[str, str] | None:
     what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
     return (f"adc cannot differentiate a function made by {what} ({name}) this way: adc composes every "
             f"transform over functions made by adc.grad and adc.value_and_grad, and adc.jacfwd, adc.jacrev and "
-            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian with one argnums each",
+            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian",
             "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
             "adc.jacfwd(adc.grad(f)), adc.jacfwd(adc.jacrev(f)), ...)")
 
