@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import UnsupportedError
-from .ir import Atom, Op, Program, Region, Var, defined_in, uses, walk
+from .ir import Atom, Op, Program, Region, Var, defined_in, number_values, uses, walk
 from .naming import Namer
 from .prims.calls import RESIDUALS
 from .types import Type
@@ -243,7 +243,9 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
     residuals = [v for v in residuals if v in read]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
-    kept = {v: v if v in top else _from_branch(fwd_ops, v, (("kind", tape_kind(v)),) if stacks is not None else ())
+    numbers = number_values(prog)
+    kept = {v: v if v in top else _from_branch(fwd_ops, v, (("kind", tape_kind(v)),) if stacks is not None else (),
+                                               v.hint or (f"v{numbers[v]}" if v in numbers else None))
             for v in residuals}
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
@@ -264,10 +266,11 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
     return fwd, bwd
 
 
-def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...]) -> Var:
+def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], hint: str | None) -> Var:
     """A residual ``v`` made inside a branch among ``ops``, as a result of that branch (and of the
-    branches around it), with a placeholder (``unset``) on the paths that do not make it: every
-    value has one definition, so the forward part can be differentiated again."""
+    branches around it, named ``hint``: ``v``'s name), with a placeholder (``unset``) on the paths
+    that do not make it: every value has one definition, so the forward part can be differentiated
+    again."""
     for op in ops:
         if op.prim != "if" or not any(v in defined_in(r) for r in op.regions):
             continue
@@ -275,12 +278,12 @@ def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...]) -> Var:
             if v in r.args or any(v in o.outs for o in r.ops):
                 made = v
             elif any(v in defined_in(o_r) for o in r.ops for o_r in o.regions):
-                made = _from_branch(r.ops, v, params)
+                made = _from_branch(r.ops, v, params, hint)
             else:
-                made = Var(hint=v.hint, type=v.type)
+                made = Var(hint=hint, type=v.type)
                 r.ops.append(Op("unset", [], [made], params))
             r.yields.append(made)
-        out = Var(hint=v.hint, type=v.type)
+        out = Var(hint=hint, type=v.type)
         op.outs.append(out)
         return out
     raise AssertionError("a residual is made at the top level or in a branch")
@@ -358,33 +361,26 @@ def recursive(fn: Function) -> bool:
     return fn in called(fn.program)  # type: ignore[arg-type]
 
 
-def inline_calls(program: Program, why: str, hint: str, keep_recursive: bool = False) -> Program:
-    """A copy of ``program`` in which every kept call is replaced by the callee's body, for what
-    does not take kept calls yet (Numba, a derivative differentiated again); a recursive function
-    cannot be inlined: it stays a call with ``keep_recursive``, else ``UnsupportedError`` with
-    ``why`` and ``hint``."""
+def inline_helpers(program: Program) -> Program:
+    """A copy of ``program`` in which every call of a kept function that is not recursive (a helper
+    called from many sites, or a derivative of one) is replaced by the callee's body: what Numba
+    compiles (one function, no dispatch per call).  A recursive function stays a call."""
     from .compose import copy_ops
 
     if not called(program):
         return program
 
-    def expand(reg: Region, stack: tuple[Function, ...]) -> None:
+    def expand(reg: Region) -> None:
         ops: list[Op] = []
         for op in reg.ops:
             for sub in op.regions:
-                expand(sub, stack)
-            if op.prim != "call":
+                expand(sub)
+            fn = op.param("fn") if op.prim == "call" else None
+            if fn is None or recursive(fn):
                 ops.append(op)
                 continue
-            fn = op.param("fn")
-            if keep_recursive and recursive(fn):
-                ops.append(op)
-                continue
-            if fn in stack:
-                raise UnsupportedError(f"{why}: `{fn.callee.fn.__name__}` is recursive, and adc keeps a recursive "
-                                       "function a function of its own, which this does not take yet", op.loc, hint)
             body = copy_ops(fn.program, dict(zip(fn.program.params, op.args)), primal_roles=False)
-            expand(body, stack + (fn,))
+            expand(body)
             ops += body.ops
             subst.update(zip(op.outs, body.yields))  # its results are the values its body yields
         reg.ops = ops
@@ -403,7 +399,7 @@ def inline_calls(program: Program, why: str, hint: str, keep_recursive: bool = F
 
     subst: dict[Var, Atom] = {}
     body = copy_ops(program, {p: p for p in program.params}, primal_roles=False)  # new ops: changed in place
-    expand(body, ())
+    expand(body)
     rename(body)
     return Program(program.name, list(program.params), body, program.out_tree, program.filename, program.firstline,
                    set(program.user_names), program.result, list(program.captured), program.writes_arguments)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
-from .calls import Stacks, differentiated, function_doc, inline_calls, module_functions
+from .calls import Stacks, differentiated, function_doc, inline_helpers, module_functions
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -148,7 +148,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
         return hit
     prog = primal(fn, types, ident) if program is None else program
     if jit:  # kept helpers are inlined for Numba (a recursive function stays one)
-        prog = inline_calls(prog, "jit=True", "use jit=False", keep_recursive=True)
+        prog = inline_helpers(prog)
     try:
         dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None,
                                    checkpoints=checkpoints)
