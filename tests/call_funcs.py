@@ -217,3 +217,21 @@ def axis_sites(x):
     """A helper called from eight sites that needs a constant argument (an axis): inlined at each site."""
     s = axis_helper(x, 0) + axis_helper(x, 1) + axis_helper(x, 0) * axis_helper(x, 1)
     return np.sum(s + axis_helper(x, 0) + axis_helper(x, 1) + axis_helper(x, 0) + axis_helper(x, 1))
+
+
+def sin_chain(x, n):
+    """sin(sin(...) * x) * x, n deep: a recursion whose second derivative is not zero."""
+    if n == 0:
+        return x
+    return np.sin(sin_chain(x, n - 1)) * x
+
+
+def through_kept_call(x):
+    """A kept call whose argument depends on every input: forward mode makes its Jacobian one JVP per
+    direction (the kept function's JVP takes one direction, not a batch)."""
+    return vec_rec(x[0] * x, 2)
+
+
+def three_deep(x):
+    """sin_chain three deep: its first level is inlined, the recursive call gets the constant depth 2."""
+    return sin_chain(x, 3)
