@@ -1079,7 +1079,7 @@ class _HvpRunner:
         if any(is_tree(a) for a in args):
             raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
                                        "of arrays are not supported here yet; pass the arrays as separate "
-                                       "arguments, or use adc.jacfwd(adc.jacrev(...)) on a function of one array")
+                                       "arguments, or use adc.hessian, which takes them")
         self.args, types = prepare(fn, args, self.wrt)
         _check_scalar_output(fn, types)
         self.like = [like_of(args[i], self.args[i]) for i in self.wrt]

@@ -52,6 +52,8 @@ class Function:
     name: str = ""  # given when a module is generated
     of: "Function | None" = None  # the function it is a derivative of (None: a kept function itself)
     view: Program | None = None  # what its transforms differentiate (``_program_of``)
+    # values that stand for another (a residual made in a branch, as the branch's result): one number
+    numbered_as: dict[Var, Var] = field(default_factory=dict)
     # (kind, differentiated arguments) -> its derivative functions (and, stacked, the tape kinds they take)
     derived: dict[tuple[str, tuple[int, ...]], tuple[Any, ...]] = field(default_factory=dict)
 
@@ -133,11 +135,13 @@ def _program_of(fn: Function) -> Program:
     return fn.view
 
 
-def differentiated(fn: Function) -> Program:
-    """The program ``fn`` was made from (what its values are numbered by: ``v3``), or its own."""
-    if fn.of is None:
-        return fn.callee.program
-    return fn.of.view or fn.callee.program
+def numbering(fn: Function) -> dict[Var, int]:
+    """The trace numbers (``v3``) of the values of ``fn``'s program: those of the program it was
+    made from (a kept function's values keep their numbers in its derivatives)."""
+    made_from = fn.callee.program if fn.of is None else fn.of.view or fn.callee.program
+    numbers = number_values(made_from)
+    numbers.update({a: numbers[b] for a, b in fn.numbered_as.items() if b in numbers})
+    return numbers
 
 
 def jvp_function(op: Op, wrt: tuple[int, ...]) -> Function:
@@ -167,7 +171,8 @@ def vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function]:
         bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, spread=True, of=fn)
         fn.derived[key] = (fwd, bwd)
         prog = _program_of(fn)
-        fwd.program, bwd.program = split(reverse(prog, list(wrt), cotangent_params=True), prog, fwd.label, bwd.label)
+        fwd.program, bwd.program = split(reverse(prog, list(wrt), cotangent_params=True), prog, fwd.label, bwd.label,
+                                         same=fwd.numbered_as)
     fwd, bwd = fn.derived[key]
     return fwd, bwd
 
@@ -213,17 +218,18 @@ def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Funct
         stacks = Stacks({k: named.get(k) for k in kinds})
         prog = _program_of(fn)
         full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks)
-        fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks)
+        fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as)
     fwd, bwd, kinds = fn.derived[key]
     return fwd, bwd, kinds
 
 
-def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
-          stacks: Stacks | None = None) -> tuple[Program, Program]:
+def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: Stacks | None = None,
+          same: dict[Var, Var] | None = None) -> tuple[Program, Program]:
     """Cut a VJP program between its sweeps: the forward part returns the outputs and the residuals
     (what the reverse part reads that the forward part made), the reverse part takes them; with
     ``stacks`` the forward part pushes them onto the tapes and the reverse part pops them.  The
-    adjoint tapes of tape parameters (``Reverse``) are parameters of the reverse part."""
+    adjoint tapes of tape parameters (``Reverse``) are parameters of the reverse part.  ``same``
+    receives the values that stand for a residual made in a branch (named as it)."""
     from .save_policy import tape_kind
 
     ops = full.body.ops
@@ -243,10 +249,9 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
     residuals = [v for v in residuals if v in read]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
-    numbers = number_values(prog)
+    same = {} if same is None else same
     kept = {v: v if v in top else _from_branch(fwd_ops, v, (("kind", tape_kind(v)),) if stacks is not None else (),
-                                               v.hint or (f"v{numbers[v]}" if v in numbers else None))
-            for v in residuals}
+                                               same) for v in residuals}
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
         bwd.params = tapes + gtapes + cotangents
@@ -266,11 +271,11 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
     return fwd, bwd
 
 
-def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], hint: str | None) -> Var:
+def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:
     """A residual ``v`` made inside a branch among ``ops``, as a result of that branch (and of the
-    branches around it, named ``hint``: ``v``'s name), with a placeholder (``unset``) on the paths
-    that do not make it: every value has one definition, so the forward part can be differentiated
-    again."""
+    branches around it), with a placeholder (``unset``) on the paths that do not make it: every
+    value has one definition, so the forward part can be differentiated again.  The result and the
+    placeholders are named as ``v`` (``same``)."""
     for op in ops:
         if op.prim != "if" or not any(v in defined_in(r) for r in op.regions):
             continue
@@ -278,13 +283,15 @@ def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], hint: str | Non
             if v in r.args or any(v in o.outs for o in r.ops):
                 made = v
             elif any(v in defined_in(o_r) for o in r.ops for o_r in o.regions):
-                made = _from_branch(r.ops, v, params, hint)
+                made = _from_branch(r.ops, v, params, same)
             else:
-                made = Var(hint=hint, type=v.type)
+                made = Var(hint=v.hint, type=v.type)
                 r.ops.append(Op("unset", [], [made], params))
+                same[made] = v
             r.yields.append(made)
-        out = Var(hint=hint, type=v.type)
+        out = Var(hint=v.hint, type=v.type)
         op.outs.append(out)
+        same[out] = v
         return out
     raise AssertionError("a residual is made at the top level or in a branch")
 

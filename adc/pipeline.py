@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
-from .calls import Stacks, differentiated, function_doc, inline_helpers, module_functions
+from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -125,7 +125,7 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
     parts = []
     for fn in functions:
         sub = fn.program
-        names = Names(sub, sub.user_names | taken | {dprog.name}, number_values(differentiated(fn)))
+        names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
     parts.append(generate(dprog, names, doc, compact, numba=numba))
