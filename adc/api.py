@@ -1168,10 +1168,12 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
     one = isinstance(argnums, (int, np.integer))
 
     def hess(*args: Any, **kwargs: Any) -> Any:
-        args = bind(stack.base if stack is not None else fn, args, kwargs)
-        if stack is not None or not one or any(is_tree(a) for a in args):  # Jacobians of Jacobians (jacobians.py)
-            return nested_jacobian(stack or Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, {}, jit)
-        runner = _HvpRunner(fn, "hessian", int(argnums), args, jit)
+        if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
+            return nested_jacobian(stack, args, kwargs, jit)
+        bound = bind(fn, args, kwargs)
+        if not one or any(is_tree(a) for a in bound):  # blocks in JAX's structure: jacfwd(jacrev(fn))
+            return nested_jacobian(Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, kwargs, jit)
+        runner = _HvpRunner(fn, "hessian", int(argnums), bound, jit)
         x = runner.args[runner.wrt[0]]
         if not isinstance(x, np.ndarray):
             return float(runner.product([1.0])[0])

@@ -103,35 +103,20 @@ def jacobian(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any], jit: boo
     """The value of the transforms ``stack`` at ``args``: per chain of leaves of the inner levels,
     the outermost level's derivative program run once per combination of unit seeds; the blocks
     put in the levels' structures (the result's structure outside, each level's arguments inside)."""
-    from .arguments import bind, normalize_argnums, parameter_names, prepare
     from .failures import report
     from .identity import identity
     from .pipeline import compile_derivative
-    from .trees import TreeType, flatten_args, leaf_paths
 
-    base, levels = stack.base, stack.levels
-    name = getattr(base, "__name__", "f")
-    args = bind(base, args, kwargs)
-    picked = [normalize_argnums(a, len(args), name) for _, a in levels]
-    wrt = sorted({i for nums, _ in picked for i in nums})
-    prepared, types = prepare(base, args, wrt)
-    names = parameter_names(base, len(args))
-    layout = flatten_args(prepared, names)
-    leaf_types = [t for a in types for t in (a.leaves if isinstance(a, TreeType) else (a,))]
-    paths = [p for tree, n in zip(layout.trees, names) for p in leaf_paths(tree or LEAF, n)]
-    for k in layout.leaf_positions(wrt):
-        if leaf_types[k].kind != "float":
-            raise DifferentiationError(f"a Jacobian of a Jacobian of {name} needs {paths[k]} to be a float or a float "
-                                       f"array, got {leaf_types[k]}")
-    kinds = [kind for kind, _ in levels]
+    base, kinds = stack.base, [kind for kind, _ in stack.levels]
+    prepared, types, layout, picked = _arguments(stack, args, kwargs)
     leaves = [layout.leaf_positions(nums) for nums, _ in picked]
     shapes = [np.shape(v) for v in layout.leaves]
-    outer = "jvp" if kinds[-1] == "jacfwd" else "vjp"
     blocks: dict[tuple[int, ...], Any] = {}
     out_shape: tuple[int, ...] | None = None
     for chain in itertools.product(*leaves[:-1]):
         inner = tuple(zip(kinds[:-1], chain))
-        compiled = compile_derivative(base, types, outer, leaves[-1], jit, program=seeded_program(base, types, inner),
+        compiled = compile_derivative(base, types, "jvp" if kinds[-1] == "jacfwd" else "vjp", leaves[-1], jit,
+                                      program=seeded_program(base, types, inner),
                                       ident=("jacobians", identity(base), inner))
         if out_shape is None:
             try:
@@ -144,6 +129,30 @@ def jacobian(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any], jit: boo
     structures = [(layout.trees[nums[0]] or LEAF) if single else
                   TreeDef("tuple", (), tuple(layout.trees[i] or LEAF for i in nums)) for nums, single in picked]
     return _assembled(structures, leaves, blocks, ())
+
+
+def _arguments(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The call's arguments prepared (differentiated ones as floats), their types, their leaves
+    (``trees.FlatArgs``) and each level's argument indices and whether it names one; a
+    differentiated leaf that is not real is an error naming it."""
+    from .arguments import bind, normalize_argnums, parameter_names, prepare
+    from .trees import TreeType, flatten_args, leaf_paths
+
+    base = stack.base
+    name = getattr(base, "__name__", "f")
+    args = bind(base, args, kwargs)
+    picked = [normalize_argnums(a, len(args), name) for _, a in stack.levels]
+    wrt = sorted({i for nums, _ in picked for i in nums})
+    prepared, types = prepare(base, args, wrt)
+    names = parameter_names(base, len(args))
+    layout = flatten_args(prepared, names)
+    leaf_types = [t for a in types for t in (a.leaves if isinstance(a, TreeType) else (a,))]
+    paths = [p for tree, n in zip(layout.trees, names) for p in leaf_paths(tree or LEAF, n)]
+    for k in layout.leaf_positions(wrt):
+        if leaf_types[k].kind != "float":
+            raise DifferentiationError(f"a Jacobian of a Jacobian of {name} needs {paths[k]} to be a float or a float "
+                                       f"array, got {leaf_types[k]}")
+    return prepared, types, layout, picked
 
 
 def _outer_blocks(compiled: Any, values: list[Any], kinds: list[str], chain_shapes: list[tuple[int, ...]],
