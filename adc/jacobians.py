@@ -103,6 +103,7 @@ def jacobian(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any], jit: boo
     """The value of the transforms ``stack`` at ``args``: per chain of leaves of the inner levels,
     the outermost level's derivative program run once per combination of unit seeds; the blocks
     put in the levels' structures (the result's structure outside, each level's arguments inside)."""
+    from .arguments import call_flat
     from .failures import report
     from .identity import identity
     from .pipeline import compile_derivative
@@ -119,8 +120,8 @@ def jacobian(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any], jit: boo
                                       program=seeded_program(base, types, inner),
                                       ident=("jacobians", identity(base), inner))
         if out_shape is None:
-            try:
-                out_shape = np.shape(base(*prepared))
+            try:  # (on copies of the arrays: the function may write into its arguments)
+                out_shape = np.shape(call_flat(base, prepared))
             except Exception as exc:  # the function itself fails at these arguments: say where
                 report(compiled, exc, prepared)
         found = _outer_blocks(compiled, layout.leaves, kinds, [shapes[j] for j in chain],
