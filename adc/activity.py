@@ -7,11 +7,13 @@ active, so loop counters and index arithmetic get no tangents or adjoints.  Arra
 references: writing an active value into an array makes the array active.  Loop-carried values and
 branch results are active if any value flowing into their slot is; a tape or record of the
 reverse sweep is active when an active value is pushed or stored into it, and so is what is popped
-or read back from it; the analysis iterates to a
-fixpoint over the whole program.
+or read back from it; a kept call with an active argument makes its results active, and the
+tapes of floats it takes (a derivative's part differentiated again may push active values onto
+them); the analysis iterates to a fixpoint over the whole program.
 """
 from __future__ import annotations
 
+from .calls import holds_floats
 from .ir import Atom, Op, Program, Var, walk
 from .prims import prim
 
@@ -59,6 +61,8 @@ def propagate(op: Op, active: set[Var]) -> bool:
         return _mark(active, [op.args[0]], op.args[1:])
     if p.flows:
         return _mark(active, op.outs, op.args[:1])
+    if p.calls:  # a kept call: its results, and the tapes of floats it may push onto, when any argument is
+        return _mark(active, [*op.outs, *(a for a in op.args if holds_floats(a))], op.args)
     if not p.differentiable:
         return False
     return _mark(active, op.outs, [a for k, a in enumerate(op.args) if k not in p.shape_args])

@@ -19,7 +19,7 @@ from .errors import AdcError, DifferentiationError, EvaluationError
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
-from .jacobians import Stack, jacobian as nested_jacobian, mark_jacobian, stack_of
+from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
 from .trees import TreeDef, TreeType, call_key, describe_tree, flatten, flatten_args, is_tree, leaf_paths, leaves_like, leaves_of, unflatten
@@ -1057,19 +1057,15 @@ def _stack(fn: Callable[..., Any], transform: str, *levels: tuple[str, Argnums])
         check_argnums_type(argnums)
     if inner is None:
         return None
-    if not all(isinstance(a, (int, np.integer)) for _, a in levels):
-        raise DifferentiationError(f"{transform} of a function made by adc.jacfwd/adc.jacrev/adc.hessian takes "
-                                   f"one argument index (argnums=int), got {levels[0][1]!r}")
-    return Stack(inner.base, inner.levels + tuple((k, int(a)) for k, a in levels))  # type: ignore[arg-type]
+    return Stack(inner.base, inner.levels + tuple((k, level_argnums(a)) for k, a in levels))
 
 
 def _made_jacobian(made: Callable[..., Any], fn: Callable[..., Any], transform: str,
                    levels: list[tuple[str, Argnums]]) -> Callable[..., Any]:
-    """``made`` marked as made by ``transform`` from ``fn``; with one argument index per level, a
-    function ``jacfwd``/``jacrev``/``hessian`` transform again (``jacobians.py``)."""
+    """``made`` marked as made by ``transform`` from ``fn``: a function ``jacfwd``/``jacrev``/``hessian``
+    transform again (``jacobians.py``)."""
     made = mark(functools.wraps(fn)(made), transform)
-    if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for _, a in levels):
-        mark_jacobian(made, fn, tuple((k, int(a)) for k, a in levels))  # type: ignore[arg-type]
+    mark_jacobian(made, fn, tuple((k, level_argnums(a)) for k, a in levels))
     return made
 
 
@@ -1083,7 +1079,7 @@ class _HvpRunner:
         if any(is_tree(a) for a in args):
             raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
                                        "of arrays are not supported here yet; pass the arrays as separate "
-                                       "arguments, or use adc.jacfwd(adc.jacrev(...)) on a function of one array")
+                                       "arguments, or use adc.hessian, which takes them")
         self.args, types = prepare(fn, args, self.wrt)
         _check_scalar_output(fn, types)
         self.like = [like_of(args[i], self.args[i]) for i in self.wrt]
@@ -1138,17 +1134,20 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
     return mark(functools.wraps(fn)(product), "adc.hvp")
 
 
-def hessian(fn: Callable[..., Any], argnums: int = 0, *, jit: bool = False) -> Callable[..., Any]:
+def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Hessian of scalar ``fn`` w.r.t. ``args[argnums]``: forward mode over reverse mode in the
     IR (the JVP of the generated gradient program), one Hessian-vector product per input component.
     ``H[in_index + in_index]``.
 
     Works for everything ``grad`` differentiates: loops (their records and tapes get tangent records
-    and tapes), ``while``, branches and array writes.  ``jit=True`` compiles the generated code with
-    Numba.
+    and tapes), ``while``, branches, array writes and recursive functions.  ``jit=True`` compiles the
+    generated code with Numba.
 
-    As ``jax.hessian`` for one argument: the result has shape ``in.shape + in.shape`` (a float for a
-    scalar argument).
+    As ``jax.hessian``: for one array argument the result has shape ``in.shape + in.shape`` (a float
+    for a scalar argument); with a tuple ``argnums`` it is a tuple of tuples of blocks
+    (``H[i][j]`` of shape ``args[i].shape + args[j].shape``), and for a dict, list, tuple,
+    namedtuple or dataclass argument the same structure twice (a dict of dicts for a dict), each
+    block of shape ``out.shape + a.shape + b.shape`` (``jacfwd(jacrev(fn))``, ``jacobians.py``).
 
     Example:
         >>> import math, numpy as np, adc
@@ -1156,22 +1155,25 @@ def hessian(fn: Callable[..., Any], argnums: int = 0, *, jit: bool = False) -> C
         ...     return math.log(x1) + x1 * x2 - math.sin(x2)
         >>> adc.hessian(f)(2.0, 5.0)
         -0.25
+        >>> adc.hessian(f, argnums=(0, 1))(2.0, 5.0)
+        ((-0.25, 1.0), (1.0, -0.9589242746631385))
         >>> def g(x):
         ...     return np.sum(x ** 3)
         >>> adc.hessian(g)(np.array([1.0, 2.0]))
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    if not isinstance(argnums, (int, np.integer)) or isinstance(argnums, (bool, np.bool_)):
-        raise DifferentiationError(f"hessian takes one argument index (argnums=int), got {argnums!r}")
-    levels = [("jacrev", int(argnums)), ("jacfwd", int(argnums))]  # jacfwd(jacrev(fn)), as JAX's
+    levels = [("jacrev", argnums), ("jacfwd", argnums)]  # jacfwd(jacrev(fn)), as JAX's
     stack = _stack(fn, "adc.hessian", *levels)
+    one = isinstance(argnums, (int, np.integer))
 
     def hess(*args: Any, **kwargs: Any) -> Any:
         if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
             return nested_jacobian(stack, args, kwargs, jit)
-        args = bind(fn, args, kwargs)
-        runner = _HvpRunner(fn, "hessian", int(argnums), args, jit)
+        bound = bind(fn, args, kwargs)
+        if not one or any(is_tree(a) for a in bound):  # blocks in JAX's structure: jacfwd(jacrev(fn))
+            return nested_jacobian(Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, kwargs, jit)
+        runner = _HvpRunner(fn, "hessian", int(argnums), bound, jit)
         x = runner.args[runner.wrt[0]]
         if not isinstance(x, np.ndarray):
             return float(runner.product([1.0])[0])

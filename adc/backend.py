@@ -30,8 +30,10 @@ def cache_dir() -> Path | None:
     return cache.directory()
 
 
-def module_name(source: str, func: str) -> str:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+def module_name(source: str, func: str, jit: bool = False) -> str:
+    """The module's name: from a hash of its text; a module Numba compiles is one of its own (its
+    namespace holds the compiled functions its main function calls)."""
+    digest = hashlib.sha256((("numba\n" if jit else "") + source).encode()).hexdigest()[:16]
     return f"adc_{func}_{digest}"
 
 
@@ -47,9 +49,9 @@ def _write(path: Path, source: str) -> None:
     cache.budget.wrote(path.parent, len(source))
 
 
-def load_module(source: str, func: str) -> dict[str, Any]:
+def load_module(source: str, func: str, jit: bool = False) -> dict[str, Any]:
     """Import the generated module (from the cache directory when possible); its namespace."""
-    name = module_name(source, func)
+    name = module_name(source, func, jit)
     loaded = sys.modules.get(name)
     if loaded is not None and getattr(loaded, "__adc_source__", None) == source:
         return vars(loaded)
@@ -80,7 +82,7 @@ def load_module(source: str, func: str) -> dict[str, Any]:
 
 def load(source: str, func: str, jit: bool = False) -> Callable[..., Any]:
     """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``."""
-    namespace = load_module(source, func)
+    namespace = load_module(source, func, jit)
     fn = namespace[func]
     if not jit:
         return fn

@@ -15,6 +15,14 @@ differentiated arguments:
   (``Stacks``), ``f_fwd(*args, *tapes) -> outs`` pushes them onto the caller's tapes instead and
   ``f_bwd(*tapes, *cotangents)`` pops them: flat typed lists, however deep the recursion.
 
+Every ``Function`` is transformed the same way, a derivative function too: a derivative program
+differentiated again (``adc.hessian``, ``grad(grad(f))``, Jacobians of Jacobians) calls
+``f_fwd_jvp``, ``f_bwd_jvp``, ``f_jvp_fwd``, ... made from the callee's program by the same
+transforms, once per function and set of differentiated arguments.  A derivative program that will
+be differentiated again keeps its kept calls' residuals on tapes (``Stacks``), never in residual
+tuples: tapes are passed by reference, so a tangent tape (forward mode) or an adjoint tape
+(reverse mode) of a tape argument is one more argument passed by reference (``tape_args``).
+
 A derivative asked for again while it is being made (recursion) is the same ``Function``: its
 interface is known before its program is.  ``module_functions`` lists what a generated module must
 define besides its main function, and names them.
@@ -25,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import UnsupportedError
-from .ir import Atom, Op, Program, Region, Var, defined_in, uses, walk
+from .ir import Atom, Op, Program, Region, Var, defined_in, number_values, uses, walk
 from .naming import Namer
 from .prims.calls import RESIDUALS
 from .types import Type
@@ -38,10 +46,16 @@ class Function:
 
     label: str  # what it is called unless that name is taken (``det_fwd``)
     kind: str  # "primal", "jvp", "fwd" or "bwd"
-    callee: "Callee"
+    callee: "Callee"  # the user function it comes from
     program: Program | None = None  # None while it is being made (a recursive call refers to it)
     spread: bool = False
     name: str = ""  # given when a module is generated
+    of: "Function | None" = None  # the function it is a derivative of (None: a kept function itself)
+    view: Program | None = None  # what its transforms differentiate (``_program_of``)
+    # values that stand for another (a residual made in a branch, as the branch's result): one number
+    numbered_as: dict[Var, Var] = field(default_factory=dict)
+    # (kind, differentiated arguments) -> its derivative functions (and, stacked, the tape kinds they take)
+    derived: dict[tuple[str, tuple[int, ...]], tuple[Any, ...]] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # IR listings show it by name (deterministic)
         return f"Function({self.label})"
@@ -57,8 +71,6 @@ class Callee:
     out_types: list[Type]
     result: Any  # the returned value's skeleton (``frontend_values.skeleton``)
     referenced: bool = False  # a recursive call read ``out_types`` before the program was made
-    # (kind, differentiated arguments) -> its functions (and, stacked, the tape kinds they take)
-    derived: dict[tuple[str, tuple[int, ...]], tuple[Any, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.primal = Function(self.label, "primal", self)
@@ -76,64 +88,113 @@ def _clean(prog: Program) -> Program:
     return clean(prog, compact=True)
 
 
-def _callee(op: Op, what: str) -> Callee:
-    """The callee of a ``call`` of a kept function's primal; a derivative of a derivative is refused."""
+def is_tape(v: Atom) -> bool:
+    """A tape (a list the reverse sweep keeps values on), passed by reference."""
+    return isinstance(v, Var) and v.type is not None and v.type.kind == "tape"
+
+
+def holds_floats(v: Atom) -> bool:
+    """A tape that can hold floats (not one of ints): a call that pushes onto it may push active values."""
+    return is_tape(v) and v.type.dtype.startswith("float")  # type: ignore[union-attr]
+
+
+def tape_args(op: Op, wrt: tuple[int, ...]) -> list[int]:
+    """The differentiated arguments of a call that are tapes: their tangent or adjoint tapes are
+    passed by reference too (after the other arguments' tangents; before the cotangents)."""
+    return [k for k in wrt if is_tape(op.args[k])]
+
+
+def _derivable(op: Op, what: str) -> Function:
+    """The function ``op`` calls, checked to be one adc can differentiate (any kept function or
+    derivative of one, but not a part that passes residuals in a tuple: the transform would not
+    see what the tuple holds)."""
     fn = op.param("fn")
-    if fn.kind != "primal":
-        raise UnsupportedError(f"{what} of a derivative of the kept function `{fn.callee.fn.__name__}` (a recursive "
-                               "function, or a helper called from many sites) is not built yet", op.loc,
-                               "differentiate once (adc.grad, adc.jvp, adc.vjp); for second derivatives, rewrite "
-                               "the recursion as a loop")
-    return fn.callee
+    if any(isinstance(v, Var) and v.type == RESIDUALS for v in (*op.args, *op.outs)):
+        raise UnsupportedError(f"{what} of `{fn.label}`, a part of the reverse mode of the kept function "
+                               f"`{fn.callee.fn.__name__}` that passes its residuals in a tuple, is not built", op.loc,
+                               "differentiate the plain function with the transform you need (adc.hessian(f), "
+                               "adc.jacfwd(adc.grad(f)), ...)")
+    assert fn.program is not None, "a function is differentiated only once it is made"
+    return fn
+
+
+def _program_of(fn: Function) -> Program:
+    """The program a transform of ``fn`` differentiates: a kept function's own; for a derivative
+    function, a copy whose values are all primal values, named after what they were (``dx``,
+    ``gx``: ``compose.copy_ops``), so that their own tangents and adjoints are named apart."""
+    from .compose import as_primal, copy_ops
+
+    prog = fn.program
+    assert prog is not None
+    if fn.of is None:
+        return prog
+    if fn.view is None:
+        params = [p if p.role == "primal" else as_primal(p) for p in prog.params]
+        body = copy_ops(prog, dict(zip(prog.params, params)), primal_roles=True)
+        fn.view = Program(prog.name, params, body, prog.out_tree, prog.filename, prog.firstline, set(prog.user_names))
+    return fn.view
+
+
+def numbering(fn: Function) -> dict[Var, int]:
+    """The trace numbers (``v3``) of the values of ``fn``'s program: those of the program it was
+    made from (a kept function's values keep their numbers in its derivatives)."""
+    made_from = fn.callee.program if fn.of is None else fn.of.view or fn.callee.program
+    numbers = number_values(made_from)
+    numbers.update({a: numbers[b] for a, b in fn.numbered_as.items() if b in numbers})
+    return numbers
 
 
 def jvp_function(op: Op, wrt: tuple[int, ...]) -> Function:
-    """``f_jvp`` of the callee of ``op`` with respect to its arguments ``wrt``."""
+    """``f_jvp`` of the function ``op`` calls with respect to its arguments ``wrt``."""
     from .forward import forward
 
-    callee = _callee(op, "forward mode")
+    fn = _derivable(op, "forward mode")
     key = ("jvp", wrt)
-    if key not in callee.derived:
-        fn = Function(f"{callee.label}_jvp", "jvp", callee)
-        callee.derived[key] = (fn,)
-        out = forward(callee.program, list(wrt))
-        out.name, out.user_names = fn.label, callee.program.user_names
-        fn.program = _clean(out)
-    return callee.derived[key][0]
+    if key not in fn.derived:
+        made = Function(f"{fn.label}_jvp", "jvp", fn.callee, of=fn)
+        fn.derived[key] = (made,)
+        prog = _program_of(fn)
+        out = forward(prog, list(wrt))
+        out.name, out.user_names = made.label, prog.user_names
+        made.program = _clean(out)
+    return fn.derived[key][0]
 
 
 def vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function]:
-    """``(f_fwd, f_bwd)`` of the callee of ``op`` with respect to its arguments ``wrt``."""
+    """``(f_fwd, f_bwd)`` of the function ``op`` calls with respect to its arguments ``wrt``."""
     from .reverse import reverse
 
-    callee = _callee(op, "reverse mode")
+    fn = _derivable(op, "reverse mode")
     key = ("vjp", wrt)
-    if key not in callee.derived:
-        fwd = Function(f"{callee.label}_fwd", "fwd", callee)
-        bwd = Function(f"{callee.label}_bwd", "bwd", callee, spread=True)
-        callee.derived[key] = (fwd, bwd)
-        prog = callee.program
-        fwd.program, bwd.program = split(reverse(prog, list(wrt), cotangent_params=True), prog, fwd.label, bwd.label)
-    fwd, bwd = callee.derived[key]
+    if key not in fn.derived:
+        fwd = Function(f"{fn.label}_fwd", "fwd", fn.callee, of=fn)
+        bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, spread=True, of=fn)
+        fn.derived[key] = (fwd, bwd)
+        prog = _program_of(fn)
+        fwd.program, bwd.program = split(reverse(prog, list(wrt), cotangent_params=True), prog, fwd.label, bwd.label,
+                                         same=fwd.numbered_as)
+    fwd, bwd = fn.derived[key]
     return fwd, bwd
 
 
 @dataclass
 class Stacks:
     """Reverse mode with the residuals of kept calls on tapes instead of in tuples (what Numba
-    compiles: a few flat typed lists, however deep the recursion).  ``params``: the tape parameters
-    of a kept function by kind, its caller's tapes; empty for the main function, which makes them."""
+    compiles: a few flat typed lists, however deep the recursion; and what a derivative program
+    differentiated again takes).  ``params``: the tape parameters of a kept function by kind, its
+    caller's tapes; empty for the main function, which makes them."""
 
     params: dict[object, Var] = field(default_factory=dict)
 
 
-def stack_kinds(callee: Callee) -> tuple[object, ...]:
-    """The kinds of tape a kept function's stacked parts take: every kind of value of its program
-    and of the programs it calls (its residuals, its loops' tapes and its callees' are among them)."""
+def stack_kinds(fn: Function) -> tuple[object, ...]:
+    """The kinds of tape a function's stacked parts take: every kind of value of its program and of
+    the programs it calls (its residuals, its loops' tapes and its callees' are among them)."""
     from .save_policy import tape_kind
 
+    assert fn.program is not None
     kinds: set[object] = {"float", "int"}
-    for prog in [callee.program] + [f.program for f in called(callee.program) if f.kind == "primal"]:
+    for prog in [fn.program] + [f.program for f in called(fn.program)]:
         kinds |= {tape_kind(v) for v in prog.params}
         for op in walk(prog.body):
             kinds |= {tape_kind(v) for v in op.outs} | {tape_kind(a) for r in op.regions for a in r.args}
@@ -146,75 +207,93 @@ def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Funct
     from .reverse import reverse
     from .save_policy import Tapes
 
-    callee = _callee(op, "reverse mode")
+    fn = _derivable(op, "reverse mode")
     key = ("stacked", wrt)
-    if key not in callee.derived:
-        kinds = stack_kinds(callee)
-        fwd = Function(f"{callee.label}_fwd", "fwd", callee)
-        bwd = Function(f"{callee.label}_bwd", "bwd", callee)
-        callee.derived[key] = (fwd, bwd, kinds)
+    if key not in fn.derived:
+        kinds = stack_kinds(fn)
+        fwd = Function(f"{fn.label}_fwd", "fwd", fn.callee, of=fn)
+        bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, of=fn)
+        fn.derived[key] = (fwd, bwd, kinds)
         named = Tapes()
         stacks = Stacks({k: named.get(k) for k in kinds})
-        full = reverse(callee.program, list(wrt), cotangent_params=True, stacks=stacks)
-        fwd.program, bwd.program = split(full, callee.program, fwd.label, bwd.label, stacks)
-    fwd, bwd, kinds = callee.derived[key]
+        prog = _program_of(fn)
+        full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks)
+        fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as)
+    fwd, bwd, kinds = fn.derived[key]
     return fwd, bwd, kinds
 
 
-def split(full: Program, prog: Program, fwd_name: str, bwd_name: str,
-          stacks: Stacks | None = None) -> tuple[Program, Program]:
+def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: Stacks | None = None,
+          same: dict[Var, Var] | None = None) -> tuple[Program, Program]:
     """Cut a VJP program between its sweeps: the forward part returns the outputs and the residuals
     (what the reverse part reads that the forward part made), the reverse part takes them; with
-    ``stacks`` the forward part pushes them onto the tapes and the reverse part pops them."""
+    ``stacks`` the forward part pushes them onto the tapes and the reverse part pops them.  The
+    adjoint tapes of tape parameters (``Reverse``) are parameters of the reverse part.  ``same``
+    receives the values that stand for a residual made in a branch (named as it)."""
     from .save_policy import tape_kind
 
     ops = full.body.ops
     cut = next(i for i, op in enumerate(ops) if op.prim == "comment" and op.param("text") == "reverse sweep")
     fwd_ops = [op for op in ops[:cut] if op.prim != "comment"]
     bwd_region = Region([], ops[cut + 1:], full.body.yields[len(prog.outputs):])
-    cotangents = full.params[len(prog.params):]
+    extra = full.params[len(prog.params):]
+    gtapes = [p for p in extra if is_tape(p)]
+    cotangents = [p for p in extra if not is_tape(p)]
     tapes = list(stacks.params.values()) if stacks is not None else []
-    local = defined_in(bwd_region) | set(cotangents) | set(tapes)
+    local = defined_in(bwd_region) | set(cotangents) | set(tapes) | set(gtapes)
     read = uses(bwd_region)
     residuals = [v for v in read if v not in local]
-    bwd = _clean(Program(bwd_name, residuals + tapes + cotangents, bwd_region, len(bwd_region.yields),
+    bwd = _clean(Program(bwd_name, residuals + tapes + gtapes + cotangents, bwd_region, len(bwd_region.yields),
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
+    top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
+    same = {} if same is None else same
+    kept = {v: v if v in top else _from_branch(fwd_ops, v, (("kind", tape_kind(v)),) if stacks is not None else (),
+                                               same) for v in residuals}
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
-        bwd.params = tapes + cotangents
+        bwd.params = tapes + gtapes + cotangents
         bwd.body.ops = [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
-        fwd_region = Region([], fwd_ops + [Op("push", [tape[v], v], []) for v in residuals],
+        fwd_region = Region([], fwd_ops + [Op("push", [tape[v], kept[v]], []) for v in residuals],
                             full.body.yields[:len(prog.outputs)])
         params = list(prog.params) + tapes
     else:
-        bwd.params = residuals + cotangents
+        bwd.params = residuals + gtapes + cotangents
         res = Var(hint=f"{prog.name}_res", type=RESIDUALS)
-        fwd_region = Region([], fwd_ops + [Op("residuals", list(residuals), [res])],
+        fwd_region = Region([], fwd_ops + [Op("residuals", [kept[v] for v in residuals], [res])],
                             full.body.yields[:len(prog.outputs)] + [res])
         params = list(prog.params)
     n = len(fwd_region.yields)
     fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
                          prog.user_names))
-    _placeholders(fwd, stacks is not None)
     return fwd, bwd
 
 
-def _placeholders(fwd: Program, stacked: bool) -> None:
-    """A residual made in a branch not taken still goes into the tuple or onto its tape: the values
-    the forward part's top level reads but makes only inside a branch get an ``unset`` placeholder
-    first.  Added after the clean-up passes, which then see one definition of each value (and
-    replace a residual by an equal value or a constant everywhere, the tuple included)."""
-    from .save_policy import tape_kind
-
-    top = set(fwd.params) | {o for op in fwd.body.ops for o in op.outs}
-    inner: dict[Var, None] = {}
-    for op in fwd.body.ops:
-        inner.update((a, None) for a in op.args if isinstance(a, Var) and a not in top)
-    inner.update((y, None) for y in fwd.body.yields if isinstance(y, Var) and y not in top)
-    fwd.body.ops = [Op("unset", [], [v], (("kind", tape_kind(v)),) if stacked else ()) for v in inner] + fwd.body.ops
+def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:
+    """A residual ``v`` made inside a branch among ``ops``, as a result of that branch (and of the
+    branches around it), with a placeholder (``unset``) on the paths that do not make it: every
+    value has one definition, so the forward part can be differentiated again.  The result and the
+    placeholders are named as ``v`` (``same``)."""
+    for op in ops:
+        if op.prim != "if" or not any(v in defined_in(r) for r in op.regions):
+            continue
+        for r in op.regions:
+            if v in r.args or any(v in o.outs for o in r.ops):
+                made = v
+            elif any(v in defined_in(o_r) for o in r.ops for o_r in o.regions):
+                made = _from_branch(r.ops, v, params, same)
+            else:
+                made = Var(hint=v.hint, type=v.type)
+                r.ops.append(Op("unset", [], [made], params))
+                same[made] = v
+            r.yields.append(made)
+        out = Var(hint=v.hint, type=v.type)
+        op.outs.append(out)
+        same[out] = v
+        return out
+    raise AssertionError("a residual is made at the top level or in a branch")
 
 
 def called(program: Program) -> list[Function]:
@@ -272,8 +351,10 @@ def memory_copies(op: Op, written_after: Callable[[Op, Var], bool]) -> tuple[lis
 
 
 def function_doc(fn: Function) -> str:
-    """The docstring of a generated function of a kept call."""
-    name = fn.callee.fn.__name__
+    """The docstring of a generated function of a kept call (a derivative of a derivative names the
+    function it derives: ``Jacobian-vector product of det_fwd``)."""
+    of = fn.of
+    name = fn.callee.fn.__name__ if of is None or of.kind == "primal" else of.name or of.label
     return {"primal": f"{name}, kept as a function (generated by adc).",
             "jvp": f"Jacobian-vector product of {name} (forward mode, generated by adc).",
             "fwd": f"Forward part of the reverse mode of {name}: its value and what the reverse part reads "
@@ -287,33 +368,26 @@ def recursive(fn: Function) -> bool:
     return fn in called(fn.program)  # type: ignore[arg-type]
 
 
-def inline_calls(program: Program, why: str, hint: str, keep_recursive: bool = False) -> Program:
-    """A copy of ``program`` in which every kept call is replaced by the callee's body, for what
-    does not take kept calls yet (Numba, a derivative differentiated again); a recursive function
-    cannot be inlined: it stays a call with ``keep_recursive``, else ``UnsupportedError`` with
-    ``why`` and ``hint``."""
+def inline_helpers(program: Program) -> Program:
+    """A copy of ``program`` in which every call of a kept function that is not recursive (a helper
+    called from many sites, or a derivative of one) is replaced by the callee's body: what Numba
+    compiles (one function, no dispatch per call).  A recursive function stays a call."""
     from .compose import copy_ops
 
     if not called(program):
         return program
 
-    def expand(reg: Region, stack: tuple[Function, ...]) -> None:
+    def expand(reg: Region) -> None:
         ops: list[Op] = []
         for op in reg.ops:
             for sub in op.regions:
-                expand(sub, stack)
-            if op.prim != "call":
+                expand(sub)
+            fn = op.param("fn") if op.prim == "call" else None
+            if fn is None or recursive(fn):
                 ops.append(op)
                 continue
-            fn = op.param("fn")
-            if keep_recursive and recursive(fn):
-                ops.append(op)
-                continue
-            if fn in stack:
-                raise UnsupportedError(f"{why}: `{fn.callee.fn.__name__}` is recursive, and adc keeps a recursive "
-                                       "function a function of its own, which this does not take yet", op.loc, hint)
             body = copy_ops(fn.program, dict(zip(fn.program.params, op.args)), primal_roles=False)
-            expand(body, stack + (fn,))
+            expand(body)
             ops += body.ops
             subst.update(zip(op.outs, body.yields))  # its results are the values its body yields
         reg.ops = ops
@@ -332,7 +406,7 @@ def inline_calls(program: Program, why: str, hint: str, keep_recursive: bool = F
 
     subst: dict[Var, Atom] = {}
     body = copy_ops(program, {p: p for p in program.params}, primal_roles=False)  # new ops: changed in place
-    expand(body, ())
+    expand(body)
     rename(body)
     return Program(program.name, list(program.params), body, program.out_tree, program.filename, program.firstline,
                    set(program.user_names), program.result, list(program.captured), program.writes_arguments)

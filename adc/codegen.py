@@ -187,7 +187,7 @@ class Emitter:
             self.loop(op, indent)
             return
         rule = get(op.prim)
-        if rule.effect:
+        if rule.effect or not op.outs:  # a push; a call with no result (it fills adjoint tapes)
             self.lines.append(f"{indent}{self.expr(op)[0]}")
             return
         if len(op.outs) > 1:  # a call with several results: ``y, det_res = det_fwd(M)``

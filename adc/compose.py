@@ -43,7 +43,7 @@ def problem(fn: Any) -> tuple[str, str] | None:
     what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
     return (f"adc cannot differentiate a function made by {what} ({name}) this way: adc composes every "
             f"transform over functions made by adc.grad and adc.value_and_grad, and adc.jacfwd, adc.jacrev and "
-            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian with one argnums each",
+            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian",
             "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
             "adc.jacfwd(adc.grad(f)), adc.jacfwd(adc.jacrev(f)), ...)")
 
@@ -65,7 +65,7 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     from .api import _check_scalar_output
     from .arguments import normalize_argnums, positional
     from .errors import DifferentiationError, UnsupportedError
-    from .calls import inline_calls
+    from .calls import Stacks
     from .pipeline import derivative_program, primal
 
     owner = made_by(fn)
@@ -83,13 +83,13 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
         elif t.kind != "float":
             raise DifferentiationError(f"{owner.transform}({name}) needs a float argument #{i}, got {t}")
     _check_scalar_output(inner, inner_types)
-    prog = inline_calls(primal(inner, inner_types), f"{owner.transform}({name}) differentiated again",
-                        "rewrite the recursion as a loop")
+    prog = primal(inner, inner_types)
     with_value = owner.with_value
     if owner.mode == "reverse" or len(wrt) != 1 or inner_types[wrt[0]].is_array:
         # (a forward-mode gradient of an array, or of several arguments, is one pass per component,
         # not one program: composed through the reverse-mode program, which computes the same gradient)
-        out = derivative_program(prog, "value_and_grad" if with_value else "grad", wrt, compact=True)
+        # kept calls keep their residuals on tapes, which the next transform passes by reference (calls.py)
+        out = derivative_program(prog, "value_and_grad" if with_value else "grad", wrt, compact=True, stacks=Stacks())
     else:
         out = derivative_program(prog, "jvp", wrt, compact=True)
         tangent = out.params[-1]  # the one tangent parameter: seeded with 1, as the gradient is
@@ -101,7 +101,7 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     result = TreeDef("tuple", (), (LEAF, grads)) if with_value else grads
     n_yields = len(out.body.yields)
     body = copy_ops(out, {p: p for p in out.params}, primal_roles=False)  # one definition per value
-    composed = Program(f"{name}_{'value_and_grad' if with_value else 'grad'}", list(out.params), body,
+    composed = Program(f"{prog.name}_{'value_and_grad' if with_value else 'grad'}", list(out.params), body,
                        None if n_yields == 1 else n_yields, prog.filename, prog.firstline,
                        set(prog.user_names), result, list(prog.captured))
     return composed

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .calls import jvp_function
+from .calls import jvp_function, tape_args
 from .ir import Atom, Const, Op, Program, Region, Var, walk
 from .memory import is_array, is_view, writes
 from .prims import prim
@@ -23,10 +23,13 @@ from .zeros import zero_like
 
 
 def tangent_type(t: Type) -> Type:
-    return t if t.kind == "float" else t.with_(kind="float", dtype="float64")
+    """A float's tangent is a float (of its dtype), an int's a float; a tape's is a tape."""
+    return t if t.kind in ("float", "tape") else t.with_(kind="float", dtype="float64")
 
 
 class Forward:
+    structured: dict[str, Callable[["Forward", Op], None]]  # the handlers of structured ops (below)
+
     def __init__(self, program: Program, wrt: list[int]) -> None:
         self.program = program
         self.active = varied(program, wrt)
@@ -96,7 +99,7 @@ class Forward:
     # -- statements ----------------------------------------------------------------------------
     def region(self, ops: list[Op]) -> None:
         for op in ops:
-            apply(self, op, STRUCTURED)
+            apply(self, op, self.structured)
 
     def op(self, op: Op) -> None:
         self.b.append(op)
@@ -217,14 +220,15 @@ def _loop(fw: Forward, op: Op) -> None:
 
 def _call(fw: Forward, op: Op) -> None:
     """A kept call with active arguments calls the callee's JVP function (``calls.py``):
-    ``y, dy = f_jvp(x, n, dx)``."""
+    ``y, dy = f_jvp(x, n, dx)``; a tape it takes that holds active values has a tangent tape, which
+    it takes too (a derivative's part differentiated again: ``f_fwd_jvp(x, tape, dx, dtape)``)."""
     wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in fw.tangent)
-    if not wrt or not any(o in fw.active for o in op.outs):
+    if not wrt or not (any(o in fw.active for o in op.outs) or tape_args(op, wrt)):
         fw.b.append(op)
         return
     fn = jvp_function(op, wrt)
     touts = [fw.new_tangent(o) for o in op.outs]
-    fw.b.append(Op("call", [*op.args, *(fw.tangent[op.args[k]] for k in wrt)], op.outs + touts, (("fn", fn),),
+    fw.b.append(Op(op.prim, [*op.args, *(fw.tangent[op.args[k]] for k in wrt)], op.outs + touts, (("fn", fn),),
                    op.loc))
     for o, t in zip(op.outs, touts):
         if o in fw.active and o in fw.write_targets and is_array(o):  # written: a tangent of its own
@@ -234,7 +238,8 @@ def _call(fw: Forward, op: Op) -> None:
             fw.tangent[o] = t
 
 
-STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call, "call_stacked": _call}
+Forward.structured = STRUCTURED
 
 
 def forward(program: Program, wrt: list[int]) -> Program:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
-from .calls import Stacks, function_doc, inline_calls, module_functions
+from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -82,11 +82,11 @@ def describe(kind: str, program: Program, wrt: Sequence[int]) -> str:
 def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bool = False,
                        stacks: Stacks | None = None, checkpoints: int | None = None) -> Program:
     """The derivative program, cleaned up; ``compact`` also folds the unit seed (code to run,
-    not the lecture layout); ``stacks``: kept calls keep their residuals on tapes (Numba);
+    not the lecture layout); ``stacks``: kept calls keep their residuals on tapes (Numba, and a
+    derivative program to be differentiated again: the gradient inside ``hvp``);
     ``checkpoints``: snapshots per outermost loop in reverse mode."""
     if kind == "hvp":  # forward over reverse: the JVP of the gradient program, in the IR
-        prog = inline_calls(prog, "second derivatives", "rewrite the recursion as a loop")
-        gradient = derivative_program(prog, "grad", wrt, compact)
+        gradient = derivative_program(prog, "grad", wrt, compact, stacks=Stacks())  # kept calls: ``calls.py``
         out = forward(gradient, list(wrt))
         out.body.yields = out.body.yields[len(gradient.outputs):]
         out.out_tree = None if len(wrt) == 1 else len(wrt)
@@ -125,7 +125,7 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
     parts = []
     for fn in functions:
         sub = fn.program
-        names = Names(sub, sub.user_names | taken | {dprog.name}, number_values(fn.callee.program))
+        names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
     parts.append(generate(dprog, names, doc, compact, numba=numba))
@@ -148,7 +148,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
         return hit
     prog = primal(fn, types, ident) if program is None else program
     if jit:  # kept helpers are inlined for Numba (a recursive function stays one)
-        prog = inline_calls(prog, "jit=True", "use jit=False", keep_recursive=kind != "hvp")
+        prog = inline_helpers(prog)
     try:
         dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None,
                                    checkpoints=checkpoints)

@@ -27,7 +27,7 @@ from typing import Any
 from . import checkpoint, save_policy
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .calls import Stacks, memory_copies, stacked_vjp_functions, vjp_functions
+from .calls import Stacks, is_tape, memory_copies, stacked_vjp_functions, tape_args, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .masks import masked_product
@@ -35,7 +35,7 @@ from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
 from .prims.reductions import unbroadcast
-from .save_policy import Record, Tapes, free_vars, shape_only
+from .save_policy import Record, Tapes, free_vars, shape_only, tape_kind
 from .types import INT, Type
 from .zeros import zero_like
 
@@ -69,13 +69,23 @@ class Reverse:
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
+        self.scopes = _scopes(program.body)
         self.buffered = self._buffered_arrays()
         # tapes and records of a derivative program differentiated again: their adjoint tapes
         self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record")}
         self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
         self.adjoint_tapes: dict[Var, Var] = {}
+        # a tape parameter (a kept function's part differentiated again) holding active values: its
+        # adjoint tape is a parameter too, the caller's, passed by reference (``calls.tape_args``)
+        self.tape_params = [self._adjoint_tape_param(program.params[i]) for i in wrt
+                            if is_tape(program.params[i]) and program.params[i] in self.active]
         # kept calls (``calls.py``): primal call -> (its residuals, differentiated arguments, reverse part)
         self.residuals: dict[Op, tuple[Var | None, tuple[int, ...], Any, list[Var]]] = {}
+
+    def _adjoint_tape_param(self, tape: Var) -> Var:
+        adj = Var(hint="gtape", type=tape.type, role="adjoint", base=tape)
+        self.adjoint_tapes[tape] = adj
+        return adj
 
     def adjoint_tape(self, tape: Var, loc: object) -> Var:
         """The adjoint tape (or record) of ``tape``: made at the start of the reverse sweep, where
@@ -147,6 +157,12 @@ class Reverse:
             buf = self.b.emit("zeros_like", v)
             buf.role, buf.base = "adjoint", v
             self.buffers[v] = buf
+            # a derivative program differentiated again reads a value made in a branch of its
+            # forward sweep in the same branch of its reverse sweep, which the outer reverse meets
+            # first: what it gave the value so far starts the buffer
+            earlier = self.adjoint.pop(v, None)
+            if earlier is not None:
+                self.b.append(Op("iadd", [buf, earlier], []))
         for op in region.ops:  # a record of a gradient inlined into a loop body: one adjoint record per iteration
             if op.prim == "record" and op.out in self.active and op.out not in self.top_level:
                 adj = Var(hint="grec", type=Type("tape"), role="tmp")
@@ -361,14 +377,15 @@ class Reverse:
         self.seed(list(prog.outputs)[:seeded], cotangents)
         self.ops(prog.body.ops)
         with self.b.at(None):
-            grads = [self.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt]
+            grads = [self.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt
+                     if not is_tape(prog.params[i])]  # a tape's adjoint tape is passed by reference
         reverse_sweep = self.b.region
         _use_rules(forward_sweep, self.active)
         body = Region()
         body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
                     + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
         body.yields = outputs + grads
-        params = prog.params + (cotangents or [])
+        params = prog.params + self.tape_params + (cotangents or [])
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
 
@@ -418,7 +435,7 @@ def _if(rv: Reverse, op: Op) -> None:
     for v in changed:
         for rev, d in results:
             with rv.b.into(rev):
-                value = d.get(v) or before.get(v) or zero_like(rv.b, v)
+                value = d.get(v) or before.get(v) or _zero_here(rv, v, op)
             rev.yields.append(value)
         outs.append(Var(type=_adjoint_type(v), role="adjoint", base=v))
     rv.adjoint = before
@@ -426,6 +443,38 @@ def _if(rv: Reverse, op: Op) -> None:
         rv.adjoint.pop(k, None)
     rv.b.append(Op("if", [cond], outs, (), op.loc, [results[0][0], results[1][0]]))
     rv.adjoint.update(zip(changed, outs))
+
+
+def _scopes(body: Region) -> dict[Any, Any]:
+    """For every value, the region that defines it; for every ``if``, the regions around it (by id)."""
+    scopes: dict[Any, Any] = {}
+
+    def visit(reg: Region, around: frozenset[int]) -> None:
+        for a in reg.args:
+            scopes[a] = id(reg)
+        for op in reg.ops:
+            for o in op.outs:
+                scopes[o] = id(reg)
+            if op.prim == "if":
+                scopes[op] = around
+            for sub in op.regions:
+                visit(sub, around | {id(sub)})
+
+    visit(body, frozenset({id(body)}))
+    return scopes
+
+
+def _zero_here(rv: Reverse, v: Var, op: Op) -> Atom:
+    """A zero adjoint for ``v`` on a path of the ``if`` ``op`` that leaves it unchanged; a
+    placeholder if ``v`` is an array made in a branch of another ``if`` (a derivative program's
+    forward sweep makes it, its reverse sweep reads it in the same branch): ``v`` does not exist on
+    this path, and neither is its adjoint read."""
+    home = rv.scopes.get(v)
+    if v.type.is_array and home is not None and home not in rv.scopes.get(op, ()):
+        hole = Var(hint=v.hint, type=_adjoint_type(v), role="tmp")
+        rv.b.append(Op("unset", [], [hole], (("kind", tape_kind(v)),)))
+        return hole
+    return zero_like(rv.b, v)
 
 
 def _adjoint_type(v: Var) -> Type:
@@ -549,12 +598,17 @@ def _loop(rv: Reverse, op: Op) -> None:
 
 def _call(rv: Reverse, op: Op) -> None:
     """The reverse of a kept call: its reverse part, fed the residuals its forward part returned in
-    the forward sweep (``forward_parts``): ``gM = det_bwd(*det_res, g)``."""
+    the forward sweep (``forward_parts``): ``gM = det_bwd(*det_res, g)``; and the adjoint tapes of
+    the tapes it takes (``det_fwd_bwd(*res, gtape, g)``), run even with no cotangent so that the
+    adjoint tapes stay in step with the tapes."""
     made = rv.residuals.get(op)
-    gs = [rv.get(o) for o in op.outs]
-    if made is None or all(g is None for g in gs):
+    if made is None:
         return
     res, wrt, bwd, tapes = made
+    gs = [rv.get(o) for o in op.outs]
+    taped = tape_args(op, wrt)
+    if all(g is None for g in gs) and not taped:
+        return
     mark = len(rv.b.region.ops)
     cts: list[Atom] = []
     for o, g in zip(op.outs, gs):
@@ -563,24 +617,28 @@ def _call(rv: Reverse, op: Op) -> None:
         elif g in rv.buffers.values():  # a buffer changes later in the sweep: pass a copy
             g = rv.b.emit("acopy", g)
         cts.append(g)
+    gtapes = [rv.adjoint_tape(op.args[k], op.loc) for k in taped]
+    wrt = tuple(k for k in wrt if k not in taped)
     adjoints = [Var(type=_adjoint_type(op.args[k]), role="tmp") for k in wrt]
     if res is None:  # it pops its residuals from the tapes
-        rv.b.append(Op("call_stacked", [*tapes, *cts], adjoints, (("fn", bwd),), op.loc))
+        rv.b.append(Op("call_stacked", [*tapes, *gtapes, *cts], adjoints, (("fn", bwd),), op.loc))
     else:
-        rv.b.append(Op("call", [res, *cts], adjoints, (("fn", bwd),), op.loc))
+        rv.b.append(Op("call_stacked" if gtapes else "call", [res, *gtapes, *cts], adjoints, (("fn", bwd),), op.loc))
     for k, c in zip(wrt, adjoints):
         rv.accumulate(op.args[k], c, mark)  # type: ignore[arg-type]
 
 
 def forward_parts(rv: Reverse, region: Region) -> None:
     """Replace each active kept call in the forward sweep ``region`` (and the regions nested in it)
-    by a call of the callee's forward part, which also returns the residuals (``calls.py``)."""
+    by a call of the callee's forward part, which also returns the residuals (``calls.py``).  A
+    call that takes tapes stays a ``call_stacked`` (it pushes onto them)."""
     ops: list[Op] = []
     for op in region.ops:
         for sub in op.regions:
             forward_parts(rv, sub)
         wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in rv.active)
-        if op.prim != "call" or not wrt or not any(o in rv.active for o in op.outs):
+        if op.prim not in ("call", "call_stacked") or not wrt or not (
+                any(o in rv.active for o in op.outs) or tape_args(op, wrt)):
             ops.append(op)
             continue
         before, args, outs, after = memory_copies(op, rv.memory.written_after)
@@ -592,12 +650,12 @@ def forward_parts(rv: Reverse, region: Region) -> None:
             continue
         fwd, bwd = vjp_functions(op, wrt)
         res = Var(hint=f"{fwd.callee.label}_res", type=RESIDUALS)
-        ops += before + [Op("call", args, outs + [res], (("fn", fwd),), op.loc)] + after
+        ops += before + [Op(op.prim, args, outs + [res], (("fn", fwd),), op.loc)] + after
         rv.residuals[op] = (res, wrt, bwd, [])
     region.ops = ops
 
 
-STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call}
+STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call, "call_stacked": _call}
 
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None,

@@ -62,6 +62,13 @@ def tape_kind(v: Var) -> object:
     return "float" if t is not None and t.kind == "float" else "int"
 
 
+def tape_type(kind: object) -> Type:
+    """The type of a tape of ``kind`` values: its ``dtype`` says whether it can hold floats (which
+    carry derivatives: ``calls.holds_floats``)."""
+    floats = kind == "float" or isinstance(kind, tuple) and str(kind[0]).startswith("float")
+    return Type("tape", dtype="float64" if floats else "int64")
+
+
 @dataclass
 class Record:
     """Preallocated per-iteration records for a top-level ``for i in range(n)`` loop."""
@@ -83,7 +90,7 @@ class Tapes:
         if kind not in self.tapes:
             hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(
                 kind, "atape")  # type: ignore[call-overload]
-            self.tapes[kind] = Var(hint=hint, type=Type("tape"), role="tmp")
+            self.tapes[kind] = Var(hint=hint, type=tape_type(kind), role="tmp")
             self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
         return self.tapes[kind]
 

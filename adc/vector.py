@@ -9,7 +9,8 @@ Jacobian, so ``jacfwd`` costs one pass instead of one per input component.
 
 Element-wise partials broadcast over the batch axis (``p[..., None]``); structural ops use their
 batched rule ``Primitive.vjvp`` (``prims/batching.py``); zeros get the batch axis from the first
-tangent parameter.  A program with an op that has no batched rule raises ``Unbatched``:
+tangent parameter.  A program with an op that has no batched rule, or a kept call (whose JVP
+function takes one direction), raises ``Unbatched``:
 ``supports`` answers whether a program can be batched, and ``jacfwd`` falls back to one JVP per
 direction when it cannot.
 """
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .forward import Forward
-from .ir import Atom, Const, Program, Var
+from .forward import STRUCTURED, Forward
+from .ir import Atom, Const, Op, Program, Var
 from .memory import is_array
 from .prims import Primitive
 from .prims.batching import partial_over_batch
@@ -83,6 +84,15 @@ class VectorForward(Forward):
         out = super().run()
         out.name = f"{self.program.name}_vjvp"
         return out
+
+
+def _unbatched_call(fw: Forward, op: Op) -> None:
+    """A kept call (``calls.py``): its JVP function takes one tangent per argument, not a batch of
+    them, so the Jacobian is made one JVP per input component."""
+    raise Unbatched(op.prim)
+
+
+VectorForward.structured = {**STRUCTURED, "call": _unbatched_call, "call_stacked": _unbatched_call}
 
 
 def vector_forward(program: Program, wrt: list[int]) -> Program:

@@ -235,3 +235,21 @@ def branch_residual_sites(x):
     s = written_in_branch(written_in_branch(0.5, a) * written_in_branch(0.5, 0.5), a)
     t = written_in_branch(written_in_branch(a, 0.5), written_in_branch(0.25, a))
     return s + t * written_in_branch(a * a, 0.5) + written_in_branch(20.0, a)
+
+
+def sin_chain(x, n):
+    """sin(sin(...) * x) * x, n deep: a recursion whose second derivative is not zero."""
+    if n == 0:
+        return x
+    return np.sin(sin_chain(x, n - 1)) * x
+
+
+def through_kept_call(x):
+    """A kept call whose argument depends on every input: forward mode makes its Jacobian one JVP per
+    direction (the kept function's JVP takes one direction, not a batch)."""
+    return vec_rec(x[0] * x, 2)
+
+
+def three_deep(x):
+    """sin_chain three deep: its first level is inlined, the recursive call gets the constant depth 2."""
+    return sin_chain(x, 3)

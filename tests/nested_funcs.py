@@ -196,3 +196,13 @@ def vector_while(x):  # R^n -> R^2: a ``while`` loop (a tape) and a branch
             s = s * 1.7
         t = t * math.cos(0.1 * s)
     return np.array([s * x[2], t + x[1] * x[2]])
+
+
+def written_in_branch(x):  # a branch copies y (written after): the gradient reads the copy in its mirror branch
+    y = x * 1.0
+    if x[0] > 0:
+        z = np.sin(y) * y
+    else:
+        z = y * 2.0
+    y[0] = 5.0
+    return np.sum(z * y)

@@ -517,7 +517,7 @@ def integer_result(x):
     (lambda: adc.jacfwd(product, argnums=None), "argnums must be an int or a tuple of ints"),
     (lambda: adc.grad(product, argnums=2)(1.0, 2.0), "argnums=2 is out of range for product"),
     (lambda: adc.grad(product, argnums=(0, 0))(1.0, 2.0), "repeats an argument"),
-    (lambda: adc.hessian(product, argnums=(0, 1)), "hessian takes one argument index"),
+    (lambda: adc.hessian(product, argnums=(0, "y")), "argnums must be an int or a tuple of ints"),
     (lambda: adc.grad(vector)(np.ones(2)), "grad needs vector to return a scalar"),
     (lambda: adc.hessian(vector)(np.ones(2)), "grad needs vector to return a scalar"),
     (lambda: adc.grad(integer_result)(1.0), "grad needs integer_result to return a float"),

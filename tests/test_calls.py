@@ -12,8 +12,8 @@ import pytest
 
 import adc
 from call_funcs import (eight_sites, few_sites, in_branch, in_loop, in_while, int_recursion, is_even, many_sites,
-                        mutual_a, mutual_b, pair_loss, pw, rec_loss, rec_while, recursive_in_loop, tree_loss, vec3,
-                        vec_loss, written_after, written_result)
+                        mutual_a, mutual_b, pair_loss, pw, rec_loss, rec_while, recursive_in_loop, sin_chain, three_deep,
+                        through_kept_call, tree_loss, vec3, vec_loss, written_after, written_result)
 from fd import assert_close_seq, fd_grad, fd_jacobian_of
 
 # the GradBench eval's determinant by minors (recursive, with np.concatenate minors), from its package
@@ -117,10 +117,12 @@ def test_jit_compiles_recursion_in_both_modes():
     assert adc.grad(in_loop, jit=True)(0.4, 4) == pytest.approx(adc.grad(in_loop)(0.4, 4), rel=1e-14)
 
 
-def test_jit_and_second_derivatives_inline_kept_helpers():
-    """Numba and forward over reverse take the helper inlined again: the same numbers."""
+def test_jit_inlines_kept_helpers_and_second_derivatives_keep_them():
+    """Numba takes the helper inlined again; forward over reverse keeps it a function (its parts'
+    tangents, ``sq_fwd_jvp``): the same numbers."""
     x = 0.7
     assert "def sq_fwd(" in adc.source(eight_sites, at=(x,), compact=True)
+    assert "def sq_fwd_jvp(" in adc.source(eight_sites, mode="hvp", at=(x,), compact=True)
     want = 2 * x + 4 * x ** 3 + 2 * (x + 1) + 2 * (x - 1) + 8 * x + 2 * np.sin(x) * np.cos(x)
     assert adc.grad(eight_sites)(x) == pytest.approx(want, rel=1e-13)
     assert adc.grad(eight_sites, jit=True)(x) == pytest.approx(want, rel=1e-13)
@@ -128,11 +130,95 @@ def test_jit_and_second_derivatives_inline_kept_helpers():
     assert adc.hessian(eight_sites)(np.array(x)) == pytest.approx(want2, rel=1e-12)
 
 
-def test_second_derivative_of_recursion_is_refused():
-    with pytest.raises(adc.UnsupportedError, match="second derivatives: `pw` is recursive"):
-        adc.hessian(pw)(1.3, 3)
-    with pytest.raises(adc.UnsupportedError, match="differentiated again: `pw` is recursive"):
-        adc.grad(adc.grad(pw))(1.3, 3)
+SECOND_CASES = [(sin_chain, (0.7, 3)), (pw, (1.3, 4)), (is_even, (0.4, 3)), (pair_loss, (0.3, 3)), (in_loop, (0.4, 4)),
+                (in_while, (0.4, 3)), (in_branch, (0.8, 3)), (rec_while, (0.4, 3)), (tree_loss, (0.6, 3)),
+                (many_sites, (0.3, 0.6))]
+SECOND_ORDER = {  # every way adc makes a second derivative of a scalar function of its first argument
+    "hessian": lambda f: adc.hessian(f),
+    "fwd_over_rev": lambda f: adc.grad(adc.grad(f), mode="forward"),
+    "rev_over_rev": lambda f: adc.grad(adc.grad(f)),
+    "fwd_over_fwd": lambda f: adc.grad(adc.grad(f, mode="forward"), mode="forward"),
+    "rev_over_fwd": lambda f: adc.grad(adc.grad(f, mode="forward")),
+    "hvp": lambda f: lambda x, *rest: adc.jvp(adc.grad(f), (x, *rest), (1.0, *[0.0] * len(rest)))[1],
+    "jacfwd_jacrev": lambda f: adc.jacfwd(adc.jacrev(f)),
+    "jacrev_jacrev": lambda f: adc.jacrev(adc.jacrev(f)),
+}
+
+
+@pytest.mark.parametrize("fn, args", SECOND_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_second_derivatives_of_kept_calls(fn, args):
+    """Recursion (direct, mutual, in loops, branches and `while`) and a helper kept for its many sites:
+    the derivative programs' calls of f_fwd, f_bwd and f_jvp are differentiated again (f_fwd_jvp,
+    f_bwd_bwd, f_jvp_fwd, ...) in every combination of modes, against central differences of the
+    (separately tested) gradient, and all equal."""
+    x, rest = float(args[0]), args[1:]
+    gradient = adc.grad(fn)
+    want = (gradient(x + 1e-5, *rest) - gradient(x - 1e-5, *rest)) / 2e-5
+    got = {name: make(fn)(x, *rest) for name, make in SECOND_ORDER.items()}
+    for name, value in got.items():
+        assert value == pytest.approx(want, rel=1e-6, abs=1e-8), name
+        assert value == pytest.approx(got["hessian"], rel=1e-12, abs=1e-13), name
+
+
+def test_hessians_of_array_recursion():
+    """The determinant by minors (arrays, `np.concatenate`, a loop of recursive calls) and an
+    array-valued recursion: Hessians by the four Jacobian-of-Jacobian combinations, against central
+    differences of the analytic gradient det(A) inv(A)^T, symmetric."""
+    A = np.random.default_rng(5).standard_normal((3, 3))
+    want = fd_jacobian_of(lambda M: np.linalg.det(M) * np.linalg.inv(M).T, A)
+    H = adc.hessian(det)(A)
+    np.testing.assert_allclose(H, want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(H.reshape(9, 9), H.reshape(9, 9).T, rtol=1e-12, atol=1e-13)
+    for outer in (adc.jacfwd, adc.jacrev):
+        for inner in (adc.jacfwd, adc.jacrev):
+            np.testing.assert_allclose(outer(inner(det))(A), H, rtol=1e-12, atol=1e-13)
+    x = np.array([0.3, -0.5, 0.8])
+    H = adc.hessian(vec_loss)(x, 3)
+    np.testing.assert_allclose(H, fd_jacobian_of(lambda v: adc.grad(vec_loss)(v, 3), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.jacrev(adc.grad(vec_loss))(x, 3), H, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(adc.hessian(written_after)(x), adc.jacrev(adc.grad(written_after))(x), rtol=1e-12)
+
+
+def test_second_derivative_source_defines_each_part_once():
+    """The Hessian-vector product's module: the tangents of the forward and reverse parts, each
+    defined once and recursive, their tapes' tangent tapes passed by reference."""
+    text = adc.source(sin_chain, mode="hvp", at=(0.7, 3), compact=True)
+    assert text.count("def sin_chain_fwd_jvp(x, n, tape, itape, dx, dtape):") == 1
+    assert text.count("def sin_chain_bwd_jvp(tape, itape, ct, dtape, dct):") == 1
+    assert "Jacobian-vector product of sin_chain_fwd (forward mode" in text
+    part = text.split("def sin_chain_fwd_jvp(")[1].split("def ")[0]
+    assert "sin_chain_fwd_jvp(x, n - 1, tape, itape, dx, dtape)" in part and "dtape.append(" in part
+    assert adc.source(sin_chain, mode="hvp", at=(0.7, 3), compact=True) == text
+
+
+def test_second_derivatives_of_recursion_under_jit():
+    """Numba compiles the second-order parts (forward over reverse, and reverse over reverse with
+    adjoint tapes passed by reference); the plain module is another module (its functions are not
+    replaced by Numba's)."""
+    want = adc.hessian(sin_chain)(0.7, 3)
+    assert adc.hessian(sin_chain, jit=True)(0.7, 3) == pytest.approx(want, rel=1e-12)
+    assert adc.grad(adc.grad(sin_chain), jit=True)(0.7, 3) == pytest.approx(want, rel=1e-12)
+    assert adc.hessian(sin_chain)(0.7, 3) == want
+
+
+def test_numba_calls_get_typed_constants():
+    """A kept call with a constant int argument (here the depth, folded) is written with a typed
+    constant under jit: a literal-typed second version of a recursive function in Numba's cache
+    crashed the next process that loaded it."""
+    from adc.pipeline import compile_derivative
+    from adc.types import FLOAT
+
+    text = compile_derivative(three_deep, [FLOAT], "grad", [0], jit=True, load=False).source
+    assert "sin_chain_fwd(x, np.int64(2), tape, itape)" in text
+    assert "sin_chain_fwd(x, 2)" in adc.source(three_deep, at=(0.7,), compact=True)
+
+
+def test_jacfwd_through_a_kept_call_is_one_jvp_per_direction():
+    """Vector forward mode would pass a batch of directions to the kept function's JVP, which takes
+    one: the Jacobian is made one JVP per direction, equal to reverse mode's."""
+    x = np.array([0.3, -0.5, 0.7])
+    np.testing.assert_allclose(adc.jacfwd(through_kept_call)(x), adc.jacrev(through_kept_call)(x), rtol=1e-12)
+    np.testing.assert_allclose(adc.jacrev(through_kept_call)(x), fd_jacobian_of(through_kept_call, x), rtol=1e-6)
 
 
 def test_result_sharing_argument_memory_is_refused():

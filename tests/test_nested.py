@@ -188,9 +188,10 @@ def test_reverse_over_a_record_made_inside_a_loop():
 
 
 def test_other_adc_made_functions_are_refused():
-    for made in (adc.hvp(N.rosen), adc.jacrev(N.rosen, argnums=(0,))):
-        with pytest.raises(adc.DifferentiationError, match="over functions made by adc.grad and adc.value_and_grad"):
-            adc.jacfwd(made)(X)
+    with pytest.raises(adc.DifferentiationError, match="over functions made by adc.grad and adc.value_and_grad"):
+        adc.jacfwd(adc.hvp(N.rosen))(X)
+    (H,) = adc.jacfwd(adc.jacrev(N.rosen, argnums=(0,)))(X)  # a tuple argnums: a tuple of blocks, as in JAX
+    np.testing.assert_allclose(H, adc.hessian(N.rosen)(X), rtol=1e-12)
     for made in (adc.jacfwd(N.rosen), adc.jacrev(N.rosen), adc.hessian(N.rosen)):
         with pytest.raises(adc.DifferentiationError, match="over functions made by adc.grad and adc.value_and_grad"):
             adc.grad(made)(X)
@@ -229,3 +230,31 @@ def test_the_inlined_gradient_shows_in_the_generated_source():
     text = adc.source(N.calls_cube_grad, compact=True)
     assert "def calls_cube_grad_grad(x)" in text
     assert "from line" in text  # the inlined statements keep the lines of cube they come from
+
+
+# -- second derivatives through kept calls; reverse over reverse of a value made in a branch ------
+
+
+def test_hvp_of_a_recursive_function():
+    """``hvp`` and ``jvp(grad(f))`` of an array recursion (its parts' tangents: ``vec_rec_fwd_jvp``),
+    against the Hessian and central differences of the gradient along ``v``."""
+    from call_funcs import vec_loss
+
+    x, v = np.array([0.3, -0.5, 0.8]), np.array([0.5, -1.0, 2.0])
+    gradient = adc.grad(vec_loss)
+    fd = (gradient(x + 1e-6 * v, 3) - gradient(x - 1e-6 * v, 3)) / 2e-6
+    np.testing.assert_allclose(adc.hvp(vec_loss)(x, 3, v), fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.hvp(vec_loss)(x, 3, v), adc.hessian(vec_loss)(x, 3) @ v, rtol=1e-12)
+    value, product = adc.jvp(gradient, (x, 3), (v, 0))
+    np.testing.assert_allclose(product, adc.hvp(vec_loss)(x, 3, v), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x0", [0.3, -0.3])
+def test_reverse_over_reverse_of_a_copy_made_in_a_branch(x0):
+    """The gradient program reads, in the reverse sweep's branch, a copy its forward sweep's branch
+    made (``y`` is written after): reverse over reverse meets that read first, and its adjoint must
+    reach the copy's adjoint buffer (it was lost: a wrong Hessian)."""
+    x = np.array([x0, -0.5, 0.8])
+    H = adc.hessian(N.written_in_branch)(x)
+    np.testing.assert_allclose(H, fd_jacobian(adc.grad(N.written_in_branch), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.jacrev(adc.grad(N.written_in_branch))(x), H, rtol=1e-12, atol=1e-12)

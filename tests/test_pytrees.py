@@ -10,6 +10,7 @@ import pytest
 
 import adc
 import tree_funcs as T
+from fd import fd_jacobian_of
 from adc.trees import flatten, unflatten
 
 RTOL, ATOL = 1e-6, 1e-8
@@ -160,8 +161,21 @@ def test_boundary_errors_name_the_leaf():
         adc.grad(T.over_items)({1: np.ones(2)})
     with pytest.raises(adc.AdcError, match="the tangent of params must have the structure of params"):
         adc.jvp(T.mlp_loss, (PARAMS, X, Y), (np.ones(3), X, Y))
-    with pytest.raises(adc.AdcError, match="hessian .* dicts, lists or tuples"):
-        adc.hessian(T.mlp_loss)(PARAMS, X, Y)
+    with pytest.raises(adc.AdcError, match="hvp of mlp_loss: arguments that are dicts, lists or tuples"):
+        adc.hvp(T.mlp_loss)(PARAMS, X, Y, PARAMS)
+
+
+def test_hessian_of_a_dict_of_parameters():
+    """JAX's structure (a dict of dicts, ``H[k][m]`` of shape ``params[k].shape + params[m].shape``),
+    against central differences of the (dict) gradient for one block, symmetric."""
+    H = adc.hessian(T.mlp_loss)(PARAMS, X, Y)
+    assert list(H) == list(PARAMS) and all(list(row) == list(PARAMS) for row in H.values())
+    for k in PARAMS:
+        for m in PARAMS:
+            assert np.shape(H[k][m]) == np.shape(PARAMS[k]) + np.shape(PARAMS[m])
+    np.testing.assert_allclose(H["W1"]["b1"], np.moveaxis(H["b1"]["W1"], 0, -1), rtol=1e-10, atol=1e-12)
+    shifted = lambda b1: adc.grad(T.mlp_loss)({**PARAMS, "b1": b1}, X, Y)["W1"]  # noqa: E731
+    np.testing.assert_allclose(H["W1"]["b1"], fd_jacobian_of(shifted, PARAMS["b1"]), rtol=1e-5, atol=1e-7)
 
 
 def test_outputs_that_are_trees_come_back_in_their_structure():

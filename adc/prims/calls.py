@@ -26,6 +26,20 @@ def _render(texts: Sequence[str], params: dict[str, Any]) -> str:
     return f"{fn.name or fn.label}({', '.join(args)})"
 
 
+def _render_numba(texts: Sequence[str], params: dict[str, Any], types: Sequence[Type]) -> str:
+    """``_render``, with integer and boolean constants typed (``f_fwd(x, np.int64(2), tape)``):
+    called with a literal, Numba would compile a second, literal-typed version of the callee, and a
+    recursive function cached in two versions crashes the next process that loads it."""
+    def typed(text: str, t: Type) -> str:
+        if t.kind == "int" and not t.is_array and text.lstrip("-").isdigit():
+            return f"np.int64({text})"
+        if t.kind == "bool" and not t.is_array and text in ("True", "False"):
+            return f"np.bool_({text})"
+        return text
+
+    return _render([typed(x, t) for x, t in zip(texts, types)], params)
+
+
 def _run(*args: Any, fn: Any) -> Any:
     """The interpreter's call: evaluate the callee's program (``evaluate.run``)."""
     from ..evaluate import run
@@ -36,10 +50,11 @@ def _run(*args: Any, fn: Any) -> Any:
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-structural("call", _render, _run, lambda ts, p: FLOAT, calls=True, cse=False, foldable=False, may_raise=True)
+structural("call", _render, _run, lambda ts, p: FLOAT, calls=True, cse=False, foldable=False, may_raise=True,
+           numba=_render_numba)
 # a call of a part that pushes onto or pops from its caller's tapes (``calls.Stacks``): kept in place
 structural("call_stacked", _render, _run, lambda ts, p: FLOAT, calls=True, stateful=True, foldable=False,
-           may_raise=True)
+           may_raise=True, numba=_render_numba)
 # a residual that only some paths define (a value made in a branch), before the branches run
 def _placeholder(kind: object) -> str:
     """``None``, or with a tape kind (residuals on tapes, for Numba) a value of that kind."""
