@@ -990,6 +990,7 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
         for k, leaf in enumerate(leaves):
             shape = np.shape(leaf)
             columns = []
+            run = None  # one runner for this leaf's columns: their tangents differ only in values
             for j in range(int(np.prod(shape))):
                 seed = np.zeros(shape)
                 seed.flat[j] = 1.0
@@ -997,8 +998,9 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
                 seeds[k] = seed if shape else 1.0
                 tangents = list(zeros)
                 tangents[i] = unflatten(tree, seeds)
-                columns.append(np.asarray(_jvp_runner(fn, tuple(args), tuple(tangents), jit, flat=True)(
-                    tuple(args), tuple(tangents))[1]))
+                if run is None:
+                    run = _jvp_runner(fn, tuple(args), tuple(tangents), jit, flat=True)
+                columns.append(np.asarray(run(tuple(args), tuple(tangents))[1]))
             out_shape = columns[0].shape
             blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
         results.append(unflatten(tree, blocks))
