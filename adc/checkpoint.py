@@ -44,8 +44,11 @@ def check(loop: Op, snapshots: int, nested: bool, memory: Memory) -> None:
     if snapshots < 1 or isinstance(snapshots, bool):
         raise UnsupportedError(f"checkpointing needs at least one snapshot, got {snapshots!r}", loop.loc,
                                "pass snapshots=k (or checkpoints=k) with k >= 1")
-    if any((p := prim(op)) is not None and p.side_effect for op in walk(loop.regions[-1])):
-        # a store into an array, or a tape's push or pop (a derivative program): not repeatable
+    effects = [op for op in walk(loop.regions[-1]) if (p := prim(op)) is not None and p.side_effect]
+    if any(op.prim == "push" and op.args[0].role == "primal" for op in effects):  # a list of the user's
+        raise UnsupportedError(f"a checkpointed loop may not append to a list (a recomputed step would append "
+                               f"again): {what}", loop.loc, "do not checkpoint this loop")
+    if effects:  # a store into an array, or a tape's push or pop (a derivative program): not repeatable
         raise UnsupportedError(f"a checkpointed loop may not write into arrays (snapshots keep only the values "
                                f"the loop carries): {what}", loop.loc,
                                "make new arrays in the loop (np.where, np.concatenate), or do not checkpoint it")

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import libcst as cst
 
-from .frontend_lists import ListValue, same_kind
+from .frontend_lists import UNROLL_APPENDS, DynamicList, ListIteration, ListValue, same_kind
 from .frontend_values import data_leaves, describe, leaves, rebuild, same, skeleton
 from .ir import Atom, Const, Op, Region, Var
 from .prims.revolve import checkpointed
@@ -221,6 +221,7 @@ class ControlFlow:
                     v.hint = n
             outs_by_name[n] = value
         self.env.update(outs_by_name)
+        self.merge_lists(env0, live_envs)
         flow = Flow()
         for flag, slot in flag_slots.items():
             setattr(flow, flag, outs[slot] if isinstance(slot, int) else slot)
@@ -418,6 +419,7 @@ class ControlFlow:
             return env
 
         for _ in range(8):
+            versions = self.list_versions(env0)
             names = carried + (["%returned"] + [f"%result{k}" for k in range(len(ret_types))] if returns else [])
             all_types = types + ([BOOL] + ret_types if returns else [])
 
@@ -449,13 +451,14 @@ class ControlFlow:
                     continue
                 self.env["%returned"] = flow.ret
                 self.env.update({f"%result{k}": a for k, a in enumerate(flat)})
+            self.check_rebound_lists(assigned_names(body), env0, node)
             yields = []
             for n in carried_names:
                 self.merged_skeleton(n, [env0[n], self.env[n]], node)
                 yields += leaves(self.env[n])
             yields += [self.env[n] for n in names[len(carried):]] + ([flow.brk] if breaks else [])
             new_types = [join(t, y.type) for t, y in zip(all_types, yields)]
-            if new_types == all_types:
+            if new_types == all_types and self.list_versions(env0) == versions:
                 break
             types = new_types[:len(carried)]
             ret_types = new_types[len(carried) + 1:] if returns else []
@@ -484,12 +487,13 @@ class ControlFlow:
             it, snapshots = self.checkpoint_marker(node.iter)
             if self.grows_outer_list(node.body):  # `hs.append(h)` in `for t in range(3)`: unrolled
                 indices = self.constant_range(it)
-                if indices is not None:
+                if indices is not None and len(indices) <= UNROLL_APPENDS:
                     return self.unrolled_for(node, indices, rest, "a loop that appends to a list")
             items, value, call_args = self.static_iterable(it)
         if items is not None:
             return self.unrolled_for(node, items, rest)
         with self.b.at(self.loc(node)):
+            self.make_dynamic(node.body)  # lists appended in this loop: Python lists at run time
             start, stop, step, element_of = self.iteration(it, value, call_args)
             index = Var(hint=self.index_hint(node.target, element_of), type=INT)
             head = [index]
@@ -525,6 +529,7 @@ class ControlFlow:
         if node.orelse is not None:
             raise self.fail(node.orelse, "unsupported construct: while/else", "use a flag variable instead")
         with self.b.at(self.loc(node)):
+            self.make_dynamic(node.body)
             flow, carried, outs, regions, inits, breaks = self.loop(
                 node, node.body.body, [], lambda head: None, lambda: self.condition(node.test))
             self.b.append(Op("while", inits, outs, (("break", breaks),), regions=regions))
@@ -561,6 +566,8 @@ class ControlFlow:
                   ) -> tuple[Atom, Atom, Atom, Any]:
         """``range(...)``, an array (its first axis) or ``enumerate(array)`` → bounds and element
         (``value``: the iterable, ``call_args``: the arguments of its call, if lowered already)."""
+        if isinstance(value, (DynamicList, ListIteration)):  # a list appended in a loop, zip/reversed of such
+            return self.list_iteration(value, it)
         if isinstance(it, cst.Call):
             func = self.expr(it.func)
             name = getattr(func, "name", None)
@@ -568,7 +575,11 @@ class ControlFlow:
             if extra is not None:  # range(3, step=2) is a TypeError in Python: never reinterpret it
                 raise self.fail(extra, "keyword or starred argument in a loop's iterable",
                                 "pass the bounds by position")
-            args = [self.scalar(v, a.value) for v, a in zip(call_args or [self.expr(a.value) for a in it.args], it.args)]
+            values = call_args or [self.expr(a.value) for a in it.args]
+            if name == "enumerate" and len(values) == 1 and isinstance(values[0], DynamicList):
+                start, stop, step, (_, item) = self.list_iteration(values[0], it)
+                return start, stop, step, ("enumerate", item)
+            args = [self.scalar(v, a.value) for v, a in zip(values, it.args)]
             if name == "range":
                 if not 1 <= len(args) <= 3:
                     raise self.fail(it, "range() takes 1 to 3 arguments")
@@ -589,6 +600,8 @@ class ControlFlow:
                 return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \
                     ("enumerate", lambda i: self.b.emit("getitem", arr, i))
         value = self.expr(it) if value is None else value
+        if isinstance(value, DynamicList):
+            return self.list_iteration(value, it)
         if isinstance(value, (Var, Const)) and value.type is not None and value.type.is_array:
             arr = value
             return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \

@@ -198,6 +198,9 @@ def _loop(fw: Forward, op: Op) -> None:
     inits = op.args[3:] if is_for else op.args
     slots = [k for k in range(n) if carried_args[k] in fw.active]
     t_inits = [fw.of(inits[k]) for k in slots]
+    for k, t in zip(slots, t_inits):  # zeros made just now: named as the tangent they start (``dh``)
+        if isinstance(t, Var) and inits[k] not in fw.tangent:
+            t.role, t.base = "tangent", carried_args[k]
     new_regions = []
     for reg in op.regions:
         args = reg.args[head:] if reg is body else reg.args

@@ -29,7 +29,7 @@ from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handle
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, NextItem, RecordMethod, SequenceFn,
                                   is_container, tree_of, tree_params)
 from .custom import custom_jvp, custom_vjp
-from .frontend_lists import ListStatements, make_list
+from .frontend_lists import DynamicList, ListStatements, Unmerged, check_lists, dynamic_lists, make_list
 from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
                                is_user_class)
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
@@ -267,6 +267,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.call_stack = call_stack + (src.fn.__code__,)
         self.env: dict[str, Value] = {}
         self.loop_depth = 0
+        self.outer_loops = 0  # the loops of the program around this body (an inlined helper's callers')
         fn = src.fn
         self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
         self.cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
@@ -389,6 +390,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     raise self.fail(node.value, "`return` of a string", "return the number or tuple to differentiate")
                 if value is NONE:
                     raise self.fail(node, "`return None`", "return the number or tuple to differentiate")
+                if dynamic_lists(value) and len(self.call_stack) == 1:  # a result (an inlined helper's is a value)
+                    raise self.fail(node.value, f"`return` of {dynamic_lists(value)[0].describe()}",
+                                    f"return an array: `np.stack({dynamic_lists(value)[0].name})`")
                 return Flow(ret=TRUE, brk=TRUE if self.loop_depth else FALSE, value=value, done=True)
             elif isinstance(node, cst.Break):
                 return Flow(brk=TRUE, done=True)
@@ -520,6 +524,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if isinstance(value, Instance):
             raise self.fail(node, f"expected a number or an array here, got {describe_object(value)}",
                             "read one of its attributes (`obj.W`) or call one of its methods")
+        if isinstance(value, DynamicList):
+            raise self.fail(node, f"expected a number or an array here, got {value.describe()}",
+                            f"stack it (`np.stack({value.name})`), index it (`{value.name}[i]`) or loop over it")
         what = "a module" if isinstance(value, Module) else "a function"
         raise self.fail(node, f"expected a number or an array here, got {what}", "call it, or use a number")
 
@@ -579,6 +586,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if name == "None":
             return NONE
         if name in self.env:
+            if isinstance(self.env[name], Unmerged):
+                raise self.unmerged(self.env[name], node)
             return self.env[name]
         if name in self.closure:
             return self.outer_value(self.closure[name], self.cells[name], name, node)
@@ -623,7 +632,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         what = "a number" if isinstance(value, (Var, Const)) else "None" if value is NONE else \
             "a module" if isinstance(value, Module) else "a string" if isinstance(value, str) else \
             describe_object(value) if isinstance(value, Instance) else \
-            describe(value) if is_container(value) else "a function"
+            describe(value) if is_container(value) or isinstance(value, DynamicList) else "a function"
         raise self.fail(node, f"expected a NumPy array here, got {what}",
                         "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
                         "adc does not)")
@@ -737,6 +746,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 raise self.fail(node, "len() takes one argument", "pass one array or tuple")
             if is_container(args[0]) or isinstance(args[0], str):
                 return Const(len(args[0].keys if isinstance(args[0], Record) else args[0]))
+            if isinstance(args[0], DynamicList):
+                return self.list_length(args[0])
             return self.b.emit("shape", self.array_value(args[0], node), params=(("dim", 0),))
         if isinstance(func, Prim) and func.name == "shape":
             if len(args) != 1:
@@ -744,6 +755,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             return self.shape_of(self.array_value(args[0], node))
         if isinstance(func, Prim) and get(func.name).fresh:  # np.zeros(n), np.copy(x) ...: a new array
             return self.construct(func.name, args, node)
+        if isinstance(func, Prim) and func.variadic and len(args) == 1 and isinstance(args[0], DynamicList):
+            return self.list_reduction(func.name, args[0], Const(0), node)  # max(hs), min(hs)
         if isinstance(func, Prim) and func.variadic and len(args) == 1 and is_container(args[0]):
             items = self.sequence_items(args[0], node)  # max(list) / min(generator expression)
             if not items:
@@ -857,6 +870,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def inline(self, fn: Callable[..., Any], args: list[Value], keywords: dict[str, Value],
                node: cst.CSTNode) -> Value:
         sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures, self.kept)
+        sub.outer_loops = self.outer_loops + self.loop_depth
         sub.bind_params(args, keywords, top=False)
         return sub.run()
 
@@ -902,6 +916,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
                     top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
     writes_arguments = low.copy_written_arguments()
     result = low.run()
+    check_lists(b.region, lambda loc, message, hint: UnsupportedError(message, loc, hint))
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)
     outputs, tree = flatten_output(result, low)

@@ -13,6 +13,7 @@ import libcst as cst
 import numpy as np
 
 from .frontend_library import LIBRARY, LibraryCalls
+from .frontend_lists import DynamicList
 from .frontend_values import Record
 from .ir import Atom, Const, Op, Var
 from .memory import is_view
@@ -92,13 +93,19 @@ class ArrayExpressions(LibraryCalls):
         base = self.expr(node.value)
         if isinstance(base, (tuple, Record)):
             return self.container_subscript(base, node)
+        if isinstance(base, DynamicList):
+            return self.list_subscript(base, node)
         arr = self.array_value(base, node.value)
         spec, atoms, single = self.index_spec(node, arr)
         params = () if all(e == "i" for e in spec) else (("index", spec),)
         return self.b.emit("getitem", arr, *atoms, params=params)
 
     def store(self, target: cst.Subscript, value: Any) -> None:
-        arr = self.array_value(self.expr(target.value), target.value)
+        base = self.expr(target.value)
+        if isinstance(base, DynamicList):
+            raise self.fail(target, f"assigning to an item of {base.describe()}",
+                            f"append the new value, or build an array (`np.stack({base.name})`) and write into it")
+        arr = self.array_value(base, target.value)
         if arr not in self.owned and not self.fresh_array(arr):
             raise self.fail(target, "writing into an array the function did not create (a view, a global, or an argument reached through another name)",
                             "copy it first: `y = x.copy()`, then write into `y`")
@@ -175,6 +182,10 @@ class ArrayExpressions(LibraryCalls):
         """``np.<name>(...)`` or ``x.<name>(...)`` (then ``method_of`` is ``x``)."""
         if method_of is not None:
             args = [method_of, *args]
+        if any(isinstance(a, DynamicList) for a in args):  # NumPy reads a list as np.array(hs)
+            if name in ("stack", "array", "concatenate") and len(args) == 1:
+                return self.list_as_array(name, args[0], node)
+            args = [self.stacked(a, node) if isinstance(a, DynamicList) else a for a in args]
         low, high = ARITY.get(name, (0, 64))
         if not low <= len(args) <= high:
             what = f"x.{_method_name(name)}()" if method_of is not None else f"np.{_function_name(name)}()"

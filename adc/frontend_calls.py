@@ -19,7 +19,7 @@ from .builder import Builder
 from .calls import Callee
 from .errors import AdcError, UnsupportedError
 from .frontend_values import data_leaves, leaves, rebuild, skeleton
-from .ir import Op, Program, Var
+from .ir import Op, Program, Var, walk
 from .memory import Memory
 from .types import FLOAT, INT, Type
 
@@ -214,6 +214,8 @@ def standalone_problem(program: Program) -> tuple[str, str] | None:
     """Why ``program`` cannot be a function of its own (message, hint), or ``None``."""
     if program.captured:
         return "reads a global or closure array", "pass the array as an argument"
+    if any(op.prim == "list" for op in walk(program.body)):  # its residuals would hold a list
+        return "appends to a list in a loop", "preallocate an array and write into it"
     memory = Memory(program)
     params = {memory.root(p) for p in program.params if p.type.is_array}
     if any(isinstance(o, Var) and o.type.is_array and memory.root(o) in params for o in program.outputs):

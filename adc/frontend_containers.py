@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import libcst as cst
 
 from .controlflow import Flow, _find
-from .frontend_lists import make_list
+from .frontend_lists import DynamicList, ListIteration, make_list
 from .frontend_values import Record, children
 from .ir import Const, Region, Var
 from .prims import evaluate
@@ -192,6 +192,8 @@ class ContainerExpressions:
     def sequence_call(self, name: str, args: list[Value], node: cst.Call) -> Value:
         """``zip(a, b)``, ``reversed(a)``, ``enumerate(a)``, ``list(a)``, ``tuple(a)`` of lists
         and tuples (a tuple), and ``sum(a)``, ``sum(a, start)`` (the items added left to right)."""
+        if any(isinstance(a, DynamicList) for a in args):
+            return self.sequence_of_lists(name, args, node)
         if name == "sum":
             if not 1 <= len(args) <= 2 or not is_container(args[0]):
                 raise self.fail(node, "sum() of something that is not a list, tuple or generator expression",
@@ -276,7 +278,8 @@ class ContainerExpressions:
         if isinstance(it, cst.Call) and not any(a.keyword or a.star for a in it.args):
             func = self.expr(it.func)
             if isinstance(func, (RecordMethod, SequenceFn)):
-                return self.call(it), None, None
+                value = self.call(it)
+                return (None, value, None) if isinstance(value, ListIteration) else (value, None, None)
             if getattr(func, "name", None) == "enumerate" and len(it.args) == 1:
                 values = [self.expr(it.args[0].value)]
                 if is_container(values[0]):

@@ -1,37 +1,54 @@
 """Front end, lists the function builds: ``hs = []`` then ``hs.append(h)`` (or ``hs.extend(t)``).
 
-Input: libcst expression statements and ``for`` loops, lowered by the ``Lowerer`` this class is
-mixed into.  Output: nothing in the IR.  A list is a front-end value whose length is known while
-compiling (like a tuple); ``append`` rebinds its name to the longer list.  So a list may grow in
-straight-line code, in branches that append the same number of items, and in loops adc unrolls:
-loops over containers and ``for`` loops over ``range`` with constant bounds that append to a list
-made before them.  Anything else that would make the length depend on data (a ``while``, a
-``range(n)`` with ``n`` known only at run time), and any append that Python would make visible
-through another name (an alias, a helper's parameter), is refused at the call.
+Input: libcst expression statements and loops, lowered by the ``Lowerer`` this class is mixed into.
+A list starts as a front-end value whose length is known while compiling (``ListValue``, like a
+tuple): ``append`` rebinds its name to the longer list, so a list may grow in straight-line code,
+in branches that append alike, and in loops adc unrolls (over containers, and ``for`` over a
+constant ``range`` of at most ``UNROLL_APPENDS`` iterations).
+
+A list appended in a loop adc does not unroll (``for`` over ``range(n)``, over an array, a long
+constant ``range``, a ``while``) becomes a ``DynamicList`` just before that loop: a Python list in
+the generated code (``prims/lists.py``), appended where the user appends, in any control flow, and
+read by index, length, iteration, ``sum``, ``np.stack``/``np.array`` (and any NumPy function, which
+reads it as ``np.array(hs)``).  Items are numbers, arrays of one dtype and rank, or tuples of them
+(one IR list per leaf).  It refers to one list, as Python does, so appends through an alias or in a
+helper are seen by every name.  What would be unsound is refused at the user's line: a list made
+inside a loop and appended in a loop within it, an array written after it was appended (the list
+holds the array itself), and reads before adc has seen what is appended.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 
-from .frontend_values import children, is_structured
+from .frontend_values import children, data_leaves, describe, is_structured, leaves, rebuild, skeleton
+from .ir import Atom, Const, Loc, Op, Program, Region, Var, walk
+from .memory import Memory
+from .prims.shapes import transpose_params
+from .types import INT, Type, join
 
 Value = Any
 GROW = ("append", "extend")
+UNROLL_APPENDS = 16  # a `for` over a constant range with at most this many iterations that appends is unrolled
+LIST = Type("tape")  # the IR type of a list (``prims/lists.py``)
+READ_FIRST = "append the first item before the loop (`hs = [h0]`), or keep the previous value in a variable"
 
 
 class ListValue(tuple):
     """A list made by the function being lowered (``[]``, ``[a, b]``, a list comprehension,
-    ``list(...)``): ``maker`` is the lowerer that made it, ``depth`` the loop depth it was made at."""
+    ``list(...)``): ``maker`` is the lowerer that made it, ``depth`` the loop depth it was made at,
+    ``loc`` where."""
 
     maker: Any
     depth: int
+    loc: Loc | None
 
 
 def make_list(items: Any, maker: Any) -> ListValue:
     out = ListValue(items)
-    out.maker, out.depth = maker, maker.loop_depth
+    out.maker, out.depth, out.loc = maker, maker.loop_depth, maker.b.loc
     return out
 
 
@@ -40,8 +57,48 @@ def same_kind(old: Value, new: Value) -> Value:
     if not isinstance(old, ListValue):
         return new
     out = make_list(new, old.maker)
-    out.depth = old.depth
+    out.depth, out.loc = old.depth, old.loc
     return out
+
+
+@dataclass(eq=False)
+class DynamicList:
+    """A list whose length is known only at run time: one IR list per leaf of its items
+    (``vars``, made by the ``allocs``), their structure ``skel`` and leaf ``types`` (``None`` until
+    the first append); ``version`` counts changes of the items' type (a loop is lowered again)."""
+
+    name: str
+    vars: list[Var]
+    allocs: list[Op]
+    skel: Any = None
+    types: list[Type] = field(default_factory=list)
+    version: int = 0
+
+    def describe(self) -> str:
+        return f"`{self.name}`, a list appended in a loop (its length is known only at run time)"
+
+
+@dataclass(frozen=True)
+class Unmerged:
+    """A name that holds a different list on each path of a branch (a list appended in a loop on
+    one of them): refused where it is read."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ListIteration:
+    """``zip(...)``, ``reversed(hs)`` of lists appended in loops (and arrays): the iterable of a loop."""
+
+    kind: str  # "zip" | "reversed"
+    parts: tuple[Any, ...]
+
+
+def dynamic_lists(value: Value) -> list[DynamicList]:
+    """The dynamic lists in ``value`` (a list, or a container holding some)."""
+    if isinstance(value, DynamicList):
+        return [value]
+    return [d for c in children(value) for d in dynamic_lists(c)] if is_structured(value) else []
 
 
 def _growth(node: cst.CSTNode) -> tuple[str, cst.Call] | None:
@@ -53,16 +110,45 @@ def _growth(node: cst.CSTNode) -> tuple[str, cst.Call] | None:
     return None
 
 
-def _holds(value: Value, target: ListValue) -> bool:
+def appended_names(body: cst.CSTNode) -> list[str]:
+    """The names ``body`` appends to (``name.append(...)``), in order."""
+    found: list[str] = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Expr(self, node: cst.Expr) -> None:
+            growth = _growth(node)
+            if growth is not None and growth[0] not in found:
+                found.append(growth[0])
+
+    body.visit(Find())
+    return found
+
+
+def _holds(value: Value, target: Any) -> bool:
     return value is target or (is_structured(value) and any(_holds(c, target) for c in children(value)))
 
 
+def _merged_item(old: Type, new: Type) -> Type | None:
+    """The type of items ``old`` after appending a ``new`` (numbers promote, arrays of one rank and
+    dtype keep the axes both have of length 1), or ``None`` if a list cannot hold both."""
+    if old.ndim != new.ndim:
+        return None
+    if not old.ndim:
+        return join(old, new)
+    if old.dtype != new.dtype:
+        return None
+    return old.with_(ones=tuple(old.one(k) and new.one(k) for k in range(old.ndim)))
+
+
 class ListStatements:
-    """Mixin for ``Lowerer``: growing lists, and unrolling the loops that grow them."""
+    """Mixin for ``Lowerer``: growing lists, and the lists appended in loops adc does not unroll."""
 
     env: dict[str, Value]
     loop_depth: int
+    outer_loops: int
+    b: Any
 
+    # -- appends ---------------------------------------------------------------------------------
     def grow_list(self, node: cst.Expr) -> bool:
         """Lower ``name.append(v)`` / ``name.extend(t)`` if ``node`` is one (else ``False``)."""
         found = _growth(node)
@@ -70,6 +156,12 @@ class ListStatements:
             return False
         name, call = found
         value, how = self.env[name], call.func.attr.value
+        if isinstance(value, Unmerged):
+            raise self.unmerged(value, call)
+        if isinstance(value, DynamicList):
+            for item in self.appended_items(name, how, call):
+                self.push(value, item, call)
+            return True
         if not isinstance(value, tuple):
             return False  # an array's method (no `append`): the effects' message
         text = f"`{name}.{how}(...)`"
@@ -79,35 +171,281 @@ class ListStatements:
                             f"make the list in the function that appends (or return the new list), or build it "
                             f"with a comprehension: `{name} = [f(v) for v in ...]`")
         if self.loop_depth > value.depth:
-            raise self.fail(call, f"{text} in a loop adc does not unroll: the length of `{name}` would depend on "
-                                  "the data (adc unrolls loops over lists, tuples and dicts, and `for` loops over "
-                                  "`range` with constant bounds)",
-                            f"loop over range(<constant>), or preallocate an array (`{name} = np.zeros((n, ...))`) "
-                                  f"and write `{name}[i] = v` in the loop")
+            raise self.fail(call, f"{text} in a loop whose body does not append to `{name}` by that name (through "
+                                  "another name or a helper): adc cannot tell before the loop that the list grows",
+                            f"append in the loop's own body: `{name}.{how}(...)`")
         others = [n for n, v in self.env.items() if n != name and _holds(v, value)]
         if others:
             raise self.fail(call, f"{text}: `{others[0]}` refers to the same list, and adc's lists are values",
                             f"append and read the list through one name, or copy it where the two may differ: "
                             f"`{name} = list({others[0]})`")
+        items = self.appended_items(name, how, call)
+        self.env[name] = same_kind(value, value + items)
+        return True
+
+    def appended_items(self, name: str, how: str, call: cst.Call) -> tuple[Value, ...]:
         args = call.args
         if len(args) != 1 or args[0].keyword is not None or args[0].star:
             raise self.fail(call, f"list.{how}() takes one argument", "pass one value")
         item = self.expr(args[0].value)
-        if how == "extend" and not isinstance(item, tuple):
+        if how == "append":
+            return (item,)
+        if isinstance(item, DynamicList):
+            raise self.fail(args[0].value, f"`{name}.extend(...)` of {item.describe()}",
+                            f"append its items in a loop: `for v in {item.name}: {name}.append(v)`")
+        if not isinstance(item, tuple):
             raise self.fail(args[0].value, "list.extend() of something that is not a list or tuple",
                             f"append the value: `{name}.append(...)`")
-        self.env[name] = same_kind(value, value + (item if how == "extend" else (item,)))
-        return True
+        return tuple(item)
 
     def grows_outer_list(self, body: cst.CSTNode) -> bool:
         """Does a loop body append to a list made before the loop?"""
-        found: list[str] = []
+        return any(isinstance(self.env.get(n), ListValue) for n in appended_names(body))
+
+    # -- lists appended in loops adc does not unroll ----------------------------------------------
+    def make_dynamic(self, body: cst.CSTNode) -> None:
+        """Before a loop adc does not unroll: each list made before it that its body appends to
+        becomes a ``DynamicList`` holding the same items, bound to every name that refers to it."""
+        for name in appended_names(body):
+            value = self.env.get(name)
+            if not isinstance(value, ListValue) or value.maker is not self:
+                continue  # a dynamic list already, or refused at the append
+            node = self.appended_at(body, name)
+            if self.outer_loops + self.loop_depth > 0:
+                raise self.fail(node, f"`{name}` is made inside a loop and appended in a loop within it: its length "
+                                      "is known only at run time, and adc keeps such a list only when it is made "
+                                      "outside every loop", f"make `{name}` before the outer loop, or preallocate "
+                                      f"an array (`{name} = np.zeros((n, ...))`) and write `{name}[i] = v`")
+            nested = [n for n, v in self.env.items() if v is not value and _holds(v, value)]
+            if nested:
+                raise self.fail(node, f"`{name}` is appended in a loop and `{nested[0]}` holds it too",
+                                f"read the list through `{name}` only")
+            with self.b.at(value.loc):
+                dyn = self.new_list(name)
+                for item in value:
+                    self.push(dyn, item, node)
+            for n in [n for n, v in self.env.items() if v is value]:
+                self.env[n] = dyn
+
+    def appended_at(self, body: cst.CSTNode, name: str) -> cst.Call:
+        found: list[cst.Call] = []
 
         class Find(cst.CSTVisitor):
             def visit_Expr(self, node: cst.Expr) -> None:
                 growth = _growth(node)
-                if growth is not None:
-                    found.append(growth[0])
+                if growth is not None and growth[0] == name and not found:
+                    found.append(growth[1])
 
         body.visit(Find())
-        return any(isinstance(self.env.get(n), ListValue) for n in found)
+        return found[0]
+
+    def new_list(self, name: str) -> DynamicList:
+        var = Var(hint=name, type=LIST)
+        alloc = self.b.append(Op("list", [], [var], (("item", None),)))
+        return DynamicList(name, [var], [alloc])
+
+    def push(self, dyn: DynamicList, item: Value, node: cst.CSTNode) -> None:
+        """``dyn.append(item)``: one ``push`` per leaf, after checking the item fits the list."""
+        atoms = data_leaves(item)
+        if atoms is None:
+            raise self.fail(node, f"appending {describe(item)} to {dyn.describe()}",
+                            "append numbers, arrays or tuples of them")
+        if dyn.skel is None:
+            self.first_item(dyn, item, atoms)
+        elif skeleton(item) != dyn.skel:
+            raise self.fail(node, f"`{dyn.name}` holds items of one structure; this appends {describe(item)}",
+                            "append items of the same structure (numbers, arrays, or tuples of the same length)")
+        for k, a in enumerate(atoms):
+            merged = _merged_item(dyn.types[k], a.type)
+            if merged is None:
+                raise self.fail(node, f"`{dyn.name}` holds {_kind(dyn.types[k])}; this appends {_kind(a.type)}",
+                                "append values of one kind: numbers, or arrays of one rank and dtype")
+            if merged != dyn.types[k]:
+                dyn.types[k] = merged
+                dyn.version += 1
+                dyn.allocs[k].params = (("item", merged),)
+            if merged.kind == "float" and a.type.kind != "float":
+                a = Const(float(a.value)) if isinstance(a, Const) else self.b.emit("float", a)
+            self.b.append(Op("push", [dyn.vars[k], a], []))
+
+    def first_item(self, dyn: DynamicList, item: Value, atoms: list[Atom]) -> None:
+        """The structure of ``dyn``'s items: one IR list per leaf, made beside the first one."""
+        dyn.skel, dyn.types = skeleton(item), [_plain(a.type) for a in atoms]
+        dyn.version += 1
+        first = dyn.allocs[0]
+        first.params = (("item", dyn.types[0]),)
+        region = next(r for r in reversed(self.b.stack) if first in r.ops)
+        for t in dyn.types[1:]:
+            var = Var(hint=dyn.name, type=LIST)
+            alloc = Op("list", [], [var], (("item", t),), first.loc)
+            region.ops.insert(region.ops.index(dyn.allocs[-1]) + 1, alloc)
+            dyn.vars.append(var)
+            dyn.allocs.append(alloc)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def list_length(self, dyn: DynamicList) -> Atom:
+        return self.b.emit("list_len", dyn.vars[0])
+
+    def list_item(self, dyn: DynamicList, index: Atom, node: cst.CSTNode) -> Value:
+        """``hs[i]`` (``i`` may be negative, as in Python)."""
+        if dyn.skel is None:
+            raise self.fail(node, f"reading {dyn.describe()} before adc has seen what is appended to it",
+                            READ_FIRST)
+        atoms = [self.b.emit("list_get", v, index, params=(("item", t),)) for v, t in zip(dyn.vars, dyn.types)]
+        return rebuild(dyn.skel, iter(atoms))
+
+    def list_subscript(self, dyn: DynamicList, node: cst.Subscript) -> Value:
+        part = node.slice[0].slice if len(node.slice) == 1 else None
+        if not isinstance(part, cst.Index):
+            raise self.fail(node, f"slicing {dyn.describe()}",
+                            f"index one item (`{dyn.name}[i]`), or stack it first: `np.stack({dyn.name})[1:]`")
+        index = self.scalar(self.expr(part.value), part.value)
+        if index.type.kind != "int" or index.type.is_array:
+            raise self.fail(part, "a list index must be an integer", "convert it with int(...)")
+        return self.list_item(dyn, index, node)
+
+    def stacked(self, dyn: DynamicList, node: cst.CSTNode) -> Var:
+        """``np.stack(hs)`` (``np.array(hs)`` of numbers): a new array."""
+        if dyn.skel is None:
+            raise self.fail(node, f"stacking {dyn.describe()} before adc has seen what is appended to it",
+                            READ_FIRST)
+        if dyn.skel != "leaf":
+            raise self.fail(node, f"an array of {dyn.describe()}, whose items are tuples",
+                            f"stack one part at a time: `np.stack([h for h, c in {dyn.name}])` is not supported "
+                            f"either, so append the parts to separate lists")
+        out = self.b.emit("stack_list", dyn.vars[0], params=(("item", dyn.types[0]),))
+        self.owned.add(out)
+        return out
+
+    def list_as_array(self, name: str, dyn: DynamicList, node: cst.Call) -> Var:
+        """``np.stack(hs, axis=k)``, ``np.array(hs)``, ``np.concatenate(hs, axis=0 or None)``."""
+        kw = self.keywords(node, ("axis",) if name in ("stack", "concatenate") else ())
+        arr = self.stacked(dyn, node)
+        if name == "stack" and kw.get("axis", 0) != 0:
+            (axis,) = self.axes_of((kw["axis"],), arr.type.ndim, node)
+            order = [k for k in range(1, arr.type.ndim)]
+            order.insert(axis, 0)
+            return self.b.emit("transpose", arr, params=transpose_params(tuple(order))) if axis else arr
+        if name != "concatenate":
+            return arr
+        if "axis" in kw and kw["axis"] is None:
+            return self.b.emit("ravel", arr)
+        if arr.type.ndim < 2 or kw.get("axis", 0) != 0:
+            raise self.fail(node, f"np.concatenate of {dyn.describe()}" + (" of numbers" if arr.type.ndim < 2 else
+                                                                             " along an axis other than 0"),
+                            f"stack it (`np.stack({dyn.name})`) and reshape or move axes")
+        dims = [Const(-1), *(self.b.emit("shape", arr, params=(("dim", d),)) for d in range(2, arr.type.ndim))]
+        return self.b.emit("reshape", arr, *dims, params=(("dims", (-1, *[None] * (len(dims) - 1))),))
+
+    def list_reduction(self, name: str, dyn: DynamicList, start: Value, node: cst.CSTNode) -> Atom:
+        """``sum(hs)``, ``sum(hs, start)``, ``max(hs)``, ``min(hs)``: through ``np.stack(hs)``."""
+        arr = self.stacked(dyn, node)
+        if name != "sum":
+            if arr.type.ndim != 1:
+                raise self.fail(node, f"{name}() of {dyn.describe()} holding arrays (Python compares the arrays "
+                                      "whole, which is ambiguous)", f"use np.{name}(np.stack({dyn.name}), axis=0)")
+            return self.reduce("amax" if name == "max" else "amin", arr, None, False, node)
+        total = self.reduce("sum", arr, 0, False, node)
+        return total if isinstance(start, Const) and start.value == 0 else self.binary("add", start, total, node)
+
+    def list_iteration(self, value: Any, node: cst.CSTNode) -> tuple[Atom, Atom, Atom, Any]:
+        """Bounds and items of ``for v in hs``, ``enumerate(hs)``, ``reversed(hs)``, ``zip(hs, ...)``."""
+        if isinstance(value, DynamicList):
+            return Const(0), self.list_length(value), Const(1), ("items", lambda i: self.list_item(value, i, node))
+        if value.kind == "reversed":
+            (dyn,) = value.parts
+            last = self.b.emit("sub", self.list_length(dyn), Const(1))
+            return last, Const(-1), Const(-1), ("items", lambda i: self.list_item(dyn, i, node))
+        lengths = [self.list_length(p) if isinstance(p, DynamicList) else self.b.emit("shape", p, params=(("dim", 0),))
+                   for p in value.parts]
+        stop = lengths[0]
+        for n in lengths[1:]:
+            stop = self.b.emit("min", stop, n)
+        parts = value.parts
+
+        def items(i: Var) -> tuple[Value, ...]:
+            return tuple(self.list_item(p, i, node) if isinstance(p, DynamicList) else self.b.emit("getitem", p, i)
+                         for p in parts)
+        return Const(0), stop, Const(1), ("items", items)
+
+    def sequence_of_lists(self, name: str, args: list[Value], node: cst.Call) -> Any:
+        """``zip``/``reversed``/``enumerate``/``list``/``tuple``/``sum`` with a dynamic list argument."""
+        if name == "sum":
+            return self.list_reduction("sum", args[0], args[1] if len(args) == 2 else Const(0), node)
+        if name == "zip" and all(isinstance(a, DynamicList) or (isinstance(a, Var) and a.type.is_array)
+                                 for a in args):
+            return ListIteration("zip", tuple(args))
+        if name == "reversed" and len(args) == 1:
+            return ListIteration("reversed", tuple(args))
+        what = next(a for a in args if isinstance(a, DynamicList)).describe()
+        raise self.fail(node, f"{name}() of {what}" + (" and a tuple or number" if name == "zip" else ""),
+                        "loop over it (`for v in hs`, `enumerate(hs)`, `reversed(hs)`, `zip` of such lists and "
+                        "arrays), index it, or stack it: `np.stack(hs)`")
+
+    def unmerged(self, value: Unmerged, node: cst.CSTNode) -> Exception:
+        return self.fail(node, f"`{value.name}` is a list appended in a loop on one path of a branch and "
+                               "something else on another", f"read `{value.name}` inside that branch only, or run "
+                                                            "the loop on every path (a loop of no iterations "
+                                                            f"appends nothing: `range(n if c else 0)`)")
+
+    # -- loops and branches ------------------------------------------------------------------------
+    def list_versions(self, env: dict[str, Value]) -> dict[int, int]:
+        """The type versions of the dynamic lists ``env`` reaches (a loop is lowered again when an
+        append inside it changed one)."""
+        return {id(d): d.version for v in env.values() for d in dynamic_lists(v)}
+
+    def check_rebound_lists(self, names: list[str], before: dict[str, Value], node: cst.CSTNode) -> None:
+        """A loop body may not rebind a name that holds a dynamic list (or bind one to a dynamic
+        list made elsewhere): the loop would carry a list, which adc keeps only as one list."""
+        for n in names:
+            old, new = before.get(n), self.env.get(n)
+            if (isinstance(old, DynamicList) or isinstance(new, DynamicList)) and old is not new:
+                raise self.fail(node, f"`{n}` is rebound inside this loop, to or from a list appended in a loop "
+                                      "(adc keeps such a list as one list, not as a value the loop carries)",
+                                f"keep `{n}` bound to one list (append to it), and use another name for the rest")
+
+    def merge_lists(self, env0: dict[str, Value], envs: list[dict[str, Value]]) -> None:
+        """After a branch: a name bound to different dynamic lists on its paths is refused where read."""
+        for n in {n for e in envs for n in e}:
+            values = [e.get(n) for e in envs]
+            if any(isinstance(v, DynamicList) for v in values) and any(v is not env0.get(n) for v in values) \
+                    and not all(v is values[0] for v in values):
+                self.env[n] = Unmerged(n)
+            elif all(isinstance(v, DynamicList) and v is values[0] for v in values):
+                self.env[n] = values[0]
+
+
+def _plain(t: Type) -> Type:
+    return t.with_(ones=tuple(t.one(k) for k in range(t.ndim))) if t.ndim else t
+
+
+def _kind(t: Type) -> str:
+    return f"{t.kind} numbers" if not t.ndim else f"{t.ndim}-D {t.dtype} arrays"
+
+
+# -- checks of the whole program --------------------------------------------------------------------
+def check_lists(body: Region, fail: Any) -> None:
+    """Refuse, at the append, an array written after it was appended (the list holds the array
+    itself: the reverse sweep would give the append the adjoint of the array as it was appended);
+    and a read typed before the last append changed the items' type.  ``fail(loc, message, hint)``."""
+    lists = {op.out: op for op in walk(body) if op.prim == "list"}
+    if not lists:
+        return
+    memory = Memory(Program("check", [], body))
+    for op in walk(body):
+        if op.prim == "push" and op.args[0] in lists:
+            item, kind = op.args[1], lists[op.args[0]].param("item").kind
+            if isinstance(item, Const) and item.type.kind != kind:  # `hs = [0]`, then floats appended
+                op.args[1] = Const(float(item.value))
+            elif item.type.kind != kind:
+                raise fail(op.loc, f"`{op.args[0].hint}` holds {kind} numbers, and this appends {item.type.kind} "
+                                   "ones", "append numbers of one kind from the start (`float(n)`)")
+            if isinstance(item, Var) and memory.written_after(op, item):
+                raise fail(op.loc, f"an array appended to `{op.args[0].hint}` is written after the append (the list "
+                                   "holds the array itself, and adc does not follow writes into it)",
+                           "append a copy: `hs.append(h.copy())`, or write before appending")
+        elif op.prim in ("list_get", "stack_list") and op.args[0] in lists:
+            if op.param("item") != lists[op.args[0]].param("item"):
+                raise fail(op.loc, f"the items of `{op.args[0].hint}` change type after this read (adc types "
+                                   "each read by the items appended before it)",
+                           "append items of one type from the start (`0.0`, not `0`; arrays of one shape kind)")

@@ -85,6 +85,8 @@ def describe(value: Value) -> str:
     """How a message names the kind of ``value``."""
     if isinstance(value, Record):
         return value.what
+    if hasattr(value, "describe"):  # a list appended in a loop (``frontend_lists.DynamicList``)
+        return value.describe()
     if isinstance(value, tuple):
         return f"{'a list' if type(value).__name__ == 'ListValue' else 'a tuple'} of {len(value)}"
     return "a number or array" if isinstance(value, (Var, Const)) else "a function or module"

@@ -35,6 +35,7 @@ from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
 from .prims.reductions import unbroadcast
+from .errors import UnsupportedError
 from .save_policy import Record, Tapes, free_vars, shape_only, tape_kind
 from .types import INT, Type
 from .zeros import zero_like
@@ -59,6 +60,7 @@ class Reverse:
         self.wrt = wrt
         self.checkpoints = checkpoints  # snapshots per outermost loop (checkpoint.py), if asked
         checkpoint.refuse_reverse_over(program)
+        refuse_reverse_over_lists(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
@@ -72,7 +74,7 @@ class Reverse:
         self.scopes = _scopes(program.body)
         self.buffered = self._buffered_arrays()
         # tapes and records of a derivative program differentiated again: their adjoint tapes
-        self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record")}
+        self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record", "list")}
         self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
         self.adjoint_tapes: dict[Var, Var] = {}
         # a tape parameter (a kept function's part differentiated again) holding active values: its
@@ -93,6 +95,7 @@ class Reverse:
         made at the start of that region's reverse by ``allocate``)."""
         if tape not in self.adjoint_tapes:
             alloc = self.tape_allocs[tape]
+            assert alloc.prim != "list", "a list's adjoint is made where the list is (``allocate``)"
             adj = Var(hint="gtape" if alloc.prim == "tape" else "grec", type=Type("tape"), role="tmp")
             self.b.stack[0].ops.insert(0, Op(alloc.prim, list(alloc.args), [adj], alloc.params, alloc.loc))
             self.adjoint_tapes[tape] = adj
@@ -116,9 +119,15 @@ class Reverse:
                 g = self.get(op.out)
                 if g is not None:
                     self.b.append(Op("index_add", [self.adjoint_tape(a[0], op.loc), *a[1:], g], [], op.params))
+            elif op.prim in LIST_READS:  # a list's item, or all of them stacked: into their adjoints
+                g = self.get(op.out)
+                if g is not None:
+                    self.b.append(Op(LIST_READS[op.prim], [self.adjoint_tape(a[0], op.loc), *a[1:], g], []))
             elif op.prim == "push":
                 v = a[-1]
                 c = Var(type=_adjoint_type(v) if isinstance(v, Var) else Type("float"), role="tmp")
+                if self.tape_allocs[a[0]].prim == "list":  # the adjoint of a user list's item
+                    c.hint = f"g{a[0].hint}_item"
                 mark = len(self.b.region.ops)
                 self.b.append(Op("pop", [self.adjoint_tape(a[0], op.loc)], [c]))
                 if isinstance(v, Var) and v in self.active:
@@ -163,6 +172,10 @@ class Reverse:
             earlier = self.adjoint.pop(v, None)
             if earlier is not None:
                 self.b.append(Op("iadd", [buf, earlier], []))
+        for op in region.ops:  # a list the function appends to in a loop: one adjoint per item, zeros
+            if op.prim == "list" and op.out in self.active:
+                self.adjoint_tapes[op.out] = adj = Var(hint=op.out.hint, type=Type("tape"), role="adjoint", base=op.out)
+                self.b.append(Op("zeros_list", [op.out], [adj], op.params, op.loc))
         for op in region.ops:  # a record of a gradient inlined into a loop body: one adjoint record per iteration
             if op.prim == "record" and op.out in self.active and op.out not in self.top_level:
                 adj = Var(hint="grec", type=Type("tape"), role="tmp")
@@ -390,6 +403,21 @@ class Reverse:
                        len(body.yields), prog.filename, prog.firstline)
 
 
+# the reverse of reads of a list appended in a loop: into the adjoint list (``prims/lists.py``)
+LIST_READS = {"list_get": "list_add", "stack_list": "add_rows"}
+
+
+def refuse_reverse_over_lists(program: Program) -> None:
+    """Reverse mode over a gradient program that keeps adjoints of a list's items (``zeros_list``):
+    not supported (forward over reverse is: ``adc.hessian``, ``adc.hvp``)."""
+    made = next((op for op in walk(program.body) if op.prim == "zeros_list"), None)
+    if made is not None:
+        raise UnsupportedError("reverse mode over the gradient of a function that appends to a list in a loop "
+                               "(the gradient keeps the adjoints of the list's items in a list of its own)", made.loc,
+                               "differentiate the gradient in forward mode: adc.hessian, adc.hvp, "
+                               "adc.jacfwd(adc.grad(f)), or adc.grad(..., mode='forward') outside")
+
+
 def _use_rules(region: Region, active: set[Var]) -> None:
     """In the forward sweep, an active custom_vjp marker whose rule the reverse sweep has used
     becomes a copy of its value: differentiated again (a Hessian, ``grad(grad(f))``), the derivative
@@ -523,14 +551,18 @@ def _loop(rv: Reverse, op: Op) -> None:
     # adjoint slots: the loop's own carried values, and active scalars from outside it
     own = [k for k in range(n) if op.outs[k] in rv.active]
     outside = [v for v in free_vars(body, local | set(body.args)) if v in rv.active and not v.type.is_array]
-    outside = [v for v in outside if v not in rv.buffers]
+    outside = [v for v in outside if v not in rv.buffers and v.type.kind != "tape"]  # lists: adjoint_tapes
     simple = is_for and isinstance(op.args[2], Const) and op.args[2].value == 1 and not op.param("break")
     count = None if simple else _trip_count(rv, op, fwd_op)
     init_vals: list[Atom] = []
     args: list[Var] = []
     for k in own:
         g = rv.get(op.outs[k])
-        init_vals.append(g if g is not None else zero_like(rv.b, op.outs[k]))
+        if g is None:  # nothing after the loop reads it: zeros, named as the adjoint they start (``gh``)
+            g = zero_like(rv.b, op.outs[k])
+            if isinstance(g, Var):
+                g.role, g.base = "adjoint", carried[k]
+        init_vals.append(g)
         args.append(Var(type=_adjoint_type(op.outs[k]), role="adjoint", base=carried[k]))
     saved = {v: rv.adjoint.get(v) for v in outside}
     for v in outside:

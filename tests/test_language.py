@@ -96,6 +96,8 @@ LISTS = [
     (F.appended_in_both_branches, (X, 0.5), 0),
     (F.appended_in_both_branches, (X, -0.5), 0),
     (F.appended_scalars, (X,), 0),
+    (F.appended_in_unknown_loop, (X,), 0),  # run-time lists (tests/test_dynamic_lists.py)
+    (F.appended_in_while, (X,), 0),
 ]
 
 
@@ -113,15 +115,13 @@ def test_list_append_jit():
 
 
 @pytest.mark.parametrize("fn,line,message", [
-    (F.appended_in_unknown_loop, "out.append(x[i])", "`out.append(...)` in a loop adc does not unroll"),
-    (F.appended_in_while, "out.append(x)", "`out.append(...)` in a loop adc does not unroll"),
     (F.appended_to_alias, "b.append(x)", "`a` refers to the same list"),
     (F.appended_in_helper, "out.append(x)", "`out` is not a list made in this function"),
     (F.appended_on_one_path, "if np.sum(x) > 0.0:", "`out` is a list of 2 on one path and a list of 1 on another"),
 ])
 def test_list_append_refused(fn, line, message):
-    """Where the list's length would depend on data, or Python would show the append through
-    another name, adc refuses at the user's line."""
+    """Where the length of a list built in straight-line code would depend on data, or Python
+    would show the append through another name, adc refuses at the user's line."""
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(fn)(X)
     text = str(info.value)

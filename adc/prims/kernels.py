@@ -64,6 +64,35 @@ def section(n, parts):  # noqa: ANN001, ANN201
     if parts <= 0 or n % parts:
         raise ValueError("array split does not result in an equal division")
     return n // parts
+
+
+def _stack_rows(items):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    if len(items) == 0:
+        raise ValueError("need at least one array to stack")
+    first = items[0]
+    out = np.empty((len(items),) + first.shape, first.dtype)
+    for k in range(len(items)):
+        if items[k].shape != first.shape:
+            raise ValueError("all input arrays must have the same shape")
+        out[k] = items[k]
+    return out
+
+
+def stack_list(items):  # noqa: ANN001, ANN201
+    """``np.stack(items)`` of a list of arrays (Numba's ``np.stack`` takes a tuple): an ``overload``."""
+    return np.stack(items)
+
+
+def _add_rows_loop(items, g):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    for k in range(len(items)):
+        items[k] += g[k]
+
+
+def add_rows(items, g):  # noqa: ANN001, ANN201
+    """``items[k] += g[k]`` for every item: the adjoint of ``np.stack(items)`` added into the items'."""
+    _add_rows_loop(items, g)
+
+
 # -- reductions along one axis and scatter-adds, for the Numba dialect (``numba_dialect.py``) ------------
 # NumPy versions here, loops under Numba (overloads registered below): Numba's np.max, np.mean,
 # np.prod take no ``axis`` and it has no ``np.add.at``.
@@ -185,6 +214,14 @@ def _register_numba() -> None:
     @overload(diag_embed)
     def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
         return _diag_embed_loop
+
+    @overload(stack_list)
+    def _stack_list(items):  # noqa: ANN001, ANN202
+        return _stack_rows
+
+    @overload(add_rows)
+    def _add_rows(items, g):  # noqa: ANN001, ANN202
+        return _add_rows_loop
 
     @overload(np.pad)
     def _pad(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202 (np.pad of 1-D and 2-D arrays, constant)

@@ -1,0 +1,141 @@
+"""Lists appended in loops whose trip count is known only at run time (issue 11, item 5): the RNN
+pattern `hs = []` ... `hs.append(h)` in `for t in range(n)` / `while`, read by `np.stack`, indexing,
+`len`, loops, `sum`, `zip`.  Each program: its value, and its gradient against central finite
+differences in both modes, forward == reverse, the caller's arrays unchanged; a character-level
+RNN over 30 steps also under jit; second derivatives; the generated code; and the refusals, at the
+user's line."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+import dynamic_lists_funcs as F
+import language_funcs as L
+from test_array_state import fd_gradient
+from test_language import check_gradient
+
+RNG = np.random.default_rng(11)
+XS = RNG.normal(size=(6, 2))
+W = np.array([[0.5, -0.3], [0.2, 0.4]])
+X = RNG.normal(size=7)
+A = RNG.normal(size=(3, 4))
+V, H, T = 6, 5, 30
+PARAMS = {"Wxh": RNG.normal(size=(H, V)) * 0.5, "Whh": RNG.normal(size=(H, H)) * 0.5,
+          "Why": RNG.normal(size=(V, H)) * 0.5}
+SEQ = RNG.integers(0, V, size=T + 1)
+INPUTS, TARGETS = np.eye(V)[SEQ[:-1]], SEQ[1:]
+
+CASES = [
+    (F.rnn, (XS, W), 0), (F.rnn, (XS, W), 1),
+    (F.rnn_steps, (XS, W, 5), 1), (F.rnn_steps, (XS, W, 1), 1),
+    (F.strided, (X, 0.7), 0), (F.strided, (X, 0.7), 1),
+    (F.long_constant_range, (X[:3],), 0),
+    (F.recurrence, (X[:3], 0.8), 0), (F.recurrence, (X[:3], 0.8), 1),
+    (F.appended_if, (X, 0.9), 0), (F.appended_if, (X, 0.9), 1), (F.appended_if, (X, -50.0), 1),
+    (F.nested, (A, X[:4]), 0), (F.nested, (A, X[:4]), 1),
+    (F.grown_in_while, (0.3, 2.0), 0), (F.grown_in_while, (0.3, 0.1), 0),
+    (F.pairs, (XS, W), 0), (F.pairs, (XS, W), 1),
+    (F.through_helper, (XS, W), 1),
+]
+
+
+def _id(case):
+    fn, args, argnum = case
+    return f"{fn.__name__}-{argnum}-{args[-1] if np.isscalar(args[-1]) else ''}"
+
+
+@pytest.mark.parametrize("fn,args,argnum", CASES, ids=[_id(c) for c in CASES])
+def test_gradient(fn, args, argnum):
+    grads = [check_gradient(fn, args, mode, argnums=argnum) for mode in ("reverse", "forward")]
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-14, err_msg="forward != reverse")
+
+
+def fd_of_dict(fn, params, *rest):
+    return {k: fd_gradient(lambda v, k=k: fn({**params, k: v}, *rest), (params[k],), 0) for k in params}
+
+
+def test_char_rnn_jit():
+    """A character-level RNN over 30 steps (states and probabilities kept in lists, read by
+    `enumerate`, `np.stack`, `hs[-1]`, `len`): both modes, and reverse mode under jit (the one
+    program compiled here), against finite differences and one another."""
+    want = fd_of_dict(F.char_rnn, PARAMS, INPUTS, TARGETS)
+    got = []
+    for mode, jit in (("reverse", False), ("forward", False), ("reverse", True)):
+        given = {k: v.copy() for k, v in PARAMS.items()}
+        value, grads = adc.value_and_grad(F.char_rnn, mode=mode, jit=jit)(given, INPUTS, TARGETS)
+        np.testing.assert_allclose(value, F.char_rnn(PARAMS, INPUTS, TARGETS), rtol=1e-12)
+        for k in PARAMS:
+            np.testing.assert_allclose(grads[k], want[k], rtol=1e-6, atol=1e-7, err_msg=f"{k}, {mode}, jit={jit}")
+            np.testing.assert_array_equal(given[k], PARAMS[k], err_msg="the caller's parameters changed")
+        got.append(grads)
+    for grads in got[1:]:
+        for k in PARAMS:
+            np.testing.assert_allclose(grads[k], got[0][k], rtol=1e-11, atol=1e-14)
+
+
+def test_array_result():
+    """The stacked states as the result: <vjp(u), v> == <u, jvp(v)>, jacfwd == jacrev == FD."""
+    v, u = RNG.normal(size=W.shape), RNG.normal(size=(2, XS.shape[0]))
+    out, tangent = adc.jvp(F.states, (XS, W), (np.zeros_like(XS), v))
+    value, pullback = adc.vjp(F.states, XS, W)
+    np.testing.assert_allclose(out, F.states(XS, W), rtol=1e-12)
+    np.testing.assert_allclose(np.sum(pullback(u)[1] * v), np.sum(u * tangent), rtol=1e-10)
+    jac = adc.jacfwd(F.states, argnums=1)(XS, W)
+    np.testing.assert_allclose(adc.jacrev(F.states, argnums=1)(XS, W), jac, rtol=1e-12, atol=1e-14)
+    e = np.zeros_like(W)
+    e[1, 0] = 1e-6
+    np.testing.assert_allclose(jac[..., 1, 0], (F.states(XS, W + e) - F.states(XS, W - e)) / 2e-6, rtol=1e-6, atol=1e-8)
+
+
+def test_second_derivatives():
+    """Forward over reverse (hessian, hvp) works; reverse over reverse is refused, located."""
+    hess = adc.hessian(F.rnn, argnums=1)(XS, W)
+    grad = adc.grad(F.rnn, argnums=1)
+    e = np.zeros_like(W)
+    e[0, 1] = 1e-5
+    np.testing.assert_allclose(hess[..., 0, 1], (grad(XS, W + e) - grad(XS, W - e)) / 2e-5, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(adc.hvp(F.rnn, argnums=1)(XS, W, e * 1e5), hess[..., 0, 1], rtol=1e-12)
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(adc.grad(F.strided, argnums=1), argnums=1)(X, 0.7)
+    text = str(info.value)
+    assert "reverse mode over the gradient of a function that appends to a list in a loop" in text
+    assert "vals = []" in text and "adc.hessian" in text
+
+
+def test_generated_code():
+    """The list stays a list (`hs.append`, a loop, no unrolling); the reverse sweep keeps one
+    adjoint per item and pops them as the loop runs backwards; small constant loops still unroll."""
+    src = adc.source(F.rnn, argnums=1, at=(XS, W))
+    for line in ("hs = []", "hs.append(h_1)", "v13 = np.stack(hs)", "ghs = [np.zeros_like(v) for v in hs]",
+                 "adc_arrays.add_rows(ghs, gv13)", "ghs_item = ghs.pop()", "gh_1 = gh + ghs_item",
+                 "for t in range(v4 - 1, -1, -1):"):
+        assert line in src, line
+    long = adc.source(F.long_constant_range, at=(X[:3],))
+    lines = [line.strip() for line in long.splitlines()]
+    assert lines.count("for t in range(40):") == 1 and len(lines) < 80
+    short = adc.source(L.rnn_states_stacked, at=(W, X[:3]))
+    assert "append" not in short and "for t in" not in short
+
+
+@pytest.mark.parametrize("fn,line,message", [
+    (F.made_in_loop, "row.append(x[j] * x[i])", "`row` is made inside a loop and appended in a loop within it"),
+    (F.written_after_append, "hs.append(h)", "an array appended to `hs` is written after the append"),
+    (F.read_before_append, "prev = hs[t - 1] if t > 0 else 0.0", "before adc has seen what is appended to it"),
+    (F.sliced, "return sum(hs[1:])", "slicing `hs`, a list appended in a loop"),
+    (F.returned, "return hs", "`return` of `hs`, a list appended in a loop"),
+    (F.mixed_items, "hs.append(x[t])", "`hs` holds 1-D float64 arrays; this appends float numbers"),
+    (F.rebound_in_loop, "for t in range(x.shape[0]):", "`gs` is rebound inside this loop"),
+    (F.used_after_branch, "return sum(hs)", "`hs` is a list appended in a loop on one path of a branch"),
+])
+def test_refused(fn, line, message):
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(fn)(X)
+    text = str(info.value)
+    assert message in text and line in text and "dynamic_lists_funcs.py:" in text and "hint:" in text, text
+
+
+def test_checkpointed_loop_that_appends_refused():
+    with pytest.raises(adc.UnsupportedError) as info:
+        adc.grad(F.rnn, argnums=1, checkpoints=2)(XS, W)
+    assert "a checkpointed loop may not append to a list" in str(info.value)
