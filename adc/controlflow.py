@@ -483,25 +483,34 @@ class ControlFlow:
             raise self.fail(node.orelse, "unsupported construct: for/else", "use a flag variable instead")
         if node.asynchronous is not None:
             raise self.unsupported(node)
+        self.check_not_iterated(node)
         with self.b.at(self.loc(node)):
             it, snapshots = self.checkpoint_marker(node.iter)
             if self.grows_outer_list(node.body):  # `hs.append(h)` in `for t in range(3)`: unrolled
                 indices = self.constant_range(it)
-                if indices is not None and len(indices) <= UNROLL_APPENDS:
+                if indices is not None and (len(indices) <= UNROLL_APPENDS or not self.can_make_dynamic()):
                     return self.unrolled_for(node, indices, rest, "a loop that appends to a list")
             items, value, call_args = self.static_iterable(it)
         if items is not None:
             return self.unrolled_for(node, items, rest)
         with self.b.at(self.loc(node)):
             self.make_dynamic(node.body)  # lists appended in this loop: Python lists at run time
+        return self.indexed_loop(node, node.target, node.body.body, it, value, call_args, snapshots)
+
+    def indexed_loop(self, node: cst.CSTNode, target: cst.BaseExpression, body: Sequence[Any],
+                     it: cst.BaseExpression, value: Any = None, call_args: list[Any] | None = None,
+                     snapshots: int | None = None) -> Flow:
+        """A ``for`` op over ``it`` (a range, an array, ``enumerate``, a run-time list) binding
+        ``target``, its body the statements ``body`` (``value``, ``call_args``: what
+        ``static_iterable`` lowered already)."""
+        with self.b.at(self.loc(node)):
             start, stop, step, element_of = self.iteration(it, value, call_args)
-            index = Var(hint=self.index_hint(node.target, element_of), type=INT)
-            head = [index]
+            index = Var(hint=self.index_hint(target, element_of), type=INT)
 
             def bind(head_vars: list[Var]) -> None:
-                self.bind_target(node.target, head_vars[0], element_of, node)
+                self.bind_target(target, head_vars[0], element_of, node)
 
-            flow, carried, outs, regions, inits, breaks = self.loop(node, node.body.body, head, bind, None)
+            flow, carried, outs, regions, inits, breaks = self.loop(node, body, [index], bind, None)
             params = (("break", breaks),) + ((("checkpoint", snapshots),) if snapshots is not None else ())
             self.b.append(Op("for", [start, stop, step, *inits], outs, params, regions=regions))
         self.env.update(carried)

@@ -29,7 +29,7 @@ from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handle
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, NextItem, RecordMethod, SequenceFn,
                                   is_container, tree_of, tree_params)
 from .custom import custom_jvp, custom_vjp
-from .frontend_lists import DynamicList, ListStatements, Unmerged, check_lists, dynamic_lists, make_list
+from .frontend_lists import CompBody, DynamicList, ListStatements, Unmerged, check_lists, dynamic_lists, make_list
 from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
                                is_user_class)
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
@@ -352,6 +352,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                     return flow
             elif isinstance(stmt, NextItem):  # the next iteration of a loop adc unrolls (`return` inside)
                 return self.next_item(stmt, rest)
+            elif isinstance(stmt, CompBody):  # an iteration of a comprehension with a run-time length
+                self.comprehension_body(stmt)
             elif isinstance(stmt, (cst.For, cst.While)):
                 flow = self.for_statement(stmt, rest) if isinstance(stmt, cst.For) else self.while_statement(stmt)
                 if flow.done:  # an unrolled loop that returns: it lowered the rest as its continuation
@@ -417,6 +419,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if isinstance(target, cst.Name):
             if isinstance(value, Var) and value.hint is None and value.role == "primal":
                 value.hint = target.value
+            self.named_list(value, target.value)
             self.env[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
             if isinstance(value, Record) and value.kind == "namedtuple":

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import libcst as cst
 
 from .controlflow import Flow, _find
-from .frontend_lists import DynamicList, ListIteration, make_list
+from .frontend_lists import UNROLL_APPENDS, DynamicList, ListIteration, RunTimeLength, make_list
 from .frontend_values import Record, children
 from .ir import Const, Region, Var
 from .prims import evaluate
@@ -215,15 +215,24 @@ class ContainerExpressions:
             return make_list(seqs[0], self) if name == "list" else tuple(seqs[0])
         return tuple((Const(k), v) for k, v in enumerate(seqs[0]))
 
-    def comprehension(self, node: cst.ListComp | cst.GeneratorExp) -> tuple[Value, ...]:
+    def comprehension(self, node: cst.ListComp | cst.GeneratorExp) -> Value:
         """``[f(w) for w in ws if c]`` and ``(f(w) for w in ws)`` over containers or ``range``
         with constant bounds: unrolled into a tuple (the loop variables do not leak, as in
-        Python).  A filter must be decidable while compiling (it may test the items' structure or
-        constant indices, not data)."""
+        Python), when every filter is decidable while compiling (it tests the items' structure or
+        constant indices, not data).  Otherwise (``range(n)``, an array, a filter on data) a list
+        whose length is known only at run time (``frontend_lists.py``)."""
         saved = dict(self.env)
         try:
-            items: list[Value] = []
-            self.unroll_clauses(node.for_in, node.elt, items)
+            items: list[Value] | None = []
+            with self.b.into(Region()) as trial:
+                try:
+                    self.unroll_clauses(node.for_in, node.elt, items)
+                except RunTimeLength:
+                    items = None
+            if items is None:
+                self.env = dict(saved)
+                return self.dynamic_comprehension(node)
+            self.b.region.ops.extend(trial.ops)
             return make_list(items, self) if isinstance(node, cst.ListComp) else tuple(items)
         finally:
             self.env = saved
@@ -246,11 +255,9 @@ class ContainerExpressions:
         if items is not None:
             return items
         items = self.constant_range(it)
-        if items is not None:
+        if items is not None and (len(items) <= UNROLL_APPENDS or not self.can_make_dynamic()):
             return items
-        raise self.fail(it, "a comprehension over something whose length is not known while compiling",
-                        "iterate over a list, tuple or dict, or range() with constant bounds; "
-                        "otherwise write a `for` loop filling an array")
+        raise RunTimeLength()
 
     def constant_range(self, it: cst.BaseExpression) -> tuple[Const, ...] | None:
         """The indices of ``range(...)`` with bounds known while compiling, else ``None``."""
@@ -264,11 +271,10 @@ class ContainerExpressions:
 
     def static_truth(self, test: cst.BaseExpression) -> bool:
         """The value of a filter computed from constants only (``len(layers) > 1``, ``k != 0``),
-        evaluated while compiling; anything that reads data is an error."""
+        evaluated while compiling (``RunTimeLength`` if it reads data)."""
         value = self.static_value(test)
         if value is None:
-            raise self.fail(test, "a comprehension filter that depends on data",
-                            "use np.where(...) on an array, or a `for` loop with an `if`")
+            raise RunTimeLength()
         return bool(value)
 
     def static_iterable(self, it: cst.BaseExpression) -> tuple[tuple[Value, ...] | None, Value, list[Value] | None]:

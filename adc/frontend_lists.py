@@ -19,7 +19,7 @@ holds the array itself), and reads before adc has seen what is appended.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -27,7 +27,10 @@ from .frontend_values import children, data_leaves, describe, is_structured, lea
 from .ir import Atom, Const, Loc, Op, Program, Region, Var, walk
 from .memory import Memory
 from .prims.shapes import transpose_params
-from .types import INT, Type, join
+from .types import Type, join
+
+if TYPE_CHECKING:
+    from .controlflow import Flow
 
 Value = Any
 GROW = ("append", "extend")
@@ -75,7 +78,8 @@ class DynamicList:
     version: int = 0
 
     def describe(self) -> str:
-        return f"`{self.name}`, a list appended in a loop (its length is known only at run time)"
+        what = f"`{self.name}`, a list" if self.name else "a list"
+        return f"{what} appended in a loop (its length is known only at run time)"
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,23 @@ class Unmerged:
     one of them): refused where it is read."""
 
     name: str
+
+
+class RunTimeLength(Exception):
+    """A comprehension whose length is known only at run time (lowered as a ``DynamicList``)."""
+
+
+@dataclass(frozen=True)
+class CompBody:
+    """The body of a loop of a comprehension with a run-time length: its clause's filters, then
+    its inner clause or the append of its element (a statement the ``Lowerer`` lowers)."""
+
+    clause: cst.CompFor
+    element: cst.BaseExpression
+    out: "DynamicList"
+
+    def visit(self, visitor: cst.CSTVisitor) -> None:  # what the loop lowering looks for (returns, names)
+        self.clause.visit(visitor)
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,17 @@ def appended_names(body: cst.CSTNode) -> list[str]:
                 found.append(growth[0])
 
     body.visit(Find())
+    return found
+
+
+def names_in(node: cst.CSTNode) -> list[str]:
+    found: list[str] = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name.value)
+
+    node.visit(Find())
     return found
 
 
@@ -211,7 +243,7 @@ class ListStatements:
             if not isinstance(value, ListValue) or value.maker is not self:
                 continue  # a dynamic list already, or refused at the append
             node = self.appended_at(body, name)
-            if self.outer_loops + self.loop_depth > 0:
+            if not self.can_make_dynamic():
                 raise self.fail(node, f"`{name}` is made inside a loop and appended in a loop within it: its length "
                                       "is known only at run time, and adc keeps such a list only when it is made "
                                       "outside every loop", f"make `{name}` before the outer loop, or preallocate "
@@ -227,6 +259,10 @@ class ListStatements:
             for n in [n for n, v in self.env.items() if v is value]:
                 self.env[n] = dyn
 
+    def can_make_dynamic(self) -> bool:
+        """Can a list made here have a run-time length (is no loop of the program around here)?"""
+        return self.outer_loops + self.loop_depth == 0
+
     def appended_at(self, body: cst.CSTNode, name: str) -> cst.Call:
         found: list[cst.Call] = []
 
@@ -240,7 +276,7 @@ class ListStatements:
         return found[0]
 
     def new_list(self, name: str) -> DynamicList:
-        var = Var(hint=name, type=LIST)
+        var = Var(hint=name or None, type=LIST)
         alloc = self.b.append(Op("list", [], [var], (("item", None),)))
         return DynamicList(name, [var], [alloc])
 
@@ -276,11 +312,66 @@ class ListStatements:
         first.params = (("item", dyn.types[0]),)
         region = next(r for r in reversed(self.b.stack) if first in r.ops)
         for t in dyn.types[1:]:
-            var = Var(hint=dyn.name, type=LIST)
+            var = Var(hint=dyn.name or None, type=LIST)
             alloc = Op("list", [], [var], (("item", t),), first.loc)
             region.ops.insert(region.ops.index(dyn.allocs[-1]) + 1, alloc)
             dyn.vars.append(var)
             dyn.allocs.append(alloc)
+
+    # -- comprehensions with a run-time length -------------------------------------------------------
+    def dynamic_comprehension(self, node: cst.ListComp | cst.GeneratorExp) -> DynamicList:
+        """``[f(x[i]) for i in range(n) if c]``: a list made here and appended in the loops of its
+        clauses (unrolled over containers and short constant ranges), under its filters."""
+        if not self.can_make_dynamic():
+            raise self.fail(node, "a comprehension whose length is known only at run time, inside a loop",
+                            "append to a list made before the outer loop, or preallocate an array and write into it")
+        with self.b.at(self.loc(node)):
+            out = self.new_list("")
+        self.comprehension_clause(node.for_in, node.elt, out)
+        return out
+
+    def comprehension_clause(self, clause: cst.CompFor, element: cst.BaseExpression, out: DynamicList) -> None:
+        if clause.asynchronous is not None:
+            raise self.unsupported(clause)
+        items, value, call_args = self.static_iterable(clause.iter)
+        if items is None:
+            short = self.constant_range(clause.iter)
+            items = short if short is not None and len(short) <= UNROLL_APPENDS else None
+        if items is None:
+            self.indexed_loop(clause, clause.target, [CompBody(clause, element, out)], clause.iter, value, call_args)
+            return
+        for item in items:
+            with self.b.at(self.loc(clause)):
+                self.assign(clause.target, item)
+            self.comprehension_body(CompBody(clause, element, out))
+
+    def comprehension_body(self, body: CompBody, ifs: int = 0) -> Flow:
+        """The filters of ``body``'s clause from ``ifs`` on (decided while compiling, or a branch),
+        then its inner clause or the append of its element."""
+        from .controlflow import Flow
+
+        clause = body.clause
+        if ifs < len(clause.ifs):
+            test = clause.ifs[ifs].test
+            known = self.static_value(test)
+            if known is not None:
+                return self.comprehension_body(body, ifs + 1) if known else Flow()
+            with self.b.at(self.loc(test)):
+                return self.branches(self.condition(test), lambda: self.comprehension_body(body, ifs + 1),
+                                     lambda: Flow(), test)
+        if clause.inner_for_in is not None:
+            self.comprehension_clause(clause.inner_for_in, body.element, body.out)
+        else:
+            with self.b.at(self.loc(body.element)):
+                self.push(body.out, self.expr(body.element), body.element)
+        return Flow()
+
+    def named_list(self, value: Value, name: str) -> None:
+        """A comprehension's list takes the name it is first bound to (``hs = [... for ...]``)."""
+        if isinstance(value, DynamicList) and not value.name:
+            value.name = name
+            for v in value.vars:
+                v.hint = name
 
     # -- reads -------------------------------------------------------------------------------------
     def list_length(self, dyn: DynamicList) -> Atom:
@@ -389,6 +480,17 @@ class ListStatements:
                                                             f"appends nothing: `range(n if c else 0)`)")
 
     # -- loops and branches ------------------------------------------------------------------------
+    def check_not_iterated(self, node: cst.For) -> None:
+        """Refuse a loop over a list whose body appends to it (Python would visit the new items
+        too; adc reads the length once)."""
+        lists = {id(v) for n in names_in(node.iter) if isinstance(v := self.env.get(n), (ListValue, DynamicList))}
+        for name in appended_names(node.body):
+            if id(self.env.get(name)) in lists:
+                raise self.fail(self.appended_at(node.body, name), f"appending to `{name}` while looping over it "
+                                                                   "(Python would visit the new items too)",
+                                f"take the length before the loop and loop over the indices: `n = len({name})`, "
+                                f"`for i in range(n):`, `{name}[i]`")
+
     def list_versions(self, env: dict[str, Value]) -> dict[int, int]:
         """The type versions of the dynamic lists ``env`` reaches (a loop is lowered again when an
         append inside it changed one)."""

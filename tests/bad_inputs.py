@@ -20,12 +20,14 @@ def uses_lambda(x):
 
 
 def uses_listcomp(x):
-    ys = [x * k for k in range(int(x))]
+    for t in range(2):
+        ys = [x * k for k in range(int(x))]
     return x
 
 
 def uses_genexp(x):
-    s = max(x * k for k in range(int(x)))
+    for t in range(2):
+        s = max(x * k for k in range(int(x)))
     return x
 
 

@@ -123,6 +123,15 @@ def pairs(x, W):
     return s + np.sum(cells[0][1])
 
 
+def comprehensions(x, w):
+    """Comprehensions whose length is known only at run time: over `range(n)`, an array with a
+    filter on data (a generator), a list appended in a loop, and one nesting a constant range."""
+    sq = [np.sin(w * x[i]) * x[i] for i in range(x.shape[0])]
+    pos = sum(w * v ** 2 for v in x if v > 0.0)
+    outer = np.array([sq[i] * x[j] for i in range(len(sq)) for j in range(2)])
+    return sum([s * s for s in sq]) + pos + np.sum(outer ** 2) + len(sq) + sum([np.cos(w * k) for k in range(30)])
+
+
 def push_state(hs, h):
     hs.append(h)
     return h * 0.5

@@ -53,7 +53,10 @@ def lambda_call(x):
 
 
 def list_comprehension(x):
-    return max([x * k for k in range(int(x))])
+    s = 0.0
+    for t in range(2):
+        s = s + max([x * k for k in range(int(x))])
+    return s
 
 
 def set_comprehension(x):
@@ -67,7 +70,10 @@ def dict_comprehension(x):
 
 
 def generator_expression(x):
-    return max(x * k for k in range(int(x)))
+    s = 0.0
+    for t in range(2):
+        s = s + max(x * k for k in range(int(x)))
+    return s
 
 
 def walrus(x):

@@ -1,9 +1,9 @@
 """Lists appended in loops whose trip count is known only at run time (issue 11, item 5): the RNN
 pattern `hs = []` ... `hs.append(h)` in `for t in range(n)` / `while`, read by `np.stack`, indexing,
-`len`, loops, `sum`, `zip`.  Each program: its value, and its gradient against central finite
-differences in both modes, forward == reverse, the caller's arrays unchanged; a character-level
-RNN over 30 steps also under jit; second derivatives; the generated code; and the refusals, at the
-user's line."""
+`len`, loops, `sum`, `zip`; and comprehensions over `range(n)` or with filters on data.  Each
+program: its value, and its gradient against central finite differences in both modes, forward ==
+reverse, the caller's arrays unchanged; a character-level RNN over 30 steps also under jit; second
+derivatives; the generated code; and the refusals, at the user's line."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,6 +37,7 @@ CASES = [
     (F.grown_in_while, (0.3, 2.0), 0), (F.grown_in_while, (0.3, 0.1), 0),
     (F.pairs, (XS, W), 0), (F.pairs, (XS, W), 1),
     (F.through_helper, (XS, W), 1),
+    (F.comprehensions, (X, 0.7), 0), (F.comprehensions, (X, 0.7), 1),
 ]
 
 

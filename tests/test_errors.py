@@ -71,8 +71,8 @@ def check_located(exc: BaseException, line: int, col: int, source_line: str, fil
 # (function in bad_inputs.py, marker where the caret must point, words the message must contain)
 UNSUPPORTED_CASES = [
     ("uses_lambda", "lambda t", ["lambda"]),
-    ("uses_listcomp", "range(int(x))", ["comprehension over something whose length is not known"]),
-    ("uses_genexp", "range(int(x))", ["comprehension over something whose length is not known"]),
+    ("uses_listcomp", "[x * k", ["comprehension whose length is known only at run time, inside a loop"]),
+    ("uses_genexp", "x * k for", ["comprehension whose length is known only at run time, inside a loop"]),
     ("uses_try", "try:", ["try"]),
     ("uses_with", "with np.errstate", ["with"]),
     ("uses_global", "global SCALE", ["global"]),

@@ -43,10 +43,10 @@ CASES = [
     ("async_function", S, "@def:async def", ["async"]),
     # expressions
     ("lambda_call", S, "lambda t", ["lambda"]),
-    ("list_comprehension", S, "range(int(x))", ["comprehension over something whose length is not known"]),
+    ("list_comprehension", S, "[x * k", ["comprehension whose length is known only at run time, inside a loop"]),
     ("set_comprehension", S, "{x * k", ["set comprehension"]),
     ("dict_comprehension", S, "{k: x", ["dict comprehension"]),
-    ("generator_expression", S, "range(int(x))", ["comprehension over something whose length is not known"]),
+    ("generator_expression", S, "x * k for", ["comprehension whose length is known only at run time, inside a loop"]),
     ("walrus", S, "z := x", [":="]),
     ("starred_target", S, "*rest", ["starred"]),
     ("starred_of_number", S, "*x", ["starred"]),
