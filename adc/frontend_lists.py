@@ -42,16 +42,19 @@ READ_FIRST = "append the first item before the loop (`hs = [h0]`), or keep the p
 class ListValue(tuple):
     """A list made by the function being lowered (``[]``, ``[a, b]``, a list comprehension,
     ``list(...)``): ``maker`` is the lowerer that made it, ``depth`` the loop depth it was made at,
-    ``loc`` where."""
+    ``loc`` and ``at`` where (the source line; the region and the op after which it was made)."""
 
     maker: Any
     depth: int
     loc: Loc | None
+    at: tuple[Region, Op | None]
 
 
 def make_list(items: Any, maker: Any) -> ListValue:
     out = ListValue(items)
+    region = maker.b.region
     out.maker, out.depth, out.loc = maker, maker.loop_depth, maker.b.loc
+    out.at = (region, region.ops[-1] if region.ops else None)
     return out
 
 
@@ -67,12 +70,14 @@ def same_kind(old: Value, new: Value) -> Value:
 @dataclass(eq=False)
 class DynamicList:
     """A list whose length is known only at run time: one IR list per leaf of its items
-    (``vars``, made by the ``allocs``), their structure ``skel`` and leaf ``types`` (``None`` until
-    the first append); ``version`` counts changes of the items' type (a loop is lowered again)."""
+    (``vars``, made by the ``allocs`` in ``region``), their structure ``skel`` and leaf ``types``
+    (``None`` until the first append); ``version`` counts changes of the items' type (a loop is
+    lowered again)."""
 
     name: str
     vars: list[Var]
     allocs: list[Op]
+    region: Region
     skel: Any = None
     types: list[Type] = field(default_factory=list)
     version: int = 0
@@ -203,9 +208,11 @@ class ListStatements:
                             f"make the list in the function that appends (or return the new list), or build it "
                             f"with a comprehension: `{name} = [f(v) for v in ...]`")
         if self.loop_depth > value.depth:
-            raise self.fail(call, f"{text} in a loop whose body does not append to `{name}` by that name (through "
-                                  "another name or a helper): adc cannot tell before the loop that the list grows",
-                            f"append in the loop's own body: `{name}.{how}(...)`")
+            known = next((n for n, v in self.env.items() if n != name and v is value), name)
+            raise self.fail(call, f"{text} in a loop, to a list the loop's body does not append to under the name "
+                                  "it has before the loop (it is reached through another name or a helper here): adc "
+                                  "cannot tell before the loop that the list grows",
+                            f"append in the loop's own body, under that name: `{known}.{how}(...)`")
         others = [n for n, v in self.env.items() if n != name and _holds(v, value)]
         if others:
             raise self.fail(call, f"{text}: `{others[0]}` refers to the same list, and adc's lists are values",
@@ -253,7 +260,7 @@ class ListStatements:
                 raise self.fail(node, f"`{name}` is appended in a loop and `{nested[0]}` holds it too",
                                 f"read the list through `{name}` only")
             with self.b.at(value.loc):
-                dyn = self.new_list(name)
+                dyn = self.new_list(name, value.at)
                 for item in value:
                     self.push(dyn, item, node)
             for n in [n for n, v in self.env.items() if v is value]:
@@ -275,10 +282,19 @@ class ListStatements:
         body.visit(Find())
         return found[0]
 
-    def new_list(self, name: str) -> DynamicList:
+    def new_list(self, name: str, at: tuple[Region, Op | None] | None = None) -> DynamicList:
+        """An empty run-time list, made where the user made it (``at``: the region, and the op
+        after which) when that region is around here, else here."""
         var = Var(hint=name or None, type=LIST)
-        alloc = self.b.append(Op("list", [], [var], (("item", None),)))
-        return DynamicList(name, [var], [alloc])
+        alloc = Op("list", [], [var], (("item", None),), self.b.loc)
+        region, after = at if at is not None else (None, None)
+        if any(r is region for r in self.b.stack) and (after is None or after in region.ops):
+            region.ops.insert(region.ops.index(after) + 1 if after is not None else 0, alloc)
+            self.b.defs[var] = alloc
+        else:
+            region = self.b.region
+            self.b.append(alloc)
+        return DynamicList(name, [var], [alloc], region)
 
     def push(self, dyn: DynamicList, item: Value, node: cst.CSTNode) -> None:
         """``dyn.append(item)``: one ``push`` per leaf, after checking the item fits the list."""
@@ -310,11 +326,10 @@ class ListStatements:
         dyn.version += 1
         first = dyn.allocs[0]
         first.params = (("item", dyn.types[0]),)
-        region = next(r for r in reversed(self.b.stack) if first in r.ops)
         for t in dyn.types[1:]:
             var = Var(hint=dyn.name or None, type=LIST)
             alloc = Op("list", [], [var], (("item", t),), first.loc)
-            region.ops.insert(region.ops.index(dyn.allocs[-1]) + 1, alloc)
+            dyn.region.ops.insert(dyn.region.ops.index(dyn.allocs[-1]) + 1, alloc)
             dyn.vars.append(var)
             dyn.allocs.append(alloc)
 
@@ -402,8 +417,7 @@ class ListStatements:
                             READ_FIRST)
         if dyn.skel != "leaf":
             raise self.fail(node, f"an array of {dyn.describe()}, whose items are tuples",
-                            f"stack one part at a time: `np.stack([h for h, c in {dyn.name}])` is not supported "
-                            f"either, so append the parts to separate lists")
+                            f"stack one part at a time: `np.stack([h for h, c in {dyn.name}])`")
         out = self.b.emit("stack_list", dyn.vars[0], params=(("item", dyn.types[0]),))
         self.owned.add(out)
         return out
@@ -501,7 +515,7 @@ class ListStatements:
         list made elsewhere): the loop would carry a list, which adc keeps only as one list."""
         for n in names:
             old, new = before.get(n), self.env.get(n)
-            if (isinstance(old, DynamicList) or isinstance(new, DynamicList)) and old is not new:
+            if n in before and old is not new and (isinstance(old, DynamicList) or isinstance(new, DynamicList)):
                 raise self.fail(node, f"`{n}` is rebound inside this loop, to or from a list appended in a loop "
                                       "(adc keeps such a list as one list, not as a value the loop carries)",
                                 f"keep `{n}` bound to one list (append to it), and use another name for the rest")

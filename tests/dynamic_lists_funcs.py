@@ -123,6 +123,20 @@ def pairs(x, W):
     return s + np.sum(cells[0][1])
 
 
+def numpy_reads(xs, W):
+    """NumPy functions read the list as `np.array(hs)`; appends after the loop and in a second loop."""
+    hs = []
+    h = np.zeros(2)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    hs.append(h * h)
+    for t in range(2):
+        hs.append(hs[t] * hs[-1])
+    flat = np.concatenate(hs)
+    return np.sum(np.mean(hs, axis=0) ** 2) + np.sum(flat * np.arange(flat.shape[0])) + np.max(hs)
+
+
 def comprehensions(x, w):
     """Comprehensions whose length is known only at run time: over `range(n)`, an array with a
     filter on data (a generator), a list appended in a loop, and one nesting a constant range."""

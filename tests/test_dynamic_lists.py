@@ -37,6 +37,7 @@ CASES = [
     (F.grown_in_while, (0.3, 2.0), 0), (F.grown_in_while, (0.3, 0.1), 0),
     (F.pairs, (XS, W), 0), (F.pairs, (XS, W), 1),
     (F.through_helper, (XS, W), 1),
+    (F.numpy_reads, (XS, W), 0), (F.numpy_reads, (XS, W), 1),
     (F.comprehensions, (X, 0.7), 0), (F.comprehensions, (X, 0.7), 1),
 ]
 
@@ -90,8 +91,10 @@ def test_array_result():
 
 
 def test_second_derivatives():
-    """Forward over reverse (hessian, hvp) works; reverse over reverse is refused, located."""
+    """Forward over reverse (hessian, hvp, jacfwd of grad) works; reverse over reverse is refused,
+    located."""
     hess = adc.hessian(F.rnn, argnums=1)(XS, W)
+    np.testing.assert_allclose(adc.jacfwd(adc.grad(F.rnn, argnums=1), argnums=1)(XS, W), hess, rtol=1e-12)
     grad = adc.grad(F.rnn, argnums=1)
     e = np.zeros_like(W)
     e[0, 1] = 1e-5
@@ -140,3 +143,22 @@ def test_checkpointed_loop_that_appends_refused():
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(F.rnn, argnums=1, checkpoints=2)(XS, W)
     assert "a checkpointed loop may not append to a list" in str(info.value)
+
+
+def test_language_md_listing(tmp_path, monkeypatch):
+    """The RNN of docs/language.md#lists-appended-in-loops and its gradient code are real."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
+    section = page[page.index("## Lists appended in loops"):]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    (tmp_path / "rnn_doc.py").write_text(blocks[0])
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import rnn_doc
+
+    xs, w = np.array([[0.5, -1.0], [0.3, 0.8], [-0.2, 0.1]]), np.array([[0.5, -0.3], [0.2, 0.4]])
+    assert adc.source(rnn_doc.rnn, argnums=1, at=(xs, w)).split("\n\n\n", 1)[1] == blocks[1]
+    shown = np.array(eval(blocks[2].split("\n", 1)[1].replace("array", "")))
+    for mode, jit in (("reverse", False), ("forward", False)):
+        np.testing.assert_allclose(adc.grad(rnn_doc.rnn, argnums=1, mode=mode, jit=jit)(xs, w), shown, rtol=1e-7)

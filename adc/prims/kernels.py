@@ -7,6 +7,9 @@ transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same functi
 ``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
 argument's shape (reshapes and sums here, loops over ``source`` under Numba).
 
+``stack_list`` is ``np.stack`` of a list (Numba's takes a tuple: a loop there), and ``add_rows`` adds
+the rows of a stack's adjoint into the list of its items' adjoints (``prims/lists.py``).
+
 The Numba dialect (``Primitive.numba``) spells what Numba cannot compile with the kernels below:
 reductions along one axis (``sum_axis``, ``mean_axis``, ``prod_axis``, ``amax_axis``,
 ``amin_axis``, ``logsumexp_axis``; several axes nest them), ``add_at`` (``np.add.at`` with
