@@ -126,7 +126,7 @@ class Reverse:
             elif op.prim == "push":
                 v = a[-1]
                 c = Var(type=_adjoint_type(v) if isinstance(v, Var) else Type("float"), role="tmp")
-                if self.tape_allocs[a[0]].prim == "list":  # the adjoint of a user list's item
+                if a[0] in self.tape_allocs and self.tape_allocs[a[0]].prim == "list":  # a user list's item
                     c.hint = f"g{a[0].hint}_item"
                 mark = len(self.b.region.ops)
                 self.b.append(Op("pop", [self.adjoint_tape(a[0], op.loc)], [c]))
