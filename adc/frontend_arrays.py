@@ -107,8 +107,7 @@ class ArrayExpressions(LibraryCalls):
                             f"append the new value, or build an array (`np.stack({base.name})`) and write into it")
         arr = self.array_value(base, target.value)
         if arr not in self.owned and not self.fresh_array(arr):
-            raise self.fail(target, "writing into an array the function did not create (a view, a global, or an argument reached through another name)",
-                            "copy it first: `y = x.copy()`, then write into `y`")
+            raise self.unwritable(target, arr, "writing into")
         spec, atoms, single = self.index_spec(target, arr)
         v = self.scalar(value, target)
         slot = get("getitem").result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
@@ -134,6 +133,18 @@ class ArrayExpressions(LibraryCalls):
                 self.env[name] = copy
                 copied = True
         return copied
+
+    def unwritable(self, node: cst.CSTNode, arr: Var, what: str) -> Exception:
+        """The located error for ``what`` (``writing into``, ``np.add.at() into``) an array adc
+        cannot write into: one a branch or loop merges (it may share memory with another name),
+        or one the function did not create."""
+        op = self.b.defs.get(arr)
+        if op is not None and op.regions:
+            return self.fail(node, f"{what} an array that a branch or loop rebinds (where the paths meet it may "
+                                   "share memory with another name)",
+                             "copy it after the branch or loop (`y = y.copy()`), then write into the copy")
+        return self.fail(node, f"{what} an array the function did not create (a view, a global, or an argument "
+                               "reached through another name)", "copy it first: `y = x.copy()`, then write into `y`")
 
     def fresh_array(self, arr: Var) -> bool:
         """Made by arithmetic here (``a * 2``, ``a @ b``): a new array, not an argument or a view."""

@@ -97,8 +97,7 @@ class LibraryCalls:
         self.keywords(node, ())
         y = self.array_value(args[0], node)
         if y not in self.owned and not self.fresh_array(y):
-            raise self.fail(node, "np.add.at() into an array the function did not create (a view, a global, or an argument reached through another name)",
-                            "copy it first: `y = x.copy()`, then add into `y`")
+            raise self.unwritable(node, y, "np.add.at() into")
         key = node.args[1].value
         if isinstance(key, cst.Tuple):  # np.add.at(z, (rows, cols), v)
             index = tuple(self.listed(v, el.value) for v, el in zip(args[1], key.elements))

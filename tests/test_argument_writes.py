@@ -117,10 +117,36 @@ def write_into_a_view(x):
     return np.sum(y * y)
 
 
+def write_after_a_branch(x):
+    y = x * 2.0
+    if x[0] > 0.0:
+        y = 0.5 * y
+    y[1:] -= x[0]
+    return np.sum(y * y)
+
+
+def write_after_a_branch_copied(x):
+    y = x * 2.0
+    if x[0] > 0.0:
+        y = 0.5 * y
+    y = y.copy()  # what the error's hint says
+    y[1:] -= x[0]
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_the_rewrite_the_merge_error_suggests(mode):
+    for x in (X, -X):
+        check_gradient(write_after_a_branch_copied, (x,), mode)
+
+
 @pytest.mark.parametrize("fn,arg,text", [(write_into_a_tree_leaf, {"w": X}, 'p["w"][0]'),
-                                         (write_into_a_view, X, "z[0]")])
+                                         (write_into_a_view, X, "z[0]"),
+                                         (write_after_a_branch, X, "y[1:]")])
 def test_writes_adc_cannot_copy_first_are_located_errors(fn, arg, text):
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(fn)(copies((arg,))[0] if isinstance(arg, np.ndarray) else arg)
     message = str(info.value)
     assert "test_argument_writes.py" in message and text in message and ".copy()" in message, message
+    if fn is write_after_a_branch:
+        assert "branch or loop" in message, message
