@@ -51,8 +51,9 @@ def checkpointed(iterable: object, snapshots: int = 16) -> object:
     return iterable
 
 
-FIRST, END, SLOTS, HELD, NEXT, STEPS, PEAK = 0, 1, 2, 3, 4, 5, 6
-HEAD = 7  # plan[HEAD + s]: the loop index snapshot ``s`` was taken before
+FIRST, END, SLOTS, HELD, NEXT, STEPS, PEAK, STRIDE, KEEP = 0, 1, 2, 3, 4, 5, 6, 7, 8
+HEAD = 9  # plan[HEAD + slot]: the loop index the snapshot in ``slot`` was taken before; then
+# plan[HEAD + slots + s]: the slot of the ``s``-th snapshot held (a permutation, the free slots last)
 
 
 def split(steps, free):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
@@ -79,28 +80,65 @@ def split(steps, free):  # noqa: ANN001, ANN201 (Numba compares the signature wi
 
 def start(first, end, slots):  # noqa: ANN001, ANN201
     """A plan for the loop indices ``first .. end - 1`` with ``slots`` snapshots."""
-    plan = np.zeros(HEAD + slots, dtype=np.int64)
+    plan = np.zeros(HEAD + 2 * slots, dtype=np.int64)
     plan[FIRST] = first
     plan[END] = end
     plan[SLOTS] = slots
     plan[NEXT] = first if end > first else -1
+    for s in range(slots):
+        plan[HEAD + slots + s] = s
+    return plan
+
+
+def online(slots):  # noqa: ANN001, ANN201
+    """A plan for a loop whose trip count is known only when it ends (a ``while`` loop), indices
+    from 0: the forward sweep keeps at most ``(slots + 1) // 2`` snapshots, equally spaced (the
+    spacing doubles when they would be more), so that Revolve has the other slots to reverse
+    the segments between them."""
+    plan = start(0, -1, slots)
+    plan[NEXT] = 0
+    plan[STRIDE] = 1
+    plan[KEEP] = (slots + 1) // 2
     return plan
 
 
 def take(plan, at, i):  # noqa: ANN001, ANN201
     if at >= i or plan[HELD] >= plan[SLOTS]:
         return plan[SLOTS]
-    slot = plan[HELD]
+    slot = plan[HEAD + plan[SLOTS] + plan[HELD]]
     plan[HEAD + slot] = at
-    plan[HELD] = slot + 1
-    if slot + 1 > plan[PEAK]:
-        plan[PEAK] = slot + 1
+    plan[HELD] += 1
+    if plan[HELD] > plan[PEAK]:
+        plan[PEAK] = plan[HELD]
     return slot
+
+
+def thin(plan):  # noqa: ANN001, ANN201
+    """Drop every other snapshot held (the first stays) and double the spacing: the slots of the
+    kept ones first, in order, then the freed ones."""
+    order = HEAD + plan[SLOTS]
+    held = plan[HELD]
+    was = plan[order:order + held].copy()
+    j = 0
+    for parity in range(2):
+        for s in range(parity, held, 2):
+            plan[order + j] = was[s]
+            j += 1
+    plan[HELD] = (held + 1) // 2
+    plan[STRIDE] *= 2
+    plan[NEXT] = plan[HEAD + plan[order + plan[HELD] - 1]] + plan[STRIDE]
 
 
 def forward(plan, i):  # noqa: ANN001, ANN201
     if i != plan[NEXT]:
         return plan[SLOTS]
+    if plan[STRIDE] > 0:  # online: every STRIDE-th step, at most KEEP snapshots
+        if plan[HELD] >= plan[KEEP]:
+            thin(plan)
+            if i != plan[NEXT]:
+                return plan[SLOTS]
+        plan[NEXT] = i + plan[STRIDE]
+        return take(plan, i, i + 1)
     slot = take(plan, i, plan[END])
     free = plan[SLOTS] - plan[HELD]
     left = plan[END] - i
@@ -109,9 +147,10 @@ def forward(plan, i):  # noqa: ANN001, ANN201
 
 
 def restore(plan, i):  # noqa: ANN001, ANN201
-    while plan[HELD] > 1 and plan[HEAD + plan[HELD] - 1] > i:
+    order = HEAD + plan[SLOTS]
+    while plan[HELD] > 1 and plan[HEAD + plan[order + plan[HELD] - 1]] > i:
         plan[HELD] -= 1
-    return plan[HELD] - 1
+    return plan[order + plan[HELD] - 1]
 
 
 def position(plan, slot):  # noqa: ANN001, ANN201
@@ -141,10 +180,11 @@ def theory_steps(steps: int, slots: int) -> int:
     return t * steps - comb(slots + t, t - 1)
 
 
-def simulate(n: int, slots: int) -> tuple[int, int]:
+def simulate(n: int, slots: int, unknown: bool = False) -> tuple[int, int]:
     """Drive the kernels as a checkpointed loop's generated code does, with the loop index as the
-    state (checked at every step): ``plan_stats`` after reversing ``n`` steps."""
-    plan, snaps = start(0, n, slots), [-1] * (slots + 1)
+    state (checked at every step): ``plan_stats`` after reversing ``n`` steps (``unknown``: as a
+    ``while`` loop's, the plan made without the trip count)."""
+    plan, snaps = online(slots) if unknown else start(0, n, slots), [-1] * (slots + 1)
     for i in range(n):
         snaps[forward(plan, i)] = i
     for step in range(n - 1, -1, -1):
@@ -159,7 +199,7 @@ def simulate(n: int, slots: int) -> tuple[int, int]:
     return plan_stats(plan)
 
 
-KERNELS = (split, start, take, forward, restore, position, advance)
+KERNELS = (split, start, online, take, thin, forward, restore, position, advance)
 
 
 def _install_numba() -> None:
@@ -187,13 +227,14 @@ def _kernel(name: str, result: Type, fresh: bool = False) -> None:
 
 
 _kernel("start", _INT_ARRAY, fresh=True)
+_kernel("online", _INT_ARRAY, fresh=True)
 for _name in ("forward", "restore", "position", "advance", "take"):
     _kernel(_name, Type("int"))
 
 
 def kernel_names() -> Sequence[str]:
     """The primitives of this module, as the checkpoint transform emits them."""
-    return [f"revolve_{fn.__name__}" for fn in KERNELS if fn.__name__ != "split"]
+    return [f"revolve_{fn.__name__}" for fn in KERNELS if fn.__name__ not in ("split", "thin")]
 
 
 def plan_stats(plan: Any) -> tuple[int, int]:
