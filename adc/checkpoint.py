@@ -1,6 +1,6 @@
-"""Checkpointed loops: reverse mode of a long ``for`` loop in memory bounded by a number of snapshots.
+"""Checkpointed loops: reverse mode of a long loop in memory bounded by a number of snapshots.
 
-Input: a ``for`` loop over a range of known length (step 1, no ``break``) whose reverse body the
+Input: a ``for`` loop over a range of known length (step 1), or a ``while`` loop, with no ``break``, whose reverse body the
 reverse transform has built (``rev``: the adjoint of one iteration, reading the primal values of
 that iteration), and the number of snapshots.  Output: the loop's statements in the forward sweep
 and in the reverse sweep, written into the program in place of recording every iteration.
@@ -11,7 +11,9 @@ for step ``step`` it takes the last snapshot at or before it, recomputes forward
 (storing new snapshots where Revolve says), runs that one step again with what its adjoint needs
 kept in variables (nested branches and loops use their tapes, emptied by the adjoint right after)
 and then the adjoint.  The schedule is computed online by the kernels of ``prims/revolve.py``;
-memory holds at most ``snapshots`` states (plus a scratch slot) whatever the trip count.
+memory holds at most ``snapshots`` states (plus a scratch slot) whatever the trip count.  A
+``while`` loop differs only in its forward sweep: the plan is made without the trip count
+(``adc_revolve.online``) and the loop counts its steps, the reverse loop's range.
 """
 from __future__ import annotations
 

@@ -3,12 +3,19 @@ checkpointed loop's generated code calls (imported as ``adc_revolve``), their pr
 ``checkpointed``, the marker users write around a loop's iterable (``adc.checkpointed``).
 
 A *plan* is a small int64 array: the loop's first index and end, the number of snapshot slots,
-how many snapshots are held (a stack of loop indices, increasing), the next index the forward
-sweep snapshots, and two counters (steps recomputed, most snapshots held at once) that tests and
-benchmarks read.  Slot ``slots`` is a scratch slot: a store into it keeps nothing.
+how many snapshots are held (a stack of loop indices, increasing, each in a slot), the next index
+the forward sweep snapshots, two counters (steps recomputed, most snapshots held at once) that
+tests and benchmarks read, and for a ``while`` loop (``online``) the spacing of its snapshots and
+how many it keeps.  Slot ``slots`` is a scratch slot: a store into it keeps nothing.
+
+- ``start(first, end, slots)``: the plan of a loop over ``range(first, end)``.
+- ``online(slots)``: the plan of a loop whose trip count is known when it ends (``while``): the
+  forward sweep snapshots every ``stride``-th step, at most ``(slots + 1) // 2`` of them, dropping
+  every other one and doubling ``stride`` when one more would be needed (``thin``).  The reverse
+  sweep then reverses the segments between them with Revolve (the kernels below) in the free slots.
 
 - ``forward(plan, i)``: the slot the forward sweep stores the state before step ``i`` into (the
-  scratch slot when Revolve keeps none there).
+  scratch slot when the plan keeps none there).
 - ``restore(plan, i)``: drop the snapshots after ``i``; the slot of the last one at or before ``i``.
 - ``advance(plan, at, i)``: how far to recompute from ``at`` towards ``i``: the next index Revolve
   snapshots (the optimal split of the ``i + 1 - at`` steps left with the free slots), else ``i``.
@@ -30,9 +37,10 @@ from ..types import Type
 from .registry import structural
 
 def checkpointed(iterable: object, snapshots: int = 16) -> object:
-    """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``.
+    """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``, or
+    ``while adc.checkpointed(s > tol, snapshots=10):`` (around the condition).
 
-    Plain Python runs it unchanged (it returns ``iterable``); when adc differentiates the function
+    Plain Python runs it unchanged (it returns ``iterable``, or the condition's value); when adc differentiates the function
     in reverse mode it keeps at most ``snapshots`` states of the loop and recomputes the rest
     (binomial checkpointing, Griewank's Revolve), instead of recording every iteration.
     ``adc.grad(f, checkpoints=k)`` does the same for every outermost loop of ``f``.
