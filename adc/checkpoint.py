@@ -33,10 +33,14 @@ PLAIN = (("break", False),)  # the loops it writes are plain loops (not checkpoi
 def check(loop: Op, snapshots: int, nested: bool, memory: Memory) -> None:
     """Refuse a loop that cannot be checkpointed, at the loop, saying what to do instead."""
     what = f"`{loop.loc.text.strip()}`" if loop.loc is not None else "this loop"
-    if loop.param("break") or (loop.prim == "for" and not (isinstance(loop.args[2], Const) and loop.args[2].value == 1)):
-        raise UnsupportedError(f"checkpointing needs a `while` loop, or a loop over a range with step 1, with no "
-                               f"`break` or `return`: {what}", loop.loc,
-                               "move the early exit after the loop (into the `while` condition), or do not checkpoint it")
+    if loop.param("break"):
+        raise UnsupportedError(f"checkpointing needs a loop with no `break` or `return`: {what}", loop.loc,
+                               "move the early exit into a `while` condition or after the loop, or do not "
+                               "checkpoint it")
+    if loop.prim == "for" and not (isinstance(loop.args[2], Const) and loop.args[2].value == 1):
+        raise UnsupportedError(f"checkpointing needs a loop over a range with step 1: {what}", loop.loc,
+                               "loop over range(first, end) and compute the value from the index, or do not "
+                               "checkpoint it")
     if nested:
         raise UnsupportedError(f"a checkpointed loop inside another loop is not supported: {what}", loop.loc,
                                "checkpoint the outermost loop (its inner loops are then recomputed per step)")

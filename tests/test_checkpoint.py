@@ -334,6 +334,22 @@ def big_state_while(x, n):
     return np.sum(h)
 
 
+def while_appends(x, tol):
+    s, hs = x, []
+    while s > tol:
+        s = s * 0.5
+        hs.append(s)
+    return s * len(hs)
+
+
+def while_true(x):
+    s = x
+    while True:
+        s = s * 0.5
+        if s < 0.1:
+            return s
+
+
 def nested_while(x, n):
     s = x
     for j in range(3):
@@ -370,6 +386,24 @@ def test_while_array_state_with_branch_and_inner_loop():
     assert np.allclose(want[1], fd_jacobian_of(lambda a: rnn_while(W, a, 1e-3), h0), rtol=1e-6, atol=1e-9)
 
 
+def while_in_branch(x, tol):
+    s = 0.0
+    if x > 0.0:
+        s = x
+        while s > tol:
+            s = s * 0.7 + 0.01 * math.sin(x * s)
+    else:
+        s = x * x
+    return s * x
+
+
+@pytest.mark.parametrize("x", [1.5, -0.3])
+def test_while_inside_a_branch(x):
+    want = adc.grad(while_in_branch)(x, 0.2)
+    assert adc.grad(while_in_branch, checkpoints=2)(x, 0.2) == want
+    assert math.isclose(want, fd_grad(lambda a: while_in_branch(a, 0.2), [x])[0], rel_tol=1e-6)
+
+
 def test_while_jit_equals_python():
     want = adc.grad(counted, argnums=(0, 1))(4.0, 0.5, 23)
     assert adc.grad(counted, argnums=(0, 1), checkpoints=3, jit=True)(4.0, 0.5, 23) == want
@@ -401,6 +435,10 @@ def test_while_second_order_and_refusals():
     assert adc.grad(settle_marked, mode="forward")(1.3, 0.4) == adc.grad(settle, mode="forward")(1.3, 0.4)
     with pytest.raises(adc.UnsupportedError, match="reverse mode over a gradient with a checkpointed loop"):
         adc.grad(adc.grad(settle_marked))(1.3, 0.4)
+    with pytest.raises(adc.UnsupportedError, match="append to a list"):
+        adc.grad(while_appends, checkpoints=2)(3.0, 0.1)
+    with pytest.raises(adc.UnsupportedError, match="no `break` or `return`: `while True:`"):
+        adc.grad(while_true, checkpoints=2)(3.0)
     with pytest.raises(adc.UnsupportedError, match="inside another loop") as info:
         adc.grad(nested_while)(3.0, 4)
     assert "while adc.checkpointed(s > 0.1, snapshots=2)" in str(info.value)
