@@ -516,7 +516,8 @@ class ControlFlow:
         self.env.update(carried)
         return flow
 
-    def checkpoint_marker(self, it: cst.BaseExpression, what: str = "iterable") -> tuple[cst.BaseExpression, int | None]:
+    def checkpoint_marker(self, it: cst.BaseExpression,
+                          what: str = "iterable") -> tuple[cst.BaseExpression, int | None]:
         """``adc.checkpointed(iterable, snapshots=k)`` (or a ``while`` loop's condition in place of
         the iterable) → ``(iterable, k)``; any other expression → ``(it, None)`` (see ``checkpoint.py``)."""
         if not (isinstance(it, cst.Call) and self.expr(it.func) is checkpointed):

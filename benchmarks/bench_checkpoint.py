@@ -2,8 +2,8 @@
 
 Three workloads, the explicit-Euler integrator (state: two floats) as a ``for`` loop and as a
 ``while`` loop (its snapshots placed without the trip count, ``adc_revolve.online``), and a tanh
-RNN (state: a vector of ``--width`` floats), over ``--steps`` steps.  For each number of snapshots: the peak memory of the
-gradient in plain Python (``tracemalloc``; Numba's allocations are invisible to it), the time of
+RNN (state: a vector of ``--width`` floats), over ``--steps`` steps.  For each number of
+snapshots: the peak memory of the gradient in plain Python (``tracemalloc``; Numba's allocations are invisible to it), the time of
 the gradient under ``jit=True`` (best of ``--repeat``), the time ratio to the recorded gradient,
 and beside it the bound on that ratio from the forward steps run, relative to the recorded
 gradient's ``n`` (the reverse steps are the same in both, so the ratio of the totals is at most

@@ -40,9 +40,10 @@ def checkpointed(iterable: object, snapshots: int = 16) -> object:
     """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``, or
     ``while adc.checkpointed(s > tol, snapshots=10):`` (around the condition).
 
-    Plain Python runs it unchanged (it returns ``iterable``, or the condition's value); when adc differentiates the function
-    in reverse mode it keeps at most ``snapshots`` states of the loop and recomputes the rest
-    (binomial checkpointing, Griewank's Revolve), instead of recording every iteration.
+    Plain Python runs it unchanged (it returns ``iterable``, or the condition's value); when adc
+    differentiates the function in reverse mode it keeps at most ``snapshots`` states of the loop
+    and recomputes the rest (binomial checkpointing, Griewank's Revolve), instead of recording
+    every iteration.
     ``adc.grad(f, checkpoints=k)`` does the same for every outermost loop of ``f``.
 
     Example:
