@@ -2,8 +2,9 @@
 
 Input: a ``for`` loop over a range of known length (step 1), or a ``while`` loop, with no
 ``break``, whose reverse body the reverse transform has built (``rev``: the adjoint of one
-iteration, reading the primal values of that iteration), and the number of snapshots.  Output: the loop's statements in the forward sweep
-and in the reverse sweep, written into the program in place of recording every iteration.
+iteration, reading the primal values of that iteration), and the number of snapshots. Output: the
+loop's statements in the forward sweep and in the reverse sweep, written into the program in place
+of recording every iteration.
 
 The forward sweep runs the plain loop and stores the carried state before the steps Revolve picks
 (``x_snap[adc_revolve.forward(plan, i)] = x``).  The reverse sweep runs over the steps backwards;

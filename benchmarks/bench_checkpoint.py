@@ -2,16 +2,16 @@
 
 Three workloads, the explicit-Euler integrator (state: two floats) as a ``for`` loop and as a
 ``while`` loop (its snapshots placed without the trip count, ``adc_revolve.online``), and a tanh
-RNN (state: a vector of ``--width`` floats), over ``--steps`` steps.  For each number of
-snapshots: the peak memory of the gradient in plain Python (``tracemalloc``; Numba's allocations are invisible to it), the time of
-the gradient under ``jit=True`` (best of ``--repeat``), the time ratio to the recorded gradient,
-and beside it the bound on that ratio from the forward steps run, relative to the recorded
-gradient's ``n`` (the reverse steps are the same in both, so the ratio of the totals is at most
-this): Revolve's optimum ``(T(n, k) + n) / n`` (its advances, first sweep included, plus one
-recording step per reversed step) and adc's schedule ``(n + S + n) / n`` (the forward sweep, the
-``S`` recomputed steps counted by driving its kernels, ``adc.prims.revolve.simulate``, and the
-recording steps).  Writes a Markdown table, and a plot if matplotlib is
-installed (a message says so if not).
+RNN (state: a vector of ``--width`` floats), over ``--steps`` steps. For each number of snapshots:
+the peak memory of the gradient in plain Python (``tracemalloc``; Numba's allocations are invisible
+to it), the time of the gradient under ``jit=True`` (best of ``--repeat``), the time ratio to the
+recorded gradient, and beside it the bound on that ratio from the forward steps run, relative to
+the recorded gradient's ``n`` (the reverse steps are the same in both, so the ratio of the totals
+is at most this): Revolve's optimum ``(T(n, k) + n) / n`` (its advances, first sweep included, plus
+one recording step per reversed step) and adc's schedule ``(n + S + n) / n`` (the forward sweep,
+the ``S`` recomputed steps counted by driving its kernels, ``adc.prims.revolve.simulate``, and the
+recording steps). Writes a Markdown table, and a plot if matplotlib is installed (a message says so
+if not).
 
     python benchmarks/bench_checkpoint.py --steps 1000000 --snapshots 16 64 256
 """
