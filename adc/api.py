@@ -478,7 +478,7 @@ Args:
     mode: ``"reverse"`` (one adjoint pass) or ``"forward"`` (one tangent pass per input component).
     jit: compile the generated derivative with Numba.
     checkpoints: reverse mode keeps at most this many snapshots of each outermost loop (a ``for``
-        over a range) and recomputes the rest (binomial checkpointing, Griewank's Revolve), so
+        over a range, or a ``while``) and recomputes the rest (binomial checkpointing, Griewank's Revolve), so
         memory does not grow with the trip count; see docs/composition.md#checkpointing.
 
 Returns:

@@ -516,17 +516,19 @@ class ControlFlow:
         self.env.update(carried)
         return flow
 
-    def checkpoint_marker(self, it: cst.BaseExpression) -> tuple[cst.BaseExpression, int | None]:
-        """``adc.checkpointed(iterable, snapshots=k)`` → ``(iterable, k)``; any other iterable →
-        ``(it, None)`` (see ``checkpoint.py``)."""
+    def checkpoint_marker(self, it: cst.BaseExpression,
+                          what: str = "iterable") -> tuple[cst.BaseExpression, int | None]:
+        """``adc.checkpointed(iterable, snapshots=k)`` (or a ``while`` loop's condition in place of
+        the iterable) → ``(iterable, k)``; any other expression → ``(it, None)`` (see ``checkpoint.py``)."""
         if not (isinstance(it, cst.Call) and self.expr(it.func) is checkpointed):
             return it, None
+        example = "range(n)" if what == "iterable" else "s > tol"
         positional = [a for a in it.args if a.keyword is None and not a.star]
         keywords = {a.keyword.value: a for a in it.args if a.keyword is not None}
         if not positional or len(positional) > 2 or set(keywords) - {"snapshots"} or any(a.star for a in it.args) \
                 or (len(positional) == 2 and keywords):
-            raise self.fail(it, "adc.checkpointed takes the loop's iterable and snapshots=k",
-                            "write `adc.checkpointed(range(n), snapshots=10)`")
+            raise self.fail(it, f"adc.checkpointed takes the loop's {what} and snapshots=k",
+                            f"write `adc.checkpointed({example}, snapshots=10)`")
         given = positional[1] if len(positional) == 2 else keywords.get("snapshots")
         snapshots = self.expr(given.value) if given is not None else Const(16)
         if not (isinstance(snapshots, Const) and type(snapshots.value) is int and snapshots.value >= 1):
@@ -538,12 +540,14 @@ class ControlFlow:
         if node.orelse is not None:
             raise self.fail(node.orelse, "unsupported construct: while/else", "use a flag variable instead")
         with self.b.at(self.loc(node)):
+            test, snapshots = self.checkpoint_marker(node.test, "condition")
             self.make_dynamic(node.body)
             flow, carried, outs, regions, inits, breaks = self.loop(
-                node, node.body.body, [], lambda head: None, lambda: self.condition(node.test))
-            self.b.append(Op("while", inits, outs, (("break", breaks),), regions=regions))
+                node, node.body.body, [], lambda head: None, lambda: self.condition(test))
+            params = (("break", breaks),) + ((("checkpoint", snapshots),) if snapshots is not None else ())
+            self.b.append(Op("while", inits, outs, params, regions=regions))
         self.env.update(carried)
-        if _is_true(node.test) and not _find(list(node.body.body)).breaks and flow.ret is not FALSE:
+        if _is_true(test) and not _find(list(node.body.body)).breaks and flow.ret is not FALSE:
             # `while True:` left only by `return`: the loop returns whenever it ends
             flow.ret = TRUE
         return flow

@@ -1,16 +1,17 @@
 """Checkpointed loops: peak memory and time of the gradient with and without checkpointing.
 
-Two workloads, the explicit-Euler integrator (state: two floats) and a tanh RNN (state: a vector of
-``--width`` floats), over ``--steps`` steps.  For each number of snapshots: the peak memory of the
-gradient in plain Python (``tracemalloc``; Numba's allocations are invisible to it), the time of
-the gradient under ``jit=True`` (best of ``--repeat``), the time ratio to the recorded gradient,
-and beside it the bound on that ratio from the forward steps run, relative to the recorded
-gradient's ``n`` (the reverse steps are the same in both, so the ratio of the totals is at most
-this): Revolve's optimum ``(T(n, k) + n) / n`` (its advances, first sweep included, plus one
-recording step per reversed step) and adc's schedule ``(n + S + n) / n`` (the forward sweep, the
-``S`` recomputed steps counted by driving its kernels, ``adc.prims.revolve.simulate``, and the
-recording steps).  Writes a Markdown table, and a plot if matplotlib is
-installed (a message says so if not).
+Three workloads, the explicit-Euler integrator (state: two floats) as a ``for`` loop and as a
+``while`` loop (its snapshots placed without the trip count, ``adc_revolve.online``), and a tanh
+RNN (state: a vector of ``--width`` floats), over ``--steps`` steps. For each number of snapshots:
+the peak memory of the gradient in plain Python (``tracemalloc``; Numba's allocations are invisible
+to it), the time of the gradient under ``jit=True`` (best of ``--repeat``), the time ratio to the
+recorded gradient, and beside it the bound on that ratio from the forward steps run, relative to
+the recorded gradient's ``n`` (the reverse steps are the same in both, so the ratio of the totals
+is at most this): Revolve's optimum ``(T(n, k) + n) / n`` (its advances, first sweep included, plus
+one recording step per reversed step) and adc's schedule ``(n + S + n) / n`` (the forward sweep,
+the ``S`` recomputed steps counted by driving its kernels, ``adc.prims.revolve.simulate``, and the
+recording steps). Writes a Markdown table, and a plot if matplotlib is installed (a message says so
+if not).
 
     python benchmarks/bench_checkpoint.py --steps 1000000 --snapshots 16 64 256
 """
@@ -39,6 +40,16 @@ def euler(k, c, n):
     for i in range(n):
         a = -k * x - c * v
         x, v = x + dt * v, v + dt * a
+    return x * x + v * v
+
+
+def euler_while(k, c, n):
+    x, v, i = 1.0, 0.0, 0
+    dt = 1e-5
+    while i < n:
+        a = -k * x - c * v
+        x, v = x + dt * v, v + dt * a
+        i += 1
     return x * x + v * v
 
 
@@ -71,7 +82,8 @@ def _time(fn: Callable[..., Any], args: tuple[Any, ...], repeat: int) -> float:
 
 
 def measure(name: str, fn: Callable[..., Any], args: tuple[Any, ...], mem_args: tuple[Any, ...],
-            argnums: Any, snapshots: list[int], repeat: int) -> list[dict[str, Any]]:
+            argnums: Any, snapshots: list[int], repeat: int, unknown: bool = False) -> list[dict[str, Any]]:
+    """Rows for ``fn`` recorded and checkpointed (``unknown``: a ``while`` loop's schedule)."""
     n, n_mem = args[-1], mem_args[-1]
     rows = []
     plain_time = _time(adc.grad(fn, argnums=argnums, jit=True), args, repeat)
@@ -82,7 +94,7 @@ def measure(name: str, fn: Callable[..., Any], args: tuple[Any, ...], mem_args: 
         grad = adc.grad(fn, argnums=argnums, jit=True, checkpoints=k)
         got = grad(*args)
         same = all(np.array_equal(a, b) for a, b in zip(got, want))
-        steps, _ = revolve.simulate(n, k)
+        steps, _ = revolve.simulate(n, k, unknown)
         t = _time(grad, args, repeat)
         rows.append({"workload": name, "snapshots": k, "same": same,
                      "mem": _peak(adc.grad(fn, argnums=argnums, checkpoints=k), mem_args),
@@ -141,12 +153,21 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--plot", type=Path, default=Path("docs/checkpoint.png"))
+    ap.add_argument("--workloads", nargs="+", default=["euler", "euler-while", "rnn"],
+                    choices=["euler", "euler-while", "rnn"])
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     W, h0 = rng.normal(size=(a.width, a.width)) / np.sqrt(a.width), rng.normal(size=a.width)
-    rows = measure("Euler", euler, (4.0, 0.5, a.steps), (4.0, 0.5, a.memory_steps), (0, 1), a.snapshots, a.repeat)
-    rows += measure(f"RNN, width {a.width}", rnn, (W, h0, a.steps), (W, h0, a.memory_steps), (0, 1),
-                    a.snapshots, a.repeat)
+    rows = []
+    if "euler" in a.workloads:
+        rows += measure("Euler", euler, (4.0, 0.5, a.steps), (4.0, 0.5, a.memory_steps), (0, 1), a.snapshots,
+                        a.repeat)
+    if "euler-while" in a.workloads:
+        rows += measure("Euler, while", euler_while, (4.0, 0.5, a.steps), (4.0, 0.5, a.memory_steps), (0, 1),
+                        a.snapshots, a.repeat, unknown=True)
+    if "rnn" in a.workloads:
+        rows += measure(f"RNN, width {a.width}", rnn, (W, h0, a.steps), (W, h0, a.memory_steps), (0, 1),
+                        a.snapshots, a.repeat)
     print(table(rows))
     print(plot(rows, a.plot))
 

@@ -3,12 +3,19 @@ checkpointed loop's generated code calls (imported as ``adc_revolve``), their pr
 ``checkpointed``, the marker users write around a loop's iterable (``adc.checkpointed``).
 
 A *plan* is a small int64 array: the loop's first index and end, the number of snapshot slots,
-how many snapshots are held (a stack of loop indices, increasing), the next index the forward
-sweep snapshots, and two counters (steps recomputed, most snapshots held at once) that tests and
-benchmarks read.  Slot ``slots`` is a scratch slot: a store into it keeps nothing.
+how many snapshots are held (a stack of loop indices, increasing, each in a slot), the next index
+the forward sweep snapshots, two counters (steps recomputed, most snapshots held at once) that
+tests and benchmarks read, and for a ``while`` loop (``online``) the spacing of its snapshots and
+how many it keeps.  Slot ``slots`` is a scratch slot: a store into it keeps nothing.
+
+- ``start(first, end, slots)``: the plan of a loop over ``range(first, end)``.
+- ``online(slots)``: the plan of a loop whose trip count is known when it ends (``while``): the
+  forward sweep snapshots every ``stride``-th step, at most ``(slots + 1) // 2`` of them, dropping
+  every other one and doubling ``stride`` when one more would be needed (``thin``).  The reverse
+  sweep then reverses the segments between them with Revolve (the kernels below) in the free slots.
 
 - ``forward(plan, i)``: the slot the forward sweep stores the state before step ``i`` into (the
-  scratch slot when Revolve keeps none there).
+  scratch slot when the plan keeps none there).
 - ``restore(plan, i)``: drop the snapshots after ``i``; the slot of the last one at or before ``i``.
 - ``advance(plan, at, i)``: how far to recompute from ``at`` towards ``i``: the next index Revolve
   snapshots (the optimal split of the ``i + 1 - at`` steps left with the free slots), else ``i``.
@@ -30,11 +37,13 @@ from ..types import Type
 from .registry import structural
 
 def checkpointed(iterable: object, snapshots: int = 16) -> object:
-    """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``.
+    """Mark a loop for checkpointing: ``for i in adc.checkpointed(range(n), snapshots=10):``, or
+    ``while adc.checkpointed(s > tol, snapshots=10):`` (around the condition).
 
-    Plain Python runs it unchanged (it returns ``iterable``); when adc differentiates the function
-    in reverse mode it keeps at most ``snapshots`` states of the loop and recomputes the rest
-    (binomial checkpointing, Griewank's Revolve), instead of recording every iteration.
+    Plain Python runs it unchanged (it returns ``iterable``, or the condition's value); when adc
+    differentiates the function in reverse mode it keeps at most ``snapshots`` states of the loop
+    and recomputes the rest (binomial checkpointing, Griewank's Revolve), instead of recording
+    every iteration.
     ``adc.grad(f, checkpoints=k)`` does the same for every outermost loop of ``f``.
 
     Example:
@@ -51,8 +60,9 @@ def checkpointed(iterable: object, snapshots: int = 16) -> object:
     return iterable
 
 
-FIRST, END, SLOTS, HELD, NEXT, STEPS, PEAK = 0, 1, 2, 3, 4, 5, 6
-HEAD = 7  # plan[HEAD + s]: the loop index snapshot ``s`` was taken before
+FIRST, END, SLOTS, HELD, NEXT, STEPS, PEAK, STRIDE, KEEP = 0, 1, 2, 3, 4, 5, 6, 7, 8
+HEAD = 9  # plan[HEAD + slot]: the loop index the snapshot in ``slot`` was taken before; then
+# plan[HEAD + slots + s]: the slot of the ``s``-th snapshot held (a permutation, the free slots last)
 
 
 def split(steps, free):  # noqa: ANN001, ANN201 (Numba compares the signature with its own)
@@ -79,28 +89,65 @@ def split(steps, free):  # noqa: ANN001, ANN201 (Numba compares the signature wi
 
 def start(first, end, slots):  # noqa: ANN001, ANN201
     """A plan for the loop indices ``first .. end - 1`` with ``slots`` snapshots."""
-    plan = np.zeros(HEAD + slots, dtype=np.int64)
+    plan = np.zeros(HEAD + 2 * slots, dtype=np.int64)
     plan[FIRST] = first
     plan[END] = end
     plan[SLOTS] = slots
     plan[NEXT] = first if end > first else -1
+    for s in range(slots):
+        plan[HEAD + slots + s] = s
+    return plan
+
+
+def online(slots):  # noqa: ANN001, ANN201
+    """A plan for a loop whose trip count is known only when it ends (a ``while`` loop), indices
+    from 0: the forward sweep keeps at most ``(slots + 1) // 2`` snapshots, equally spaced (the
+    spacing doubles when they would be more), so that Revolve has the other slots to reverse
+    the segments between them."""
+    plan = start(0, -1, slots)
+    plan[NEXT] = 0
+    plan[STRIDE] = 1
+    plan[KEEP] = (slots + 1) // 2
     return plan
 
 
 def take(plan, at, i):  # noqa: ANN001, ANN201
     if at >= i or plan[HELD] >= plan[SLOTS]:
         return plan[SLOTS]
-    slot = plan[HELD]
+    slot = plan[HEAD + plan[SLOTS] + plan[HELD]]
     plan[HEAD + slot] = at
-    plan[HELD] = slot + 1
-    if slot + 1 > plan[PEAK]:
-        plan[PEAK] = slot + 1
+    plan[HELD] += 1
+    if plan[HELD] > plan[PEAK]:
+        plan[PEAK] = plan[HELD]
     return slot
+
+
+def thin(plan):  # noqa: ANN001, ANN201
+    """Drop every other snapshot held (the first stays) and double the spacing: the slots of the
+    kept ones first, in order, then the freed ones."""
+    order = HEAD + plan[SLOTS]
+    held = plan[HELD]
+    was = plan[order:order + held].copy()
+    j = 0
+    for parity in range(2):
+        for s in range(parity, held, 2):
+            plan[order + j] = was[s]
+            j += 1
+    plan[HELD] = (held + 1) // 2
+    plan[STRIDE] *= 2
+    plan[NEXT] = plan[HEAD + plan[order + plan[HELD] - 1]] + plan[STRIDE]
 
 
 def forward(plan, i):  # noqa: ANN001, ANN201
     if i != plan[NEXT]:
         return plan[SLOTS]
+    if plan[STRIDE] > 0:  # online: every STRIDE-th step, at most KEEP snapshots
+        if plan[HELD] >= plan[KEEP]:
+            thin(plan)
+            if i != plan[NEXT]:
+                return plan[SLOTS]
+        plan[NEXT] = i + plan[STRIDE]
+        return take(plan, i, i + 1)
     slot = take(plan, i, plan[END])
     free = plan[SLOTS] - plan[HELD]
     left = plan[END] - i
@@ -109,9 +156,10 @@ def forward(plan, i):  # noqa: ANN001, ANN201
 
 
 def restore(plan, i):  # noqa: ANN001, ANN201
-    while plan[HELD] > 1 and plan[HEAD + plan[HELD] - 1] > i:
+    order = HEAD + plan[SLOTS]
+    while plan[HELD] > 1 and plan[HEAD + plan[order + plan[HELD] - 1]] > i:
         plan[HELD] -= 1
-    return plan[HELD] - 1
+    return plan[order + plan[HELD] - 1]
 
 
 def position(plan, slot):  # noqa: ANN001, ANN201
@@ -141,10 +189,11 @@ def theory_steps(steps: int, slots: int) -> int:
     return t * steps - comb(slots + t, t - 1)
 
 
-def simulate(n: int, slots: int) -> tuple[int, int]:
+def simulate(n: int, slots: int, unknown: bool = False) -> tuple[int, int]:
     """Drive the kernels as a checkpointed loop's generated code does, with the loop index as the
-    state (checked at every step): ``plan_stats`` after reversing ``n`` steps."""
-    plan, snaps = start(0, n, slots), [-1] * (slots + 1)
+    state (checked at every step): ``plan_stats`` after reversing ``n`` steps (``unknown``: as a
+    ``while`` loop's, the plan made without the trip count)."""
+    plan, snaps = online(slots) if unknown else start(0, n, slots), [-1] * (slots + 1)
     for i in range(n):
         snaps[forward(plan, i)] = i
     for step in range(n - 1, -1, -1):
@@ -159,7 +208,7 @@ def simulate(n: int, slots: int) -> tuple[int, int]:
     return plan_stats(plan)
 
 
-KERNELS = (split, start, take, forward, restore, position, advance)
+KERNELS = (split, start, online, take, thin, forward, restore, position, advance)
 
 
 def _install_numba() -> None:
@@ -187,13 +236,14 @@ def _kernel(name: str, result: Type, fresh: bool = False) -> None:
 
 
 _kernel("start", _INT_ARRAY, fresh=True)
+_kernel("online", _INT_ARRAY, fresh=True)
 for _name in ("forward", "restore", "position", "advance", "take"):
     _kernel(_name, Type("int"))
 
 
 def kernel_names() -> Sequence[str]:
     """The primitives of this module, as the checkpoint transform emits them."""
-    return [f"revolve_{fn.__name__}" for fn in KERNELS if fn.__name__ != "split"]
+    return [f"revolve_{fn.__name__}" for fn in KERNELS if fn.__name__ not in ("split", "thin")]
 
 
 def plan_stats(plan: Any) -> tuple[int, int]:
