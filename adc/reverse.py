@@ -37,7 +37,7 @@ from .prims.indexing import kept_writes
 from .prims.reductions import unbroadcast
 from .save_policy import Record, Tapes, free_vars, shape_only
 from .types import INT, Type
-from .zeros import zero_like
+from .zeros import keep_dtype, zero_like
 
 
 def clone(reg: Region) -> Region:
@@ -155,7 +155,9 @@ class Reverse:
 
     # -- accumulation --------------------------------------------------------------------------
     def accumulate(self, var: Var, contribution: Atom, mark: int) -> None:
-        """``g var += contribution``; the first contribution defines ``g var``."""
+        """``g var += contribution``; the first contribution defines ``g var``.  An adjoint keeps
+        its primal's dtype (``keep_dtype``)."""
+        contribution = keep_dtype(self.b, contribution, _adjoint_type(var))
         if var in self.buffers:
             self.b.append(Op("iadd", [self.buffers[var], contribution], []))
             return
