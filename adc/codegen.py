@@ -16,8 +16,8 @@ from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses, walk
 from .coalesce import Positions, coalesce, separate_interfering
 from .naming import Names
 from .printer import fill, render_const, trace_form
-from .prims import P_ATOM, Form, get, prim
-from .prims.registry import spelling
+from .prims import P_ATOM, Form, Primitive, get, prim
+from .prims.registry import atomic, spelling
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
@@ -62,11 +62,14 @@ class Emitter:
         if op.prim in ("add", "sub", "neg") and not self.trace_style:
             op = self._without_negation(op)
         rule = get(op.prim)
+        args = [self.atom(a) for a in op.args]
+        if self.numba:
+            args = numba_operands(op, rule, args)
         if rule.render is not None:
-            texts = [self.atom(a)[0] for a in op.args]
+            texts = [text for text, _ in args]
             return spelling(rule, texts, dict(op.params), [a.type for a in op.args], self.numba), P_ATOM
         form = trace_form(op) if self.trace_style else python_form(op)
-        return fill(form, [self.atom(a) for a in op.args]), form.prec
+        return fill(form, args), form.prec
 
     def _without_negation(self, op: Op) -> Op:
         """``a + (-b)`` → ``a - b``, ``(-a) + b`` → ``b - a``, ``a - (-b)`` → ``a + b`` and
@@ -286,6 +289,28 @@ class Emitter:
         self.block(body, slots, indent + "    ", stop)
         self.copies(op.outs, list(slots), indent)  # results that took a name of their own
         self.last_line = None
+
+
+def numba_operands(op: Op, rule: Primitive, args: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The operands of ``op`` (text, precedence) as the Numba dialect passes them, so that Numba
+    computes in the dtype the IR gives (NumPy's): Numba types a Python float as ``float64`` and lets
+    it promote a ``float32`` array, where NumPy 2 keeps ``float32`` (a float operand of an op whose
+    result is a ``float32`` array is cast: ``np.float32(1.0) * gq``); and Numba's ``@`` and
+    ``np.linalg.solve`` take one dtype (``rule.uniform``: an array operand of another dtype is cast
+    to the dtype of the product)."""
+    out = op.out.type if len(op.outs) == 1 else None
+    single = out is not None and out.is_array and out.kind == "float" and out.dtype == "float32"
+    arrays = [a.type for a in op.args if a.type is not None and a.type.is_array]
+    target = "float32" if arrays and all(t.dtype == "float32" for t in arrays) else "float64"
+    cast = []
+    for a, (text, prec) in zip(op.args, args):
+        t = a.type
+        if single and t is not None and not t.is_array and t.kind == "float":
+            text, prec = f"np.float32({text})", P_ATOM
+        elif rule.uniform and t is not None and t.is_array and t.dtype != target:
+            text, prec = f"{atomic(text)}.astype(np.{target})", P_ATOM
+        cast.append((text, prec))
+    return cast
 
 
 def _reads_memory(op: Op) -> bool:

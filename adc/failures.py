@@ -208,7 +208,7 @@ def _definition(compiled: Compiled) -> Loc:
 
 def numba_message(compiled: Compiled, exc: BaseException) -> str:
     """A one-paragraph account of a Numba failure: which generated line, which user line."""
-    text = str(exc)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Numba's highlighting (terminal colour codes)
     lines_ = [line.strip() for line in text.splitlines() if line.strip()]
     generic = ("Failed in ", "During:", "File ", "^", "Resolution failure", "This error may have been")
     reasons = [line for line in lines_ if not line.startswith(generic)]

@@ -19,7 +19,7 @@ from .ir import Atom, Const, Op, Program, Region, Var, walk
 from .memory import is_array, is_view, writes
 from .prims import prim
 from .types import Type
-from .zeros import zero_like
+from .zeros import keep_dtype, zero_like
 
 
 def tangent_type(t: Type) -> Type:
@@ -80,6 +80,7 @@ class Forward:
         tangent of a new array (``fresh``: not a view) in a program that writes arrays, since the
         tangent it would share may be written later (``y4 = y2 * 1.0`` then ``y2[0] = ...``)."""
         value = self.widen(value, base)  # a + x with scalar a: the tangent da has the shape of x
+        value = keep_dtype(self.b, value, self.tangent_type(base.type))  # a float32 value has a float32 tangent
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
         shared = made is None or is_view(made)
         if is_array(base) and shared and (base in self.write_targets

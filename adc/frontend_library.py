@@ -15,12 +15,13 @@ from typing import Any
 import libcst as cst
 
 from .ir import Atom, Op
+from .prims.kernels import PAD_MODES
 
 # vector norms other than the 2-norm: |x| written sign(x) * x, whose derivative is sign(x) (0 at 0:
 # the subgradient of least norm, as for the 2-norm), then a reduction
 _VECTOR = {1: "sum", math.inf: "amax", -math.inf: "amin"}
-# matrix norms: (reduction of |a| along the first axis, then the extremum of the sums)
-_MATRIX = {1: (0, "amax"), -1: (0, "amin"), math.inf: (1, "amax"), -math.inf: (1, "amin")}
+# matrix norms: the extremum of the sums of |a| (over the rows for 1 and -1, the columns for inf, -inf)
+_MATRIX = {1: "amax", -1: "amin", math.inf: "amax", -math.inf: "amin"}
 
 
 class LibraryCalls:
@@ -35,39 +36,46 @@ class LibraryCalls:
         order = self.const_arg(args, 1, kw, "ord", node)
         axis = self.const_arg(args, 2, kw, "axis", node)
         keep = bool(kw.get("keepdims", False))
-        matrix = isinstance(axis, tuple) or (axis is None and x.type.ndim == 2)
+        nd = x.type.ndim
+        matrix = isinstance(axis, tuple) or (axis is None and nd == 2)
+        if isinstance(axis, tuple) and (len(axis) != 2 or len(set(self.axes_of(axis, nd, node))) != 2):
+            raise self.fail(node, f"np.linalg.norm() over axes {axis}", "give one axis, or two distinct axes for a matrix norm")
         if order is None or order == "fro" and matrix or order == 2 and not matrix:
             return self.reduce("norm", x, axis, keep, node)
-        if isinstance(axis, tuple) and (len(axis) != 2 or self.axes_of(axis, x.type.ndim, node) not in ((0, 1), (1, 0))
-                                        or x.type.ndim != 2) or axis is None and x.type.ndim > 2:
-            raise self.fail(node, f"np.linalg.norm() with ord={order!r} over axes {axis} of a {x.type.ndim}-D array",
-                            "adc takes matrix norms of 2-D arrays (axis None or (0, 1)) and vector norms along one axis")
+        if axis is None and nd > 2:
+            raise self.fail(node, f"np.linalg.norm() with ord={order!r} of a {nd}-D array",
+                            "give the axis of a vector norm, or the two axes of a matrix norm")
         if matrix:
-            return self.matrix_norm(x, order, keep, node)
+            return self.matrix_norm(x, order, self.axes_of(axis or (0, 1), nd, node), keep, node)
+        if order == 0:  # how many elements are not zero: a count, whose derivative is 0 (as JAX's)
+            return self.reduce("sum", self.b.select(self.b.ne(x, 0.0), 1.0, 0.0), axis, keep, node)
         size = self.b.mul(self.b.emit("sign", x), x)
         if order in _VECTOR:
             return self.reduce(_VECTOR[order], size, axis, keep, node)
-        if isinstance(order, (int, float)) and not isinstance(order, bool) and order != 0:
+        if isinstance(order, (int, float)) and not isinstance(order, bool):
             total = self.reduce("sum", self.b.emit("nppow", size, float(order)), axis, keep, node)
             return self.b.emit("nppow", total, 1.0 / order)
         raise self.fail(node, f"np.linalg.norm() with ord={order!r}",
-                        "adc supports ord None, 1, 2, inf, -inf and other nonzero numbers for vectors")
+                        "adc supports ord None, 0, 1, 2, inf, -inf and other numbers for vectors")
 
-    def matrix_norm(self, x: Any, order: Any, keep: bool, node: cst.Call) -> Atom:
-        """'nuc', 2, -2 from the singular values; 1, -1, inf, -inf from column or row sums."""
+    def matrix_norm(self, x: Any, order: Any, axes: tuple[int, ...], keep: bool, node: cst.Call) -> Atom:
+        """Over ``axes`` (rows, columns) of ``x``: 'nuc', 2, -2 from the singular values (of a 2-D
+        array); 1, -1 (column sums), inf, -inf (row sums): the extremum of the sums, as NumPy's."""
+        rows, cols = axes
         if order in ("nuc", 2, -2):
-            s = self.b.emit("svdvals", x)
+            if x.type.ndim != 2:
+                raise self.fail(node, f"np.linalg.norm() with ord={order!r} of a {x.type.ndim}-D array",
+                                "adc takes the singular values of 2-D arrays: norms over the axes of one matrix at a time")
+            s = self.b.emit("svdvals", x if axes == (0, 1) else self.b.emit("transpose", x))
             out = self.b.emit({"nuc": "sum", 2: "amax", -2: "amin"}[order], s)
         elif order in _MATRIX:
-            first, extremum = _MATRIX[order]
-            out = self.b.emit(extremum, self.reduce("sum", self.b.mul(self.b.emit("sign", x), x), first, False, node))
+            summed, kept = (rows, cols) if order in (1, -1) else (cols, rows)
+            sums = self.reduce("sum", self.b.mul(self.b.emit("sign", x), x), summed, False, node)
+            out = self.reduce(_MATRIX[order], sums, kept - (kept > summed), False, node)
         else:
             raise self.fail(node, f"np.linalg.norm() of a matrix with ord={order!r}",
                             "adc supports ord None, 'fro', 'nuc', 1, -1, 2, -2, inf and -inf for matrices")
-        if keep:
-            full = ("s", False, False, False)
-            return self.b.emit("getitem", self.b.emit("pack", out), params=(("index", (full, "n")),))
-        return out
+        return self.b.emit("expand", out, params=(("axis", tuple(sorted(axes))),)) if keep else out
 
     def svd(self, args: list[Any], node: cst.Call) -> Any:
         """``np.linalg.svd(a, full_matrices=True, compute_uv=True)`` as ``(u, s, vh)`` of the thin
@@ -119,8 +127,9 @@ class LibraryCalls:
         axis = self.const_arg(args, 1, kw, "axis", node, -1 if name == "argsort" else None)
         if axis is not None:
             (axis,) = self.axes_of((axis,), x.type.ndim, node)
-        params = (("axis", axis),) if axis is not None and not (name == "argsort" and x.type.ndim == 1) else ()
-        return self.b.emit(name, x, params=params + ((("reduce", True),) if name != "argsort" else ()))
+        if name == "argsort":  # of an N-D array, the axis is written out: None sorts the flattened array
+            return self.b.emit(name, x, params=(("axis", axis),) if x.type.ndim != 1 else ())
+        return self.b.emit(name, x, params=((("axis", axis),) if axis is not None else ()) + (("reduce", True),))
 
     def searchsorted(self, args: list[Any], node: cst.Call) -> Atom:
         kw = self.keywords(node, ("side",))
@@ -169,20 +178,24 @@ class LibraryCalls:
         return self.along(x, idx, axis)
 
     def pad(self, args: list[Any], node: cst.Call) -> Atom:
-        """``np.pad(x, pad_width, mode='constant', constant_values=c)`` with constant widths and ``c``."""
+        """``np.pad(x, pad_width, mode='constant', constant_values=c)`` with constant widths and ``c``;
+        modes ``edge``, ``reflect``, ``symmetric`` and ``wrap`` (copies of ``x``'s elements)."""
         kw = self.keywords(node, ("mode", "constant_values"))
         x = self.array_value(args[0], node)
         widths = self.positional(args, 1, node)
-        value = kw.get("constant_values", 0.0)
-        if kw.get("mode", "constant") != "constant" or not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise self.fail(node, "np.pad() other than mode='constant' with a constant fill value",
-                            "pad with a constant: np.pad(x, 1) or np.pad(x, ((1, 0), (0, 2)), constant_values=0.5)")
+        value, mode = kw.get("constant_values", 0.0), kw.get("mode", "constant")
+        if mode not in PAD_MODES or not isinstance(value, (int, float)) or isinstance(value, bool) \
+                or (mode != "constant" and "constant_values" in kw):
+            raise self.fail(node, f"np.pad() with mode={mode!r}" + (" and these constant_values" if mode in PAD_MODES else ""),
+                            "pad with mode 'constant' (a constant fill value), 'edge', 'reflect', 'symmetric' or "
+                            "'wrap': np.pad(x, 1), np.pad(x, ((1, 0), (0, 2)), mode='reflect')")
         nd = x.type.ndim
         pairs = _pairs(widths, nd)
         if pairs is None:
             raise self.fail(node, f"np.pad() widths {widths!r} for a {nd}-D array",
                             "give constant nonnegative integers: n, (before, after) or one pair per axis")
-        params = (("widths", pairs),) + ((("value", float(value)),) if value else ())
+        params = (("widths", pairs),) + ((("value", float(value)),) if value else ()) \
+            + ((("mode", mode),) if mode != "constant" else ())
         return self.b.emit("pad", x, params=params)
 
     def split(self, name: str, args: list[Any], node: cst.Call) -> tuple[Atom, ...]:

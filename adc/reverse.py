@@ -38,7 +38,7 @@ from .prims.reductions import unbroadcast
 from .errors import UnsupportedError
 from .save_policy import Record, Tapes, free_vars, shape_only, tape_kind
 from .types import INT, Type
-from .zeros import zero_like
+from .zeros import keep_dtype, zero_like
 
 
 def clone(reg: Region) -> Region:
@@ -184,7 +184,9 @@ class Reverse:
 
     # -- accumulation --------------------------------------------------------------------------
     def accumulate(self, var: Var, contribution: Atom, mark: int) -> None:
-        """``g var += contribution``; the first contribution defines ``g var``."""
+        """``g var += contribution``; the first contribution defines ``g var``.  An adjoint keeps
+        its primal's dtype (``keep_dtype``)."""
+        contribution = keep_dtype(self.b, contribution, _adjoint_type(var))
         if var in self.buffers:
             self.b.append(Op("iadd", [self.buffers[var], contribution], []))
             return

@@ -139,5 +139,74 @@ def svd_full(a):
     return np.sum(s)
 
 
-def pad_reflect(x): return np.sum(np.pad(x, 1, mode="reflect"))
+def pad_ramp(x): return np.sum(np.pad(x, 1, mode="linear_ramp"))
 def norm_ord_zero(x): return np.linalg.norm(x, 0)
+
+
+# --- the remaining gaps of issue 10: index arrays of any rank, masks, pad modes, norms over axes ---------
+def int_read_nd(a):
+    """N-D integer arrays, several at once, mixed with slices and None (NumPy puts the index arrays'
+    axes first when they do not stand together: ``a[0, None, idx]`` is 2 x 1)."""
+    i2 = np.array([[0, 2], [2, 1]])
+    return np.sum(a[i2] ** 2) + np.sum(a[i2, 1:] * 0.5) + np.sum(a[np.array([0, 2, 2]), np.array([3, 3, 0])] ** 3) \
+        + np.sum(a[i2[:, :1], np.array([3, 0])] * a[:2, :2]) + np.sum(a[:, np.array([1, 1, 3])] * a[:, :3]) \
+        + np.sum(a[None, np.array([2, 0])] ** 2) + np.sum(a[0, None, np.array([1, 3])] + a[1:, :2] * 2.0)
+
+
+def mask_read_nd(a):
+    """Boolean masks of two dimensions, of rows, of columns, after None."""
+    return np.sum(a[a > 0.2] ** 3) + np.sum(a[a[:, 0] > 0.0] * 2.0) + np.sum(a[:, a[0] > 0.0] ** 2) \
+        + np.sum(a[None, a < 0.5] ** 2)
+
+
+def write_nd(a):
+    """Writes through a 2-D mask and through index arrays (a repeated index keeps the last value),
+    np.add.at with 2-D index arrays (they add up), += through an index array and a slice."""
+    y = np.zeros((3, 4))
+    y[a > 0.5] = a[a > 0.5] * 2.0
+    y[np.array([0, 0]), np.array([1, 1])] = a[0, :2] * 3.0
+    z = np.zeros((3, 4))
+    np.add.at(z, (np.array([[0, 2], [2, 2]]), np.array([[1, 1], [0, 1]])), a[:2, :2] ** 2)
+    z[np.array([[1], [2]]), 1:3] += a[:2, None, :2]
+    return np.sum(y * a) + np.sum(z * z)
+
+
+def sort_take_nd(a):
+    """np.sort, np.take and np.take_along_axis of 2-D arrays (reads through N-D index arrays)."""
+    return np.sum(np.sort(a, axis=0) * np.arange(12.0).reshape(3, 4)) + np.sum(np.take(a, np.array([[2, 0], [3, 3]]), axis=1) ** 2) \
+        + np.sum(np.take_along_axis(a, np.argsort(a, axis=1), axis=1) * np.arange(4.0)) \
+        + np.sum(a.ravel()[np.argsort(a, axis=None)] * np.arange(12.0))
+
+
+def pad_modes(x): return np.sum(np.pad(x, (2, 5), mode="reflect") * np.arange(x.size + 7.0)) + np.sum(np.pad(x, 1, mode="edge") ** 2) \
+    + np.sum(np.pad(x, (0, 4), mode="wrap") ** 3) + np.sum(np.pad(x, 3, mode="symmetric") * np.arange(x.size + 6.0))
+def pad_modes_2d(x): return np.pad(x, ((1, 1), (2, 0)), mode="reflect") * 2.0 + np.pad(x, 1, mode="edge") ** 2
+def pad_3d(x): return np.pad(x, ((0, 1), (1, 0), (2, 2)), constant_values=0.5) ** 2 + np.pad(x, ((1, 0), (1, 0), (1, 3)), mode="wrap")
+def norm_zero(x): return np.linalg.norm(x, 0) * np.sum(x) + np.sum(np.linalg.norm(x.reshape(2, 2), ord=0, axis=1, keepdims=True) * x[:2])
+def norm_matrix_axes(a): return np.sum(np.linalg.norm(a, 1, axis=(1, 2)) ** 2) + np.sum(np.linalg.norm(a, np.inf, axis=(2, 0), keepdims=True) * a) \
+    + np.sum(np.linalg.norm(a, -1, axis=(0, 2))) + np.sum(np.linalg.norm(a, -np.inf, axis=(1, 2))) + np.sum(np.linalg.norm(a, "fro", axis=(0, 1)))
+def index_apart(x, c): return np.sum(x[0, None, np.array([1, 0])] + c)
+def norm_ones_swapped(a): return np.linalg.norm(a, 1, axis=(1, 0))
+def norm_axes_swapped(a): return np.linalg.norm(a, 1, axis=(1, 0)) + np.linalg.norm(a, np.inf, axis=(1, 0)) * 2.0 \
+    + np.linalg.norm(a, 2, axis=(1, 0)) + np.linalg.norm(a, -1, keepdims=True)[0, 0] * 3.0
+
+
+def jit_indexing(x, a):
+    """Under jit, in one program (Numba compiles each kernel for each key's types, slowly): reads
+    through a 2-D integer array, an index array and a slice, None among index arrays, a 2-D mask;
+    writes through a 2-D mask and with a repeated index (np.add.at and the kernels of reads and
+    writes in the reverse sweep)."""
+    i2 = np.array([[0, 3], [1, 1]])
+    y = np.zeros((3, 4))
+    y[a > 0.5] = a[a > 0.5] * 2.0
+    y[np.array([0, 0]), np.array([1, 1])] = a[0, :2] * 3.0
+    return np.sum(x[i2] * x[:2]) + np.sum(a[i2[:, :1], 1:] ** 2) + np.sum(a[0, None, np.array([1, 3])] + a[1:, :2] * 2.0) \
+        + np.sum(a[a > 0.2] ** 3) + np.sum(y * a)
+
+
+def float32_products(x, w, v):
+    """float32 under jit: the adjoint of np.max/np.min (a division by a count) and the seed meet `@`;
+    a float64 matrix times a float32 vector (Numba's `@` takes one dtype)."""
+    q = w @ x
+    r = w.T @ (q * np.max(q))
+    return np.sum(q ** 2) + np.min(r) * np.sum(w @ r) + np.sum(np.abs(q) * 2.0) + np.sum(v @ x)

@@ -12,7 +12,7 @@ import pytest
 
 import adc
 import coverage_names_funcs as nf
-from test_coverage import BINARY, SCALAR, UNARY, M, P, R, U, check
+from test_coverage import BINARY, SCALAR, UNARY, M, P, R, U, _single, check
 
 _rng = np.random.default_rng(1011)
 
@@ -36,8 +36,14 @@ ROWS = [(nf.np_fmod, (R, P), BINARY), (nf.np_mod, (P, P), BINARY), (nf.py_round,
         (nf.positions, (R,), [(5,)]), (nf.positions_axis, (R,), [(2, 3)]),
         (nf.pad, (R,), [(3,), (2, 2)]), (nf.pad_2d, (R,), [(2, 3)]), (nf.split, (R,), [(4,), (6,)]),
         (nf.split_axis, (R,), [(2, 3)]), (nf.einsum_ellipsis, (R, R), [((2, 3), (3, 4))]),
-        (nf.einsum_diagonal, (R,), [(3, 3)]), (nf.einsum_implicit, (R, R), [((2, 3), (2, 3))])]
-JIT_ROWS = [(nf.jit_names, (R, U), ((4,), (4,))), (nf.jit_linalg, (M,), ((3, 3),))]
+        (nf.einsum_diagonal, (R,), [(3, 3)]), (nf.einsum_implicit, (R, R), [((2, 3), (2, 3))]),
+        (nf.int_read_nd, (R,), [(3, 4)]), (nf.mask_read_nd, (R,), [(3, 4)]), (nf.write_nd, (R,), [(3, 4)]),
+        (nf.sort_take_nd, (R,), [(3, 4)]), (nf.pad_modes, (R,), [(4,), (1,)]), (nf.pad_modes_2d, (R,), [(2, 3)]),
+        (nf.pad_3d, (R,), [(1, 2, 2)]), (nf.norm_zero, (R,), [(4,)]), (nf.norm_matrix_axes, (R,), [(2, 3, 4)]),
+        (nf.norm_axes_swapped, (R,), [(3, 4)])]
+# one program each (Numba compiles slowly): reverse mode, whose forward sweep holds the primal's reads too
+JIT_ROWS = [(nf.jit_names, (R, U), ((4,), (4,))), (nf.jit_linalg, (M,), ((3, 3),)),
+            (nf.jit_indexing, (R, R), ((4,), (3, 4)))]
 
 
 def _rows() -> list[tuple[str, Callable, tuple, tuple]]:
@@ -137,6 +143,7 @@ def test_sqrt_at_zero_is_inf_never_zero_division(mode: str) -> None:
 
 
 F32 = [(nf.np_fmod, (R, P), ((3,), (3,))), (nf.np_nansum, (R,), ((4,),)), (nf.norm_vector_ords, (R,), ((4,),)),
+       (nf.int_read_nd, (R,), ((3, 4),)), (nf.pad_modes, (R,), ((4,),)), (nf.float32_products, (R, R, R), ((3,), (3, 3), (3, 3))),
        (nf.norm_matrix_ords, (N,), ((3, 3),)), (nf.sort, (R,), ((5,),)), (nf.take, (R,), ((4,),)),
        (nf.pad, (R,), ((3,),)), (nf.split, (R,), ((4,),)), (nf.la_svd_u, (N,), ((3, 2),)), (nf.la_qr, (N,), ((3, 2),)),
        (nf.la_pinv, (N,), ((3, 2),)), (nf.mask_read, (R,), ((5,),)), (nf.int_write, (R,), ((4,),)),
@@ -160,8 +167,56 @@ def test_float32(fn: Callable, samplers: tuple, shapes: tuple) -> None:
         np.testing.assert_allclose(c, c64, rtol=2e-3, atol=2e-3)
 
 
-@pytest.mark.parametrize("fn, words", [(nf.svd_full, "full_matrices"),
-                                       (nf.pad_reflect, "mode='constant'"), (nf.norm_ord_zero, "ord=0")])
+def test_float32_under_jit() -> None:
+    """float32 arrays under jit: np.max/np.min's adjoint (a division by a count) and the 1.0 seed
+    meet `@` in float32, and a float64 matrix meets a float32 vector (Numba's `@` takes one dtype);
+    each gradient in its argument's dtype, the float32 sweep in float32 (docs/arrays.md#float32)."""
+    x, w = _single((R((3,)), R((3, 3))))
+    check(nf.float32_products, (x, w, R((3, 3))), jit=True, forward_jit=False)
+
+
+def test_numba_kernels_match_numpy() -> None:
+    """The Numba forms of the kernels new names compile to under jit (argsort and nansum along an
+    axis, pad of a 3-D array in modes reflect and wrap and its transpose) against NumPy's, in one
+    compiled function."""
+    from numba import njit
+
+    import adc.prims.kernels as k
+
+    @njit
+    def kernels(a, t, g):  # noqa: ANN001, ANN202
+        w = ((1, 0), (0, 2), (3, 1))
+        return (k.argsort_axis(a, 1), k.nansum_axis(a, 0), k.pad(t, w, "reflect", 0.0), k.pad(t, w, "wrap", 0.0),
+                k.unpad(g, t, w, "reflect"), k.unpad(g, t, w, "symmetric"))
+
+    a, t = np.array([[3.0, np.nan, 1.0], [0.5, 2.0, -1.0]]), R((2, 2, 3))
+    g = R((3, 4, 7))
+    got = kernels(a, t, g)
+    w = ((1, 0), (0, 2), (3, 1))
+    want = (np.argsort(a, axis=1), np.nansum(a, axis=0), np.pad(t, w, mode="reflect"), np.pad(t, w, mode="wrap"),
+            k.unpad(g, t, w, "reflect"), k.unpad(g, t, w, "symmetric"))
+    for x, y in zip(got[:4], want[:4]):
+        np.testing.assert_array_equal(x, y)
+    for x, y, mode in zip(got[4:], want[4:], ("reflect", "symmetric")):  # the transpose of pad: <pad(u), g> == <u, unpad(g)>
+        np.testing.assert_allclose(x, y, rtol=1e-12)
+        assert np.sum(np.pad(t, w, mode=mode) * g) == pytest.approx(np.sum(t * x), rel=1e-12)
+
+
+def test_index_arrays_apart_put_their_axes_first() -> None:
+    """``a[0, None, idx]`` is 2 x 1, not 1 x 2 (NumPy puts the axes of index arrays that do not
+    stand together first): the forward mode was wrong, the reverse mode raised."""
+    check(nf.index_apart, (R((2, 3)), R((1, 3))))
+
+
+def test_matrix_norm_axes_in_either_order() -> None:
+    """``np.linalg.norm(a, 1, axis=(1, 0))`` is the largest row sum (rows and columns swapped): it
+    was computed as the largest column sum, value and derivative."""
+    a = np.array([[-2.0, -1.0, 0.0], [1.0, 2.0, 3.0]])
+    assert adc.value_and_grad(nf.norm_ones_swapped)(a)[0] == nf.norm_ones_swapped(a) == 6.0
+    check(nf.norm_axes_swapped, (R((3, 4)),))
+
+
+@pytest.mark.parametrize("fn, words", [(nf.svd_full, "full_matrices"), (nf.pad_ramp, "mode='linear_ramp'"), (nf.norm_ord_zero, "ord=0")])
 def test_refused_forms_are_located_adc_errors(fn: Callable, words: str) -> None:
     with pytest.raises(adc.UnsupportedError) as info:
         adc.grad(fn)(np.ones((3, 3)))

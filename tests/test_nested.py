@@ -183,8 +183,11 @@ def test_reverse_over_a_record_made_inside_a_loop():
     np.testing.assert_allclose(got, adc.grad(N.calls_recorded_grad_in_a_loop, mode="forward")(X), rtol=1e-12)
     assert "grec = [0.0] * n_iter" in adc.source(N.calls_recorded_grad_in_a_loop, at=(X,), compact=True)
     # the outer loop records the inner record (a list of lists), which Numba cannot type: an adc error
-    with pytest.raises(adc.CompileError, match="s_rec_rec"):
+    # naming the generated line and the user's line, without Numba's terminal colour codes
+    with pytest.raises(adc.CompileError, match="s_rec_rec") as info:
         adc.grad(N.calls_recorded_grad_in_a_loop, jit=True)(X)
+    text = str(info.value)
+    assert "at generated line" in text and "(from line" in text and "jit=False" in text and "\x1b" not in text
 
 
 def test_other_adc_made_functions_are_refused():

@@ -11,6 +11,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import Type
+from ..zeros import keep_dtype
+from . import batching
 from .registry import Render, atomic, calls, float_like, lowered, seq_text, structural
 
 # new arrays whose adjoints (and the adjoints of what they copy) are buffers updated in place
@@ -44,6 +46,14 @@ for _ctor in ("zeros_like", "ones_like", "empty_like"):
 structural("acopy", lambda t, p: f"{atomic(t[0])}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
            names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy") + lowered("astype", (2, 2), "ndarray.astype"),
            **_NEW)
+def _astype_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
+    return keep_dtype(b, ts[0], op.out.type)
+
+
+# a derivative array cast to its primal's dtype (``zeros.keep_dtype``), never written by users
+structural("astype", lambda t, p: f"{atomic(t[0])}.astype(np.{p['dtype']})", lambda x, dtype: np.asarray(x, dtype=dtype),
+           lambda ts, p: ts[0].with_(dtype=p["dtype"]), jvp=_astype_jvp, vjvp=batching.same(_astype_jvp),
+           vjp=lambda b, op, g: [keep_dtype(b, g, op.args[0].type)])
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
            lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
            names=lowered("arange", (1, 3), "numpy.arange"))
@@ -55,9 +65,13 @@ structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a, dtype=
 
 
 def _join_type(ts: Sequence[Type], p: dict[str, Any], extra: int) -> Type:
+    """Joined arrays: integer arrays stay integers (``np.array([[0, 1], [1, 0]])``, an index), float
+    arrays keep a dtype they share."""
     t = ts[0]
-    ndim = t.ndim + extra
-    return Type("float", ndim, t.dtype if all(x.dtype == t.dtype for x in ts) else "float64", (False,) * ndim)
+    ndim, same = t.ndim + extra, all(x.dtype == t.dtype for x in ts)
+    if all(x.kind == "int" for x in ts):
+        return Type("int", ndim, t.dtype if same else "int64", (False,) * ndim)
+    return Type("float", ndim, t.dtype if same else "float64", (False,) * ndim)
 
 
 def _pieces(b: Any, op: Any, g: Any) -> list[Any]:

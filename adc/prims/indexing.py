@@ -16,7 +16,7 @@ import numpy as np
 from ..ir import Var
 from ..types import Type, broadcast_ones
 from . import batching
-from .registry import KERNELS, Render, atomic, calls, lowered, structural
+from .registry import KERNELS, NumbaRender, Render, atomic, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -56,20 +56,23 @@ def index_text(spec: Sequence[Any], texts: Sequence[str]) -> str:
 
 
 def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    """NumPy's result: index arrays (and the integers among them) are broadcast together, their axes
+    put where the first of them stands if they stand together, else first (``x[0, None, idx]``)."""
     arr, idx = ts[0], list(ts[1:])
     spec = spec_of(p, len(idx))
-    dims: list[bool] = []
-    axis = 0
-    advanced_done = False
-    it = iter(idx)
     arrays = [t if t.kind != "bool" else Type("int", 1, "int64", (False,)) for t in idx if t.ndim]
     advanced = broadcast_ones(arrays, max((t.ndim for t in arrays), default=0))
-    for entry in spec:
-        if entry == "i":
-            t = next(it)
-            if t.ndim and not advanced_done:  # NumPy's advanced indices (broadcast together)
+    types = iter(idx)
+    entry_types = [next(types) if entry == "i" else None for entry in spec]
+    where = [k for k, t in enumerate(entry_types) if t is not None and (t.ndim or arrays)]
+    in_place = where == list(range(where[0], where[-1] + 1)) if where else True
+    dims: list[bool] = [] if in_place else list(advanced)
+    axis = 0
+    for k, entry in enumerate(spec):
+        t = entry_types[k]
+        if t is not None:
+            if in_place and where and k == where[0]:
                 dims.extend(advanced)
-                advanced_done = True
             axis += t.ndim if t.kind == "bool" else 1  # a boolean mask takes as many axes as it has
         elif entry == "n":
             dims.append(True)
@@ -117,12 +120,54 @@ def _render_store(symbol: str) -> Render:
     return render
 
 
-def _numba_index_add(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
-    """``np.add.at`` with integer indices as ``adc_arrays.add_at`` (Numba has no ``np.add.at``)."""
-    spec = spec_of(p, len(t) - 2)
-    if p.get("scatter") and all(e == "i" for e in spec):
-        return f"adc_arrays.add_at({t[0]}, ({index_text(spec, t[1:-1])},), {t[-1]})"
-    return _render_store("+=")(t, p)
+def key_tuple(spec: Sequence[Any], texts: Sequence[str]) -> str:
+    """The key of ``index_text`` as a tuple display, slices written ``slice(a, b, c)`` (an argument
+    of a kernel, where NumPy's ``np.s_`` is not available)."""
+    parts: list[str] = []
+    it = iter(texts)
+    for entry in spec:
+        if entry == "i":
+            parts.append(next(it))
+        elif entry == "n":
+            parts.append("None")
+        else:
+            _, a, b, c = entry
+            parts.append(f"slice({', '.join(next(it) if present else 'None' for present in (a, b, c))})")
+    return f"({', '.join(parts)},)"
+
+
+def _index_arrays(ts: Sequence[Type]) -> list[Type]:
+    return [t for t in ts if t.is_array]
+
+
+def _numba_native(spec: Sequence[Any], ts: Sequence[Type]) -> bool:
+    """Does Numba's own indexing take this key as NumPy does?  It takes integer arrays of any rank
+    mixed with integers and slices, but no boolean mask of more than one dimension, and it misplaces
+    the axes of ``None`` among index arrays: those keys go through the kernels (``adc_arrays``)."""
+    arrays = _index_arrays(ts)
+    return not any(t.kind == "bool" for t in arrays) and not (arrays and "n" in spec)
+
+
+def _numba_getitem(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    spec = spec_of(p, len(t) - 1)
+    if _numba_native(spec, ts[1:]):
+        return _render_getitem(t, p)
+    return f"adc_arrays.gather({t[0]}, {key_tuple(spec, t[1:])})"
+
+
+def _numba_store(symbol: str) -> NumbaRender:
+    """``x[key] = v`` / ``x[key] += v`` (``np.add.at`` with ``scatter``) in the Numba dialect."""
+    def spell(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+        spec = spec_of(p, len(t) - 2)
+        arrays = _index_arrays(ts[1:-1])
+        if p.get("scatter") and arrays:
+            return f"adc_arrays.add_at({t[0]}, {key_tuple(spec, t[1:-1])}, {t[-1]})"
+        if _numba_native(spec, ts[1:-1]):
+            return _render_store(symbol)(t, {**p, "scatter": False})
+        key = key_tuple(spec, t[1:-1])
+        value = t[-1] if symbol == "=" else f"adc_arrays.gather({t[0]}, {key}) + {t[-1]}"
+        return f"adc_arrays.put({t[0]}, {key}, {value})"
+    return spell
 
 
 def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -134,22 +179,20 @@ def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
-# reads through integer arrays have a scatter-add in their reverse mode: Numba's (``kernels.add_at``)
-# takes one or two 1-D index arrays
-_SCATTER = "in reverse mode with N-D index arrays (the Numba scatter-add takes 1-D ones)"
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp),
-           view=True, recomputable=True,
+           view=True, recomputable=True, numba=_numba_getitem, numba_imports=KERNELS,
            flows=True, buffered=("array",), may_raise=True,
            names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
            + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")
            + lowered("squeeze", (1, 2), "numpy.squeeze", "ndarray.squeeze")
            + lowered("flip", (1, 2), "numpy.flip") + lowered("fliplr", (1, 1), "numpy.fliplr")
            + lowered("flipud", (1, 1), "numpy.flipud") + lowered("item", (1, 1), "ndarray.item")
-           + lowered("sort", (1, 2), "numpy.sort", nojit=_SCATTER) + lowered("take", (2, 3), "numpy.take", nojit=_SCATTER)
-           + lowered("take_along_axis", (2, 3), "numpy.take_along_axis", nojit=_SCATTER)
+           + lowered("sort", (1, 2), "numpy.sort") + lowered("take", (2, 3), "numpy.take")
+           + lowered("take_along_axis", (2, 3), "numpy.take_along_axis")
            + lowered("split", (2, 3), "numpy.split") + lowered("array_split", (2, 3), "numpy.array_split"))
-structural("setitem", _render_store("="), _setitem, buffered=("array",), **_STORE)
-structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_index_add,
+structural("setitem", _render_store("="), _setitem, buffered=("array",), numba=_numba_store("="), numba_imports=KERNELS,
+           **_STORE)
+structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_store("+="),
            numba_imports=KERNELS, names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up",
            **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
@@ -185,8 +228,8 @@ def _render_last_writes(t: Sequence[str], p: dict[str, Any]) -> str:
 structural("last_writes", _render_last_writes,
            lambda x, *idx, index=None: _last_writes(x, *idx, index=index),
            lambda ts, p: _getitem_type(ts, p).with_(kind="bool", dtype="bool"), differentiable=False, fresh=True,
-           shape_args=(0,), imports="import adc.prims.kernels as adc_arrays",
-           nojit="except for one integer array into a 1-D array")
+           shape_args=(0,), imports=KERNELS, numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.last_writes({t[0]}, {key_tuple(spec_of(p, len(t) - 1), t[1:])})")
 
 
 # --- positions (issue 10): integer results that index, with no derivative of their own ---------------
@@ -201,13 +244,23 @@ def _positions(ts: Sequence[Type], p: dict[str, Any]) -> Type:
 
 
 def _axis_text(p: dict[str, Any]) -> str:
-    return f", axis={p['axis']}" if p.get("axis") is not None else ""
+    return f", axis={p['axis']}" if "axis" in p else ""
+
+
+def _numba_argsort(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """Numba's ``np.argsort`` takes 1-D arrays: a flattened array, or ``adc_arrays.argsort_axis``."""
+    if "axis" not in p:
+        return f"np.argsort({t[0]})"
+    if p["axis"] is None:
+        return f"np.argsort(np.ravel({t[0]}))"
+    return f"adc_arrays.argsort_axis({t[0]}, {p['axis']})"
 
 
 for _fn, _reduce in (("argsort", False), ("argmax", True), ("argmin", True)):
     structural(_fn, (lambda n: lambda t, p: f"np.{n}({t[0]}{_axis_text(p)})")(_fn),
                (lambda f: lambda x, axis=None, reduce=False: f(x, axis=axis))(getattr(np, _fn)),
-               _positions, differentiable=False, fresh=not _reduce, nojit="" if _reduce else "of N-D arrays",
+               _positions, differentiable=False, fresh=not _reduce,
+               numba=None if _reduce else _numba_argsort, numba_imports="" if _reduce else KERNELS,
                names=lowered(_fn, (1, 2), f"numpy.{_fn}", f"ndarray.{_fn}"),
                note="an integer index: derivatives flow through the values it selects")
 structural("searchsorted", lambda t, p: f"np.searchsorted({t[0]}, {t[1]}{', side=%r' % p['side'] if p.get('side') else ''})",

@@ -1,20 +1,24 @@
 """Run-time kernels for array transposes NumPy does not spell, and for the NumPy forms Numba lacks:
 imported by generated code as ``adc_arrays`` only when a program uses one (``codegen.header``).
 
-Numba also gets ``np.pad`` of 1-D and 2-D arrays in constant mode (an ``overload`` of NumPy's own
-function, so generated code keeps writing ``np.pad``).  ``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th diagonal of a zero array shaped like ``x`` (the
-transpose of ``np.diag(x, k)``); it is a loop, so Numba compiles the same function (an
-``overload``).  ``untile``/``unrepeat`` sum a ``np.tile``/``np.repeat`` result back to its
-argument's shape (reshapes and sums here, loops over ``source`` under Numba).
+``pad``/``unpad`` are ``np.pad`` in its constant, edge, reflect, symmetric and wrap modes and its
+transpose (each element of the padded array added back into the element it copies), through one
+index map (``pad_source``) under Numba.  ``diag_embed(g, x, k)`` puts ``g`` on the ``k``-th
+diagonal of a zero array shaped like ``x`` (the transpose of ``np.diag(x, k)``); it is a loop, so
+Numba compiles the same function (an ``overload``).  ``untile``/``unrepeat`` sum a
+``np.tile``/``np.repeat`` result back to its argument's shape (reshapes and sums here, loops over
+``source`` under Numba).
 
 ``stack_list`` is ``np.stack`` of a list (Numba's takes a tuple: a loop there), and ``add_rows`` adds
 the rows of a stack's adjoint into the list of its items' adjoints (``prims/lists.py``).
 
 The Numba dialect (``Primitive.numba``) spells what Numba cannot compile with the kernels below:
 reductions along one axis (``sum_axis``, ``mean_axis``, ``prod_axis``, ``amax_axis``,
-``amin_axis``, ``logsumexp_axis``; several axes nest them), ``add_at`` (``np.add.at`` with
-integer indices), ``tile``, ``repeat_axis``, ``roll_axis`` and ``cumprod_axis``.  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps
-its argument's float dtype, as NumPy's does.
+``amin_axis``, ``nansum_axis``, ``logsumexp_axis``; several axes nest them), ``argsort_axis``,
+``tile``, ``repeat_axis``, ``roll_axis``, ``cumprod_axis``, and reads and writes through index
+arrays and masks (``gather``, ``put``, ``add_at`` for ``np.add.at``, ``last_writes``; see
+``positions``).  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps its
+argument's float dtype, as NumPy's does.
 """
 from __future__ import annotations
 
@@ -52,6 +56,47 @@ def unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN201
         return np.reshape(np.reshape(g, (-1, repeats)).sum(axis=1), np.shape(x))
     shape = np.shape(x)
     return np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:]).sum(axis=axis + 1)
+
+
+# np.pad's modes, in the order of the codes the Numba kernels use
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad_source(i, n, mode):  # noqa: ANN001, ANN201 (Numba compiles it as written)
+    """The index, in an axis of length ``n``, of the element that pad mode ``mode`` (a code of
+    ``PAD_MODES``) puts at index ``i`` (counted from the first original element, so negative in the
+    padding before it); -1 where mode ``constant`` puts its value."""
+    if 0 <= i < n:
+        return i
+    if mode == 0:
+        return -1
+    if mode == 1:
+        return 0 if i < 0 else n - 1
+    if mode == 2:
+        if n == 1:
+            return 0
+        j = i % (2 * n - 2)
+        return j if j < n else 2 * n - 2 - j
+    if mode == 3:
+        j = i % (2 * n)
+        return j if j < n else 2 * n - 1 - j
+    return i % n
+
+
+def pad(x, widths, mode, value):  # noqa: ANN001, ANN201
+    """``np.pad(x, widths, mode)`` (``constant_values=value`` in mode ``constant``)."""
+    if mode == "constant":
+        return np.pad(x, widths, mode=mode, constant_values=value)
+    return np.pad(x, widths, mode=mode)
+
+
+def unpad(g, x, widths, mode):  # noqa: ANN001, ANN201
+    """The transpose of ``pad``: each element of ``g`` added into the element of ``x`` it copies."""
+    source = pad(np.arange(np.size(x)).reshape(np.shape(x)), widths, mode, -1)
+    copied = source >= 0
+    g = np.asarray(g)
+    total = np.bincount(source[copied], weights=g[copied], minlength=np.size(x))
+    return total.reshape(np.shape(x)).astype(g.dtype)
 
 
 def last_writes(x, key):  # noqa: ANN001, ANN201
@@ -127,13 +172,27 @@ def logsumexp_axis(x, axis):  # noqa: ANN001, ANN201
     return scipy.special.logsumexp(x, axis=axis)
 
 
-def add_at(x, index, v):  # noqa: ANN001, ANN201
-    np.add.at(x, index, v)
+def add_at(x, key, v):  # noqa: ANN001, ANN201
+    np.add.at(x, key, v)
 
 
-def as_index(i):  # noqa: ANN001, ANN201
-    """An integer index as a 1-D integer array (Numba's ``add_at`` loops over it)."""
-    return np.atleast_1d(np.asarray(i, dtype=np.intp))
+# -- reads and writes through index arrays, for the Numba dialect ----------------------------------
+# Numba indexes with integer arrays of any rank, mixed with integers and slices, as NumPy does; it
+# lacks np.add.at and boolean masks of more than one dimension, and misplaces the axes of ``None``
+# among index arrays.  The kernels below take a key (a tuple of integers, integer or boolean arrays,
+# slices and None) and work through ``positions``: the C-order position in ``x`` of each element of
+# ``x[key]``, found by indexing an ``arange`` the way NumPy indexes ``x`` (masks as their
+# ``np.nonzero``, each ``None`` as a full slice of a length-1 axis), after checking every index.
+
+
+def gather(x, key):  # noqa: ANN001, ANN201
+    """``x[key]``."""
+    return x[key]
+
+
+def put(x, key, v):  # noqa: ANN001, ANN201
+    """``x[key] = v``."""
+    x[key] = v
 
 
 def tile(x, reps):  # noqa: ANN001, ANN201
@@ -150,6 +209,14 @@ def roll_axis(x, shift, axis):  # noqa: ANN001, ANN201
 
 def cumprod_axis(x, axis):  # noqa: ANN001, ANN201
     return np.cumprod(x, axis=axis)
+
+
+def argsort_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.argsort(x, axis=axis)
+
+
+def nansum_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.nansum(x, axis=axis)
 
 
 def einsum(spec, *operands):  # noqa: ANN001, ANN201
@@ -226,48 +293,6 @@ def _register_numba() -> None:
     def _add_rows(items, g):  # noqa: ANN001, ANN202
         return _add_rows_loop
 
-    @overload(np.pad)
-    def _pad(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202 (np.pad of 1-D and 2-D arrays, constant)
-        from numba.core import types
-
-        if not isinstance(array, types.Array) or array.ndim not in (1, 2):
-            return None
-        if array.ndim == 1:
-            def pad_1d(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202
-                before, after = pad_width[0]
-                n = array.shape[0]
-                out = np.full(n + before + after, constant_values, array.dtype)
-                out[before:before + n] = array
-                return out
-            return pad_1d
-
-        def pad_2d(array, pad_width, constant_values=0):  # noqa: ANN001, ANN202
-            (top, bottom), (left, right) = pad_width[0], pad_width[1]
-            n, m = array.shape
-            out = np.full((n + top + bottom, m + left + right), constant_values, array.dtype)
-            out[top:top + n, left:left + m] = array
-            return out
-        return pad_2d
-
-    @overload(last_writes)
-    def _last_writes(x, key):  # noqa: ANN001, ANN202 (one integer array into a 1-D array)
-        from numba.core import types
-
-        if not (isinstance(x, types.Array) and x.ndim == 1 and isinstance(key, types.BaseTuple) and len(key) == 1
-                and isinstance(key[0], types.Array) and key[0].ndim == 1 and isinstance(key[0].dtype, types.Integer)):
-            return None
-
-        def kept(x, key):  # noqa: ANN001, ANN202
-            idx, n = key[0], x.shape[0]
-            last = np.full(n, -1, np.int64)
-            for k in range(idx.shape[0]):
-                last[idx[k] % n] = k
-            out = np.empty(idx.shape[0], np.bool_)
-            for k in range(idx.shape[0]):
-                out[k] = last[idx[k] % n] == k
-            return out
-        return kept
-
     @overload(section)
     def _section(n, parts):  # noqa: ANN001, ANN202
         def checked(n, parts):  # noqa: ANN001, ANN202
@@ -341,6 +366,8 @@ def _register_numba() -> None:
     along_axis(sum_axis, folding(lambda a, b: a + b, 0.0), True)
     along_axis(mean_axis, folding(lambda a, b: a + b, math.nan, lambda acc, n: acc / n), False)
     along_axis(prod_axis, folding(lambda a, b: a * b, 1.0), True)
+    along_axis(nansum_axis, folding(lambda a, b: (a if a == a else 0.0) + (b if b == b else 0.0), 0.0,
+                                    lambda acc, n: acc if acc == acc or n > 1 else 0.0), True)
     along_axis(amax_axis, folding(lambda a, b: a if a >= b or a != a else b, math.nan), False)
     along_axis(amin_axis, folding(lambda a, b: a if a <= b or a != a else b, math.nan), False)
 
@@ -367,6 +394,20 @@ def _register_numba() -> None:
         for j in range(1, lane.shape[1]):
             out[:, j, :] *= out[:, j - 1, :]
         return out
+
+    @overload(argsort_axis)
+    def _argsort_axis(x, axis):  # noqa: ANN001, ANN202 (each lane sorted by Numba's 1-D argsort)
+        if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
+            return None
+
+        def impl(x, axis):  # noqa: ANN001, ANN202
+            lane = lanes_nb(x, axis)
+            out = np.empty(lane.shape, np.int64)
+            for i in range(lane.shape[0]):
+                for k in range(lane.shape[2]):
+                    out[i, :, k] = np.argsort(lane[i, :, k])
+            return out.reshape(x.shape)
+        return impl
 
     @overload(cumprod_axis)
     def _cumprod_axis(x, axis):  # noqa: ANN001, ANN202
@@ -526,33 +567,182 @@ def _register_numba() -> None:
             return gather(x, dims, dims, ROLL, axis % x.ndim, shift).reshape(x.shape)
         return impl
 
-    @overload(as_index)
-    def _as_index(i):  # noqa: ANN001, ANN202
-        if isinstance(i, types.Integer):
-            return lambda i: np.full(1, i, np.intp)
-        if isinstance(i, types.Array) and i.ndim == 1 and isinstance(i.dtype, types.Integer):
-            return lambda i: i
-        return None
+    pad_source_nb = numba.njit(pad_source)
+
+    @numba.njit
+    def padded_from(o, out_dims, in_dims, before, mode):  # noqa: ANN001, ANN202
+        """The flat index in ``x`` of the element at flat index ``o`` of its padded array, or -1."""
+        rem, src, stride = o, 0, 1
+        for k in range(len(out_dims) - 1, -1, -1):
+            s = pad_source_nb(rem % out_dims[k] - before[k], in_dims[k], mode)
+            if s < 0:
+                return -1
+            rem //= out_dims[k]
+            src += s * stride
+            stride *= in_dims[k]
+        return src
+
+    @numba.njit
+    def pad_plan(shape, widths, mode):  # noqa: ANN001, ANN202
+        """The input's and the padded array's lengths and the widths before, as arrays."""
+        nd = len(shape)
+        in_dims, before = np.empty(nd, np.intp), np.empty(nd, np.intp)
+        out_dims = np.empty(nd, np.intp)
+        for k in range(nd):
+            in_dims[k], before[k] = shape[k], widths[k][0]
+            out_dims[k] = shape[k] + widths[k][0] + widths[k][1]
+            if shape[k] == 0 and mode != 0 and out_dims[k]:
+                raise ValueError("can't extend empty axis using modes other than 'constant' or 'empty'")
+        return in_dims, out_dims, before
+
+    @numba.njit
+    def pad_code(mode):  # noqa: ANN001, ANN202
+        for code in range(len(PAD_MODES)):
+            if PAD_MODES[code] == mode:
+                return code
+        raise ValueError("np.pad mode not supported")
+
+    @overload(pad)
+    def _pad(x, widths, mode, value):  # noqa: ANN001, ANN202
+        if not isinstance(x, types.Array):
+            return None
+        nd = x.ndim
+
+        def impl(x, widths, mode, value):  # noqa: ANN001, ANN202
+            code = pad_code(mode)
+            in_dims, out_dims, before = pad_plan(x.shape, widths, code)
+            flat = np.ascontiguousarray(x).reshape(x.size)
+            out = np.empty(out_dims.prod(), x.dtype)
+            for o in range(out.size):
+                s = padded_from(o, out_dims, in_dims, before, code)
+                out[o] = value if s < 0 else flat[s]
+            return out.reshape(to_fixed_tuple(out_dims, nd))
+        return impl
+
+    @overload(unpad)
+    def _unpad(g, x, widths, mode):  # noqa: ANN001, ANN202
+        if not isinstance(g, types.Array):
+            return None
+
+        def impl(g, x, widths, mode):  # noqa: ANN001, ANN202
+            code = pad_code(mode)
+            in_dims, out_dims, before = pad_plan(np.shape(x), widths, code)
+            flat = np.ascontiguousarray(g).reshape(g.size)
+            out = np.zeros(in_dims.prod(), g.dtype)
+            for o in range(flat.size):
+                s = padded_from(o, out_dims, in_dims, before, code)
+                if s >= 0:
+                    out[s] += flat[o]
+            return out.reshape(np.shape(x))
+        return impl
+
+    _register_indexing(numba, types, overload)
+
+
+def _key_plan(x: Any, key: Any) -> tuple[list[str], str, str]:
+    """For Numba types of ``x`` and ``key``: the statements that check the key against ``x``'s shape,
+    the shape of ``x`` with a length-1 axis at each ``None``, and the key that indexes an array of
+    that shape (each ``None`` a full slice, each mask its ``np.nonzero``), as source text."""
+    from numba.core import types
+
+    checks, dims, parts = [], [], []
+    axis = 0  # the next axis of x
+    for k, t in enumerate(key):
+        if isinstance(t, (types.NoneType, types.Omitted)):
+            dims.append("1")
+            parts.append("(slice(None),)")
+            continue
+        if isinstance(t, types.Array) and isinstance(t.dtype, types.Boolean):
+            checks.append(f"check_mask(key[{k}], x.shape, {axis})")
+            parts.append(f"np.nonzero(key[{k}])")
+            width = t.ndim
+        else:
+            if isinstance(t, types.Integer):
+                checks.append(f"check_index(np.full(1, key[{k}]), x.shape[{axis}])")
+            elif isinstance(t, types.Array):
+                checks.append(f"check_index(key[{k}], x.shape[{axis}])")
+            parts.append(f"(key[{k}],)")
+            width = 1
+        dims += [f"x.shape[{a}]" for a in range(axis, axis + width)]
+        axis += width
+    dims += [f"x.shape[{a}]" for a in range(axis, x.ndim)]
+    return checks, f"({', '.join(dims)},)", " + ".join(parts) or "()"
+
+
+def check_index(i, n):  # noqa: ANN001, ANN201
+    """Raise NumPy's IndexError unless every index in ``i`` is in ``[-n, n)``."""
+    for k in i.flat:
+        if k < -n or k >= n:
+            raise IndexError("index out of bounds")
+
+
+def check_mask(m, shape, axis):  # noqa: ANN001, ANN201
+    """Raise NumPy's IndexError unless boolean mask ``m`` has the lengths of ``shape[axis:]``."""
+    for k in range(m.ndim):
+        if axis + k >= len(shape) or m.shape[k] != shape[axis + k]:
+            raise IndexError("boolean index did not match indexed array")
+
+
+def positions(x, key):  # noqa: ANN001, ANN201
+    """The C-order position in ``x`` of each element of ``x[key]``."""
+    return np.arange(np.size(x)).reshape(np.shape(x))[key]
+
+
+def _register_indexing(numba: Any, types: Any, overload: Any) -> None:
+    """The Numba forms of ``positions`` and of the kernels that read and write through it."""
+    check_index_nb, check_mask_nb = numba.njit(check_index), numba.njit(check_mask)
+
+    @overload(positions)
+    def _positions(x, key):  # noqa: ANN001, ANN202 (source made for the key's types)
+        if not isinstance(x, types.Array) or not isinstance(key, types.BaseTuple):
+            return None
+        checks, shape, index = _key_plan(x, key)
+        body = "".join(f"    {c}\n" for c in checks)
+        source = f"def impl(x, key):\n{body}    return np.arange(x.size).reshape({shape})[{index}]\n"
+        scope: dict[str, Any] = {}
+        exec(source, {"np": np, "check_index": check_index_nb, "check_mask": check_mask_nb}, scope)  # noqa: S102
+        return scope["impl"]
+
+    @overload(gather)
+    def _gather(x, key):  # noqa: ANN001, ANN202
+        def impl(x, key):  # noqa: ANN001, ANN202
+            at = positions(x, key)
+            out = np.empty(at.shape, x.dtype)
+            for k in range(at.size):
+                out.flat[k] = x.flat[at.flat[k]]
+            return out
+        return impl
+
+    @overload(put)
+    def _put(x, key, v):  # noqa: ANN001, ANN202
+        def impl(x, key, v):  # noqa: ANN001, ANN202 (in C order: a repeated index keeps the last value)
+            at = positions(x, key)
+            values = np.broadcast_to(v, at.shape)
+            for k in range(at.size):
+                x.flat[at.flat[k]] = values.flat[k]
+        return impl
 
     @overload(add_at)
-    def _add_at(x, index, v):  # noqa: ANN001, ANN202
-        if not isinstance(x, types.Array) or not isinstance(index, types.BaseTuple) or len(index) not in (1, 2):
-            return None
-        if len(index) == 1:
-            def one(x, index, v):  # noqa: ANN001, ANN202
-                rows = as_index(index[0])
-                values = np.broadcast_to(v, (rows.size,) + x.shape[1:])
-                for k in range(rows.size):
-                    x[rows[k]] += values[k]
-            return one
+    def _add_at(x, key, v):  # noqa: ANN001, ANN202
+        def impl(x, key, v):  # noqa: ANN001, ANN202
+            at = positions(x, key)
+            values = np.broadcast_to(v, at.shape)
+            for k in range(at.size):
+                x.flat[at.flat[k]] += values.flat[k]
+        return impl
 
-        def two(x, index, v):  # noqa: ANN001, ANN202
-            rows, cols = as_index(index[0]), as_index(index[1])
-            n = max(rows.size, cols.size)
-            values = np.broadcast_to(v, (n,) + x.shape[2:])
-            for k in range(n):
-                x[rows[k % rows.size], cols[k % cols.size]] += values[k]
-        return two
+    @overload(last_writes)
+    def _last_writes(x, key):  # noqa: ANN001, ANN202
+        def impl(x, key):  # noqa: ANN001, ANN202
+            at = positions(x, key)
+            last = np.full(x.size, -1, np.int64)
+            for k in range(at.size):
+                last[at.flat[k]] = k
+            out = np.empty(at.shape, np.bool_)
+            for k in range(at.size):
+                out.flat[k] = last[at.flat[k]] == k
+            return out
+        return impl
 
 
 _register_numba()

@@ -97,26 +97,29 @@ under `jit=True`). Derivative conventions at kinks and singular points are expla
 
 _COVERAGE_TAIL = """
 Indexing is syntax, not a name, so it is not in the table: `x[i]`, slices, `None`, integer arrays
-(`x[idx]`, `x[[0, 2]]`, `L[rows, cols]`) and boolean masks (`x[x > 0]`) read and write in both
-modes; a write through an integer array keeps the last value of a repeated index, as NumPy does,
-and `np.add.at` adds them up. The reverse mode of a read through an integer array or a mask is an
-`np.add.at`, which Numba lacks: under `jit=True` it stops with an adc `CompileError` naming the
-line, like the `np.sort`/`np.take` rows above.
+of any rank, several at once (`x[idx]`, `x[[0, 2]]`, `L[rows, cols]`, `x[idx2d, 1:]`) and boolean
+masks of any rank (`x[x > 0]`, `A[A > 0]`, `A[:, m]`) read and write in both modes, their axes placed
+as NumPy places them; a write through an integer array keeps the last value of a repeated index, as
+NumPy does, and `np.add.at` adds them up. The reverse mode of a read through an integer array or a
+mask is an `np.add.at`. Under `jit=True`, where Numba lacks a form (`np.add.at`, masks of more than
+one dimension, `None` among index arrays), the Numba dialect reads and writes through the kernels
+of `adc/prims/kernels.py`, which check every index as NumPy does.
 
 ## Still missing
 
 Compared with autograd (about 200 NumPy/SciPy names) and JAX (nearly all of NumPy and most of
-`scipy.special`), adc does not yet differentiate: `linalg.norm` with `ord=0` and matrix norms over
-axes of N-D arrays; `np.pad` modes other than `constant`; `svd` with `full_matrices=True` (the
-thin SVD is supported); `x.sort()` in place (write `y[:] = np.sort(y)`). Under `jit=True` the
-Numba dialect spells what Numba lacks with the kernels of `adc/prims/kernels.py` (reductions with
-`axis`/`keepdims`, also those in adjoints; `np.add.at` with one or two 1-D integer indices; einsum
-of one or two operands, tile, repeat, roll and cumprod with an axis; `expand_dims` of several
-axes); the names marked above do not compile there. Still stopping at Numba, with an adc
-`CompileError` naming the line: a float32 reverse sweep that meets a matrix product after
-`np.max`/`np.min` (their adjoint divides by an integer count, which promotes to float64, and
-Numba's `@` wants one dtype) or after a float64 seed (docs/arrays.md#float32). An unsupported
-function raises an adc `UnsupportedError` at the user's line.
+`scipy.special`), adc does not yet differentiate: `linalg.norm` with `ord` 2, -2 or `'nuc'` over
+two axes of an array of more than 2 dimensions (a batched SVD); `np.pad` modes other than
+`constant`, `edge`, `reflect`, `symmetric` and `wrap` (and `reflect_type='odd'`); `svd` with
+`full_matrices=True` (the thin SVD is supported; JAX does not differentiate the full one either):
+an adc `UnsupportedError` at the user's line says so; `x.sort()` in place (write
+`y[:] = np.sort(y)`). Every name above compiles under `jit=True`: the Numba dialect spells what
+Numba lacks with the kernels of `adc/prims/kernels.py` (reductions with `axis`/`keepdims`, also
+those in adjoints; reads and writes through index arrays and masks, `np.add.at`; einsum, pairwise
+for more than two operands; tile, repeat, roll, cumprod, argsort and nansum with an axis; pad of
+any rank in every mode; `expand_dims` of several axes), and computes in the dtype NumPy would:
+`float32` arrays stay `float32` in both sweeps (docs/arrays.md#float32). An unsupported function
+raises an adc `UnsupportedError` at the user's line.
 """
 
 

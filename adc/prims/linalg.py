@@ -13,11 +13,15 @@ from . import batching
 from .registry import KERNELS, P_MUL, Form, elementwise, lowered, structural
 
 
+def _product_dtype(ts: Sequence[Type]) -> str:
+    """A product's dtype, as NumPy's: ``float32`` of ``float32`` arrays, else ``float64``."""
+    return "float32" if all(t.ndim and t.dtype == "float32" for t in ts) else "float64"
+
+
 def _matmul_type(ts: Sequence[Type]) -> Type:
     a, c = ts
     ndim = max(a.ndim + c.ndim - 2, 0)
-    dtype = "float32" if a.dtype == c.dtype == "float32" else "float64"
-    return Type("float", ndim, dtype, (False,) * ndim) if ndim else FLOAT
+    return Type("float", ndim, _product_dtype(ts), (False,) * ndim) if ndim else FLOAT
 
 
 def _matmul_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -49,12 +53,12 @@ def _matmul_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 _MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
+            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, uniform=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
             + lowered("vdot", (2, 2), "numpy.vdot") + lowered("matrix_power", (2, 2), "numpy.linalg.matrix_power"))
 
 
 def _outer_type(ts: Sequence[Type]) -> Type:
-    return Type("float", 2, "float64", (False, False))
+    return Type("float", 2, _product_dtype(ts), (False, False))
 
 
 def _sum_terms(b: Any, terms: Sequence[Any]) -> Any:
@@ -119,8 +123,8 @@ def _solve_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 
 structural("solve", lambda t, p: f"np.linalg.solve({t[0]}, {t[1]})", np.linalg.solve,
-           lambda ts: Type("float", ts[1].ndim, "float64", (False,) * ts[1].ndim),
-           jvp=_solve_jvp, vjp=_solve_vjp, may_raise=True, names=lowered("solve", (2, 2), "numpy.linalg.solve"))
+           lambda ts: Type("float", ts[1].ndim, _product_dtype(ts), (False,) * ts[1].ndim),
+           jvp=_solve_jvp, vjp=_solve_vjp, may_raise=True, uniform=True, names=lowered("solve", (2, 2), "numpy.linalg.solve"))
 
 
 # --- einsum (issue 10, round 2): multilinear; tensordot, inner and kron lower to it -----------------------
@@ -162,14 +166,25 @@ def _einsum_vjp(b: Any, op: Any, g: Any) -> list[Any]:
     return grads
 
 
+def _numba_einsum(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """``adc_arrays.einsum`` (Numba has no ``np.einsum``) takes one or two operands: more are
+    contracted pairwise, left to right, each step keeping the letters still to be used."""
+    subs, out = einsum_parts(p["spec"])
+    left, text = subs[0], t[0]
+    for k in range(1, len(subs)):
+        later = "".join(subs[k + 1:]) + out
+        kept = out if k == len(subs) - 1 else "".join(dict.fromkeys(c for c in left + subs[k] if c in later))
+        text = f"adc_arrays.einsum({f'{left},{subs[k]}->{kept}'!r}, {text}, {t[k]})"
+        left = kept
+    return text if len(subs) > 1 else f"adc_arrays.einsum({p['spec']!r}, {t[0]})"
+
+
 structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
            lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp,
            names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
            note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "
-                "tensordot, inner and kron lower to it; under jit one or two operands without `...` or a "
-                "repeated letter", numba_imports=KERNELS,
-           numba=lambda t, p, ts: f"adc_arrays.einsum({p['spec']!r}, {', '.join(t)})")  # Numba has no np.einsum
+                "tensordot, inner and kron lower to it", numba_imports=KERNELS, numba=_numba_einsum)
 
 
 # --- cholesky, eigh (issue 10, round 2) --------------------------------------------------------------------

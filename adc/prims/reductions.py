@@ -159,7 +159,8 @@ structural("nansum", _reduction("nansum"), _impl_reduce(np.nansum), _reduce_type
            jvp=lambda b, op, ts: b.emit("sum", b.select(_numbers(b, op.args[0]), ts[0], 0.0), params=op.params),
            vjp=lambda b, op, g: [b.select(_numbers(b, op.args[0]), _expand(b, g, op.params), 0.0)],
            names=lowered("nansum", (1, 2), "numpy.nansum", "ndarray.nansum")[:1],
-           note="NaN elements count as 0 and get derivative 0", nojit="with `axis`")
+           note="NaN elements count as 0 and get derivative 0",
+           numba=_numba_reduction("nansum_axis", "np.nansum({})"), numba_imports=KERNELS)
 _reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max",
          variance=lowered("ptp", (1, 2), "numpy.ptp"))
 _reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")
@@ -216,6 +217,13 @@ def _expand_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     return Type(t.kind, ndim, t.dtype, tuple(ones))
 
 
+def _unexpand(b: Any, g: Any, y: Any) -> Any:
+    """The transpose of ``expand``: ``g`` shaped like ``y`` again (its only element if ``y`` is a number)."""
+    if y.type.is_array:
+        return b.emit("reshape_like", g, y)
+    return b.emit("getitem", g, *[0] * g.type.ndim)
+
+
 def unbroadcast(b: Any, c: Any, target: Type) -> Any:
     """Sum an elementwise adjoint ``c`` over the axes its operand (of type ``target``) was
     broadcast along, so it gets the operand's shape; no array is materialized for nothing."""
@@ -248,7 +256,7 @@ structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_
 structural("expand", lambda t, p: f"np.expand_dims({t[0]}, {p['axis']})",
            lambda y, axis=None, keepdims=False: np.expand_dims(y, axis), _expand_type, view=True,
            jvp=lambda b, op, ts: b.emit("expand", ts[0], params=op.params),
-           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])],  # only in derivative code (linear)
+           vjp=lambda b, op, g: [_unexpand(b, g, op.args[0])],
            numba=lambda t, p, ts: _numba_expand(t[0], p["axis"], ts[0].ndim))
 structural("count", _count_text, _impl_count, lambda ts: Type("int"), differentiable=False)
 
@@ -272,8 +280,9 @@ structural("norm", lambda t, p: f"np.sqrt(np.sum({t[0]} * {t[0]}{_reduce_args(p)
            lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), _reduce_type,
            jvp=_norm_jvp, vjp=_norm_vjp, reduces=True, names=lowered("norm", (1, 3), "numpy.linalg.norm"),
            numba=lambda t, p, ts: f"np.sqrt({_numba_sum([f'{t[0]} * {t[0]}'], p, ts)})", numba_imports=KERNELS,
-           note="vector ords None/2, 1, inf, -inf, other p; matrix ords 'fro', 'nuc', 1, -1, 2, -2, inf, -inf; "
-                "`axis`, `keepdims`. Gradient 0 at 0 (for ord p not 1, 2 or inf: NaN there)")
+           note="vector ords None/2, 0 (a count: derivative 0), 1, inf, -inf, other p; matrix ords 'fro', 1, -1, "
+                "inf, -inf over any two axes, 'nuc', 2, -2 of 2-D arrays; `axis`, `keepdims`. Gradient 0 at 0 "
+                "(for ord p not 1, 2 or inf: NaN there)")
 
 
 def _softmax_of(b: Any, op: Any) -> Any:

@@ -115,6 +115,7 @@ class Primitive:
     nojit: str = ""  # why Numba cannot compile it (``jit=True`` raises an adc error), if it cannot
     numba: NumbaRender | None = None  # how ``jit=True`` code spells it where NumPy's form does not compile
     numba_imports: str = ""  # a line the Numba spelling needs (``import adc.prims.kernels as adc_arrays``)
+    uniform: bool = False  # Numba takes its array operands in one dtype only (``@``, ``np.linalg.solve``)
     # -- traits ------------------------------------------------------------------------------
     effect: bool = False  # a statement with no result: it changes its first argument
     writes: bool = False  # writes into the memory of its first argument (an array)

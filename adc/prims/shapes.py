@@ -178,16 +178,29 @@ structural("unrepeat", lambda t, p: f"adc_arrays.unrepeat({t[0]}, {t[1]}, {p['re
 
 
 # --- pad and split (issue 10, missing names) -------------------------------------------------------------
+def _widths_text(p: dict[str, Any]) -> str:
+    return seq_text([seq_text([str(b), str(a)]) for b, a in p["widths"]])
+
+
 def _pad_text(t: Sequence[str], p: dict[str, Any]) -> str:
-    widths = seq_text([seq_text([str(b), str(a)]) for b, a in p["widths"]])
-    fill = p.get("value", 0.0)
-    return f"np.pad({t[0]}, {widths}{f', constant_values={fill!r}' if fill else ''})"
+    fill, mode = p.get("value", 0.0), p.get("mode", "constant")
+    extra = f", mode={mode!r}" if mode != "constant" else f", constant_values={fill!r}" if fill else ""
+    return f"np.pad({t[0]}, {_widths_text(p)}{extra})"
 
 
-def _unpad(b: Any, g: Any, params: Any) -> Any:
-    """The transpose of ``pad``: the middle of ``g``, ``g[b0:-a0, b1:-a1, ...]``."""
+def _numba_pad(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """Numba has no ``np.pad``: ``adc_arrays.pad`` (any rank, every mode adc takes)."""
+    return f"adc_arrays.pad({t[0]}, {_widths_text(p)}, {p.get('mode', 'constant')!r}, {p.get('value', 0.0)!r})"
+
+
+def _unpad(b: Any, g: Any, op: Any) -> Any:
+    """The transpose of ``pad``: in mode constant the middle of ``g``, ``g[b0:-a0, b1:-a1, ...]``;
+    in the other modes each element added back into the one it copies (``adc_arrays.unpad``)."""
+    p = dict(op.params)
+    if p.get("mode", "constant") != "constant":
+        return b.emit("unpad", g, op.args[0], params=_zero_fill(op.params))
     spec, bounds = [], []
-    for before, after in dict(params)["widths"]:
+    for before, after in p["widths"]:
         spec.append(("s", bool(before), bool(after), False))
         bounds += ([before] if before else []) + ([-after] if after else [])
     return b.emit("getitem", g, *bounds, params=(("index", tuple(spec)),))
@@ -197,12 +210,21 @@ def _zero_fill(params: Any) -> tuple[tuple[str, Any], ...]:
     return tuple((k, v) for k, v in params if k != "value")
 
 
-structural("pad", _pad_text, lambda x, widths=(), value=0.0: np.pad(x, widths, constant_values=value),
+def _pad_impl(x: Any, widths: Any = (), value: float = 0.0, mode: str = "constant") -> Any:
+    return kernels.pad(x, widths, mode, value)
+
+
+structural("pad", _pad_text, _pad_impl,
            lambda ts: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ts[0].ndim),
            jvp=lambda b, op, ts: b.emit("pad", ts[0], params=_zero_fill(op.params)),
-           vjp=lambda b, op, g: [_unpad(b, g, op.params)], fresh=True,
-           names=lowered("pad", (2, 2), "numpy.pad"), nojit="of arrays of more than 2 dimensions",
-           note="mode='constant' with constant widths and a constant fill value")
+           vjp=lambda b, op, g: [_unpad(b, g, op)], fresh=True, numba=_numba_pad, numba_imports=KERNELS,
+           names=lowered("pad", (2, 2), "numpy.pad"),
+           note="modes constant (a constant fill value), edge, reflect, symmetric, wrap; constant widths")
+structural("unpad", lambda t, p: f"adc_arrays.unpad({t[0]}, {t[1]}, {_widths_text(p)}, {p['mode']!r})",
+           lambda g, x, widths=(), mode="constant": kernels.unpad(g, x, widths, mode), lambda ts: float_like(ts[1:]),
+           jvp=lambda b, op, ts: b.emit("unpad", ts[0], op.args[1], params=op.params),
+           vjp=lambda b, op, g: [b.emit("pad", g, params=op.params), None], fresh=True, shape_args=(1,),
+           imports=KERNELS)  # only in derivative code
 
 
 def _section(n: Any, parts: Any) -> int:
