@@ -9,7 +9,7 @@ whose present bounds are arguments).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -38,7 +38,9 @@ def _index_values(spec: Sequence[Any], values: Sequence[Any]) -> tuple[Any, ...]
     return tuple(out)
 
 
-def index_text(spec: Sequence[Any], texts: Sequence[str]) -> str:
+def _key_parts(spec: Sequence[Any], texts: Sequence[str], slice_text: Callable[[Iterator[str], Any], str]) -> list[str]:
+    """The entries of an index key written out: integers and index arrays as ``texts``, ``None``,
+    and slices by ``slice_text(the remaining texts, the slice's entry)``."""
     parts: list[str] = []
     it = iter(texts)
     for entry in spec:
@@ -47,11 +49,18 @@ def index_text(spec: Sequence[Any], texts: Sequence[str]) -> str:
         elif entry == "n":
             parts.append("None")
         else:
-            _, a, b, c = entry
-            text = f"{next(it) if a else ''}:{next(it) if b else ''}"
-            if c:
-                text += f":{next(it)}"
-            parts.append(text)
+            parts.append(slice_text(it, entry))
+    return parts
+
+
+def _slice_syntax(it: Iterator[str], entry: Any) -> str:
+    _, a, b, c = entry
+    text = f"{next(it) if a else ''}:{next(it) if b else ''}"
+    return text + f":{next(it)}" if c else text
+
+
+def index_text(spec: Sequence[Any], texts: Sequence[str]) -> str:
+    parts = _key_parts(spec, texts, _slice_syntax)
     return ", ".join(parts) if parts else "()"
 
 
@@ -123,17 +132,10 @@ def _render_store(symbol: str) -> Render:
 def key_tuple(spec: Sequence[Any], texts: Sequence[str]) -> str:
     """The key of ``index_text`` as a tuple display, slices written ``slice(a, b, c)`` (an argument
     of a kernel, where NumPy's ``np.s_`` is not available)."""
-    parts: list[str] = []
-    it = iter(texts)
-    for entry in spec:
-        if entry == "i":
-            parts.append(next(it))
-        elif entry == "n":
-            parts.append("None")
-        else:
-            _, a, b, c = entry
-            parts.append(f"slice({', '.join(next(it) if present else 'None' for present in (a, b, c))})")
-    return f"({', '.join(parts)},)"
+    def slice_call(it: Iterator[str], entry: Any) -> str:
+        return f"slice({', '.join(next(it) if present else 'None' for present in entry[1:])})"
+
+    return f"({', '.join(_key_parts(spec, texts, slice_call))},)"
 
 
 def _index_arrays(ts: Sequence[Type]) -> list[Type]:
