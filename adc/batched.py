@@ -18,9 +18,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import bind, check_function, parameter_names, prepare
+from .arguments import bind, check_function, coerce, parameter_names, prepare
 from .errors import DifferentiationError, UnsupportedError
 from .failures import run_generated
+from .fastpath import Cache, cached_call, signature
 from .pipeline import compile_derivative, primal
 from .trees import TreeType
 
@@ -51,6 +52,22 @@ def batched_jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequen
         array([[5., 0.],
                [0., 7.]])
     """
+    key = None
+    if type(primals) is tuple and type(tangents) is tuple and len(primals) == len(tangents):
+        found = signature(primals)
+        if found is not None and all(t is None or type(t) is np.ndarray for t in tangents):
+            key = (found[0], tuple(None if t is None else (t.dtype.char, t.shape) for t in tangents))
+    return cached_call(_RUNNERS, fn, ("batched_jvp", jit), key, lambda: _runner(fn, primals, tangents, jit),
+                       primals, tangents)
+
+
+_RUNNERS = Cache()
+
+
+def _runner(fn: Callable[..., Any], primals: Any, tangents: Any,
+            jit: bool) -> Callable[[Sequence[Any], Sequence[Any]], tuple[Any, Any]]:
+    """The checked path, once per call signature: the checks, the compiled program and what a call
+    must convert; returns the runner for calls like this one."""
     check_function(fn, "adc.batched_jvp")
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple) or len(primals) != len(tangents):
         raise DifferentiationError("batched_jvp takes a tuple of primals and a tuple of as many tangents (None for "
@@ -69,31 +86,41 @@ def batched_jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequen
     n_out = len(prog.outputs)
     from .vector import supports
 
-    if supports(prog, wrt):
-        result = run_generated(compile_derivative(fn, types, "vjvp", wrt, jit), [*prepared, *ts])
-        outs, touts = list(result[:n_out]), list(result[n_out:])
-    else:  # one JVP per direction
-        compiled = compile_derivative(fn, types, "jvp", wrt, jit)
-        runs = [run_generated(compiled, [*prepared, *(t[..., i] for t in ts)]) for i in range(k)]
-        outs = list(runs[0][:n_out]) if k else list(_outputs(fn, prepared, n_out))
-        touts = [np.stack([np.asarray(r[n_out + j]) for r in runs], axis=-1) if k
-                 else np.zeros(np.shape(outs[j]) + (0,)) for j in range(n_out)]
-    touts = [_spread(t, o, k) for t, o in zip(touts, outs)]
-    if prog.out_tree is None:
-        return outs[0], touts[0]
-    return tuple(outs), tuple(touts)
+    batched = supports(prog, wrt)
+    compiled = compile_derivative(fn, types, "vjvp" if batched else "jvp", wrt, jit)
+    same_args = len(args) == len(primals) and all(a is b for a, b in zip(args, prepared))
+    same_tangents = all(tangents[i] is t for i, t in zip(wrt, ts))
+
+    def run(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+        call_args = primals if same_args else coerce(fn, bind(fn, primals), wrt)
+        call_ts = [tangents[i] for i in wrt] if same_tangents else _tangents(fn, call_args, tangents, wrt)[0]
+        if batched:
+            result = run_generated(compiled, [*call_args, *call_ts])
+            outs, touts = list(result[:n_out]), list(result[n_out:])
+        else:  # one JVP per direction
+            runs = [run_generated(compiled, [*call_args, *(t[..., i] for t in call_ts)]) for i in range(k)]
+            outs = list(runs[0][:n_out]) if k else _outputs(fn, call_args, n_out)
+            touts = [np.stack([np.asarray(r[n_out + j]) for r in runs], axis=-1) if k
+                     else np.zeros(np.shape(outs[j]) + (0,)) for j in range(n_out)]
+        touts = [_spread(t, o, k) for t, o in zip(touts, outs)]
+        if prog.out_tree is None:
+            return outs[0], touts[0]
+        return tuple(outs), tuple(touts)
+
+    return run
 
 
 def _tangents(fn: Callable[..., Any], args: Sequence[Any], tangents: Sequence[Any],
               wrt: list[int]) -> tuple[list[np.ndarray], int]:
-    """The tangents as float arrays of their primal's shape plus one common last axis, and its length."""
+    """The tangents as float arrays (of their primal's dtype) of their primal's shape plus one common
+    last axis, and its length."""
     names = parameter_names(fn, len(args))
     out, k = [], None
     for i in wrt:
         name = names[i] if i < len(names) else f"argument {i}"
         shape = np.shape(args[i])
         dtype = args[i].dtype if isinstance(args[i], np.ndarray) else np.float64
-        t = np.asarray(tangents[i], dtype=dtype)
+        t = np.asarray(tangents[i], dtype=dtype)  # the same array when it has the dtype already
         if t.shape[:-1] != shape or t.ndim != len(shape) + 1:
             raise DifferentiationError(f"the tangents of {name} must have shape {shape} + (k,) (the directions along "
                                        f"a new last axis), got {t.shape}")
