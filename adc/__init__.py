@@ -7,9 +7,10 @@ from .api import grad, hessian, hvp, jacfwd, jacrev, jvp, source, trace, value_a
 from .prims.revolve import checkpointed
 from .custom import custom_jvp, custom_vjp
 from .sparse import sparse_hessian, sparse_jacobian
+from .batched import batched_jvp
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, InternalError, SourceError, UnsupportedError
 
-__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "hvp", "sparse_jacobian",
+__all__ = ["grad", "value_and_grad", "jvp", "batched_jvp", "vjp", "jacfwd", "jacrev", "hessian", "hvp", "sparse_jacobian",
            "sparse_hessian", "source", "trace",
            "custom_vjp", "custom_jvp", "checkpointed", "AdcError", "UnsupportedError",
            "SourceError", "DifferentiationError", "CompileError", "EvaluationError", "InternalError"]

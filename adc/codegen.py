@@ -6,7 +6,9 @@ Numba both run.  Scalars render through ``math`` (``math.sin(x)``), arrays throu
 (``np.sin(x)``).  Single-use temporaries of the derivative transforms are folded into the
 expression that uses them; each block of statements is headed by ``# from line N: <source>``.
 With ``compact=True`` (the code adc runs) every single-use scalar value is folded into its use,
-so a gradient of straight-line code reads ``return x2 + 1.0 / x1, x1 - math.cos(x2)``.
+so a gradient of straight-line code reads ``return x2 + 1.0 / x1, x1 - math.cos(x2)``; for Numba
+(``jit=True``) so is every single-use element-wise array value, which Numba's array-expression
+rewrite then evaluates in the loop of its use (``y + h * (k1 + 2.0 * k2)``: one loop, one new array).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses, walk
 from .coalesce import Positions, coalesce, separate_interfering
+from .memory import Memory
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .prims import P_ATOM, Form, Primitive, get, prim
@@ -331,45 +334,60 @@ def _first_uses(region: Region) -> dict[Var, int]:
 
 
 def inlinable(region: Region, use_count: dict[Var, int], everything: bool = False,
-              compact: bool = False) -> dict[Var, Op]:
+              compact: bool = False, memory: Memory | None = None) -> dict[Var, Op]:
     """Values to fold into the expression that uses them: derivative temporaries (and conditions;
     with ``compact`` every scalar) used exactly once, in the region that defines them, not across
-    a write to memory they read."""
+    a write to memory they read.  With ``memory`` (``compact`` code for Numba), every element-wise
+    array operation too, which Numba then fuses with its use into one loop, without a temporary
+    array; and a write in between stops the folding only if it may reach an array the expression
+    reads (``memory``'s alias classes)."""
     local = _first_uses(region)
     found: dict[Var, Op] = {}
-    reads_memory: set[Var] = set()  # folded values whose expression reads an array, maybe through an operand
+    reads_memory: dict[Var, set[Var]] = {}  # folded values whose expression reads an array: the arrays
     for i, op in enumerate(region.ops):
         p = prim(op)
         if len(op.outs) != 1 or op.regions or p is None or p.effect or not p.foldable:
             continue
         v = op.out
+        fuses = memory is not None and p.render is None
         if not (v.role == "tmp" or everything or p.predicate
-                or (compact and v.type is not None and not v.type.is_array)):
+                or (compact and v.type is not None and (not v.type.is_array or fuses))):
             continue
         if use_count.get(v, 0) != 1 or v not in local:
             continue
         j = local[v]
         if j < len(region.ops) and _repeats(region.ops[j], v):
             continue  # its user's form writes it more than once (``a / b if b else ...``): keep a name
-        memory = _reads_memory(op) or any(a in reads_memory for a in op.args)
-        if memory and any(_writes(o) for o in region.ops[i + 1:j]):
-            continue
-        if memory:
-            reads_memory.add(v)
+        if fuses and not (v.role == "tmp" or everything) and j < len(region.ops) and _shape_only(region.ops[j], v):
+            continue  # its user reads only its shape (``np.zeros_like(a * b)``): computed once, named
+        arrays = {a for a in op.args if isinstance(a, Var) and a.type is not None and a.type.is_array}
+        for a in op.args:
+            arrays |= reads_memory.get(a, set()) if isinstance(a, Var) else set()
+        if _reads_memory(op) or arrays:
+            if any(_writes(o, arrays, memory) for o in region.ops[i + 1:j]):
+                continue
+            reads_memory[v] = arrays
         found[v] = op
     return found
 
 
-def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = False) -> dict[Var, Op]:
+def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = False,
+                  memory: Memory | None = None) -> dict[Var, Op]:
     """``inlinable`` for ``region`` and every region nested in it (a ``while`` condition folds
     whatever it can, so it fits on the ``while`` line)."""
-    found = inlinable(region, use_count, compact=compact)
+    found = inlinable(region, use_count, compact=compact, memory=memory)
     for op in region.ops:
         for k, sub in enumerate(op.regions):
             if op.prim == "while" and k == 0:
                 found.update(inlinable(sub, use_count, everything=True))
-            found.update(plan_inlining(sub, use_count, compact))
+            found.update(plan_inlining(sub, use_count, compact, memory))
     return found
+
+
+def _shape_only(user: Op, v: Var) -> bool:
+    """Does ``user`` read ``v`` only for its shape?"""
+    rule = prim(user)
+    return rule is not None and all(k in rule.shape_args for k, a in enumerate(user.args) if a is v)
 
 
 def _repeats(user: Op, v: Var) -> bool:
@@ -387,9 +405,21 @@ def python_form(op: Op) -> Form:
     return rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
 
 
-def _writes(op: Op) -> bool:
+def _writes(op: Op, arrays: set[Var] = frozenset(), memory: Memory | None = None) -> bool:
+    """May ``op`` change memory that an expression reading ``arrays`` reads?  Without ``memory``:
+    does it change anything at all?  With it, a store changes only its target's alias class, and
+    a tape's push or pop no array."""
     rule = prim(op)
-    return bool(op.regions) or (rule is not None and rule.side_effect)
+    if op.regions or rule is None or not rule.side_effect:
+        return bool(op.regions)
+    if memory is None:
+        return True
+    if op.prim in ("push", "pop"):
+        return False
+    if not (rule.writes and isinstance(op.args[0], Var)):
+        return True
+    target = memory.root(op.args[0])
+    return any(memory.root(a) is target for a in arrays)
 
 
 def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False,
@@ -398,7 +428,7 @@ def generate(program: Program, names: Names, doc: str | None = None, compact: bo
     ``compact`` folds every single-use scalar into the expression that reads it; ``numba`` writes
     the Numba dialect (``jit=True``)."""
     counts = uses(program.body)
-    inline = plan_inlining(program.body, counts, compact)
+    inline = plan_inlining(program.body, counts, compact, Memory(program) if numba and compact else None)
     defined = definitions(program.body)
     # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
     inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}

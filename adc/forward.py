@@ -16,7 +16,7 @@ from .activity import is_active_type, varied
 from .builder import Builder, apply
 from .calls import jvp_function, tape_args
 from .ir import Atom, Const, Op, Program, Region, Var, walk
-from .memory import is_array, is_view, writes
+from .memory import Memory, is_array, is_view, writes
 from .prims import prim
 from .types import Type
 from .zeros import keep_dtype, zero_like
@@ -38,6 +38,7 @@ class Forward:
         self.tangent_params = []
         # arrays the program writes into: their tangents are buffers of their own, written alongside
         self.write_targets = {op.args[0] for op in walk(program.body) if writes(op)}
+        self.memory = Memory(program) if self.write_targets else None
         for i in wrt:
             p = program.params[i]
             t = Var(type=self.tangent_type(p.type), role="tangent", base=p)
@@ -73,23 +74,32 @@ class Forward:
     def new_tangent(self, primal: Var) -> Var:
         return Var(type=self.tangent_type(primal.type), role="tangent", base=primal)
 
-    def name(self, value: Atom, base: Var, mark: int, fresh: bool) -> Atom:
+    def name(self, value: Atom, base: Var, mark: int, fresh: bool, op: Op | None = None) -> Atom:
         """Make ``value`` the tangent of ``base``: rename it if it was made just now.  The tangent
         of an array the program writes into must be a new array (never a view, the caller's
         tangent or another value's tangent, which the writes would change too); so must the
-        tangent of a new array (``fresh``: not a view) in a program that writes arrays, since the
-        tangent it would share may be written later (``y4 = y2 * 1.0`` then ``y2[0] = ...``)."""
+        tangent of a new array (``fresh``: not a view, made by ``op``) in a program that writes
+        arrays, since the tangent it would share may be written later (``y4 = y2 * 1.0`` then
+        ``y2[0] = ...``), unless no array ``op`` reads or makes is ever written: a shared tangent
+        is then only ever the tangent of arrays whose memory no write changes."""
         value = self.widen(value, base)  # a + x with scalar a: the tangent da has the shape of x
         value = keep_dtype(self.b, value, self.tangent_type(base.type))  # a float32 value has a float32 tangent
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
         shared = made is None or is_view(made)
         if is_array(base) and shared and (base in self.write_targets
-                                          or (fresh and self.write_targets and isinstance(value, Var))):
+                                          or (fresh and self.write_targets and isinstance(value, Var)
+                                              and self._may_be_written(op, base))):
             value = self.zero_array(base) if not isinstance(value, Var) else self.b.emit("acopy", value)
             made = self.b.region.ops[-1]
         if isinstance(value, Var) and value.role == "tmp" and made is not None:
             value.role, value.base = "tangent", base
         return value
+
+    def _may_be_written(self, op: Op | None, base: Var) -> bool:
+        """Can the memory of ``base`` or of an array argument of ``op`` (``None``: unknown) be written?"""
+        if op is None or self.memory is None:
+            return True
+        return any(self.memory.written(v) for v in (base, *op.args) if isinstance(v, Var))
 
     def of(self, a: Atom) -> Atom:
         """The tangent of ``a`` (zero if it has none)."""
@@ -116,7 +126,7 @@ class Forward:
                 return
             if jvp is not None:
                 t = jvp(self.b, op, [self.tangent.get(a) if isinstance(a, Var) else None for a in op.args])
-                self.tangent[op.out] = self.name(t, op.out, mark, not rule.view)
+                self.tangent[op.out] = self.name(t, op.out, mark, not rule.view, op)
                 return
             if rule.render is not None:
                 self.structural(op)
@@ -127,7 +137,7 @@ class Forward:
                 if p is None or not isinstance(a, Var) or a not in self.tangent:
                     continue
                 total = self.b.add(total, self.scale(self.tangent[a], p))
-            self.tangent[op.out] = self.name(total, op.out, mark, not rule.view)
+            self.tangent[op.out] = self.name(total, op.out, mark, not rule.view, op)
 
     def structural(self, op: Op) -> None:
         """Tangents of indexing, stores and array construction (they are linear)."""

@@ -48,6 +48,10 @@ class Memory:
     position: dict[Op, int] = field(default_factory=dict)
     loops: dict[Op, frozenset[Op]] = field(default_factory=dict)
     writes: dict[Var, list[_Write]] = field(default_factory=dict)
+    # each array value: the loops whose every iteration makes it anew (``None``: memory that may
+    # outlive an iteration, such as a parameter, a loop's carried value or a value a tape gives back)
+    made_in: dict[Var, frozenset[Op] | None] = field(default_factory=dict)
+    _members: dict[Var, list[Var]] | None = None
 
     def __post_init__(self) -> None:
         self._visit(self.program.body, frozenset())
@@ -73,10 +77,19 @@ class Memory:
             self.loops[op] = loops
             inner = loops | {op} if op.prim in ("for", "while") else loops
             for sub in op.regions:
+                for a in sub.args:  # carried from iteration to iteration of ``op`` (not made in it)
+                    if is_array(a):
+                        self.made_in[a] = loops
                 self._visit(sub, inner)
             if is_view(op) and op.outs and op.args:
                 self._join(op.args[0], op.out)
             self._join_slots(op)
+            p = prim(op)
+            new = op.regions or (p is not None and (p.fresh or (p.view and bool(op.args) and is_array(op.args[0]))
+                                                    or (p.render is None and not p.side_effect)))
+            for o in op.outs:
+                if is_array(o):
+                    self.made_in[o] = loops if new else None
 
     def _join_slots(self, op: Op) -> None:
         """A branch's or loop's array results may be any array that flows into their slot."""
@@ -103,11 +116,24 @@ class Memory:
 
     def written_after(self, op: Op, v: Var) -> bool:
         """Can the memory behind ``v`` change after ``op`` has run (so that reading ``v`` later
-        does not give what ``op`` saw)?"""
+        does not give what ``op`` saw)?  A write earlier in a loop around both changes it in the
+        next iteration, unless every iteration of that loop makes the memory anew."""
         if not is_array(v) or op not in self.position:
             return False
         here, around = self.position[op], self.loops[op]
-        return any(w.position > here or (w.loops & around) for w in self.writes.get(self.root(v), ()))
+        return any(w.position > here or any(not self.new_in(v, loop) for loop in w.loops & around)
+                   for w in self.writes.get(self.root(v), ()))
+
+    def new_in(self, v: Var, loop: Op) -> bool:
+        """Does every iteration of ``loop`` make the memory behind ``v`` anew (every value sharing it
+        is a new array, a view of one, or a branch's or an inner loop's result, made inside ``loop``)?
+        Then a write in one iteration never reaches what another iteration reads."""
+        if self._members is None:
+            self._members = {}
+            for a in {*self.made_in, *self.parent, *self.parent.values()}:
+                self._members.setdefault(self.root(a), []).append(a)
+        return all((made := self.made_in.get(m)) is not None and loop in made
+                   for m in (v, *self._members.get(self.root(v), ())))
 
 
 def writes_memory(op: Op) -> bool:

@@ -6,10 +6,14 @@ copies of derivative values that add nothing (all of them inside loop bodies, th
 top-level ones stay, lecture style); ``merge_scatter_adds`` joins ``g[i] += a`` … ``g[i] += b``
 into one update; ``dead_code`` removes statements whose results nothing reads (partials of
 inactive arguments, primal values the reverse sweep does not need), unused slots of branches and
-loops, and section comments left with nothing under them.  For the code adc runs (compact code),
-``fold_constants`` first propagates the unit seed (``gy = 1.0``) and refolds what reads it, so
-``gx = gy * x2`` becomes ``gx = x2``.  Statements with effects (array
-writes, tape pushes and pops) are kept.  Simple ops may be shared with the cached primal program,
+loops, and section comments left with nothing under them; ``dead_stores`` then removes what is
+kept but never read back: a record or tape push whose value the reverse sweep no longer reads
+(with its pop), and arrays that are only written (the gradient inside a Hessian-vector product).
+For the code adc runs (compact code), ``fold_constants`` first propagates the unit seed
+(``gy = 1.0``) and refolds what reads it, so ``gx = gy * x2`` becomes ``gx = x2``, and
+``first_writes`` last starts an adjoint buffer at its first contribution (``g = c.copy()``
+instead of ``g = np.zeros_like(v)`` then ``g += c``; ``dead_stores`` again then drops what only
+the zeros' shape needed).  Other statements with effects (array writes, tape pushes and pops) are kept.  Simple ops may be shared with the cached primal program,
 so passes replace ops instead of changing them.
 """
 from __future__ import annotations
@@ -30,24 +34,141 @@ def _use(live: set[Var], atoms: list[Atom]) -> None:
     live.update(a for a in atoms if isinstance(a, Var))
 
 
-def dead_code(program: Program) -> Program:
-    """Remove statements whose results are never read."""
+def dead_code(program: Program, unread_pops: set[int] | None = None) -> Program:
+    """Remove statements whose results are never read; ``unread_pops`` collects (by ``id``) the
+    pops whose result nothing reads after them."""
     live: set[Var] = set()
     _use(live, program.body.yields)
-    sweep(program.body, live)
+    sweep(program.body, live, unread_pops)
     drop_empty_comments(program.body)
     return program
 
 
-def sweep(region: Region, live: set[Var]) -> None:
+def dead_stores(program: Program) -> Program:
+    """Remove stores nothing reads back, then what only they read (``dead_code``), until none is
+    left: every write into, and the allocation of, a new array, record or tape that is never read
+    (no read, view, pop or use as a value; only written), and each ``pair`` of a push and its pop
+    (``save_policy.restore``) whose popped value is unread, when both ends are in ``program``.  The
+    pops of a tape mirror its pushes, so dropping both ends of a pair keeps every other pop matched
+    with its own push."""
+    while True:
+        unread: set[int] = set()
+        dead_code(program, unread)
+        if not _drop_unread_stores(program, unread):
+            return program
+
+
+def _drop_unread_stores(program: Program, unread_pops: set[int]) -> bool:
+    """One round of ``dead_stores`` (``unread_pops``: the pops whose result is unread, by ``id``);
+    did it remove anything?  A read of only an array's shape (``np.zeros_like(g)``) reads the array
+    its allocation copied the shape from instead, where there is one of the same type."""
+    fresh: dict[Var, Op] = {}
+    read: set[Var] = set()
+    shapes: dict[Var, list[tuple[Op, int]]] = {}
+    stores: dict[Var, list[Op]] = {}
+    pairs: dict[tuple[int, object], list[Op]] = {}
+    read_pairs: set[tuple[int, object]] = set()
+    for op in walk(program.body):
+        p = prim(op)
+        if p is not None and p.fresh and len(op.outs) == 1 and not op.regions:
+            fresh[op.out] = op
+        if op.prim in ("push", "pop") and op.param("pair") is not None and isinstance(op.args[0], Var):
+            key = (op.args[0].id, op.param("pair"))
+            pairs.setdefault(key, []).append(op)
+            if op.prim == "pop" and id(op) not in unread_pops:
+                read_pairs.add(key)
+        for k, a in enumerate(op.args):
+            if not isinstance(a, Var):
+                continue
+            if k == 0 and ((p is not None and p.writes) or op.prim == "push" or id(op) in unread_pops):
+                stores.setdefault(a, []).append(op)
+            elif p is not None and k in p.shape_args and not op.regions:
+                shapes.setdefault(a, []).append((op, k))
+            else:
+                read.add(a)
+        for reg in op.regions:
+            read.update(a for a in (*reg.args, *reg.yields) if isinstance(a, Var))
+    read.update(a for a in program.body.yields if isinstance(a, Var))
+    unread = [v for v in fresh if v not in read and v in stores]
+    dead = {id(op) for v in unread for op in stores[v]}
+    for key, ops in pairs.items():  # both ends here (a kept callee's are split in two functions)
+        if key not in read_pairs and {op.prim for op in ops} == {"push", "pop"}:
+            dead |= {id(op) for op in ops}
+    if not dead:
+        return False
+    _remove(program.body, dead)
+    subst: dict[Var, Atom] = {}
+    for v in unread:
+        alloc = fresh[v]
+        source = alloc.args[0] if prim(alloc).shape_args == (0,) and len(alloc.args) == 1 else None
+        if isinstance(source, Var) and source.type == v.type and v in shapes:
+            subst[v] = source
+    if subst:
+        substitute(program.body, subst)
+    return True
+
+
+def first_writes(program: Program) -> Program:
+    """An adjoint buffer ``g = np.zeros_like(v)`` whose first use, in the same block, is
+    ``g += c`` with ``c`` of ``g``'s type (shape included: the same axes of length 1) starts as
+    ``c`` instead: ``g = c.copy()``, or, if ``c`` is a new array read only there, ``c``'s own
+    statement assigns ``g`` (``g = a * b``): no zeros, no addition, one array fewer."""
+    counts = uses(program.body)
+
+    def visit(reg: Region) -> None:
+        for op in reg.ops:
+            for sub in op.regions:
+                visit(sub)
+        ops: list[Op | None] = list(reg.ops)
+        for i, op in enumerate(reg.ops):
+            if op.prim != "zeros_like" or len(op.args) != 1:
+                continue
+            g = op.out
+            j = next((k for k in range(i + 1, len(ops)) if ops[k] is not None and _mentions(ops[k], g)), None)
+            if j is None or ops[j].prim != "iadd" or ops[j].args[0] is not g:
+                continue
+            c = ops[j].args[1]
+            if not isinstance(c, Var) or c is g or c.type != g.type:
+                continue
+            made = next((k for k in range(j) if ops[k] is not None and c in ops[k].outs), None)
+            p = prim(ops[made]) if made is not None else None
+            ops[i] = None
+            if made is not None and counts.get(c, 0) == 1 and p is not None and p.render is None \
+                    and ops[made].prim != "copy" and len(ops[made].outs) == 1:
+                src = ops[made]
+                ops[made] = Op(src.prim, src.args, [g], src.params, src.loc)
+                ops[j] = None
+            else:
+                ops[j] = Op("acopy", [c], [g], (), ops[j].loc)
+        reg.ops = [op for op in ops if op is not None]
+
+    visit(program.body)
+    return program
+
+
+def _mentions(op: Op, v: Var) -> bool:
+    return any(a is v for a in op.args) or any(
+        any(a is v for a in (*r.args, *r.yields)) or any(_mentions(o, v) for o in r.ops) for r in op.regions)
+
+
+def _remove(region: Region, dead: set[int]) -> None:
+    region.ops = [op for op in region.ops if id(op) not in dead]
+    for op in region.ops:
+        for sub in op.regions:
+            _remove(sub, dead)
+
+
+def sweep(region: Region, live: set[Var], unread_pops: set[int] | None = None) -> None:
     """Walk ``region`` backwards keeping the ops that define live values or have effects;
     ``live`` holds on entry what is read after the region and on exit what is read in it."""
     kept: list[Op] = []
     for op in reversed(region.ops):
         if op.regions:
-            if _structured(op, live):
+            if _structured(op, live, unread_pops):
                 kept.append(op)
             continue
+        if unread_pops is not None and op.prim == "pop" and not any(o in live for o in op.outs):
+            unread_pops.add(id(op))
         if has_effect(op) or any(o in live for o in op.outs):
             kept.append(op)
             _use(live, op.args)
@@ -73,7 +194,7 @@ def _drop_slots(op: Op, keep: list[int]) -> None:
             reg.yields = [reg.yields[k] for k in keep] + reg.yields[n:]
 
 
-def _structured(op: Op, live: set[Var]) -> bool:
+def _structured(op: Op, live: set[Var], unread_pops: set[int] | None = None) -> bool:
     """Sweep a structured op; drop its dead slots.  Is the op itself still needed?"""
     if op.prim == "if":
         keep = [k for k, o in enumerate(op.outs) if o in live]
@@ -85,7 +206,7 @@ def _structured(op: Op, live: set[Var]) -> bool:
         for reg in op.regions:
             reg_live = set(live)
             _use(reg_live, reg.yields)
-            sweep(reg, reg_live)
+            sweep(reg, reg_live, unread_pops)
             inner |= reg_live
         live |= inner
         _use(live, op.args)
@@ -113,7 +234,7 @@ def _structured(op: Op, live: set[Var]) -> bool:
     for reg in op.regions:
         reg_live = set(live)
         _use(reg_live, reg.yields)
-        sweep(reg, reg_live)
+        sweep(reg, reg_live, unread_pops)
         live |= reg_live
     _use(live, op.args)
     return True

@@ -22,8 +22,8 @@ from .identity import identity
 from .frontend import lower
 from .ir import Program, number_values
 from .naming import Names
-from .passes import (common_subexpressions, dead_code, fold_constants, hoist_invariants, merge_scatter_adds,
-                     propagate_copies)
+from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
+                     merge_scatter_adds, propagate_copies)
 from .reverse import reverse
 from .types import Type
 from .vector import vector_forward
@@ -113,7 +113,8 @@ def clean(out: Program, compact: bool) -> Program:
     if compact:
         out = checked(fold_constants(out))
     out = checked(propagate_copies(out, everywhere=compact))
-    return checked(dead_code(checked(merge_scatter_adds(out))))
+    out = checked(dead_stores(checked(merge_scatter_adds(out))))
+    return checked(dead_stores(checked(first_writes(out)))) if compact else out
 
 
 def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba: bool = False) -> str:

@@ -350,9 +350,10 @@ class Reverse:
 
     # -- restoring overwritten values in loops -------------------------------------------------
     def restore(self, fwd: Region, rev: Region, exclude: set[Var] = frozenset(),
-                record: "Record | None" = None) -> None:
-        """Keep (or recompute) the primal values ``rev`` reads that ``fwd`` defines: ``save_policy.restore``."""
-        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record)
+                record: "Record | None" = None, loop: Op | None = None) -> None:
+        """Keep (or recompute) the primal values ``rev`` reads that ``fwd`` defines (the body of
+        ``loop``, if given): ``save_policy.restore``."""
+        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record, loop)
 
     # -- the whole program ---------------------------------------------------------------------
     def seed(self, outputs: list[Atom], cotangents: list[Var] | None) -> None:
@@ -600,7 +601,7 @@ def _loop(rv: Reverse, op: Op) -> None:
     if policy.kind == "checkpoint":
         checkpoint.build(op, fwd_op, fwd_body, rev, rv.forward_sweep, rv.memory, clone, policy.snapshots)
     else:
-        rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record)
+        rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record, op)
     if record is not None and record.allocs:
         at = rv.forward_sweep.ops.index(fwd_op)
         rv.forward_sweep.ops[at:at] = [Op("len_range", list(op.args[:3]), [record.count], loc=op.loc),

@@ -11,7 +11,8 @@ reads of arrays that are written, branch results) are kept.  A ``for i in range(
 top level whose trip count is known before it starts keeps them in lists preallocated with that
 count (``h_rec[i] = h`` … ``h = h_rec[i]``); other loops push onto a stack (one per kind: floats,
 ints, arrays of one dtype and rank) and pop in the reverse sweep.  An array is kept by reference,
-or as a copy when a later iteration writes its memory.  A checkpointed loop keeps no value per
+or as a copy when a later iteration writes its memory and the reverse sweep reads more than its
+shape.  A checkpointed loop keeps no value per
 iteration: ``checkpoint.py`` stores its carried state at a few steps (Revolve) and recomputes.
 """
 from __future__ import annotations
@@ -126,6 +127,7 @@ class Kept:
     taped: list[Var]
     recompute: set[Op]
     defs: dict[Var, Op]
+    shapes: set[Var] = field(default_factory=set)  # taped values ``rev`` reads only for their shape
 
 
 def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -> Kept:
@@ -157,8 +159,11 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -
             return False
         if op in recompute:
             return True
-        if any(isinstance(a, Var) and memory.written(a) for a in op.args):
-            return False  # it reads an array the program writes: reading it again may differ
+        if any(isinstance(a, Var) and memory.written(a) and (op not in memory.position or memory.written_after(op, a))
+               for a in op.args):
+            return False  # it reads an array written after it: reading it again may differ
+        if any(memory.written(o) for o in op.outs):
+            return False  # it makes an array that is written later: computed again, it would miss the writes
         if not p.recomputable:
             return False
         if all(available(x) for x in op.args):
@@ -173,14 +178,15 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -
             taped.append(v)
     for v in needed:  # recompute everything that became available through the taped values
         available(v)
-    return Kept(taped, recompute, defs)
+    return Kept(taped, recompute, defs, {v for v in taped if v not in values})
 
 
 def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set[Var] = frozenset(),
-            record: Record | None = None) -> None:
+            record: Record | None = None, loop: Op | None = None) -> None:
     """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
     ``rev``: recompute the cheap ones, keep the others at the end of ``fwd`` (on a tape, or in the
-    lists of ``record``, indexed by the iteration) and bring them back.  Called for loop bodies,
+    lists of ``record``, indexed by the iteration) and bring them back.  ``loop``: the primal loop
+    whose body ``fwd`` copies.  Called for loop bodies,
     and for branches inside loops (elsewhere nothing is overwritten, so values stay in their
     variables)."""
     kept = needed_values(fwd, rev, exclude, memory)
@@ -192,8 +198,11 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
         loc = defs[v].loc if v in defs else None
         group = first if v in fwd.args else pushes
         value: Atom = v
-        if v.type is not None and v.type.is_array and memory.written(v):
-            # an array whose memory a later iteration writes: keep a copy of it
+        if v.type is not None and v.type.is_array and memory.written(v) and v not in kept.shapes \
+                and not (loop is not None and v not in fwd.args and memory.new_in(v, loop)):
+            # an array whose memory a later iteration writes: keep a copy of it (of its shape,
+            # which no write changes, the array itself tells; memory every iteration of ``loop``
+            # makes anew is written by no later one)
             value = Var(hint=v.hint, type=v.type)
             group.append(Op("acopy", [v], [value], loc=loc))
         if record is not None:
@@ -203,8 +212,9 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
             pops.append(Op("getitem", [store, record.index], [v], loc=loc))
             continue
         tape = tapes.get(tape_kind(v))
-        group.append(Op("push", [tape, value], [], loc=loc))
-        pops.append(Op("pop", [tape], [v], loc=loc))
+        pair = (("pair", v.id),)  # the push and the pop of one value: ``passes.dead_stores`` drops both if unread
+        group.append(Op("push", [tape, value], [], pair, loc=loc))
+        pops.append(Op("pop", [tape], [v], pair, loc=loc))
     # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
     # come first: the values pushed here go after them, so the pops below come before theirs
     nested = record is None and any(o.prim in ("push", "call_stacked") for o in walk(fwd))

@@ -194,3 +194,46 @@ def test_vector_jacfwd_under_jit_equals_plain():
     np.testing.assert_allclose(jitted, plain, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(plain, adc.jacrev(mixed)(*args), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(jitted, central(mixed, args, 0), rtol=1e-6, atol=1e-7)
+
+
+# --- adc.batched_jvp: given tangents, k directions in one pass ------------------------------------
+def stacked(x, y):
+    a = np.array([x[0] * y[1], np.sin(x[1]), x[0] + x[1]])
+    return np.stack([a * y[0], np.concatenate([a, x])[1:4]], axis=0), np.sum(a * a)
+
+
+def with_max(x):
+    return x * np.max(x)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_batched_jvp_equals_one_jvp_per_direction(jit):
+    """Each direction of the batched tangents gives the JVP along it; an argument with tangent None
+    is not differentiated (as a zero tangent); a tuple output gives a tuple of tangents."""
+    x, y = np.array([0.3, -0.7]), np.array([1.5, 2.0])
+    T = np.random.default_rng(3).standard_normal((2, 4))
+    assert supports(primal(stacked, prepare(stacked, (x, y), [0])[1]), [0])  # np.array, stack, concatenate
+    out, (t_a, t_s) = adc.batched_jvp(stacked, (x, y), (T, None), jit=jit)
+    assert t_a.shape == (2, 3, 4) and t_s.shape == (4,)
+    for i in range(4):
+        value, (d_a, d_s) = adc.jvp(stacked, (x, y), (T[:, i], np.zeros(2)))
+        np.testing.assert_allclose(t_a[..., i], d_a, rtol=1e-13, atol=1e-14)
+        assert t_s[i] == pytest.approx(d_s, rel=1e-13)
+    np.testing.assert_allclose(out[0], value[0])
+
+
+def test_batched_jvp_without_a_batched_rule_runs_one_jvp_per_direction():
+    x, T = np.array([0.5, 2.0, -1.0]), np.eye(3)[:, :2]
+    assert not supports(primal(with_max, prepare(with_max, (x,), [0])[1]), [0])
+    _, t = adc.batched_jvp(with_max, (x,), (T,))
+    np.testing.assert_allclose(t, adc.jacfwd(with_max)(x)[:, :2], rtol=1e-14)
+
+
+def test_batched_jvp_checks_its_tangents():
+    x = np.array([0.5, 2.0])
+    with pytest.raises(adc.DifferentiationError, match=r"shape \(2,\) \+ \(k,\)"):
+        adc.batched_jvp(with_max, (x,), (np.ones(2),))
+    with pytest.raises(adc.DifferentiationError, match="same number k"):
+        adc.batched_jvp(stacked, (x, x), (np.ones((2, 3)), np.ones((2, 2))))
+    with pytest.raises(adc.DifferentiationError, match="no tangent"):
+        adc.batched_jvp(with_max, (x,), (None,))

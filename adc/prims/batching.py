@@ -106,6 +106,15 @@ def select(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> An
     return b.select(cond, ts[1] if ts[1] is not None else zero(x), ts[2] if ts[2] is not None else zero(y))
 
 
+def join(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> Any:
+    """The batched rule of ``stack`` and ``concatenate``: the same join of the tangents (a zero
+    tangent where an argument has none) along the same axis, counted from the front, so that the
+    batch axis stays last."""
+    axis = op.param("axis", 0) % op.out.type.ndim
+    params = tuple(kv for kv in op.params if kv[0] != "axis") + (("axis", axis),)
+    return b.emit(op.prim, *[t if t is not None else zero(a) for a, t in zip(op.args, ts)], params=params)
+
+
 def same(jvp: Callable[..., Any]) -> Callable[..., Any]:
     """A JVP rule that is its own batched rule (the batch axis passes through it: indexing)."""
     return lambda b, op, ts, zero: jvp(b, op, ts)

@@ -2,7 +2,8 @@
 (``x.copy()``), ``arange``, ``pack`` (``np.array([a, b])`` of numbers), ``concatenate``, ``stack``.
 
 Each returns new memory (``fresh``): a write into it changes nothing else.  ``pack``,
-``concatenate`` and ``stack`` are linear, with their JVP and transpose (``vjp``) here.
+``concatenate`` and ``stack`` are linear, with their JVP and transpose (``vjp``) here (and their
+batched JVP: the tangents stacked or joined along the same axis, the batch axis last).
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.ar
 structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a, dtype="float64": np.array(a, dtype=dtype),
            lambda ts, p: Type("int" if p.get("dtype") == "int64" else "float", 1, p.get("dtype", "float64"), (len(ts) == 1,)),
            jvp=lambda b, op, ts: b.emit("pack", *[t if t is not None else 0.0 for t in ts]),
+           vjvp=lambda b, op, ts, zero: b.emit("stack", *[t if t is not None else zero(a) for a, t in zip(op.args, ts)],
+                                               params=(("axis", 0),)),
            vjp=lambda b, op, g: [b.emit("getitem", g, k) for k in range(len(op.args))], fresh=True,
            names=lowered("array", (1, 1), "numpy.array", "numpy.asarray"))
 
@@ -96,14 +99,14 @@ def _zeros_for(b: Any, op: Any, ts: Sequence[Any]) -> list[Any]:
 structural("concatenate", lambda t, p: f"np.concatenate({seq_text(t)}, axis={p.get('axis', 0)})",
            lambda *a, axis=0: np.concatenate(a, axis=axis), lambda ts, p: _join_type(ts, p, 0),
            jvp=lambda b, op, ts: b.emit("concatenate", *_zeros_for(b, op, ts), params=op.params),
-           vjp=_pieces, may_raise=True, names=lowered("concatenate", (1, 1), "numpy.concatenate") + lowered("hstack", (1, 1), "numpy.hstack")
+           vjp=_pieces, vjvp=batching.join, may_raise=True, names=lowered("concatenate", (1, 1), "numpy.concatenate") + lowered("hstack", (1, 1), "numpy.hstack")
            + lowered("vstack", (1, 1), "numpy.vstack") + lowered("column_stack", (1, 1), "numpy.column_stack"))
 structural("stack", lambda t, p: f"np.stack({seq_text(t)}, axis={p.get('axis', 0)})",
            lambda *a, axis=0: np.stack(a, axis=axis), lambda ts, p: _join_type(ts, p, 1),
            jvp=lambda b, op, ts: b.emit("stack", *_zeros_for(b, op, ts), params=op.params),
            vjp=lambda b, op, g: [b.emit("getitem", g, k, params=(("index", (("s", False, False, False),)
                                                                           * op.param("axis", 0) + ("i",)),))
-                                 for k in range(len(op.args))], may_raise=True,
+                                 for k in range(len(op.args))], vjvp=batching.join, may_raise=True,
            names=lowered("stack", (1, 1), "numpy.stack"))
 
 

@@ -6,7 +6,8 @@ Their forward (JVP) rules let a derivative program be differentiated again (forw
 reverse): a tape or record of active values gets a parallel tangent tape or record of the same
 length and kind (``tape``/``record``); a ``push`` also pushes the value's tangent, zero for a value
 with none (``_push_tangent``), and a store into a record stores it (``Forward.structural``), so a
-``pop`` or a read pops or reads the matching tangent.  ``len_range`` is an integer: no derivative.
+``pop`` or a read pops or reads the matching tangent.  A tangent push and pop keep the ``pair``
+parameter of the primal ones (``passes.dead_stores`` removes a pair whose popped value is unread).  ``len_range`` is an integer: no derivative.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _push_tangent(b: Any, op: Any, ts: Sequence[Any]) -> None:
     from ..ir import Op
     from ..zeros import zero_like
 
-    b.append(Op("push", [ts[0], ts[1] if ts[1] is not None else zero_like(b, op.args[1])], []))
+    b.append(Op("push", [ts[0], ts[1] if ts[1] is not None else zero_like(b, op.args[1])], [], op.params))
 
 
 def _pop_tangent(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -53,7 +54,7 @@ def _pop_tangent(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
     t = op.out.type
     out = Var(type=t if t.kind == "float" else t.with_(kind="float", dtype="float64"), role=b.role)
-    b.append(Op("pop", [ts[0]], [out]))
+    b.append(Op("pop", [ts[0]], [out], op.params))
     return out
 
 

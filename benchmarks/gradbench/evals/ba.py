@@ -6,16 +6,20 @@ observation. `reproj_err` is the per-observation maths of the reference, with on
 column: `cam` is (11, p) (the observations' cameras, `cams[obs[:, 0]].T`), `X` is (3, p), so
 `cam[6]` is every observation's focal length, and the one branch (`theta == 0`) is an `np.where`.
 Since observation i's error depends only on column i of those arrays, the forward-mode directional
-derivative along "parameter k of every observation" gives column k of every block at once: 15 calls
-of `adc.jvp` give the whole Jacobian, and one more gives the diagonal of the weight errors'.
+derivative along "parameter k of every observation" gives column k of every block at once.
+`adc.batched_jvp` carries the 15 directions (one per parameter, for every observation) in one
+vector-mode pass, `feat` undifferentiated; the observations go in chunks of `CHUNK`, so that the
+(chunk, 15) tangents stay small. One more `adc.jvp` gives the diagonal of the weight errors'.
 
-(The first version called `adc.jacfwd(reproj_err_one_observation, jit=True)` per observation: 82 s
-for ba1, because each call costs ~2 ms of adc's per-call Python work; see docs/gradbench.md.)"""
+(Earlier versions: `adc.jacfwd(reproj_err_one_observation, jit=True)` per observation, 82 s for ba1,
+because each call cost ~2 ms of adc's per-call Python work; then 15 `adc.jvp` calls over all
+observations, one per parameter; see docs/gradbench.md.)"""
 import numpy as np
 
 import adc
 
 NCAM = 11
+CHUNK = 1024  # observations per vector-mode pass (its tangents are (CHUNK, 15) arrays)
 
 
 def rodrigues_rotate_point(rot, X):
@@ -60,20 +64,16 @@ def jacobian(cams, X, w, obs, feats):
     """The sparse Jacobian of (reproj_err, weight_err) in CSR form: rows (row pointers), cols, vals."""
     n, m, p = cams.shape[0], X.shape[0], w.shape[0]
     c, j = obs[:, 0], obs[:, 1]
-    # one observation per column, each parameter a contiguous row (Numba's compiled JVP is ~2.5x faster than on
-    # the transposed views)
-    primals = tuple(np.ascontiguousarray(a) for a in (cams[c].T, X[j].T, w, feats.T))
-    zeros = tuple(np.zeros_like(a) for a in primals)
+    cam, x, feat = cams[c].T, X[j].T, feats.T  # one observation per column
     vals = np.empty((p, 2, NCAM + 4))
-    for k in range(NCAM + 4):  # column k of every observation's block, all observations at once
-        tangents = list(zeros)
-        if k < NCAM + 3:
-            arg, row = (0, k) if k < NCAM else (1, k - NCAM)
-            tangents[arg] = np.zeros_like(primals[arg])
-            tangents[arg][row] = 1.0
-        else:
-            tangents[2] = np.ones(p)
-        vals[:, :, k] = adc.jvp(reproj_err, primals, tuple(tangents), jit=JIT)[1].T
+    seeds = directions(min(CHUNK, p))
+    for start in range(0, p, CHUNK):
+        stop = min(start + CHUNK, p)
+        part = (np.ascontiguousarray(cam[:, start:stop]), np.ascontiguousarray(x[:, start:stop]), w[start:stop],
+                np.ascontiguousarray(feat[:, start:stop]))
+        tangents = seeds if stop - start == len(seeds[2]) else directions(stop - start)
+        # (2, chunk, 15): the 2 x 15 block of every observation of the chunk
+        vals[start:stop] = adc.batched_jvp(reproj_err, part, (*tangents, None), jit=JIT)[1].transpose(1, 0, 2)
     w_vals = adc.jvp(weight_err, (w,), (np.ones(p),), jit=JIT)[1]  # the diagonal
     cols = np.empty((p, 2, NCAM + 4), dtype=np.int64)
     cols[:, :, :NCAM] = (NCAM * c)[:, None, None] + np.arange(NCAM)
@@ -83,6 +83,16 @@ def jacobian(cams, X, w, obs, feats):
     cols = np.concatenate([cols.ravel(), NCAM * n + 3 * m + np.arange(p)])
     vals = np.concatenate([vals.ravel(), w_vals])
     return rows, cols, vals
+
+
+def directions(size):
+    """The 15 tangent directions of `size` observations, along the last axis: direction k < 11 is
+    camera parameter k of every observation, 11 to 13 the point's coordinates, 14 the weight."""
+    t_cam, t_x, t_w = np.zeros((NCAM, size, NCAM + 4)), np.zeros((3, size, NCAM + 4)), np.zeros((size, NCAM + 4))
+    t_cam[np.arange(NCAM), :, np.arange(NCAM)] = 1.0
+    t_x[np.arange(3), :, NCAM + np.arange(3)] = 1.0
+    t_w[:, NCAM + 3] = 1.0
+    return t_cam, t_x, t_w
 
 
 def load(inp):

@@ -1,0 +1,176 @@
+"""What the derivative keeps and how it is written (issue 13): every case checks the generated code
+(what is no longer there) and its numbers (against forward mode, finite differences or the plain
+Python code).
+
+- ``passes.dead_stores``: records and tape pushes nothing reads back, and arrays only written;
+- ``save_policy``: arrays read only for their shape, and memory a loop makes anew in every
+  iteration, kept by reference (no copy);
+- ``passes.first_writes``: an adjoint buffer starts at its first contribution;
+- ``forward.Forward.name``: a shared tangent is copied only if its memory can be written;
+- ``codegen`` under Numba: single-use element-wise array values folded into their use.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import adc
+
+
+
+def rk4(x, s):
+    """GradBench's ode: y' = (x0, x1 y0, x2 y1, ...), classic Runge-Kutta, the last component."""
+    h = 2.0 / s
+    y = np.zeros_like(x)
+    for _ in range(s):
+        k1 = step(x, y)
+        k2 = step(x, y + h * k1 / 2.0)
+        k3 = step(x, y + h * k2 / 2.0)
+        k4 = step(x, y + h * k3)
+        y = y + h * (k1 + 2.0 * k2 + 2.0 * k3 + k4) / 6.0
+    return y[-1]
+
+
+def step(x, y):
+    z = x.copy()
+    z[1:] = x[1:] * y[:-1]
+    return z
+
+
+def running(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += math.sin(x[i]) * s + x[i] * x[i]
+    return s
+
+
+def nearest(c, p):
+    total = 0.0
+    for i in range(p.shape[0]):
+        closest = math.inf
+        for j in range(c.shape[0]):
+            t = p[i] - c[j]
+            closest = min(closest, t * t)
+        total += closest
+    return total
+
+
+def per_component(x, m):
+    """gmm's shape: an array made in each iteration, written into, then read by the reverse sweep."""
+    s = 0.0
+    for k in range(3):
+        q = x * m[k]
+        q[0] = q[0] + m[k] * q[1]
+        s = s + np.sum(q * q)
+    return s
+
+
+def written_later(x):
+    s = 0.0
+    for k in range(3):
+        a = x * (k + 1.0)
+        b = a * a
+        a[1] = 2.0 * a[0]
+        s = s + np.sum(b * a)
+    return s
+
+
+def broadcast_tangent(c, p):
+    diff = p[:, None] - c[None, :]
+    out = np.zeros(2)
+    out[0] = np.sum(np.min(diff * diff, axis=1))
+    return out
+
+
+X = np.array([0.3, 0.9, -0.4, 0.7, 1.1])
+
+
+def gradient_fd(f, x, h=1e-6):
+    """Central differences of scalar ``f`` at the array ``x``."""
+    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+
+
+def test_unread_records_and_shape_only_copies_are_gone():
+    """ode's RK4 gradient records four arrays per step (the values the reverse sweep reads), by
+    reference: no unread record, and no copy kept only for a shape."""
+    src = adc.source(rk4, at=(X, 2), compact=True)
+    stores = [line.strip() for line in src.splitlines() if "_rec[" in line or line.strip().startswith("rec")]
+    assert len([s for s in stores if "] = " in s and s.split("] = ")[0].endswith("[_")]) == 4, src
+    assert ".copy()" not in src.split("# reverse sweep")[0].split("for _ in range(s):")[1].replace("x.copy()", ""), src
+    for jit in (False, True):
+        np.testing.assert_allclose(adc.grad(rk4, jit=jit)(X, 2), gradient_fd(lambda x: rk4(x, 2), X), rtol=1e-6)
+    np.testing.assert_allclose(adc.grad(rk4)(X, 2), adc.grad(rk4, mode="forward")(X, 2), rtol=1e-13)
+
+
+def test_an_hvp_drops_the_inner_gradient():
+    """The gradient inside a Hessian-vector product is only written: gone with its updates."""
+    src = adc.source(running, mode="hvp", at=(X,), compact=True)
+    assert "gx" not in src.replace("dgx", ""), src
+    v = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    np.testing.assert_allclose(adc.hvp(running)(X, v), adc.hessian(running)(X) @ v, rtol=1e-13)
+
+
+def test_unread_tape_pairs_are_dropped():
+    """A JVP of a gradient with tapes: the tangent tape's pops were unread, so it is gone, and the
+    other tape still matches its pushes."""
+    c, p = np.array([0.1, 0.8, 1.7]), np.array([0.0, 0.2, 0.9, 1.0, 1.5, 2.2])
+    g = adc.grad(nearest)
+    src = adc.source(g, mode="forward", at=(c, p), compact=True)
+    assert "dtape" not in src and "tape.append" in src, src
+    for jit in (False, True):
+        grad, hd = adc.jvp(adc.grad(nearest, jit=jit), (c, p), (np.ones(3), np.zeros(6)), jit=jit)
+        np.testing.assert_allclose(grad, gradient_fd(lambda c: nearest(c, p), c), rtol=1e-6)
+        np.testing.assert_allclose(hd, np.diag(adc.hessian(nearest)(c, p)), rtol=1e-13)
+
+
+def test_memory_made_in_each_iteration_is_kept_by_reference():
+    m = np.array([0.5, -1.2, 2.0])
+    src = adc.source(per_component, at=(X, m), compact=True)
+    forward = src.split("# reverse sweep")[0]
+    assert ".copy()" not in forward, src
+    for f, args in ((per_component, (X, m)), (written_later, (X,))):
+        for jit in (False, True):
+            g = adc.grad(f, jit=jit)(*args)
+            np.testing.assert_allclose(g, gradient_fd(lambda x: f(x, *args[1:]), X), rtol=1e-6)
+            np.testing.assert_allclose(g, adc.grad(f, mode="forward")(*args), rtol=1e-12)
+        v = np.linspace(-1.0, 1.0, 5)
+        np.testing.assert_allclose(adc.hvp(f)(*args, v), adc.hessian(f)(*args) @ v, rtol=1e-12)
+
+
+def test_buffers_start_at_their_first_contribution():
+    src = adc.source(rk4, at=(X, 1), compact=True)
+    reverse = src.split("# reverse sweep")[1]
+    assert reverse.count("np.zeros_like") == 5, reverse  # gx and gy at the top; three stage buffers
+    np.testing.assert_allclose(adc.grad(rk4)(X, 1), gradient_fd(lambda x: rk4(x, 1), X), rtol=1e-6)
+
+
+def test_a_tangent_shared_with_unwritten_memory_is_not_copied():
+    c, p = np.array([0.1, 0.8]), np.array([0.0, 0.9, 1.6])
+    src = adc.source(broadcast_tangent, mode="forward", at=(c, p), compact=True)
+    assert ".copy()" not in src, src  # was np.broadcast_to(-dv3, diff.shape).copy(): `out` is written
+    J = adc.jacfwd(broadcast_tangent)(c, p)
+    np.testing.assert_allclose(J, adc.jacrev(broadcast_tangent)(c, p), rtol=1e-13)
+
+
+def test_numba_code_fuses_element_wise_arrays():
+    """Under jit the RK4 update is one expression (Numba fuses it); the plain code keeps names."""
+    x = np.linspace(0.1, 1.0, 6)
+    g = adc.grad(rk4, jit=True)
+    np.testing.assert_allclose(g(x, 3), adc.grad(rk4)(x, 3), rtol=1e-14)
+    from adc import pipeline
+
+    source = next(c.source for key, c in pipeline._cache.items() if key[4] and c.fn is rk4)
+    assert "y + h * (z + 2.0 * z_1 + 2.0 * z_2 + z_3) / 6.0" in source, source
+    assert "y + h * (z + 2.0 * z_1" not in adc.source(rk4, at=(x, 3), compact=True)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_folding_stops_only_at_writes_that_reach_it(jit):
+    """A write into another array between a value and its use does not stop the fold; one into
+    an array the expression reads does."""
+    def_args = (np.array([0.5, 1.5, -0.5]),)
+    for f in (written_later, per_component):
+        args = def_args if f is written_later else (def_args[0], np.array([0.5, -1.2, 2.0]))
+        np.testing.assert_allclose(adc.grad(f, jit=jit)(*args), adc.grad(f, mode="forward")(*args), rtol=1e-12)
