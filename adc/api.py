@@ -17,7 +17,7 @@ from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type
                         mark, normalize_argnums, parameter_names, positional, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .fastpath import Cache, Runners, cached_call, signature
-from .failures import dispatcher_type, report, report_user_failure, run_generated
+from .failures import dispatcher_type, failed, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
 from .pipeline import Compiled, compile_derivative, primal
@@ -205,35 +205,45 @@ class Transformed:
         if self.wrapper is not None:
             self.wrapper.__code__ = self.slow_code
 
-    def _install_fast_path(self, fast: Compiled, args: tuple[Any, ...], deps: Dependencies) -> None:
-        """Calls with exactly the types of ``args`` (the first scalar signature), while the
-        globals the function reads are unchanged, skip the dispatch.  Plain Python: the wrapper's
-        code becomes the generated function's own, with a guard in place of its docstring line
-        (no extra call frame; line numbers still match the generated file).  Numba: the wrapper
-        checks and calls the dispatcher.  Either way an exception is reported by ``report``."""
+    def _install_fast_path(self, fast: Fast, args: tuple[Any, ...], deps: Dependencies) -> None:
+        """Calls with exactly the types of ``args`` (the first signature of numbers and arrays;
+        arrays also of the same dtype and shape), while the globals the function reads are
+        unchanged, skip the dispatch.  Plain Python with numbers only: the wrapper's code becomes
+        the generated function's own, with a guard in place of its docstring line (no extra call
+        frame; line numbers still match the generated file).  Otherwise the wrapper checks, calls
+        the generated function, and returns its result when every gradient already has its
+        argument's class, dtype and shape, is writeable and is no input and no other gradient
+        (else ``fast.done`` shapes it as the checked path does).  Either way an exception is
+        reported by ``report``."""
         namespace = self.fast_globals
         assert namespace is not None and self.wrapper is not None
         if deps.arrays:
             return  # a global array could change in place: every call takes the checked path
-        namespace["_adc_fast_"] = fast.func
-        namespace["_adc_fail_"] = lambda exc, call_args: report(fast, exc, call_args)
-        namespace.update({f"_adc_t{k}_": type(a) for k, a in enumerate(args)})
+        compiled = fast.compiled
+        namespace["_adc_fast_"] = compiled.func
+        namespace["_adc_fail_"] = lambda exc, call_args: failed(compiled, exc, call_args)
+        namespace["_adc_done_"] = fast.done
+        for k, a in enumerate(args):
+            namespace[f"_adc_t{k}_"] = type(a)
+            if type(a) is np.ndarray:
+                namespace[f"_adc_d{k}_"], namespace[f"_adc_s{k}_"] = a.dtype, a.shape
         unchanged = []
         for k, (where, name, value) in enumerate(deps.reads):
             namespace[f"_adc_w{k}_"], namespace[f"_adc_v{k}_"] = where, value
             now = f"_adc_w{k}_.get({name!r})" if isinstance(where, Mapping) else f"_adc_w{k}_.cell_contents"
             unchanged.append(f"{now} is _adc_v{k}_")
         mine = self.wrapper.__code__
-        generated = getattr(fast.func, "__code__", None)
-        if self.jit or generated is None or generated.co_varnames[:generated.co_argcount] != \
+        generated = getattr(compiled.func, "__code__", None)
+        arrays = [k for k, a in enumerate(args) if type(a) is np.ndarray]
+        if arrays or self.jit or generated is None or generated.co_varnames[:generated.co_argcount] != \
                 mine.co_varnames[:mine.co_argcount]:  # keyword calls need the user's parameter names
-            self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged)
+            self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged, arrays, fast.wrt)
             return
-        code = _guarded_code(fast, namespace, unchanged)
+        code = _guarded_code(compiled, namespace, unchanged)
         if code is not None:
             self.wrapper.__code__ = code
 
-    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...], list[Any] | None], Any], Compiled | None]:
+    def _runner(self, args: tuple[Any, ...]) -> tuple[Callable[[tuple[Any, ...], list[Any] | None], Any], Fast | None]:
         check_arity(self.fn, args)
         wrt, single = normalize_argnums(self.argnums, positional(self.fn, len(args)), self.fn.__name__)
         prepared, types = prepare(self.fn, args, wrt)
@@ -265,15 +275,22 @@ class Transformed:
                 like = [like_of(originals[k], leaves[k]) for k in leaf_wrt]
                 call_args = leaves
             if reverse:
-                result = run_generated(compiled, call_args)
-                if has_aux:
-                    values, grads = result[:n_out], result[n_out:]
-                elif with_value:
-                    values, grads = result[:1], result[1:]
-                else:
-                    values, grads = (), ((result,) if len(leaf_wrt) == 1 else result)
+                values, grads = split(run_generated(compiled, call_args))
             else:
                 values, grads = _forward_gradient(compiled, call_args, leaf_wrt)
+            return shaped(values, grads, call_args, like)
+
+        def split(result: Any) -> tuple[Sequence[Any], Sequence[Any]]:
+            """The generated reverse-mode code's result as (values, gradients)."""
+            if has_aux:
+                return result[:n_out], result[n_out:]
+            if with_value:
+                return result[:1], result[1:]
+            return (), ((result,) if len(leaf_wrt) == 1 else result)
+
+        def shaped(values: Sequence[Any], grads: Sequence[Any], call_args: Sequence[Any], like: list[Any]) -> Any:
+            """What ``grad`` returns: each gradient of its argument's type, shape and dtype, none
+            an input or another gradient, in the arguments' structure."""
             if _misshapen(grads, like):
                 report_user_failure(compiled, call_args, f"the gradient of {fn.__name__} does not have the shape of "
                               f"its argument ({[np.shape(g) for g in grads]} vs {[np.shape(a) for a in like]})")
@@ -287,14 +304,27 @@ class Transformed:
             return (_output(values[0]), out) if with_value else out
 
         fast = None
-        scalars = all(type(a) in (float, int, bool) for a in args) and all(type(args[i]) is float for i in wrt)
+        kinds = (float, int, bool, np.ndarray)
+        simple = all(type(a) in kinds for a in args) and all(type(args[i]) in (float, np.ndarray) for i in wrt)
         from .frontend import signature_of
 
         signature = signature_of(fn)  # the fast path's code takes the parameters as the function does
         plain = signature.star is None and not signature.kwonly
-        if reverse and not with_value and not has_aux and scalars and plain and single == (len(wrt) == 1):
-            fast = compiled
+        if reverse and not with_value and not has_aux and simple and same and layout is None and plain \
+                and single == (len(wrt) == 1):
+            fast = Fast(compiled, wrt, lambda result, call_args: shaped(*split(result), call_args,
+                                                                        [call_args[i] for i in wrt]))
         return run, fast
+
+
+@dataclasses.dataclass(frozen=True)
+class Fast:
+    """What ``grad``'s call fast path runs: the compiled derivative, the differentiated argument
+    positions, and ``done(result, args)``, which shapes a result as the checked path does."""
+
+    compiled: Compiled
+    wrt: list[int]
+    done: Callable[[Any, tuple[Any, ...]], Any]
 
 
 def _check_checkpoints(checkpoints: Any, mode: str = "reverse") -> int | None:
@@ -317,24 +347,59 @@ def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> 
     return flatten_args(prepared, [f"#{i}" for i in range(len(prepared))]).leaf_positions(wrt)
 
 
-def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str]) -> Any:
+def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
+                      arrays: Sequence[int] = (), wrt: Sequence[int] = ()) -> Any:
     """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
-    arguments have the types ``_adc_tK_`` and the ``unchanged`` conditions hold (else
-    ``_adc_slow_``), reporting what it raises through ``_adc_fail_``."""
+    arguments have the types ``_adc_tK_`` (the arrays ``arrays`` also the dtype ``_adc_dK_`` and
+    the shape ``_adc_sK_``) and the ``unchanged`` conditions hold (else ``_adc_slow_``), reporting
+    what it raises through ``_adc_fail_``.  With arrays, the result (the gradients of the
+    arguments ``wrt``) is returned as it is only if ``_result_ready`` holds, else through
+    ``_adc_done_``."""
     code = wrapper.__code__
     names = code.co_varnames[:code.co_argcount]
     params = ", ".join(names)
     tuple_ = f"({params}{',' if len(names) == 1 else ''})"
-    checks = " and ".join([f"{n}.__class__ is _adc_t{k}_" for k, n in enumerate(names)] + unchanged) or "True"
+    guards = [f"{n}.__class__ is _adc_t{k}_" + (f" and {n}.dtype == _adc_d{k}_ and {n}.shape == _adc_s{k}_"
+                                                 if k in arrays else "") for k, n in enumerate(names)]
+    checks = " and ".join(guards + unchanged) or "True"
+    call = f"_adc_fast_({params})"
+    if arrays:
+        ready = _result_ready(names, arrays, wrt)
+        body = (f"            _adc_r_ = {call}\n"
+                f"        except Exception as _adc_exc_:\n"
+                f"            return _adc_fail_(_adc_exc_, {tuple_})\n"
+                f"        if {ready}:\n"
+                f"            return _adc_r_\n"
+                f"        return _adc_done_(_adc_r_, {tuple_})\n")
+    else:
+        body = (f"            return {call}\n"
+                f"        except Exception as _adc_exc_:\n"
+                f"            return _adc_fail_(_adc_exc_, {tuple_})\n")
     text = (f"def {code.co_name}({params}):\n"
             f"    if {checks}:\n"
             f"        try:\n"
-            f"            return _adc_fast_({params})\n"
-            f"        except Exception as _adc_exc_:\n"
-            f"            return _adc_fail_(_adc_exc_, {tuple_})\n"
+            f"{body}"
             f"    return _adc_slow_({tuple_})\n")
     exec(compile(text, code.co_filename, "exec"), namespace)
     return namespace.pop(code.co_name).__code__
+
+
+def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int]) -> str:
+    """The condition under which ``_adc_r_``, the generated code's gradients of the arguments
+    ``wrt`` (one, or a tuple), is what ``grad`` returns as it is: an array argument's gradient an
+    array of its class, dtype and shape, writeable, and neither an array argument nor an earlier
+    gradient (``_unaliased``); a float argument's a float."""
+    results = ["_adc_r_"] if len(wrt) == 1 else [f"_adc_r_[{j}]" for j in range(len(wrt))]
+    parts = [] if len(wrt) == 1 else ["_adc_r_.__class__ is tuple"]
+    for j, (i, r) in enumerate(zip(wrt, results)):
+        if i not in arrays:
+            parts.append(f"{r}.__class__ is float")
+            continue
+        parts.append(f"{r}.__class__ is _adc_t{i}_ and {r}.dtype == _adc_d{i}_ and {r}.shape == _adc_s{i}_ "
+                     f"and {r}.flags.writeable")
+        others = [names[k] for k in arrays] + [results[m] for m, w in enumerate(wrt[:j]) if w in arrays]
+        parts += [f"{r} is not {o}" for o in others]
+    return " and ".join(parts)
 
 
 def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list[str]) -> Any:

@@ -29,14 +29,21 @@ def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
     call_args = with_captured(compiled, args)
     try:
         return compiled.func(*call_args)
-    except AdcError:
-        raise
-    except Exception as exc:  # Numba reports typing/lowering problems on the first call
-        if type(exc).__module__.startswith("numba") or (
-                isinstance(exc, ImportError) and dispatcher_type() is not type(None)
-                and isinstance(compiled.func, dispatcher_type())):
-            raise CompileError(numba_message(compiled, exc)) from None
-        report(compiled, exc, args)
+    except Exception as exc:
+        failed(compiled, exc, args)
+
+
+def failed(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
+    """Raise what the generated code of ``compiled`` raised when called with ``args`` as adc
+    reports it: an adc error as it is, a Numba typing or lowering problem (on the first call of
+    a signature) as a ``CompileError``, anything else through ``report``."""
+    if isinstance(exc, AdcError):
+        raise exc
+    if type(exc).__module__.startswith("numba") or (
+            isinstance(exc, ImportError) and dispatcher_type() is not type(None)
+            and isinstance(compiled.func, dispatcher_type())):
+        raise CompileError(numba_message(compiled, exc)) from None
+    report(compiled, exc, args)
 
 
 def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:

@@ -222,3 +222,64 @@ def test_an_error_on_the_cached_path_stays_located():
     with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
         adc.jvp(sqrt_sum, (np.array([0.0, 4.0]),), (np.ones(2),))
     assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
+
+
+# -- grad's fast path for array arguments ---------------------------------------------------------
+
+def dot(x, y):
+    return np.sum(x * y)
+
+
+def first_only(x, y):
+    return np.sum(x * x)
+
+
+def writes_its_argument(x):
+    x[0] = 2.0 * x[0]
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_the_array_fast_path_keeps_every_check(jit):
+    """After the first call the wrapper checks class, dtype and shape of each array and calls the
+    generated code; a gradient that is an input, another gradient or not of its argument's shape is
+    still copied or broadcast, and other dtypes and shapes take the checked path."""
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 4.0])
+    g = adc.grad(dot, argnums=(0, 1), jit=jit)
+    for _ in range(3):  # the first call installs the fast path, the others take it
+        gx, gy = g(x, y)
+        np.testing.assert_array_equal(gx, y)
+        np.testing.assert_array_equal(gy, x)
+        assert gx is not y and gy is not x and gx.flags.writeable and gy.flags.writeable
+    assert "_adc_s0_" in g.__code__.co_names  # the array guard is in place
+    gx[0] = 99.0
+    assert y[0] == 0.5  # writing into a gradient leaves the arguments alone
+    z, z32 = np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    for a in (z, z32, x):  # another shape, another dtype, then the first signature again
+        gx, gy = g(a, a)
+        assert gx.dtype == a.dtype and gx.shape == a.shape and gx is not gy and gx is not a
+        np.testing.assert_allclose(gx, a, rtol=1e-6)
+    g = adc.grad(first_only, argnums=(0, 1), jit=jit)
+    for _ in range(2):
+        gx, gy = g(x, y)
+        np.testing.assert_array_equal(gx, 2.0 * x)
+        np.testing.assert_array_equal(gy, np.zeros(3))  # a zero comes back as a writeable array
+        assert gy.flags.writeable and gy.shape == (3,)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_the_array_fast_path_never_writes_into_an_argument(jit):
+    g = adc.grad(writes_its_argument, jit=jit)
+    for _ in range(3):
+        x = np.array([1.0, 3.0])
+        np.testing.assert_allclose(g(x), [8.0, 6.0], rtol=1e-15)
+        np.testing.assert_array_equal(x, [1.0, 3.0])
+
+
+def test_an_error_on_the_array_fast_path_stays_located():
+    g = adc.grad(sqrt_sum)
+    np.testing.assert_allclose(g(np.array([1.0, 4.0])), [0.5, 0.25], rtol=1e-15)
+    np.testing.assert_allclose(g(np.array([4.0, 1.0])), [0.25, 0.5], rtol=1e-15)  # on the fast path
+    with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
+        g(np.array([0.0, 4.0]))
+    assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
