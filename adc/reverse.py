@@ -30,7 +30,7 @@ from .builder import Builder, apply
 from .calls import Stacks, is_tape, memory_copies, stacked_vjp_functions, tape_args, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
-from .masks import masked_product
+from .masks import masked_product, skipped_unless
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
@@ -620,7 +620,10 @@ def _loop(rv: Reverse, op: Op) -> None:
         bounds = [last, rv.b.sub(start, step), rv.b.neg(step)]
     else:
         bounds = [rv.b.sub(count, 1), Const(-1), Const(-1)]
-    rv.b.append(Op("for", [*bounds, *init_vals], outs, (), op.loc, [rev]))
+    loop = Op("for", [*bounds, *init_vals], outs, (), op.loc, [rev])
+    if policy.kind != "checkpoint":  # run only where an adjoint flowing in can be nonzero
+        loop = skipped_unless(rv.b, op, loop, init_vals[:len(own)], init_vals)
+    rv.b.append(loop)
     for v, out in zip(outside, outs[len(own):]):  # first: the carried sums of outside adjoints
         out.base = v
         rv.adjoint[v] = out

@@ -1,13 +1,17 @@
 """Per-call overhead of adc's API: ``grad`` and ``jvp`` on tiny inputs, where the generated code
 costs little and the time is what the API does around it (signature, checks, conversion, shaping).
 
-Three argument kinds (two scalars, one small array, a dict of two small arrays), ``grad`` and
-``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
+Four argument kinds (two scalars, one small array, an array of 10 in ``np.sum(x * x)``, a dict
+of two small arrays), ``grad`` and ``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
 Prints medians of many samples (each a timeit-style loop of at least 2 ms of this thread's CPU time)
 in µs per call.  ``PYTHONPATH=CHECKOUT`` times another checkout's adc (the script's folder comes
 first on ``sys.path``, so an installed adc is found otherwise).
 
-    python benchmarks/bench_call_overhead.py [--samples 41] [--json OUT]
+``--evals`` times instead the ``jit=True`` gradients of GradBench's llsq (n = 16, 128 points),
+lse (n = 2500) and ode (n = 1000, s = 1) modules, through their ``adc.grad`` function and as the
+compiled function alone (``.specialize``).
+
+    python benchmarks/bench_call_overhead.py [--samples 41] [--evals] [--json OUT]
 """
 from __future__ import annotations
 
@@ -31,6 +35,10 @@ def array_f(x):
     return np.sum(np.sin(x) * x)
 
 
+def square_sum(x):
+    return np.sum(x * x)
+
+
 def dict_f(p):
     return np.sum(p["w"] * p["w"]) + np.sum(np.exp(p["b"]))
 
@@ -38,6 +46,7 @@ def dict_f(p):
 CASES: dict[str, tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]] = {
     "scalars": (scalar_f, (2.0, 5.0), (1.0, 0.0)),
     "array(3)": (array_f, (np.array([0.5, 1.0, 1.5]),), (np.array([1.0, 0.0, 0.0]),)),
+    "array(10), sum(x * x)": (square_sum, (np.arange(10.0),), (np.ones(10),)),
     "dict of 2 arrays(3)": (dict_f, ({"w": np.array([0.5, 1.0, 1.5]), "b": np.array([0.1, 0.2, 0.3])},),
                             ({"w": np.ones(3), "b": np.zeros(3)},)),
 }
@@ -102,6 +111,29 @@ def measure(samples: int) -> list[dict[str, Any]]:
     return rows
 
 
+def measure_evals(samples: int) -> list[dict[str, Any]]:
+    """The ``jit=True`` gradients of three GradBench eval modules, through ``adc.grad`` and alone."""
+    import os
+    import sys
+
+    os.environ["ADC_GRADBENCH_JIT"] = "1"
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradbench"))
+    from evals import llsq, lse, ode
+
+    rng = np.random.default_rng(0)
+    cases = {"llsq n=16": (llsq.gradient, (rng.normal(size=16), 128)),
+             "lse n=2500": (lse.gradient, (rng.normal(size=2500),)),
+             "ode n=1000 s=1": (ode.gradient, (rng.normal(size=1000), 1))}
+    rows = []
+    for case, (g, args) in cases.items():
+        g(*args)
+        func = g.specialize(*args)
+        func = getattr(func, "dispatcher", func)
+        rows.append({"case": case, "call": "grad", "jit": True, "api_us": per_call(lambda: g(*args), samples) * 1e6,
+                     "generated_us": per_call(lambda: func(*args), samples) * 1e6})
+    return rows
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| arguments | call | jit | through adc's API (µs) | generated code alone (µs) | overhead (µs) |",
              "|---|---|---|---|---|---|"]
@@ -114,9 +146,10 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=41)
+    parser.add_argument("--evals", action="store_true", help="GradBench's llsq, lse and ode gradients instead")
     parser.add_argument("--json", help="write the rows to this file")
     options = parser.parse_args()
-    rows = measure(options.samples)
+    rows = (measure_evals if options.evals else measure)(options.samples)
     print(table(rows))
     if options.json:
         with open(options.json, "w") as fh:
