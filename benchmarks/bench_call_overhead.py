@@ -8,7 +8,7 @@ in µs per call.  ``PYTHONPATH=CHECKOUT`` times another checkout's adc (the scri
 first on ``sys.path``, so an installed adc is found otherwise).
 
 ``--evals`` times instead the ``jit=True`` gradients of GradBench's llsq (n = 16, 128 points),
-lse (n = 2500) and ode (n = 1000, s = 1) modules, through their ``adc.grad`` function and as the
+lse (n = 2500) and ode (n = 1000, s = 1) modules and of workload 2 (``loop_sum``, n = 1000), through their ``adc.grad`` function and as the
 compiled function alone (``.specialize``).
 
     python benchmarks/bench_call_overhead.py [--samples 41] [--evals] [--json OUT]
@@ -112,18 +112,21 @@ def measure(samples: int) -> list[dict[str, Any]]:
 
 
 def measure_evals(samples: int) -> list[dict[str, Any]]:
-    """The ``jit=True`` gradients of three GradBench eval modules, through ``adc.grad`` and alone."""
+    """The ``jit=True`` gradients of three GradBench eval modules and of workload 2, through
+    ``adc.grad`` and alone."""
     import os
     import sys
 
     os.environ["ADC_GRADBENCH_JIT"] = "1"
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradbench"))
     from evals import llsq, lse, ode
+    from workloads import loop_sum
 
     rng = np.random.default_rng(0)
     cases = {"llsq n=16": (llsq.gradient, (rng.normal(size=16), 128)),
              "lse n=2500": (lse.gradient, (rng.normal(size=2500),)),
-             "ode n=1000 s=1": (ode.gradient, (rng.normal(size=1000), 1))}
+             "ode n=1000 s=1": (ode.gradient, (rng.normal(size=1000), 1)),
+             "workload 2, loop_sum n=1000": (adc.grad(loop_sum, jit=True), (rng.normal(size=1000),))}
     rows = []
     for case, (g, args) in cases.items():
         g(*args)
