@@ -4,8 +4,9 @@ costs little and the time is what the API does around it (signature, checks, con
 Four argument kinds (two scalars, one small array, an array of 10 in ``np.sum(x * x)``, a dict
 of two small arrays), ``grad`` and ``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
 Prints medians of many samples (each a timeit-style loop of at least 2 ms of this thread's CPU time)
-in µs per call.  ``PYTHONPATH=CHECKOUT`` times another checkout's adc (the script's folder comes
-first on ``sys.path``, so an installed adc is found otherwise).
+in µs per call; each sample times the API and the generated code back to back, and the overhead
+is the median of those pairs' differences.  ``PYTHONPATH=CHECKOUT`` times another checkout's adc
+(the script's folder comes first on ``sys.path``, so an installed adc is found otherwise).
 
 ``--evals`` times instead the ``jit=True`` gradients of GradBench's llsq (n = 16, 128 points),
 lse (n = 2500) and ode (n = 1000, s = 1) modules and of workload 2 (``loop_sum``, n = 1000), through their ``adc.grad`` function and as the
@@ -52,28 +53,45 @@ CASES: dict[str, tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]] = 
 }
 
 
-def per_call(call: Callable[[], Any], samples: int, clock: Callable[[], float] = time.thread_time) -> float:
-    """Median seconds per call over ``samples`` loops of at least 2 ms each, timed by ``clock``
-    (default: this thread's CPU time, which other processes on a shared machine disturb less)."""
+def _loop_size(call: Callable[[], Any], clock: Callable[[], float]) -> int:
+    """Calls per sample: enough for at least 2 ms of ``clock``."""
     n = 1
     while True:
         start = clock()
         for _ in range(n):
             call()
         if clock() - start > 2e-3:
-            break
+            return n
         n *= 2
-    times = []
+
+
+def per_call(call: Callable[[], Any], samples: int, clock: Callable[[], float] = time.thread_time) -> float:
+    """Median seconds per call over ``samples`` loops of at least 2 ms each, timed by ``clock``
+    (default: this thread's CPU time, which other processes on a shared machine disturb less)."""
+    return paired(call, call, samples, clock)[0]
+
+
+def paired(api: Callable[[], Any], raw: Callable[[], Any], samples: int,
+           clock: Callable[[], float] = time.thread_time) -> tuple[float, float, float]:
+    """Seconds per call of ``api`` and of ``raw`` (medians), and the median of their difference
+    over ``samples`` pairs of loops run back to back, so that the machine's load, which moves
+    from one second to the next, shifts both loops of a pair alike."""
+    n = max(_loop_size(api, clock), _loop_size(raw, clock))
+    pairs = []
     gc.disable()
     try:
         for _ in range(samples):
-            start = clock()
-            for _ in range(n):
-                call()
-            times.append((clock() - start) / n)
+            times = []
+            for call in (api, raw):
+                start = clock()
+                for _ in range(n):
+                    call()
+                times.append((clock() - start) / n)
+            pairs.append(times)
     finally:
         gc.enable()
-    return statistics.median(times)
+    return (statistics.median(a for a, _ in pairs), statistics.median(r for _, r in pairs),
+            statistics.median(a - r for a, r in pairs))
 
 
 def generated(fn: Callable[..., Any], kind: str, args: tuple[Any, ...], jit: bool) -> Callable[..., Any]:
@@ -90,25 +108,26 @@ def generated(fn: Callable[..., Any], kind: str, args: tuple[Any, ...], jit: boo
 
 
 def measure(samples: int) -> list[dict[str, Any]]:
+    from adc.trees import leaves_of
+
     rows = []
     for case, (fn, args, tangents) in CASES.items():
         for jit in (False, True):
             argnums = (0, 1) if len(args) == 2 else 0
             g = adc.grad(fn, argnums=argnums, jit=jit)
-            g(*args)
-            rows.append({"case": case, "call": "grad", "jit": jit, "api_us": per_call(lambda: g(*args), samples) * 1e6})
-            adc.jvp(fn, args, tangents, jit=jit)
-            rows.append({"case": case, "call": "jvp", "jit": jit,
-                         "api_us": per_call(lambda: adc.jvp(fn, args, tangents, jit=jit), samples) * 1e6})
-            from adc.trees import leaves_of
-
-            leaves = leaves_of(args)
-            t_leaves = leaves_of(tangents)
-            for row, kind, inputs in ((rows[-2], "grad", leaves), (rows[-1], "jvp", [*leaves, *t_leaves])):
+            leaves, t_leaves = leaves_of(args), leaves_of(tangents)
+            for call, kind, inputs in ((lambda: g(*args), "grad", leaves),
+                                       (lambda: adc.jvp(fn, args, tangents, jit=jit), "jvp", [*leaves, *t_leaves])):
+                call()
                 func = generated(fn, kind, args, jit)
                 func(*inputs)
-                row["generated_us"] = per_call(lambda: func(*inputs), samples) * 1e6
+                rows.append(_row(case, kind, jit, *paired(call, lambda: func(*inputs), samples)))
     return rows
+
+
+def _row(case: str, call: str, jit: bool, api: float, raw: float, overhead: float) -> dict[str, Any]:
+    return {"case": case, "call": call, "jit": jit, "api_us": api * 1e6, "generated_us": raw * 1e6,
+            "overhead_us": overhead * 1e6}
 
 
 def measure_evals(samples: int) -> list[dict[str, Any]]:
@@ -132,17 +151,16 @@ def measure_evals(samples: int) -> list[dict[str, Any]]:
         g(*args)
         func = g.specialize(*args)
         func = getattr(func, "dispatcher", func)
-        rows.append({"case": case, "call": "grad", "jit": True, "api_us": per_call(lambda: g(*args), samples) * 1e6,
-                     "generated_us": per_call(lambda: func(*args), samples) * 1e6})
+        rows.append(_row(case, "grad", True, *paired(lambda: g(*args), lambda: func(*args), samples)))
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| arguments | call | jit | through adc's API (µs) | generated code alone (µs) | overhead (µs) |",
+    lines = ["| arguments | call | jit | through adc's API (µs) | generated code alone (µs) | overhead (µs, median of the pairs' differences) |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['case']} | {r['call']} | {'yes' if r['jit'] else 'no'} | {r['api_us']:.2f} | "
-                     f"{r['generated_us']:.2f} | {r['api_us'] - r['generated_us']:.2f} |")
+                     f"{r['generated_us']:.2f} | {r['overhead_us']:.2f} |")
     return "\n".join(lines)
 
 

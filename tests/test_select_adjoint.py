@@ -28,6 +28,19 @@ def nearest(c, p):
     return closest
 
 
+def nearest_scaled(c, p, w):
+    """``nearest`` with the differences scaled by ``w``: the reverse of the distance loop also
+    sums the adjoint of a scalar from outside it."""
+    closest = math.inf
+    for j in range(c.shape[0]):
+        dist = 0.0
+        for l in range(p.shape[0]):
+            t = (p[l] - c[j, l]) * w
+            dist += t * t
+        closest = min(closest, dist)
+    return closest
+
+
 def farthest_inverse(c, p):
     """``max`` over rows of ``-sum 1 / (p - c_j)**2``: a row with a coordinate equal to ``p``'s has
     ``-inf`` (never picked), and an infinite partial that a zero adjoint times would make NaN."""
@@ -81,3 +94,13 @@ def test_the_reverse_loop_runs_under_the_condition_and_second_order_agrees():
     want = fd_jacobian_of(lambda c: adc.grad(nearest)(c, P), C).reshape(C.size, C.size)
     np.testing.assert_allclose(hessian, want, rtol=1e-6, atol=1e-6)
     assert np.count_nonzero(hessian) == 3  # 2 on the picked row's diagonal
+
+
+def test_an_outside_scalar_adjoint_passes_the_skipped_loop_unchanged():
+    w, h = 1.5, 1e-6
+    gc, gw = adc.grad(nearest_scaled, argnums=(0, 2))(C, P, w)
+    assert gw == pytest.approx((nearest_scaled(C, P, w + h) - nearest_scaled(C, P, w - h)) / (2 * h), rel=1e-6)
+    np.testing.assert_allclose(gc, w * w * _fd_grad(nearest, C, P), rtol=1e-6, atol=1e-8)
+    second = adc.jacrev(adc.grad(nearest_scaled, argnums=2), argnums=2)(C, P, w)  # reverse over reverse
+    assert second == pytest.approx(adc.hessian(nearest_scaled, argnums=2)(C, P, w), rel=1e-14)
+    assert second == pytest.approx(2.0 * nearest(C, P), rel=1e-12)
