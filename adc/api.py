@@ -213,8 +213,8 @@ class Transformed:
         frame; line numbers still match the generated file).  Otherwise the wrapper checks, calls
         the generated function, and returns its result when every gradient already has its
         argument's class, dtype and shape, is writeable and is no input and no other gradient
-        (else ``fast.done`` shapes it as the checked path does).  Either way an exception is
-        reported by ``report``."""
+        (else ``fast.done`` shapes it as the checked path does).  Either way an exception goes
+        to ``failures.failed``, as on the checked path."""
         namespace = self.fast_globals
         assert namespace is not None and self.wrapper is not None
         if deps.arrays:
