@@ -171,6 +171,10 @@ def sweep(region: Region, live: set[Var], unread_pops: set[int] | None = None) -
             unread_pops.add(id(op))
         if has_effect(op) or any(o in live for o in op.outs):
             kept.append(op)
+            # above its definition a value is not read: this matters where the reverse sweep
+            # computes a loop body's value again (the same variable), which leaves the forward
+            # sweep's own definition dead unless the forward sweep reads it
+            live.difference_update(op.outs)
             _use(live, op.args)
     region.ops = kept[::-1]
 

@@ -162,8 +162,9 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -
         if any(isinstance(a, Var) and memory.written(a) and (op not in memory.position or memory.written_after(op, a))
                for a in op.args):
             return False  # it reads an array written after it: reading it again may differ
-        if any(memory.written(o) for o in op.outs):
+        if not p.view and any(memory.written(o) for o in op.outs):
             return False  # it makes an array that is written later: computed again, it would miss the writes
+            # (a view made again sees its base as it is then: the check of the arguments above covers it)
         if not p.recomputable:
             return False
         if all(available(x) for x in op.args):

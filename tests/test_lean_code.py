@@ -77,6 +77,17 @@ def written_later(x):
     return s
 
 
+def transposed_factor(x, A):
+    """gmm's factor: a matrix made and written in each iteration, read through its transpose."""
+    s = 0.0
+    for k in range(3):
+        Q = np.diag(x[:2])
+        Q[1:, 0] = x[2:3] * k
+        y = A @ Q.T
+        s = s + np.sum(y * y * x[3])
+    return s
+
+
 def broadcast_tangent(c, p):
     diff = p[:, None] - c[None, :]
     out = np.zeros(2)
@@ -137,6 +148,20 @@ def test_memory_made_in_each_iteration_is_kept_by_reference():
             np.testing.assert_allclose(g, adc.grad(f, mode="forward")(*args), rtol=1e-12)
         v = np.linspace(-1.0, 1.0, 5)
         np.testing.assert_allclose(adc.hvp(f)(*args, v), adc.hessian(f)(*args) @ v, rtol=1e-12)
+
+
+def test_a_view_of_memory_made_anew_is_made_again_in_the_reverse_sweep():
+    """The reverse sweep keeps ``Q`` (by reference) and takes ``Q.T`` again: a record of the
+    transposed view would hold arrays of another memory layout, which Numba cannot type.  The
+    forward sweep no longer computes what only the reverse sweep's recomputation read."""
+    A = np.array([[1.0, 2.0], [0.5, -1.0], [0.2, 0.3]])
+    src = adc.source(transposed_factor, at=(X, A), compact=True)
+    forward, reverse = src.split("# reverse sweep")
+    assert "_rec[k] = Q\n" in forward and "Q.T" not in forward and "Q.T" in reverse, src
+    assert ".copy()" not in forward, src
+    expected = gradient_fd(lambda x: transposed_factor(x, A), X)
+    for jit in (False, True):
+        np.testing.assert_allclose(adc.grad(transposed_factor, jit=jit)(X, A), expected, rtol=1e-6)
 
 
 def test_buffers_start_at_their_first_contribution():

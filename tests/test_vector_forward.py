@@ -69,6 +69,16 @@ def writes(x):
     return np.sin(y) * x
 
 
+def matrices(x, W):
+    """Products of matrices with tangents on either side, einsum, transpose, reshape and ravel
+    (ht's skinning: blended transforms applied per vertex)."""
+    A = x.reshape(2, 3)
+    B = np.transpose(A, (1, 0)) @ (W * x[0])  # (3, 3): both operands have a tangent
+    blended = (W @ B).reshape(-1, 3, 1)  # (2, 3) -> (2, 3, 1)
+    applied = np.einsum("vij,vj->vi", blended, A[:, 0:1])
+    return np.concatenate([applied.ravel(), (A @ A.T).ravel()]) * x[1]
+
+
 def unbatched(x):  # np.max has no batched rule: one pass per component
     return np.max(x) * x
 
@@ -83,8 +93,10 @@ CASES = [
     (products, (np.array([0.3, -0.2, 0.6]), np.array([0.1, -0.1])), (0, 1)),
     (quadratic, (np.array([0.3, -0.2, 0.6]),), 0),
     (writes, (np.array([0.3, -0.7, 1.1, 0.4]),), 0),
+    (matrices, (np.array([0.3, -0.7, 1.1, 0.4, 0.9, -0.2]), np.array([[0.5, 1.5, -1.0], [2.0, 0.1, 0.3]])), (0, 1)),
 ]
-IDS = ["scalars", "elementwise", "loop", "branch-then", "branch-else", "while", "products", "quadratic", "writes"]
+IDS = ["scalars", "elementwise", "loop", "branch-then", "branch-else", "while", "products", "quadratic", "writes",
+       "matrices"]
 
 
 def by_columns(args, argnums, column):
@@ -185,15 +197,16 @@ def mixed(w, n):  # a loop, a branch, an array write and a product with data, fo
     return np.tanh(DATA @ w + y[:2]) * np.mean(w)
 
 
-def test_vector_jacfwd_under_jit_equals_plain():
-    args = (np.array([0.5, -1.0, 1.5]), 3)
-    _, types = prepare(mixed, args, [0])
-    assert supports(primal(mixed, types), [0])
-    plain = adc.jacfwd(mixed)(*args)
-    jitted = adc.jacfwd(mixed, jit=True)(*args)
+@pytest.mark.parametrize("fn,args", [(mixed, (np.array([0.5, -1.0, 1.5]), 3)), (matrices, CASES[-1][1])],
+                         ids=["mixed", "matrices"])
+def test_vector_jacfwd_under_jit_equals_plain(fn, args):
+    _, types = prepare(fn, args, [0])
+    assert supports(primal(fn, types), [0])
+    plain = adc.jacfwd(fn)(*args)
+    jitted = adc.jacfwd(fn, jit=True)(*args)
     np.testing.assert_allclose(jitted, plain, rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(plain, adc.jacrev(mixed)(*args), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(jitted, central(mixed, args, 0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(plain, adc.jacrev(fn)(*args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(jitted, central(fn, args, 0), rtol=1e-6, atol=1e-7)
 
 
 # --- adc.batched_jvp: given tangents, k directions in one pass ------------------------------------

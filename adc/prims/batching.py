@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..ir import Const
 from ..types import Type
 from .registry import atomic, structural
 
@@ -75,10 +76,21 @@ def reduction(mean: bool) -> Callable[..., Any]:
 
 
 def matmul(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> Any:
-    """``a @ c`` with the batch axis last, for 1-D and 2-D operands with a 2-D product at most
-    (``None`` for a product of two matrices with a tangent matrix: that would need 3-D matmul)."""
+    """``a @ c`` with the batch axis last, for 1-D and 2-D operands (of two matrices: ``ta @ c`` as
+    an ``einsum``, ``a @ tc`` as a product with ``tc`` reshaped to a matrix, where BLAS does the work)."""
     a, c = op.args
     na, nc = a.type.ndim, c.type.ndim
+    if na == 2 and nc == 2:
+        terms = []
+        if ts[0] is not None:  # ta @ c: ``einsum`` keeps the batch axis last
+            terms.append(b.emit("einsum", ts[0], c, params=(("spec", "ijz,jl->ilz"),)))
+        if ts[1] is not None:  # a @ tc: one product of matrices, tc's last two axes as one
+            dims = [b.emit("shape", ts[1], params=(("dim", d),)) for d in range(3)]
+            flat = b.emit("reshape", ts[1], dims[0], Const(-1), params=(("dims", (None, -1)),))
+            product = b.emit("matmul", a, flat)
+            terms.append(b.emit("reshape", product, b.emit("shape", a, params=(("dim", 0),)), dims[1], dims[2],
+                                params=(("dims", (None, None, None)),)))
+        return terms[0] if len(terms) == 1 else b.add(*terms)
     terms = []
     if ts[0] is not None:  # ta @ c, ta of shape a.shape + (k,)
         if na == 1 and nc == 1:
@@ -97,6 +109,37 @@ def matmul(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> An
         else:
             return None
     return terms[0] if len(terms) == 1 else b.add(*terms)
+
+
+def einsum(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> Any:
+    """``np.einsum``: each tangent operand gets a letter of its own for the batch axis, which the
+    output keeps last (``'vij,vj->vi'`` with ``ta``: ``'vijz,vj->viz'``)."""
+    from .linalg import einsum_parts
+
+    subs, out = einsum_parts(op.param("spec"))
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in "".join(subs) + out)
+    terms = []
+    for k, t in enumerate(ts):
+        if t is not None:
+            spec = ",".join(s + letter if j == k else s for j, s in enumerate(subs)) + "->" + out + letter
+            terms.append(b.emit("einsum", *(t if j == k else x for j, x in enumerate(op.args)), params=(("spec", spec),)))
+    return terms[0] if len(terms) == 1 else b.add(*terms)
+
+
+def transpose(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> Any:
+    """``np.transpose``: the same permutation of the leading axes, the batch axis last."""
+    from .shapes import permutation
+
+    ndim = op.args[0].type.ndim
+    return b.emit("transpose", ts[0], params=(("axes", (*permutation(dict(op.params), ndim), ndim)),))
+
+
+def reshape(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> Any:
+    """``x.reshape(dims)`` (``ravel``: ``dims = (-1,)``): the tangent to ``dims + (k,)``."""
+    k = b.emit("shape", ts[0], params=(("dim", -1),))
+    if op.prim == "ravel":
+        return b.emit("reshape", ts[0], Const(-1), k, params=(("dims", (-1, None)),))
+    return b.emit("reshape", ts[0], *op.args[1:], k, params=(("dims", (*op.param("dims"), None)),))
 
 
 def select(b: Any, op: Any, ts: Sequence[Any], zero: Callable[[Any], Any]) -> Any:

@@ -180,7 +180,7 @@ def _numba_einsum(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> st
 
 
 structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
-           lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp,
+           lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp, vjvp=batching.einsum,
            names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
            note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "

@@ -124,7 +124,7 @@ class Primitive:
     fresh: bool = False  # every evaluation returns new memory (an array or a tape)
     cse: bool | None = None  # two evaluations may be merged; default: pure and not fresh
     hoistable: bool = False  # pure and cannot raise: may run before a loop that runs zero times
-    recomputable: bool | None = None  # the reverse sweep may compute it again; default: not structural
+    recomputable: bool | None = None  # the reverse sweep may compute it again; default: not structural, or a view
     foldable: bool = True  # may be folded into its single use in generated code
     predicate: bool = False  # a truth value: always folded into its use when used once
     reduces: bool = False  # takes ``axis``/``keepdims``
@@ -140,7 +140,7 @@ class Primitive:
 
     def __post_init__(self) -> None:
         defaults = {"cse": not (self.fresh or self.effect or self.stateful),
-                    "recomputable": self.render is None}
+                    "recomputable": self.render is None or self.view}
         for key, value in defaults.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..types import Type
-from . import kernels
+from . import batching, kernels
 from .registry import KERNELS, atomic, float_like, lowered, seq_text, structural
 
 
@@ -49,7 +49,8 @@ def _transpose_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 
 structural("transpose", _transpose_render, lambda x, axes=None: np.transpose(x, axes), _transpose_type,
-           jvp=lambda b, op, ts: b.emit("transpose", ts[0], params=op.params), vjp=_transpose_vjp, view=True,
+           jvp=lambda b, op, ts: b.emit("transpose", ts[0], params=op.params), vjp=_transpose_vjp,
+           vjvp=batching.transpose, view=True,
            names=lowered("transpose", (1, 64), "numpy.transpose", "ndarray.transpose")
            + lowered("swapaxes", (3, 3), "numpy.swapaxes", "ndarray.swapaxes")
            + lowered("moveaxis", (3, 3), "numpy.moveaxis"))
@@ -67,7 +68,7 @@ def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
 
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
-           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True, may_raise=True,
+           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True, may_raise=True,
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
            numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
 structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
@@ -77,7 +78,7 @@ structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({t[1]}.shape)",
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
 structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
            jvp=lambda b, op, ts: b.emit("ravel", ts[0]),
-           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], view=True,
+           vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True,
            names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel", "ndarray.flatten"))
 
 

@@ -1,14 +1,16 @@
 """Gradient descent with an adaptive step (Siskind and Pearlmutter's `multivariate-argmin`), the
 optimiser of the particle and saddle evals: a step that lowers f is taken and after 10 such steps
 the rate doubles; a step that does not is refused and the rate halves; it stops when the gradient
-or the step is shorter than 1e-5. This outer optimiser is plain Python; f and g are callables."""
+or the step is shorter than 1e-5. This outer optimiser is plain Python; `value_and_grad(x)` returns
+f(x) and its gradient, from one call of a function made by `adc.value_and_grad` (one compiled call
+per trial point under `jit=True`)."""
 import numpy as np
 
 TOL = 1e-5
 
 
-def argmin(f, g, x):
-    fx, gx, eta, i = f(x), g(x), TOL, 0
+def argmin(value_and_grad, x):
+    (fx, gx), eta, i = value_and_grad(x), TOL, 0
     while True:
         if np.sqrt(np.sum(gx * gx)) <= TOL:
             return x
@@ -18,8 +20,8 @@ def argmin(f, g, x):
         x_new = x - eta * gx
         if np.sqrt(np.sum((x - x_new) ** 2)) <= TOL:
             return x
-        f_new = f(x_new)
+        f_new, g_new = value_and_grad(x_new)
         if f_new < fx:
-            x, fx, gx, i = x_new, f_new, g(x_new), i + 1
+            x, fx, gx, i = x_new, f_new, g_new, i + 1
         else:
             eta, i = eta / 2.0, 0

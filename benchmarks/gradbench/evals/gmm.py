@@ -1,6 +1,7 @@
 """gmm: log posterior of a Gaussian mixture with a Wishart prior on the precision matrices
 (GradBench's corrected ADBench GMM), and its gradient with respect to alpha, mu, q and l (reverse
-mode, compiled with Numba: 2.3x faster than plain Python at d = 2, k = 5, n = 1000)."""
+mode, compiled with Numba: 2.3x faster than plain Python at d = 2, k = 5, n = 1000). Each
+component's factor Q is built as a matrix and applied with one product, `(x - mu[k]) @ Q.T`."""
 import math
 
 import numpy as np
@@ -29,13 +30,12 @@ def objective(alpha, mu, q, l, x, gamma, m):
     sum_q = np.sum(q, axis=1)
     beta = np.zeros((n, K))
     for k in range(K):
-        xc = x - mu[k]
-        Qx = xc * Qdiag[k]
+        Q = np.diag(Qdiag[k])  # the precision's factor: exp(q) on the diagonal, l below it
         idx = 0
-        for i in range(d):  # Q's strictly lower part, filled column by column from l[k]
-            for j in range(i + 1, d):
-                Qx[:, j] += l[k, idx] * xc[:, i]
-                idx += 1
+        for i in range(d - 1):  # the strictly lower part, column by column
+            Q[i + 1:, i] = l[k, idx:idx + d - 1 - i]
+            idx += d - 1 - i
+        Qx = (x - mu[k]) @ Q.T
         beta[:, k] = alpha[k] + sum_q[k] - 0.5 * np.sum(Qx * Qx, axis=1)
     nu = d + m + 1
     C = nu * d * (math.log(gamma) - 0.5 * math.log(2.0)) - log_gamma_distrib(0.5 * nu, d)

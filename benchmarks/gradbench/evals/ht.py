@@ -3,9 +3,10 @@ rotation, translation, and 20 finger angles), its 544 vertices are skinned (each
 bones' transforms), and the objective is the distance from each measured point to its vertex
 (`simple`) or to a point inside its triangle, at barycentric coordinates `us` (`complicated`).
 
-The Jacobian (3 rows per point) has one column per `theta` (by `adc.jacfwd`, 26 JVPs) and, in the
-complicated case, two columns for the `us`: each point's error depends only on its own two `us`, so
-that block is diagonal and one JVP per `u` coordinate (all points at once) gives each column."""
+The Jacobian (3 rows per point) has one column per `theta` and, in the complicated case, two
+columns for the `us`: each point's error depends only on its own two `us`, so that block is
+diagonal and one direction per `u` coordinate (all points at once) gives each column. Vector
+forward mode computes all of them in one pass (`adc.jacfwd`, `adc.batched_jvp`)."""
 import numpy as np
 
 import adc
@@ -49,7 +50,7 @@ def skinned_vertex_positions(pose, base_relatives, parents, inverse_base_absolut
     """(n_vertices, 3): each vertex moved by the weighted sum of its bones' transforms, then globally."""
     n_bones = base_relatives.shape[0]
     absolutes = np.zeros((n_bones, 4, 4))
-    positions = np.zeros((base_positions.shape[0], 3))
+    transforms = np.zeros((n_bones, 4, 4))
     for i in range(n_bones):
         tr = np.zeros((4, 4))
         tr[0:3, 0:3] = euler_angles_to_rotation_matrix(pose[i + 3])
@@ -59,8 +60,10 @@ def skinned_vertex_positions(pose, base_relatives, parents, inverse_base_absolut
             absolutes[i] = relative
         else:
             absolutes[i] = absolutes[parents[i]] @ relative
-        transform = absolutes[i] @ inverse_base_absolutes[i]
-        positions = positions + (base_positions @ transform.T)[:, 0:3] * weights[:, i:i + 1]
+        transforms[i] = absolutes[i] @ inverse_base_absolutes[i]
+    # linear blend skinning: each vertex's weighted blend of its bones' transforms, applied once
+    blended = (weights @ transforms.reshape(n_bones, 16)).reshape(-1, 4, 4)
+    positions = np.einsum("vij,vj->vi", blended[:, 0:3, :], base_positions)
     if is_mirrored:
         positions = positions * np.array([-1.0, 1.0, 1.0])
     R = angle_axis_to_rotation_matrix(pose[0]) * pose[1]
@@ -86,19 +89,22 @@ def objective_complicated(theta, us, base_relatives, parents, inverse_base_absol
     return (points - hand_points).ravel()
 
 
-from . import JIT  # with jit: 97 ms against 216 ms per Jacobian on hand1 (docs/gradbench.md)
-jacobian_simple = adc.jacfwd(objective_simple, argnums=0, jit=JIT)
-jacobian_complicated_theta = adc.jacfwd(objective_complicated, argnums=0, jit=JIT)
+# plain Python: vector forward mode spends its time in NumPy's matrix products and einsum, which
+# Numba's loops do not beat (the Jacobian on hand1, big model: 30 ms against 2.1 s compiled)
+jacobian_simple = adc.jacfwd(objective_simple, argnums=0)
 
 
 def jacobian_complicated(theta, us, *data):
-    """[d err / d u0, d err / d u1, d err / d theta]: 2 + 26 columns, as the reference lays it out."""
-    d_theta = jacobian_complicated_theta(theta, us, *data)
-    no_theta = np.zeros_like(theta)
-    d_u = [adc.jvp(objective_complicated, (theta, us, *data),
-                   (no_theta, np.tile(seed, (us.shape[0], 1)), *map(np.zeros_like, data)), jit=JIT)[1]
-           for seed in (np.array([1.0, 0.0]), np.array([0.0, 1.0]))]
-    return np.column_stack([*d_u, d_theta])
+    """[d err / d u0, d err / d u1, d err / d theta]: 2 + 26 columns, as the reference lays it out,
+    from one vector-mode pass with 28 directions. Each point's error depends only on its own `us`,
+    so seeding every point's u0 (u1) in one direction gives the column of u0 (u1)."""
+    k = 2 + theta.shape[0]
+    seed_theta = np.zeros((theta.shape[0], k))
+    seed_theta[:, 2:] = np.eye(theta.shape[0])
+    seed_us = np.zeros(us.shape + (k,))
+    seed_us[:, 0, 0] = 1.0
+    seed_us[:, 1, 1] = 1.0
+    return adc.batched_jvp(objective_complicated, (theta, us, *data), (seed_theta, seed_us, *[None] * len(data)))[1]
 
 
 def load(inp):

@@ -8,6 +8,8 @@ import numpy as np
 import adc
 from evals._descent import argmin
 
+from . import JIT
+
 
 def potential(x, w):
     d1 = x - np.array([10.0, 10.0 - w])
@@ -44,12 +46,19 @@ def miss_reverse(w):
 
 
 MISS = {"f": miss_forward, "r": miss_reverse}
+MODE = {"f": "forward", "r": "reverse"}
+# the miss and its derivative in w, one compiled function per pair of modes (outer, inner)
+MISS_AND_SLOPE = {o + i: adc.value_and_grad(MISS[i], mode=MODE[o], jit=JIT) for o in "fr" for i in "fr"}
 
 
 def particle(w0, outer, inner):
-    miss = MISS[inner]
-    d_miss = adc.grad(miss, mode={"f": "forward", "r": "reverse"}[outer])
-    w = argmin(lambda w: miss(w[0]), lambda w: np.array([d_miss(w[0])]), np.array([w0]))
+    miss_and_slope = MISS_AND_SLOPE[outer + inner]
+
+    def value_and_grad(w):
+        value, slope = miss_and_slope(w[0])
+        return value, np.array([slope])
+
+    w = argmin(value_and_grad, np.array([w0]))
     return float(w[0])
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import adc
 from evals._descent import TOL, argmin
 
+from . import JIT
+
 
 def f(x, y):
     return (x[0] * x[0] + x[1] * x[1]) - (y[0] * y[0] + y[1] * y[1])
@@ -18,7 +20,9 @@ def neg_f(y, x):
 
 grad_y_forward = adc.grad(neg_f, mode="forward")
 grad_y_reverse = adc.grad(neg_f, mode="reverse")
-GRAD_Y = {"f": grad_y_forward, "r": grad_y_reverse}
+MODE = {"f": "forward", "r": "reverse"}
+# the second descent (over y at the optimal x): -f and its gradient in y, in either mode
+NEG_F_AND_GRAD_Y = {o: adc.value_and_grad(neg_f, mode=MODE[o], jit=JIT) for o in "fr"}
 
 
 def argmax_y(x, start, inner):
@@ -57,13 +61,15 @@ def max_f_reverse(x, start):
 
 
 MAX_F = {"f": max_f_forward, "r": max_f_reverse}
+# max over y of f and its gradient in x through the inner argmax, per pair of modes (outer, inner)
+MAX_F_AND_GRAD_X = {o + i: adc.value_and_grad(MAX_F[i], mode=MODE[o], jit=JIT) for o in "fr" for i in "fr"}
 
 
 def saddle(start, outer, inner):
-    max_f = MAX_F[inner]
-    grad_x = adc.grad(max_f, mode={"f": "forward", "r": "reverse"}[outer])
-    x = argmin(lambda x: max_f(x, start), lambda x: grad_x(x, start), start)
-    y = argmin(lambda y: neg_f(y, x), lambda y: GRAD_Y[outer](y, x), start)
+    max_f_and_grad_x = MAX_F_AND_GRAD_X[outer + inner]
+    x = argmin(lambda x: max_f_and_grad_x(x, start), start)
+    neg_f_and_grad_y = NEG_F_AND_GRAD_Y[outer]
+    y = argmin(lambda y: neg_f_and_grad_y(y, x), start)
     return np.concatenate([x, y])
 
 
