@@ -206,7 +206,7 @@ def table(results: list[dict]) -> str:
         for d in spec.derivatives:
             adc_d = time_of(r, "adc", d)
             label = r["size"] if len(spec.derivatives) == 1 else f"{r['size']} {d}"
-            for tool, res in r["tools"].items():
+            for tool, res in ((t, r["tools"][t]) for t in TOOLS if t in r["tools"]):
                 tf, sf = res.get(spec.primal, [None, "-"]) if spec.primal else (None, "-")
                 td, sd = res.get(d, [None, "missing"])
                 ratio = num(adc_d / td) if tool != "adc" and adc_d and td else "-"
@@ -291,8 +291,12 @@ def plot(results: list[dict], folder: str) -> None:
 
 
 def merge(old: list[dict], new: list[dict]) -> list[dict]:
-    """`old` with each (eval, size) row that `new` has replaced by new's, in EVALS' order of evals and sizes."""
-    rows = {(r["eval"], r["size"]): r for r in old} | {(r["eval"], r["size"]): r for r in new}
+    """`old` updated by `new`, in EVALS' order of evals and sizes: a row (eval and size) in both is new's,
+    keeping old's results of the tools new did not run (`--tools adc` replaces only adc's)."""
+    rows = {(r["eval"], r["size"]): r for r in old}
+    for r in new:
+        kept = rows.get((r["eval"], r["size"]), {}).get("tools", {})
+        rows[r["eval"], r["size"]] = r | {"tools": {**kept, **r["tools"]}}
     keys = [(name, label) for name, spec in EVALS.items() for _, label in spec.sizes]
     order = {key: i for i, key in enumerate(keys)}
     return sorted(rows.values(), key=lambda r: order.get((r["eval"], r["size"]), len(order)))
