@@ -276,6 +276,8 @@ def plot(results: list[dict], folder: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    Path(folder).mkdir(parents=True, exist_ok=True)
+
     for name in dict.fromkeys(r["eval"] for r in results):
         spec = EVALS[name]
         points = [(r, d) for r in results if r["eval"] == name for d in spec.derivatives]
@@ -284,7 +286,8 @@ def plot(results: list[dict], folder: str) -> None:
         for tool in TOOLS:
             xy = [(i, t) for i, (r, d) in enumerate(points) if (t := time_of(r, tool, d))]
             if xy:
-                ax.plot([i for i, _ in xy], [t for _, t in xy], "o-", label=tool)
+                line = "o-" if len(spec.derivatives) == 1 else "o"  # no line between different functions
+                ax.plot([i for i, _ in xy], [t for _, t in xy], line, label=tool)
         ax.set_xticks(range(len(points)), labels, rotation=20 if len(points) > 3 else 0)
         ax.set_yscale("log")
         ax.set_ylabel("derivative time (s, median)")
