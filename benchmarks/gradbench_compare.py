@@ -209,10 +209,13 @@ def table(results: list[dict]) -> str:
             for tool, res in ((t, r["tools"][t]) for t in TOOLS if t in r["tools"]):
                 tf, sf = res.get(spec.primal, [None, "-"]) if spec.primal else (None, "-")
                 td, sd = res.get(d, [None, "missing"])
+                sf, sd = (x if not x.startswith("not run") else "not run" for x in (sf, sd))
                 ratio = num(adc_d / td) if tool != "adc" and adc_d and td else "-"
                 lines.append(f"| {r['eval']} | {label} | {tool} | {fmt(tf) if tf is not None else sf} | "
                              f"{fmt(td) if td is not None else sd} | {num(ratios(r, tool)[d])} | {ratio} |")
-    return "\n".join(lines)
+    skipped = {f"{r['eval']} {tool}: {res[d][1]}" for r in results for tool, res in r["tools"].items()
+               for d in EVALS[r["eval"]].derivatives if res.get(d, [None, ""])[1].startswith("not run")}
+    return "\n".join(lines + [""] + sorted(skipped))
 
 
 def first_call_table(results: list[dict]) -> str:
