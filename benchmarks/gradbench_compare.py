@@ -39,6 +39,7 @@ import math
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,7 @@ class Eval:
     target: float = 2.0  # issue 13: adc's derivative within this factor of manual's
 
 
-def _grid(flag_values: list[tuple[str, ...]], flags: tuple[str, ...]) -> list[tuple[list[str], str]]:
+def _grid(flag_values: list[tuple[int, ...]], flags: tuple[str, ...]) -> list[tuple[list[str], str]]:
     """Sizes from tuples of values for the given flags: `("-n", "-s")` and `(1000, 1)` -> `-n 1000 -s 1`."""
     return [([a for flag, v in zip(flags, values) for a in (flag, str(v))],
              " ".join(f"{flag.lstrip('-')}={v}" for flag, v in zip(flags, values))) for values in flag_values]
@@ -126,7 +127,7 @@ def parse(out: str, functions: tuple[str, ...]) -> Result:
     result = {}
     for f, rows in seen.items():
         bad = [s for t, s in rows if t is None]
-        result[f] = [None, bad[0]] if bad else [_median([t for t, _ in rows]), "valid"]
+        result[f] = [None, bad[0]] if bad else [statistics.median(t for t, _ in rows), "valid"]
     return result
 
 
@@ -143,11 +144,10 @@ def run(root: Path, tool: str, py: str, name: str, args: list[str], runs: int, t
         env["CXXFLAGS"] = f"-std=c++17 -O3 -I{inc}/nlohmann -I{inc} -I../../cpp"
     env.pop("PYTHONPATH", None)
     with tempfile.NamedTemporaryFile(suffix=".json") as first:
+        # hello takes no arguments: one run per input
+        eval_args = [*args, "--min-runs", str(runs), "--min-seconds", "0"] if name != "hello" else []
         cmd = [sys.executable, str(root / "pipe.py"), "--root", str(root), "--eval", name, "--timeout", str(timeout),
-               "--tool", tool_command(tool, root, py, Path(first.name)), "--", *args,
-               "--min-runs", str(runs), "--min-seconds", "0"]
-        if name == "hello":  # hello takes no arguments: one run per input
-            cmd = cmd[:cmd.index("--") + 1]
+               "--tool", tool_command(tool, root, py, Path(first.name)), "--", *eval_args]
         # a session of its own, so that a timeout ends pipe.py's children (the eval, the tool) too
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
                                 start_new_session=True)
@@ -164,11 +164,6 @@ def run(root: Path, tool: str, py: str, name: str, args: list[str], runs: int, t
     for f, t in json.loads(text or "[]"):
         first_calls.setdefault(f, t)  # the first answer of each function: the one that transforms and compiles
     return parse(out, functions), first_calls
-
-
-def _median(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return (xs[len(xs) // 2] + xs[(len(xs) - 1) // 2]) / 2
 
 
 def geomean(xs: list[float]) -> float | None:
@@ -190,7 +185,7 @@ def time_of(row: dict, tool: str, function: str | None) -> float | None:
     return row["tools"].get(tool, {}).get(function, [None])[0] if function else None
 
 
-def ratios(row: dict, tool: str) -> dict[str, float | None]:
+def j_over_f(row: dict, tool: str) -> dict[str, float | None]:
     """Per derivative function of the row's eval: the tool's J/F (None without a primal time)."""
     spec = EVALS[row["eval"]]
     tf = time_of(row, tool, spec.primal)
@@ -212,7 +207,7 @@ def table(results: list[dict]) -> str:
                 sf, sd = (x if not x.startswith("not run") else "not run" for x in (sf, sd))
                 ratio = num(adc_d / td) if tool != "adc" and adc_d and td else "-"
                 lines.append(f"| {r['eval']} | {label} | {tool} | {fmt(tf) if tf is not None else sf} | "
-                             f"{fmt(td) if td is not None else sd} | {num(ratios(r, tool)[d])} | {ratio} |")
+                             f"{fmt(td) if td is not None else sd} | {num(j_over_f(r, tool)[d])} | {ratio} |")
     skipped = {f"{r['eval']} {tool}: {res[d][1]}" for r in results for tool, res in r["tools"].items()
                for d in EVALS[r["eval"]].derivatives if res.get(d, [None, ""])[1].startswith("not run")}
     return "\n".join(lines + [""] + sorted(skipped))
@@ -257,10 +252,10 @@ def summary(results: list[dict]) -> str:
                       if time_of(r, "adc", d) and time_of(r, peer, d) else None)
             return verdict(g, limit, n, points)
 
-        jf_adc, _ = gm(lambda r, d: ratios(r, "adc")[d])
-        jf_manual, _ = gm(lambda r, d: ratios(r, "manual")[d])
-        jf = gm(lambda r, d: ratios(r, "adc")[d] / ratios(r, "manual")[d]
-                if ratios(r, "adc")[d] and ratios(r, "manual")[d] else None)
+        jf_adc, _ = gm(lambda r, d: j_over_f(r, "adc")[d])
+        jf_manual, _ = gm(lambda r, d: j_over_f(r, "manual")[d])
+        jf = gm(lambda r, d: j_over_f(r, "adc")[d] / j_over_f(r, "manual")[d]
+                if j_over_f(r, "adc")[d] and j_over_f(r, "manual")[d] else None)
         loads = [x for r in rows for x in r.get("load", [])]
         load = f"{loads[0]:.1f}-{loads[-1]:.1f}" if loads else "-"
         lines.append(f"| {name} | {len(rows)} | {vs('manual', spec.target)} | {spec.target:g} | {vs('pytorch', 1.0)} | "
