@@ -285,7 +285,7 @@ def plot(results: list[dict], folder: str) -> None:
             xy = [(i, t) for i, (r, d) in enumerate(points) if (t := time_of(r, tool, d))]
             if xy:
                 line = "o-" if len(spec.derivatives) == 1 else "o"  # no line between different functions
-                ax.plot([i for i, _ in xy], [t for _, t in xy], line, label=tool)
+                ax.plot([i for i, _ in xy], [t for _, t in xy], line, label=tool, color=f"C{TOOLS.index(tool)}")
         ax.set_xticks(range(len(points)), labels, rotation=20 if len(points) > 3 else 0)
         ax.set_yscale("log")
         ax.set_ylabel("derivative time (s, median)")
