@@ -1073,24 +1073,40 @@ def _made_jacobian(made: Callable[..., Any], fn: Callable[..., Any], transform: 
 
 class _HvpRunner:
     """The compiled Hessian-vector product of ``fn`` at arguments like ``args`` (one forward-over-
-    reverse pass per call of ``product``)."""
+    reverse pass per call of ``product``); the generated code takes the leaves of tree arguments."""
 
-    def __init__(self, fn: Callable[..., Any], transform: str, argnums: Argnums, args: tuple[Any, ...],
-                 jit: bool) -> None:
+    def __init__(self, fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...], jit: bool) -> None:
         self.wrt, self.single = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
-        if any(is_tree(a) for a in args):
-            raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
-                                       "of arrays are not supported here yet; pass the arrays as separate "
-                                       "arguments, or use adc.hessian, which takes them")
         self.args, types = prepare(fn, args, self.wrt)
         _check_scalar_output(fn, types)
-        self.like = [like_of(args[i], self.args[i]) for i in self.wrt]
-        self.compiled = compile_derivative(fn, types, "hvp", self.wrt, jit)
+        self.layout = flatten_args(self.args, parameter_names(fn, len(args)))
+        self.leaf_wrt = self.layout.leaf_positions(self.wrt)
+        originals = leaves_of(args)
+        self.like = [like_of(originals[k], self.layout.leaves[k]) for k in self.leaf_wrt]
+        self.compiled = compile_derivative(fn, types, "hvp", self.leaf_wrt, jit)
 
     def product(self, vectors: Sequence[Any]) -> tuple[Any, ...]:
-        result = run_generated(self.compiled, [*self.args, *vectors])
-        result = (result,) if len(self.wrt) == 1 else tuple(result)
+        """``H @ v`` for the leaves ``vectors`` of ``v`` (one per differentiated leaf), leaf by leaf."""
+        result = run_generated(self.compiled, [*self.layout.leaves, *vectors])
+        result = (result,) if len(self.leaf_wrt) == 1 else tuple(result)
         return tuple(_shape_like(r, a) for r, a in zip(result, self.like))
+
+    def vector_leaves(self, vs: Sequence[Any], name: str) -> list[Any]:
+        """The leaves of the vectors ``vs`` (one per differentiated argument, each with its
+        argument's structure and shapes), as floats."""
+        what = "the vector v of hvp"
+        out = []
+        for v, i in zip(vs, self.wrt):
+            leaves, tree = flatten(v, what)
+            if (tree if tree.kind != "leaf" else None) != self.layout.trees[i]:
+                raise DifferentiationError(f"{what} must have the structure of {name}'s argument #{i} (a tree like "
+                                           f"it, JAX's convention); got {type(v).__name__}")
+            for leaf, k in zip(leaves, self.layout.spans[i]):
+                like = self.layout.leaves[k]
+                leaf = argument(leaf, what, True)
+                out.append(np.asarray(_same_shape(leaf, like, what), dtype=float) if isinstance(like, np.ndarray)
+                           else float(leaf))
+        return out
 
 
 def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
@@ -1121,17 +1137,13 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
             raise DifferentiationError(f"hvp of {fn.__name__} takes {fn.__name__}'s arguments and then the vector v")
         *primals, v = args
         primals_ = bind(fn, tuple(primals), kwargs)
-        runner = _HvpRunner(fn, "adc.hvp", argnums, primals_, jit)
+        runner = _HvpRunner(fn, argnums, primals_, jit)
         vs = (v,) if runner.single else tuple(v) if isinstance(v, (tuple, list)) else (v,)
         if len(vs) != len(runner.wrt):
             raise DifferentiationError(f"hvp of {fn.__name__} with argnums={argnums!r} takes a tuple of "
                                        f"{len(runner.wrt)} vectors, got {len(vs)}")
-        vectors = [np.asarray(_same_shape(argument(vk, "the vector v of hvp", True), runner.args[i],
-                                          "the vector v of hvp"), dtype=float)
-                   if isinstance(runner.args[i], np.ndarray) else float(argument(vk, "the vector v of hvp", True))
-                   for vk, i in zip(vs, runner.wrt)]
-        out = runner.product(vectors)
-        return out[0] if runner.single else out
+        out = runner.layout.regroup(runner.wrt, runner.product(runner.vector_leaves(vs, fn.__name__)))
+        return out[0] if runner.single else tuple(out)
 
     return mark(functools.wraps(fn)(product), "adc.hvp")
 
@@ -1175,7 +1187,7 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
         bound = bind(fn, args, kwargs)
         if not one or any(is_tree(a) for a in bound):  # blocks in JAX's structure: jacfwd(jacrev(fn))
             return nested_jacobian(Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, kwargs, jit)
-        runner = _HvpRunner(fn, "hessian", int(argnums), bound, jit)
+        runner = _HvpRunner(fn, int(argnums), bound, jit)
         x = runner.args[runner.wrt[0]]
         if not isinstance(x, np.ndarray):
             return float(runner.product([1.0])[0])

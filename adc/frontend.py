@@ -27,7 +27,7 @@ from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, NextItem, RecordMethod, SequenceFn,
-                                  is_container, tree_of, tree_params)
+                                  is_container, tree_of, tree_params, tree_value)
 from .custom import custom_jvp, custom_vjp
 from .frontend_lists import CompBody, DynamicList, ListStatements, Unmerged, check_lists, dynamic_lists, make_list
 from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
@@ -800,25 +800,35 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def inline_made(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
         """A call of a function made by ``adc.grad``/``adc.value_and_grad``: its derivative program
         (``compose.program``), copied in with fresh values, so the function being differentiated
-        differentiates through it (nested AD)."""
+        differentiates through it (nested AD).  A container argument passes its leaves; the global
+        and closure arrays the program reads are the calling program's inputs too."""
         from .compose import inline_program, program
 
-        atoms = [self.scalar(a, node) for a in args]
+        atoms: list[Atom] = []
+        types: list[Any] = []
+        for a in args:
+            found = data_leaves(a) if is_container(a) else None
+            if found is None:
+                atom = self.scalar(a, node)
+                atoms.append(atom)
+                types.append(atom.type)
+            else:
+                atoms += found
+                types.append(TreeType(tree_of(skeleton(a)), tuple(f.type for f in found)))
         try:
-            prog = program(fn, [a.type for a in atoms])
+            prog = program(fn, types)
         except AdcError as exc:
             raise self.fail(node, f"calling {fn.__adc_transform__}({fn.__name__}) here: "
                                   f"{getattr(exc, 'message', str(exc)).splitlines()[0]}",
                             getattr(exc, "hint", None) or "differentiate the plain function instead") from None
-        if prog.captured:
-            raise self.fail(node, f"{fn.__adc_transform__}({fn.__name__}) reads global or closure arrays; calling "
-                                  "it inside a differentiated function is not supported yet",
-                            "pass the arrays as arguments")
-        if len(atoms) != len(prog.params):
-            raise self.fail(node, f"{fn.__name__} takes {len(prog.params)} arguments, got {len(atoms)}",
-                            "pass every argument by position")
+        if len(atoms) + len(prog.captured) != len(prog.params):
+            raise self.fail(node, f"{fn.__name__} takes {len(prog.params) - len(prog.captured)} arguments, "
+                                  f"got {len(atoms)}", "pass every argument by position")
+        for holder, name in prog.captured:  # the same global or closure array: the same input
+            value = holder.get(name) if isinstance(holder, dict) else holder.cell_contents
+            atoms.append(self.outer_value(value, holder, name, node))
         outs = inline_program(prog, atoms, self.b)
-        return _regroup(prog.result, outs)
+        return tree_value(prog.result, outs)
 
     def custom_call(self, func: custom_vjp | custom_jvp, node: cst.Call) -> Var:
         """A call of a function with a custom derivative rule: its value computed by the user's
@@ -876,16 +886,6 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.bind_params(args, keywords, top=False)
         return sub.run()
-
-
-def _regroup(tree: Any, atoms: list[Atom]) -> Value:
-    """``atoms`` in the structure ``tree`` (a ``TreeDef`` of leaves and tuples)."""
-    it = iter(atoms)
-
-    def build(t: Any) -> Value:
-        return next(it) if t.kind == "leaf" else tuple(build(c) for c in t.children)
-
-    return build(tree)
 
 
 def flatten_output(value: Value, lowerer: Lowerer) -> tuple[list[Atom], int | None]:

@@ -107,6 +107,11 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
     objects: dict[int, int] = {}
 
     def value_key(value: Any) -> Any:
+        if isinstance(value, pytypes.FunctionType) and hasattr(value, "__adc_transform__"):
+            from .compose import identity_of, made_by
+
+            if made_by(value) is not None:  # a gradient called inside: what its function reads counts too
+                return identity_of(value, lambda inner: (value_key(inner),))
         if isinstance(value, pytypes.FunctionType) and not hasattr(value, "__adc_transform__"):
             if id(value) not in seen:
                 visit(value)
