@@ -19,6 +19,7 @@ from .errors import AdcError, DifferentiationError, EvaluationError
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
+from . import jacobians as nested
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
@@ -422,11 +423,40 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
             """``shift``: how many leading arguments a ``functools.partial`` binds (argnums count
             the arguments of the call, as in JAX)."""
             nums = _shifted(argnums, shift) if argnames is None else argnums_of(f, argnames, argnums)
+            if stack_of(f) is not None:  # the gradient of a Jacobian that is one number (jacobians.py)
+                return _stack_gradient(f, nums, with_value, has_aux, checkpoints, jit)
             return Transformed(f, nums, mode, jit, with_value, has_aux, checkpoints).as_function()
 
         return make if fn is None else make(fn)
 
     return transform
+
+
+def _stack_gradient(fn: Callable[..., Any], argnums: Argnums, with_value: bool, has_aux: bool,
+                    checkpoints: int | None, jit: bool) -> Callable[..., Any]:
+    """``grad``/``value_and_grad`` of a function made by ``jacfwd``/``jacrev``/``hessian`` whose
+    value is one number: its pullback of 1 (``jacobians.vjp``)."""
+    transform = "adc.value_and_grad" if with_value else "adc.grad"
+    made, name = fn.__adc_transform__, fn.__name__  # type: ignore[attr-defined]
+    if has_aux or checkpoints is not None:
+        raise DifferentiationError(f"{transform} of {made}({name}) takes neither has_aux nor checkpoints")
+    check_argnums_type(argnums)
+    stack = stack_of(fn)
+    assert stack is not None
+
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        bound = bind(stack.base, args, kwargs)
+        wrt, single = normalize_argnums(argnums, positional(stack.base, len(bound)), name)
+        value, pullback = nested.vjp(stack, bound, {}, wrt, jit)
+        if not isinstance(value, float):
+            what = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else type(value).__name__
+            raise DifferentiationError(f"grad needs {made}({name}) to return a scalar, but it returns {what}; use "
+                                       f"adc.vjp or adc.jvp of {made}({name}), or a Jacobian of it")
+        cotangents = pullback(1.0)
+        grads = cotangents[wrt[0]] if single else tuple(cotangents[i] for i in wrt)
+        return (value, grads) if with_value else grads
+
+    return mark(functools.wraps(fn)(gradient), transform)
 
 
 def _shifted(argnums: Argnums, shift: int) -> Argnums:
@@ -625,6 +655,9 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         >>> adc.jvp(f, (2.0, 5.0), (1.0, 0.0))
         (11.652071455223084, 5.5)
     """
+    stack = stack_of(fn)
+    if stack is not None:  # the derivative of a Jacobian (jacobians.py)
+        return _stack_jvp(stack, primals, tangents, jit)
     key, leaves = None, (None, None)
     if type(primals) is tuple and type(tangents) is tuple and len(primals) == len(tangents):
         p, t = signature(primals), signature(tangents)
@@ -632,6 +665,17 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
             key, leaves = (p[0], t[0]), (p[1], t[1])
     return cached_call(_RUNNERS, fn, ("jvp", jit), key, lambda: _jvp_runner(fn, primals, tangents, jit),
                        primals, tangents, *leaves)
+
+
+def _stack_jvp(stack: Stack, primals: Sequence[Any], tangents: Sequence[Any], jit: bool) -> tuple[Any, Any]:
+    """``jvp`` of a function made by ``jacfwd``/``jacrev``/``hessian``: ``(J, dJ)`` (``jacobians.jvp``)."""
+    call = "adc.jvp(f, (x, y), (dx, dy))"
+    primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
+    if len(primals) != len(tangents):
+        raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    bound = bind(stack.base, primals)
+    tangents = tangents + tuple(_zero_tangent(p) for p in bound[len(tangents):])  # parameters left at their defaults
+    return nested.jvp(stack, bound, tangents, _promotion(stack.base, bound), jit)
 
 
 def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...],
@@ -727,9 +771,14 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
         >>> pullback(np.array([1.0, 1.0]))
         (array([2.        , 1.08060461]),)
     """
+    checkpoints = _check_checkpoints(checkpoints)
+    stack = stack_of(fn)
+    if stack is not None:  # the pullback of a Jacobian (jacobians.py)
+        if checkpoints is not None:
+            raise DifferentiationError("checkpoints applies to adc.vjp of a function adc reads, not of a Jacobian")
+        return nested.vjp(stack, primals, {}, _promotion(stack.base, bind(stack.base, primals)), jit)
     found = signature(primals)
     key, leaves = found if found is not None else (None, None)
-    checkpoints = _check_checkpoints(checkpoints)
     return cached_call(_RUNNERS, fn, ("vjp", jit, checkpoints), key,
                        lambda: _vjp_runner(fn, primals, jit, checkpoints), primals, leaves)
 
