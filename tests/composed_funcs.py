@@ -90,3 +90,11 @@ def vector_of(x):  # R^3 -> R^2 with a loop (a record) and a branch
 
 def quartic(x):  # R -> R: its derivatives are known
     return x ** 4 + np.sin(x)
+
+
+def first_output(x):
+    return two_outputs(x)[0]
+
+
+def second_output(x):
+    return two_outputs(x)[1]
