@@ -16,6 +16,7 @@ import numpy as np
 from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
                         mark, normalize_argnums, parameter_names, positional, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
+from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
@@ -415,7 +416,7 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
                   argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False,
                   checkpoints: int | None = None) -> Any:
         def make(f: Callable[..., Any]) -> Callable[..., Any]:
-            if isinstance(f, functools.partial) and not hasattr(f, "__adc_transform__"):
+            if isinstance(f, functools.partial) and made_mark(f) is None:
                 return _through_partial(f, make_inner)
             return make_inner(f, 0)
 
@@ -437,7 +438,7 @@ def _stack_gradient(fn: Callable[..., Any], argnums: Argnums, with_value: bool, 
     """``grad``/``value_and_grad`` of a function made by ``jacfwd``/``jacrev``/``hessian`` whose
     value is one number: its pullback of 1 (``jacobians.vjp``)."""
     transform = "adc.value_and_grad" if with_value else "adc.grad"
-    made, name = fn.__adc_transform__, fn.__name__  # type: ignore[attr-defined]
+    made, name = made_mark(fn), fn.__name__
     if has_aux or checkpoints is not None:
         raise DifferentiationError(f"{transform} of {made}({name}) takes neither has_aux nor checkpoints")
     check_argnums_type(argnums)
@@ -484,7 +485,7 @@ def _through_partial(p: functools.partial, make: Callable[[Callable[..., Any], i
     def call(*args: Any, **kwargs: Any) -> Any:
         return transformed(*bound, *args, **{**keywords, **kwargs})
 
-    return mark(call, getattr(transformed, "__adc_transform__", "adc.grad"))
+    return mark(call, made_mark(transformed) or "adc.grad")
 
 
 grad = _decorator(False)

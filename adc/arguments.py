@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import DifferentiationError, format_located, transform_problem
+from .marks import mark as mark
 from .trees import TreeType, flatten, is_tree, leaf_paths, type_of_argument, unflatten
 from .types import Type, type_of
 
@@ -189,12 +190,6 @@ def check_function(fn: Any, transform: str = "adc") -> None:
         from .frontend import Lowerer, read_source
 
         Lowerer(read_source(fn), Builder(simplify=False, role="primal")).bind_params([])  # raises, located
-
-
-def mark(fn: Callable[..., Any], transform: str) -> Callable[..., Any]:
-    """Mark ``fn`` as made by ``transform`` (adc refuses to differentiate it; see ``check_function``)."""
-    fn.__adc_transform__ = transform  # type: ignore[attr-defined]
-    return fn
 
 
 def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[Any, ...]:

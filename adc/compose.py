@@ -29,21 +29,27 @@ def made_by(fn: Any) -> Any:
     """The ``Transformed`` behind a function made by ``adc.grad``/``adc.value_and_grad``, or ``None``."""
     from .api import Transformed
 
+    from .marks import made_mark
+
     owner = getattr(getattr(fn, "specialize", None), "__self__", None)
-    return owner if isinstance(owner, Transformed) and getattr(fn, "__adc_transform__", None) else None
+    return owner if isinstance(owner, Transformed) and made_mark(fn) else None
 
 
 def problem(fn: Any) -> tuple[str, str] | None:
     """Why adc cannot transform the adc-made ``fn`` (message, hint), or ``None`` if it can."""
-    made = getattr(fn, "__adc_transform__", None)
+    from .marks import made_mark
+
+    made = made_mark(fn)
     name = getattr(fn, "__name__", type(fn).__name__)
     owner = made_by(fn)
     if owner is not None and made in COMPOSABLE and not owner.has_aux:
         return None
-    what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
+    what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else \
+        f"{made} of a Jacobian" if made in COMPOSABLE else made
     return (f"adc cannot differentiate a function made by {what} ({name}) this way: adc composes every "
             f"transform over functions made by adc.grad and adc.value_and_grad, and adc.jacfwd, adc.jacrev and "
-            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian",
+            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian (adc.jvp, adc.vjp and "
+            f"adc.grad too)",
             "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
             "adc.jacfwd(adc.grad(f)), adc.jacfwd(adc.jacrev(f)), ...)")
 

@@ -36,6 +36,7 @@ from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .frontend_calls import UserCalls
+from .marks import made_mark
 from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
@@ -708,7 +709,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)
-        if hasattr(func, "__adc_transform__"):  # made by adc.grad/value_and_grad: its derivative program
+        if made_mark(func) is not None:  # made by adc.grad/value_and_grad: its derivative program
             args, keywords = self.call_arguments(node)
             if keywords:
                 raise self.fail(node, f"pass the arguments of {func.__name__} by position", "drop the keywords")
@@ -972,7 +973,7 @@ class Signature:
 
 
 def signature_of(fn: Callable[..., Any]) -> Signature:
-    if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: the parameters of the user's function
+    if made_mark(fn) is not None:  # made by adc.grad & co: the parameters of the user's function
         from .compose import inner_function
 
         fn = inner_function(fn)
@@ -1004,7 +1005,9 @@ def readable_wrapper(fn: Any) -> bool:
 def signature_function(fn: Any) -> Any:
     """The function whose parameters are ``fn``'s: ``fn`` itself, or, for a readable wrapper that
     takes only ``*args`` and ``**kwargs``, the function it wraps (its signature, as
-    ``inspect.signature`` reads it)."""
+    ``inspect.signature`` reads it; through a function made by adc, the function it transforms)."""
+    if made_mark(fn) is not None and getattr(fn, "__wrapped__", None) is not None:
+        return signature_function(fn.__wrapped__)
     if not readable_wrapper(fn):
         return fn
     params = read_source(fn).node.params

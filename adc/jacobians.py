@@ -31,6 +31,7 @@ from .errors import DifferentiationError
 from .failures import run_generated
 from .trees import LEAF, TreeDef, unflatten
 
+JACOBIANS = ("adc.jacfwd", "adc.jacrev", "adc.hessian")
 Level = tuple[str, Any]  # ("jacfwd" | "jacrev", an argument index or a tuple of them)
 
 
@@ -44,8 +45,10 @@ class Stack:
 
 def stack_of(fn: Any) -> Stack | None:
     """The transforms behind a function made by ``adc.jacfwd``/``adc.jacrev``/``adc.hessian``, or ``None``."""
+    from .marks import made_mark
+
     spec = getattr(fn, "__adc_jacobian__", None)
-    if spec is None:
+    if spec is None or made_mark(fn) not in JACOBIANS:  # (a copy of the attribute: not a Jacobian)
         return None
     inner, levels = spec
     deeper = stack_of(inner)
