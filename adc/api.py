@@ -1003,7 +1003,7 @@ def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ..
     shapes = [np.shape(layout.leaves[k]) for k in leaf_wrt]
     sizes = [int(np.prod(shape)) for shape in shapes]
     if prog.out_tree is not None or not sum(sizes) or not supports(prog, leaf_wrt):
-        return lambda call_args: _jacfwd_columns(fn, wrt, single, call_args, jit)
+        return lambda call_args: _jacfwd_columns(fn, wrt, single, call_args, jit, prog.result)
     compiled = compile_derivative(fn, types, "vjvp", leaf_wrt, jit)
     k = sum(sizes)
     offsets = np.cumsum([0, *sizes]).tolist()
@@ -1029,14 +1029,16 @@ def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ..
     return run
 
 
-def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: tuple[Any, ...], jit: bool) -> Any:
-    """The Jacobian by one JVP per input component."""
+def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: tuple[Any, ...], jit: bool,
+                    result: TreeDef) -> Any:
+    """The Jacobian by one JVP per input component; for a function returning the structure
+    ``result`` (a tuple, ...), JAX's: that structure, each leaf the Jacobian of that output."""
     args = coerce(fn, args, wrt)
     zeros = [_zero_tangent(a) for a in args]
-    results = []
+    per_output: list[list[Any]] = [[] for _ in range(result.size)]  # per output leaf: one entry per argument
     for i in wrt:
         leaves, tree = flatten(args[i])
-        blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
+        blocks: list[list[Any]] = [[] for _ in range(result.size)]  # per output leaf: one block per leaf of the argument
         for k, leaf in enumerate(leaves):
             shape = np.shape(leaf)
             columns = []
@@ -1050,11 +1052,14 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
                 tangents[i] = unflatten(tree, seeds)
                 if run is None:
                     run = _jvp_runner(fn, tuple(args), tuple(tangents), jit, flat=True)
-                columns.append(np.asarray(run(tuple(args), tuple(tangents))[1]))
-            out_shape = columns[0].shape
-            blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
-        results.append(unflatten(tree, blocks))
-    return results[0] if single else tuple(results)
+                out = leaves_like(run(tuple(args), tuple(tangents))[1], result, f"the output of {fn.__name__}")
+                columns.append([np.asarray(o) for o in out])
+            for m, block in enumerate(blocks):
+                column = [c[m] for c in columns]
+                block.append(_plain(np.stack(column, axis=-1).reshape(column[0].shape + shape)))
+        for m, block in enumerate(blocks):
+            per_output[m].append(unflatten(tree, block))
+    return unflatten(result, [r[0] if single else tuple(r) for r in per_output])
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
@@ -1079,22 +1084,23 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
             return nested_jacobian(stack, args, kwargs, jit)
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
         out, pullback = _vjp_bound(fn, args, jit)
-        if isinstance(out, tuple):
-            raise DifferentiationError("jacrev needs a function returning one scalar or array; "
-                                       "stack tuple outputs into an array")
-        out_shape = np.shape(out)
+        result = primal(fn, prepare(fn, args, wrt)[1]).result  # a tuple, ...: JAX's, that structure of Jacobians
+        outs = [np.asarray(o) for o in leaves_like(out, result, f"the output of {fn.__name__}")]
         trees = [flatten(args[i]) for i in wrt]  # (leaves, structure) of each argument
-        rows: list[list[list[Any]]] = [[[] for _ in leaves] for leaves, _ in trees]
-        for j in range(int(np.prod(out_shape))):
-            seed = np.zeros(out_shape)
-            seed.flat[j] = 1.0
-            cts = pullback(seed if out_shape else 1.0)
-            for k, i in enumerate(wrt):
-                for m, ct in enumerate(flatten(cts[i])[0]):
-                    rows[k][m].append(np.asarray(ct, dtype=float))
-        results = [unflatten(tree, [_plain(np.stack(r).reshape(out_shape + np.shape(leaf))) for r, leaf in zip(rs, leaves)])
-                   for rs, (leaves, tree) in zip(rows, trees)]
-        return results[0] if single else tuple(results)
+        per_output = []
+        for n, o in enumerate(outs):
+            rows: list[list[list[Any]]] = [[[] for _ in leaves] for leaves, _ in trees]
+            for j in range(o.size):
+                seeds = [np.zeros(p.shape) if p.shape else 0.0 for p in outs]
+                seeds[n] = nested.unit(o.shape, j)
+                cts = pullback(unflatten(result, seeds))
+                for k, i in enumerate(wrt):
+                    for m, ct in enumerate(flatten(cts[i])[0]):
+                        rows[k][m].append(np.asarray(ct, dtype=float))
+            results = [unflatten(tree, [_plain(np.stack(r).reshape(o.shape + np.shape(leaf))) for r, leaf in zip(rs, leaves)])
+                       for rs, (leaves, tree) in zip(rows, trees)]
+            per_output.append(results[0] if single else tuple(results))
+        return unflatten(result, per_output)
 
     return _made_jacobian(jacobian, fn, "adc.jacrev", [("jacrev", argnums)])
 

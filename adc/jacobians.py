@@ -351,7 +351,7 @@ def _sizes(seeds: list[tuple[int, ...]]) -> tuple[int, ...]:
 def _seeded(seeds: list[tuple[int, ...]]) -> Iterator[tuple[tuple[int, ...], list[Any]]]:
     """Every combination of unit seeds: ``(indices, seeds)``."""
     for combo in itertools.product(*[range(n) for n in _sizes(seeds)]):
-        yield combo, [_unit(s, j) for s, j in zip(seeds, combo)]
+        yield combo, [unit(s, j) for s, j in zip(seeds, combo)]
 
 
 def _layout(out_shape: tuple[int, ...], arg_shapes: list[tuple[int, ...]], kinds: Sequence[str]
@@ -378,7 +378,8 @@ def _zero(shape: tuple[int, ...]) -> Any:
     return np.zeros(shape) if shape else 0.0
 
 
-def _unit(shape: tuple[int, ...], j: int) -> Any:
+def unit(shape: tuple[int, ...], j: int) -> Any:
+    """The ``j``-th unit array of ``shape`` (1.0 for a scalar)."""
     if not shape:
         return 1.0
     e = np.zeros(shape)

@@ -79,6 +79,15 @@ def test_grad_of_a_jacobian_that_is_one_number():
         adc.grad(adc.jacrev(N.vector_loop))(X)
 
 
+def test_jacobians_of_a_tuple_are_a_tuple():
+    """As JAX's: the result's structure, each leaf that output's Jacobian (shapes differ here)."""
+    for made in (adc.jacfwd, adc.jacrev):
+        J = made(F.two_outputs)(X)
+        assert isinstance(J, tuple) and J[0].shape == (3, 3) and J[1].shape == (3,)
+        np.testing.assert_allclose(J[0], fd_jacobian_of(F.first_output, X), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(J[1], fd_jacobian_of(F.second_output, X), rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("outer,inner", [("jacfwd", "jacrev"), ("jacrev", "jacfwd")])
 def test_jacobian_of_a_jacobian_of_a_tuple(outer, inner):
     """JAX's structure: the result's tuple outside, each block ``out.shape + x.shape + x.shape``."""
