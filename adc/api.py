@@ -501,6 +501,8 @@ As ``jax.grad``: ``f`` must return one real number (use ``jacrev``/``vjp`` for a
 an int in a differentiated position counts as a float; the defaults of ``f``'s parameters apply.
 The derivative is generated and compiled on the first call for each argument signature (types,
 dtypes, shapes) and cached by ``f``'s code and every global and closure value it reads.
+``f`` may be made by ``adc.grad`` (second derivatives), or by ``adc.jacfwd``/``adc.jacrev``/
+``adc.hessian`` when its value is one number (``grad(jacrev(f))`` of ``f: R -> R`` is ``f''``).
 
 Args:
     fn: ``f``, a plain Python function of numbers and NumPy arrays, defined in a file or a notebook
@@ -638,7 +640,10 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 
     As ``jax.jvp``: the Jacobian-vector product of ``f`` at ``primals`` along ``tangents``, for any
     ``f`` returning a number, an array or a flat tuple of them (the result has the same structure).
-    Integer arguments used as integers (indices, loop bounds) get no tangent.
+    Integer arguments used as integers (indices, loop bounds) get no tangent.  ``f`` may be made
+    by ``adc.grad`` (``jvp(grad(f))``: the gradient and a Hessian-vector product, in the structure
+    of the arguments) or by ``adc.jacfwd``/``adc.jacrev``/``adc.hessian`` (the Jacobian and its
+    derivative along ``tangents``, in the Jacobian's structure: one JVP per seed of the Jacobian).
 
     Args:
         fn: the function to differentiate.
@@ -752,7 +757,9 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
     A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output).
 
     As ``jax.vjp``: ``pullback(v)`` is ``v @ J(primals)``, computed by one reverse sweep; it can be
-    called many times (one row of the Jacobian per unit ``v``).
+    called many times (one row of the Jacobian per unit ``v``).  ``f`` may be made by ``adc.grad``
+    or by ``adc.jacfwd``/``adc.jacrev``/``adc.hessian`` (then the cotangent has the Jacobian's
+    structure and the pullback runs one VJP per seed of the Jacobian).
 
     Args:
         fn: the function to differentiate.
@@ -964,7 +971,8 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
     (``np.max``, a transpose, linear algebra, ...) or returns a tuple, one JVP per input component.
 
     Returns a function with ``fn``'s arguments; its result has shape ``out.shape + in.shape`` (a
-    float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple).
+    float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple; for
+    ``fn`` returning a tuple, dict, ..., that structure of Jacobians, one per output, as in JAX).
 
     Example:
         >>> import numpy as np, adc
@@ -1066,8 +1074,8 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
     """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
     Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``.
 
-    Returns a function with ``fn``'s arguments, with the same result as ``jacfwd``; ``fn`` must
-    return one number or one array.
+    Returns a function with ``fn``'s arguments, with the same result as ``jacfwd`` (for ``fn``
+    returning a tuple, dict, ..., that structure of Jacobians, one per output).
 
     Example:
         >>> import numpy as np, adc
@@ -1169,7 +1177,8 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
     """The Hessian-vector product of scalar ``fn``: ``hvp(fn)(*args, v)`` is ``H(args) @ v``, with
     ``H`` the Hessian with respect to ``args[argnums]`` and ``v`` shaped like that argument (a tuple
     of vectors, one per argument, when ``argnums`` is a tuple; the result is then a tuple of
-    ``sum_j H_ij v_j``).
+    ``sum_j H_ij v_j``).  For a dict, list, tuple, namedtuple or dataclass argument ``v`` has its
+    structure, and so has the result.
 
     Forward over reverse, in the IR: the JVP (forward mode) of the generated gradient program, in
     direction ``v``; one pass costs a small constant times the gradient, and no Hessian is formed.
