@@ -98,3 +98,12 @@ def first_output(x):
 
 def second_output(x):
     return two_outputs(x)[1]
+
+
+def array_state(xs, W):  # a loop carrying an array: a record of arrays; its gradient uses W.T in the loop
+    h = np.zeros(2)
+    s = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        s = s + np.sum(h ** 2)
+    return s

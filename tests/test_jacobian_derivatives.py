@@ -114,3 +114,14 @@ def test_jacobians_of_jacobians_read_global_arrays(monkeypatch):
 def test_jvp_of_a_hessian_under_jit():
     np.testing.assert_allclose(adc.jvp(adc.hessian(N.recorded), (X,), (V,), jit=True)[1],
                                adc.jvp(adc.hessian(N.recorded), (X,), (V,))[1], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_reverse_over_reverse_of_a_loop_carrying_an_array(jit):
+    """The adjoint record of a record of arrays holds zero arrays (it held empty placeholders that
+    ``grec[t] += g`` could not add into); under Numba a taped transpose (``W.T``) is pushed
+    C-contiguous, the tape's layout."""
+    xs, W = np.array([[0.5, -1.0], [0.3, 0.8], [-0.2, 0.1]]), np.array([[0.5, -0.3], [0.2, 0.4]])
+    _, pullback = adc.vjp(adc.grad(F.array_state, argnums=1), xs, W, jit=jit)
+    got = np.array([pullback(e.reshape(W.shape))[1] for e in np.eye(W.size)]).reshape(W.shape + W.shape)
+    np.testing.assert_allclose(got, adc.hessian(F.array_state, argnums=1)(xs, W), rtol=1e-11, atol=1e-13)
