@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce,
+                        direction_leaves, like_of,
                         mark, normalize_argnums, parameter_names, positional, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
@@ -1155,23 +1156,6 @@ class _HvpRunner:
         result = (result,) if len(self.leaf_wrt) == 1 else tuple(result)
         return tuple(_shape_like(r, a) for r, a in zip(result, self.like))
 
-    def vector_leaves(self, vs: Sequence[Any], name: str) -> list[Any]:
-        """The leaves of the vectors ``vs`` (one per differentiated argument, each with its
-        argument's structure and shapes), as floats."""
-        what = "the vector v of hvp"
-        out = []
-        for v, i in zip(vs, self.wrt):
-            leaves, tree = flatten(v, what)
-            if (tree if tree.kind != "leaf" else None) != self.layout.trees[i]:
-                raise DifferentiationError(f"{what} must have the structure of {name}'s argument #{i} (a tree like "
-                                           f"it, JAX's convention); got {type(v).__name__}")
-            for leaf, k in zip(leaves, self.layout.spans[i]):
-                like = self.layout.leaves[k]
-                leaf = argument(leaf, what, True)
-                out.append(np.asarray(_same_shape(leaf, like, what), dtype=float) if isinstance(like, np.ndarray)
-                           else float(leaf))
-        return out
-
 
 def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Hessian-vector product of scalar ``fn``: ``hvp(fn)(*args, v)`` is ``H(args) @ v``, with
@@ -1207,10 +1191,20 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
         if len(vs) != len(runner.wrt):
             raise DifferentiationError(f"hvp of {fn.__name__} with argnums={argnums!r} takes a tuple of "
                                        f"{len(runner.wrt)} vectors, got {len(vs)}")
-        out = runner.layout.regroup(runner.wrt, runner.product(runner.vector_leaves(vs, fn.__name__)))
+        names = parameter_names(fn, len(primals_))
+        vectors = direction_leaves(vs, runner.layout, runner.wrt, ["the vector v of hvp"] * len(vs), names)
+        out = runner.layout.regroup(runner.wrt, runner.product(vectors))
         return out[0] if runner.single else tuple(out)
 
     return mark(functools.wraps(fn)(product), "adc.hvp")
+
+
+def _scalar_valued(fn: Callable[..., Any], args: tuple[Any, ...], argnums: Argnums) -> bool:
+    """Does ``fn`` return one number at arguments like ``args`` (differentiated: ``argnums``)?"""
+    wrt, _ = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
+    prog = primal(fn, prepare(fn, args, wrt)[1])
+    out = prog.outputs[0] if prog.outputs else None
+    return prog.out_tree is None and out is not None and not (out.type is not None and out.type.is_array)
 
 
 def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
@@ -1227,6 +1221,8 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
     (``H[i][j]`` of shape ``args[i].shape + args[j].shape``), and for a dict, list, tuple,
     namedtuple or dataclass argument the same structure twice (a dict of dicts for a dict), each
     block of shape ``out.shape + a.shape + b.shape`` (``jacfwd(jacrev(fn))``, ``jacobians.py``).
+    An ``fn`` returning an array, or a tuple or dict of values, gets ``jacfwd(jacrev(fn))`` too:
+    shape ``out.shape + in.shape + in.shape``, in the structure of its result.
 
     Example:
         >>> import math, numpy as np, adc
@@ -1250,7 +1246,8 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
         if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
             return nested_jacobian(stack, args, kwargs, jit)
         bound = bind(fn, args, kwargs)
-        if not one or any(is_tree(a) for a in bound):  # blocks in JAX's structure: jacfwd(jacrev(fn))
+        if not one or any(is_tree(a) for a in bound) or not _scalar_valued(fn, bound, argnums):
+            # blocks in JAX's structure: jacfwd(jacrev(fn)) (for fn returning an array or a tuple too)
             return nested_jacobian(Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, kwargs, jit)
         runner = _HvpRunner(fn, int(argnums), bound, jit)
         x = runner.args[runner.wrt[0]]

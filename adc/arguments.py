@@ -147,6 +147,26 @@ def _converted(value: Any, name: str, function: str, differentiated: bool) -> An
                             for leaf, p in zip(leaves, paths)])
 
 
+def direction_leaves(values: Sequence[Any], layout: Any, argnums: Sequence[int], labels: Sequence[str],
+                     names: Sequence[str]) -> list[Any]:
+    """The leaves of ``values`` (tangents, or the vectors of ``hvp``: one per argument ``argnums[k]``
+    of the call flattened as ``layout``, each with that argument's structure and its leaves'
+    shapes), as floats; a mismatch is an error naming ``labels[k]`` and the argument ``names[i]``."""
+    out: list[Any] = []
+    for v, i, label in zip(values, argnums, labels):
+        leaves, tree = flatten(v, label)
+        if (tree if tree.kind != "leaf" else None) != layout.trees[i]:
+            raise DifferentiationError(f"{label} must have the structure of {names[i]} (JAX's convention: a tree "
+                                       f"like its primal); got {type(v).__name__}")
+        for leaf, k in zip(leaves, layout.spans[i]):
+            shape = np.shape(layout.leaves[k])
+            leaf = argument(leaf, label, True)
+            if np.shape(leaf) != shape:
+                raise DifferentiationError(f"{label} has shape {np.shape(leaf)}, but it must have shape {shape}")
+            out.append(np.asarray(leaf, dtype=float) if shape else float(leaf))
+    return out
+
+
 def like_of(original: Any, prepared: Any) -> Any:
     """What a derivative with respect to ``original`` looks like: an array of its (float) dtype, a
     NumPy float scalar of its own type (``np.float32``), or a float."""

@@ -182,7 +182,10 @@ def jacobian(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any], jit: boo
     the inner levels, the outermost level's derivative program run once per combination of unit
     seeds; the blocks put in the levels' structures (the result's structure outside, each level's
     arguments inside)."""
-    s = setting(stack, args, kwargs)
+    return _value(setting(stack, args, kwargs), jit)
+
+
+def _value(s: Setting, jit: bool) -> Any:
     kinds = s.kinds
     blocks: dict[tuple[int, ...], Any] = {}
     for out, chain in s.chains(len(kinds) - 1):
@@ -202,7 +205,10 @@ def jvp(stack: Stack, primals: Sequence[Any], tangents: Sequence[Any], real: Seq
     unit seeds."""
     s = setting(stack, primals, {}, real)
     wrt = _real_leaves(s)
-    t_leaves = _tangent_leaves(s, tangents)
+    from .arguments import direction_leaves, parameter_names
+
+    names = parameter_names(s.stack.base, len(s.prepared))
+    t_leaves = direction_leaves(tangents, s.layout, range(len(s.prepared)), [f"the tangent of {n}" for n in names], names)
     values, derivatives = {}, {}
     for out, chain in s.chains(len(s.kinds)):
         compiled = s.compiled(out, tuple(zip(s.kinds, chain)), "jvp", wrt, jit)
@@ -226,7 +232,7 @@ def vjp(stack: Stack, args: Sequence[Any], kwargs: dict[str, Any], real: Sequenc
     from .trees import leaves_like
 
     s = setting(stack, args, kwargs, real)
-    value = jacobian(stack, s.prepared, {}, jit)
+    value = _value(s, jit)
     wrt = _real_leaves(s)
     tree = s.structure()
     name = getattr(stack.base, "__name__", "f")
@@ -261,27 +267,6 @@ def _real_leaves(s: Setting) -> list[int]:
     leaf_types = [t for a in s.types for t in (a.leaves if isinstance(a, TreeType) else (a,))]
     kept = s.layout.leaf_positions(range(positional(s.stack.base, len(s.prepared))))
     return [k for k in kept if leaf_types[k].kind == "float"]
-
-
-def _tangent_leaves(s: Setting, tangents: Sequence[Any]) -> list[Any]:
-    """The leaves of ``tangents``, each checked to have its primal's structure and shape, as floats."""
-    from .arguments import argument, parameter_names
-    from .trees import flatten
-
-    names = parameter_names(s.stack.base, len(s.prepared))
-    out: list[Any] = []
-    for i, t in enumerate(tangents):
-        leaves, tree = flatten(t, f"the tangent of {names[i]}")
-        if (tree if tree.kind != "leaf" else None) != s.layout.trees[i]:
-            raise DifferentiationError(f"the tangent of {names[i]} must have the structure of {names[i]} (JAX's "
-                                       f"convention: a tangent is a tree like its primal); got {type(t).__name__}")
-        for leaf, k in zip(leaves, s.layout.spans[i]):
-            leaf = argument(leaf, f"the tangent of {names[i]}", True)
-            if np.shape(leaf) != s.shape(k):
-                raise DifferentiationError(f"the tangent of {names[i]} has shape {np.shape(leaf)}, but it must have "
-                                           f"shape {s.shape(k)}")
-            out.append(np.asarray(leaf, dtype=float) if s.shape(k) else float(leaf))
-    return out
 
 
 def _graft(tree: TreeDef, sub: TreeDef) -> TreeDef:

@@ -516,6 +516,12 @@ def integer_result(x):
     return 3
 
 
+def test_the_hessian_of_a_vector_function_is_jacfwd_of_jacrev():
+    """As ``jax.hessian``: ``out.shape + in.shape + in.shape`` (here zero: ``vector`` is linear)."""
+    H = adc.hessian(vector)(np.ones(2))
+    assert H.shape == (2, 2, 2) and not H.any()
+
+
 @pytest.mark.parametrize("call, pattern", [
     (lambda: adc.grad(product, argnums="a"), "argnums must be an int or a tuple of ints"),
     (lambda: adc.grad(product, argnums=1.5), "argnums must be an int or a tuple of ints"),
@@ -525,7 +531,6 @@ def integer_result(x):
     (lambda: adc.grad(product, argnums=(0, 0))(1.0, 2.0), "repeats an argument"),
     (lambda: adc.hessian(product, argnums=(0, "y")), "argnums must be an int or a tuple of ints"),
     (lambda: adc.grad(vector)(np.ones(2)), "grad needs vector to return a scalar"),
-    (lambda: adc.hessian(vector)(np.ones(2)), "grad needs vector to return a scalar"),
     (lambda: adc.grad(integer_result)(1.0), "grad needs integer_result to return a float"),
     (lambda: adc.grad(product)(None, 1.0), "argument x of product has type NoneType"),
     (lambda: adc.grad(product)(1.0, None), "argument y of product has type NoneType"),

@@ -93,6 +93,8 @@ def test_jacobian_of_a_jacobian_of_a_tuple(outer, inner):
     """JAX's structure: the result's tuple outside, each block ``out.shape + x.shape + x.shape``."""
     T = MADE[outer](MADE[inner](F.two_outputs))(X)
     assert isinstance(T, tuple) and T[0].shape == (3, 3, 3) and T[1].shape == (3, 3)
+    for block, h in zip(T, adc.hessian(F.two_outputs)(X)):  # hessian of a tuple: jacfwd(jacrev(f)), as JAX's
+        np.testing.assert_allclose(h, block, rtol=1e-12, atol=1e-14)
     firsts = [adc.jacrev(F.first_output), adc.jacrev(F.second_output)]
     for k, first in enumerate(firsts):  # one output each: separately tested Jacobians
         np.testing.assert_allclose(T[k], fd_jacobian_of(first, X), rtol=1e-5, atol=1e-6)
@@ -125,3 +127,17 @@ def test_reverse_over_reverse_of_a_loop_carrying_an_array(jit):
     _, pullback = adc.vjp(adc.grad(F.array_state, argnums=1), xs, W, jit=jit)
     got = np.array([pullback(e.reshape(W.shape))[1] for e in np.eye(W.size)]).reshape(W.shape + W.shape)
     np.testing.assert_allclose(got, adc.hessian(F.array_state, argnums=1)(xs, W), rtol=1e-11, atol=1e-13)
+
+
+def test_derivatives_of_jacobians_check_their_inputs():
+    H = adc.hessian(N.recorded)
+    with pytest.raises(adc.DifferentiationError, match=r"the tangent of x has shape \(2,\), but it must have shape \(3,\)"):
+        adc.jvp(H, (X,), (np.ones(2),))
+    with pytest.raises(adc.DifferentiationError, match="the tangent of x must have the structure of x"):
+        adc.jvp(H, (X,), ({"a": 1.0},))
+    with pytest.raises(adc.DifferentiationError, match="has a block of shape"):
+        adc.vjp(H, X)[1](np.ones(3))
+    with pytest.raises(adc.DifferentiationError, match="takes neither has_aux nor checkpoints"):
+        adc.grad(adc.hessian(F.quartic), has_aux=True)
+    with pytest.raises(adc.DifferentiationError, match="checkpoints applies"):
+        adc.vjp(H, X, checkpoints=2)
