@@ -100,7 +100,8 @@ def _checked(compiled: Compiled) -> Callable[..., Any]:
 def _check_scalar_output(fn: Callable[..., Any], types: Sequence[Any], has_aux: bool = False) -> None:
     """``grad`` needs a scalar float result (a pair ``(value, aux)`` with ``has_aux``): checked on
     the primal program, before any derivative is built."""
-    prog, name = primal(fn, types), fn.__name__
+    prog = primal(fn, types)
+    name = f"{made_mark(fn)}({fn.__name__})" if made_mark(fn) else fn.__name__  # adc.grad(f): the gradient
     if has_aux:
         if prog.result.kind != "tuple" or len(prog.result.children) != 2 or prog.result.children[0].kind != "leaf":
             raise DifferentiationError(f"has_aux=True needs {name} to return a pair (value, aux), but it returns "

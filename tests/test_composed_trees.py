@@ -126,3 +126,9 @@ def test_a_gradient_reading_global_arrays_called_inside(monkeypatch):
     monkeypatch.setattr(F, "C", 0.5)
     np.testing.assert_allclose(g(x), want(), rtol=1e-12)
     np.testing.assert_allclose(adc.grad(F.calls_global_grad, jit=True)(x), want(), rtol=1e-12)
+
+
+def test_grad_of_a_gradient_that_is_a_dict_is_refused():
+    with pytest.raises(adc.DifferentiationError, match=r"grad needs adc.grad\(dict_loop\) to return a scalar, but "
+                                                       r"it returns a dict with keys 'w', 'b'"):
+        adc.grad(adc.grad(F.dict_loop))(P, X)
