@@ -13,12 +13,15 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce, like_of,
+from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type, check_arity, check_at, check_function, coerce,
+                        direction_leaves, like_of,
                         mark, normalize_argnums, parameter_names, positional, prepare, argument)
 from .errors import AdcError, DifferentiationError, EvaluationError
+from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, failed, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
+from . import jacobians as nested
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
@@ -97,7 +100,8 @@ def _checked(compiled: Compiled) -> Callable[..., Any]:
 def _check_scalar_output(fn: Callable[..., Any], types: Sequence[Any], has_aux: bool = False) -> None:
     """``grad`` needs a scalar float result (a pair ``(value, aux)`` with ``has_aux``): checked on
     the primal program, before any derivative is built."""
-    prog, name = primal(fn, types), fn.__name__
+    prog = primal(fn, types)
+    name = f"{made_mark(fn)}({fn.__name__})" if made_mark(fn) else fn.__name__  # adc.grad(f): the gradient
     if has_aux:
         if prog.result.kind != "tuple" or len(prog.result.children) != 2 or prog.result.children[0].kind != "leaf":
             raise DifferentiationError(f"has_aux=True needs {name} to return a pair (value, aux), but it returns "
@@ -479,7 +483,7 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
                   argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False,
                   checkpoints: int | None = None) -> Any:
         def make(f: Callable[..., Any]) -> Callable[..., Any]:
-            if isinstance(f, functools.partial) and not hasattr(f, "__adc_transform__"):
+            if isinstance(f, functools.partial) and made_mark(f) is None:
                 return _through_partial(f, make_inner)
             return make_inner(f, 0)
 
@@ -487,11 +491,40 @@ def _decorator(with_value: bool) -> Callable[..., Any]:
             """``shift``: how many leading arguments a ``functools.partial`` binds (argnums count
             the arguments of the call, as in JAX)."""
             nums = _shifted(argnums, shift) if argnames is None else argnums_of(f, argnames, argnums)
+            if stack_of(f) is not None:  # the gradient of a Jacobian that is one number (jacobians.py)
+                return _stack_gradient(f, nums, with_value, has_aux, checkpoints, jit)
             return Transformed(f, nums, mode, jit, with_value, has_aux, checkpoints).as_function()
 
         return make if fn is None else make(fn)
 
     return transform
+
+
+def _stack_gradient(fn: Callable[..., Any], argnums: Argnums, with_value: bool, has_aux: bool,
+                    checkpoints: int | None, jit: bool) -> Callable[..., Any]:
+    """``grad``/``value_and_grad`` of a function made by ``jacfwd``/``jacrev``/``hessian`` whose
+    value is one number: its pullback of 1 (``jacobians.vjp``)."""
+    transform = "adc.value_and_grad" if with_value else "adc.grad"
+    made, name = made_mark(fn), fn.__name__
+    if has_aux or checkpoints is not None:
+        raise DifferentiationError(f"{transform} of {made}({name}) takes neither has_aux nor checkpoints")
+    check_argnums_type(argnums)
+    stack = stack_of(fn)
+    assert stack is not None
+
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        bound = bind(stack.base, args, kwargs)
+        wrt, single = normalize_argnums(argnums, positional(stack.base, len(bound)), name)
+        value, pullback = nested.vjp(stack, bound, {}, wrt, jit)
+        if not isinstance(value, float):
+            what = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else type(value).__name__
+            raise DifferentiationError(f"grad needs {made}({name}) to return a scalar, but it returns {what}; use "
+                                       f"adc.vjp or adc.jvp of {made}({name}), or a Jacobian of it")
+        cotangents = pullback(1.0)
+        grads = cotangents[wrt[0]] if single else tuple(cotangents[i] for i in wrt)
+        return (value, grads) if with_value else grads
+
+    return mark(functools.wraps(fn)(gradient), transform)
 
 
 def _shifted(argnums: Argnums, shift: int) -> Argnums:
@@ -519,7 +552,7 @@ def _through_partial(p: functools.partial, make: Callable[[Callable[..., Any], i
     def call(*args: Any, **kwargs: Any) -> Any:
         return transformed(*bound, *args, **{**keywords, **kwargs})
 
-    return mark(call, getattr(transformed, "__adc_transform__", "adc.grad"))
+    return mark(call, made_mark(transformed) or "adc.grad")
 
 
 grad = _decorator(False)
@@ -535,6 +568,8 @@ As ``jax.grad``: ``f`` must return one real number (use ``jacrev``/``vjp`` for a
 an int in a differentiated position counts as a float; the defaults of ``f``'s parameters apply.
 The derivative is generated and compiled on the first call for each argument signature (types,
 dtypes, shapes) and cached by ``f``'s code and every global and closure value it reads.
+``f`` may be made by ``adc.grad`` (second derivatives), or by ``adc.jacfwd``/``adc.jacrev``/
+``adc.hessian`` when its value is one number (``grad(jacrev(f))`` of ``f: R -> R`` is ``f''``).
 
 Args:
     fn: ``f``, a plain Python function of numbers and NumPy arrays, defined in a file or a notebook
@@ -672,7 +707,10 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 
     As ``jax.jvp``: the Jacobian-vector product of ``f`` at ``primals`` along ``tangents``, for any
     ``f`` returning a number, an array or a flat tuple of them (the result has the same structure).
-    Integer arguments used as integers (indices, loop bounds) get no tangent.
+    Integer arguments used as integers (indices, loop bounds) get no tangent.  ``f`` may be made
+    by ``adc.grad`` (``jvp(grad(f))``: the gradient and a Hessian-vector product, in the structure
+    of the arguments) or by ``adc.jacfwd``/``adc.jacrev``/``adc.hessian`` (the Jacobian and its
+    derivative along ``tangents``, in the Jacobian's structure: one JVP per seed of the Jacobian).
 
     Args:
         fn: the function to differentiate.
@@ -690,6 +728,9 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         >>> adc.jvp(f, (2.0, 5.0), (1.0, 0.0))
         (11.652071455223084, 5.5)
     """
+    stack = stack_of(fn)
+    if stack is not None:  # the derivative of a Jacobian (jacobians.py)
+        return _stack_jvp(stack, primals, tangents, jit)
     key, leaves = None, (None, None)
     if type(primals) is tuple and type(tangents) is tuple and len(primals) == len(tangents):
         p, t = signature(primals), signature(tangents)
@@ -697,6 +738,17 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
             key, leaves = (p[0], t[0]), (p[1], t[1])
     return cached_call(_RUNNERS, fn, ("jvp", jit), key, lambda: _jvp_runner(fn, primals, tangents, jit),
                        primals, tangents, *leaves)
+
+
+def _stack_jvp(stack: Stack, primals: Sequence[Any], tangents: Sequence[Any], jit: bool) -> tuple[Any, Any]:
+    """``jvp`` of a function made by ``jacfwd``/``jacrev``/``hessian``: ``(J, dJ)`` (``jacobians.jvp``)."""
+    call = "adc.jvp(f, (x, y), (dx, dy))"
+    primals, tangents = _sequence(primals, "primals", call), _sequence(tangents, "tangents", call)
+    if len(primals) != len(tangents):
+        raise DifferentiationError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    bound = bind(stack.base, primals)
+    tangents = tangents + tuple(_zero_tangent(p) for p in bound[len(tangents):])  # parameters left at their defaults
+    return nested.jvp(stack, bound, tangents, _promotion(stack.base, bound), jit)
 
 
 def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...],
@@ -772,7 +824,9 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
     A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output).
 
     As ``jax.vjp``: ``pullback(v)`` is ``v @ J(primals)``, computed by one reverse sweep; it can be
-    called many times (one row of the Jacobian per unit ``v``).
+    called many times (one row of the Jacobian per unit ``v``).  ``f`` may be made by ``adc.grad``
+    or by ``adc.jacfwd``/``adc.jacrev``/``adc.hessian`` (then the cotangent has the Jacobian's
+    structure and the pullback runs one VJP per seed of the Jacobian).
 
     Args:
         fn: the function to differentiate.
@@ -792,9 +846,14 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
         >>> pullback(np.array([1.0, 1.0]))
         (array([2.        , 1.08060461]),)
     """
+    checkpoints = _check_checkpoints(checkpoints)
+    stack = stack_of(fn)
+    if stack is not None:  # the pullback of a Jacobian (jacobians.py)
+        if checkpoints is not None:
+            raise DifferentiationError("checkpoints applies to adc.vjp of a function adc reads, not of a Jacobian")
+        return nested.vjp(stack, primals, {}, _promotion(stack.base, bind(stack.base, primals)), jit)
     found = signature(primals)
     key, leaves = found if found is not None else (None, None)
-    checkpoints = _check_checkpoints(checkpoints)
     return cached_call(_RUNNERS, fn, ("vjp", jit, checkpoints), key,
                        lambda: _vjp_runner(fn, primals, jit, checkpoints), primals, leaves)
 
@@ -979,7 +1038,8 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
     (``np.max``, a transpose, linear algebra, ...) or returns a tuple, one JVP per input component.
 
     Returns a function with ``fn``'s arguments; its result has shape ``out.shape + in.shape`` (a
-    float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple).
+    float for a scalar function of a scalar; a tuple of Jacobians when ``argnums`` is a tuple; for
+    ``fn`` returning a tuple, dict, ..., that structure of Jacobians, one per output, as in JAX).
 
     Example:
         >>> import numpy as np, adc
@@ -1018,7 +1078,7 @@ def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ..
     shapes = [np.shape(layout.leaves[k]) for k in leaf_wrt]
     sizes = [int(np.prod(shape)) for shape in shapes]
     if prog.out_tree is not None or not sum(sizes) or not supports(prog, leaf_wrt):
-        return lambda call_args: _jacfwd_columns(fn, wrt, single, call_args, jit)
+        return lambda call_args: _jacfwd_columns(fn, wrt, single, call_args, jit, prog.result)
     compiled = compile_derivative(fn, types, "vjvp", leaf_wrt, jit)
     k = sum(sizes)
     offsets = np.cumsum([0, *sizes]).tolist()
@@ -1044,14 +1104,16 @@ def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ..
     return run
 
 
-def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: tuple[Any, ...], jit: bool) -> Any:
-    """The Jacobian by one JVP per input component."""
+def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: tuple[Any, ...], jit: bool,
+                    result: TreeDef) -> Any:
+    """The Jacobian by one JVP per input component; for a function returning the structure
+    ``result`` (a tuple, ...), JAX's: that structure, each leaf the Jacobian of that output."""
     args = coerce(fn, args, wrt)
     zeros = [_zero_tangent(a) for a in args]
-    results = []
+    per_output: list[list[Any]] = [[] for _ in range(result.size)]  # per output leaf: one entry per argument
     for i in wrt:
         leaves, tree = flatten(args[i])
-        blocks = []  # one Jacobian block per leaf of the argument (the argument itself if it is no tree)
+        blocks: list[list[Any]] = [[] for _ in range(result.size)]  # per output leaf: one block per leaf of the argument
         for k, leaf in enumerate(leaves):
             shape = np.shape(leaf)
             columns = []
@@ -1065,19 +1127,22 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
                 tangents[i] = unflatten(tree, seeds)
                 if run is None:
                     run = _jvp_runner(fn, tuple(args), tuple(tangents), jit, flat=True)
-                columns.append(np.asarray(run(tuple(args), tuple(tangents))[1]))
-            out_shape = columns[0].shape
-            blocks.append(_plain(np.stack(columns, axis=-1).reshape(out_shape + shape)))
-        results.append(unflatten(tree, blocks))
-    return results[0] if single else tuple(results)
+                out = leaves_like(run(tuple(args), tuple(tangents))[1], result, f"the output of {fn.__name__}")
+                columns.append([np.asarray(o) for o in out])
+            for m, block in enumerate(blocks):
+                column = [c[m] for c in columns]
+                block.append(_plain(np.stack(column, axis=-1).reshape(column[0].shape + shape)))
+        for m, block in enumerate(blocks):
+            per_output[m].append(unflatten(tree, block))
+    return unflatten(result, [r[0] if single else tuple(r) for r in per_output])
 
 
 def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
     Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``.
 
-    Returns a function with ``fn``'s arguments, with the same result as ``jacfwd``; ``fn`` must
-    return one number or one array.
+    Returns a function with ``fn``'s arguments, with the same result as ``jacfwd`` (for ``fn``
+    returning a tuple, dict, ..., that structure of Jacobians, one per output).
 
     Example:
         >>> import numpy as np, adc
@@ -1094,22 +1159,23 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
             return nested_jacobian(stack, args, kwargs, jit)
         wrt, single, args = _jacobian_args(fn, argnums, args, kwargs)
         out, pullback = _vjp_bound(fn, args, jit)
-        if isinstance(out, tuple):
-            raise DifferentiationError("jacrev needs a function returning one scalar or array; "
-                                       "stack tuple outputs into an array")
-        out_shape = np.shape(out)
+        result = primal(fn, prepare(fn, args, wrt)[1]).result  # a tuple, ...: JAX's, that structure of Jacobians
+        outs = [np.asarray(o) for o in leaves_like(out, result, f"the output of {fn.__name__}")]
         trees = [flatten(args[i]) for i in wrt]  # (leaves, structure) of each argument
-        rows: list[list[list[Any]]] = [[[] for _ in leaves] for leaves, _ in trees]
-        for j in range(int(np.prod(out_shape))):
-            seed = np.zeros(out_shape)
-            seed.flat[j] = 1.0
-            cts = pullback(seed if out_shape else 1.0)
-            for k, i in enumerate(wrt):
-                for m, ct in enumerate(flatten(cts[i])[0]):
-                    rows[k][m].append(np.asarray(ct, dtype=float))
-        results = [unflatten(tree, [_plain(np.stack(r).reshape(out_shape + np.shape(leaf))) for r, leaf in zip(rs, leaves)])
-                   for rs, (leaves, tree) in zip(rows, trees)]
-        return results[0] if single else tuple(results)
+        per_output = []
+        for n, o in enumerate(outs):
+            rows: list[list[list[Any]]] = [[[] for _ in leaves] for leaves, _ in trees]
+            for j in range(o.size):
+                seeds = [np.zeros(p.shape) if p.shape else 0.0 for p in outs]
+                seeds[n] = nested.unit(o.shape, j)
+                cts = pullback(unflatten(result, seeds))
+                for k, i in enumerate(wrt):
+                    for m, ct in enumerate(flatten(cts[i])[0]):
+                        rows[k][m].append(np.asarray(ct, dtype=float))
+            results = [unflatten(tree, [_plain(np.stack(r).reshape(o.shape + np.shape(leaf))) for r, leaf in zip(rs, leaves)])
+                       for rs, (leaves, tree) in zip(rows, trees)]
+            per_output.append(results[0] if single else tuple(results))
+        return unflatten(result, per_output)
 
     return _made_jacobian(jacobian, fn, "adc.jacrev", [("jacrev", argnums)])
 
@@ -1138,23 +1204,22 @@ def _made_jacobian(made: Callable[..., Any], fn: Callable[..., Any], transform: 
 
 class _HvpRunner:
     """The compiled Hessian-vector product of ``fn`` at arguments like ``args`` (one forward-over-
-    reverse pass per call of ``product``)."""
+    reverse pass per call of ``product``); the generated code takes the leaves of tree arguments."""
 
-    def __init__(self, fn: Callable[..., Any], transform: str, argnums: Argnums, args: tuple[Any, ...],
-                 jit: bool) -> None:
+    def __init__(self, fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...], jit: bool) -> None:
         self.wrt, self.single = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
-        if any(is_tree(a) for a in args):
-            raise DifferentiationError(f"{transform} of {fn.__name__}: arguments that are dicts, lists or tuples "
-                                       "of arrays are not supported here yet; pass the arrays as separate "
-                                       "arguments, or use adc.hessian, which takes them")
         self.args, types = prepare(fn, args, self.wrt)
         _check_scalar_output(fn, types)
-        self.like = [like_of(args[i], self.args[i]) for i in self.wrt]
-        self.compiled = compile_derivative(fn, types, "hvp", self.wrt, jit)
+        self.layout = flatten_args(self.args, parameter_names(fn, len(args)))
+        self.leaf_wrt = self.layout.leaf_positions(self.wrt)
+        originals = leaves_of(args)
+        self.like = [like_of(originals[k], self.layout.leaves[k]) for k in self.leaf_wrt]
+        self.compiled = compile_derivative(fn, types, "hvp", self.leaf_wrt, jit)
 
     def product(self, vectors: Sequence[Any]) -> tuple[Any, ...]:
-        result = run_generated(self.compiled, [*self.args, *vectors])
-        result = (result,) if len(self.wrt) == 1 else tuple(result)
+        """``H @ v`` for the leaves ``vectors`` of ``v`` (one per differentiated leaf), leaf by leaf."""
+        result = run_generated(self.compiled, [*self.layout.leaves, *vectors])
+        result = (result,) if len(self.leaf_wrt) == 1 else tuple(result)
         return tuple(_shape_like(r, a) for r, a in zip(result, self.like))
 
 
@@ -1162,7 +1227,8 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
     """The Hessian-vector product of scalar ``fn``: ``hvp(fn)(*args, v)`` is ``H(args) @ v``, with
     ``H`` the Hessian with respect to ``args[argnums]`` and ``v`` shaped like that argument (a tuple
     of vectors, one per argument, when ``argnums`` is a tuple; the result is then a tuple of
-    ``sum_j H_ij v_j``).
+    ``sum_j H_ij v_j``).  For a dict, list, tuple, namedtuple or dataclass argument ``v`` has its
+    structure, and so has the result.
 
     Forward over reverse, in the IR: the JVP (forward mode) of the generated gradient program, in
     direction ``v``; one pass costs a small constant times the gradient, and no Hessian is formed.
@@ -1186,19 +1252,25 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
             raise DifferentiationError(f"hvp of {fn.__name__} takes {fn.__name__}'s arguments and then the vector v")
         *primals, v = args
         primals_ = bind(fn, tuple(primals), kwargs)
-        runner = _HvpRunner(fn, "adc.hvp", argnums, primals_, jit)
+        runner = _HvpRunner(fn, argnums, primals_, jit)
         vs = (v,) if runner.single else tuple(v) if isinstance(v, (tuple, list)) else (v,)
         if len(vs) != len(runner.wrt):
             raise DifferentiationError(f"hvp of {fn.__name__} with argnums={argnums!r} takes a tuple of "
                                        f"{len(runner.wrt)} vectors, got {len(vs)}")
-        vectors = [np.asarray(_same_shape(argument(vk, "the vector v of hvp", True), runner.args[i],
-                                          "the vector v of hvp"), dtype=float)
-                   if isinstance(runner.args[i], np.ndarray) else float(argument(vk, "the vector v of hvp", True))
-                   for vk, i in zip(vs, runner.wrt)]
-        out = runner.product(vectors)
-        return out[0] if runner.single else out
+        names = parameter_names(fn, len(primals_))
+        vectors = direction_leaves(vs, runner.layout, runner.wrt, ["the vector v of hvp"] * len(vs), names)
+        out = runner.layout.regroup(runner.wrt, runner.product(vectors))
+        return out[0] if runner.single else tuple(out)
 
     return mark(functools.wraps(fn)(product), "adc.hvp")
+
+
+def _scalar_valued(fn: Callable[..., Any], args: tuple[Any, ...], argnums: Argnums) -> bool:
+    """Does ``fn`` return one number at arguments like ``args`` (differentiated: ``argnums``)?"""
+    wrt, _ = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
+    prog = primal(fn, prepare(fn, args, wrt)[1])
+    out = prog.outputs[0] if prog.outputs else None
+    return prog.out_tree is None and out is not None and not (out.type is not None and out.type.is_array)
 
 
 def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
@@ -1215,6 +1287,8 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
     (``H[i][j]`` of shape ``args[i].shape + args[j].shape``), and for a dict, list, tuple,
     namedtuple or dataclass argument the same structure twice (a dict of dicts for a dict), each
     block of shape ``out.shape + a.shape + b.shape`` (``jacfwd(jacrev(fn))``, ``jacobians.py``).
+    An ``fn`` returning an array, or a tuple or dict of values, gets ``jacfwd(jacrev(fn))`` too:
+    shape ``out.shape + in.shape + in.shape``, in the structure of its result.
 
     Example:
         >>> import math, numpy as np, adc
@@ -1238,9 +1312,10 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
         if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
             return nested_jacobian(stack, args, kwargs, jit)
         bound = bind(fn, args, kwargs)
-        if not one or any(is_tree(a) for a in bound):  # blocks in JAX's structure: jacfwd(jacrev(fn))
+        if not one or any(is_tree(a) for a in bound) or not _scalar_valued(fn, bound, argnums):
+            # blocks in JAX's structure: jacfwd(jacrev(fn)) (for fn returning an array or a tuple too)
             return nested_jacobian(Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, kwargs, jit)
-        runner = _HvpRunner(fn, "hessian", int(argnums), bound, jit)
+        runner = _HvpRunner(fn, int(argnums), bound, jit)
         x = runner.args[runner.wrt[0]]
         if not isinstance(x, np.ndarray):
             return float(runner.product([1.0])[0])

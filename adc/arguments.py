@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import DifferentiationError, format_located, transform_problem
+from .marks import mark as mark
 from .trees import TreeType, flatten, is_tree, leaf_paths, type_of_argument, unflatten
 from .types import Type, type_of
 
@@ -146,6 +147,26 @@ def _converted(value: Any, name: str, function: str, differentiated: bool) -> An
                             for leaf, p in zip(leaves, paths)])
 
 
+def direction_leaves(values: Sequence[Any], layout: Any, argnums: Sequence[int], labels: Sequence[str],
+                     names: Sequence[str]) -> list[Any]:
+    """The leaves of ``values`` (tangents, or the vectors of ``hvp``: one per argument ``argnums[k]``
+    of the call flattened as ``layout``, each with that argument's structure and its leaves'
+    shapes), as floats; a mismatch is an error naming ``labels[k]`` and the argument ``names[i]``."""
+    out: list[Any] = []
+    for v, i, label in zip(values, argnums, labels):
+        leaves, tree = flatten(v, label)
+        if (tree if tree.kind != "leaf" else None) != layout.trees[i]:
+            raise DifferentiationError(f"{label} must have the structure of {names[i]} (JAX's convention: a tree "
+                                       f"like its primal); got {type(v).__name__}")
+        for leaf, k in zip(leaves, layout.spans[i]):
+            shape = np.shape(layout.leaves[k])
+            leaf = argument(leaf, label, True)
+            if np.shape(leaf) != shape:
+                raise DifferentiationError(f"{label} has shape {np.shape(leaf)}, but it must have shape {shape}")
+            out.append(np.asarray(leaf, dtype=float) if shape else float(leaf))
+    return out
+
+
 def like_of(original: Any, prepared: Any) -> Any:
     """What a derivative with respect to ``original`` looks like: an array of its (float) dtype, a
     NumPy float scalar of its own type (``np.float32``), or a float."""
@@ -189,12 +210,6 @@ def check_function(fn: Any, transform: str = "adc") -> None:
         from .frontend import Lowerer, read_source
 
         Lowerer(read_source(fn), Builder(simplify=False, role="primal")).bind_params([])  # raises, located
-
-
-def mark(fn: Callable[..., Any], transform: str) -> Callable[..., Any]:
-    """Mark ``fn`` as made by ``transform`` (adc refuses to differentiate it; see ``check_function``)."""
-    fn.__adc_transform__ = transform  # type: ignore[attr-defined]
-    return fn
 
 
 def bind(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[Any, ...]:

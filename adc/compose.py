@@ -29,21 +29,27 @@ def made_by(fn: Any) -> Any:
     """The ``Transformed`` behind a function made by ``adc.grad``/``adc.value_and_grad``, or ``None``."""
     from .api import Transformed
 
+    from .marks import made_mark
+
     owner = getattr(getattr(fn, "specialize", None), "__self__", None)
-    return owner if isinstance(owner, Transformed) and getattr(fn, "__adc_transform__", None) else None
+    return owner if isinstance(owner, Transformed) and made_mark(fn) else None
 
 
 def problem(fn: Any) -> tuple[str, str] | None:
     """Why adc cannot transform the adc-made ``fn`` (message, hint), or ``None`` if it can."""
-    made = getattr(fn, "__adc_transform__", None)
+    from .marks import made_mark
+
+    made = made_mark(fn)
     name = getattr(fn, "__name__", type(fn).__name__)
     owner = made_by(fn)
     if owner is not None and made in COMPOSABLE and not owner.has_aux:
         return None
-    what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else made
+    what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else \
+        f"{made} of a Jacobian" if made in COMPOSABLE else made
     return (f"adc cannot differentiate a function made by {what} ({name}) this way: adc composes every "
             f"transform over functions made by adc.grad and adc.value_and_grad, and adc.jacfwd, adc.jacrev and "
-            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian",
+            f"adc.hessian over functions made by adc.jacfwd, adc.jacrev and adc.hessian (adc.jvp, adc.vjp and "
+            f"adc.grad too)",
             "differentiate the plain function with the transform you need (adc.hessian(f), adc.hvp(f), "
             "adc.jacfwd(adc.grad(f)), adc.jacfwd(adc.jacrev(f)), ...)")
 
@@ -64,7 +70,6 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     """The program of the made function ``fn`` for arguments of ``types``."""
     from .api import _check_scalar_output
     from .arguments import normalize_argnums, positional
-    from .errors import DifferentiationError, UnsupportedError
     from .calls import Stacks
     from .pipeline import derivative_program, primal
 
@@ -72,32 +77,28 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
     inner = owner.fn
     name = getattr(inner, "__name__", "f")
     wrt, single = normalize_argnums(owner.argnums, positional(owner.fn, len(types)), name)
-    inner_types = list(types)
-    for i in wrt:
-        t = inner_types[i]
-        if isinstance(t, TreeType):
-            raise UnsupportedError(f"{owner.transform}({name}) transformed again with a dict, list or tuple "
-                                   "argument: not supported yet", None, "pass the arrays as separate arguments")
-        if t.kind == "int" and not t.is_array:
-            inner_types[i] = FLOAT
-        elif t.kind != "float":
-            raise DifferentiationError(f"{owner.transform}({name}) needs a float argument #{i}, got {t}")
+    inner_types = [_real(t, i, f"{owner.transform}({name})") if i in wrt else t for i, t in enumerate(types)]
     _check_scalar_output(inner, inner_types)
     prog = primal(inner, inner_types)
     with_value = owner.with_value
-    if owner.mode == "reverse" or len(wrt) != 1 or inner_types[wrt[0]].is_array:
+    spans = _spans(inner_types)
+    leaves = [k for i in wrt for k in spans[i]]  # the program's parameters for the arguments ``wrt``
+    leaf_types = [leaf for t in inner_types for leaf in (t.leaves if isinstance(t, TreeType) else (t,))]
+    if owner.mode == "reverse" or len(leaves) != 1 or leaf_types[leaves[0]].is_array:
         # (a forward-mode gradient of an array, or of several arguments, is one pass per component,
         # not one program: composed through the reverse-mode program, which computes the same gradient)
         # kept calls keep their residuals on tapes, which the next transform passes by reference (calls.py)
-        out = derivative_program(prog, "value_and_grad" if with_value else "grad", wrt, compact=True, stacks=Stacks())
+        out = derivative_program(prog, "value_and_grad" if with_value else "grad", leaves, compact=True,
+                                 stacks=Stacks())
     else:
-        out = derivative_program(prog, "jvp", wrt, compact=True)
+        out = derivative_program(prog, "jvp", leaves, compact=True)
         tangent = out.params[-1]  # the one tangent parameter: seeded with 1, as the gradient is
         body = Region([], [Op("copy", [Const(1.0)], [tangent])] + out.body.ops, list(out.body.yields))
         n = len(prog.outputs)
         body.yields = body.yields[:1] + body.yields[n:n + 1] if with_value else body.yields[n:n + 1]
         out = Program(out.name, out.params[:-1], body, out.out_tree, out.filename, out.firstline)
-    grads = LEAF if single else TreeDef("tuple", (), tuple(LEAF for _ in wrt))
+    trees = [types[i].tree if isinstance(types[i], TreeType) else LEAF for i in wrt]
+    grads = trees[0] if single else TreeDef("tuple", (), tuple(trees))
     result = TreeDef("tuple", (), (LEAF, grads)) if with_value else grads
     n_yields = len(out.body.yields)
     body = copy_ops(out, {p: p for p in out.params}, primal_roles=False)  # one definition per value
@@ -105,6 +106,30 @@ def program(fn: Any, types: Sequence[Any]) -> Program:
                        None if n_yields == 1 else n_yields, prog.filename, prog.firstline,
                        set(prog.user_names), result, list(prog.captured))
     return composed
+
+
+def _real(t: Any, i: int, what: str) -> Any:
+    """The type a differentiated argument ``#i`` is read with: an int counts as a float; a tree's
+    leaves must be floats (or ints, counted as floats)."""
+    from .errors import DifferentiationError
+
+    if isinstance(t, TreeType):
+        return TreeType(t.tree, tuple(_real(leaf, i, what) for leaf in t.leaves))
+    if t.kind == "int" and not t.is_array:
+        return FLOAT
+    if t.kind != "float":
+        raise DifferentiationError(f"{what} needs a float argument #{i}, got {t}")
+    return t
+
+
+def _spans(types: Sequence[Any]) -> list[range]:
+    """The program parameters each argument of ``types`` becomes (one per leaf of a tree)."""
+    spans, k = [], 0
+    for t in types:
+        n = len(t.leaves) if isinstance(t, TreeType) else 1
+        spans.append(range(k, k + n))
+        k += n
+    return spans
 
 
 def copy_ops(prog: Program, env: dict[Any, Any], primal_roles: bool) -> Region:

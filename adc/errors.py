@@ -158,8 +158,9 @@ def transform_problem(fn: object) -> tuple[str, str] | None:
     decorator (``functools.wraps`` sets ``__wrapped__``) computes what the decorator makes of the
     source that ``inspect`` would show."""
     name = getattr(fn, "__name__", type(fn).__name__)
-    made = getattr(fn, "__adc_transform__", None)
-    if made is not None:
+    from .marks import made_mark
+
+    if made_mark(fn) is not None:
         from .compose import problem
 
         return problem(fn)

@@ -27,7 +27,7 @@ from .builder import Builder
 from .controlflow import FALSE, TRUE, ControlFlow, Flow, has_exit
 from .frontend_arrays import ARRAY_METHODS, NONE, ArrayExpressions, numpy_handler
 from .frontend_containers import (SEQUENCE_BUILTINS, ContainerExpressions, NextItem, RecordMethod, SequenceFn,
-                                  is_container, tree_of, tree_params)
+                                  is_container, tree_of, tree_params, tree_value)
 from .custom import custom_jvp, custom_vjp
 from .frontend_lists import CompBody, DynamicList, ListStatements, Unmerged, check_lists, dynamic_lists, make_list
 from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
@@ -36,6 +36,7 @@ from .frontend_values import Record, data_leaves, describe, leaves, skeleton
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .frontend_calls import UserCalls
+from .marks import made_mark
 from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
 from .trees import TreeType
@@ -708,7 +709,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def call(self, node: cst.Call) -> Value:
         func = self.expr(node.func)
-        if hasattr(func, "__adc_transform__"):  # made by adc.grad/value_and_grad: its derivative program
+        if made_mark(func) is not None:  # made by adc.grad/value_and_grad: its derivative program
             args, keywords = self.call_arguments(node)
             if keywords:
                 raise self.fail(node, f"pass the arguments of {func.__name__} by position", "drop the keywords")
@@ -800,25 +801,35 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def inline_made(self, fn: Callable[..., Any], args: list[Value], node: cst.CSTNode) -> Value:
         """A call of a function made by ``adc.grad``/``adc.value_and_grad``: its derivative program
         (``compose.program``), copied in with fresh values, so the function being differentiated
-        differentiates through it (nested AD)."""
+        differentiates through it (nested AD).  A container argument passes its leaves; the global
+        and closure arrays the program reads are the calling program's inputs too."""
         from .compose import inline_program, program
 
-        atoms = [self.scalar(a, node) for a in args]
+        atoms: list[Atom] = []
+        types: list[Any] = []
+        for a in args:
+            found = data_leaves(a) if is_container(a) else None
+            if found is None:
+                atom = self.scalar(a, node)
+                atoms.append(atom)
+                types.append(atom.type)
+            else:
+                atoms += found
+                types.append(TreeType(tree_of(skeleton(a)), tuple(f.type for f in found)))
         try:
-            prog = program(fn, [a.type for a in atoms])
+            prog = program(fn, types)
         except AdcError as exc:
             raise self.fail(node, f"calling {fn.__adc_transform__}({fn.__name__}) here: "
                                   f"{getattr(exc, 'message', str(exc)).splitlines()[0]}",
                             getattr(exc, "hint", None) or "differentiate the plain function instead") from None
-        if prog.captured:
-            raise self.fail(node, f"{fn.__adc_transform__}({fn.__name__}) reads global or closure arrays; calling "
-                                  "it inside a differentiated function is not supported yet",
-                            "pass the arrays as arguments")
-        if len(atoms) != len(prog.params):
-            raise self.fail(node, f"{fn.__name__} takes {len(prog.params)} arguments, got {len(atoms)}",
-                            "pass every argument by position")
+        if len(atoms) + len(prog.captured) != len(prog.params):
+            raise self.fail(node, f"{fn.__name__} takes {len(prog.params) - len(prog.captured)} arguments, "
+                                  f"got {len(atoms)}", "pass every argument by position")
+        for holder, name in prog.captured:  # the same global or closure array: the same input
+            value = holder.get(name) if isinstance(holder, dict) else holder.cell_contents
+            atoms.append(self.outer_value(value, holder, name, node))
         outs = inline_program(prog, atoms, self.b)
-        return _regroup(prog.result, outs)
+        return tree_value(prog.result, outs)
 
     def custom_call(self, func: custom_vjp | custom_jvp, node: cst.Call) -> Var:
         """A call of a function with a custom derivative rule: its value computed by the user's
@@ -876,16 +887,6 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.bind_params(args, keywords, top=False)
         return sub.run()
-
-
-def _regroup(tree: Any, atoms: list[Atom]) -> Value:
-    """``atoms`` in the structure ``tree`` (a ``TreeDef`` of leaves and tuples)."""
-    it = iter(atoms)
-
-    def build(t: Any) -> Value:
-        return next(it) if t.kind == "leaf" else tuple(build(c) for c in t.children)
-
-    return build(tree)
 
 
 def flatten_output(value: Value, lowerer: Lowerer) -> tuple[list[Atom], int | None]:
@@ -972,7 +973,7 @@ class Signature:
 
 
 def signature_of(fn: Callable[..., Any]) -> Signature:
-    if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: the parameters of the user's function
+    if made_mark(fn) is not None:  # made by adc.grad & co: the parameters of the user's function
         from .compose import inner_function
 
         fn = inner_function(fn)
@@ -1004,7 +1005,9 @@ def readable_wrapper(fn: Any) -> bool:
 def signature_function(fn: Any) -> Any:
     """The function whose parameters are ``fn``'s: ``fn`` itself, or, for a readable wrapper that
     takes only ``*args`` and ``**kwargs``, the function it wraps (its signature, as
-    ``inspect.signature`` reads it)."""
+    ``inspect.signature`` reads it; through a function made by adc, the function it transforms)."""
+    if made_mark(fn) is not None and getattr(fn, "__wrapped__", None) is not None:
+        return signature_function(fn.__wrapped__)
     if not readable_wrapper(fn):
         return fn
     params = read_source(fn).node.params

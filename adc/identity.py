@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .marks import made_mark
+
 from .custom import _Custom
 from .frontend_objects import is_plain_object, is_user_class
 
@@ -96,7 +98,7 @@ def _global_names(code: pytypes.CodeType) -> tuple[str, ...]:
 
 def dependencies(fn: Callable[..., Any]) -> Dependencies:
     """The ``Dependencies`` of ``fn`` (walks ``fn`` and the user functions it reads)."""
-    if hasattr(fn, "__adc_transform__"):  # made by adc.grad & co: what the user's function reads
+    if made_mark(fn) is not None:  # made by adc.grad & co: what the user's function reads
         from .compose import inner_function
 
         fn = inner_function(fn)
@@ -107,7 +109,12 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
     objects: dict[int, int] = {}
 
     def value_key(value: Any) -> Any:
-        if isinstance(value, pytypes.FunctionType) and not hasattr(value, "__adc_transform__"):
+        if isinstance(value, pytypes.FunctionType) and made_mark(value) is not None:
+            from .compose import identity_of, made_by
+
+            if made_by(value) is not None:  # a gradient called inside: what its function reads counts too
+                return identity_of(value, lambda inner: (value_key(inner),))
+        if isinstance(value, pytypes.FunctionType) and made_mark(value) is None:
             if id(value) not in seen:
                 visit(value)
             return ("function", seen[id(value)])
@@ -304,7 +311,7 @@ def _check_source(fn: pytypes.FunctionType) -> None:
 
 def identity(fn: Callable[..., Any]) -> tuple[Any, ...]:
     """What a cached program depends on besides argument types (see ``Dependencies``)."""
-    if hasattr(fn, "__adc_transform__"):
+    if made_mark(fn) is not None:
         from .compose import identity_of, made_by
 
         if made_by(fn) is not None:

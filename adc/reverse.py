@@ -60,7 +60,6 @@ class Reverse:
         self.wrt = wrt
         self.checkpoints = checkpoints  # snapshots per outermost loop (checkpoint.py), if asked
         checkpoint.refuse_reverse_over(program)
-        refuse_reverse_over_lists(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
         self.adjoint: dict[Var, Atom] = {}
@@ -74,7 +73,7 @@ class Reverse:
         self.scopes = _scopes(program.body)
         self.buffered = self._buffered_arrays()
         # tapes and records of a derivative program differentiated again: their adjoint tapes
-        self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record", "list")}
+        self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record", *LISTS)}
         self.top_level = {op.out for op in program.body.ops if op.prim == "record"}
         self.adjoint_tapes: dict[Var, Var] = {}
         # a tape parameter (a kept function's part differentiated again) holding active values: its
@@ -95,9 +94,9 @@ class Reverse:
         made at the start of that region's reverse by ``allocate``)."""
         if tape not in self.adjoint_tapes:
             alloc = self.tape_allocs[tape]
-            assert alloc.prim != "list", "a list's adjoint is made where the list is (``allocate``)"
+            assert alloc.prim not in LISTS, "a list's adjoint is made where the list is (``allocate``)"
             adj = Var(hint="gtape" if alloc.prim == "tape" else "grec", type=Type("tape"), role="tmp")
-            self.b.stack[0].ops.insert(0, Op(alloc.prim, list(alloc.args), [adj], alloc.params, alloc.loc))
+            self.b.stack[0].ops.insert(0, _adjoint_alloc(alloc, adj))
             self.adjoint_tapes[tape] = adj
         return self.adjoint_tapes[tape]
 
@@ -123,6 +122,14 @@ class Reverse:
                 g = self.get(op.out)
                 if g is not None:
                     self.b.append(Op(LIST_READS[op.prim], [self.adjoint_tape(a[0], op.loc), *a[1:], g], []))
+            elif op.prim in LIST_STORES:  # an adjoint list's item (or all) += g: g's adjoint reads them back
+                v = a[-1]
+                if isinstance(v, Var) and v in self.active:
+                    mark = len(self.b.region.ops)
+                    c = Var(type=_adjoint_type(v), role="tmp")
+                    self.b.append(Op(LIST_STORES[op.prim], [self.adjoint_tape(a[0], op.loc), *a[1:-1]], [c],
+                                     self.tape_allocs[a[0]].params))
+                    self.accumulate(v, c, mark)
             elif op.prim == "push":
                 v = a[-1]
                 c = Var(type=_adjoint_type(v) if isinstance(v, Var) else Type("float"), role="tmp")
@@ -172,14 +179,15 @@ class Reverse:
             earlier = self.adjoint.pop(v, None)
             if earlier is not None:
                 self.b.append(Op("iadd", [buf, earlier], []))
-        for op in region.ops:  # a list the function appends to in a loop: one adjoint per item, zeros
-            if op.prim == "list" and op.out in self.active:
+        for op in region.ops:  # a list the function appends to in a loop (or a gradient's list of its
+            # items' adjoints, differentiated again): one adjoint per item, zeros
+            if op.prim in LISTS and op.out in self.active:
                 self.adjoint_tapes[op.out] = adj = Var(hint=op.out.hint, type=Type("tape"), role="adjoint", base=op.out)
                 self.b.append(Op("zeros_list", [op.out], [adj], op.params, op.loc))
         for op in region.ops:  # a record of a gradient inlined into a loop body: one adjoint record per iteration
             if op.prim == "record" and op.out in self.active and op.out not in self.top_level:
                 adj = Var(hint="grec", type=Type("tape"), role="tmp")
-                self.b.append(Op("record", list(op.args), [adj], op.params, op.loc))
+                self.b.append(_adjoint_alloc(op, adj))
                 self.adjoint_tapes[op.out] = adj
 
     # -- accumulation --------------------------------------------------------------------------
@@ -406,19 +414,22 @@ class Reverse:
                        len(body.yields), prog.filename, prog.firstline)
 
 
-# the reverse of reads of a list appended in a loop: into the adjoint list (``prims/lists.py``)
+# the reverse of reads of a list appended in a loop: into the adjoint list (``prims/lists.py``); of
+# stores into a gradient's list of adjoints (reverse over reverse): reads of its adjoint list
 LIST_READS = {"list_get": "list_add", "stack_list": "add_rows"}
+LIST_STORES = {add: read for read, add in LIST_READS.items()}
+LISTS = ("list", "zeros_list")  # the lists made in a program: a user's, and a gradient's adjoints of its items
 
 
-def refuse_reverse_over_lists(program: Program) -> None:
-    """Reverse mode over a gradient program that keeps adjoints of a list's items (``zeros_list``):
-    not supported (forward over reverse is: ``adc.hessian``, ``adc.hvp``)."""
-    made = next((op for op in walk(program.body) if op.prim == "zeros_list"), None)
-    if made is not None:
-        raise UnsupportedError("reverse mode over the gradient of a function that appends to a list in a loop "
-                               "(the gradient keeps the adjoints of the list's items in a list of its own)", made.loc,
-                               "differentiate the gradient in forward mode: adc.hessian, adc.hvp, "
-                               "adc.jacfwd(adc.grad(f)), or adc.grad(..., mode='forward') outside")
+def _adjoint_alloc(alloc: Op, adj: Var) -> Op:
+    """The statement making ``adj``, the adjoint tape or record of what ``alloc`` makes, at the
+    start of its reverse: an empty tape, or a record of zeros (of arrays: one zero array per entry
+    of the record, filled by then, since ``grec[i] += g`` adds into an entry)."""
+    kind = alloc.param("kind") if alloc.prim == "record" else None
+    if isinstance(kind, tuple):
+        dtype, ndim = kind
+        return Op("zeros_list", [alloc.out], [adj], (("item", Type("float", ndim, dtype)),), alloc.loc)
+    return Op(alloc.prim, list(alloc.args), [adj], alloc.params, alloc.loc)
 
 
 def _use_rules(region: Region, active: set[Var]) -> None:

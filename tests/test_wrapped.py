@@ -47,3 +47,15 @@ def test_a_wrapper_adc_cannot_read_stays_an_error():
     with pytest.raises(adc.DifferentiationError, match="with_default is wrapped by a decorator") as info:
         adc.grad(hidden)(1.0)
     assert "hint:" in str(info.value)
+
+
+def test_a_decorated_adc_made_function_keeps_its_decorator():
+    """``functools.wraps`` copies an adc-made function's attributes onto the wrapper; the wrapper is
+    still differentiated as it reads (2 * the gradient), never taken for the function it wraps."""
+    cube = W.doubled(adc.grad(W.cube))  # 2 * 3 x^2
+    assert adc.grad(cube)(3.0) == pytest.approx(36.0, rel=1e-14)
+    assert adc.jvp(cube, (3.0,), (1.0,))[1] == pytest.approx(36.0, rel=1e-14)
+    with pytest.raises(adc.UnsupportedError, match="made by adc.jacrev"):  # a Jacobian called inside
+        adc.jacfwd(W.doubled(adc.jacrev(W.cube)))(3.0)
+    with pytest.raises(adc.DifferentiationError, match=r"made by adc.grad of a Jacobian \(cube\)"):
+        adc.jacfwd(adc.grad(adc.jacrev(W.cube)))(3.0)

@@ -63,3 +63,7 @@ def counted(x):
 @doubled
 def with_default(x, y=2.0):
     return x * x * y
+
+
+def cube(x):
+    return x ** 3

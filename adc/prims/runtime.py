@@ -58,6 +58,15 @@ def _pop_tangent(b: Any, op: Any, ts: Sequence[Any]) -> Any:
     return out
 
 
+def _push_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """Numba types a list by its items' layout: an array that may not be C-contiguous (a transpose
+    taped by a derivative program differentiated again) is pushed as a C-contiguous one, the layout
+    of the tape's placeholder item."""
+    item = ts[1] if len(ts) > 1 else None
+    return f"{t[0]}.append(np.ascontiguousarray({t[1]}))" if item is not None and item.is_array else \
+        f"{t[0]}.append({t[1]})"
+
+
 structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
            lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
@@ -66,6 +75,6 @@ structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
            lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"), fresh=True,
            jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params))
 structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True,
-           jvp=lambda b, op, ts: _push_tangent(b, op, ts))
+           jvp=lambda b, op, ts: _push_tangent(b, op, ts), numba=_push_numba)
 structural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop(), stateful=True, foldable=False,
            may_raise=True, flows=True, jvp=lambda b, op, ts: _pop_tangent(b, op, ts))
