@@ -121,8 +121,9 @@ def test_jvp_of_a_hessian_under_jit():
 def test_reverse_over_reverse_of_a_loop_carrying_an_array():
     """The adjoint record of a record of arrays holds zero arrays (it held empty placeholders that
     ``grec[t] += g`` could not add into).  Under Numba a taped array is pushed C-contiguous, the
-    layout of the tape's placeholder (a taped ``W.T`` made Numba fail); compiling this program takes
-    Numba over 10 s, so the test reads the generated source instead."""
+    layout of the tape's placeholder, and a view (``W.T``, which made Numba fail when taped) is taken
+    again rather than taped; compiling this program takes Numba over 10 s (it compiles and matches
+    the Hessian to 4e-16), so the test reads the generated source instead."""
     from adc.arguments import prepare
     from adc.pipeline import compile_derivative
 
@@ -132,7 +133,8 @@ def test_reverse_over_reverse_of_a_loop_carrying_an_array():
     got = np.array([pullback(e.reshape(W.shape))[1] for e in np.eye(W.size)]).reshape(W.shape + W.shape)
     np.testing.assert_allclose(got, adc.hessian(F.array_state, argnums=1)(xs, W), rtol=1e-11, atol=1e-13)
     source = compile_derivative(g, prepare(g, (xs, W), [0, 1])[1], "vjp", [0, 1], jit=True, load=False).source
-    assert ".append(np.ascontiguousarray(t_" in source and "grec = [np.zeros_like(v) for v in h_rec]" in source
+    assert ".append(np.ascontiguousarray(" in source and "grec = [np.zeros_like(v) for v in h_rec]" in source
+    assert source.count(" = W.T\n") >= 2, source  # the view is taken again where needed, never taped
 
 
 def test_derivatives_of_jacobians_check_their_inputs():
