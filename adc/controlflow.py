@@ -229,7 +229,8 @@ class ControlFlow:
             n_values = len(flat_values[0])
             vals = outs[value_slot:value_slot + n_values]
             for v in vals:
-                v.hint = "result"
+                if isinstance(v, Var):  # (a constant both paths return is no variable)
+                    v.hint = "result"
             flow.value = rebuild(skeleton(value_shape), iter(vals))
         return flow
 

@@ -121,3 +121,15 @@ def while_true_left_by_return(x):
         n += 1
         if n >= 4:
             return y * x
+
+
+def same_constant(p, q):
+    if p < 0.3:
+        return q
+    return q
+
+
+def constant_from_both_paths(a):
+    """Fuzz seed 113, program 2302: a helper whose two paths return the same constant (adc
+    raised an InternalError naming the branch's constant result)."""
+    return a * same_constant(a, 2.0) + same_constant(-a, a)

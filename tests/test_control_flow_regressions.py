@@ -38,6 +38,7 @@ CASES = [
     ("break_in_else", R.break_in_else, (0.4, 0.3)),
     ("continue_with_swap", R.continue_with_swap, (0.4, 0.27)),
     ("break_test_reads_old_value", R.break_test_reads_old_value, (0.3, 0.9)),
+    ("constant_from_both_paths", R.constant_from_both_paths, (0.5,)),
     # names holding tuples, merged leaf by leaf (were silently the value before the branch/loop)
     ("tuple_rebound_in_branch", S.tuple_rebound_in_branch, (3.0,)),
     ("tuple_rebound_in_branch-not_taken", S.tuple_rebound_in_branch, (-3.0,)),
