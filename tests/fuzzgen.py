@@ -807,6 +807,8 @@ class Checker:
                 return thunk()
         except TooSlow:
             self.add(SLOW, channel, "too slow")
+        except adc.InternalError as exc:  # adc's own bug, however politely reported: a defect
+            self.add(RAW, channel, family(exc), str(exc).splitlines()[0])
         except adc.AdcError as exc:
             self.add(ADC_ERROR, channel, family(exc), str(exc).splitlines()[0])
         except Exception as exc:  # anything else is a defect: a raw traceback reaching the user
