@@ -39,11 +39,23 @@ def failed(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     a signature) as a ``CompileError``, anything else through ``report``."""
     if isinstance(exc, AdcError):
         raise exc
+    compiled_by_numba = dispatcher_type() is not type(None) and isinstance(compiled.func, dispatcher_type())
     if type(exc).__module__.startswith("numba") or (
-            isinstance(exc, ImportError) and dispatcher_type() is not type(None)
-            and isinstance(compiled.func, dispatcher_type())):
+            compiled_by_numba and (isinstance(exc, ImportError) or raised_in_numba(exc))):
         raise CompileError(numba_message(compiled, exc)) from None
     report(compiled, exc, args)
+
+
+def raised_in_numba(exc: BaseException) -> bool:
+    """Was ``exc`` raised inside Numba's own code (its compiler failing on a first call, say with an
+    ``AssertionError``), rather than by the compiled code, which runs with no Python frame?"""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module == "numba" or module.startswith("numba."):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:

@@ -169,3 +169,7 @@ def bad_helper(t):
 
 def fine(x, y):
     return helper(x) * math.sin(y)
+
+
+def compiled_once(x):  # compiled only by the test of Numba failing inside its own compiler
+    return math.sin(x) * x + 0.25 * x

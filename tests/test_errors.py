@@ -307,3 +307,19 @@ def test_trace_tables_of_tuple_output():
         return  # refusing cleanly is fine too
     assert "Evaluation trace of returns_tuple" in text
     assert "3" in text  # x + y at (1, 2)
+
+
+def test_numba_failing_inside_its_compiler_is_a_compile_error(monkeypatch):
+    """An exception from inside Numba's compiler (an ``AssertionError`` of one of its checks, say)
+    is a ``CompileError`` with the jit=False hint, not an evaluation error about the derivative's
+    domain (the compiled code itself raises with no Python frame of Numba's)."""
+    import numba.core.compiler
+
+    def broken(*args, **kwargs):
+        raise AssertionError("a check inside Numba's compiler")
+
+    monkeypatch.setattr(numba.core.compiler, "compile_extra", broken)
+    with pytest.raises(adc.CompileError, match=r"(?s)Numba could not compile.*AssertionError.*jit=False"):
+        adc.grad(bad_inputs.compiled_once, jit=True)(1.3)
+    monkeypatch.undo()
+    assert adc.grad(bad_inputs.compiled_once, jit=True)(1.3) == pytest.approx(math.cos(1.3) * 1.3 + math.sin(1.3) + 0.25)
