@@ -164,13 +164,6 @@ def test_array_state_with_branch_and_inner_loop():
     assert "adc_revolve.restore(plan, step)" in adc.source(rnn, argnums=(0, 1), at=(W, h0, 25))
 
 
-@pytest.mark.parametrize("x", [0.7, -0.4])
-def test_loop_inside_a_branch(x):
-    want = adc.grad(in_branch)(x, 12)
-    assert adc.grad(in_branch, checkpoints=2)(x, 12) == want
-    assert math.isclose(want, fd_grad(lambda a: in_branch(a, 12), [x])[0], rel_tol=1e-6)
-
-
 def test_every_outermost_loop_and_vjp():
     assert adc.grad(two_loops, checkpoints=2)(0.3, 9) == adc.grad(two_loops)(0.3, 9)
     x, ct = np.array([0.2, -0.5, 1.0]), np.array([1.0, -2.0, 0.5])
@@ -397,11 +390,14 @@ def while_in_branch(x, tol):
     return s * x
 
 
-@pytest.mark.parametrize("x", [1.5, -0.3])
-def test_while_inside_a_branch(x):
-    want = adc.grad(while_in_branch)(x, 0.2)
-    assert adc.grad(while_in_branch, checkpoints=2)(x, 0.2) == want
-    assert math.isclose(want, fd_grad(lambda a: while_in_branch(a, 0.2), [x])[0], rel_tol=1e-6)
+@pytest.mark.parametrize("fn,x,n", [(in_branch, 0.7, 12), (in_branch, -0.4, 12),
+                                    (while_in_branch, 1.5, 0.2), (while_in_branch, -0.3, 0.2)],
+                         ids=["for-taken", "for-other", "while-taken", "while-other"])
+def test_loop_inside_a_branch(fn, x, n):
+    """A checkpointed ``for`` or ``while`` loop inside a branch: the same gradient as without."""
+    want = adc.grad(fn)(x, n)
+    assert adc.grad(fn, checkpoints=2)(x, n) == want
+    assert math.isclose(want, fd_grad(lambda a: fn(a, n), [x])[0], rel_tol=1e-6)
 
 
 def test_while_jit_equals_python():
