@@ -18,6 +18,7 @@ import numpy as np
 
 import adc
 from adc.api import _jacfwd_columns
+from adc.trees import LEAF
 from adc.compare import wide_input
 from bench_call_overhead import per_call
 
@@ -44,10 +45,10 @@ def main() -> None:
             vec = adc.jacfwd(fn, jit=o.jit)
             rev = adc.jacrev(fn, jit=o.jit)
             want = vec(*args)
-            np.testing.assert_allclose(_jacfwd_columns(fn, [0], True, args, o.jit), want, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(_jacfwd_columns(fn, [0], True, args, o.jit, LEAF), want, rtol=1e-10, atol=1e-12)
             np.testing.assert_allclose(rev(*args), want, rtol=1e-10, atol=1e-12)
             t_vec = per_call(lambda: vec(*args), o.samples, time.thread_time)
-            t_col = per_call(lambda: _jacfwd_columns(fn, [0], True, args, o.jit), max(3, o.samples // 3), time.thread_time)
+            t_col = per_call(lambda: _jacfwd_columns(fn, [0], True, args, o.jit, LEAF), max(3, o.samples // 3), time.thread_time)
             t_rev = per_call(lambda: rev(*args), max(3, o.samples // 3), time.thread_time)
             print(f"| {name} | {n} | {'yes' if o.jit else 'no'} | {t_vec * 1e6:.1f} | {t_col * 1e6:.1f} | "
                   f"{t_rev * 1e6:.1f} | {t_col / t_vec:.3g} |", flush=True)
