@@ -22,6 +22,7 @@ from .fastpath import Cache, Runners, cached_call, signature
 from .failures import dispatcher_type, failed, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
+from .backend import Jit, check_jit
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
 from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
@@ -120,11 +121,12 @@ def _check_scalar_output(fn: Callable[..., Any], types: Sequence[Any], has_aux: 
 class Transformed:
     """A function transformed by ``grad`` or ``value_and_grad``; call it like the original."""
 
-    def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: bool, with_value: bool,
+    def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: Jit, with_value: bool,
                  has_aux: bool = False, checkpoints: int | None = None) -> None:
         transform = "adc.value_and_grad" if with_value else "adc.grad"
         if mode not in ("reverse", "forward"):
             raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+        check_jit(jit)
         if not callable(fn):
             raise DifferentiationError(f"expected a function to differentiate, got {type(fn).__name__}")
         check_function(fn, transform)
@@ -480,7 +482,7 @@ def _output(value: Any) -> Any:
 
 def _decorator(with_value: bool) -> Callable[..., Any]:
     def transform(fn: Callable[..., Any] | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-                  argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: bool = False,
+                  argnames: str | Sequence[str] | None = None, mode: str = "reverse", jit: Jit = False,
                   checkpoints: int | None = None) -> Any:
         def make(f: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(f, functools.partial) and made_mark(f) is None:
@@ -576,7 +578,8 @@ Args:
         cell; omitted when ``grad(argnums=...)`` is used as a decorator.
     argnums: the index of the argument to differentiate with respect to, or a tuple of indices.
     mode: ``"reverse"`` (one adjoint pass) or ``"forward"`` (one tangent pass per input component).
-    jit: compile the generated derivative with Numba.
+    jit: compile the generated derivative with Numba; ``"parallel"``: with Numba's
+        ``parallel=True``, which fuses element-wise array loops (docs/performance.md).
     checkpoints: reverse mode keeps at most this many snapshots of each outermost loop (a ``for``
         over a range, or a ``while``) and recomputes the rest (binomial checkpointing, Griewank's Revolve), so
         memory does not grow with the trip count; see docs/composition.md#checkpointing.
@@ -701,7 +704,7 @@ def _sequence(value: Any, what: str, call: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, jit: bool = False) -> tuple[Any, Any]:
+def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, jit: Jit = False) -> tuple[Any, Any]:
     """``(f(*primals), J(primals) @ tangents)`` by forward mode, in one pass.  ``primals`` and
     ``tangents`` are tuples (as in JAX); each tangent has the shape of its primal.
 
@@ -716,7 +719,8 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         fn: the function to differentiate.
         primals: a tuple of arguments, one per parameter (defaults fill the rest).
         tangents: a tuple of tangents, one per primal, each of its primal's shape.
-        jit: compile the generated tangent code with Numba.
+        jit: compile the generated tangent code with Numba (``"parallel"``: with
+            ``parallel=True``, as for ``grad``).
 
     Returns:
         ``(f(*primals), tangent_out)``.
@@ -728,6 +732,7 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         >>> adc.jvp(f, (2.0, 5.0), (1.0, 0.0))
         (11.652071455223084, 5.5)
     """
+    check_jit(jit)
     stack = stack_of(fn)
     if stack is not None:  # the derivative of a Jacobian (jacobians.py)
         return _stack_jvp(stack, primals, tangents, jit)
@@ -818,7 +823,7 @@ def _unpacker(tree: TreeDef) -> Callable[[Sequence[Any]], Any]:
 _RUNNERS = Cache()  # the runners of ``jvp``, ``vjp`` and the Jacobians, per function and call signature
 
 
-def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
+def vjp(fn: Callable[..., Any], *primals: Any, jit: Jit = False,
         checkpoints: int | None = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one cotangent per primal.
     A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output).
@@ -831,7 +836,8 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
     Args:
         fn: the function to differentiate.
         *primals: its arguments.
-        jit: compile the generated code with Numba.
+        jit: compile the generated code with Numba (``"parallel"``: with ``parallel=True``,
+            as for ``grad``).
         checkpoints: keep at most this many snapshots per outermost loop and recompute the rest
             (binomial checkpointing; see docs/composition.md#checkpointing).
 
@@ -846,6 +852,7 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: bool = False,
         >>> pullback(np.array([1.0, 1.0]))
         (array([2.        , 1.08060461]),)
     """
+    check_jit(jit)
     checkpoints = _check_checkpoints(checkpoints)
     stack = stack_of(fn)
     if stack is not None:  # the pullback of a Jacobian (jacobians.py)
@@ -1029,7 +1036,7 @@ def _jacobian_args(fn: Callable[..., Any], argnums: Argnums, args: Sequence[Any]
     return wrt, single, coerce(fn, args, wrt)
 
 
-def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by forward mode (use it for tall Jacobians, few inputs).
     ``J[out_index + in_index]``, like ``jax.jacfwd``.
 
@@ -1049,6 +1056,7 @@ def jacfwd(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         array([[4., 3.],
                [8., 6.]])
     """
+    check_jit(jit)
     stack = _stack(fn, "adc.jacfwd", ("jacfwd", argnums))
     options = ("jacfwd", tuple(argnums) if isinstance(argnums, (list, tuple)) else argnums, jit)
 
@@ -1137,7 +1145,7 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
     return unflatten(result, [r[0] if single else tuple(r) for r in per_output])
 
 
-def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` by reverse mode: one VJP per output component (use it for wide
     Jacobians, few outputs).  ``J[out_index + in_index]``, like ``jax.jacrev``.
 
@@ -1152,6 +1160,7 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -
         array([[4., 3.],
                [8., 6.]])
     """
+    check_jit(jit)
     stack = _stack(fn, "adc.jacrev", ("jacrev", argnums))
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
@@ -1223,7 +1232,7 @@ class _HvpRunner:
         return tuple(_shape_like(r, a) for r, a in zip(result, self.like))
 
 
-def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Callable[..., Any]:
     """The Hessian-vector product of scalar ``fn``: ``hvp(fn)(*args, v)`` is ``H(args) @ v``, with
     ``H`` the Hessian with respect to ``args[argnums]`` and ``v`` shaped like that argument (a tuple
     of vectors, one per argument, when ``argnums`` is a tuple; the result is then a tuple of
@@ -1244,6 +1253,7 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> C
         >>> adc.hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
         array([ 6., 12.])
     """
+    check_jit(jit)
     check_function(fn, "adc.hvp")
     check_argnums_type(argnums)
 
@@ -1273,7 +1283,7 @@ def _scalar_valued(fn: Callable[..., Any], args: tuple[Any, ...], argnums: Argnu
     return prog.out_tree is None and out is not None and not (out.type is not None and out.type.is_array)
 
 
-def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) -> Callable[..., Any]:
+def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Callable[..., Any]:
     """The Hessian of scalar ``fn`` w.r.t. ``args[argnums]``: forward mode over reverse mode in the
     IR (the JVP of the generated gradient program), one Hessian-vector product per input component.
     ``H[in_index + in_index]``.
@@ -1304,6 +1314,7 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: bool = False) 
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
+    check_jit(jit)
     levels = [("jacrev", argnums), ("jacfwd", argnums)]  # jacfwd(jacrev(fn)), as JAX's
     stack = _stack(fn, "adc.hessian", *levels)
     one = isinstance(argnums, (int, np.integer))

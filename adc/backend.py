@@ -19,10 +19,22 @@ import sys
 import tempfile
 import types
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Union
+
+import numpy as np
 
 from . import cache
-from .errors import CompileError
+from .errors import CompileError, DifferentiationError
+
+Jit = Union[bool, Literal["parallel"]]
+"""``jit=``: ``False`` (plain Python), ``True`` (Numba) or ``"parallel"`` (Numba's ``parallel=True``:
+it fuses consecutive element-wise array operations into one loop and runs such loops on its threads)."""
+
+
+def check_jit(jit: Any) -> None:
+    """Refuse a ``jit=`` that is none of ``False``, ``True``, ``"parallel"``."""
+    if not (isinstance(jit, (bool, np.bool_)) or (isinstance(jit, str) and jit == "parallel")):
+        raise DifferentiationError(f"jit must be False, True or \"parallel\", got {jit!r}")
 
 
 def cache_dir() -> Path | None:
@@ -30,10 +42,12 @@ def cache_dir() -> Path | None:
     return cache.directory()
 
 
-def module_name(source: str, func: str, jit: bool = False) -> str:
+def module_name(source: str, func: str, jit: Jit = False) -> str:
     """The module's name: from a hash of its text; a module Numba compiles is one of its own (its
-    namespace holds the compiled functions its main function calls)."""
-    digest = hashlib.sha256((("numba\n" if jit else "") + source).encode()).hexdigest()[:16]
+    namespace holds the compiled functions its main function calls), and so is one compiled with
+    ``parallel=True`` (Numba's on-disk cache is per module)."""
+    flavour = {False: "", True: "numba\n", "parallel": "numba parallel\n"}[jit]
+    digest = hashlib.sha256((flavour + source).encode()).hexdigest()[:16]
     return f"adc_{func}_{digest}"
 
 
@@ -49,7 +63,7 @@ def _write(path: Path, source: str) -> None:
     cache.budget.wrote(path.parent, len(source))
 
 
-def load_module(source: str, func: str, jit: bool = False) -> dict[str, Any]:
+def load_module(source: str, func: str, jit: Jit = False) -> dict[str, Any]:
     """Import the generated module (from the cache directory when possible); its namespace."""
     name = module_name(source, func, jit)
     loaded = sys.modules.get(name)
@@ -80,19 +94,20 @@ def load_module(source: str, func: str, jit: bool = False) -> dict[str, Any]:
     return namespace
 
 
-def load(source: str, func: str, jit: bool = False) -> Callable[..., Any]:
-    """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``."""
+def load(source: str, func: str, jit: Jit = False) -> Callable[..., Any]:
+    """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``
+    (with ``parallel=True`` if it is ``"parallel"``)."""
     namespace = load_module(source, func, jit)
     fn = namespace[func]
     if not jit:
         return fn
     for name, other in list(namespace.items()):  # the functions it calls (kept recursion): compiled too
         if name != func and isinstance(other, types.FunctionType) and other.__module__ == fn.__module__:
-            namespace[name] = njit(other)
-    return njit(fn)
+            namespace[name] = njit(other, parallel=jit == "parallel")
+    return njit(fn, parallel=jit == "parallel")
 
 
-def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
+def njit(fn: Callable[..., Any], parallel: bool = False) -> Callable[..., Any]:
     try:
         import numba
     except ImportError as exc:  # pragma: no cover - numba is a dependency
@@ -101,4 +116,4 @@ def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
     from .numba_compat import patch_array_expression_names
 
     patch_array_expression_names()
-    return numba.njit(cache=cached, error_model="numpy")(fn)
+    return numba.njit(cache=cached, error_model="numpy", parallel=parallel)(fn)

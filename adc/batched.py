@@ -23,11 +23,12 @@ from .errors import DifferentiationError, UnsupportedError
 from .failures import run_generated
 from .fastpath import Cache, cached_call, signature
 from .pipeline import compile_derivative, primal
+from .backend import Jit, check_jit
 from .trees import TreeType
 
 
 def batched_jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
-                jit: bool = False) -> tuple[Any, Any]:
+                jit: Jit = False) -> tuple[Any, Any]:
     """``(f(*primals), J(primals) @ T)`` for ``k`` tangent directions at once, by vector forward mode.
 
     Args:
@@ -37,7 +38,8 @@ def batched_jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequen
         tangents: a tuple with, for each primal, its tangents stacked along a new last axis (shape
             ``primal.shape + (k,)``, the same ``k`` for all), or ``None`` for an argument that is not
             differentiated (zero tangents, and none of their terms computed).
-        jit: compile the generated code with Numba.
+        jit: compile the generated code with Numba (``"parallel"``: with ``parallel=True``,
+            as for ``grad``).
 
     Returns:
         ``(f(*primals), tangent_out)``; ``tangent_out`` has the output's shape plus the last axis
@@ -52,6 +54,7 @@ def batched_jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequen
         array([[5., 0.],
                [0., 7.]])
     """
+    check_jit(jit)
     key = None
     if type(primals) is tuple and type(tangents) is tuple and len(primals) == len(tangents):
         found = signature(primals)

@@ -82,6 +82,9 @@ class Builder:
             folded = self._simplified(prim, atoms)
             if folded is not None:
                 return folded
+            negated = self.defining(atoms[0], "neg") if prim == "sum" and len(atoms) == 1 else None
+            if negated is not None:  # sum(-g) = -sum(g), bit for bit, without the negated array
+                return self.neg(self.emit("sum", negated.args[0], params=params))
         rule = get(prim)
         out = self.new_var(rule.result_type([a.type for a in atoms], dict(params)), hint)
         self.append(Op(prim, atoms, [out], params))

@@ -423,17 +423,21 @@ def _writes(op: Op, arrays: set[Var] = frozenset(), memory: Memory | None = None
 
 
 def generate(program: Program, names: Names, doc: str | None = None, compact: bool = False,
-             name: str | None = None, numba: bool = False) -> str:
+             name: str | None = None, numba: bool | str = False) -> str:
     """The Python source of ``program`` as a function named ``name`` (default ``program.name``);
     ``compact`` folds every single-use scalar into the expression that reads it; ``numba`` writes
-    the Numba dialect (``jit=True``)."""
+    the Numba dialect (``jit=True``), which also folds element-wise array operations into their
+    use (Numba fuses each expression into one loop) unless it is ``"parallel"``: Numba's parallel
+    compilation fuses consecutive statements' loops itself, and does so better when each array
+    operation is a statement of its own (an expression written into a slice is not fused)."""
     counts = uses(program.body)
-    inline = plan_inlining(program.body, counts, compact, Memory(program) if numba and compact else None)
+    fuse = bool(numba) and numba != "parallel" and compact
+    inline = plan_inlining(program.body, counts, compact, Memory(program) if fuse else None)
     defined = definitions(program.body)
     # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
     inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}
     pos = coalesce(program, names, inline)
-    em = Emitter(names, counts, inline, numba=numba)
+    em = Emitter(names, counts, inline, numba=bool(numba))
     while em.settle_everywhere(program.body):  # a value no longer folded is assigned: check again
         pos = Positions(program, inline)
         separate_interfering(program, names, pos)

@@ -242,8 +242,10 @@ def numba_message(compiled: Compiled, exc: BaseException) -> str:
             code = lines[number - 1].strip()
             origin = next((l.strip()[2:] for l in reversed(lines[:number]) if l.strip().startswith("# from line")), "")
             where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
+    parallel = bool(getattr(compiled.func, "targetoptions", {}).get("parallel"))
+    instead = "jit=True (the same code without Numba's parallel compilation) or jit=False" if parallel else "jit=False"
     return (f"Numba could not compile the generated {compiled.program.name}{where}: "
-            f"{type(exc).__name__}: {first}\nhint: call with jit=False (the same generated code runs as "
+            f"{type(exc).__name__}: {first}\nhint: call with {instead} (the same generated code runs as "
             f"plain Python), or look at it with adc.source(..., compact=True)")
 
 

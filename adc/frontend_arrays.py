@@ -703,6 +703,7 @@ COMPOSED = {
     "astype": lambda self, args, node: self.astype(args, node),
     "eigh": lambda self, args, node: self.eigh(args, node),
     "matrix_power": lambda self, args, node: self.matrix_power(args, node),
+    "vander": lambda self, args, node: self.vander(args, node),
     **{n: (lambda n: lambda self, args, node: self.diagonal(n, args, node))(n) for n in ("diag", "diagonal", "trace")},
     **{n: (lambda n: lambda self, args, node: self.inner(n, args, node))(n) for n in ("vdot", "inner", "kron")},
     **{n: (lambda n: lambda self, args, node: self.new_array(n, args, node))(n)

@@ -14,7 +14,7 @@ from typing import Any
 
 import libcst as cst
 
-from .ir import Atom, Op
+from .ir import Atom, Const, Op
 from .prims.kernels import PAD_MODES
 
 # vector norms other than the 2-norm: |x| written sign(x) * x, whose derivative is sign(x) (0 at 0:
@@ -176,6 +176,27 @@ class LibraryCalls:
             raise self.fail(node, "np.take_along_axis() with indices of another number of dimensions than the array",
                             "give the indices as many dimensions as the array")
         return self.along(x, idx, axis)
+
+    def vander(self, args: list[Any], node: cst.Call) -> Atom:
+        """``np.vander(x, N=len(x), increasing=False)`` of a 1-D ``x``; ``N`` may be computed
+        (``x.shape[0]``), ``increasing`` is a constant."""
+        n, increasing = (args[1] if len(args) > 1 else None), (self.positional(args, 2, node) if len(args) > 2 else False)
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "N":
+                n = self.expr(arg.value)
+            elif arg.keyword is not None and arg.keyword.value == "increasing":
+                increasing = self.static(self.literal(arg.value), arg.value)
+            elif arg.keyword is not None:
+                raise self.fail(arg, f"unsupported keyword argument `{arg.keyword.value}`", "supported here: N, increasing")
+        x = self.array_value(args[0], node)
+        if x.type.ndim != 1:
+            raise self.fail(node, f"np.vander() of a {x.type.ndim}-D array", "pass a 1-D array, as NumPy requires")
+        if not isinstance(increasing, bool):
+            raise self.fail(node, "np.vander() with a computed `increasing`", "write increasing=True or increasing=False")
+        count = self.b.emit("shape", x, params=(("dim", 0),)) if n is None else self.scalar(n, node)
+        if isinstance(count, Const) and (not isinstance(count.value, int) or count.value < 1):
+            raise self.fail(node, f"np.vander() with N={count.value!r}", "give N, the number of columns, as an integer >= 1")
+        return self.b.emit("vander", x, count, params=(("increasing", True),) if increasing else ())
 
     def pad(self, args: list[Any], node: cst.Call) -> Atom:
         """``np.pad(x, pad_width, mode='constant', constant_values=c)`` with constant widths and ``c``;

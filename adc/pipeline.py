@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import backend
+from .backend import Jit, check_jit
 from .codegen import generate, header
 from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering
 from .compose import made_by, program as made_program
@@ -117,10 +118,10 @@ def clean(out: Program, compact: bool) -> Program:
     return checked(dead_stores(checked(first_writes(out)))) if compact else out
 
 
-def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba: bool = False) -> str:
+def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba: Jit = False) -> str:
     """The generated module: imports, the functions ``dprog`` calls (kept user functions and their
     derivatives, ``calls.py``), then the function of ``dprog`` (last: the fast path of ``api.py``
-    wraps the module's last function)."""
+    wraps the module's last function).  ``numba``: the ``jit=`` it is compiled with."""
     functions = module_functions(dprog)
     taken = {fn.name for fn in functions}
     parts = []
@@ -130,11 +131,11 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
     parts.append(generate(dprog, names, doc, compact, numba=numba))
-    return header(dprog, *(fn.program for fn in functions), numba=numba) + "\n\n".join(parts)
+    return header(dprog, *(fn.program for fn in functions), numba=bool(numba)) + "\n\n".join(parts)
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
-                       jit: bool = False, load: bool = True, compact: bool = True, program: Program | None = None,
+                       jit: Jit = False, load: bool = True, compact: bool = True, program: Program | None = None,
                        ident: tuple[Any, ...] | None = None, checkpoints: int | None = None) -> Compiled:
     """Run the pipeline for one request (cached).  ``compact`` (the default, what adc runs) folds
     the unit seed and every single-use scalar; ``compact=False`` keeps the lecture layout, one
@@ -142,6 +143,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     to differentiate, made from ``fn`` by another transform (``jacobians.py``), with the
     ``ident`` it is cached by; else ``fn``'s own.  ``checkpoints``: snapshots per outermost loop in
     reverse mode (``checkpoint.py``)."""
+    check_jit(jit)
     ident = identity(fn) if ident is None else ident
     key = (ident, tuple(types), kind, tuple(wrt), jit, compact, checkpoints)
     hit = _cache.get(key)

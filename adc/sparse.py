@@ -25,13 +25,14 @@ from .arguments import Argnums, bind, check_argnums_type, check_function, mark, 
 from .errors import DifferentiationError, UnsupportedError
 from .failures import run_generated
 from .pipeline import Compiled, compile_derivative
+from .backend import Jit, check_jit
 from .trees import TreeType
 
 Pattern = Any  # a scipy.sparse matrix or array, a 2-D boolean array, "diagonal" or ("block", k)
 
 
 def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums = 0, *, mode: str = "forward",
-                    check: bool = True, jit: bool = False) -> Callable[..., Any]:
+                    check: bool = True, jit: Jit = False) -> Callable[..., Any]:
     """The Jacobian of ``fn`` (one number or array out) with the stated sparsity, as a
     ``scipy.sparse.csr_array`` of shape ``(out.size, in.size)`` (the arguments ``argnums`` flattened
     and concatenated in order): one JVP per color of the columns (``mode="forward"``) or one VJP per
@@ -47,6 +48,7 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
                [ 0.   ,  1.081,  0.   ],
                [ 0.   ,  0.   , -0.832]])
     """
+    check_jit(jit)
     if mode not in ("forward", "reverse"):
         raise DifferentiationError(f"mode must be 'forward' or 'reverse', got {mode!r}")
     check_function(fn, "adc.sparse_jacobian")
@@ -71,7 +73,7 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
 
 
 def sparse_hessian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums = 0, *, check: bool = True,
-                   jit: bool = False) -> Callable[..., Any]:
+                   jit: Jit = False) -> Callable[..., Any]:
     """The Hessian of scalar ``fn`` with the stated sparsity, as a ``scipy.sparse.csr_array`` of
     shape ``(n, n)`` (``n`` the size of the arguments ``argnums``, flattened and concatenated): one
     Hessian-vector product (forward over reverse) per color of the columns.  ``"diagonal"`` is one
@@ -85,6 +87,7 @@ def sparse_hessian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums =
         >>> adc.sparse_hessian(f, "diagonal")(np.array([1.0, 2.0])).diagonal()
         array([ 6., 12.])
     """
+    check_jit(jit)
     check_function(fn, "adc.sparse_hessian")
     check_argnums_type(argnums)
 

@@ -161,6 +161,9 @@ def np_cumsum_method(x): return x.cumsum()
 def np_cumprod(x): return np.cumprod(x)
 def np_cumprod_axis(x): return x.cumprod(axis=0)
 def np_ptp(x): return np.ptp(x, axis=-1)
+def np_vander(x): return np.vander(x)
+def np_vander_increasing(x): return np.vander(x, 3, increasing=True)
+def np_vander_n(x): return np.vander(x * x, N=x.shape[0] + 1)
 def np_average(x, w): return np.average(x, weights=w)
 def np_average_axis(x, w): return np.average(x, axis=1, weights=w)
 def np_trace(a): return np.trace(a) + a.trace(1)
@@ -205,7 +208,8 @@ def la_matrix_power(a): return np.linalg.matrix_power(a, 3) + np.linalg.matrix_p
 
 def jit_products(x, a):
     return np.prod(x) + np.sum(np.cumsum(x) * x) + np.sum(np.cumprod(x)) + np.ptp(x) \
-        + np.average(x, weights=x * x) + np.trace(a) + np.vdot(x, x)
+        + np.average(x, weights=x * x) + np.trace(a) + np.vdot(x, x) \
+        + np.sum(np.vander(x, 4, increasing=True) ** 2) + np.sum(np.vander(x) * x[0])
 
 
 def jit_shapes(x, a):
@@ -262,3 +266,7 @@ def jit_einsum(a, b):
     return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.einsum("ij,ij", a, a) \
         + np.sum(np.einsum("ij->j", a) * np.einsum("ij->ji", b)[:3, 0]) + np.sum(np.tensordot(a, b, axes=1)) \
         + np.sum(np.inner(a, b.T[:2]) ** 2) + np.sum(np.kron(a, b) * 0.5) + np.sum(np.kron(a[0], b[1]) ** 2)
+
+
+def bad_vander_2d(a): return np.sum(np.vander(a))
+def bad_vander_zero(x): return np.sum(np.vander(x, 0))

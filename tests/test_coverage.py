@@ -63,6 +63,7 @@ ROUND2 = [("np_prod", (R,), [(4,), (2, 3)]), ("np_prod_axis", (R,), [(2, 3)]), (
  ("np_flip_lr_ud", (R,), [(2, 3)]), ("np_roll", (R,), [(4,), (2, 3)]), ("np_roll_axis", (R,), [(2, 3)]), ("np_tile", (R,), [(3,), (2, 3)]),
  ("np_repeat", (R,), [(3,), (2, 3)]), ("np_stacks", (R, R), [((3,), (3,)), ((2, 3), (2, 3))]), ("np_triangles", (R,), [(3, 3), (3, 4)]),
  ("np_astype_item", (R,), [(1,), (1, 1)]), ("la_cholesky", (M,), [(3, 3)]), ("la_cholesky_lower", (M,), [(3, 3)]),
+ ("np_vander", (R,), [(4,)]), ("np_vander_increasing", (R,), [(4,)]), ("np_vander_n", (R,), [(3,)]),
  ("la_eigvalsh", (M,), [(3, 3)]), ("la_eigh", (M,), [(3, 3)]), ("la_matrix_power", (M,), [(3, 3)])]
 
 
@@ -255,3 +256,10 @@ def test_special_kernels_keep_float32_under_numba() -> None:
         compiled = njit(lambda x, f=f: f(x))
         assert compiled(x).dtype == np.float32 and compiled(x.astype(np.float64)).dtype == np.float64
         np.testing.assert_allclose(compiled(x), f(x.astype(np.float64)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn, arg, message", [(cf.bad_vander_2d, np.ones((2, 2)), "np.vander\\(\\) of a 2-D array"),
+                                             (cf.bad_vander_zero, np.ones(3), "np.vander\\(\\) with N=0")])
+def test_vander_refuses_what_numpy_does_not_define(fn, arg, message):
+    with pytest.raises(adc.UnsupportedError, match=message):
+        adc.grad(fn)(arg)

@@ -14,7 +14,7 @@ import numpy as np
 from ..types import Type
 from ..zeros import keep_dtype
 from . import batching
-from .registry import Render, atomic, calls, float_like, lowered, seq_text, structural
+from .registry import KERNELS, Render, atomic, calls, float_like, lowered, seq_text, structural
 
 # new arrays whose adjoints (and the adjoints of what they copy) are buffers updated in place
 _NEW: dict[str, Any] = {"fresh": True, "buffered": ("array", "result")}
@@ -161,3 +161,29 @@ structural("linspace", lambda t, p: f"np.linspace({t[0]}, {t[1]}, {t[2]})",
            lambda a, c, n: np.linspace(a, c, int(n)), lambda ts: Type("float", 1, "float64", (False,)),
            jvp=_linspace_jvp, vjp=_linspace_vjp, names=lowered("linspace", (3, 3), "numpy.linspace"),
            note="between numbers, `num` given; differentiable in both ends", **_NEW)
+
+
+# --- np.vander: the powers of a vector, as columns ------------------------------------------------
+def _vander_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    return f"np.vander({t[0]}, {t[1]}{', increasing=True' if p.get('increasing') else ''})"
+
+
+def _vander_slope(b: Any, op: Any) -> Any:
+    """``d V / d x`` column by column: ``j x^(j-1)`` where ``V[:, j] = x^j`` (increasing; the
+    columns mirrored otherwise), made of ``vander`` itself, so it has derivatives of every order."""
+    x, n = op.args
+    below = b.sub(n, 1)
+    if dict(op.params).get("increasing"):
+        powers, exponents, widths = b.emit("vander", x, below, params=op.params), b.emit("arange", 1, n), ((0, 0), (1, 0))
+    else:
+        powers, exponents, widths = b.emit("vander", x, below), b.emit("arange", below, 0, -1), ((0, 0), (0, 1))
+    return b.emit("pad", b.mul(powers, exponents), params=(("widths", widths),))
+
+
+structural("vander", _vander_text, lambda x, n, increasing=False: np.vander(x, int(n), increasing=increasing),
+           lambda ts: Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (False, False)),
+           jvp=lambda b, op, ts: b.mul(_vander_slope(b, op), b.emit("expand", ts[0], params=(("axis", 1),))),
+           vjp=lambda b, op, g: [b.emit("sum", b.mul(g, _vander_slope(b, op)), params=(("axis", 1),)), None],
+           fresh=True, names=lowered("vander", (1, 3), "numpy.vander"), numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"adc_arrays.vander({t[0]}, {t[1]}, {bool(p.get('increasing'))})",
+           note="columns x^(N-1) ... x^0, or x^0 ... x^(N-1) with increasing=True; N >= 1")

@@ -7,4 +7,7 @@ import os
 # Whether the evals compile their derivatives with Numba (the benchmark's choice, per eval in
 # docs/gradbench.md).  ADC_GRADBENCH_JIT=0 runs the same derivatives as plain Python: the test
 # suite does that, to check the answers without paying Numba's compile time in CI.
-JIT = os.environ.get("ADC_GRADBENCH_JIT", "1") != "0"
+# ADC_GRADBENCH_JIT=parallel compiles every eval's with jit="parallel" (to compare the two).
+_CHOICE = os.environ.get("ADC_GRADBENCH_JIT", "1")
+JIT = "parallel" if _CHOICE == "parallel" else _CHOICE != "0"
+PARALLEL = "parallel" if JIT else False  # for the evals that use Numba's parallel compilation

@@ -9,7 +9,7 @@ from . import JIT
 def llsq(x, n):
     t = -1.0 + np.arange(n) * 2.0 / (n - 1)
     s = np.sign(t)
-    powers = t[:, None] ** np.arange(x.shape[0])
+    powers = np.vander(t, x.shape[0], increasing=True)  # t_i^j
     r = s - powers @ x
     return np.sum(r * r) / 2.0
 

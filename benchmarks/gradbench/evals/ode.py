@@ -4,7 +4,7 @@ import numpy as np
 
 import adc
 
-from . import JIT
+from . import PARALLEL
 
 
 def ode_fun(x, y):
@@ -30,7 +30,7 @@ def last(x, s):
     return y[-1]
 
 
-gradient = adc.grad(last, jit=JIT)
+gradient = adc.grad(last, jit=PARALLEL)  # Numba's parallel=True fuses the element-wise loops
 
 
 def prepare(function, inp):
