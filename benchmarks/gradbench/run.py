@@ -7,7 +7,13 @@ function for the input (NumPy conversion at the boundary), makes one untimed-for
 reported as the timing `first_call`), then runs the call at least `min_runs` times and until the
 runs add up to `min_seconds`, one `evaluate` timing per run. Where adc cannot differentiate the
 eval's function, the response is `"success": false` with the adc error as `error`.
+
+At start it asks glibc's allocator to keep freed memory for reuse (`keep_freed_memory`), as the
+caching allocators of GPU frameworks do: without it every array of more than
+128 KiB is a fresh `mmap` and its pages are faulted in again on each call (60% of the ode
+gradient's time at n = 100000, docs/gradbench.md). `ADC_GRADBENCH_MALLOC=default` leaves it alone.
 """
+import ctypes
 import importlib
 import json
 import os
@@ -21,6 +27,19 @@ sys.path.insert(0, ROOT)  # this checkout's adc, whatever the working directory
 sys.path.insert(0, HERE)
 
 import adc  # noqa: E402
+
+def keep_freed_memory() -> None:
+    """glibc: serve arrays up to 32 MiB from the heap, and never give its free top back to the kernel."""
+    if os.environ.get("ADC_GRADBENCH_MALLOC") == "default" or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    libc.mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+    libc.mallopt(M_TRIM_THRESHOLD, 2 ** 31 - 1)
+
 
 EVALS = ("hello", "lse", "llsq", "det", "gmm", "kmeans", "ode", "lstm", "ba", "ht", "particle", "saddle")
 
@@ -73,6 +92,7 @@ def respond(message, modules):
 
 
 def main():
+    keep_freed_memory()
     modules = {}
     for line in sys.stdin:
         if line.strip():
