@@ -9,9 +9,10 @@ runs add up to `min_seconds`, one `evaluate` timing per run. Where adc cannot di
 eval's function, the response is `"success": false` with the adc error as `error`.
 
 At start it asks glibc's allocator to keep freed memory for reuse (`keep_freed_memory`), as the
-caching allocators of GPU frameworks do: without it every array of more than
-128 KiB is a fresh `mmap` and its pages are faulted in again on each call (60% of the ode
-gradient's time at n = 100000, docs/gradbench.md). `ADC_GRADBENCH_MALLOC=default` leaves it alone.
+caching allocators of GPU frameworks do: by default a large array is a fresh `mmap`, or heap memory
+that `free` hands back to the kernel, and its pages are faulted in again on every call (60% of the
+ode gradient's time at n = 100000, docs/performance.md). `ADC_GRADBENCH_MALLOC=default` leaves
+the allocator alone.
 """
 import ctypes
 import importlib
@@ -29,15 +30,16 @@ sys.path.insert(0, HERE)
 import adc  # noqa: E402
 
 def keep_freed_memory() -> None:
-    """glibc: serve arrays up to 32 MiB from the heap, and never give its free top back to the kernel."""
+    """glibc: serve every allocation from the heap (no `mmap`, whose memory goes back to the kernel on
+    `free`), and never give the heap's free top back either."""
     if os.environ.get("ADC_GRADBENCH_MALLOC") == "default" or not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc
         return
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    libc.mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+    libc.mallopt(M_MMAP_MAX, 0)
     libc.mallopt(M_TRIM_THRESHOLD, 2 ** 31 - 1)
 
 
