@@ -89,9 +89,11 @@ def load_module(source: str, func: str, jit: Jit = False) -> dict[str, Any]:
             sys.modules.pop(name, None)
     filename = f"<adc {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": name}
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace
+    module = types.ModuleType(name)  # registered as a module: Numba links a recursive call through it
+    exec(compile(source, filename, "exec"), vars(module))
+    module.__adc_source__ = source  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    return vars(module)
 
 
 def load(source: str, func: str, jit: Jit = False) -> Callable[..., Any]:

@@ -117,6 +117,26 @@ def test_limit_zero_keeps_nothing_on_disk(cache_at, monkeypatch):
     assert not cache_at.exists() or not list(cache_at.iterdir())
 
 
+def running_product(x, k):
+    """Recursive: under jit=True it stays a function (``running_product_fwd``/``_bwd``)."""
+    if k == 0:
+        return 1.0
+    return x[k - 1] * running_product(x, k - 1) + np.sin(x[k - 1])
+
+
+def test_a_kept_recursion_compiles_from_memory(cache_at, monkeypatch):
+    """Run from memory (limit 0), the generated module is still a registered module: Numba could
+    not link a recursive function's call of itself without one ("unresolved symbol")."""
+    monkeypatch.setenv("ADC_CACHE_MAX_MB", "0")
+    x = np.array([0.5, -1.5, 2.0, 0.25])
+    jit = adc.grad(running_product, jit=True)(x, 4)
+    np.testing.assert_allclose(jit, adc.grad(running_product)(x, 4), rtol=1e-14)
+    h = 1e-6
+    fd = [(running_product(x + h * e, 4) - running_product(x - h * e, 4)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(jit, fd, rtol=1e-7)
+    assert not cache_at.exists() or not list(cache_at.iterdir())
+
+
 def test_a_bad_limit_is_reported_and_the_default_used(cache_at, monkeypatch):
     monkeypatch.setenv("ADC_CACHE_MAX_MB", "lots")
     with pytest.warns(cache.AdcCacheWarning, match=r"ignoring ADC_CACHE_MAX_MB='lots'.*using the default, 256"):
