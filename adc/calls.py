@@ -49,6 +49,7 @@ class Function:
     callee: "Callee"  # the user function it comes from
     program: Program | None = None  # None while it is being made (a recursive call refers to it)
     spread: bool = False
+    from_caller: bool = False  # a reverse part that takes its call's arguments first (``Stacks.from_caller``)
     name: str = ""  # given when a module is generated
     of: "Function | None" = None  # the function it is a derivative of (None: a kept function itself)
     view: Program | None = None  # what its transforms differentiate (``_program_of``)
@@ -185,6 +186,34 @@ class Stacks:
     caller's tapes; empty for the main function, which makes them."""
 
     params: dict[object, Var] = field(default_factory=dict)
+    # the program is not differentiated again (``jit=True``'s final program): a kept call's reverse
+    # part adds the adjoints of its array arguments into its caller's buffers (``accumulated``)
+    accumulate: bool = False
+    into: tuple[int, ...] = ()  # this function's parameters whose adjoint buffers are its caller's
+    # the reverse part takes the call's arguments from its caller (``det_bwd(A, row, cols, ...)``),
+    # which has them, or restores them as it restores any value its reverse sweep reads, instead of
+    # every call pushing them onto the tapes (a kept user function's, with ``accumulate``)
+    from_caller: bool = False
+
+
+def accumulated(fn: Function, wrt: tuple[int, ...]) -> tuple[int, ...]:
+    """The differentiated arguments of a call of ``fn`` whose adjoints its reverse part adds into
+    the caller's adjoint buffer (``det_bwd(tape, ..., ct, gA)``: ``gA += ...`` in place) instead of
+    returning a new array the caller adds (``t = det_bwd(...); gA += t``, with a ``zeros_like``
+    per call): the float array parameters of a kept user function that it never writes into and
+    does not return (or return a view of).  Its reverse part then only ever adds into that buffer
+    (an adjoint is read back only for a value an op defines or a function returns), so adding in
+    place gives the same sums."""
+    if fn.of is not None:  # a derivative function (second derivatives): adjoints returned, as before
+        return ()
+    from .memory import Memory, is_array
+
+    prog = _program_of(fn)
+    memory = Memory(prog)
+    returned = {memory.root(y) for y in prog.body.yields if is_array(y)}
+    return tuple(k for k in wrt if is_array(prog.params[k]) and not is_tape(prog.params[k])
+                 and prog.params[k].type.kind == "float" and not memory.written(prog.params[k])
+                 and memory.root(prog.params[k]) not in returned)
 
 
 def stack_kinds(fn: Function) -> tuple[object, ...]:
@@ -201,26 +230,31 @@ def stack_kinds(fn: Function) -> tuple[object, ...]:
     return tuple(sorted(kinds, key=repr))
 
 
-def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function, tuple[object, ...]]:
-    """``(f_fwd, f_bwd, kinds)``: ``f_fwd(*args, *tapes) -> outs`` pushes its residuals onto the
-    caller's tapes of ``kinds``, ``f_bwd(*tapes, *cotangents) -> adjoints`` pops them."""
+def stacked_vjp_functions(op: Op, wrt: tuple[int, ...], accumulate: bool = False
+                          ) -> tuple[Function, Function, tuple[object, ...], tuple[int, ...]]:
+    """``(f_fwd, f_bwd, kinds, into)``: ``f_fwd(*args, *tapes) -> outs`` pushes its residuals onto
+    the caller's tapes of ``kinds``, ``f_bwd(*tapes, *cotangents, *buffers) -> adjoints`` pops them;
+    with ``accumulate`` it adds the adjoints of the arguments ``into`` into the caller's
+    ``buffers`` (``accumulated``) and returns the others'."""
     from .reverse import reverse
     from .save_policy import Tapes
 
     fn = _derivable(op, "reverse mode")
-    key = ("stacked", wrt)
+    into = accumulated(fn, wrt) if accumulate else ()
+    from_caller = accumulate and fn.of is None
+    key = ("stacked", wrt, into, from_caller)
     if key not in fn.derived:
         kinds = stack_kinds(fn)
         fwd = Function(f"{fn.label}_fwd", "fwd", fn.callee, of=fn)
-        bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, of=fn)
+        bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, of=fn, from_caller=from_caller)
         fn.derived[key] = (fwd, bwd, kinds)
         named = Tapes()
-        stacks = Stacks({k: named.get(k) for k in kinds})
+        stacks = Stacks({k: named.get(k) for k in kinds}, accumulate, into, from_caller)
         prog = _program_of(fn)
         full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks)
         fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as)
     fwd, bwd, kinds = fn.derived[key]
-    return fwd, bwd, kinds
+    return fwd, bwd, kinds, into
 
 
 def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: Stacks | None = None,
@@ -238,12 +272,14 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     bwd_region = Region([], ops[cut + 1:], full.body.yields[len(prog.outputs):])
     extra = full.params[len(prog.params):]
     gtapes = [p for p in extra if is_tape(p)]
-    cotangents = [p for p in extra if not is_tape(p)]
+    cotangents = [p for p in extra if not is_tape(p) and p.role == "cotangent"]
+    buffers = [p for p in extra if not is_tape(p) and p.role != "cotangent"]  # the caller's (``accumulated``)
     tapes = list(stacks.params.values()) if stacks is not None else []
-    local = defined_in(bwd_region) | set(cotangents) | set(tapes) | set(gtapes)
+    arguments = list(full.params[:len(prog.params)]) if stacks is not None and stacks.from_caller else []
+    local = defined_in(bwd_region) | set(cotangents) | set(tapes) | set(gtapes) | set(buffers) | set(arguments)
     read = uses(bwd_region)
     residuals = [v for v in read if v not in local]
-    bwd = _clean(Program(bwd_name, residuals + tapes + gtapes + cotangents, bwd_region, len(bwd_region.yields),
+    bwd = _clean(Program(bwd_name, arguments + residuals + tapes + gtapes + cotangents + buffers, bwd_region, len(bwd_region.yields),
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
@@ -254,7 +290,7 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
                                                same) for v in residuals}
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
-        bwd.params = tapes + gtapes + cotangents
+        bwd.params = arguments + tapes + gtapes + cotangents + buffers
         bwd.body.ops = [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
         fwd_region = Region([], fwd_ops + [Op("push", [tape[v], kept[v]], []) for v in residuals],
                             full.body.yields[:len(prog.outputs)])

@@ -151,7 +151,8 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     if jit:  # kept helpers are inlined for Numba (a recursive function stays one)
         prog = inline_helpers(prog)
     try:
-        dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None,
+        # Numba's program is not differentiated again: kept calls add into their caller's adjoints
+        dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks(accumulate=True) if jit else None,
                                    checkpoints=checkpoints)
         source = module_source(prog, dprog, describe(kind, prog, wrt), compact, numba=jit)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
