@@ -283,6 +283,8 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
+    again = _again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
+    residuals = [v for v in residuals if not any(v in op.outs for op in again)]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
     same = {} if same is None else same
@@ -291,7 +293,7 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
         bwd.params = arguments + tapes + gtapes + cotangents + buffers
-        bwd.body.ops = [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
+        bwd.body.ops = again + [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
         fwd_region = Region([], fwd_ops + [Op("push", [tape[v], kept[v]], []) for v in residuals],
                             full.body.yields[:len(prog.outputs)])
         params = list(prog.params) + tapes
@@ -305,6 +307,49 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
                          prog.user_names))
     return fwd, bwd
+
+
+def _again(ops: list[Op], residuals: list[Var], prog: Program) -> list[Op]:
+    """The statements that compute residuals again in a reverse part that has its call's arguments
+    (``Stacks.from_caller``) instead of popping them: a residual made at the top level of the
+    forward part by a recomputable statement (``n = cols.shape[0]``, ``n == 1``) of arguments,
+    constants and other such residuals, reading no array that the function writes.  In the order
+    of the forward part."""
+    from .memory import Memory, is_array
+    from .prims import prim
+
+    memory = Memory(prog)
+    made = {o: op for op in ops for o in op.outs}
+    params = set(prog.params)
+    known: dict[Var, bool] = {}
+
+    def ok(v: Var) -> bool:
+        if v in params:
+            return True
+        if v not in known:
+            op = made.get(v)
+            p = prim(op) if op is not None else None
+            known[v] = bool(p is not None and p.recomputable and not p.side_effect and not p.calls
+                            and not op.regions and len(op.outs) == 1
+                            and all(not isinstance(a, Var) or (ok(a) and not (is_array(a) and memory.written(a)))
+                                    for a in op.args))
+        return known[v]
+
+    wanted = {v for v in residuals if v in made and ok(v)}
+    need: set[Var] = set()
+
+    def collect(v: Var) -> None:
+        if v in params or v in need:
+            return
+        need.add(v)
+        for a in made[v].args:
+            if isinstance(a, Var):
+                collect(a)
+
+    for v in wanted:
+        collect(v)
+    return [Op(op.prim, list(op.args), list(op.outs), op.params, op.loc) for op in ops
+            if op.outs and op.outs[0] in need]
 
 
 def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:
@@ -358,6 +403,63 @@ def module_functions(program: Program) -> list[Function]:
     for fn in functions:
         fn.name = namer.fresh(fn.label)
     return functions
+
+
+def without_unused_tapes(program: Program, functions: list[Function]) -> dict[object, Program]:
+    """Copies of the programs of a module (``program`` and its ``functions``) without the tape
+    parameters no function uses: a stacked part takes a tape of every kind its program and its
+    callees might push (``stack_kinds``), fixed before its program is made, and passes each on to
+    the parts it calls; a tape that no function pushes onto or pops from (once the arguments come
+    from the caller and new arrays are recomputed, those of arrays) is dropped from every
+    definition and call (each one is an argument Numba passes by reference at every node).
+    Returns the copies by function (``None``: ``program``); the cached programs are unchanged."""
+    own = {fn: fn.program for fn in functions if not fn.spread and fn.program is not None}
+    tapes = {fn: {i for i, p in enumerate(prog.params) if is_tape(p)} for fn, prog in own.items()}
+    live: set[tuple[Function, int]] = set()
+
+    def position(prog: Program, v: Atom) -> int | None:
+        for i, p in enumerate(prog.params):
+            if p is v:
+                return i
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        for fn, prog in [*own.items(), (None, program)]:
+            for op in walk(prog.body):
+                callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
+                for j, a in enumerate(op.args):
+                    if fn is None or not (isinstance(a, Var) and is_tape(a)):
+                        continue
+                    i = position(prog, a)
+                    if i is None or (fn, i) in live:
+                        continue
+                    if callee in own and j in tapes[callee] and (callee, j) not in live:
+                        continue  # only passed on to a part that does not use it (yet)
+                    live.add((fn, i))
+                    changed = True
+    dead = {fn: {i for i in tapes[fn] if (fn, i) not in live} for fn in own}
+
+    def strip(reg: Region) -> Region:
+        ops = []
+        for op in reg.ops:
+            callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
+            args = op.args
+            if callee in dead and dead[callee]:
+                args = [a for j, a in enumerate(op.args) if j not in dead[callee]]
+            ops.append(Op(op.prim, list(args), list(op.outs), op.params, op.loc, [strip(r) for r in op.regions]))
+        return Region(list(reg.args), ops, list(reg.yields))
+
+    def copy(prog: Program, drop: set[int]) -> Program:
+        out = Program(prog.name, [p for i, p in enumerate(prog.params) if i not in drop], strip(prog.body),
+                      prog.out_tree, prog.filename, prog.firstline, set(prog.user_names), prog.result,
+                      list(prog.captured), prog.writes_arguments)
+        return out
+
+    copies: dict[object, Program] = {fn: copy(prog, dead[fn]) for fn, prog in own.items()}
+    copies[None] = copy(program, set())
+    return copies
 
 
 def memory_copies(op: Op, written_after: Callable[[Op, Var], bool]) -> tuple[list[Op], list[Atom], list[Var], list[Op]]:

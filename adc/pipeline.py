@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from . import backend
 from .codegen import generate, header
-from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering
+from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering, without_unused_tapes
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -124,8 +124,11 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
     functions = module_functions(dprog)
     taken = {fn.name for fn in functions}
     parts = []
+    # Numba: without the tapes no part uses (``calls.without_unused_tapes``)
+    copies = without_unused_tapes(dprog, functions) if numba and functions else {}
+    dprog = copies.get(None, dprog)
     for fn in functions:
-        sub = fn.program
+        sub = copies.get(fn, fn.program)
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
