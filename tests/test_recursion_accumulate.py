@@ -58,6 +58,10 @@ def test_det_reverse_part_adds_into_the_callers_adjoint():
     # the recursive call passes the same buffer, and the columns again (no array tape of them)
     assert re.search(r"\n +det_of_minor_bwd\(A, v17, rest, [^\n]*, gA\)\n", bwd)
     assert "rest = np.concatenate(" in bwd
+    # what it can compute from its arguments it does not pop (m = cols.shape[0]); the one residual
+    # left is cols[0], made in a branch; the tapes of arrays no part uses are not passed
+    assert "m = cols.shape[0]" in bwd and bwd.count(".pop()") == 3  # itape once, tape twice per column
+    assert bwd.startswith("def det_of_minor_bwd(A, row, cols, tape, itape, ct, gA):")
     fwd = source[source.index("def det_of_minor_fwd"):source.index("def det_of_minor_bwd")]
     assert "ascontiguousarray" not in fwd  # a node pushes no array onto a tape (A and cols are not pushed)
     assert source.count("np.zeros_like(A)") == 1  # the main function's gA only
@@ -86,3 +90,11 @@ def test_second_derivatives_keep_returning_adjoints():
     A = np.random.default_rng(3).standard_normal((3, 3))
     H = adc.hessian(det_by_index)(A)
     np.testing.assert_allclose(H, fd_jacobian_of(adc.grad(det_by_index), A), rtol=1e-6, atol=1e-8)
+
+
+def test_mutual_recursion_compiled_by_numba():
+    """Two functions calling each other: each part passes the tapes the other uses."""
+    from call_funcs import is_even, mutual_a
+
+    for fn, args in ((is_even, (0.7, 5)), (mutual_a, (1.5, 3))):
+        assert adc.grad(fn, jit=True)(*args) == pytest.approx(adc.grad(fn)(*args), rel=1e-13)
