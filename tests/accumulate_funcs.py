@@ -58,3 +58,25 @@ def written_after_call(x):
 def same_array_twice(x):
     """The same array as two arguments: both adjoints go into one buffer."""
     return weighted(x, x, 2)
+
+
+def carried_in_loop(x):
+    """The argument is an array the caller's loop carries from iteration to iteration."""
+    y = x * 1.0
+    s = 0.0
+    for i in range(3):
+        s = s + sq_sum(y) * (i + 1.0)
+        y = np.sin(y) * 0.5 + 0.1
+    return s
+
+
+def in_a_while(x):
+    """A kept call in a `while` loop of the caller, on a view of a carried array."""
+    y = x * 1.0
+    s = 0.0
+    k = 0
+    while k < 3:
+        s = s + two_arrays(y[k:])
+        y = y * 0.9
+        k = k + 1
+    return s

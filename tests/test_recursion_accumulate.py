@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import (calls_in_loop, det_by_index, same_array_twice, sq_sum, two_arrays,
-                              written_after_call)
+from accumulate_funcs import (calls_in_loop, carried_in_loop, det_by_index, in_a_while, same_array_twice, sq_sum,
+                              two_arrays, written_after_call)
 from adc.backend import load_module
 from adc.pipeline import compile_derivative
 from adc.types import type_of
@@ -67,7 +67,8 @@ def test_det_reverse_part_adds_into_the_callers_adjoint():
     assert source.count("np.zeros_like(A)") == 1  # the main function's gA only
 
 
-@pytest.mark.parametrize("fn", [sq_sum, two_arrays, calls_in_loop, written_after_call, same_array_twice])
+@pytest.mark.parametrize("fn", [sq_sum, two_arrays, calls_in_loop, written_after_call, same_array_twice,
+                                carried_in_loop, in_a_while])
 def test_against_finite_differences_and_plain_python(fn):
     x = np.array([0.3, -0.7, 1.1, 0.45])
     _, grad = jit_module(fn, x)
@@ -81,7 +82,8 @@ def test_compiled_by_numba():
     want = np.linalg.det(A) * np.linalg.inv(A).T
     np.testing.assert_allclose(adc.grad(det_by_index, jit=True)(A), want, rtol=1e-10, atol=1e-12)
     x = np.array([0.3, -0.7, 1.1, 0.45])
-    np.testing.assert_allclose(adc.grad(two_arrays, jit=True)(x), adc.grad(two_arrays)(x), rtol=1e-13, atol=1e-14)
+    for fn in (two_arrays, in_a_while):
+        np.testing.assert_allclose(adc.grad(fn, jit=True)(x), adc.grad(fn)(x), rtol=1e-13, atol=1e-14)
 
 
 def test_second_derivatives_keep_returning_adjoints():
