@@ -427,6 +427,13 @@ def without_unused_tapes(program: Program, functions: list[Function]) -> dict[ob
     while changed:
         changed = False
         for fn, prog in [*own.items(), (None, program)]:
+            if fn is not None:  # a tape a region yields or carries, or the function returns: used
+                for reg in [prog.body] + [r for op in walk(prog.body) for r in op.regions]:
+                    for a in (*reg.args, *reg.yields):
+                        i = position(prog, a)
+                        if i is not None and i in tapes[fn] and (fn, i) not in live:
+                            live.add((fn, i))
+                            changed = True
             for op in walk(prog.body):
                 callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
                 for j, a in enumerate(op.args):
