@@ -49,6 +49,7 @@ class Function:
     callee: "Callee"  # the user function it comes from
     program: Program | None = None  # None while it is being made (a recursive call refers to it)
     spread: bool = False
+    from_caller: bool = False  # a reverse part that takes its call's arguments first (``Stacks.from_caller``)
     name: str = ""  # given when a module is generated
     of: "Function | None" = None  # the function it is a derivative of (None: a kept function itself)
     view: Program | None = None  # what its transforms differentiate (``_program_of``)
@@ -185,6 +186,34 @@ class Stacks:
     caller's tapes; empty for the main function, which makes them."""
 
     params: dict[object, Var] = field(default_factory=dict)
+    # the program is not differentiated again (``jit=True``'s final program): a kept call's reverse
+    # part adds the adjoints of its array arguments into its caller's buffers (``accumulated``)
+    accumulate: bool = False
+    into: tuple[int, ...] = ()  # this function's parameters whose adjoint buffers are its caller's
+    # the reverse part takes the call's arguments from its caller (``det_bwd(A, row, cols, ...)``),
+    # which has them, or restores them as it restores any value its reverse sweep reads, instead of
+    # every call pushing them onto the tapes (a kept user function's, with ``accumulate``)
+    from_caller: bool = False
+
+
+def accumulated(fn: Function, wrt: tuple[int, ...]) -> tuple[int, ...]:
+    """The differentiated arguments of a call of ``fn`` whose adjoints its reverse part adds into
+    the caller's adjoint buffer (``det_bwd(tape, ..., ct, gA)``: ``gA += ...`` in place) instead of
+    returning a new array the caller adds (``t = det_bwd(...); gA += t``, with a ``zeros_like``
+    per call): the float array parameters of a kept user function that it never writes into and
+    does not return (or return a view of).  Its reverse part then only ever adds into that buffer
+    (an adjoint is read back only for a value an op defines or a function returns), so adding in
+    place gives the same sums."""
+    if fn.of is not None:  # a derivative function (second derivatives): adjoints returned, as before
+        return ()
+    from .memory import Memory, is_array
+
+    prog = _program_of(fn)
+    memory = Memory(prog)
+    returned = {memory.root(y) for y in prog.body.yields if is_array(y)}
+    return tuple(k for k in wrt if is_array(prog.params[k]) and not is_tape(prog.params[k])
+                 and prog.params[k].type.kind == "float" and not memory.written(prog.params[k])
+                 and memory.root(prog.params[k]) not in returned)
 
 
 def stack_kinds(fn: Function) -> tuple[object, ...]:
@@ -201,26 +230,31 @@ def stack_kinds(fn: Function) -> tuple[object, ...]:
     return tuple(sorted(kinds, key=repr))
 
 
-def stacked_vjp_functions(op: Op, wrt: tuple[int, ...]) -> tuple[Function, Function, tuple[object, ...]]:
-    """``(f_fwd, f_bwd, kinds)``: ``f_fwd(*args, *tapes) -> outs`` pushes its residuals onto the
-    caller's tapes of ``kinds``, ``f_bwd(*tapes, *cotangents) -> adjoints`` pops them."""
+def stacked_vjp_functions(op: Op, wrt: tuple[int, ...], accumulate: bool = False
+                          ) -> tuple[Function, Function, tuple[object, ...], tuple[int, ...]]:
+    """``(f_fwd, f_bwd, kinds, into)``: ``f_fwd(*args, *tapes) -> outs`` pushes its residuals onto
+    the caller's tapes of ``kinds``, ``f_bwd(*tapes, *cotangents, *buffers) -> adjoints`` pops them;
+    with ``accumulate`` it adds the adjoints of the arguments ``into`` into the caller's
+    ``buffers`` (``accumulated``) and returns the others'."""
     from .reverse import reverse
     from .save_policy import Tapes
 
     fn = _derivable(op, "reverse mode")
-    key = ("stacked", wrt)
+    into = accumulated(fn, wrt) if accumulate else ()
+    from_caller = accumulate and fn.of is None
+    key = ("stacked", wrt, into, from_caller)
     if key not in fn.derived:
         kinds = stack_kinds(fn)
         fwd = Function(f"{fn.label}_fwd", "fwd", fn.callee, of=fn)
-        bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, of=fn)
+        bwd = Function(f"{fn.label}_bwd", "bwd", fn.callee, of=fn, from_caller=from_caller)
         fn.derived[key] = (fwd, bwd, kinds)
         named = Tapes()
-        stacks = Stacks({k: named.get(k) for k in kinds})
+        stacks = Stacks({k: named.get(k) for k in kinds}, accumulate, into, from_caller)
         prog = _program_of(fn)
         full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks)
         fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as)
     fwd, bwd, kinds = fn.derived[key]
-    return fwd, bwd, kinds
+    return fwd, bwd, kinds, into
 
 
 def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: Stacks | None = None,
@@ -238,15 +272,19 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     bwd_region = Region([], ops[cut + 1:], full.body.yields[len(prog.outputs):])
     extra = full.params[len(prog.params):]
     gtapes = [p for p in extra if is_tape(p)]
-    cotangents = [p for p in extra if not is_tape(p)]
+    cotangents = [p for p in extra if not is_tape(p) and p.role == "cotangent"]
+    buffers = [p for p in extra if not is_tape(p) and p.role != "cotangent"]  # the caller's (``accumulated``)
     tapes = list(stacks.params.values()) if stacks is not None else []
-    local = defined_in(bwd_region) | set(cotangents) | set(tapes) | set(gtapes)
+    arguments = list(full.params[:len(prog.params)]) if stacks is not None and stacks.from_caller else []
+    local = defined_in(bwd_region) | set(cotangents) | set(tapes) | set(gtapes) | set(buffers) | set(arguments)
     read = uses(bwd_region)
     residuals = [v for v in read if v not in local]
-    bwd = _clean(Program(bwd_name, residuals + tapes + gtapes + cotangents, bwd_region, len(bwd_region.yields),
+    bwd = _clean(Program(bwd_name, arguments + residuals + tapes + gtapes + cotangents + buffers, bwd_region, len(bwd_region.yields),
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
+    again = _again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
+    residuals = [v for v in residuals if not any(v in op.outs for op in again)]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
     same = {} if same is None else same
@@ -254,8 +292,8 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
                                                same) for v in residuals}
     if stacks is not None:
         tape = {v: stacks.params[tape_kind(v)] for v in residuals}
-        bwd.params = tapes + gtapes + cotangents
-        bwd.body.ops = [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
+        bwd.params = arguments + tapes + gtapes + cotangents + buffers
+        bwd.body.ops = again + [Op("pop", [tape[v]], [v]) for v in reversed(residuals)] + bwd.body.ops
         fwd_region = Region([], fwd_ops + [Op("push", [tape[v], kept[v]], []) for v in residuals],
                             full.body.yields[:len(prog.outputs)])
         params = list(prog.params) + tapes
@@ -269,6 +307,49 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
                          prog.user_names))
     return fwd, bwd
+
+
+def _again(ops: list[Op], residuals: list[Var], prog: Program) -> list[Op]:
+    """The statements that compute residuals again in a reverse part that has its call's arguments
+    (``Stacks.from_caller``) instead of popping them: a residual made at the top level of the
+    forward part by a recomputable statement (``n = cols.shape[0]``, ``n == 1``) of arguments,
+    constants and other such residuals, reading no array that the function writes.  In the order
+    of the forward part."""
+    from .memory import Memory, is_array
+    from .prims import prim
+
+    memory = Memory(prog)
+    made = {o: op for op in ops for o in op.outs}
+    params = set(prog.params)
+    known: dict[Var, bool] = {}
+
+    def ok(v: Var) -> bool:
+        if v in params:
+            return True
+        if v not in known:
+            op = made.get(v)
+            p = prim(op) if op is not None else None
+            known[v] = bool(p is not None and p.recomputable and not p.side_effect and not p.calls
+                            and not op.regions and len(op.outs) == 1
+                            and all(not isinstance(a, Var) or (ok(a) and not (is_array(a) and memory.written(a)))
+                                    for a in op.args))
+        return known[v]
+
+    wanted = {v for v in residuals if v in made and ok(v)}
+    need: set[Var] = set()
+
+    def collect(v: Var) -> None:
+        if v in params or v in need:
+            return
+        need.add(v)
+        for a in made[v].args:
+            if isinstance(a, Var):
+                collect(a)
+
+    for v in wanted:
+        collect(v)
+    return [Op(op.prim, list(op.args), list(op.outs), op.params, op.loc) for op in ops
+            if op.outs and op.outs[0] in need]
 
 
 def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:
@@ -322,6 +403,70 @@ def module_functions(program: Program) -> list[Function]:
     for fn in functions:
         fn.name = namer.fresh(fn.label)
     return functions
+
+
+def without_unused_tapes(program: Program, functions: list[Function]) -> dict[object, Program]:
+    """Copies of the programs of a module (``program`` and its ``functions``) without the tape
+    parameters no function uses: a stacked part takes a tape of every kind its program and its
+    callees might push (``stack_kinds``), fixed before its program is made, and passes each on to
+    the parts it calls; a tape that no function pushes onto or pops from (once the arguments come
+    from the caller and new arrays are recomputed, those of arrays) is dropped from every
+    definition and call (each one is an argument Numba passes by reference at every node).
+    Returns the copies by function (``None``: ``program``); the cached programs are unchanged."""
+    own = {fn: fn.program for fn in functions if not fn.spread and fn.program is not None}
+    tapes = {fn: {i for i, p in enumerate(prog.params) if is_tape(p)} for fn, prog in own.items()}
+    live: set[tuple[Function, int]] = set()
+
+    def position(prog: Program, v: Atom) -> int | None:
+        for i, p in enumerate(prog.params):
+            if p is v:
+                return i
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        for fn, prog in [*own.items(), (None, program)]:
+            if fn is not None:  # a tape a region yields or carries, or the function returns: used
+                for reg in [prog.body] + [r for op in walk(prog.body) for r in op.regions]:
+                    for a in (*reg.args, *reg.yields):
+                        i = position(prog, a)
+                        if i is not None and i in tapes[fn] and (fn, i) not in live:
+                            live.add((fn, i))
+                            changed = True
+            for op in walk(prog.body):
+                callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
+                for j, a in enumerate(op.args):
+                    if fn is None or not (isinstance(a, Var) and is_tape(a)):
+                        continue
+                    i = position(prog, a)
+                    if i is None or (fn, i) in live:
+                        continue
+                    if callee in own and j in tapes[callee] and (callee, j) not in live:
+                        continue  # only passed on to a part that does not use it (yet)
+                    live.add((fn, i))
+                    changed = True
+    dead = {fn: {i for i in tapes[fn] if (fn, i) not in live} for fn in own}
+
+    def strip(reg: Region) -> Region:
+        ops = []
+        for op in reg.ops:
+            callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
+            args = op.args
+            if callee in dead and dead[callee]:
+                args = [a for j, a in enumerate(op.args) if j not in dead[callee]]
+            ops.append(Op(op.prim, list(args), list(op.outs), op.params, op.loc, [strip(r) for r in op.regions]))
+        return Region(list(reg.args), ops, list(reg.yields))
+
+    def copy(prog: Program, drop: set[int]) -> Program:
+        out = Program(prog.name, [p for i, p in enumerate(prog.params) if i not in drop], strip(prog.body),
+                      prog.out_tree, prog.filename, prog.firstline, set(prog.user_names), prog.result,
+                      list(prog.captured), prog.writes_arguments)
+        return out
+
+    copies: dict[object, Program] = {fn: copy(prog, dead[fn]) for fn, prog in own.items()}
+    copies[None] = copy(program, set())
+    return copies
 
 
 def memory_copies(op: Op, written_after: Callable[[Op, Var], bool]) -> tuple[list[Op], list[Atom], list[Var], list[Op]]:

@@ -56,8 +56,9 @@ class Memory:
     def __post_init__(self) -> None:
         self._visit(self.program.body, frozenset())
         for op, pos in self.position.items():
-            if writes(op) and is_array(op.args[0]):
-                self.writes.setdefault(self.root(op.args[0]), []).append(_Write(pos, self.loops[op]))
+            for a in written_args(op):
+                if is_array(a):
+                    self.writes.setdefault(self.root(a), []).append(_Write(pos, self.loops[op]))
 
     # -- alias classes (union-find) ------------------------------------------------------------
     def root(self, v: Var) -> Var:
@@ -136,9 +137,20 @@ class Memory:
                    for m in (v, *self._members.get(self.root(v), ())))
 
 
+def written_args(op: Op) -> list[object]:
+    """The arguments ``op`` itself writes into: a store's first argument, and the adjoint buffers
+    a kept call's reverse part adds its adjoints into (its last ``into`` arguments,
+    ``calls.accumulated``)."""
+    out = [op.args[0]] if writes(op) and op.args else []
+    into = op.param("into") if op.prim in ("call", "call_stacked") else None
+    if into:
+        out += op.args[len(op.args) - into:]
+    return out
+
+
 def writes_memory(op: Op) -> bool:
     """Does ``op`` (or anything nested in it) write into an array?"""
-    if writes(op):
+    if written_args(op):
         return True
     return any(writes_memory(inner) for reg in op.regions for inner in reg.ops)
 

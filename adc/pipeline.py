@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from . import backend
 from .backend import Jit, check_jit
 from .codegen import generate, header
-from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering
+from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering, without_unused_tapes
 from .compose import made_by, program as made_program
 from .errors import AdcError, internal_error
 from .forward import forward
@@ -125,8 +125,11 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
     functions = module_functions(dprog)
     taken = {fn.name for fn in functions}
     parts = []
+    # Numba: without the tapes no part uses (``calls.without_unused_tapes``)
+    copies = without_unused_tapes(dprog, functions) if numba and functions else {}
+    dprog = copies.get(None, dprog)
     for fn in functions:
-        sub = fn.program
+        sub = copies.get(fn, fn.program)
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog))
@@ -153,7 +156,8 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
     if jit:  # kept helpers are inlined for Numba (a recursive function stays one)
         prog = inline_helpers(prog)
     try:
-        dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks() if jit else None,
+        # Numba's program is not differentiated again: kept calls add into their caller's adjoints
+        dprog = derivative_program(prog, kind, wrt, compact, stacks=Stacks(accumulate=True) if jit else None,
                                    checkpoints=checkpoints)
         source = module_source(prog, dprog, describe(kind, prog, wrt), compact, numba=jit)
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))

@@ -27,7 +27,7 @@ from typing import Any
 from . import checkpoint, save_policy
 from .activity import is_active_type, varied
 from .builder import Builder, apply
-from .calls import Stacks, is_tape, memory_copies, stacked_vjp_functions, tape_args, vjp_functions
+from .calls import Stacks, accumulated, is_tape, memory_copies, stacked_vjp_functions, tape_args, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .masks import masked_product, skipped_unless
@@ -71,6 +71,9 @@ class Reverse:
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
         self.scopes = _scopes(program.body)
+        # kept calls whose reverse part adds into this program's adjoint buffers: the arguments
+        self.into: dict[Op, tuple[int, ...]] = {}
+        self.call_args: dict[Op, list[Atom]] = {}  # the arguments a kept call's forward part was given
         self.buffered = self._buffered_arrays()
         # tapes and records of a derivative program differentiated again: their adjoint tapes
         self.tape_allocs = {op.out: op for op in walk(program.body) if op.prim in ("tape", "record", *LISTS)}
@@ -156,6 +159,12 @@ class Reverse:
                 for v in (*op.args[:1], *(op.outs if "result" in p.buffered else ())):
                     if isinstance(v, Var) and v in self.active and v.type.is_array:
                         out.add(v)
+            if op.prim in ("call", "call_stacked") and self.stacks is not None and self.stacks.accumulate:
+                wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in self.active)
+                into = accumulated(op.param("fn"), wrt) if wrt else ()
+                if into:  # its reverse part adds into the buffers of these arguments
+                    self.into[op] = into
+                    out.update(op.args[k] for k in into)
             if op.prim in ("for", "while"):  # arrays read inside a loop: adjoints summed over iterations
                 inside = set()
                 for reg in op.regions:
@@ -170,6 +179,8 @@ class Reverse:
         exists only on that path or in that iteration, and so does its adjoint."""
         here = set(region.args) | set(extra) | {o for op in region.ops for o in op.outs}
         for v in sorted(self.buffered & here, key=lambda v: v.id):
+            if v in self.buffers:  # a parameter whose buffer is the caller's (``Stacks.into``)
+                continue
             buf = self.b.emit("zeros_like", v)
             buf.role, buf.base = "adjoint", v
             self.buffers[v] = buf
@@ -361,7 +372,8 @@ class Reverse:
                 record: "Record | None" = None, loop: Op | None = None) -> None:
         """Keep (or recompute) the primal values ``rev`` reads that ``fwd`` defines (the body of
         ``loop``, if given): ``save_policy.restore``."""
-        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record, loop)
+        fresh = self.stacks is not None and self.stacks.from_caller  # a recursion's node: no arrays taped
+        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record, loop, fresh)
 
     # -- the whole program ---------------------------------------------------------------------
     def seed(self, outputs: list[Atom], cotangents: list[Var] | None) -> None:
@@ -396,20 +408,26 @@ class Reverse:
         if cotangent_params:
             cotangents = [Var(hint="ct", type=o.type if o.type.kind == "float" else o.type.with_(kind="float", dtype="float64"),
                               role="cotangent") for o in prog.outputs]
+        into = self.stacks.into if self.stacks is not None else ()
+        buffers = []  # the caller's adjoint buffers of the parameters ``into``: added into, not returned
+        for i in into:
+            p = prog.params[i]
+            buffers.append(Var(hint=p.hint, type=_adjoint_type(p), role="adjoint", base=p))
+            self.buffers[p] = buffers[-1]
         with self.b.at(None):
             self.allocate(prog.body, set(prog.params))
         self.seed(list(prog.outputs)[:seeded], cotangents)
         self.ops(prog.body.ops)
         with self.b.at(None):
             grads = [self.get(prog.params[i]) or zero_like(self.b, prog.params[i]) for i in self.wrt
-                     if not is_tape(prog.params[i])]  # a tape's adjoint tape is passed by reference
+                     if not is_tape(prog.params[i]) and i not in into]  # a tape's adjoint tape is passed by reference
         reverse_sweep = self.b.region
         _use_rules(forward_sweep, self.active)
         body = Region()
         body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
                     + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
         body.yields = outputs + grads
-        params = prog.params + self.tape_params + (cotangents or [])
+        params = prog.params + self.tape_params + (cotangents or []) + buffers
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
 
@@ -667,10 +685,15 @@ def _call(rv: Reverse, op: Op) -> None:
             g = rv.b.emit("acopy", g)
         cts.append(g)
     gtapes = [rv.adjoint_tape(op.args[k], op.loc) for k in taped]
-    wrt = tuple(k for k in wrt if k not in taped)
+    into = rv.into.get(op, ())  # adjoints added into these arguments' buffers by the call itself
+    buffers = [rv.buffers[op.args[k]] for k in into]
+    wrt = tuple(k for k in wrt if k not in taped and k not in into)
     adjoints = [Var(type=_adjoint_type(op.args[k]), role="tmp") for k in wrt]
     if res is None:  # it pops its residuals from the tapes
-        rv.b.append(Op("call_stacked", [*tapes, *gtapes, *cts], adjoints, (("fn", bwd),), op.loc))
+        params = (("fn", bwd), ("into", len(buffers))) if buffers else (("fn", bwd),)
+        # the arguments as its forward part saw them: read by the reverse sweep like any value
+        args = rv.call_args[op] if bwd.from_caller else []
+        rv.b.append(Op("call_stacked", [*args, *tapes, *gtapes, *cts, *buffers], adjoints, params, op.loc))
     else:
         rv.b.append(Op("call_stacked" if gtapes else "call", [res, *gtapes, *cts], adjoints, (("fn", bwd),), op.loc))
     for k, c in zip(wrt, adjoints):
@@ -692,10 +715,12 @@ def forward_parts(rv: Reverse, region: Region) -> None:
             continue
         before, args, outs, after = memory_copies(op, rv.memory.written_after)
         if rv.stacks is not None:  # residuals on the caller's tapes
-            fwd, bwd, kinds = stacked_vjp_functions(op, wrt)
+            fwd, bwd, kinds, into = stacked_vjp_functions(op, wrt, rv.stacks.accumulate)
+            assert into == rv.into.get(op, ()), "the caller allocated the buffers the reverse part adds into"
             tapes = [rv.tapes.get(k) for k in kinds]
             ops += before + [Op("call_stacked", args + tapes, outs, (("fn", fwd),), op.loc)] + after
             rv.residuals[op] = (None, wrt, bwd, tapes)
+            rv.call_args[op] = args
             continue
         fwd, bwd = vjp_functions(op, wrt)
         res = Var(hint=f"{fwd.callee.label}_res", type=RESIDUALS)

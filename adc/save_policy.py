@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .ir import Atom, Const, Op, Region, Var, defined_in, walk
-from .memory import Memory
+from .memory import Memory, is_array
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .types import Type
@@ -130,8 +130,10 @@ class Kept:
     shapes: set[Var] = field(default_factory=set)  # taped values ``rev`` reads only for their shape
 
 
-def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -> Kept:
-    """Which values ``rev`` reads from ``fwd`` are kept and which are recomputed."""
+def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, fresh: bool = False) -> Kept:
+    """Which values ``rev`` reads from ``fwd`` are kept and which are recomputed; ``fresh``: new
+    arrays too (``np.concatenate`` of available values), in a recursive function's reverse part,
+    where a taped array would stay alive for the whole sweep, once per node of the recursion."""
     local = defined_in(fwd) - set(exclude)
     defs: dict[Var, Op] = {}
     for op in fwd.ops:
@@ -165,7 +167,8 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -
         if not p.view and any(memory.written(o) for o in op.outs):
             return False  # it makes an array that is written later: computed again, it would miss the writes
             # (a view made again sees its base as it is then: the check of the arguments above covers it)
-        if not p.recomputable:
+        if not (p.recomputable or (fresh and not p.calls and not op.regions and len(op.outs) == 1
+                                   and is_array(op.out))):
             return False
         if all(available(x) for x in op.args):
             recompute.add(op)
@@ -183,14 +186,14 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory) -
 
 
 def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set[Var] = frozenset(),
-            record: Record | None = None, loop: Op | None = None) -> None:
+            record: Record | None = None, loop: Op | None = None, fresh: bool = False) -> None:
     """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
     ``rev``: recompute the cheap ones, keep the others at the end of ``fwd`` (on a tape, or in the
     lists of ``record``, indexed by the iteration) and bring them back.  ``loop``: the primal loop
-    whose body ``fwd`` copies.  Called for loop bodies,
+    whose body ``fwd`` copies; ``fresh``: recompute new arrays too (``needed_values``).  Called for loop bodies,
     and for branches inside loops (elsewhere nothing is overwritten, so values stay in their
     variables)."""
-    kept = needed_values(fwd, rev, exclude, memory)
+    kept = needed_values(fwd, rev, exclude, memory, fresh)
     defs = kept.defs
     pops: list[Op] = []
     pushes: list[Op] = []

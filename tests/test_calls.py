@@ -88,11 +88,12 @@ def test_vjp_and_jvp_are_adjoint():
 
 
 def test_recursive_function_is_defined_once():
-    """det's forward and reverse parts are functions of the generated module, called recursively."""
+    """det_of_minor's forward and reverse parts are functions of the generated module, called
+    recursively."""
     text = adc.source(det, at=(np.eye(3),), compact=True)
-    assert text.count("def det_fwd(") == 1 and text.count("def det_bwd(") == 1
-    assert "det_fwd(" in text.split("def det_fwd(")[1].split("def det_bwd(")[0]  # calls itself
-    assert text.index("def det_bwd(") < text.index("def det_grad(")  # the main function comes last
+    assert text.count("def det_of_minor_fwd(") == 1 and text.count("def det_of_minor_bwd(") == 1
+    assert "det_of_minor_fwd(" in text.split("def det_of_minor_fwd(")[1].split("def det_of_minor_bwd(")[0]  # calls itself
+    assert text.index("def det_of_minor_bwd(") < text.index("def det_grad(")  # the main function comes last
     forward = adc.source(pw, mode="forward", at=(1.0, 3), compact=True)
     assert forward.count("def pw_jvp_1(") == 1
     # calls with no differentiated argument call the function itself (an int-valued recursion here)

@@ -1,5 +1,10 @@
 """det: the determinant by expansion in minors along the first row (recursive, as cmpad and the
-C++ reference define it), and its gradient with respect to A."""
+C++ reference define it), and its gradient with respect to A.
+
+As in cmpad's ``det_of_minor``, a minor is A's rows ``row, row + 1, ...`` and the columns ``cols``
+(an int array), so no matrix is copied: expanding along the minor's first row removes ``row`` and
+one column at a time.  adc keeps the recursion a recursion (``det_of_minor_fwd``/``_bwd``, compiled
+by Numba), whose reverse part adds into the caller's adjoint of A in place."""
 import numpy as np
 
 import adc
@@ -7,21 +12,22 @@ import adc
 from . import JIT
 
 
-def minor(A, j):
-    """A without its first row and column j."""
-    return np.concatenate([A[1:, :j], A[1:, j + 1:]], axis=1)
+def det_of_minor(A, row, cols):
+    """The determinant of the minor of A made of its rows from ``row`` on and the columns ``cols``."""
+    m = cols.shape[0]
+    if m == 1:
+        return A[row, cols[0]]
+    total = 0.0
+    sign = 1.0
+    for k in range(m):
+        rest = np.concatenate((cols[:k], cols[k + 1:]))  # the columns without the k-th
+        total = total + sign * A[row, cols[k]] * det_of_minor(A, row + 1, rest)
+        sign = -sign
+    return total
 
 
 def det(A):
-    n = A.shape[0]
-    if n == 1:
-        return A[0, 0]
-    total = 0.0
-    sign = 1.0
-    for j in range(n):
-        total = total + sign * A[0, j] * det(minor(A, j))
-        sign = -sign
-    return total
+    return det_of_minor(A, 0, np.arange(A.shape[0]))
 
 
 gradient = adc.grad(det, jit=JIT)

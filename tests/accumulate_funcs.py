@@ -1,0 +1,82 @@
+"""Recursive functions for tests/test_recursion_accumulate.py: the reverse part of a kept recursive
+call under jit=True adds into its caller's adjoint buffers and takes its arguments from the caller."""
+import numpy as np
+
+
+def det_of_minor(A, row, cols):
+    """The determinant of the minor of A with its rows from `row` on and the columns `cols`."""
+    m = cols.shape[0]
+    if m == 1:
+        return A[row, cols[0]]
+    total = 0.0
+    sign = 1.0
+    for k in range(m):
+        rest = np.concatenate((cols[:k], cols[k + 1:]))
+        total = total + sign * A[row, cols[k]] * det_of_minor(A, row + 1, rest)
+        sign = -sign
+    return total
+
+
+def det_by_index(A):
+    return det_of_minor(A, 0, np.arange(A.shape[0]))
+
+
+def sq_sum(x):
+    """The recursion on a view: one element per call."""
+    if x.shape[0] == 1:
+        return x[0] * x[0]
+    return x[0] * x[0] + sq_sum(x[1:])
+
+
+def weighted(x, w, n):
+    """Two array arguments: one passed on unchanged, one made anew by every call."""
+    if n == 0:
+        return np.sum(x * w)
+    return np.sin(x[0]) * weighted(x, w * 0.5, n - 1) + np.sum(w * w)
+
+
+def two_arrays(x):
+    return weighted(x, x * x, 3)
+
+
+def calls_in_loop(x):
+    """A kept call in the caller's loop, given a new array in every iteration."""
+    s = 0.0
+    for i in range(3):
+        s = s + sq_sum(x * (i + 1.0))
+    return s
+
+
+def written_after_call(x):
+    """The caller writes into the array it passed after the call: the call saw it unwritten."""
+    y = x * 1.0
+    s = sq_sum(y)
+    y[0] = 5.0
+    return s + sq_sum(y) * y[1]
+
+
+def same_array_twice(x):
+    """The same array as two arguments: both adjoints go into one buffer."""
+    return weighted(x, x, 2)
+
+
+def carried_in_loop(x):
+    """The argument is an array the caller's loop carries from iteration to iteration."""
+    y = x * 1.0
+    s = 0.0
+    for i in range(3):
+        s = s + sq_sum(y) * (i + 1.0)
+        y = np.sin(y) * 0.5 + 0.1
+    return s
+
+
+def in_a_while(x):
+    """A kept call in a `while` loop of the caller, on a view of a carried array."""
+    y = x * 1.0
+    s = 0.0
+    k = 0
+    while k < 3:
+        s = s + two_arrays(y[k:])
+        y = y * 0.9
+        k = k + 1
+    return s
