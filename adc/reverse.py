@@ -67,6 +67,7 @@ class Reverse:
         self.tapes = Tapes()
         if stacks is not None and stacks.params:  # a kept function's tapes are its caller's (Numba)
             self.tapes.tapes.update(stacks.params)
+        self.tapes.stacked = stacks is not None and bool(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.memory = Memory(program)
