@@ -30,7 +30,7 @@ from .builder import Builder, apply
 from .calls import Stacks, is_tape, memory_copies, stacked_vjp_functions, tape_args, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
-from .masks import masked_product, skipped_unless
+from .masks import masked_product, skip_zero_adjoints, skipped_unless
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
@@ -62,6 +62,7 @@ class Reverse:
         checkpoint.refuse_reverse_over(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
+        self.b.zero_skips = []  # type: ignore[attr-defined]  # reverse loops under a condition (``masks``)
         self.adjoint: dict[Var, Atom] = {}
         self.buffers: dict[Var, Var] = {}
         self.tapes = Tapes()
@@ -412,6 +413,7 @@ class Reverse:
         body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
                     + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
         body.yields = outputs + grads
+        skip_zero_adjoints(body, self.b.zero_skips)  # type: ignore[attr-defined]
         params = prog.params + self.tape_params + (cotangents or [])
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
