@@ -110,13 +110,7 @@ def constant_valued(body: Region) -> set[Var]:
         t = v.type
         if t is None or t.is_array or t.kind != "float" or not defs.get(v):
             return False
-        for op, k, how in defs[v]:
-            if how == "carried" or op.prim in ("for", "if"):
-                if op.prim == "while":
-                    return False
-            elif op.prim != "select" and op.prim not in _CONSTANT_THROUGH:
-                return False
-        return True
+        return all(op.prim in ("for", "if", "select", *_CONSTANT_THROUGH) for op, _, _ in defs[v])
 
     known = {v for v in defs if candidate(v)}
 
@@ -127,7 +121,7 @@ def constant_valued(body: Region) -> set[Var]:
     while changed:
         changed = False
         for v in list(known):
-            for op, k, how in defs[v]:
+            for op, k, _ in defs[v]:
                 if op.prim == "select":
                     good = ok(op.args[1]) and ok(op.args[2])
                 elif op.prim in _CONSTANT_THROUGH:
