@@ -30,7 +30,7 @@ from .builder import Builder, apply
 from .calls import Stacks, accumulated, is_tape, memory_copies, stacked_vjp_functions, tape_args, vjp_functions
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
-from .masks import masked_product, skipped_unless
+from .masks import masked_product, skip_zero_adjoints, skipped_unless
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
@@ -62,13 +62,17 @@ class Reverse:
         checkpoint.refuse_reverse_over(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
+        self.b.zero_skips = []  # type: ignore[attr-defined]  # reverse loops under a condition (``masks``)
         self.adjoint: dict[Var, Atom] = {}
         self.buffers: dict[Var, Var] = {}
         self.tapes = Tapes()
         if stacks is not None and stacks.params:  # a kept function's tapes are its caller's (Numba)
             self.tapes.tapes.update(stacks.params)
+        self.tapes.stacked = stacks is not None and bool(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
+        self.enclosing: list[Op] = []  # the primal loops around the one whose reverse is being built
+        self.top_defs = set(program.params) | {o for op in program.body.ops for o in op.outs}
         self.memory = Memory(program)
         self.scopes = _scopes(program.body)
         # kept calls whose reverse part adds into this program's adjoint buffers: the arguments
@@ -427,6 +431,7 @@ class Reverse:
         body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
                     + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
         body.yields = outputs + grads
+        skip_zero_adjoints(body, self.b.zero_skips)  # type: ignore[attr-defined]
         params = prog.params + self.tape_params + (cotangents or []) + buffers
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
@@ -606,6 +611,7 @@ def _loop(rv: Reverse, op: Op) -> None:
     index = body.args[0] if is_for else Var(hint="it", type=INT)
     rev = Region(args=[index, *args])
     rv.loop_depth += 1
+    rv.enclosing.append(op)
     outer = dict(rv.adjoint)
     with rv.b.into(rev):
         for reg in op.regions:
@@ -623,15 +629,28 @@ def _loop(rv: Reverse, op: Op) -> None:
             ys.append(rv.adjoint[v])
         rev.yields = ys
     rv.loop_depth -= 1
+    rv.enclosing.pop()
     stacked = rv.stacks is not None and bool(rv.stacks.params)  # a kept function's tapes are its caller's
     policy = save_policy.plan(op, rv.loop_depth, fwd_op in rv.forward_sweep.ops, snapshots, stacked)
     # a record: the trip count is known before the loop runs, so arrays, not a growing stack
     record = Record(body.args[0], Var(hint="n_iter", type=INT)) if policy.kind == "record" else None
+    nest = _nested_record(rv, op) if policy.kind == "tape" and not stacked else None
+    if nest is not None:  # inside loops whose trip counts are known before the outermost starts
+        record = Record(Var(hint="at", type=INT), Var(hint="n_iter", type=INT))
     if policy.kind == "checkpoint":
         checkpoint.build(op, fwd_op, fwd_body, rev, rv.forward_sweep, rv.memory, clone, policy.snapshots)
     else:
         rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record, op)
-    if record is not None and record.allocs:
+    if record is not None and record.allocs and nest is not None:
+        counts, outermost = nest
+        at = rv.forward_sweep.ops.index(rv.fwd[outermost])
+        rv.forward_sweep.ops[at:at] = [*_flat(counts, [Op("len_range", list(lp.args[:3]), [c], loc=lp.loc)
+                                                       for lp, c in counts], record.count, op.loc),
+                                       *record.allocs]
+        indices = [(lp.regions[-1].args[0], c) for lp, c in counts]
+        fwd_body.ops[0:0] = _flat_index(indices, record.index, op.loc)
+        rev.ops[0:0] = _flat_index(indices, record.index, op.loc)
+    elif record is not None and record.allocs:
         at = rv.forward_sweep.ops.index(fwd_op)
         rv.forward_sweep.ops[at:at] = [Op("len_range", list(op.args[:3]), [record.count], loc=op.loc),
                                        *record.allocs]
@@ -661,6 +680,50 @@ def _loop(rv: Reverse, op: Op) -> None:
         init = inits[k]
         if isinstance(init, Var) and init in rv.active:
             rv.accumulate(init, out, len(rv.b.region.ops))
+
+
+def _nested_record(rv: Reverse, op: Op) -> tuple[list[tuple[Op, Var]], Op] | None:
+    """For a loop nested in loops (``for j in range(k)`` in ``for i in range(n)``), all
+    ``for x in range(m)`` with every bound defined before the outermost starts (so the trip counts
+    are too): the loops from the outermost in, each with a variable for its trip count, and the
+    outermost, whose forward copy is a statement of the forward sweep.  Its values can be kept in
+    records of ``n * k`` entries indexed ``i * k + j`` instead of on a growing tape.  ``None``
+    otherwise."""
+    chain = [*rv.enclosing, op]
+    if len(chain) < 2 or rv.checkpoints is not None or rv.fwd.get(chain[0]) not in rv.forward_sweep.ops:
+        return None  # (a checkpointed loop keeps nothing per iteration)
+    for lp in chain:
+        if not (lp.prim == "for" and lp.args[0] == Const(0) and lp.args[2] == Const(1) and not lp.param("break")
+                and not lp.param("checkpoint")):
+            return None
+        if not all(isinstance(a, Const) or a in rv.top_defs for a in lp.args[:3]):
+            return None
+    return [(lp, Var(hint="n_iter", type=INT)) for lp in chain], chain[0]
+
+
+def _flat(counts: list[tuple[Op, Var]], lens: list[Op], total: Var, loc: object) -> list[Op]:
+    """The trip counts of the loops ``counts`` (``lens``) and their product, ``total``."""
+    ops = list(lens)
+    acc: Var = counts[0][1]
+    for k, (_, c) in enumerate(counts[1:]):
+        out = total if k == len(counts) - 2 else Var(hint="n_iter", type=INT)
+        ops.append(Op("mul", [acc, c], [out], loc=loc))
+        acc = out
+    return ops
+
+
+def _flat_index(indices: list[tuple[Var, Var]], at: Var, loc: object) -> list[Op]:
+    """``at = (i * k + j) * m + l`` for the indices ``i, j, l`` of loops of ``n, k, m`` trips."""
+    ops: list[Op] = []
+    acc: Var = indices[0][0]
+    for k, (index, count) in enumerate(indices[1:]):
+        last = k == len(indices) - 2
+        scaled = Var(hint="at", type=INT)
+        ops.append(Op("mul", [acc, count], [scaled], loc=loc))
+        out = at if last else Var(hint="at", type=INT)
+        ops.append(Op("add", [scaled, index], [out], loc=loc))
+        acc = out
+    return ops
 
 
 def _call(rv: Reverse, op: Op) -> None:

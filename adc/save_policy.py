@@ -86,10 +86,19 @@ class Tapes:
 
     tapes: dict[object, Var] = field(default_factory=dict)
     allocs: list[Op] = field(default_factory=list)
+    stacked: bool = False  # a kept function's: its caller's tapes (``calls.Stacks``), kinds fixed
+
+    def kind(self, v: Var) -> object:
+        """``tape_kind(v)``, or ``"bool"`` for a bool (a list of bools; on a kept function's
+        stacks, which have no such kind, bools go on the ``int`` tape)."""
+        kind = tape_kind(v)
+        if kind == "int" and not self.stacked and v.type is not None and v.type.kind == "bool":
+            return "bool"
+        return kind
 
     def get(self, kind: object) -> Var:
         if kind not in self.tapes:
-            hint = {"int": "itape", "float": "tape", "residuals": "rtape"}.get(
+            hint = {"int": "itape", "bool": "btape", "float": "tape", "residuals": "rtape"}.get(
                 kind, "atape")  # type: ignore[call-overload]
             self.tapes[kind] = Var(hint=hint, type=tape_type(kind), role="tmp")
             self.allocs.append(Op("tape", [], [self.tapes[kind]], (("kind", kind),)))
@@ -185,6 +194,87 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, f
     return Kept(taped, recompute, defs, {v for v in taped if v not in values})
 
 
+def _uses(reg: Region, counts: dict[Var, int]) -> dict[Var, int]:
+    """How many times each value is read in ``reg`` (nested regions and yields included)."""
+    for op in reg.ops:
+        for a in op.args:
+            if isinstance(a, Var):
+                counts[a] = counts.get(a, 0) + 1
+        for sub in op.regions:
+            _uses(sub, counts)
+    for y in reg.yields:
+        if isinstance(y, Var):
+            counts[y] = counts.get(y, 0) + 1
+    return counts
+
+
+def _rename(reg: Region, old: Var, new: Var) -> None:
+    """Read ``new`` wherever ``reg`` reads ``old``, a value the reverse sweep made (only its own
+    statements read it: they change in place, where the builder still sees them)."""
+    for op in reg.ops:
+        for sub in op.regions:
+            _rename(sub, old, new)
+        op.args = [new if a is old else a for a in op.args]
+    reg.yields = [new if y is old else y for y in reg.yields]
+
+
+def _scalar(v: Atom) -> bool:
+    return not isinstance(v, Var) or (v.type is not None and not v.type.is_array and v.type.kind in ("bool", "int", "float"))
+
+
+def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] = frozenset()) -> list[Op]:
+    """Keep the decision, not its operands: a statement at the top of ``rev`` that reads values
+    of ``fwd`` which would be kept (not recomputed) and which nothing else in ``rev`` reads, and
+    whose result is a ``bool`` (a comparison: which operand ``min`` picked) or stands for two or
+    more of them, moves into ``fwd`` (after the definitions it reads), so the reverse sweep keeps
+    its one result instead of its operands: ``t = closest <= dist`` keeps one bool per iteration,
+    not two floats.  Only pure scalar statements move (computed on the same values in the forward
+    sweep, the result is the same).  Returns the statements moved."""
+    local = defined_in(fwd) - set(exclude)
+    taped = set(needed_values(fwd, rev, exclude, memory).taped)
+    position: dict[Var, int] = {a: 0 for a in fwd.args}
+    for k, op in enumerate(fwd.ops):
+        for o in op.outs:
+            position[o] = k + 1
+    made_in_rev = defined_in(rev)
+    uses = _uses(rev, {})
+    moved: list[Op] = []
+    for op in list(rev.ops):
+        p = prim(op)
+        if p is None or op.regions or p.side_effect or not p.recomputable or len(op.outs) != 1 \
+                or p.render is not None or not _scalar(op.out) or not all(_scalar(a) for a in op.args):
+            continue
+        read = [a for a in dict.fromkeys(op.args) if isinstance(a, Var)]
+        if any(a in made_in_rev for a in read):
+            continue  # it reads an adjoint or a value the reverse sweep made
+        ours = [a for a in read if a in local]
+        kept = [a for a in ours if a in taped]  # the others are computed again from kept values
+        if not kept or any(a not in position for a in ours):
+            continue  # nothing of ``fwd`` kept otherwise, or a value of a region nested in ``fwd``
+        if op not in rev.ops:
+            continue  # a copy of a statement moved already
+        same = [o for o in rev.ops if o.prim == op.prim and o.args == op.args and o.params == op.params]
+        if any(uses.get(a, 0) != op.args.count(a) * len(same) for a in kept):
+            continue  # an operand the reverse sweep reads elsewhere: keeping it anyway, nothing gained
+        if op.out.type.kind != "bool" and len(kept) < 2:
+            continue
+        rev.ops.remove(op)
+        for o in same[1:]:  # the same statement again (the partials of ``min`` ask twice): its value
+            rev.ops.remove(o)
+            _rename(rev, o.out, op.out)
+        if op.out.hint is None and op.out.type.kind == "bool":
+            op.out.hint = "cond"  # kept: ``cond_rec[i] = cond``, ``cond = btape.pop()``
+        at = max(position[a] for a in ours)
+        fwd.ops.insert(at, op)
+        for v, k in position.items():  # the statements after ``at`` moved one down
+            if k > at:
+                position[v] = k + 1
+        position[op.out] = at + 1
+        local.add(op.out)
+        moved.append(op)
+    return moved
+
+
 def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set[Var] = frozenset(),
             record: Record | None = None, loop: Op | None = None, fresh: bool = False) -> None:
     """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
@@ -192,7 +282,10 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
     lists of ``record``, indexed by the iteration) and bring them back.  ``loop``: the primal loop
     whose body ``fwd`` copies; ``fresh``: recompute new arrays too (``needed_values``).  Called for loop bodies,
     and for branches inside loops (elsewhere nothing is overwritten, so values stay in their
-    variables)."""
+    variables).  A comparison the reverse reads on values it reads nowhere else is computed in
+    ``fwd`` and kept instead of its operands (``keep_decisions``)."""
+    if not tapes.stacked:  # a kept function's pushes and pops stay as its caller expects
+        keep_decisions(fwd, rev, memory, exclude)
     kept = needed_values(fwd, rev, exclude, memory, fresh)
     defs = kept.defs
     pops: list[Op] = []
@@ -211,11 +304,11 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
             group.append(Op("acopy", [v], [value], loc=loc))
         if record is not None:
             store = Var(hint=f"{v.hint}_rec" if v.hint else "rec", type=Type("tape"), role="tmp")
-            record.allocs.append(Op("record", [record.count], [store], (("kind", tape_kind(v)),), loc))
+            record.allocs.append(Op("record", [record.count], [store], (("kind", tapes.kind(v)),), loc))
             group.append(Op("setitem", [store, record.index, value], [], loc=loc))
             pops.append(Op("getitem", [store, record.index], [v], loc=loc))
             continue
-        tape = tapes.get(tape_kind(v))
+        tape = tapes.get(tapes.kind(v))
         pair = (("pair", v.id),)  # the push and the pop of one value: ``passes.dead_stores`` drops both if unread
         group.append(Op("push", [tape, value], [], pair, loc=loc))
         pops.append(Op("pop", [tape], [v], pair, loc=loc))

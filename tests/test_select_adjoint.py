@@ -89,7 +89,11 @@ def test_an_unpicked_operand_with_infinite_partials_gets_exactly_zero():
 
 def test_the_reverse_loop_runs_under_the_condition_and_second_order_agrees():
     text = adc.source(nearest, at=(C, P), compact=True)
-    assert re.search(r"\n( +)if not (\w+):\n\1    for l in range\(", text), text
+    # a gradient's adjoint here is 1.0 or 0.0 (``masks.constant_valued``): the loop runs only where
+    # it is nonzero, for the nearest row, not for every row that was the nearest so far
+    assert re.search(r"\n( +)if gdist != 0\.0:\n\1    for l in range\(", text), text
+    hvp = adc.source(nearest, mode="hvp", at=(C, P), compact=True)
+    assert re.search(r"\n( +)if gdist(_\d+)? != 0\.0:\n\1    for l(_\d+)? in range\(", hvp), hvp
     hessian = adc.hessian(nearest)(C, P).reshape(C.size, C.size)
     want = fd_jacobian_of(lambda c: adc.grad(nearest)(c, P), C).reshape(C.size, C.size)
     np.testing.assert_allclose(hessian, want, rtol=1e-6, atol=1e-6)
@@ -104,3 +108,30 @@ def test_an_outside_scalar_adjoint_passes_the_skipped_loop_unchanged():
     second = adc.jacrev(adc.grad(nearest_scaled, argnums=2), argnums=2)(C, P, w)  # reverse over reverse
     assert second == pytest.approx(adc.hessian(nearest_scaled, argnums=2)(C, P, w), rel=1e-14)
     assert second == pytest.approx(2.0 * nearest(C, P), rel=1e-12)
+
+
+def scaled_nearest(c, p, y):
+    """``y * nearest``: at ``y = 0`` the adjoint flowing into the distance loop is zero, but its
+    derivative in ``y`` is not (the mixed second derivative is ``nearest``'s gradient)."""
+    closest = math.inf
+    for j in range(c.shape[0]):
+        dist = 0.0
+        for l in range(p.shape[0]):
+            t = p[l] - c[j, l]
+            dist += t * t
+        closest = min(closest, dist)
+    return y * closest
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_an_adjoint_that_is_zero_only_here_still_runs_the_loop(jit):
+    """Only an adjoint made of constants skips on zero (``if gdist != 0.0``); one that depends on
+    an input (``y``) runs under ``min``'s condition, so second order at ``y = 0`` is exact."""
+    text = adc.source(scaled_nearest, argnums=(0, 2), at=(C, P, 0.0), compact=True)
+    assert "!= 0.0" not in text and re.search(r"\n( +)if not (\w+):\n\1    for l in range\(", text), text
+    mixed = adc.jacfwd(adc.grad(scaled_nearest, argnums=0, jit=jit), argnums=2, jit=jit)(C, P, 0.0)
+    np.testing.assert_allclose(mixed, adc.grad(nearest)(C, P), rtol=1e-13)
+    _, pullback = adc.vjp(nearest, C, P, jit=jit)
+    gc, _ = pullback(0.0)  # a zero cotangent: zeros, by the loop under the condition
+    assert np.all(gc == 0.0)
+    np.testing.assert_allclose(pullback(2.0)[0], 2.0 * adc.grad(nearest)(C, P), rtol=1e-14)

@@ -25,10 +25,12 @@ def _range_text(t: Sequence[str]) -> str:
 
 
 def _tape_item(kind: object) -> str:
-    """A placeholder element of a list that holds ``kind`` values: ``int``, ``float``, ``residuals``
+    """A placeholder element of a list that holds ``kind`` values: ``int``, ``bool``, ``float``, ``residuals``
     or an array kind ``(dtype, ndim)`` (a list of one typed element, emptied, is a typed list under Numba too)."""
     if kind == "int":
         return "0"
+    if kind == "bool":
+        return "False"
     if kind == "residuals":  # the residual tuples of kept calls (plain Python only)
         return "()"
     if isinstance(kind, tuple):
@@ -67,13 +69,23 @@ def _push_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
         f"{t[0]}.append({t[1]})"
 
 
+_RECORD_DTYPES = {"float": "float64", "int": "int64", "bool": "bool_"}
+
+
+def _record_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """Under Numba a record of numbers is a NumPy array (a store and a read are a memory access; a
+    typed list's checks its bounds and wraps negative indices); of arrays or residuals, a list."""
+    dtype = _RECORD_DTYPES.get(p.get("kind", "float"))  # type: ignore[arg-type]
+    return f"np.zeros({t[0]}, dtype=np.{dtype})" if dtype else f"[{_tape_item(p.get('kind'))}] * {t[0]}"
+
+
 structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
            lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
            jvp=lambda b, op, ts: b.emit("tape", params=op.params), fresh=True, foldable=False)
 structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
-           lambda n, kind="float": [0 if kind == "int" else 0.0] * int(n), lambda ts: Type("tape"), fresh=True,
-           jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params))
+           lambda n, kind="float": [{"int": 0, "bool": False}.get(kind, 0.0)] * int(n), lambda ts: Type("tape"), fresh=True,
+           jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params), numba=_record_numba)
 structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True,
            jvp=lambda b, op, ts: _push_tangent(b, op, ts), numba=_push_numba)
 structural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop(), stateful=True, foldable=False,
