@@ -24,29 +24,27 @@ def nearest_total(c, pts):
     """kmeans' reference loops: for each point the nearest row's squared distance, summed."""
     total = 0.0
     for i in range(pts.shape[0]):
-        closest = math.inf
-        for j in range(c.shape[0]):
-            dist = 0.0
-            for l in range(pts.shape[1]):
-                t = pts[i, l] - c[j, l]
-                dist += t * t
-            closest = min(closest, dist)
-        total += closest
+        total += nearest_of(c, pts, i)
     return total
+
+
+def nearest_of(c, pts, i):
+    """The nearest squared distance of point ``i`` (a helper, inlined)."""
+    closest = math.inf
+    for j in range(c.shape[0]):
+        dist = 0.0
+        for l in range(pts.shape[1]):
+            t = pts[i, l] - c[j, l]
+            dist += t * t
+        closest = min(closest, dist)
+    return closest
 
 
 def nearest_each(c, pts):
     """The nearest squared distance of every point (an array: for the dot-product identity)."""
     out = np.zeros(pts.shape[0])
     for i in range(pts.shape[0]):
-        closest = math.inf
-        for j in range(c.shape[0]):
-            dist = 0.0
-            for l in range(pts.shape[1]):
-                t = pts[i, l] - c[j, l]
-                dist += t * t
-            closest = min(closest, dist)
-        out[i] = closest
+        out[i] = nearest_of(c, pts, i)
     return out
 
 
