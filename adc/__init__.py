@@ -8,10 +8,11 @@ from .prims.revolve import checkpointed
 from .custom import custom_jvp, custom_vjp
 from .sparse import sparse_hessian, sparse_jacobian
 from .batched import batched_jvp
-from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, InternalError, SourceError, UnsupportedError
+from .errors import (AdcError, CompileError, DifferentiationError, EvaluationError, InternalError, ParallelFallbackWarning,
+                     SourceError, UnsupportedError)
 
 __all__ = ["grad", "value_and_grad", "jvp", "batched_jvp", "vjp", "jacfwd", "jacrev", "hessian", "hvp", "sparse_jacobian",
            "sparse_hessian", "source", "trace",
            "custom_vjp", "custom_jvp", "checkpointed", "AdcError", "UnsupportedError",
-           "SourceError", "DifferentiationError", "CompileError", "EvaluationError", "InternalError"]
+           "SourceError", "DifferentiationError", "CompileError", "EvaluationError", "InternalError", "ParallelFallbackWarning"]
 __version__ = "0.1.0"

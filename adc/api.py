@@ -19,7 +19,7 @@ from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
-from .failures import dispatcher_type, failed, report, report_user_failure, run_generated
+from .failures import dispatcher_type, failed, fell_back, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
@@ -227,7 +227,7 @@ class Transformed:
             return  # a global array could change in place: every call takes the checked path
         compiled = fast.compiled
         namespace["_adc_fast_"] = compiled.func
-        namespace["_adc_fail_"] = lambda exc, call_args: failed(compiled, exc, call_args)
+        namespace["_adc_fail_"] = lambda exc, call_args: _fast_failed(compiled, namespace, exc, call_args)
         namespace["_adc_done_"] = fast.done
         for k, a in enumerate(args):
             namespace[f"_adc_t{k}_"] = type(a)
@@ -351,6 +351,16 @@ def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> 
     if not any(isinstance(t, TreeType) for t in types):
         return wrt
     return flatten_args(prepared, [f"#{i}" for i in range(len(prepared))]).leaf_positions(wrt)
+
+
+def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, call_args: tuple[Any, ...]) -> Any:
+    """What the fast path's ``_adc_fail_`` does: where ``jit="parallel"`` fell back to the same code
+    without parallel compilation (``failures.fell_back``), the fast path calls that from now on and
+    this call takes the checked path; else the failure is reported as on the checked path."""
+    if fell_back(compiled, exc):
+        namespace["_adc_fast_"] = compiled.func
+        return namespace["_adc_slow_"](call_args)
+    return failed(compiled, exc, call_args)
 
 
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
@@ -579,7 +589,8 @@ Args:
     argnums: the index of the argument to differentiate with respect to, or a tuple of indices.
     mode: ``"reverse"`` (one adjoint pass) or ``"forward"`` (one tangent pass per input component).
     jit: compile the generated derivative with Numba; ``"parallel"``: with Numba's
-        ``parallel=True``, which fuses element-wise array loops (docs/performance.md).
+        ``parallel=True``, which fuses element-wise array loops (docs/performance.md), or, where
+        Numba's parallel compiler fails, as with ``True`` (an ``adc.ParallelFallbackWarning``).
     checkpoints: reverse mode keeps at most this many snapshots of each outermost loop (a ``for``
         over a range, or a ``while``) and recomputes the rest (binomial checkpointing, Griewank's Revolve), so
         memory does not grow with the trip count; see docs/composition.md#checkpointing.

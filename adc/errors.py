@@ -188,6 +188,21 @@ def _decorator_name(fn: object) -> str:
     return outer or "unknown decorator"
 
 
+class ParallelFallbackWarning(UserWarning):
+    """``jit="parallel"``: Numba's parallel compiler failed on a derivative, which runs compiled as
+    with ``jit=True`` instead (said once per derivative, with Numba's message).  The answer is the
+    same; only the fused loops are lost.
+
+    Example:
+        ```python
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", adc.ParallelFallbackWarning)  # parallel where Numba can
+            g = adc.grad(f, jit="parallel")(x)
+        ```
+    """
+
+
 class InternalError(AdcError):
     """adc itself failed (a bug in adc, not in the user's function); names the function.
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import linecache
 from collections.abc import Mapping
 import re
+import warnings
 
 import numpy as np
 from typing import Any, Sequence
 
 from .arguments import call_flat
-from .errors import AdcError, CompileError, DifferentiationError, EvaluationError
+from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, ParallelFallbackWarning
 from .ir import Loc, walk
 from .pipeline import Compiled, compile_derivative
 
@@ -25,12 +26,39 @@ from .pipeline import Compiled, compile_derivative
 def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
     """Run the generated code; whatever it raises comes back as an adc error (see ``report``).
     The global and closure arrays the function reads are passed after its arguments' inputs, as
-    they are now."""
+    they are now.  Where Numba's parallel compilation fails, the same code runs compiled without
+    it (``fell_back``)."""
     call_args = with_captured(compiled, args)
     try:
         return compiled.func(*call_args)
     except Exception as exc:
+        if not fell_back(compiled, exc):
+            failed(compiled, exc, args)
+    try:
+        return compiled.func(*call_args)
+    except Exception as exc:
         failed(compiled, exc, args)
+
+
+def fell_back(compiled: Compiled, exc: Exception) -> bool:
+    """``jit="parallel"``: if ``exc`` is Numba's parallel compiler failing on the generated code (an
+    internal assertion, say), or its parallel code's own run-time check (``Sizes of ... do not
+    match``, arrays it cannot broadcast), replace ``compiled.func`` by the same code compiled as with
+    ``jit=True``, warn once, and say so."""
+    func = compiled.func
+    if not getattr(func, "targetoptions", {}).get("parallel"):
+        return False
+    if not (type(exc).__module__.startswith("numba") or raised_in_numba(exc) or isinstance(exc, AssertionError)):
+        return False  # the program's own failure: reported as under jit=True
+    from . import backend
+
+    first = (str(exc).strip().splitlines() or [""])[0][:160]
+    prog = compiled.primal  # the warning points at the user's function
+    warnings.warn_explicit(f"adc: Numba's parallel compilation of the generated {compiled.program.name} failed "
+                           f"({type(exc).__name__}: {first}); it runs compiled as with jit=True instead",
+                           ParallelFallbackWarning, prog.filename, prog.firstline)
+    compiled.func = backend.load(compiled.source, compiled.program.name, True)
+    return True
 
 
 def failed(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:

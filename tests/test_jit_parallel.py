@@ -69,3 +69,42 @@ def test_a_failed_parallel_compilation_points_to_jit_true():
     assert "hint: call with jit=True (the same code without Numba's parallel compilation) or jit=False" in message
     serial = compile_derivative(euler_last, (type_of(x), type_of(2)), "grad", [0], jit=True)
     assert "hint: call with jit=False" in numba_message(serial, AssertionError("x"))
+
+
+def shifted_tanh(x):
+    return np.tanh(x) * x
+
+
+def test_where_parallel_compilation_fails_the_same_code_runs_without_it():
+    """Numba's parallel code cannot broadcast a vector-mode tangent (its run-time check ``Sizes of
+    ... do not match``), nor compile some loops (an internal assertion): adc then runs the same code
+    compiled as with jit=True, with a ParallelFallbackWarning, and the answer is the same."""
+    x = np.linspace(0.1, 1.0, 5)
+    with pytest.warns(adc.ParallelFallbackWarning, match="runs compiled as with jit=True instead"):
+        jac = adc.jacfwd(shifted_tanh, jit="parallel")(x)
+    np.testing.assert_allclose(jac, np.diag(1.0 - np.tanh(x) ** 2) * x[:, None] + np.diag(np.tanh(x)), rtol=1e-14)
+
+
+def test_the_fallback_replaces_the_compiled_function_once():
+    """A parallel dispatcher that fails: the call warns once, returns the serial code's answer, and
+    the compiled derivative keeps the serial dispatcher."""
+    import numba
+
+    from adc.failures import run_generated
+    from adc.pipeline import compile_derivative
+    from adc.types import type_of
+
+    x = np.linspace(0.5, 1.5, 5)
+    compiled = compile_derivative(euler_last, (type_of(x), type_of(2)), "grad", [0], jit="parallel")
+
+    @numba.njit(parallel=True)
+    def failing(x, steps):  # Numba's parallel code failing at run time, as its size check does
+        if x.size > 0:
+            raise AssertionError("Sizes of a, b do not match")
+        return x
+
+    compiled.func = failing
+    with pytest.warns(adc.ParallelFallbackWarning, match="failed \\(AssertionError: Sizes of a, b do not match\\)"):
+        out = run_generated(compiled, (x, 2))
+    np.testing.assert_allclose(out, adc.grad(euler_last)(x, 2), rtol=1e-13)
+    assert not compiled.func.targetoptions.get("parallel")
