@@ -19,7 +19,7 @@ from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
-from .failures import dispatcher_type, failed, fell_back, report, report_user_failure, run_generated
+from .failures import dispatcher_type, failed, parallel_failure, report, report_user_failure, run_generated
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
@@ -354,12 +354,14 @@ def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> 
 
 
 def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, call_args: tuple[Any, ...]) -> Any:
-    """What the fast path's ``_adc_fail_`` does: where ``jit="parallel"`` fell back to the same code
-    without parallel compilation (``failures.fell_back``), the fast path calls that from now on and
-    this call takes the checked path; else the failure is reported as on the checked path."""
-    if fell_back(compiled, exc):
+    """What the fast path's ``_adc_fail_`` does: where its ``jit="parallel"`` code failed to compile
+    or run as parallel code (``failures.parallel_failure``), the call takes the checked path, which
+    runs the same code compiled without it (``failures.without_parallel``), and the fast path calls
+    what ``compiled`` runs from then on; any other failure is reported as on the checked path."""
+    if parallel_failure(namespace["_adc_fast_"], exc):
+        result = namespace["_adc_slow_"](call_args)
         namespace["_adc_fast_"] = compiled.func
-        return namespace["_adc_slow_"](call_args)
+        return result
     return failed(compiled, exc, call_args)
 
 

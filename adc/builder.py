@@ -79,12 +79,9 @@ class Builder:
              hint: str | None = None) -> Atom:
         atoms = [atom(a) for a in args]
         if self.simplify:
-            folded = self._simplified(prim, atoms)
+            folded = self._simplified(prim, atoms, params)
             if folded is not None:
                 return folded
-            negated = self.defining(atoms[0], "neg") if prim == "sum" and len(atoms) == 1 else None
-            if negated is not None:  # sum(-g) = -sum(g), bit for bit, without the negated array
-                return self.neg(self.emit("sum", negated.args[0], params=params))
         rule = get(prim)
         out = self.new_var(rule.result_type([a.type for a in atoms], dict(params)), hint)
         self.append(Op(prim, atoms, [out], params))
@@ -105,7 +102,7 @@ class Builder:
         op = self.defs.get(a) if isinstance(a, Var) and a.role == "tmp" else None
         return op if op is not None and op.prim == prim else None
 
-    def _simplified(self, prim: str, a: Sequence[Atom]) -> Atom | None:
+    def _simplified(self, prim: str, a: Sequence[Atom], params: tuple[tuple[str, object], ...] = ()) -> Atom | None:
         if a and all(isinstance(x, Const) for x in a) and prim in PRIMS and prim not in ("copy",) \
                 and not (get(prim).fresh or get(prim).side_effect or get(prim).calls):  # not a new list, not a call
             try:
@@ -159,6 +156,10 @@ class Builder:
         elif prim == "select":
             if isinstance(a[0], Const):
                 return a[1] if a[0].value else a[2]
+        elif prim == "sum" and len(a) == 1:
+            neg = self.defining(a[0], "neg")
+            if neg is not None:  # sum(-g) = -sum(g), bit for bit, without the negated array
+                return self.neg(self.emit("sum", neg.args[0], params=params))
         return None
 
     def broadcast_source(self, a: Atom, other: Atom) -> Atom | None:

@@ -9,6 +9,7 @@ failures on a first call become a ``CompileError``.
 """
 from __future__ import annotations
 
+import dataclasses
 import linecache
 from collections.abc import Mapping
 import re
@@ -27,38 +28,48 @@ def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
     """Run the generated code; whatever it raises comes back as an adc error (see ``report``).
     The global and closure arrays the function reads are passed after its arguments' inputs, as
     they are now.  Where Numba's parallel compilation fails, the same code runs compiled without
-    it (``fell_back``)."""
+    it (``without_parallel``)."""
     call_args = with_captured(compiled, args)
     try:
         return compiled.func(*call_args)
     except Exception as exc:
-        if not fell_back(compiled, exc):
+        if not parallel_failure(compiled.func, exc):
             failed(compiled, exc, args)
-    try:
-        return compiled.func(*call_args)
-    except Exception as exc:
-        failed(compiled, exc, args)
+        return without_parallel(compiled, exc, call_args, args)
 
 
-def fell_back(compiled: Compiled, exc: Exception) -> bool:
-    """``jit="parallel"``: if ``exc`` is Numba's parallel compiler failing on the generated code (an
-    internal assertion, say), or its parallel code's own run-time check (``Sizes of ... do not
-    match``, arrays it cannot broadcast), replace ``compiled.func`` by the same code compiled as with
-    ``jit=True``, warn once, and say so."""
-    func = compiled.func
-    if not getattr(func, "targetoptions", {}).get("parallel"):
-        return False
-    if not (type(exc).__module__.startswith("numba") or raised_in_numba(exc) or isinstance(exc, AssertionError)):
-        return False  # the program's own failure: reported as under jit=True
+def is_parallel(func: Any) -> bool:
+    """Was ``func`` compiled by Numba with ``parallel=True`` (``jit="parallel"``)?"""
+    return bool(getattr(func, "targetoptions", {}).get("parallel"))
+
+
+def parallel_failure(func: Any, exc: Exception) -> bool:
+    """Is ``exc`` Numba's parallel compilation of ``func`` failing (an internal assertion, say), or
+    its parallel code's own run-time check (``Sizes of ... do not match``: arrays it cannot
+    broadcast)?  The generated code has no ``assert`` of its own (user code cannot have one)."""
+    return is_parallel(func) and (type(exc).__module__.startswith("numba") or raised_in_numba(exc)
+                                  or isinstance(exc, AssertionError))
+
+
+def without_parallel(compiled: Compiled, exc: Exception, call_args: Sequence[Any], args: Sequence[Any]) -> Any:
+    """Run the code of ``compiled``, whose parallel compilation failed with ``exc``, compiled as with
+    ``jit=True``.  If that runs, it replaces ``compiled.func`` from now on, with one
+    ``ParallelFallbackWarning``; if it fails too, that failure is reported (as ``jit=True``'s) and
+    ``compiled`` is left as it was."""
     from . import backend
 
+    serial = dataclasses.replace(compiled, func=backend.load(compiled.source, compiled.program.name, True))
+    try:
+        result = serial.func(*call_args)
+    except Exception as again:
+        failed(serial, again, args)
     first = (str(exc).strip().splitlines() or [""])[0][:160]
     prog = compiled.primal  # the warning points at the user's function
     warnings.warn_explicit(f"adc: Numba's parallel compilation of the generated {compiled.program.name} failed "
                            f"({type(exc).__name__}: {first}); it runs compiled as with jit=True instead",
                            ParallelFallbackWarning, prog.filename, prog.firstline)
-    compiled.func = backend.load(compiled.source, compiled.program.name, True)
-    return True
+    compiled.func = serial.func
+    return result
 
 
 def failed(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
@@ -270,8 +281,8 @@ def numba_message(compiled: Compiled, exc: BaseException) -> str:
             code = lines[number - 1].strip()
             origin = next((l.strip()[2:] for l in reversed(lines[:number]) if l.strip().startswith("# from line")), "")
             where = f" at generated line {number} `{code}`" + (f" ({origin})" if origin else "")
-    parallel = bool(getattr(compiled.func, "targetoptions", {}).get("parallel"))
-    instead = "jit=True (the same code without Numba's parallel compilation) or jit=False" if parallel else "jit=False"
+    instead = ("jit=True (the same code without Numba's parallel compilation) or jit=False" if is_parallel(compiled.func)
+               else "jit=False")
     return (f"Numba could not compile the generated {compiled.program.name}{where}: "
             f"{type(exc).__name__}: {first}\nhint: call with {instead} (the same generated code runs as "
             f"plain Python), or look at it with adc.source(..., compact=True)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Atom, Const, Op, Region, Var, defined_in, walk
+from .ir import Atom, Const, Op, Region, Var, defined_in, uses, walk
 from .memory import Memory, is_array
 from .prims import prim
 from .prims.calls import RESIDUALS
@@ -194,20 +194,6 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, f
     return Kept(taped, recompute, defs, {v for v in taped if v not in values})
 
 
-def _uses(reg: Region, counts: dict[Var, int]) -> dict[Var, int]:
-    """How many times each value is read in ``reg`` (nested regions and yields included)."""
-    for op in reg.ops:
-        for a in op.args:
-            if isinstance(a, Var):
-                counts[a] = counts.get(a, 0) + 1
-        for sub in op.regions:
-            _uses(sub, counts)
-    for y in reg.yields:
-        if isinstance(y, Var):
-            counts[y] = counts.get(y, 0) + 1
-    return counts
-
-
 def _rename(reg: Region, old: Var, new: Var) -> None:
     """Read ``new`` wherever ``reg`` reads ``old``, a value the reverse sweep made (only its own
     statements read it: they change in place, where the builder still sees them)."""
@@ -237,7 +223,7 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
         for o in op.outs:
             position[o] = k + 1
     made_in_rev = defined_in(rev)
-    uses = _uses(rev, {})
+    counts = uses(rev)
     moved: list[Op] = []
     for op in list(rev.ops):
         p = prim(op)
@@ -245,8 +231,8 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
                 or p.render is not None or not _scalar(op.out) or not all(_scalar(a) for a in op.args):
             continue
         read = [a for a in dict.fromkeys(op.args) if isinstance(a, Var)]
-        if any(a in made_in_rev for a in read):
-            continue  # it reads an adjoint or a value the reverse sweep made
+        if any(a in made_in_rev or a not in local for a in read):
+            continue  # it reads an adjoint, a value the reverse sweep made, or one from outside ``fwd``
         ours = [a for a in read if a in local]
         kept = [a for a in ours if a in taped]  # the others are computed again from kept values
         if not kept or any(a not in position for a in ours):
@@ -254,7 +240,7 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
         if op not in rev.ops:
             continue  # a copy of a statement moved already
         same = [o for o in rev.ops if o.prim == op.prim and o.args == op.args and o.params == op.params]
-        if any(uses.get(a, 0) != op.args.count(a) * len(same) for a in kept):
+        if any(counts.get(a, 0) != op.args.count(a) * len(same) for a in kept):
             continue  # an operand the reverse sweep reads elsewhere: keeping it anyway, nothing gained
         if op.out.type.kind != "bool" and len(kept) < 2:
             continue

@@ -6,23 +6,7 @@ import numpy as np
 import pytest
 
 import adc
-
-
-def shifted_product(x, y):
-    z = x.copy()
-    z[1:] = x[1:] * y[:-1]
-    return z
-
-
-def euler_last(x, steps):
-    """Array state through a loop, slice writes, element-wise chains: the ode eval's shape."""
-    h = 1.0 / steps
-    y = np.zeros_like(x)
-    for _ in range(steps):
-        k1 = shifted_product(x, y)
-        k2 = shifted_product(x, y + h * k1 / 2.0)
-        y = y + h * (k1 + k2) / 2.0
-    return y[-1] + 0.5 * np.sum(np.sin(y) * x)
+from test_lean_code import rk4  # GradBench's ode: array state through a loop, slice writes
 
 
 def central(fn, x, args, h=1e-6):
@@ -37,23 +21,23 @@ def central(fn, x, args, h=1e-6):
 def test_parallel_gradient_and_jvp_equal_python_and_differences():
     x = np.linspace(0.5, 1.5, 9)
     u = np.cos(np.arange(9.0))
-    python = adc.grad(euler_last)(x, 4)
-    parallel = adc.grad(euler_last, jit="parallel")(x, 4)
+    python = adc.grad(rk4)(x, 4)
+    parallel = adc.grad(rk4, jit="parallel")(x, 4)
     np.testing.assert_allclose(parallel, python, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(parallel, central(euler_last, x, (4,)), rtol=1e-7, atol=1e-9)
-    value, tangent = adc.jvp(euler_last, (x, 4), (u, 0), jit="parallel")
-    assert np.isclose(value, euler_last(x, 4), rtol=1e-14)
+    np.testing.assert_allclose(parallel, central(rk4, x, (4,)), rtol=1e-7, atol=1e-9)
+    value, tangent = adc.jvp(rk4, (x, 4), (u, 0), jit="parallel")
+    assert np.isclose(value, rk4(x, 4), rtol=1e-14)
     assert np.isclose(tangent, np.dot(parallel, u), rtol=1e-12)  # <grad, u> = J u
 
 
 @pytest.mark.parametrize("bad", ["fast", 1, None, "Parallel"])
 def test_other_jit_values_are_refused(bad):
     with pytest.raises(adc.DifferentiationError, match='jit must be False, True or "parallel"'):
-        adc.grad(euler_last, jit=bad)
+        adc.grad(rk4, jit=bad)
     with pytest.raises(adc.DifferentiationError, match="jit must be"):
-        adc.jvp(euler_last, (np.ones(3), 2), (np.ones(3), 0), jit=bad)
+        adc.jvp(rk4, (np.ones(3), 2), (np.ones(3), 0), jit=bad)
     with pytest.raises(adc.DifferentiationError, match="jit must be"):
-        adc.jacfwd(euler_last, jit=bad)
+        adc.jacfwd(rk4, jit=bad)
 
 
 def test_a_failed_parallel_compilation_points_to_jit_true():
@@ -64,10 +48,10 @@ def test_a_failed_parallel_compilation_points_to_jit_true():
     from adc.types import type_of
 
     x = np.linspace(0.5, 1.5, 5)
-    compiled = compile_derivative(euler_last, (type_of(x), type_of(2)), "grad", [0], jit="parallel")
+    compiled = compile_derivative(rk4, (type_of(x), type_of(2)), "grad", [0], jit="parallel")
     message = numba_message(compiled, AssertionError("key already in dictionary"))
     assert "hint: call with jit=True (the same code without Numba's parallel compilation) or jit=False" in message
-    serial = compile_derivative(euler_last, (type_of(x), type_of(2)), "grad", [0], jit=True)
+    serial = compile_derivative(rk4, (type_of(x), type_of(2)), "grad", [0], jit=True)
     assert "hint: call with jit=False" in numba_message(serial, AssertionError("x"))
 
 
@@ -95,7 +79,7 @@ def test_the_fallback_replaces_the_compiled_function_once():
     from adc.types import type_of
 
     x = np.linspace(0.5, 1.5, 5)
-    compiled = compile_derivative(euler_last, (type_of(x), type_of(2)), "grad", [0], jit="parallel")
+    compiled = compile_derivative(rk4, (type_of(x), type_of(2)), "grad", [0], jit="parallel")
 
     @numba.njit(parallel=True)
     def failing(x, steps):  # Numba's parallel code failing at run time, as its size check does
@@ -106,5 +90,5 @@ def test_the_fallback_replaces_the_compiled_function_once():
     compiled.func = failing
     with pytest.warns(adc.ParallelFallbackWarning, match="failed \\(AssertionError: Sizes of a, b do not match\\)"):
         out = run_generated(compiled, (x, 2))
-    np.testing.assert_allclose(out, adc.grad(euler_last)(x, 2), rtol=1e-13)
+    np.testing.assert_allclose(out, adc.grad(rk4)(x, 2), rtol=1e-13)
     assert not compiled.func.targetoptions.get("parallel")
