@@ -13,7 +13,7 @@ For the code adc runs (compact code), ``fold_constants`` first propagates the un
 (``gy = 1.0``) and refolds what reads it, so ``gx = gy * x2`` becomes ``gx = x2``, and
 ``first_writes`` last starts an adjoint buffer at its first contribution (``g = c.copy()``
 instead of ``g = np.zeros_like(v)`` then ``g += c``; ``dead_stores`` again then drops what only
-the zeros' shape needed).  Other statements with effects (array writes, tape pushes and pops) are kept.  Simple ops may be shared with the cached primal program,
+the zeros' shape needed; ``copies.py`` then removes array copies).  Other statements with effects (array writes, tape pushes and pops) are kept.  Simple ops may be shared with the cached primal program,
 so passes replace ops instead of changing them.
 """
 from __future__ import annotations

@@ -17,6 +17,7 @@ from .backend import Jit, check_jit
 from .codegen import generate, header
 from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering, without_unused_tapes
 from .compose import made_by, program as made_program
+from .copies import complement_adds, shared_copies
 from .errors import AdcError, internal_error
 from .forward import forward
 from .identity import identity
@@ -107,7 +108,8 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
 
 
 def clean(out: Program, compact: bool) -> Program:
-    """The clean-up passes on a derivative program (``passes.py``)."""
+    """The clean-up passes on a derivative program (``passes.py``; for compact code also
+    ``copies.py``)."""
     out = checked(out)
     for step in (common_subexpressions, hoist_invariants, common_subexpressions):
         out = checked(step(out))
@@ -115,7 +117,10 @@ def clean(out: Program, compact: bool) -> Program:
         out = checked(fold_constants(out))
     out = checked(propagate_copies(out, everywhere=compact))
     out = checked(dead_stores(checked(merge_scatter_adds(out))))
-    return checked(dead_stores(checked(first_writes(out)))) if compact else out
+    if not compact:
+        return out
+    out = checked(dead_stores(checked(first_writes(out))))
+    return checked(shared_copies(checked(complement_adds(out))))
 
 
 def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba: Jit = False) -> str:

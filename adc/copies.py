@@ -1,0 +1,228 @@
+"""Fewer array copies in derivative code: two clean-up passes on the code adc runs.
+
+``complement_adds``: the adjoint of ``z = x.copy(); z[1:] = v`` reads ``gz[1:]`` for ``v``, clears
+it, then adds all of ``gz`` into ``gx``: a copy of the slice, a pass of zeros and a whole-array
+addition whose cleared part adds nothing.  When nothing else reads ``gz``, the sweep instead reads
+the slice as a view and adds only the rest, ``gx[:1] += gz[:1]`` (``x[:a]`` and ``x[a:]`` split an
+array along its first axis for any integer ``a``).
+
+``shared_copies``: ``y = x.copy()`` where ``x`` is a new array that nothing writes after the copy
+and nothing reads once ``y`` is first written: ``y`` uses ``x``'s memory (the seed of an adjoint
+buffer copied from a product that is not needed any more).
+
+Both run on one block at a time and leave alone any array that a nested region, a tape, a list or
+a call sees.  Simple ops may be shared with the cached primal program, so ops are replaced, never
+changed in place.
+"""
+from __future__ import annotations
+
+from .ir import Atom, Const, Op, Program, Region, Var
+from .memory import is_array, writes
+from .prims import prim
+
+
+def complement_adds(program: Program) -> Program:
+    """``t = g[K]; c = t.copy(); g[K] = 0.0; … h += g`` becomes ``c = g[K]; … h[~K] += g[~K]``
+    (``K`` a slice along the first axis with one bound), where ``g`` is a new array of this block
+    that nothing else reads or writes after ``g[K]`` is taken."""
+    for region in _regions(program.body):
+        while _complement_once(region):
+            pass
+    return program
+
+
+def shared_copies(program: Program) -> Program:
+    """``y = x.copy()`` becomes ``y = x`` (``y`` is replaced by ``x``) where ``x`` is a new array
+    of this block that nothing writes after the copy and nothing reads after ``y``'s first write."""
+    for region in _regions(program.body):
+        while _share_once(region, program):
+            pass
+    return program
+
+
+# -- shared helpers ----------------------------------------------------------------------------
+def _regions(region: Region) -> list[Region]:
+    out = [region]
+    for op in region.ops:
+        for sub in op.regions:
+            out += _regions(sub)
+    return out
+
+
+def _mentions(op: Op, v: Var) -> bool:
+    return any(a is v for a in op.args) or any(o is v for o in op.outs) or any(
+        any(a is v for a in (*r.args, *r.yields)) or any(_mentions(o, v) for o in r.ops) for r in op.regions)
+
+
+def _new(op: Op) -> bool:
+    """Does ``op`` make a new array (memory nothing else holds)?"""
+    p = prim(op)
+    return p is not None and not p.view and not op.regions and len(op.outs) == 1 and is_array(op.out) \
+        and (p.fresh or (p.render is None and not p.side_effect))
+
+
+def _pure_read(op: Op) -> bool:
+    """Does ``op`` only compute a new value from its arguments (keeping no reference to them): an
+    operation, a copy, or an element read?"""
+    p = prim(op)
+    if p is None or op.regions or p.side_effect:
+        return False
+    if op.prim == "acopy" or (op.prim == "getitem" and not any(is_array(o) for o in op.outs)):
+        return True
+    return p.render is None and not p.view
+
+
+def _shape_only(op: Op, vs: set[Var]) -> bool:
+    """Does ``op`` read ``vs`` only for their shape (``np.zeros_like(v)``), which no write changes?"""
+    p = prim(op)
+    return p is not None and not op.regions and not any(o in vs for o in op.outs) and all(
+        k in p.shape_args for k, a in enumerate(op.args) if a in vs)
+
+
+def _definition(region: Region, v: Var, before: int) -> int | None:
+    return next((k for k, op in enumerate(region.ops[:before]) if v in op.outs), None)
+
+
+def _array_write(op: Op, v: Var) -> bool:
+    """Is ``op`` a store into ``v`` (``v[K] = a``, ``v += a``) that does not read ``v`` otherwise?"""
+    return writes(op) and not op.regions and op.args[0] is v and all(a is not v for a in op.args[1:])
+
+
+# -- complement_adds ---------------------------------------------------------------------------
+def _one_sided(op: Op) -> tuple[object, ...] | None:
+    """The index of ``op`` if it is one slice with exactly one bound and no step, else ``None``."""
+    spec = op.param("index")
+    if not isinstance(spec, tuple) or len(spec) != 1 or not isinstance(spec[0], tuple):
+        return None
+    _, start, stop, step = spec[0]
+    return spec if bool(start) != bool(stop) and not step else None
+
+
+def _complement(spec: tuple[object, ...]) -> tuple[object, ...]:
+    _, start, stop, step = spec[0]  # type: ignore[misc]
+    return (("s", stop, start, step),)
+
+
+def _complement_once(region: Region) -> bool:
+    ops = region.ops
+    for i, clear in enumerate(ops):
+        if clear.prim != "setitem" or not isinstance(clear.args[-1], Const) or clear.args[-1].value != 0.0:
+            continue
+        g, key, spec = clear.args[0], clear.args[1:-1], _one_sided(clear)
+        if spec is None or not isinstance(g, Var) or not is_array(g):
+            continue
+        made = _definition(region, g, i)
+        if made is None or not _new(ops[made]):
+            continue
+        plan = _cleared_reads(region, made, i, g, key, clear.params)
+        if plan is None:
+            continue
+        copies, add = plan
+        h, loc = ops[add].args[0], ops[add].loc
+        index = (("index", _complement(spec)),)
+        part = Var(type=g.type, role="tmp")
+        rest = [Op("getitem", [g, *key], [part], index, loc), Op("index_add", [h, *key, part], [], index, loc)]
+        views = {ops[k].args[0]: ops[k].out for k in copies}  # the view takes its copy's name
+        new: list[Op] = []
+        for k, op in enumerate(ops):
+            if k == add:
+                new += rest
+            elif op.outs and op.outs[0] in views:
+                new.append(Op(op.prim, op.args, [views[op.outs[0]]], op.params, op.loc))
+            elif k != i and k not in copies:
+                new.append(op)
+        region.ops = new
+        return True
+    return False
+
+
+def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
+                   params: tuple[tuple[str, object], ...]) -> tuple[set[int], int] | None:
+    """For ``g[K] = 0.0`` at ``i`` (``g`` made at ``made``): the positions of the copies
+    ``c = t.copy()`` of views ``t = g[K]`` taken before it (each view read only by its copy, before
+    the clearing), and of the one ``h += g`` after it, the last statement that mentions ``g``."""
+    ops = region.ops
+    copies: set[int] = set()
+    for k in range(made + 1, i):
+        op = ops[k]
+        if not _mentions(op, g) or _array_write(op, g) or _pure_read(op):
+            continue
+        if op.prim != "getitem" or op.args[1:] != key or op.params != params or op.regions:
+            return None
+        readers = [j for j in range(k + 1, len(ops)) if _mentions(ops[j], op.out)]
+        if len(readers) != 1 or readers[0] > i or ops[readers[0]].prim != "acopy" \
+                or ops[readers[0]].args != [op.out] or op.out in region.yields:
+            return None
+        copies.add(readers[0])
+    after = [k for k in range(i + 1, len(ops)) if _mentions(ops[k], g)]
+    if len(after) != 1 or g in region.yields:
+        return None
+    add = ops[after[0]]
+    h = add.args[0] if add.args else None
+    if add.prim != "iadd" or add.regions or len(add.args) != 2 or add.args[1] is not g \
+            or not isinstance(h, Var) or h is g or h.type != g.type or any(h in ops[k].outs for k in copies):
+        return None
+    return copies, after[0]
+
+
+# -- shared_copies -----------------------------------------------------------------------------
+def _share_once(region: Region, program: Program) -> bool:
+    ops = region.ops
+    for i, copy in enumerate(ops):
+        if copy.prim != "acopy" or copy.regions or len(copy.args) != 1:
+            continue
+        x, y = copy.args[0], copy.out
+        if not isinstance(x, Var) or not is_array(x) or x.type != y.type or x in region.yields:
+            continue
+        made = _definition(region, x, i)
+        if made is None or not _new(ops[made]):
+            continue
+        if _shareable(region, made, i, x, y):
+            region.ops = ops[:i] + ops[i + 1:]
+            _substitute(program.body, {y: x})
+            return True
+    return False
+
+
+def _shareable(region: Region, made: int, i: int, x: Var, y: Var) -> bool:
+    """Can ``y = x.copy()`` at ``i`` share ``x``'s memory?  After ``x``'s definition, ``x`` and
+    its views are only read as values (no reference kept, no nested region), nothing writes them
+    after the copy, and up to their last read ``y`` and its views are only read too."""
+    ops = region.ops
+    xs, last_read = _read_only(region, made + 1, len(ops), {x}, skip=i)
+    if xs is None or any(v in region.yields for v in xs):
+        return False
+    ys, _ = _read_only(region, i + 1, last_read + 1, {y})
+    return ys is not None
+
+
+def _read_only(region: Region, start: int, stop: int, vs: set[Var], skip: int = -1) -> tuple[set[Var] | None, int]:
+    """``vs`` with the views taken of them in ``region.ops[start:stop]`` and the position of the
+    last statement there that mentions one, if those statements only read them (as values, or by
+    taking a view), else ``None``.  Writes into ``vs`` before ``skip`` (the copy) are allowed."""
+    vs, last = set(vs), skip
+    for k in range(start, stop):
+        op = region.ops[k]
+        if k == skip or not any(_mentions(op, v) for v in vs) or _shape_only(op, vs):
+            continue
+        p = prim(op)
+        if p is not None and p.view and not op.regions and op.args[0] in vs:
+            vs.update(op.outs)
+        elif not ((k < skip and any(_array_write(op, v) for v in vs)) or _pure_read(op) or _reads_into(op, *vs)):
+            return None, last  # written, kept elsewhere, or seen by a nested region
+        last = k
+    return vs, last
+
+
+def _reads_into(op: Op, *vs: Var) -> bool:
+    """Is ``op`` a store into an array other than ``vs`` that reads ``vs`` only as values?"""
+    target = op.args[0] if op.args else None
+    return writes(op) and not op.regions and isinstance(target, Var) and is_array(target) \
+        and all(target is not v for v in vs)
+
+
+def _substitute(region: Region, subst: dict[Var, Atom]) -> None:
+    if subst:
+        from .passes import substitute
+
+        substitute(region, subst)
