@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import inspect
+import linecache
 import math
 import textwrap
 import types as pytypes
@@ -163,6 +164,12 @@ class Source:
     lines: list[str]
     node: cst.FunctionDef
     positions: Any
+    home: int = 1  # the line of ``lines`` where the function starts (a lambda read with its whole file)
+
+    @property
+    def def_line(self) -> int:
+        """The line in the file where the function starts."""
+        return self.firstline + self.home - 1
 
 
 _source_cache: dict[Any, Source] = {}
@@ -191,6 +198,10 @@ def read_source(fn: Callable[..., Any]) -> Source:
     try:
         module = MetadataWrapper(cst.parse_module(dedented))
     except cst.ParserSyntaxError as exc:
+        if fn.__name__ == "<lambda>":  # a lambda inside a longer expression (a call's argument, a dict)
+            src = _lambda_in_its_file(fn, filename)
+            _source_cache[key] = src
+            return src
         raise SourceError(f"{filename}:{firstline}: cannot parse the source of {name!r}: {exc}") from None
     positions = module.resolve(PositionProvider)
     if fn.__name__ == "<lambda>":
@@ -204,10 +215,27 @@ def read_source(fn: Callable[..., Any]) -> Source:
     return src
 
 
-def _lambda_as_def(fn: Callable[..., Any], module: cst.Module, filename: str, firstline: int) -> cst.FunctionDef:
-    """The ``lambda`` of ``fn`` in the source lines that define it, as a ``def`` returning its body
-    (the body's nodes are the parsed ones, so errors still point into the lambda).  It is found by
-    its parameters; two lambdas with the same parameters on those lines cannot be told apart."""
+def _lambda_in_its_file(fn: Callable[..., Any], filename: str) -> Source:
+    """The source of a lambda whose lines do not parse on their own (``adc.grad(`` on the line
+    before it, a dict entry): its whole file is parsed, and the lambda is the one with its
+    parameters that starts on its line."""
+    line = fn.__code__.co_firstlineno
+    text = "".join(linecache.getlines(filename))
+    try:
+        module = MetadataWrapper(cst.parse_module(text))
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"{filename}:{line}: cannot parse the file of this lambda: {exc}") from None
+    positions = module.resolve(PositionProvider)
+    node = _lambda_as_def(fn, module.module, filename, line, lambda lam: positions[lam].start.line == line)
+    return Source(fn, filename, 1, 0, text.splitlines(), node, positions, home=line)
+
+
+def _lambda_as_def(fn: Callable[..., Any], module: cst.Module, filename: str, firstline: int,
+                   where: Callable[[cst.Lambda], bool] | None = None) -> cst.FunctionDef:
+    """The ``lambda`` of ``fn`` in the source lines that define it (those of them ``where``
+    accepts), as a ``def`` returning its body (the body's nodes are the parsed ones, so errors
+    still point into the lambda).  It is found by its parameters; two lambdas with the same
+    parameters on those lines cannot be told apart."""
     code = fn.__code__
     params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
 
@@ -217,7 +245,7 @@ def _lambda_as_def(fn: Callable[..., Any], module: cst.Module, filename: str, fi
         def visit_Lambda(self, node: cst.Lambda) -> None:
             names = [p.name.value for p in (*node.params.posonly_params, *node.params.params,
                                              *node.params.kwonly_params)]
-            if names == params:
+            if names == params and (where is None or where(node)):
                 self.found.append(node)
 
     finder = Find()
@@ -277,7 +305,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def loc(self, node: cst.CSTNode) -> Loc:
         pos = self.src.positions.get(node)
         if pos is None:
-            return Loc(self.src.filename, self.src.firstline, 0, self.src.lines[0] if self.src.lines else "")
+            home = self.src.home
+            return Loc(self.src.filename, self.src.def_line, 0, self.src.lines[home - 1] if self.src.lines else "")
         line = pos.start.line
         text = self.src.lines[line - 1] if line - 1 < len(self.src.lines) else ""
         return Loc(self.src.filename, self.src.firstline + line - 1, pos.start.column + self.src.indent,
@@ -926,7 +955,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
     outputs, tree = flatten_output(result, low)
     body: Region = b.region
     body.yields = outputs
-    program = Program(function_name(fn), params, body, tree, src.filename, src.firstline)
+    program = Program(function_name(fn), params, body, tree, src.filename, src.def_line)
     program.user_names = low.names
     program.result = tree_of(skeleton(result))
     program.captured = [(c.holder, c.name) for c in captured]

@@ -174,7 +174,7 @@ class UserCalls:
         outputs, _ = flatten_output(result, low)
         b.region.yields = outputs
         tree = None if len(outputs) == 1 else len(outputs)  # a call has one result per output
-        program = Program(callee.label, params, b.region, tree, src.filename, src.firstline, set(low.names))
+        program = Program(callee.label, params, b.region, tree, src.filename, src.def_line, set(low.names))
         if low.captures:
             program.captured = [(c.holder, c.name) for c in low.captures.values()]
         return program, skeleton(result)

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping
 import types as pytypes
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -217,21 +217,25 @@ def source_agrees(fn: pytypes.FunctionType) -> bool:
         compiled = compile(outer, code.co_filename, "exec", flags=flags, dont_inherit=True)
     except SyntaxError:
         return True  # not checkable; the front end reports what it cannot parse
-    found = _find_code(compiled, code.co_name)
+    found = _find_code(compiled, code.co_name, code.co_firstlineno - src.firstline + 1 + (1 if src.indent else 0))
     agrees = found is None or _same_code(found, code)
     _agrees[id(code)] = (code, agrees)
     return agrees
 
 
-def _find_code(code: pytypes.CodeType, name: str) -> pytypes.CodeType | None:
+def _find_code(code: pytypes.CodeType, name: str, line: int) -> pytypes.CodeType | None:
+    """The code object called ``name`` in ``code``: the one starting on ``line`` if there is one
+    (a lambda read with its whole file), else the first."""
+    found = list(_codes_named(code, name))
+    return next((c for c in found if c.co_firstlineno == line), found[0] if found else None)
+
+
+def _codes_named(code: pytypes.CodeType, name: str) -> Iterator[pytypes.CodeType]:
     for const in code.co_consts:
         if isinstance(const, pytypes.CodeType):
             if const.co_name == name:
-                return const
-            inner = _find_code(const, name)
-            if inner is not None:
-                return inner
-    return None
+                yield const
+            yield from _codes_named(const, name)
 
 
 def _same_code(a: pytypes.CodeType, b: pytypes.CodeType) -> bool:
