@@ -40,6 +40,9 @@ class Builder:
         self.simplify = simplify
         self.role = role
         self.defs: dict[Var, Op] = {}
+        # reverse loops run under a condition whose adjoint may be a constant-valued scalar
+        # (``masks.skipped_unless``, then ``masks.skip_zero_adjoints``); ``None``: not collected
+        self.zero_skips: list[tuple[Op, Var, bool]] | None = None
 
     # -- regions -----------------------------------------------------------------------------
     @property

@@ -75,7 +75,7 @@ def skipped_unless(b: Any, primal: Op, loop: Op, incoming: Sequence[Atom], inits
     keep = Region([], [], list(inits))
     skip = Op("if", [cond], list(loop.outs), (), loop.loc, [run, keep] if kept else [keep, run])
     flowing = [g for g in incoming if not is_zero(g)]
-    skips = getattr(b, "zero_skips", None)
+    skips = b.zero_skips
     if skips is not None and len(flowing) == 1 and isinstance(flowing[0], Var) and not flowing[0].type.is_array:
         skips.append((skip, flowing[0], kept))  # ``zero_skips``: perhaps ``if g != 0.0:`` instead
     return skip

@@ -62,7 +62,7 @@ class Reverse:
         checkpoint.refuse_reverse_over(program)
         self.active = varied(program, wrt)
         self.b = Builder(simplify=True)
-        self.b.zero_skips = []  # type: ignore[attr-defined]  # reverse loops under a condition (``masks``)
+        self.b.zero_skips = []  # reverse loops under a condition (``masks``)
         self.adjoint: dict[Var, Atom] = {}
         self.buffers: dict[Var, Var] = {}
         self.tapes = Tapes()
@@ -431,7 +431,7 @@ class Reverse:
         body.ops = ([Op("comment", [], [], (("text", "forward sweep"),))] + self.tapes.allocs + forward_sweep.ops
                     + [Op("comment", [], [], (("text", "reverse sweep"),))] + reverse_sweep.ops)
         body.yields = outputs + grads
-        skip_zero_adjoints(body, self.b.zero_skips)  # type: ignore[attr-defined]
+        skip_zero_adjoints(body, self.b.zero_skips)
         params = prog.params + self.tape_params + (cotangents or []) + buffers
         return Program(f"{prog.name}_vjp" if cotangent_params else f"{prog.name}_grad", params, body,
                        len(body.yields), prog.filename, prog.firstline)
