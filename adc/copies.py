@@ -8,7 +8,8 @@ array along its first axis for any integer ``a``).
 
 ``shared_copies``: ``y = x.copy()`` where ``x`` is a new array that nothing writes after the copy
 and nothing reads once ``y`` is first written: ``y`` uses ``x``'s memory (the seed of an adjoint
-buffer copied from a product that is not needed any more).
+buffer copied from a product that is not needed any more).  Both values must have one definition
+in the program: a primal value the reverse sweep restores or computes again is another array there.
 
 Both run on one block at a time and leave alone any array that a nested region, a tape, a list or
 a call sees.  Simple ops may be shared with the cached primal program, so ops are replaced, never
@@ -16,7 +17,7 @@ changed in place.
 """
 from __future__ import annotations
 
-from .ir import Atom, Const, Op, Program, Region, Var
+from .ir import Atom, Const, Op, Program, Region, Var, definitions
 from .memory import is_array, writes
 from .prims import prim
 
@@ -145,7 +146,11 @@ def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
     copies: set[int] = set()
     for k in range(made + 1, i):
         op = ops[k]
-        if not _mentions(op, g) or _array_write(op, g) or _pure_read(op):
+        if not _mentions(op, g) or _pure_read(op):
+            continue
+        if _array_write(op, g):
+            if copies:
+                return None  # a write after a copy was taken: that copy must stay a copy
             continue
         if op.prim != "getitem" or op.args[1:] != key or op.params != params or op.regions:
             return None
@@ -168,6 +173,7 @@ def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
 # -- shared_copies -----------------------------------------------------------------------------
 def _share_once(region: Region, program: Program) -> bool:
     ops = region.ops
+    defined = definitions(program.body)
     for i, copy in enumerate(ops):
         if copy.prim != "acopy" or copy.regions or len(copy.args) != 1:
             continue
@@ -175,8 +181,8 @@ def _share_once(region: Region, program: Program) -> bool:
         if not isinstance(x, Var) or not is_array(x) or x.type != y.type or x in region.yields:
             continue
         made = _definition(region, x, i)
-        if made is None or not _new(ops[made]):
-            continue
+        if made is None or not _new(ops[made]) or defined.get(x) != 1 or defined.get(y) != 1:
+            continue  # (a value the reverse sweep defines again is another value there)
         if _shareable(region, made, i, x, y):
             region.ops = ops[:i] + ops[i + 1:]
             _substitute(program.body, {y: x})

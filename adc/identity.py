@@ -217,17 +217,19 @@ def source_agrees(fn: pytypes.FunctionType) -> bool:
         compiled = compile(outer, code.co_filename, "exec", flags=flags, dont_inherit=True)
     except SyntaxError:
         return True  # not checkable; the front end reports what it cannot parse
-    found = _find_code(compiled, code.co_name, code.co_firstlineno - src.firstline + 1 + (1 if src.indent else 0))
+    found = _find_code(compiled, code, code.co_firstlineno - src.firstline + 1 + (1 if src.indent else 0))
     agrees = found is None or _same_code(found, code)
     _agrees[id(code)] = (code, agrees)
     return agrees
 
 
-def _find_code(code: pytypes.CodeType, name: str, line: int) -> pytypes.CodeType | None:
-    """The code object called ``name`` in ``code``: the one starting on ``line`` if there is one
-    (a lambda read with its whole file), else the first."""
-    found = list(_codes_named(code, name))
-    return next((c for c in found if c.co_firstlineno == line), found[0] if found else None)
+def _find_code(code: pytypes.CodeType, like: pytypes.CodeType, line: int) -> pytypes.CodeType | None:
+    """The code object in ``code`` with the name of ``like``: the one starting on ``line`` with its
+    parameters if there is one (a lambda among others on its line), else the first."""
+    found = list(_codes_named(code, like.co_name))
+    params = like.co_varnames[:like.co_argcount + like.co_kwonlyargcount]
+    return next((c for c in found if c.co_firstlineno == line
+                 and c.co_varnames[:c.co_argcount + c.co_kwonlyargcount] == params), found[0] if found else None)
 
 
 def _codes_named(code: pytypes.CodeType, name: str) -> Iterator[pytypes.CodeType]:

@@ -112,12 +112,77 @@ def view_read_after_write(x):
     return np.sum(v * b[1:])
 
 
+# -- found by review: each gave a wrong gradient (or a NumPy error) with the first version -------
+def written_again(x):
+    """The first copy of ``gz[1:]`` was made a view, then cleared by the earlier write's adjoint."""
+    z = x.copy()
+    z[1:] = np.sin(x[1:])
+    z[1:] = x[:-1] ** 2
+    return np.sum(z * z)
+
+
+def written_again_reading(x):
+    z = x.copy()
+    z[1:] = x[1:] ** 2
+    z[1:] = z[1:] * x[:-1]
+    return np.sum(z * z)
+
+
+def read_between_writes(x):
+    z = x.copy()
+    z[1:] = np.sin(x[1:])
+    s = np.sum(z * x)
+    z[1:] = x[:-1] ** 2
+    return s + np.sum(z * z)
+
+
+def copied_in_a_loop(x, n):
+    """The reverse loop restores ``b`` and computes ``a`` again: other values of the same names."""
+    s = 0.0
+    for _ in range(n):
+        a = np.sin(x)
+        b = a.copy()
+        b[0] = 0.0
+        s = s + np.sum(b * a)
+    return s
+
+
+def copied_and_scaled_in_a_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        a = np.sin(x) * (i + 1.0)
+        b = a.copy()
+        b[1:] = b[1:] * 2.0
+        s = s + np.sum(b * a)
+    return s
+
+
+def diagonal_copied(A):
+    """``np.diag(A)`` of a matrix is a read-only view in NumPy: its copy is not shared."""
+    d = np.diagonal(A)
+    y = d.copy()
+    y[0] = 2.0
+    return np.sum(y * y)
+
+
+def carried_copy(x):
+    z = x * 1.0
+    for _ in range(3):
+        w = z.copy()
+        w[1:] = z[:-1] * w[1:]
+        z = w + x
+    return np.sum(z * z)
+
+
 X = np.array([0.3, 0.9, -0.4, 0.7, 1.1, -0.8])
 A = np.array([[0.3, 0.9, -0.4], [0.7, 1.1, -0.8], [0.2, -0.5, 1.3], [0.6, 0.4, -1.0]])
 REWRITTEN = [(shifted, (X,)), (from_k, (X, 2)), (from_k, (X, -4)), (rows, (A,)),
              (last_two, (X,)), (in_a_loop, (X, 3))]
 LEFT = [(head_written, (X,)), (scaled, (A,)), (middle, (X,)), (strided, (X,)), (column, (A,)), (written_twice, (X,))]
 COPIES = [(read_after_write, (X,)), (read_before_write, (X,)), (view_read_after_write, (X,))]
+REVIEWED = [(written_again, (X,)), (written_again_reading, (X,)), (read_between_writes, (X,)),
+            (copied_in_a_loop, (X, 2)), (copied_and_scaled_in_a_loop, (X, 3)), (diagonal_copied, (A[:3],)),
+            (carried_copy, (X,))]
 
 
 def central(f, args, h=1e-6):
@@ -130,7 +195,7 @@ def central(f, args, h=1e-6):
     return g
 
 
-@pytest.mark.parametrize("f, args", REWRITTEN + LEFT + COPIES, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("f, args", REWRITTEN + LEFT + COPIES + REVIEWED, ids=lambda v: getattr(v, "__name__", ""))
 def test_values_and_derivatives(f, args):
     value, g = adc.value_and_grad(f)(*args)
     assert value == pytest.approx(f(*args), rel=1e-14)
@@ -174,7 +239,7 @@ def test_a_copy_whose_source_is_read_no_more_is_shared():
     assert ".copy()" not in forward, forward
 
 
-@pytest.mark.parametrize("f, args", REWRITTEN + LEFT + COPIES, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("f, args", REWRITTEN + LEFT + COPIES + REVIEWED, ids=lambda v: getattr(v, "__name__", ""))
 def test_the_passes_keep_the_program_valid(f, args):
     prog = pipeline.primal(f, [type_of(a) for a in args])
     out = pipeline.derivative_program(prog, "grad", [0], compact=True)

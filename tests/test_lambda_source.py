@@ -27,6 +27,10 @@ TABLE = {
 }
 BROKEN = {"missing": lambda x: np.sin(x) + not_defined_anywhere}  # noqa: F821
 TWINS = (lambda x: x * 2.0, lambda x: x * 3.0)
+PAIR = {
+    "a": (lambda x: np.sum(x ** 2)), "b": (lambda y: np.sum(y ** 3)),
+}
+SAME_LINE = (lambda x: x ** 2, lambda y: y ** 3)
 ENDS_INSIDE = (
     lambda x: x ** 2 + 1.0,)
 
@@ -73,3 +77,13 @@ def test_the_generated_code_names_the_lambdas_line():
 def test_two_lambdas_with_the_same_parameters_on_one_line():
     with pytest.raises(adc.SourceError, match=r"several lambdas with parameters \(x\).*define the function with `def`"):
         adc.grad(TWINS[1])(1.0)
+
+
+def test_two_lambdas_with_other_parameters_on_one_line():
+    """Each is its own function (the check that the file still holds the running code compares the
+    one with its parameters on its line)."""
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(adc.grad(PAIR["a"])(x), 2 * x)
+    np.testing.assert_allclose(adc.grad(PAIR["b"])(x), 3 * x ** 2)
+    assert adc.grad(SAME_LINE[0])(1.5) == pytest.approx(3.0)
+    assert adc.grad(SAME_LINE[1])(1.5) == pytest.approx(3 * 1.5 ** 2)

@@ -100,7 +100,7 @@ def _matrix(ts: Sequence[Type]) -> Type:
 
 structural("diagonal", lambda t, p: f"np.diag({t[0]}{_k(p)})", lambda x, k=0: np.diag(x, k).copy(), _vector,
            jvp=lambda b, op, ts: b.emit("diagonal", ts[0], params=op.params),
-           vjp=lambda b, op, g: [b.emit("diag_embed", g, op.args[0], params=op.params)], fresh=True,
+           vjp=lambda b, op, g: [b.emit("diag_embed", g, op.args[0], params=op.params)],
            names=lowered("diagonal", (1, 2), "numpy.diagonal", "ndarray.diagonal")
            + lowered("trace", (1, 2), "numpy.trace", "ndarray.trace"),
            note="of 2-D arrays (offset `k`); np.trace is the sum of it")
