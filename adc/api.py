@@ -24,7 +24,7 @@ from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
-from .pipeline import Compiled, compile_derivative, primal
+from .pipeline import Compiled, compile_derivative, hvp_batches, primal
 from .trace import Trace
 from .trees import TreeDef, TreeType, call_key, describe_tree, flatten, flatten_args, is_tree, leaf_paths, leaves_like, leaves_of, unflatten
 from .types import FLOAT, Type
@@ -1224,11 +1224,14 @@ def _made_jacobian(made: Callable[..., Any], fn: Callable[..., Any], transform: 
     return made
 
 
+HESSIAN_DIRECTIONS = 64  # columns of a Hessian per vector-mode pass (its tangents are (..., 64) arrays)
+
+
 class _HvpRunner:
     """The compiled Hessian-vector product of ``fn`` at arguments like ``args`` (one forward-over-
     reverse pass per call of ``product``); the generated code takes the leaves of tree arguments."""
 
-    def __init__(self, fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...], jit: bool) -> None:
+    def __init__(self, fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...], jit: Jit) -> None:
         self.wrt, self.single = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
         self.args, types = prepare(fn, args, self.wrt)
         _check_scalar_output(fn, types)
@@ -1237,6 +1240,25 @@ class _HvpRunner:
         originals = leaves_of(args)
         self.like = [like_of(originals[k], self.layout.leaves[k]) for k in self.leaf_wrt]
         self.compiled = compile_derivative(fn, types, "hvp", self.leaf_wrt, jit)
+        self.fn, self.types, self.jit = fn, types, jit
+
+    def matrix(self, x: np.ndarray) -> np.ndarray:
+        """The Hessian with respect to the one array ``x`` (its only differentiated leaf), as an
+        ``(x.size, x.size)`` array: ``HESSIAN_DIRECTIONS`` columns per vector-mode pass where every
+        op of the gradient program has a batched forward rule (``jax.hessian`` is ``jacfwd`` of
+        ``jacrev``, vmapped), else one Hessian-vector product per column."""
+        n = x.size
+        identity = np.eye(n)
+        if not hvp_batches(self.fn, self.types, self.leaf_wrt):
+            return np.stack([np.asarray(self.product([identity[j].reshape(x.shape)])[0], dtype=float).reshape(-1)
+                             for j in range(n)], axis=-1)
+        batched = compile_derivative(self.fn, self.types, "vhvp", self.leaf_wrt, self.jit)
+        blocks = []
+        for start in range(0, n, HESSIAN_DIRECTIONS):
+            seeds = identity[:, start:start + HESSIAN_DIRECTIONS]
+            out = run_generated(batched, [*self.layout.leaves, seeds.reshape(x.shape + (seeds.shape[1],))])
+            blocks.append(np.asarray(out, dtype=float).reshape(n, seeds.shape[1]))
+        return np.concatenate(blocks, axis=1)
 
     def product(self, vectors: Sequence[Any]) -> tuple[Any, ...]:
         """``H @ v`` for the leaves ``vectors`` of ``v`` (one per differentiated leaf), leaf by leaf."""
@@ -1298,8 +1320,9 @@ def _scalar_valued(fn: Callable[..., Any], args: tuple[Any, ...], argnums: Argnu
 
 def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Callable[..., Any]:
     """The Hessian of scalar ``fn`` w.r.t. ``args[argnums]``: forward mode over reverse mode in the
-    IR (the JVP of the generated gradient program), one Hessian-vector product per input component.
-    ``H[in_index + in_index]``.
+    IR (the JVP of the generated gradient program), up to ``HESSIAN_DIRECTIONS`` input directions
+    per vector-mode pass, or one Hessian-vector product per input component where an op of the
+    gradient program has no batched rule.  ``H[in_index + in_index]``.
 
     Works for everything ``grad`` differentiates: loops (their records and tapes get tangent records
     and tapes), ``while``, branches, array writes and recursive functions.  ``jit=True`` compiles the
@@ -1343,11 +1366,6 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -
         x = runner.args[runner.wrt[0]]
         if not isinstance(x, np.ndarray):
             return float(runner.product([1.0])[0])
-        columns = []
-        for j in range(x.size):
-            seed = np.zeros(x.size)
-            seed[j] = 1.0
-            columns.append(np.asarray(runner.product([seed.reshape(x.shape)])[0], dtype=float).reshape(-1))
-        return np.stack(columns, axis=-1).reshape(x.shape + x.shape).astype(x.dtype, copy=False)
+        return runner.matrix(x).reshape(x.shape + x.shape).astype(x.dtype, copy=False)
 
     return _made_jacobian(hess, fn, "adc.hessian", levels)

@@ -1,0 +1,75 @@
+"""``adc.hessian`` of one array argument runs up to ``HESSIAN_DIRECTIONS`` columns per vector-mode
+pass over the gradient program (``"vhvp"``), and one Hessian-vector product per column where an op
+of that program has no batched rule.  Both give the Hessian-vector products' numbers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import adc
+from adc import api, pipeline
+
+
+def smooth(x):
+    return np.sum(np.sin(x) * x ** 2) + np.sum(x[1:] * x[:-1]) ** 2
+
+
+def looped(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + math.sin(x[i]) * x[i + 1] ** 2
+    return s
+
+
+def branched(x):
+    y = x * x
+    if np.sum(x) > 0.0:
+        y = np.exp(-y) * x
+    return np.sum(y * y)
+
+
+def with_max(x):
+    """``np.max`` has no batched rule: one product per column."""
+    return np.max(x) * np.sum(x ** 3)
+
+
+def columns(f, x):
+    return np.stack([adc.hvp(f)(x, e) for e in np.eye(x.size)], axis=-1)
+
+
+@pytest.mark.parametrize("f", [smooth, looped, branched, with_max], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [5, api.HESSIAN_DIRECTIONS * 2 + 3])
+def test_columns_are_the_hessian_vector_products(f, n):
+    x = np.linspace(0.1, 1.3, n)
+    H = adc.hessian(f)(x)
+    np.testing.assert_allclose(H, columns(f, x), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", [smooth, looped], ids=lambda f: f.__name__)
+def test_jit_agrees(f):
+    x = np.linspace(0.1, 1.3, 9)
+    np.testing.assert_allclose(adc.hessian(f, jit=True)(x), adc.hessian(f)(x), rtol=1e-12, atol=1e-12)
+
+
+def test_which_pass_runs():
+    x = np.linspace(0.1, 1.3, 4)
+    types = [adc.types.type_of(x)]
+    assert pipeline.hvp_batches(smooth, types, [0])
+    assert not pipeline.hvp_batches(with_max, types, [0])
+    adc.hessian(smooth)(x)
+    assert any(key[2] == "vhvp" and key[1] == tuple(types) for key in pipeline._cache)
+
+
+def test_a_matrix_argument():
+    A = np.array([[0.3, -0.2], [1.1, 0.5], [0.7, 0.9]])
+    H = adc.hessian(smooth)(A)
+    assert H.shape == A.shape + A.shape
+    flat = lambda a: smooth(a.reshape(A.shape))  # noqa: E731
+    np.testing.assert_allclose(H.reshape(A.size, A.size), adc.hessian(flat)(A.ravel()), rtol=1e-13, atol=1e-13)
+    e = np.zeros(A.size)
+    e[4] = 1.0
+    np.testing.assert_allclose(H.reshape(A.size, A.size)[:, 4], adc.hvp(smooth)(A, e.reshape(A.shape)).ravel(),
+                               rtol=1e-13, atol=1e-13)
