@@ -1241,28 +1241,33 @@ class _HvpRunner:
         self.like = [like_of(originals[k], self.layout.leaves[k]) for k in self.leaf_wrt]
         self.compiled = compile_derivative(fn, types, "hvp", self.leaf_wrt, jit)
         self.fn, self.types, self.jit = fn, types, jit
+        self.batched: Compiled | None = None  # the vector-mode products (``matrix``), once made
 
-    def matrix(self, x: np.ndarray) -> np.ndarray:
+    def matrix(self, x: np.ndarray, leaves: list[Any] | None = None) -> np.ndarray:
         """The Hessian with respect to the one array ``x`` (its only differentiated leaf), as an
         ``(x.size, x.size)`` array: ``HESSIAN_DIRECTIONS`` columns per vector-mode pass where every
         op of the gradient program has a batched forward rule (``jax.hessian`` is ``jacfwd`` of
         ``jacrev``, vmapped), else one Hessian-vector product per column."""
         n = x.size
         identity = np.eye(n)
+        leaves = self.layout.leaves if leaves is None else leaves
         if not hvp_batches(self.fn, self.types, self.leaf_wrt):
-            return np.stack([np.asarray(self.product([identity[j].reshape(x.shape)])[0], dtype=float).reshape(-1)
+            return np.stack([np.asarray(self.product([identity[j].reshape(x.shape)], leaves)[0], dtype=float).reshape(-1)
                              for j in range(n)], axis=-1)
-        batched = compile_derivative(self.fn, self.types, "vhvp", self.leaf_wrt, self.jit)
+        if self.batched is None:
+            self.batched = compile_derivative(self.fn, self.types, "vhvp", self.leaf_wrt, self.jit)
         blocks = []
         for start in range(0, n, HESSIAN_DIRECTIONS):
             seeds = identity[:, start:start + HESSIAN_DIRECTIONS]
-            out = run_generated(batched, [*self.layout.leaves, seeds.reshape(x.shape + (seeds.shape[1],))])
+            out = run_generated(self.batched, [*leaves, seeds.reshape(x.shape + (seeds.shape[1],))])
             blocks.append(np.asarray(out, dtype=float).reshape(n, seeds.shape[1]))
         return np.concatenate(blocks, axis=1)
 
-    def product(self, vectors: Sequence[Any]) -> tuple[Any, ...]:
-        """``H @ v`` for the leaves ``vectors`` of ``v`` (one per differentiated leaf), leaf by leaf."""
-        result = run_generated(self.compiled, [*self.layout.leaves, *vectors])
+    def product(self, vectors: Sequence[Any], leaves: list[Any] | None = None) -> tuple[Any, ...]:
+        """``H @ v`` for the leaves ``vectors`` of ``v`` (one per differentiated leaf), leaf by leaf,
+        at the arguments' leaves (default: those the runner was made with)."""
+        leaves = self.layout.leaves if leaves is None else leaves
+        result = run_generated(self.compiled, [*leaves, *vectors])
         result = (result,) if len(self.leaf_wrt) == 1 else tuple(result)
         return tuple(_shape_like(r, a) for r, a in zip(result, self.like))
 
@@ -1355,9 +1360,8 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -
     stack = _stack(fn, "adc.hessian", *levels)
     one = isinstance(argnums, (int, np.integer))
 
-    def hess(*args: Any, **kwargs: Any) -> Any:
-        if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
-            return nested_jacobian(stack, args, kwargs, jit)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        """Every check and conversion, for any call (the runner ``made`` returns skips them)."""
         bound = bind(fn, args, kwargs)
         if not one or any(is_tree(a) for a in bound) or not _scalar_valued(fn, bound, argnums):
             # blocks in JAX's structure: jacfwd(jacrev(fn)) (for fn returning an array or a tuple too)
@@ -1367,5 +1371,32 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -
         if not isinstance(x, np.ndarray):
             return float(runner.product([1.0])[0])
         return runner.matrix(x).reshape(x.shape + x.shape).astype(x.dtype, copy=False)
+
+    def made(args: tuple[Any, ...]) -> Callable[..., Any]:
+        """The runner for calls with the signature of ``args`` (positional, no container): when
+        the checked path passes them on unconverted, with every argument given, later calls only
+        run the compiled Hessian on their own values."""
+        bound = bind(fn, args, {})
+        if len(bound) != len(args) or not one or any(is_tree(a) for a in bound) \
+                or not _scalar_valued(fn, bound, argnums):
+            return checked
+        runner = _HvpRunner(fn, int(argnums), bound, jit)
+        k = runner.wrt[0]
+        x = runner.args[k]
+        if not isinstance(x, np.ndarray) or any(a is not b for a, b in zip(runner.layout.leaves, args)):
+            return checked
+
+        def run(*call: Any) -> Any:
+            y = call[k]
+            return runner.matrix(y, list(call)).reshape(y.shape + y.shape).astype(y.dtype, copy=False)
+        return run
+
+    def hess(*args: Any, **kwargs: Any) -> Any:
+        if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
+            return nested_jacobian(stack, args, kwargs, jit)
+        found = signature(args) if not kwargs else None
+        if found is None:
+            return checked(*args, **kwargs)
+        return cached_call(_RUNNERS, fn, ("hessian", argnums, jit), found[0], lambda: made(args), *args)
 
     return _made_jacobian(hess, fn, "adc.hessian", levels)

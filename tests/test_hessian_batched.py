@@ -73,3 +73,29 @@ def test_a_matrix_argument():
     e[4] = 1.0
     np.testing.assert_allclose(H.reshape(A.size, A.size)[:, 4], adc.hvp(smooth)(A, e.reshape(A.shape)).ravel(),
                                rtol=1e-13, atol=1e-13)
+
+
+SCALE = 2.0
+
+
+def scaled(x, p):
+    return SCALE * np.sum(x ** 4) + p * x[0] * x[1]
+
+
+def test_later_calls_use_their_own_values():
+    """Calls with the first call's signature skip the checks (a runner per signature), with the
+    values, the other arguments and the globals of each call."""
+    global SCALE
+    H = adc.hessian(scaled)
+    for x, p in ((np.array([1.0, 2.0]), 3), (np.array([-0.5, 0.25]), 3), (np.array([2.0, 1.0]), 7)):
+        expected = np.diag(12.0 * SCALE * x ** 2) + np.array([[0.0, p], [p, 0.0]])
+        np.testing.assert_allclose(H(x, p), expected, rtol=1e-13)
+    x = np.array([1.0, 2.0])
+    try:
+        SCALE = 5.0  # a rebound global: the runner is made again
+        np.testing.assert_allclose(H(x, 3), np.diag(60.0 * x ** 2) + np.array([[0.0, 3.0], [3.0, 0.0]]), rtol=1e-13)
+    finally:
+        SCALE = 2.0
+    np.testing.assert_allclose(H(x.astype(np.float32), 3), H(x, 3), rtol=1e-6)  # another signature
+    assert H(x.astype(np.float32), 3).dtype == np.float32
+    np.testing.assert_allclose(H(x, p=3), H(x, 3), rtol=1e-13)  # keywords take the checked path
