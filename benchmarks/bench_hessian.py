@@ -17,14 +17,15 @@ import numpy as np
 import adc
 
 
-def smooth(x):
-    return np.sum(np.sin(x) * x ** 2) + np.sum(x[1:] * x[:-1]) ** 2
+def rosen(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
-def looped(x):
+def chain(x):
+    """A scalar loop over the array (its reverse sweep reads a record)."""
     s = 0.0
     for i in range(x.shape[0] - 1):
-        s = s + math.sin(x[i]) * x[i + 1] ** 2
+        s = s + math.cos(x[i] * x[i + 1]) + x[i] ** 3
     return s
 
 
@@ -45,7 +46,7 @@ def main() -> None:
     options = parser.parse_args()
     print("| function | n | hessian (vector mode), ms | one hvp per column, ms | ratio |")
     print("|---|---|---|---|---|")
-    for f in (smooth, looped):
+    for f in (rosen, chain):
         hessian, hvp = adc.hessian(f), adc.hvp(f)
         for n in options.sizes:
             x = np.linspace(0.1, 1.3, n)
