@@ -1297,7 +1297,9 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Ca
     check_function(fn, "adc.hvp")
     check_argnums_type(argnums)
 
-    def product(*args: Any, **kwargs: Any) -> Any:
+    def prepared(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_HvpRunner, list[Any], bool]:
+        """The runner for a call, the vector's leaves, and whether the runner may serve later calls
+        with this call's signature (arguments and vector passed on unconverted, no container)."""
         if not args:
             raise DifferentiationError(f"hvp of {fn.__name__} takes {fn.__name__}'s arguments and then the vector v")
         *primals, v = args
@@ -1309,8 +1311,28 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Ca
                                        f"{len(runner.wrt)} vectors, got {len(vs)}")
         names = parameter_names(fn, len(primals_))
         vectors = direction_leaves(vs, runner.layout, runner.wrt, ["the vector v of hvp"] * len(vs), names)
+        reusable = runner.single and not kwargs and vectors[0] is v and len(runner.layout.leaves) == len(primals) \
+            and all(a is b for a, b in zip(runner.layout.leaves, primals))
+        return runner, vectors, reusable
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        """Every check and conversion, for any call."""
+        runner, vectors, _ = prepared(args, kwargs)
         out = runner.layout.regroup(runner.wrt, runner.product(vectors))
         return out[0] if runner.single else tuple(out)
+
+    def made(args: tuple[Any, ...]) -> Callable[..., Any]:
+        """The runner for calls with the signature of ``args``: the compiled product on their values."""
+        runner, _, reusable = prepared(args, {})
+        if not reusable:
+            return checked
+        return lambda *call: runner.product([call[-1]], list(call[:-1]))[0]
+
+    def product(*args: Any, **kwargs: Any) -> Any:
+        found = signature(args) if not kwargs and args else None
+        if found is None:
+            return checked(*args, **kwargs)
+        return cached_call(_RUNNERS, fn, ("hvp", argnums, jit), found[0], lambda: made(args), *args)
 
     return mark(functools.wraps(fn)(product), "adc.hvp")
 

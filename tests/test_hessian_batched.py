@@ -99,3 +99,22 @@ def test_later_calls_use_their_own_values():
     np.testing.assert_allclose(H(x.astype(np.float32), 3), H(x, 3), rtol=1e-6)  # another signature
     assert H(x.astype(np.float32), 3).dtype == np.float32
     np.testing.assert_allclose(H(x, p=3), H(x, 3), rtol=1e-13)  # keywords take the checked path
+
+
+def test_hvp_later_calls_use_their_own_values():
+    """``adc.hvp`` keeps a runner per call signature too."""
+    global SCALE
+    hvp = adc.hvp(scaled)
+    for x, p, v in ((np.array([1.0, 2.0]), 3, np.array([1.0, 0.0])), (np.array([-0.5, 0.25]), 4, np.array([0.5, 2.0]))):
+        H = np.diag(12.0 * SCALE * x ** 2) + np.array([[0.0, p], [p, 0.0]])
+        np.testing.assert_allclose(hvp(x, p, v), H @ v, rtol=1e-13)
+    x, v = np.array([1.0, 2.0]), np.array([0.0, 1.0])
+    try:
+        SCALE = 5.0
+        np.testing.assert_allclose(hvp(x, 3, v), (np.diag(60.0 * x ** 2) + np.array([[0.0, 3.0], [3.0, 0.0]])) @ v,
+                                   rtol=1e-13)
+    finally:
+        SCALE = 2.0
+    np.testing.assert_allclose(hvp(x, 3, [0.0, 1]), hvp(x, 3, v), rtol=1e-13)  # a list vector: converted
+    both = adc.hvp(scaled, argnums=(0,))
+    np.testing.assert_allclose(both(x, 3, (v,))[0], hvp(x, 3, v), rtol=1e-13)
