@@ -1249,6 +1249,8 @@ class _HvpRunner:
         op of the gradient program has a batched forward rule (``jax.hessian`` is ``jacfwd`` of
         ``jacrev``, vmapped), else one Hessian-vector product per column."""
         n = x.size
+        if n == 0:
+            return np.zeros((0, 0))
         identity = np.eye(n)
         leaves = self.layout.leaves if leaves is None else leaves
         if not hvp_batches(self.fn, self.types, self.leaf_wrt):

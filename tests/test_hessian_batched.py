@@ -118,3 +118,9 @@ def test_hvp_later_calls_use_their_own_values():
     np.testing.assert_allclose(hvp(x, 3, [0.0, 1]), hvp(x, 3, v), rtol=1e-13)  # a list vector: converted
     both = adc.hvp(scaled, argnums=(0,))
     np.testing.assert_allclose(both(x, 3, (v,))[0], hvp(x, 3, v), rtol=1e-13)
+
+
+def test_an_empty_array():
+    H = adc.hessian(smooth)(np.zeros(0))
+    assert H.shape == (0, 0)
+    assert adc.hessian(smooth)(np.zeros((0, 3))).shape == (0, 3, 0, 3)

@@ -199,3 +199,46 @@ def test_folding_stops_only_at_writes_that_reach_it(jit):
     for f in (written_later, per_component):
         args = def_args if f is written_later else (def_args[0], np.array([0.5, -1.2, 2.0]))
         np.testing.assert_allclose(adc.grad(f, jit=jit)(*args), adc.grad(f, mode="forward")(*args), rtol=1e-12)
+
+
+def mean_of_square(x):
+    return np.mean(x * x)
+
+
+def mean_of_power(x):
+    return np.mean(x ** 2.5) + np.mean(np.sin(x) * x, axis=0)[0]
+
+
+def size_of_product(x):
+    return np.sum(np.sin(x * x)) / (x * x).shape[0] + np.mean(np.cos(x) + x)
+
+
+@pytest.mark.parametrize("f", [mean_of_square, mean_of_power, size_of_product], ids=lambda f: f.__name__)
+def test_a_folded_expression_keeps_its_parentheses(f):
+    """Numba's code folds single-use array expressions into their use; where that use reads an
+    attribute (``v.size``, ``v.shape[0]``), the expression is parenthesized: ``x * x.size`` was
+    a wrong gradient of ``np.mean(x * x)``."""
+    x = np.linspace(0.1, 1.0, 5) if f is not mean_of_power else np.linspace(0.1, 1.0, 6).reshape(2, 3)
+    g = adc.grad(f)(x)
+    np.testing.assert_allclose(adc.grad(f, jit=True)(x), g, rtol=1e-12)
+    H = adc.hessian(f)(x)
+    np.testing.assert_allclose(adc.hessian(f, jit=True)(x), H, rtol=1e-12, atol=1e-14)
+    v = np.ones_like(x)
+    np.testing.assert_allclose(adc.hvp(f, jit=True)(x, v), adc.hvp(f)(x, v), rtol=1e-12, atol=1e-14)
+    if f is mean_of_square:
+        np.testing.assert_allclose(g, 2 * x / x.size, rtol=1e-14)
+
+
+def product_of_a_slice(x):
+    return np.prod(x[:6]) + np.sum(np.log(1.0 + x * x))
+
+
+def test_a_store_target_is_not_folded():
+    """``np.prod``'s reverse rule adds into a new array; under Numba it was folded into the store
+    (``gv4 * t_1[:6] += gv1``, not Python)."""
+    x = np.linspace(0.5, 1.5, 8)
+    g = adc.grad(product_of_a_slice)(x)
+    np.testing.assert_allclose(adc.grad(product_of_a_slice, jit=True)(x), g, rtol=1e-12)
+    np.testing.assert_allclose(g, gradient_fd(product_of_a_slice, x), rtol=1e-6)
+    np.testing.assert_allclose(adc.hessian(product_of_a_slice, jit=True)(x), adc.hessian(product_of_a_slice)(x),
+                               rtol=1e-12, atol=1e-14)

@@ -270,6 +270,6 @@ structural("searchsorted", lambda t, p: f"np.searchsorted({t[0]}, {t[1]}{', side
            lambda ts: ts[1].with_(kind="int", dtype="int64") if ts[1].ndim else Type("int"), differentiable=False,
            names=lowered("searchsorted", (2, 2), "numpy.searchsorted"),
            note="an integer index: derivatives flow through the values it selects")
-structural("shape", lambda t, p: f"{t[0]}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),
+structural("shape", lambda t, p: f"{atomic(t[0])}.shape[{p['dim']}]", lambda x, dim=0: x.shape[dim], lambda ts: Type("int"),
            hoistable=True, recomputable=True, shape_args=(0,), differentiable=False,
            names=calls("numpy.shape"))

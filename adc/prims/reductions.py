@@ -13,7 +13,7 @@ import numpy as np
 
 from ..types import FLOAT, Type
 from . import batching
-from .registry import KERNELS, NumbaRender, Render, float_like, lowered, seq_text, structural
+from .registry import KERNELS, NumbaRender, Render, atomic, float_like, lowered, seq_text, structural
 
 
 def _axes(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -170,14 +170,14 @@ def _render_broadcast(t: Sequence[str], p: dict[str, Any]) -> str:
     g = t[0]
     if p.get("axis") is not None and not p.get("keepdims"):
         g = f"np.expand_dims({g}, {p['axis']})"
-    return f"np.broadcast_to({g}, {t[1]}.shape)"
+    return f"np.broadcast_to({g}, {atomic(t[1])}.shape)"
 
 
 def _numba_broadcast(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
     axis = p.get("axis")
     if axis is None or p.get("keepdims"):
         return _render_broadcast(t, p)
-    return f"np.broadcast_to({_numba_expand(t[0], axis, ts[0].ndim)}, {t[1]}.shape)"
+    return f"np.broadcast_to({_numba_expand(t[0], axis, ts[0].ndim)}, {atomic(t[1])}.shape)"
 
 
 def _impl_broadcast(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -188,10 +188,11 @@ def _impl_broadcast(g: Any, x: Any, axis: Any = None, keepdims: bool = False) ->
 
 def _count_text(t: Sequence[str], p: dict[str, Any]) -> str:
     axis = p.get("axis")
+    x = atomic(t[0])  # under Numba an array expression may be folded in: ``(x * x).size``
     if axis is None:
-        return f"{t[0]}.size"
+        return f"{x}.size"
     axes = axis if isinstance(axis, tuple) else (axis,)
-    product = " * ".join(f"{t[0]}.shape[{a}]" for a in axes)
+    product = " * ".join(f"{x}.shape[{a}]" for a in axes)
     return product if len(axes) == 1 else f"({product})"
 
 

@@ -71,9 +71,9 @@ structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True, may_raise=True,
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
            numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
-structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({t[1]}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
+structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({atomic(t[1])}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
            lambda ts: float_like(ts[1:]), view=True, shape_args=(1,),  # only in derivative code (linear)
-           numba=lambda t, p, ts: f"np.ascontiguousarray({t[0]}).reshape({t[1]}.shape)",  # Numba: contiguous only
+           numba=lambda t, p, ts: f"np.ascontiguousarray({t[0]}).reshape({atomic(t[1])}.shape)",  # Numba: contiguous only
            jvp=lambda b, op, ts: b.emit("reshape_like", ts[0], op.args[1]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
 structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
