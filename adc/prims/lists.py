@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..types import INT, Type
-from .registry import KERNELS, structural
+from .registry import KERNELS, atomic, structural
 
 LIST = Type("tape")  # the IR type of a list (the reverse sweep's stacks are lists too)
 
@@ -85,7 +85,7 @@ def _effect_jvp(prim: str) -> Any:
 _READ = {"foldable": False, "cse": False, "recomputable": False}  # the list may grow after the read
 structural("list", lambda t, p: "[]", lambda item=None: [], lambda ts: LIST, fresh=True, foldable=False,
            jvp=_make_jvp)
-structural("list_get", lambda t, p: f"{t[0]}[{t[1]}]", lambda items, i, item=None: items[int(i)],
+structural("list_get", lambda t, p: f"{atomic(t[0])}[{t[1]}]", lambda items, i, item=None: items[int(i)],
            lambda ts, p: p["item"], jvp=_get_jvp, flows=True, may_raise=True, **_READ)
 structural("list_len", lambda t, p: f"len({t[0]})", lambda items: len(items), lambda ts: INT,
            differentiable=False, **_READ)

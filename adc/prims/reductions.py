@@ -277,10 +277,10 @@ def _norm_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 
 
 _numba_sum = _numba_reduction("sum_axis", "np.sum({})")
-structural("norm", lambda t, p: f"np.sqrt(np.sum({t[0]} * {t[0]}{_reduce_args(p)}))",
+structural("norm", lambda t, p: f"np.sqrt(np.sum({atomic(t[0])} * {atomic(t[0])}{_reduce_args(p)}))",
            lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), _reduce_type,
            jvp=_norm_jvp, vjp=_norm_vjp, reduces=True, names=lowered("norm", (1, 3), "numpy.linalg.norm"),
-           numba=lambda t, p, ts: f"np.sqrt({_numba_sum([f'{t[0]} * {t[0]}'], p, ts)})", numba_imports=KERNELS,
+           numba=lambda t, p, ts: f"np.sqrt({_numba_sum([f'{atomic(t[0])} * {atomic(t[0])}'], p, ts)})", numba_imports=KERNELS,
            note="vector ords None/2, 0 (a count: derivative 0), 1, inf, -inf, other p; matrix ords 'fro', 1, -1, "
                 "inf, -inf over any two axes, 'nuc', 2, -2 of 2-D arrays; `axis`, `keepdims`. Gradient 0 at 0 "
                 "(for ord p not 1, 2 or inf: NaN there)")

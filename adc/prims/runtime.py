@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..types import Type
-from .registry import structural
+from .registry import atomic, structural
 
 
 def _range_text(t: Sequence[str]) -> str:
@@ -76,14 +76,14 @@ def _record_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> st
     """Under Numba a record of numbers is a NumPy array (a store and a read are a memory access; a
     typed list's checks its bounds and wraps negative indices); of arrays or residuals, a list."""
     dtype = _RECORD_DTYPES.get(p.get("kind", "float"))  # type: ignore[arg-type]
-    return f"np.zeros({t[0]}, dtype=np.{dtype})" if dtype else f"[{_tape_item(p.get('kind'))}] * {t[0]}"
+    return f"np.zeros({t[0]}, dtype=np.{dtype})" if dtype else f"[{_tape_item(p.get('kind'))}] * {atomic(t[0])}"
 
 
 structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
            lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
            jvp=lambda b, op, ts: b.emit("tape", params=op.params), fresh=True, foldable=False)
-structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {t[0]}",
+structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {atomic(t[0])}",
            lambda n, kind="float": [{"int": 0, "bool": False}.get(kind, 0.0)] * int(n), lambda ts: Type("tape"), fresh=True,
            jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params), numba=_record_numba)
 structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True,
