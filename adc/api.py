@@ -19,12 +19,13 @@ from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
-from .failures import dispatcher_type, failed, parallel_failure, report, report_user_failure, run_generated
+from .failures import (dispatcher_type, failed, parallel_failure, report, report_user_failure, run_generated,
+                       without_parallel)
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
-from .pipeline import Compiled, compile_derivative, hvp_batches, primal
+from .pipeline import Compiled, compile_derivative, primal
 from .trace import Trace
 from .trees import TreeDef, TreeType, call_key, describe_tree, flatten, flatten_args, is_tree, leaf_paths, leaves_like, leaves_of, unflatten
 from .types import FLOAT, Type
@@ -355,13 +356,14 @@ def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> 
 
 def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, call_args: tuple[Any, ...]) -> Any:
     """What the fast path's ``_adc_fail_`` does: where its ``jit="parallel"`` code failed to compile
-    or run as parallel code (``failures.parallel_failure``), the call takes the checked path, which
-    runs the same code compiled without it (``failures.without_parallel``), and the fast path calls
-    what ``compiled`` runs from then on; any other failure is reported as on the checked path."""
+    or run as parallel code (``failures.parallel_failure``), the same code runs compiled without it
+    (``failures.without_parallel``; the fast path passes the generated code the call's own
+    arguments), and the fast path calls what ``compiled`` runs from then on; any other failure is
+    reported as on the checked path."""
     if parallel_failure(namespace["_adc_fast_"], exc):
-        result = namespace["_adc_slow_"](call_args)
+        result = without_parallel(compiled, exc, call_args, call_args)
         namespace["_adc_fast_"] = compiled.func
-        return result
+        return namespace["_adc_done_"](result, call_args)
     return failed(compiled, exc, call_args)
 
 
@@ -1228,8 +1230,10 @@ HESSIAN_DIRECTIONS = 64  # columns of a Hessian per vector-mode pass (its tangen
 
 
 class _HvpRunner:
-    """The compiled Hessian-vector product of ``fn`` at arguments like ``args`` (one forward-over-
-    reverse pass per call of ``product``); the generated code takes the leaves of tree arguments."""
+    """The compiled Hessian-vector products of ``fn`` at arguments like ``args``: ``product`` (one
+    forward-over-reverse pass) and ``hessian`` (vector mode where it can); the generated code takes
+    the leaves of tree arguments.  ``same``: the call's leaves were passed on unconverted, so a
+    later call with the same signature can run it on its own leaves."""
 
     def __init__(self, fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...], jit: Jit) -> None:
         self.wrt, self.single = normalize_argnums(argnums, positional(fn, len(args)), fn.__name__)
@@ -1239,31 +1243,55 @@ class _HvpRunner:
         self.leaf_wrt = self.layout.leaf_positions(self.wrt)
         originals = leaves_of(args)
         self.like = [like_of(originals[k], self.layout.leaves[k]) for k in self.leaf_wrt]
-        self.compiled = compile_derivative(fn, types, "hvp", self.leaf_wrt, jit)
+        self.same = len(originals) == len(self.layout.leaves) and all(
+            a is b for a, b in zip(self.layout.leaves, originals))
         self.fn, self.types, self.jit = fn, types, jit
-        self.batched: Compiled | None = None  # the vector-mode products (``matrix``), once made
+        self._compiled: Compiled | None = None
+        self._blocks: tuple[Compiled, list[np.ndarray]] | None | bool = None  # ``hessian``'s, once made
 
-    def matrix(self, x: np.ndarray, leaves: list[Any] | None = None) -> np.ndarray:
-        """The Hessian with respect to the one array ``x`` (its only differentiated leaf), as an
-        ``(x.size, x.size)`` array: ``HESSIAN_DIRECTIONS`` columns per vector-mode pass where every
-        op of the gradient program has a batched forward rule (``jax.hessian`` is ``jacfwd`` of
-        ``jacrev``, vmapped), else one Hessian-vector product per column."""
-        n = x.size
-        if n == 0:
-            return np.zeros((0, 0))
-        identity = np.eye(n)
+    @property
+    def compiled(self) -> Compiled:
+        """The one-direction product (made on first use)."""
+        if self._compiled is None:
+            self._compiled = compile_derivative(self.fn, self.types, "hvp", self.leaf_wrt, self.jit)
+        return self._compiled
+
+    def hessian(self, leaves: list[Any] | None = None) -> Any:
+        """The Hessian with respect to the one differentiated leaf ``x``, at ``leaves`` (default:
+        the runner's own), of shape ``x.shape + x.shape`` (a float for a number):
+        ``HESSIAN_DIRECTIONS`` columns per vector-mode pass where every op of the gradient program
+        has a batched forward rule (``jax.hessian`` is ``jacfwd`` of ``jacrev``, vmapped), else one
+        product per column.  Whether it can, and the seeds, are decided on the first call."""
         leaves = self.layout.leaves if leaves is None else leaves
-        if not hvp_batches(self.fn, self.types, self.leaf_wrt):
-            return np.stack([np.asarray(self.product([identity[j].reshape(x.shape)], leaves)[0], dtype=float).reshape(-1)
-                             for j in range(n)], axis=-1)
-        if self.batched is None:
-            self.batched = compile_derivative(self.fn, self.types, "vhvp", self.leaf_wrt, self.jit)
-        blocks = []
-        for start in range(0, n, HESSIAN_DIRECTIONS):
-            seeds = identity[:, start:start + HESSIAN_DIRECTIONS]
-            out = run_generated(self.batched, [*leaves, seeds.reshape(x.shape + (seeds.shape[1],))])
-            blocks.append(np.asarray(out, dtype=float).reshape(n, seeds.shape[1]))
-        return np.concatenate(blocks, axis=1)
+        x = leaves[self.leaf_wrt[0]]
+        if not isinstance(x, np.ndarray):
+            return float(self.product([1.0], leaves)[0])
+        n = x.size
+        if self._blocks is None:
+            self._blocks = self._vector_mode(x) if n else False
+        if self._blocks:
+            compiled, seeds = self._blocks
+            columns = [np.asarray(run_generated(compiled, [*leaves, seed]), dtype=float).reshape(n, -1) for seed in seeds]
+        else:
+            eye = np.eye(n)
+            columns = [np.asarray(self.product([eye[j].reshape(x.shape)], leaves)[0], dtype=float).reshape(n, 1)
+                       for j in range(n)]
+        matrix = np.concatenate(columns, axis=1) if columns else np.zeros((0, 0))
+        return matrix.reshape(x.shape + x.shape).astype(x.dtype, copy=False)
+
+    def _vector_mode(self, x: np.ndarray) -> tuple[Compiled, list[np.ndarray]] | bool:
+        """The vector-mode program and its seed blocks (the identity, ``HESSIAN_DIRECTIONS`` columns
+        each: the generated code never writes into its tangents), or ``False`` where an op of the
+        gradient program has no batched rule."""
+        from .vector import Unbatched
+
+        try:
+            compiled = compile_derivative(self.fn, self.types, "vhvp", self.leaf_wrt, self.jit)
+        except Unbatched:
+            return False
+        eye = np.eye(x.size)
+        return compiled, [eye[:, s:s + HESSIAN_DIRECTIONS].reshape(x.shape + (-1,)).copy()
+                          for s in range(0, x.size, HESSIAN_DIRECTIONS)]
 
     def product(self, vectors: Sequence[Any], leaves: list[Any] | None = None) -> tuple[Any, ...]:
         """``H @ v`` for the leaves ``vectors`` of ``v`` (one per differentiated leaf), leaf by leaf,
@@ -1313,27 +1341,29 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Ca
                                        f"{len(runner.wrt)} vectors, got {len(vs)}")
         names = parameter_names(fn, len(primals_))
         vectors = direction_leaves(vs, runner.layout, runner.wrt, ["the vector v of hvp"] * len(vs), names)
-        reusable = runner.single and not kwargs and vectors[0] is v and len(runner.layout.leaves) == len(primals) \
-            and all(a is b for a, b in zip(runner.layout.leaves, primals))
+        reusable = runner.single and runner.same and not kwargs and len(primals_) == len(primals) and vectors[0] is v
         return runner, vectors, reusable
 
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        """Every check and conversion, for any call."""
-        runner, vectors, _ = prepared(args, kwargs)
+    def answer(runner: _HvpRunner, vectors: list[Any]) -> Any:
         out = runner.layout.regroup(runner.wrt, runner.product(vectors))
         return out[0] if runner.single else tuple(out)
 
     def made(args: tuple[Any, ...]) -> Callable[..., Any]:
-        """The runner for calls with the signature of ``args``: the compiled product on their values."""
-        runner, _, reusable = prepared(args, {})
-        if not reusable:
-            return checked
-        return lambda *call: runner.product([call[-1]], list(call[:-1]))[0]
+        """The runner for calls with the signature of ``args``: the compiled product on their
+        values; for arguments that are converted, everything again at each later call."""
+        runner, vectors, reusable = prepared(args, {})
+        if reusable:
+            return lambda *call: runner.product([call[-1]], list(call[:-1]))[0]
+        pending = [(runner, vectors)]  # this call's own, prepared already
+
+        def each(*call: Any) -> Any:
+            return answer(*(pending.pop() if pending else prepared(call, {})[:2]))
+        return each
 
     def product(*args: Any, **kwargs: Any) -> Any:
         found = signature(args) if not kwargs and args else None
         if found is None:
-            return checked(*args, **kwargs)
+            return answer(*prepared(args, kwargs)[:2])
         return cached_call(_RUNNERS, fn, ("hvp", argnums, jit), found[0], lambda: made(args), *args)
 
     return mark(functools.wraps(fn)(product), "adc.hvp")
@@ -1384,43 +1414,36 @@ def hessian(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -
     stack = _stack(fn, "adc.hessian", *levels)
     one = isinstance(argnums, (int, np.integer))
 
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        """Every check and conversion, for any call (the runner ``made`` returns skips them)."""
+    def prepared(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Callable[..., Any], bool]:
+        """A function of the call's arguments giving this call's Hessian, and whether it gives
+        any later call's with the same signature (arguments passed on unconverted, all given)."""
         bound = bind(fn, args, kwargs)
         if not one or any(is_tree(a) for a in bound) or not _scalar_valued(fn, bound, argnums):
             # blocks in JAX's structure: jacfwd(jacrev(fn)) (for fn returning an array or a tuple too)
-            return nested_jacobian(Stack(fn, tuple((k, level_argnums(a)) for k, a in levels)), args, kwargs, jit)
+            blocks = Stack(fn, tuple((k, level_argnums(a)) for k, a in levels))
+            return (lambda *call: nested_jacobian(blocks, call, kwargs, jit)), not kwargs
         runner = _HvpRunner(fn, int(argnums), bound, jit)
-        x = runner.args[runner.wrt[0]]
-        if not isinstance(x, np.ndarray):
-            return float(runner.product([1.0])[0])
-        return runner.matrix(x).reshape(x.shape + x.shape).astype(x.dtype, copy=False)
+        if runner.same and not kwargs and len(bound) == len(args):
+            return (lambda *call: runner.hessian(list(call))), True
+        return (lambda *call: runner.hessian()), False
 
     def made(args: tuple[Any, ...]) -> Callable[..., Any]:
-        """The runner for calls with the signature of ``args`` (positional, no container): when
-        the checked path passes them on unconverted, with every argument given, later calls only
-        run the compiled Hessian on their own values."""
-        bound = bind(fn, args, {})
-        if len(bound) != len(args) or not one or any(is_tree(a) for a in bound) \
-                or not _scalar_valued(fn, bound, argnums):
-            return checked
-        runner = _HvpRunner(fn, int(argnums), bound, jit)
-        k = runner.wrt[0]
-        x = runner.args[k]
-        if not isinstance(x, np.ndarray) or any(a is not b for a, b in zip(runner.layout.leaves, args)):
-            return checked
+        """The runner for calls with the signature of ``args``."""
+        run, reusable = prepared(args, {})
+        if reusable:
+            return run
+        pending = [run]  # this call's own, prepared already
 
-        def run(*call: Any) -> Any:
-            y = call[k]
-            return runner.matrix(y, list(call)).reshape(y.shape + y.shape).astype(y.dtype, copy=False)
-        return run
+        def each(*call: Any) -> Any:
+            return (pending.pop() if pending else prepared(call, {})[0])(*call)
+        return each
 
     def hess(*args: Any, **kwargs: Any) -> Any:
         if stack is not None:  # the Hessian of a Jacobian (jacobians.py)
             return nested_jacobian(stack, args, kwargs, jit)
         found = signature(args) if not kwargs else None
         if found is None:
-            return checked(*args, **kwargs)
+            return prepared(args, kwargs)[0](*args)
         return cached_call(_RUNNERS, fn, ("hessian", argnums, jit), found[0], lambda: made(args), *args)
 
     return _made_jacobian(hess, fn, "adc.hessian", levels)

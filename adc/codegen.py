@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses, walk
 from .coalesce import Positions, coalesce, separate_interfering
-from .memory import Memory, written_args
+from .memory import Memory, reads_shape_only, written_args
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .prims import P_ATOM, Form, Primitive, get, prim
@@ -360,7 +360,7 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
             continue  # its user's form writes it more than once (``a / b if b else ...``): keep a name
         if j < len(region.ops) and any(a is v for a in written_args(region.ops[j])):
             continue  # its user stores into it (``t[:6] += g``): a store needs a name to write into
-        if fuses and not (v.role == "tmp" or everything) and j < len(region.ops) and _shape_only(region.ops[j], v):
+        if fuses and not (v.role == "tmp" or everything) and j < len(region.ops) and reads_shape_only(region.ops[j], {v}):
             continue  # its user reads only its shape (``np.zeros_like(a * b)``): computed once, named
         arrays = {a for a in op.args if isinstance(a, Var) and a.type is not None and a.type.is_array}
         for a in op.args:
@@ -384,12 +384,6 @@ def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = Fal
                 found.update(inlinable(sub, use_count, everything=True))
             found.update(plan_inlining(sub, use_count, compact, memory))
     return found
-
-
-def _shape_only(user: Op, v: Var) -> bool:
-    """Does ``user`` read ``v`` only for its shape?"""
-    rule = prim(user)
-    return rule is not None and all(k in rule.shape_args for k, a in enumerate(user.args) if a is v)
 
 
 def _repeats(user: Op, v: Var) -> bool:

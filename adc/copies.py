@@ -17,8 +17,9 @@ changed in place.
 """
 from __future__ import annotations
 
-from .ir import Atom, Const, Op, Program, Region, Var, definitions
-from .memory import is_array, writes
+from .ir import Atom, Const, Op, Program, Region, Var, definitions, mentions, walk
+from .memory import is_array, makes_new, reads_shape_only, writes
+from .passes import substitute
 from .prims import prim
 
 
@@ -35,31 +36,21 @@ def complement_adds(program: Program) -> Program:
 def shared_copies(program: Program) -> Program:
     """``y = x.copy()`` becomes ``y = x`` (``y`` is replaced by ``x``) where ``x`` is a new array
     of this block that nothing writes after the copy and nothing reads after ``y``'s first write."""
+    defined = definitions(program.body)  # (sharing removes a definition of the copy only)
     for region in _regions(program.body):
-        while _share_once(region, program):
+        while _share_once(region, program, defined):
             pass
     return program
 
 
 # -- shared helpers ----------------------------------------------------------------------------
 def _regions(region: Region) -> list[Region]:
-    out = [region]
-    for op in region.ops:
-        for sub in op.regions:
-            out += _regions(sub)
-    return out
-
-
-def _mentions(op: Op, v: Var) -> bool:
-    return any(a is v for a in op.args) or any(o is v for o in op.outs) or any(
-        any(a is v for a in (*r.args, *r.yields)) or any(_mentions(o, v) for o in r.ops) for r in op.regions)
+    return [region] + [sub for op in walk(region) for sub in op.regions]
 
 
 def _new(op: Op) -> bool:
-    """Does ``op`` make a new array (memory nothing else holds)?"""
-    p = prim(op)
-    return p is not None and not p.view and not op.regions and len(op.outs) == 1 and is_array(op.out) \
-        and (p.fresh or (p.render is None and not p.side_effect))
+    """Does ``op`` make one new array (memory nothing else holds)?"""
+    return not op.regions and len(op.outs) == 1 and is_array(op.out) and makes_new(op)
 
 
 def _pure_read(op: Op) -> bool:
@@ -71,13 +62,6 @@ def _pure_read(op: Op) -> bool:
     if op.prim == "acopy" or (op.prim == "getitem" and not any(is_array(o) for o in op.outs)):
         return True
     return p.render is None and not p.view
-
-
-def _shape_only(op: Op, vs: set[Var]) -> bool:
-    """Does ``op`` read ``vs`` only for their shape (``np.zeros_like(v)``), which no write changes?"""
-    p = prim(op)
-    return p is not None and not op.regions and not any(o in vs for o in op.outs) and all(
-        k in p.shape_args for k, a in enumerate(op.args) if a in vs)
 
 
 def _definition(region: Region, v: Var, before: int) -> int | None:
@@ -146,7 +130,7 @@ def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
     copies: set[int] = set()
     for k in range(made + 1, i):
         op = ops[k]
-        if not _mentions(op, g) or _pure_read(op):
+        if not mentions(op, g) or _pure_read(op):
             continue
         if _array_write(op, g):
             if copies:
@@ -154,12 +138,12 @@ def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
             continue
         if op.prim != "getitem" or op.args[1:] != key or op.params != params or op.regions:
             return None
-        readers = [j for j in range(k + 1, len(ops)) if _mentions(ops[j], op.out)]
+        readers = [j for j in range(k + 1, len(ops)) if mentions(ops[j], op.out)]
         if len(readers) != 1 or readers[0] > i or ops[readers[0]].prim != "acopy" \
                 or ops[readers[0]].args != [op.out] or op.out in region.yields:
             return None
         copies.add(readers[0])
-    after = [k for k in range(i + 1, len(ops)) if _mentions(ops[k], g)]
+    after = [k for k in range(i + 1, len(ops)) if mentions(ops[k], g)]
     if len(after) != 1 or g in region.yields:
         return None
     add = ops[after[0]]
@@ -171,9 +155,8 @@ def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
 
 
 # -- shared_copies -----------------------------------------------------------------------------
-def _share_once(region: Region, program: Program) -> bool:
+def _share_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
     ops = region.ops
-    defined = definitions(program.body)
     for i, copy in enumerate(ops):
         if copy.prim != "acopy" or copy.regions or len(copy.args) != 1:
             continue
@@ -185,7 +168,7 @@ def _share_once(region: Region, program: Program) -> bool:
             continue  # (a value the reverse sweep defines again is another value there)
         if _shareable(region, made, i, x, y):
             region.ops = ops[:i] + ops[i + 1:]
-            _substitute(program.body, {y: x})
+            substitute(program.body, {y: x})
             return True
     return False
 
@@ -209,8 +192,10 @@ def _read_only(region: Region, start: int, stop: int, vs: set[Var], skip: int = 
     vs, last = set(vs), skip
     for k in range(start, stop):
         op = region.ops[k]
-        if k == skip or not any(_mentions(op, v) for v in vs) or _shape_only(op, vs):
+        if k == skip or not any(mentions(op, v) for v in vs):
             continue
+        if not op.regions and not any(o in vs for o in op.outs) and reads_shape_only(op, vs):
+            continue  # only their shapes, which no write changes
         p = prim(op)
         if p is not None and p.view and not op.regions and op.args[0] in vs:
             vs.update(op.outs)
@@ -225,10 +210,3 @@ def _reads_into(op: Op, *vs: Var) -> bool:
     target = op.args[0] if op.args else None
     return writes(op) and not op.regions and isinstance(target, Var) and is_array(target) \
         and all(target is not v for v in vs)
-
-
-def _substitute(region: Region, subst: dict[Var, Atom]) -> None:
-    if subst:
-        from .passes import substitute
-
-        substitute(region, subst)

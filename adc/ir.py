@@ -120,6 +120,12 @@ class Program:
         return self.body.yields
 
 
+def mentions(op: Op, v: Var) -> bool:
+    """Does ``op`` (with its nested regions) read, define or yield ``v``?"""
+    return any(a is v for a in op.args) or any(o is v for o in op.outs) or any(
+        any(a is v for a in (*r.args, *r.yields)) or any(mentions(o, v) for o in r.ops) for r in op.regions)
+
+
 def walk(region: Region) -> Iterator[Op]:
     """Every op of ``region`` and of its nested regions, in program order (pre-order)."""
     for op in region.ops:

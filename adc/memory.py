@@ -29,6 +29,19 @@ def writes(op: Op) -> bool:
     return p is not None and p.writes
 
 
+def makes_new(op: Op) -> bool:
+    """Does ``op`` itself return new memory (a new array, not a view of an argument)?"""
+    p = prim(op)
+    return p is not None and not p.view and (p.fresh or (p.render is None and not p.side_effect))
+
+
+def reads_shape_only(op: Op, vs: "set[Var] | frozenset[Var]") -> bool:
+    """Does ``op`` read the values ``vs`` only for their shape (``np.zeros_like(v)``), which no
+    write changes?"""
+    p = prim(op)
+    return p is not None and all(k in p.shape_args for k, a in enumerate(op.args) if a in vs)
+
+
 def is_array(v: object) -> bool:
     return isinstance(v, Var) and v.type is not None and v.type.is_array
 
@@ -86,8 +99,7 @@ class Memory:
                 self._join(op.args[0], op.out)
             self._join_slots(op)
             p = prim(op)
-            new = op.regions or (p is not None and (p.fresh or (p.view and bool(op.args) and is_array(op.args[0]))
-                                                    or (p.render is None and not p.side_effect)))
+            new = op.regions or makes_new(op) or (p is not None and p.view and bool(op.args) and is_array(op.args[0]))
             for o in op.outs:
                 if is_array(o):
                     self.made_in[o] = loops if new else None

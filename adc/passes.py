@@ -18,7 +18,7 @@ so passes replace ops instead of changing them.
 """
 from __future__ import annotations
 
-from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, uses, walk
+from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, mentions, uses, walk
 from .memory import Memory, is_array, writes_memory
 from .prims import prim
 
@@ -124,7 +124,7 @@ def first_writes(program: Program) -> Program:
             if op.prim != "zeros_like" or len(op.args) != 1:
                 continue
             g = op.out
-            j = next((k for k in range(i + 1, len(ops)) if ops[k] is not None and _mentions(ops[k], g)), None)
+            j = next((k for k in range(i + 1, len(ops)) if ops[k] is not None and mentions(ops[k], g)), None)
             if j is None or ops[j].prim != "iadd" or ops[j].args[0] is not g:
                 continue
             c = ops[j].args[1]
@@ -144,11 +144,6 @@ def first_writes(program: Program) -> Program:
 
     visit(program.body)
     return program
-
-
-def _mentions(op: Op, v: Var) -> bool:
-    return any(a is v for a in op.args) or any(
-        any(a is v for a in (*r.args, *r.yields)) or any(_mentions(o, v) for o in r.ops) for r in op.regions)
 
 
 def _remove(region: Region, dead: set[int]) -> None:

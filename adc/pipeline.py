@@ -28,7 +28,7 @@ from .passes import (common_subexpressions, dead_code, dead_stores, first_writes
                      merge_scatter_adds, propagate_copies)
 from .reverse import reverse
 from .types import Type
-from .vector import vector_forward
+from .vector import Unbatched, vector_forward
 from .verify import verify
 
 # Check the IR after every stage and pass (the test suite turns this on).
@@ -90,7 +90,7 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
     ``checkpoints``: snapshots per outermost loop in reverse mode."""
     if kind in ("hvp", "vhvp"):  # forward over reverse: the JVP of the gradient program, in the IR
         gradient = derivative_program(prog, "grad", wrt, compact, stacks=Stacks())  # kept calls: ``calls.py``
-        # "vhvp": all directions in one pass (vector mode; ``hvp_batches`` says whether it can)
+        # "vhvp": many directions in one pass (vector mode; ``vector.Unbatched`` where it cannot)
         out = forward(gradient, list(wrt)) if kind == "hvp" else vector_forward(gradient, list(wrt))
         out.body.yields = out.body.yields[len(gradient.outputs):]
         out.out_tree = None if len(wrt) == 1 else len(wrt)
@@ -144,22 +144,6 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
     return header(dprog, *(fn.program for fn in functions), numba=bool(numba)) + "\n\n".join(parts)
 
 
-_hvp_batches: dict[tuple[Any, ...], bool] = {}
-
-
-def hvp_batches(fn: Callable[..., Any], types: Sequence[Type], wrt: Sequence[int]) -> bool:
-    """Can the Hessian-vector products of ``fn`` run many directions in one pass (``"vhvp"``: every
-    op of its gradient program has a batched forward rule)?  Cached per function and types."""
-    key = (identity(fn), tuple(types), tuple(wrt))
-    known = _hvp_batches.get(key)
-    if known is None:
-        from .vector import supports
-
-        gradient = derivative_program(primal(fn, types), "grad", wrt, compact=True, stacks=Stacks())
-        known = _hvp_batches[key] = supports(gradient, list(wrt))
-    return known
-
-
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],
                        jit: Jit = False, load: bool = True, compact: bool = True, program: Program | None = None,
                        ident: tuple[Any, ...] | None = None, checkpoints: int | None = None) -> Compiled:
@@ -186,7 +170,7 @@ def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str,
         compiled = Compiled(prog, dprog, source, fn=fn, kind=kind, wrt=tuple(wrt), types=tuple(types))
         if load:
             compiled.func = backend.load(source, dprog.name, jit)
-    except AdcError:
+    except (AdcError, Unbatched):  # Unbatched: the caller runs one direction at a time instead
         raise
     except Exception as exc:  # never a raw traceback from adc's own code
         raise internal_error(fn, f"making the {kind} of", exc) from exc

@@ -233,9 +233,8 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
         read = [a for a in dict.fromkeys(op.args) if isinstance(a, Var)]
         if any(a in made_in_rev or a not in local for a in read):
             continue  # it reads an adjoint, a value the reverse sweep made, or one from outside ``fwd``
-        ours = [a for a in read if a in local]
-        kept = [a for a in ours if a in taped]  # the others are computed again from kept values
-        if not kept or any(a not in position for a in ours):
+        kept = [a for a in read if a in taped]  # the others are computed again from kept values
+        if not kept or any(a not in position for a in read):
             continue  # nothing of ``fwd`` kept otherwise, or a value of a region nested in ``fwd``
         if op not in rev.ops:
             continue  # a copy of a statement moved already
@@ -250,7 +249,7 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
             _rename(rev, o.out, op.out)
         if op.out.hint is None and op.out.type.kind == "bool":
             op.out.hint = "cond"  # kept: ``cond_rec[i] = cond``, ``cond = btape.pop()``
-        at = max(position[a] for a in ours)
+        at = max(position[a] for a in read)
         fwd.ops.insert(at, op)
         for v, k in position.items():  # the statements after ``at`` moved one down
             if k > at:

@@ -57,8 +57,8 @@ def test_jit_agrees(f):
 def test_which_pass_runs():
     x = np.linspace(0.1, 1.3, 4)
     types = [adc.types.type_of(x)]
-    assert pipeline.hvp_batches(smooth, types, [0])
-    assert not pipeline.hvp_batches(with_max, types, [0])
+    assert api._HvpRunner(smooth, 0, (x,), False)._vector_mode(x)
+    assert not api._HvpRunner(with_max, 0, (x,), False)._vector_mode(x)
     adc.hessian(smooth)(x)
     assert any(key[2] == "vhvp" and key[1] == tuple(types) for key in pipeline._cache)
 

@@ -92,3 +92,27 @@ def test_the_fallback_replaces_the_compiled_function_once():
         out = run_generated(compiled, (x, 2))
     np.testing.assert_allclose(out, adc.grad(rk4)(x, 2), rtol=1e-13)
     assert not compiled.func.targetoptions.get("parallel")
+
+
+class _FailsInParallel:
+    """Stands for parallel code that Numba fails to compile for a later call (a new array layout)."""
+
+    targetoptions = {"parallel": True}
+
+    def __call__(self, *args):
+        raise AssertionError("key already in dictionary: 'gy_2'")
+
+
+def test_the_call_fast_path_falls_back_too():
+    x = np.linspace(0.5, 1.5, 9)
+    g = adc.grad(rk4, jit="parallel")
+    first = g(x, 3)  # the checked path; the fast path is installed for this signature
+    namespace = g.__globals__
+    if "_adc_fast_" not in namespace:
+        pytest.skip("no call fast path for this signature")
+    namespace["_adc_fast_"] = _FailsInParallel()
+    with pytest.warns(adc.ParallelFallbackWarning, match="runs compiled as with jit=True"):
+        again = g(x, 3)
+    np.testing.assert_allclose(again, first, rtol=1e-13)
+    assert not isinstance(namespace["_adc_fast_"], _FailsInParallel)  # the serial code from then on
+    np.testing.assert_allclose(g(x, 3), first, rtol=1e-13)
