@@ -409,7 +409,8 @@ class ControlFlow:
         breaks = loop_has_break(body)
         ret_types: list[Type] = []
         ret_shape: Any = None
-        types = [a.type for n in carried_names for a in leaves(env0[n])]
+        inits = [a for n in carried_names for a in leaves(env0[n])]  # what the carried slots start as
+        types = [a.type for a in inits]
 
         def bound(atoms: list[Var], flags: list[str]) -> dict[str, Any]:
             """The carried names (structured ones rebuilt from their leaves) and then ``flags``
@@ -430,11 +431,13 @@ class ControlFlow:
             regions: list[Region] = []
             if cond is not None:
                 cargs = region_args()
+                self.carried_from.update(zip(cargs, inits))
                 self.env = {**env0, **bound(cargs, names[len(carried):])}
                 with self.b.into(Region(args=cargs)) as creg:
                     creg.yields = [cond()]
                 regions.append(creg)
             bargs = region_args()
+            self.carried_from.update(zip(bargs, inits))
             self.env = {**env0, **bound(bargs, names[len(carried):])}
             self.loop_depth += 1
             try:

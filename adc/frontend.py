@@ -295,6 +295,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.b = builder
         self.call_stack = call_stack + (src.fn.__code__,)
         self.env: dict[str, Value] = {}
+        self.outer: Lowerer | None = None  # the caller, for an inlined helper (its names see our writes)
+        self.kept_params: set[Var] = set()  # a kept function's parameters: the caller's arrays
+        self.carried_from: dict[Var, Atom] = {}  # a loop's region argument: the value it starts as
         self.loop_depth = 0
         self.outer_loops = 0  # the loops of the program around this body (an inlined helper's callers')
         fn = src.fn
@@ -413,6 +416,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 prim = AUG_OPS.get(type(node.operator))
                 if prim is None:
                     raise self.fail(node, f"unsupported operator {node.operator.__class__.__name__}", OPERATOR_HINT)
+                self.check_in_place(node)
                 self.assign(node.target, self.binary(prim, self.expr(node.target), self.expr(node.value), node))
             elif isinstance(node, cst.Return):
                 if node.value is None:
@@ -914,6 +918,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                node: cst.CSTNode) -> Value:
         sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures, self.kept)
         sub.outer_loops = self.outer_loops + self.loop_depth
+        sub.outer = self
+        sub.carried_from = self.carried_from
         sub.bind_params(args, keywords, top=False)
         return sub.run()
 

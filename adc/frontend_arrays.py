@@ -14,7 +14,7 @@ import numpy as np
 
 from .frontend_library import LIBRARY, LibraryCalls
 from .frontend_lists import DynamicList
-from .frontend_values import Record
+from .frontend_values import Record, leaves
 from .ir import Atom, Const, Op, Var
 from .memory import is_view
 from .prims import PRIMS, get, lexicon
@@ -145,6 +145,58 @@ class ArrayExpressions(LibraryCalls):
                              "copy it after the branch or loop (`y = y.copy()`), then write into the copy")
         return self.fail(node, f"{what} an array the function did not create (a view, a global, or an argument "
                                "reached through another name)", "copy it first: `y = x.copy()`, then write into `y`")
+
+    def check_in_place(self, node: cst.AugAssign) -> None:
+        """``a += v`` on an array name changes the array in place in Python; adc rebinds ``a`` to
+        the new array, which is the same only when no other name, container or view shows that
+        memory (also through a loop that carries ``a`` or a branch that chose it).  Refuse the
+        others (a silently different derivative otherwise)."""
+        target = node.target
+        arr = self.env.get(target.value) if isinstance(target, cst.Name) else None
+        if not (isinstance(arr, Var) and arr.type.is_array):
+            return
+        text = f"`{self.src_text(node).strip()}`"
+        hint = (f"write `{target.value} = {target.value} {node.operator._get_token()[:-1]} ...` for a new array, "  # type: ignore[union-attr]
+                "or copy it first (`y = x.copy()`) and update the copy")
+        op = self.b.defs.get(arr)
+        if op is not None and is_view(op):
+            raise self.fail(node, f"{text} changes in place `{target.value}`, a view of another array, which "
+                                  "changes too: adc cannot follow that", hint)
+        memory = self.memory_of(arr)
+        scope: Any = self
+        while scope is not None:  # this function's names, then its callers' (an inlined helper's)
+            if memory & scope.kept_params:
+                raise self.fail(node, f"{text} changes in place `{target.value}`, an argument of a function adc "
+                                      "keeps as a function: the caller's array changes too", hint)
+            for name, value in scope.env.items():
+                if (scope is not self or name != target.value) and any(
+                        isinstance(v, Var) and v.type.is_array and memory & self.memory_of(v) for v in leaves(value)):
+                    raise self.fail(node, f"{text} changes in place the array `{target.value}` shares with "
+                                          f"`{name}`, which changes too: adc cannot follow that", hint)
+            scope = scope.outer
+
+    def memory_of(self, arr: Var) -> set[Var]:
+        """The values whose memory ``arr`` may be: itself, what it is a view of, what a loop
+        carrying it started as, what a branch or loop result may be."""
+        found: set[Var] = set()
+        todo = [arr]
+        while todo:
+            v = todo.pop()
+            if not isinstance(v, Var) or v in found:
+                continue
+            found.add(v)
+            op = self.b.defs.get(v)
+            if op is None:
+                todo.append(self.carried_from.get(v))  # type: ignore[arg-type]
+            elif is_view(op) and op.args:
+                todo.append(op.args[0])  # type: ignore[arg-type]
+            elif op.prim == "if":
+                k = op.outs.index(v)
+                todo += [r.yields[k] for r in op.regions if k < len(r.yields)]  # type: ignore[misc]
+            elif op.prim in ("for", "while"):
+                k = op.outs.index(v) + (3 if op.prim == "for" else 0)
+                todo += op.args[k:k + 1]  # type: ignore[misc]
+        return found
 
     def fresh_array(self, arr: Var) -> bool:
         """Made by arithmetic here (``a * 2``, ``a @ b``): a new array, not an argument or a view."""

@@ -170,6 +170,7 @@ class UserCalls:
                     for k, t in enumerate(a.type for a in leaves(value))]
             params += made
             low.env[name] = rebuild(skeleton(value), iter(made))
+        low.kept_params = set(params)
         result = low.run()
         outputs, _ = flatten_output(result, low)
         b.region.yields = outputs
