@@ -20,15 +20,16 @@ from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import (dispatcher_type, failed, parallel_failure, report, report_user_failure, run_generated,
-                       without_parallel)
+                       with_captured, without_parallel)
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
-from .pipeline import Compiled, compile_derivative, primal
+from .pipeline import Compiled, compile_derivative, compile_vjp_parts, primal
 from .trace import Trace
 from .trees import TreeDef, TreeType, call_key, describe_tree, flatten, flatten_args, is_tree, leaf_paths, leaves_like, leaves_of, unflatten
 from .types import FLOAT, Type
+from .vjp_parts import VjpParts
 
 
 def _unaliased(values: tuple[Any, ...], inputs: Sequence[Any]) -> tuple[Any, ...]:
@@ -844,7 +845,9 @@ def vjp(fn: Callable[..., Any], *primals: Any, jit: Jit = False,
     A cotangent has the shape of ``f``'s output (a tuple of them for a tuple output).
 
     As ``jax.vjp``: ``pullback(v)`` is ``v @ J(primals)``, computed by one reverse sweep; it can be
-    called many times (one row of the Jacobian per unit ``v``).  ``f`` may be made by ``adc.grad``
+    called many times (one row of the Jacobian per unit ``v``).  The forward sweep runs once, here,
+    and each pullback runs only the reverse sweep on what it kept (where the reverse sweep cannot
+    run twice on that, as for a loop whose values go on a tape, each pullback runs both).  ``f`` may be made by ``adc.grad``
     or by ``adc.jacfwd``/``adc.jacrev``/``adc.hessian`` (then the cotangent has the Jacobian's
     structure and the pullback runs one VJP per seed of the Jacobian).
 
@@ -890,8 +893,10 @@ def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], jit: bool, che
     args, types = prepare(fn, bound, promoted)
     layout = flatten_args(args, parameter_names(fn, len(args)))
     kept = range(positional(fn, len(args)))  # keyword-only arguments get no cotangent (JAX: none)
-    compiled = compile_derivative(fn, types, "vjp", list(range(len(layout.leaf_positions(kept)))), jit,
-                                  checkpoints=checkpoints)
+    wrt = list(range(len(layout.leaf_positions(kept))))
+    compiled = compile_derivative(fn, types, "vjp", wrt, jit, checkpoints=checkpoints)
+    # the pullback reruns only the reverse sweep where it can (``vjp_parts.py``; checkpointing: never)
+    parts = compile_vjp_parts(fn, types, wrt, jit) if checkpoints is None else None
     same = len(bound) == len(primals) and all(x is y for x, y in zip(layout.leaves, leaves_of(bound)))
 
     def run(primals: tuple[Any, ...], p_leaves: list[Any] | None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
@@ -902,7 +907,7 @@ def _vjp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], jit: bool, che
             primals = tuple(primals) if flat else bind(fn, primals)
             args = tuple(coerce(fn, primals, promoted))
             leaves = leaves_of(args)
-        return _pullback(fn, compiled, layout, kept, primals, args, leaves)
+        return _pullback(fn, compiled, layout, kept, primals, args, leaves, parts)
 
     return run
 
@@ -913,15 +918,22 @@ def _vjp_bound(fn: Callable[..., Any], primals: Sequence[Any], jit: bool) -> tup
 
 
 def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: range, primals: tuple[Any, ...],
-              args: Sequence[Any], leaves: list[Any]) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+              args: Sequence[Any], leaves: list[Any], parts: VjpParts | None = None
+              ) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``fn(*args)`` and the pullback of ``fn`` at ``args`` (whose leaves are ``leaves``), with a
-    cotangent for each of the arguments ``kept``."""
+    cotangent for each of the arguments ``kept``.  With ``parts``, the forward sweep runs once here
+    and each pullback runs the reverse sweep on its residuals (``vjp_parts.py``)."""
     prog = compiled.primal
     n = len(prog.outputs)
+    reverse = parts.sweep(with_captured(compiled, leaves)) if parts is not None else None
+    # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
+    given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
     try:
         out = call_flat(fn, args, protect=prog.writes_arguments)
     except Exception as exc:  # the function itself fails at this point: say where
         report(compiled, exc, args)
+    if parts is not None and reverse is None and parts.usable:  # its forward part failed where the function runs
+        parts.usable = False
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")
     like = [like_of(p, a) for p, a in zip(leaves_of(primals), leaves)]
 
@@ -937,9 +949,13 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
         what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
                 for k in range(n)]
         cts = [_dtype_like(_same_shape(argument(c, w, True), o, w), o) for c, o, w in zip(cts, outs, what)]
-        result = run_generated(compiled, [*leaves, *cts])
+        adjoints = reverse(cts) if reverse is not None else None
+        if adjoints is None:
+            adjoints = run_generated(compiled, [*given, *cts])[n:]
+            if parts is not None and reverse is not None:  # its reverse part failed where the whole program runs
+                parts.usable = False
         grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
-                                 for g, a in zip(result[n:], like)), [*leaves, *cts])
+                                 for g, a in zip(adjoints, like)), [*leaves, *given, *cts])
         return tuple(layout.regroup(kept, grads))
 
     return out, mark(pullback, "adc.vjp")

@@ -137,16 +137,25 @@ class Memory:
         return any(w.position > here or any(not self.new_in(v, loop) for loop in w.loops & around)
                    for w in self.writes.get(self.root(v), ()))
 
-    def new_in(self, v: Var, loop: Op) -> bool:
-        """Does every iteration of ``loop`` make the memory behind ``v`` anew (every value sharing it
-        is a new array, a view of one, or a branch's or an inner loop's result, made inside ``loop``)?
-        Then a write in one iteration never reaches what another iteration reads."""
+    def made_here(self, v: Var) -> bool:
+        """Is every value sharing the memory of ``v`` made by the program (none is a parameter, or
+        taken from a list or a tape)?"""
+        return all(self.made_in.get(m) is not None for m in (v, *self._classes().get(self.root(v), ())))
+
+    def _classes(self) -> dict[Var, list[Var]]:
+        """The members of each alias class, by root."""
         if self._members is None:
             self._members = {}
             for a in {*self.made_in, *self.parent, *self.parent.values()}:
                 self._members.setdefault(self.root(a), []).append(a)
+        return self._members
+
+    def new_in(self, v: Var, loop: Op) -> bool:
+        """Does every iteration of ``loop`` make the memory behind ``v`` anew (every value sharing it
+        is a new array, a view of one, or a branch's or an inner loop's result, made inside ``loop``)?
+        Then a write in one iteration never reaches what another iteration reads."""
         return all((made := self.made_in.get(m)) is not None and loop in made
-                   for m in (v, *self._members.get(self.root(v), ())))
+                   for m in (v, *self._classes().get(self.root(v), ())))
 
 
 def written_args(op: Op) -> list[object]:

@@ -39,10 +39,13 @@ class Namer:
 class Names:
     """Python names for the values of one generated function."""
 
-    def __init__(self, program: Program, avoid: set[str], numbering: dict[Var, int] | None = None) -> None:
+    def __init__(self, program: Program, avoid: set[str], numbering: dict[Var, int] | None = None,
+                 given: dict[Var, str] | None = None) -> None:
+        """``given``: names fixed in advance (the residuals a forward part named, in its reverse part)."""
         self.namer = Namer(avoid)
         self.numbering = numbering if numbering is not None else number_values(program)
-        self.names: dict[Var, str] = {}
+        self.names: dict[Var, str] = dict(given or {})
+        self.namer.given.update(self.names.values())
         self.by_key: dict[tuple[str, int], str] = {}
         for p in program.params:
             self[p]

@@ -1,0 +1,100 @@
+"""``adc.vjp``'s pullback without a second forward sweep: the VJP program cut between its sweeps.
+
+Input: a function's primal program and its VJP program before clean-up (``reverse``).  Output: a
+``VjpParts``, two generated functions, or ``None`` where the cut does not apply:
+
+- ``f_vjp_fwd(*args) -> (*outputs, residuals)`` runs the forward sweep once, when ``vjp`` is
+  called: the residuals are the values the reverse sweep reads (``calls.split``, as for kept
+  calls); ``vjp``'s primal output still comes from the function itself, as before (its errors,
+  types and effects are Python's);
+- ``f_vjp_bwd(*residuals, *cotangents) -> adjoints`` runs the reverse sweep, once per call of the
+  pullback.
+
+So ``vjp`` followed by k pullbacks (``jacrev``: one per output element) costs one forward sweep
+and k reverse sweeps instead of k of both, as in JAX.  The cut applies when the reverse sweep can
+run again on the same residuals: it writes into no memory that it did not make itself (a
+restored array, a popped tape, a kept call's residuals all change what the next run would read),
+and under Numba every residual is an array or a number (no lists passed in and out).  Where it does
+not apply, or a part raises (the error is then reported by the uncut program, as before), the
+pullback runs the whole VJP program each time, on copies of the input arrays taken by ``vjp``: on
+both paths the pullback is at the primals ``vjp`` was given, as in JAX.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .ir import Program, Var, walk
+from .memory import Memory, is_array
+from .prims import prim
+
+
+@dataclass
+class VjpParts:
+    """The two halves of a VJP, loaded."""
+
+    forward: Any
+    backward: Any
+    copy_inputs: tuple[bool, ...]  # inputs that may share memory with a residual
+    copy_adjoints: tuple[bool, ...]  # adjoints that may share memory with a residual
+    fwd_source: str = ""
+    bwd_source: str = ""
+    # False once a part raised where the whole program ran (Numba failing to compile a part, say):
+    # from then on the whole program runs.  Where the whole program fails too, it reports the error.
+    usable: bool = True
+
+    def sweep(self, inputs: Sequence[Any]) -> Callable[[Sequence[Any]], list[Any] | None] | None:
+        """Run the forward part at ``inputs`` (the arguments' leaves, then the captured arrays):
+        the reverse sweep at these primals, as a function of the cotangents that gives the adjoints
+        (``None`` where the caller must run the whole program instead); ``None`` where the forward
+        part failed."""
+        if not self.usable:
+            return None
+        inputs = [a.copy() if copy and isinstance(a, np.ndarray) else a for a, copy in zip(inputs, self.copy_inputs)]
+        try:
+            residuals = self.forward(*inputs)[-1]  # the outputs come from the function itself
+        except Exception:
+            return None
+        return lambda cotangents: self._backward(residuals, cotangents)
+
+    def _backward(self, residuals: tuple[Any, ...], cotangents: Sequence[Any]) -> list[Any] | None:
+        try:
+            result = self.backward(*residuals, *cotangents)
+        except Exception:
+            return None
+        adjoints = list(result) if len(self.copy_adjoints) > 1 else [result]
+        return [a.copy() if copy and isinstance(a, np.ndarray) else a for a, copy in zip(adjoints, self.copy_adjoints)]
+
+
+def reruns(bwd: Program, residuals: Sequence[Var]) -> bool:
+    """Can ``bwd`` run again on the same ``residuals`` (its first parameters)?  Every write goes
+    into memory ``bwd`` made itself, and it calls no generated function (a kept call's reverse part
+    pops its residuals)."""
+    memory = Memory(bwd)
+    for op in walk(bwd.body):
+        p = prim(op)
+        if p is not None and p.calls:
+            return False
+        if p is not None and p.side_effect:
+            target = op.args[0] if op.args else None
+            if not is_array(target) or not memory.made_here(target):  # type: ignore[arg-type]
+                return False
+    return True
+
+
+def arrays_and_numbers(residuals: Sequence[Var]) -> bool:
+    """Are these residuals arrays and numbers only (what Numba takes back as arguments without
+    converting them, and what holds no other array)?"""
+    return all(v.type is not None and (v.type.is_array or v.type.kind in ("float", "int", "bool")) for v in residuals)
+
+
+def sharing(program: Program, values: Sequence[Any], kept: Sequence[Any]) -> tuple[bool, ...]:
+    """For each of ``values`` (parameters or yields of ``program``): may it share memory with one
+    of ``kept``?  An array inside a kept list or tuple may be any of them."""
+    if not arrays_and_numbers([v for v in kept if isinstance(v, Var)]):
+        return tuple(is_array(v) for v in values)
+    memory = Memory(program)
+    roots = {memory.root(v) for v in kept if is_array(v)}
+    return tuple(is_array(v) and memory.root(v) in roots for v in values)

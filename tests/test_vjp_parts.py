@@ -1,0 +1,231 @@
+"""``adc.vjp``'s pullback runs only the reverse sweep on the residuals of one forward sweep
+(``adc/vjp_parts.py``), where that sweep can run again; elsewhere the whole VJP program, as before.
+Every pullback is checked against central differences and against the uncut program."""
+import math
+
+import numpy as np
+import pytest
+
+import adc
+from adc import pipeline
+from adc.errors import EvaluationError
+
+SCALE = np.array([0.5, -1.5, 2.0])
+
+
+def two_outputs(x, y):
+    return np.sin(x) * y + x ** 2, np.sum(x * y)
+
+
+def returns_a_residual(x):
+    e = np.exp(x)
+    return e, np.sum(e * x)  # the reverse sweep reads e (the first output)
+
+
+def records_state(x, n):
+    y = x.copy()
+    for i in range(n):
+        y[i % 3] = y[i % 3] * y[(i + 1) % 3]  # the overwritten entries are kept in records
+    return np.sum(y * y)
+
+
+def nested_tape(x, n):
+    s = 0.0
+    for i in range(n):
+        for j in range(i + 1):
+            s = s * 0.5 + np.sin(x[j % 3] * s + 1.0)  # an inner loop: its values go on tapes, popped
+    return s
+
+
+def while_tape(x):
+    s = x
+    while s < 10.0:
+        s = s * 1.5 + math.sin(s)
+    return s
+
+
+def fact(x, n):
+    return x if n <= 1 else x * fact(x * 0.9, n - 1)  # a kept recursive function
+
+
+def writes_argument(x):
+    x[0] = 2.0 * x[1]
+    return np.sum(x ** 3)
+
+
+def reads_global(x):
+    return np.sum(np.tanh(x * SCALE))
+
+
+def dict_output(p):
+    return {"a": p["w"] * p["b"], "b": np.sum(p["w"] ** 2)}
+
+
+def log_at(x):
+    return math.log(x) * 2.0
+
+
+def parts_of(fn):
+    """The cut VJP compiled for ``fn`` (any signature), or ``None`` where adc runs the whole program."""
+    found = [v for k, v in pipeline._parts_cache.items() if k[0] is not None and v is not None and
+             v.fwd_source and f"def {fn.__name__}_vjp_fwd" in v.fwd_source]
+    return found[0] if found else None
+
+
+def fd_rows(fn, x, outputs, h=1e-6):
+    """``J`` of ``fn`` (flat outputs) at array ``x`` by central differences: (outputs, x.size)."""
+    cols = []
+    for i in range(x.size):
+        xp, xm = x.copy(), x.copy()
+        xp.flat[i] += h
+        xm.flat[i] -= h
+        cols.append((outputs(fn(xp)) - outputs(fn(xm))) / (2 * h))
+    return np.array(cols).T
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_many_pullbacks_after_one_forward_sweep(jit):
+    x, y = np.array([0.3, 1.2, -0.7]), np.array([2.0, -1.0, 0.5])
+    out, pullback = adc.vjp(two_outputs, x, y, jit=jit)
+    np.testing.assert_allclose(out[0], np.sin(x) * y + x ** 2)
+    assert out[1] == pytest.approx(np.sum(x * y))
+    assert parts_of(two_outputs) is not None
+    flat = lambda o: np.concatenate([np.ravel(o[0]), [o[1]]])  # noqa: E731
+    jx = fd_rows(lambda v: two_outputs(v, y), x, flat)
+    jy = fd_rows(lambda v: two_outputs(x, v), y, flat)
+    for k in range(4):  # each row of the Jacobian, then a mixed cotangent
+        ct = (np.eye(4)[k][:3], float(np.eye(4)[k][3]))
+        gx, gy = pullback(ct)
+        np.testing.assert_allclose(gx, jx[k], rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(gy, jy[k], rtol=1e-6, atol=1e-8)
+    u = (np.array([0.2, -0.4, 1.0]), 0.7)
+    gx, gy = pullback(u)
+    np.testing.assert_allclose(gx, np.concatenate([u[0], [u[1]]]) @ jx, rtol=1e-6, atol=1e-8)
+    # <vjp(u), v> == <u, jvp(v)>
+    v = (np.array([1.0, 0.5, -2.0]), np.array([0.3, 0.1, 0.2]))
+    _, t = adc.jvp(two_outputs, (x, y), v)
+    assert gx @ v[0] + gy @ v[1] == pytest.approx(u[0] @ t[0] + u[1] * t[1], rel=1e-10)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_jacrev_runs_one_forward_sweep(jit):
+    x = np.array([0.3, 1.2, -0.7])
+    jac = adc.jacrev(returns_a_residual, jit=jit)(x)
+    np.testing.assert_allclose(jac[0], np.diag(np.exp(x)), rtol=1e-12)
+    np.testing.assert_allclose(jac[1], np.exp(x) * (1.0 + x), rtol=1e-12)
+    fwd = adc.jacfwd(returns_a_residual)(x)
+    np.testing.assert_allclose(jac[0], fwd[0], rtol=1e-12)
+    np.testing.assert_allclose(jac[1], fwd[1], rtol=1e-12)
+
+
+def test_an_output_the_reverse_sweep_reads_is_the_callers_to_change():
+    x = np.array([0.3, 1.2, -0.7])
+    (e, s), pullback = adc.vjp(returns_a_residual, x)
+    assert parts_of(returns_a_residual) is not None
+    e[:] = 0.0  # the caller writes into the output it got
+    (g,) = pullback((np.zeros(3), 1.0))
+    np.testing.assert_allclose(g, np.exp(x) * (1.0 + x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn, args, cut", [
+    (records_state, (np.array([0.9, 1.1, 0.8]), 5), True),  # records read by index: the sweep can run again
+    (nested_tape, (np.array([0.9, 1.1, 0.8]), 4), False),  # popped tapes: it cannot
+    (while_tape, (1.3,), False),
+    (fact, (1.3, 4), False),  # a kept call's reverse part
+])
+def test_pullbacks_where_the_reverse_sweep_may_change_its_residuals(fn, args, cut):
+    """Where the reverse sweep would read changed residuals the second time (a popped tape, a
+    kept call's residuals), adc runs the whole program for every pullback; the answers stay right."""
+    out, pullback = adc.vjp(fn, *args)
+    first = pullback(1.0)[0]
+    again = pullback(1.0)[0]
+    assert (parts_of(fn) is not None) == cut
+    np.testing.assert_allclose(again, first, rtol=0, atol=0)
+    np.testing.assert_allclose(first, adc.grad(fn)(*args), rtol=1e-12)
+    x, h = args[0], 1e-6
+    if isinstance(x, np.ndarray):
+        fd = [(fn(x + h * e, *args[1:]) - fn(x - h * e, *args[1:])) / (2 * h) for e in np.eye(x.size)]
+    else:
+        fd = (fn(x + h, *args[1:]) - fn(x - h, *args[1:])) / (2 * h)
+    np.testing.assert_allclose(first, fd, rtol=1e-6)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_function_that_writes_its_argument(jit):
+    x = np.array([0.5, 1.5, -1.0])
+    kept = x.copy()
+    out, pullback = adc.vjp(writes_argument, x, jit=jit)
+    np.testing.assert_array_equal(x, kept)  # the caller's array is left alone
+    assert out == pytest.approx(writes_argument(kept.copy()))
+    (g,) = pullback(1.0)
+    (g2,) = pullback(2.0)
+    np.testing.assert_array_equal(x, kept)
+    want = np.array([0.0, 3 * (2 * 1.5) ** 2 * 2 + 3 * 1.5 ** 2, 3.0])
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+    np.testing.assert_allclose(g2, 2 * want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_global_array_and_a_dict(jit):
+    x = np.array([0.1, -0.2, 0.3])
+    out, pullback = adc.vjp(reads_global, x, jit=jit)
+    (g,) = pullback(1.0)
+    np.testing.assert_allclose(g, SCALE / np.cosh(x * SCALE) ** 2, rtol=1e-12)
+    p = {"w": np.array([1.0, 2.0]), "b": np.array([0.5, -0.5])}
+    out, pullback = adc.vjp(dict_output, p)
+    np.testing.assert_allclose(out["a"], p["w"] * p["b"])
+    assert out["b"] == pytest.approx(5.0)
+    for _ in range(2):
+        (g,) = pullback({"a": np.array([1.0, 0.0]), "b": 1.0})
+        np.testing.assert_allclose(g["w"], [0.5 + 2.0, 4.0])
+        np.testing.assert_allclose(g["b"], [1.0, 0.0])
+
+
+def test_a_function_failing_at_its_arguments_is_reported_as_before():
+    with pytest.raises(EvaluationError) as info:
+        adc.vjp(log_at, -1.0)
+    assert isinstance(info.value, ValueError) and "log_at" in str(info.value)
+    out, pullback = adc.vjp(log_at, 4.0)  # the same signature, at a point where it is defined
+    assert out == pytest.approx(2.0 * math.log(4.0))
+    assert pullback(1.0)[0] == pytest.approx(0.5)
+    assert parts_of(log_at).usable  # the function's own failure says nothing against the parts
+
+
+@pytest.mark.parametrize("fn, args, cotangent", [
+    (two_outputs, (np.array([0.3, 1.2, -0.7]), np.array([2.0, -1.0, 0.5])), (np.ones(3), 1.0)),  # cut
+    (nested_tape, (np.array([0.9, 1.1, 0.8]), 3), 1.0),  # not cut: the whole program at each pullback
+])
+@pytest.mark.parametrize("jit", [False, True])
+def test_the_pullback_stays_at_the_primals_vjp_was_given(fn, args, cotangent, jit):
+    want = adc.vjp(fn, *[a.copy() if isinstance(a, np.ndarray) else a for a in args], jit=jit)[1](cotangent)
+    out, pullback = adc.vjp(fn, *args, jit=jit)
+    for a in args:  # the caller reuses its arrays before pulling back, as JAX allows
+        if isinstance(a, np.ndarray):
+            a[:] = 5.0
+    got = pullback(cotangent)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-15)
+
+
+def indexed(x, i):
+    return x[i] * 2.0
+
+
+def list_output(x):
+    return [np.sum(x), np.argmax(x), x * 2.0]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_the_primal_output_is_the_functions_own(jit):
+    """Its errors, types and values are Python's on every call (the forward part only keeps the
+    residuals): an index out of bounds raises under jit too, a list stays a list."""
+    x = np.array([1.0, 3.0, 2.0])
+    for _ in range(2):
+        out, pullback = adc.vjp(indexed, x, 1, jit=jit)
+        assert out == 6.0 and pullback(1.0)[0].tolist() == [0.0, 2.0, 0.0]
+        with pytest.raises(EvaluationError) as info:
+            adc.vjp(indexed, x, 5, jit=jit)
+        assert isinstance(info.value, IndexError)
+        out, pullback = adc.vjp(list_output, x, jit=jit)
+        assert type(out) is list and type(out[0]) is np.float64 and out[1] == 1
+        np.testing.assert_allclose(pullback([1.0, 0, np.ones(3)])[0], [3.0, 3.0, 3.0])
