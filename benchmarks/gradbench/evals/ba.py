@@ -5,21 +5,22 @@ weight: its Jacobian is a dense 2 x 15 block, and the full Jacobian (CSR) holds 
 observation. `reproj_err` is the per-observation maths of the reference, with one observation per
 column: `cam` is (11, p) (the observations' cameras, `cams[obs[:, 0]].T`), `X` is (3, p), so
 `cam[6]` is every observation's focal length, and the one branch (`theta == 0`) is an `np.where`.
-Since observation i's error depends only on column i of those arrays, the forward-mode directional
-derivative along "parameter k of every observation" gives column k of every block at once.
-`adc.batched_jvp` carries the 15 directions (one per parameter, for every observation) in one
-vector-mode pass, `feat` undifferentiated; the observations go in chunks of `CHUNK`, so that the
-(chunk, 15) tangents stay small. One more `adc.jvp` gives the diagonal of the weight errors'.
+Since observation i's error depends only on column i of those arrays, the pullback of the
+cotangent "1 in residual row r of every observation" gives row r of every block at once: a block
+has 2 rows and 15 columns, so reverse mode needs two sweeps where forward mode needs 15
+directions. `adc.vjp` runs the forward sweep once per chunk of `CHUNK` observations and each
+pullback only the reverse sweep. One `adc.jvp` gives the diagonal of the weight errors'.
 
 (Earlier versions: `adc.jacfwd(reproj_err_one_observation, jit=True)` per observation, 82 s for ba1,
 because each call cost ~2 ms of adc's per-call Python work; then 15 `adc.jvp` calls over all
-observations, one per parameter; see docs/gradbench.md.)"""
+observations, one per parameter; then one `adc.batched_jvp` pass carrying the 15 directions, about
+4x as long as the two reverse sweeps; see docs/gradbench.md.)"""
 import numpy as np
 
 import adc
 
 NCAM = 11
-CHUNK = 1024  # observations per vector-mode pass (its tangents are (CHUNK, 15) arrays)
+CHUNK = 4096  # observations per forward sweep (its residuals, about 700 bytes per observation)
 
 
 def rodrigues_rotate_point(rot, X):
@@ -65,34 +66,36 @@ def jacobian(cams, X, w, obs, feats):
     n, m, p = cams.shape[0], X.shape[0], w.shape[0]
     c, j = obs[:, 0], obs[:, 1]
     cam, x, feat = cams[c].T, X[j].T, feats.T  # one observation per column
-    vals = np.empty((p, 2, NCAM + 4))
-    seeds = directions(min(CHUNK, p))
+    block = 2 * (NCAM + 4)  # the entries of one observation's 2 x 15 block
+    vals = np.empty(block * p + p)
+    blocks = vals[:block * p].reshape(p, 2, NCAM + 4)
     for start in range(0, p, CHUNK):
         stop = min(start + CHUNK, p)
         part = (np.ascontiguousarray(cam[:, start:stop]), np.ascontiguousarray(x[:, start:stop]), w[start:stop],
                 np.ascontiguousarray(feat[:, start:stop]))
-        tangents = seeds if stop - start == len(seeds[2]) else directions(stop - start)
-        # (2, chunk, 15): the 2 x 15 block of every observation of the chunk
-        vals[start:stop] = adc.batched_jvp(reproj_err, part, (*tangents, None), jit=JIT)[1].transpose(1, 0, 2)
-    w_vals = adc.jvp(weight_err, (w,), (np.ones(p),), jit=JIT)[1]  # the diagonal
-    cols = np.empty((p, 2, NCAM + 4), dtype=np.int64)
-    cols[:, :, :NCAM] = (NCAM * c)[:, None, None] + np.arange(NCAM)
-    cols[:, :, NCAM:NCAM + 3] = (NCAM * n + 3 * j)[:, None, None] + np.arange(3)
-    cols[:, :, NCAM + 3] = (NCAM * n + 3 * m + np.arange(p))[:, None]
+        _, pullback = adc.vjp(reproj_err, *part, jit=JIT)
+        for row, seed in enumerate(row_seeds(stop - start)):
+            # one reverse sweep per residual row gives that row of every observation's block
+            g_cam, g_x, g_w, _ = pullback(seed)
+            blocks[start:stop, row, :NCAM] = g_cam.T
+            blocks[start:stop, row, NCAM:NCAM + 3] = g_x.T
+            blocks[start:stop, row, NCAM + 3] = g_w
+    vals[block * p:] = adc.jvp(weight_err, (w,), (np.ones(p),), jit=JIT)[1]  # the diagonal
+    cols = np.empty(block * p + p, dtype=np.int64)
+    col_blocks = cols[:block * p].reshape(p, 2, NCAM + 4)
+    col_blocks[:, :, :NCAM] = (NCAM * c)[:, None, None] + np.arange(NCAM)
+    col_blocks[:, :, NCAM:NCAM + 3] = (NCAM * n + 3 * j)[:, None, None] + np.arange(3)
+    col_blocks[:, :, NCAM + 3] = (NCAM * n + 3 * m + np.arange(p))[:, None]
+    cols[block * p:] = NCAM * n + 3 * m + np.arange(p)
     rows = np.concatenate([np.arange(2 * p + 1) * (NCAM + 4), 2 * p * (NCAM + 4) + np.arange(1, p + 1)])
-    cols = np.concatenate([cols.ravel(), NCAM * n + 3 * m + np.arange(p)])
-    vals = np.concatenate([vals.ravel(), w_vals])
     return rows, cols, vals
 
 
-def directions(size):
-    """The 15 tangent directions of `size` observations, along the last axis: direction k < 11 is
-    camera parameter k of every observation, 11 to 13 the point's coordinates, 14 the weight."""
-    t_cam, t_x, t_w = np.zeros((NCAM, size, NCAM + 4)), np.zeros((3, size, NCAM + 4)), np.zeros((size, NCAM + 4))
-    t_cam[np.arange(NCAM), :, np.arange(NCAM)] = 1.0
-    t_x[np.arange(3), :, NCAM + np.arange(3)] = 1.0
-    t_w[:, NCAM + 3] = 1.0
-    return t_cam, t_x, t_w
+def row_seeds(size):
+    """The two cotangents of `size` observations' residuals (2, size): ones in row 0, then in row 1."""
+    seeds = np.zeros((2, 2, size))
+    seeds[0, 0] = seeds[1, 1] = 1.0
+    return seeds
 
 
 def load(inp):
