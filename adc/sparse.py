@@ -9,7 +9,8 @@ SciPy sparse matrix or a boolean array of the Jacobian's (Hessian's) shape, ``"d
 The columns (forward mode, ``hvp``) or rows (reverse mode) are colored greedily so that no two of
 one color share a row (column).  One JVP seeded with the sum of a color's unit vectors gives every
 entry of its columns at once (``J @ seed``: each row holds the one entry of that color); one VJP
-does the same for rows.  A diagonal Hessian is one Hessian-vector product; bundle adjustment's
+does the same for rows (after one forward sweep, where the VJP can be cut: ``vjp_parts.py``).  A
+diagonal Hessian is one Hessian-vector product; bundle adjustment's
 Jacobian (15 non-zeros per row) takes 15 JVPs, whatever the number of observations.  An entry the
 pattern leaves out that the product shows non-zero (a row with no entry of a color, yet a non-zero
 product) is an error, not a dropped derivative.
@@ -23,8 +24,8 @@ import numpy as np
 
 from .arguments import Argnums, bind, check_argnums_type, check_function, mark, normalize_argnums, prepare
 from .errors import DifferentiationError, UnsupportedError
-from .failures import run_generated
-from .pipeline import Compiled, compile_derivative
+from .failures import run_generated, with_captured
+from .pipeline import Compiled, compile_derivative, compile_vjp_parts
 from .backend import Jit, check_jit
 from .trees import TreeType
 
@@ -66,8 +67,15 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
             plan = _plan(plans, sparsity, None, call.size, False)
             return _compressed(call, plan, lambda seed: call.run(compiled, call.split(seed))[-1], check)
         plan = _plan(plans, sparsity, None, call.size, True)
-        return _compressed(call, plan, lambda seed, shape: call.joined(call.run(compiled, [seed.reshape(shape)])[1:]),
-                           check)
+        # one forward sweep, then one reverse sweep per color where the VJP can be cut (``vjp_parts.py``)
+        parts = compile_vjp_parts(fn, call.types, call.wrt, jit)
+        reverse = parts.sweep(with_captured(compiled, call.args)) if parts is not None else None
+
+        def product(seed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+            adjoints = reverse([seed.reshape(shape)]) if reverse is not None else None
+            return call.joined(adjoints if adjoints is not None else call.run(compiled, [seed.reshape(shape)])[1:])
+
+        return _compressed(call, plan, product, check)
 
     return mark(jacobian, "adc.sparse_jacobian")
 

@@ -16,16 +16,44 @@ X = np.array([0.3, -0.7, 1.1, 0.4, 0.9, -0.2])
 
 @pytest.fixture
 def passes(monkeypatch):
-    """How many times generated code runs."""
+    """How many times generated code runs: a whole derivative program, or the reverse part of a
+    VJP cut between its sweeps (its forward part runs once per call, ``vjp_parts.py``)."""
     count = [0]
     run = adc.sparse.run_generated
+    backward = adc.vjp_parts.VjpParts._backward
 
     def counting(*args):
         count[0] += 1
         return run(*args)
 
+    def counting_backward(self, *args):
+        count[0] += 1
+        return backward(self, *args)
+
     monkeypatch.setattr(adc.sparse, "run_generated", counting)
+    monkeypatch.setattr(adc.vjp_parts.VjpParts, "_backward", counting_backward)
     return count
+
+
+def test_reverse_mode_runs_one_forward_sweep(monkeypatch):
+    """Each color's VJP is a reverse sweep on the residuals of one forward sweep."""
+    forwards, backwards = [0], [0]
+    sweep, backward = adc.vjp_parts.VjpParts.sweep, adc.vjp_parts.VjpParts._backward
+
+    def counted(counter, method):
+        def run(self, *args):
+            counter[0] += 1
+            return method(self, *args)
+        return run
+
+    monkeypatch.setattr(adc.vjp_parts.VjpParts, "sweep", counted(forwards, sweep))
+    monkeypatch.setattr(adc.vjp_parts.VjpParts, "_backward", counted(backwards, backward))
+    band = np.zeros((4, 6), dtype=bool)
+    for i in range(4):
+        band[i, i:i + 3] = True
+    J = adc.sparse_jacobian(S.stencil, band, mode="reverse", check=False)(X)
+    assert forwards[0] == 1 and backwards[0] == 3  # rows i and i + 3 share a color
+    np.testing.assert_allclose(J.toarray(), adc.jacfwd(S.stencil)(X), rtol=1e-14, atol=1e-15)
 
 
 def tridiagonal(n):
@@ -72,10 +100,11 @@ def test_bundle_adjustment_like_pattern_over_two_arguments(mode, passes):
         pattern[k, 2 * c:2 * c + 2] = True
         pattern[k, 6 + p] = True
     J = adc.sparse_jacobian(S.residuals, pattern, argnums=(0, 1), mode=mode)(cam, pts, obs_cam, obs_pt)
+    ran = passes[0]
     dense = np.hstack([a.reshape(rows, -1) for a in adc.jacrev(S.residuals, argnums=(0, 1))(cam, pts, obs_cam, obs_pt)])
     np.testing.assert_allclose(J.toarray(), dense, rtol=1e-13, atol=1e-15)
     colors = adc.sparse.color(pattern if mode == "forward" else pattern.T).max() + 1
-    assert passes[0] == colors + 1 and colors < (11 if mode == "forward" else rows)
+    assert ran == colors + 1 and colors < (11 if mode == "forward" else rows)
 
 
 def test_kmeans_newton_step_needs_one_pass(passes):
