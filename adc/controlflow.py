@@ -460,6 +460,7 @@ class ControlFlow:
             for n in carried_names:
                 self.merged_skeleton(n, [env0[n], self.env[n]], node)
                 yields += leaves(self.env[n])
+            self.check_carried_in_place(body, {n: leaves(self.env[n]) for n in carried_names})
             yields += [self.env[n] for n in names[len(carried):]] + ([flow.brk] if breaks else [])
             new_types = [join(t, y.type) for t, y in zip(all_types, yields)]
             if new_types == all_types and self.list_versions(env0) == versions:

@@ -298,6 +298,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.outer: Lowerer | None = None  # the caller, for an inlined helper (its names see our writes)
         self.kept_params: set[Var] = set()  # a kept function's parameters: the caller's arrays
         self.carried_from: dict[Var, Atom] = {}  # a loop's region argument: the value it starts as
+        self.held_by_lists: set[Var] = set()  # arrays appended to a list of run-time length (it holds them)
         self.loop_depth = 0
         self.outer_loops = 0  # the loops of the program around this body (an inlined helper's callers')
         fn = src.fn
@@ -919,7 +920,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures, self.kept)
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.outer = self
-        sub.carried_from = self.carried_from
+        sub.carried_from, sub.held_by_lists = self.carried_from, self.held_by_lists
         sub.bind_params(args, keywords, top=False)
         return sub.run()
 

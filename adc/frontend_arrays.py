@@ -163,6 +163,9 @@ class ArrayExpressions(LibraryCalls):
             raise self.fail(node, f"{text} changes in place `{target.value}`, a view of another array, which "
                                   "changes too: adc cannot follow that", hint)
         memory = self.memory_of(arr)
+        if memory & self.held_by_lists or any((d := self.b.defs.get(v)) is not None and d.prim == "list_get" for v in memory):
+            raise self.fail(node, f"{text} changes in place `{target.value}`, an array a list holds, which "
+                                  "changes too: adc cannot follow that", hint)
         scope: Any = self
         while scope is not None:  # this function's names, then its callers' (an inlined helper's)
             if memory & scope.kept_params:
@@ -174,6 +177,23 @@ class ArrayExpressions(LibraryCalls):
                     raise self.fail(node, f"{text} changes in place the array `{target.value}` shares with "
                                           f"`{name}`, which changes too: adc cannot follow that", hint)
             scope = scope.outer
+
+    def check_carried_in_place(self, body: Sequence[cst.CSTNode], slots: dict[str, list[Any]]) -> None:
+        """After a loop body: refuse ``a += v`` in it when the values its carried names pass to the
+        next iteration may share memory (``b = a`` in one iteration, ``a += x`` in the next changes
+        ``b`` too in Python)."""
+        updated = {n.target.value: n for n in _augmented(body) if isinstance(n.target, cst.Name)}
+        if not updated:
+            return
+        memory = {name: set().union(*(self.memory_of(v) for v in values if isinstance(v, Var) and v.type.is_array))
+                  for name, values in slots.items()}
+        for name, node in updated.items():
+            other = next((o for o, m in memory.items() if o != name and memory.get(name, set()) & m), None)
+            if other is not None:
+                raise self.fail(node, f"`{self.src_text(node).strip()}` changes in place the array `{name}`, which "
+                                      f"`{other}` also holds from one iteration to the next: adc cannot follow that",
+                                f"write `{name} = {name} {node.operator._get_token()[:-1]} ...` for a new array, "  # type: ignore[union-attr]
+                                f"or copy it where the names start to share it (`{other} = {name}.copy()`)")
 
     def memory_of(self, arr: Var) -> set[Var]:
         """The values whose memory ``arr`` may be: itself, what it is a view of, what a loop
@@ -822,4 +842,18 @@ def written_arrays(function: cst.FunctionDef) -> dict[str, cst.CSTNode]:
                 found.setdefault(node.args[0].value.value, node)
 
     function.body.visit(Writes())
+    return found
+
+
+def _augmented(nodes: Sequence[cst.CSTNode]) -> list[cst.AugAssign]:
+    """The augmented assignments in ``nodes`` (not in functions defined there; a comprehension's
+    body, ``CompBody``, holds none)."""
+    found: list[cst.AugAssign] = []
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.AugAssign):
+            found.append(node)
+        elif isinstance(node, cst.CSTNode) and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            todo += list(node.children)
     return found

@@ -318,6 +318,8 @@ class ListStatements:
                 dyn.allocs[k].params = (("item", merged),)
             if merged.kind == "float" and a.type.kind != "float":
                 a = Const(float(a.value)) if isinstance(a, Const) else self.b.emit("float", a)
+            if isinstance(a, Var) and a.type.is_array:
+                self.held_by_lists.add(a)  # the list holds the array itself (``check_in_place``)
             self.b.append(Op("push", [dyn.vars[k], a], []))
 
     def first_item(self, dyn: DynamicList, item: Value, atoms: list[Atom]) -> None:

@@ -99,3 +99,53 @@ def test_an_update_through_a_loop_or_branch_is_refused(fn, line, name):
     with pytest.raises(UnsupportedError) as info:
         adc.grad(fn)(np.array([0.1, 0.2, 0.3]))
     assert line in str(info.value) and name in str(info.value)
+
+
+def listed_then_updated(x, n=3):
+    ys = []
+    for k in range(n):
+        ys.append(x * float(k + 1))
+    y = ys[0]
+    y += 1.0  # ys[0] changes too
+    return np.sum(ys[0] * x)
+
+
+def appended_then_updated(x, n=3):
+    a = x * 1.0
+    ys = []
+    for k in range(n):
+        ys.append(a)
+    a += 1.0  # every item of ys is a
+    return np.sum(ys[0] * x)
+
+
+def shared_from_an_iteration(x):
+    a = x * 1.0
+    b = x * 0.0
+    for i in range(3):
+        a += x  # from the second iteration on, b is a
+        if i == 0:
+            b = a
+    return np.sum(a * b)
+
+
+def accumulators_apart(x):
+    a = x * 1.0
+    b = x * 0.0
+    for i in range(3):
+        a += x
+        b += a * 0.5
+    return np.sum(a * b)
+
+
+@pytest.mark.parametrize("fn, line, what", [(listed_then_updated, "y += 1.0", "a list holds"),
+                                            (appended_then_updated, "a += 1.0", "a list holds"),
+                                            (shared_from_an_iteration, "a += x", "`b` also holds")])
+def test_an_update_through_a_list_or_an_earlier_iteration_is_refused(fn, line, what):
+    with pytest.raises(UnsupportedError) as info:
+        adc.grad(fn)(np.array([0.7, -1.3, 2.1]))
+    assert line in str(info.value) and what in str(info.value)
+
+
+def test_two_accumulators_in_one_loop_are_differentiated():
+    test_an_update_nothing_else_sees_is_differentiated(accumulators_apart, False)
