@@ -299,6 +299,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.kept_params: set[Var] = set()  # a kept function's parameters: the caller's arrays
         self.carried_from: dict[Var, Atom] = {}  # a loop's region argument: the value it starts as
         self.held_by_lists: set[Var] = set()  # arrays appended to a list of run-time length (it holds them)
+        self.rebound_by: tuple[cst.CSTNode, set[str]] | None = None  # the statement `names = <call>` being lowered
+        self.caller_rebinds: set[str] = set()  # an inlined helper's: the caller's names its result rebinds
         self.loop_depth = 0
         self.outer_loops = 0  # the loops of the program around this body (an inlined helper's callers')
         fn = src.fn
@@ -407,7 +409,12 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def small_statement(self, node: cst.CSTNode, is_first: bool) -> Flow | None:
         with self.b.at(self.loc(node)):
             if isinstance(node, cst.Assign):
-                value = self.expr(node.value)
+                # `w = step(w, g)`: the names this call's result rebinds (``check_in_place``)
+                self.rebound_by = (node.value, {t.target.value for t in node.targets if isinstance(t.target, cst.Name)})
+                try:
+                    value = self.expr(node.value)
+                finally:
+                    self.rebound_by = None
                 for target in node.targets:
                     self.assign(target.target, value)
             elif isinstance(node, cst.AnnAssign):
@@ -921,6 +928,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.outer = self
         sub.carried_from, sub.held_by_lists = self.carried_from, self.held_by_lists
+        if self.rebound_by is not None and self.rebound_by[0] is node:  # the whole value of `w = step(w, g)`
+            sub.caller_rebinds = self.rebound_by[1]
         sub.bind_params(args, keywords, top=False)
         return sub.run()
 

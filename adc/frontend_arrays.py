@@ -167,15 +167,17 @@ class ArrayExpressions(LibraryCalls):
             raise self.fail(node, f"{text} changes in place `{target.value}`, an array a list holds, which "
                                   "changes too: adc cannot follow that", hint)
         scope: Any = self
+        rebound = {target.value}  # names that no longer show the old array once the statement is done
         while scope is not None:  # this function's names, then its callers' (an inlined helper's)
             if memory & scope.kept_params:
                 raise self.fail(node, f"{text} changes in place `{target.value}`, an argument of a function adc "
                                       "keeps as a function: the caller's array changes too", hint)
             for name, value in scope.env.items():
-                if (scope is not self or name != target.value) and any(
+                if name not in rebound and any(
                         isinstance(v, Var) and v.type.is_array and memory & self.memory_of(v) for v in leaves(value)):
                     raise self.fail(node, f"{text} changes in place the array `{target.value}` shares with "
                                           f"`{name}`, which changes too: adc cannot follow that", hint)
+            rebound = scope.caller_rebinds  # `w = step(w, g)`: the caller's `w` is the result next
             scope = scope.outer
 
     def check_carried_in_place(self, body: Sequence[cst.CSTNode], slots: dict[str, list[Any]]) -> None:

@@ -149,3 +149,39 @@ def test_an_update_through_a_list_or_an_earlier_iteration_is_refused(fn, line, w
 
 def test_two_accumulators_in_one_loop_are_differentiated():
     test_an_update_nothing_else_sees_is_differentiated(accumulators_apart, False)
+
+
+def step(p, g):
+    p -= 0.1 * g
+    return p
+
+
+def descend(x):
+    w = x * 1.0
+    for _ in range(3):
+        w = step(w, np.sin(w))  # the caller's `w` is rebound to the result: nothing else sees the update
+    return np.sum(w * w)
+
+
+def descend_keeping(x):
+    w = x * 1.0
+    v = step(w, np.sin(w))  # `w` still names the array step changes in place
+    return np.sum(v * w)
+
+
+def descend_reading(x):
+    w = x * 1.0
+    w = step(w, np.sin(w)) + w  # the old `w` is read after the call, changed
+    return np.sum(w)
+
+
+def test_a_helper_updating_what_the_call_rebinds_is_differentiated():
+    test_an_update_nothing_else_sees_is_differentiated(descend, False)
+    test_an_update_nothing_else_sees_is_differentiated(descend, True)
+
+
+@pytest.mark.parametrize("fn", [descend_keeping, descend_reading])
+def test_a_helper_updating_what_the_caller_still_reads_is_refused(fn):
+    with pytest.raises(UnsupportedError) as info:
+        adc.grad(fn)(np.array([0.7, -1.3, 2.1]))
+    assert "p -= 0.1 * g" in str(info.value) and "shares with `w`" in str(info.value)
