@@ -937,6 +937,11 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")
     like = [like_of(p, a) for p, a in zip(leaves_of(primals), leaves)]
 
+    def whole(cts: Sequence[Any]) -> Sequence[Any]:
+        return run_generated(compiled, [*given, *cts])[n:]
+
+    adjoints_of = parts.adjoints_by(reverse, whole) if parts is not None else whole
+
     def pullback(cotangent: Any) -> tuple[Any, ...]:
         if prog.out_tree is not None and not isinstance(cotangent, (tuple, list, dict)) \
                 and not dataclasses.is_dataclass(cotangent):
@@ -949,11 +954,7 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
         what = [f"the cotangent of {fn.__name__}'s output" + (f" #{k}" if prog.out_tree is not None else "")
                 for k in range(n)]
         cts = [_dtype_like(_same_shape(argument(c, w, True), o, w), o) for c, o, w in zip(cts, outs, what)]
-        adjoints = reverse(cts) if reverse is not None else None
-        if adjoints is None:
-            adjoints = run_generated(compiled, [*given, *cts])[n:]
-            if parts is not None and reverse is not None:  # its reverse part failed where the whole program runs
-                parts.usable = False
+        adjoints = adjoints_of(cts)
         grads = _unaliased(tuple(_shape_like(g, a) if isinstance(a, (float, np.floating, np.ndarray)) else _output(g)
                                  for g, a in zip(adjoints, like)), [*leaves, *given, *cts])
         return tuple(layout.regroup(kept, grads))

@@ -15,7 +15,7 @@ import numpy as np
 from .frontend_library import LIBRARY, LibraryCalls
 from .frontend_lists import DynamicList
 from .frontend_values import Record, leaves
-from .ir import Atom, Const, Op, Var
+from .ir import Atom, Const, Op, Var, first_carried
 from .memory import is_view
 from .prims import PRIMS, get, lexicon
 from .prims.shapes import transpose_params
@@ -156,8 +156,7 @@ class ArrayExpressions(LibraryCalls):
         if not (isinstance(arr, Var) and arr.type.is_array):
             return
         text = f"`{self.src_text(node).strip()}`"
-        hint = (f"write `{target.value} = {target.value} {node.operator._get_token()[:-1]} ...` for a new array, "  # type: ignore[union-attr]
-                "or copy it first (`y = x.copy()`) and update the copy")
+        hint = _new_array(node, "or copy it first (`y = x.copy()`) and update the copy")
         op = self.b.defs.get(arr)
         if op is not None and is_view(op):
             raise self.fail(node, f"{text} changes in place `{target.value}`, a view of another array, which "
@@ -194,8 +193,7 @@ class ArrayExpressions(LibraryCalls):
             if other is not None:
                 raise self.fail(node, f"`{self.src_text(node).strip()}` changes in place the array `{name}`, which "
                                       f"`{other}` also holds from one iteration to the next: adc cannot follow that",
-                                f"write `{name} = {name} {node.operator._get_token()[:-1]} ...` for a new array, "  # type: ignore[union-attr]
-                                f"or copy it where the names start to share it (`{other} = {name}.copy()`)")
+                                _new_array(node, f"or copy it where the names start to share it (`{other} = {name}.copy()`)"))
 
     def memory_of(self, arr: Var) -> set[Var]:
         """The values whose memory ``arr`` may be: itself, what it is a view of, what a loop
@@ -216,7 +214,7 @@ class ArrayExpressions(LibraryCalls):
                 k = op.outs.index(v)
                 todo += [r.yields[k] for r in op.regions if k < len(r.yields)]  # type: ignore[misc]
             elif op.prim in ("for", "while"):
-                k = op.outs.index(v) + (3 if op.prim == "for" else 0)
+                k = op.outs.index(v) + first_carried(op)
                 todo += op.args[k:k + 1]  # type: ignore[misc]
         return found
 
@@ -845,6 +843,12 @@ def written_arrays(function: cst.FunctionDef) -> dict[str, cst.CSTNode]:
 
     function.body.visit(Writes())
     return found
+
+
+def _new_array(node: cst.AugAssign, otherwise: str) -> str:
+    """The hint for a refused ``a += v``: ``a = a + v`` makes a new array, ``otherwise`` ..."""
+    name = node.target.value  # type: ignore[attr-defined]
+    return f"write `{name} = {name} {node.operator._get_token()[:-1]} ...` for a new array, {otherwise}"
 
 
 def _augmented(nodes: Sequence[cst.CSTNode]) -> list[cst.AugAssign]:

@@ -126,6 +126,12 @@ def mentions(op: Op, v: Var) -> bool:
         any(a is v for a in (*r.args, *r.yields)) or any(mentions(o, v) for o in r.ops) for r in op.regions)
 
 
+def first_carried(op: Op) -> int:
+    """Where a ``for``'s or ``while``'s carried values start among its arguments (after a ``for``'s
+    start, stop and step)."""
+    return 3 if op.prim == "for" else 0
+
+
 def walk(region: Region) -> Iterator[Op]:
     """Every op of ``region`` and of its nested regions, in program order (pre-order)."""
     for op in region.ops:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Op, Program, Region, Var
+from .ir import Op, Program, Region, Var, first_carried
 from .prims import prim
 
 
@@ -111,7 +111,7 @@ class Memory:
                 for reg in op.regions:
                     self._join(out, reg.yields[k])
         elif op.prim in ("for", "while"):
-            head = 3 if op.prim == "for" else 0
+            head = first_carried(op)
             first = 1 if op.prim == "for" else 0
             for k, out in enumerate(op.outs):
                 self._join(out, op.args[head + k])

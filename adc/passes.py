@@ -18,7 +18,7 @@ so passes replace ops instead of changing them.
 """
 from __future__ import annotations
 
-from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, mentions, uses, walk
+from .ir import Atom, Const, Op, Program, Region, Var, defined_in, definitions, first_carried, mentions, uses, walk
 from .memory import Memory, is_array, writes_memory
 from .prims import prim
 
@@ -182,7 +182,7 @@ def _drop_slots(op: Op, keep: list[int]) -> None:
         for reg in op.regions:
             reg.yields = [reg.yields[k] for k in keep]
         return
-    head = 3 if op.prim == "for" else 0
+    head = first_carried(op)
     inits = op.args[head:]
     op.args = op.args[:head] + [inits[k] for k in keep]
     for reg in op.regions:

@@ -69,11 +69,13 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
         plan = _plan(plans, sparsity, None, call.size, True)
         # one forward sweep, then one reverse sweep per color where the VJP can be cut (``vjp_parts.py``)
         parts = compile_vjp_parts(fn, call.types, call.wrt, jit)
-        reverse = parts.sweep(with_captured(compiled, call.args)) if parts is not None else None
+        def whole(cts: Sequence[Any]) -> Sequence[Any]:
+            return call.run(compiled, list(cts))[1:]
+
+        adjoints = whole if parts is None else parts.adjoints_by(parts.sweep(with_captured(compiled, call.args)), whole)
 
         def product(seed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-            adjoints = reverse([seed.reshape(shape)]) if reverse is not None else None
-            return call.joined(adjoints if adjoints is not None else call.run(compiled, [seed.reshape(shape)])[1:])
+            return call.joined(adjoints([seed.reshape(shape)]))
 
         return _compressed(call, plan, product, check)
 

@@ -59,6 +59,22 @@ class VjpParts:
             return None
         return lambda cotangents: self._backward(residuals, cotangents)
 
+    def adjoints_by(self, reverse: Callable[[Sequence[Any]], list[Any] | None] | None,
+                    whole: Callable[[Sequence[Any]], Sequence[Any]]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+        """The adjoints as a function of the cotangents: by ``reverse`` (what ``sweep`` gave) where
+        it runs, else by ``whole``, the uncut program (which reports an error of its own); when the
+        uncut program runs where a part failed, the parts are not used again."""
+        def adjoints(cotangents: Sequence[Any]) -> Sequence[Any]:
+            found = reverse(cotangents) if reverse is not None else None
+            if found is not None:
+                return found
+            found = whole(cotangents)
+            if reverse is not None:
+                self.usable = False
+            return found
+
+        return adjoints
+
     def _backward(self, residuals: tuple[Any, ...], cotangents: Sequence[Any]) -> list[Any] | None:
         try:
             result = self.backward(*residuals, *cotangents)

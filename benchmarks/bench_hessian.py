@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
-import time
 
 import numpy as np
 
 import adc
+from harness import median_ms
 
 
 def rosen(x):
@@ -27,16 +26,6 @@ def chain(x):
     for i in range(x.shape[0] - 1):
         s = s + math.cos(x[i] * x[i + 1]) + x[i] ** 3
     return s
-
-
-def median_ms(fn, x, runs: int) -> float:
-    fn(x)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn(x)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:
@@ -53,7 +42,7 @@ def main() -> None:
             eye = np.eye(n)
             per_column = lambda x: np.stack([hvp(x, e) for e in eye], axis=-1)  # noqa: E731
             assert np.allclose(hessian(x), per_column(x), rtol=1e-12, atol=1e-12)
-            a, b = median_ms(hessian, x, options.runs), median_ms(per_column, x, options.runs)
+            a, b = median_ms(lambda: hessian(x), options.runs), median_ms(lambda: per_column(x), options.runs)
             print(f"| {f.__name__} | {n} | {a:.3f} | {b:.3f} | {b / a:.1f}x |")
 
 

@@ -9,12 +9,11 @@ same command with ``PYTHONPATH`` pointing at its checkout.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import adc
+from harness import median_ms
 
 
 def features(w, x):
@@ -40,16 +39,6 @@ def reproj_err(cam, X, w, feat):
     rsq = proj[0] * proj[0] + proj[1] * proj[1]
     L = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq
     return w * (proj * L * cam[6] + cam[7:9] - feat)
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:

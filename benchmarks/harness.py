@@ -19,6 +19,7 @@ try:
     import resource
 except ImportError:  # pragma: no cover - not on Linux
     resource = None  # type: ignore[assignment]
+import statistics
 import subprocess
 import sys
 import time
@@ -204,6 +205,18 @@ def record(c: Candidate) -> dict[str, Any]:
 def not_run(key: str, label: str, status: str, note: str, kind: str = "gradient", tool: str = "") -> dict[str, Any]:
     """A row for a candidate that was skipped (peer missing, capped) or failed (error, wrong result)."""
     return {"key": key, "label": label, "kind": kind, "tool": tool, "status": status, "median_s": None, "note": note}
+
+
+def median_ms(call: Callable[[], Any], runs: int) -> float:
+    """The median of ``runs`` timed calls of ``call()`` after one warm-up call, in ms (the
+    standalone benchmarks' timer)."""
+    call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
 
 
 def once(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
