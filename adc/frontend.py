@@ -100,12 +100,17 @@ KNOWN_FUNCTIONS = _known_functions()
 
 BINARY_OPS = {
     cst.Add: "add", cst.Subtract: "sub", cst.Multiply: "mul", cst.Divide: "div", cst.Power: "pow",
-    cst.FloorDivide: "floordiv", cst.Modulo: "mod",
+    cst.FloorDivide: "floordiv", cst.Modulo: "mod", cst.BitAnd: "bitand", cst.BitOr: "bitor", cst.BitXor: "bitxor",
+    cst.LeftShift: "lshift", cst.RightShift: "rshift",
 }
 AUG_OPS = {
     cst.AddAssign: "add", cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul", cst.DivideAssign: "div",
-    cst.PowerAssign: "pow", cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod",
+    cst.PowerAssign: "pow", cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod", cst.BitAndAssign: "bitand",
+    cst.BitOrAssign: "bitor", cst.BitXorAssign: "bitxor", cst.LeftShiftAssign: "lshift",
+    cst.RightShiftAssign: "rshift",
 }
+# the bitwise operators, which take integers and bools only (as in Python and NumPy)
+BITWISE_SYMBOLS = {"bitand": "&", "bitor": "|", "bitxor": "^", "lshift": "<<", "rshift": ">>"}
 COMPARE_OPS = {
     cst.LessThan: "lt", cst.LessThanEqual: "le", cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge",
     cst.Equal: "eq", cst.NotEqual: "ne",
@@ -141,7 +146,8 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
 
 
 GENERIC_HINT = "rewrite it with the supported subset listed in docs/language.md"
-OPERATOR_HINT = "adc supports + - * / // % ** and @ (arrays), comparisons, and `and`/`or`/`not`"
+OPERATOR_HINT = ("adc supports + - * / // % ** and @ (arrays), & | ^ << >> ~ (integers and bools), comparisons, "
+                 "and `and`/`or`/`not`")
 
 
 def _unsupported(node: cst.CSTNode) -> tuple[str, str]:
@@ -518,8 +524,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 return operand
             if isinstance(node.operator, cst.Not):
                 return self.b.emit("not", operand)
-            raise self.fail(node, "unsupported unary operator `~`",
-                            "use `not` for a condition; adc has no bitwise operators")
+            return self.invert(operand, node)
         if isinstance(node, (cst.Tuple, cst.List)):
             items: list[Value] = []
             for el in node.elements:
@@ -577,10 +582,28 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def binary(self, prim: str, left: Value, right: Value, node: cst.CSTNode) -> Atom:
         a, c = self.scalar(left, node), self.scalar(right, node)
+        if prim in BITWISE_SYMBOLS and (a.type.kind == "float" or c.type.kind == "float"):
+            raise self.fail(node, f"`{BITWISE_SYMBOLS[prim]}` of a float: bitwise operators take integers and "
+                                  "bools (Python and NumPy raise a TypeError)",
+                            "to combine conditions, compare first: `(x > 0) & (y < 1)` on arrays, `and`/`or` "
+                            "on numbers")
         if prim == "pow" and a.type.kind == "int" and c.type.kind == "int" and not a.type.is_array \
                 and not (isinstance(c, Const) and c.value >= 0):
             a = self.b.emit("float", a)  # Python gives a float for int ** negative int (Numba would not)
         return self.b.emit(prim, a, c)
+
+    def invert(self, operand: Atom, node: cst.CSTNode, numpy: bool = False) -> Atom:
+        """``~n`` of an integer, ``~mask`` of a bool array (NumPy's logical not); ``numpy``:
+        ``np.invert(c)``, which is ``not c`` for a bool."""
+        if operand.type.kind == "bool" and not operand.type.is_array and numpy:
+            return self.b.emit("not", operand)
+        if operand.type.kind == "float":
+            raise self.fail(node, "`~` of a float: bitwise operators take integers and bools",
+                            "for a condition write `not c`, for a mask `~(x > 0)` or `x <= 0`")
+        if operand.type.kind == "bool" and not operand.type.is_array:
+            raise self.fail(node, "`~` of a condition: Python gives -2 for `~True` and -1 for `~False`, both true",
+                            "write `not c` (`~` negates bool arrays only)")
+        return self.b.emit("invert", operand)
 
     def comparison(self, node: cst.Comparison) -> Atom:
         first = self.expr(node.left)
@@ -820,6 +843,10 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                                       f"got {len(atoms)}", hint)
             if func.name in ("float", "int") and atoms[0].type.is_array:
                 raise self.fail(node, f"{func.name}() of an array", f"index one element first: {func.name}(x[i])")
+            if func.name in BITWISE_SYMBOLS:  # np.bitwise_and(m, n): checked as `m & n`
+                return self.binary(func.name, atoms[0], atoms[1], node)
+            if func.name == "invert":
+                return self.invert(atoms[0], node, numpy=True)
             return self.b.emit(func.name, *atoms)
         raise self.fail(node.func, "this is not a function adc can call",
                         "call a math/NumPy function adc supports (docs/language.md) or a module-level function")

@@ -750,6 +750,13 @@ class ArrayExpressions(LibraryCalls):
             params += (("keepdims", True),)
         return self.b.emit(name, x, params=params)
 
+    def logical(self, prim: str, args: list[Any], node: cst.Call) -> Atom:
+        """``np.logical_and(a, b)`` as ``a & b`` (``np.logical_not(a)`` as ``not a``) of the
+        arguments' truth values: a number or array that is not bool is compared with 0 first."""
+        atoms = [self.scalar(a, node) for a in args]
+        truths = [a if a.type.kind == "bool" else self.b.emit("ne", a, Const(0)) for a in atoms]
+        return self.b.emit(prim, *truths)
+
     def matmul(self, a: Any, c: Any, node: cst.CSTNode) -> Atom:
         x, y = self.scalar(a, node), self.scalar(c, node)
         if not x.type.is_array or not y.type.is_array:
@@ -761,6 +768,8 @@ class ArrayExpressions(LibraryCalls):
 
 # handlers the array front end writes with other primitives (their spellings belong to those)
 COMPOSED = {
+    **{f"logical_{n}": (lambda p: lambda self, args, node: self.logical(p, args, node))(p)
+       for n, p in (("and", "bitand"), ("or", "bitor"), ("xor", "bitxor"), ("not", "not"))},
     "var": lambda self, args, node: self.variance(args, node, root=False),
     "std": lambda self, args, node: self.variance(args, node, root=True),
     "softmax": lambda self, args, node: self.softmax(args, node, log=False),

@@ -190,11 +190,51 @@ for _name, _sym, _impl in [("lt", "<", np.less), ("le", "<=", np.less_equal), ("
     elementwise(_name, 2, infix(_sym, P_CMP, P_CMP + 1), None, _impl, None, boolean, hoistable=True, predicate=True,
                 differentiable=False)
 elementwise("not", 1, Form("not {0}", P_NOT, (P_NOT,)), call("np.logical_not", 1), np.logical_not, None, boolean,
-            hoistable=True, predicate=True, differentiable=False)
+            hoistable=True, predicate=True, differentiable=False,
+            names=lowered("logical_not", (1, 1), "numpy.logical_not"))
 elementwise("and", 2, infix("and", P_AND), call("np.logical_and", 2), lambda x, y: bool(x) and bool(y), None,
             boolean, hoistable=True, predicate=True, differentiable=False)
 elementwise("or", 2, infix("or", P_OR), call("np.logical_or", 2), lambda x, y: bool(x) or bool(y), None, boolean,
             hoistable=True, predicate=True, differentiable=False)
+
+# --- bitwise operators on integers and bools (not differentiable) ------------------------------
+# ``(x > 0) & (y < 1)`` combines masks; ``n & (1 << j)`` tests a bit.  Python and NumPy agree on
+# these for ints and bools (bool op bool stays bool for ``&``, ``|``, ``^``); the front end refuses
+# floats, and ``~`` of a Python bool (``-2`` for ``~True``: use ``not``).  One precedence between
+# comparisons and ``+`` for all five, so an operand that is itself one of them gets parentheses.
+P_BIT = P_CMP + 1
+
+
+def _shifted(types: Sequence[Type]) -> Type:
+    """A shift is an integer (``True << 1`` is 2)."""
+    t = join(*types)
+    return t.with_(kind="int", dtype="int64") if t.ndim else Type("int")
+
+
+def _array_api(name: str) -> tuple[str, ...]:
+    """NumPy 2's array-API spelling (``np.bitwise_left_shift`` for ``np.left_shift``), where it exists."""
+    return (f"numpy.{name}",) if hasattr(np, name) else ()
+
+
+def _bitwise(name: str, symbol: str, impl: Callable[..., Any], np_name: str, result: Any = keep_kind,
+             alias: str = "", logical: str = "") -> None:
+    """``logical``: the ``np.logical_*`` function that is this operator on its arguments' truth
+    values.  A shift by a negative count raises in Python, so shifts are not hoisted."""
+    names = calls(f"numpy.{np_name}", *_array_api(alias))
+    if logical:
+        names += lowered(logical, (2, 2), f"numpy.{logical}")
+    shift = result is _shifted
+    elementwise(name, 2, Form("{0} %s {1}" % symbol, P_BIT, (P_ADD, P_ADD)), None, impl, None, result,
+                hoistable=not shift, may_raise=shift, differentiable=False, names=names)
+
+
+_bitwise("bitand", "&", np.bitwise_and, "bitwise_and", logical="logical_and")
+_bitwise("bitor", "|", np.bitwise_or, "bitwise_or", logical="logical_or")
+_bitwise("bitxor", "^", np.bitwise_xor, "bitwise_xor", logical="logical_xor")
+_bitwise("lshift", "<<", np.left_shift, "left_shift", _shifted, alias="bitwise_left_shift")
+_bitwise("rshift", ">>", np.right_shift, "right_shift", _shifted, alias="bitwise_right_shift")
+elementwise("invert", 1, Form("~{0}", P_UNARY, (P_UNARY,)), None, np.invert, None, keep_kind, hoistable=True,
+            differentiable=False, names=calls("numpy.invert", "numpy.bitwise_not", *_array_api("bitwise_invert")))
 
 # --- casts --------------------------------------------------------------------------------------
 elementwise("float", 1, call("float", 1), None, float, lambda b, a, o: (1.0,), hoistable=True,
