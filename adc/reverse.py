@@ -70,6 +70,7 @@ class Reverse:
             self.tapes.tapes.update(stacks.params)
         self.tapes.stacked = stacks is not None and bool(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
+        self.branches = save_policy.Branches()  # each reverse branch of an ``if`` in a loop -> its forward branch
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.enclosing: list[Op] = []  # the primal loops around the one whose reverse is being built
         self.top_defs = set(program.params) | {o for op in program.body.ops for o in op.outs}
@@ -377,7 +378,7 @@ class Reverse:
         """Keep (or recompute) the primal values ``rev`` reads that ``fwd`` defines (the body of
         ``loop``, if given): ``save_policy.restore``."""
         fresh = self.stacks is not None and self.stacks.from_caller  # a recursion's node: no arrays taped
-        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record, loop, fresh)
+        save_policy.restore(fwd, rev, self.memory, self.tapes, exclude, record, loop, fresh, self.branches)
 
     # -- the whole program ---------------------------------------------------------------------
     def seed(self, outputs: list[Atom], cotangents: list[Var] | None) -> None:
@@ -491,6 +492,7 @@ def _if(rv: Reverse, op: Op) -> None:
             rv.ops(reg.ops)
         if rv.loop_depth:
             rv.restore(fwd_reg, rev)
+            rv.branches.pair(rev, fwd_reg)
         results.append((rev, rv.adjoint))
     changed = [v for v in results[0][1].keys() | results[1][1].keys()
                if v not in local and v not in rv.buffers and v not in op.outs

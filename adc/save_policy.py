@@ -260,15 +260,64 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
     return moved
 
 
+class Branches:
+    """The forward-sweep branch of each reverse-sweep branch of an ``if`` inside a loop."""
+
+    def __init__(self) -> None:
+        self._pairs: dict[int, tuple[Region, Region]] = {}
+
+    def pair(self, rev: Region, fwd: Region) -> None:
+        self._pairs[id(rev)] = (rev, fwd)
+
+    def forward_of(self, rev: Region) -> Region | None:
+        found = self._pairs.get(id(rev))
+        return found[1] if found is not None and found[0] is rev else None
+
+
+def _reads(reg: Region, v: Var) -> bool:
+    return v in free_vars(reg, set())
+
+
+def _branch_reading(v: Var, fwd: Region, rev: Region, branches: Branches) -> tuple[Region, Region] | None:
+    """The branch of an ``if`` of ``rev`` that holds every read of ``v`` in ``rev``, with its
+    forward-sweep branch; ``None`` if another statement, a loop or both branches read it."""
+    if v in rev.yields:
+        return None
+    found = None
+    for op in rev.ops:
+        if v in op.args:
+            return None
+        reading = [r for r in op.regions if _reads(r, v)]
+        if not reading:
+            continue
+        forward = branches.forward_of(reading[0]) if op.prim == "if" and len(reading) == 1 else None
+        if found is not None or forward is None or not any(r is forward for o in walk(fwd) for r in o.regions):
+            return None
+        found = (forward, reading[0])
+    return found
+
+
+def _innermost_branch(v: Var, fwd: Region, rev: Region, branches: Branches) -> tuple[Region, Region]:
+    """Where the reverse sweep reads ``v``: the innermost branches (forward, reverse) of nested
+    ``if``s that hold all its reads, or ``(fwd, rev)`` themselves."""
+    place = (fwd, rev)
+    while (inner := _branch_reading(v, *place, branches)) is not None:
+        place = inner
+    return place
+
+
 def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set[Var] = frozenset(),
-            record: Record | None = None, loop: Op | None = None, fresh: bool = False) -> None:
+            record: Record | None = None, loop: Op | None = None, fresh: bool = False,
+            branches: Branches | None = None) -> None:
     """Make the primal values ``rev`` reads that ``fwd`` defines available at the start of
     ``rev``: recompute the cheap ones, keep the others at the end of ``fwd`` (on a tape, or in the
     lists of ``record``, indexed by the iteration) and bring them back.  ``loop``: the primal loop
     whose body ``fwd`` copies; ``fresh``: recompute new arrays too (``needed_values``).  Called for loop bodies,
     and for branches inside loops (elsewhere nothing is overwritten, so values stay in their
     variables).  A comparison the reverse reads on values it reads nowhere else is computed in
-    ``fwd`` and kept instead of its operands (``keep_decisions``)."""
+    ``fwd`` and kept instead of its operands (``keep_decisions``).  A number the reverse sweep reads
+    only inside one branch of an ``if`` (``branches`` pairs them) is pushed at the end of the
+    forward branch and popped at the start of the reverse one: kept only when that branch runs."""
     if not tapes.stacked:  # a kept function's pushes and pops stay as its caller expects
         keep_decisions(fwd, rev, memory, exclude)
     kept = needed_values(fwd, rev, exclude, memory, fresh)
@@ -295,8 +344,15 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
             continue
         tape = tapes.get(tapes.kind(v))
         pair = (("pair", v.id),)  # the push and the pop of one value: ``passes.dead_stores`` drops both if unread
-        group.append(Op("push", [tape, value], [], pair, loc=loc))
-        pops.append(Op("pop", [tape], [v], pair, loc=loc))
+        push, pop = Op("push", [tape, value], [], pair, loc=loc), Op("pop", [tape], [v], pair, loc=loc)
+        where = _innermost_branch(v, fwd, rev, branches) if branches is not None and _scalar(v) \
+            and not any(v in op.args for op in kept.recompute) else (fwd, rev)
+        if where[1] is not rev:  # after the branch's own pushes, so popped before its pops
+            where[0].ops.append(push)
+            where[1].ops.insert(0, pop)
+            continue
+        group.append(push)
+        pops.append(pop)
     # pushes made inside the body (nested loops; kept calls whose residuals go on the tapes)
     # come first: the values pushed here go after them, so the pops below come before theirs
     nested = record is None and any(o.prim in ("push", "call_stacked") for o in walk(fwd))

@@ -1,0 +1,115 @@
+"""A value the reverse sweep reads only inside one branch of an ``if`` in a loop is kept only when
+that branch runs: pushed at the end of the forward branch, popped at the start of the reverse one
+(``save_policy.restore``).  The pops must stay in step with every other push of the loop (nested
+branches, loops inside the branch, a kept recursion), so each program is checked against finite
+differences, forward mode and jit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+from fd import fd_jacobian_of
+
+
+def nested_branches(x, y):
+    s = 0.0
+    c = 1.0
+    d = 2.0
+    i = 0
+    while i < x.shape[0]:
+        if x[i] > 0.0:
+            if y[i] > 0.0:
+                s = s + c * np.sin(x[i]) * y[i]
+            else:
+                s = s + d * x[i]
+            c = c * x[i]
+        d = d * 0.9 + x[i]
+        i += 1
+    return s
+
+
+def branch_with_inner_loop(x):
+    s = 0.0
+    c = 1.0
+    i = 0
+    while i < x.shape[0]:
+        if x[i] > 0.0:
+            t = 0.0
+            for k in range(i + 1):
+                t = t + np.sin(c * x[k])
+            s = s + c * t
+        c = c * 1.1 + x[i] * 0.1
+        i += 1
+    return s
+
+
+def det_of_minor(A, row, used):
+    n = A.shape[0]
+    if row == n - 1:
+        for j in range(n):
+            if used & (1 << j) == 0:
+                return A[row, j]
+    total = 0.0
+    sign = 1.0
+    for j in range(n):
+        if used & (1 << j) == 0:
+            total = total + sign * A[row, j] * det_of_minor(A, row + 1, used | (1 << j))
+            sign = -sign
+    return total
+
+
+def det(A):
+    return det_of_minor(A, 0, 0)
+
+
+X = np.array([0.5, -0.3, 1.2, 0.8, -1.1, 0.4, 0.9])
+Y = np.array([1.0, 0.5, -0.7, 0.3, 0.2, -0.4, 0.6])
+
+
+def _check(fn, args):
+    grads = adc.grad(fn, argnums=tuple(range(len(args))))(*args)
+    for k, g in enumerate(grads):
+        def along(v, k=k):
+            return fn(*args[:k], v, *args[k + 1:])
+        np.testing.assert_allclose(g, fd_jacobian_of(along, args[k]), rtol=1e-6, atol=1e-8)
+    for jit in (False, True):
+        again = adc.grad(fn, argnums=tuple(range(len(args))), jit=jit)(*args)
+        forward = adc.jacfwd(fn, argnums=tuple(range(len(args))), jit=jit)(*args)
+        for g, r, f in zip(grads, again, forward):
+            np.testing.assert_allclose(r, g, rtol=1e-12)
+            np.testing.assert_allclose(f, g, rtol=1e-12)
+
+
+def test_values_kept_in_nested_branches():
+    _check(nested_branches, (X, Y))
+    source = adc.source(nested_branches, at=(X, Y), argnums=(0, 1))
+    lines = source.splitlines()
+    forward = lines[:lines.index("    # reverse sweep")]
+    depth = {v: next(len(s) - len(s.lstrip()) for s in forward if s.strip() == f"tape.append({v})") for v in "cd"}
+    assert depth == {"c": 12, "d": 16}  # c in `if x[i] > 0.0:`, d in its inner `else:`
+
+
+def test_value_kept_in_a_branch_around_a_loop():
+    _check(branch_with_inner_loop, (X,))
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_recursion_keeps_its_sign_only_for_free_columns(jit):
+    A = np.random.default_rng(4).standard_normal((5, 5))
+    g = adc.grad(det, jit=jit)(A)
+    np.testing.assert_allclose(g, np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-10, atol=1e-12)
+    if not jit:
+        np.testing.assert_allclose(g, fd_jacobian_of(det, A), rtol=1e-6, atol=1e-8)
+        lines = adc.source(det, at=(A,)).splitlines()
+        pushes = [k for k, line in enumerate(lines) if line.strip().startswith("tape.append(sign")]
+        assert pushes
+        for k in pushes:  # in `if used & (1 << j) == 0:`, not once per column of the loop
+            assert _block_of(lines, k).startswith("if ")
+
+
+def _block_of(lines, k):
+    """The statement that opens the block holding line ``k``."""
+    indent = len(lines[k]) - len(lines[k].lstrip())
+    return next(line.strip() for line in reversed(lines[:k])
+                if line.strip() and not line.strip().startswith("#") and len(line) - len(line.lstrip()) < indent)
