@@ -30,13 +30,16 @@ define besides its main function, and names them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import UnsupportedError
 from .ir import Atom, Op, Program, Region, Var, defined_in, number_values, uses, walk
 from .naming import Namer
 from .prims.calls import RESIDUALS
 from .types import Type
+
+if TYPE_CHECKING:
+    from .save_policy import Branches
 
 
 @dataclass(eq=False)
@@ -237,7 +240,7 @@ def stacked_vjp_functions(op: Op, wrt: tuple[int, ...], accumulate: bool = False
     with ``accumulate`` it adds the adjoints of the arguments ``into`` into the caller's
     ``buffers`` (``accumulated``) and returns the others'."""
     from .reverse import reverse
-    from .save_policy import Tapes
+    from .save_policy import Branches, Tapes
 
     fn = _derivable(op, "reverse mode")
     into = accumulated(fn, wrt) if accumulate else ()
@@ -251,19 +254,22 @@ def stacked_vjp_functions(op: Op, wrt: tuple[int, ...], accumulate: bool = False
         named = Tapes()
         stacks = Stacks({k: named.get(k) for k in kinds}, accumulate, into, from_caller)
         prog = _program_of(fn)
-        full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks)
-        fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as)
+        branches = Branches()
+        full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks, branches=branches)
+        fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as, branches)
     fwd, bwd, kinds = fn.derived[key]
     return fwd, bwd, kinds, into
 
 
 def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: Stacks | None = None,
-          same: dict[Var, Var] | None = None) -> tuple[Program, Program]:
+          same: dict[Var, Var] | None = None, branches: Branches | None = None) -> tuple[Program, Program]:
     """Cut a VJP program between its sweeps: the forward part returns the outputs and the residuals
     (what the reverse part reads that the forward part made), the reverse part takes them; with
     ``stacks`` the forward part pushes them onto the tapes and the reverse part pops them.  The
     adjoint tapes of tape parameters (``Reverse``) are parameters of the reverse part.  ``same``
-    receives the values that stand for a residual made in a branch (named as it)."""
+    receives the values that stand for a residual made in a branch (named as it).  A number made in
+    a branch and read only in that branch's reverse (``branches`` pairs them) is pushed at the end
+    of the branch and popped at the start of its reverse: kept only on the path that makes it."""
     from .save_policy import tape_kind
 
     ops = full.body.ops
@@ -287,6 +293,9 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     residuals = [v for v in residuals if not any(v in op.outs for op in again)]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
+    if stacks is not None and branches is not None:
+        sunk = _kept_in_branches(fwd_ops, bwd.body, [v for v in residuals if v not in top], stacks, branches)
+        residuals = [v for v in residuals if v not in sunk]
     same = {} if same is None else same
     kept = {v: v if v in top else _from_branch(fwd_ops, v, (("kind", tape_kind(v)),) if stacks is not None else (),
                                                same) for v in residuals}
@@ -307,6 +316,25 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
                          prog.user_names))
     return fwd, bwd
+
+
+def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: list[Var], stacks: Stacks,
+                      branches: Branches) -> set[Var]:
+    """Push each number of ``made_in_branches`` that the reverse part reads only in the reverse of
+    the branch that makes it at the end of that branch, and pop it at the start of its reverse;
+    the ones so kept."""
+    from .save_policy import innermost_branch, is_scalar, tape_kind
+
+    sunk = set()
+    for v in made_in_branches:
+        fwd_branch, bwd_branch = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
+        if bwd_branch is bwd_body or not is_scalar(v) or not any(v in op.outs for op in fwd_branch.ops):
+            continue  # read outside the branch, an array, or made on one path inside the branch only
+        tape = stacks.params[tape_kind(v)]
+        fwd_branch.ops.append(Op("push", [tape, v], []))  # after the branch's own pushes
+        bwd_branch.ops.insert(0, Op("pop", [tape], [v]))
+        sunk.add(v)
+    return sunk
 
 
 def _again(ops: list[Op], residuals: list[Var], prog: Program) -> list[Op]:
@@ -412,7 +440,8 @@ def without_unused_tapes(program: Program, functions: list[Function]) -> dict[ob
     the parts it calls; a tape that no function pushes onto or pops from (once the arguments come
     from the caller and new arrays are recomputed, those of arrays) is dropped from every
     definition and call (each one is an argument Numba passes by reference at every node).
-    Returns the copies by function (``None``: ``program``); the cached programs are unchanged."""
+    The allocations of the tapes so dropped go too.  Returns the copies by function (``None``:
+    ``program``); the cached programs are unchanged."""
     own = {fn: fn.program for fn in functions if not fn.spread and fn.program is not None}
     tapes = {fn: {i for i, p in enumerate(prog.params) if is_tape(p)} for fn, prog in own.items()}
     live: set[tuple[Function, int]] = set()
@@ -466,6 +495,9 @@ def without_unused_tapes(program: Program, functions: list[Function]) -> dict[ob
 
     copies: dict[object, Program] = {fn: copy(prog, dead[fn]) for fn, prog in own.items()}
     copies[None] = copy(program, set())
+    for prog in copies.values():  # and the tapes made only to be passed on to them
+        read = uses(prog.body)
+        prog.body.ops = [op for op in prog.body.ops if op.prim != "tape" or op.out in read]
     return copies
 
 

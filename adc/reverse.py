@@ -54,7 +54,7 @@ def clone_op(op: Op) -> Op:
 
 class Reverse:
     def __init__(self, program: Program, wrt: list[int], stacks: "Stacks | None" = None,
-                 checkpoints: int | None = None) -> None:
+                 checkpoints: int | None = None, branches: save_policy.Branches | None = None) -> None:
         self.program = program
         self.stacks = stacks
         self.wrt = wrt
@@ -70,7 +70,8 @@ class Reverse:
             self.tapes.tapes.update(stacks.params)
         self.tapes.stacked = stacks is not None and bool(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
-        self.branches = save_policy.Branches()  # each reverse branch of an ``if`` in a loop -> its forward branch
+        # each reverse branch of an ``if`` -> its forward branch
+        self.branches = branches if branches is not None else save_policy.Branches()
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.enclosing: list[Op] = []  # the primal loops around the one whose reverse is being built
         self.top_defs = set(program.params) | {o for op in program.body.ops for o in op.outs}
@@ -492,7 +493,7 @@ def _if(rv: Reverse, op: Op) -> None:
             rv.ops(reg.ops)
         if rv.loop_depth:
             rv.restore(fwd_reg, rev)
-            rv.branches.pair(rev, fwd_reg)
+        rv.branches.pair(rev, fwd_reg)
         results.append((rev, rv.adjoint))
     changed = [v for v in results[0][1].keys() | results[1][1].keys()
                if v not in local and v not in rv.buffers and v not in op.outs
@@ -798,8 +799,10 @@ STRUCTURED = {"if": _if, "for": _loop, "while": _loop, "call": _call, "call_stac
 
 
 def reverse(program: Program, wrt: list[int], cotangent_params: bool = False, seeded: int | None = None,
-            stacks: "Stacks | None" = None, checkpoints: int | None = None) -> Program:
+            stacks: "Stacks | None" = None, checkpoints: int | None = None,
+            branches: save_policy.Branches | None = None) -> Program:
     """The adjoint program of ``program`` with respect to ``program.params[wrt]``; with ``stacks``,
     kept calls keep their residuals on tapes (``calls.Stacks``); ``checkpoints``: checkpoint every
-    outermost loop with that many snapshots."""
-    return Reverse(reread_views(program), wrt, stacks, checkpoints).run(cotangent_params, seeded)
+    outermost loop with that many snapshots; ``branches`` receives the forward branch of each
+    reverse branch."""
+    return Reverse(reread_views(program), wrt, stacks, checkpoints, branches).run(cotangent_params, seeded)

@@ -204,7 +204,7 @@ def _rename(reg: Region, old: Var, new: Var) -> None:
     reg.yields = [new if y is old else y for y in reg.yields]
 
 
-def _scalar(v: Atom) -> bool:
+def is_scalar(v: Atom) -> bool:
     return not isinstance(v, Var) or (v.type is not None and not v.type.is_array and v.type.kind in ("bool", "int", "float"))
 
 
@@ -228,7 +228,7 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
     for op in list(rev.ops):
         p = prim(op)
         if p is None or op.regions or p.side_effect or not p.recomputable or len(op.outs) != 1 \
-                or p.render is not None or not _scalar(op.out) or not all(_scalar(a) for a in op.args):
+                or p.render is not None or not is_scalar(op.out) or not all(is_scalar(a) for a in op.args):
             continue
         read = [a for a in dict.fromkeys(op.args) if isinstance(a, Var)]
         if any(a in made_in_rev or a not in local for a in read):
@@ -297,7 +297,7 @@ def _branch_reading(v: Var, fwd: Region, rev: Region, branches: Branches) -> tup
     return found
 
 
-def _innermost_branch(v: Var, fwd: Region, rev: Region, branches: Branches) -> tuple[Region, Region]:
+def innermost_branch(v: Var, fwd: Region, rev: Region, branches: Branches) -> tuple[Region, Region]:
     """Where the reverse sweep reads ``v``: the innermost branches (forward, reverse) of nested
     ``if``s that hold all its reads, or ``(fwd, rev)`` themselves."""
     place = (fwd, rev)
@@ -345,7 +345,7 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
         tape = tapes.get(tapes.kind(v))
         pair = (("pair", v.id),)  # the push and the pop of one value: ``passes.dead_stores`` drops both if unread
         push, pop = Op("push", [tape, value], [], pair, loc=loc), Op("pop", [tape], [v], pair, loc=loc)
-        where = _innermost_branch(v, fwd, rev, branches) if branches is not None and _scalar(v) \
+        where = innermost_branch(v, fwd, rev, branches) if branches is not None and is_scalar(v) \
             and not any(v in op.args for op in kept.recompute) else (fwd, rev)
         if where[1] is not rev:  # after the branch's own pushes, so popped before its pops
             where[0].ops.append(push)

@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 
 import adc
+from adc.backend import load_module
+from adc.pipeline import compile_derivative
+from adc.types import type_of
 from fd import fd_jacobian_of
 
 
@@ -63,6 +66,26 @@ def det(A):
     return det_of_minor(A, 0, 0)
 
 
+def det_of_minor_while(A, row, used):
+    n = A.shape[0]
+    if row == n - 1:
+        j = 0
+        while used & (1 << j):
+            j += 1
+        return A[row, j]
+    total = 0.0
+    sign = 1.0
+    for j in range(n):
+        if used & (1 << j) == 0:
+            total = total + sign * A[row, j] * det_of_minor_while(A, row + 1, used | (1 << j))
+            sign = -sign
+    return total
+
+
+def det_while(A):
+    return det_of_minor_while(A, 0, 0)
+
+
 X = np.array([0.5, -0.3, 1.2, 0.8, -1.1, 0.4, 0.9])
 Y = np.array([1.0, 0.5, -0.7, 0.3, 0.2, -0.4, 0.6])
 
@@ -113,3 +136,28 @@ def _block_of(lines, k):
     indent = len(lines[k]) - len(lines[k].lstrip())
     return next(line.strip() for line in reversed(lines[:k])
                 if line.strip() and not line.strip().startswith("#") and len(line) - len(line.lstrip()) < indent)
+
+
+def _jit_module(fn, x):
+    """The module jit=True compiles for the gradient of ``fn`` at ``x``: its source, and its
+    gradient function run as plain Python."""
+    compiled = compile_derivative(fn, [type_of(x)], "grad", [0], jit=True, load=False)
+    name = compiled.program.name
+    return compiled.source, load_module(compiled.source, name)[name]
+
+
+@pytest.mark.parametrize("fn", [det, det_while])
+def test_kept_recursion_keeps_a_branchs_values_in_that_branch(fn):
+    """In the parts of a kept recursive call (jit=True), what only the last row's branch makes and
+    reads (the loop's trip count and whether it returned, or the free column) is pushed and popped
+    in that branch, not at every node; and no tape is made that no part uses."""
+    A = np.random.default_rng(6).standard_normal((5, 5))
+    source, grad = _jit_module(fn, A)
+    np.testing.assert_allclose(grad(A), np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(adc.grad(fn, jit=True)(A), grad(A), rtol=1e-12)
+    lines = source.splitlines()
+    ints = [k for k, line in enumerate(lines) if "itape.append(" in line or "itape.pop()" in line]
+    assert ints
+    for k in ints:
+        assert _block_of(lines, k) == "if row == n - 1:"
+    assert "atape" not in source
