@@ -234,7 +234,7 @@ def _structured(op: Op, live: set[Var], unread_pops: set[int] | None = None) -> 
         reg_live = set(live)
         _use(reg_live, reg.yields)
         sweep(reg, reg_live, unread_pops)
-        live |= reg_live
+        live |= reg_live - set(reg.args)  # the loop binds its index and carried values itself
     _use(live, op.args)
     return True
 

@@ -7,7 +7,8 @@ Python code).
   iteration, kept by reference (no copy);
 - ``passes.first_writes``: an adjoint buffer starts at its first contribution;
 - ``forward.Forward.name``: a shared tangent is copied only if its memory can be written;
-- ``codegen`` under Numba: single-use element-wise array values folded into their use.
+- ``codegen`` under Numba: single-use element-wise array values folded into their use;
+- ``passes.sweep``: a loop that only the reverse sweep needs runs only there.
 """
 from __future__ import annotations
 
@@ -242,3 +243,22 @@ def test_a_store_target_is_not_folded():
     np.testing.assert_allclose(g, gradient_fd(product_of_a_slice, x), rtol=1e-6)
     np.testing.assert_allclose(adc.hessian(product_of_a_slice, jit=True)(x), adc.hessian(product_of_a_slice)(x),
                                rtol=1e-12, atol=1e-14)
+
+
+def weighted_by_index(x, n):
+    s = 0.0
+    for j in range(5):
+        if n > j:
+            s = s + x * j
+    return s
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_loop_the_forward_sweep_does_not_need_is_gone(jit):
+    """The reverse loop binds the loop index itself: the forward sweep runs no empty copy of the
+    loop for it (``passes.sweep``)."""
+    source = adc.source(weighted_by_index, at=(1.5, 3), argnums=0)
+    loops = [line for line in source.splitlines() if line.strip().startswith("for ")]
+    assert loops == ["    for j in range(4, -1, -1):"] and "pass" not in source
+    assert adc.grad(weighted_by_index, jit=jit)(1.5, 3) == pytest.approx(0.0 + 1.0 + 2.0)
+    assert adc.grad(weighted_by_index, jit=jit)(1.5, 9) == pytest.approx(10.0)
