@@ -14,7 +14,8 @@ the rows of a stack's adjoint into the list of its items' adjoints (``prims/list
 
 The Numba dialect (``Primitive.numba``) spells what Numba cannot compile with the kernels below:
 reductions along one axis (``sum_axis``, ``mean_axis``, ``prod_axis``, ``amax_axis``,
-``amin_axis``, ``nansum_axis``, ``logsumexp_axis``; several axes nest them), ``argsort_axis``,
+``amin_axis``, ``nansum_axis``, ``logsumexp_axis``, ``any_axis``, ``all_axis``,
+``count_nonzero_axis``; several axes nest them), ``argsort_axis``,
 ``tile``, ``repeat_axis``, ``roll_axis``, ``cumprod_axis``, ``vander``, and reads and writes through index
 arrays and masks (``gather``, ``put``, ``add_at`` for ``np.add.at``, ``last_writes``; see
 ``positions``).  Each is NumPy here and a loop under Numba (an ``overload``); a result keeps its
@@ -234,6 +235,18 @@ def nansum_axis(x, axis):  # noqa: ANN001, ANN201
     return np.nansum(x, axis=axis)
 
 
+def any_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.any(x, axis=axis)
+
+
+def all_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.all(x, axis=axis)
+
+
+def count_nonzero_axis(x, axis):  # noqa: ANN001, ANN201
+    return np.count_nonzero(x, axis=axis)
+
+
 def einsum(spec, *operands):  # noqa: ANN001, ANN201
     return np.einsum(spec, *operands)
 
@@ -324,13 +337,14 @@ def _register_numba() -> None:
             return as_dtype(dtype)
         return np.dtype("int64" if counts else "float64")
 
-    def along_axis(fn: Any, fold: Any, counts: bool) -> None:
-        """Register the Numba form of ``fn(x, axis)``: ``fold(lanes, out)`` reduces each lane."""
+    def along_axis(fn: Any, fold: Any, counts: bool, dtype: str = "") -> None:
+        """Register the Numba form of ``fn(x, axis)``: ``fold(lanes, out)`` reduces each lane
+        (into ``dtype``, if given: ``bool`` for ``np.any``)."""
         @overload(fn)
         def _typed(x, axis):  # noqa: ANN001, ANN202
             if not isinstance(x, types.Array) or not isinstance(axis, types.Integer):
                 return None
-            nd, dt = x.ndim, result_dtype(x.dtype, counts)
+            nd, dt = x.ndim, np.dtype(dtype) if dtype else result_dtype(x.dtype, counts)
             if nd == 1:
                 def whole(x, axis):  # noqa: ANN001, ANN202
                     out = np.empty((1, 1), dt)
@@ -385,6 +399,27 @@ def _register_numba() -> None:
                                     lambda acc, n: acc if acc == acc or n > 1 else 0.0), True)
     along_axis(amax_axis, folding(lambda a, b: a if a >= b or a != a else b, math.nan), False)
     along_axis(amin_axis, folding(lambda a, b: a if a <= b or a != a else b, math.nan), False)
+
+    def truths(any_true: bool) -> Any:
+        """The fold of ``np.any`` (``any_true``) or ``np.all``: whether some (every) element is
+        nonzero; ``np.count_nonzero``'s when ``any_true`` is ``None``."""
+        def fold(lane, out):  # noqa: ANN001, ANN202
+            outer, n, inner = lane.shape
+            for i in range(outer):
+                for k in range(inner):
+                    hits = 0
+                    for j in range(n):
+                        if lane[i, j, k] != 0:
+                            hits += 1
+                    if any_true is None:
+                        out[i, k] = hits
+                    else:
+                        out[i, k] = hits > 0 if any_true else hits == n
+        return numba.njit(fold)
+
+    along_axis(any_axis, truths(True), False, "bool")
+    along_axis(all_axis, truths(False), False, "bool")
+    along_axis(count_nonzero_axis, truths(None), True, "int64")
 
     @numba.njit
     def logsumexp_fold(lane, out):  # noqa: ANN001, ANN202

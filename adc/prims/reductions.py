@@ -1,4 +1,5 @@
-"""Reductions (``sum``, ``mean``, ``amax``, ``amin``) and what their transposes need: ``broadcast``
+"""Reductions (``sum``, ``mean``, ``amax``, ``amin``; ``any``, ``all`` and ``count_nonzero``,
+which carry no derivative) and what their transposes need: ``broadcast``
 (a reduced value spread back over its array's shape, a read-only view), ``expand`` (reduced axes
 put back with length 1), ``count`` (how many elements a reduction took) and ``unbroadcast``.
 
@@ -164,6 +165,21 @@ structural("nansum", _reduction("nansum"), _impl_reduce(np.nansum), _reduce_type
 _reducer("amax", "max", _extremum_jvp, _extremum_vjp, "numpy.max", "numpy.amax", "ndarray.max",
          variance=lowered("ptp", (1, 2), "numpy.ptp"))
 _reducer("amin", "min", _extremum_jvp, _extremum_vjp, "numpy.min", "numpy.amin", "ndarray.min")
+
+
+def _truth_type(kind: str) -> Callable[[Sequence[Type], dict[str, Any]], Type]:
+    """``np.any``/``np.all`` give bools, ``np.count_nonzero`` integers, shaped as reductions."""
+    def typed(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+        t = _reduce_type(ts, p)
+        return t.with_(kind=kind, dtype="bool" if kind == "bool" else "int64") if t.ndim else Type(kind)
+    return typed
+
+
+# the truth of elements (not differentiable): whether any or all are nonzero, and how many
+for _name, _kind, _method in (("any", "bool", True), ("all", "bool", True), ("count_nonzero", "int", False)):
+    structural(_name, _reduction(_name), _impl_reduce(getattr(np, _name)), _truth_type(_kind), reduces=True,
+               differentiable=False, names=lowered(_name, (1, 2), f"numpy.{_name}", *((f"ndarray.{_name}",) * _method)),
+               numba=_numba_reduction(f"{_name}_axis", f"np.{_name}({{}})"), numba_imports=KERNELS)
 
 
 def _render_broadcast(t: Sequence[str], p: dict[str, Any]) -> str:
