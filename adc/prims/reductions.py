@@ -107,7 +107,7 @@ def _choose_mask(b: Any, op: Any) -> tuple[Any, Any]:
     keep = tuple((k, v) for k, v in op.params if k != "keepdims") + (("keepdims", True),)
     if dict(op.params).get("axis") is None:
         keep = (("keepdims", False),)
-    return mask, b.emit("sum", mask, params=keep)
+    return mask, b.emit("count_nonzero", mask, params=keep)
 
 
 def _extremum_vjp(b: Any, op: Any, g: Any) -> list[Any]:
