@@ -582,6 +582,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def binary(self, prim: str, left: Value, right: Value, node: cst.CSTNode) -> Atom:
         a, c = self.scalar(left, node), self.scalar(right, node)
+        if prim in ("add", "sub") and all(v.type.kind == "bool" and not v.type.is_array for v in (a, c)):
+            raise self.fail(node, f"`{'+' if prim == 'add' else '-'}` of two conditions: for NumPy's bools (a "
+                                  "comparison of array elements) `c + d` is `c or d`, for Python's it is a count, "
+                                  "and NumPy refuses `c - d`",
+                            "write `c | d` for either, `c ^ d` for exactly one, `int(c) + int(d)` to count")
         if prim in BITWISE_SYMBOLS and (a.type.kind == "float" or c.type.kind == "float"):
             raise self.fail(node, f"`{BITWISE_SYMBOLS[prim]}` of a float: bitwise operators take integers and "
                                   "bools (Python and NumPy raise a TypeError)",
@@ -601,8 +606,9 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             raise self.fail(node, "`~` of a float: bitwise operators take integers and bools",
                             "for a condition write `not c`, for a mask `~(x > 0)` or `x <= 0`")
         if operand.type.kind == "bool" and not operand.type.is_array:
-            raise self.fail(node, "`~` of a condition: Python gives -2 for `~True` and -1 for `~False`, both true",
-                            "write `not c` (`~` negates bool arrays only)")
+            raise self.fail(node, "`~` of a condition: for Python's bools `~True` is -2 and `~False` is -1 (both "
+                                  "true), for NumPy's (a comparison of array elements) it is `not`",
+                            "write `not c` (adc's `~` negates bool arrays and integers only)")
         return self.b.emit("invert", operand)
 
     def comparison(self, node: cst.Comparison) -> Atom:
@@ -843,7 +849,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                                       f"got {len(atoms)}", hint)
             if func.name in ("float", "int") and atoms[0].type.is_array:
                 raise self.fail(node, f"{func.name}() of an array", f"index one element first: {func.name}(x[i])")
-            if func.name in BITWISE_SYMBOLS:  # np.bitwise_and(m, n): checked as `m & n`
+            if func.name in BITWISE_SYMBOLS or func.name in ("add", "sub"):  # np.bitwise_and(m, n): as `m & n`
                 return self.binary(func.name, atoms[0], atoms[1], node)
             if func.name == "invert":
                 return self.invert(atoms[0], node, numpy=True)

@@ -189,7 +189,42 @@ def numpy_invert_condition(x):
     return -x
 
 
+def sum_of_conditions(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        c = x[i] > 0.0
+        d = i > 3
+        s = s + x[i] * (c + d)
+    return s
+
+
+def difference_of_conditions(x, y):
+    return x * ((x > 0.0) - (y > 0.0))
+
+
+def counted_conditions(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        c = x[i] > 0.0
+        d = i > 3
+        s = s + x[i] * (int(c) + int(d)) + x[i] * (c | d) + x[i] * (c * 2.0)
+    return s
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_conditions_counted_or_combined(jit):
+    """Where `c + d` of two conditions is ambiguous (True for NumPy's bools, 2 for Python's, which
+    jit=True gave), `int(c) + int(d)` counts and `c | d` combines."""
+    x = X[:8]
+    weights = np.array([int(v > 0) + int(i > 3) + int(v > 0 or i > 3) + 2 * int(v > 0) for i, v in enumerate(x)])
+    value, g = adc.value_and_grad(counted_conditions, jit=jit)(x)
+    assert value == pytest.approx(float(np.dot(x, weights)), rel=1e-12)
+    np.testing.assert_allclose(g, weights, rtol=1e-12)
+
+
 @pytest.mark.parametrize("fn, at, message, line", [
+    (sum_of_conditions, (X,), "`+` of two conditions", "s = s + x[i] * (c + d)"),
+    (difference_of_conditions, (0.5, 1.5), "`-` of two conditions", "return x * ((x > 0.0) - (y > 0.0))"),
     (float_and, (1.5,), "`&` of a float", "return x & 1"),
     (float_bitwise_and, (X,), "`&` of a float", "np.bitwise_and(x, x > 0)"),
     (invert_condition, (1.5,), "`~` of a condition", "if ~(x > 0):"),
