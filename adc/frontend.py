@@ -519,6 +519,10 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         if isinstance(node, cst.UnaryOperation):
             operand = self.scalar(self.expr(node.expression), node.expression)
             if isinstance(node.operator, cst.Minus):
+                if operand.type.kind == "bool" and not operand.type.is_array:
+                    raise self.fail(node, "`-` of a condition: NumPy refuses it for its bools (a comparison of "
+                                          "array elements), Python gives -1 for `-True`",
+                                    "write `-int(c)`, or `-1.0 if c else 0.0`")
                 return self.b.neg(operand)
             if isinstance(node.operator, cst.Plus):
                 return operand

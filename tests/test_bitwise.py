@@ -202,6 +202,11 @@ def difference_of_conditions(x, y):
     return x * ((x > 0.0) - (y > 0.0))
 
 
+def negated_condition(x):
+    c = x[0] > 0.0
+    return x[0] * (-c)
+
+
 def counted_conditions(x):
     s = 0.0
     for i in range(x.shape[0]):
@@ -225,6 +230,7 @@ def test_conditions_counted_or_combined(jit):
 @pytest.mark.parametrize("fn, at, message, line", [
     (sum_of_conditions, (X,), "`+` of two conditions", "s = s + x[i] * (c + d)"),
     (difference_of_conditions, (0.5, 1.5), "`-` of two conditions", "return x * ((x > 0.0) - (y > 0.0))"),
+    (negated_condition, (X,), "`-` of a condition", "return x[0] * (-c)"),
     (float_and, (1.5,), "`&` of a float", "return x & 1"),
     (float_bitwise_and, (X,), "`&` of a float", "np.bitwise_and(x, x > 0)"),
     (invert_condition, (1.5,), "`~` of a condition", "if ~(x > 0):"),
