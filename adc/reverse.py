@@ -640,10 +640,21 @@ def _loop(rv: Reverse, op: Op) -> None:
     nest = _nested_record(rv, op) if policy.kind == "tape" and not stacked else None
     if nest is not None:  # inside loops whose trip counts are known before the outermost starts
         record = Record(Var(hint="at", type=INT), Var(hint="n_iter", type=INT))
+    undo = _undone_slots(op, fwd_body, head) if policy.kind == "tape" and record is None else {}
     if policy.kind == "checkpoint":
         checkpoint.build(op, fwd_op, fwd_body, rev, rv.forward_sweep, rv.memory, clone, policy.snapshots)
     else:
-        rv.restore(fwd_body, rev, {fwd_body.args[0]} if is_for else set(), record, op)
+        made, ends = _undo_ops(undo, op.loc)
+        rev.ops[0:0] = made  # before restoring, which then keeps what they read (a branch's condition)
+        kept_ops = len(rev.ops) - len(made)
+        rv.restore(fwd_body, rev, ({fwd_body.args[0]} if is_for else set()) | set(undo)
+                   | {y for y, _ in undo.values()}, record, op)
+        restored = len(rev.ops) - kept_ops
+        rev.ops = _in_order(rev.ops[:restored]) + rev.ops[restored:]
+        for v, end in ends.items():  # the reverse loop carries each, from the forward loop's last value
+            rev.args.append(end)
+            rev.yields.append(v)
+            init_vals.append(fwd_op.outs[next(k for k, a in enumerate(fwd_body.args) if a is v) - head])
     if record is not None and record.allocs and nest is not None:
         counts, outermost = nest
         at = rv.forward_sweep.ops.index(rv.fwd[outermost])
@@ -662,6 +673,7 @@ def _loop(rv: Reverse, op: Op) -> None:
         rv.adjoint[v] = saved[v] if saved[v] is not None else rv.adjoint.get(v)
     outs = [Var(type=a.type, role="adjoint", base=(op.outs[k] if i < len(own) else outside[i - len(own)]))
             for i, (k, a) in enumerate(zip(own + [None] * len(outside), args))]
+    outs += [Var(hint=v.hint, type=v.type) for v in rev.yields[len(outs):]]  # the carried values undone
     if is_for and isinstance(op.args[2], Const) and op.args[2].value == 1 and not op.param("break"):
         start, stop, _ = op.args[:3]
         bounds = [rv.b.sub(stop, 1), rv.b.sub(start, 1), Const(-1)]
@@ -683,6 +695,64 @@ def _loop(rv: Reverse, op: Op) -> None:
         init = inits[k]
         if isinstance(init, Var) and init in rv.active:
             rv.accumulate(init, out, len(rv.b.region.ops))
+
+
+def _undone_slots(op: Op, fwd_body: Region, head: int) -> dict[Var, tuple[Var, list[tuple[Atom | None, str, list[Atom]]]]]:
+    """The numbers the loop carries that its reverse computes back from their value at the end of
+    each iteration instead of keeping them (``save_policy.undone``), by their forward variable:
+    that end value and how."""
+    if op.param("break"):
+        return {}
+    found = {}
+    for k in range(len(op.outs)):
+        v, y = fwd_body.args[head + k], fwd_body.yields[k]
+        if isinstance(v, Var) and isinstance(y, Var):
+            paths = save_policy.undone(fwd_body, v, y)
+            if paths is not None:
+                found[v] = (y, paths)
+    return found
+
+
+def _undo_ops(undo: dict[Var, tuple[Var, list[tuple[Atom | None, str, list[Atom]]]]], loc: object
+              ) -> tuple[list[Op], dict[Var, Var]]:
+    """The statements computing each carried value of ``undo`` back from a new loop argument that
+    holds its value at the end of the iteration (which is also the value the body ends with: the
+    reverse reads that one from the argument too), and those arguments."""
+    ends: dict[Var, Var] = {}
+    made: list[Op] = []
+    for v, (y, paths) in undo.items():
+        end = ends[v] = Var(hint=v.hint, type=v.type)
+        made.append(Op("copy", [end], [y], loc=loc))
+        values: list[Atom] = []
+        for _, name, extra in paths:
+            if name == "copy":
+                values.append(end)
+                continue
+            out = v if len(paths) == 1 else Var(hint=v.hint, type=v.type)
+            made.append(Op(name, [end, *extra], [out], loc=loc))
+            values.append(out)
+        if len(paths) == 2:
+            made.append(Op("select", [paths[0][0], *values], [v], loc=loc))
+    return made, ends
+
+
+def _in_order(ops: list[Op]) -> list[Op]:
+    """``ops`` (the statements at the start of a reverse loop body that bring back primal values:
+    pops, recomputations, carried values computed back) with each after the statements among them
+    it reads, otherwise in the given order (the pops keep theirs: they read nothing made here)."""
+    made = {o: op for op in ops for o in op.outs}
+    done: set[int] = set()
+    out: list[Op] = []
+    while len(out) < len(ops):
+        for op in ops:
+            if id(op) not in done and all(not isinstance(a, Var) or a not in made or id(made[a]) in done
+                                          for a in op.args):
+                done.add(id(op))
+                out.append(op)
+                break
+        else:
+            raise AssertionError("the statements restoring a loop's values read each other in a cycle")
+    return out
 
 
 def _nested_record(rv: Reverse, op: Op) -> tuple[list[tuple[Op, Var]], Op] | None:

@@ -362,3 +362,57 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
         fwd.ops = fwd.ops + first + pushes
     recomputed = [op for op in fwd.ops if op in kept.recompute]
     rev.ops = pops[::-1] + recomputed + rev.ops
+
+
+# -- carried values the reverse sweep computes back instead of keeping ---------------------------
+# ``sign = -sign`` and ``i += 1`` are undone exactly: the reverse loop carries the value at the end
+# of each iteration and computes the one at its start (``-sign``, ``i - 1``), so nothing is kept.
+_UNDO = {"neg": "neg", "add": "sub", "sub": "add"}
+
+
+def _undo_step(v: Var, y: Atom, ops: list[Op], inside: set[Var]) -> tuple[str, list[Atom]] | None:
+    """How to get ``v`` back from ``y`` when ``y`` is ``v`` itself, ``-v``, or ``v`` plus or minus
+    an integer that does not change in the loop (``inside``: what the loop body defines): the
+    primitive and its arguments after the end value (``("copy", [])`` for ``v`` itself)."""
+    if y is v:
+        return "copy", []
+    op = next((o for o in ops if y in o.outs), None)
+    if op is None or op.prim not in _UNDO or v not in op.args or op.args.count(v) != 1:
+        return None
+    if op.prim == "neg":
+        return "neg", []
+    other = op.args[1] if op.args[0] is v else op.args[0]
+    if op.prim == "sub" and op.args[1] is v:
+        return None  # c - v
+    if v.type is None or v.type.kind != "int" or (isinstance(other, Var) and other in inside):
+        return None  # a float sum does not undo exactly
+    return _UNDO[op.prim], [other]
+
+
+def _reads_through(value: Atom, v: Var, ops: list[Op]) -> bool:
+    """Does ``value`` depend on ``v`` through the statements ``ops``?"""
+    if value is v:
+        return True
+    op = next((o for o in ops if isinstance(value, Var) and value in o.outs), None)
+    return op is not None and (bool(op.regions) or any(_reads_through(a, v, ops) for a in op.args))
+
+
+def undone(fwd: Region, v: Var, y: Atom) -> list[tuple[Atom | None, str, list[Atom]]] | None:
+    """For a number ``v`` carried by the loop whose forward body is ``fwd`` and which ends each
+    iteration as ``y``: how the reverse sweep gets ``v`` back from ``y`` exactly, as ``(condition,
+    primitive, arguments)`` per path (``condition`` ``None``: one path; else the two branches of
+    an ``if`` on it, which must not depend on ``v``), or ``None``."""
+    if not is_scalar(v) or v.type is None or v.type.kind not in ("int", "float"):
+        return None
+    inside = defined_in(fwd)
+    step = _undo_step(v, y, fwd.ops, inside)
+    if step is not None:
+        return None if step[0] == "copy" else [(None, *step)]
+    branch = next((o for o in fwd.ops if o.prim == "if" and y in o.outs), None)
+    if branch is None or _reads_through(branch.args[0], v, fwd.ops):
+        return None
+    m = branch.outs.index(y)
+    steps = [_undo_step(v, r.yields[m], r.ops, inside) for r in branch.regions]
+    if any(s is None for s in steps) or all(s[0] == "copy" for s in steps):  # type: ignore[index]
+        return None
+    return [(branch.args[0], *s) for s in steps]  # type: ignore[misc]
