@@ -710,7 +710,15 @@ def _undone_slots(op: Op, fwd_body: Region, head: int) -> dict[Var, tuple[Var, l
             paths = save_policy.undone(fwd_body, v, y)
             if paths is not None:
                 found[v] = (y, paths)
-    return found
+    # a condition reading another value computed back under a condition: the two may need each
+    # other (``if b > 0: a = -a`` and ``if a > 0: b = -b``), so such a value is kept instead
+    while True:
+        guarded = {v: paths[0][0] for v, (_, paths) in found.items() if paths[0][0] is not None}
+        tangled = [v for v, cond in guarded.items()
+                   if any(u is not v and save_policy.reads_through(cond, u, fwd_body.ops) for u in guarded)]
+        if not tangled:
+            return found
+        del found[tangled[0]]
 
 
 def _undo_ops(undo: dict[Var, tuple[Var, list[tuple[Atom | None, str, list[Atom]]]]], loc: object

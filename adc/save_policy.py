@@ -389,12 +389,12 @@ def _undo_step(v: Var, y: Atom, ops: list[Op], inside: set[Var]) -> tuple[str, l
     return _UNDO[op.prim], [other]
 
 
-def _reads_through(value: Atom, v: Var, ops: list[Op]) -> bool:
+def reads_through(value: Atom, v: Var, ops: list[Op]) -> bool:
     """Does ``value`` depend on ``v`` through the statements ``ops``?"""
     if value is v:
         return True
     op = next((o for o in ops if isinstance(value, Var) and value in o.outs), None)
-    return op is not None and (bool(op.regions) or any(_reads_through(a, v, ops) for a in op.args))
+    return op is not None and (bool(op.regions) or any(reads_through(a, v, ops) for a in op.args))
 
 
 def undone(fwd: Region, v: Var, y: Atom) -> list[tuple[Atom | None, str, list[Atom]]] | None:
@@ -409,7 +409,7 @@ def undone(fwd: Region, v: Var, y: Atom) -> list[tuple[Atom | None, str, list[At
     if step is not None:
         return None if step[0] == "copy" else [(None, *step)]
     branch = next((o for o in fwd.ops if o.prim == "if" and y in o.outs), None)
-    if branch is None or _reads_through(branch.args[0], v, fwd.ops):
+    if branch is None or reads_through(branch.args[0], v, fwd.ops):
         return None
     m = branch.outs.index(y)
     steps = [_undo_step(v, r.yields[m], r.ops, inside) for r in branch.regions]

@@ -197,6 +197,43 @@ def flips_in_nested_loops(x):
     return s
 
 
+def flips_guarding_each_other(x, n):
+    """Each flip's condition reads the other value: both cannot be computed back."""
+    s = 0.0
+    a = 1.0
+    b = 1.0
+    t = 0
+    while t < n:
+        c = a > 0.0
+        if b > 0.0:
+            a = -a
+        if c:
+            b = -b
+        s = s + x * a * b + x * x * t
+        t += 1
+    return s
+
+
+def steps_guarding_each_other(x, n):
+    s = 0.0
+    i = 0
+    j = 0
+    k = 0
+    t = 0
+    while t < n:
+        c = i % 2 == 0
+        d = j % 2 == 0
+        if k % 2 == 1:
+            i = i + 1
+        if c:
+            j = j + 1
+        if d:
+            k = k + 1
+        s = s + x * x * (i + j + k) + x * t
+        t += 1
+    return s
+
+
 def float_steps_and_break(x):
     """``c + 0.5`` is not undone exactly in floats, and a loop that breaks is not undone."""
     s = 0.0
@@ -223,6 +260,15 @@ def test_carried_values_computed_back(fn, args):
     np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(H, fd_jacobian_of(lambda v: adc.grad(fn)(v, *args[1:]), args[0]), rtol=1e-5,
                                atol=1e-7)
+
+
+@pytest.mark.parametrize("fn", [flips_guarding_each_other, steps_guarding_each_other])
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_values_whose_conditions_read_each_other_are_kept(fn, n):
+    g = adc.grad(fn)(0.7, n)
+    assert g == pytest.approx((fn(0.7 + 1e-6, n) - fn(0.7 - 1e-6, n)) / 2e-6, rel=1e-6, abs=1e-8)
+    assert adc.jacfwd(fn)(0.7, n) == pytest.approx(g, rel=1e-12)
+    assert adc.value_and_grad(fn)(0.7, n)[0] == pytest.approx(fn(0.7, n), rel=1e-12)
 
 
 def test_what_is_computed_back_is_not_kept():
