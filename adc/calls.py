@@ -254,7 +254,7 @@ def stacked_vjp_functions(op: Op, wrt: tuple[int, ...], accumulate: bool = False
         named = Tapes()
         stacks = Stacks({k: named.get(k) for k in kinds}, accumulate, into, from_caller)
         prog = _program_of(fn)
-        branches = Branches()
+        branches: Branches = {}
         full = reverse(prog, list(wrt), cotangent_params=True, stacks=stacks, branches=branches)
         fwd.program, bwd.program = split(full, prog, fwd.label, bwd.label, stacks, fwd.numbered_as, branches)
     fwd, bwd, kinds = fn.derived[key]
@@ -323,16 +323,15 @@ def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: lis
     """Push each number of ``made_in_branches`` that the reverse part reads only in the reverse of
     the branch that makes it at the end of that branch, and pop it at the start of its reverse;
     the ones so kept."""
-    from .save_policy import innermost_branch, is_scalar, tape_kind
+    from .save_policy import innermost_branch, is_scalar, keep_in_branch, tape_kind
 
     sunk = set()
     for v in made_in_branches:
-        fwd_branch, bwd_branch = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
-        if bwd_branch is bwd_body or not is_scalar(v) or not any(v in op.outs for op in fwd_branch.ops):
+        where = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
+        if where[1] is bwd_body or not is_scalar(v) or not any(v in op.outs for op in where[0].ops):
             continue  # read outside the branch, an array, or made on one path inside the branch only
         tape = stacks.params[tape_kind(v)]
-        fwd_branch.ops.append(Op("push", [tape, v], []))  # after the branch's own pushes
-        bwd_branch.ops.insert(0, Op("pop", [tape], [v]))
+        keep_in_branch(where, Op("push", [tape, v], []), Op("pop", [tape], [v]))
         sunk.add(v)
     return sunk
 

@@ -71,7 +71,7 @@ class Reverse:
         self.tapes.stacked = stacks is not None and bool(stacks.params)
         self.fwd: dict[Op, Op] = {}  # original structured op -> its copy in the forward sweep
         # each reverse branch of an ``if`` -> its forward branch
-        self.branches = branches if branches is not None else save_policy.Branches()
+        self.branches: save_policy.Branches = branches if branches is not None else {}
         self.loop_depth = 0  # > 0 while building the reverse of a loop body
         self.enclosing: list[Op] = []  # the primal loops around the one whose reverse is being built
         self.top_defs = set(program.params) | {o for op in program.body.ops for o in op.outs}
@@ -493,7 +493,7 @@ def _if(rv: Reverse, op: Op) -> None:
             rv.ops(reg.ops)
         if rv.loop_depth:
             rv.restore(fwd_reg, rev)
-        rv.branches.pair(rev, fwd_reg)
+        rv.branches[rev] = fwd_reg
         results.append((rev, rv.adjoint))
     changed = [v for v in results[0][1].keys() | results[1][1].keys()
                if v not in local and v not in rv.buffers and v not in op.outs
@@ -640,7 +640,8 @@ def _loop(rv: Reverse, op: Op) -> None:
     nest = _nested_record(rv, op) if policy.kind == "tape" and not stacked else None
     if nest is not None:  # inside loops whose trip counts are known before the outermost starts
         record = Record(Var(hint="at", type=INT), Var(hint="n_iter", type=INT))
-    undo = _undone_slots(op, fwd_body, head) if policy.kind == "tape" and record is None else {}
+    undo = save_policy.undone_slots(fwd_body, head, n, bool(op.param("break"))) \
+        if policy.kind == "tape" and record is None else {}
     if policy.kind == "checkpoint":
         checkpoint.build(op, fwd_op, fwd_body, rev, rv.forward_sweep, rv.memory, clone, policy.snapshots)
     else:
@@ -697,32 +698,7 @@ def _loop(rv: Reverse, op: Op) -> None:
             rv.accumulate(init, out, len(rv.b.region.ops))
 
 
-def _undone_slots(op: Op, fwd_body: Region, head: int) -> dict[Var, tuple[Var, list[tuple[Atom | None, str, list[Atom]]]]]:
-    """The numbers the loop carries that its reverse computes back from their value at the end of
-    each iteration instead of keeping them (``save_policy.undone``), by their forward variable:
-    that end value and how."""
-    if op.param("break"):
-        return {}
-    found = {}
-    for k in range(len(op.outs)):
-        v, y = fwd_body.args[head + k], fwd_body.yields[k]
-        if isinstance(v, Var) and isinstance(y, Var):
-            paths = save_policy.undone(fwd_body, v, y)
-            if paths is not None:
-                found[v] = (y, paths)
-    # a condition reading another value computed back under a condition: the two may need each
-    # other (``if b > 0: a = -a`` and ``if a > 0: b = -b``), so such a value is kept instead
-    while True:
-        guarded = {v: paths[0][0] for v, (_, paths) in found.items() if paths[0][0] is not None}
-        tangled = [v for v, cond in guarded.items()
-                   if any(u is not v and save_policy.reads_through(cond, u, fwd_body.ops) for u in guarded)]
-        if not tangled:
-            return found
-        del found[tangled[0]]
-
-
-def _undo_ops(undo: dict[Var, tuple[Var, list[tuple[Atom | None, str, list[Atom]]]]], loc: object
-              ) -> tuple[list[Op], dict[Var, Var]]:
+def _undo_ops(undo: save_policy.Undone, loc: object) -> tuple[list[Op], dict[Var, Var]]:
     """The statements computing each carried value of ``undo`` back from a new loop argument that
     holds its value at the end of the iteration (which is also the value the body ends with: the
     reverse reads that one from the argument too), and those arguments."""

@@ -260,18 +260,8 @@ def keep_decisions(fwd: Region, rev: Region, memory: Memory, exclude: set[Var] =
     return moved
 
 
-class Branches:
-    """The forward-sweep branch of each reverse-sweep branch of an ``if`` inside a loop."""
-
-    def __init__(self) -> None:
-        self._pairs: dict[int, tuple[Region, Region]] = {}
-
-    def pair(self, rev: Region, fwd: Region) -> None:
-        self._pairs[id(rev)] = (rev, fwd)
-
-    def forward_of(self, rev: Region) -> Region | None:
-        found = self._pairs.get(id(rev))
-        return found[1] if found is not None and found[0] is rev else None
+# the forward-sweep branch of each reverse-sweep branch of an ``if`` (``reverse._if`` fills it)
+Branches = dict[Region, Region]
 
 
 def _reads(reg: Region, v: Var) -> bool:
@@ -290,7 +280,7 @@ def _branch_reading(v: Var, fwd: Region, rev: Region, branches: Branches) -> tup
         reading = [r for r in op.regions if _reads(r, v)]
         if not reading:
             continue
-        forward = branches.forward_of(reading[0]) if op.prim == "if" and len(reading) == 1 else None
+        forward = branches.get(reading[0]) if op.prim == "if" and len(reading) == 1 else None
         if found is not None or forward is None or not any(r is forward for o in walk(fwd) for r in o.regions):
             return None
         found = (forward, reading[0])
@@ -304,6 +294,13 @@ def innermost_branch(v: Var, fwd: Region, rev: Region, branches: Branches) -> tu
     while (inner := _branch_reading(v, *place, branches)) is not None:
         place = inner
     return place
+
+
+def keep_in_branch(where: tuple[Region, Region], push: Op, pop: Op) -> None:
+    """Push at the end of the forward branch, after its own pushes, and pop at the start of the
+    reverse one, before its own pops."""
+    where[0].ops.append(push)
+    where[1].ops.insert(0, pop)
 
 
 def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set[Var] = frozenset(),
@@ -347,9 +344,8 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
         push, pop = Op("push", [tape, value], [], pair, loc=loc), Op("pop", [tape], [v], pair, loc=loc)
         where = innermost_branch(v, fwd, rev, branches) if branches is not None and is_scalar(v) \
             and not any(v in op.args for op in kept.recompute) else (fwd, rev)
-        if where[1] is not rev:  # after the branch's own pushes, so popped before its pops
-            where[0].ops.append(push)
-            where[1].ops.insert(0, pop)
+        if where[1] is not rev:
+            keep_in_branch(where, push, pop)
             continue
         group.append(push)
         pops.append(pop)
@@ -368,6 +364,8 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
 # ``sign = -sign`` and ``i += 1`` are undone exactly: the reverse loop carries the value at the end
 # of each iteration and computes the one at its start (``-sign``, ``i - 1``), so nothing is kept.
 _UNDO = {"neg": "neg", "add": "sub", "sub": "add"}
+Path = tuple[Atom | None, str, list[Atom]]  # (the condition of the path or None, primitive, its other arguments)
+Undone = dict[Var, tuple[Var, list[Path]]]  # carried value -> (its value at the iteration's end, how back)
 
 
 def _undo_step(v: Var, y: Atom, ops: list[Op], inside: set[Var]) -> tuple[str, list[Atom]] | None:
@@ -397,7 +395,7 @@ def reads_through(value: Atom, v: Var, ops: list[Op]) -> bool:
     return op is not None and (bool(op.regions) or any(reads_through(a, v, ops) for a in op.args))
 
 
-def undone(fwd: Region, v: Var, y: Atom) -> list[tuple[Atom | None, str, list[Atom]]] | None:
+def undone(fwd: Region, v: Var, y: Atom) -> list[Path] | None:
     """For a number ``v`` carried by the loop whose forward body is ``fwd`` and which ends each
     iteration as ``y``: how the reverse sweep gets ``v`` back from ``y`` exactly, as ``(condition,
     primitive, arguments)`` per path (``condition`` ``None``: one path; else the two branches of
@@ -416,3 +414,27 @@ def undone(fwd: Region, v: Var, y: Atom) -> list[tuple[Atom | None, str, list[At
     if any(s is None for s in steps) or all(s[0] == "copy" for s in steps):  # type: ignore[index]
         return None
     return [(branch.args[0], *s) for s in steps]  # type: ignore[misc]
+
+
+def undone_slots(fwd: Region, head: int, n: int, breaks: bool) -> Undone:
+    """The numbers among the ``n`` a loop carries (its forward body ``fwd``, whose carried values
+    start at argument ``head``) that its reverse computes back (``undone``), by their variable:
+    the value each iteration ends with, and how; none for a loop that breaks.  Of values computed
+    back under conditions that read each other (``if b > 0: a = -a`` and ``if a > 0: b = -b``),
+    one is kept instead, until no condition reads another such value."""
+    if breaks:
+        return {}
+    found: Undone = {}
+    for k in range(n):
+        v, y = fwd.args[head + k], fwd.yields[k]
+        if isinstance(v, Var) and isinstance(y, Var):
+            paths = undone(fwd, v, y)
+            if paths is not None:
+                found[v] = (y, paths)
+    while True:
+        guarded = {v: paths[0][0] for v, (_, paths) in found.items() if paths[0][0] is not None}
+        tangled = [v for v, cond in guarded.items()
+                   if any(u is not v and reads_through(cond, u, fwd.ops) for u in guarded)]
+        if not tangled:
+            return found
+        del found[tangled[0]]
