@@ -29,11 +29,11 @@ define besides its main function, and names them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import UnsupportedError
-from .ir import Atom, Op, Program, Region, Var, defined_in, number_values, uses, walk
+from .ir import Atom, Op, Program, Region, Var, copy_region, defined_in, number_values, uses, walk
 from .naming import Namer
 from .prims.calls import RESIDUALS
 from .types import Type
@@ -289,13 +289,16 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
-    again = _again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
+    again = _computed_again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
     residuals = [v for v in residuals if not any(v in op.outs for op in again)]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
     if stacks is not None and branches is not None:
-        sunk = _kept_in_branches(fwd_ops, bwd.body, [v for v in residuals if v not in top], stacks, branches)
+        sunk, again_in_branches = _kept_in_branches(fwd_ops, bwd.body, [v for v in residuals if v not in top],
+                                                    stacks, branches, prog)
         residuals = [v for v in residuals if v not in sunk]
+        if again_in_branches:  # without what only the forward sweep's copy of a loop needed
+            bwd = _clean(bwd)
     same = {} if same is None else same
     kept = {v: v if v in top else _from_branch(fwd_ops, v, (("kind", tape_kind(v)),) if stacks is not None else (),
                                                same) for v in residuals}
@@ -319,64 +322,84 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
 
 
 def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: list[Var], stacks: Stacks,
-                      branches: Branches) -> set[Var]:
+                      branches: Branches, prog: Program) -> tuple[set[Var], bool]:
     """Push each number of ``made_in_branches`` that the reverse part reads only in the reverse of
-    the branch that makes it at the end of that branch, and pop it at the start of its reverse;
-    the ones so kept."""
+    the branch that makes it at the end of that branch, and pop it at the start of its reverse, or,
+    where the reverse part has the call's arguments and the number is computed from them alone,
+    compute it again there; the ones so kept, and whether any is computed again."""
     from .save_policy import innermost_branch, is_scalar, keep_in_branch, tape_kind
 
-    sunk = set()
+    sunk, again_anywhere = set(), False
     for v in made_in_branches:
         where = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
         if where[1] is bwd_body or not is_scalar(v) or not any(v in op.outs for op in where[0].ops):
             continue  # read outside the branch, an array, or made on one path inside the branch only
-        tape = stacks.params[tape_kind(v)]
-        keep_in_branch(where, Op("push", [tape, v], []), Op("pop", [tape], [v]))
+        again = _computed_again(where[0].ops, [v], prog) if stacks.from_caller else []
+        if again:  # from the arguments (the leaf's free column): nothing kept
+            where[1].ops[:0] = again
+            again_anywhere = True
+        else:
+            tape = stacks.params[tape_kind(v)]
+            keep_in_branch(where, Op("push", [tape, v], []), Op("pop", [tape], [v]))
         sunk.add(v)
-    return sunk
+    return sunk, again_anywhere
 
 
-def _again(ops: list[Op], residuals: list[Var], prog: Program) -> list[Op]:
+def _computed_again(ops: list[Op], wanted: list[Var], prog: Program) -> list[Op]:
     """The statements that compute residuals again in a reverse part that has its call's arguments
-    (``Stacks.from_caller``) instead of popping them: a residual made at the top level of the
-    forward part by a recomputable statement (``n = cols.shape[0]``, ``n == 1``) of arguments,
-    constants and other such residuals, reading no array that the function writes.  In the order
-    of the forward part."""
+    (``Stacks.from_caller``) instead of popping them: copies of the statements among ``ops`` that
+    compute the values of ``wanted`` from the function's arguments and constants alone, by
+    recomputable statements (``n = cols.shape[0]``, ``n == 1``) and loops of such statements on
+    numbers (``j = 0; while used & (1 << j): j += 1``), reading no array that the function writes.
+    In the order of ``ops``."""
     from .memory import Memory, is_array
-    from .prims import prim
+    from .save_policy import free_vars
 
     memory = Memory(prog)
     made = {o: op for op in ops for o in op.outs}
     params = set(prog.params)
     known: dict[Var, bool] = {}
 
+    def reads(op: Op) -> list[Atom]:
+        return [*op.args, *(a for r in op.regions for a in free_vars(r, defined_in(r)))]
+
     def ok(v: Var) -> bool:
         if v in params:
             return True
         if v not in known:
+            known[v] = False  # (a loop's own values, while it is being checked)
             op = made.get(v)
-            p = prim(op) if op is not None else None
-            known[v] = bool(p is not None and p.recomputable and not p.side_effect and not p.calls
-                            and not op.regions and len(op.outs) == 1
-                            and all(not isinstance(a, Var) or (ok(a) and not (is_array(a) and memory.written(a)))
-                                    for a in op.args))
+            known[v] = op is not None and _recomputable(op) and all(
+                not isinstance(a, Var) or (ok(a) and not (is_array(a) and memory.written(a))) for a in reads(op))
         return known[v]
 
-    wanted = {v for v in residuals if v in made and ok(v)}
     need: set[Var] = set()
 
     def collect(v: Var) -> None:
         if v in params or v in need:
             return
-        need.add(v)
-        for a in made[v].args:
+        need.update(made[v].outs)
+        for a in reads(made[v]):
             if isinstance(a, Var):
                 collect(a)
 
     for v in wanted:
-        collect(v)
-    return [Op(op.prim, list(op.args), list(op.outs), op.params, op.loc) for op in ops
-            if op.outs and op.outs[0] in need]
+        if v in made and ok(v):
+            collect(v)
+    return [Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [copy_region(r) for r in op.regions])
+            for op in ops if any(o in need for o in op.outs)]
+
+
+def _recomputable(op: Op) -> bool:
+    """May a reverse part run ``op`` again: a pure statement, or a loop or ``if`` of such?"""
+    from .prims import prim
+    from .save_policy import is_scalar
+
+    if op.regions:  # a loop or ``if`` on numbers only: no array made again
+        return op.prim in ("if", "for", "while") and all(is_scalar(v) for v in op.outs) and all(
+            _recomputable(o) and all(is_scalar(v) for v in o.outs) for r in op.regions for o in r.ops)
+    p = prim(op)
+    return bool(p is not None and p.recomputable and not p.side_effect and not p.calls)
 
 
 def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:
@@ -476,21 +499,15 @@ def without_unused_tapes(program: Program, functions: list[Function]) -> dict[ob
                     changed = True
     dead = {fn: {i for i in tapes[fn] if (fn, i) not in live} for fn in own}
 
-    def strip(reg: Region) -> Region:
-        ops = []
-        for op in reg.ops:
-            callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
-            args = op.args
-            if callee in dead and dead[callee]:
-                args = [a for j, a in enumerate(op.args) if j not in dead[callee]]
-            ops.append(Op(op.prim, list(args), list(op.outs), op.params, op.loc, [strip(r) for r in op.regions]))
-        return Region(list(reg.args), ops, list(reg.yields))
+    def kept_args(op: Op) -> list[Atom]:
+        callee = op.param("fn") if op.prim in ("call", "call_stacked") else None
+        drop = dead.get(callee, set())  # type: ignore[call-overload]
+        return [a for j, a in enumerate(op.args) if j not in drop]
 
     def copy(prog: Program, drop: set[int]) -> Program:
-        out = Program(prog.name, [p for i, p in enumerate(prog.params) if i not in drop], strip(prog.body),
-                      prog.out_tree, prog.filename, prog.firstline, set(prog.user_names), prog.result,
-                      list(prog.captured), prog.writes_arguments)
-        return out
+        return replace(prog, params=[p for i, p in enumerate(prog.params) if i not in drop],
+                       body=copy_region(prog.body, kept_args), user_names=set(prog.user_names),
+                       captured=list(prog.captured))
 
     copies: dict[object, Program] = {fn: copy(prog, dead[fn]) for fn, prog in own.items()}
     copies[None] = copy(program, set())

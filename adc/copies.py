@@ -1,4 +1,4 @@
-"""Fewer array copies in derivative code: two clean-up passes on the code adc runs.
+"""Fewer array copies in derivative code: clean-up passes on the code adc runs.
 
 ``complement_adds``: the adjoint of ``z = x.copy(); z[1:] = v`` reads ``gz[1:]`` for ``v``, clears
 it, then adds all of ``gz`` into ``gx``: a copy of the slice, a pass of zeros and a whole-array
@@ -11,13 +11,20 @@ and nothing reads once ``y`` is first written: ``y`` uses ``x``'s memory (the se
 buffer copied from a product that is not needed any more).  Both values must have one definition
 in the program: a primal value the reverse sweep restores or computes again is another array there.
 
-Both run on one block at a time and leave alone any array that a nested region, a tape, a list or
+``masked_adds`` (on the code adc emits, not on a program differentiated again): ``h = g +
+np.where(m, v, 0.0)`` where ``g`` is a new array nothing reads afterwards becomes ``np.add(g, v,
+out=g, where=m)``: one pass over the mask instead of an array of values and zeros and a whole-array
+addition (the adjoint of ``np.max``'s ties).  ``g += np.where(m, v, 0.0)`` into a buffer too.
+
+All three run on one block at a time and leave alone any array that a nested region, a tape, a list or
 a call sees.  Simple ops may be shared with the cached primal program, so ops are replaced, never
 changed in place.
 """
 from __future__ import annotations
 
-from .ir import Atom, Const, Op, Program, Region, Var, definitions, mentions, walk
+from dataclasses import replace
+
+from .ir import Atom, Const, Op, Program, Region, Var, copy_region, definitions, mentions, walk
 from .memory import is_array, makes_new, reads_shape_only, writes
 from .passes import substitute
 from .prims import prim
@@ -43,6 +50,20 @@ def shared_copies(program: Program) -> Program:
     return program
 
 
+def masked_adds(program: Program) -> Program:
+    """A copy of ``program`` where ``t = np.where(m, v, 0.0); h = g + t`` (``t`` read there only)
+    becomes ``np.add(g, v, out=g, where=m)`` and ``h`` is replaced by ``g``: ``g`` and ``h`` are
+    adjoints of one value (so ``m`` and ``v`` broadcast to ``g``'s shape), ``g`` a new array of
+    this block that is only read as a value before and not at all after.  The same for
+    ``g += t`` into an adjoint buffer."""
+    out = replace(program, body=copy_region(program.body))
+    defined = definitions(out.body)
+    for region in _regions(out.body):
+        while _mask_once(region, out, defined):
+            pass
+    return out
+
+
 # -- shared helpers ----------------------------------------------------------------------------
 def _regions(region: Region) -> list[Region]:
     return [region] + [sub for op in walk(region) for sub in op.regions]
@@ -55,13 +76,18 @@ def _new(op: Op) -> bool:
 
 def _pure_read(op: Op) -> bool:
     """Does ``op`` only compute a new value from its arguments (keeping no reference to them): an
-    operation, a copy, or an element read?"""
+    operation, a copy, an element read, a reduction, or anything else whose results are numbers?"""
     p = prim(op)
     if p is None or op.regions or p.side_effect:
         return False
-    if op.prim == "acopy" or (op.prim == "getitem" and not any(is_array(o) for o in op.outs)):
+    if op.prim == "acopy" or (op.prim == "getitem" and not any(is_array(o) for o in op.outs)) \
+            or (not p.view and (p.reduces or all(_number(o) for o in op.outs))):
         return True
     return p.render is None and not p.view
+
+
+def _number(v: Var) -> bool:
+    return v.type is not None and v.type.ndim == 0 and v.type.kind in ("float", "int", "bool")
 
 
 def _definition(region: Region, v: Var, before: int) -> int | None:
@@ -210,3 +236,60 @@ def _reads_into(op: Op, *vs: Var) -> bool:
     target = op.args[0] if op.args else None
     return writes(op) and not op.regions and isinstance(target, Var) and is_array(target) \
         and all(target is not v for v in vs)
+
+
+# -- masked_adds -------------------------------------------------------------------------------
+def _masked(region: Region, t: Atom, at: int, defined: dict[Var, int]) -> Op | None:
+    """The ``t = np.where(m, v, 0.0)`` that ``t`` is, if ``region.ops[at]`` alone reads it."""
+    if not isinstance(t, Var) or not is_array(t) or defined.get(t) != 1 or t in region.yields:
+        return None
+    made = _definition(region, t, at)
+    select = region.ops[made] if made is not None else None
+    if select is None or select.prim != "select" or not isinstance(select.args[2], Const) \
+            or select.args[2].value != 0.0 or not is_array(select.args[0]):
+        return None
+    readers = [op for op in region.ops[made + 1:] if mentions(op, t)]
+    return select if readers == [region.ops[at]] else None
+
+
+def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
+    ops = region.ops
+    for k, add in enumerate(ops):
+        if add.regions or len(add.args) != 2:
+            continue
+        if add.prim == "iadd":  # into an adjoint buffer, in place already
+            pairs = [(add.args[0], add.args[1])]
+        elif add.prim == "add" and add.out.role == "adjoint" and defined.get(add.out) == 1:
+            pairs = [(add.args[0], add.args[1]), (add.args[1], add.args[0])]
+        else:
+            continue
+        for g, t in pairs:
+            select = _masked(region, t, k, defined)
+            if select is None or not isinstance(g, Var) or g.type != t.type \
+                    or any(isinstance(a, Var) and a is g for a in select.args):
+                continue
+            if add.prim == "add" and not _owned(region, g, k, add.out, defined):
+                continue
+            masked = Op("masked_add", [g, *select.args[:2]], [], loc=add.loc)
+            region.ops = [masked if op is add else op for op in ops if op is not select]
+            if add.prim == "add":
+                substitute(program.body, {add.out: g})
+            return True
+    return False
+
+
+def _owned(region: Region, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
+    """May ``h = g + t`` at ``k`` write its sum into ``g``: is ``g`` an adjoint of ``h``'s value
+    and (another name of) a new array of this block, which with its other names and views is only
+    read as a value or written before ``k`` and not mentioned after it?"""
+    if g.role != "adjoint" or g.base is None or g.base is not h.base:
+        return False
+    root, made = g, _definition(region, g, k)
+    while made is not None and region.ops[made].prim == "copy" and isinstance(region.ops[made].args[0], Var):
+        root = region.ops[made].args[0]  # ``gx = gv2``: one array, two names
+        made = _definition(region, root, made)
+    if made is None or not _new(region.ops[made]) or defined.get(root) != 1:
+        return False
+    seen, _ = _read_only(region, made + 1, k, {root}, skip=k)  # (an earlier masked add wrote it)
+    return seen is not None and g in seen and not any(v in region.yields or defined.get(v) != 1 for v in seen) \
+        and not any(mentions(op, v) for op in region.ops[k + 1:] for v in seen)

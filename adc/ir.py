@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Union
+from typing import Any, Callable, Iterator, Union
 
 from .types import Type
 
@@ -118,6 +118,15 @@ class Program:
     @property
     def outputs(self) -> list[Atom]:
         return self.body.yields
+
+
+def copy_region(region: Region, args: Callable[[Op], list[Atom]] | None = None) -> Region:
+    """A copy of ``region`` with new ops and nested regions over the same values, for a pass that
+    rewrites a program it does not own; ``args(op)``: the copy's arguments of ``op``."""
+    return Region(list(region.args),
+                  [Op(op.prim, list(op.args) if args is None else args(op), list(op.outs), op.params, op.loc,
+                      [copy_region(r, args) for r in op.regions]) for op in region.ops],
+                  list(region.yields))
 
 
 def mentions(op: Op, v: Var) -> bool:

@@ -17,7 +17,7 @@ from .backend import Jit, check_jit
 from .codegen import generate, header
 from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering, split, without_unused_tapes
 from .compose import made_by, program as made_program
-from .copies import complement_adds, shared_copies
+from .copies import complement_adds, masked_adds, shared_copies
 from .errors import AdcError, internal_error
 from .forward import forward
 from .identity import identity
@@ -222,14 +222,20 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
     parts = []
     # Numba: without the tapes no part uses (``calls.without_unused_tapes``)
     copies = without_unused_tapes(dprog, functions) if numba and functions else {}
-    dprog = copies.get(None, dprog)
+    dprog = emitted(copies.get(None, dprog), compact)
     for fn in functions:
-        sub = copies.get(fn, fn.program)
+        sub = emitted(copies.get(fn, fn.program), compact)
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog), given)
     parts.append(generate(dprog, names, doc, compact, numba=numba))
     return header(dprog, *(fn.program for fn in functions), numba=bool(numba)) + "\n\n".join(parts), names
+
+
+def emitted(prog: Program, compact: bool) -> Program:
+    """The program as its code is written: compact code adds masked adjoints in place
+    (``copies.masked_adds``), which nothing differentiates again."""
+    return checked(masked_adds(prog)) if compact else prog
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],

@@ -80,3 +80,48 @@ def in_a_while(x):
         y = y * 0.9
         k = k + 1
     return s
+
+
+def first_negative(x, k):
+    """The leaf finds an index with a `while` on the array argument: its reverse part runs the loop
+    again instead of keeping the index."""
+    if k == 0:
+        j = 0
+        while x[j] > 0.0 and j < x.shape[0] - 1:
+            j += 1
+        return x[j] * x[j]
+    return np.sin(first_negative(x, k - 1)) + x[k] * 0.5
+
+
+def find_first_negative(x):
+    return first_negative(x, 3)
+
+
+def leaf_sum(x, k):
+    """The leaf sums in a loop of numbers, read by the reverse part: run again there."""
+    if k == 0:
+        s = 0.0
+        for i in range(x.shape[0]):
+            s = s + x[i] * x[i]
+        return s * x[0]
+    return np.cos(leaf_sum(x, k - 1)) * x[k]
+
+
+def summed_leaf(x):
+    return leaf_sum(x, 2)
+
+
+def leaf_of_a_written_copy(x, k):
+    """The leaf's loop reads an array the function writes: the index is kept, not found again."""
+    if k == 0:
+        y = x * 1.0
+        y[0] = -1.0
+        j = 1
+        while y[j] > 0.0 and j < y.shape[0] - 1:
+            j += 1
+        return x[j] * x[0]
+    return np.sin(leaf_of_a_written_copy(x, k - 1)) * x[k]
+
+
+def written_copy_leaf(x):
+    return leaf_of_a_written_copy(x, 2)

@@ -134,17 +134,23 @@ def _jit_module(fn, x):
 @pytest.mark.parametrize("fn", [det, det_while])
 def test_kept_recursion_keeps_a_branchs_values_in_that_branch(fn):
     """In the parts of a kept recursive call (jit=True), what only the last row's branch makes and
-    reads (the loop's trip count and whether it returned, or the free column) is pushed and popped
-    in that branch, not at every node; and no tape is made that no part uses."""
+    reads is pushed and popped in that branch, not at every node (the loop's trip count and whether
+    it returned), or computed again there from the call's arguments (the free column found by
+    ``while used & (1 << j): j += 1``); and no tape is made that no part uses."""
     A = np.random.default_rng(6).standard_normal((5, 5))
     source, grad = _jit_module(fn, A)
     np.testing.assert_allclose(grad(A), np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(adc.grad(fn, jit=True)(A), grad(A), rtol=1e-12)
     lines = source.splitlines()
     ints = [k for k, line in enumerate(lines) if "itape.append(" in line or "itape.pop()" in line]
-    assert ints
+    assert bool(ints) == (fn is det)
     for k in ints:
         assert _block_of(lines, k) == "if row == n - 1:"
+    if fn is det_while:  # the loop runs again in the reverse part's branch, and the int tape is gone
+        bwd = source[source.index("def det_of_minor_bwd"):source.index("def det_grad")]
+        k = next(k for k, line in enumerate(bwd.splitlines()) if "while used & (1 << j):" in line)
+        assert _block_of(bwd.splitlines(), k) == "if row == n - 1:"
+        assert "itape" not in source
     assert "atape" not in source
 
 

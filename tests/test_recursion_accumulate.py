@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import (calls_in_loop, carried_in_loop, det_by_index, in_a_while, same_array_twice, sq_sum,
-                              two_arrays, written_after_call)
+from accumulate_funcs import (calls_in_loop, carried_in_loop, det_by_index, find_first_negative, in_a_while,
+                              same_array_twice, sq_sum, summed_leaf, two_arrays, written_after_call,
+                              written_copy_leaf)
 from adc.backend import load_module
 from adc.pipeline import compile_derivative
 from adc.types import type_of
@@ -58,10 +59,11 @@ def test_det_reverse_part_adds_into_the_callers_adjoint():
     # the recursive call passes the same buffer, and the columns again (no array tape of them)
     assert re.search(r"\n +det_of_minor_bwd\(A, v17, rest, [^\n]*, gA\)\n", bwd)
     assert "rest = np.concatenate(" in bwd
-    # what it can compute from its arguments it does not pop (m = cols.shape[0]); the one residual
-    # left is cols[0], made in a branch; the tapes of arrays no part uses are not passed
-    assert "m = cols.shape[0]" in bwd and bwd.count(".pop()") == 3  # itape once, tape twice per column
-    assert bwd.startswith("def det_of_minor_bwd(A, row, cols, tape, itape, ct, gA):")
+    # what it can compute from its arguments it does not pop (m = cols.shape[0], and the leaf's
+    # column cols[0], made in a branch, in that branch); the tapes no part uses are not passed
+    assert "m = cols.shape[0]" in bwd and bwd.count(".pop()") == 2  # sign, and the minor's value per column
+    assert "gA[row, cols[0]] += gresult" in bwd
+    assert bwd.startswith("def det_of_minor_bwd(A, row, cols, tape, ct, gA):")
     fwd = source[source.index("def det_of_minor_fwd"):source.index("def det_of_minor_bwd")]
     assert "ascontiguousarray" not in fwd  # a node pushes no array onto a tape (A and cols are not pushed)
     assert source.count("np.zeros_like(A)") == 1  # the main function's gA only
@@ -100,3 +102,30 @@ def test_mutual_recursion_compiled_by_numba():
 
     for fn, args in ((is_even, (0.7, 5)), (mutual_a, (1.5, 3))):
         assert adc.grad(fn, jit=True)(*args) == pytest.approx(adc.grad(fn)(*args), rel=1e-13)
+
+
+@pytest.mark.parametrize("fn, again", [(find_first_negative, "while "), (summed_leaf, "for i in range(")])
+def test_a_leafs_loop_of_numbers_runs_again_in_the_reverse_part(fn, again):
+    """A number the leaf's branch computes from the call's arguments by a loop of statements on
+    numbers (``calls._computed_again``) is computed again in that branch of the reverse part: the
+    reverse part keeps nothing for it, and the int tape goes."""
+    x = np.array([0.3, 0.7, -1.1, 0.45, -0.2])
+    source, grad = jit_module(fn, x)
+    got = grad(x)
+    np.testing.assert_allclose(got, fd_jacobian_of(fn, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, adc.grad(fn)(x), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(adc.grad(fn, jit=True)(x), got, rtol=1e-13, atol=1e-14)
+    bwd = source[source.index("_bwd("):source.index("_grad(")]
+    assert again in bwd and "itape" not in source
+
+
+def test_a_loop_reading_a_written_array_is_not_run_again():
+    """The leaf's loop reads a copy the function writes: computed again it could read other
+    values, so its index is kept on the int tape."""
+    x = np.array([0.3, 0.7, 0.9, -0.45, 0.2])
+    source, grad = jit_module(written_copy_leaf, x)
+    got = grad(x)
+    np.testing.assert_allclose(got, fd_jacobian_of(written_copy_leaf, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, adc.grad(written_copy_leaf)(x), rtol=1e-13, atol=1e-14)
+    bwd = source[source.index("_bwd("):source.index("_grad(")]
+    assert "while " not in bwd and "itape.pop()" in bwd

@@ -199,6 +199,11 @@ structural("index_add", _render_store("+="), _index_add, buffered=("array",), nu
            **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
            **_STORE)
+# ``x += np.where(m, v, 0.0)`` without the array of zeros and values (``copies.masked_adds``);
+# Numba's ufuncs take no ``where=``
+structural("masked_add", lambda t, p: f"np.add({t[0]}, {t[2]}, out={t[0]}, where={t[1]})",
+           lambda x, m, v: np.add(x, v, out=x, where=m, casting="unsafe"),
+           numba=lambda t, p, ts: f"{t[0]} += np.where({t[1]}, {t[2]}, 0.0)", **_STORE)
 
 
 # --- writes through integer arrays (issue 10): which element of the value each element kept ----------
