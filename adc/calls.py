@@ -329,20 +329,21 @@ def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: lis
     compute it again there; the ones so kept, and whether any is computed again."""
     from .save_policy import innermost_branch, is_scalar, keep_in_branch, tape_kind
 
-    sunk, again_anywhere = set(), False
+    sunk = set()
+    again: dict[Region, tuple[Region, list[Var]]] = {}  # reverse branch -> (forward branch, values)
     for v in made_in_branches:
         where = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
         if where[1] is bwd_body or not is_scalar(v) or not any(v in op.outs for op in where[0].ops):
             continue  # read outside the branch, an array, or made on one path inside the branch only
-        again = _computed_again(where[0].ops, [v], prog) if stacks.from_caller else []
-        if again:  # from the arguments (the leaf's free column): nothing kept
-            where[1].ops[:0] = again
-            again_anywhere = True
+        if stacks.from_caller and _computed_again(where[0].ops, [v], prog):  # from the arguments alone
+            again.setdefault(where[1], (where[0], []))[1].append(v)
         else:
             tape = stacks.params[tape_kind(v)]
             keep_in_branch(where, Op("push", [tape, v], []), Op("pop", [tape], [v]))
         sunk.add(v)
-    return sunk, again_anywhere
+    for rev, (fwd, values) in again.items():  # the statements they need, once per branch
+        rev.ops[:0] = _computed_again(fwd.ops, values, prog)
+    return sunk, bool(again)
 
 
 def _computed_again(ops: list[Op], wanted: list[Var], prog: Program) -> list[Op]:

@@ -245,9 +245,10 @@ def _masked(region: Region, t: Atom, at: int, defined: dict[Var, int]) -> Op | N
         return None
     made = _definition(region, t, at)
     select = region.ops[made] if made is not None else None
+    mask = select.args[0] if select is not None else None
     if select is None or select.prim != "select" or not isinstance(select.args[2], Const) \
-            or select.args[2].value != 0.0 or not is_array(select.args[0]):
-        return None
+            or select.args[2].value != 0.0 or not is_array(mask) or mask.type.kind != "bool":  # type: ignore[union-attr]
+        return None  # (``where=`` takes bools only; ``np.where`` any truth values)
     readers = [op for op in region.ops[made + 1:] if mentions(op, t)]
     return select if readers == [region.ops[at]] else None
 

@@ -125,3 +125,18 @@ def leaf_of_a_written_copy(x, k):
 
 def written_copy_leaf(x):
     return leaf_of_a_written_copy(x, 2)
+
+
+def leaf_index_read_thrice(x, k):
+    """Three numbers of the leaf come from one loop (the index, and products of it): the reverse
+    part runs that loop once."""
+    if k == 0:
+        j = 0
+        while j < x.shape[0] and x[j] > 0.0:
+            j += 1
+        return x[j % x.shape[0]] * x[0] * float(j)
+    return np.sin(leaf_index_read_thrice(x, k - 1)) * x[k]
+
+
+def index_read_thrice(x):
+    return leaf_index_read_thrice(x, 2)

@@ -3,7 +3,7 @@ array nothing reads afterwards is ``np.add(g, v, out=g, where=m)`` (under Numba 
 np.where(m, v, 0.0)``).  Each program is checked against central differences (with ties of the
 max, whose adjoint splits equally), forward mode, Numba, Hessians (which differentiate the
 program before the rewrite) and the code; the programs whose adjoint is a view or is read again
-keep the addition."""
+keep the addition, as does a mask of ints or floats (``where=`` takes bools only)."""
 from __future__ import annotations
 
 import numpy as np
@@ -72,11 +72,17 @@ def max_read_twice(x):
     return m * np.sum(y) + np.max(x)
 
 
+def int_mask(x, m):
+    """``np.where`` takes any truth values, ``where=`` bools only (found by review)."""
+    return np.sum(np.where(m, x, 0.0) * 2.0) + np.sum(x * x)
+
+
 X = np.array([0.3, 0.9, -0.4, 0.9, 1.1, -0.8, 1.1])  # ties at the max (1.1) and elsewhere (0.9)
 A = np.array([[0.3, 0.9, 0.9], [0.7, 1.1, -0.8], [0.2, -0.5, 1.3], [0.6, 0.6, -1.0]])
 REWRITTEN = [(lse, (X,)), (lse_rows, (A,)), (max_in_a_loop, (X, 3)), (max_times_min, (X,)),
              (written_then_max, (X,)), (max_of_another_name, (X,)), (clipped, (X, X[::-1].copy()))]
-LEFT = [(row_sums_then_max, (A, np.array([0.5, -1.0, 2.0, 0.25]))), (max_read_twice, (X,))]
+LEFT = [(row_sums_then_max, (A, np.array([0.5, -1.0, 2.0, 0.25]))), (max_read_twice, (X,)),
+        (int_mask, (X, np.array([1, 0, 1, 1, 0, 0, 1]))), (int_mask, (X, np.array([1.0, 0.0, 2.0, 1.0, 0.0, 0.0, 1.0])))]
 ALL = REWRITTEN + LEFT
 
 
@@ -128,7 +134,7 @@ def test_the_mask_adds_in_place(f, args):
 
 
 @pytest.mark.parametrize("f, args", LEFT, ids=lambda v: getattr(v, "__name__", ""))
-def test_an_adjoint_that_is_not_new_keeps_the_addition(f, args):
+def test_the_addition_stays_where_it_may_not_be_made_in_place(f, args):
     code = _code(f, args)
     assert ", where=" not in code and "+ np.where(" in code, code
 
