@@ -270,7 +270,7 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     receives the values that stand for a residual made in a branch (named as it).  A number made in
     a branch and read only in that branch's reverse (``branches`` pairs them) is pushed at the end
     of the branch and popped at the start of its reverse: kept only on the path that makes it."""
-    from .save_policy import tape_kind
+    from .save_policy import computed_again, tape_kind
 
     ops = full.body.ops
     cut = next(i for i, op in enumerate(ops) if op.prim == "comment" and op.param("text") == "reverse sweep")
@@ -289,7 +289,7 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
-    again = _computed_again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
+    again = computed_again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
     residuals = [v for v in residuals if not any(v in op.outs for op in again)]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
@@ -327,7 +327,7 @@ def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: lis
     the branch that makes it at the end of that branch, and pop it at the start of its reverse, or,
     where the reverse part has the call's arguments and the number is computed from them alone,
     compute it again there; the ones so kept, and whether any is computed again."""
-    from .save_policy import innermost_branch, is_scalar, keep_in_branch, tape_kind
+    from .save_policy import computed_again, innermost_branch, is_scalar, keep_in_branch, tape_kind
 
     sunk = set()
     again: dict[Region, tuple[Region, list[Var]]] = {}  # reverse branch -> (forward branch, values)
@@ -335,72 +335,15 @@ def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: lis
         where = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
         if where[1] is bwd_body or not is_scalar(v) or not any(v in op.outs for op in where[0].ops):
             continue  # read outside the branch, an array, or made on one path inside the branch only
-        if stacks.from_caller and _computed_again(where[0].ops, [v], prog):  # from the arguments alone
+        if stacks.from_caller and computed_again(where[0].ops, [v], prog):  # from the arguments alone
             again.setdefault(where[1], (where[0], []))[1].append(v)
         else:
             tape = stacks.params[tape_kind(v)]
             keep_in_branch(where, Op("push", [tape, v], []), Op("pop", [tape], [v]))
         sunk.add(v)
     for rev, (fwd, values) in again.items():  # the statements they need, once per branch
-        rev.ops[:0] = _computed_again(fwd.ops, values, prog)
+        rev.ops[:0] = computed_again(fwd.ops, values, prog)
     return sunk, bool(again)
-
-
-def _computed_again(ops: list[Op], wanted: list[Var], prog: Program) -> list[Op]:
-    """The statements that compute residuals again in a reverse part that has its call's arguments
-    (``Stacks.from_caller``) instead of popping them: copies of the statements among ``ops`` that
-    compute the values of ``wanted`` from the function's arguments and constants alone, by
-    recomputable statements (``n = cols.shape[0]``, ``n == 1``) and loops of such statements on
-    numbers (``j = 0; while used & (1 << j): j += 1``), reading no array that the function writes.
-    In the order of ``ops``."""
-    from .memory import Memory, is_array
-    from .save_policy import free_vars
-
-    memory = Memory(prog)
-    made = {o: op for op in ops for o in op.outs}
-    params = set(prog.params)
-    known: dict[Var, bool] = {}
-
-    def reads(op: Op) -> list[Atom]:
-        return [*op.args, *(a for r in op.regions for a in free_vars(r, defined_in(r)))]
-
-    def ok(v: Var) -> bool:
-        if v in params:
-            return True
-        if v not in known:
-            known[v] = False  # (a loop's own values, while it is being checked)
-            op = made.get(v)
-            known[v] = op is not None and _recomputable(op) and all(
-                not isinstance(a, Var) or (ok(a) and not (is_array(a) and memory.written(a))) for a in reads(op))
-        return known[v]
-
-    need: set[Var] = set()
-
-    def collect(v: Var) -> None:
-        if v in params or v in need:
-            return
-        need.update(made[v].outs)
-        for a in reads(made[v]):
-            if isinstance(a, Var):
-                collect(a)
-
-    for v in wanted:
-        if v in made and ok(v):
-            collect(v)
-    return [Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [copy_region(r) for r in op.regions])
-            for op in ops if any(o in need for o in op.outs)]
-
-
-def _recomputable(op: Op) -> bool:
-    """May a reverse part run ``op`` again: a pure statement, or a loop or ``if`` of such?"""
-    from .prims import prim
-    from .save_policy import is_scalar
-
-    if op.regions:  # a loop or ``if`` on numbers only: no array made again
-        return op.prim in ("if", "for", "while") and all(is_scalar(v) for v in op.outs) and all(
-            _recomputable(o) and all(is_scalar(v) for v in o.outs) for r in op.regions for o in r.ops)
-    p = prim(op)
-    return bool(p is not None and p.recomputable and not p.side_effect and not p.calls)
 
 
 def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:

@@ -14,12 +14,14 @@ ints, arrays of one dtype and rank) and pop in the reverse sweep.  An array is k
 or as a copy when a later iteration writes its memory and the reverse sweep reads more than its
 shape.  A checkpointed loop keeps no value per
 iteration: ``checkpoint.py`` stores its carried state at a few steps (Revolve) and recomputes.
+The reverse part of a kept call that has its call's arguments computes again what it can from
+them (``computed_again``) instead of popping it (``calls.split``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Atom, Const, Op, Region, Var, defined_in, uses, walk
+from .ir import Atom, Const, Op, Program, Region, Var, copy_region, defined_in, uses, walk
 from .memory import Memory, is_array
 from .prims import prim
 from .prims.calls import RESIDUALS
@@ -438,3 +440,54 @@ def undone_slots(fwd: Region, head: int, n: int, breaks: bool) -> Undone:
         if not tangled:
             return found
         del found[tangled[0]]
+
+
+def computed_again(ops: list[Op], wanted: list[Var], prog: Program) -> list[Op]:
+    """The statements that compute residuals again in a reverse part that has its call's arguments
+    (``Stacks.from_caller``) instead of popping them: copies of the statements among ``ops`` that
+    compute the values of ``wanted`` from the function's arguments and constants alone, by
+    recomputable statements (``n = cols.shape[0]``, ``n == 1``) and loops of such statements on
+    numbers (``j = 0; while used & (1 << j): j += 1``), reading no array that the function writes.
+    In the order of ``ops``."""
+    memory = Memory(prog)
+    made = {o: op for op in ops for o in op.outs}
+    params = set(prog.params)
+    known: dict[Var, bool] = {}
+
+    def reads(op: Op) -> list[Atom]:
+        return [*op.args, *(a for r in op.regions for a in free_vars(r, defined_in(r)))]
+
+    def ok(v: Var) -> bool:
+        if v in params:
+            return True
+        if v not in known:
+            known[v] = False  # (a loop's own values, while it is being checked)
+            op = made.get(v)
+            known[v] = op is not None and _recomputable_again(op) and all(
+                not isinstance(a, Var) or (ok(a) and not (is_array(a) and memory.written(a))) for a in reads(op))
+        return known[v]
+
+    need: set[Var] = set()
+
+    def collect(v: Var) -> None:
+        if v in params or v in need:
+            return
+        need.update(made[v].outs)
+        for a in reads(made[v]):
+            if isinstance(a, Var):
+                collect(a)
+
+    for v in wanted:
+        if v in made and ok(v):
+            collect(v)
+    return [Op(op.prim, list(op.args), list(op.outs), op.params, op.loc, [copy_region(r) for r in op.regions])
+            for op in ops if any(o in need for o in op.outs)]
+
+
+def _recomputable_again(op: Op) -> bool:
+    """May a reverse part run ``op`` again: a pure statement, or a loop or ``if`` of such?"""
+    if op.regions:  # a loop or ``if`` on numbers only: no array made again
+        return op.prim in ("if", "for", "while") and all(is_scalar(v) for v in op.outs) and all(
+            _recomputable_again(o) and all(is_scalar(v) for v in o.outs) for r in op.regions for o in r.ops)
+    p = prim(op)
+    return bool(p is not None and p.recomputable and not p.side_effect and not p.calls)

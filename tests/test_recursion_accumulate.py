@@ -108,7 +108,7 @@ def test_mutual_recursion_compiled_by_numba():
                                        (index_read_thrice, "j = 0")])
 def test_a_leafs_loop_of_numbers_runs_again_in_the_reverse_part(fn, again):
     """A number the leaf's branch computes from the call's arguments by a loop of statements on
-    numbers (``calls._computed_again``) is computed again in that branch of the reverse part: the
+    numbers (``save_policy.computed_again``) is computed again in that branch of the reverse part: the
     reverse part keeps nothing for it, and the int tape goes."""
     x = np.array([0.3, 0.7, -1.1, 0.45, -0.2])
     source, grad = jit_module(fn, x)
