@@ -787,15 +787,17 @@ def _call(rv: Reverse, op: Op) -> None:
     """The reverse of a kept call: its reverse part, fed the residuals its forward part returned in
     the forward sweep (``forward_parts``): ``gM = det_bwd(*det_res, g)``; and the adjoint tapes of
     the tapes it takes (``det_fwd_bwd(*res, gtape, g)``), run even with no cotangent so that the
-    adjoint tapes stay in step with the tapes."""
+    adjoint tapes stay in step with the tapes.  A forward part that pushed its residuals onto the
+    caller's tapes has its reverse part run even with no cotangent too: it pops them, so that the
+    calls reversed before it pop their own (``h(x) <= 1.0`` after a loop of calls)."""
     made = rv.residuals.get(op)
     if made is None:
         return
     res, wrt, bwd, tapes = made
     gs = [rv.get(o) for o in op.outs]
     taped = tape_args(op, wrt)
-    if all(g is None for g in gs) and not taped:
-        return
+    if all(g is None for g in gs) and not taped and res is not None:
+        return  # (a part that pushed onto the caller's tapes pops them even so: with zero cotangents)
     mark = len(rv.b.region.ops)
     cts: list[Atom] = []
     for o, g in zip(op.outs, gs):

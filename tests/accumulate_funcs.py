@@ -1,5 +1,7 @@
 """Recursive functions for tests/test_recursion_accumulate.py: the reverse part of a kept recursive
 call under jit=True adds into its caller's adjoint buffers and takes its arguments from the caller."""
+import math
+
 import numpy as np
 
 
@@ -140,3 +142,21 @@ def leaf_index_read_thrice(x, k):
 
 def index_read_thrice(x):
     return leaf_index_read_thrice(x, 2)
+
+
+def chain(p, d):
+    if d == 0:
+        return 0.7
+    return p[0] + np.sin(chain(p, d - 1))
+
+
+def call_read_only_by_a_test(x):
+    """The second call's result only decides an `if`: its reverse part runs anyway (with a zero
+    cotangent), popping what its forward part pushed, so the loop's call then pops its own
+    (found by the recursion fuzzer: jit=True gave another gradient)."""
+    a = 0.5
+    for j in range(1, 3):
+        a += math.cos(chain(x, 2)) * j
+    if chain(x, 3) <= 1.0:
+        a = a * 2.0
+    return a

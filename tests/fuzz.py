@@ -29,12 +29,12 @@ os.environ.setdefault("ADC_CACHE_DIR", tempfile.mkdtemp(prefix="adc-fuzz-cache-"
 import fuzzgen  # noqa: E402
 from fuzzgen import ADC_ERROR, KINK, OK, RAW, SLOW, UNRESOLVED, WRONG, Finding, Program, Result  # noqa: E402
 
-_jit = _small = _containers = False
+_jit = _small = _containers = _recursion = False
 
 
 def _check(index_seed: tuple[int, int]) -> Result:
     index, seed = index_seed
-    prog = fuzzgen.generate(seed, index, small=_small, containers=_containers)
+    prog = fuzzgen.generate(seed, index, small=_small, containers=_containers, recursion=_recursion)
     try:
         return fuzzgen.check(prog, jit=_jit)
     except fuzzgen.InvalidProgram as exc:  # cannot happen: generate() ran the program
@@ -72,7 +72,7 @@ def table(rows: list[tuple[str, int]], title: str, total: int | None = None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _jit, _small, _containers
+    global _jit, _small, _containers, _recursion
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="small programs (the sequence the CI jit tests use)")
     ap.add_argument("--containers", action="store_true",
                     help="programs with names holding pairs (tuples of values), rebound in loops and branches")
+    ap.add_argument("--recursion", action="store_true",
+                    help="programs whose f calls a recursive helper (kept calls; with --jit their in-place reverse parts)")
     ap.add_argument("--out", type=Path, help="directory for the failing programs")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--reduce-per-family", type=int, default=2,
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=300, help="candidate programs tried per reduction")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
-    _jit, _small, _containers = args.jit, args.small, args.containers
+    _jit, _small, _containers, _recursion = args.jit, args.small, args.containers, args.recursion
     indices = [args.only] if args.only is not None else list(range(args.start, args.start + args.count))
     start = time.time()
     ctx = get_context("fork")

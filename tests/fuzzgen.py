@@ -88,8 +88,9 @@ class Generator:
     """One random program.  Every choice comes from ``self.r``, so a seed determines the program."""
 
     def __init__(self, rng: random.Random, small: bool = False, scalar: bool = False,
-                 containers: bool = False) -> None:
+                 containers: bool = False, recursion: bool = False) -> None:
         self.r, self.small, self.scalar, self.containers = rng, small, scalar, containers
+        self.recursion = recursion
         self.n = rng.choice([3, 4])
         self.fresh = itertools.count()
         self.helpers: list[str] = []
@@ -166,7 +167,9 @@ class Generator:
         name, params, _ = self.pick(sigs)
         args = []
         for p in params:
-            if p == "s":
+            if p == "d":  # a recursive helper's depth
+                args.append(str(self.r.randint(0, 3)))
+            elif p == "s":
                 args.append(self.sexpr(scope, 1))
             else:
                 vs = self.vectors(scope, self.n)
@@ -493,7 +496,31 @@ class Generator:
         self.helpers.append(f"def {name}({', '.join(params)}):\n" + "\n".join(indent(body)) + "\n")
         self.helper_sigs.append((name, kinds, "s"))
 
+    def recursive_helper(self) -> None:
+        """``h(p, q, d)``: a leaf block at ``d == 0``, else a block and a call of itself at
+        ``d - 1`` (adc keeps it a call: its reverse parts, which under ``jit`` take their arguments
+        from the caller and compute again what they can)."""
+        name = f"h{len(self.helper_sigs)}"
+        kinds = self.pick([["s"], ["s", "s"]] if self.scalar else [["s"], ["v"], ["s", "v"], ["v", "v"]])
+        params, scope = [], Scope({})
+        for k, p in zip(kinds, ["p", "q"]):
+            params.append(p)
+            scope.vars[p] = Var(p, k, self.n if k == "v" else 0, owned=False)
+        leaf_scope = scope.child()
+        leaf = [line for line in self.block(leaf_scope, self.r.randint(0, 3)) if line != "pass"]
+        leaf.append(f"return {self.result(leaf_scope) if leaf else self.sexpr(leaf_scope)}")
+        body = [line for line in self.block(scope, self.r.randint(0, 2)) if line != "pass"]
+        args = [self.sexpr(scope, 1) if k == "s" else self.pick(self.vectors(scope, self.n)).name for k in kinds]
+        call = f"{name}({', '.join(args + ['d - 1'])})"
+        inner = self.pick([f"np.sin({call})", f"np.tanh({call})", f"0.5 * {call}"])
+        body.append(f"return {self.result(scope) if body else self.sexpr(scope)} + {inner}")
+        self.helpers.append(f"def {name}({', '.join(params + ['d'])}):\n" + "\n".join(
+            indent(["if d == 0:"] + indent(leaf) + body)) + "\n")
+        self.helper_sigs.append((name, kinds + ["d"], "s"))
+
     def program(self) -> tuple[str, list[Var]]:
+        if self.recursion:  # one recursive helper, which f calls
+            self.recursive_helper()
         for _ in range(self.pick([0, 0, 0, 1] if self.small else [0, 0, 1, 2])):
             self.helper()
         params = [Var(n, "s") for n in SCALAR_NAMES[: self.r.randint(1, 3)]]
@@ -526,17 +553,20 @@ def random_args(rng: random.Random, params: list[Var], n: int) -> tuple[Any, ...
     return tuple(out)
 
 
-def generate(seed: int, index: int, small: bool = False, containers: bool = False) -> Program:
+def generate(seed: int, index: int, small: bool = False, containers: bool = False,
+             recursion: bool = False) -> Program:
     """Program ``index`` of the run ``seed``: independent of every other index, and runnable at its
     point (programs whose own evaluation raises, overflows or is huge are drawn again).  One in
     five programs uses scalars only (loops, branches and tuple assignments of carried values);
     ``small`` programs (a few statements, for the slow ``jit`` checks) are a different sequence, and
-    so are ``containers`` programs (names holding pairs of values, rebound in loops and branches)."""
-    name = f"{seed}:{index}" + (":small" if small else "") + (":containers" if containers else "")
+    so are ``containers`` programs (names holding pairs of values, rebound in loops and branches)
+    and ``recursion`` programs (a recursive helper that ``f`` calls)."""
+    name = f"{seed}:{index}" + (":small" if small else "") + (":containers" if containers else "") \
+        + (":recursion" if recursion else "")
     rng = random.Random(f"adc-fuzz:{name}")
     scalar = not small and zlib.crc32(name.encode()) % 5 == 0  # a fifth: scalars and control flow only
     while True:
-        gen = Generator(rng, small, scalar, containers)
+        gen = Generator(rng, small, scalar, containers, recursion)
         text, params = gen.program()
         args = random_args(rng, params, gen.n)
         prog = Program(text, args, name)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import (calls_in_loop, carried_in_loop, det_by_index, find_first_negative, in_a_while,
+from accumulate_funcs import (call_read_only_by_a_test, calls_in_loop, carried_in_loop, det_by_index,
+                              find_first_negative, in_a_while,
                               index_read_thrice, same_array_twice, sq_sum, summed_leaf, two_arrays,
                               written_after_call, written_copy_leaf)
 from adc.backend import load_module
@@ -131,3 +132,15 @@ def test_a_loop_reading_a_written_array_is_not_run_again():
     np.testing.assert_allclose(got, adc.grad(written_copy_leaf)(x), rtol=1e-13, atol=1e-14)
     bwd = source[source.index("_bwd("):source.index("_grad(")]
     assert "while " not in bwd and "itape.pop()" in bwd
+
+
+@pytest.mark.parametrize("x", [np.array([0.313, -0.288, 0.777]), np.array([-1.2, 0.4, 0.1])])
+def test_a_call_whose_result_needs_no_adjoint_still_pops_its_residuals(x):
+    """A kept call whose result only feeds a comparison, after a loop of calls: its forward part
+    pushed its residuals onto the shared tapes, so its reverse part must pop them (it runs with a
+    zero cotangent) before the loop's calls pop theirs.  jit=True gave another gradient."""
+    _, grad = jit_module(call_read_only_by_a_test, x)
+    want = fd_jacobian_of(call_read_only_by_a_test, x)
+    np.testing.assert_allclose(grad(x), want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.grad(call_read_only_by_a_test, jit=True)(x), adc.grad(call_read_only_by_a_test)(x),
+                               rtol=1e-13, atol=1e-14)
