@@ -329,21 +329,23 @@ def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: lis
     compute it again there; the ones so kept, and whether any is computed again."""
     from .save_policy import computed_again, innermost_branch, is_scalar, keep_in_branch, tape_kind
 
-    sunk = set()
-    again: dict[Region, tuple[Region, list[Var]]] = {}  # reverse branch -> (forward branch, values)
+    kept: dict[Region, tuple[Region, list[Var]]] = {}  # reverse branch -> (forward branch, its values)
     for v in made_in_branches:
-        where = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
-        if where[1] is bwd_body or not is_scalar(v) or not any(v in op.outs for op in where[0].ops):
+        fwd, rev = innermost_branch(v, Region([], fwd_ops), bwd_body, branches)
+        if rev is bwd_body or not is_scalar(v) or not any(v in op.outs for op in fwd.ops):
             continue  # read outside the branch, an array, or made on one path inside the branch only
-        if stacks.from_caller and computed_again(where[0].ops, [v], prog):  # from the arguments alone
-            again.setdefault(where[1], (where[0], []))[1].append(v)
-        else:
-            tape = stacks.params[tape_kind(v)]
-            keep_in_branch(where, Op("push", [tape, v], []), Op("pop", [tape], [v]))
-        sunk.add(v)
-    for rev, (fwd, values) in again.items():  # the statements they need, once per branch
-        rev.ops[:0] = computed_again(fwd.ops, values, prog)
-    return sunk, bool(again)
+        kept.setdefault(rev, (fwd, []))[1].append(v)
+    again_anywhere = False
+    for rev, (fwd, values) in kept.items():
+        again = computed_again(fwd.ops, values, prog) if stacks.from_caller else []  # from the arguments alone
+        made = {o for op in again for o in op.outs}
+        rev.ops[:0] = again  # the statements they need, once per branch
+        again_anywhere = again_anywhere or bool(again)
+        for v in values:
+            if v not in made:
+                tape = stacks.params[tape_kind(v)]
+                keep_in_branch((fwd, rev), Op("push", [tape, v], []), Op("pop", [tape], [v]))
+    return {v for _, values in kept.values() for v in values}, again_anywhere
 
 
 def _from_branch(ops: list[Op], v: Var, params: tuple[Any, ...], same: dict[Var, Var]) -> Var:
