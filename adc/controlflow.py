@@ -137,6 +137,7 @@ class ControlFlow:
     b: Any
     env: dict[str, Any]
     loop_depth: int
+    kind_errors: list[list[Exception]]  # per loop being lowered: ``refuse_kinds``
 
     # -- branches ------------------------------------------------------------------------------
     def branches(self, cond: Atom, then: Callable[[], Flow], orelse: Callable[[], Flow], node: cst.CSTNode) -> Flow:
@@ -163,6 +164,8 @@ class ControlFlow:
                  if all(n in e for e in live_envs) and data_leaves(live_envs[0][n]) is not None
                  and any(not same(e[n], env0.get(n)) for e in live_envs)]
         skeletons = [self.merged_skeleton(n, [e[n] for e in live_envs], node) for n in names]
+        for n in names:
+            self.check_one_kind(n, leaves(env0[n]) if n in env0 else [], [leaves(e[n]) for e in live_envs], node, "if")
         per_branch: list[list[Atom]] = [[], []]
         for k in range(2):
             for n in names:
@@ -186,6 +189,8 @@ class ControlFlow:
             flat_values = []
             for f in flows:
                 flat_values.append(self.flatten_value(f.value if f.ret is not FALSE else None, value_shape, node))
+            self.check_one_kind("the returned value", [], [v for v, f in zip(flat_values, flows) if f.ret is not FALSE],
+                                node, "return")
         outs_by_name: dict[str, Atom] = {}
         yields: list[list[Atom]] = [list(per_branch[0]), list(per_branch[1])]
         out_types: list[Type] = [join(_atom_type(a), _atom_type(b)) for a, b in zip(*per_branch)]
@@ -256,12 +261,47 @@ class ControlFlow:
                                 f"give `{name}` values of the same structure on every path")
         return skel
 
+    def check_one_kind(self, name: str, before: list[Atom], values: list[list[Atom]], node: cst.CSTNode,
+                       where: str) -> None:
+        """Refuse a name that is an array on one path and a number on another where the paths meet
+        (the derivative code is written for one kind, and a number's adjoint is not an array's).
+        A constant number from before an array (``acc = 0.0``, then ``acc = acc + x``) starts an
+        array: allowed.  ``values``: the leaves on each live path; ``before``: the leaves before."""
+        for k, first in enumerate(zip(*values) if values else ()):
+            start = before[k] if k < len(before) else None
+            arrays = [a for a in first if a.type is not None and a.type.is_array]
+            numbers = [a for a in first if a.type is not None and not a.type.is_array
+                       and a.type.kind in ("bool", "int", "float") and not (a is start and isinstance(a, Const))]
+            if arrays and numbers:
+                self.refuse_kinds(self.one_kind_error(name, numbers[0], node, where))
+
+    def refuse_kinds(self, error: Exception) -> None:
+        """Raise ``error``, or, inside a loop whose types are still being found (a carried
+        ``s = 0.0`` is a number in the first pass and an array once ``s = s + x`` joins), keep it
+        until they settle: the pass that settles them raises what it still finds."""
+        if self.kind_errors:
+            self.kind_errors[-1].append(error)
+        else:
+            raise error
+
+    def one_kind_error(self, name: str, number: Atom, node: cst.CSTNode, where: str) -> Exception:
+        """The error of ``check_one_kind`` (``where``: ``if``, ``return``, ``loop-before``: a number
+        before the loop, ``loop-after``: a number after an iteration)."""
+        what = f"`{name}`" if not name.startswith("the ") else name
+        text = {"if": "is an array on one path of this `if` and a number on the other",
+                "return": "is an array on one path and a number on another",
+                "loop-before": "is a number before this loop (not a constant) and an array in it",
+                "loop-after": "is an array before this loop and a number after an iteration of it"}[where]
+        example = f"np.full_like(x, {number.value!r})" if isinstance(number, Const) else "np.full_like(x, value)"
+        return self.fail(node, f"{what} {text}: adc needs one kind (array or number) where paths meet",
+                         f"make the number an array of the array's shape (`{example}`), or give it another name")
+
     def placeholder(self, before: Any, t: Type | None, hint: str | None = None) -> Atom:
         """A value of type ``t`` for a path on which its slot is never read (the path returned,
         broke, or has not returned yet): the value from before the branch, else a zero (an empty
         array of ``t``'s rank and dtype, made before the ``if`` or loop)."""
-        if isinstance(before, (Var, Const)):
-            return before
+        if isinstance(before, (Var, Const)) and (t is None or before.type is None or before.type.is_array == t.is_array):
+            return before  # (not an array for a number: it would make the merged value an array)
         if t is not None and t.is_array:
             ones = tuple(t.one(k) for k in range(t.ndim))
             dtype = () if t.dtype == "float64" else (("dtype", t.dtype),)
@@ -440,12 +480,14 @@ class ControlFlow:
             self.carried_from.update(zip(bargs, inits))
             self.env = {**env0, **bound(bargs, names[len(carried):])}
             self.loop_depth += 1
+            self.kind_errors.append([])  # known only once the loop's types settle
             try:
                 with self.b.into(Region(args=[*head, *bargs])) as reg:
                     bind_head(head)
                     flow = self.block(list(body))
             finally:
                 self.loop_depth -= 1
+                kind_errors = self.kind_errors.pop()
             if returns and flow.ret is not FALSE:
                 if ret_shape is None:
                     ret_shape = flow.value
@@ -464,6 +506,15 @@ class ControlFlow:
             yields += [self.env[n] for n in names[len(carried):]] + ([flow.brk] if breaks else [])
             new_types = [join(t, y.type) for t, y in zip(all_types, yields)]
             if new_types == all_types and self.list_versions(env0) == versions:
+                for k, n in enumerate(carried):  # a number before an array: only a constant starts one
+                    start = inits[k]
+                    if all_types[k].is_array and (not start.type.is_array and not isinstance(start, Const)
+                                                  or not yields[k].type.is_array):
+                        before = not start.type.is_array
+                        kind_errors.append(self.one_kind_error(n.split("%")[0], start if before else yields[k], node,
+                                                               "loop-before" if before else "loop-after"))
+                for error in kind_errors:
+                    self.refuse_kinds(error)
                 break
             types = new_types[:len(carried)]
             ret_types = new_types[len(carried) + 1:] if returns else []

@@ -304,6 +304,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.outer: Lowerer | None = None  # the caller, for an inlined helper (its names see our writes)
         self.kept_params: set[Var] = set()  # a kept function's parameters: the caller's arrays
         self.carried_from: dict[Var, Atom] = {}  # a loop's region argument: the value it starts as
+        self.kind_errors: list[list[Exception]] = []  # per loop being lowered (``ControlFlow.refuse_kinds``)
         self.held_by_lists: set[Var] = set()  # arrays appended to a list of run-time length (it holds them)
         self.rebound_by: tuple[cst.CSTNode, set[str]] | None = None  # the statement `names = <call>` being lowered
         self.caller_rebinds: set[str] = set()  # an inlined helper's: the caller's names its result rebinds
@@ -964,7 +965,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub = Lowerer(read_source(fn), self.b, self.call_stack, self.names, self.owned, self.captures, self.kept)
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.outer = self
-        sub.carried_from, sub.held_by_lists = self.carried_from, self.held_by_lists
+        sub.carried_from, sub.held_by_lists, sub.kind_errors = self.carried_from, self.held_by_lists, self.kind_errors
         if self.rebound_by is not None and self.rebound_by[0] is node:  # the whole value of `w = step(w, g)`
             sub.caller_rebinds = self.rebound_by[1]
         sub.bind_params(args, keywords, top=False)

@@ -130,13 +130,16 @@ class UserCalls:
             before = set(self.kept)
             callee.referenced = False
             try:
-                program, result = self.lower_callee(callee, values)
+                program, result, kind_errors = self.lower_callee(callee, values)
+                out_types = [a.type for a in program.outputs]
+                settled = not callee.referenced or (out_types, result) == (callee.out_types, callee.result)
+                if settled and kind_errors:  # found with the result's type settled
+                    raise kind_errors[0]
             except AdcError:
                 for stale in set(self.kept) - before | {key}:
                     del self.kept[stale]
                 raise
-            out_types = [a.type for a in program.outputs]
-            if not callee.referenced or (out_types, result) == (callee.out_types, callee.result):
+            if settled:
                 break
             callee.out_types, callee.result = out_types, result  # guessed wrong: lower it again
             for stale in set(self.kept) - before:
@@ -155,8 +158,9 @@ class UserCalls:
         callee.primal.program = program
         return callee
 
-    def lower_callee(self, callee: Callee, values: tuple[Any, ...]) -> tuple[Program, Any]:
-        """``callee``'s program: its parameters one input per leaf, lowered on its own."""
+    def lower_callee(self, callee: Callee, values: tuple[Any, ...]) -> tuple[Program, Any, list[Exception]]:
+        """``callee``'s program: its parameters one input per leaf, lowered on its own; and the
+        kind errors found (``ControlFlow.refuse_kinds``), real only if the result's type was right."""
         from .frontend import Lowerer, flatten_output, read_source
 
         src = read_source(callee.fn)
@@ -171,14 +175,18 @@ class UserCalls:
             params += made
             low.env[name] = rebuild(skeleton(value), iter(made))
         low.kept_params = set(params)
-        result = low.run()
+        low.kind_errors.append([])
+        try:
+            result = low.run()
+        finally:
+            kind_errors = low.kind_errors.pop()
         outputs, _ = flatten_output(result, low)
         b.region.yields = outputs
         tree = None if len(outputs) == 1 else len(outputs)  # a call has one result per output
         program = Program(callee.label, params, b.region, tree, src.filename, src.def_line, set(low.names))
         if low.captures:
             program.captured = [(c.holder, c.name) for c in low.captures.values()]
-        return program, skeleton(result)
+        return program, skeleton(result), kind_errors
 
 
 def probe_node(fn: Callable[..., Any]) -> cst.FunctionDef:
