@@ -160,3 +160,22 @@ def call_read_only_by_a_test(x):
     if chain(x, 3) <= 1.0:
         a = a * 2.0
     return a
+
+
+def grows_until_large(p, q, d):
+    """A loop that may return, carrying an array whose shape alone its reverse reads
+    (``np.zeros_like(y)`` of the carried ``y``), in a recursive function: the reverse part gets
+    the loop's result for it (an InternalError in ``calls.split`` before, found by the recursion
+    fuzzer)."""
+    y = q
+    for e in p:
+        if y[1] > 2.0:
+            return 0.5
+        y = 1.5 * y
+    if d > 2:
+        return np.sum(p * p)
+    return grows_until_large(p, y, d + 1) * np.sum(p)
+
+
+def carried_shape_read(x):
+    return grows_until_large(x, x, 0)

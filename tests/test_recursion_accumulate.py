@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import (call_read_only_by_a_test, calls_in_loop, carried_in_loop, det_by_index,
+from accumulate_funcs import (call_read_only_by_a_test, calls_in_loop, carried_shape_read, carried_in_loop, det_by_index,
                               find_first_negative, in_a_while,
                               index_read_thrice, same_array_twice, sq_sum, summed_leaf, two_arrays,
                               written_after_call, written_copy_leaf)
@@ -144,3 +144,17 @@ def test_a_call_whose_result_needs_no_adjoint_still_pops_its_residuals(x):
     np.testing.assert_allclose(grad(x), want, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(adc.grad(call_read_only_by_a_test, jit=True)(x), adc.grad(call_read_only_by_a_test)(x),
                                rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("x, want", [(np.array([0.3, 0.1, 0.5]), lambda x: 0.5 * np.sum(x) ** 2),
+                                     (np.array([0.3, 0.01, -0.5]), lambda x: np.sum(x * x) * np.sum(x) ** 3)])
+def test_a_carried_arrays_shape_read_by_the_reverse_part(x, want):
+    """The reverse of a loop that may return reads its carried array's shape only: the reverse part
+    of the recursive function takes the loop's result for it (an InternalError before).  At the
+    first point the third call returns from inside its loop, at the second the fourth returns
+    after it."""
+    np.testing.assert_allclose(carried_shape_read(x), want(x), rtol=1e-14)
+    want = fd_jacobian_of(carried_shape_read, x)
+    for jit in (False, True):
+        for mode in ("reverse", "forward"):
+            np.testing.assert_allclose(adc.grad(carried_shape_read, jit=jit, mode=mode)(x), want, rtol=1e-6, atol=1e-8)
