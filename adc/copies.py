@@ -16,7 +16,12 @@ np.where(m, v, 0.0)`` where ``g`` is a new array nothing reads afterwards become
 out=g, where=m)``: one pass over the mask instead of an array of values and zeros and a whole-array
 addition (the adjoint of ``np.max``'s ties).  ``g += np.where(m, v, 0.0)`` into a buffer too.
 
-All three run on one block at a time and leave alone any array that a nested region, a tape, a list or
+``in_place_results`` (on the NumPy code adc emits): ``y = np.exp(v)`` or ``y = c * v``, an
+element-wise NumPy function of a new array ``v`` of the same type that nothing reads afterwards
+and numbers, becomes ``y = np.exp(v, out=v)``: no new array, and the memory just read is written
+(log-sum-exp's ``exp`` and the gradient's scaling).
+
+All of them run on one block at a time and leave alone any array that a nested region, a tape, a list or
 a call sees.  Simple ops may be shared with the cached primal program, so ops are replaced, never
 changed in place.
 """
@@ -24,9 +29,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .ir import Atom, Const, Op, Program, Region, Var, copy_region, definitions, mentions, walk
+import numpy as np
+
+from .ir import Atom, Const, Op, Program, Region, Var, copy_region, definitions, mentions, uses, walk
 from .memory import is_array, makes_new, reads_shape_only, writes
 from .passes import substitute
+from .types import Type
 from .prims import prim
 
 
@@ -62,6 +70,111 @@ def masked_adds(program: Program) -> Program:
         while _mask_once(region, out, defined):
             pass
     return out
+
+
+def in_place_results(program: Program) -> Program:
+    """``y = f(v, c)`` (``f`` an element-wise NumPy function, ``c`` numbers) becomes ``y = np.f(v,
+    c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type and is (another name of)
+    a new array of this block that is only read as a value before and not mentioned after."""
+    out = replace(program, body=copy_region(program.body))
+    defined = definitions(out.body)
+    for region in _regions(out.body):
+        while _into_once(region, out, defined):
+            pass
+    return out
+
+
+def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
+    for k, op in enumerate(region.ops):
+        p = prim(op)
+        if p is None or op.regions or len(op.outs) != 1 or not is_array(op.out) or p.structural \
+                or not isinstance(p.impl, np.ufunc) or p.impl.nout != 1 or op.out in region.yields \
+                or defined.get(op.out) != 1:  # (a value the reverse sweep restores is another array there)
+            continue
+        arrays = [a for a in op.args if is_array(a)]
+        if len(arrays) != 1 or not all(is_array(a) or _number(a) or isinstance(a, Const) for a in op.args):
+            continue  # one array operand, so the result has its shape
+        v = arrays[0]
+        if v.type != op.out.type or v in region.yields or not _dead_after(program, region, v, k, defined):
+            continue
+        if op.prim == "mul" and any(isinstance(a, Const) and a.value == 1.0 for a in op.args):
+            region.ops = [o for o in region.ops if o is not op]
+            substitute(program.body, {op.out: v})
+        else:
+            into = Op("ufunc_into", [v, *op.args], list(op.outs), (("ufunc", p.impl.__name__),), op.loc)
+            region.ops = [into if o is op else o for o in region.ops]
+        return True
+    return False
+
+
+def _dead_after(program: Program, region: Region, v: Var, k: int, defined: dict[Var, int]) -> bool:
+    """Is ``v`` (another name of) a new array of this block, which with its other names and views
+    is only read as a value before ``region.ops[k]`` and read nowhere else in ``program`` (a
+    reverse sweep reads the forward sweep's values in other blocks too)?"""
+    root, made = v, _definition(region, v, k)
+    while made is not None and region.ops[made].prim in ("copy", "ufunc_into") and isinstance(region.ops[made].args[0], Var):
+        root = region.ops[made].args[0]  # ``gx = gv2``, ``v3 = np.exp(v2, out=v2)``: one array, two names
+        made = _definition(region, root, made)
+    if made is None or not _new(region.ops[made]) or defined.get(root) != 1:
+        return False
+    seen, _ = _read_only(region, made + 1, k, {root}, skip=k)
+    if seen is None or v not in seen or any(u in region.yields or defined.get(u) != 1 for u in seen):
+        return False
+    everywhere, here = uses(program.body), uses(Region([], region.ops[made:k + 1]))
+    return all(everywhere.get(u, 0) == here.get(u, 0) for u in seen)
+
+
+def masked_adds_skipped(program: Program) -> Program:
+    """``np.add(g, q, out=g, where=m)`` where ``q`` is zero whenever a number ``f`` is (``f / n``,
+    ``f * y``) runs under ``if f != 0.0:``, and so do the statements before it that only it reads
+    (its mask ``m = x == a``, the count ``n``): the adjoint of ``np.max``'s ties costs nothing where
+    the max's own adjoint is exactly zero (log-sum-exp: ``1.0 - s / s``).  Code adc emits only: a
+    derivative of the skipped statements would not be zero where ``f`` is."""
+    out = replace(program, body=copy_region(program.body))
+    for region in _regions(out.body):
+        for add in [op for op in region.ops if op.prim == "masked_add"]:
+            _skip_unless_factor(out, region, add)
+    return out
+
+
+def _skip_unless_factor(program: Program, region: Region, add: Op) -> None:
+    at = region.ops.index(add)
+    made = {o: k for k, op in enumerate(region.ops[:at]) for o in op.outs}
+    factor = _zero_factor(region, add.args[2], made)
+    if factor is None:
+        return
+    moved: list[Op] = [add]
+    for k in range(at - 1, -1, -1):  # the statements only the moved ones read, nothing written since
+        op = region.ops[k]
+        p = prim(op)
+        if p is None or op.regions or p.side_effect or p.calls or factor in op.outs \
+                or any(writes(o) for o in region.ops[k + 1:at] if o not in moved):
+            continue
+        everywhere, there = uses(program.body), uses(Region([], moved))
+        if all(o not in region.yields and everywhere.get(o, 0) == there.get(o, 0) for o in op.outs) \
+                and any(there.get(o, 0) for o in op.outs):  # read by the moved statements alone
+            moved.insert(0, op)
+    cond = Var(hint="nonzero", type=Type("bool"), role="tmp")
+    test = Op("ne", [factor, Const(0.0)], [cond], (), add.loc)
+    skip = Op("if", [cond], [], (), add.loc, [Region([], moved), Region([], [])])
+    region.ops = [o for o in region.ops[:at] if o not in moved] + [test, skip] + region.ops[at + 1:]
+
+
+def _zero_factor(region: Region, q: Atom, made: dict[Var, int]) -> Var | None:
+    """A number ``f`` such that ``q`` is zero wherever ``f`` is: ``q`` itself, or ``f / n`` or
+    ``f * y`` (``y * f``) of such an ``f``."""
+    if not isinstance(q, Var) or q.type is None or q.type.is_array or q.type.kind != "float":
+        return None
+    k = made.get(q)
+    op = region.ops[k] if k is not None else None
+    if op is not None and op.prim in ("div", "npdiv") and isinstance(op.args[0], Var):
+        return _zero_factor(region, op.args[0], made)
+    if op is not None and op.prim == "mul":
+        for a in op.args:
+            f = _zero_factor(region, a, made) if isinstance(a, Var) and not (a.type and a.type.is_array) else None
+            if f is not None:
+                return f
+    return q
 
 
 # -- shared helpers ----------------------------------------------------------------------------
@@ -269,7 +382,7 @@ def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
             if select is None or not isinstance(g, Var) or g.type != t.type \
                     or any(isinstance(a, Var) and a is g for a in select.args):
                 continue
-            if add.prim == "add" and not _owned(region, g, k, add.out, defined):
+            if add.prim == "add" and not _owned(program, region, g, k, add.out, defined):
                 continue
             masked = Op("masked_add", [g, *select.args[:2]], [], loc=add.loc)
             region.ops = [masked if op is add else op for op in ops if op is not select]
@@ -279,18 +392,8 @@ def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
     return False
 
 
-def _owned(region: Region, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
+def _owned(program: Program, region: Region, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
     """May ``h = g + t`` at ``k`` write its sum into ``g``: is ``g`` an adjoint of ``h``'s value
     and (another name of) a new array of this block, which with its other names and views is only
     read as a value or written before ``k`` and not mentioned after it?"""
-    if g.role != "adjoint" or g.base is None or g.base is not h.base:
-        return False
-    root, made = g, _definition(region, g, k)
-    while made is not None and region.ops[made].prim == "copy" and isinstance(region.ops[made].args[0], Var):
-        root = region.ops[made].args[0]  # ``gx = gv2``: one array, two names
-        made = _definition(region, root, made)
-    if made is None or not _new(region.ops[made]) or defined.get(root) != 1:
-        return False
-    seen, _ = _read_only(region, made + 1, k, {root}, skip=k)  # (an earlier masked add wrote it)
-    return seen is not None and g in seen and not any(v in region.yields or defined.get(v) != 1 for v in seen) \
-        and not any(mentions(op, v) for op in region.ops[k + 1:] for v in seen)
+    return g.role == "adjoint" and g.base is not None and g.base is h.base and _dead_after(program, region, g, k, defined)

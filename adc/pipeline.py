@@ -17,7 +17,7 @@ from .backend import Jit, check_jit
 from .codegen import generate, header
 from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering, split, without_unused_tapes
 from .compose import made_by, program as made_program
-from .copies import complement_adds, masked_adds, shared_copies
+from .copies import complement_adds, in_place_results, masked_adds, masked_adds_skipped, shared_copies
 from .errors import AdcError, internal_error
 from .forward import forward
 from .identity import identity
@@ -27,6 +27,7 @@ from .naming import Names
 from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
                      merge_scatter_adds, propagate_copies, substitute)
 from .reverse import reverse
+from .scaled_sums import scaled_sums
 from .types import Type
 from .vector import Unbatched, vector_forward
 from .vjp_parts import VjpParts, arrays_and_numbers, reruns, sharing
@@ -222,9 +223,9 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
     parts = []
     # Numba: without the tapes no part uses (``calls.without_unused_tapes``)
     copies = without_unused_tapes(dprog, functions) if numba and functions else {}
-    dprog = emitted(copies.get(None, dprog), compact)
+    dprog = emitted(copies.get(None, dprog), compact, numba)
     for fn in functions:
-        sub = emitted(copies.get(fn, fn.program), compact)
+        sub = emitted(copies.get(fn, fn.program), compact, numba)
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog), given)
@@ -232,10 +233,16 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
     return header(dprog, *(fn.program for fn in functions), numba=bool(numba)) + "\n\n".join(parts), names
 
 
-def emitted(prog: Program, compact: bool) -> Program:
-    """The program as its code is written: compact code adds masked adjoints in place
-    (``copies.masked_adds``), which nothing differentiates again."""
-    return checked(masked_adds(prog)) if compact else prog
+def emitted(prog: Program, compact: bool, numba: Jit = False) -> Program:
+    """The program as its code is written: compact code takes sums of scaled arrays from sums
+    already taken (``scaled_sums``), adds masked adjoints in place (``copies.masked_adds``) and,
+    for NumPy, writes element-wise results into operands nothing
+    reads again (``copies.in_place_results``; Numba fuses such loops itself); nothing
+    differentiates it again."""
+    if not compact:
+        return prog
+    prog = masked_adds(scaled_sums(prog))
+    return checked(masked_adds_skipped(prog if numba else in_place_results(prog)))
 
 
 def compile_derivative(fn: Callable[..., Any], types: Sequence[Type], kind: str, wrt: Sequence[int],

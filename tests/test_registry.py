@@ -155,8 +155,8 @@ def test_derivative_rule_or_declared_without_one() -> None:
 def test_traits_are_consistent(p) -> None:
     if p.view:
         assert not p.fresh, "a view is not new memory"
-    if p.writes:
-        assert p.effect, "a write is a statement"
+    if p.writes:  # a statement, or the array it wrote (``y = np.exp(v, out=v)``: another name of ``v``)
+        assert p.effect or (p.stateful and p.view), "a write is a statement"
     if p.fresh or p.side_effect:
         assert not p.cse, "new memory or an effect is never merged with another"
     if p.side_effect or p.writes:

@@ -205,6 +205,12 @@ structural("masked_add", lambda t, p: f"np.add({t[0]}, {t[2]}, out={t[0]}, where
            lambda x, m, v: np.add(x, v, out=x, where=m, casting="unsafe"),
            numba=lambda t, p, ts: f"{t[0]} += np.where({t[1]}, {t[2]}, 0.0)", **_STORE)
 
+# ``y = np.exp(v)`` as ``y = np.exp(v, out=v)`` where nothing reads ``v`` again
+# (``copies.in_place_results``): ``into`` is the array written (``y`` is another name of it),
+# ``ufunc`` the NumPy function, the other arguments its operands
+structural("ufunc_into", lambda t, p: f"np.{p['ufunc']}({', '.join(t[1:])}, out={t[0]})",
+           lambda into, *operands, ufunc: getattr(np, ufunc)(*operands, out=into), writes=True, stateful=True, view=True,
+           may_raise=True, foldable=False, cse=False, recomputable=False)
 
 # --- writes through integer arrays (issue 10): which element of the value each element kept ----------
 def _last_writes(x: Any, *idx: Any, index: Any = None) -> Any:

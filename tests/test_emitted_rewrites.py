@@ -1,0 +1,216 @@
+"""Three rewrites of the code adc runs (``pipeline.emitted``; the programs that are differentiated
+again, and the listing ``adc source`` shows, keep their form):
+
+- ``scaled_sums``: ``np.sum(c * v)`` is ``c * s`` where ``s = np.sum(v)`` was taken before;
+- ``copies.in_place_results`` (NumPy code only): an element-wise result of a new array nothing
+  reads again is written into it, ``np.exp(v, out=v)``;
+- ``copies.masked_adds_skipped``: the masked add of ``np.max``'s ties runs under ``if f != 0.0:``
+  when its value is zero wherever the number ``f`` is.
+
+Each program is checked against central differences, forward mode, Numba, Hessians, and its
+arguments are left unchanged; the code shows each rewrite where it applies and not where it may
+not (an operand read again, an argument, two array operands, a change of dtype, a write between
+two sums)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+from adc import pipeline
+from adc.api import _types_for
+from adc.copies import in_place_results, masked_adds_skipped
+from adc.evaluate import run
+from adc.ir import Const, Op, Program, Region, Var, walk
+from adc.scaled_sums import scaled_sums
+from adc.types import FLOAT, Type, type_of
+from adc.verify import verify
+
+
+def lse(x):
+    a = np.max(x)
+    return a + np.log(np.sum(np.exp(x - a)))
+
+
+def softmax_dot(x, w):
+    """The max's adjoint is not zero here: the masked add runs."""
+    a = np.max(x)
+    e = np.exp(x - a)
+    return np.sum(e / np.sum(e) * w) + 0.5 * a
+
+
+def tanh_chain(x):
+    """Element-wise results of new arrays, each read once: written in place, one after the other."""
+    y = np.tanh(x * 2.0)
+    z = np.exp(y) * 3.0
+    return np.sum(np.sin(z))
+
+
+def read_again(x):
+    """``y`` is read after ``np.exp(y)``: not written in place."""
+    y = x * 2.0
+    z = np.exp(y)
+    return np.sum(z * y)
+
+
+def two_arrays(x, w):
+    """``y * w`` has two array operands (its shape could be either's): a new array."""
+    y = np.sin(x)
+    return np.sum(y * w)
+
+
+def int_to_float(k, x):
+    """``k * 0.5`` of an int array is a float array: not in place (``k`` is not new either)."""
+    j = k * 2
+    return np.sum((j * 0.5) * x * x)
+
+
+def in_a_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        y = np.cos(x * (i + 1.0))
+        s = s + np.sum(np.exp(y))
+    return s
+
+
+X = np.array([0.3, 0.9, -0.4, 0.9, 1.1, -0.8, 1.1])  # ties at the max
+W = np.array([0.5, -1.0, 2.0, 0.25, 1.5, -0.3, 0.7])
+K = np.array([1, 2, 0, 3, 1, 2, 1])
+PROGRAMS = [(lse, (X,), 0), (softmax_dot, (X, W), 0), (tanh_chain, (X,), 0), (read_again, (X,), 0),
+            (two_arrays, (X, W), 0), (int_to_float, (K, X), 1), (in_a_loop, (X, 3), 0)]
+
+
+def check_gradient(f, args, at, g, h=1e-7):
+    """Central differences, moving each group of equal elements together (a tie stays a tie)."""
+    x = args[at]
+    groups: dict[float, list[int]] = {}
+    for i, v in enumerate(x):
+        groups.setdefault(float(v), []).append(i)
+    for members in groups.values():
+        e = np.zeros_like(x)
+        e[members] = h
+        shifted = [list(args), list(args)]
+        shifted[0][at], shifted[1][at] = x + e, x - e
+        d = (f(*shifted[0]) - f(*shifted[1])) / (2 * h)
+        assert float(np.sum(g[members])) == pytest.approx(d, rel=1e-6, abs=1e-7), (f.__name__, members)
+
+
+@pytest.mark.parametrize("f, args, at", PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+def test_values_and_derivatives(f, args, at):
+    before = [np.copy(a) for a in args]
+    value, g = adc.value_and_grad(f, argnums=at)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-13)
+    check_gradient(f, args, at, g)
+    np.testing.assert_allclose(adc.grad(f, argnums=at, jit=True)(*args), g, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(adc.grad(f, argnums=at, mode="forward")(*args), g, rtol=1e-12, atol=1e-14)
+    H = adc.hessian(f, argnums=at)(*args)
+    np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12)
+    for a, b in zip(args, before):
+        np.testing.assert_array_equal(a, b)
+
+
+def _code(f, args, at=0, jit=False):
+    _, types = _types_for(f, args)
+    return pipeline.compile_derivative(f, types, "grad", [at], jit=jit, load=False).source
+
+
+def test_the_code_of_log_sum_exp():
+    code = _code(lse, (X,))
+    assert "v3 = np.exp(v2, out=v2)" in code and "gv2 = np.multiply(gv4, v3, out=v3)" in code, code
+    statements = [line for line in code.splitlines() if not line.strip().startswith("#")]
+    assert sum(line.count("np.sum(") for line in statements) == 1 and "ga = 1.0 - gv4 * v4" in code, code
+    assert "    if ga != 0.0:\n        t = x == a\n        np.add(gx, ga / np.count_nonzero(t), out=gx, where=t)" in code
+    jit = _code(lse, (X,), jit=True)
+    assert "out=" not in jit.replace("out=gx, where", "") and "if ga != 0.0:" in jit, jit  # Numba fuses the loops
+    assert "np.sum(gv2)" in adc.source(lse, at=(X,))  # the listing keeps the lecture form
+
+
+@pytest.mark.parametrize("f, args, at, written", [
+    (tanh_chain, (X,), 0, ["y = np.tanh(v1, out=v1)", "t = np.cos(z, out=z)", "t_2 = np.subtract(1.0, t_1, out=t_1)"]),
+    (in_a_loop, (X, 3), 0, ["v7 = np.exp(y, out=y)", "t = np.sin(v5, out=v5)", "gv5 = np.negative(t_1, out=t_1)"]),
+])
+def test_results_written_into_their_operands(f, args, at, written):
+    code = _code(f, args, at)
+    for text in written:
+        assert text in code, code
+    assert "np.multiply(1.0," not in code, code  # a product with 1.0 of an array nothing reads again: none
+
+
+@pytest.mark.parametrize("f, args, at, kept", [
+    (read_again, (X,), 0, "np.exp(y)"), (two_arrays, (X, W), 0, "y * w"), (int_to_float, (K, X), 1, "j * 0.5")])
+def test_results_not_written_into_operands_that_are_read_again_or_may_differ(f, args, at, kept):
+    code = _code(f, args, at)
+    assert kept in code, code
+
+
+# -- the passes on programs written in the IR --------------------------------------------------------
+VEC = Type("float", 1, "float64", (False,))
+
+
+def _sums(write_between: bool) -> Program:
+    """``s = sum(v); c = 2.5 / s; w = c * v; t = sum(w)`` with ``v = x * x`` (and ``v[0] = 7.0``
+    after the first sum)."""
+    x, v, w = Var("x", VEC), Var("v", VEC), Var("w", VEC)
+    s, c, t = Var("s", FLOAT), Var("c", FLOAT), Var("t", FLOAT)
+    ops = [Op("mul", [x, x], [v]), Op("sum", [v], [s]), Op("div", [Const(2.5), s], [c])]
+    if write_between:
+        ops.append(Op("setitem", [v, Const(0), Const(7.0)], [], (("index", ("i",)),)))
+    ops += [Op("mul", [c, v], [w]), Op("sum", [w], [t])]
+    return Program("f", [x], Region([], ops, [t]))
+
+
+@pytest.mark.parametrize("write_between, rewritten", [(False, True), (True, False)])
+def test_a_scaled_sum_is_taken_from_the_sum_only_with_no_write_between(write_between, rewritten):
+    prog = _sums(write_between)
+    verify(prog)
+    out = scaled_sums(prog)
+    verify(out)
+    assert [op.prim for op in out.body.ops].count("sum") == (1 if rewritten else 2)
+    assert [op.prim for op in prog.body.ops].count("sum") == 2  # a copy is rewritten
+    x = np.array([-1.0, 2.0, 0.5])
+    v = x * x
+    if write_between:
+        v[0] = 7.0
+    want = np.sum(2.5 / np.sum(x * x) * v)
+    assert run(out, [x])[0][0] == pytest.approx(want, rel=1e-15)
+
+
+def _in_place(read_after: bool) -> Program:
+    """``v = x * 2.0; y = exp(v); s = sum(y)``, and ``r = sum(v)`` after (or before) the ``exp``."""
+    x, v, y, s, r = Var("x", VEC), Var("v", VEC), Var("y", VEC), Var("s", FLOAT), Var("r", FLOAT)
+    ops = [Op("mul", [x, Const(2.0)], [v]), Op("exp", [v], [y]), Op("sum", [y], [s])]
+    ops.insert(3 if read_after else 1, Op("sum", [v], [r]))
+    return Program("f", [x], Region([], ops, [s, r]), out_tree=2)
+
+
+@pytest.mark.parametrize("read_after", [False, True])
+def test_a_result_is_written_into_a_new_array_nothing_reads_again(read_after):
+    prog = _in_place(read_after)
+    verify(prog)
+    out = in_place_results(prog)
+    verify(out)
+    assert any(op.prim == "ufunc_into" for op in walk(out.body)) == (not read_after)
+    assert not any(op.prim == "ufunc_into" for op in walk(prog.body))  # a copy is rewritten
+    x = np.array([-1.0, 2.0, 0.5])
+    got = run(out, [x])[0]
+    assert got[0] == pytest.approx(np.sum(np.exp(2.0 * x)), rel=1e-15)
+    assert got[1] == pytest.approx(np.sum(2.0 * x), rel=1e-15)
+    np.testing.assert_array_equal(x, [-1.0, 2.0, 0.5])
+
+
+@pytest.mark.parametrize("factor", [0.0, -0.75])
+def test_a_masked_add_runs_only_where_its_factor_is_nonzero(factor):
+    """``g = x * 1.0; a = max(x); m = x == a; n = count(m); q = f / n; g[m] += q``: what only the
+    add reads (``a``, ``m``, ``n``, ``q``) moves under ``if f != 0.0:`` with it."""
+    x, g, f, a = Var("x", VEC), Var("g", VEC), Var("f", FLOAT), Var("a", FLOAT)
+    m, n, q = Var("m", VEC.with_(kind="bool", dtype="bool")), Var("n", Type("int")), Var("q", FLOAT)
+    ops = [Op("mul", [x, Const(1.0)], [g]), Op("amax", [x], [a]), Op("eq", [x, a], [m]),
+           Op("count_nonzero", [m], [n]), Op("div", [f, n], [q]), Op("masked_add", [g, m, q], [])]
+    prog = Program("f", [x, f], Region([], ops, [g]))
+    verify(prog)
+    out = masked_adds_skipped(prog)
+    verify(out)
+    skip = next(op for op in out.body.ops if op.prim == "if")
+    assert [op.prim for op in skip.regions[0].ops] == ["amax", "eq", "count_nonzero", "div", "masked_add"]
+    xs = np.array([0.5, 2.0, -1.0, 2.0])
+    np.testing.assert_allclose(run(out, [xs, factor])[0][0], xs + np.where(xs == 2.0, factor / 2, 0.0), rtol=1e-15)
