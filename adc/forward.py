@@ -85,7 +85,10 @@ class Forward:
         value = self.widen(value, base)  # a + x with scalar a: the tangent da has the shape of x
         value = keep_dtype(self.b, value, self.tangent_type(base.type))  # a float32 value has a float32 tangent
         made = next((op for op in self.b.region.ops[mark:] if value in op.outs), None)
-        shared = made is None or is_view(made)
+        root = made  # a reshape of a new array made just now (``product.reshape(...)``) shares nothing
+        while root is not None and root.prim == "reshape" and isinstance(root.args[0], Var):
+            root = next((op for op in self.b.region.ops[mark:] if root.args[0] in op.outs), None)
+        shared = root is None or is_view(root)
         if is_array(base) and shared and (base in self.write_targets
                                           or (fresh and self.write_targets and isinstance(value, Var)
                                               and self._may_be_written(op, base))):

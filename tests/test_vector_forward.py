@@ -79,6 +79,18 @@ def matrices(x, W):
     return np.concatenate([applied.ravel(), (A @ A.T).ravel()]) * x[1]
 
 
+def written_product(x, W):
+    """Data times an array that is written (``T``): the batched tangent of the product, a reshape
+    of a new product, needs no copy (nothing else holds it); and a stack of matrices times a
+    matrix, ``np.matmul(T.T, dA)`` in the NumPy code."""
+    T = W * 1.0
+    T[0, 0] = x[0] * x[1]
+    P = DATA.T @ T
+    A = x.reshape(3, 2)
+    S = A @ T
+    return np.concatenate([P.ravel(), S.ravel()]) * x[2]
+
+
 def unbatched(x):  # np.max has no batched rule: one pass per component
     return np.max(x) * x
 
@@ -94,9 +106,11 @@ CASES = [
     (quadratic, (np.array([0.3, -0.2, 0.6]),), 0),
     (writes, (np.array([0.3, -0.7, 1.1, 0.4]),), 0),
     (matrices, (np.array([0.3, -0.7, 1.1, 0.4, 0.9, -0.2]), np.array([[0.5, 1.5, -1.0], [2.0, 0.1, 0.3]])), (0, 1)),
+    (written_product, (np.array([0.3, -0.7, 1.1, 0.4, 0.9, -0.2]), np.array([[0.5, 1.5, -1.0], [2.0, 0.1, 0.3]])),
+     (0, 1)),
 ]
 IDS = ["scalars", "elementwise", "loop", "branch-then", "branch-else", "while", "products", "quadratic", "writes",
-       "matrices"]
+       "matrices", "written_product"]
 
 
 def by_columns(args, argnums, column):
@@ -249,3 +263,29 @@ def test_batched_jvp_checks_its_tangents():
         adc.batched_jvp(stacked, (x, x), (np.ones((2, 3)), np.ones((2, 2))))
     with pytest.raises(adc.DifferentiationError, match="no tangent"):
         adc.batched_jvp(with_max, (x,), (None,))
+
+
+def test_the_tangent_of_a_reshaped_product_is_not_copied_and_a_stack_times_a_matrix_is_a_matmul():
+    x, W = CASES[-1][1]
+    _, types = prepare(written_product, (x, W), [0, 1])
+    source = compile_derivative(written_product, types, "vjvp", [0, 1], load=False).source
+    product = next(line for line in source.splitlines() if line.strip().startswith("dP = "))
+    assert ".copy()" not in product, source
+    assert "np.matmul(T.T, dA)" in source and "'ijz,jl->ilz'" not in source, source
+    jit = compile_derivative(written_product, types, "vjvp", [0, 1], jit=True, load=False).source
+    assert "adc_arrays.einsum('ijz,jl->ilz'" in jit  # Numba: the kernel
+
+
+@pytest.mark.parametrize("spec, shapes, as_matmul", [
+    ("ijz,jl->ilz", [(5, 3, 7), (3, 4)], True), ("jz,jl->lz", [(3, 7), (3, 4)], True),
+    ("ijz,jl->izl", [(5, 3, 7), (3, 4)], False), ("ijz,lj->ilz", [(5, 3, 7), (4, 3)], False),
+    ("vijz,vj->viz", [(5, 3, 4, 7), (5, 4)], False), ("ij,jk->ik", [(3, 4), (4, 5)], False),
+    ("iiz,il->ilz", [(3, 3, 2), (3, 4)], False)])
+def test_einsum_spelled_as_matmul_only_where_it_is_one(spec, shapes, as_matmul):
+    from adc.prims.linalg import _einsum_render
+
+    rng = np.random.default_rng(3)
+    a, c = (rng.random(s) for s in shapes)
+    text = _einsum_render(["a", "c"], {"spec": spec})
+    assert text.startswith("np.matmul(") == as_matmul, text
+    np.testing.assert_allclose(eval(text), np.einsum(spec, a, c), rtol=1e-14)

