@@ -165,7 +165,7 @@ class ControlFlow:
                  and any(not same(e[n], env0.get(n)) for e in live_envs)]
         skeletons = [self.merged_skeleton(n, [e[n] for e in live_envs], node) for n in names]
         for n in names:
-            self.check_one_kind(n, leaves(env0[n]) if n in env0 else [], [leaves(e[n]) for e in live_envs], node, "if")
+            self.check_one_kind(n, [leaves(e[n]) for e in live_envs], node, "if")
         per_branch: list[list[Atom]] = [[], []]
         for k in range(2):
             for n in names:
@@ -189,7 +189,7 @@ class ControlFlow:
             flat_values = []
             for f in flows:
                 flat_values.append(self.flatten_value(f.value if f.ret is not FALSE else None, value_shape, node))
-            self.check_one_kind("the returned value", [], [v for v, f in zip(flat_values, flows) if f.ret is not FALSE],
+            self.check_one_kind("the returned value", [v for v, f in zip(flat_values, flows) if f.ret is not FALSE],
                                 node, "return")
         outs_by_name: dict[str, Atom] = {}
         yields: list[list[Atom]] = [list(per_branch[0]), list(per_branch[1])]
@@ -261,17 +261,15 @@ class ControlFlow:
                                 f"give `{name}` values of the same structure on every path")
         return skel
 
-    def check_one_kind(self, name: str, before: list[Atom], values: list[list[Atom]], node: cst.CSTNode,
-                       where: str) -> None:
-        """Refuse a name that is an array on one path and a number on another where the paths meet
-        (the derivative code is written for one kind, and a number's adjoint is not an array's).
-        A constant number from before an array (``acc = 0.0``, then ``acc = acc + x``) starts an
-        array: allowed.  ``values``: the leaves on each live path; ``before``: the leaves before."""
-        for k, first in enumerate(zip(*values) if values else ()):
-            start = before[k] if k < len(before) else None
+    def check_one_kind(self, name: str, values: list[list[Atom]], node: cst.CSTNode, where: str) -> None:
+        """Refuse a name that is an array on one path and a computed number on another where the
+        paths meet: the number's adjoint would be an array.  A constant number is allowed
+        (``acc = 0.0`` before ``acc = acc + x``, ``y = x * 2.0 if c else 1.0``): nothing flows into
+        it, and NumPy broadcasts it.  ``values``: the leaves on each live path."""
+        for first in zip(*values) if values else ():
             arrays = [a for a in first if a.type is not None and a.type.is_array]
             numbers = [a for a in first if a.type is not None and not a.type.is_array
-                       and a.type.kind in ("bool", "int", "float") and not (a is start and isinstance(a, Const))]
+                       and a.type.kind in ("bool", "int", "float") and not isinstance(a, Const)]
             if arrays and numbers:
                 self.refuse_kinds(self.one_kind_error(name, numbers[0], node, where))
 
@@ -287,6 +285,8 @@ class ControlFlow:
     def one_kind_error(self, name: str, number: Atom, node: cst.CSTNode, where: str) -> Exception:
         """The error of ``check_one_kind`` (``where``: ``if``, ``return``, ``loop-before``: a number
         before the loop, ``loop-after``: a number after an iteration)."""
+        if name.startswith("%"):  # ``a if c else b``
+            name, where = "the value of this conditional expression", "return"
         what = f"`{name}`" if not name.startswith("the ") else name
         text = {"if": "is an array on one path of this `if` and a number on the other",
                 "return": "is an array on one path and a number on another",
@@ -469,18 +469,22 @@ class ControlFlow:
                 return [Var(hint=_hint(n), type=t) for n, t in zip(names, all_types)]
 
             regions: list[Region] = []
+            self.kind_errors.append([])  # known only once the loop's types settle
             if cond is not None:
                 cargs = region_args()
                 self.carried_from.update(zip(cargs, inits))
                 self.env = {**env0, **bound(cargs, names[len(carried):])}
-                with self.b.into(Region(args=cargs)) as creg:
-                    creg.yields = [cond()]
+                try:
+                    with self.b.into(Region(args=cargs)) as creg:
+                        creg.yields = [cond()]
+                except BaseException:
+                    self.kind_errors.pop()
+                    raise
                 regions.append(creg)
             bargs = region_args()
             self.carried_from.update(zip(bargs, inits))
             self.env = {**env0, **bound(bargs, names[len(carried):])}
             self.loop_depth += 1
-            self.kind_errors.append([])  # known only once the loop's types settle
             try:
                 with self.b.into(Region(args=[*head, *bargs])) as reg:
                     bind_head(head)

@@ -73,8 +73,8 @@ def masked_adds(program: Program) -> Program:
 
 
 def in_place_results(program: Program) -> Program:
-    """``y = f(v, c)`` (``f`` an element-wise NumPy function, ``c`` numbers) becomes ``y = np.f(v,
-    c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type and is (another name of)
+    """``y = f(v, c)`` (``f`` an element-wise NumPy function, not SciPy's; ``c`` numbers) becomes
+    ``y = np.f(v, c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type and is (another name of)
     a new array of this block that is only read as a value before and not mentioned after."""
     out = replace(program, body=copy_region(program.body))
     defined = definitions(out.body)
@@ -89,6 +89,7 @@ def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
         p = prim(op)
         if p is None or op.regions or len(op.outs) != 1 or not is_array(op.out) or p.structural \
                 or not isinstance(p.impl, np.ufunc) or p.impl.nout != 1 or op.out in region.yields \
+                or getattr(np, p.impl.__name__, None) is not p.impl \
                 or defined.get(op.out) != 1:  # (a value the reverse sweep restores is another array there)
             continue
         arrays = [a for a in op.args if is_array(a)]

@@ -133,7 +133,9 @@ class UserCalls:
                 program, result, kind_errors = self.lower_callee(callee, values)
                 out_types = [a.type for a in program.outputs]
                 settled = not callee.referenced or (out_types, result) == (callee.out_types, callee.result)
-                if settled and kind_errors:  # found with the result's type settled
+                if settled and kind_errors and self.kind_errors:  # a loop of the caller's still typing
+                    self.kind_errors[-1].extend(kind_errors)
+                elif settled and kind_errors:  # found with the result's type settled
                     raise kind_errors[0]
             except AdcError:
                 for stale in set(self.kept) - before | {key}:

@@ -1,12 +1,15 @@
-"""A name that is an array on one path and a number on another, where the paths meet (an ``if``, a
-loop's iterations, the ``return``s of a function), is refused with the line and a hint: the
-derivative code is written for one kind, and a number's adjoint is not an array's.  Before this
-check such programs failed inside the generated code (``'float' object has no attribute
-'shape'``), in Numba's typing, or inside adc (a recursive function: an ``InternalError``).
+"""A name that is an array on one path and a computed number on another, where the paths meet (an
+``if``, a loop's iterations, the ``return``s of a function), is refused with the line and a hint:
+the number's adjoint would be an array.  Before this check such programs failed in the generated
+code at the arguments that take the number's path (``IndexError: invalid index to scalar
+variable``, ``'float' object has no attribute 'shape'``), in Numba's typing, or, in a recursive
+function, inside adc (an ``InternalError``).
 
-A constant number before an array (``acc = 0.0``, then ``acc = acc + x * k``) stays allowed: it
-is how an array accumulator is started, and its derivatives are checked here.  The functions are
-module-level so adc can read their source."""
+A constant number stays allowed, before an array (``acc = 0.0``, then ``acc = acc + x * k``) or on
+one path (``y = x * 2.0 if c else 1.0``, an accumulator reset to ``0.0``): nothing flows into it and
+NumPy broadcasts it.  Their derivatives are checked here, and so are the programs whose types are
+still being found when a path first looks mixed (a loop's first pass, a ``while`` condition, a
+recursive call in a loop).  The functions are module-level so adc can read their source."""
 from __future__ import annotations
 
 import numpy as np
@@ -59,7 +62,7 @@ def array_or_number_in_if(p):
 
 def array_or_constant_in_if(p):
     y = p * 2.0
-    if p[0] > 0:  # marker: array_or_constant_in_if
+    if p[0] > 0:
         y = 1.0
     return np.sum(y * p)
 
@@ -81,6 +84,11 @@ def scalar_parameter_before_loop(p, s):
     return np.sum(acc ** 2)
 
 
+def conditional_number(p):
+    y = p * 2.0 if p[0] > 0 else p[1]  # marker: conditional_number
+    return np.sum(y * p)
+
+
 def inner_helper(y, p):
     if p[0] > 0:  # marker: inner_helper
         y = p
@@ -99,9 +107,10 @@ REFUSED = [
     (calls_recursive, (), "recursive_rebound_to_number", "`y1` is an array before this loop and a number after an iteration"),
     (number_before_loop, (), "number_before_loop", "`acc` is a number before this loop (not a constant) and an array in it"),
     (array_or_number_in_if, (), "array_or_number_in_if", "`y` is an array on one path of this `if` and a number on the other"),
-    (array_or_constant_in_if, (), "array_or_constant_in_if", "`y` is an array on one path of this `if` and a number on the other"),
     (total, (), "returns_array_or_number", "the returned value is an array on one path and a number on another"),
     (scalar_parameter_before_loop, (0.3,), "scalar_parameter_before_loop", "`acc` is a number before this loop"),
+    (conditional_number, (), "conditional_number",
+     "the value of this conditional expression is an array on one path and a number on another"),
     (helper_mixes_in_loop, (), "inner_helper", "`y` is an array on one path of this `if` and a number on the other"),
 ]
 
@@ -170,7 +179,59 @@ def recursion_total(x):
     return np.sum(returns_argument_or_call(x, 3) ** 2)
 
 
-ALLOWED = [accumulates_arrays, accumulates_in_a_branch, nested_accumulators, constant_before_if, recursion_total]
+def accumulator_reset(p):
+    acc = 0.0
+    for i in range(3):
+        if i == 1:
+            acc = 0.0
+        acc = acc + p * i
+    return np.sum(acc * p)
+
+
+def constant_in_else(p):
+    s = 0.0
+    if p[0] > 0:
+        s = p * 2.0
+    else:
+        s = 0.0
+    return np.sum(s * p)
+
+
+def conditional_expressions(p):
+    acc = 0.0
+    for i in range(3):
+        acc = acc + (p * p if i > 0 else 0.0)
+    y = p * 2.0 if p[1] > 0 else 1.0
+    return np.sum(acc * y)
+
+
+def accumulates_in_a_while_condition(p):
+    """The condition reads the accumulator while its type is still a number (review finding)."""
+    acc = 0.0
+    k = 0
+    while k < 3 and np.sum(acc if k > 0 else p) < 10.0:
+        acc = acc + p
+        k += 1
+    return np.sum(acc * p)
+
+
+def halves(s, x, n):
+    if n <= 0:
+        return s * 1.0
+    return halves(s, x, n - 1) * 0.5 + x
+
+
+def recursion_in_a_loop(p):
+    """A recursive call whose argument is a number in the loop's first pass (review finding)."""
+    acc = 0.0
+    for i in range(2):
+        acc = halves(acc, p, 2)
+    return np.sum(acc * acc)
+
+
+ALLOWED = [accumulates_arrays, accumulates_in_a_branch, nested_accumulators, constant_before_if, recursion_total,
+           array_or_constant_in_if, accumulator_reset, constant_in_else, conditional_expressions,
+           accumulates_in_a_while_condition, recursion_in_a_loop]
 
 
 def central_gradient(fn, p, h=1e-6):
@@ -184,7 +245,7 @@ def central_gradient(fn, p, h=1e-6):
 
 @pytest.mark.parametrize("fn", ALLOWED, ids=[f.__name__ for f in ALLOWED])
 @pytest.mark.parametrize("p", [np.array([1.106, 0.7, -0.916]), np.array([-1.106, 0.7, 0.916])])
-def test_a_constant_number_before_an_array_is_differentiated(fn, p):
+def test_a_constant_number_meeting_an_array_is_differentiated(fn, p):
     expected = central_gradient(fn, p)
     for mode in ("reverse", "forward"):
         np.testing.assert_allclose(adc.grad(fn, mode=mode)(p), expected, rtol=1e-6, atol=1e-8)
