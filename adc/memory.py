@@ -12,9 +12,14 @@ this module instead of assuming arrays are values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .ir import Op, Program, Region, Var, first_carried
 from .prims import prim
+
+
+if TYPE_CHECKING:
+    from .same_shapes import SameShapes
 
 
 def is_view(op: Op) -> bool:
@@ -65,6 +70,16 @@ class Memory:
     # outlive an iteration, such as a parameter, a loop's carried value or a value a tape gives back)
     made_in: dict[Var, frozenset[Op] | None] = field(default_factory=dict)
     _members: dict[Var, list[Var]] | None = None
+    _shapes: "SameShapes | None" = None
+
+    def keeps_shape(self, v: Var) -> bool:
+        """Does every iteration of its loop keep the shape of the carried array ``v``
+        (``same_shapes.py``)?"""
+        if self._shapes is None:
+            from .same_shapes import SameShapes
+
+            self._shapes = SameShapes(self.program)
+        return self._shapes.keeps(v)
 
     def __post_init__(self) -> None:
         self._visit(self.program.body, frozenset())

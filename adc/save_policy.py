@@ -150,10 +150,12 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, f
     for op in fwd.ops:
         for o in op.outs:
             defs[o] = op
-    # an array made in the body may have another shape in every iteration (``A[1:, :j]``):
-    # even a read of only its shape needs it restored; a carried array keeps its shape
+    # an array made in the body may have another shape in every iteration (``A[1:, :j]``), and so
+    # may a carried one (``y = np.concatenate([y, v])``): even a read of only its shape needs it
+    # restored (a reference, ``Kept.shapes``), unless every iteration keeps its shape
     values = set(free_vars(rev, set(), shapes=False))
-    needed = [v for v in free_vars(rev, set()) if v in local and (v in defs or v in values)]
+    needed = [v for v in free_vars(rev, set()) if v in local and (
+        v in defs or v in values or (v in fwd.args and is_array(v) and not memory.keeps_shape(v)))]
     order = {v: i for i, v in enumerate(fwd.args)}
     for i, op in enumerate(fwd.ops):
         for o in op.outs:
