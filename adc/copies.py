@@ -28,6 +28,7 @@ changed in place.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -64,22 +65,23 @@ def masked_adds(program: Program) -> Program:
     adjoints of one value (so ``m`` and ``v`` broadcast to ``g``'s shape), ``g`` a new array of
     this block that is only read as a value before and not at all after.  The same for
     ``g += t`` into an adjoint buffer."""
-    out = replace(program, body=copy_region(program.body))
-    defined = definitions(out.body)
-    for region in _regions(out.body):
-        while _mask_once(region, out, defined):
-            pass
-    return out
+    return _rewritten(program, _mask_once)
 
 
 def in_place_results(program: Program) -> Program:
     """``y = f(v, c)`` (``f`` an element-wise NumPy function, not SciPy's; ``c`` numbers) becomes
-    ``y = np.f(v, c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type and is (another name of)
-    a new array of this block that is only read as a value before and not mentioned after."""
+    ``y = np.f(v, c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type and is
+    (another name of) a new array of this block that is only read as a value before and not
+    mentioned after."""
+    return _rewritten(program, _into_once)
+
+
+def _rewritten(program: Program, once: Callable[[Region, Program, dict[Var, int]], bool]) -> Program:
+    """A copy of ``program`` with ``once`` applied to each block until it changes nothing."""
     out = replace(program, body=copy_region(program.body))
     defined = definitions(out.body)
     for region in _regions(out.body):
-        while _into_once(region, out, defined):
+        while once(region, out, defined):
             pass
     return out
 

@@ -1,6 +1,9 @@
 """Central finite differences: the reference every derivative test compares against."""
 import math
 
+import numpy as np
+import pytest
+
 H = 1e-6
 RTOL = 1e-6
 ATOL = 1e-7
@@ -52,3 +55,23 @@ def fd_jacobian_of(g, x, h=H):
         e.flat[j] = h
         cols.append((np.asarray(g(x + e), dtype=float) - np.asarray(g(x - e), dtype=float)) / (2 * h))
     return np.stack(cols, axis=-1).reshape(np.shape(g(x)) + x.shape)
+
+
+def check_tied_gradient(f, args, g, at=0, h=1e-7):
+    """``g``, the gradient of ``f`` with respect to the array ``args[at]``, against central
+    differences that move each group of equal elements together: along that direction a tie
+    stays a tie (a max is smooth there), and its derivative is the sum of the group's components
+    (adc splits a tie's share equally among them)."""
+    x = np.asarray(args[at])
+    flat = x.ravel()
+    groups: dict[float, list[int]] = {}
+    for i, v in enumerate(flat):
+        groups.setdefault(float(v), []).append(i)
+    for members in groups.values():
+        e = np.zeros_like(flat)
+        e[members] = h
+        plus, minus = list(args), list(args)
+        plus[at], minus[at] = (flat + e).reshape(x.shape), (flat - e).reshape(x.shape)
+        d = (f(*plus) - f(*minus)) / (2 * h)
+        got = float(np.sum(np.asarray(g).ravel()[members]))
+        assert got == pytest.approx(d, rel=1e-6, abs=1e-7), (f.__name__, members)

@@ -17,6 +17,7 @@ from adc.evaluate import run
 from adc.ir import Atom, Const, Op, Program, Region, Var, walk
 from adc.types import FLOAT, Type, type_of
 from adc.verify import verify
+from fd import check_tied_gradient
 
 
 # -- rewritten -------------------------------------------------------------------------------------
@@ -86,27 +87,11 @@ LEFT = [(row_sums_then_max, (A, np.array([0.5, -1.0, 2.0, 0.25]))), (max_read_tw
 ALL = REWRITTEN + LEFT
 
 
-def check_gradient(f, args, g, h=1e-7):
-    """Central differences, moving each group of equal elements together: along that direction a
-    tie stays a tie (the max is smooth there), and its derivative is the sum of the group's
-    components (adc splits a tie's share equally among them)."""
-    x = args[0]
-    flat = x.ravel()
-    groups: dict[float, list[int]] = {}
-    for i, v in enumerate(flat):
-        groups.setdefault(float(v), []).append(i)
-    for members in groups.values():
-        e = np.zeros_like(flat)
-        e[members] = h
-        d = (f((flat + e).reshape(x.shape), *args[1:]) - f((flat - e).reshape(x.shape), *args[1:])) / (2 * h)
-        assert float(np.sum(g.ravel()[members])) == pytest.approx(d, rel=1e-6, abs=1e-7), (f.__name__, members)
-
-
 @pytest.mark.parametrize("f, args", ALL, ids=lambda v: getattr(v, "__name__", ""))
 def test_values_and_derivatives(f, args):
     value, g = adc.value_and_grad(f)(*args)
     assert value == pytest.approx(f(*args), rel=1e-14)
-    check_gradient(f, args, g)
+    check_tied_gradient(f, args, g)
     np.testing.assert_allclose(adc.grad(f, jit=True)(*args), g, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(adc.grad(f, mode="forward")(*args), g, rtol=1e-12, atol=1e-15)
     H = adc.hessian(f)(*args).reshape(g.size, g.size)
