@@ -30,12 +30,11 @@ define besides its main function, and names them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import UnsupportedError
 from .ir import Atom, Op, Program, Region, Var, copy_region, defined_in, number_values, uses, walk
 from .naming import Namer
-from .passes import substitute
 from .prims.calls import RESIDUALS
 from .types import Type
 
@@ -284,7 +283,6 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     tapes = list(stacks.params.values()) if stacks is not None else []
     arguments = list(full.params[:len(prog.params)]) if stacks is not None and stacks.from_caller else []
     local = defined_in(bwd_region) | set(cotangents) | set(tapes) | set(gtapes) | set(buffers) | set(arguments)
-    substitute(bwd_region, _carried_stand_ins(fwd_ops, uses(bwd_region).keys() - local))
     read = uses(bwd_region)
     residuals = [v for v in read if v not in local]
     bwd = _clean(Program(bwd_name, arguments + residuals + tapes + gtapes + cotangents + buffers, bwd_region, len(bwd_region.yields),
@@ -321,19 +319,6 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     fwd = _clean(Program(fwd_name, params, fwd_region, None if n == 1 else n, full.filename, full.firstline,
                          prog.user_names))
     return fwd, bwd
-
-
-def _carried_stand_ins(fwd_ops: list[Op], read: Iterable[Var]) -> dict[Var, Var]:
-    """For the values of ``read`` that a loop of ``fwd_ops`` carries (its body's arguments, which
-    a reverse loop reads for their shape only: ``np.zeros_like(y)``, a carried array keeping its
-    shape), the loop's result of that slot: a value of the forward part, not of a loop's body."""
-    slots: dict[Var, Var] = {}
-    for op in walk(Region([], fwd_ops)):
-        if op.prim in ("for", "while"):
-            body = op.regions[-1]
-            head = 1 if op.prim == "for" else 0
-            slots.update(zip(body.args[head:], op.outs))
-    return {v: slots[v] for v in read if v in slots}
 
 
 def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: list[Var], stacks: Stacks,

@@ -3,8 +3,9 @@ np.concatenate([y, v])``): the reverse sweep reads its shape (to split the conca
 adjoint), and must read each iteration's, not the last one's.  Before, it read the array as the
 loop left it: plain code raised a broadcasting error and ``jit=True`` returned a wrong gradient
 silently (found by review).  ``same_shapes.py`` tells which carried arrays keep their shape; the
-others are kept per iteration (a reference, not a copy).  A loop that keeps its shape (RK4's
-``y = y + h * k``) keeps nothing more.  The functions are module-level so adc can read their
+others are kept per iteration (a reference, not a copy); for those that keep it, the reverse reads
+the loop's result, which an enclosing reverse loop restores per iteration.  A loop that keeps its
+shape (RK4's ``y = y + h * k``) keeps nothing more.  The functions are module-level so adc can read their
 source."""
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ def recursion(x):
     return grows_in_recursion(x, x, 0)
 
 
+def nested_starts(x):
+    """The inner loop keeps ``acc``'s shape, but starts from another shape in each outer iteration:
+    its reverse reads the inner loop's result, restored per outer iteration (review: under
+    ``jit=True`` the gradient was wrong, read from the last outer iteration's ``acc``)."""
+    s = 0.0
+    n = x.shape[0]
+    for i in range(2):
+        acc = x[:1 + i * (n - 1)] * 1.0
+        for j in range(2):
+            w = np.concatenate([acc, x])
+            acc = acc * 2.0
+            s = s + np.sum(w * np.arange(w.shape[0]))
+    return s
+
+
 def steps(x, n):
     """RK-like steps: ``y`` keeps the shape of ``np.zeros_like(x)``."""
     y = np.zeros_like(x)
@@ -56,6 +72,7 @@ def central(fn, x, *rest, h=1e-6):
 
 
 @pytest.mark.parametrize("fn, args", [(grows, (np.array([0.3, 0.1, 0.5]),)), (recursion, (np.array([0.3, 0.1, 0.5]),)),
+                                      (nested_starts, (np.array([0.3, -0.2, 0.5, 0.7]),)),
                                       (steps, (np.array([0.3, -0.7, 1.1, 0.4]), 3))])
 def test_gradients(fn, args):
     want = central(fn, *args)
