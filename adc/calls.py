@@ -33,12 +33,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import UnsupportedError
-from .ir import Atom, Op, Program, Region, Var, copy_region, defined_in, number_values, uses, walk
+from .ir import Atom, Op, Program, Region, Var, blocks, copy_region, defined_in, number_values, uses, walk
 from .naming import Namer
 from .prims.calls import RESIDUALS
 from .types import Type
 
 if TYPE_CHECKING:
+    from .memory import Memory
     from .save_policy import Branches
 
 
@@ -270,6 +271,7 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
     receives the values that stand for a residual made in a branch (named as it).  A number made in
     a branch and read only in that branch's reverse (``branches`` pairs them) is pushed at the end
     of the branch and popped at the start of its reverse: kept only on the path that makes it."""
+    from .memory import Memory
     from .save_policy import computed_again, tape_kind
 
     ops = full.body.ops
@@ -289,13 +291,15 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
                          full.filename, full.firstline, prog.user_names))
     read = uses(bwd.body)
     residuals = [v for v in residuals if v in read]
-    again = computed_again(fwd_ops, residuals, prog) if arguments else []  # computed again from the arguments
+    from_caller = stacks is not None and stacks.from_caller
+    memory = Memory(prog) if from_caller else None  # the function's: what its reverse part computes again
+    again = computed_again(fwd_ops, residuals, memory) if memory is not None and arguments else []
     residuals = [v for v in residuals if not any(v in op.outs for op in again)]
     bwd.out_tree = None if len(bwd.body.yields) == 1 else len(bwd.body.yields)  # as many results as the call
     top = set(prog.params) | {o for op in fwd_ops for o in op.outs}
     if stacks is not None and branches is not None:
         sunk, again_in_branches = _kept_in_branches(fwd_ops, bwd.body, [v for v in residuals if v not in top],
-                                                    stacks, branches, prog)
+                                                    stacks, branches, memory)
         residuals = [v for v in residuals if v not in sunk]
         if again_in_branches:  # without what only the forward sweep's copy of a loop needed
             bwd = _clean(bwd)
@@ -322,11 +326,12 @@ def split(full: Program, prog: Program, fwd_name: str, bwd_name: str, stacks: St
 
 
 def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: list[Var], stacks: Stacks,
-                      branches: Branches, prog: Program) -> tuple[set[Var], bool]:
+                      branches: Branches, memory: "Memory | None") -> tuple[set[Var], bool]:
     """Push each number of ``made_in_branches`` that the reverse part reads only in the reverse of
     the branch that makes it at the end of that branch, and pop it at the start of its reverse, or,
     where the reverse part has the call's arguments and the number is computed from them alone,
-    compute it again there; the ones so kept, and whether any is computed again."""
+    compute it again there (``memory``: the function's, when it has its arguments); the ones so
+    kept, and whether any is computed again."""
     from .save_policy import computed_again, innermost_branch, is_scalar, keep_in_branch, tape_kind
 
     kept: dict[Region, tuple[Region, list[Var]]] = {}  # reverse branch -> (forward branch, its values)
@@ -337,7 +342,7 @@ def _kept_in_branches(fwd_ops: list[Op], bwd_body: Region, made_in_branches: lis
         kept.setdefault(rev, (fwd, []))[1].append(v)
     again_anywhere = False
     for rev, (fwd, values) in kept.items():
-        again = computed_again(fwd.ops, values, prog) if stacks.from_caller else []  # from the arguments alone
+        again = computed_again(fwd.ops, values, memory) if memory is not None else []  # from the arguments alone
         made = {o for op in again for o in op.outs}
         rev.ops[:0] = again  # the statements they need, once per branch
         again_anywhere = again_anywhere or bool(again)
@@ -425,7 +430,7 @@ def without_unused_tapes(program: Program, functions: list[Function]) -> dict[ob
         changed = False
         for fn, prog in [*own.items(), (None, program)]:
             if fn is not None:  # a tape a region yields or carries, or the function returns: used
-                for reg in [prog.body] + [r for op in walk(prog.body) for r in op.regions]:
+                for reg in blocks(prog.body):
                     for a in (*reg.args, *reg.yields):
                         i = position(prog, a)
                         if i is not None and i in tapes[fn] and (fn, i) not in live:

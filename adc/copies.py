@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ir import Atom, Const, Op, Program, Region, Var, copy_region, definitions, mentions, uses, walk
+from .ir import Atom, Const, Op, Program, Region, Var, blocks, copy_region, definitions, mentions, uses, walk
 from .memory import is_array, makes_new, reads_shape_only, writes
 from .passes import substitute
 from .types import Type
@@ -43,7 +43,7 @@ def complement_adds(program: Program) -> Program:
     """``t = g[K]; c = t.copy(); g[K] = 0.0; … h += g`` becomes ``c = g[K]; … h[~K] += g[~K]``
     (``K`` a slice along the first axis with one bound), where ``g`` is a new array of this block
     that nothing else reads or writes after ``g[K]`` is taken."""
-    for region in _regions(program.body):
+    for region in blocks(program.body):
         while _complement_once(region):
             pass
     return program
@@ -53,7 +53,7 @@ def shared_copies(program: Program) -> Program:
     """``y = x.copy()`` becomes ``y = x`` (``y`` is replaced by ``x``) where ``x`` is a new array
     of this block that nothing writes after the copy and nothing reads after ``y``'s first write."""
     defined = definitions(program.body)  # (sharing removes a definition of the copy only)
-    for region in _regions(program.body):
+    for region in blocks(program.body):
         while _share_once(region, program, defined):
             pass
     return program
@@ -80,13 +80,14 @@ def _rewritten(program: Program, once: Callable[[Region, Program, dict[Var, int]
     """A copy of ``program`` with ``once`` applied to each block until it changes nothing."""
     out = replace(program, body=copy_region(program.body))
     defined = definitions(out.body)
-    for region in _regions(out.body):
+    for region in blocks(out.body):
         while once(region, out, defined):
             pass
     return out
 
 
 def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
+    everywhere = uses(program.body)
     for k, op in enumerate(region.ops):
         p = prim(op)
         if p is None or op.regions or len(op.outs) != 1 or not is_array(op.out) or p.structural \
@@ -98,7 +99,7 @@ def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
         if len(arrays) != 1 or not all(is_array(a) or _number(a) or isinstance(a, Const) for a in op.args):
             continue  # one array operand, so the result has its shape
         v = arrays[0]
-        if v.type != op.out.type or v in region.yields or not _dead_after(program, region, v, k, defined):
+        if v.type != op.out.type or v in region.yields or not _dead_after(everywhere, region, v, k, defined):
             continue
         if op.prim == "mul" and any(isinstance(a, Const) and a.value == 1.0 for a in op.args):
             region.ops = [o for o in region.ops if o is not op]
@@ -110,10 +111,11 @@ def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
     return False
 
 
-def _dead_after(program: Program, region: Region, v: Var, k: int, defined: dict[Var, int]) -> bool:
+def _dead_after(everywhere: dict[Var, int], region: Region, v: Var, k: int, defined: dict[Var, int]) -> bool:
     """Is ``v`` (another name of) a new array of this block, which with its other names and views
-    is only read as a value before ``region.ops[k]`` and read nowhere else in ``program`` (a
-    reverse sweep reads the forward sweep's values in other blocks too)?"""
+    is only read as a value before ``region.ops[k]`` and read nowhere else in the program
+    (``everywhere``: its reads; a reverse sweep reads the forward sweep's values in other blocks
+    too)?"""
     root, made = v, _definition(region, v, k)
     while made is not None and region.ops[made].prim in ("copy", "ufunc_into") and isinstance(region.ops[made].args[0], Var):
         root = region.ops[made].args[0]  # ``gx = gv2``, ``v3 = np.exp(v2, out=v2)``: one array, two names
@@ -123,7 +125,7 @@ def _dead_after(program: Program, region: Region, v: Var, k: int, defined: dict[
     seen, _ = _read_only(region, made + 1, k, {root}, skip=k)
     if seen is None or v not in seen or any(u in region.yields or defined.get(u) != 1 for u in seen):
         return False
-    everywhere, here = uses(program.body), uses(Region([], region.ops[made:k + 1]))
+    here = uses(Region([], region.ops[made:k + 1]))
     return all(everywhere.get(u, 0) == here.get(u, 0) for u in seen)
 
 
@@ -134,7 +136,7 @@ def masked_adds_skipped(program: Program) -> Program:
     the max's own adjoint is exactly zero (log-sum-exp: ``1.0 - s / s``).  Code adc emits only: a
     derivative of the skipped statements would not be zero where ``f`` is."""
     out = replace(program, body=copy_region(program.body))
-    for region in _regions(out.body):
+    for region in blocks(out.body):
         for add in [op for op in region.ops if op.prim == "masked_add"]:
             _skip_unless_factor(out, region, add)
     return out
@@ -147,13 +149,14 @@ def _skip_unless_factor(program: Program, region: Region, add: Op) -> None:
     if factor is None:
         return
     moved: list[Op] = [add]
+    everywhere = uses(program.body)
     for k in range(at - 1, -1, -1):  # the statements only the moved ones read, nothing written since
         op = region.ops[k]
         p = prim(op)
         if p is None or op.regions or p.side_effect or p.calls or factor in op.outs \
                 or any(writes(o) for o in region.ops[k + 1:at] if o not in moved):
             continue
-        everywhere, there = uses(program.body), uses(Region([], moved))
+        there = uses(Region([], moved))
         if all(o not in region.yields and everywhere.get(o, 0) == there.get(o, 0) for o in op.outs) \
                 and any(there.get(o, 0) for o in op.outs):  # read by the moved statements alone
             moved.insert(0, op)
@@ -181,10 +184,6 @@ def _zero_factor(region: Region, q: Atom, made: dict[Var, int]) -> Var | None:
 
 
 # -- shared helpers ----------------------------------------------------------------------------
-def _regions(region: Region) -> list[Region]:
-    return [region] + [sub for op in walk(region) for sub in op.regions]
-
-
 def _new(op: Op) -> bool:
     """Does ``op`` make one new array (memory nothing else holds)?"""
     return not op.regions and len(op.outs) == 1 and is_array(op.out) and makes_new(op)
@@ -371,6 +370,7 @@ def _masked(region: Region, t: Atom, at: int, defined: dict[Var, int]) -> Op | N
 
 def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
     ops = region.ops
+    everywhere = uses(program.body)
     for k, add in enumerate(ops):
         if add.regions or len(add.args) != 2:
             continue
@@ -385,7 +385,7 @@ def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
             if select is None or not isinstance(g, Var) or g.type != t.type \
                     or any(isinstance(a, Var) and a is g for a in select.args):
                 continue
-            if add.prim == "add" and not _owned(program, region, g, k, add.out, defined):
+            if add.prim == "add" and not _owned(everywhere, region, g, k, add.out, defined):
                 continue
             masked = Op("masked_add", [g, *select.args[:2]], [], loc=add.loc)
             region.ops = [masked if op is add else op for op in ops if op is not select]
@@ -395,8 +395,9 @@ def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
     return False
 
 
-def _owned(program: Program, region: Region, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
+def _owned(everywhere: dict[Var, int], region: Region, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
     """May ``h = g + t`` at ``k`` write its sum into ``g``: is ``g`` an adjoint of ``h``'s value
     and (another name of) a new array of this block, which with its other names and views is only
     read as a value or written before ``k`` and not mentioned after it?"""
-    return g.role == "adjoint" and g.base is not None and g.base is h.base and _dead_after(program, region, g, k, defined)
+    return g.role == "adjoint" and g.base is not None and g.base is h.base \
+        and _dead_after(everywhere, region, g, k, defined)

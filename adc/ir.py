@@ -149,6 +149,11 @@ def walk(region: Region) -> Iterator[Op]:
             yield from walk(sub)
 
 
+def blocks(region: Region) -> list[Region]:
+    """``region`` and every region nested in it, in program order (pre-order)."""
+    return [region] + [sub for op in walk(region) for sub in op.regions]
+
+
 def uses(region: Region, nested: bool = True) -> dict[Var, int]:
     """How many times each var is read in ``region`` (args and yields; with ``nested``, also in
     the regions its ops own)."""

@@ -234,11 +234,11 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
 
 
 def emitted(prog: Program, compact: bool, numba: Jit = False) -> Program:
-    """The program as its code is written: compact code takes sums of scaled arrays from sums
-    already taken (``scaled_sums``), adds masked adjoints in place (``copies.masked_adds``) and,
-    for NumPy, writes element-wise results into operands nothing
-    reads again (``copies.in_place_results``; Numba fuses such loops itself); nothing
-    differentiates it again."""
+    """The program as its code is written, which nothing differentiates again: compact code takes
+    sums of scaled arrays from sums already taken (``scaled_sums``), adds masked adjoints in place
+    (``copies.masked_adds``) and skips them where they add zero (``copies.masked_adds_skipped``),
+    and, for NumPy, writes element-wise results into operands nothing reads again
+    (``copies.in_place_results``; Numba fuses such loops itself)."""
     if not compact:
         return prog
     prog = masked_adds(scaled_sums(prog))

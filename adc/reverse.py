@@ -36,7 +36,6 @@ from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
 from .prims.reductions import unbroadcast
 from .errors import UnsupportedError
-from .passes import substitute
 from .save_policy import Record, Tapes, free_vars, shape_only, tape_kind
 from .types import INT, Type
 from .zeros import keep_dtype, zero_like
@@ -551,19 +550,6 @@ def _adjoint_type(v: Var) -> Type:
     return t if t.kind == "float" else t.with_(kind="float", dtype="float64")
 
 
-def _shapes_from_results(rev: Region, fwd_body: Region, fwd_op: Op, head: int) -> None:
-    """Where the reverse loop ``rev`` still reads a carried array of the forward loop (not
-    restored: for its shape alone, which every iteration keeps, ``same_shapes.py``), it reads the
-    forward loop's result instead: a value of the block around the loop, which an enclosing
-    reverse loop restores for each of its iterations, where the carried variable holds what the
-    loop's last run left (another shape, if the loop starts from another shape each time)."""
-    free = set(free_vars(rev, defined_in(rev) | set(rev.args)))
-    subst: dict[Var, Atom] = {a: out for a, out in zip(fwd_body.args[head:], fwd_op.outs)
-                              if a in free and is_array(a) and is_array(out)}
-    if subst:
-        substitute(rev, subst)
-
-
 def _trip_count(rv: Reverse, op: Op, fwd_op: Op) -> Atom:
     """The number of iterations the forward loop ran: from the range, or counted."""
     if op.prim == "for" and not op.param("break"):
@@ -670,7 +656,6 @@ def _loop(rv: Reverse, op: Op) -> None:
             rev.args.append(end)
             rev.yields.append(v)
             init_vals.append(fwd_op.outs[next(k for k, a in enumerate(fwd_body.args) if a is v) - head])
-        _shapes_from_results(rev, fwd_body, fwd_op, head)
     if record is not None and record.allocs and nest is not None:
         counts, outermost = nest
         at = rv.forward_sweep.ops.index(rv.fwd[outermost])

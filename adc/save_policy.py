@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ir import Atom, Const, Op, Program, Region, Var, copy_region, defined_in, uses, walk
+from .ir import Atom, Const, Op, Region, Var, copy_region, defined_in, uses, walk
 from .memory import Memory, is_array
+from .passes import substitute
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .types import Type
@@ -318,7 +319,8 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
     variables).  A comparison the reverse reads on values it reads nowhere else is computed in
     ``fwd`` and kept instead of its operands (``keep_decisions``).  A number the reverse sweep reads
     only inside one branch of an ``if`` (``branches`` pairs them) is pushed at the end of the
-    forward branch and popped at the start of the reverse one: kept only when that branch runs."""
+    forward branch and popped at the start of the reverse one: kept only when that branch runs.
+    A carried array read for its shape alone is read from ``loop``'s result."""
     if not tapes.stacked:  # a kept function's pushes and pops stay as its caller expects
         keep_decisions(fwd, rev, memory, exclude)
     kept = needed_values(fwd, rev, exclude, memory, fresh)
@@ -362,6 +364,22 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
         fwd.ops = fwd.ops + first + pushes
     recomputed = [op for op in fwd.ops if op in kept.recompute]
     rev.ops = pops[::-1] + recomputed + rev.ops
+    if loop is not None:
+        _shapes_from_results(fwd, rev, loop)
+
+
+def _shapes_from_results(fwd: Region, rev: Region, loop: Op) -> None:
+    """Where ``rev`` still reads a carried array of ``loop`` (not kept: for its shape alone, which
+    every iteration keeps, ``same_shapes.py``), it reads the loop's result instead: a value of the
+    block around the loop, which an enclosing reverse loop restores for each of its iterations,
+    where the carried variable holds what the loop's last run left (another shape, if the loop
+    starts from another shape each time)."""
+    free = set(free_vars(rev, defined_in(rev) | set(rev.args)))
+    head = 1 if loop.prim == "for" else 0
+    subst: dict[Var, Atom] = {a: out for a, out in zip(fwd.args[head:], loop.outs)
+                              if a in free and is_array(a) and is_array(out)}
+    if subst:
+        substitute(rev, subst)
 
 
 # -- carried values the reverse sweep computes back instead of keeping ---------------------------
@@ -444,16 +462,15 @@ def undone_slots(fwd: Region, head: int, n: int, breaks: bool) -> Undone:
         del found[tangled[0]]
 
 
-def computed_again(ops: list[Op], wanted: list[Var], prog: Program) -> list[Op]:
+def computed_again(ops: list[Op], wanted: list[Var], memory: Memory) -> list[Op]:
     """The statements that compute residuals again in a reverse part that has its call's arguments
     (``Stacks.from_caller``) instead of popping them: copies of the statements among ``ops`` that
     compute the values of ``wanted`` from the function's arguments and constants alone, by
     recomputable statements (``n = cols.shape[0]``, ``n == 1``) and loops of such statements on
-    numbers (``j = 0; while used & (1 << j): j += 1``), reading no array that the function writes.
-    In the order of ``ops``."""
-    memory = Memory(prog)
+    numbers (``j = 0; while used & (1 << j): j += 1``), reading no array that the function writes
+    (``memory``: the function's).  In the order of ``ops``."""
     made = {o: op for op in ops for o in op.outs}
-    params = set(prog.params)
+    params = set(memory.program.params)
     known: dict[Var, bool] = {}
 
     def reads(op: Op) -> list[Atom]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .ir import Atom, Const, Op, Program, Region, Var, copy_region, walk
+from .ir import Atom, Const, Op, Program, Region, Var, blocks, copy_region, walk
 from .memory import is_array
 from .prims import prim
 
@@ -20,7 +20,7 @@ def scaled_sums(program: Program) -> Program:
     same axes) taken before it in the same block, with no array written after ``s`` or ``c * v``
     (the earlier of the two) is made."""
     out = replace(program, body=copy_region(program.body))
-    for region in [out.body] + [sub for op in walk(out.body) for sub in op.regions]:
+    for region in blocks(out.body):
         _rewrite(region)
     return out
 
