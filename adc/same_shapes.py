@@ -18,8 +18,6 @@ from .ir import Atom, Op, Program, Region, Var, first_carried
 from .memory import is_array
 from .prims import prim
 
-SHAPE_OF_FIRST = ("acopy", "zeros_like", "ones_like", "empty_like", "full_like")
-
 
 class SameShapes:
     """The carried arrays of ``program``'s loops that keep their shape (``keeps``)."""
@@ -83,7 +81,7 @@ class SameShapes:
         p = prim(op)
         if p is None or len(op.outs) != 1 or not is_array(op.out) or not op.args:
             return
-        if op.prim in SHAPE_OF_FIRST and isinstance(op.args[0], Var) and is_array(op.args[0]):
+        if p.shape_of_first and isinstance(op.args[0], Var) and is_array(op.args[0]):
             self.key[op.out] = self._of(op.args[0])  # type: ignore[assignment]
         elif p.render is None and p.jvp is None and not p.reduces:  # element-wise
             arrays = {self._of(a) for a in op.args if is_array(a)}

@@ -43,8 +43,10 @@ for _ctor in ("zeros", "ones", "empty"):
                **_NO_DERIVATIVE)
 for _ctor in ("zeros_like", "ones_like", "empty_like"):
     structural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
-               lambda ts: float_like(ts), shape_args=(0,), names=calls(f"numpy.{_ctor}"), **_NO_DERIVATIVE)
+               lambda ts: float_like(ts), shape_args=(0,), shape_of_first=True, names=calls(f"numpy.{_ctor}"),
+               **_NO_DERIVATIVE)
 structural("acopy", lambda t, p: f"{atomic(t[0])}.copy()", np.copy, lambda ts: float_like(ts), flows=True,
+           shape_of_first=True,
            names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy") + lowered("astype", (2, 2), "ndarray.astype"),
            **_NEW)
 def _astype_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -133,7 +135,7 @@ structural("full", lambda t, p: f"np.full({_dims(t[1:])}, {t[0]})",
            jvp=_full_jvp, vjp=lambda b, op, g: [b.emit("sum", g)] + [None] * (len(op.args) - 1),
            names=lowered("full", (2, 2), "numpy.full"), note="of a number (the fill value is differentiable)", **_NEW)
 structural("full_like", lambda t, p: f"np.full_like({t[0]}, {t[1]})", lambda x, v: np.full_like(x, v, dtype=float),
-           lambda ts: float_like(ts), shape_args=(0,),
+           lambda ts: float_like(ts), shape_args=(0,), shape_of_first=True,
            jvp=lambda b, op, ts: b.emit("full_like", op.args[0], ts[1]) if ts[1] is not None
            else b.emit("zeros_like", op.args[0]),
            vjp=lambda b, op, g: [None, b.emit("sum", g)], names=lowered("full_like", (2, 2), "numpy.full_like"),

@@ -131,6 +131,7 @@ class Primitive:
     flows: bool = False  # activity flows from the first argument to the result (no rule of its own)
     calls: bool = False  # calls a generated function; the transforms derive it (``forward._call``, ``reverse._call``)
     shape_args: tuple[int, ...] = ()  # argument positions read only for their shape
+    shape_of_first: bool = False  # its array result has its first argument's shape (``np.zeros_like``, a copy)
     buffered: tuple[str, ...] = ()  # "array" (first argument) / "result": adjoints kept as buffers
     # a custom rule's marker, used up by the reverse transform: the forward sweep keeps a plain copy
     # of its value, so a transform of the derivative program differentiates the rule's own code
