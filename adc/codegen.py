@@ -20,7 +20,7 @@ from .memory import Memory, reads_shape_only, written_args
 from .naming import Names
 from .printer import fill, render_const, trace_form
 from .prims import P_ATOM, Form, Primitive, get, prim
-from .prims.registry import atomic, spelling
+from .prims.registry import atomic, broadcasts, spelling
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
@@ -34,7 +34,8 @@ def header(*programs: Program, numba: bool = False) -> str:
         for op in walk(program.body):
             rule = prim(op)
             if rule is not None:
-                extra |= {rule.imports, rule.numba_imports if numba and rule.numba is not None else ""}
+                spelled = rule.numba is not None or rule.in_place is not None
+                extra |= {rule.imports, rule.numba_imports if numba and spelled else ""}
     extra.discard("")
     return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in sorted(extra)) + "\n\n"
 
@@ -49,6 +50,17 @@ class Emitter:
     last_line: tuple[str, int] | None = None
     trace_style: bool = False  # render calls as in the SSA listing (``cos(v1)``), not ``math.cos``
     numba: bool = False  # the Numba dialect (``jit=True``): a primitive's ``numba`` spelling where it has one
+    # ``jit="parallel"``: the shape checks of in-place adds wait until a statement assigns a name they
+    # read, or the block ends (a call between two loops keeps Numba's parallel compiler from fusing them)
+    defer_checks: bool = False
+    pending: list[tuple[str, set[object]]] = field(default_factory=list)
+    # where each value was assigned (its region, a statement count) and when each name last was:
+    # a check may read a named value's operands instead of it, while their names still hold them
+    defs: dict[Var, Op] = field(default_factory=dict)
+    made: dict[Var, tuple[int, int]] = field(default_factory=dict)
+    last_assigned: dict[object, int] = field(default_factory=dict)
+    count: int = 0
+    current: int = 0  # the region being written (``id``)
 
     # -- expressions ---------------------------------------------------------------------------
     def atom(self, a: Atom) -> tuple[str, int]:
@@ -126,8 +138,23 @@ class Emitter:
 
     def region(self, reg: Region, indent: str) -> None:
         self.settle(reg)
+        outer, self.pending = self.pending, []
+        outer_region, self.current = self.current, id(reg)
         for op in reg.ops:
+            if self.pending and (op.regions or self.assigned(op) & set().union(*(n for _, n in self.pending))):
+                self.flush_checks(indent)
             self.statement(op, indent)
+            self.count += 1
+            for key in self.assigned(op):
+                self.last_assigned[key] = self.count
+            for o in op.outs:
+                self.made[o] = (id(reg), self.count)
+        self.flush_checks(indent)
+        self.pending, self.current = outer, outer_region
+
+    def flush_checks(self, indent: str) -> None:
+        self.lines += [f"{indent}{line}" for line, _ in self.pending]
+        self.pending = []
 
     def copies(self, targets: list[Var], values: list[Atom], indent: str) -> None:
         """Assign ``values`` to the names of ``targets`` in parallel: one tuple assignment (a swap
@@ -194,12 +221,56 @@ class Emitter:
             return
         rule = get(op.prim)
         if rule.effect or not op.outs:  # a push; a call with no result (it fills adjoint tapes)
+            if self.numba and rule.in_place is not None:
+                self.shape_checks(op, rule, indent)
             self.lines.append(f"{indent}{self.expr(op)[0]}")
             return
         if len(op.outs) > 1:  # a call with several results: ``y, det_res = det_fwd(M)``
             self.lines.append(f"{indent}{', '.join(self.names[o] for o in op.outs)} = {self.expr(op)[0]}")
             return
         self.assign(self.names[op.out], op, indent)
+
+    def shape_checks(self, op: Op, rule: Primitive, indent: str) -> None:
+        """Before an in-place add in Numba code (``gx += gy * c``), which Numba runs without checking
+        shapes: ``adc_arrays.fits(gx, gy)``, with each array the added value is made of, so a value
+        of another shape raises, as in NumPy, instead of adding wrong elements."""
+        assert rule.in_place is not None
+        texts = [self.atom(a)[0] for a in op.args]
+        found = rule.in_place(texts, dict(op.params), [a.type for a in op.args])
+        if found is None:
+            return
+        target, values = found
+        leaves: list[str] = []
+        reads = self.reads(op)
+        for k in values:
+            for leaf in self.sources(op.args[k]):
+                text = self.names[leaf] if isinstance(leaf, Var) else self.expr(leaf)[0]
+                if text not in leaves and leaf is not op.args[0]:
+                    leaves.append(text)
+                    reads |= {self.names.key(leaf)} if isinstance(leaf, Var) else self.reads(leaf)
+        if not leaves:
+            return
+        line = f"adc_arrays.fits({', '.join([target, *leaves])})"
+        if self.defer_checks:  # the names it reads stay as they are until it runs
+            self.pending.append((line, reads))
+        else:
+            self.lines.append(f"{indent}{line}")
+
+    def sources(self, a: Atom) -> list[Var | Op]:
+        """``broadcast_leaves`` of ``a``, each named one made by an element-wise operation in this
+        region replaced by its operands' while their names hold them: the check then keeps no
+        temporary alive that Numba's parallel compiler would fuse away (``gv30 = gv33 * v32``)."""
+        out: list[Var | Op] = []
+        for leaf in broadcast_leaves(a, self.inline):
+            op = self.defs.get(leaf) if isinstance(leaf, Var) else None
+            rule = prim(op) if op is not None else None
+            where = self.made.get(leaf)  # type: ignore[arg-type]
+            if rule is None or not broadcasts(rule) or where is None or where[0] != self.current or any(
+                    self.last_assigned.get(key, 0) > where[1] for b in op.args for key in self.atom_reads(b)):  # type: ignore[union-attr]
+                out.append(leaf)
+                continue
+            out += [s for b in op.args for s in self.sources(b)]  # type: ignore[union-attr]
+        return out
 
     def if_statement(self, op: Op, indent: str) -> None:
         then, orelse = op.regions
@@ -373,6 +444,48 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     return found
 
 
+def broadcast_leaves(a: Atom, inline: dict[Var, Op]) -> list[Var | Op]:
+    """The arrays that the folded element-wise expression of ``a`` broadcasts together: named ones,
+    and folded views (``g[:1]``, made again for the check); ``a`` itself when it is not folded.
+    The value has a shape that fits an array if each of them does."""
+    if not isinstance(a, Var) or a.type is None or not a.type.is_array:
+        return []
+    op = inline.get(a)
+    if op is None:
+        return [a]
+    rule = prim(op)
+    if rule is not None and not broadcasts(rule):
+        return [op]  # a view (``named_for_checks``)
+    return [leaf for b in op.args for leaf in broadcast_leaves(b, inline)]
+
+
+def named_for_checks(region: Region, inline: dict[Var, Op]) -> None:
+    """Numba code checks the arrays an in-place add's value is made of (``Emitter.shape_checks``),
+    which tells the value's shape only through element-wise operations: any other op folded into it
+    (``np.sum(g, axis=0)``) is given a name instead, but a view (``g[:1]``), which the check can
+    make again for nothing."""
+    def unfold(a: Atom) -> None:
+        op = inline.get(a) if isinstance(a, Var) and a.type is not None and a.type.is_array else None
+        if op is None:
+            return
+        rule = prim(op)
+        if rule is not None and rule.view and rule.structural and all(
+                not (isinstance(b, Var) and b in inline) for b in op.args):
+            return  # made again for the check: its operands are names
+        if rule is None or not broadcasts(rule):
+            del inline[a]  # type: ignore[arg-type]
+            return
+        for b in op.args:
+            unfold(b)
+
+    for op in walk(region):
+        rule = prim(op)
+        found = rule.in_place([""] * len(op.args), dict(op.params), [a.type for a in op.args]) \
+            if rule is not None and rule.in_place is not None else None
+        for k in found[1] if found is not None else ():
+            unfold(op.args[k])
+
+
 def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = False,
                   memory: Memory | None = None) -> dict[Var, Op]:
     """``inlinable`` for ``region`` and every region nested in it (a ``while`` condition folds
@@ -432,8 +545,11 @@ def generate(program: Program, names: Names, doc: str | None = None, compact: bo
     defined = definitions(program.body)
     # a value the reverse sweep defines again (recomputed, or popped from a record) is read by name
     inline = {v: op for v, op in inline.items() if defined.get(v, 0) == 1}
+    if numba:
+        named_for_checks(program.body, inline)
     pos = coalesce(program, names, inline)
-    em = Emitter(names, counts, inline, numba=bool(numba))
+    em = Emitter(names, counts, inline, numba=bool(numba), defer_checks=numba == "parallel",
+                 defs={o: op for op in walk(program.body) for o in op.outs if defined.get(o, 0) == 1})
     while em.settle_everywhere(program.body):  # a value no longer folded is assigned: check again
         pos = Positions(program, inline)
         separate_interfering(program, names, pos)

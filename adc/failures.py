@@ -116,11 +116,25 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     else:
         what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative", "hvp": "Hessian-vector product"}.get(compiled.kind, "gradient")
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
-        hint = ("the derivative of this line is not defined at these arguments (for example sqrt, or a "
-                "power below 1, at 0): evaluate the derivative at another point")
+        hint = _BROADCAST_HINT if _broadcast_mismatch(exc) else (
+            "the derivative of this line is not defined at these arguments (for example sqrt, or a "
+            "power below 1, at 0): evaluate the derivative at another point")
         loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
     error = EvaluationError.like(exc)(message, loc, hint)
     raise error.with_traceback(exc.__traceback__) from exc
+
+
+_BROADCAST_HINT = (
+    "an array here has length 1 along an axis only when the code runs (a slice such as x[:n] with "
+    "n == 1), and adc decides which axes broadcast when it compiles, so the adjoint is not summed "
+    "over that axis: make the axis known to have length 1 (x[i:i + 1], x[0, None], keepdims=True, a "
+    "literal 1 in reshape) or use mode='forward'")
+
+
+def _broadcast_mismatch(exc: BaseException) -> bool:
+    """Did NumPy (or the checked in-place add of Numba code, ``adc_arrays.fits``) refuse to add
+    an adjoint into a value of another shape?"""
+    return isinstance(exc, ValueError) and "non-broadcastable output operand" in str(exc)
 
 
 def _reason(exc: BaseException) -> str:

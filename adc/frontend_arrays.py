@@ -41,24 +41,31 @@ class ArrayExpressions(LibraryCalls):
     b: Any
 
     # -- indexing ------------------------------------------------------------------------------
-    def index_spec(self, node: cst.Subscript, arr: Var) -> tuple[tuple[Any, ...], list[Atom], bool]:
-        """The index description, its arguments, and whether it picks one element."""
+    def index_spec(self, node: cst.Subscript, arr: Var) -> tuple[tuple[Any, ...], list[Atom], bool, tuple[int, ...]]:
+        """The index description, its arguments, whether it picks one element, and the positions of
+        the slices that have at most one element (``unit_slice``)."""
         spec: list[Any] = []
         atoms: list[Atom] = []
+        units: list[int] = []
         scalar_ints = 0
         for el in node.slice:
             if isinstance(el.slice, cst.Slice):
                 parts = [el.slice.lower, el.slice.upper, el.slice.step]
                 present = []
+                bounds: list[Atom | None] = []
                 for part in parts:
                     if part is None:
                         present.append(False)
+                        bounds.append(None)
                         continue
                     atom = self.index_atom(self.expr(part), part)
                     if part is el.slice.step and isinstance(atom, Const) and atom.value == 0:
                         raise self.fail(part, "slice step cannot be zero", "use a nonzero step, e.g. x[::2]")
                     atoms.append(atom)
+                    bounds.append(atom)
                     present.append(True)
+                if unit_slice(el.slice, *bounds):
+                    units.append(len(spec))
                 spec.append(("s", *present))
                 continue
             value = self.expr(el.slice.value)
@@ -81,7 +88,7 @@ class ArrayExpressions(LibraryCalls):
             raise self.fail(node, f"too many indices for a {arr.type.ndim}-D array",
                             f"index with at most {arr.type.ndim} integers or slices")
         single = scalar_ints == arr.type.ndim and len(spec) == scalar_ints
-        return tuple(spec), atoms, single
+        return tuple(spec), atoms, single, tuple(units)
 
     def index_atom(self, value: Any, node: cst.CSTNode) -> Atom:
         atom = self.scalar(value, node)
@@ -96,9 +103,8 @@ class ArrayExpressions(LibraryCalls):
         if isinstance(base, DynamicList):
             return self.list_subscript(base, node)
         arr = self.array_value(base, node.value)
-        spec, atoms, single = self.index_spec(node, arr)
-        params = () if all(e == "i" for e in spec) else (("index", spec),)
-        return self.b.emit("getitem", arr, *atoms, params=params)
+        spec, atoms, single, units = self.index_spec(node, arr)
+        return self.b.emit("getitem", arr, *atoms, params=index_params(spec, units))
 
     def store(self, target: cst.Subscript, value: Any) -> None:
         base = self.expr(target.value)
@@ -108,14 +114,14 @@ class ArrayExpressions(LibraryCalls):
         arr = self.array_value(base, target.value)
         if arr not in self.owned and not self.fresh_array(arr):
             raise self.unwritable(target, arr, "writing into")
-        spec, atoms, single = self.index_spec(target, arr)
+        spec, atoms, single, units = self.index_spec(target, arr)
         v = self.scalar(value, target)
-        slot = get("getitem").result_type([arr.type, *(a.type for a in atoms)], {"index": spec})
+        params = index_params(spec, units)
+        slot = get("getitem").result_type([arr.type, *(a.type for a in atoms)], {"index": spec, **dict(params)})
         if v.type.ndim > slot.ndim:
             raise self.fail(target, f"assigning a {v.type.ndim}-D array to a {slot.ndim}-D "
                                     f"{'element' if not slot.ndim else 'part'} of `{self.src_text(target.value)}`",
                             "index the value down to the target's shape, or write a slice of the same rank")
-        params = () if all(e == "i" for e in spec) else (("index", spec),)
         self.b.append(Op("setitem", [arr, *atoms, v], [], params))
 
     def copy_written_arguments(self) -> bool:
@@ -795,6 +801,45 @@ COMPOSED = {
     **{n: (lambda n: lambda self, args, node: self.shaped(n, args, node))(n) for n in ("roll", "tile", "repeat", "triu", "tril")},
     **LIBRARY,
 }
+
+
+def unit_slice(node: cst.Slice, lower: Atom | None, upper: Atom | None, step: Atom | None) -> bool:
+    """Does the slice have at most one element whatever the array's length: ``x[:1]``, ``x[-1:]``,
+    ``x[2:3]``, ``x[-3:-2]``, ``x[i:i + 1]``?  Its axis then has a known length of 1 in the type, so
+    reverse mode sums an adjoint over it where it broadcasts (an empty slice makes the primal fail
+    to broadcast, or its adjoint empty)."""
+    low, high = _literal(node.lower, lower), _literal(node.upper, upper)
+    if step is not None and _literal(node.step, step) != 1:
+        return False
+    if upper is None:
+        return low == -1
+    if lower is None:
+        return high == 1
+    if low is not None and high is not None:
+        return (low >= 0) == (high >= 0) and high - low == 1
+    end = node.upper
+    return isinstance(end, cst.BinaryOperation) and isinstance(end.operator, cst.Add) \
+        and _literal(end.right, None) == 1 and node.lower is not None and end.left.deep_equals(node.lower)
+
+
+def _literal(node: cst.BaseExpression | None, atom: Atom | None) -> int | None:
+    """The integer a slice bound is known to be: a constant atom, or a literal such as ``-1``."""
+    if isinstance(atom, Const):
+        return int(atom.value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        value = _literal(node.expression, None)
+        return None if value is None else -value
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    return None
+
+
+def index_params(spec: tuple[Any, ...], units: tuple[int, ...]) -> tuple[tuple[str, Any], ...]:
+    """A ``getitem``/``setitem``'s parameters: none for integers only, else the ``index`` and the
+    positions of its slices of at most one element (``unit_slices``)."""
+    if all(e == "i" for e in spec):
+        return ()
+    return (("index", spec),) + ((("unit_slices", units),) if units else ())
 
 
 def _function_name(handler: str) -> str:

@@ -27,6 +27,7 @@ from .naming import Names
 from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
                      merge_scatter_adds, propagate_copies, substitute)
 from .reverse import reverse
+from .row_gathers import gathered_rows
 from .scaled_sums import scaled_sums
 from .types import Type
 from .vector import Unbatched, vector_forward
@@ -95,6 +96,7 @@ def derivative_program(prog: Program, kind: str, wrt: Sequence[int], compact: bo
     not the lecture layout); ``stacks``: kept calls keep their residuals on tapes (Numba, and a
     derivative program to be differentiated again: the gradient inside ``hvp``);
     ``checkpoints``: snapshots per outermost loop in reverse mode."""
+    prog = gathered_rows(prog)  # rows read through index arrays: computed alone when fewer
     if kind in ("hvp", "vhvp"):  # forward over reverse: the JVP of the gradient program, in the IR
         gradient = derivative_program(prog, "grad", wrt, compact, stacks=Stacks())  # kept calls: ``calls.py``
         # "vhvp": many directions in one pass (vector mode; ``vector.Unbatched`` where it cannot)

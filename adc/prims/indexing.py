@@ -5,7 +5,8 @@ Arrays are mutable references: ``setitem`` is a statement that writes into its a
 value), so the reverse sweep sees exactly which element each write overwrote.  An index is
 described by the ``index`` parameter, one entry per position: ``"i"`` (an integer or an integer
 array, one argument), ``"n"`` (``None``/``np.newaxis``) or ``("s", start?, stop?, step?)`` (a slice
-whose present bounds are arguments).
+whose present bounds are arguments).  ``unit_slices`` lists the positions of the slices that have at
+most one element (``x[:1]``, ``x[i:i + 1]``): their axes are known to have length 1.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 from ..ir import Var
 from ..types import Type, broadcast_ones
 from . import batching
-from .registry import KERNELS, NumbaRender, Render, atomic, calls, lowered, structural
+from .registry import KERNELS, NumbaRender, Render, RowRule, atomic, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -69,6 +70,7 @@ def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     put where the first of them stands if they stand together, else first (``x[0, None, idx]``)."""
     arr, idx = ts[0], list(ts[1:])
     spec = spec_of(p, len(idx))
+    units = p.get("unit_slices", ())  # slices of at most one element (``x[:1]``, ``x[i:i + 1]``)
     arrays = [t if t.kind != "bool" else Type("int", 1, "int64", (False,)) for t in idx if t.ndim]
     advanced = broadcast_ones(arrays, max((t.ndim for t in arrays), default=0))
     types = iter(idx)
@@ -86,7 +88,7 @@ def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
         elif entry == "n":
             dims.append(True)
         else:
-            dims.append(False)
+            dims.append(k in units)
             axis += 1
     dims.extend(arr.one(k) for k in range(axis, arr.ndim))
     if not dims:
@@ -157,6 +159,15 @@ def _numba_getitem(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> s
     return f"adc_arrays.gather({t[0]}, {key_tuple(spec, t[1:])})"
 
 
+def _added_into(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> tuple[str, tuple[int, ...]] | None:
+    """``x[key] += v`` in Numba code, which does not check shapes: the array added into
+    (``x[key]``) and the position of ``v``; ``None`` where a kernel adds (it checks)."""
+    spec = spec_of(p, len(t) - 2)
+    if (p.get("scatter") and _index_arrays(ts[1:-1])) or not _numba_native(spec, ts[1:-1]):
+        return None
+    return _render_getitem(t[:-1], p), (len(t) - 1,)
+
+
 def _numba_store(symbol: str) -> NumbaRender:
     """``x[key] = v`` / ``x[key] += v`` (``np.add.at`` with ``scatter``) in the Numba dialect."""
     def spell(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
@@ -180,10 +191,18 @@ def _getitem_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
     return out
 
 
+def _getitem_rows(op: Any, constant: Any) -> RowRule | None:
+    """``x[:, k, 1:3]``: a key that starts with a full slice and has no index array keeps ``x``'s rows."""
+    spec = spec_of(dict(op.params), len(op.args) - 1)
+    if not spec or spec[0] != ("s", False, False, False) or any(a.type is not None and a.type.is_array for a in op.args[1:]):
+        return None
+    return RowRule((0,))
+
+
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp),
            view=True, recomputable=True, numba=_numba_getitem, numba_imports=KERNELS,
-           flows=True, buffered=("array",), may_raise=True,
+           flows=True, buffered=("array",), may_raise=True, rows=_getitem_rows,
            names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
            + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")
            + lowered("squeeze", (1, 2), "numpy.squeeze", "ndarray.squeeze")
@@ -195,15 +214,16 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
 structural("setitem", _render_store("="), _setitem, buffered=("array",), numba=_numba_store("="), numba_imports=KERNELS,
            **_STORE)
 structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_store("+="),
-           numba_imports=KERNELS, names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up",
+           numba_imports=KERNELS, in_place=_added_into, names=lowered("add_at", (3, 3), "numpy.add.at"), note="repeated indices add up",
            **_STORE)
 structural("iadd", lambda t, p: f"{t[0]} += {t[1]}", lambda x, y: np.add(x, y, out=x, casting="unsafe"), buffered=("array",),
-           **_STORE)
+           in_place=lambda t, p, ts: (t[0], (1,)), numba_imports=KERNELS, **_STORE)
 # ``x += np.where(m, v, 0.0)`` without the array of zeros and values (``copies.masked_adds``);
 # Numba's ufuncs take no ``where=``
 structural("masked_add", lambda t, p: f"np.add({t[0]}, {t[2]}, out={t[0]}, where={t[1]})",
            lambda x, m, v: np.add(x, v, out=x, where=m, casting="unsafe"),
-           numba=lambda t, p, ts: f"{t[0]} += np.where({t[1]}, {t[2]}, 0.0)", **_STORE)
+           numba=lambda t, p, ts: f"{t[0]} += np.where({t[1]}, {t[2]}, 0.0)", in_place=lambda t, p, ts: (t[0], (1, 2)),
+           numba_imports=KERNELS, **_STORE)
 
 # ``y = np.exp(v)`` as ``y = np.exp(v, out=v)`` where nothing reads ``v`` again
 # (``copies.in_place_results``): ``into`` is the array written (``y`` is another name of it),

@@ -9,6 +9,8 @@ Numba compiles the same function (an ``overload``).  ``untile``/``unrepeat`` sum
 ``np.tile``/``np.repeat`` result back to its argument's shape (reshapes and sums here, loops over
 ``source`` under Numba).
 
+``fits(x, v)`` raises unless ``v`` broadcasts to ``x``: Numba code checks an in-place add with it.
+
 ``stack_list`` is ``np.stack`` of a list (Numba's takes a tuple: a loop there), and ``add_rows`` adds
 the rows of a stack's adjoint into the list of its items' adjoints (``prims/lists.py``).
 
@@ -299,6 +301,23 @@ def lanes(x, axis):  # noqa: ANN001, ANN201 (Numba compiles it as written)
     return np.ascontiguousarray(x).reshape((outer, x.shape[a], inner))
 
 
+def fits(x, *values):  # noqa: ANN001, ANN201
+    """Raise NumPy's ``ValueError`` unless each array of ``values`` broadcasts to ``x``'s shape:
+    Numba code runs it before ``x += ...``, since Numba's in-place operators do not check (they read
+    past a shorter operand and stop early in a longer one)."""
+    for v in values:
+        _fits_check(x, v)
+
+
+def _fits_check(x, v):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    extra = x.ndim - v.ndim
+    if extra < 0:
+        raise ValueError("non-broadcastable output operand")
+    for k in range(v.ndim):
+        if v.shape[k] != 1 and v.shape[k] != x.shape[extra + k]:
+            raise ValueError("non-broadcastable output operand")
+
+
 def _register_numba() -> None:
     try:
         import numba
@@ -312,6 +331,16 @@ def _register_numba() -> None:
     @overload(diag_embed)
     def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
         return _diag_embed_loop
+
+    check_nb = numba.njit(_fits_check)
+
+    @overload(fits)
+    def _fits(x, *values):  # noqa: ANN001, ANN202 (one check per operand, unrolled: they differ in type)
+        n = len(values[0]) if len(values) == 1 and isinstance(values[0], types.StarArgTuple) else len(values)
+        body = "".join(f"    check(x, values[{k}])\n" for k in range(n)) or "    pass\n"
+        scope: dict[str, Any] = {}
+        exec("def impl(x, *values):\n" + body, {"check": check_nb}, scope)  # noqa: S102
+        return scope["impl"]
 
     @overload(stack_list)
     def _stack_list(items):  # noqa: ANN001, ANN202

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..types import FLOAT, Type
 from . import batching
-from .registry import KERNELS, P_MUL, Form, atomic, elementwise, lowered, structural
+from .registry import KERNELS, P_MUL, Form, RowRule, atomic, elementwise, lowered, structural
 
 
 def _product_dtype(ts: Sequence[Type]) -> str:
@@ -51,9 +51,15 @@ def _matmul_vjp(b: Any, op: Any, g: Any) -> list[Any]:
                            "use 1-D or 2-D operands (batched matmul is not supported yet)")
 
 
+def _matmul_rows(op: Any, constant: Any) -> RowRule | None:
+    """``a @ c`` for a matrix ``a``: row ``i`` is ``a[i] @ c``."""
+    a, c = (x.type for x in op.args)
+    return RowRule((0,)) if a is not None and c is not None and a.ndim == 2 and c.ndim in (1, 2) else None
+
+
 _MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, uniform=True, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
+            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, uniform=True, rows=_matmul_rows, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
             + lowered("vdot", (2, 2), "numpy.vdot") + lowered("matrix_power", (2, 2), "numpy.linalg.matrix_power"))
 
 
@@ -191,9 +197,25 @@ def _einsum_render(t: Sequence[str], p: dict[str, Any]) -> str:
     return f"np.einsum({p['spec']!r}, {', '.join(t)})"
 
 
+def _einsum_rows(op: Any, constant: Any) -> RowRule | None:
+    """An einsum whose result's first index is a batch index, first in the operands that have it and
+    nowhere else in them (``'vij,vj->vi'``): row ``v`` comes from those operands' rows ``v``."""
+    spec = str(op.param("spec"))
+    if "->" not in spec or "." in spec:
+        return None
+    inputs, output = spec.split("->")
+    if not output or output[0] in output[1:]:
+        return None
+    batch, operands = output[0], inputs.split(",")
+    if any(batch in s[1:] for s in operands):
+        return None
+    rows = tuple(k for k, s in enumerate(operands) if s[:1] == batch)
+    return RowRule(rows) if rows else None
+
+
 structural("einsum", _einsum_render,
            lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp, vjvp=batching.einsum,
-           names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
+           rows=_einsum_rows, names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
            note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "
                 "tensordot, inner and kron lower to it", numba_imports=KERNELS, numba=_numba_einsum)

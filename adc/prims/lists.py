@@ -95,6 +95,7 @@ structural("stack_list", _stack_text, lambda items, item=None: _stack(items, ite
 structural("zeros_list", _zeros_text, lambda items, item=None: [0.0 * v for v in items], lambda ts: LIST,
            jvp=lambda b, op, ts: b.emit("zeros_list", *op.args, params=op.params), fresh=True, foldable=False)
 structural("list_add", lambda t, p: f"{t[0]}[{t[1]}] += {t[2]}", _add, effect=True,
+           in_place=lambda t, p, ts: (f"{t[0]}[{t[1]}]", (2,)), numba_imports=KERNELS,
            jvp=_effect_jvp("list_add"))
 structural("add_rows", lambda t, p: f"adc_arrays.add_rows({t[0]}, {t[1]})", lambda items, g: _add_rows(items, g),
            effect=True, imports=KERNELS, jvp=_effect_jvp("add_rows"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -85,6 +85,36 @@ def lowered(handler: str, arity: tuple[int, int], *paths: str, nojit: str = "") 
     return tuple(Spelling(p, handler, arity, nojit=nojit) for p in paths)
 
 
+class RowRule(NamedTuple):
+    """How an op's result takes its rows (first axis) one for one from some operands' rows
+    (``row_gathers.py``): ``operands``, the positions of those arguments (the others are read
+    whole); ``count``, the argument that states the number of rows (a reshape's ``-1``), set to the
+    number of rows gathered; ``same_row_size``: only when the row operand's row has as many elements
+    as the result's (a reshape), which the pass checks from the sizes it knows."""
+
+    operands: tuple[int, ...]
+    count: int | None = None
+    same_row_size: bool = False
+
+
+RowsOf = Callable[[Any, Callable[[Any], object]], "RowRule | None"]
+
+
+def broadcast_rows(op: Any, constant: Callable[[Any], object]) -> RowRule | None:
+    """An element-wise op's rows: those of each operand of the result's rank whose first axis is not
+    broadcast (known to have length 1); numbers and lower-rank operands are read whole."""
+    out = op.outs[0].type
+    if out is None or out.ndim == 0 or out.one(0):
+        return None
+    return RowRule(tuple(k for k, a in enumerate(op.args)
+                         if a.type is not None and a.type.ndim == out.ndim and not a.type.one(0)))
+
+
+def broadcasts(rule: "Primitive") -> bool:
+    """Is ``rule`` element-wise, its result the broadcast of its operands (``a * b``, not ``a @ b``)?"""
+    return rule.rows is broadcast_rows
+
+
 @dataclass(frozen=True)
 class Primitive:
     """One primitive.  ``partials(b, args, out)`` returns one local partial per argument (``None``
@@ -132,6 +162,14 @@ class Primitive:
     calls: bool = False  # calls a generated function; the transforms derive it (``forward._call``, ``reverse._call``)
     shape_args: tuple[int, ...] = ()  # argument positions read only for their shape
     shape_of_first: bool = False  # its array result has its first argument's shape (``np.zeros_like``, a copy)
+    # ``rows(op, constant)``: how the result's rows come from operands' rows (``RowRule``), ``None``
+    # when they do not; ``constant(atom)`` is an argument's known value (``row_gathers.py``)
+    rows: RowsOf | None = None
+    # an in-place add (``x += v``, ``x[key] += v``), which Numba runs without checking that ``v``
+    # broadcasts to ``x``: ``in_place(texts, params, types)`` is the array added into, as text, and
+    # the positions of the arguments the value is made of (``None``: a kernel adds, and checks);
+    # Numba code checks them first (``adc_arrays.fits``, ``codegen``)
+    in_place: Callable[[Sequence[str], dict[str, Any], Sequence[Type]], tuple[str, tuple[int, ...]] | None] | None = None
     buffered: tuple[str, ...] = ()  # "array" (first argument) / "result": adjoints kept as buffers
     # a custom rule's marker, used up by the reverse transform: the forward sweep keeps a plain copy
     # of its value, so a transform of the derivative program differentiates the rule's own code
@@ -203,7 +241,9 @@ def prim(op: Any) -> Primitive | None:
 def elementwise(name: str, arity: int, scalar: Form, array: Form | None, impl: Callable[..., Any],
                 partials: Partials | None = None, result: Callable[[Sequence[Type]], Type] | None = None,
                 **traits: Any) -> Primitive:
-    """Register a primitive rendered by a template (``array`` defaults to ``scalar``)."""
+    """Register a primitive rendered by a template (``array`` defaults to ``scalar``); its rows are
+    its operands' (``broadcast_rows``) unless ``rows`` says otherwise."""
+    traits.setdefault("rows", broadcast_rows)
     return register(Primitive(name, arity, scalar, array or scalar, impl, partials, result, **traits))
 
 

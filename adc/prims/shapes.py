@@ -11,7 +11,7 @@ import numpy as np
 
 from ..types import Type
 from . import batching, kernels
-from .registry import KERNELS, atomic, float_like, lowered, seq_text, structural
+from .registry import KERNELS, RowRule, atomic, float_like, lowered, seq_text, structural
 
 
 def permutation(p: dict[str, Any], ndim: int) -> tuple[int, ...]:
@@ -62,6 +62,16 @@ def _reshape_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     return Type(ts[0].kind, len(ones), ts[0].dtype, ones)
 
 
+def _reshape_rows(op: Any, constant: Any) -> RowRule | None:
+    """``x.reshape(-1, 4, 4)``: its rows are ``x``'s when a row of ``x`` has 16 elements, which the
+    pass checks; gathered, the ``-1`` becomes the number of rows (a mismatch raises, as NumPy)."""
+    dims = op.param("dims") or ()
+    if len(op.args) < 3 or op.args[0].type is None or op.args[0].type.ndim < 2:
+        return None
+    first = dims[0] if dims and dims[0] is not None else constant(op.args[1])
+    return RowRule((0,), count=1, same_row_size=True) if first == -1 else None
+
+
 def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
     return f"{atomic(t[0])}.reshape({', '.join(t[1:])})"
 
@@ -69,6 +79,7 @@ def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True, may_raise=True,
+           rows=_reshape_rows,
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
            numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
 structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({atomic(t[1])}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
