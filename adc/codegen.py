@@ -245,7 +245,7 @@ class Emitter:
         for k in values:
             for leaf in self.sources(op.args[k]):
                 text = self.names[leaf] if isinstance(leaf, Var) else self.expr(leaf)[0]
-                if text not in leaves and leaf is not op.args[0]:
+                if text not in leaves and text != target:
                     leaves.append(text)
                     reads |= {self.names.key(leaf)} if isinstance(leaf, Var) else self.reads(leaf)
         if not leaves:
@@ -269,7 +269,11 @@ class Emitter:
                     self.last_assigned.get(key, 0) > where[1] for b in op.args for key in self.atom_reads(b)):  # type: ignore[union-attr]
                 out.append(leaf)
                 continue
-            out += [s for b in op.args for s in self.sources(b)]  # type: ignore[union-attr]
+            inner = [s for b in op.args for s in self.sources(b)]  # type: ignore[union-attr]
+            if all(isinstance(s, Var) or cheap_view(s, self.inline) for s in inner):
+                out += inner
+            else:
+                out.append(leaf)  # an operand is a folded computation (``gy @ W.T``): not made again
         return out
 
     def if_statement(self, op: Op, indent: str) -> None:
@@ -459,6 +463,19 @@ def broadcast_leaves(a: Atom, inline: dict[Var, Op]) -> list[Var | Op]:
     return [leaf for b in op.args for leaf in broadcast_leaves(b, inline)]
 
 
+def cheap_view(op: Op, inline: dict[Var, Op]) -> bool:
+    """Is ``op`` a view the Numba code can make again for a check, for nothing: of names, with no
+    index array (``g[1:]``, ``g.T``), spelled in Numba as in NumPy (a reshape there copies)?"""
+    rule = prim(op)
+    if rule is None or not rule.view or not rule.structural:
+        return False
+    if any(isinstance(b, Var) and (b in inline or (k and b.type is not None and b.type.is_array))
+           for k, b in enumerate(op.args)):
+        return False
+    texts, params, types = [f"a{k}" for k in range(len(op.args))], dict(op.params), [b.type for b in op.args]
+    return spelling(rule, texts, params, types, numba=True) == spelling(rule, texts, params, types)
+
+
 def named_for_checks(region: Region, inline: dict[Var, Op]) -> None:
     """Numba code checks the arrays an in-place add's value is made of (``Emitter.shape_checks``),
     which tells the value's shape only through element-wise operations: any other op folded into it
@@ -469,9 +486,8 @@ def named_for_checks(region: Region, inline: dict[Var, Op]) -> None:
         if op is None:
             return
         rule = prim(op)
-        if rule is not None and rule.view and rule.structural and all(
-                not (isinstance(b, Var) and b in inline) for b in op.args):
-            return  # made again for the check: its operands are names
+        if cheap_view(op, inline):
+            return  # made again for the check
         if rule is None or not broadcasts(rule):
             del inline[a]  # type: ignore[arg-type]
             return

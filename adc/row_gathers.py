@@ -381,8 +381,12 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
         picked = Var(hint=root.out.hint, type=root.out.type)
         otherwise.ops.append(Op("getitem", [array, idx], [picked], _WHOLE, loc))
         otherwise.yields = [picked]
-        # nothing between the first op the array is made of and the read may change state
-        made = {id(rows.p.top_op(op, rows.p.defs[op.outs[0]][1], block)) for op in clone.made}
+        # the ops the array is made of are in the read's block (or its branches), and nothing
+        # between the first of them and the read may change state
+        homes = [rows.p.defs[op.outs[0]][1] for op in clone.made]
+        if not all(rows.p.within(home, block) for home in homes):
+            return None  # made outside the branch that reads it
+        made = {id(rows.p.top_op(op, home, block)) for op, home in zip(clone.made, homes)}
         start = min(k for k, op in enumerate(block.ops) if id(op) in made)
         if any(_changes_state(op) for op in block.ops[start:block.ops.index(root)]):
             return None

@@ -159,3 +159,22 @@ def test_an_operand_of_one_row_when_the_code_runs_takes_the_whole_branch():
     assert broadcast_row(x, w, 1, idx) == pytest.approx(np.sum(np.cos(x[0] + w[idx])))
     got = adc.grad(broadcast_row, argnums=1, mode="forward")(x, w, 1, idx)
     np.testing.assert_allclose(got, fd_jacobian_of(lambda v: broadcast_row(x, v, 1, idx), w), rtol=1e-6, atol=1e-8)
+
+
+def read_in_a_branch(x, idx, c):
+    y = np.exp(x)
+    s = 0.0
+    if c > 0.0:
+        z = y * 2.0
+        s = np.sum(z[idx])
+    return s
+
+
+def test_a_read_in_a_branch_of_an_array_made_before_it_is_left_as_written():
+    # found by review: the read's block is the branch, the chain starts outside it (a KeyError)
+    x, idx = np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 2])
+    program, out = _program(read_in_a_branch, (x, idx, 1.0))
+    assert not _gathers_rows_of(out, "x")
+    want = np.array([2 * np.exp(0.1), 0.0, 2 * np.exp(0.3), 0.0])
+    np.testing.assert_allclose(adc.grad(read_in_a_branch)(x, idx, 1.0), want, rtol=1e-13)
+    np.testing.assert_allclose(adc.grad(read_in_a_branch)(x, idx, -1.0), np.zeros(4))
