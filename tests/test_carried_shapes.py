@@ -67,13 +67,23 @@ def steps(x, n):
     return y[-1]
 
 
+def transposed(x):
+    """A carried array that is a transpose after its first iteration: under ``jit=True`` the record
+    of it (a list of C-contiguous arrays) could not take it (a Numba typing error, session 13)."""
+    y = np.outer(x, x)
+    for i in range(2):
+        y = np.concatenate([y, y * 0.5], axis=0).T
+    return np.sum(y * y)
+
+
 def central(fn, x, *rest, h=1e-6):
     return np.array([(fn(x + e, *rest) - fn(x - e, *rest)) / (2 * h) for e in np.eye(x.size) * h])
 
 
 @pytest.mark.parametrize("fn, args", [(grows, (np.array([0.3, 0.1, 0.5]),)), (recursion, (np.array([0.3, 0.1, 0.5]),)),
                                       (nested_starts, (np.array([0.3, -0.2, 0.5, 0.7]),)),
-                                      (steps, (np.array([0.3, -0.7, 1.1, 0.4]), 3))])
+                                      (steps, (np.array([0.3, -0.7, 1.1, 0.4]), 3)),
+                                      (transposed, (np.array([0.3, -0.2, 0.5]),))])
 def test_gradients(fn, args):
     want = central(fn, *args)
     for jit in (False, True):

@@ -173,6 +173,11 @@ def _numba_store(symbol: str) -> NumbaRender:
     def spell(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
         spec = spec_of(p, len(t) - 2)
         arrays = _index_arrays(ts[1:-1])
+        if ts[0] is not None and ts[0].kind == "tape" and ts[-1] is not None and ts[-1].is_array:
+            # a record's list has C-contiguous items (its placeholder's layout): a transpose is stored
+            # as a C-contiguous copy, as ``push`` does
+            t = [*t[:-1], f"np.ascontiguousarray({t[-1]})"]
+            return _render_store(symbol)(t, {**p, "scatter": False})
         if p.get("scatter") and arrays:
             return f"adc_arrays.add_at({t[0]}, {key_tuple(spec, t[1:-1])}, {t[-1]})"
         if _numba_native(spec, ts[1:-1]):
