@@ -48,6 +48,9 @@ class _Program:
         self.uses: dict[Var, list[_Use]] = {}
         self.parent: dict[int, tuple[Op, Region]] = {}  # region (id) -> the op owning it, that op's block
         self._index(body)
+        for y in body.yields:  # the program's results: read whole
+            if isinstance(y, Var):
+                self.uses.setdefault(y, []).append(_Use(None, body))
 
     def _index(self, block: Region) -> None:
         for op in block.ops:
@@ -156,9 +159,8 @@ class _Rows:
     def _fits(self, v: Var, use: _Use, pushed: set[Var]) -> bool:
         """Can this read of ``v`` take its rows from gathered ones?"""
         block = self.p.defs[v][1]
-        if use.op is None:  # yielded by a branch of an ``if`` whose result is pushed
-            assert use.owner is not None
-            return use.owner.prim == "if" and use.owner.outs[use.slot] in pushed \
+        if use.op is None:  # yielded by a branch of an ``if`` whose result is pushed (not a result)
+            return use.owner is not None and use.owner.prim == "if" and use.owner.outs[use.slot] in pushed \
                 and sum(y is v for y in use.block.yields) == 1 and self.p.within(use.block, block)
         if _row_gather(use.op) and use.op.args[0] is v and use.block is block:
             return True

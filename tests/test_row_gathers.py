@@ -178,3 +178,19 @@ def test_a_read_in_a_branch_of_an_array_made_before_it_is_left_as_written():
     want = np.array([2 * np.exp(0.1), 0.0, 2 * np.exp(0.3), 0.0])
     np.testing.assert_allclose(adc.grad(read_in_a_branch)(x, idx, 1.0), want, rtol=1e-13)
     np.testing.assert_allclose(adc.grad(read_in_a_branch)(x, idx, -1.0), np.zeros(4))
+
+
+def returned_too(x, idx):
+    y = np.exp(x) * 2.0
+    return np.sum(y[idx]), y
+
+
+def test_an_array_the_function_returns_is_left_as_written():
+    # its rows would be computed twice: the whole array is needed anyway
+    x, idx = np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 3])
+    program, out = _program(returned_too, (x, idx))
+    assert out is program
+    value, vjp = adc.vjp(returned_too, x, idx)
+    np.testing.assert_allclose(value[0], np.sum(2 * np.exp(x[idx])), rtol=1e-13)
+    (g,) = vjp((1.0, np.zeros(4)))[:1]
+    np.testing.assert_allclose(g, np.where(np.isin(np.arange(4), idx), 2 * np.exp(x), 0.0), rtol=1e-13)
