@@ -144,11 +144,12 @@ class Emitter:
             if self.pending and (op.regions or self.assigned(op) & set().union(*(n for _, n in self.pending))):
                 self.flush_checks(indent)
             self.statement(op, indent)
-            self.count += 1
-            for key in self.assigned(op):
-                self.last_assigned[key] = self.count
-            for o in op.outs:
-                self.made[o] = (id(reg), self.count)
+            if self.numba:  # for the shape checks' ``sources``
+                self.count += 1
+                for key in self.assigned(op):
+                    self.last_assigned[key] = self.count
+                for o in op.outs:
+                    self.made[o] = (id(reg), self.count)
         self.flush_checks(indent)
         self.pending, self.current = outer, outer_region
 

@@ -138,33 +138,12 @@ def copy_ops(prog: Program, env: dict[Any, Any], primal_roles: bool) -> Region:
     of its own, as SSA and the reverse transform want), parameters read from ``env``, the markers
     dropped.  ``primal_roles``: the new values are primal values of the program they go into,
     named after what they were (``gx`` for the adjoint of ``x``)."""
-    from .ir import Var
+    from .ir import Var, fresh_copy
 
     def fresh(v: Var) -> Var:
-        if primal_roles:
-            new = as_primal(v)
-        else:
-            new = Var(hint=v.hint, type=v.type, role=v.role, base=v.base)
-        env[v] = new
-        return new
+        return as_primal(v) if primal_roles else Var(hint=v.hint, type=v.type, role=v.role, base=v.base)
 
-    def atom(a: Any) -> Any:
-        return env.get(a, a) if isinstance(a, Var) else a
-
-    def copy_region(reg: Region) -> Region:
-        new = Region([fresh(a) for a in reg.args])
-        new.ops = [o for o in (copy_op(op) for op in reg.ops) if o is not None]
-        new.yields = [atom(y) for y in reg.yields]
-        return new
-
-    def copy_op(op: Op) -> Op | None:
-        if op.prim == "comment":
-            return None
-        args = [atom(a) for a in op.args]
-        regions = [copy_region(r) for r in op.regions]
-        return Op(op.prim, args, [fresh(o) for o in op.outs], op.params, op.loc, regions)
-
-    return copy_region(prog.body)
+    return fresh_copy(prog.body, env, fresh)
 
 
 def as_primal(v: Any) -> Any:

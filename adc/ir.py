@@ -129,6 +129,26 @@ def copy_region(region: Region, args: Callable[[Op], list[Atom]] | None = None) 
                   list(region.yields))
 
 
+def fresh_copy(region: Region, env: dict[Any, Any], fresh: Callable[[Var], Var]) -> Region:
+    """A copy of ``region`` in which every value it defines is a new one (``fresh(old)``, recorded in
+    ``env``, which also maps the values it reads), its comment markers dropped."""
+    def new(v: Var) -> Var:
+        env[v] = made = fresh(v)
+        return made
+
+    def atom(a: Any) -> Any:
+        return env.get(a, a) if isinstance(a, Var) else a
+
+    out = Region([new(a) for a in region.args])
+    for op in region.ops:
+        if op.prim != "comment":
+            regions = [fresh_copy(r, env, fresh) for r in op.regions]
+            out.ops.append(Op(op.prim, [atom(a) for a in op.args], [new(o) for o in op.outs], op.params, op.loc,
+                              regions))
+    out.yields = [atom(y) for y in region.yields]
+    return out
+
+
 def mentions(op: Op, v: Var) -> bool:
     """Does ``op`` (with its nested regions) read, define or yield ``v``?"""
     return any(a is v for a in op.args) or any(o is v for o in op.outs) or any(

@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import prod
 
-from .ir import Atom, Const, Loc, Op, Program, Region, Var, copy_region
-from .passes import dead_code
+from .ir import Atom, Const, Loc, Op, Program, Region, Var, blocks, copy_region, defined_in, fresh_copy, uses, walk
+from .passes import dead_code, has_effect
 from .prims import get, prim
 from .prims.registry import RowRule, broadcasts
 from .types import BOOL, INT
@@ -289,59 +289,26 @@ class _Clone:
 
 def _copied(reg: Region, env: dict[Var, Atom]) -> Region:
     """A copy of ``reg`` whose every value is new (``env`` maps the old ones to them)."""
-    def fresh(v: Var) -> Var:
-        env[v] = new = Var(hint=v.hint, type=v.type, role=v.role, base=v.base)
-        return new
-
-    def atom(a: Atom) -> Atom:
-        return env.get(a, a) if isinstance(a, Var) else a
-
-    new = Region([fresh(a) for a in reg.args])
-    for op in reg.ops:
-        args = [atom(a) for a in op.args]
-        regions = [_copied(r, env) for r in op.regions]
-        new.ops.append(Op(op.prim, args, [fresh(o) for o in op.outs], op.params, op.loc, regions))
-    new.yields = [atom(y) for y in reg.yields]
-    return new
+    return fresh_copy(reg, env, lambda v: Var(hint=v.hint, type=v.type, role=v.role, base=v.base))
 
 
 def _read_from_outside(op: Op) -> list[Var]:
     """The values the regions of ``op`` read that are defined outside them, in order."""
-    inside: set[Var] = set()
-    out: list[Var] = []
-
-    def visit(reg: Region) -> None:
-        inside.update(reg.args)
-        for o in reg.ops:
-            for a in o.args:
-                if isinstance(a, Var) and a not in inside and a not in out:
-                    out.append(a)
-            for sub in o.regions:
-                visit(sub)
-            inside.update(o.outs)
-        for y in reg.yields:
-            if isinstance(y, Var) and y not in inside and y not in out:
-                out.append(y)
-
-    for reg in op.regions:
-        visit(reg)
-    return out
-
-
-def _changes_state(op: Op) -> bool:
-    p = prim(op)
-    return (p is not None and p.side_effect) or any(_changes_state(o) for r in op.regions for o in r.ops)
+    inside = {v for reg in op.regions for v in defined_in(reg)}
+    return list(dict.fromkeys(v for reg in op.regions for v in uses(reg) if v not in inside))
 
 
 def gathered_rows(program: Program) -> Program:
     """``program`` with each row gather of an array made row by row replaced by a branch that
     computes only the gathered rows when they are fewer (see the module docstring)."""
+    if not any(_row_gather(op) for op in walk(program.body)):
+        return program  # nothing to gather: no copy
     body = copy_region(program.body)
     rows = _Rows(body)
     if not rows.pushed:
         return program
     changed = False
-    for block in [body] + [sub for op in _walk(body) for sub in op.regions]:
+    for block in blocks(body):
         reads: dict[Var, list[Op]] = {}
         for root in rows.roots(block):
             reads.setdefault(root.args[0], []).append(root)  # type: ignore[arg-type]
@@ -357,10 +324,6 @@ def gathered_rows(program: Program) -> Program:
         return program
     out = replace(program, body=body)
     return dead_code(out)
-
-
-def _walk(region: Region) -> list[Op]:
-    return [o for op in region.ops for o in (op, *(x for r in op.regions for x in _walk(r)))]
 
 
 def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[Op]] | None:
@@ -390,7 +353,7 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
             return None  # made outside the branch that reads it
         made = {id(rows.p.top_op(op, home, block)) for op, home in zip(clone.made, homes)}
         start = min(k for k, op in enumerate(block.ops) if id(op) in made)
-        if any(_changes_state(op) for op in block.ops[start:block.ops.index(root)]):
+        if any(has_effect(op) for op in block.ops[start:block.ops.index(root)]):
             return None
         if not all(rows.p.visible(leaf, block) for leaf in clone.leaves):
             return None

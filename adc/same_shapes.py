@@ -17,6 +17,7 @@ from __future__ import annotations
 from .ir import Atom, Op, Program, Region, Var, first_carried
 from .memory import is_array
 from .prims import prim
+from .prims.registry import broadcasts
 
 
 class SameShapes:
@@ -83,7 +84,7 @@ class SameShapes:
             return
         if p.shape_of_first and isinstance(op.args[0], Var) and is_array(op.args[0]):
             self.key[op.out] = self._of(op.args[0])  # type: ignore[assignment]
-        elif p.render is None and p.jvp is None and not p.reduces:  # element-wise
+        elif broadcasts(p):  # element-wise
             arrays = {self._of(a) for a in op.args if is_array(a)}
             numbers = all(is_array(a) or not isinstance(a, Var) or (a.type is not None and a.type.ndim == 0)
                           for a in op.args)
