@@ -116,7 +116,7 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     else:
         what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative", "hvp": "Hessian-vector product"}.get(compiled.kind, "gradient")
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
-        hint = _BROADCAST_HINT if _broadcast_mismatch(exc) else (
+        hint = _known_hint(exc) or (
             "the derivative of this line is not defined at these arguments (for example sqrt, or a "
             "power below 1, at 0): evaluate the derivative at another point")
         loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
@@ -131,10 +131,21 @@ _BROADCAST_HINT = (
     "literal 1 in reshape) or use mode='forward'")
 
 
-def _broadcast_mismatch(exc: BaseException) -> bool:
-    """Did NumPy (or the checked in-place add of Numba code, ``adc_arrays.fits``) refuse to add
-    an adjoint into a value of another shape?"""
-    return isinstance(exc, ValueError) and "non-broadcastable output operand" in str(exc)
+_SQUEEZE_HINT = (
+    "adc decides when it compiles which axes np.squeeze() without axis drops: those known to have "
+    "length 1 (x[:, :1], x[:, None], keepdims=True); name the axes to drop: np.squeeze(x, axis=0)")
+
+# run-time errors of generated code that a shape known only at run time explains: a part of the
+# message (NumPy's, or that of a check in ``adc_arrays``), and what to write instead
+_SHAPE_HINTS = (("non-broadcastable output operand", _BROADCAST_HINT),  # an adjoint added into another shape
+                ("np.squeeze() without axis", _SQUEEZE_HINT))  # adc_arrays.sole_index
+
+
+def _known_hint(exc: BaseException) -> str | None:
+    """The hint for a ``ValueError`` of ``_SHAPE_HINTS``, else ``None``."""
+    if isinstance(exc, ValueError):
+        return next((hint for part, hint in _SHAPE_HINTS if part in str(exc)), None)
+    return None
 
 
 def _reason(exc: BaseException) -> str:

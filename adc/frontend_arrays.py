@@ -594,7 +594,7 @@ class ArrayExpressions(LibraryCalls):
         if not x.type.is_array:
             raise self.fail(node, f"{name}() of a number", "pass an array")
         if name == "item":
-            return self.b.emit("getitem", self.b.emit("ravel", x), 0)
+            return self.b.emit("getitem", self.b.emit("ravel", x), self.sole_index(x, tuple(range(nd)), False))
         axis = self.const_arg(args, 1, kw, "axis", node)
         if name == "expand_dims":
             (a,) = self.axes_of((axis,), nd + 1, node)
@@ -608,7 +608,8 @@ class ArrayExpressions(LibraryCalls):
                 raise self.fail(node, "np.squeeze() without axis on an array whose length-1 axes are not known "
                                       "while compiling", "name the axis: np.squeeze(x, axis=0)")
             spec = tuple("i" if k in axes else full for k in range(nd))
-            return self.b.emit("getitem", x, *[0] * len(axes), params=(("index", spec),))
+            first = self.sole_index(x, axes, axis is None)
+            return self.b.emit("getitem", x, first, *[0] * (len(axes) - 1), params=(("index", spec),))
         if name in ("fliplr", "flipud"):
             axes = (1,) if name == "fliplr" else (0,)
             if nd < axes[0] + 1:
@@ -618,6 +619,14 @@ class ArrayExpressions(LibraryCalls):
                                                                         nd, node)
         spec = tuple(("s", False, False, True) if k in axes else full for k in range(max(axes) + 1))
         return self.b.emit("getitem", x, *[-1] * len(axes), params=(("index", spec),))
+
+    def sole_index(self, x: Atom, axes: tuple[int, ...], exact: bool) -> Atom:
+        """The index 0 of the length-1 ``axes`` of ``x``: a literal where the type knows their length
+        (and, with ``exact``, that no other axis has length 1), else ``sole_index``, which checks it
+        when the code runs."""
+        if all(x.type.one(k) for k in axes) and (not exact or len(axes) == x.type.ndim):
+            return 0
+        return self.b.emit("sole_index", x, params=(("axes", tuple(axes)), ("exact", exact)))
 
     def stacks(self, name: str, args: list[Any], node: cst.Call) -> Atom:
         """``np.hstack``, ``np.vstack``, ``np.column_stack``: a ``concatenate`` after NumPy's reshapes."""

@@ -215,3 +215,77 @@ def test_parallel_code_checks_after_the_adds_and_raises_there_too():
     assert "    gx[:n] += gy\n    adc_arrays.fits(gx[:n], v2, x)\n    return gx\n" in source, source
     with pytest.raises(EvaluationError, match="non-broadcastable"):
         adc.grad(slice_to_n, jit="parallel")(X, 1)
+
+
+# --- np.squeeze and x.item() on axes whose length is known only at run time ------------------------
+# Both index each dropped axis with 0.  Before, an axis not known to have length 1 was indexed
+# without a check: ``np.squeeze(x, axis=0)`` of a (3, 2) array, which NumPy refuses, gave the
+# gradient of ``x[0]``, and ``np.squeeze(x)`` kept an axis that had length 1 only at run time
+# (NumPy drops it), so later shapes could differ from NumPy's.  Now ``adc_arrays.sole_index``
+# checks those axes when the code runs.
+
+def squeeze_axis(a):
+    return np.sum(np.sin(np.squeeze(a, axis=0)) * a[0])
+
+
+def squeeze_rows_to_n(a, n):
+    y = np.squeeze(a[:n] * 2.0, axis=0)
+    return np.sum(y * y * a[1])
+
+
+def squeeze_all(a):
+    y = a[:, :1] * 3.0
+    return np.sum(np.cos(np.squeeze(y)) * a[:, 0])
+
+
+def item_of_slice(x, n):
+    return x[:n].item() * np.sum(x * x)
+
+
+B = np.array([[0.4, -0.7, 0.2]])  # one row, known only at run time
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn, args", [(squeeze_axis, (B,)), (squeeze_rows_to_n, (A, 1)), (squeeze_all, (A,)),
+                                      (item_of_slice, (X, 1))], ids=lambda v: getattr(v, "__name__", ""))
+def test_squeeze_and_item_of_an_axis_of_length_one_at_run_time(fn, args, jit):
+    got = adc.grad(fn, jit=jit)(*args)
+    np.testing.assert_allclose(got, _fd(fn, args, 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.grad(fn, mode="forward")(*args), got, rtol=1e-12, atol=1e-14)
+    assert np.isclose(adc.value_and_grad(fn, jit=jit)(*args)[0], fn(*args), rtol=1e-14)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn, args", [(squeeze_axis, (A,)), (squeeze_rows_to_n, (A, 2)), (item_of_slice, (X, 2))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_squeeze_or_item_of_a_longer_axis_raises_as_numpy_does(fn, args, jit):
+    with pytest.raises(ValueError):
+        fn(*args)  # NumPy refuses
+    for mode in ("reverse", "forward"):
+        with pytest.raises(EvaluationError) as info:
+            adc.grad(fn, jit=jit and mode == "reverse", mode=mode)(*args)
+        assert isinstance(info.value, ValueError)
+        assert "itself at these arguments" in str(info.value)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_squeeze_without_axis_of_an_axis_of_length_one_only_at_run_time_raises_with_a_hint(jit):
+    one_row = A[:1]  # squeeze_all's y is (1, 1): NumPy drops both axes, adc knows only the second
+    assert np.ndim(np.squeeze(one_row[:, :1])) == 0
+    with pytest.raises(EvaluationError) as info:
+        adc.grad(squeeze_all, jit=jit)(one_row)
+    assert isinstance(info.value, ValueError)
+    assert "np.squeeze() without axis" in str(info.value)
+    assert "name the axes to drop: np.squeeze(x, axis=0)" in str(info.value)
+
+
+def test_squeeze_of_known_axes_has_no_check():
+    types = adc.api._types_for(squeeze_all, (A,))[1]
+    source = adc.pipeline.compile_derivative(squeeze_all, types, "grad", (0,), jit=False, load=False).source
+    assert "adc_arrays.sole_index(" in source, source  # the first axis may have length 1
+    known = adc.pipeline.compile_derivative(known_one_squeezed, types, "grad", (0,), jit=False, load=False).source
+    assert "sole_index" not in known, known
+
+
+def known_one_squeezed(a):
+    return np.sum(np.squeeze(a[:1, 1:2] * a[0, None, :1]) * a)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..ir import Var
 from ..types import Type, broadcast_ones
-from . import batching
+from . import batching, kernels
 from .registry import KERNELS, NumbaRender, Render, RowRule, atomic, calls, lowered, structural
 
 
@@ -216,6 +216,11 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
            + lowered("sort", (1, 2), "numpy.sort") + lowered("take", (2, 3), "numpy.take")
            + lowered("take_along_axis", (2, 3), "numpy.take_along_axis")
            + lowered("split", (2, 3), "numpy.split") + lowered("array_split", (2, 3), "numpy.array_split"))
+# ``np.squeeze(x, axis)`` and ``x.item()`` index each dropped axis with 0: where the axis is not
+# known to have length 1, that index comes from this check (NumPy's error otherwise)
+structural("sole_index", lambda t, p: f"adc_arrays.sole_index({t[0]}, {tuple(p.get('axes', ()))}, {bool(p.get('exact'))})",
+           lambda x, axes=(), exact=False: kernels.sole_index(x, axes, exact), lambda ts: Type("int"),
+           differentiable=False, may_raise=True, imports=KERNELS)
 structural("setitem", _render_store("="), _setitem, buffered=("array",), numba=_numba_store("="), numba_imports=KERNELS,
            **_STORE)
 structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_store("+="),

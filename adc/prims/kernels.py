@@ -117,6 +117,28 @@ def section(n, parts):  # noqa: ANN001, ANN201
     return n // parts
 
 
+def sole_index(x, axes, exact):  # noqa: ANN001, ANN201
+    """0, the index of the one element along each of ``axes`` of ``x`` (``np.squeeze(x, axis)``,
+    ``x.item()``), or an error where one of them has another length.  With ``exact``
+    (``np.squeeze(x)``), also an error where another axis has length 1: NumPy would drop it too,
+    and the code adc made for this call keeps it."""
+    return _sole_index_loop(x, axes, exact)
+
+
+def _sole_index_loop(x, axes, exact):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    for k in range(x.ndim):
+        named = False
+        for a in axes:
+            if a == k:
+                named = True
+        if named and x.shape[k] != 1:
+            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+        if exact and not named and x.shape[k] == 1:
+            raise ValueError("np.squeeze() without axis: NumPy drops an axis here that has length 1 "
+                             "only at run time, and adc keeps it")
+    return 0
+
+
 def _stack_rows(items):  # noqa: ANN001, ANN202 (Numba compiles it as written)
     if len(items) == 0:
         raise ValueError("need at least one array to stack")
@@ -341,6 +363,10 @@ def _register_numba() -> None:
         scope: dict[str, Any] = {}
         exec("def impl(x, *values):\n" + body, {"check": check_nb}, scope)  # noqa: S102
         return scope["impl"]
+
+    @overload(sole_index)
+    def _sole_index(x, axes, exact):  # noqa: ANN001, ANN202
+        return _sole_index_loop
 
     @overload(stack_list)
     def _stack_list(items):  # noqa: ANN001, ANN202
