@@ -45,8 +45,9 @@ def cache_dir() -> Path | None:
 def module_name(source: str, func: str, jit: Jit = False) -> str:
     """The module's name: from a hash of its text; a module Numba compiles is one of its own (its
     namespace holds the compiled functions its main function calls), and so is one compiled with
-    ``parallel=True`` (Numba's on-disk cache is per module)."""
-    flavour = {False: "", True: "numba\n", "parallel": "numba parallel\n"}[jit]
+    ``parallel=True`` (Numba's on-disk cache is per module, and its index does not record
+    ``boundscheck``: "checked" keeps modules cached before it was set apart)."""
+    flavour = {False: "", True: "numba checked\n", "parallel": "numba parallel checked\n"}[jit]
     digest = hashlib.sha256((flavour + source).encode()).hexdigest()[:16]
     return f"adc_{func}_{digest}"
 
@@ -118,4 +119,6 @@ def njit(fn: Callable[..., Any], parallel: bool = False) -> Callable[..., Any]:
     from .numba_compat import patch_array_expression_names
 
     patch_array_expression_names()
-    return numba.njit(cache=cached, error_model="numpy", parallel=parallel)(fn)
+    # boundscheck: an index out of range raises IndexError, as in NumPy, where unchecked code would
+    # read or write past the array (a silently wrong value or derivative, or another array's memory)
+    return numba.njit(cache=cached, error_model="numpy", parallel=parallel, boundscheck=True)(fn)

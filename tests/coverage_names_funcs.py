@@ -90,7 +90,7 @@ def take_axis(x): return np.take(x, [2, 0, 2], axis=1) ** 2 + np.take(x, [5, 0, 
 def take_along(x): return np.take_along_axis(x, np.argsort(x, axis=0), axis=0) * np.take_along_axis(x, np.argsort(x), 1)
 def sort(x): return np.sort(x) * np.arange(1.0, x.size + 1.0).reshape(x.shape)
 def sort_axes(x): return np.sort(x, axis=0) ** 2 + np.sort(x, None).reshape(x.shape) * x
-def positions(x): return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.sort(x), 0.1)] ** 2
+def positions(x): return x[np.argmax(x)] * x[x.argmin()] + x[np.argsort(x)[1]] + x[np.searchsorted(np.sort(x), x[0])] ** 2
 def positions_axis(x): return np.take_along_axis(x, np.argmax(x, axis=1)[:, None], axis=1) * x[0, x.argmin(axis=1)]
 
 
