@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
@@ -917,6 +918,17 @@ def _vjp_bound(fn: Callable[..., Any], primals: Sequence[Any], jit: bool) -> tup
     return _vjp_runner(fn, tuple(primals), jit, flat=True)(tuple(primals), None)
 
 
+def _finite_numbers(values: Sequence[Any]) -> bool:
+    """Are ``values`` all numbers or numeric arrays, and all finite?"""
+    for v in values:
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind not in "biuf" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
+                return False
+        elif not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+            return False
+    return True
+
+
 def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: range, primals: tuple[Any, ...],
               args: Sequence[Any], leaves: list[Any], parts: VjpParts | None = None
               ) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
@@ -925,13 +937,24 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     and each pullback runs the reverse sweep on its residuals (``vjp_parts.py``)."""
     prog = compiled.primal
     n = len(prog.outputs)
-    reverse = parts.sweep(with_captured(compiled, leaves)) if parts is not None else None
+    swept = parts.sweep(with_captured(compiled, leaves)) if parts is not None else None
+    reverse = swept.reverse if swept is not None else None
     # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
     given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
-    try:
-        out = call_flat(fn, args, protect=prog.writes_arguments)
-    except Exception as exc:  # the function itself fails at this point: say where
-        report(compiled, exc, args)
+    if swept is not None and prog.out_tree is None and not prog.writes_arguments and _finite_numbers(swept.outputs) \
+            and not any(np.asarray(a).dtype == np.float32 for a in leaves):
+        # one output (a number or an array): the forward part's (a copy, since it may be a
+        # residual or an input), so the function does not run a second time.  Where it is not
+        # finite, the function runs, since Python may raise there (math.log(-1.0)) where NumPy and
+        # Numba give nan; a tuple, list or dict is the function's own, with its own types, and so
+        # is the output of float32 arguments (NumPy's result dtype).
+        (value,) = swept.outputs
+        out = _output(value.copy() if isinstance(value, np.ndarray) else value)
+    else:
+        try:
+            out = call_flat(fn, args, protect=prog.writes_arguments)
+        except Exception as exc:  # the function itself fails at this point: say where
+            report(compiled, exc, args)
     if parts is not None and reverse is None and parts.usable:  # its forward part failed where the function runs
         parts.usable = False
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")

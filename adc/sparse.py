@@ -72,7 +72,8 @@ def sparse_jacobian(fn: Callable[..., Any], sparsity: Pattern, argnums: Argnums 
         def whole(cts: Sequence[Any]) -> Sequence[Any]:
             return call.run(compiled, list(cts))[1:]
 
-        adjoints = whole if parts is None else parts.adjoints_by(parts.sweep(with_captured(compiled, call.args)), whole)
+        swept = parts.sweep(with_captured(compiled, call.args)) if parts is not None else None
+        adjoints = whole if parts is None else parts.adjoints_by(swept.reverse if swept is not None else None, whole)
 
         def product(seed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             return call.joined(adjoints([seed.reshape(shape)]))

@@ -5,8 +5,8 @@ Input: a function's primal program and its VJP program before clean-up (``revers
 
 - ``f_vjp_fwd(*args) -> (*outputs, residuals)`` runs the forward sweep once, when ``vjp`` is
   called: the residuals are the values the reverse sweep reads (``calls.split``, as for kept
-  calls); ``vjp``'s primal output still comes from the function itself, as before (its errors,
-  types and effects are Python's);
+  calls), and its outputs are ``vjp``'s primal output (copied, so none is a residual); where the
+  forward part fails, the function itself runs and reports its error;
 - ``f_vjp_bwd(*residuals, *cotangents) -> adjoints`` runs the reverse sweep, once per call of the
   pullback.
 
@@ -22,13 +22,21 @@ both paths the pullback is at the primals ``vjp`` was given, as in JAX.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from .ir import Program, Var, walk
 from .memory import Memory, is_array
 from .prims import prim
+
+
+class Swept(NamedTuple):
+    """What the forward part gave: the function's outputs, and the reverse sweep at these
+    primals as a function of the cotangents (``None`` where the caller must run the whole program)."""
+
+    outputs: list[Any]
+    reverse: Callable[[Sequence[Any]], list[Any] | None]
 
 
 @dataclass
@@ -45,19 +53,17 @@ class VjpParts:
     # from then on the whole program runs.  Where the whole program fails too, it reports the error.
     usable: bool = True
 
-    def sweep(self, inputs: Sequence[Any]) -> Callable[[Sequence[Any]], list[Any] | None] | None:
+    def sweep(self, inputs: Sequence[Any]) -> Swept | None:
         """Run the forward part at ``inputs`` (the arguments' leaves, then the captured arrays):
-        the reverse sweep at these primals, as a function of the cotangents that gives the adjoints
-        (``None`` where the caller must run the whole program instead); ``None`` where the forward
-        part failed."""
+        its outputs and the reverse sweep (``Swept``); ``None`` where the forward part failed."""
         if not self.usable:
             return None
         inputs = [a.copy() if copy and isinstance(a, np.ndarray) else a for a, copy in zip(inputs, self.copy_inputs)]
         try:
-            residuals = self.forward(*inputs)[-1]  # the outputs come from the function itself
+            *outputs, residuals = self.forward(*inputs)
         except Exception:
             return None
-        return lambda cotangents: self._backward(residuals, cotangents)
+        return Swept(outputs, lambda cotangents: self._backward(residuals, cotangents))
 
     def adjoints_by(self, reverse: Callable[[Sequence[Any]], list[Any] | None] | None,
                     whole: Callable[[Sequence[Any]], Sequence[Any]]) -> Callable[[Sequence[Any]], Sequence[Any]]:

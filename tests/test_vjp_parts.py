@@ -217,9 +217,10 @@ def list_output(x):
 
 
 @pytest.mark.parametrize("jit", [False, True])
-def test_the_primal_output_is_the_functions_own(jit):
-    """Its errors, types and values are Python's on every call (the forward part only keeps the
-    residuals): an index out of bounds raises under jit too, a list stays a list."""
+def test_the_primal_output_is_the_functions(jit):
+    """The forward part's output where the function returns one value, with the function's
+    errors (an index out of bounds raises under jit too: Numba checks indices); a list is the
+    function's own, with its types."""
     x = np.array([1.0, 3.0, 2.0])
     for _ in range(2):
         out, pullback = adc.vjp(indexed, x, 1, jit=jit)
@@ -256,3 +257,24 @@ def test_merged_residuals_are_passed_once(jit):
     h = 1e-6
     fd = (np.sum(u * cross_rows(a + h * v[0], b + h * v[1])) - np.sum(u * cross_rows(a - h * v[0], b - h * v[1]))) / (2 * h)
     assert np.sum(ga * v[0]) + np.sum(gb * v[1]) == pytest.approx(fd, rel=1e-6)
+
+
+def log_twice(x):
+    return np.log(x) * 2.0 + np.sum(x)
+
+
+def test_the_function_runs_once_and_again_where_an_output_is_not_finite(monkeypatch):
+    """vjp takes its primal output from the forward part, so the function does not run a second
+    time; where an output is nan or inf, the function runs (Python may raise there)."""
+    calls = []
+    real = adc.api.call_flat
+    monkeypatch.setattr(adc.api, "call_flat", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = np.array([0.5, 2.0])
+    y, pullback = adc.vjp(log_twice, x)
+    np.testing.assert_allclose(y, 2.0 * np.log(x) + 2.5, rtol=1e-15)
+    y[:] = 0.0  # the caller's to change: the reverse sweep does not read it
+    assert not calls
+    np.testing.assert_allclose(pullback(np.array([1.0, -2.0]))[0], [2.0 * 1.0 / 0.5 - 1.0, 2.0 * -2.0 / 2.0 - 1.0], rtol=1e-14)
+    with np.errstate(all="ignore"):
+        y, _ = adc.vjp(log_twice, np.array([-1.0, 2.0]))
+    assert np.isnan(y[0]) and calls == [1]

@@ -65,14 +65,14 @@ def jacobian(cams, X, w, obs, feats):
     """The sparse Jacobian of (reproj_err, weight_err) in CSR form: rows (row pointers), cols, vals."""
     n, m, p = cams.shape[0], X.shape[0], w.shape[0]
     c, j = obs[:, 0], obs[:, 1]
-    cam, x, feat = cams[c].T, X[j].T, feats.T  # one observation per column
     block = 2 * (NCAM + 4)  # the entries of one observation's 2 x 15 block
     vals = np.empty(block * p + p)
     blocks = vals[:block * p].reshape(p, 2, NCAM + 4)
     for start in range(0, p, CHUNK):
         stop = min(start + CHUNK, p)
-        part = (np.ascontiguousarray(cam[:, start:stop]), np.ascontiguousarray(x[:, start:stop]), w[start:stop],
-                np.ascontiguousarray(feat[:, start:stop]))
+        # the chunk's cameras, points and features, one observation per column
+        part = (np.ascontiguousarray(cams[c[start:stop]].T), np.ascontiguousarray(X[j[start:stop]].T), w[start:stop],
+                np.ascontiguousarray(feats[start:stop].T))
         _, pullback = adc.vjp(reproj_err, *part, jit=JIT)
         for row, seed in enumerate(row_seeds(stop - start)):
             # one reverse sweep per residual row gives that row of every observation's block
