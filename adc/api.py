@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
@@ -924,7 +923,7 @@ def _finite_numbers(values: Sequence[Any]) -> bool:
         if isinstance(v, np.ndarray):
             if v.dtype.kind not in "biuf" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
                 return False
-        elif not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+        elif not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
             return False
     return True
 
@@ -941,15 +940,18 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     reverse = swept.reverse if swept is not None else None
     # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
     given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
-    if swept is not None and prog.out_tree is None and not prog.writes_arguments and _finite_numbers(swept.outputs) \
-            and not any(np.asarray(a).dtype == np.float32 for a in leaves):
-        # one output (a number or an array): the forward part's (a copy, since it may be a
-        # residual or an input), so the function does not run a second time.  Where it is not
-        # finite, the function runs, since Python may raise there (math.log(-1.0)) where NumPy and
-        # Numba give nan; a tuple, list or dict is the function's own, with its own types, and so
-        # is the output of float32 arguments (NumPy's result dtype).
+    if swept is not None and parts is not None and parts.python and prog.out_tree is None and not prog.writes_arguments \
+            and _finite_numbers(swept.outputs) and not any(np.asarray(a).dtype == np.float32
+                                                           for a in with_captured(compiled, leaves)):
+        # one output (a number or an array) computed by plain Python, which raises where the
+        # function does: the forward part's (a copy, since it may be a residual or an input), so
+        # the function does not run a second time.  Numba code does not raise where Python does
+        # (it gives nan or inf, wraps integers), so under jit the function runs; a tuple, list or
+        # dict is the function's own, with its own types, and so is the output of float32
+        # arrays (NumPy's result dtype, which adc's types do not follow) and one that is not
+        # finite (where NumPy scalars give inf, Python floats may raise).
         (value,) = swept.outputs
-        out = _output(value.copy() if isinstance(value, np.ndarray) else value)
+        out = value.copy() if isinstance(value, np.ndarray) else value
     else:
         try:
             out = call_flat(fn, args, protect=prog.writes_arguments)

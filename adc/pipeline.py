@@ -179,7 +179,7 @@ def compile_vjp_parts(fn: Callable[..., Any], types: Sequence[Type], wrt: Sequen
                                          given={r: fwd_names[k] for r, k in zip(residuals, kept) if isinstance(k, Var)})
             parts = VjpParts(backend.load(fwd_source, fwd.name, jit), backend.load(bwd_source, bwd.name, jit),
                              sharing(fwd, fwd.params, kept), sharing(bwd, bwd.body.yields, residuals),
-                             fwd_source, bwd_source)
+                             fwd_source, bwd_source, python=not jit)
     except Exception as exc:  # a cut ``split`` does not make (a residual made inside a loop): the uncut program runs
         if CHECK_IR and not isinstance(exc, AssertionError):
             raise  # the test suite: anything else is a bug (a part adc cannot generate, say)

@@ -5,8 +5,8 @@ Input: a function's primal program and its VJP program before clean-up (``revers
 
 - ``f_vjp_fwd(*args) -> (*outputs, residuals)`` runs the forward sweep once, when ``vjp`` is
   called: the residuals are the values the reverse sweep reads (``calls.split``, as for kept
-  calls), and its outputs are ``vjp``'s primal output (copied, so none is a residual); where the
-  forward part fails, the function itself runs and reports its error;
+  calls); as plain Python (``jit=False``) its output is ``vjp``'s primal output where the function
+  returns one number or array (``api._pullback``), else the function itself runs for it;
 - ``f_vjp_bwd(*residuals, *cotangents) -> adjoints`` runs the reverse sweep, once per call of the
   pullback.
 
@@ -33,7 +33,8 @@ from .prims import prim
 
 class Swept(NamedTuple):
     """What the forward part gave: the function's outputs, and the reverse sweep at these
-    primals as a function of the cotangents (``None`` where the caller must run the whole program)."""
+    primals as a function of the cotangents (which gives ``None`` where the caller must run the
+    whole program)."""
 
     outputs: list[Any]
     reverse: Callable[[Sequence[Any]], list[Any] | None]
@@ -49,6 +50,9 @@ class VjpParts:
     copy_adjoints: tuple[bool, ...]  # adjoints that may share memory with a residual
     fwd_source: str = ""
     bwd_source: str = ""
+    # plain Python (``jit=False``): the forward part raises where the function does, with the same
+    # values (Numba code gives nan or inf for a domain error, wraps integers, narrows float32)
+    python: bool = False
     # False once a part raised where the whole program ran (Numba failing to compile a part, say):
     # from then on the whole program runs.  Where the whole program fails too, it reports the error.
     usable: bool = True

@@ -278,3 +278,43 @@ def test_the_function_runs_once_and_again_where_an_output_is_not_finite(monkeypa
     with np.errstate(all="ignore"):
         y, _ = adc.vjp(log_twice, np.array([-1.0, 2.0]))
     assert np.isnan(y[0]) and calls == [1]
+
+
+def logistic(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def sqrt_branch(x):
+    s = math.sqrt(x)
+    return x * 2.0 if s > 1.0 else x * 3.0
+
+
+def floor_divides(x):
+    return x * (10 // (len(x) - 3))
+
+
+W32 = np.ones(3, dtype=np.float32)
+
+
+def times_float32_global(x):
+    return np.sum(x) * W32
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn, arg, error", [(logistic, -1000.0, OverflowError), (sqrt_branch, -1.0, ValueError),
+                                            (floor_divides, np.array([1.0, 2.0, 3.0]), ZeroDivisionError)],
+                         ids=["overflow", "domain", "zero-division"])
+def test_vjp_raises_where_the_function_does(fn, arg, error, jit):
+    """Numba code gives inf, nan or 0 where Python raises: under jit the function itself runs for
+    the primal output (a review found these returning 0.0, -3.0 and [0, 0, 0])."""
+    with pytest.raises(EvaluationError) as info:
+        adc.vjp(fn, arg, jit=jit)
+    assert isinstance(info.value, error)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_the_output_of_a_float32_global_has_numpys_dtype(jit):
+    x = np.array([1.0, 2.0, 3.0])
+    y, pullback = adc.vjp(times_float32_global, x, jit=jit)
+    assert y.dtype == times_float32_global(x).dtype == np.float64
+    np.testing.assert_array_equal(pullback(np.array([0.1, 0.2, 0.3]))[0], np.full(3, 0.1 + 0.2 + 0.3))
