@@ -596,9 +596,10 @@ class ArrayExpressions(LibraryCalls):
         if name == "item":
             return self.b.emit("getitem", self.b.emit("ravel", x), self.sole_index(x, tuple(range(nd)), False))
         axis = self.const_arg(args, 1, kw, "axis", node)
-        if name == "expand_dims":
-            (a,) = self.axes_of((axis,), nd + 1, node)
-            spec = tuple("n" if k == a else full for k in range(nd + 1))
+        if name == "expand_dims":  # the new axes' places in the result (NumPy: counted in its ndim)
+            added = axis if isinstance(axis, tuple) else (axis,)
+            places = self.axes_of(added, nd + len(added), node)
+            spec = tuple("n" if k in places else full for k in range(nd + len(added)))
             return self.b.emit("getitem", x, params=(("index", spec),))
         if name == "squeeze":
             axes = (axis if isinstance(axis, tuple) else (axis,)) if axis is not None else \
@@ -746,11 +747,20 @@ class ArrayExpressions(LibraryCalls):
         return self.b.emit("transpose", x, params=transpose_params(axes))
 
     def axes_of(self, values: Sequence[Any], ndim: int, node: cst.CSTNode) -> tuple[int, ...]:
-        """Constant axis numbers, negative ones counted from the end."""
+        """Constant axis numbers, negative ones counted from the end, each once (NumPy refuses a
+        repeated axis)."""
         if any(not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < ndim for a in values):
             raise self.fail(node, f"axes {tuple(values)} out of range for a {ndim}-D array",
                             f"use constant integer axes between {-ndim} and {ndim - 1}")
-        return tuple(a % ndim for a in values)
+        axes = tuple(a % ndim for a in values)
+        self.once_each(axes, tuple(values), node)
+        return axes
+
+    def once_each(self, axes: tuple[int, ...], written: tuple[Any, ...], node: cst.CSTNode) -> None:
+        """Refuse an axis named twice (``axis=(0, 0)``, ``(1, -1)`` of a 2-D array), as NumPy does."""
+        if len(set(axes)) != len(axes):
+            raise self.fail(node, f"axes {written} name an axis twice (NumPy raises a ValueError)",
+                            "name each axis once")
 
     def reduce(self, name: str, x: Var, axis: Any, keepdims: bool, node: cst.CSTNode) -> Atom:
         if axis is not None:
@@ -759,6 +769,7 @@ class ArrayExpressions(LibraryCalls):
                 raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array",
                                 f"use a constant axis between {-x.type.ndim} and {x.type.ndim - 1}")
             norm = tuple(a % x.type.ndim for a in axes)
+            self.once_each(norm, tuple(axes), node)
             axis = norm if isinstance(axis, tuple) else norm[0]
         params: tuple[tuple[str, Any], ...] = (("axis", axis),) if axis is not None else ()
         if keepdims:
