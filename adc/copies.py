@@ -33,7 +33,7 @@ from typing import Callable
 import numpy as np
 
 from .ir import Atom, Const, Op, Program, Region, Var, blocks, copy_region, definitions, mentions, uses, walk
-from .memory import is_array, makes_new, reads_shape_only, writes
+from .memory import is_array, makes_new, reads_shape_only, writes, writes_memory
 from .passes import substitute
 from .types import Type
 from .prims import prim
@@ -151,10 +151,12 @@ def _skip_unless_factor(program: Program, region: Region, add: Op) -> None:
     moved: list[Op] = [add]
     everywhere = uses(program.body)
     for k in range(at - 1, -1, -1):  # the statements only the moved ones read, nothing written since
+        # (also inside a branch or loop in between: a copy moved past ``if c: y[:-1] = v`` read the
+        # written array, fuzz seed 421 program 810)
         op = region.ops[k]
         p = prim(op)
         if p is None or op.regions or p.side_effect or p.calls or factor in op.outs \
-                or any(writes(o) for o in region.ops[k + 1:at] if o not in moved):
+                or any(writes_memory(o) for o in region.ops[k + 1:at] if o not in moved):
             continue
         there = uses(Region([], moved))
         if all(o not in region.yields and everywhere.get(o, 0) == there.get(o, 0) for o in op.outs) \

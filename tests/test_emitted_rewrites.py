@@ -208,3 +208,26 @@ def test_a_masked_add_runs_only_where_its_factor_is_nonzero(factor):
     assert [op.prim for op in skip.regions[0].ops] == ["amax", "eq", "count_nonzero", "div", "masked_add"]
     xs = np.array([0.5, 2.0, -1.0, 2.0])
     np.testing.assert_allclose(run(out, [xs, factor])[0][0], xs + np.where(xs == 2.0, factor / 2, 0.0), rtol=1e-15)
+
+
+def min_then_write_in_a_branch(x):
+    y = np.copy(x)
+    a = np.min(y)
+    if 0.5 > 1.0:
+        return 0.5
+    y[:-1] -= 1.0
+    return a
+
+
+def test_what_a_masked_add_reads_stays_before_a_write_in_a_branch():
+    """The copy of ``y`` that ``np.min``'s adjoint compares with ``a`` was moved under ``if ga !=
+    0.0:``, past the write into ``y`` inside the (constant) branch: the comparison then read the
+    written ``y``, and ``value_and_grad`` gave a zero gradient (fuzz seed 421, program 810)."""
+    x = np.array([1.055, 0.682, -0.416, 0.008])
+    want = np.array([0.0, 0.0, 1.0, 0.0])
+    for jit in (False, True):
+        value, g = adc.value_and_grad(min_then_write_in_a_branch, jit=jit)(x)
+        assert value == -0.416
+        np.testing.assert_array_equal(g, want)
+        np.testing.assert_array_equal(adc.grad(min_then_write_in_a_branch, jit=jit)(x), want)
+    np.testing.assert_array_equal(adc.value_and_grad(min_then_write_in_a_branch, mode="forward")(x)[1], want)
