@@ -936,13 +936,14 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     and each pullback runs the reverse sweep on its residuals (``vjp_parts.py``)."""
     prog = compiled.primal
     n = len(prog.outputs)
-    swept = parts.sweep(with_captured(compiled, leaves)) if parts is not None else None
+    inputs = with_captured(compiled, leaves) if parts is not None else leaves
+    swept = parts.sweep(inputs) if parts is not None else None
     reverse = swept.reverse if swept is not None else None
     # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
     given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
     if swept is not None and parts is not None and parts.python and prog.out_tree is None and not prog.writes_arguments \
             and _finite_numbers(swept.outputs) and not any(np.asarray(a).dtype == np.float32
-                                                           for a in with_captured(compiled, leaves)):
+                                                           for a in inputs):
         # one output (a number or an array) computed by plain Python, which raises where the
         # function does: the forward part's (a copy, since it may be a residual or an input), so
         # the function does not run a second time.  Numba code does not raise where Python does
