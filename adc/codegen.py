@@ -35,7 +35,8 @@ def header(*programs: Program, numba: bool = False) -> str:
             rule = prim(op)
             if rule is not None:
                 spelled = rule.numba is not None or rule.in_place is not None
-                extra |= {rule.imports, rule.numba_imports if numba and spelled else ""}
+                needs = rule.numba_imports(dict(op.params)) if callable(rule.numba_imports) else rule.numba_imports
+                extra |= {rule.imports, needs if numba and spelled else ""}
     extra.discard("")
     return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in sorted(extra)) + "\n\n"
 

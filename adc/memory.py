@@ -157,6 +157,10 @@ class Memory:
         taken from a list or a tape)?"""
         return all(self.made_in.get(m) is not None for m in (v, *self._classes().get(self.root(v), ())))
 
+    def members(self, v: Var) -> list[Var]:
+        """The values known to share the memory of ``v`` (its alias class)."""
+        return self._classes().get(self.root(v), [])
+
     def _classes(self) -> dict[Var, list[Var]]:
         """The members of each alias class, by root."""
         if self._members is None:

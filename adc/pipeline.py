@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from . import backend
 from .backend import Jit, check_jit
 from .codegen import generate, header
+from .borrowing import borrow_arguments
 from .calls import Stacks, function_doc, inline_helpers, module_functions, numbering, split, without_unused_tapes
 from .compose import made_by, program as made_program
 from .copies import complement_adds, in_place_results, masked_adds, masked_adds_skipped, shared_copies
@@ -223,16 +224,19 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
     functions = module_functions(dprog)
     taken = {fn.name for fn in functions}
     parts = []
-    # Numba: without the tapes no part uses (``calls.without_unused_tapes``)
+    # Numba: without the tapes no part uses (``calls.without_unused_tapes``), and the arguments of
+    # kept calls passed without reference counts where that is safe (``borrowing.py``)
     copies = without_unused_tapes(dprog, functions) if numba and functions else {}
     dprog = emitted(copies.get(None, dprog), compact, numba)
-    for fn in functions:
-        sub = emitted(copies.get(fn, fn.program), compact, numba)
+    subs = {fn: emitted(copies.get(fn, fn.program), compact, numba) for fn in functions}
+    if copies:
+        borrow_arguments(dprog, {fn: sub for fn, sub in subs.items() if fn in copies})
+    for fn, sub in subs.items():
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog), given)
     parts.append(generate(dprog, names, doc, compact, numba=numba))
-    return header(dprog, *(fn.program for fn in functions), numba=bool(numba)) + "\n\n".join(parts), names
+    return header(dprog, *subs.values(), numba=bool(numba)) + "\n\n".join(parts), names
 
 
 def emitted(prog: Program, compact: bool, numba: Jit = False) -> Program:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..types import FLOAT, Type
-from .registry import seq_text, structural
+from .registry import STACKS, seq_text, structural
 
 RESIDUALS = Type("residuals")  # the opaque tuple of what a reverse part needs
 
@@ -37,7 +37,9 @@ def _render_numba(texts: Sequence[str], params: dict[str, Any], types: Sequence[
             return f"np.bool_({text})"
         return text
 
-    return _render([typed(x, t) for x, t in zip(texts, types)], params)
+    borrowed = params.get("borrowed", ())  # passed without reference counts (``borrowing.py``)
+    return _render([f"adc_stacks.borrowed({x})" if k in borrowed else typed(x, t)
+                    for k, (x, t) in enumerate(zip(texts, types))], params)
 
 
 def _run(*args: Any, fn: Any) -> Any:
@@ -50,11 +52,15 @@ def _run(*args: Any, fn: Any) -> Any:
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
+def _stacks_import(params: dict[str, Any]) -> str:
+    return STACKS if params.get("borrowed") else ""
+
+
 structural("call", _render, _run, lambda ts, p: FLOAT, calls=True, cse=False, foldable=False, may_raise=True,
-           numba=_render_numba)
+           numba=_render_numba, numba_imports=_stacks_import)
 # a call of a part that pushes onto or pops from its caller's tapes (``calls.Stacks``): kept in place
 structural("call_stacked", _render, _run, lambda ts, p: FLOAT, calls=True, stateful=True, foldable=False,
-           may_raise=True, numba=_render_numba)
+           may_raise=True, numba=_render_numba, numba_imports=_stacks_import)
 # a residual that only some paths define (a value made in a branch), before the branches run
 def _placeholder(kind: object) -> str:
     """``None``, or with a tape kind (residuals on tapes, for Numba) a value of that kind."""

@@ -45,6 +45,7 @@ def infix(symbol: str, prec: int, right_prec: int | None = None) -> Form:
 
 STRUCTURAL_FORM = Form("", P_ATOM, ())
 KERNELS = "import adc.prims.kernels as adc_arrays"  # the import line of kernels.py in generated code
+STACKS = "import adc.prims.stacks as adc_stacks"  # of stacks.py (Numba code only)
 
 Partials = Callable[[Any, Sequence[Any], Any], Sequence[Any]]
 Render = Callable[[Sequence[str], dict[str, Any]], str]
@@ -144,7 +145,9 @@ class Primitive:
     note: str = ""  # its convention where the derivative is not classical (docs/coverage.md)
     nojit: str = ""  # why Numba cannot compile it (``jit=True`` raises an adc error), if it cannot
     numba: NumbaRender | None = None  # how ``jit=True`` code spells it where NumPy's form does not compile
-    numba_imports: str = ""  # a line the Numba spelling needs (``import adc.prims.kernels as adc_arrays``)
+    # a line the Numba spelling needs (``import adc.prims.kernels as adc_arrays``), or that line
+    # from the op's parameters (``""``: none)
+    numba_imports: str | Callable[[dict[str, Any]], str] = ""
     uniform: bool = False  # Numba takes its array operands in one dtype only (``@``, ``np.linalg.solve``)
     # -- traits ------------------------------------------------------------------------------
     effect: bool = False  # a statement with no result: it changes its first argument

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..types import Type
-from .registry import atomic, structural
+from .registry import STACKS, atomic, structural
 
 
 def _range_text(t: Sequence[str]) -> str:
@@ -69,6 +69,15 @@ def _push_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
         f"{t[0]}.append({t[1]})"
 
 
+def _tape_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """A tape kept calls share (``borrowing.py``) is an ``adc_stacks`` tape under Numba; else a list."""
+    if p.get("shared"):
+        from .stacks import TAPES
+
+        return f"adc_stacks.{TAPES[p.get('kind', 'float')]}()"
+    return f"[{_tape_item(p.get('kind'))}] * 0"
+
+
 _RECORD_DTYPES = {"float": "float64", "int": "int64", "bool": "bool_"}
 
 
@@ -82,7 +91,8 @@ def _record_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> st
 structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, b, c: len(range(a, b, c)),
            lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
-           jvp=lambda b, op, ts: b.emit("tape", params=op.params), fresh=True, foldable=False)
+           jvp=lambda b, op, ts: b.emit("tape", params=op.params), fresh=True, foldable=False, numba=_tape_numba,
+           numba_imports=lambda p: STACKS if p.get("shared") else "")
 structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {atomic(t[0])}",
            lambda n, kind="float": [{"int": 0, "bool": False}.get(kind, 0.0)] * int(n), lambda ts: Type("tape"), fresh=True,
            jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params), numba=_record_numba)

@@ -1,0 +1,170 @@
+"""Numba: the arguments of kept calls passed without reference counts (``prims/stacks.py``).
+
+Input: the programs of a module Numba compiles, its main function's and its kept functions' (the
+copies ``pipeline.named_module`` writes out; changed in place).  Output: on each ``call`` and
+``call_stacked`` op, the parameter ``borrowed``, the positions whose argument its Numba spelling
+passes as ``adc_stacks.borrowed(x)``, and on each ``tape`` op whose tape such calls take, the
+parameter ``shared``, which spells the tape as an ``adc_stacks`` tape instead of a list.
+
+An argument is borrowed when both hold:
+
+- it is a parameter of the calling function: its own caller holds it for the whole call (a value the
+  caller made might be released right after it is last read, before the call returns);
+- the callee never lets it escape the call: for an array, no value sharing its memory is returned,
+  pushed onto a tape, or given to an op whose result is neither a number nor an array, or to a call
+  that lets it escape (``escaping``); a tape is only pushed onto, popped from and passed on.
+
+A tape is shared (and so borrowable) when every tape that reaches the same parameters (``_tape_groups``)
+is made by a ``tape`` op of numbers and is used only that way: Numba compiles one version of each
+function, so a parameter takes one kind of tape from every caller.
+"""
+from __future__ import annotations
+
+from .calls import Function, is_tape
+from .ir import Op, Program, Var, walk
+from .memory import Memory, is_array, makes_new
+
+CALLS = ("call", "call_stacked")
+SHARED_KINDS = ("float", "int", "bool")  # the tapes ``adc_stacks`` has (``prims/stacks.py``)
+
+Slot = tuple[object, int]  # (function, position): a parameter; ("op", id(op)): a ``tape`` op
+
+
+def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
+    """Mark the calls of ``main`` and ``functions`` (each kept function's program, as written) and
+    their tapes (see the module docstring)."""
+    programs: list[tuple[Function | None, Program]] = [(None, main), *functions.items()]
+    shared = _shared_tapes(programs, functions)
+    contained = _contained_arrays(functions)
+    for _, prog in programs:
+        params = {id(p): i for i, p in enumerate(prog.params)}
+        for op in walk(prog.body):
+            if op.prim == "tape" and ("op", id(op)) in shared:
+                op.params = (*op.params, ("shared", True))
+            callee = op.param("fn") if op.prim in CALLS else None
+            if callee not in functions:
+                continue
+            borrowed = tuple(j for j, a in enumerate(op.args) if isinstance(a, Var) and id(a) in params
+                             and ((callee, j) in shared or (callee, j) in contained))
+            if borrowed:
+                op.params = (*op.params, ("borrowed", borrowed))
+
+
+def _tape_source(prog: Program, fn: Function | None, v: Var) -> Slot | None:
+    """Where the tape ``v`` of ``prog`` comes from: a slot (the main function's parameters are
+    ``("main", i)``), or ``None`` (anything else: a record, a list, a value taken from a list)."""
+    for i, p in enumerate(prog.params):
+        if p is v:
+            return ("main" if fn is None else fn, i)
+    for op in walk(prog.body):
+        if op.prim == "tape" and op.outs and op.out is v:
+            return ("op", id(op))
+    return None
+
+
+def _shared_tapes(programs: list[tuple[Function | None, Program]], functions: dict[Function, Program]) -> set[object]:
+    """The slots (tape ops by ``id``, and parameters) of the tapes spelled as ``adc_stacks`` tapes."""
+    parent: dict[object, object] = {}
+
+    def root(s: object) -> object:
+        while parent.get(s, s) != s:
+            s = parent[s]
+        return s
+
+    def join(a: object, b: object) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[rb] = ra
+
+    bad: set[object] = set()
+    makers: dict[object, Op] = {}
+    for fn, prog in programs:
+        for op in walk(prog.body):
+            if op.prim == "tape":
+                makers[("op", id(op))] = op
+            for j, a in enumerate(op.args):
+                if not is_tape(a):
+                    continue
+                source = _tape_source(prog, fn, a)  # type: ignore[arg-type]
+                callee = op.param("fn") if op.prim in CALLS else None
+                if callee in functions:
+                    if source is None:  # the callee's parameter takes something else: a list
+                        bad.add((callee, j))
+                    else:
+                        join(source, (callee, j))
+                elif source is not None and not (op.prim in ("push", "pop") and j == 0):
+                    bad.add(source)
+            for reg in op.regions:
+                for a in (*reg.args, *reg.yields):
+                    if is_tape(a):
+                        bad.add(_tape_source(prog, fn, a))  # type: ignore[arg-type]
+        for a in prog.body.yields:
+            if is_tape(a):
+                bad.add(_tape_source(prog, fn, a))  # type: ignore[arg-type]
+    groups: dict[object, set[object]] = {}
+    for s in {*parent, *parent.values(), *makers}:
+        groups.setdefault(root(s), set()).add(s)
+    shared: set[object] = set()
+    for members in groups.values():
+        kinds = {makers[s].param("kind", "float") for s in members if s in makers}
+        made = all(s in makers or isinstance(s[0], Function) for s in members)  # type: ignore[index]
+        called = any(isinstance(s[0], Function) for s in members)  # type: ignore[index]
+        if made and called and len(kinds) == 1 and kinds <= set(SHARED_KINDS) and not members & bad:
+            shared |= members
+    return shared
+
+
+def _contained_arrays(functions: dict[Function, Program]) -> set[Slot]:
+    """The array parameters of kept functions that never escape a call (the largest such set:
+    a recursive call is assumed not to let them escape unless something else does)."""
+    contained: set[Slot] = {(fn, i) for fn, prog in functions.items() for i, p in enumerate(prog.params) if is_array(p)}
+    memories = {fn: Memory(prog) for fn, prog in functions.items()}
+    changed = True
+    while changed:
+        changed = False
+        for slot in sorted(contained, key=lambda s: (s[0].label, s[1])):  # type: ignore[union-attr]
+            fn, i = slot
+            if escaping(functions[fn], functions[fn].params[i], memories[fn], contained, functions):  # type: ignore[index]
+                contained.discard(slot)
+                changed = True
+    return contained
+
+
+def _sharing(prog: Program, memory: Memory, v: Var) -> set[Var]:
+    """The values that may share the memory of ``v``: its alias class (``memory.py``), and the
+    array results of any op given one of them that is not known to make new memory."""
+    shared = {v, *memory.members(v)}
+    changed = True
+    while changed:
+        changed = False
+        for op in walk(prog.body):
+            if any(isinstance(a, Var) and a in shared for a in op.args) and not makes_new(op):
+                for o in op.outs:
+                    if is_array(o) and o not in shared:
+                        shared |= {o, *memory.members(o)}
+                        changed = True
+    return shared
+
+
+def escaping(prog: Program, param: Var, memory: Memory, contained: set[Slot],
+             functions: dict[Function, Program]) -> bool:
+    """Can the array ``param`` of ``prog``, or a value sharing its memory, outlive a call of it?"""
+    shared = _sharing(prog, memory, param)
+    if any(isinstance(a, Var) and a in shared for a in prog.body.yields):
+        return True
+    for op in walk(prog.body):
+        given = [j for j, a in enumerate(op.args) if isinstance(a, Var) and a in shared]
+        if not given or op.prim in ("if", "for", "while"):  # what flows through them is in ``shared``
+            continue
+        if op.prim in CALLS:
+            callee = op.param("fn")
+            if callee not in functions or any((callee, j) not in contained for j in given):
+                return True
+            continue
+        if not op.outs:  # a store: into an array, a copy; into a tape or a list, a reference
+            if not is_array(op.args[0]):
+                return True
+            continue
+        if any(not (is_array(o) or o.type.kind in ("float", "int", "bool")) for o in op.outs):
+            return True
+    return False

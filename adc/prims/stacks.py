@@ -1,0 +1,83 @@
+"""Numba only: the tapes kept calls share, and arguments passed without reference counts.
+
+Imported by ``jit=True`` code as ``adc_stacks`` when a module passes tapes or arrays into a kept
+recursive call (``borrowing.py``).  A recursion such as det's expansion by minors makes about
+e * n! calls, and Numba increments and decrements the reference count of every array and list a
+compiled function is given, with atomic instructions, unless its pruning proves them unneeded: with
+three or four such arguments per call that was most of the gradient's time.
+
+- ``FloatTape``, ``IntTape``, ``BoolTape``: a stack of numbers, ``append`` and ``pop`` as a list's,
+  kept in an array that doubles when full and never shrinks.  A tape of these is a ``jitclass``,
+  whose value holds a pointer to its data apart from the pointer to its reference count.
+- ``borrowed(x)``: the same array or tape with a null reference-count pointer, which Numba's
+  increments and decrements skip.  It is valid only while the memory's owner keeps it alive, so
+  ``borrowing.py`` passes a value borrowed only when it is a parameter of the calling function (its
+  caller holds it for the whole call) and the callee never lets it escape the call.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import boolean, float64, int64
+from numba.core import cgutils
+from numba.experimental import jitclass
+from numba.extending import intrinsic, overload
+
+_FIRST = 64  # the first capacity: a tape doubles when full
+
+
+def _tape_methods(dtype: type) -> dict[str, object]:
+    def __init__(self):  # noqa: ANN001, ANN202, N807 (Numba compiles it as written)
+        self.items = np.empty(_FIRST, dtype=dtype)
+        self.size = 0
+
+    def append(self, value):  # noqa: ANN001, ANN202
+        n = self.size
+        if n == self.items.shape[0]:
+            grown = np.empty(2 * n, dtype=dtype)
+            grown[:n] = self.items
+            self.items = grown
+        self.items[n] = value
+        self.size = n + 1
+
+    def pop(self):  # noqa: ANN001, ANN202
+        n = self.size - 1
+        if n < 0:
+            raise IndexError("pop from an empty tape")
+        self.size = n
+        return self.items[n]
+
+    return {"__init__": __init__, "append": append, "pop": pop}
+
+
+def _tape_class(name: str, dtype: type, item: object) -> type:
+    cls = type(name, (), {**_tape_methods(dtype), "__module__": __name__, "__qualname__": name,
+                          "__doc__": f"A stack of {np.dtype(dtype).name} values (``append``, ``pop``)."})
+    return jitclass([("items", item[::1]), ("size", int64)])(cls)  # type: ignore[index]
+
+
+FloatTape = _tape_class("FloatTape", np.float64, float64)
+IntTape = _tape_class("IntTape", np.int64, int64)
+BoolTape = _tape_class("BoolTape", np.bool_, boolean)
+
+TAPES = {"float": "FloatTape", "int": "IntTape", "bool": "BoolTape"}  # by tape kind (``save_policy.tape_kind``)
+
+
+def borrowed(value):  # noqa: ANN001, ANN201
+    """``value`` (an array or a tape) with a null reference-count pointer under Numba: a view
+    Numba does not count, valid while the owner of its memory lives.  ``value`` itself in Python."""
+    return value
+
+
+@intrinsic
+def _uncounted(typingctx, value):  # noqa: ANN001, ANN202, ARG001
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
+        view = cgutils.create_struct_proxy(signature.return_type)(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        return view._getvalue()
+
+    return value(value), codegen
+
+
+@overload(borrowed, inline="always")
+def _borrowed(value):  # noqa: ANN001, ANN202
+    return lambda value: _uncounted(value)

@@ -1,0 +1,133 @@
+"""Kept recursive calls under jit=True pass their arguments without reference counts where that
+is safe (adc/borrowing.py, adc/prims/stacks.py): a parameter of the calling function that the
+callee never lets escape, and the tapes of numbers the calls share, which are ``adc_stacks`` tapes
+instead of lists.  Checked: the values (Jacobi's formula, finite differences, jit=False, the
+Hessian), what is and is not borrowed in the generated module, and the tapes themselves."""
+import re
+
+import numba
+import numpy as np
+import pytest
+
+import adc
+from accumulate_funcs import det_by_bits, det_by_index, tail_sums
+from adc.pipeline import compile_derivative
+from adc.prims.stacks import BoolTape, FloatTape, IntTape, borrowed
+from adc.types import type_of
+from fd import fd_jacobian_of
+
+
+def numba_source(fn, x, kind="grad"):
+    return compile_derivative(fn, [type_of(x)], kind, [0], jit=True, load=False).source
+
+
+def jacobi(A):
+    return np.linalg.det(A) * np.linalg.inv(A).T
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 6])
+@pytest.mark.parametrize("fn", [det_by_bits, det_by_index])
+def test_det_gradient_is_jacobis_formula(fn, n):
+    """n = 6 pushes 1,237 numbers per gradient: the tape grows from 64 five times."""
+    A = np.random.default_rng(n).standard_normal((n, n))
+    got = adc.grad(fn, jit=True)(A)
+    np.testing.assert_allclose(got, jacobi(A), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got, adc.grad(fn)(A), rtol=1e-13, atol=1e-14)
+
+
+def test_det_module_borrows_its_parameters_and_shares_one_float_tape():
+    source = numba_source(det_by_bits, np.eye(4))
+    assert "import adc.prims.stacks as adc_stacks" in source
+    assert source.count("adc_stacks.FloatTape()") == 1 and "[0.0] * 0" not in source
+    fwd = source[source.index("def det_of_minor_bits_fwd"):source.index("def det_of_minor_bits_bwd")]
+    bwd = source[source.index("def det_of_minor_bits_bwd"):source.index("def det_by_bits_grad")]
+    main = source[source.index("def det_by_bits_grad"):]
+    assert re.search(r"det_of_minor_bits_fwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\)\)", fwd)
+    assert re.search(r"det_of_minor_bits_bwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\), "
+                     r"[^\n]*, adc_stacks.borrowed\(gA\)\)", bwd)
+    # the main function made the tape and gA: it passes them counted (it may release them after
+    # their last use); A is its parameter, which its caller holds
+    assert "borrowed(tape)" not in main and "borrowed(gA)" not in main and "adc_stacks.borrowed(A)" in main
+
+
+def test_an_argument_pushed_onto_a_tape_is_passed_counted():
+    """``scaled_tail_sum`` pushes ``x[1:]``, a view of its argument, onto a tape the caller pops
+    after the call returns: the view must keep its owner alive."""
+    x = np.array([0.3, -0.7, 1.1, 0.45, 0.9])
+    source = numba_source(tail_sums, x)
+    assert "atape.append(np.ascontiguousarray(v5))" in source and "borrowed(x)" not in source
+    got = adc.grad(tail_sums, jit=True)(x)
+    np.testing.assert_allclose(got, fd_jacobian_of(tail_sums, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, adc.grad(tail_sums)(x), rtol=1e-13, atol=1e-14)
+
+
+def test_a_local_array_passed_to_a_recursion_stays_counted():
+    """``det_by_index`` passes ``rest = np.concatenate(...)``, made in the caller, to its recursive
+    call: the caller may release it after its last read, so it is not borrowed."""
+    source = numba_source(det_by_index, np.eye(3))
+    assert "rest = np.concatenate(" in source and "borrowed(rest)" not in source
+    assert "adc_stacks.borrowed(A)" in source
+
+
+@pytest.mark.parametrize("jit", [True, "parallel"])
+def test_det_hessian_under_jit(jit):
+    """Forward over reverse: the derivative functions of the kept functions take the tapes and
+    their tangent tapes, all shared."""
+    A = np.random.default_rng(4).standard_normal((4, 4))
+    H = adc.hessian(det_by_bits, jit=jit)(A)
+    np.testing.assert_allclose(H, adc.hessian(det_by_bits)(A), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(H, fd_jacobian_of(lambda M: jacobi(M), A), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(H, H.transpose(2, 3, 0, 1), atol=1e-12)
+
+
+def test_det_parallel_gradient_and_vjp():
+    A = np.random.default_rng(5).standard_normal((5, 5))
+    np.testing.assert_allclose(adc.grad(det_by_bits, jit="parallel")(A), jacobi(A), rtol=1e-10, atol=1e-12)
+    y, pullback = adc.vjp(det_by_bits, A, jit=True)
+    assert y == pytest.approx(np.linalg.det(A), rel=1e-12)
+    np.testing.assert_allclose(pullback(2.0)[0], 2.0 * jacobi(A), rtol=1e-10, atol=1e-12)
+
+
+@numba.njit
+def _fill_and_empty(tape, values):
+    for v in values:
+        tape.append(v)
+    out = np.empty_like(values)
+    for k in range(values.shape[0] - 1, -1, -1):
+        out[k] = tape.pop()
+    return out
+
+
+@numba.njit
+def _pop_through_a_borrowed_tape(values):
+    tape = FloatTape()
+    for v in values:
+        borrowed(tape).append(v)  # the same tape: pushes through a borrowed one are seen
+    return tape.pop(), tape.size
+
+
+@pytest.mark.parametrize("make, values", [(FloatTape, np.linspace(-1.0, 1.0, 1000)),
+                                          (IntTape, np.arange(-300, 700)),
+                                          (BoolTape, np.arange(200) % 3 == 0)])
+def test_tapes_grow_and_pop_in_reverse(make, values):
+    @numba.njit
+    def run(values):
+        return _fill_and_empty(make(), values)
+
+    np.testing.assert_array_equal(run(values), values)
+
+
+def test_a_borrowed_tape_is_the_same_tape_and_python_borrowed_is_identity():
+    values = np.arange(100.0)
+    assert _pop_through_a_borrowed_tape(values) == (99.0, 99)
+    x = np.ones(3)
+    assert borrowed(x) is x
+
+
+def test_popping_an_empty_tape_raises():
+    @numba.njit
+    def pop_one():
+        return FloatTape().pop()
+
+    with pytest.raises(IndexError, match="empty tape"):
+        pop_one()
