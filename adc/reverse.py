@@ -825,10 +825,13 @@ def _call(rv: Reverse, op: Op) -> None:
 def forward_parts(rv: Reverse, region: Region) -> None:
     """Replace each active kept call in the forward sweep ``region`` (and the regions nested in it)
     by a call of the callee's forward part, which also returns the residuals (``calls.py``).  A
-    call that takes tapes stays a ``call_stacked`` (it pushes onto them)."""
+    call that takes tapes stays a ``call_stacked`` (it pushes onto them).  A ``while`` loop's
+    condition is not: the reverse sweep reverses its body only (the condition yields a truth value,
+    no adjoint flows back through it), so a forward part there would push residuals no reverse part
+    pops, and the pops after it would read them."""
     ops: list[Op] = []
     for op in region.ops:
-        for sub in op.regions:
+        for sub in op.regions[1:] if op.prim == "while" else op.regions:
             forward_parts(rv, sub)
         wrt = tuple(k for k, a in enumerate(op.args) if isinstance(a, Var) and a in rv.active)
         if op.prim not in ("call", "call_stacked") or not wrt or not (

@@ -213,3 +213,21 @@ def det_of_minor_bits(A, row, used):
 
 def det_by_bits(A):
     return det_of_minor_bits(A, 0, 0)
+
+
+def damped(p, d):
+    if d == 0:
+        return 2.0
+    return np.tanh(damped(p, d - 1)) * np.sum(p)
+
+
+def calls_in_a_while_condition(a):
+    """A kept call in a `while` loop's condition, on an active array: the reverse sweep reverses the
+    loop's body only, so the call stays the function itself (its forward part pushed residuals
+    that nothing popped, and the loop's pops read them: jit=True gave 0.299 for 0.397; recursion
+    fuzzer, seed 451, program 209)."""
+    n = 0
+    while n < 3 and damped(np.array([0.5, a]), 2) < 2.0:
+        n += 1
+        a = math.atan(a)
+    return a

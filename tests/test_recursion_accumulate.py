@@ -7,13 +7,14 @@ differences, the plain-Python gradient (jit=False, which returns adjoints as bef
 (the cofactors of a 3 x 3 matrix), and, for the arguments the caller writes into or passes twice,
 against both.  Most cases run the jit=True module as plain Python (its numbers, without Numba's
 compile time); one compiles it."""
+import math
 import re
 
 import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import (call_read_only_by_a_test, calls_in_loop, carried_shape_read, carried_in_loop, det_by_index,
+from accumulate_funcs import (call_read_only_by_a_test, calls_in_a_while_condition, calls_in_loop, carried_shape_read, carried_in_loop, det_by_index,
                               find_first_negative, in_a_while,
                               index_read_thrice, same_array_twice, sq_sum, summed_leaf, two_arrays,
                               written_after_call, written_copy_leaf)
@@ -145,6 +146,21 @@ def test_a_call_whose_result_needs_no_adjoint_still_pops_its_residuals(x):
     np.testing.assert_allclose(grad(x), want, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(adc.grad(call_read_only_by_a_test, jit=True)(x), adc.grad(call_read_only_by_a_test)(x),
                                rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("a", [0.672, -1.3])
+def test_a_call_in_a_while_condition_pushes_nothing(a):
+    """d/da of atan(atan(atan(a))): the product of 1 / (1 + a_k^2) over the three steps."""
+    want, x = 1.0, a
+    for _ in range(3):
+        want /= 1.0 + x * x
+        x = math.atan(x)
+    source, grad = jit_module(calls_in_a_while_condition, a)
+    assert "damped_fwd" not in source  # the function itself: no forward part
+    assert grad(a) == pytest.approx(want, rel=1e-13)
+    for jit in (False, True):
+        assert adc.grad(calls_in_a_while_condition, jit=jit)(a) == pytest.approx(want, rel=1e-13)
+        assert adc.grad(calls_in_a_while_condition, jit=jit, mode="forward")(a) == pytest.approx(want, rel=1e-13)
 
 
 @pytest.mark.parametrize("x, want", [(np.array([0.3, 0.1, 0.5]), lambda x: 0.5 * np.sum(x) ** 2),
