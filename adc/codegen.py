@@ -13,6 +13,7 @@ rewrite then evaluates in the loop of its use (``y + h * (k1 + 2.0 * k2)``: one 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from .ir import Atom, Const, Op, Program, Region, Var, definitions, uses, walk
 from .coalesce import Positions, coalesce, separate_interfering
@@ -25,6 +26,11 @@ from .prims.registry import atomic, broadcasts, spelling
 HEADER = "import math\n\nimport numpy as np\n\n\n"
 
 
+def _line(imports: str | Callable[[dict[str, Any]], str], op: Op) -> str:
+    """An import line a primitive needs, fixed or from ``op``'s parameters."""
+    return imports(dict(op.params)) if callable(imports) else imports
+
+
 def header(*programs: Program, numba: bool = False) -> str:
     """The generated module's imports: ``math`` and NumPy, and whatever a primitive the
     ``programs`` use needs (``adc_special``, the kernels of ``prims/special.py``; under ``numba``,
@@ -35,8 +41,7 @@ def header(*programs: Program, numba: bool = False) -> str:
             rule = prim(op)
             if rule is not None:
                 spelled = rule.numba is not None or rule.in_place is not None
-                needs = rule.numba_imports(dict(op.params)) if callable(rule.numba_imports) else rule.numba_imports
-                extra |= {rule.imports, needs if numba and spelled else ""}
+                extra |= {_line(rule.imports, op), _line(rule.numba_imports, op) if numba and spelled else ""}
     extra.discard("")
     return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in sorted(extra)) + "\n\n"
 

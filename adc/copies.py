@@ -16,10 +16,12 @@ np.where(m, v, 0.0)`` where ``g`` is a new array nothing reads afterwards become
 out=g, where=m)``: one pass over the mask instead of an array of values and zeros and a whole-array
 addition (the adjoint of ``np.max``'s ties).  ``g += np.where(m, v, 0.0)`` into a buffer too.
 
-``in_place_results`` (on the NumPy code adc emits): ``y = np.exp(v)`` or ``y = c * v``, an
-element-wise NumPy function of a new array ``v`` of the same type that nothing reads afterwards
-and numbers, becomes ``y = np.exp(v, out=v)``: no new array, and the memory just read is written
-(log-sum-exp's ``exp`` and the gradient's scaling).
+``in_place_results`` (on the NumPy code adc emits): ``y = np.exp(v)``, ``y = c * v`` or ``y = v *
+w``, an element-wise NumPy function of a new array ``v`` of the same type that nothing reads
+afterwards, becomes ``y = np.exp(v, out=v)``: no new array, and the memory just read is written
+(log-sum-exp's ``exp``, the gradient's scaling, vector mode's product rules).  Where another array
+operand could make the result larger than ``v`` (``v`` of shape ``(1, 3)`` times one of ``(5, 3)``),
+``adc_arrays.ufunc_into`` writes into ``v`` only when the result has its shape.
 
 All of them run on one block at a time and leave alone any array that a nested region, a tape, a list or
 a call sees.  Simple ops may be shared with the cached primal program, so ops are replaced, never
@@ -69,10 +71,10 @@ def masked_adds(program: Program) -> Program:
 
 
 def in_place_results(program: Program) -> Program:
-    """``y = f(v, c)`` (``f`` an element-wise NumPy function, not SciPy's; ``c`` numbers) becomes
-    ``y = np.f(v, c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type and is
-    (another name of) a new array of this block that is only read as a value before and not
-    mentioned after."""
+    """``y = f(v, c)`` (``f`` an element-wise NumPy function, not SciPy's; ``c`` numbers or arrays)
+    becomes ``y = np.f(v, c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type
+    and is (another name of) a new array of this block that is only read as a value before and not
+    mentioned after; checked at run time where another array could make ``y`` larger than ``v``."""
     return _rewritten(program, _into_once)
 
 
@@ -96,19 +98,30 @@ def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
                 or defined.get(op.out) != 1:  # (a value the reverse sweep restores is another array there)
             continue
         arrays = [a for a in op.args if is_array(a)]
-        if len(arrays) != 1 or not all(is_array(a) or _number(a) or isinstance(a, Const) for a in op.args):
-            continue  # one array operand, so the result has its shape
-        v = arrays[0]
-        if v.type != op.out.type or v in region.yields or not _dead_after(everywhere, region, v, k, defined):
+        if not arrays or not all(is_array(a) or _number(a) or isinstance(a, Const) for a in op.args):
             continue
-        if op.prim == "mul" and any(isinstance(a, Const) and a.value == 1.0 for a in op.args):
+        v = next((a for a in arrays if a.type == op.out.type and a not in region.yields
+                  and _dead_after(everywhere, region, a, k, defined)), None)
+        if v is None:
+            continue
+        if op.prim == "mul" and len(arrays) == 1 and any(isinstance(a, Const) and a.value == 1.0 for a in op.args):
             region.ops = [o for o in region.ops if o is not op]
             substitute(program.body, {op.out: v})
-        else:
-            into = Op("ufunc_into", [v, *op.args], list(op.outs), (("ufunc", p.impl.__name__),), op.loc)
-            region.ops = [into if o is op else o for o in region.ops]
+            return True
+        # another array operand may make the result larger than ``v`` (an axis of length 1 in ``v``
+        # that it broadcasts): checked at run time unless its type shows it cannot
+        checked = any(a is not v and not _fits_in(a.type, v.type) for a in arrays)
+        params = (("ufunc", p.impl.__name__),) + ((("checked", True),) if checked else ())
+        into = Op("ufunc_into", [v, *op.args], list(op.outs), params, op.loc)
+        region.ops = [into if o is op else o for o in region.ops]
         return True
     return False
+
+
+def _fits_in(t: Type, into: Type) -> bool:
+    """Does an array of type ``t`` broadcast into one of type ``into`` without enlarging it, whatever
+    their lengths (every axis of ``t`` is known to have length 1)?"""
+    return t.ndim <= into.ndim and all(t.one(axis) for axis in range(t.ndim))
 
 
 def _dead_after(everywhere: dict[Var, int], region: Region, v: Var, k: int, defined: dict[Var, int]) -> bool:
@@ -120,13 +133,28 @@ def _dead_after(everywhere: dict[Var, int], region: Region, v: Var, k: int, defi
     while made is not None and region.ops[made].prim in ("copy", "ufunc_into") and isinstance(region.ops[made].args[0], Var):
         root = region.ops[made].args[0]  # ``gx = gv2``, ``v3 = np.exp(v2, out=v2)``: one array, two names
         made = _definition(region, root, made)
-    if made is None or not _new(region.ops[made]) or defined.get(root) != 1:
+    if made is None or not (_new(region.ops[made]) or _new_in_every_branch(region.ops[made], root, everywhere)) \
+            or defined.get(root) != 1:
         return False
     seen, _ = _read_only(region, made + 1, k, {root}, skip=k)
     if seen is None or v not in seen or any(u in region.yields or defined.get(u) != 1 for u in seen):
         return False
     here = uses(Region([], region.ops[made:k + 1]))
     return all(everywhere.get(u, 0) == here.get(u, 0) for u in seen)
+
+
+def _new_in_every_branch(op: Op, v: Var, everywhere: dict[Var, int]) -> bool:
+    """Is ``v`` a result of the ``if`` ``op`` that every branch gives as a new array it makes and
+    reads nowhere else (``dv = dt + dp`` in one branch, ``dv = dvertices[idx]`` in the other)?"""
+    if op.prim != "if" or v not in op.outs:
+        return False
+    j = op.outs.index(v)
+    for reg in op.regions:
+        y = reg.yields[j] if j < len(reg.yields) else None
+        made = _definition(reg, y, len(reg.ops)) if isinstance(y, Var) else None
+        if made is None or everywhere.get(y, 0) != 1 or not _new(reg.ops[made]):  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def masked_adds_skipped(program: Program) -> Program:
@@ -187,8 +215,11 @@ def _zero_factor(region: Region, q: Atom, made: dict[Var, int]) -> Var | None:
 
 # -- shared helpers ----------------------------------------------------------------------------
 def _new(op: Op) -> bool:
-    """Does ``op`` make one new array (memory nothing else holds)?"""
-    return not op.regions and len(op.outs) == 1 and is_array(op.out) and makes_new(op)
+    """Does ``op`` make one new array (memory nothing else holds)?  An element read through an
+    index array (``x[idx]``) does, though ``memory.py`` counts every ``getitem`` a view."""
+    if op.regions or len(op.outs) != 1 or not is_array(op.out):
+        return False
+    return makes_new(op) or (op.prim == "getitem" and any(is_array(a) for a in op.args[1:]))
 
 
 def _pure_read(op: Op) -> bool:

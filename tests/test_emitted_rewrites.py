@@ -56,9 +56,47 @@ def read_again(x):
 
 
 def two_arrays(x, w):
-    """``y * w`` has two array operands (its shape could be either's): a new array."""
+    """``y * w``: the reverse sweep reads ``y`` again (``gw = g * y``): a new array."""
     y = np.sin(x)
     return np.sum(y * w)
+
+
+def broadcast_sum(x, w, n):
+    """``x[:n] * 2.0 + w``, written into the new ``x[:n] * 2.0`` when ``w`` does not make it larger:
+    with ``n = 1`` and ``w`` of shape (4, 3) it does, and the sum is a new array.  The check is at
+    run time: the types do not know the length of ``x[:n]`` (of an argument of length 1 they do)."""
+    y = x[:n] * 2.0 + w
+    return np.sum(np.cos(y))
+
+
+def gathered(x, k):
+    """``x[k]`` (an index array) is a copy: ``x[k] * 3.0`` is written into it, and ``x`` is unchanged."""
+    v = x[k] * 3.0
+    return np.sum(np.sin(v + x[0]))
+
+
+def sliced(x):
+    """``x[1:4]`` is a view of ``x``: never written into."""
+    v = x[1:4] * 3.0
+    return np.sum(np.sin(v + x[0]))
+
+
+def chosen(x, k, c):
+    """``v`` is a new array on both paths: ``v * 2.0`` is written into it."""
+    if c > 0.0:
+        v = x[k]
+    else:
+        v = x[k] + 1.0
+    return np.sum(np.cos(v * 2.0))
+
+
+def chosen_view(x, c):
+    """On one path ``v`` is a view of ``x``: ``v * 2.0`` is a new array."""
+    if c > 0.0:
+        v = x[1:4]
+    else:
+        v = x[0:3] + 1.0
+    return np.sum(np.cos(v * 2.0))
 
 
 def int_to_float(k, x):
@@ -84,8 +122,14 @@ def in_a_loop(x, n):
 X = np.array([0.3, 0.9, -0.4, 0.9, 1.1, -0.8, 1.1])  # ties at the max
 W = np.array([0.5, -1.0, 2.0, 0.25, 1.5, -0.3, 0.7])
 K = np.array([1, 2, 0, 3, 1, 2, 1])
+ROW = np.array([[0.3, -0.7, 1.2]])
+ONE = np.array([[0.25]])  # known to have one element: cannot make a sum larger than its other operand
+BLOCK = np.array([[0.5, 1.0, -0.2], [0.1, 0.4, 0.9], [-1.1, 0.3, 0.6], [0.8, -0.5, 0.2]])
 PROGRAMS = [(lse, (X,), 0), (softmax_dot, (X, W), 0), (tanh_chain, (X,), 0), (read_again, (X,), 0),
-            (two_arrays, (X, W), 0), (int_to_float, (K, X), 1), (in_a_loop, (X, 3), 0), (special, (X,), 0)]
+            (two_arrays, (X, W), 0), (int_to_float, (K, X), 1), (in_a_loop, (X, 3), 0), (special, (X,), 0),
+            (broadcast_sum, (BLOCK, BLOCK, 4), 0), (broadcast_sum, (BLOCK, BLOCK, 4), 1),
+            (broadcast_sum, (BLOCK, ROW, 4), 0), (broadcast_sum, (BLOCK, ONE, 4), 0), (gathered, (X, K), 0), (sliced, (X,), 0), (chosen, (X, K, 1.0), 0),
+            (chosen, (X, K, -1.0), 0), (chosen_view, (X, 1.0), 0), (chosen_view, (X, -1.0), 0)]
 
 
 @pytest.mark.parametrize("f, args, at", PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
@@ -96,7 +140,7 @@ def test_values_and_derivatives(f, args, at):
     check_tied_gradient(f, args, g, at)
     np.testing.assert_allclose(adc.grad(f, argnums=at, jit=True)(*args), g, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(adc.grad(f, argnums=at, mode="forward")(*args), g, rtol=1e-12, atol=1e-14)
-    H = adc.hessian(f, argnums=at)(*args)
+    H = adc.hessian(f, argnums=at)(*args).reshape(np.size(args[at]), np.size(args[at]))
     np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12)
     for a, b in zip(args, before):
         np.testing.assert_array_equal(a, b)
@@ -121,6 +165,11 @@ def test_the_code_of_log_sum_exp():
 @pytest.mark.parametrize("f, args, at, written", [
     (tanh_chain, (X,), 0, ["y = np.tanh(v1, out=v1)", "t = np.cos(z, out=z)", "t_2 = np.subtract(1.0, t_1, out=t_1)"]),
     (in_a_loop, (X, 3), 0, ["v7 = np.exp(y, out=y)", "t = np.sin(v5, out=v5)", "gv5 = np.negative(t_1, out=t_1)"]),
+    (broadcast_sum, (BLOCK, BLOCK, 4), 0, ["y = adc_arrays.ufunc_into(np.add, v4, w, out=v4)"]),
+    (broadcast_sum, (BLOCK, ROW, 4), 0, ["y = adc_arrays.ufunc_into(np.add, v4, w, out=v4)"]),
+    (broadcast_sum, (BLOCK, ONE, 4), 0, ["y = np.add(v4, w, out=v4)"]),  # w of one element: no check
+    (gathered, (X, K), 0, ["np.multiply(v2, 3.0, out=v2)"]),
+    (chosen, (X, K, 1.0), 0, ["np.multiply(v, 2.0, out=v)"]),
 ])
 def test_results_written_into_their_operands(f, args, at, written):
     code = _code(f, args, at)
@@ -131,10 +180,42 @@ def test_results_written_into_their_operands(f, args, at, written):
 
 @pytest.mark.parametrize("f, args, at, kept", [
     (read_again, (X,), 0, "np.exp(y)"), (two_arrays, (X, W), 0, "y * w"), (int_to_float, (K, X), 1, "j * 0.5"),
-    (special, (X,), 0, "adc_special.expit(v1)")])
+    (special, (X,), 0, "adc_special.expit(v1)"), (sliced, (X,), 0, "x[1:4] * 3.0"), (chosen_view, (X, 1.0), 0, "v * 2.0")])
 def test_results_not_written_into_operands_that_are_read_again_or_may_differ(f, args, at, kept):
     code = _code(f, args, at)
     assert kept in code, code
+
+
+def test_a_result_larger_than_the_array_it_may_be_written_into():
+    """At ``n = 1`` the new array ``x[:n] * 2.0`` has one row and ``w`` four: the sum, and the
+    product of its tangent with ``sin(y)``, are new arrays of four rows (forward mode; reverse mode
+    refuses a length of 1 the types do not know, with a located error)."""
+    dx = np.linspace(-1.0, 1.0, BLOCK.size).reshape(BLOCK.shape)
+    value, tangent = adc.jvp(broadcast_sum, (BLOCK, BLOCK, 1), (dx, np.zeros_like(BLOCK), 0))
+    h = 1e-6
+    fd = (broadcast_sum(BLOCK + h * dx, BLOCK, 1) - broadcast_sum(BLOCK - h * dx, BLOCK, 1)) / (2 * h)
+    assert value == pytest.approx(broadcast_sum(BLOCK, BLOCK, 1), rel=1e-14)
+    assert tangent == pytest.approx(fd, rel=1e-7)
+    code = adc.source(broadcast_sum, mode="forward", at=(BLOCK, BLOCK, 1), compact=True)
+    assert "adc_arrays.ufunc_into(np.add, v4, w, out=v4)" in code and "ufunc_into(np.multiply, dv4, t, out=dv4)" in code
+    with pytest.raises(adc.AdcError, match="length 1 along an axis only when the code runs"):
+        adc.grad(broadcast_sum)(BLOCK, BLOCK, 1)
+
+
+@pytest.mark.parametrize("shapes, written", [(((4, 3), (4, 3)), True), (((4, 3), (3,)), True),
+                                             (((4, 3), (1, 3)), True), (((1, 3), (4, 3)), False),
+                                             (((4, 1), (1, 3)), False), (((3,), (4, 3)), False)])
+def test_ufunc_into_writes_only_a_result_of_its_shape(shapes, written):
+    from adc.prims.kernels import ufunc_into
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    want, before = a - b, a.copy()
+    got = ufunc_into(np.subtract, a, b, out=a)
+    np.testing.assert_array_equal(got, want)
+    assert (got is a) == written
+    if not written:
+        np.testing.assert_array_equal(a, before)
 
 
 # -- the passes on programs written in the IR --------------------------------------------------------

@@ -237,10 +237,21 @@ structural("masked_add", lambda t, p: f"np.add({t[0]}, {t[2]}, out={t[0]}, where
 
 # ``y = np.exp(v)`` as ``y = np.exp(v, out=v)`` where nothing reads ``v`` again
 # (``copies.in_place_results``): ``into`` is the array written (``y`` is another name of it),
-# ``ufunc`` the NumPy function, the other arguments its operands
-structural("ufunc_into", lambda t, p: f"np.{p['ufunc']}({', '.join(t[1:])}, out={t[0]})",
-           lambda into, *operands, ufunc: getattr(np, ufunc)(*operands, out=into), writes=True, stateful=True, view=True,
-           may_raise=True, foldable=False, cse=False, recomputable=False)
+# ``ufunc`` the NumPy function, the other arguments its operands; ``checked``: written into ``v``
+# only if the result has its shape (``adc_arrays.ufunc_into``; else a new array)
+def _ufunc_into_text(t: Sequence[str], p: dict[str, Any]) -> str:
+    if p.get("checked"):
+        return f"adc_arrays.ufunc_into(np.{p['ufunc']}, {', '.join(t[1:])}, out={t[0]})"
+    return f"np.{p['ufunc']}({', '.join(t[1:])}, out={t[0]})"
+
+
+def _ufunc_into(into: Any, *operands: Any, ufunc: str, checked: bool = False) -> Any:
+    return kernels.ufunc_into(getattr(np, ufunc), *operands, out=into) if checked else getattr(np, ufunc)(*operands, out=into)
+
+
+structural("ufunc_into", _ufunc_into_text, _ufunc_into, writes=True, stateful=True, view=True,
+           may_raise=True, foldable=False, cse=False, recomputable=False,
+           imports=lambda p: KERNELS if p.get("checked") else "")
 
 # --- writes through integer arrays (issue 10): which element of the value each element kept ----------
 def _last_writes(x: Any, *idx: Any, index: Any = None) -> Any:

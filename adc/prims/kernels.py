@@ -323,6 +323,18 @@ def lanes(x, axis):  # noqa: ANN001, ANN201 (Numba compiles it as written)
     return np.ascontiguousarray(x).reshape((outer, x.shape[a], inner))
 
 
+def ufunc_into(ufunc, *operands, out):  # noqa: ANN001, ANN201
+    """``ufunc(*operands)`` written into ``out`` (an operand nothing reads afterwards:
+    ``copies.in_place_results``) when the result has ``out``'s shape; else a new array (an operand
+    broadcast ``out`` along an axis of length 1)."""
+    shape = out.shape
+    for a in operands:
+        s = np.shape(a)
+        if s != shape and (len(s) > len(shape) or any(m != 1 and m != n for m, n in zip(s[::-1], shape[::-1]))):
+            return ufunc(*operands)
+    return ufunc(*operands, out=out)
+
+
 def fits(x, *values):  # noqa: ANN001, ANN201
     """Raise NumPy's ``ValueError`` unless each array of ``values`` broadcasts to ``x``'s shape:
     Numba code runs it before ``x += ...``, since Numba's in-place operators do not check (they read

@@ -141,7 +141,9 @@ class Primitive:
     vjvp: Callable[[Any, Any, Sequence[Any]], Any] | None = None
     names: tuple[Spelling, ...] = ()
     trace: str = ""  # its name in the SSA listing when it differs (``atan`` lists as ``arctan``)
-    imports: str = ""  # a line the generated module needs to run it (``import adc.prims.special as ...``)
+    # a line the generated module needs to run it (``import adc.prims.special as ...``), or that
+    # line from the op's parameters
+    imports: str | Callable[[dict[str, Any]], str] = ""
     note: str = ""  # its convention where the derivative is not classical (docs/coverage.md)
     nojit: str = ""  # why Numba cannot compile it (``jit=True`` raises an adc error), if it cannot
     numba: NumbaRender | None = None  # how ``jit=True`` code spells it where NumPy's form does not compile
