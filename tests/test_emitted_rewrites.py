@@ -90,6 +90,16 @@ def chosen(x, k, c):
     return np.sum(np.cos(v * 2.0))
 
 
+def chosen_scaled(x, k, c):
+    """On the second path ``v`` is ``x[k] * 3.0 + 1.0`` (the product written into ``x[k]``): a new
+    array on both paths that nothing else reads, so ``v * 2.0`` is written into it."""
+    if c > 0.0:
+        v = x[k]
+    else:
+        v = x[k] * 3.0 + 1.0
+    return np.sum(np.cos(v * 2.0))
+
+
 def chosen_view(x, c):
     """On one path ``v`` is a view of ``x``: ``v * 2.0`` is a new array."""
     if c > 0.0:
@@ -129,7 +139,8 @@ PROGRAMS = [(lse, (X,), 0), (softmax_dot, (X, W), 0), (tanh_chain, (X,), 0), (re
             (two_arrays, (X, W), 0), (int_to_float, (K, X), 1), (in_a_loop, (X, 3), 0), (special, (X,), 0),
             (broadcast_sum, (BLOCK, BLOCK, 4), 0), (broadcast_sum, (BLOCK, BLOCK, 4), 1),
             (broadcast_sum, (BLOCK, ROW, 4), 0), (broadcast_sum, (BLOCK, ONE, 4), 0), (gathered, (X, K), 0), (sliced, (X,), 0), (chosen, (X, K, 1.0), 0),
-            (chosen, (X, K, -1.0), 0), (chosen_view, (X, 1.0), 0), (chosen_view, (X, -1.0), 0)]
+            (chosen, (X, K, -1.0), 0), (chosen_scaled, (X, K, 1.0), 0), (chosen_scaled, (X, K, -1.0), 0),
+            (chosen_view, (X, 1.0), 0), (chosen_view, (X, -1.0), 0)]
 
 
 @pytest.mark.parametrize("f, args, at", PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
@@ -170,6 +181,7 @@ def test_the_code_of_log_sum_exp():
     (broadcast_sum, (BLOCK, ONE, 4), 0, ["y = np.add(v4, w, out=v4)"]),  # w of one element: no check
     (gathered, (X, K), 0, ["np.multiply(v2, 3.0, out=v2)"]),
     (chosen, (X, K, 1.0), 0, ["np.multiply(v, 2.0, out=v)"]),
+    (chosen_scaled, (X, K, 1.0), 0, ["np.multiply(v, 2.0, out=v)"]),
 ])
 def test_results_written_into_their_operands(f, args, at, written):
     code = _code(f, args, at)
