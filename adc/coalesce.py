@@ -142,11 +142,11 @@ def coalesce(program: Program, names: Names, inline: dict[Var, Op] | None = None
 def separate_interfering(program: Program, names: Names, pos: Positions) -> None:
     """Make every assignment safe: a value assigned while another value of the same name is still
     to be read (on some path) gets a fresh name.  The arguments of one loop slot (a ``while``'s
-    condition and body) stay together; parameters keep their names."""
+    condition and body) and the loop's result for it stay together; parameters keep their names."""
     units = _slot_units(program)
     fixed = set(program.params)
     ranges = {v: pos.live_ranges(v) for v in pos.defs}
-    while True:
+    for _ in range(len(pos.defs) + 1):  # each renaming gives a unit a name of its own
         clash = _first_clash(names, pos, units, ranges)
         if clash is None:
             return
@@ -161,10 +161,14 @@ def separate_interfering(program: Program, names: Names, pos: Positions) -> None
         fresh = names.namer.fresh(base, own=base == target.hint)
         for m in members:
             names.names[m] = fresh
+    raise DifferentiationError(f"internal error: the values of {program.name} could not be named apart")
 
 
 def _slot_units(program: Program) -> dict[Var, list[Var]]:
-    """The region arguments that must share a name: one slot of a loop, in its condition and body."""
+    """The values that must share a name: one slot of a loop, in its condition and body, and the
+    loop's result for it.  (With the result named apart, the body's last assignment of each slot
+    goes to the arguments' name, which nothing reads before the copy after the loop: two slots
+    named alike both wrote it, ``t3, t3 = 0.5, 2.0``, and the copy read the second; fuzz seed 463.)"""
     units: dict[Var, list[Var]] = {}
     for op in walk(program.body):
         if op.prim not in ("for", "while"):
@@ -172,7 +176,9 @@ def _slot_units(program: Program) -> dict[Var, list[Var]]:
         head = 1 if op.prim == "for" else 0
         body = op.regions[-1]
         for k in range(len(op.outs)):
-            members = [body.args[head + k]] + ([op.regions[0].args[k]] if op.prim == "while" else [])
+            members = [body.args[head + k]] + ([op.regions[0].args[k]] if op.prim == "while" else []) + [op.outs[k]]
+            for m in list(members):  # a region two loop ops share (a checkpointed loop run again): one unit
+                members += [o for o in units.get(m, []) if o not in members]
             for m in members:
                 units[m] = members
     return units

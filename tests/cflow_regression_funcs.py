@@ -133,3 +133,27 @@ def constant_from_both_paths(a):
     """Fuzz seed 113, program 2302: a helper whose two paths return the same constant (adc
     raised an InternalError naming the branch's constant result)."""
     return a * same_constant(a, 2.0) + same_constant(-a, a)
+
+
+def rotation_then_constant_slots(a, b):
+    """An inner loop whose two slots both end constant, one named after the other's variable by the
+    rotation before it: both were written to one name (`t3, t3 = 0.5, 2.0`) and `a` came out as
+    2.0 (value_and_grad gave 2.0 for 0.5; fuzz seed 463, program 149)."""
+    t3 = 0.5
+    for j in range(1, 2):
+        b, a, t3 = (a, t3, b)
+        for k in range(1):
+            a = 0.5
+            t3 = 2.0
+    return a
+
+
+def rotation_then_scaled_slots(a, b):
+    """The same, with slots that carry derivatives out of the inner loop."""
+    t3 = 0.5 * a
+    for j in range(2):
+        b, a, t3 = (a, t3, b)
+        for k in range(2):
+            a = a * 0.75 + 0.5
+            t3 = t3 * 1.5 - b
+    return a + 3.0 * t3 - b

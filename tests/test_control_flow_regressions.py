@@ -50,6 +50,8 @@ CASES = [
     ("tuple_in_while", S.tuple_in_while, (1.5,)),
     ("nested_tuple_unpacked", S.nested_tuple_unpacked, (1.2,)),
     ("while_true_left_by_return", R.while_true_left_by_return, (0.7,)),
+    ("rotation_then_constant_slots", R.rotation_then_constant_slots, (0.227, -0.555)),
+    ("rotation_then_scaled_slots", R.rotation_then_scaled_slots, (0.227, -0.555)),
 ]
 
 IDS = [c[0] for c in CASES]
