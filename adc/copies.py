@@ -19,9 +19,9 @@ addition (the adjoint of ``np.max``'s ties).  ``g += np.where(m, v, 0.0)`` into 
 ``in_place_results`` (on the NumPy code adc emits): ``y = np.exp(v)``, ``y = c * v`` or ``y = v *
 w``, an element-wise NumPy function of a new array ``v`` of the same type that nothing reads
 afterwards, becomes ``y = np.exp(v, out=v)``: no new array, and the memory just read is written
-(log-sum-exp's ``exp``, the gradient's scaling, vector mode's product rules).  Where another array
-operand could make the result larger than ``v`` (``v`` of shape ``(1, 3)`` times one of ``(5, 3)``),
-``adc_arrays.ufunc_into`` writes into ``v`` only when the result has its shape.
+(log-sum-exp's ``exp``, the gradient's scaling, vector mode's product rules).  With another array
+operand it is ``adc_arrays.ufunc_into``, which writes into ``v`` only when the result has its shape
+and dtype (``v`` of shape ``(1, 3)`` times one of ``(5, 3)``, int32 plus int64: a new array).
 
 All of them run on one block at a time and leave alone any array that a nested region, a tape, a list or
 a call sees.  Simple ops may be shared with the cached primal program, so ops are replaced, never
@@ -74,7 +74,8 @@ def in_place_results(program: Program) -> Program:
     """``y = f(v, c)`` (``f`` an element-wise NumPy function, not SciPy's; ``c`` numbers or arrays)
     becomes ``y = np.f(v, c, out=v)`` (``y = 1.0 * v``: ``v`` itself), where ``v`` has ``y``'s type
     and is (another name of) a new array of this block that is only read as a value before and not
-    mentioned after; checked at run time where another array could make ``y`` larger than ``v``."""
+    mentioned after; with another array operand, checked at run time (``y`` may be larger than
+    ``v``, or of a wider dtype)."""
     return _rewritten(program, _into_once)
 
 
@@ -109,19 +110,15 @@ def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
             substitute(program.body, {op.out: v})
             return True
         # another array operand may make the result larger than ``v`` (an axis of length 1 in ``v``
-        # that it broadcasts): checked at run time unless its type shows it cannot
-        checked = any(a is not v and not _fits_in(a.type, v.type) for a in arrays)
+        # that it broadcasts; a length the type knows as 1 may be 0, ``x[n:n + 1]``) or of a wider
+        # dtype (int32 and int64, float16 and float64: the types name both alike): checked at run time
+        checked = any(a is not v for a in arrays)
         params = (("ufunc", p.impl.__name__),) + ((("checked", True),) if checked else ())
         into = Op("ufunc_into", [v, *op.args], list(op.outs), params, op.loc)
         region.ops = [into if o is op else o for o in region.ops]
         return True
     return False
 
-
-def _fits_in(t: Type, into: Type) -> bool:
-    """Does an array of type ``t`` broadcast into one of type ``into`` without enlarging it, whatever
-    their lengths (every axis of ``t`` is known to have length 1)?"""
-    return t.ndim <= into.ndim and all(t.one(axis) for axis in range(t.ndim))
 
 
 def _dead_after(everywhere: dict[Var, int], region: Region, v: Var, k: int, defined: dict[Var, int]) -> bool:

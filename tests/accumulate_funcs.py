@@ -194,26 +194,6 @@ def tail_sums(x):
     return scaled_tail_sum(x, x.shape[0] - 1)
 
 
-def det_of_minor_bits(A, row, used):
-    """det's expansion by minors with the free columns as the bits of ``used`` (GradBench's eval)."""
-    n = A.shape[0]
-    if row == n - 1:
-        j = 0
-        while used & (1 << j):
-            j += 1
-        return A[row, j]
-    total = 0.0
-    sign = 1.0
-    for j in range(n):
-        if used & (1 << j) == 0:
-            total = total + sign * A[row, j] * det_of_minor_bits(A, row + 1, used | (1 << j))
-            sign = -sign
-    return total
-
-
-def det_by_bits(A):
-    return det_of_minor_bits(A, 0, 0)
-
 
 def damped(p, d):
     if d == 0:

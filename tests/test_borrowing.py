@@ -4,17 +4,23 @@ callee never lets escape, and the tapes of numbers the calls share, which are ``
 instead of lists.  Checked: the values (Jacobi's formula, finite differences, jit=False, the
 Hessian), what is and is not borrowed in the generated module, and the tapes themselves."""
 import re
+import sys
+from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import det_by_bits, det_by_index, tail_sums
+from accumulate_funcs import det_by_index, tail_sums
 from adc.pipeline import compile_derivative
 from adc.prims.stacks import BoolTape, FloatTape, IntTape, borrowed
 from adc.types import type_of
 from fd import fd_jacobian_of
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks" / "gradbench"))
+from evals.det import det as det_by_bits  # noqa: E402  (GradBench's det: the free columns as bits)
 
 
 def numba_source(fn, x, kind="grad"):
@@ -39,11 +45,11 @@ def test_det_module_borrows_its_parameters_and_shares_one_float_tape():
     source = numba_source(det_by_bits, np.eye(4))
     assert "import adc.prims.stacks as adc_stacks" in source
     assert source.count("adc_stacks.FloatTape()") == 1 and "[0.0] * 0" not in source
-    fwd = source[source.index("def det_of_minor_bits_fwd"):source.index("def det_of_minor_bits_bwd")]
-    bwd = source[source.index("def det_of_minor_bits_bwd"):source.index("def det_by_bits_grad")]
-    main = source[source.index("def det_by_bits_grad"):]
-    assert re.search(r"det_of_minor_bits_fwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\)\)", fwd)
-    assert re.search(r"det_of_minor_bits_bwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\), "
+    fwd = source[source.index("def det_of_minor_fwd"):source.index("def det_of_minor_bwd")]
+    bwd = source[source.index("def det_of_minor_bwd"):source.index("def det_grad")]
+    main = source[source.index("def det_grad"):]
+    assert re.search(r"det_of_minor_fwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\)\)", fwd)
+    assert re.search(r"det_of_minor_bwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\), "
                      r"[^\n]*, adc_stacks.borrowed\(gA\)\)", bwd)
     # the main function made the tape and gA: it passes them counted (it may release them after
     # their last use); A is its parameter, which its caller holds

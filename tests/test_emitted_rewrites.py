@@ -81,6 +81,25 @@ def sliced(x):
     return np.sum(np.sin(v + x[0]))
 
 
+def widened(x, k, b):
+    """``k * 2 + b``, written into the new ``k * 2`` only if ``b`` does not widen its dtype: int32
+    plus int64 (the types call both int64) is int64, and 3e9 does not fit in int32 (review)."""
+    j = k * 2
+    m = j + b
+    return np.sum(x * m)
+
+
+def widened_float(x, w):
+    """``x * x * w`` with ``x`` float32 or float16 and ``w`` float64: float64, not ``x``'s dtype."""
+    return np.sum(x * x * w) - np.sum(x * x * (w - 1.0))
+
+
+def unit_slice(x, m, n):
+    """``x[n:n + 1]`` is typed as one element but is empty at ``n = len(x)``: ``y`` is empty."""
+    y = x[:m] * 2.0 + x[n:n + 1]
+    return np.sum(np.sin(y)) + x[0]
+
+
 def chosen(x, k, c):
     """``v`` is a new array on both paths: ``v * 2.0`` is written into it."""
     if c > 0.0:
@@ -133,7 +152,7 @@ X = np.array([0.3, 0.9, -0.4, 0.9, 1.1, -0.8, 1.1])  # ties at the max
 W = np.array([0.5, -1.0, 2.0, 0.25, 1.5, -0.3, 0.7])
 K = np.array([1, 2, 0, 3, 1, 2, 1])
 ROW = np.array([[0.3, -0.7, 1.2]])
-ONE = np.array([[0.25]])  # known to have one element: cannot make a sum larger than its other operand
+ONE = np.array([[0.25]])
 BLOCK = np.array([[0.5, 1.0, -0.2], [0.1, 0.4, 0.9], [-1.1, 0.3, 0.6], [0.8, -0.5, 0.2]])
 PROGRAMS = [(lse, (X,), 0), (softmax_dot, (X, W), 0), (tanh_chain, (X,), 0), (read_again, (X,), 0),
             (two_arrays, (X, W), 0), (int_to_float, (K, X), 1), (in_a_loop, (X, 3), 0), (special, (X,), 0),
@@ -178,7 +197,7 @@ def test_the_code_of_log_sum_exp():
     (in_a_loop, (X, 3), 0, ["v7 = np.exp(y, out=y)", "t = np.sin(v5, out=v5)", "gv5 = np.negative(t_1, out=t_1)"]),
     (broadcast_sum, (BLOCK, BLOCK, 4), 0, ["y = adc_arrays.ufunc_into(np.add, v4, w, out=v4)"]),
     (broadcast_sum, (BLOCK, ROW, 4), 0, ["y = adc_arrays.ufunc_into(np.add, v4, w, out=v4)"]),
-    (broadcast_sum, (BLOCK, ONE, 4), 0, ["y = np.add(v4, w, out=v4)"]),  # w of one element: no check
+    (broadcast_sum, (BLOCK, ONE, 4), 0, ["y = adc_arrays.ufunc_into(np.add, v4, w, out=v4)"]),
     (gathered, (X, K), 0, ["np.multiply(v2, 3.0, out=v2)"]),
     (chosen, (X, K, 1.0), 0, ["np.multiply(v, 2.0, out=v)"]),
     (chosen_scaled, (X, K, 1.0), 0, ["np.multiply(v, 2.0, out=v)"]),
@@ -212,6 +231,37 @@ def test_a_result_larger_than_the_array_it_may_be_written_into():
     assert "adc_arrays.ufunc_into(np.add, v4, w, out=v4)" in code and "ufunc_into(np.multiply, dv4, t, out=dv4)" in code
     with pytest.raises(adc.AdcError, match="length 1 along an axis only when the code runs"):
         adc.grad(broadcast_sum)(BLOCK, BLOCK, 1)
+
+
+@pytest.mark.parametrize("dtypes", [(np.int32, np.int64), (np.uint8, np.int64), (np.int64, np.int64)])
+def test_an_operand_of_a_wider_dtype_is_not_written_into(dtypes):
+    x = np.array([0.5, -1.0, 2.0])
+    k, b = np.array([1, 2, 3], dtype=dtypes[0]), np.array([3_000_000_000, 5, 7], dtype=dtypes[1])
+    want = np.array([2 * 1 + 3_000_000_000, 2 * 2 + 5, 2 * 3 + 7], dtype=float)
+    if dtypes[0] == np.uint8:
+        want = (2 * k + b).astype(float)
+    value, g = adc.value_and_grad(widened)(x, k, b)
+    np.testing.assert_array_equal(g, want)
+    assert value == pytest.approx(float(np.sum(x * want)), rel=1e-15)
+    np.testing.assert_array_equal(adc.grad(widened, mode="forward")(x, k, b), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_a_narrower_float_is_not_written_into(dtype):
+    """The value is the function's (8.752 for 8.630 and 13.05 for 8.627 when the float64 products
+    were written into the float32 and float16 squares).  (The gradient is kept in the argument's
+    dtype, so its sums of terms near 1e6 lose digits in float32, as under jit=True.)"""
+    x, w = np.array([0.3, -1.7, 2.2], dtype=dtype), np.array([1e6, 3e5, 7e5])
+    value = adc.value_and_grad(widened_float)(x, w)[0]
+    assert value == pytest.approx(widened_float(x, w), rel=1e-12)
+    if dtype == np.float32:
+        np.testing.assert_allclose(adc.grad(widened_float)(x, w), adc.grad(widened_float, jit=True)(x, w), rtol=1e-6)
+
+
+def test_a_unit_slice_that_is_empty():
+    x = np.array([0.3, -0.7, 1.2, 0.5])
+    assert adc.jvp(unit_slice, (x, 1, 4), (np.array([1.0, 0.0, 0.0, 0.0]), 0, 0)) == (pytest.approx(0.3), pytest.approx(1.0))
+    np.testing.assert_allclose(adc.grad(unit_slice, mode="forward")(x, 1, 4), [1.0, 0.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("shapes, written", [(((4, 3), (4, 3)), True), (((4, 3), (3,)), True),

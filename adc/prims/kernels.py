@@ -325,14 +325,27 @@ def lanes(x, axis):  # noqa: ANN001, ANN201 (Numba compiles it as written)
 
 def ufunc_into(ufunc, *operands, out):  # noqa: ANN001, ANN201
     """``ufunc(*operands)`` written into ``out`` (an operand nothing reads afterwards:
-    ``copies.in_place_results``) when the result has ``out``'s shape; else a new array (an operand
-    broadcast ``out`` along an axis of length 1)."""
-    shape = out.shape
+    ``copies.in_place_results``) when the result has ``out``'s shape and dtype; else a new array
+    (an operand broadcasts ``out`` along an axis of length 1, or has a wider dtype)."""
+    shape, dtype, plain = out.shape, out.dtype, True
     for a in operands:
         s = np.shape(a)
         if s != shape and (len(s) > len(shape) or any(m != 1 and m != n for m, n in zip(s[::-1], shape[::-1]))):
             return ufunc(*operands)
+        if isinstance(a, (np.ndarray, np.generic)):
+            plain = plain and a.dtype == dtype
+        else:  # a Python number: weak, unless a float meets integers
+            plain = plain and not (isinstance(a, (float, complex)) and dtype.kind in "biu")
+    if not plain and ufunc.resolve_dtypes(tuple(_dtype_of(a) for a in operands) + (None,))[-1] != dtype:
+        return ufunc(*operands)
     return ufunc(*operands, out=out)
+
+
+def _dtype_of(a):  # noqa: ANN001, ANN202
+    """What ``ufunc.resolve_dtypes`` takes for an operand: a dtype, or a Python number's type."""
+    if isinstance(a, (np.ndarray, np.generic)):
+        return a.dtype
+    return np.dtype(bool) if isinstance(a, bool) else type(a)
 
 
 def fits(x, *values):  # noqa: ANN001, ANN201
