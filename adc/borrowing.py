@@ -3,7 +3,10 @@
 Input: the programs of a module Numba compiles, its main function's and its kept functions' (the
 copies ``pipeline.named_module`` writes out; changed in place).  Output: on each ``call`` and
 ``call_stacked`` op, the parameter ``borrowed``, the positions whose argument its Numba spelling
-passes as ``adc_stacks.borrowed(x)``, and on each ``tape`` op whose tape such calls take, the
+passes as ``adc_stacks.borrowed(x)``, and ``any_layout``, the other array arguments, passed as
+``adc_stacks.any_layout(x)`` (both type an array as of any layout: Numba compiles one version of a
+recursive function per layout of its arguments, and a process that loads two versions of one from
+Numba's cache crashes), and on each ``tape`` op whose tape such calls take, the
 parameter ``shared``, which spells the tape as an ``adc_stacks`` tape instead of a list.
 
 An argument is borrowed when both hold:
@@ -46,8 +49,11 @@ def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
                 continue
             borrowed = tuple(j for j, a in enumerate(op.args) if isinstance(a, Var) and id(a) in params
                              and ((callee, j) in shared or (callee, j) in contained))
-            if borrowed:
-                op.params = (*op.params, ("borrowed", borrowed))
+            # every other array is passed as of any layout too: one version of the callee per type
+            # (``prims/stacks.py``, ``any_layout``)
+            retyped = tuple(j for j, a in enumerate(op.args) if is_array(a) and j not in borrowed)
+            op.params = (*op.params, *((("borrowed", borrowed),) if borrowed else ()),
+                         *((("any_layout", retyped),) if retyped else ()))
 
 
 def _tape_source(prog: Program, fn: Function | None, v: Var) -> Slot | None:

@@ -211,3 +211,22 @@ def calls_in_a_while_condition(a):
         n += 1
         a = math.atan(a)
     return a
+
+
+def ping(x, y, n):
+    """Called with ``x * 2.0`` (C-contiguous) and ``a[::-1]`` (not): Numba compiled one version of
+    the recursion per layout, and a process that loaded two versions from Numba's cache crashed
+    (found by review; the same before the sixteenth session)."""
+    if n == 0:
+        return np.sum(x * y)
+    return pong(y, x, n - 1) * 0.5 + np.sum(np.sin(x))
+
+
+def pong(a, b, n):
+    if n == 0:
+        return np.sum(a ** 2) + np.sum(b)
+    return ping(a, a, n - 1) + ping(b, a[::-1], n - 1) * np.sum(b)
+
+
+def ping_pong(x):
+    return ping(x, x * 2.0, 4)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import adc
-from accumulate_funcs import det_by_index, tail_sums
+from accumulate_funcs import det_by_index, ping_pong, tail_sums
 from adc.pipeline import compile_derivative
 from adc.prims.stacks import BoolTape, FloatTape, IntTape, borrowed
 from adc.types import type_of
@@ -137,3 +137,24 @@ def test_popping_an_empty_tape_raises():
 
     with pytest.raises(IndexError, match="empty tape"):
         pop_one()
+
+
+def test_a_recursion_given_two_layouts_loads_from_numbas_cache(tmp_path):
+    """Every array a kept call passes is typed as of any layout, so Numba compiles one version of
+    each recursive function: a second process loads the module from the cache and runs it (it
+    crashed with two versions cached)."""
+    import subprocess
+
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import numpy as np, adc, accumulate_funcs as m; "
+              "x = np.array([0.3, -0.5, 0.9]); print(repr(adc.grad(m.ping_pong, jit=True)(x).tolist()))")
+    # Numba's default optimisation level (the suite compiles at 0, where the crash did not show)
+    env = {**__import__("os").environ, "ADC_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_OPT": "3"}
+    here = str(Path(__file__).resolve().parent)
+    x = np.array([0.3, -0.5, 0.9])
+    want = adc.grad(ping_pong)(x)
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", script, here], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        np.testing.assert_allclose(eval(done.stdout), want, rtol=1e-12)  # noqa: S307 (a list of floats)
+    np.testing.assert_allclose(want, fd_jacobian_of(ping_pong, x), rtol=1e-6, atol=1e-8)
+    assert any((tmp_path / "cache" / "__pycache__").glob("*.ping_fwd-*.nbi"))  # Numba's cache was used

@@ -59,8 +59,10 @@ def test_det_reverse_part_adds_into_the_callers_adjoint():
     assert bwd.split("\n")[0].endswith(", ct, gA):")
     assert "zeros_like" not in bwd and "gA += t" not in bwd and "return \n" in bwd
     # the recursive call passes the same buffer, and the columns again (no array tape of them)
-    # (the function's own parameters passed without reference counts: adc/borrowing.py)
-    assert re.search(r"\n +det_of_minor_bwd\(adc_stacks.borrowed\(A\), v17, rest, [^\n]*, adc_stacks.borrowed\(gA\)\)\n", bwd)
+    # (the function's own parameters passed without reference counts, and every array as of any
+    # layout: adc/borrowing.py)
+    assert re.search(r"\n +det_of_minor_bwd\(adc_stacks.borrowed\(A\), v17, adc_stacks.any_layout\(rest\), [^\n]*, "
+                     r"adc_stacks.borrowed\(gA\)\)\n", bwd)
     assert "rest = np.concatenate(" in bwd
     # what it can compute from its arguments it does not pop (m = cols.shape[0], and the leaf's
     # column cols[0], made in a branch, in that branch); the tapes no part uses are not passed

@@ -38,8 +38,14 @@ def _render_numba(texts: Sequence[str], params: dict[str, Any], types: Sequence[
         return text
 
     borrowed = params.get("borrowed", ())  # passed without reference counts (``borrowing.py``)
-    return _render([f"adc_stacks.borrowed({x})" if k in borrowed else typed(x, t)
-                    for k, (x, t) in enumerate(zip(texts, types))], params)
+    retyped = params.get("any_layout", ())  # arrays typed as of any layout
+
+    def spelled(k: int, x: str, t: Type) -> str:
+        if k in borrowed:
+            return f"adc_stacks.borrowed({x})"
+        return f"adc_stacks.any_layout({x})" if k in retyped else typed(x, t)
+
+    return _render([spelled(k, x, t) for k, (x, t) in enumerate(zip(texts, types))], params)
 
 
 def _run(*args: Any, fn: Any) -> Any:
@@ -53,7 +59,7 @@ def _run(*args: Any, fn: Any) -> Any:
 
 
 def _stacks_import(params: dict[str, Any]) -> str:
-    return STACKS if params.get("borrowed") else ""
+    return STACKS if params.get("borrowed") or params.get("any_layout") else ""
 
 
 structural("call", _render, _run, lambda ts, p: FLOAT, calls=True, cse=False, foldable=False, may_raise=True,

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import boolean, float64, int64
-from numba.core import cgutils
+from numba.core import cgutils, types
+from numba.core.imputils import impl_ret_borrowed
 from numba.experimental import jitclass
 from numba.extending import intrinsic, overload
 
@@ -63,21 +64,49 @@ TAPES = {"float": "FloatTape", "int": "IntTape", "bool": "BoolTape"}  # by tape 
 
 
 def borrowed(value):  # noqa: ANN001, ANN201
-    """``value`` (an array or a tape) with a null reference-count pointer under Numba: a view
-    Numba does not count, valid while the owner of its memory lives.  ``value`` itself in Python."""
+    """``value`` (an array or a tape) with a null reference-count pointer under Numba, an array
+    typed as of any layout (``any_layout``): a view Numba does not count, valid while the owner of
+    its memory lives.  ``value`` itself in Python."""
     return value
+
+
+def any_layout(array):  # noqa: ANN001, ANN201
+    """``array`` typed as of any layout under Numba (``'A'``: the same array), so that a recursive
+    function takes one type of array from every call (Numba compiles a version per layout, and a
+    process that loads two versions of a recursive function from its cache crashes).  ``array``
+    itself in Python."""
+    return array
+
+
+def _retyped(value):  # noqa: ANN001, ANN202
+    return value.copy(layout="A") if isinstance(value, types.Array) else value
 
 
 @intrinsic
 def _uncounted(typingctx, value):  # noqa: ANN001, ANN202, ARG001
     def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
-        view = cgutils.create_struct_proxy(signature.return_type)(context, builder, value=args[0])
+        view = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
         view.meminfo = cgutils.get_null_value(view.meminfo.type)
-        return view._getvalue()
+        return view._getvalue()  # (an array's data model is the same for every layout)
 
-    return value(value), codegen
+    return _retyped(value)(value), codegen
+
+
+@intrinsic
+def _any_layout(typingctx, array):  # noqa: ANN001, ANN202, ARG001
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
+        return impl_ret_borrowed(context, builder, signature.return_type, args[0])
+
+    return _retyped(array)(array), codegen
 
 
 @overload(borrowed, inline="always")
 def _borrowed(value):  # noqa: ANN001, ANN202
     return lambda value: _uncounted(value)
+
+
+@overload(any_layout, inline="always")
+def _any(array):  # noqa: ANN001, ANN202
+    if isinstance(array, types.Array) and array.layout != "A":
+        return lambda array: _any_layout(array)
+    return lambda array: array
