@@ -26,9 +26,9 @@ from __future__ import annotations
 from .calls import Function, is_tape
 from .ir import Op, Program, Var, walk
 from .memory import Memory, is_array, makes_new
+from .prims.runtime import SHARED_TAPES
 
 CALLS = ("call", "call_stacked")
-SHARED_KINDS = ("float", "int", "bool")  # the tapes ``adc_stacks`` has (``prims/stacks.py``)
 
 Slot = tuple[object, int]  # (function, position): a parameter; ("op", id(op)): a ``tape`` op
 
@@ -56,16 +56,13 @@ def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
                          *((("any_layout", retyped),) if retyped else ()))
 
 
-def _tape_source(prog: Program, fn: Function | None, v: Var) -> Slot | None:
-    """Where the tape ``v`` of ``prog`` comes from: a slot (the main function's parameters are
-    ``("main", i)``), or ``None`` (anything else: a record, a list, a value taken from a list)."""
-    for i, p in enumerate(prog.params):
-        if p is v:
-            return ("main" if fn is None else fn, i)
-    for op in walk(prog.body):
-        if op.prim == "tape" and op.outs and op.out is v:
-            return ("op", id(op))
-    return None
+def _tape_sources(prog: Program, fn: Function | None) -> dict[Var, Slot]:
+    """Where the tapes of ``prog`` that are parameters or ``tape`` ops' results come from: a slot
+    (the main function's parameters are ``("main", i)``).  Any other tape (a record, a list, a value
+    taken from a list) has none."""
+    sources: dict[Var, Slot] = {p: ("main" if fn is None else fn, i) for i, p in enumerate(prog.params) if is_tape(p)}
+    sources.update({op.out: ("op", id(op)) for op in walk(prog.body) if op.prim == "tape" and op.outs})
+    return sources
 
 
 def _shared_tapes(programs: list[tuple[Function | None, Program]], functions: dict[Function, Program]) -> set[object]:
@@ -85,13 +82,14 @@ def _shared_tapes(programs: list[tuple[Function | None, Program]], functions: di
     bad: set[object] = set()
     makers: dict[object, Op] = {}
     for fn, prog in programs:
+        sources = _tape_sources(prog, fn)
         for op in walk(prog.body):
             if op.prim == "tape":
                 makers[("op", id(op))] = op
             for j, a in enumerate(op.args):
                 if not is_tape(a):
                     continue
-                source = _tape_source(prog, fn, a)  # type: ignore[arg-type]
+                source = sources.get(a)  # type: ignore[arg-type]
                 callee = op.param("fn") if op.prim in CALLS else None
                 if callee in functions:
                     if source is None:  # the callee's parameter takes something else: a list
@@ -103,10 +101,10 @@ def _shared_tapes(programs: list[tuple[Function | None, Program]], functions: di
             for reg in op.regions:
                 for a in (*reg.args, *reg.yields):
                     if is_tape(a):
-                        bad.add(_tape_source(prog, fn, a))  # type: ignore[arg-type]
+                        bad.add(sources.get(a))  # type: ignore[arg-type]
         for a in prog.body.yields:
             if is_tape(a):
-                bad.add(_tape_source(prog, fn, a))  # type: ignore[arg-type]
+                bad.add(sources.get(a))  # type: ignore[arg-type]
     groups: dict[object, set[object]] = {}
     for s in {*parent, *parent.values(), *makers}:
         groups.setdefault(root(s), set()).add(s)
@@ -115,7 +113,7 @@ def _shared_tapes(programs: list[tuple[Function | None, Program]], functions: di
         kinds = {makers[s].param("kind", "float") for s in members if s in makers}
         made = all(s in makers or isinstance(s[0], Function) for s in members)  # type: ignore[index]
         called = any(isinstance(s[0], Function) for s in members)  # type: ignore[index]
-        if made and called and len(kinds) == 1 and kinds <= set(SHARED_KINDS) and not members & bad:
+        if made and called and len(kinds) == 1 and kinds <= set(SHARED_TAPES) and not members & bad:
             shared |= members
     return shared
 

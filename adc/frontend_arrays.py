@@ -750,26 +750,18 @@ class ArrayExpressions(LibraryCalls):
         """Constant axis numbers, negative ones counted from the end, each once (NumPy refuses a
         repeated axis)."""
         if any(not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < ndim for a in values):
-            raise self.fail(node, f"axes {tuple(values)} out of range for a {ndim}-D array",
+            what = f"axis {values[0]} is" if len(values) == 1 else f"axes {tuple(values)} are"
+            raise self.fail(node, f"{what} out of range for a {ndim}-D array",
                             f"use constant integer axes between {-ndim} and {ndim - 1}")
         axes = tuple(a % ndim for a in values)
-        self.once_each(axes, tuple(values), node)
-        return axes
-
-    def once_each(self, axes: tuple[int, ...], written: tuple[Any, ...], node: cst.CSTNode) -> None:
-        """Refuse an axis named twice (``axis=(0, 0)``, ``(1, -1)`` of a 2-D array), as NumPy does."""
-        if len(set(axes)) != len(axes):
-            raise self.fail(node, f"axes {written} name an axis twice (NumPy raises a ValueError)",
+        if len(set(axes)) != len(axes):  # (1, -1) of a 2-D array too
+            raise self.fail(node, f"axes {tuple(values)} name an axis twice (NumPy raises a ValueError)",
                             "name each axis once")
+        return axes
 
     def reduce(self, name: str, x: Var, axis: Any, keepdims: bool, node: cst.CSTNode) -> Atom:
         if axis is not None:
-            axes = axis if isinstance(axis, tuple) else (axis,)
-            if any(not isinstance(a, int) or not -x.type.ndim <= a < x.type.ndim for a in axes):
-                raise self.fail(node, f"axis {axis} is out of range for a {x.type.ndim}-D array",
-                                f"use a constant axis between {-x.type.ndim} and {x.type.ndim - 1}")
-            norm = tuple(a % x.type.ndim for a in axes)
-            self.once_each(norm, tuple(axes), node)
+            norm = self.axes_of(axis if isinstance(axis, tuple) else (axis,), x.type.ndim, node)
             axis = norm if isinstance(axis, tuple) else norm[0]
         params: tuple[tuple[str, Any], ...] = (("axis", axis),) if axis is not None else ()
         if keepdims:

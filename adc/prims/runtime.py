@@ -69,12 +69,14 @@ def _push_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
         f"{t[0]}.append({t[1]})"
 
 
+# the tapes of numbers kept calls share under Numba (``borrowing.py``), by kind: ``adc_stacks``'s classes
+SHARED_TAPES = {"float": "FloatTape", "int": "IntTape", "bool": "BoolTape"}
+
+
 def _tape_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
     """A tape kept calls share (``borrowing.py``) is an ``adc_stacks`` tape under Numba; else a list."""
     if p.get("shared"):
-        from .stacks import TAPES
-
-        return f"adc_stacks.{TAPES[p.get('kind', 'float')]}()"
+        return f"adc_stacks.{SHARED_TAPES[p.get('kind', 'float')]}()"
     return f"[{_tape_item(p.get('kind'))}] * 0"
 
 

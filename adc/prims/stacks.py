@@ -13,6 +13,9 @@ three or four such arguments per call that was most of the gradient's time.
   increments and decrements skip.  It is valid only while the memory's owner keeps it alive, so
   ``borrowing.py`` passes a value borrowed only when it is a parameter of the calling function (its
   caller holds it for the whole call) and the callee never lets it escape the call.
+- ``any_layout(x)``: the same array typed as of any layout (``borrowed`` retypes too), so that a
+  recursive function is compiled once for every caller (``prims/runtime.py`` names the tapes by
+  kind: ``SHARED_TAPES``).
 """
 from __future__ import annotations
 
@@ -60,7 +63,6 @@ FloatTape = _tape_class("FloatTape", np.float64, float64)
 IntTape = _tape_class("IntTape", np.int64, int64)
 BoolTape = _tape_class("BoolTape", np.bool_, boolean)
 
-TAPES = {"float": "FloatTape", "int": "IntTape", "bool": "BoolTape"}  # by tape kind (``save_policy.tape_kind``)
 
 
 def borrowed(value):  # noqa: ANN001, ANN201
