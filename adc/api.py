@@ -19,8 +19,8 @@ from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
-from .failures import (dispatcher_type, failed, parallel_failure, report, report_user_failure, run_generated,
-                       with_captured, without_parallel)
+from .failures import (dispatcher_type, failed, out_of_range_guard, parallel_failure, report, report_user_failure,
+                       run_checked, run_generated, with_captured, without_parallel)
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
@@ -361,6 +361,8 @@ def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, 
     (``failures.without_parallel``; the fast path passes the generated code the call's own
     arguments), and the fast path calls what ``compiled`` runs from then on; any other failure is
     reported as on the checked path."""
+    if out_of_range_guard(compiled, exc):
+        return namespace["_adc_done_"](run_checked(compiled, call_args, call_args), call_args)
     if parallel_failure(namespace["_adc_fast_"], exc):
         result = without_parallel(compiled, exc, call_args, call_args)
         namespace["_adc_fast_"] = compiled.func

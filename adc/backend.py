@@ -42,12 +42,15 @@ def cache_dir() -> Path | None:
     return cache.directory()
 
 
-def module_name(source: str, func: str, jit: Jit = False) -> str:
+def module_name(source: str, func: str, jit: Jit = False, unchecked: bool = False) -> str:
     """The module's name: from a hash of its text; a module Numba compiles is one of its own (its
     namespace holds the compiled functions its main function calls), and so is one compiled with
     ``parallel=True`` (Numba's on-disk cache is per module, and its index does not record
-    ``boundscheck``: "checked" keeps modules cached before it was set apart)."""
+    ``boundscheck``: "checked" keeps modules cached before it was set apart), and one whose main
+    function runs without bounds checks (``unchecked``, ``bounds.py``)."""
     flavour = {False: "", True: "numba checked\n", "parallel": "numba parallel checked\n"}[jit]
+    if jit and unchecked:
+        flavour = flavour.replace("checked", "unchecked")
     digest = hashlib.sha256((flavour + source).encode()).hexdigest()[:16]
     return f"adc_{func}_{digest}"
 
@@ -64,9 +67,9 @@ def _write(path: Path, source: str) -> None:
     cache.budget.wrote(path.parent, len(source))
 
 
-def load_module(source: str, func: str, jit: Jit = False) -> dict[str, Any]:
+def load_module(source: str, func: str, jit: Jit = False, unchecked: bool = False) -> dict[str, Any]:
     """Import the generated module (from the cache directory when possible); its namespace."""
-    name = module_name(source, func, jit)
+    name = module_name(source, func, jit, unchecked)
     loaded = sys.modules.get(name)
     if loaded is not None and getattr(loaded, "__adc_source__", None) == source:
         return vars(loaded)
@@ -97,20 +100,21 @@ def load_module(source: str, func: str, jit: Jit = False) -> dict[str, Any]:
     return vars(module)
 
 
-def load(source: str, func: str, jit: Jit = False) -> Callable[..., Any]:
+def load(source: str, func: str, jit: Jit = False, unchecked: bool = False) -> Callable[..., Any]:
     """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``
-    (with ``parallel=True`` if it is ``"parallel"``)."""
-    namespace = load_module(source, func, jit)
+    (with ``parallel=True`` if it is ``"parallel"``; ``unchecked``: ``func`` without bounds checks,
+    its indices proved in range by ``bounds.py``, the functions it calls with them)."""
+    namespace = load_module(source, func, jit, unchecked)
     fn = namespace[func]
     if not jit:
         return fn
     for name, other in list(namespace.items()):  # the functions it calls (kept recursion): compiled too
         if name != func and isinstance(other, types.FunctionType) and other.__module__ == fn.__module__:
             namespace[name] = njit(other, parallel=jit == "parallel")
-    return njit(fn, parallel=jit == "parallel")
+    return njit(fn, parallel=jit == "parallel", boundscheck=not unchecked)
 
 
-def njit(fn: Callable[..., Any], parallel: bool = False) -> Callable[..., Any]:
+def njit(fn: Callable[..., Any], parallel: bool = False, boundscheck: bool = True) -> Callable[..., Any]:
     try:
         import numba
     except ImportError as exc:  # pragma: no cover - numba is a dependency
@@ -121,4 +125,4 @@ def njit(fn: Callable[..., Any], parallel: bool = False) -> Callable[..., Any]:
     patch_array_expression_names()
     # boundscheck: an index out of range raises IndexError, as in NumPy, where unchecked code would
     # read or write past the array (a silently wrong value or derivative, or another array's memory)
-    return numba.njit(cache=cached, error_model="numpy", parallel=parallel, boundscheck=True)(fn)
+    return numba.njit(cache=cached, error_model="numpy", parallel=parallel, boundscheck=boundscheck)(fn)

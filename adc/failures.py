@@ -21,7 +21,8 @@ from typing import Any, Sequence
 from .arguments import call_flat
 from .errors import AdcError, CompileError, DifferentiationError, EvaluationError, ParallelFallbackWarning
 from .ir import Loc, walk
-from .pipeline import Compiled, compile_derivative
+from .pipeline import Compiled, checked_version, compile_derivative
+from .prims.kernels import IndicesMayBeOutOfRange
 
 
 def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
@@ -33,9 +34,27 @@ def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
     try:
         return compiled.func(*call_args)
     except Exception as exc:
+        if out_of_range_guard(compiled, exc):
+            return run_checked(compiled, call_args, args)
         if not parallel_failure(compiled.func, exc):
             failed(compiled, exc, args)
         return without_parallel(compiled, exc, call_args, args)
+
+
+def out_of_range_guard(compiled: Compiled, exc: Exception) -> bool:
+    """Did ``compiled``, which runs without bounds checks, find on entry that an index might be out of
+    range (``bounds.py``)?"""
+    return compiled.unchecked and isinstance(exc, IndicesMayBeOutOfRange)
+
+
+def run_checked(compiled: Compiled, call_args: Sequence[Any], args: Sequence[Any]) -> Any:
+    """Run the bounds-checked version of ``compiled`` (made on first use), whose guard failed:
+    it raises ``IndexError`` where the function itself does, reported as on the checked path."""
+    checked = checked_version(compiled, "parallel" if is_parallel(compiled.func) else True)
+    try:
+        return checked.func(*call_args)
+    except Exception as exc:
+        failed(checked, exc, args)
 
 
 def is_parallel(func: Any) -> bool:
@@ -58,7 +77,8 @@ def without_parallel(compiled: Compiled, exc: Exception, call_args: Sequence[Any
     ``compiled`` is left as it was."""
     from . import backend
 
-    serial = dataclasses.replace(compiled, func=backend.load(compiled.source, compiled.program.name, True))
+    serial = dataclasses.replace(compiled, func=backend.load(compiled.source, compiled.program.name, True,
+                                                             compiled.unchecked))
     try:
         result = serial.func(*call_args)
     except Exception as again:
@@ -107,6 +127,8 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     fn = compiled.fn
     name = getattr(fn, "__name__", compiled.primal.name)
     own = _own_failure(compiled, user_arguments(compiled, args))
+    if own is not None and isinstance(own[1], AdcError):
+        raise own[1]  # a function adc made (``adc.grad(f)``) failing: its error already names f's line
     if own is not None:  # the function itself fails here: report its own exception (math.log(0): ValueError)
         loc, own_exc = own
         if type(own_exc) is not type(exc):

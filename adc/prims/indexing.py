@@ -221,6 +221,27 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
 structural("sole_index", lambda t, p: f"adc_arrays.sole_index({t[0]}, {tuple(p.get('axes', ()))}, {bool(p.get('exact'))})",
            lambda x, axes=(), exact=False: kernels.sole_index(x, axes, exact), lambda ts: Type("int"),
            differentiable=False, may_raise=True, imports=KERNELS)
+
+
+def _render_guard(t: Sequence[str], p: dict[str, Any]) -> str:
+    """``adc_arrays.indices_in_range(d <= centroids.shape[1], ...)``: the conditions a function
+    compiled without bounds checks proved its indices under (``bounds.py``)."""
+    conditions = []
+    for (bound_axis, offset, axis), bound, array in zip(p["bounds"], t[0::2], t[1::2]):
+        if bound_axis is not None:
+            bound = f"{atomic(bound)}.shape[{bound_axis}]"
+        if bound.lstrip("-").isdigit():
+            left = str(int(bound) + offset)
+        else:
+            left = atomic(bound) if not offset else f"{atomic(bound)} {'+' if offset > 0 else '-'} {abs(offset)}"
+        conditions.append(f"{left} <= {atomic(array)}.shape[{axis}]")
+    # a statement of the function's top level: its continuation lines are indented once more
+    one_line = f"adc_arrays.indices_in_range({', '.join(conditions)})"
+    return one_line if len(one_line) <= 100 else "adc_arrays.indices_in_range(\n        " + ",\n        ".join(conditions) + ")"
+
+
+structural("indices_in_range", _render_guard, lambda *a, bounds=(): None, effect=True, differentiable=False,
+           imports=KERNELS)
 structural("setitem", _render_store("="), _setitem, buffered=("array",), numba=_numba_store("="), numba_imports=KERNELS,
            **_STORE)
 structural("index_add", _render_store("+="), _index_add, buffered=("array",), numba=_numba_store("+="),

@@ -117,6 +117,18 @@ def section(n, parts):  # noqa: ANN001, ANN201
     return n // parts
 
 
+class IndicesMayBeOutOfRange(Exception):
+    """Raised on entry by a function compiled without bounds checks when a condition its indices
+    were proved under does not hold (``bounds.py``): the caller runs the bounds-checked version."""
+
+
+def indices_in_range(*conditions):  # noqa: ANN002, ANN201 (Numba compiles it as written)
+    """Raise ``IndicesMayBeOutOfRange`` unless every condition holds."""
+    for holds in conditions:
+        if not holds:
+            raise IndicesMayBeOutOfRange("an index may be out of range: run the bounds-checked code")
+
+
 def sole_index(x, axes, exact):  # noqa: ANN001, ANN201
     """0, the index of the one element along each of ``axes`` of ``x`` (``np.squeeze(x, axis)``,
     ``x.item()``), or an error where one of them has another length.  With ``exact``
@@ -388,6 +400,10 @@ def _register_numba() -> None:
         scope: dict[str, Any] = {}
         exec("def impl(x, *values):\n" + body, {"check": check_nb}, scope)  # noqa: S102
         return scope["impl"]
+
+    @overload(indices_in_range)
+    def _indices_in_range(*conditions):  # noqa: ANN002, ANN202
+        return indices_in_range
 
     @overload(sole_index)
     def _sole_index(x, axes, exact):  # noqa: ANN001, ANN202
