@@ -236,6 +236,26 @@ def _needs_checks(op: Op) -> bool:
                for a in op.args)
 
 
+def _tightest(conds: list[Condition]) -> list[Condition]:
+    """The conditions with one constant bound per array axis, the largest (``3 <= x.shape[0]``
+    implies ``1 <= x.shape[0]``)."""
+    largest: dict[tuple[int, int], Condition] = {}
+    out: list[Condition] = []
+    for c in conds:
+        if isinstance(c.left, Const) and c.left_axis is None:
+            key = (id(c.array), c.axis)
+            if key not in largest:
+                out.append(c)
+            elif c.left.value + c.offset <= largest[key].left.value + largest[key].offset:
+                continue
+            else:
+                out[out.index(largest[key])] = c
+            largest[key] = c
+        else:
+            out.append(c)
+    return out
+
+
 def without_checks(program: Program) -> Program | None:
     """``program`` with its guard (none if every index is proved outright), or ``None``: some index
     cannot be bounded, so it keeps Numba's checks."""
@@ -258,7 +278,7 @@ def without_checks(program: Program) -> Program | None:
             return None
     if not found:
         return program
-    conds = list(found.values())
+    conds = _tightest(list(found.values()))
     needed = [a for c in conds for a in (c.left, c.array) if isinstance(a, Var)]
     if any(a not in top for a in needed):
         return None  # a bound or an array made inside a loop: not known on entry
