@@ -943,13 +943,14 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     reverse = swept.reverse if swept is not None else None
     # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
     given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
-    if swept is not None and parts is not None and parts.python and prog.out_tree is None and not prog.writes_arguments \
+    if swept is not None and parts is not None and parts.gives_output() and prog.out_tree is None and not prog.writes_arguments \
             and _finite_numbers(swept.outputs) and not any(np.asarray(a).dtype == np.float32
                                                            for a in inputs):
         # one output (a number or an array) computed by plain Python, which raises where the
         # function does: the forward part's (a copy, since it may be a residual or an input), so
         # the function does not run a second time.  Numba code does not raise where Python does
-        # (it gives nan or inf, wraps integers), so under jit the function runs; a tuple, list or
+        # (it gives nan or inf, wraps integers), so under jit the function runs unless its
+        # operations raise alike (``vjp_parts.raises_alike``: NumPy's on arrays); a tuple, list or
         # dict is the function's own, with its own types, and so is the output of float32
         # arrays (NumPy's result dtype, which adc's types do not follow) and one that is not
         # finite (where NumPy scalars give inf, Python floats may raise).

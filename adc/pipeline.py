@@ -34,7 +34,7 @@ from .row_gathers import gathered_rows
 from .scaled_sums import scaled_sums
 from .types import Type
 from .vector import Unbatched, vector_forward
-from .vjp_parts import VjpParts, arrays_and_numbers, reruns, sharing
+from .vjp_parts import VjpParts, arrays_and_numbers, raises_alike, reruns, sharing
 from .verify import verify
 
 # Check the IR after every stage and pass (the test suite turns this on).
@@ -186,7 +186,7 @@ def compile_vjp_parts(fn: Callable[..., Any], types: Sequence[Type], wrt: Sequen
                                          given={r: fwd_names[k] for r, k in zip(residuals, kept) if isinstance(k, Var)})
             parts = VjpParts(backend.load(fwd_source, fwd.name, jit), backend.load(bwd_source, bwd.name, jit),
                              sharing(fwd, fwd.params, kept), sharing(bwd, bwd.body.yields, residuals),
-                             fwd_source, bwd_source, python=not jit)
+                             fwd_source, bwd_source, python=not jit, alike=bool(jit) and raises_alike(prog))
     except Exception as exc:  # a cut ``split`` does not make (a residual made inside a loop): the uncut program runs
         if CHECK_IR and not isinstance(exc, AssertionError):
             raise  # the test suite: anything else is a bug (a part adc cannot generate, say)

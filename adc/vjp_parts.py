@@ -53,9 +53,15 @@ class VjpParts:
     # plain Python (``jit=False``): the forward part raises where the function does, with the same
     # values (Numba code gives nan or inf for a domain error, wraps integers, narrows float32)
     python: bool = False
+    # Numba code whose forward part raises where the function does all the same (``raises_alike``)
+    alike: bool = False
     # False once a part raised where the whole program ran (Numba failing to compile a part, say):
     # from then on the whole program runs.  Where the whole program fails too, it reports the error.
     usable: bool = True
+
+    def gives_output(self) -> bool:
+        """Is the forward part's output the function's (so the function need not run again)?"""
+        return self.python or (self.alike and "raise" not in np.geterr().values())
 
     def sweep(self, inputs: Sequence[Any]) -> Swept | None:
         """Run the forward part at ``inputs`` (the arguments' leaves, then the captured arrays):
@@ -124,3 +130,25 @@ def sharing(program: Program, values: Sequence[Any], kept: Sequence[Any]) -> tup
     memory = Memory(program)
     roots = {memory.root(v) for v in kept if is_array(v)}
     return tuple(is_array(v) and memory.root(v) in roots for v in values)
+
+
+def raises_alike(program: Program) -> bool:
+    """Does Numba code of ``program`` raise where the function does, and give its values?  Yes when
+    every operation that can raise on finite operands (``may_raise``: a domain error, a division by
+    zero) has an array operand, so that NumPy gives nan or inf there as Numba code does (NumPy set
+    to raise on them is checked at run time, ``gives_output``), no integer is computed from numbers
+    (Python's do not wrap), and no call is kept (it runs code of its own).  Index errors are raised
+    by both (``boundscheck``, ``bounds.py``)."""
+    for op in walk(program.body):
+        rule = prim(op)
+        if rule is None:
+            continue
+        if rule.calls:
+            return False
+        arrays = any(isinstance(a, Var) and a.type is not None and a.type.ndim for a in op.args)
+        if rule.may_raise and not arrays:
+            return False
+        if not arrays and op.prim not in ("shape", "len_range") and any(
+                o.type is not None and not o.type.ndim and o.type.kind == "int" for o in op.outs):
+            return False
+    return True

@@ -9,6 +9,7 @@ import pytest
 import adc
 from adc import pipeline
 from adc.errors import EvaluationError
+from adc.arguments import call_flat as api_call
 
 SCALE = np.array([0.5, -1.5, 2.0])
 
@@ -318,3 +319,54 @@ def test_the_output_of_a_float32_global_has_numpys_dtype(jit):
     y, pullback = adc.vjp(times_float32_global, x, jit=jit)
     assert y.dtype == times_float32_global(x).dtype == np.float64
     np.testing.assert_array_equal(pullback(np.array([0.1, 0.2, 0.3]))[0], np.full(3, 0.1 + 0.2 + 0.3))
+
+
+def residual_rows(cam, X):
+    """ba's shape: every operation on arrays, one observation per column."""
+    theta = np.sqrt(cam[0] * cam[0] + cam[1] * cam[1])
+    proj = X[0:2] / (X[2] + theta)
+    return proj * np.cos(theta) * cam[2]
+
+
+def scalar_division(x):
+    return x[0] / (x[1] - 1.0) * np.sum(x)
+
+
+def test_under_jit_an_array_function_does_not_run_again_for_its_output(monkeypatch):
+    """Its Numba code raises where the function does (``vjp_parts.raises_alike``), so ``vjp`` returns
+    the forward part's output and the function runs only once, compiled."""
+    rng = np.random.default_rng(5)
+    cam, X = rng.normal(size=(3, 6)), rng.normal(size=(3, 6)) + 4.0
+    want = residual_rows(cam, X)
+    adc.vjp(residual_rows, cam, X, jit=True)  # compiled
+    monkeypatch.setattr("adc.api.call_flat", lambda *a, **k: pytest.fail("the function ran again"))
+    out, pullback = adc.vjp(residual_rows, cam, X, jit=True)
+    np.testing.assert_allclose(out, want, rtol=1e-13)
+    ct = rng.normal(size=want.shape)
+    g_cam, g_x = pullback(ct)
+    f = lambda c: np.sum(residual_rows(c.reshape(cam.shape), X) * ct)  # noqa: E731
+    h = 1e-6
+    fd = np.array([(f(cam.ravel() + h * e) - f(cam.ravel() - h * e)) / (2 * h) for e in np.eye(cam.size)])
+    np.testing.assert_allclose(g_cam.ravel(), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_under_jit_a_division_of_numbers_still_runs_the_function(monkeypatch):
+    """Python's numbers raise where Numba's give inf (``x / 0``): the function gives the output."""
+    x = np.array([1.0, 3.0, 2.0])
+    assert not pipeline.raises_alike(pipeline.primal(scalar_division, [adc.types.type_of(x)]))
+    ran = []
+    monkeypatch.setattr("adc.api.call_flat", lambda *a, **k: ran.append(1) or api_call(*a, **k))
+    out, pullback = adc.vjp(scalar_division, x, jit=True)
+    assert ran and out == pytest.approx(scalar_division(x), rel=1e-14)
+    np.testing.assert_allclose(pullback(1.0)[0], adc.grad(scalar_division)(x), rtol=1e-13)
+
+
+def test_numpy_set_to_raise_runs_the_function_again():
+    rng = np.random.default_rng(6)
+    cam, X = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    X[2, 0] = -np.sqrt(cam[0, 0] ** 2 + cam[1, 0] ** 2)  # a division by zero in column 0
+    with np.errstate(divide="raise", invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            residual_rows(cam, X)
+        with pytest.raises(FloatingPointError):
+            adc.vjp(residual_rows, cam, X, jit=True)
