@@ -95,16 +95,20 @@ jacobian_simple = adc.jacfwd(objective_simple, argnums=0)
 
 
 def jacobian_complicated(theta, us, *data):
-    """[d err / d u0, d err / d u1, d err / d theta]: 2 + 26 columns, as the reference lays it out,
-    from one vector-mode pass with 28 directions. Each point's error depends only on its own `us`,
-    so seeding every point's u0 (u1) in one direction gives the column of u0 (u1)."""
-    k = 2 + theta.shape[0]
-    seed_theta = np.zeros((theta.shape[0], k))
-    seed_theta[:, 2:] = np.eye(theta.shape[0])
-    seed_us = np.zeros(us.shape + (k,))
+    """[d err / d u0, d err / d u1, d err / d theta]: 2 + 26 columns, as the reference lays it out.
+    The two blocks come from two vector-mode passes, since `theta` and `us` have no direction in
+    common: 26 directions along `theta` (no tangent for `us`, so nothing that depends only on `us`
+    is differentiated), then 2 along `us` (no tangent for `theta`: the skinning is not
+    differentiated). Each point's error depends only on its own `us`, so seeding every point's u0
+    (u1) in one direction gives the column of u0 (u1). (One pass with 28 directions carried 26 zero
+    directions through every product with a `us` term and 2 through the skinning.)"""
+    seed_us = np.zeros(us.shape + (2,))
     seed_us[:, 0, 0] = 1.0
     seed_us[:, 1, 1] = 1.0
-    return adc.batched_jvp(objective_complicated, (theta, us, *data), (seed_theta, seed_us, *[None] * len(data)))[1]
+    none = [None] * len(data)
+    d_theta = adc.batched_jvp(objective_complicated, (theta, us, *data), (np.eye(theta.shape[0]), None, *none))[1]
+    d_us = adc.batched_jvp(objective_complicated, (theta, us, *data), (None, seed_us, *none))[1]
+    return np.concatenate([d_us, d_theta], axis=1)
 
 
 def load(inp):
