@@ -9,8 +9,10 @@ an einsum over a leading batch index; and a branch whose paths do), the rows can
 those operands instead, and only they computed: ``weights[idx] @ T``.
 
 Which is cheaper depends on lengths known only when the code runs (``tokens`` may read a small
-table many times), so each read becomes a branch: ``if k * len(idx) < len(weights):`` the gathered
-rows, ``else:`` the whole array, as written, then its rows (``k``: how many reads the array has).
+table many times), so each read becomes a branch: ``rows = rows_used(idx, len(weights))`` (the
+rows read, each once), ``if k * len(rows) < len(weights):`` those rows computed, then read as
+``idx`` reads them (``row_positions``), ``else:`` the whole array, as written, then its rows
+(``k``: how many reads the array has).
 Values are those of the program as written, and so are derivatives, which the transforms take of
 the branch the arguments choose.  A row operand whose first axis has length 1 only when the code
 runs (broadcast) gives, gathered, its one row (an index of ``0``) or an ``IndexError``, never
@@ -29,7 +31,9 @@ from .ir import Atom, Const, Loc, Op, Program, Region, Var, blocks, copy_region,
 from .passes import dead_code, has_effect
 from .prims import get, prim
 from .prims.registry import RowRule, broadcasts
-from .types import BOOL, INT
+from .types import BOOL, INT, Type
+
+_ROWS = Type("int", 1, "int64", (False,))  # row numbers (``rows_used``, ``row_positions``)
 
 
 @dataclass
@@ -337,11 +341,19 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
     for root in roots:
         idx, loc = root.args[1], root.loc
         assert isinstance(idx, Var)
-        n = Var(type=INT)
-        ops = [Op("shape", [idx], [n], (("dim", 0),), loc)]
-        clone = _Clone(rows, idx, n)
+        used, n, length = Var(hint="rows", type=_ROWS), Var(type=INT), Var(type=INT)
+        clone = _Clone(rows, used, n)
         then, otherwise = Region(), Region()
-        then.yields = [clone.gathered(v, then.ops, {}, {}, loc)]
+        gathered = clone.gathered(v, then.ops, {}, {}, loc)
+        if not clone.leaves:
+            return None
+        # each row once (``rows_used``), then read as ``idx`` reads it
+        ops = [Op("shape", [clone.leaves[0]], [length], (("dim", 0),), loc),
+               Op("rows_used", [idx, length], [used], (), loc), Op("shape", [used], [n], (("dim", 0),), loc)]
+        where, picked_rows = Var(type=_ROWS), Var(hint=root.out.hint, type=root.out.type)
+        then.ops += [Op("row_positions", [idx, used, length], [where], (), loc),
+                     Op("getitem", [gathered, where], [picked_rows], _WHOLE, loc)]
+        then.yields = [picked_rows]
         array = whole if whole is not None else clone.whole(v, otherwise.ops, {})
         picked = Var(hint=root.out.hint, type=root.out.type)
         otherwise.ops.append(Op("getitem", [array, idx], [picked], _WHOLE, loc))
@@ -359,7 +371,7 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
             return None
         outs = [root.out]
         if test is None:
-            test = _fewer(ops, clone.leaves, n, len(roots), loc)
+            test = _fewer(ops, clone.leaves, n, length, len(roots), loc)
             whole = Var(hint=v.hint, type=v.type)
             then.yields.append(then.yields[0])
             otherwise.yields.append(array)
@@ -369,12 +381,11 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
     return out
 
 
-def _fewer(ops: list[Op], leaves: list[Var], n: Var, reads: int, loc: Loc | None) -> Var:
-    """``reads * n < len(leaves[0])``, and every other leaf as long as the first, appended to
-    ``ops``: fewer rows gathered than the whole array has, and no leaf that broadcasts (it has one
-    row only when the code runs, and its rows would not exist)."""
-    total, wanted = Var(type=INT), n
-    ops.append(Op("shape", [leaves[0]], [total], (("dim", 0),), loc))
+def _fewer(ops: list[Op], leaves: list[Var], n: Var, total: Var, reads: int, loc: Loc | None) -> Var:
+    """``reads * n < len(leaves[0])`` (``total``), and every other leaf as long as the first,
+    appended to ``ops``: fewer rows gathered than the whole array has, and no leaf that broadcasts
+    (it has one row only when the code runs, and its rows would not exist)."""
+    wanted = n
     if reads > 1:
         wanted = Var(type=INT)
         ops.append(Op("mul", [Const(reads), n], [wanted], (), loc))

@@ -194,3 +194,56 @@ def test_an_array_the_function_returns_is_left_as_written():
     np.testing.assert_allclose(value[0], np.sum(2 * np.exp(x[idx])), rtol=1e-13)
     (g,) = vjp((1.0, np.zeros(4)))[:1]
     np.testing.assert_allclose(g, np.where(np.isin(np.arange(4), idx), 2 * np.exp(x), 0.0), rtol=1e-13)
+
+
+REPEATED = np.tile(RNG.integers(0, V, size=(4, 2)), (25, 1))  # 100 reads a column, 4 distinct rows: 2 * 4 < 40
+
+
+@pytest.mark.parametrize("idx", [REPEATED, REPEATED - V, FEW], ids=["repeated", "negative", "few"])
+def test_each_row_is_computed_once_however_often_it_is_read(idx):
+    """A row read many times is computed once (``rows_used``), then read as ``idx`` reads it: the
+    gathered branch even though 2 * 100 reads are more than the 40 rows."""
+    rows = adc.prims.kernels.rows_used(idx[:, 0], V)
+    assert len(rows) == len(np.unique(idx[:, 0] % V)) and np.all(np.diff(rows) > 0)
+    np.testing.assert_array_equal(rows[adc.prims.kernels.row_positions(idx[:, 0], rows, V)], idx[:, 0] % V)
+    args = (THETA, WEIGHTS, BASE, idx, False)
+    want = fd_jacobian_of(lambda t: skinned(t, *args[1:]), THETA)
+    for jit in (False, True):
+        np.testing.assert_allclose(adc.grad(skinned, jit=jit)(*args), want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.grad(skinned, mode="forward")(*args), adc.grad(skinned)(*args), rtol=1e-12)
+    w_jac = adc.jacfwd(skinned, argnums=1)(*args)
+    np.testing.assert_allclose(w_jac, fd_jacobian_of(lambda w: skinned(THETA, w, *args[2:]), WEIGHTS),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_an_index_out_of_range_raises_as_the_program_as_written(jit):
+    idx = FEW.copy()
+    idx[2, 1] = V  # one past the last row: NumPy raises
+    with pytest.raises(IndexError):
+        skinned(THETA, WEIGHTS, BASE, idx, False)
+    with pytest.raises(IndexError):
+        adc.grad(skinned, jit=jit)(THETA, WEIGHTS, BASE, idx, False)
+    # out of range, rows_used gives every row: the whole branch, which raises where NumPy does
+    np.testing.assert_array_equal(adc.prims.kernels.rows_used(idx[:, 1], V), np.arange(V))
+
+
+def test_the_kernels_compiled_by_numba_agree_with_numpy():
+    import numba
+
+    @numba.njit
+    def used(idx, n):
+        return adc.prims.kernels.rows_used(idx, n)
+
+    @numba.njit
+    def positions(idx, rows, n):
+        return adc.prims.kernels.row_positions(idx, rows, n)
+
+    for idx in (REPEATED[:, 0], REPEATED[:, 1] - V, np.array([0, V]), np.zeros(0, dtype=np.int64)):
+        rows = used(idx, V)
+        np.testing.assert_array_equal(rows, adc.prims.kernels.rows_used(idx, V))
+        if len(rows) < V:
+            np.testing.assert_array_equal(positions(idx, rows, V), adc.prims.kernels.row_positions(idx, rows, V))
+    for kernel in (positions, adc.prims.kernels.row_positions):
+        with pytest.raises(IndexError):
+            kernel(np.array([1, V]), np.array([1]), V)

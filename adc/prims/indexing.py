@@ -218,6 +218,12 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
            + lowered("split", (2, 3), "numpy.split") + lowered("array_split", (2, 3), "numpy.array_split"))
 # ``np.squeeze(x, axis)`` and ``x.item()`` index each dropped axis with 0: where the axis is not
 # known to have length 1, that index comes from this check (NumPy's error otherwise)
+# the rows a read through an index array takes, once each, and where each read row is among them
+# (``row_gathers.py``: the rows of a chain of ops are computed once each, then read)
+structural("rows_used", lambda t, p: f"adc_arrays.rows_used({t[0]}, {t[1]})", kernels.rows_used,
+           lambda ts: Type("int", 1, "int64", (False,)), differentiable=False, fresh=True, imports=KERNELS)
+structural("row_positions", lambda t, p: f"adc_arrays.row_positions({t[0]}, {t[1]}, {t[2]})", kernels.row_positions,
+           lambda ts: Type("int", 1, "int64", (False,)), differentiable=False, fresh=True, imports=KERNELS)
 structural("sole_index", lambda t, p: f"adc_arrays.sole_index({t[0]}, {tuple(p.get('axes', ()))}, {bool(p.get('exact'))})",
            lambda x, axes=(), exact=False: kernels.sole_index(x, axes, exact), lambda ts: Type("int"),
            differentiable=False, may_raise=True, imports=KERNELS)

@@ -151,6 +151,50 @@ def _sole_index_loop(x, axes, exact):  # noqa: ANN001, ANN202 (Numba compiles it
     return 0
 
 
+def rows_used(idx, n):  # noqa: ANN001, ANN201
+    """The rows ``idx`` reads of an array of ``n`` rows, once each and in order (``row_gathers.py``);
+    every row (``arange(n)``) when an index is out of range, so the array is made whole, as written,
+    and its read raises where NumPy's does."""
+    idx = np.asarray(idx)
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        return np.arange(n)
+    mark = np.zeros(n, dtype=np.bool_)
+    mark[idx] = True
+    return np.flatnonzero(mark)
+
+
+def row_positions(idx, rows, n):  # noqa: ANN001, ANN201
+    """Where each row of ``idx`` is in ``rows`` (``rows_used(idx, n)``): ``rows[row_positions(...)]``
+    is ``idx`` with negative indices counted from the end; ``IndexError`` for an index out of range
+    (a later read, whose branch the first read's rows chose)."""
+    where = np.empty(n, dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    return where[idx]
+
+
+def _rows_used_loop(idx, n):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    mark = np.zeros(n, dtype=np.bool_)
+    for i in range(idx.shape[0]):
+        k = idx[i]
+        if k < -n or k >= n:
+            return np.arange(n)
+        mark[k + n if k < 0 else k] = True
+    return np.flatnonzero(mark)
+
+
+def _row_positions_loop(idx, rows, n):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    where = np.empty(n, dtype=np.int64)
+    for j in range(rows.shape[0]):
+        where[rows[j]] = j
+    out = np.empty(idx.shape[0], dtype=np.int64)
+    for i in range(idx.shape[0]):
+        k = idx[i]
+        if k < -n or k >= n:
+            raise IndexError("index is out of bounds")
+        out[i] = where[k + n if k < 0 else k]
+    return out
+
+
 def _stack_rows(items):  # noqa: ANN001, ANN202 (Numba compiles it as written)
     if len(items) == 0:
         raise ValueError("need at least one array to stack")
@@ -408,6 +452,14 @@ def _register_numba() -> None:
     @overload(sole_index)
     def _sole_index(x, axes, exact):  # noqa: ANN001, ANN202
         return _sole_index_loop
+
+    @overload(rows_used)
+    def _rows_used(idx, n):  # noqa: ANN001, ANN202
+        return _rows_used_loop
+
+    @overload(row_positions)
+    def _row_positions(idx, rows, n):  # noqa: ANN001, ANN202
+        return _row_positions_loop
 
     @overload(stack_list)
     def _stack_list(items):  # noqa: ANN001, ANN202
