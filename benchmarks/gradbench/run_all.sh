@@ -5,7 +5,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 py=${1:-python}
 G=$("$py" "$repo/benchmarks/gradbench/reference.py" | tail -1) || exit 1
-export ADC_CACHE_DIR=$(mktemp -d) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+export ADC_CACHE_DIR=${ADC_CACHE_DIR:-$(mktemp -d)} OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
 run() { e=$1; shift; echo "### $e $*"; "$py" "$G/pipe.py" --root "$G" --eval "$e" --log "${LOGDIR:-/tmp}/gradbench-$e.log" \
           --tool "$repo/.venv/bin/python $repo/benchmarks/gradbench/run.py" -- "$@"; }
 R=(--min-runs 5 --min-seconds 0)
