@@ -19,8 +19,7 @@ from .arguments import (Argnums, argnums_of, bind, call_flat, check_argnums_type
 from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
-from .failures import (dispatcher_type, failed, out_of_range_guard, parallel_failure, report, report_user_failure,
-                       run_checked, run_generated, with_captured, without_parallel)
+from .failures import (dispatcher_type, failed, recover, report, report_user_failure, run_generated, with_captured)
 from .identity import Dependencies, dependencies, identity
 from . import jacobians as nested
 from .backend import Jit, check_jit
@@ -356,18 +355,16 @@ def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> 
 
 
 def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, call_args: tuple[Any, ...]) -> Any:
-    """What the fast path's ``_adc_fail_`` does: where its ``jit="parallel"`` code failed to compile
-    or run as parallel code (``failures.parallel_failure``), the same code runs compiled without it
-    (``failures.without_parallel``; the fast path passes the generated code the call's own
-    arguments), and the fast path calls what ``compiled`` runs from then on; any other failure is
-    reported as on the checked path."""
-    if out_of_range_guard(compiled, exc):
-        return namespace["_adc_done_"](run_checked(compiled, call_args, call_args), call_args)
-    if parallel_failure(namespace["_adc_fast_"], exc):
-        result = without_parallel(compiled, exc, call_args, call_args)
-        namespace["_adc_fast_"] = compiled.func
-        return namespace["_adc_done_"](result, call_args)
-    return failed(compiled, exc, call_args)
+    """What the fast path's ``_adc_fail_`` does: where the guard of unchecked indices failed, or
+    ``jit="parallel"`` code failed to compile or run as parallel code, other code gives the result
+    (``failures.recover``; the fast path passes the generated code the call's own arguments), and
+    the fast path calls what ``compiled`` runs from then on; any other failure is reported as on
+    the checked path."""
+    # raises unless other code gives the result; the fast path may still hold the parallel code
+    # ``compiled`` has since stopped running
+    result = recover(compiled, exc, call_args, call_args, failing=namespace["_adc_fast_"])
+    namespace["_adc_fast_"] = compiled.func
+    return namespace["_adc_done_"](result, call_args)
 
 
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
@@ -943,9 +940,8 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     reverse = swept.reverse if swept is not None else None
     # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
     given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
-    if swept is not None and parts is not None and parts.gives_output() and prog.out_tree is None and not prog.writes_arguments \
-            and _finite_numbers(swept.outputs) and not any(np.asarray(a).dtype == np.float32
-                                                           for a in inputs):
+    if swept is not None and parts is not None and parts.gives_output(inputs) and prog.out_tree is None \
+            and not prog.writes_arguments and _finite_numbers(swept.outputs):
         # one output (a number or an array) computed by plain Python, which raises where the
         # function does: the forward part's (a copy, since it may be a residual or an input), so
         # the function does not run a second time.  Numba code does not raise where Python does

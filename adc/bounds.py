@@ -11,11 +11,12 @@ An index is bounded by what it is made of: a ``for`` loop's variable (``range(st
 ``range(start, stop, -1)`` as the reverse sweep counts down), a constant, or one of those plus or
 minus a constant.  Its bound is proved outright when it is the indexed array's own ``shape[axis]``
 (``for i in range(x.shape[0]): x[i]``), of that array or of one made with its shape
-(``np.zeros_like(x)``); otherwise it becomes a condition on the function's arguments, checked once on
-entry (``d <= centroids.shape[1]``).  When a condition fails, the generated code raises
-``IndicesMayBeOutOfRange`` before doing anything, and the caller runs the bounds-checked version of
-the same code instead (``failures.run_generated``), which raises ``IndexError`` where the function
-itself does.  Reads and writes of adc's own tapes are trusted (adc computes their positions), and
+(``np.zeros_like(x)``); otherwise it becomes a condition on values of the function's top level,
+checked once, before the first index that needs it, as soon as those values are known
+(``d <= centroids.shape[1]``; usually on entry).  When a condition fails, the generated code
+raises ``IndicesMayBeOutOfRange`` there, and the caller runs the bounds-checked version of the
+same code instead (``failures.recover``), which raises ``IndexError`` where the function itself
+does.  Reads and writes of adc's own tapes are trusted (adc computes their positions), and
 any other indexing (an index array, a mask, a value computed in the loop) keeps the checks.
 """
 from __future__ import annotations
@@ -286,7 +287,8 @@ def without_checks(program: Program) -> Program | None:
     if at > first_use:
         return None
     guard = Op("indices_in_range", [a for c in conds for a in (c.left, c.array)], [],
-               (("bounds", tuple((c.left_axis, c.offset, c.axis) for c in conds)),))
+               (("bounds", tuple((c.left.value if isinstance(c.left, Const) else None, c.left_axis, c.offset, c.axis)
+                                 for c in conds)),))
     note = Op("comment", [], [], (("text", "Numba checks no index below: these conditions keep every one in range "
                                    "(else the checked code runs)"),))
     body = Region(list(program.body.args), [*program.body.ops[:at], note, guard, *program.body.ops[at:]],

@@ -28,33 +28,37 @@ from .prims.kernels import IndicesMayBeOutOfRange
 def run_generated(compiled: Compiled, args: Sequence[Any]) -> Any:
     """Run the generated code; whatever it raises comes back as an adc error (see ``report``).
     The global and closure arrays the function reads are passed after its arguments' inputs, as
-    they are now.  Where Numba's parallel compilation fails, the same code runs compiled without
-    it (``without_parallel``)."""
+    they are now.  Where its guard of indices fails or Numba's parallel compilation fails, other
+    code runs instead (``recover``)."""
     call_args = with_captured(compiled, args)
     try:
         return compiled.func(*call_args)
     except Exception as exc:
-        if out_of_range_guard(compiled, exc):
-            return run_checked(compiled, call_args, args)
-        if not parallel_failure(compiled.func, exc):
-            failed(compiled, exc, args)
+        return recover(compiled, exc, call_args, args)
+
+
+def recover(compiled: Compiled, exc: Exception, call_args: Sequence[Any], args: Sequence[Any],
+            failing: Any = None) -> Any:
+    """The result of ``compiled``'s derivative where its code (``failing``: the function that ran,
+    by default ``compiled.func``) raised ``exc``: where the guard of its unchecked indices failed,
+    that of its bounds-checked version (``bounds.py``); where Numba's parallel compilation failed,
+    that of the same code compiled without it (``without_parallel``); each of which may fail the
+    other way in turn.  Anything else is reported (``failed``)."""
+    if out_of_range_guard(compiled, exc):
+        checked = checked_version(compiled, "parallel" if is_parallel(compiled.func) else True)
+        try:
+            return checked.func(*call_args)
+        except Exception as again:
+            return recover(checked, again, call_args, args)
+    if parallel_failure(compiled.func if failing is None else failing, exc):
         return without_parallel(compiled, exc, call_args, args)
+    failed(compiled, exc, args)
 
 
 def out_of_range_guard(compiled: Compiled, exc: Exception) -> bool:
     """Did ``compiled``, which runs without bounds checks, find on entry that an index might be out of
     range (``bounds.py``)?"""
     return compiled.unchecked and isinstance(exc, IndicesMayBeOutOfRange)
-
-
-def run_checked(compiled: Compiled, call_args: Sequence[Any], args: Sequence[Any]) -> Any:
-    """Run the bounds-checked version of ``compiled`` (made on first use), whose guard failed:
-    it raises ``IndexError`` where the function itself does, reported as on the checked path."""
-    checked = checked_version(compiled, "parallel" if is_parallel(compiled.func) else True)
-    try:
-        return checked.func(*call_args)
-    except Exception as exc:
-        failed(checked, exc, args)
 
 
 def is_parallel(func: Any) -> bool:
@@ -72,23 +76,26 @@ def parallel_failure(func: Any, exc: Exception) -> bool:
 
 def without_parallel(compiled: Compiled, exc: Exception, call_args: Sequence[Any], args: Sequence[Any]) -> Any:
     """Run the code of ``compiled``, whose parallel compilation failed with ``exc``, compiled as with
-    ``jit=True``.  If that runs, it replaces ``compiled.func`` from now on, with one
+    ``jit=True`` (its bounds-checked version where its guard fails: ``recover``).  If that runs, it
+    replaces ``compiled.func`` (and its checked version) from now on, with one
     ``ParallelFallbackWarning``; if it fails too, that failure is reported (as ``jit=True``'s) and
     ``compiled`` is left as it was."""
     from . import backend
 
     serial = dataclasses.replace(compiled, func=backend.load(compiled.source, compiled.program.name, True,
-                                                             compiled.unchecked))
+                                                             compiled.unchecked), checked=None)
     try:
         result = serial.func(*call_args)
     except Exception as again:
-        failed(serial, again, args)
+        if not out_of_range_guard(serial, again):
+            failed(serial, again, args)
+        result = recover(serial, again, call_args, args)
     first = (str(exc).strip().splitlines() or [""])[0][:160]
     prog = compiled.primal  # the warning points at the user's function
     warnings.warn_explicit(f"adc: Numba's parallel compilation of the generated {compiled.program.name} failed "
                            f"({type(exc).__name__}: {first}); it runs compiled as with jit=True instead",
                            ParallelFallbackWarning, prog.filename, prog.firstline)
-    compiled.func = serial.func
+    compiled.func, compiled.checked = serial.func, serial.checked
     return result
 
 

@@ -30,10 +30,9 @@ from math import prod
 from .ir import Atom, Const, Loc, Op, Program, Region, Var, blocks, copy_region, defined_in, fresh_copy, uses, walk
 from .passes import dead_code, has_effect
 from .prims import get, prim
+from .prims.indexing import ROW_NUMBERS
 from .prims.registry import RowRule, broadcasts
-from .types import BOOL, INT, Type
-
-_ROWS = Type("int", 1, "int64", (False,))  # row numbers (``rows_used``, ``row_positions``)
+from .types import BOOL, INT
 
 
 @dataclass
@@ -341,7 +340,7 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
     for root in roots:
         idx, loc = root.args[1], root.loc
         assert isinstance(idx, Var)
-        used, n, length = Var(hint="rows", type=_ROWS), Var(type=INT), Var(type=INT)
+        used, n, length = Var(hint="rows", type=ROW_NUMBERS), Var(type=INT), Var(type=INT)
         clone = _Clone(rows, used, n)
         then, otherwise = Region(), Region()
         gathered = clone.gathered(v, then.ops, {}, {}, loc)
@@ -350,7 +349,7 @@ def _branches(rows: _Rows, block: Region, v: Var, roots: list[Op]) -> list[list[
         # each row once (``rows_used``), then read as ``idx`` reads it
         ops = [Op("shape", [clone.leaves[0]], [length], (("dim", 0),), loc),
                Op("rows_used", [idx, length], [used], (), loc), Op("shape", [used], [n], (("dim", 0),), loc)]
-        where, picked_rows = Var(type=_ROWS), Var(hint=root.out.hint, type=root.out.type)
+        where, picked_rows = Var(type=ROW_NUMBERS), Var(hint=root.out.hint, type=root.out.type)
         then.ops += [Op("row_positions", [idx, used, length], [where], (), loc),
                      Op("getitem", [gathered, where], [picked_rows], _WHOLE, loc)]
         then.yields = [picked_rows]

@@ -21,6 +21,7 @@ both paths the pullback is at the primals ``vjp`` was given, as in JAX.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -59,9 +60,16 @@ class VjpParts:
     # from then on the whole program runs.  Where the whole program fails too, it reports the error.
     usable: bool = True
 
-    def gives_output(self) -> bool:
-        """Is the forward part's output the function's (so the function need not run again)?"""
-        return self.python or (self.alike and "raise" not in np.geterr().values())
+    def gives_output(self, inputs: Sequence[Any]) -> bool:
+        """Is the forward part's output, at ``inputs``, the function's (so the function need not
+        run again)?  Not for float32 inputs (NumPy's result dtype, which adc's types do not follow);
+        under Numba, only for inputs of the dtypes adc's code keeps (float64, int64, bool) and while
+        NumPy's floating-point errors neither raise nor call (``np.seterr``) and no warnings filter
+        makes its ``RuntimeWarning`` an error: Numba code does neither."""
+        dtypes = {np.asarray(a).dtype for a in inputs}
+        if self.python:
+            return np.dtype(np.float32) not in dtypes
+        return self.alike and dtypes <= _KEPT_DTYPES and _numpy_quiet()
 
     def sweep(self, inputs: Sequence[Any]) -> Swept | None:
         """Run the forward part at ``inputs`` (the arguments' leaves, then the captured arrays):
@@ -132,23 +140,34 @@ def sharing(program: Program, values: Sequence[Any], kept: Sequence[Any]) -> tup
     return tuple(is_array(v) and memory.root(v) in roots for v in values)
 
 
+_KEPT_DTYPES = {np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)}
+
+
+def _numpy_quiet() -> bool:
+    """Do NumPy's floating-point errors only warn or pass, and no warnings filter raise them?"""
+    if not set(np.geterr().values()) <= {"ignore", "warn"}:
+        return False
+    return not any(entry[0] == "error" and issubclass(RuntimeWarning, entry[2]) for entry in warnings.filters)
+
+
 def raises_alike(program: Program) -> bool:
     """Does Numba code of ``program`` raise where the function does, and give its values?  Yes when
-    every operation that can raise on finite operands (``may_raise``: a domain error, a division by
-    zero) has an array operand, so that NumPy gives nan or inf there as Numba code does (NumPy set
-    to raise on them is checked at run time, ``gives_output``), no integer is computed from numbers
-    (Python's do not wrap), and no call is kept (it runs code of its own).  Index errors are raised
-    by both (``boundscheck``, ``bounds.py``)."""
+    every operation that makes a number has an array operand (or makes an integer from shapes,
+    or a truth value): NumPy then gives
+    inf or nan where Numba code does (Python's numbers raise: ``math.sin(inf)``, ``x / 0.0``); no
+    operation makes integers (NumPy and Numba differ on a shift past the width, a division by zero,
+    int32 overflow); and no call is kept (it runs code of its own).  Index errors are raised by
+    both (``boundscheck``, ``bounds.py``); NumPy set to raise is checked when it runs
+    (``gives_output``)."""
     for op in walk(program.body):
         rule = prim(op)
-        if rule is None:
+        if rule is None or op.prim in ("shape", "len_range"):
             continue
         if rule.calls:
             return False
         arrays = any(isinstance(a, Var) and a.type is not None and a.type.ndim for a in op.args)
-        if rule.may_raise and not arrays:
-            return False
-        if not arrays and op.prim not in ("shape", "len_range") and any(
-                o.type is not None and not o.type.ndim and o.type.kind == "int" for o in op.outs):
+        if not arrays and any(o.type is not None and not o.type.ndim and o.type.kind != "bool" for o in op.outs):
+            return False  # a number made from numbers
+        if op.prim != "getitem" and any(o.type is not None and o.type.kind == "int" for o in op.outs):
             return False
     return True

@@ -144,3 +144,53 @@ def test_jvp_of_grad_agrees_with_the_checked_code_and_with_vjp():
     np.testing.assert_allclose(hv, hv0, rtol=1e-12)
     np.testing.assert_allclose(hv, 2.0 * v * np.bincount(
         np.argmin(((P[:, None] - C[None]) ** 2).sum(2), 1), minlength=4)[:, None], rtol=1e-12)
+
+
+def clip_tanh(x, c):
+    y = np.tanh(x) * x
+    s = 0.0
+    for l in range(x.shape[0]):
+        if l < c.shape[0]:
+            s += c[l] * x[l]
+    return y * s
+
+
+def clip_after(x, c):
+    z = np.tanh(x) * x
+    s = 0.0
+    for l in range(c.shape[0]):
+        if l < z.shape[0]:
+            s += c[l] * z[l]
+    return z * s
+
+
+@pytest.mark.parametrize("fn, x, c", [
+    (clip_tanh, np.linspace(0.1, 1.0, 5), np.array([1.0, 2.0])),  # the guard fails, then the checked parallel code
+    (clip_after, np.linspace(0.1, 1.0, 3), np.arange(1.0, 6.0)),  # the parallel code fails, then the serial guard
+], ids=["guard-then-parallel", "parallel-then-guard"])
+def test_a_failing_guard_and_a_failing_parallel_compilation_in_either_order(fn, x, c):
+    """Found by review: each fallback has to take the other's turn too (``failures.recover``)."""
+    import warnings
+
+    want = adc.jacfwd(fn)(x, c)
+    np.testing.assert_allclose(want, fd_jacobian_of(lambda v: fn(v, c), x), rtol=1e-6, atol=1e-8)
+    jac = adc.jacfwd(fn, jit="parallel")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adc.errors.ParallelFallbackWarning)
+        for _ in range(3):  # the checked path, then the fast path
+            np.testing.assert_allclose(jac(x, c), want, rtol=1e-12, atol=1e-15)
+
+
+def gathered_twice(x, idx):
+    y = np.exp(x) * 2.0
+    return np.sum(y[idx] ** 2)
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.int32, np.uint8])
+def test_rows_gathered_through_an_unsigned_or_narrow_index(dtype):
+    """Found by review: ``rows_used`` mixed uint64 and int64 into a float under Numba."""
+    x, idx = np.linspace(0.1, 1.0, 20), np.array([1, 3, 3, 19], dtype=dtype)
+    want = np.zeros(20)
+    np.add.at(want, idx.astype(np.int64), 8.0 * np.exp(2.0 * x[idx.astype(np.int64)]))
+    for jit in (False, True):
+        np.testing.assert_allclose(adc.grad(gathered_twice, jit=jit)(x, idx), want, rtol=1e-12)

@@ -370,3 +370,64 @@ def test_numpy_set_to_raise_runs_the_function_again():
             residual_rows(cam, X)
         with pytest.raises(FloatingPointError):
             adc.vjp(residual_rows, cam, X, jit=True)
+
+
+def sin_branch(x, y):
+    if math.sin(y) > 0.5:
+        return x * 2.0
+    return x * 3.0
+
+
+def log_exp(x):
+    return np.exp(np.log(x)) * 2.0
+
+
+def int32_scale(x, k):
+    return x * (k * 100000)
+
+
+def test_under_jit_the_function_runs_where_its_numbers_raise():
+    """Found by review: ``math.sin(inf)`` raises in Python and not in Numba code."""
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError):
+        sin_branch(x, math.inf)
+    with pytest.raises(ValueError):
+        adc.vjp(sin_branch, x, math.inf, jit=True)
+    out, pullback = adc.vjp(sin_branch, x, 0.0, jit=True)
+    np.testing.assert_allclose(out, 3.0 * x)
+
+
+@pytest.mark.parametrize("how", ["warnings as errors", "seterr call"])
+def test_under_jit_the_function_runs_where_numpy_is_set_to_stop(how):
+    """Found by review: NumPy's warnings made errors, or a callback that raises, stop the function;
+    Numba code emits neither."""
+    import warnings
+
+    z = np.array([0.0, 1.0])
+
+    def stop(kind, flag):
+        raise FloatingPointError(kind)
+
+    with warnings.catch_warnings(), np.errstate(all="call" if how == "seterr call" else "warn"):
+        old = np.seterrcall(stop)
+        try:
+            if how == "warnings as errors":
+                warnings.simplefilter("error", RuntimeWarning)
+            with pytest.raises((RuntimeWarning, FloatingPointError)):
+                log_exp(z)
+            with pytest.raises((RuntimeWarning, FloatingPointError)):
+                adc.vjp(log_exp, z, jit=True)
+        finally:
+            np.seterrcall(old)
+    with np.errstate(divide="ignore"):
+        out, _ = adc.vjp(log_exp, z, jit=True)  # quiet NumPy: the forward part's output
+    np.testing.assert_allclose(out, [0.0, 2.0])
+
+
+def test_under_jit_int32_arguments_get_the_function_s_own_output():
+    """Found by review: NumPy wraps int32 products; adc's code computes in int64."""
+    x, k = np.array([1.0, 2.0]), np.array([60000, 1], dtype=np.int32)
+    with np.errstate(over="ignore"):
+        want = int32_scale(x, k)
+        out, _ = adc.vjp(int32_scale, x, k, jit=True)
+    np.testing.assert_array_equal(out, want)

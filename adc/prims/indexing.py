@@ -220,10 +220,11 @@ structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp
 # known to have length 1, that index comes from this check (NumPy's error otherwise)
 # the rows a read through an index array takes, once each, and where each read row is among them
 # (``row_gathers.py``: the rows of a chain of ops are computed once each, then read)
+ROW_NUMBERS = Type("int", 1, "int64", (False,))
 structural("rows_used", lambda t, p: f"adc_arrays.rows_used({t[0]}, {t[1]})", kernels.rows_used,
-           lambda ts: Type("int", 1, "int64", (False,)), differentiable=False, fresh=True, imports=KERNELS)
+           lambda ts: ROW_NUMBERS, differentiable=False, fresh=True, imports=KERNELS)
 structural("row_positions", lambda t, p: f"adc_arrays.row_positions({t[0]}, {t[1]}, {t[2]})", kernels.row_positions,
-           lambda ts: Type("int", 1, "int64", (False,)), differentiable=False, fresh=True, imports=KERNELS)
+           lambda ts: ROW_NUMBERS, differentiable=False, fresh=True, may_raise=True, imports=KERNELS)
 structural("sole_index", lambda t, p: f"adc_arrays.sole_index({t[0]}, {tuple(p.get('axes', ()))}, {bool(p.get('exact'))})",
            lambda x, axes=(), exact=False: kernels.sole_index(x, axes, exact), lambda ts: Type("int"),
            differentiable=False, may_raise=True, imports=KERNELS)
@@ -233,11 +234,11 @@ def _render_guard(t: Sequence[str], p: dict[str, Any]) -> str:
     """``adc_arrays.indices_in_range(d <= centroids.shape[1], ...)``: the conditions a function
     compiled without bounds checks proved its indices under (``bounds.py``)."""
     conditions = []
-    for (bound_axis, offset, axis), bound, array in zip(p["bounds"], t[0::2], t[1::2]):
+    for (constant, bound_axis, offset, axis), bound, array in zip(p["bounds"], t[0::2], t[1::2]):
         if bound_axis is not None:
             bound = f"{atomic(bound)}.shape[{bound_axis}]"
-        if bound.lstrip("-").isdigit():
-            left = str(int(bound) + offset)
+        if constant is not None:
+            left = str(constant + offset)
         else:
             left = atomic(bound) if not offset else f"{atomic(bound)} {'+' if offset > 0 else '-'} {abs(offset)}"
         conditions.append(f"{left} <= {atomic(array)}.shape[{axis}]")

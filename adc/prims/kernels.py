@@ -118,8 +118,9 @@ def section(n, parts):  # noqa: ANN001, ANN201
 
 
 class IndicesMayBeOutOfRange(Exception):
-    """Raised on entry by a function compiled without bounds checks when a condition its indices
-    were proved under does not hold (``bounds.py``): the caller runs the bounds-checked version."""
+    """Raised by a function compiled without bounds checks, before its first index that needs it,
+    when a condition its indices were proved under does not hold (``bounds.py``): the caller runs
+    the bounds-checked version."""
 
 
 def indices_in_range(*conditions):  # noqa: ANN002, ANN201 (Numba compiles it as written)
@@ -175,7 +176,7 @@ def row_positions(idx, rows, n):  # noqa: ANN001, ANN201
 def _rows_used_loop(idx, n):  # noqa: ANN001, ANN202 (Numba compiles it as written)
     mark = np.zeros(n, dtype=np.bool_)
     for i in range(idx.shape[0]):
-        k = idx[i]
+        k = np.int64(idx[i])  # an unsigned index past int64's range wraps negative: out of range too
         if k < -n or k >= n:
             return np.arange(n)
         mark[k + n if k < 0 else k] = True
@@ -188,7 +189,7 @@ def _row_positions_loop(idx, rows, n):  # noqa: ANN001, ANN202 (Numba compiles i
         where[rows[j]] = j
     out = np.empty(idx.shape[0], dtype=np.int64)
     for i in range(idx.shape[0]):
-        k = idx[i]
+        k = np.int64(idx[i])
         if k < -n or k >= n:
             raise IndexError("index is out of bounds")
         out[i] = where[k + n if k < 0 else k]
