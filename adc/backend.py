@@ -103,7 +103,7 @@ def load_module(source: str, func: str, jit: Jit = False, unchecked: bool = Fals
 def load(source: str, func: str, jit: Jit = False, unchecked: bool = False) -> Callable[..., Any]:
     """The function ``func`` of the generated module ``source``; compiled with Numba if ``jit``
     (with ``parallel=True`` if it is ``"parallel"``; ``unchecked``: ``func`` without bounds checks,
-    its indices proved in range by ``bounds.py``, the functions it calls with them)."""
+    its indices proved in range by ``bounds.py``; the functions it calls keep theirs)."""
     namespace = load_module(source, func, jit, unchecked)
     fn = namespace[func]
     if not jit:

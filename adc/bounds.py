@@ -43,15 +43,19 @@ class _Facts:
     top: dict[Var, int]  # values defined at the top level (parameters: -1) -> first position
 
 
-def _ops_with_facts(program: Program) -> Iterator[tuple[int, Op, _Facts]]:
-    """Every op, the position of the top-level op it is in, and the facts where it stands.  A value
-    the reverse sweep defines again (a loop variable counting down, a recomputed shape) is read
-    with the definition that reaches it."""
+def _top_positions(program: Program) -> dict[Var, int]:
+    """The values defined at the top level (parameters: -1) and the first position of each."""
     top: dict[Var, int] = {p: -1 for p in program.params}
     for k, op in enumerate(program.body.ops):
         for out in op.outs:
             top.setdefault(out, k)
+    return top
 
+
+def _ops_with_facts(program: Program, top: dict[Var, int]) -> Iterator[tuple[int, Op, _Facts]]:
+    """Every op, the position of the top-level op it is in, and the facts where it stands.  A value
+    the reverse sweep defines again (a loop variable counting down, a recomputed shape) is read
+    with the definition that reaches it."""
     def visit(region: Region, defs: ChainMap[Var, Op | None], loops: ChainMap[Var, Op],
               at: int | None) -> Iterator[tuple[int, Op, _Facts]]:
         for k, op in enumerate(region.ops):
@@ -72,47 +76,60 @@ def _const(a: Atom) -> int | None:
     return a.value if isinstance(a, Const) and type(a.value) is int else None
 
 
+def _plus_constant(a: Atom, f: _Facts) -> tuple[Atom, int] | None:
+    """``a`` as ``(b, c)`` where it is ``b + c`` or ``b - c`` for a constant ``c``, or ``None``."""
+    op = f.defs.get(a) if isinstance(a, Var) else None
+    c = _const(op.args[1]) if op is not None and op.prim in ("add", "sub") else None
+    if op is None or c is None:
+        return None
+    return op.args[0], c if op.prim == "add" else -c
+
+
+def _counted(a: Atom, f: _Facts) -> tuple[Atom, Atom, int] | None:
+    """``(start, stop, step)`` where ``a`` is the variable of a loop over ``range(start, stop, step)``
+    with a step of 1 or -1, or ``None``."""
+    loop = f.loops.get(a) if isinstance(a, Var) else None
+    if loop is None:
+        return None
+    start, stop, step = loop.args[:3]
+    return (start, stop, _const(step)) if _const(step) in (1, -1) else None  # type: ignore[return-value]
+
+
 def _term(a: Atom, f: _Facts) -> Bound:
     """``a`` as a value plus a constant (``n - 1`` is ``(n, -1)``)."""
     c = _const(a)
     if c is not None:
         return None, c
-    op = f.defs.get(a) if isinstance(a, Var) else None
-    if op is not None and op.prim in ("add", "sub") and _const(op.args[1]) is not None:
-        base, off = _term(op.args[0], f)
-        return base, off + (_const(op.args[1]) if op.prim == "add" else -_const(op.args[1]))
-    return a, 0
+    split = _plus_constant(a, f)
+    if split is None:
+        return a, 0
+    base, off = _term(split[0], f)
+    return base, off + split[1]
 
 
 def _lower(a: Atom, f: _Facts) -> int | None:
     """A constant that ``a`` is at least, or ``None``."""
     c = _const(a)
-    if c is not None:
+    if c is not None or not isinstance(a, Var):
         return c
-    if not isinstance(a, Var):
-        return None
-    loop = f.loops.get(a)
-    if loop is not None:
-        start, stop, step = loop.args[:3]
-        if _const(step) == 1:
-            return _lower(start, f)
-        if _const(step) == -1:
-            low = _lower(stop, f)
-            return None if low is None else low + 1
-        return None
+    if a in f.loops:
+        counted = _counted(a, f)
+        if counted is None:
+            return None
+        start, stop, step = counted
+        low = _lower(start if step == 1 else stop, f)  # counting down, it stays above ``stop``
+        return None if low is None else (low if step == 1 else low + 1)
+    split = _plus_constant(a, f)
+    if split is not None:
+        low = _lower(split[0], f)
+        return None if low is None else low + split[1]
     op = f.defs.get(a)
-    if op is None:
-        return None
-    if op.prim in ("shape", "len_range"):
+    if op is not None and op.prim in ("shape", "len_range"):
         return 0
-    if op.prim in ("add", "sub", "mul") and len(op.args) == 2:
+    if op is not None and op.prim in ("add", "mul") and len(op.args) == 2:
         x, y = _lower(op.args[0], f), _lower(op.args[1], f)
-        if op.prim == "add" and x is not None and y is not None:
-            return x + y
-        if op.prim == "sub" and x is not None and _const(op.args[1]) is not None:
-            return x - _const(op.args[1])
-        if op.prim == "mul" and x is not None and y is not None and x >= 0 and y >= 0:
-            return x * y
+        if x is not None and y is not None and (op.prim == "add" or (x >= 0 and y >= 0)):
+            return x + y if op.prim == "add" else x * y
     return None
 
 
@@ -123,20 +140,20 @@ def _upper(a: Atom, f: _Facts) -> Bound | None:
         return None, c + 1
     if not isinstance(a, Var):
         return None
-    loop = f.loops.get(a)
-    if loop is not None:
-        start, stop, step = loop.args[:3]
-        if _const(step) == 1:
+    if a in f.loops:
+        counted = _counted(a, f)
+        if counted is None:
+            return None
+        start, stop, step = counted
+        if step == 1:
             return _term(stop, f)
-        if _const(step) == -1:
-            base, off = _term(start, f)
-            return base, off + 1
-        return None
+        base, off = _term(start, f)  # counting down from ``start``
+        return base, off + 1
+    split = _plus_constant(a, f)
+    if split is not None:
+        bound = _upper(split[0], f)
+        return None if bound is None else (bound[0], bound[1] + split[1])
     op = f.defs.get(a)
-    if op is not None and op.prim in ("add", "sub") and _const(op.args[1]) is not None:
-        bound = _upper(op.args[0], f)
-        c = _const(op.args[1])
-        return None if bound is None else (bound[0], bound[1] + (c if op.prim == "add" else -c))
     if op is not None and op.prim == "add":
         x, y = _upper(op.args[0], f), _upper(op.args[1], f)
         if x is not None and y is not None and (x[0] is None or y[0] is None):
@@ -262,9 +279,8 @@ def without_checks(program: Program) -> Program | None:
     cannot be bounded, so it keeps Numba's checks."""
     found: dict[tuple[Any, ...], Condition] = {}
     first_use = len(program.body.ops)
-    top: dict[Var, int] = {}
-    for k, op, f in _ops_with_facts(program):
-        top = f.top
+    top = _top_positions(program)
+    for k, op, f in _ops_with_facts(program, top):
         if op.prim in INDEXING and op.args[0].type is not None and op.args[0].type.kind == "tape":
             continue  # adc's own record: positions adc computes
         if op.prim in INDEXING:
