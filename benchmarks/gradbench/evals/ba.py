@@ -9,7 +9,9 @@ Since observation i's error depends only on column i of those arrays, the pullba
 cotangent "1 in residual row r of every observation" gives row r of every block at once: a block
 has 2 rows and 15 columns, so reverse mode needs two sweeps where forward mode needs 15
 directions. `adc.vjp` runs the forward sweep once per chunk of `CHUNK` observations and each
-pullback only the reverse sweep. One `adc.jvp` gives the diagonal of the weight errors'.
+pullback only the reverse sweep. One `adc.jvp` gives the diagonal of the weight errors'. Both are
+compiled with `jit="parallel"`: Numba fuses the sweeps' consecutive element-wise statements into
+fewer loops (on one thread too: 156 against 176 ms at ba7, docs/gradbench.md).
 
 (Earlier versions: `adc.jacfwd(reproj_err_one_observation, jit=True)` per observation, 82 s for ba1,
 because each call cost ~2 ms of adc's per-call Python work; then 15 `adc.jvp` calls over all
@@ -54,7 +56,7 @@ def weight_err(w):
     return 1.0 - w * w
 
 
-from . import JIT
+from . import PARALLEL
 
 
 def objective(cams, X, w, obs, feats):
@@ -68,25 +70,29 @@ def jacobian(cams, X, w, obs, feats):
     block = 2 * (NCAM + 4)  # the entries of one observation's 2 x 15 block
     vals = np.empty(block * p + p)
     blocks = vals[:block * p].reshape(p, 2, NCAM + 4)
+    cams_t, X_t, feats_t = cams.T.copy(), X.T.copy(), feats.T.copy()  # one camera, point, feature per column
     for start in range(0, p, CHUNK):
         stop = min(start + CHUNK, p)
         # the chunk's cameras, points and features, one observation per column
-        part = (np.ascontiguousarray(cams[c[start:stop]].T), np.ascontiguousarray(X[j[start:stop]].T), w[start:stop],
-                np.ascontiguousarray(feats[start:stop].T))
-        _, pullback = adc.vjp(reproj_err, *part, jit=JIT)
+        part = (cams_t.take(c[start:stop], axis=1), X_t.take(j[start:stop], axis=1), w[start:stop],
+                np.ascontiguousarray(feats_t[:, start:stop]))
+        _, pullback = adc.vjp(reproj_err, *part, jit=PARALLEL)
         for row, seed in enumerate(row_seeds(stop - start)):
             # one reverse sweep per residual row gives that row of every observation's block
             g_cam, g_x, g_w, _ = pullback(seed)
             blocks[start:stop, row, :NCAM] = g_cam.T
             blocks[start:stop, row, NCAM:NCAM + 3] = g_x.T
             blocks[start:stop, row, NCAM + 3] = g_w
-    vals[block * p:] = adc.jvp(weight_err, (w,), (np.ones(p),), jit=JIT)[1]  # the diagonal
-    cols = np.empty(block * p + p, dtype=np.int64)
-    col_blocks = cols[:block * p].reshape(p, 2, NCAM + 4)
-    col_blocks[:, :, :NCAM] = (NCAM * c)[:, None, None] + np.arange(NCAM)
-    col_blocks[:, :, NCAM:NCAM + 3] = (NCAM * n + 3 * j)[:, None, None] + np.arange(3)
-    col_blocks[:, :, NCAM + 3] = (NCAM * n + 3 * m + np.arange(p))[:, None]
-    cols[block * p:] = NCAM * n + 3 * m + np.arange(p)
+    vals[block * p:] = adc.jvp(weight_err, (w,), (np.ones(p),), jit=PARALLEL)[1]  # the diagonal
+    # the 15 columns of an observation's block row (both rows share them), 32-bit like the reference's where they fit
+    index = np.int32 if NCAM * n + 3 * m + p <= np.iinfo(np.int32).max else np.int64
+    row_cols = np.empty((p, NCAM + 4), dtype=index)
+    row_cols[:, :NCAM] = (NCAM * c)[:, None] + np.arange(NCAM)
+    row_cols[:, NCAM:NCAM + 3] = (NCAM * n + 3 * j)[:, None] + np.arange(3)
+    row_cols[:, NCAM + 3] = NCAM * n + 3 * m + np.arange(p)
+    cols = np.empty(block * p + p, dtype=index)
+    cols[:block * p].reshape(p, 2, NCAM + 4)[:] = row_cols[:, None, :]
+    cols[block * p:] = row_cols[:, NCAM + 3]
     rows = np.concatenate([np.arange(2 * p + 1) * (NCAM + 4), 2 * p * (NCAM + 4) + np.arange(1, p + 1)])
     return rows, cols, vals
 
