@@ -55,6 +55,7 @@ def is_array(v: object) -> bool:
 class _Write:
     position: int
     loops: frozenset[Op]
+    through: object = None  # the value the write goes through (``y_new`` in ``y_new[i] = v``)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Memory:
     # each array value: the loops whose every iteration makes it anew (``None``: memory that may
     # outlive an iteration, such as a parameter, a loop's carried value or a value a tape gives back)
     made_in: dict[Var, frozenset[Op] | None] = field(default_factory=dict)
+    defs: dict[Var, Op] = field(default_factory=dict)  # the op that makes each value
+    carried_by: dict[Var, Op] = field(default_factory=dict)  # a loop body's arguments: their loop
     _members: dict[Var, list[Var]] | None = None
     _shapes: "SameShapes | None" = None
 
@@ -86,7 +89,7 @@ class Memory:
         for op, pos in self.position.items():
             for a in written_args(op):
                 if is_array(a):
-                    self.writes.setdefault(self.root(a), []).append(_Write(pos, self.loops[op]))
+                    self.writes.setdefault(self.root(a), []).append(_Write(pos, self.loops[op], a))
 
     # -- alias classes (union-find) ------------------------------------------------------------
     def root(self, v: Var) -> Var:
@@ -109,7 +112,11 @@ class Memory:
                 for a in sub.args:  # carried from iteration to iteration of ``op`` (not made in it)
                     if is_array(a):
                         self.made_in[a] = loops
+                        if op.prim in ("for", "while"):
+                            self.carried_by[a] = op
                 self._visit(sub, inner)
+            for o in op.outs:
+                self.defs[o] = op
             if is_view(op) and op.outs and op.args:
                 self._join(op.args[0], op.out)
             self._join_slots(op)
@@ -145,12 +152,48 @@ class Memory:
     def written_after(self, op: Op, v: Var) -> bool:
         """Can the memory behind ``v`` change after ``op`` has run (so that reading ``v`` later
         does not give what ``op`` saw)?  A write earlier in a loop around both changes it in the
-        next iteration, unless every iteration of that loop makes the memory anew."""
+        next iteration, unless every iteration of that loop makes the memory anew.  A write into
+        an array made during an iteration of a loop around both never reaches an array ``v``
+        already held when that iteration began (``y_new = np.empty(n); y_new[i] = ...; y = y_new``
+        leaves the ``y`` an iteration starts with as it is)."""
         if not is_array(v) or op not in self.position:
             return False
-        here, around = self.position[op], self.loops[op]
-        return any(w.position > here or any(not self.new_in(v, loop) for loop in w.loops & around)
+        return self._written_after(self.position[op], self.loops[op], v)
+
+    def written_after_start(self, v: Var, loop: Op) -> bool:
+        """Can the memory behind ``v``, a value ``loop``'s body starts an iteration with, change
+        after that iteration has begun (in it, in a later one, or after the loop)?"""
+        return is_array(v) and self._written_after(self.position[loop], self.loops[loop] | {loop}, v)
+
+    def _written_after(self, here: int, around: frozenset[Op], v: Var) -> bool:
+        return any((w.position > here or any(not self.new_in(v, loop) for loop in w.loops & around))
+                   and not any(self._made_during(w.through, loop) and self._held_before(v, loop)
+                               for loop in w.loops & around)
                    for w in self.writes.get(self.root(v), ()))
+
+    def _base(self, v: object) -> object:
+        """The array ``v`` is a view of (through any number of views), or ``v`` itself."""
+        while isinstance(v, Var) and (op := self.defs.get(v)) is not None and is_view(op) and op.args:
+            v = op.args[0]
+        return v
+
+    def _made_during(self, v: object, loop: Op) -> bool:
+        """Is ``v`` (a view of) an array made by a statement inside ``loop``: new memory in every
+        iteration, made during the iteration it is used in?"""
+        base = self._base(v)
+        op = self.defs.get(base) if isinstance(base, Var) else None
+        return op is not None and not op.regions and makes_new(op) and loop in self.loops[op]
+
+    def _held_before(self, v: Var, loop: Op) -> bool:
+        """Is ``v`` (a view of) an array that existed before the current iteration of ``loop``
+        began: a value the iteration starts with, or one made outside ``loop``?"""
+        base = self._base(v)
+        if not isinstance(base, Var):
+            return False
+        if base in self.carried_by:
+            return self.carried_by[base] is loop or loop not in self.loops[self.carried_by[base]]
+        op = self.defs.get(base)
+        return loop not in self.loops[op] if op is not None else base in self.program.params
 
     def made_here(self, v: Var) -> bool:
         """Is every value sharing the memory of ``v`` made by the program (none is a parameter, or

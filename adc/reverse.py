@@ -266,14 +266,33 @@ class Reverse:
         with self.b.at(op.loc):
             mark = len(self.b.region.ops)
             seen, snaps = self.as_seen(op)
-            partials = rule.partials(self.b, seen.args, seen.out)
+            wanted = [isinstance(a, Var) and a in self.active for a in op.args]
+            partials = self.partials(rule, seen, wanted)
             summed: dict[Var, Atom] = {}  # an argument used twice (x * x) gets one contribution
-            for a, p in zip(op.args, partials):
-                if p is not None and isinstance(a, Var) and a in self.active:
-                    summed[a] = self.b.add(summed[a], p) if a in summed else p
+            for a, p, w in zip(op.args, partials, wanted):
+                if p is not None and w:
+                    summed[a] = self.b.add(summed[a], p) if a in summed else p  # type: ignore[index]
             for a, p in summed.items():
                 self.accumulate(a, unbroadcast(self.b, masked_product(self.b, g, p), a.type), mark)
             self.keep_snapshots(op, snaps, mark)
+
+    def partials(self, rule: Any, op: Op, wanted: list[bool]) -> list[Atom | None]:
+        """``rule``'s partials of ``op``, emitting only the statements the ``wanted`` ones need
+        (none for a constant operand: ``-(t / 6.0) / 6.0`` of ``t / 6.0`` would read ``t`` for
+        nothing, and the reverse sweep would keep ``t`` for it)."""
+        scratch = Region()
+        with self.b.into(scratch):
+            partials = rule.partials(self.b, op.args, op.out)
+        needed = {p for p, w in zip(partials, wanted) if w and isinstance(p, Var)}
+        kept: list[Op] = []
+        for emitted in reversed(scratch.ops):
+            effect = (rule_of := prim(emitted)) is not None and rule_of.side_effect
+            if effect or any(o in needed for o in emitted.outs):
+                kept.append(emitted)
+                needed.update(a for a in emitted.args if isinstance(a, Var))
+        for emitted in reversed(kept):
+            self.b.append(emitted)
+        return partials
 
     # -- arrays as they were -------------------------------------------------------------------
     def as_seen(self, op: Op) -> tuple[Op, dict[Var, Var]]:

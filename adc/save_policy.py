@@ -35,6 +35,14 @@ def shape_only(op: Op, k: int) -> bool:
     return p is not None and k in p.shape_args
 
 
+def shaped_blank(op: Op) -> bool:
+    """Does ``op`` make a new array from numbers and other arrays' shapes alone (``np.zeros(n)``,
+    ``np.empty_like(x)``)?  Made again from the same arguments, it has the same shape."""
+    p = prim(op)
+    return p is not None and p.fresh and not op.regions and len(op.outs) == 1 and is_array(op.out) and all(
+        k in p.shape_args or not is_array(a) for k, a in enumerate(op.args))
+
+
 def free_vars(reg: Region, local: set[Var], shapes: bool = True) -> list[Var]:
     """Values read in ``reg`` but defined outside it, in order of first use; without ``shapes``,
     not those read only for their shape (any version of the array has the same shape)."""
@@ -163,8 +171,10 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, f
             order[o] = len(fwd.args) + i
     taped: list[Var] = []
     recompute: set[Op] = set()
+    blanks: set[Op] = set()  # made again for their shape alone: their values are not the forward sweep's
 
-    def available(v: Atom) -> bool:
+    def available(v: Atom, shape: bool = False) -> bool:
+        """Can ``rev`` have ``v`` without keeping it (``shape``: ``rev`` reads only its shape)?"""
         if not isinstance(v, Var) or v not in local:
             return True  # constants and loop invariants
         if v in taped:
@@ -174,28 +184,33 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, f
         if p is None or p.side_effect:
             return False
         if op in recompute:
-            return True
+            return shape or op not in blanks
         if any(isinstance(a, Var) and memory.written(a) and (op not in memory.position or memory.written_after(op, a))
                for a in op.args):
             return False  # it reads an array written after it: reading it again may differ
-        if not p.view and any(memory.written(o) for o in op.outs):
-            return False  # it makes an array that is written later: computed again, it would miss the writes
-            # (a view made again sees its base as it is then: the check of the arguments above covers it)
-        if not (p.recomputable or (fresh and not p.calls and not op.regions and len(op.outs) == 1
-                                   and is_array(op.out))):
-            return False
+        if not p.view and any(memory.written(o) for o in op.outs) or not (
+                p.recomputable or (fresh and not p.calls and not op.regions and len(op.outs) == 1 and is_array(op.out))):
+            # it makes an array that is written later (computed again, it would miss the writes; a
+            # view made again sees its base as it is then: the check of the arguments above covers
+            # it), or it is not made again at all; but where only the shape is read, an array made
+            # from shapes and numbers alone (``np.empty_like(x)``) made again has the same shape
+            if not (shape and shaped_blank(op) and all(available(x) for x in op.args)):
+                return False
+            recompute.add(op)
+            blanks.add(op)
+            return True
         if all(available(x) for x in op.args):
             recompute.add(op)
             return True
         return False
 
     for v in sorted(needed, key=lambda v: order.get(v, -1)):
-        if not available(v):
+        if not available(v, shape=v not in values):
             if not (v in fwd.args or v in defs):
                 continue  # defined in a nested region: restored there
             taped.append(v)
     for v in needed:  # recompute everything that became available through the taped values
-        available(v)
+        available(v, shape=v not in values)
     return Kept(taped, recompute, defs, {v for v in taped if v not in values})
 
 
@@ -333,10 +348,12 @@ def restore(fwd: Region, rev: Region, memory: Memory, tapes: Tapes, exclude: set
         group = first if v in fwd.args else pushes
         value: Atom = v
         if v.type is not None and v.type.is_array and memory.written(v) and v not in kept.shapes \
-                and not (loop is not None and v not in fwd.args and memory.new_in(v, loop)):
+                and not (loop is not None and v not in fwd.args and memory.new_in(v, loop)) \
+                and not (loop is not None and v in fwd.args and not memory.written_after_start(v, loop)):
             # an array whose memory a later iteration writes: keep a copy of it (of its shape,
             # which no write changes, the array itself tells; memory every iteration of ``loop``
-            # makes anew is written by no later one)
+            # makes anew is written by no later one, and neither is an array the iteration starts
+            # with when only arrays made during an iteration are written)
             value = Var(hint=v.hint, type=v.type)
             group.append(Op("acopy", [v], [value], loc=loc))
         if record is not None:
