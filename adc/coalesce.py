@@ -66,16 +66,17 @@ class Positions:
                 if inner is not None:  # folded into this use: its operands are read here too
                     self.use(inner.args)
 
-    def define(self, v: Var, reg: Region) -> None:
+    def define(self, v: Var, reg: Region, site: Site | None = None) -> None:
         if v in self.inline:
             return
-        self.defined.setdefault(v, self.n)
+        site = site or self.here()
+        self.defined.setdefault(v, site.pos)
         self.owner.setdefault(v, reg)
-        self.defs.setdefault(v, []).append(self.here())
+        self.defs.setdefault(v, []).append(site)
 
-    def region(self, reg: Region) -> None:
+    def region(self, reg: Region, args_site: Site | None = None) -> None:
         for a in reg.args:
-            self.define(a, reg)
+            self.define(a, reg, args_site)
         self.n += 1
         for op in reg.ops:
             start = self.n
@@ -85,12 +86,16 @@ class Positions:
             number = self.ifs
             self.ifs += 1
             outer_path, outer_loops = self.path, self.loops
+            first: Site | None = None
             for k, sub in enumerate(op.regions):
                 if op.prim == "if":
                     self.path = outer_path + ((number, k),)
                 elif op.prim in ("for", "while"):
                     self.loops = outer_loops + (op,)
-                self.region(sub)
+                # a ``while``'s body arguments are its condition's, under the same names: they hold
+                # their values from where the condition starts (a write there overwrites them)
+                self.region(sub, first if op.prim == "while" and k > 0 else None)
+                first = first or Site(start + 1, self.path, self.loops)
                 self.path, self.loops = outer_path, outer_loops
             self.n += 1
             for o in op.outs:

@@ -114,6 +114,7 @@ class ArrayExpressions(LibraryCalls):
         arr = self.array_value(base, target.value)
         if arr not in self.owned and not self.fresh_array(arr):
             raise self.unwritable(target, arr, "writing into")
+        self.check_carried_alias(target, arr)
         spec, atoms, single, units = self.index_spec(target, arr)
         v = self.scalar(value, target)
         params = index_params(spec, units)
@@ -183,6 +184,26 @@ class ArrayExpressions(LibraryCalls):
                     raise self.fail(node, f"{text} changes in place the array `{target.value}` shares with "
                                           f"`{name}`, which changes too: adc cannot follow that", hint)
             rebound = scope.caller_rebinds  # `w = step(w, g)`: the caller's `w` is the result next
+            scope = scope.outer
+
+    def check_carried_alias(self, node: cst.CSTNode, arr: Var) -> None:
+        """Refuse writing into ``arr`` where another name holds a value a loop carries that may be
+        the same array (``y = y0`` before the loop, ``y0[0] = s`` and ``y = y * 3.0`` in it: the
+        write changes ``y`` in the first iteration only), which the reverse sweep cannot follow."""
+        memory: set[Var] | None = None
+        scope: Any = self
+        while scope is not None:  # this function's names, then its callers' (an inlined helper's)
+            for name, value in scope.env.items():
+                for v in leaves(value):
+                    if not (isinstance(v, Var) and v is not arr and v in self.carried_from and v.type.is_array):
+                        continue
+                    memory = self.memory_of(arr) if memory is None else memory
+                    if memory & self.memory_of(v):
+                        raise self.fail(node, f"writing into `{self.src_text(node.value)}`, which `{name}` may also "
+                                              "show: a loop carries it, so the two share memory in some iterations "
+                                              "only, and adc cannot follow that",
+                                        f"copy it where the names start to share it (`{name} = "
+                                        f"{self.src_text(node.value)}.copy()`), or write through `{name}`")
             scope = scope.outer
 
     def check_carried_in_place(self, body: Sequence[cst.CSTNode], slots: dict[str, list[Any]]) -> None:

@@ -70,7 +70,9 @@ class Memory:
     # each array value: the loops whose every iteration makes it anew (``None``: memory that may
     # outlive an iteration, such as a parameter, a loop's carried value or a value a tape gives back)
     made_in: dict[Var, frozenset[Op] | None] = field(default_factory=dict)
-    defs: dict[Var, Op] = field(default_factory=dict)  # the op that makes each value
+    # the op that makes each value (one per value in the programs ``written_after`` is asked about;
+    # a derivative program, which defines some values again in its reverse sweep, keeps the last)
+    defs: dict[Var, Op] = field(default_factory=dict)
     carried_by: dict[Var, Op] = field(default_factory=dict)  # a loop body's arguments: their loop
     _members: dict[Var, list[Var]] | None = None
     _shapes: "SameShapes | None" = None

@@ -284,6 +284,8 @@ class Reverse:
         with self.b.into(scratch):
             partials = rule.partials(self.b, op.args, op.out)
         needed = {p for p, w in zip(partials, wanted) if w and isinstance(p, Var)}
+        if any(emitted.regions for emitted in scratch.ops):  # what a region reads inside: kept whole
+            needed |= {o for emitted in scratch.ops for o in emitted.outs}
         kept: list[Op] = []
         for emitted in reversed(scratch.ops):
             effect = (rule_of := prim(emitted)) is not None and rule_of.side_effect
@@ -666,10 +668,12 @@ def _loop(rv: Reverse, op: Op) -> None:
     else:
         made, ends = _undo_ops(undo, op.loc)
         rev.ops[0:0] = made  # before restoring, which then keeps what they read (a branch's condition)
-        kept_ops = len(rev.ops) - len(made)
+        adjoint_ops = {id(o) for o in rev.ops[len(made):]}
         rv.restore(fwd_body, rev, ({fwd_body.args[0]} if is_for else set()) | set(undo)
                    | {y for y, _ in undo.values()}, record, op)
-        restored = len(rev.ops) - kept_ops
+        # what restoring put before them (``keep_decisions`` may have moved some of them into the
+        # forward sweep, so they are found by identity, not counted)
+        restored = next((i for i, o in enumerate(rev.ops) if id(o) in adjoint_ops), len(rev.ops))
         rev.ops = _in_order(rev.ops[:restored]) + rev.ops[restored:]
         for v, end in ends.items():  # the reverse loop carries each, from the forward loop's last value
             rev.args.append(end)

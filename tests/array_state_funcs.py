@@ -277,3 +277,28 @@ def lstm_like_rows(s0, w):
             H[i] = np.tanh(H[i] * x)
             x = H[i]
     return np.sum(H) + np.sum(x)
+
+
+def written_while_a_loop_carries_it(x):
+    """``y`` starts as ``y0`` and the loop rebinds it: the write into ``y0`` changes ``y`` in the
+    first iteration only (refused; the reverse sweep gave a wrong gradient)."""
+    y0 = x * 2.0
+    y = y0
+    s = 0.0
+    for k in range(2):
+        s = s + np.sum(y)
+        y0[0] = s
+        y = y * 3.0
+    return s
+
+
+def copied_before_a_loop_carries_it(x):
+    """The same with the copy the error asks for: right."""
+    y0 = x * 2.0
+    y = y0.copy()
+    s = 0.0
+    for k in range(2):
+        s = s + np.sum(y)
+        y0[0] = s
+        y = y * 3.0
+    return s + np.sum(y0)

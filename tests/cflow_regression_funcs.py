@@ -157,3 +157,18 @@ def rotation_then_scaled_slots(a, b):
             a = a * 0.75 + 0.5
             t3 = t3 * 1.5 - b
     return a + 3.0 * t3 - b
+
+
+def _half(p, q):
+    return 0.5
+
+
+def conditional_in_while_condition(x, c):
+    """``c if ... else _half(...)`` in a ``while`` condition: its result was named ``c`` and its
+    else-branch overwrote the carried ``c`` (a wrong value and derivative; fuzzing, seed 571,
+    program 919)."""
+    n3 = 0
+    while n3 < 2 and (c if 0.5 <= -0.5 else _half(x[1], 0.5)) < 2.0:
+        n3 += 1
+        b, c = (0.5, c * c)
+    return c

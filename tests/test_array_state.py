@@ -130,3 +130,16 @@ def test_vjp_jvp_inner_product(fn, args):
     for a, b in zip(primals, args):
         np.testing.assert_array_equal(a, b, err_msg="a transform changed the caller's argument")
 
+
+
+def test_a_write_into_an_array_a_loop_carries_under_another_name_is_refused():
+    x = np.array([0.3, 0.8, -0.4, 0.6, 0.9])
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adc.UnsupportedError, match=r"writing into `y0`, which `y` may also show") as info:
+            adc.grad(F.written_while_a_loop_carries_it, mode=mode)(x)
+        assert "y = y0.copy()" in str(info.value)
+    want = np.array([(F.copied_before_a_loop_carries_it(x + e) - F.copied_before_a_loop_carries_it(x - e)) / 2e-6
+                     for e in np.eye(5) * 1e-6])
+    for mode, jit in (("reverse", False), ("forward", False), ("reverse", True)):
+        got = adc.grad(F.copied_before_a_loop_carries_it, mode=mode, jit=jit)(x)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

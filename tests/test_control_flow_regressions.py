@@ -97,3 +97,13 @@ def test_a_name_with_different_structures_on_two_paths_is_a_located_error():
     with pytest.raises(adc.AdcError, match=r"structured_funcs.py:\d+:\d+: `t` is a tuple of 3 on one path and a tuple "
                                            r"of 2 on another"):
         adc.grad(S.mismatched_tuples)(1.0)
+
+
+@pytest.mark.parametrize("mode, jit", [("reverse", False), ("forward", False), ("reverse", True)])
+def test_a_conditional_in_a_while_condition_keeps_the_carried_value(mode, jit):
+    x = np.array([-0.651, 1.142, 0.659, -0.393])
+    fn = R.conditional_in_while_condition
+    value, (gx, gc) = adc.value_and_grad(fn, argnums=(0, 1), mode=mode, jit=jit)(x, 0.537)
+    assert value == pytest.approx(0.537 ** 4, rel=1e-12)
+    assert gc == pytest.approx(4 * 0.537 ** 3, rel=1e-12)
+    np.testing.assert_array_equal(gx, np.zeros(4))

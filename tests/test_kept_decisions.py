@@ -148,3 +148,33 @@ def test_the_jvp_of_the_gradient_gives_the_hessian_diagonal(jit):
     np.testing.assert_allclose(hd.ravel(), hessian.sum(axis=1), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(adc.hessian(nearest_total)(C, P).reshape(C.size, C.size), hessian,
                                rtol=1e-6, atol=1e-6)
+
+
+def sign_then_parity(x):
+    """A decision kept (``z[3] >= 0``, for ``abs``) in a ``while`` whose counter the reverse sweep
+    computes back (``k -= 1``) for the branch on ``k % 2``: moving the decision into the forward
+    sweep once left ``k % 2`` reading ``k`` before it was computed back (a wrong gradient)."""
+    y = x * 0.5
+    s = 0.0
+    k = 0
+    while k < 3:
+        z = np.empty_like(x)
+        z[:] = y * 0.3
+        s = s + abs(z[3])
+        if k % 2 == 0:
+            y = z
+        else:
+            y = y * 0.9
+        k += 1
+    return s + np.sum(y * y)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_decision_kept_beside_a_counter_computed_back(jit):
+    x = np.array([0.3, 0.8, -0.4, 0.6, 0.9])
+    want = fd_jacobian_of(sign_then_parity, x)
+    code = adc.source(sign_then_parity, argnums=0, at=[x], compact=True)
+    assert "btape.append(cond)" in code and "k -= 1" in code
+    for mode in ("reverse", "forward"):
+        got = adc.grad(sign_then_parity, mode=mode, jit=jit)(x)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8, err_msg=mode)
