@@ -86,16 +86,15 @@ class Positions:
             number = self.ifs
             self.ifs += 1
             outer_path, outer_loops = self.path, self.loops
-            first: Site | None = None
+            # a ``while``'s body arguments are its condition's, under the same names: they hold
+            # their values from where the condition starts (a write there overwrites them)
+            condition = Site(start + 1, outer_path, outer_loops + (op,)) if op.prim == "while" else None
             for k, sub in enumerate(op.regions):
                 if op.prim == "if":
                     self.path = outer_path + ((number, k),)
                 elif op.prim in ("for", "while"):
                     self.loops = outer_loops + (op,)
-                # a ``while``'s body arguments are its condition's, under the same names: they hold
-                # their values from where the condition starts (a write there overwrites them)
-                self.region(sub, first if op.prim == "while" and k > 0 else None)
-                first = first or Site(start + 1, self.path, self.loops)
+                self.region(sub, condition if k > 0 else None)
                 self.path, self.loops = outer_path, outer_loops
             self.n += 1
             for o in op.outs:

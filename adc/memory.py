@@ -55,7 +55,7 @@ def is_array(v: object) -> bool:
 class _Write:
     position: int
     loops: frozenset[Op]
-    through: object = None  # the value the write goes through (``y_new`` in ``y_new[i] = v``)
+    through: Var  # the value the write goes through (``y_new`` in ``y_new[i] = v``)
 
 
 @dataclass
@@ -165,33 +165,35 @@ class Memory:
     def written_after_start(self, v: Var, loop: Op) -> bool:
         """Can the memory behind ``v``, a value ``loop``'s body starts an iteration with, change
         after that iteration has begun (in it, in a later one, or after the loop)?"""
+        if loop not in self.position:
+            return is_array(v)  # not a loop of this program: assume it may
         return is_array(v) and self._written_after(self.position[loop], self.loops[loop] | {loop}, v)
 
     def _written_after(self, here: int, around: frozenset[Op], v: Var) -> bool:
-        return any((w.position > here or any(not self.new_in(v, loop) for loop in w.loops & around))
-                   and not any(self._made_during(w.through, loop) and self._held_before(v, loop)
-                               for loop in w.loops & around)
-                   for w in self.writes.get(self.root(v), ()))
+        for w in self.writes.get(self.root(v), ()):
+            common = w.loops & around
+            if w.position <= here and all(self.new_in(v, loop) for loop in common):
+                continue  # before ``here``, and no loop around both runs it again on this memory
+            if not any(self._made_during(w.through, loop) and self._held_before(v, loop) for loop in common):
+                return True
+        return False
 
-    def _base(self, v: object) -> object:
+    def _base(self, v: Var) -> Var:
         """The array ``v`` is a view of (through any number of views), or ``v`` itself."""
-        while isinstance(v, Var) and (op := self.defs.get(v)) is not None and is_view(op) and op.args:
+        while (op := self.defs.get(v)) is not None and is_view(op) and op.args and isinstance(op.args[0], Var):
             v = op.args[0]
         return v
 
-    def _made_during(self, v: object, loop: Op) -> bool:
+    def _made_during(self, v: Var, loop: Op) -> bool:
         """Is ``v`` (a view of) an array made by a statement inside ``loop``: new memory in every
         iteration, made during the iteration it is used in?"""
-        base = self._base(v)
-        op = self.defs.get(base) if isinstance(base, Var) else None
+        op = self.defs.get(self._base(v))
         return op is not None and not op.regions and makes_new(op) and loop in self.loops[op]
 
     def _held_before(self, v: Var, loop: Op) -> bool:
         """Is ``v`` (a view of) an array that existed before the current iteration of ``loop``
         began: a value the iteration starts with, or one made outside ``loop``?"""
         base = self._base(v)
-        if not isinstance(base, Var):
-            return False
         if base in self.carried_by:
             return self.carried_by[base] is loop or loop not in self.loops[self.carried_by[base]]
         op = self.defs.get(base)

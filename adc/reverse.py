@@ -31,6 +31,7 @@ from .calls import Stacks, accumulated, is_tape, memory_copies, stacked_vjp_func
 from .ir import Atom, Const, Op, Program, Region, Var, defined_in, walk
 from .memory import Memory, is_array, reread_views
 from .masks import masked_product, skip_zero_adjoints, skipped_unless
+from .passes import has_effect
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
@@ -288,8 +289,7 @@ class Reverse:
             needed |= {o for emitted in scratch.ops for o in emitted.outs}
         kept: list[Op] = []
         for emitted in reversed(scratch.ops):
-            effect = (rule_of := prim(emitted)) is not None and rule_of.side_effect
-            if effect or any(o in needed for o in emitted.outs):
+            if has_effect(emitted) or any(o in needed for o in emitted.outs):
                 kept.append(emitted)
                 needed.update(a for a in emitted.args if isinstance(a, Var))
         for emitted in reversed(kept):

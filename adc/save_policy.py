@@ -188,8 +188,9 @@ def needed_values(fwd: Region, rev: Region, exclude: set[Var], memory: Memory, f
         if any(isinstance(a, Var) and memory.written(a) and (op not in memory.position or memory.written_after(op, a))
                for a in op.args):
             return False  # it reads an array written after it: reading it again may differ
-        if not p.view and any(memory.written(o) for o in op.outs) or not (
-                p.recomputable or (fresh and not p.calls and not op.regions and len(op.outs) == 1 and is_array(op.out))):
+        made_again = p.recomputable or (fresh and not p.calls and not op.regions and len(op.outs) == 1
+                                        and is_array(op.out))
+        if (not p.view and any(memory.written(o) for o in op.outs)) or not made_again:
             # it makes an array that is written later (computed again, it would miss the writes; a
             # view made again sees its base as it is then: the check of the arguments above covers
             # it), or it is not made again at all; but where only the shape is read, an array made
