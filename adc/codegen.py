@@ -230,7 +230,7 @@ class Emitter:
         if rule.effect or not op.outs:  # a push; a call with no result (it fills adjoint tapes)
             if self.numba and rule.in_place is not None:
                 self.shape_checks(op, rule, indent)
-            self.lines.append(f"{indent}{self.expr(op)[0]}")
+            self.lines.append(indent + self.expr(op)[0].replace("\n", "\n" + indent))  # continuation lines too
             return
         if len(op.outs) > 1:  # a call with several results: ``y, det_res = det_fwd(M)``
             self.lines.append(f"{indent}{', '.join(self.names[o] for o in op.outs)} = {self.expr(op)[0]}")

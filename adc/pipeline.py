@@ -25,6 +25,7 @@ from .errors import AdcError, internal_error
 from .forward import forward
 from .identity import identity
 from .frontend import lower
+from .fusion import fused
 from .ir import Op, Program, Var, number_values
 from .naming import Names
 from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
@@ -230,7 +231,8 @@ def module_source(prog: Program, dprog: Program, doc: str, compact: bool, numba:
 def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: Jit = False,
                  given: dict[Var, str] | None = None, unchecked: bool = False) -> tuple[str, Names, bool]:
     """``module_source``, the names of ``dprog``'s values in it, and whether its main function
-    runs without bounds checks; ``given``: names fixed in advance."""
+    runs without bounds checks (then with its element-wise array statements fused into loops,
+    ``fusion.py``); ``given``: names fixed in advance."""
     functions = module_functions(dprog)
     taken = {fn.name for fn in functions}
     parts = []
@@ -242,7 +244,7 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
     if copies:
         borrow_arguments(dprog, {fn: sub for fn, sub in subs.items() if fn in copies})
     guarded = without_checks(dprog) if numba and unchecked else None
-    dprog = dprog if guarded is None else guarded
+    dprog = dprog if guarded is None else checked(fused(guarded))
     for fn, sub in subs.items():
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))

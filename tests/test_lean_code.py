@@ -181,13 +181,17 @@ def test_a_tangent_shared_with_unwritten_memory_is_not_copied():
 
 
 def test_numba_code_fuses_element_wise_arrays():
-    """Under jit the RK4 update is one expression (Numba fuses it); the plain code keeps names."""
+    """Under jit the RK4 step is loops over the elements (``fusion.py``), and in the checked code
+    (where the lengths do not fit) the update is one expression (Numba fuses it); the plain code
+    keeps names."""
     x = np.linspace(0.1, 1.0, 6)
     g = adc.grad(rk4, jit=True)
     np.testing.assert_allclose(g(x, 3), adc.grad(rk4)(x, 3), rtol=1e-14)
     from adc import pipeline
 
-    source = next(c.source for key, c in pipeline._cache.items() if key[4] is True and key[2] == "grad" and c.fn is rk4)
+    compiled = next(c for key, c in pipeline._cache.items() if key[4] is True and key[2] == "grad" and c.fn is rk4)
+    assert "(fused)" in compiled.source, compiled.source
+    source = pipeline.checked_version(compiled, True).source
     assert "y + h * (z + 2.0 * z_1 + 2.0 * z_2 + z_3) / 6.0" in source, source
     assert "y + h * (z + 2.0 * z_1" not in adc.source(rk4, at=(x, 3), compact=True)
 

@@ -168,8 +168,12 @@ def test_forward_mode_is_right_there(fn, args):
 
 
 def test_numba_code_checks_the_shapes_before_an_in_place_add():
+    """The code without bounds checks fuses the adds into loops behind a guard on the lengths
+    (``fusion.py``); the checked code, which runs where the guard fails, checks before each add."""
     types = adc.api._types_for(slice_to_n, (X, 1))[1]
-    source = adc.pipeline.compile_derivative(slice_to_n, types, "grad", (0,), jit=True, load=False).source
+    compiled = adc.pipeline.compile_derivative(slice_to_n, types, "grad", (0,), jit=True, load=False)
+    assert "(fused)" in compiled.source and "indices_in_range" in compiled.source, compiled.source
+    source = adc.pipeline.checked_version(compiled, True).source
     # the arrays ``gz = 2.0 * (v2 * 1.0 + x)`` is made of, which still hold them
     assert "    adc_arrays.fits(gx[:n], v2, x)\n    gx[:n] += gz\n" in source, source
     plain = adc.pipeline.compile_derivative(slice_to_n, types, "grad", (0,), jit=False, load=False).source
@@ -211,7 +215,8 @@ def test_parallel_code_checks_after_the_adds_and_raises_there_too():
     """Under ``jit="parallel"`` a call between two element-wise statements keeps Numba from fusing
     their loops, so the checks wait until the block ends (or a name they read is assigned)."""
     types = adc.api._types_for(slice_to_n, (X, 1))[1]
-    source = adc.pipeline.compile_derivative(slice_to_n, types, "grad", (0,), jit="parallel", load=False).source
+    compiled = adc.pipeline.compile_derivative(slice_to_n, types, "grad", (0,), jit="parallel", load=False)
+    source = adc.pipeline.checked_version(compiled, "parallel").source  # the unfused code (``fusion.py``)
     assert "    gx[:n] += gy\n    adc_arrays.fits(gx[:n], v2, x)\n    return gx\n" in source, source
     with pytest.raises(EvaluationError, match="non-broadcastable"):
         adc.grad(slice_to_n, jit="parallel")(X, 1)

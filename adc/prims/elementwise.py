@@ -28,15 +28,15 @@ from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P
 
 # --- arithmetic -------------------------------------------------------------------------------
 elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True,
-            names=calls("numpy.add"))
+            names=calls("numpy.add"), element="add")
 elementwise("sub", 2, infix("-", P_ADD), None, np.subtract, lambda b, a, o: (1.0, -1.0), keep_kind, hoistable=True,
-            names=calls("numpy.subtract"))
+            names=calls("numpy.subtract"), element="sub")
 elementwise("mul", 2, infix("*", P_MUL), None, np.multiply, lambda b, a, o: (a[1], a[0]), keep_kind,
-            hoistable=True, names=calls("numpy.multiply"))
+            hoistable=True, names=calls("numpy.multiply"), element="mul")
 elementwise("div", 2, infix("/", P_MUL), None, np.true_divide,
-            lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))), may_raise=True)
+            lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))), may_raise=True, element="npdiv")
 elementwise("neg", 1, Form("-{0}", P_UNARY, (P_UNARY,)), None, np.negative, lambda b, a, o: (-1.0,), keep_kind,
-            hoistable=True, names=calls("numpy.negative"))
+            hoistable=True, names=calls("numpy.negative"), element="neg")
 # ``y = x``: a move the pass leaving SSA relies on, so never merged with another; an array copied
 # so shares the memory of ``x``
 elementwise("copy", 1, Form("{0}", P_ATOM, (P_ATOM,)), None, lambda x: x, lambda b, a, o: (1.0,), keep_kind,
@@ -91,7 +91,7 @@ def _guarded(fast: str, defined: str, numpy_call: str, precs: tuple[int, ...]) -
 
 elementwise("npdiv", 2, _guarded("{0} / {1}", "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY)),
             infix("/", P_MUL), np.true_divide, lambda b, a, o: (b.npdiv(1.0, a[1]), b.neg(b.npdiv(o, a[1]))),
-            names=calls("numpy.divide", "numpy.true_divide"), trace="divide")
+            names=calls("numpy.divide", "numpy.true_divide"), trace="divide", element="npdiv")
 elementwise("nppow", 2, _guarded("{0} ** {1}", "{0} > 0", "np.power({0}, {1})", (P_ATOM, P_UNARY)),
             Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power, _nppow_partials, keep_kind,
             names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power")

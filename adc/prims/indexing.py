@@ -242,9 +242,9 @@ def _render_guard(t: Sequence[str], p: dict[str, Any]) -> str:
         else:
             left = atomic(bound) if not offset else f"{atomic(bound)} {'+' if offset > 0 else '-'} {abs(offset)}"
         conditions.append(f"{left} <= {atomic(array)}.shape[{axis}]")
-    # a statement of the function's top level: its continuation lines are indented once more
+    # continuation lines are indented once more than the statement (codegen adds the statement's indent)
     one_line = f"adc_arrays.indices_in_range({', '.join(conditions)})"
-    return one_line if len(one_line) <= 100 else "adc_arrays.indices_in_range(\n        " + ",\n        ".join(conditions) + ")"
+    return one_line if len(one_line) <= 100 else "adc_arrays.indices_in_range(\n    " + ",\n    ".join(conditions) + ")"
 
 
 structural("indices_in_range", _render_guard, lambda *a, bounds=(): None, effect=True, differentiable=False,

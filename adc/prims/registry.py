@@ -181,6 +181,10 @@ class Primitive:
     used_by_reverse: bool = False
     may_raise: bool = False  # the generated code can raise on finite operands (x / 0, sqrt(-1), x[9])
     differentiable: bool = True  # False: declared without a derivative (comparisons, casts, shapes)
+    # the primitive whose scalar form computes one element of this one's array result exactly as
+    # Numba's array form does (NaN, inf, no exception): itself for ``+``, ``npdiv`` for ``/``;
+    # ``""``: not known, so a fused loop (``fusion.py``) leaves it an array statement
+    element: str = ""
 
     def __post_init__(self) -> None:
         defaults = {"cse": not (self.fresh or self.effect or self.stateful),
