@@ -4,7 +4,8 @@ Each step makes its stages anew (``k1 = np.empty_like(x)``, filled element by el
 with ``y = y_new``.  What the reverse sweep keeps decides the cost here: the array a step starts
 with (``y``) by reference, its elements read again from it, and the stages, which the reverse
 sweep reads only for their shape, made again (docs/performance.md, "Arrays made anew in every
-iteration").  Beside it the eval's vectorised form (``jit="parallel"``).  One thread, glibc's
+iteration").  Beside it the eval's vectorised form (``jit=True``, its element-wise statements fused
+into loops over the elements: docs/performance.md, "Element-wise statements fused").  One thread, glibc's
 allocator keeping freed memory as GradBench's tool does (``run.keep_freed_memory``); medians and
 minima of ``--runs`` calls after a warm-up.  The gradient of GradBench's last component is zero at
 these sizes (y(2)'s last component depends on the first 4s + 1 components of x only), so the
@@ -82,8 +83,8 @@ def main() -> None:
     run.keep_freed_memory()
     x = np.random.default_rng(0).uniform(0.5, 1.5, 12)
     np.testing.assert_allclose(adc.grad(fourth, jit=True)(x, 3), adc.grad(fourth_vectorised)(x, 3), rtol=1e-12)
-    loops, vectorised = adc.grad(last, jit=True), adc.grad(ode.last, jit="parallel")
-    print("| n | s | loops, jit=True: median (min), ms | vectorised, jit=\"parallel\": median (min), ms |")
+    loops, vectorised = adc.grad(last, jit=True), adc.grad(ode.last, jit=True)
+    print("| n | s | loops, jit=True: median (min), ms | vectorised, jit=True: median (min), ms |")
     print("|---|---|---|---|")
     for n, s in SIZES:
         x = np.random.default_rng(n).uniform(0.5, 1.5, n)

@@ -22,7 +22,7 @@ import numpy as np
 import adc
 
 NCAM = 11
-CHUNK = 4096  # observations per forward sweep (its residuals, about 700 bytes per observation)
+CHUNK = 8192  # observations per forward sweep (its residuals, about 700 bytes per observation: 5.7 MB)
 
 
 def rodrigues_rotate_point(rot, X):

@@ -4,7 +4,7 @@ import numpy as np
 
 import adc
 
-from . import PARALLEL
+from . import JIT
 
 
 def ode_fun(x, y):
@@ -30,7 +30,7 @@ def last(x, s):
     return y[-1]
 
 
-gradient = adc.grad(last, jit=PARALLEL)  # Numba's parallel=True fuses the element-wise loops
+gradient = adc.grad(last, jit=JIT)  # adc fuses each RK4 step into loops over the elements (adc/fusion.py)
 
 
 def prepare(function, inp):
