@@ -116,3 +116,31 @@ def test_the_call_fast_path_falls_back_too():
     np.testing.assert_allclose(again, first, rtol=1e-13)
     assert not isinstance(namespace["_adc_fast_"], _FailsInParallel)  # the serial code from then on
     np.testing.assert_allclose(g(x, 3), first, rtol=1e-13)
+
+
+def negative_bounds(x):
+    """Slices counted from the end, as NumPy takes them also where they reach past the start."""
+    z = x * 2.0
+    z[1:-1] = z[1:-1] + x[2:] * x[:-2]
+    w = z * z
+    w[-3:] = 1.0
+    return np.sum(w * x) + np.sum((x * x)[-3:] * 2.0) + np.sum(x[:-3])
+
+
+def from_the_end(x, k):
+    w = x * x
+    w[-k:] = 1.0
+    return np.sum(w * x)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_slices_from_the_end_past_the_start(n):
+    """Numba's parallel compiler took ``w[-3:]`` of a 2-element ``w`` as ``w[1:]`` (a wrong
+    gradient, found by review): under ``jit="parallel"`` such a bound is computed from the start
+    (``parallel_slices.py``)."""
+    x = np.linspace(0.5, 1.5, n)
+    want = adc.grad(negative_bounds)(x)
+    np.testing.assert_array_equal(adc.grad(negative_bounds, jit="parallel")(x), want)
+    np.testing.assert_allclose(want, central(negative_bounds, x, ()), rtol=1e-7, atol=1e-9)
+    for k in (1, 3, -1):
+        np.testing.assert_array_equal(adc.grad(from_the_end, jit="parallel")(x, k), adc.grad(from_the_end)(x, k))
