@@ -1,6 +1,6 @@
 """Differential fuzzing of adc from the command line.
 
-    python tests/fuzz.py --count 1000 --seed 0 [--jit] [--out DIR] [--jobs 2]
+    python tests/fuzz.py --count 1000 --seed 0 [--jit [--parallel]] [--out DIR] [--jobs 2]
 
 Generates ``--count`` random programs (program ``i`` of seed ``S`` is the same on every machine),
 checks each one (see ``fuzzgen.check``), prints a table of outcomes and of failure families, and
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=int, default=0, help="first program index")
     ap.add_argument("--only", type=int, help="check (and reduce) only program ONLY")
     ap.add_argument("--jit", action="store_true", help="also check jit=True (slow: Numba compiles)")
+    ap.add_argument("--parallel", action="store_true", help="with --jit: check jit=\"parallel\" instead of jit=True")
     ap.add_argument("--small", action="store_true", help="small programs (the sequence the CI jit tests use)")
     ap.add_argument("--containers", action="store_true",
                     help="programs with names holding pairs (tuples of values), rebound in loops and branches")
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     _jit, _small, _containers, _recursion = args.jit, args.small, args.containers, args.recursion
+    if args.parallel:
+        fuzzgen.JIT = "parallel"  # the pool's workers are forked after this
     indices = [args.only] if args.only is not None else list(range(args.start, args.start + args.count))
     start = time.time()
     ctx = get_context("fork")
@@ -107,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = Counter(r.outcome for r in results)
     print()
     print(table([(o, outcomes[o]) for o in [OK, ADC_ERROR, KINK, UNRESOLVED, SLOW, WRONG, RAW]],
-                f"outcome ({len(results)} programs, seed {args.seed}{', jit' if args.jit else ''})", len(results)))
+                f"outcome ({len(results)} programs, seed {args.seed}{', jit' if args.jit else ''}"
+                f"{' parallel' if args.jit and args.parallel else ''})", len(results)))
     fams = Counter(family_of(main_finding(r)) for r in results if r.outcome in (WRONG, RAW))
     if fams:
         print()

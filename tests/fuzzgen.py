@@ -817,6 +817,7 @@ def unchanged(before: list[Any], after: list[Any]) -> bool:
 
 CHANNELS = ("reverse", "forward", "jvp/vjp")
 JIT_CHANNELS = ("reverse jit", "forward jit")
+JIT = True  # the ``jit=`` of the jit channels (``fuzz.py --parallel``: ``"parallel"``)
 
 
 class Checker:
@@ -858,7 +859,7 @@ class Checker:
                 self.inner_product(fn, want)
                 continue
             mode = channel.split()[0]
-            jit = channel.endswith("jit")
+            jit = JIT if channel.endswith("jit") else False
             args = copy_args(prog.args)
             got = self.guarded(channel, lambda: adc.value_and_grad(fn, argnums, mode=mode, jit=jit)(*args))
             if not unchanged(list(prog.args), args):
@@ -895,7 +896,7 @@ class Checker:
             wrong_elsewhere = True
             for _ in range(2):
                 point = perturbed(prog.args, rng)
-                mode, jit = channel.split()[0], channel.endswith("jit")
+                mode, jit = channel.split()[0], (JIT if channel.endswith("jit") else False)
                 try:
                     with np.errstate(all="ignore"):
                         _, g2 = adc.value_and_grad(fn, tuple(range(len(point))), mode=mode, jit=jit)(*copy_args(point))
