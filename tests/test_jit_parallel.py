@@ -144,3 +144,21 @@ def test_slices_from_the_end_past_the_start(n):
     np.testing.assert_allclose(want, central(negative_bounds, x, ()), rtol=1e-7, atol=1e-9)
     for k in (1, 3, -1):
         np.testing.assert_array_equal(adc.grad(from_the_end, jit="parallel")(x, k), adc.grad(from_the_end)(x, k))
+
+
+def empty_slice_write(x):
+    t = np.sin(x)
+    t[2:-2] = t[4:] - t[:-4]
+    return np.sum(t * x)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 6])
+def test_a_slice_write_that_is_empty_at_some_lengths(n):
+    """``t[2:-2] = t[4:] - t[:-4]`` writes nothing below five elements. Numba's parallel compiler
+    raised "non-broadcastable output operand" there (found by review in the nineteenth session);
+    with the bounds computed from the start (``parallel_slices.py``) it runs and agrees."""
+    x = np.linspace(0.5, 1.5, n)
+    want = adc.grad(empty_slice_write)(x)
+    np.testing.assert_allclose(want, central(empty_slice_write, x, ()), rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(adc.grad(empty_slice_write, jit="parallel")(x), want)
+    np.testing.assert_array_equal(adc.grad(empty_slice_write, jit=True)(x), want)
