@@ -219,8 +219,10 @@ class Transformed:
         the generated function's own, with a guard in place of its docstring line (no extra call
         frame; line numbers still match the generated file).  Otherwise the wrapper checks, calls
         the generated function, and returns its result when every gradient already has its
-        argument's class, dtype and shape, is writeable and is no input and no other gradient
-        (else ``fast.done`` shapes it as the checked path does).  Either way an exception goes
+        argument's class, dtype and shape, is writeable and is no input and no other gradient, and
+        (``value_and_grad``) the value is a float or ``np.float64``, returned as
+        ``(float(value), gradients)`` (else
+        ``fast.done`` shapes it as the checked path does).  Either way an exception goes
         to ``failures.failed``, as on the checked path."""
         namespace = self.fast_globals
         assert namespace is not None and self.wrapper is not None
@@ -242,9 +244,11 @@ class Transformed:
         mine = self.wrapper.__code__
         generated = getattr(compiled.func, "__code__", None)
         arrays = [k for k, a in enumerate(args) if type(a) is np.ndarray]
-        if arrays or self.jit or generated is None or generated.co_varnames[:generated.co_argcount] != \
-                mine.co_varnames[:mine.co_argcount]:  # keyword calls need the user's parameter names
-            self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged, arrays, fast.wrt)
+        if arrays or self.jit or self.with_value or generated is None or \
+                generated.co_varnames[:generated.co_argcount] != mine.co_varnames[:mine.co_argcount]:
+            # (keyword calls need the user's parameter names; ``value_and_grad`` regroups the result)
+            self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged, arrays, fast.wrt,
+                                                      self.with_value)
             return
         code = _guarded_code(compiled, namespace, unchanged)
         if code is not None:
@@ -317,7 +321,7 @@ class Transformed:
 
         signature = signature_of(fn)  # the fast path's code takes the parameters as the function does
         plain = signature.star is None and not signature.kwonly
-        if reverse and not with_value and not has_aux and simple and same and layout is None and plain \
+        if reverse and not has_aux and simple and same and layout is None and plain \
                 and single == (len(wrt) == 1):
             fast = Fast(compiled, wrt, lambda result, call_args: shaped(*split(result), call_args,
                                                                         [call_args[i] for i in wrt]))
@@ -368,12 +372,13 @@ def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, 
 
 
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
-                      arrays: Sequence[int] = (), wrt: Sequence[int] = ()) -> Any:
+                      arrays: Sequence[int] = (), wrt: Sequence[int] = (), with_value: bool = False) -> Any:
     """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
     arguments have the types ``_adc_tK_`` (the arrays ``arrays`` also the dtype ``_adc_dK_`` and
     the shape ``_adc_sK_``) and the ``unchanged`` conditions hold (else ``_adc_slow_``), reporting
-    what it raises through ``_adc_fail_``.  With arrays, the result (the gradients of the
-    arguments ``wrt``) is returned as it is only if ``_result_ready`` holds, else through
+    what it raises through ``_adc_fail_``.  With arrays or ``with_value``, the result (the
+    gradients of the arguments ``wrt``, after the value with ``with_value``) is returned as it is
+    (regrouped as ``(value, gradients)``) only if ``_result_ready`` holds, else through
     ``_adc_done_``."""
     code = wrapper.__code__
     names = code.co_varnames[:code.co_argcount]
@@ -383,13 +388,16 @@ def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], un
                                                  if k in arrays else "") for k, n in enumerate(names)]
     checks = " and ".join(guards + unchanged) or "True"
     call = f"_adc_fast_({params})"
-    if arrays:
-        ready = _result_ready(names, arrays, wrt)
+    if arrays or with_value:
+        ready = _result_ready(names, arrays, wrt, with_value)
+        namespace["_adc_floats_"] = (float, np.float64)  # a value NumPy computed: made a float
+        result = "_adc_r_" if not with_value else \
+            "(float(_adc_r_[0]), _adc_r_[1])" if len(wrt) == 1 else "(float(_adc_r_[0]), _adc_r_[1:])"
         body = (f"            _adc_r_ = {call}\n"
                 f"        except Exception as _adc_exc_:\n"
                 f"            return _adc_fail_(_adc_exc_, {tuple_})\n"
                 f"        if {ready}:\n"
-                f"            return _adc_r_\n"
+                f"            return {result}\n"
                 f"        return _adc_done_(_adc_r_, {tuple_})\n")
     else:
         body = (f"            return {call}\n"
@@ -404,13 +412,17 @@ def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], un
     return namespace.pop(code.co_name).__code__
 
 
-def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int]) -> str:
+def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int], with_value: bool = False) -> str:
     """The condition under which ``_adc_r_``, the generated code's gradients of the arguments
-    ``wrt`` (one, or a tuple), is what ``grad`` returns as it is: an array argument's gradient an
-    array of its class, dtype and shape, writeable, and neither an array argument nor an earlier
+    ``wrt`` (one, or a tuple; ``with_value``: a tuple of the value, a float or ``np.float64``, and
+    the gradients), holds what ``grad`` or ``value_and_grad`` returns: an array argument's gradient
+    an array of its class, dtype and shape, writeable, and neither an array argument nor an earlier
     gradient (``_unaliased``); a float argument's a float."""
-    results = ["_adc_r_"] if len(wrt) == 1 else [f"_adc_r_[{j}]" for j in range(len(wrt))]
-    parts = [] if len(wrt) == 1 else ["_adc_r_.__class__ is tuple"]
+    first = 1 if with_value else 0
+    results = ["_adc_r_"] if len(wrt) == 1 and not with_value else [f"_adc_r_[{first + j}]" for j in range(len(wrt))]
+    parts = [] if len(results) == 1 and not with_value else ["_adc_r_.__class__ is tuple"]
+    if with_value:
+        parts += [f"len(_adc_r_) == {len(wrt) + 1}", "_adc_r_[0].__class__ in _adc_floats_"]
     for j, (i, r) in enumerate(zip(wrt, results)):
         if i not in arrays:
             parts.append(f"{r}.__class__ is float")

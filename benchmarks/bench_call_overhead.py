@@ -1,8 +1,8 @@
-"""Per-call overhead of adc's API: ``grad`` and ``jvp`` on tiny inputs, where the generated code
+"""Per-call overhead of adc's API: ``grad``, ``value_and_grad`` and ``jvp`` on tiny inputs, where the generated code
 costs little and the time is what the API does around it (signature, checks, conversion, shaping).
 
 Four argument kinds (two scalars, one small array, an array of 10 in ``np.sum(x * x)``, a dict
-of two small arrays), ``grad`` and ``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
+of two small arrays), ``grad``, ``value_and_grad`` and ``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
 Prints medians of many samples (each a timeit-style loop of at least 2 ms of this thread's CPU time)
 in µs per call; each sample times the API and the generated code back to back, and the overhead
 is the median of those pairs' differences.  ``PYTHONPATH=CHECKOUT`` times another checkout's adc
@@ -115,8 +115,10 @@ def measure(samples: int) -> list[dict[str, Any]]:
         for jit in (False, True):
             argnums = (0, 1) if len(args) == 2 else 0
             g = adc.grad(fn, argnums=argnums, jit=jit)
+            vg = adc.value_and_grad(fn, argnums=argnums, jit=jit)
             leaves, t_leaves = leaves_of(args), leaves_of(tangents)
             for call, kind, inputs in ((lambda: g(*args), "grad", leaves),
+                                       (lambda: vg(*args), "value_and_grad", leaves),
                                        (lambda: adc.jvp(fn, args, tangents, jit=jit), "jvp", [*leaves, *t_leaves])):
                 call()
                 func = generated(fn, kind, args, jit)

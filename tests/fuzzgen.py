@@ -861,12 +861,21 @@ class Checker:
             mode = channel.split()[0]
             jit = JIT if channel.endswith("jit") else False
             args = copy_args(prog.args)
-            got = self.guarded(channel, lambda: adc.value_and_grad(fn, argnums, mode=mode, jit=jit)(*args))
+            transformed = adc.value_and_grad(fn, argnums, mode=mode, jit=jit)
+            got = self.guarded(channel, lambda: transformed(*args))
             if not unchanged(list(prog.args), args):
                 self.add(WRONG, channel, "argument mutated")
             if got is None:
                 continue
             value, grad = got
+            if mode == "reverse":  # a second call takes the call fast path, where it applies
+                again_args = copy_args(prog.args)
+                again = self.guarded(channel, lambda: transformed(*again_args))
+                if not unchanged(list(prog.args), again_args):
+                    self.add(WRONG, channel, "argument mutated by the second call")
+                if again is not None and not (np.array_equal(flat(again[0]), flat(value), equal_nan=True)
+                                              and np.array_equal(flat(again[1]), flat(grad), equal_nan=True)):
+                    self.add(WRONG, channel, "second call", f"got {again!r}, the first call gave {got!r}")
             if not close(value, want, REL, ABS):
                 self.add(WRONG, channel, "value", f"got {value!r}, f gives {want!r}")
             self.grads[channel] = flat(grad)

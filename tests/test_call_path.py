@@ -283,3 +283,54 @@ def test_an_error_on_the_array_fast_path_stays_located():
     with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
         g(np.array([0.0, 4.0]))
     assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
+
+
+# -- value_and_grad's fast path ---------------------------------------------------------------------
+
+def weighted_square(x, y):
+    return x * x * y
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_value_and_grad_takes_the_fast_path_with_every_check(jit):
+    """``value_and_grad`` gets the checked wrapper too: its result is ``(value, gradients)`` with
+    the value a float, each gradient as the checked path gives it (not an argument, not another
+    gradient, of its argument's shape and dtype), and other signatures take the checked path."""
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 4.0])
+    both = adc.value_and_grad(dot, argnums=(0, 1), jit=jit)
+    one = adc.value_and_grad(dot, jit=jit)
+    for _ in range(3):  # the first call installs the fast path, the others take it
+        value, (gx, gy) = both(x, y)
+        assert value.__class__ is float and value == 10.5
+        np.testing.assert_array_equal(gx, y)
+        np.testing.assert_array_equal(gy, x)
+        assert gx is not y and gy is not x and gx is not gy and gx.flags.writeable
+        value, gx = one(x, y)
+        assert value.__class__ is float and value == 10.5 and gx is not y
+        np.testing.assert_array_equal(gx, y)
+    assert "_adc_fast_" in both.__code__.co_names and "_adc_s1_" in both.__code__.co_names
+    z32 = np.array([1.0, 2.0], dtype=np.float32)
+    value, (gx, gy) = both(z32, z32)  # another dtype and shape: the checked path
+    assert gx.dtype == np.float32 and gx.shape == (2,) and gx is not gy
+    np.testing.assert_allclose(gx, z32, rtol=1e-6)
+    assert value == pytest.approx(5.0, rel=1e-6)
+    scalars = adc.value_and_grad(weighted_square, argnums=(0, 1), jit=jit)
+    first = adc.value_and_grad(weighted_square, jit=jit)
+    for _ in range(3):
+        assert scalars(2.0, 3.0) == (12.0, (12.0, 4.0))
+        value, g = first(2.0, 3.0)
+        assert (value, g) == (12.0, 12.0) and value.__class__ is float and g.__class__ is float
+    assert "_adc_fast_" in scalars.__code__.co_names
+    assert scalars(2, 3.0) == (12.0, (12.0, 4.0))  # an int: the checked path converts it
+
+
+def test_an_error_on_the_value_and_grad_fast_path_stays_located():
+    g = adc.value_and_grad(sqrt_sum)
+    assert g(np.array([1.0, 4.0]))[0] == 3.0
+    value, grad = g(np.array([4.0, 1.0]))  # on the fast path
+    assert value == 3.0
+    np.testing.assert_allclose(grad, [0.25, 0.5], rtol=1e-15)
+    assert "_adc_fast_" in g.__code__.co_names
+    with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
+        g(np.array([0.0, 4.0]))
+    assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
