@@ -232,6 +232,7 @@ class Transformed:
         namespace["_adc_fast_"] = compiled.func
         namespace["_adc_fail_"] = lambda exc, call_args: _fast_failed(compiled, namespace, exc, call_args)
         namespace["_adc_done_"] = fast.done
+        namespace.update(_WRAPPER_BUILTINS)
         for k, a in enumerate(args):
             namespace[f"_adc_t{k}_"] = type(a)
             if type(a) is np.ndarray:
@@ -371,6 +372,12 @@ def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, 
     return namespace["_adc_done_"](result, call_args)
 
 
+# the builtins a fast path's code uses, under names no parameter of the user's can hide
+# (``def f(x, len)``); ``_adc_floats_``: the values ``value_and_grad`` returns as a ``float``
+_WRAPPER_BUILTINS = {"_adc_float_": float, "_adc_tuple_": tuple, "_adc_len_": len, "_adc_Exception_": Exception,
+                     "_adc_floats_": (float, np.float64)}
+
+
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
                       arrays: Sequence[int] = (), wrt: Sequence[int] = (), with_value: bool = False) -> Any:
     """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
@@ -390,18 +397,17 @@ def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], un
     call = f"_adc_fast_({params})"
     if arrays or with_value:
         ready = _result_ready(names, arrays, wrt, with_value)
-        namespace["_adc_floats_"] = (float, np.float64)  # a value NumPy computed: made a float
-        result = "_adc_r_" if not with_value else \
-            "(float(_adc_r_[0]), _adc_r_[1])" if len(wrt) == 1 else "(float(_adc_r_[0]), _adc_r_[1:])"
+        result = "_adc_r_" if not with_value else "(_adc_float_(_adc_r_[0]), _adc_r_[1])" if len(wrt) == 1 \
+            else "(_adc_float_(_adc_r_[0]), _adc_r_[1:])"
         body = (f"            _adc_r_ = {call}\n"
-                f"        except Exception as _adc_exc_:\n"
+                f"        except _adc_Exception_ as _adc_exc_:\n"
                 f"            return _adc_fail_(_adc_exc_, {tuple_})\n"
                 f"        if {ready}:\n"
                 f"            return {result}\n"
                 f"        return _adc_done_(_adc_r_, {tuple_})\n")
     else:
         body = (f"            return {call}\n"
-                f"        except Exception as _adc_exc_:\n"
+                f"        except _adc_Exception_ as _adc_exc_:\n"
                 f"            return _adc_fail_(_adc_exc_, {tuple_})\n")
     text = (f"def {code.co_name}({params}):\n"
             f"    if {checks}:\n"
@@ -420,12 +426,12 @@ def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int
     gradient (``_unaliased``); a float argument's a float."""
     first = 1 if with_value else 0
     results = ["_adc_r_"] if len(wrt) == 1 and not with_value else [f"_adc_r_[{first + j}]" for j in range(len(wrt))]
-    parts = [] if len(results) == 1 and not with_value else ["_adc_r_.__class__ is tuple"]
+    parts = [] if len(results) == 1 and not with_value else ["_adc_r_.__class__ is _adc_tuple_"]
     if with_value:
-        parts += [f"len(_adc_r_) == {len(wrt) + 1}", "_adc_r_[0].__class__ in _adc_floats_"]
+        parts += [f"_adc_len_(_adc_r_) == {len(wrt) + 1}", "_adc_r_[0].__class__ in _adc_floats_"]
     for j, (i, r) in enumerate(zip(wrt, results)):
         if i not in arrays:
-            parts.append(f"{r}.__class__ is float")
+            parts.append(f"{r}.__class__ is _adc_float_")
             continue
         parts.append(f"{r}.__class__ is _adc_t{i}_ and {r}.dtype == _adc_d{i}_ and {r}.shape == _adc_s{i}_ "
                      f"and {r}.flags.writeable")
@@ -465,7 +471,7 @@ def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list
     lines[head] = f"    _adc_args_ = {tuple_}\n" if keep else "\n"
     lines[head + 1] = "    try:\n"
     lines[head + 2:] = ["    " + line if line.strip() else line for line in lines[head + 2:]]
-    lines.append("    except Exception as _adc_exc_:\n")
+    lines.append("    except _adc_Exception_ as _adc_exc_:\n")
     lines.append(f"        return _adc_fail_(_adc_exc_, {'_adc_args_' if keep else tuple_})\n")
     module: dict[str, Any] = {"__name__": func.__module__}
     exec(compile("".join(lines), code.co_filename, "exec"), module)

@@ -334,3 +334,35 @@ def test_an_error_on_the_value_and_grad_fast_path_stays_located():
     with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
         g(np.array([0.0, 4.0]))
     assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
+
+
+def scaled_by_len(x, len):
+    return x * len
+
+
+def weighted_by_float(x, float):
+    return np.sum(x * x) * float
+
+
+def sqrt_times_exception(x, Exception):
+    return math.sqrt(x) * Exception
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_the_fast_path_keeps_working_when_a_parameter_hides_a_builtin(jit):
+    """The fast path's code takes the user's parameter names, so the builtins it uses go by names
+    no parameter can hide (found by review: ``len`` and ``float`` raised a raw ``TypeError`` on
+    the second call, ``Exception`` turned a located error into one)."""
+    x = np.array([1.0, 2.0])
+    for transform in (adc.grad, adc.value_and_grad):
+        a, b = transform(scaled_by_len, jit=jit), transform(weighted_by_float, jit=jit)
+        for _ in range(3):
+            assert a(2.0, 3.0) == ((6.0, 3.0) if transform is adc.value_and_grad else 3.0)
+            got = b(x, 3.0)
+            np.testing.assert_array_equal(got[1] if transform is adc.value_and_grad else got, [6.0, 12.0])
+        assert "_adc_fail_" in a.__code__.co_names and "_adc_fail_" in b.__code__.co_names  # fast paths
+        c = transform(sqrt_times_exception)
+        c(4.0, 3.0)
+        c(4.0, 3.0)  # on the fast path
+        with pytest.raises(adc.EvaluationError, match="math domain error"):
+            c(-1.0, 3.0)
