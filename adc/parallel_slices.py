@@ -6,7 +6,8 @@ from the end reaches past the array's start: for a 2-element ``w``, ``w[-3:] = 1
 ``parallel``) take the whole array.  Input: a program as emitted for ``jit="parallel"``. Output:
 ``clipped_slice_bounds(program)``, the same program in which every slice bound that is a negative
 constant, or an integer that may be negative, is NumPy's position instead:
-``max(a.shape[axis] + k, 0)`` (for a value, only where it is negative).
+``a.shape[axis] + k``, or 0 where that is negative (for a value, only where it is negative); slices
+with a step that is not a positive constant are left as they are.
 """
 from __future__ import annotations
 
@@ -54,12 +55,14 @@ def _clipped(op: Op) -> tuple[list[Op], list[Atom]]:
             at, axis = at + 1, axis + 1
             continue
         _, *present = entry
-        for k, has in enumerate(present):
-            if not has:
-                continue
-            if k < 2 and _may_be_negative(args[at]):  # a start or a stop, not a step
-                args[at] = _position(op.args[0], axis, args[at], before, op)
-            at += 1
+        places = [at + sum(present[:k]) for k in range(3)]  # where the start, stop and step are
+        step = args[places[2]] if present[2] else Const(1)
+        if isinstance(step, Const) and type(step.value) is int and step.value > 0:
+            # with a negative step NumPy clips a bound past the start to "before the first element"
+            for k in (0, 1):
+                if present[k] and _may_be_negative(args[places[k]]):
+                    args[places[k]] = _position(op.args[0], axis, args[places[k]], before, op)
+        at += sum(present)
         axis += 1
     return before, args
 
@@ -71,14 +74,16 @@ def _may_be_negative(a: Atom) -> bool:
 
 
 def _position(array: Var, axis: int, bound: Atom, before: list[Op], op: Op) -> Var:
-    """``max(array.shape[axis] + bound, 0)``; for a value, only where it is negative."""
+    """``array.shape[axis] + bound``, or 0 where that is negative; for a value, only where the
+    value is negative (selects, not the ``max`` builtin, which a parameter may hide)."""
     def emit(prim: str, args: list[Atom], t: Type = INT, params: tuple[tuple[str, object], ...] = ()) -> Var:
         out = Var(None, t)
         before.append(Op(prim, args, [out], params, op.loc))
         return out
 
     length = emit("shape", [array], params=(("dim", axis),))
-    clipped = emit("max", [emit("add", [length, bound]), Const(0)])
+    position = emit("add", [length, bound])
+    clipped = emit("select", [emit("lt", [position, Const(0)], BOOL), Const(0), position])
     if isinstance(bound, Const):
         return clipped
     return emit("select", [emit("lt", [bound, Const(0)], BOOL), clipped, bound])

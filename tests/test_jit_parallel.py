@@ -2,6 +2,8 @@
 derivatives, equal to plain Python's and to central differences; other ``jit=`` values refused."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -127,6 +129,17 @@ def negative_bounds(x):
     return np.sum(w * x) + np.sum((x * x)[-3:] * 2.0) + np.sum(x[:-3])
 
 
+def negative_steps(x):
+    """Bounds past the start with a negative step: NumPy clips them to before the first element."""
+    return np.sum(x[-3::-1] * 2.0) + np.sum(x[:-3:-1] * x[:-3:-1])
+
+
+def parameter_named_max(x, k, max):
+    w = x * x
+    w[-k:] = 1.0
+    return np.sum(w * x) * max
+
+
 def from_the_end(x, k):
     w = x * x
     w[-k:] = 1.0
@@ -162,3 +175,22 @@ def test_a_slice_write_that_is_empty_at_some_lengths(n):
     np.testing.assert_allclose(want, central(empty_slice_write, x, ()), rtol=1e-7, atol=1e-9)
     np.testing.assert_array_equal(adc.grad(empty_slice_write, jit="parallel")(x), want)
     np.testing.assert_array_equal(adc.grad(empty_slice_write, jit=True)(x), want)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_negative_steps_and_a_parameter_named_max(n):
+    """Found by review of ``parallel_slices.py``: it clipped bounds to 0 whatever the step (with
+    ``x[-3::-1]`` on 2 elements a wrong value and gradient), and spelled the clip with the ``max``
+    builtin, which a parameter named ``max`` hid (Numba could not compile it)."""
+    x = np.linspace(0.5, 1.5, n)
+    value, grad = adc.value_and_grad(negative_steps)(x)
+    assert value == negative_steps(x)
+    np.testing.assert_allclose(grad, central(negative_steps, x, ()), rtol=1e-7, atol=1e-9)
+    parallel = adc.value_and_grad(negative_steps, jit="parallel")(x)
+    assert parallel[0] == value
+    np.testing.assert_array_equal(parallel[1], grad)
+    want = adc.grad(parameter_named_max)(x, 2, 2.0)
+    np.testing.assert_allclose(want, central(parameter_named_max, x, (2, 2.0)), rtol=1e-7, atol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adc.ParallelFallbackWarning)  # compiled in parallel, no fallback
+        np.testing.assert_array_equal(adc.grad(parameter_named_max, jit="parallel")(x, 2, 2.0), want)

@@ -266,3 +266,27 @@ def test_a_loop_the_forward_sweep_does_not_need_is_gone(jit):
     assert loops == ["    for j in range(4, -1, -1):"] and "pass" not in source
     assert adc.grad(weighted_by_index, jit=jit)(1.5, 3) == pytest.approx(0.0 + 1.0 + 2.0)
     assert adc.grad(weighted_by_index, jit=jit)(1.5, 9) == pytest.approx(10.0)
+
+
+def folded_then_squared_away(c):
+    """Fuzz seed 681, program 3769 (reduced): ``math.exp(math.sin(2.0))`` folded with ``np.exp``
+    was one bit off ``math.exp``'s, and the loop grows that bit into the seventh digit."""
+    t0 = math.exp(math.sin(2.0))
+    for i in range(3):
+        c = t0 * t0
+        t1 = c
+        c -= math.sin(t1 * c)
+        t0 = 0.5 + c
+    return c
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_constants_fold_as_the_generated_code_computes_them(mode):
+    """Numbers fold through the scalar spelling the generated code uses (``math.exp``), so the
+    value is the function's own, bit for bit."""
+    value, grad = adc.value_and_grad(folded_then_squared_away, mode=mode)(0.999)
+    assert value == folded_then_squared_away(0.999)
+    assert grad == 0.0  # ``c`` is overwritten before it is read
+    assert adc.prims.evaluate("exp", [2.0]) == math.exp(2.0)
+    with pytest.raises(OverflowError):  # as math.exp raises: not folded, the statement raises when it runs
+        adc.prims.evaluate("exp", [1000.0])

@@ -14,6 +14,9 @@ mode (a trailing batch axis on every tangent, ``batching.py``).
 from __future__ import annotations
 
 import ast
+import functools
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
@@ -283,11 +286,25 @@ def trace_name(name: str) -> str:
 
 
 def evaluate(name: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> Any:
-    """Evaluate one primitive on concrete values (the interpreter behind the trace tables)."""
-    value = PRIMS.get(name).impl(*args, **(params or {}))
+    """Evaluate one primitive on concrete values (the interpreter behind the trace tables and the
+    builder's constant folding).  Python numbers go through the primitive's scalar spelling where
+    that is a ``math`` function, as the generated code computes them: ``math.exp`` and ``np.exp``
+    may differ in the last bit, which a chaotic program turns into a different value."""
+    rule = PRIMS.get(name)
+    function = _math_function(rule.scalar.template) if all(type(a) in (float, int, bool) for a in args) else None
+    value = function(*args, **(params or {})) if function is not None else None
+    if type(value) is not float:  # not a math function, or one that gives another type (an int)
+        value = rule.impl(*args, **(params or {}))
     if isinstance(value, np.generic):
         value = value.item()
     return value
+
+
+@functools.lru_cache(maxsize=None)
+def _math_function(template: str) -> Callable[..., Any] | None:
+    """The ``math`` function a scalar form calls (``math.exp({0})``), if it is one."""
+    found = re.fullmatch(r"math\.(\w+)\((\{\d\}(, )?)*\)", template)
+    return getattr(math, found.group(1), None) if found else None
 
 
 # -- result types the families share ----------------------------------------------------------
