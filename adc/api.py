@@ -158,7 +158,7 @@ class Transformed:
         tuple_ = f"({', '.join(flat)}{',' if len(flat) == 1 else ''})"
         name = function_name(self.fn)
         text = f"def {name}({params}):\n    return _adc_slow_({tuple_})\n"
-        namespace: dict[str, Any] = {"_adc_slow_": self._call}
+        namespace: dict[str, Any] = {"_adc_slow_": self._call, **_WRAPPER_BUILTINS}
         self.fast_globals = namespace
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
         wrapper = self.wrapper = namespace[name]
@@ -232,7 +232,6 @@ class Transformed:
         namespace["_adc_fast_"] = compiled.func
         namespace["_adc_fail_"] = lambda exc, call_args: _fast_failed(compiled, namespace, exc, call_args)
         namespace["_adc_done_"] = fast.done
-        namespace.update(_WRAPPER_BUILTINS)
         for k, a in enumerate(args):
             namespace[f"_adc_t{k}_"] = type(a)
             if type(a) is np.ndarray:
@@ -374,12 +373,11 @@ def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, 
 
 # the builtins a fast path's code uses, under names no parameter of the user's can hide
 # (``def f(x, len)``); ``_adc_floats_``: the values ``value_and_grad`` returns as a ``float``
-_WRAPPER_BUILTINS = {"_adc_float_": float, "_adc_tuple_": tuple, "_adc_len_": len, "_adc_Exception_": Exception,
-                     "_adc_floats_": (float, np.float64)}
+_WRAPPER_BUILTINS = {"_adc_float_": float, "_adc_Exception_": Exception, "_adc_floats_": (float, np.float64)}
 
 
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
-                      arrays: Sequence[int] = (), wrt: Sequence[int] = (), with_value: bool = False) -> Any:
+                      arrays: Sequence[int], wrt: Sequence[int], with_value: bool) -> Any:
     """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
     arguments have the types ``_adc_tK_`` (the arrays ``arrays`` also the dtype ``_adc_dK_`` and
     the shape ``_adc_sK_``) and the ``unchanged`` conditions hold (else ``_adc_slow_``), reporting
@@ -418,17 +416,17 @@ def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], un
     return namespace.pop(code.co_name).__code__
 
 
-def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int], with_value: bool = False) -> str:
+def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int], with_value: bool) -> str:
     """The condition under which ``_adc_r_``, the generated code's gradients of the arguments
     ``wrt`` (one, or a tuple; ``with_value``: a tuple of the value, a float or ``np.float64``, and
     the gradients), holds what ``grad`` or ``value_and_grad`` returns: an array argument's gradient
     an array of its class, dtype and shape, writeable, and neither an array argument nor an earlier
     gradient (``_unaliased``); a float argument's a float."""
+    # a tuple of ``1 + len(wrt)`` or ``len(wrt)`` entries, or the one gradient: the generated
+    # function's ``return`` fixes which, so only the entries' classes are checked
     first = 1 if with_value else 0
     results = ["_adc_r_"] if len(wrt) == 1 and not with_value else [f"_adc_r_[{first + j}]" for j in range(len(wrt))]
-    parts = [] if len(results) == 1 and not with_value else ["_adc_r_.__class__ is _adc_tuple_"]
-    if with_value:
-        parts += [f"_adc_len_(_adc_r_) == {len(wrt) + 1}", "_adc_r_[0].__class__ in _adc_floats_"]
+    parts = ["_adc_r_[0].__class__ in _adc_floats_"] if with_value else []
     for j, (i, r) in enumerate(zip(wrt, results)):
         if i not in arrays:
             parts.append(f"{r}.__class__ is _adc_float_")

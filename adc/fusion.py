@@ -29,7 +29,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
-from .ir import Atom, Const, Op, Program, Region, Var, copy_region, walk
+from .ir import Atom, Const, Op, Program, Region, Var, copy_region
 from .passes import dead_code
 from .prims import get, prim
 from .prims.registry import broadcasts
@@ -102,26 +102,26 @@ def _region(region: Region, private: "_Private") -> Region:
     changed = False
     run: list[Op] = []
 
-    def flush(later: list[Op]) -> None:
+    def flush() -> None:
         nonlocal changed
         if run:
-            made = _fuse(run, later, region, private)
+            made = _fuse(run, private)
             changed |= made is not None
             ops.extend(run if made is None else made)
             run.clear()
 
-    for k, op in enumerate(region.ops):
+    for op in region.ops:
         if _fusable(op):
             run.append(op)
             continue
-        flush(region.ops[k:])
+        flush()
         if op.regions:
             regions = [_region(r, private) for r in op.regions]
             if any(a is not b for a, b in zip(regions, op.regions)):
                 op = Op(op.prim, op.args, op.outs, op.params, op.loc, regions)
                 changed = True
         ops.append(op)
-    flush([])
+    flush()
     return Region(region.args, ops, region.yields) if changed else region
 
 
@@ -625,26 +625,15 @@ class _Emit:
         return self.op("getitem", [var, at], FLOAT)
 
 
-def _live_after(later: list[Op], region: Region) -> set[Var]:
-    live: set[Var] = {y for y in region.yields if isinstance(y, Var)}
-    for op in later:
-        live.update(a for a in op.args if isinstance(a, Var))
-        for r in op.regions:
-            for o in walk(r):
-                live.update(a for a in o.args if isinstance(a, Var))
-            live.update(y for y in r.yields if isinstance(y, Var))
-    return live
-
-
-def _fuse(ops: list[Op], later: list[Op], region: Region, private: _Private) -> list[Op] | None:
+def _fuse(ops: list[Op], private: _Private) -> list[Op] | None:
     """The run ``ops`` as loops over the elements, or ``None`` where it stays as it is."""
     try:
-        return _fused_run(ops, later, region, private)
+        return _fused_run(ops, private)
     except _Refuse:
         return None
 
 
-def _fused_run(ops: list[Op], later: list[Op], region: Region, private: _Private) -> list[Op] | None:
+def _fused_run(ops: list[Op], private: _Private) -> list[Op] | None:
     run = _Run(ops, private)
     if run.computed < 2:
         return None  # zeros and writes of numbers (an adjoint's seed) stay as they are
@@ -653,7 +642,7 @@ def _fused_run(ops: list[Op], later: list[Op], region: Region, private: _Private
                                            for other in run.storages):
             raise _Refuse("an array written and read through a view")
     defined = {o for op in ops for o in op.outs}
-    live = _live_after(later, region) | private.read_elsewhere(defined, ops)
+    live = private.read_elsewhere(defined, ops)  # what the rest of the program reads of the run's values
     aliases = [op for op in ops if op.prim in ("getitem", "copy")]  # views, and other names of an array
     needed = set(live)
     for op in reversed(aliases):  # a kept view of a view keeps that view
