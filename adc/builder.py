@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
 from .ir import Atom, Const, Loc, Op, Region, Var
-from .prims import PRIMS, evaluate, get
+from .prims import PRIMS, fold_value, get
 from .types import Type
 
 Operand = Atom | float | int | bool
@@ -109,7 +109,7 @@ class Builder:
         if a and all(isinstance(x, Const) for x in a) and prim in PRIMS and prim not in ("copy",) \
                 and not (get(prim).fresh or get(prim).side_effect or get(prim).calls):  # not a new list, not a call
             try:
-                return Const(evaluate(prim, [x.value for x in a]))
+                return Const(fold_value(prim, [x.value for x in a]))
             except (ArithmeticError, ValueError):
                 return None  # not folded: the statement raises when it runs, as the user's code does
         scalar = all(not x.type.is_array for x in a)

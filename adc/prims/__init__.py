@@ -6,5 +6,5 @@ knows about one, ``PRIMS`` iterates them, ``lexicon.py`` derives the front end's
 from __future__ import annotations
 
 from . import batching, calls, construction, custom, elementwise, indexing, linalg, lists, reductions, revolve, runtime, shapes  # noqa: F401
-from .registry import (P_ATOM, PRIMS, Form, Primitive, Spelling, call, evaluate, get, prim,  # noqa: F401
+from .registry import (P_ATOM, PRIMS, Form, Primitive, Spelling, call, evaluate, fold_value, get, prim,  # noqa: F401
                        trace_name)

@@ -286,18 +286,23 @@ def trace_name(name: str) -> str:
 
 
 def evaluate(name: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> Any:
-    """Evaluate one primitive on concrete values (the interpreter behind the trace tables and the
-    builder's constant folding).  Python numbers go through the primitive's scalar spelling where
-    that is a ``math`` function, as the generated code computes them: ``math.exp`` and ``np.exp``
-    may differ in the last bit, which a chaotic program turns into a different value."""
-    rule = PRIMS.get(name)
-    function = _math_function(rule.scalar.template) if all(type(a) in (float, int, bool) for a in args) else None
-    value = function(*args, **(params or {})) if function is not None else None
-    if type(value) is not float:  # not a math function, or one that gives another type (an int)
-        value = rule.impl(*args, **(params or {}))
+    """Evaluate one primitive on concrete values (the interpreter behind the trace tables, which
+    shows inf and nan where NumPy gives them)."""
+    value = PRIMS.get(name).impl(*args, **(params or {}))
     if isinstance(value, np.generic):
         value = value.item()
     return value
+
+
+def fold_value(name: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> Any:
+    """The value of one primitive on constants as the generated code computes it (the builder's
+    constant folding): Python numbers go through the primitive's scalar spelling where that is a
+    ``math`` function (``math.exp`` and ``np.exp`` may differ in the last bit, which a chaotic
+    program turns into a different value; ``math.log(-1.0)`` raises, and is then not folded)."""
+    function = _math_function(PRIMS.get(name).scalar.template) \
+        if all(type(a) in (float, int, bool) for a in args) else None
+    value = function(*args, **(params or {})) if function is not None else None
+    return value if type(value) is float else evaluate(name, args, params)  # an int: NumPy's type
 
 
 @functools.lru_cache(maxsize=None)
