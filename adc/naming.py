@@ -10,10 +10,29 @@ collides with a generated one.
 from __future__ import annotations
 
 import keyword
+import symtable
 
 from .ir import Program, Var, number_values
 
-RESERVED = {"math", "np", "numba", "adc_special"}
+# the builtins generated code calls (the primitives' spellings, loops, clips); a user variable with
+# one of these names is renamed in generated code (``def f(x, range)``: ``range_1``), where it would
+# hide the builtin.  ``free_names`` lets the test suite check that the list is complete.
+GENERATED_BUILTINS = frozenset({"range", "len", "min", "max", "abs", "float", "int", "round", "slice"})
+RESERVED = {"math", "np", "numba", "adc_special", "adc_arrays"} | GENERATED_BUILTINS
+
+
+def free_names(source: str) -> set[str]:
+    """The names the functions of the module ``source`` read that neither they nor the module
+    define: builtins, which generated code may only take from ``GENERATED_BUILTINS``."""
+    module = symtable.symtable(source, "<generated>", "exec")
+    defined = {s.get_name() for s in module.get_symbols() if s.is_assigned() or s.is_imported()}
+    found: set[str] = set()
+    tables = list(module.get_children())
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        found |= {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+    return {name for name in found - defined if not name.startswith("__")}  # ``super``'s ``__class__``
 
 
 class Namer:

@@ -28,7 +28,7 @@ from .frontend import lower
 from .fusion import fused
 from .parallel_slices import clipped_slice_bounds
 from .ir import Op, Program, Var, number_values
-from .naming import Names
+from .naming import GENERATED_BUILTINS, Names, free_names
 from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
                      merge_scatter_adds, propagate_copies, substitute)
 from .reverse import reverse
@@ -254,7 +254,11 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))
     names = Names(dprog, prog.user_names | {dprog.name} | taken, number_values(prog), given)
     parts.append(generate(dprog, names, doc, compact, numba=numba))
-    return header(dprog, *subs.values(), numba=bool(numba)) + "\n\n".join(parts), names, guarded is not None
+    source = header(dprog, *subs.values(), numba=bool(numba)) + "\n\n".join(parts)
+    if CHECK_IR:
+        unknown = free_names(source) - GENERATED_BUILTINS
+        assert not unknown, f"generated code reads {sorted(unknown)}: add them to naming.GENERATED_BUILTINS"
+    return source, names, guarded is not None
 
 
 def emitted(prog: Program, compact: bool, numba: Jit = False) -> Program:

@@ -106,6 +106,34 @@ def test_keyword_arguments_when_the_generated_code_renames_a_parameter():
     assert g(2.0, 3.0) == pytest.approx(12.0, rel=1e-15)
 
 
+def loops_with_a_parameter_named_range(x, range):
+    s = x[0]
+    k = 0
+    while k < 3:  # reversed with a counted loop: ``for ... in range(n - 1, -1, -1)``
+        s = s * range + np.cos(s)
+        k += 1
+    for v in x:
+        if v > 0.1:
+            s = s + v * range
+    return s + np.sum(np.clip(x, -0.5, 0.5))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_a_parameter_named_like_a_builtin_the_generated_code_calls(jit):
+    """A parameter named ``range`` hid the builtin from the reverse sweep's loops (a located
+    ``TypeError: 'float' object is not callable``; under ``jit`` Numba could not compile it): the
+    generated code calls it ``range_1`` now, as it does every builtin in ``GENERATED_BUILTINS``."""
+    f, x, r, h = loops_with_a_parameter_named_range, np.array([0.3, -0.7, 1.2, 0.9]), 1.3, 1e-6
+    want_x = [(f(x + h * e, r) - f(x - h * e, r)) / (2 * h) for e in np.eye(4)]
+    want_r = (f(x, r + h) - f(x, r - h)) / (2 * h)
+    g = adc.grad(f, argnums=(0, 1), jit=jit)
+    for _ in range(2):  # the checked call, then the fast path
+        gx, gr = g(x, r)
+        np.testing.assert_allclose(gx, want_x, rtol=1e-7, atol=1e-9)
+        assert gr == pytest.approx(want_r, rel=1e-7)
+    assert "def loops_with_a_parameter_named_range_grad(x, range_1):" in adc.source(f, argnums=(0, 1), at=(x, r))
+
+
 # -- the runners of jvp, jacfwd and grad with arrays (adc/fastpath.py) ------------------------------
 
 SCALE = 2.0
