@@ -534,7 +534,8 @@ def _repeats(user: Op, v: Var) -> bool:
 def python_form(op: Op) -> Form:
     """How a simple op renders in generated Python: its rule's array or scalar form."""
     rule = get(op.prim)
-    return rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
+    form = rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
+    return form.at([a.value if isinstance(a, Const) else None for a in op.args])
 
 
 def _writes(op: Op, arrays: set[Var] = frozenset(), memory: Memory | None = None) -> bool:

@@ -418,10 +418,8 @@ class _Run:
             lengths = [self.view(a).length for a in vectors]
             for n in lengths[1:]:
                 self.equal(lengths[0], n)
-            name = get(op.prim).element
-            if name == "npdiv" and isinstance(op.args[1], Const) and op.args[1].value:
-                name = "div"  # by a constant other than zero: ``/`` cannot raise
-            self.new(op.outs[0], lengths[0], ("elem", name, tuple(self.ref(a) for a in op.args)))
+            # (``npdiv`` by a constant other than zero renders as ``/``: ``Form.at``)
+            self.new(op.outs[0], lengths[0], ("elem", get(op.prim).element, tuple(self.ref(a) for a in op.args)))
 
 
 class _Expand:

@@ -290,3 +290,26 @@ def test_constants_fold_as_the_generated_code_computes_them(mode):
     assert adc.prims.fold_value("exp", [2.0]) == math.exp(2.0)
     with pytest.raises(OverflowError):  # as math.exp raises: not folded, the statement raises when it runs
         adc.prims.fold_value("exp", [1000.0])
+
+
+def divided_by_constants(x, y):
+    return np.divide(x, 3.0) * np.power(2.0, y) + np.reciprocal(y) + np.log(2.0) * np.divide(y, x)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_a_guard_a_constant_operand_proves_is_not_written(jit):
+    """``np.divide(x, 3.0)`` on a number was ``x / 3.0 if 3.0 else np.divide(x, 3.0)``, a branch
+    that never runs: a guarded form renders unguarded where its operands' constant values prove
+    the condition (``Form.at``), and constants fold through that form (``math.log(2.0)``)."""
+    source = adc.source(divided_by_constants, argnums=(0, 1), at=(1.5, 0.5))
+    assert "/ 3.0 if" not in source and "if 3.0" not in source and "if 2.0 > 0" not in source
+    assert "x / 3.0" in source and "2.0 ** y" in source and "np.divide(y, x)" in source  # x may be 0
+    assert repr(math.log(2.0)) in source
+    h = 1e-6
+    for x, y in ((1.5, 0.5), (-0.7, 2.0)):
+        want = [(divided_by_constants(x + h, y) - divided_by_constants(x - h, y)) / (2 * h),
+                (divided_by_constants(x, y + h) - divided_by_constants(x, y - h)) / (2 * h)]
+        value, grads = adc.value_and_grad(divided_by_constants, argnums=(0, 1), jit=jit)(x, y)
+        assert value == divided_by_constants(x, y)
+        np.testing.assert_allclose(grads, want, rtol=1e-7)
+    assert adc.prims.fold_value("nplog", [2.0]) == math.log(2.0)

@@ -85,18 +85,27 @@ elementwise("pow", 2, Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), None, _pow_i
 # their own partials, so derivatives of every order follow NumPy (docs/rules.md).  On scalars the
 # plain Python operation runs where it is defined, and NumPy's (a ufunc call, about 20 times
 # slower) only where it is not: ``x / y if y else np.divide(x, y)``.
-def _guarded(fast: str, defined: str, numpy_call: str, precs: tuple[int, ...]) -> Form:
-    return Form(f"{fast} if {defined} else {numpy_call}", P_TERNARY, precs)
+def _guarded(fast: Form, defined: str, numpy_call: str, precs: tuple[int, ...],
+             holds: Callable[[Sequence[Any]], bool]) -> Form:
+    """NumPy's semantics for a scalar: ``fast`` where ``defined`` holds (by ``holds`` if the
+    operands it reads are constants), else ``numpy_call`` (``inf`` or ``nan`` where Python raises)."""
+    return Form(f"{fast.template} if {defined} else {numpy_call}", P_TERNARY, precs, fast, holds)
 
 
-elementwise("npdiv", 2, _guarded("{0} / {1}", "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY)),
+def _positive(k: int) -> Callable[[Sequence[Any]], bool]:
+    return lambda values: values[k] is not None and values[k] > 0
+
+
+elementwise("npdiv", 2, _guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY),
+                                 lambda values: values[1] is not None and values[1] != 0),
             infix("/", P_MUL), np.true_divide, lambda b, a, o: (b.npdiv(1.0, a[1]), b.neg(b.npdiv(o, a[1]))),
             names=calls("numpy.divide", "numpy.true_divide"), trace="divide", element="npdiv")
-elementwise("nppow", 2, _guarded("{0} ** {1}", "{0} > 0", "np.power({0}, {1})", (P_ATOM, P_UNARY)),
+elementwise("nppow", 2, _guarded(Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), "{0} > 0", "np.power({0}, {1})",
+                                 (P_ATOM, P_UNARY), _positive(0)),
             Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power, _nppow_partials, keep_kind,
             names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power")
-elementwise("nplog", 1, _guarded("math.log({0})", "{0} > 0", "np.log({0})", (P_CMP + 1,)), call("np.log", 1),
-            np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),), trace="log")
+elementwise("nplog", 1, _guarded(call("math.log", 1), "{0} > 0", "np.log({0})", (P_CMP + 1,), _positive(0)),
+            call("np.log", 1), np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),), trace="log")
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
             differentiable=False)
 elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
@@ -291,7 +300,8 @@ _numpy_unary("log10", "log10", np.log10, lambda b, a, o: (b.npdiv(1.0, b.mul(a[0
 _numpy_unary("cbrt", "cbrt", np.cbrt, lambda b, a, o: (b.npdiv(1.0, b.mul(3.0, b.mul(o, o))),), may_raise=True,
              note="d/dx at 0 is inf")
 _numpy_unary("square", "square", np.square, lambda b, a, o: (b.mul(2.0, a[0]),), hoistable=True)
-elementwise("reciprocal", 1, _guarded("1.0 / {0}", "{0}", "np.divide(1.0, {0})", (P_UNARY,)),
+elementwise("reciprocal", 1, _guarded(Form("1.0 / {0}", P_MUL, (P_UNARY,)), "{0}", "np.divide(1.0, {0})", (P_UNARY,),
+                                       lambda values: values[0] is not None and values[0] != 0),
             call("np.reciprocal", 1), lambda x: np.reciprocal(np.asarray(x, dtype=float)),
             lambda b, a, o: (b.neg(b.mul(o, o)),), names=calls("numpy.reciprocal"))
 _numpy_unary("positive", "positive", np.positive, lambda b, a, o: (1.0,), hoistable=True)

@@ -31,11 +31,22 @@ P_TERNARY, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 
 @dataclass(frozen=True)
 class Form:
     """How a primitive renders: a template, its precedence, and the least precedence each argument
-    may have without parentheses (``0`` for arguments inside a call's parentheses)."""
+    may have without parentheses (``0`` for arguments inside a call's parentheses).  A guarded
+    form (``x / y if y else np.divide(x, y)``) also has its ``unguarded`` form, which renders it
+    where ``holds`` (given the operands' constant values, ``None`` for the others) proves its
+    condition."""
 
     template: str
     prec: int
     arg_precs: tuple[int, ...]
+    unguarded: Form | None = None
+    holds: Callable[[Sequence[Any]], bool] | None = None
+
+    def at(self, constants: Sequence[Any]) -> Form:
+        """The form for operands with these constant values (``None``: not a constant)."""
+        if self.unguarded is not None and self.holds is not None and self.holds(constants):
+            return self.unguarded
+        return self
 
 
 def call(name: str, arity: int) -> Form:
@@ -299,7 +310,7 @@ def fold_value(name: str, args: Sequence[Any], params: dict[str, Any] | None = N
     constant folding): Python numbers go through the primitive's scalar spelling where that is a
     ``math`` function (``math.exp`` and ``np.exp`` may differ in the last bit, which a chaotic
     program turns into a different value; ``math.log(-1.0)`` raises, and is then not folded)."""
-    function = _math_function(PRIMS.get(name).scalar.template) \
+    function = _math_function(PRIMS.get(name).scalar.at(args).template) \
         if all(type(a) in (float, int, bool) for a in args) else None
     value = function(*args, **(params or {})) if function is not None else None
     return value if type(value) is float else evaluate(name, args, params)  # an int: NumPy's type
