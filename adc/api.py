@@ -214,7 +214,8 @@ class Transformed:
 
     def _install_fast_path(self, fast: Fast, args: tuple[Any, ...], deps: Dependencies) -> None:
         """Calls with exactly the types of ``args`` (the first signature of numbers and arrays;
-        arrays also of the same dtype and shape), while the globals the function reads are
+        arrays also of the same dtype and shape; where the wrapper checks, a float argument may
+        be a ``float`` or an ``np.float64`` alike), while the globals the function reads are
         unchanged, skip the dispatch.  Plain Python with numbers only: the wrapper's code becomes
         the generated function's own, with a guard in place of its docstring line (no extra call
         frame; line numbers still match the generated file).  Otherwise the wrapper checks, calls
@@ -244,11 +245,13 @@ class Transformed:
         mine = self.wrapper.__code__
         generated = getattr(compiled.func, "__code__", None)
         arrays = [k for k, a in enumerate(args) if type(a) is np.ndarray]
-        if arrays or self.jit or self.with_value or generated is None or \
+        floats = [k for k, a in enumerate(args) if type(a) is float or type(a) is np.float64]
+        numpy_float = any(type(a) is np.float64 for a in args)  # the wrapper converts it
+        if arrays or numpy_float or self.jit or self.with_value or generated is None or \
                 generated.co_varnames[:generated.co_argcount] != mine.co_varnames[:mine.co_argcount]:
             # (keyword calls need the user's parameter names; ``value_and_grad`` regroups the result)
             self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged, arrays, fast.wrt,
-                                                      self.with_value)
+                                                      self.with_value, floats, not self.jit)
             return
         code = _guarded_code(compiled, namespace, unchanged)
         if code is not None:
@@ -315,13 +318,16 @@ class Transformed:
             return (_output(values[0]), out) if with_value else out
 
         fast = None
-        kinds = (float, int, bool, np.ndarray)
-        simple = all(type(a) in kinds for a in args) and all(type(args[i]) in (float, np.ndarray) for i in wrt)
+        kinds = (float, np.float64, int, bool, np.ndarray)
+        simple = all(type(a) in kinds for a in args) and all(type(args[i]) in (float, np.float64, np.ndarray)
+                                                             for i in wrt)
+        # passed on as they are, but for NumPy floats, which the fast path converts as ``prepare`` does
+        passed = same or all(x is y or (type(y) is np.float64 and type(x) is float) for x, y in zip(prepared, args))
         from .frontend import signature_of
 
         signature = signature_of(fn)  # the fast path's code takes the parameters as the function does
         plain = signature.star is None and not signature.kwonly
-        if reverse and not has_aux and simple and same and layout is None and plain \
+        if reverse and not has_aux and simple and passed and layout is None and plain \
                 and single == (len(wrt) == 1):
             fast = Fast(compiled, wrt, lambda result, call_args: shaped(*split(result), call_args,
                                                                         [call_args[i] for i in wrt]))
@@ -373,40 +379,47 @@ def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, 
 
 # the builtins a fast path's code uses, under names no parameter of the user's can hide
 # (``def f(x, len)``); ``_adc_floats_``: the values ``value_and_grad`` returns as a ``float``
-_WRAPPER_BUILTINS = {"_adc_float_": float, "_adc_Exception_": Exception, "_adc_floats_": (float, np.float64)}
+_WRAPPER_BUILTINS = {"_adc_float_": float, "_adc_float64_": np.float64, "_adc_Exception_": Exception,
+                     "_adc_floats_": (float, np.float64)}
 
 
 def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
-                      arrays: Sequence[int], wrt: Sequence[int], with_value: bool) -> Any:
+                      arrays: Sequence[int], wrt: Sequence[int], with_value: bool,
+                      floats: Sequence[int] = (), convert: bool = True) -> Any:
     """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
     arguments have the types ``_adc_tK_`` (the arrays ``arrays`` also the dtype ``_adc_dK_`` and
     the shape ``_adc_sK_``) and the ``unchanged`` conditions hold (else ``_adc_slow_``), reporting
     what it raises through ``_adc_fail_``.  With arrays or ``with_value``, the result (the
     gradients of the arguments ``wrt``, after the value with ``with_value``) is returned as it is
     (regrouped as ``(value, gradients)``) only if ``_result_ready`` holds, else through
-    ``_adc_done_``."""
+    ``_adc_done_``.  The arguments ``floats`` may be a ``float`` or an ``np.float64`` (``w[0]``),
+    passed on as a ``float`` (as the checked path passes them; not converted under Numba, with
+    ``convert`` false, which takes both alike)."""
     code = wrapper.__code__
     names = code.co_varnames[:code.co_argcount]
-    params = ", ".join(names)
+    passed = [f"_adc_float_({n})" if k in floats else n for k, n in enumerate(names)]
+    params, given = ", ".join(names), ", ".join(passed if convert else names)
     tuple_ = f"({params}{',' if len(names) == 1 else ''})"
-    guards = [f"{n}.__class__ is _adc_t{k}_" + (f" and {n}.dtype == _adc_d{k}_ and {n}.shape == _adc_s{k}_"
+    converted = f"({', '.join(passed)}{',' if len(names) == 1 else ''})"
+    guards = [f"({n}.__class__ is _adc_float_ or {n}.__class__ is _adc_float64_)" if k in floats else
+              f"{n}.__class__ is _adc_t{k}_" + (f" and {n}.dtype == _adc_d{k}_ and {n}.shape == _adc_s{k}_"
                                                  if k in arrays else "") for k, n in enumerate(names)]
     checks = " and ".join(guards + unchanged) or "True"
-    call = f"_adc_fast_({params})"
+    call = f"_adc_fast_({given})"
     if arrays or with_value:
         ready = _result_ready(names, arrays, wrt, with_value)
         result = "_adc_r_" if not with_value else "(_adc_float_(_adc_r_[0]), _adc_r_[1])" if len(wrt) == 1 \
             else "(_adc_float_(_adc_r_[0]), _adc_r_[1:])"
         body = (f"            _adc_r_ = {call}\n"
                 f"        except _adc_Exception_ as _adc_exc_:\n"
-                f"            return _adc_fail_(_adc_exc_, {tuple_})\n"
+                f"            return _adc_fail_(_adc_exc_, {converted})\n"
                 f"        if {ready}:\n"
                 f"            return {result}\n"
-                f"        return _adc_done_(_adc_r_, {tuple_})\n")
+                f"        return _adc_done_(_adc_r_, {converted})\n")
     else:
         body = (f"            return {call}\n"
                 f"        except _adc_Exception_ as _adc_exc_:\n"
-                f"            return _adc_fail_(_adc_exc_, {tuple_})\n")
+                f"            return _adc_fail_(_adc_exc_, {converted})\n")
     text = (f"def {code.co_name}({params}):\n"
             f"    if {checks}:\n"
             f"        try:\n"

@@ -1,7 +1,7 @@
 """Per-call overhead of adc's API: ``grad``, ``value_and_grad`` and ``jvp`` on tiny inputs, where the generated code
 costs little and the time is what the API does around it (signature, checks, conversion, shaping).
 
-Four argument kinds (two scalars, one small array, an array of 10 in ``np.sum(x * x)``, a dict
+Five argument kinds (two scalars, two ``np.float64`` scalars, one small array, an array of 10 in ``np.sum(x * x)``, a dict
 of two small arrays), ``grad``, ``value_and_grad`` and ``jvp``, ``jit`` off and on; beside each, the generated code called directly (no API layer).
 Prints medians of many samples (each a timeit-style loop of at least 2 ms of this thread's CPU time)
 in µs per call; each sample times the API and the generated code back to back, and the overhead
@@ -46,6 +46,7 @@ def dict_f(p):
 
 CASES: dict[str, tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]] = {
     "scalars": (scalar_f, (2.0, 5.0), (1.0, 0.0)),
+    "NumPy scalars (np.float64, as x[0] gives)": (scalar_f, (np.float64(2.0), np.float64(5.0)), (1.0, 0.0)),
     "array(3)": (array_f, (np.array([0.5, 1.0, 1.5]),), (np.array([1.0, 0.0, 0.0]),)),
     "array(10), sum(x * x)": (square_sum, (np.arange(10.0),), (np.ones(10),)),
     "dict of 2 arrays(3)": (dict_f, ({"w": np.array([0.5, 1.0, 1.5]), "b": np.array([0.1, 0.2, 0.3])},),

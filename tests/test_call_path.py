@@ -364,6 +364,34 @@ def test_an_error_on_the_value_and_grad_fast_path_stays_located():
     assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
 
 
+def ratio_plus_product(w, y):
+    return w / y + w * y
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_numpy_float_arguments_take_the_fast_path_as_python_floats(jit):
+    """An ``np.float64`` argument (``w[0]``) took the checked path on every call (particle's outer
+    derivative: 14-30 us a call against 0.1-0.9 us): the fast path's wrapper now takes a float
+    argument as a ``float`` or an ``np.float64``, passing it to the generated code as a Python
+    float, as the checked path does (so ``x / 0.0`` raises as it does there)."""
+    w, y = np.float64(2.0), np.float64(3.0)
+    g = adc.grad(ratio_plus_product, argnums=(0, 1), jit=jit)
+    vg = adc.value_and_grad(ratio_plus_product, argnums=(0, 1), jit=jit)
+    for _ in range(3):
+        gw, gy = g(w, y)
+        assert (gw, gy) == (1 / 3.0 + 3.0, -2.0 / 9.0 + 2.0) and gw.__class__ is float and gy.__class__ is float
+        value, grads = vg(w, y)
+        assert value.__class__ is float and value == 2.0 / 3.0 + 6.0 and grads == (gw, gy)
+    assert "_adc_fast_" in g.__code__.co_names and "_adc_fast_" in vg.__code__.co_names
+    assert g(2.0, 3.0) == (gw, gy) and vg(2.0, y) == (value, grads)  # Python floats: the same fast path
+    assert "_adc_fast_" in g.__code__.co_names and "_adc_fast_" in vg.__code__.co_names
+    assert g(w, np.float64(4.0)) == (0.25 + 4.0, -2.0 / 16.0 + 2.0)  # each call's own values
+    if not jit:  # (Numba's division gives inf: ``error_model="numpy"``)
+        for h in (g, vg):
+            with pytest.raises(adc.EvaluationError, match="division by zero"):
+                h(w, np.float64(0.0))
+
+
 def scaled_by_len(x, len):
     return x * len
 
