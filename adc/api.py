@@ -214,8 +214,8 @@ class Transformed:
 
     def _install_fast_path(self, fast: Fast, args: tuple[Any, ...], deps: Dependencies) -> None:
         """Calls with exactly the types of ``args`` (the first signature of numbers and arrays;
-        arrays also of the same dtype and shape; where the wrapper checks, a float argument may
-        be a ``float`` or an ``np.float64`` alike), while the globals the function reads are
+        arrays also of the same dtype and shape; where the wrapper checks, a differentiated float
+        argument may be a ``float`` or an ``np.float64`` alike), while the globals the function reads are
         unchanged, skip the dispatch.  Plain Python with numbers only: the wrapper's code becomes
         the generated function's own, with a guard in place of its docstring line (no extra call
         frame; line numbers still match the generated file).  Otherwise the wrapper checks, calls
@@ -245,8 +245,10 @@ class Transformed:
         mine = self.wrapper.__code__
         generated = getattr(compiled.func, "__code__", None)
         arrays = [k for k, a in enumerate(args) if type(a) is np.ndarray]
-        floats = [k for k, a in enumerate(args) if type(a) is float or type(a) is np.float64]
-        numpy_float = any(type(a) is np.float64 for a in args)  # the wrapper converts it
+        # differentiated float arguments, which the checked path passes on as a ``float`` whether
+        # they are one or an ``np.float64`` (an argument not differentiated is passed as it is)
+        floats = [k for k in fast.wrt if type(args[k]) is float or type(args[k]) is np.float64]
+        numpy_float = any(type(args[k]) is np.float64 for k in floats)  # the wrapper converts it
         if arrays or numpy_float or self.jit or self.with_value or generated is None or \
                 generated.co_varnames[:generated.co_argcount] != mine.co_varnames[:mine.co_argcount]:
             # (keyword calls need the user's parameter names; ``value_and_grad`` regroups the result)
@@ -392,9 +394,9 @@ def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], un
     what it raises through ``_adc_fail_``.  With arrays or ``with_value``, the result (the
     gradients of the arguments ``wrt``, after the value with ``with_value``) is returned as it is
     (regrouped as ``(value, gradients)``) only if ``_result_ready`` holds, else through
-    ``_adc_done_``.  The arguments ``floats`` may be a ``float`` or an ``np.float64`` (``w[0]``),
-    passed on as a ``float`` (as the checked path passes them; not converted under Numba, with
-    ``convert`` false, which takes both alike)."""
+    ``_adc_done_``.  The differentiated arguments ``floats`` may be a ``float`` or an
+    ``np.float64`` (``w[0]``), passed on as a ``float``, as the checked path passes them (not
+    converted under Numba, with ``convert`` false, which takes both alike)."""
     code = wrapper.__code__
     names = code.co_varnames[:code.co_argcount]
     passed = [f"_adc_float_({n})" if k in floats else n for k, n in enumerate(names)]

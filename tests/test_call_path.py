@@ -390,6 +390,13 @@ def test_numpy_float_arguments_take_the_fast_path_as_python_floats(jit):
         for h in (g, vg):
             with pytest.raises(adc.EvaluationError, match="division by zero"):
                 h(w, np.float64(0.0))
+    # found by review: an argument not differentiated is passed on as it is, on both paths (an
+    # ``np.float64`` divides by zero as NumPy's, to inf)
+    in_w = adc.grad(ratio_plus_product, jit=jit)
+    assert in_w(1.0, np.float64(2.0)) == 2.5
+    assert "_adc_t1_" in in_w.__code__.co_names  # a fast path (its guard) is in place
+    with np.errstate(divide="ignore"):
+        assert in_w(1.0, np.float64(0.0)) == adc.grad(ratio_plus_product, jit=jit)(1.0, np.float64(0.0)) == np.inf
 
 
 def scaled_by_len(x, len):
