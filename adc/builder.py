@@ -34,10 +34,14 @@ def is_one(a: Atom) -> bool:
 class Builder:
     """Appends ops to a stack of regions; ``b.sin(x)`` is ``b.emit("sin", x)`` for every rule."""
 
-    def __init__(self, simplify: bool = True, role: str = "tmp") -> None:
+    def __init__(self, simplify: bool = True, role: str = "tmp", exact: bool = False) -> None:
+        """``exact``: only the simplifications that keep every value, inf and nan included (for a
+        value of the user's function: ``x * 0.0`` is nan where ``x`` is inf; a derivative's zero
+        contribution is a symbolic zero, as in JAX, and may drop)."""
         self.stack: list[Region] = [Region()]
         self.loc: Loc | None = None
         self.simplify = simplify
+        self.exact = exact
         self.role = role
         self.defs: dict[Var, Op] = {}
         # reverse loops run under a condition whose adjoint may be a constant-valued scalar
@@ -113,6 +117,7 @@ class Builder:
             except (ArithmeticError, ValueError):
                 return None  # not folded: the statement raises when it runs, as the user's code does
         scalar = all(not x.type.is_array for x in a)
+        zero_absorbs = scalar and not self.exact  # 0 * x and 0 / x are 0 (not for x inf or nan)
         if prim == "add":
             if is_zero(a[1]):
                 return a[0]
@@ -141,13 +146,13 @@ class Builder:
                     return x
                 if isinstance(y, Const) and y.value == -1:
                     return self.neg(x)
-                if is_zero(y) and scalar:
+                if is_zero(y) and zero_absorbs:
                     return Const(0.0)
             return self._mul_patterns(a[0], a[1]) or self._mul_patterns(a[1], a[0], swapped=True)
         elif prim == "div":
             if is_one(a[1]):
                 return a[0]
-            if is_zero(a[0]) and scalar:
+            if is_zero(a[0]) and zero_absorbs:
                 return Const(0.0)
         elif prim == "neg":
             inner = self.defining(a[0], "neg")

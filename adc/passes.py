@@ -329,7 +329,7 @@ def fold_constants(program: Program) -> Program:
             if op.prim == "copy":
                 subst[op.out] = args[0]
                 continue
-            b = Builder(simplify=True)
+            b = Builder(simplify=True, exact=op.out.role == "primal")  # a value of the user's function: every bit
             with b.at(op.loc):
                 result = b.emit(op.prim, *args, params=op.params)
             if isinstance(result, Const) and not _number(result):

@@ -313,3 +313,28 @@ def test_a_guard_a_constant_operand_proves_is_not_written(jit):
         assert value == divided_by_constants(x, y)
         np.testing.assert_allclose(grads, want, rtol=1e-7)
     assert adc.prims.fold_value("nplog", [2.0]) == math.log(2.0)
+
+
+def times_zero(x, y):
+    return x * 0.0 + y
+
+
+def zero_over(x, y):
+    t = 0.0 / x
+    return t + y
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_a_value_times_zero_keeps_inf_and_nan(mode, jit):
+    """Found by review: folding simplified the user's ``x * 0.0`` and ``0.0 / x`` to ``0.0``, so
+    at ``x = inf`` (or nan) the value was ``y`` where the function gives nan.  A value of the
+    user's function now keeps every bit (``Builder(exact=True)`` in ``fold_constants``); a
+    derivative's zero contribution is still a symbolic zero, as in JAX."""
+    for fn, x in ((times_zero, math.inf), (times_zero, math.nan), (zero_over, math.nan)):
+        value, (gx, gy) = adc.value_and_grad(fn, argnums=(0, 1), mode=mode, jit=jit)(x, 2.0)
+        assert math.isnan(value) and math.isnan(fn(x, 2.0))
+        if mode == "reverse" or fn is times_zero:  # (forward: the pass for y has 0 * nan, docs/rules.md)
+            assert gy == 1.0
+    value, (gx, gy) = adc.value_and_grad(zero_over, argnums=(0, 1), mode=mode, jit=jit)(4.0, 2.0)
+    assert (value, gx, gy) == (2.0, 0.0, 1.0)
