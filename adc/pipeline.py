@@ -27,6 +27,7 @@ from .identity import identity
 from .frontend import lower
 from .fusion import fused
 from .parallel_slices import clipped_slice_bounds
+from .parallel_stores import materialized_stores
 from .ir import Op, Program, Var, number_values
 from .naming import GENERATED_BUILTINS, Names, free_names
 from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
@@ -247,8 +248,8 @@ def named_module(prog: Program, dprog: Program, doc: str, compact: bool, numba: 
     guarded = without_checks(dprog) if numba and unchecked else None
     dprog = dprog if guarded is None else checked(fused(guarded))
     if numba == "parallel":  # Numba's parallel compiler gets slices from the end wrong past the start
-        dprog = checked(clipped_slice_bounds(dprog))
-        subs = {fn: checked(clipped_slice_bounds(sub)) for fn, sub in subs.items()}
+        dprog = checked(materialized_stores(clipped_slice_bounds(dprog)))
+        subs = {fn: checked(materialized_stores(clipped_slice_bounds(sub))) for fn, sub in subs.items()}
     for fn, sub in subs.items():
         names = Names(sub, sub.user_names | taken | {dprog.name}, numbering(fn))
         parts.append(generate(sub, names, function_doc(fn), compact, name=fn.name, numba=numba))

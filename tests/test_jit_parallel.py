@@ -194,3 +194,42 @@ def test_negative_steps_and_a_parameter_named_max(n):
     with warnings.catch_warnings():
         warnings.simplefilter("error", adc.ParallelFallbackWarning)  # compiled in parallel, no fallback
         np.testing.assert_array_equal(adc.grad(parameter_named_max, jit="parallel")(x, 2, 2.0), want)
+
+
+def differenced_ones(x):
+    """Fuzz seed 705, program 37 (reduced): under ``jit="parallel"`` the sum was 2.0."""
+    y0 = np.ones_like(x)
+    y0[1:] -= y0[:-1]
+    return np.sum(y0) * np.sum(x)
+
+
+def smoothed_in_place(x):
+    y = x.copy()
+    for _ in range(3):
+        y[1:] = y[1:] + 0.5 * y[:-1]
+    return np.sum(y * y)
+
+
+def added_from_ahead(x):
+    y = x.copy()
+    for _ in range(2):
+        y[:-1] += y[1:] * x[:-1]
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("fn", [differenced_ones, smoothed_in_place, added_from_ahead])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_store_whose_value_reads_the_array_it_writes(fn, mode):
+    """Numba's parallel compiler fused ``v = y[1:] + 0.5 * y[:-1]`` with ``y[1:] = v`` into one
+    loop that reads elements an earlier iteration wrote (a wrong value and gradient, found by fuzz
+    seed 705): such a value is copied first by a call it does not fuse across
+    (``parallel_stores.py``)."""
+    x = np.linspace(0.3, 1.7, 9)
+    value, grad = adc.value_and_grad(fn, mode=mode)(x)
+    assert value == pytest.approx(fn(x), rel=1e-14)
+    np.testing.assert_allclose(grad, central(fn, x, ()), rtol=1e-6, atol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adc.ParallelFallbackWarning)  # compiled in parallel, no fallback
+        parallel = adc.value_and_grad(fn, mode=mode, jit="parallel")(x)
+    assert parallel[0] == pytest.approx(value, rel=1e-14)
+    np.testing.assert_allclose(parallel[1], grad, rtol=1e-13, atol=1e-14)

@@ -93,11 +93,16 @@ def _guarded(fast: Form, defined: str, numpy_call: str, precs: tuple[int, ...],
 
 
 def _positive(k: int) -> Callable[[Sequence[Any]], bool]:
+    """Is operand ``k`` a constant above zero?"""
     return lambda values: values[k] is not None and values[k] > 0
 
 
-elementwise("npdiv", 2, _guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY),
-                                 lambda values: values[1] is not None and values[1] != 0),
+def _nonzero(k: int) -> Callable[[Sequence[Any]], bool]:
+    """Is operand ``k`` a constant other than zero?"""
+    return lambda values: values[k] is not None and values[k] != 0
+
+
+elementwise("npdiv", 2, _guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY), _nonzero(1)),
             infix("/", P_MUL), np.true_divide, lambda b, a, o: (b.npdiv(1.0, a[1]), b.neg(b.npdiv(o, a[1]))),
             names=calls("numpy.divide", "numpy.true_divide"), trace="divide", element="npdiv")
 elementwise("nppow", 2, _guarded(Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), "{0} > 0", "np.power({0}, {1})",
@@ -301,7 +306,7 @@ _numpy_unary("cbrt", "cbrt", np.cbrt, lambda b, a, o: (b.npdiv(1.0, b.mul(3.0, b
              note="d/dx at 0 is inf")
 _numpy_unary("square", "square", np.square, lambda b, a, o: (b.mul(2.0, a[0]),), hoistable=True)
 elementwise("reciprocal", 1, _guarded(Form("1.0 / {0}", P_MUL, (P_UNARY,)), "{0}", "np.divide(1.0, {0})", (P_UNARY,),
-                                       lambda values: values[0] is not None and values[0] != 0),
+                                       _nonzero(0)),
             call("np.reciprocal", 1), lambda x: np.reciprocal(np.asarray(x, dtype=float)),
             lambda b, a, o: (b.neg(b.mul(o, o)),), names=calls("numpy.reciprocal"))
 _numpy_unary("positive", "positive", np.positive, lambda b, a, o: (1.0,), hoistable=True)

@@ -123,6 +123,16 @@ class IndicesMayBeOutOfRange(Exception):
     the bounds-checked version."""
 
 
+def materialized(x):  # noqa: ANN001, ANN201
+    """A copy of ``x``, made by a call Numba's parallel compiler does not fuse with the statements
+    around it (``parallel_stores.py``)."""
+    return x.copy()
+
+
+def _copy(x):  # noqa: ANN001, ANN202 (Numba compiles it as written)
+    return x.copy()
+
+
 def indices_in_range(*conditions):  # noqa: ANN002, ANN201 (Numba compiles it as written)
     """Raise ``IndicesMayBeOutOfRange`` unless every condition holds."""
     for holds in conditions:
@@ -445,6 +455,10 @@ def _register_numba() -> None:
         scope: dict[str, Any] = {}
         exec("def impl(x, *values):\n" + body, {"check": check_nb}, scope)  # noqa: S102
         return scope["impl"]
+
+    @overload(materialized, inline="never")
+    def _materialized(x):  # noqa: ANN001, ANN202
+        return _copy
 
     @overload(indices_in_range)
     def _indices_in_range(*conditions):  # noqa: ANN002, ANN202
