@@ -338,3 +338,22 @@ def test_a_value_times_zero_keeps_inf_and_nan(mode, jit):
             assert gy == 1.0
     value, (gx, gy) = adc.value_and_grad(zero_over, argnums=(0, 1), mode=mode, jit=jit)(4.0, 2.0)
     assert (value, gx, gy) == (2.0, 0.0, 1.0)
+
+
+NEGATIVE_BASE = -2.0
+
+
+def power_of_a_negative_constant(x, y):
+    return np.power(NEGATIVE_BASE, y) * x
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_a_guard_a_constant_operand_disproves_takes_numpys_branch(jit):
+    """``np.power(-2.0, y)`` on numbers was ``(-2.0) ** y if (-2.0) > 0 else np.power((-2.0), y)``:
+    where the constants prove the condition false, only NumPy's branch is written."""
+    with np.errstate(invalid="ignore"):  # (folding log(-2.0) warns as NumPy does)
+        source = adc.source(power_of_a_negative_constant, argnums=(0, 1), at=(1.5, 3.0), compact=True)
+        value, (gx, gy) = adc.value_and_grad(power_of_a_negative_constant, argnums=(0, 1), jit=jit)(1.5, 3.0)
+    assert "np.power(-2.0, y)" in source and "> 0" not in source
+    assert value == power_of_a_negative_constant(1.5, 3.0) == -12.0
+    assert gx == -8.0 and math.isnan(gy)  # d/dy: log(-2.0) * out, NumPy's nan (docs/rules.md)

@@ -86,20 +86,22 @@ elementwise("pow", 2, Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), None, _pow_i
 # plain Python operation runs where it is defined, and NumPy's (a ufunc call, about 20 times
 # slower) only where it is not: ``x / y if y else np.divide(x, y)``.
 def _guarded(fast: Form, defined: str, numpy_call: str, precs: tuple[int, ...],
-             holds: Callable[[Sequence[Any]], bool]) -> Form:
-    """NumPy's semantics for a scalar: ``fast`` where ``defined`` holds (by ``holds`` if the
-    operands it reads are constants), else ``numpy_call`` (``inf`` or ``nan`` where Python raises)."""
-    return Form(f"{fast.template} if {defined} else {numpy_call}", P_TERNARY, precs, fast, holds)
+             holds: Callable[[Sequence[Any]], bool | None]) -> Form:
+    """NumPy's semantics for a scalar: ``fast`` where ``defined`` holds, else ``numpy_call``
+    (``inf`` or ``nan`` where Python raises); ``holds`` decides it where the operands it reads are
+    constants."""
+    numpy_form = Form(numpy_call, P_ATOM, (0,) * len(precs))
+    return Form(f"{fast.template} if {defined} else {numpy_call}", P_TERNARY, precs, fast, numpy_form, holds)
 
 
-def _positive(k: int) -> Callable[[Sequence[Any]], bool]:
-    """Is operand ``k`` a constant above zero?"""
-    return lambda values: values[k] is not None and values[k] > 0
+def _positive(k: int) -> Callable[[Sequence[Any]], bool | None]:
+    """Is operand ``k`` above zero (``None``: not a constant)?"""
+    return lambda values: None if values[k] is None else bool(values[k] > 0)
 
 
-def _nonzero(k: int) -> Callable[[Sequence[Any]], bool]:
-    """Is operand ``k`` a constant other than zero?"""
-    return lambda values: values[k] is not None and values[k] != 0
+def _nonzero(k: int) -> Callable[[Sequence[Any]], bool | None]:
+    """Is operand ``k`` other than zero (``None``: not a constant)?"""
+    return lambda values: None if values[k] is None else bool(values[k])
 
 
 elementwise("npdiv", 2, _guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY), _nonzero(1)),

@@ -32,21 +32,22 @@ P_TERNARY, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 
 class Form:
     """How a primitive renders: a template, its precedence, and the least precedence each argument
     may have without parentheses (``0`` for arguments inside a call's parentheses).  A guarded
-    form (``x / y if y else np.divide(x, y)``) also has its ``unguarded`` form, which renders it
-    where ``holds`` (given the operands' constant values, ``None`` for the others) proves its
-    condition."""
+    form (``x / y if y else np.divide(x, y)``) also has its two branches as forms, ``unguarded``
+    and ``otherwise``: ``holds`` (given the operands' constant values, ``None`` for the others)
+    says which one the condition takes, or ``None`` where the constants do not decide it."""
 
     template: str
     prec: int
     arg_precs: tuple[int, ...]
     unguarded: Form | None = None
-    holds: Callable[[Sequence[Any]], bool] | None = None
+    otherwise: Form | None = None
+    holds: Callable[[Sequence[Any]], bool | None] | None = None
 
     def at(self, constants: Sequence[Any]) -> Form:
         """The form for operands with these constant values (``None``: not a constant)."""
-        if self.unguarded is not None and self.holds is not None and self.holds(constants):
-            return self.unguarded
-        return self
+        taken = self.holds(constants) if self.holds is not None else None
+        branch = self.unguarded if taken is True else self.otherwise if taken is False else None
+        return branch if branch is not None else self
 
 
 def call(name: str, arity: int) -> Form:
