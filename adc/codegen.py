@@ -535,6 +535,8 @@ def python_form(op: Op) -> Form:
     """How a simple op renders in generated Python: its rule's array or scalar form."""
     rule = get(op.prim)
     form = rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
+    if form.holds is None:
+        return form
     return form.at([a.value if isinstance(a, Const) else None for a in op.args])
 
 

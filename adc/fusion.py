@@ -36,6 +36,7 @@ from .prims.registry import broadcasts
 from .types import BOOL, FLOAT, INT, Type
 
 MAX_NODES = 600  # element expressions larger than this (recomputed shifted values) stay unfused
+MAX_DEPTH = 150  # nested deeper, they stay unfused too: the expansion recurses (four frames a level)
 
 
 class _Refuse(Exception):
@@ -430,6 +431,7 @@ class _Expand:
         self.run, self.rep, self.d_out = run, rep, d_out
         self.memo: dict[tuple[int, int, Pos], Node] = {}
         self.count = 0
+        self.depth = 0  # ``content`` calls under way
 
     def pos(self, n: Len) -> Pos:
         """A length (or an index made of one) as a ``Pos``."""
@@ -457,8 +459,17 @@ class _Expand:
         if hit is not None:
             return hit
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > MAX_NODES or self.depth > MAX_DEPTH:
             raise _Refuse("element expressions too large")
+        self.depth += 1
+        try:
+            out = self._content(st, version, p)
+        finally:
+            self.depth -= 1
+        self.memo[key] = out
+        return out
+
+    def _content(self, st: _Storage, version: int, p: Pos) -> Node:
         if version == 0:
             out = self.base(st, p)
         else:
@@ -471,7 +482,6 @@ class _Expand:
             else:
                 value = self.value(layer.value, (p[0] - lo[0], p[1] - lo[1]))
                 out = _select(inside, ("op", "add", (below, value)) if layer.add else value, below)
-        self.memo[key] = out
         return out
 
     def base(self, st: _Storage, p: Pos) -> Node:

@@ -36,7 +36,7 @@ def _region(region: Region, memory: Memory) -> Region:
             target = memory.root(op.args[0])
             args = list(op.args)
             for k, a in enumerate(args[1:], 1):
-                if is_array(a) and a is not op.args[0] and _reads(a, target, defs, memory, set()):
+                if is_array(a) and a is not op.args[0] and _reads(a, target, defs, memory):
                     whole = Var(None, a.type)
                     ops.append(Op("materialized", [a], [whole], (), op.loc))
                     args[k] = whole
@@ -48,12 +48,17 @@ def _region(region: Region, memory: Memory) -> Region:
     return Region(region.args, ops, region.yields) if changed else region
 
 
-def _reads(v: Var, target: Var, defs: dict[Var, Op], memory: Memory, seen: set[Var]) -> bool:
-    """Is ``v`` memory of ``target``'s class, or made by statements of this region that read some?"""
-    if v in seen:
-        return False
-    seen.add(v)
-    if memory.root(v) is target:
-        return True
-    op = defs.get(v)
-    return op is not None and any(is_array(a) and _reads(a, target, defs, memory, seen) for a in op.args)
+def _reads(v: Var, target: Var, defs: dict[Var, Op], memory: Memory) -> bool:
+    """Is ``v`` memory of ``target``'s class, or made by statements of this region that read some?
+    (A walk with a stack: a region's chain of statements may be longer than Python's recursion.)"""
+    stack, seen = [v], {v}
+    while stack:
+        a = stack.pop()
+        if memory.root(a) is target:
+            return True
+        op = defs.get(a)
+        for b in op.args if op is not None else ():
+            if is_array(b) and b not in seen:
+                seen.add(b)
+                stack.append(b)
+    return False

@@ -50,7 +50,7 @@ structural("acopy", lambda t, p: f"{atomic(t[0])}.copy()", np.copy, lambda ts: f
            names=calls("numpy.copy") + lowered("acopy", (1, 1), "ndarray.copy") + lowered("astype", (2, 2), "ndarray.astype"),
            **_NEW)
 # a copy made by a call that Numba's parallel compiler does not fuse across (``parallel_stores.py``)
-structural("materialized", lambda t, p: f"adc_arrays.materialized({t[0]})", np.copy, lambda ts: float_like(ts),
+structural("materialized", lambda t, p: f"adc_arrays.materialized({t[0]})", np.copy, lambda ts: ts[0],
            shape_of_first=True, imports=KERNELS, **_NO_DERIVATIVE)
 
 

@@ -129,10 +129,6 @@ def materialized(x):  # noqa: ANN001, ANN201
     return x.copy()
 
 
-def _copy(x):  # noqa: ANN001, ANN202 (Numba compiles it as written)
-    return x.copy()
-
-
 def indices_in_range(*conditions):  # noqa: ANN002, ANN201 (Numba compiles it as written)
     """Raise ``IndicesMayBeOutOfRange`` unless every condition holds."""
     for holds in conditions:
@@ -458,7 +454,7 @@ def _register_numba() -> None:
 
     @overload(materialized, inline="never")
     def _materialized(x):  # noqa: ANN001, ANN202
-        return _copy
+        return materialized
 
     @overload(indices_in_range)
     def _indices_in_range(*conditions):  # noqa: ANN002, ANN202
