@@ -415,6 +415,11 @@ def _first_uses(region: Region) -> dict[Var, int]:
     return local
 
 
+# a value whose folded expression would nest deeper gets a name (reading an expression recurses per
+# level, and Python's parser takes at most 200 nested parentheses)
+MAX_FOLDED_DEPTH = 32
+
+
 def inlinable(region: Region, use_count: dict[Var, int], everything: bool = False,
               compact: bool = False, memory: Memory | None = None) -> dict[Var, Op]:
     """Values to fold into the expression that uses them: derivative temporaries (and conditions;
@@ -425,6 +430,7 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     reads (``memory``'s alias classes)."""
     local = _first_uses(region)
     found: dict[Var, Op] = {}
+    depth: dict[Var, int] = {}  # folded values: how deep their expression nests
     reads_memory: dict[Var, set[Var]] = {}  # folded values whose expression reads an array: the arrays
     for i, op in enumerate(region.ops):
         p = prim(op)
@@ -444,6 +450,9 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
             continue  # its user stores into it (``t[:6] += g``): a store needs a name to write into
         if fuses and not (v.role == "tmp" or everything) and j < len(region.ops) and reads_shape_only(region.ops[j], {v}):
             continue  # its user reads only its shape (``np.zeros_like(a * b)``): computed once, named
+        nesting = 1 + max((depth.get(a, 0) for a in op.args if isinstance(a, Var)), default=0)
+        if nesting > MAX_FOLDED_DEPTH:
+            continue
         arrays = {a for a in op.args if isinstance(a, Var) and a.type is not None and a.type.is_array}
         for a in op.args:
             arrays |= reads_memory.get(a, set()) if isinstance(a, Var) else set()
@@ -451,7 +460,7 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
             if any(_writes(o, arrays, memory) for o in region.ops[i + 1:j]):
                 continue
             reads_memory[v] = arrays
-        found[v] = op
+        found[v], depth[v] = op, nesting
     return found
 
 

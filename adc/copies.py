@@ -29,12 +29,13 @@ changed in place.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
-from .ir import Atom, Const, Op, Program, Region, Var, blocks, copy_region, definitions, mentions, uses, walk
+from .ir import (Atom, Const, Op, Program, Region, Var, blocks, copy_region, definitions, mentions, mentions_any,
+                 uses, walk)
 from .memory import is_array, makes_new, reads_shape_only, writes, writes_memory
 from .passes import substitute
 from .types import Type
@@ -79,19 +80,102 @@ def in_place_results(program: Program) -> Program:
     return _rewritten(program, _into_once)
 
 
-def _rewritten(program: Program, once: Callable[[Region, Program, dict[Var, int]], bool]) -> Program:
-    """A copy of ``program`` with ``once`` applied to each block until it changes nothing."""
+@dataclass
+class _Scan:
+    """The statements after a new array's definition read so far (``_dead_after``): up to ``end``,
+    its names and views ``names`` (``None``: one of them is written or kept there, or is yielded
+    or defined twice), how often each was read, and the names read elsewhere too (``open``)."""
+    end: int
+    names: set[Var] | None
+    read: dict[Var, int] = field(default_factory=dict)
+    open: set[Var] = field(default_factory=set)
+
+    def named(self, vs: list[Var], region: Region, defined: dict[Var, int], everywhere: dict[Var, int]) -> None:
+        """``vs`` are names of the array too."""
+        for u in vs:
+            if self.names is None or u in region.yields or defined.get(u) != 1:
+                self.names = None
+                return
+            self.names.add(u)
+            if everywhere.get(u, 0):
+                self.open.add(u)
+
+    def reads(self, op: Op, everywhere: dict[Var, int]) -> None:
+        """``op`` reads some of the names."""
+        assert self.names is not None
+        for u, n in uses(Region([], [op])).items():
+            if u in self.names:
+                self.read[u] = self.read.get(u, 0) + n
+                if self.read[u] >= everywhere.get(u, 0):
+                    self.open.discard(u)
+
+
+@dataclass
+class _Block:
+    """A block being rewritten: where each of its values is defined and the scans from its new
+    arrays' definitions (rewrites at the cursor leave both valid; removing a statement does not)."""
+    region: Region
+    made: dict[Var, int] = field(default_factory=dict)
+    scans: dict[Var, _Scan] = field(default_factory=dict)
+    roots: dict[Var, tuple[Var, int | None]] = field(default_factory=dict)  # (``root``, for each name)
+
+    def __post_init__(self) -> None:
+        self.moved()
+
+    def moved(self) -> None:
+        """Statements were removed: positions changed."""
+        self.made = {o: j for j, op in enumerate(self.region.ops) for o in op.outs}
+        self.scans, self.roots = {}, {}
+
+    def root(self, v: Var, k: int) -> tuple[Var, int | None]:
+        """The array ``v``, defined before statement ``k``, is another name of, and where that is
+        defined (``gx = gv2``, ``v3 = np.exp(v2, out=v2)``: one array, two names)."""
+        ops, root, at, trail = self.region.ops, v, _before(self.made, v, k), []
+        while at is not None and ops[at].prim in ("copy", "ufunc_into") and isinstance(ops[at].args[0], Var):
+            if root in self.roots:
+                root, at = self.roots[root]
+                break
+            trail.append(root)
+            root = ops[at].args[0]
+            at = _before(self.made, root, at)
+        self.roots.update((u, (root, at)) for u in trail)
+        return root, at
+
+
+def _rewritten(program: Program, once: Callable[[_Block, Program, dict[Var, int], dict[Var, int], int], int | None]
+               ) -> Program:
+    """A copy of ``program`` with ``once`` applied to each block from its first statement on.
+    ``once`` rewrites the first statement from ``start`` on it can and returns where to go on
+    (the rewrites only add reads, so nothing before becomes rewritable), or ``None`` at the end.
+    The reads of each value are counted once and kept up to date by each rewrite."""
+    from . import pipeline  # (pipeline imports this module)
     out = replace(program, body=copy_region(program.body))
-    defined = definitions(out.body)
+    defined, reads = definitions(out.body), uses(out.body)
     for region in blocks(out.body):
-        while once(region, out, defined):
-            pass
+        block, start = _Block(region), 0
+        while (start := once(block, out, defined, reads, start)) is not None:
+            if pipeline.CHECK_IR:
+                assert {v: n for v, n in reads.items() if n} == uses(out.body), "copies: stale read counts"
     return out
 
 
-def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
-    everywhere = uses(program.body)
-    for k, op in enumerate(region.ops):
+def _recount(reads: dict[Var, int], old: list[Op], new: list[Op], renamed: dict[Var, Var] | None = None) -> None:
+    """Update ``reads`` for the statements ``old`` (no nested regions) replaced by ``new`` and the
+    values ``renamed`` replaced everywhere (by ``substitute``)."""
+    for ops, sign in ((old, -1), (new, 1)):
+        for op in ops:
+            for a in op.args:
+                if isinstance(a, Var):
+                    reads[a] = reads.get(a, 0) + sign
+    for old_var, new_var in (renamed or {}).items():
+        reads[new_var] = reads.get(new_var, 0) + reads.pop(old_var, 0)
+
+
+def _into_once(block: _Block, program: Program, defined: dict[Var, int], reads: dict[Var, int],
+               start: int) -> int | None:
+    region = block.region
+    for k in range(start, len(region.ops)):
+        op = region.ops[k]
         p = prim(op)
         if p is None or op.regions or len(op.outs) != 1 or not is_array(op.out) or p.structural \
                 or not isinstance(p.impl, np.ufunc) or p.impl.nout != 1 or op.out in region.yields \
@@ -102,42 +186,77 @@ def _into_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
         if not arrays or not all(is_array(a) or _number(a) or isinstance(a, Const) for a in op.args):
             continue
         v = next((a for a in arrays if a.type == op.out.type and a not in region.yields
-                  and _dead_after(everywhere, region, a, k, defined)), None)
+                  and _dead_after(reads, block, a, k, defined)), None)
         if v is None:
             continue
         if op.prim == "mul" and len(arrays) == 1 and any(isinstance(a, Const) and a.value == 1.0 for a in op.args):
-            region.ops = [o for o in region.ops if o is not op]
+            region.ops = region.ops[:k] + region.ops[k + 1:]
             substitute(program.body, {op.out: v})
-            return True
+            _recount(reads, [op], [], {op.out: v})
+            block.moved()
+            return k
         # another array operand may make the result larger than ``v`` (an axis of length 1 in ``v``
         # that it broadcasts; a length the type knows as 1 may be 0, ``x[n:n + 1]``) or of a wider
         # dtype (int32 and int64, float16 and float64: the types name both alike): checked at run time
         checked = any(a is not v for a in arrays)
         params = (("ufunc", p.impl.__name__),) + ((("checked", True),) if checked else ())
         into = Op("ufunc_into", [v, *op.args], list(op.outs), params, op.loc)
-        region.ops = [into if o is op else o for o in region.ops]
-        return True
-    return False
+        region.ops[k] = into
+        _recount(reads, [op], [into])
+        return k + 1
+    return None
 
 
-
-def _dead_after(everywhere: dict[Var, int], region: Region, v: Var, k: int, defined: dict[Var, int]) -> bool:
+def _dead_after(everywhere: dict[Var, int], block: _Block, v: Var, k: int, defined: dict[Var, int]) -> bool:
     """Is ``v`` (another name of) a new array of this block, which with its other names and views
     is only read as a value before ``region.ops[k]`` and read nowhere else in the program
     (``everywhere``: its reads; a reverse sweep reads the forward sweep's values in other blocks
-    too)?"""
-    root, made = v, _definition(region, v, k)
-    while made is not None and region.ops[made].prim in ("copy", "ufunc_into") and isinstance(region.ops[made].args[0], Var):
-        root = region.ops[made].args[0]  # ``gx = gv2``, ``v3 = np.exp(v2, out=v2)``: one array, two names
-        made = _definition(region, root, made)
-    if made is None or not (_new(region.ops[made]) or _new_in_every_branch(region.ops[made], root, everywhere)) \
+    too)?  Statements before ``k`` are read once for all queries (``_Block.scans``)."""
+    region = block.region
+    root, at = block.root(v, k)
+    if at is None or not (_new(region.ops[at]) or _new_in_every_branch(region.ops[at], root, everywhere)) \
             or defined.get(root) != 1:
         return False
-    seen, _ = _read_only(region, made + 1, k, {root}, skip=k)
+    scan = block.scans.get(root)
+    if scan is None:
+        scan = block.scans[root] = _Scan(at + 1, set())
+        scan.named([root], region, defined, everywhere)
+    for j in range(scan.end, k):  # (a name's reads counted once it is read nowhere else are not counted again)
+        op = region.ops[j]
+        if scan.names is None:
+            break
+        if mentions_any(op, scan.names):
+            scan.reads(op, everywhere)
+            outs = [u for u in op.outs if u not in scan.names]
+            if _read_as_value(op, scan.names, written=True):
+                scan.named([u for u in outs if u in scan.names], region, defined, everywhere)  # views
+            else:
+                scan.names = None  # written, kept elsewhere, or seen by a nested region
+    scan.end = max(scan.end, k)
+    here = uses(Region([], [region.ops[k]]))
+    answer = scan.names is not None and v in scan.names \
+        and all(everywhere.get(u, 0) == scan.read.get(u, 0) + here.get(u, 0) for u in scan.open)
+    from . import pipeline  # (pipeline imports this module)
+    if pipeline.CHECK_IR:
+        assert answer == _read_through(everywhere, region, root, at, v, k, defined), "copies: a stale scan"
+    return answer
+
+
+def _read_through(everywhere: dict[Var, int], region: Region, root: Var, at: int, v: Var, k: int,
+                  defined: dict[Var, int]) -> bool:
+    """``_dead_after``'s answer found by reading the statements from ``at`` to ``k`` again (what the
+    test suite checks its scans against)."""
+    seen, _ = _read_only(region, at + 1, k, {root}, skip=k)
     if seen is None or v not in seen or any(u in region.yields or defined.get(u) != 1 for u in seen):
         return False
-    here = uses(Region([], region.ops[made:k + 1]))
+    here = uses(Region([], region.ops[at:k + 1]))
     return all(everywhere.get(u, 0) == here.get(u, 0) for u in seen)
+
+
+def _before(made: dict[Var, int], v: Var, k: int) -> int | None:
+    """Where ``v`` is defined in the block if that is before its statement ``k``."""
+    at = made.get(v)
+    return at if at is not None and at < k else None
 
 
 def _new_in_every_branch(op: Op, v: Var, everywhere: dict[Var, int]) -> bool:
@@ -239,9 +358,10 @@ def _definition(region: Region, v: Var, before: int) -> int | None:
     return next((k for k, op in enumerate(region.ops[:before]) if v in op.outs), None)
 
 
-def _array_write(op: Op, v: Var) -> bool:
-    """Is ``op`` a store into ``v`` (``v[K] = a``, ``v += a``) that does not read ``v`` otherwise?"""
-    return writes(op) and not op.regions and op.args[0] is v and all(a is not v for a in op.args[1:])
+def _array_write(op: Op, vs: set[Var]) -> bool:
+    """Is ``op`` a store into one of ``vs`` (``v[K] = a``, ``v += a``) that does not read it otherwise?"""
+    v = op.args[0] if op.args else None
+    return writes(op) and not op.regions and isinstance(v, Var) and v in vs and all(a is not v for a in op.args[1:])
 
 
 # -- complement_adds ---------------------------------------------------------------------------
@@ -303,7 +423,7 @@ def _cleared_reads(region: Region, made: int, i: int, g: Var, key: list[Atom],
         op = ops[k]
         if not mentions(op, g) or _pure_read(op):
             continue
-        if _array_write(op, g):
+        if _array_write(op, {g}):
             if copies:
                 return None  # a write after a copy was taken: that copy must stay a copy
             continue
@@ -363,45 +483,58 @@ def _read_only(region: Region, start: int, stop: int, vs: set[Var], skip: int = 
     vs, last = set(vs), skip
     for k in range(start, stop):
         op = region.ops[k]
-        if k == skip or not any(mentions(op, v) for v in vs):
+        if k == skip or not mentions_any(op, vs) or _shape_only(op, vs):
             continue
-        if not op.regions and not any(o in vs for o in op.outs) and reads_shape_only(op, vs):
-            continue  # only their shapes, which no write changes
-        p = prim(op)
-        if p is not None and p.view and not op.regions and op.args[0] in vs:
-            vs.update(op.outs)
-        elif not ((k < skip and any(_array_write(op, v) for v in vs)) or _pure_read(op) or _reads_into(op, *vs)):
+        if not _read_as_value(op, vs, written=k < skip):
             return None, last  # written, kept elsewhere, or seen by a nested region
         last = k
     return vs, last
 
 
-def _reads_into(op: Op, *vs: Var) -> bool:
+def _read_as_value(op: Op, vs: set[Var], written: bool) -> bool:
+    """Does ``op``, which mentions ``vs``, only read them (as values, for their shape, or by taking
+    a view, added to ``vs``), or (``written``) store into one of them?"""
+    if _shape_only(op, vs):
+        return True
+    p = prim(op)
+    if p is not None and p.view and not op.regions and op.args[0] in vs:
+        vs.update(op.outs)
+        return True
+    return (written and _array_write(op, vs)) or _pure_read(op) or _reads_into(op, vs)
+
+
+def _shape_only(op: Op, vs: set[Var]) -> bool:
+    """Does ``op`` read ``vs`` only for their shapes, which no write changes?"""
+    return not op.regions and not any(o in vs for o in op.outs) and reads_shape_only(op, vs)
+
+
+def _reads_into(op: Op, vs: set[Var]) -> bool:
     """Is ``op`` a store into an array other than ``vs`` that reads ``vs`` only as values?"""
     target = op.args[0] if op.args else None
-    return writes(op) and not op.regions and isinstance(target, Var) and is_array(target) \
-        and all(target is not v for v in vs)
+    return writes(op) and not op.regions and isinstance(target, Var) and is_array(target) and target not in vs
 
 
 # -- masked_adds -------------------------------------------------------------------------------
-def _masked(region: Region, t: Atom, at: int, defined: dict[Var, int]) -> Op | None:
+def _masked(region: Region, t: Atom, at: int, defined: dict[Var, int], made: dict[Var, int]) -> Op | None:
     """The ``t = np.where(m, v, 0.0)`` that ``t`` is, if ``region.ops[at]`` alone reads it."""
     if not isinstance(t, Var) or not is_array(t) or defined.get(t) != 1 or t in region.yields:
         return None
-    made = _definition(region, t, at)
-    select = region.ops[made] if made is not None else None
+    where = _before(made, t, at)
+    select = region.ops[where] if where is not None else None
     mask = select.args[0] if select is not None else None
     if select is None or select.prim != "select" or not isinstance(select.args[2], Const) \
             or select.args[2].value != 0.0 or not is_array(mask) or mask.type.kind != "bool":  # type: ignore[union-attr]
         return None  # (``where=`` takes bools only; ``np.where`` any truth values)
-    readers = [op for op in region.ops[made + 1:] if mentions(op, t)]
+    readers = [op for op in region.ops[where + 1:] if mentions(op, t)]
     return select if readers == [region.ops[at]] else None
 
 
-def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> bool:
+def _mask_once(block: _Block, program: Program, defined: dict[Var, int], reads: dict[Var, int],
+               start: int) -> int | None:
+    region = block.region
     ops = region.ops
-    everywhere = uses(program.body)
-    for k, add in enumerate(ops):
+    for k in range(start, len(ops)):
+        add = ops[k]
         if add.regions or len(add.args) != 2:
             continue
         if add.prim == "iadd":  # into an adjoint buffer, in place already
@@ -411,23 +544,26 @@ def _mask_once(region: Region, program: Program, defined: dict[Var, int]) -> boo
         else:
             continue
         for g, t in pairs:
-            select = _masked(region, t, k, defined)
+            select = _masked(region, t, k, defined, block.made)
             if select is None or not isinstance(g, Var) or g.type != t.type \
                     or any(isinstance(a, Var) and a is g for a in select.args):
                 continue
-            if add.prim == "add" and not _owned(everywhere, region, g, k, add.out, defined):
+            if add.prim == "add" and not _owned(reads, block, g, k, add.out, defined):
                 continue
             masked = Op("masked_add", [g, *select.args[:2]], [], loc=add.loc)
             region.ops = [masked if op is add else op for op in ops if op is not select]
-            if add.prim == "add":
-                substitute(program.body, {add.out: g})
-            return True
-    return False
+            renamed = {add.out: g} if add.prim == "add" else {}
+            if renamed:
+                substitute(program.body, renamed)
+            _recount(reads, [select, add], [masked], renamed)
+            block.moved()
+            return k  # (``select`` came before: the next statement is at ``k`` now)
+    return None
 
 
-def _owned(everywhere: dict[Var, int], region: Region, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
+def _owned(everywhere: dict[Var, int], block: _Block, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
     """May ``h = g + t`` at ``k`` write its sum into ``g``: is ``g`` an adjoint of ``h``'s value
     and (another name of) a new array of this block, which with its other names and views is only
     read as a value or written before ``k`` and not mentioned after it?"""
     return g.role == "adjoint" and g.base is not None and g.base is h.base \
-        and _dead_after(everywhere, region, g, k, defined)
+        and _dead_after(everywhere, block, g, k, defined)

@@ -151,8 +151,14 @@ def fresh_copy(region: Region, env: dict[Any, Any], fresh: Callable[[Var], Var])
 
 def mentions(op: Op, v: Var) -> bool:
     """Does ``op`` (with its nested regions) read, define or yield ``v``?"""
-    return any(a is v for a in op.args) or any(o is v for o in op.outs) or any(
-        any(a is v for a in (*r.args, *r.yields)) or any(mentions(o, v) for o in r.ops) for r in op.regions)
+    return mentions_any(op, {v})
+
+
+def mentions_any(op: Op, vs: set[Var]) -> bool:
+    """Does ``op`` (with its nested regions) read, define or yield one of ``vs``?"""
+    return any(isinstance(a, Var) and a in vs for a in op.args) or any(o in vs for o in op.outs) or any(
+        any(isinstance(a, Var) and a in vs for a in (*r.args, *r.yields)) or any(mentions_any(o, vs) for o in r.ops)
+        for r in op.regions)
 
 
 def first_carried(op: Op) -> int:
