@@ -430,7 +430,6 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
     reads (``memory``'s alias classes)."""
     local = _first_uses(region)
     found: dict[Var, Op] = {}
-    depth: dict[Var, int] = {}  # folded values: how deep their expression nests
     reads_memory: dict[Var, set[Var]] = {}  # folded values whose expression reads an array: the arrays
     for i, op in enumerate(region.ops):
         p = prim(op)
@@ -450,9 +449,6 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
             continue  # its user stores into it (``t[:6] += g``): a store needs a name to write into
         if fuses and not (v.role == "tmp" or everything) and j < len(region.ops) and reads_shape_only(region.ops[j], {v}):
             continue  # its user reads only its shape (``np.zeros_like(a * b)``): computed once, named
-        nesting = 1 + max((depth.get(a, 0) for a in op.args if isinstance(a, Var)), default=0)
-        if nesting > MAX_FOLDED_DEPTH:
-            continue
         arrays = {a for a in op.args if isinstance(a, Var) and a.type is not None and a.type.is_array}
         for a in op.args:
             arrays |= reads_memory.get(a, set()) if isinstance(a, Var) else set()
@@ -460,8 +456,23 @@ def inlinable(region: Region, use_count: dict[Var, int], everything: bool = Fals
             if any(_writes(o, arrays, memory) for o in region.ops[i + 1:j]):
                 continue
             reads_memory[v] = arrays
-        found[v], depth[v] = op, nesting
+        found[v] = op
+    _bound_depth(region, found)
     return found
+
+
+def _bound_depth(region: Region, found: dict[Var, Op]) -> None:
+    """Unfold the values of ``region`` whose folded expression would nest more than
+    ``MAX_FOLDED_DEPTH`` operations deep (a named value starts again at depth 0)."""
+    depth: dict[Var, int] = {}
+    for op in region.ops:
+        if len(op.outs) != 1 or found.get(op.out) is not op:
+            continue
+        nesting = 1 + max((depth.get(a, 0) for a in op.args if isinstance(a, Var)), default=0)
+        if nesting > MAX_FOLDED_DEPTH:
+            del found[op.out]
+        else:
+            depth[op.out] = nesting
 
 
 def broadcast_leaves(a: Atom, inline: dict[Var, Op]) -> list[Var | Op]:
@@ -528,6 +539,8 @@ def plan_inlining(region: Region, use_count: dict[Var, int], compact: bool = Fal
             if op.prim == "while" and k == 0:
                 found.update(inlinable(sub, use_count, everything=True))
             found.update(plan_inlining(sub, use_count, compact, memory))
+            if op.prim == "while" and k == 0:
+                _bound_depth(sub, found)  # (each plan is bounded, their union may not be)
     return found
 
 

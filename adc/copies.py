@@ -29,7 +29,9 @@ changed in place.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
+from heapq import heappop, heappush
 from typing import Callable
 
 import numpy as np
@@ -82,13 +84,33 @@ def in_place_results(program: Program) -> Program:
 
 @dataclass
 class _Scan:
-    """The statements after a new array's definition read so far (``_dead_after``): up to ``end``,
-    its names and views ``names`` (``None``: one of them is written or kept there, or is yielded
-    or defined twice), how often each was read, and the names read elsewhere too (``open``)."""
-    end: int
+    """The statements after a new array's definition read so far (``_dead_after``): its names and
+    views ``names`` (``None``: one of them is written or kept there, or is yielded or defined
+    twice), how often each was read, the names read elsewhere too (``open``), and the next
+    statements that mention a name (``ahead``: a heap of position, name id, index into
+    ``_Block.mentioned``), so a scan visits only the statements that mention the array."""
     names: set[Var] | None
     read: dict[Var, int] = field(default_factory=dict)
     open: set[Var] = field(default_factory=set)
+    ahead: list[tuple[int, int, int, Var]] = field(default_factory=list)
+
+    def follow(self, u: Var, after: int, mentioned: dict[Var, list[int]]) -> None:
+        """Visit the statements after position ``after`` that mention ``u``."""
+        at = mentioned.get(u, [])
+        i = bisect_right(at, after)
+        if i < len(at):
+            heappush(self.ahead, (at[i], u.id, i, u))
+
+    def next_before(self, k: int, mentioned: dict[Var, list[int]]) -> int | None:
+        """The next statement before ``k`` that mentions a name (each once), or ``None``."""
+        if not self.ahead or self.ahead[0][0] >= k:
+            return None
+        j = self.ahead[0][0]
+        while self.ahead and self.ahead[0][0] == j:
+            _, _, i, u = heappop(self.ahead)
+            if i + 1 < len(mentioned[u]):
+                heappush(self.ahead, (mentioned[u][i + 1], u.id, i + 1, u))
+        return j
 
     def named(self, vs: list[Var], region: Region, defined: dict[Var, int], everywhere: dict[Var, int]) -> None:
         """``vs`` are names of the array too."""
@@ -117,6 +139,7 @@ class _Block:
     region: Region
     made: dict[Var, int] = field(default_factory=dict)
     scans: dict[Var, _Scan] = field(default_factory=dict)
+    mentioned: dict[Var, list[int]] = field(default_factory=dict)  # the statements that mention each value
     roots: dict[Var, tuple[Var, int | None]] = field(default_factory=dict)  # (``root``, for each name)
 
     def __post_init__(self) -> None:
@@ -125,6 +148,10 @@ class _Block:
     def moved(self) -> None:
         """Statements were removed: positions changed."""
         self.made = {o: j for j, op in enumerate(self.region.ops) for o in op.outs}
+        self.mentioned = {}
+        for j, op in enumerate(self.region.ops):
+            for u in _mentioned(op):
+                self.mentioned.setdefault(u, []).append(j)
         self.scans, self.roots = {}, {}
 
     def root(self, v: Var, k: int) -> tuple[Var, int | None]:
@@ -145,8 +172,9 @@ class _Block:
 def _rewritten(program: Program, once: Callable[[_Block, Program, dict[Var, int], dict[Var, int], int], int | None]
                ) -> Program:
     """A copy of ``program`` with ``once`` applied to each block from its first statement on.
-    ``once`` rewrites the first statement from ``start`` on it can and returns where to go on
-    (the rewrites only add reads, so nothing before becomes rewritable), or ``None`` at the end.
+    ``once`` rewrites the first statement from ``start`` on it can and returns where to go on, or
+    ``None`` at the end: no rewrite makes an earlier statement rewritable (a rewrite adds reads of
+    the values it reads; one that removes a statement renames its result to a value it read).
     The reads of each value are counted once and kept up to date by each rewrite."""
     from . import pipeline  # (pipeline imports this module)
     out = replace(program, body=copy_region(program.body))
@@ -208,10 +236,11 @@ def _into_once(block: _Block, program: Program, defined: dict[Var, int], reads: 
 
 
 def _dead_after(everywhere: dict[Var, int], block: _Block, v: Var, k: int, defined: dict[Var, int]) -> bool:
-    """Is ``v`` (another name of) a new array of this block, which with its other names and views
-    is only read as a value before ``region.ops[k]`` and read nowhere else in the program
-    (``everywhere``: its reads; a reverse sweep reads the forward sweep's values in other blocks
-    too)?  Statements before ``k`` are read once for all queries (``_Block.scans``)."""
+    """Is ``v`` (another name of) a new array of ``block``, which with its other names and views
+    is only read as a value before the block's statement ``k`` and read nowhere else in the
+    program (``everywhere``: its reads; a reverse sweep reads the forward sweep's values in other
+    blocks too)?  The statements that mention the array are read once for all queries
+    (``_Block.scans``)."""
     region = block.region
     root, at = block.root(v, k)
     if at is None or not (_new(region.ops[at]) or _new_in_every_branch(region.ops[at], root, everywhere)) \
@@ -219,20 +248,20 @@ def _dead_after(everywhere: dict[Var, int], block: _Block, v: Var, k: int, defin
         return False
     scan = block.scans.get(root)
     if scan is None:
-        scan = block.scans[root] = _Scan(at + 1, set())
+        scan = block.scans[root] = _Scan(set())
         scan.named([root], region, defined, everywhere)
-    for j in range(scan.end, k):  # (a name's reads counted once it is read nowhere else are not counted again)
+        scan.follow(root, at, block.mentioned)
+    while scan.names is not None and (j := scan.next_before(k, block.mentioned)) is not None:
         op = region.ops[j]
-        if scan.names is None:
+        scan.reads(op, everywhere)
+        outs = [u for u in op.outs if u not in scan.names]
+        if not _read_as_value(op, scan.names, written=True):
+            scan.names = None  # written, kept elsewhere, or seen by a nested region
             break
-        if mentions_any(op, scan.names):
-            scan.reads(op, everywhere)
-            outs = [u for u in op.outs if u not in scan.names]
-            if _read_as_value(op, scan.names, written=True):
-                scan.named([u for u in outs if u in scan.names], region, defined, everywhere)  # views
-            else:
-                scan.names = None  # written, kept elsewhere, or seen by a nested region
-    scan.end = max(scan.end, k)
+        views = [u for u in outs if u in scan.names]
+        scan.named(views, region, defined, everywhere)
+        for u in views:
+            scan.follow(u, j, block.mentioned)
     here = uses(Region([], [region.ops[k]]))
     answer = scan.names is not None and v in scan.names \
         and all(everywhere.get(u, 0) == scan.read.get(u, 0) + here.get(u, 0) for u in scan.open)
@@ -251,6 +280,17 @@ def _read_through(everywhere: dict[Var, int], region: Region, root: Var, at: int
         return False
     here = uses(Region([], region.ops[at:k + 1]))
     return all(everywhere.get(u, 0) == here.get(u, 0) for u in seen)
+
+
+def _mentioned(op: Op) -> set[Var]:
+    """The values ``op`` (with its nested regions) reads, defines or yields."""
+    found = {a for a in op.args if isinstance(a, Var)} | set(op.outs)
+    for r in op.regions:
+        found.update(r.args)
+        found.update(y for y in r.yields if isinstance(y, Var))
+        for inner in r.ops:
+            found |= _mentioned(inner)
+    return found
 
 
 def _before(made: dict[Var, int], v: Var, k: int) -> int | None:
@@ -564,6 +604,6 @@ def _mask_once(block: _Block, program: Program, defined: dict[Var, int], reads: 
 def _owned(everywhere: dict[Var, int], block: _Block, g: Var, k: int, h: Var, defined: dict[Var, int]) -> bool:
     """May ``h = g + t`` at ``k`` write its sum into ``g``: is ``g`` an adjoint of ``h``'s value
     and (another name of) a new array of this block, which with its other names and views is only
-    read as a value or written before ``k`` and not mentioned after it?"""
+    read as a value or written before statement ``k`` of ``block`` and not mentioned after it?"""
     return g.role == "adjoint" and g.base is not None and g.base is h.base \
         and _dead_after(everywhere, block, g, k, defined)

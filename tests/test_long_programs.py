@@ -42,3 +42,23 @@ def test_a_chain_of_two_hundred_array_statements(tmp_path, jit) -> None:
     value, got = adc.value_and_grad(f, jit=jit)(x)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert value == pytest.approx(f(x), rel=1e-14)
+
+
+def _condition_source(segments: int, additions: int) -> str:
+    segment = "    s = s + t\n" * additions + "    s = np.sum(s * x)\n"
+    return ("import numpy as np\n\ndef g(x, t):\n    s = t\n" + segment * segments + "    return s\n\n"
+            "def f(x, t):\n    while g(x, t) < 1e6:\n        t = t * 1.5 + 1.0\n    return t * np.sum(x)\n")
+
+
+def test_a_long_helper_in_a_while_condition(tmp_path) -> None:
+    """A ``while`` condition folds everything it can, by two plans whose union nested 330
+    operations deep (each was bounded alone): RecursionError in code generation.  The loop runs
+    ``k`` times, so ``d f / d t = 1.5**k`` and ``d f / d x = t_final`` (``sum(x) = 1``)."""
+    module = _load(tmp_path, "long_condition", _condition_source(16, 20))
+    x, t = np.array([0.3, 0.2, 0.5]), 0.5
+    k = 0
+    while module.g(x, t) < 1e6:
+        t, k = t * 1.5 + 1.0, k + 1
+    gx, gt = adc.grad(module.f, argnums=(0, 1))(x, 0.5)
+    np.testing.assert_allclose(gx, np.full(3, t), rtol=1e-12)
+    assert gt == pytest.approx(1.5 ** k, rel=1e-12)
