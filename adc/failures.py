@@ -145,10 +145,10 @@ def report(compiled: Compiled, exc: Exception, args: Sequence[Any]) -> Any:
     else:
         what = {"jvp": "forward-mode derivative", "vjp": "reverse-mode derivative", "hvp": "Hessian-vector product"}.get(compiled.kind, "gradient")
         message = f"{_reason(exc)} (raised by the {what} of this line; {name} itself runs at these arguments)"
-        hint = _known_hint(exc) or (
+        loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
+        hint = _known_hint(exc) or _numpy_math_hint(exc, loc) or (
             "the derivative of this line is not defined at these arguments (for example sqrt, or a "
             "power below 1, at 0): evaluate the derivative at another point")
-        loc = _user_line_by_rerun(compiled, args) or _user_line(compiled, exc) or _definition(compiled)
     error = EvaluationError.like(exc)(message, loc, hint)
     raise error.with_traceback(exc.__traceback__) from exc
 
@@ -168,6 +168,22 @@ _SQUEEZE_HINT = (
 # message (NumPy's, or that of a check in ``adc_arrays``), and what to write instead
 _SHAPE_HINTS = (("non-broadcastable output operand", _BROADCAST_HINT),  # an adjoint added into another shape
                 ("np.squeeze() without axis", _SQUEEZE_HINT))  # adc_arrays.sole_index
+
+
+_NUMPY_MATH_HINT = (
+    "adc computes NumPy's functions of a number (np.log, np.sqrt, np.exp, np.arcsin, ...) with Python's "
+    "math module, which raises where NumPy returns inf or nan: evaluate at another point, pass the "
+    "number in an array (NumPy's functions of arrays keep their inf and nan), or use jit=True (Numba's "
+    "math functions return inf and nan)")
+
+
+def _numpy_math_hint(exc: BaseException, loc: Loc | None) -> str | None:
+    """The hint for ``math``'s domain or range error on a line that calls NumPy (``np.log(0.0)``:
+    NumPy's -inf, where the generated ``math.log`` raises), else ``None``."""
+    if isinstance(exc, (ValueError, OverflowError)) and str(exc) in ("math domain error", "math range error") \
+            and loc is not None and re.search(r"\b(np|numpy)\.", loc.text):
+        return _NUMPY_MATH_HINT
+    return None
 
 
 def _known_hint(exc: BaseException) -> str | None:

@@ -441,6 +441,10 @@ def logarithm(x):
     return math.log(a)  # marker: logarithm
 
 
+def numpy_logarithm(x):
+    return np.log(x) + x  # marker: numpy_logarithm
+
+
 def check_evaluation_error(info, fn, marker: str, cls: type, *fragments: str) -> None:
     error = info.value
     assert isinstance(error, adc.EvaluationError) and isinstance(error, adc.AdcError) and isinstance(error, cls)
@@ -450,6 +454,18 @@ def check_evaluation_error(info, fn, marker: str, cls: type, *fragments: str) ->
     assert "hint:" in text
     for fragment in fragments:
         assert fragment in text, text
+
+
+def test_numpys_log_of_a_number_at_zero_says_what_adc_computes_and_what_to_do():
+    """``np.log(0.0)`` is NumPy's -inf; adc computes ``np.log`` of a number with ``math.log``,
+    which raises: the hint says so instead of blaming the derivative, and ``jit=True`` (which it
+    names) gives NumPy's values."""
+    with np.errstate(divide="ignore"), pytest.raises(ValueError) as info:
+        adc.value_and_grad(numpy_logarithm)(0.0)
+    check_evaluation_error(info, numpy_logarithm, "# marker", ValueError, "numpy_logarithm itself runs",
+                           "with Python's math module", "jit=True")
+    value, slope = adc.value_and_grad(numpy_logarithm, jit=True)(0.0)
+    assert value == -math.inf and slope == math.inf
 
 
 def test_a_shape_error_in_the_users_own_code_names_its_line():
