@@ -36,8 +36,8 @@ from typing import Callable
 
 import numpy as np
 
-from .ir import (Atom, Const, Op, Program, Region, Var, blocks, copy_region, definitions, mentions, mentions_any,
-                 uses, walk)
+from .ir import (Atom, Const, Op, Program, Region, Var, blocks, copy_region, definitions, mentioned, mentions,
+                 mentions_any, uses, walk)
 from .memory import is_array, makes_new, reads_shape_only, writes, writes_memory
 from .passes import substitute
 from .types import Type
@@ -141,6 +141,7 @@ class _Block:
     scans: dict[Var, _Scan] = field(default_factory=dict)
     mentioned: dict[Var, list[int]] = field(default_factory=dict)  # the statements that mention each value
     roots: dict[Var, tuple[Var, int | None]] = field(default_factory=dict)  # (``root``, for each name)
+    check: bool = False  # ``pipeline.CHECK_IR``: check each answer against a full reading
 
     def __post_init__(self) -> None:
         self.moved()
@@ -150,7 +151,7 @@ class _Block:
         self.made = {o: j for j, op in enumerate(self.region.ops) for o in op.outs}
         self.mentioned = {}
         for j, op in enumerate(self.region.ops):
-            for u in _mentioned(op):
+            for u in mentioned(op):
                 self.mentioned.setdefault(u, []).append(j)
         self.scans, self.roots = {}, {}
 
@@ -180,9 +181,9 @@ def _rewritten(program: Program, once: Callable[[_Block, Program, dict[Var, int]
     out = replace(program, body=copy_region(program.body))
     defined, reads = definitions(out.body), uses(out.body)
     for region in blocks(out.body):
-        block, start = _Block(region), 0
+        block, start = _Block(region, check=pipeline.CHECK_IR), 0
         while (start := once(block, out, defined, reads, start)) is not None:
-            if pipeline.CHECK_IR:
+            if block.check:
                 assert {v: n for v, n in reads.items() if n} == uses(out.body), "copies: stale read counts"
     return out
 
@@ -265,8 +266,7 @@ def _dead_after(everywhere: dict[Var, int], block: _Block, v: Var, k: int, defin
     here = uses(Region([], [region.ops[k]]))
     answer = scan.names is not None and v in scan.names \
         and all(everywhere.get(u, 0) == scan.read.get(u, 0) + here.get(u, 0) for u in scan.open)
-    from . import pipeline  # (pipeline imports this module)
-    if pipeline.CHECK_IR:
+    if block.check:
         assert answer == _read_through(everywhere, region, root, at, v, k, defined), "copies: a stale scan"
     return answer
 
@@ -280,17 +280,6 @@ def _read_through(everywhere: dict[Var, int], region: Region, root: Var, at: int
         return False
     here = uses(Region([], region.ops[at:k + 1]))
     return all(everywhere.get(u, 0) == here.get(u, 0) for u in seen)
-
-
-def _mentioned(op: Op) -> set[Var]:
-    """The values ``op`` (with its nested regions) reads, defines or yields."""
-    found = {a for a in op.args if isinstance(a, Var)} | set(op.outs)
-    for r in op.regions:
-        found.update(r.args)
-        found.update(y for y in r.yields if isinstance(y, Var))
-        for inner in r.ops:
-            found |= _mentioned(inner)
-    return found
 
 
 def _before(made: dict[Var, int], v: Var, k: int) -> int | None:

@@ -161,6 +161,17 @@ def mentions_any(op: Op, vs: set[Var]) -> bool:
         for r in op.regions)
 
 
+def mentioned(op: Op) -> set[Var]:
+    """The values ``op`` (with its nested regions) reads, defines or yields."""
+    found = {a for a in op.args if isinstance(a, Var)} | set(op.outs)
+    for r in op.regions:
+        found.update(r.args)
+        found.update(y for y in r.yields if isinstance(y, Var))
+        for inner in r.ops:
+            found |= mentioned(inner)
+    return found
+
+
 def first_carried(op: Op) -> int:
     """Where a ``for``'s or ``while``'s carried values start among its arguments (after a ``for``'s
     start, stop and step)."""
