@@ -7,7 +7,8 @@ passes as ``adc_stacks.borrowed(x)``, and ``any_layout``, the other array argume
 ``adc_stacks.any_layout(x)`` (both type an array as of any layout: Numba compiles one version of a
 recursive function per layout of its arguments, and a process that loads two versions of one from
 Numba's cache crashes), and on each ``tape`` op whose tape such calls take, the
-parameter ``shared``, which spells the tape as an ``adc_stacks`` tape instead of a list.
+parameter ``shared``, which spells the tape as an ``adc_stacks`` tape instead of a list (and
+its ``push`` and ``pop`` ops as ``adc_stacks.push`` and ``adc_stacks.pop``, written into the caller).
 
 An argument is borrowed when both hold:
 
@@ -39,10 +40,12 @@ def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
     programs: list[tuple[Function | None, Program]] = [(None, main), *functions.items()]
     shared = _shared_tapes(programs, functions)
     contained = _contained_arrays(functions)
-    for _, prog in programs:
+    for fn, prog in programs:
         params = {id(p): i for i, p in enumerate(prog.params)}
+        sources = _tape_sources(prog, fn)
         for op in walk(prog.body):
-            if op.prim == "tape" and ("op", id(op)) in shared:
+            if op.prim == "tape" and ("op", id(op)) in shared or \
+                    op.prim in ("push", "pop") and sources.get(op.args[0]) in shared:  # type: ignore[arg-type]
                 op.params = (*op.params, ("shared", True))
             callee = op.param("fn") if op.prim in CALLS else None
             if callee not in functions:

@@ -14,7 +14,7 @@ import pytest
 import adc
 from accumulate_funcs import det_by_index, ping_pong, tail_sums
 from adc.pipeline import compile_derivative
-from adc.prims.stacks import BoolTape, FloatTape, IntTape, borrowed
+from adc.prims.stacks import BoolTape, FloatTape, IntTape, borrowed, pop, push
 from adc.types import type_of
 from fd import fd_jacobian_of
 
@@ -54,6 +54,9 @@ def test_det_module_borrows_its_parameters_and_shares_one_float_tape():
     # the main function made the tape and gA: it passes them counted (it may release them after
     # their last use); A is its parameter, which its caller holds
     assert "borrowed(tape)" not in main and "borrowed(gA)" not in main and "adc_stacks.borrowed(A)" in main
+    # the shared tape's pushes and pops are written into the caller, not a method of the tape
+    assert "adc_stacks.push(tape, v25)" in fwd and "adc_stacks.pop(tape)" in bwd
+    assert ".append(" not in source and ".pop()" not in source
 
 
 def test_an_argument_pushed_onto_a_tape_is_passed_counted():
@@ -112,6 +115,17 @@ def _pop_through_a_borrowed_tape(values):
     return tape.pop(), tape.size
 
 
+@numba.njit
+def _push_and_pop(tape, values):
+    """``_fill_and_empty`` through ``adc_stacks.push`` and ``pop``, as generated code spells them."""
+    for v in values:
+        push(tape, v)
+    out = np.empty_like(values)
+    for k in range(values.shape[0] - 1, -1, -1):
+        out[k] = pop(tape)
+    return out, tape.size
+
+
 @pytest.mark.parametrize("make, values", [(FloatTape, np.linspace(-1.0, 1.0, 1000)),
                                           (IntTape, np.arange(-300, 700)),
                                           (BoolTape, np.arange(200) % 3 == 0)])
@@ -120,7 +134,29 @@ def test_tapes_grow_and_pop_in_reverse(make, values):
     def run(values):
         return _fill_and_empty(make(), values)
 
+    @numba.njit
+    def run_inline(values):
+        return _push_and_pop(make(), values)
+
     np.testing.assert_array_equal(run(values), values)
+    out, size = run_inline(values)
+    np.testing.assert_array_equal(out, values)
+    assert out.dtype == values.dtype and size == 0
+
+
+def test_push_and_pop_mix_with_the_methods_and_are_a_lists_in_python():
+    @numba.njit
+    def mixed(values):
+        tape = FloatTape()
+        for v in values:
+            push(tape, v)
+        tape.append(-1.0)
+        return tape.pop(), pop(tape), pop(tape), tape.size
+
+    assert mixed(np.arange(130.0)) == (-1.0, 129.0, 128.0, 128)
+    items = [1.0]
+    push(items, 2.0)
+    assert pop(items) == 2.0 and items == [1.0]
 
 
 def test_a_borrowed_tape_is_the_same_tape_and_python_borrowed_is_identity():
@@ -135,8 +171,16 @@ def test_popping_an_empty_tape_raises():
     def pop_one():
         return FloatTape().pop()
 
+    @numba.njit
+    def pop_past_the_end():
+        tape = IntTape()
+        push(tape, 3)
+        return pop(tape) + pop(tape)
+
     with pytest.raises(IndexError, match="empty tape"):
         pop_one()
+    with pytest.raises(IndexError, match="empty tape"):
+        pop_past_the_end()
 
 
 def test_a_recursion_given_two_layouts_loads_from_numbas_cache(tmp_path):

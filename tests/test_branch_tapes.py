@@ -142,7 +142,7 @@ def test_kept_recursion_keeps_a_branchs_values_in_that_branch(fn):
     np.testing.assert_allclose(grad(A), np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(adc.grad(fn, jit=True)(A), grad(A), rtol=1e-12)
     lines = source.splitlines()
-    ints = [k for k, line in enumerate(lines) if "itape.append(" in line or "itape.pop()" in line]
+    ints = [k for k, line in enumerate(lines) if "adc_stacks.push(itape, " in line or "adc_stacks.pop(itape)" in line]
     assert bool(ints) == (fn is det)
     for k in ints:
         assert _block_of(lines, k) == "if row == n - 1:"

@@ -63,14 +63,22 @@ def _pop_tangent(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 def _push_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
     """Numba types a list by its items' layout: an array that may not be C-contiguous (a transpose
     taped by a derivative program differentiated again) is pushed as a C-contiguous one, the layout
-    of the tape's placeholder item."""
+    of the tape's placeholder item.  A tape kept calls share (``borrowing.py``) takes
+    ``adc_stacks.push``."""
     item = ts[1] if len(ts) > 1 else None
+    if p.get("shared"):  # an ``adc_stacks`` tape (``borrowing.py``)
+        return f"adc_stacks.push({t[0]}, {t[1]})"
     return f"{t[0]}.append(np.ascontiguousarray({t[1]}))" if item is not None and item.is_array else \
         f"{t[0]}.append({t[1]})"
 
 
 # the tapes of numbers kept calls share under Numba (``borrowing.py``), by kind: ``adc_stacks``'s classes
 SHARED_TAPES = {"float": "FloatTape", "int": "IntTape", "bool": "BoolTape"}
+
+
+def _shared_imports(p: dict[str, Any]) -> str:
+    """``adc_stacks`` for the ops of a tape kept calls share (``borrowing.py``)."""
+    return STACKS if p.get("shared") else ""
 
 
 def _tape_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
@@ -94,11 +102,13 @@ structural("len_range", lambda t, p: f"len(range({_range_text(t)}))", lambda a, 
            lambda ts: Type("int"), differentiable=False)
 structural("tape", lambda t, p: f"[{_tape_item(p.get('kind'))}] * 0", lambda kind="float": [], lambda ts: Type("tape"),
            jvp=lambda b, op, ts: b.emit("tape", params=op.params), fresh=True, foldable=False, numba=_tape_numba,
-           numba_imports=lambda p: STACKS if p.get("shared") else "")
+           numba_imports=_shared_imports)
 structural("record", lambda t, p: f"[{_tape_item(p.get('kind'))}] * {atomic(t[0])}",
            lambda n, kind="float": [{"int": 0, "bool": False}.get(kind, 0.0)] * int(n), lambda ts: Type("tape"), fresh=True,
            jvp=lambda b, op, ts: b.emit("record", *op.args, params=op.params), numba=_record_numba)
 structural("push", lambda t, p: f"{t[0]}.append({t[1]})", lambda tape, v: tape.append(v), effect=True,
-           jvp=lambda b, op, ts: _push_tangent(b, op, ts), numba=_push_numba)
+           jvp=lambda b, op, ts: _push_tangent(b, op, ts), numba=_push_numba, numba_imports=_shared_imports)
 structural("pop", lambda t, p: f"{t[0]}.pop()", lambda tape: tape.pop(), stateful=True, foldable=False,
-           may_raise=True, flows=True, jvp=lambda b, op, ts: _pop_tangent(b, op, ts))
+           may_raise=True, flows=True, jvp=lambda b, op, ts: _pop_tangent(b, op, ts),
+           numba=lambda t, p, ts: f"adc_stacks.pop({t[0]})" if p.get("shared") else f"{t[0]}.pop()",
+           numba_imports=_shared_imports)

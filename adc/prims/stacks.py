@@ -9,6 +9,10 @@ three or four such arguments per call that was most of the gradient's time.
 - ``FloatTape``, ``IntTape``, ``BoolTape``: a stack of numbers, ``append`` and ``pop`` as a list's,
   kept in an array that doubles when full and never shrinks.  A tape of these is a ``jitclass``,
   whose value holds a pointer to its data apart from the pointer to its reference count.
+- ``push(tape, x)`` and ``pop(tape)``: a shared tape's ``append`` and ``pop`` written into the
+  caller (a method of a ``jitclass`` is a call Numba does not inline, with reference counting around
+  it: that was half the forward sweep of det's expansion by minors); the growth is a call, taken
+  when the tape is full.
 - ``borrowed(x)``: the same array or tape with a null reference-count pointer, which Numba's
   increments and decrements skip.  It is valid only while the memory's owner keeps it alive, so
   ``borrowing.py`` passes a value borrowed only when it is a parameter of the calling function (its
@@ -23,6 +27,7 @@ import numpy as np
 from numba import boolean, float64, int64
 from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed
+from numba.core.typing import signature
 from numba.experimental import jitclass
 from numba.extending import intrinsic, overload
 
@@ -112,3 +117,78 @@ def _any(array):  # noqa: ANN001, ANN202
     if isinstance(array, types.Array) and array.layout != "A":
         return lambda array: _any_layout(array)
     return lambda array: array
+
+
+def _grow(tape):  # noqa: ANN001, ANN202
+    n = tape.size
+    grown = np.empty(2 * n, dtype=tape.items.dtype)
+    grown[:n] = tape.items
+    tape.items = grown
+
+
+def _members(context, builder, tape_type, tape):  # noqa: ANN001, ANN202
+    """The members of a ``jitclass`` tape (``m_items``, ``m_size``), read and written in place."""
+    instance = context.make_helper(builder, tape_type, value=tape)
+    return context.make_data_helper(builder, tape_type.get_data_type(), ref=instance.data)
+
+
+def _items(context, builder, tape_type, members):  # noqa: ANN001, ANN202
+    return context.make_array(tape_type.struct["items"])(context, builder, value=members.m_items)
+
+
+def push(tape, value):  # noqa: ANN001, ANN201
+    """``tape.append(value)``; under Numba, for an ``adc_stacks`` tape, written into the caller."""
+    tape.append(value)
+
+
+def pop(tape):  # noqa: ANN001, ANN201
+    """``tape.pop()``; under Numba, for an ``adc_stacks`` tape, written into the caller."""
+    return tape.pop()
+
+
+@overload(push, inline="always")
+def _push_inline(tape, value):  # noqa: ANN001, ANN202
+    return (lambda tape, value: _push(tape, value)) if _is_stack(tape) else None
+
+
+@overload(pop, inline="always")
+def _pop_inline(tape):  # noqa: ANN001, ANN202
+    return (lambda tape: _pop(tape)) if _is_stack(tape) else None
+
+
+@intrinsic
+def _push(typingctx, tape, value):  # noqa: ANN001, ANN202, ARG001
+    def codegen(context, builder, sig, args):  # noqa: ANN001, ANN202
+        tape_type = sig.args[0]
+        members = _members(context, builder, tape_type, args[0])
+        size = members.m_size
+        capacity = builder.extract_value(_items(context, builder, tape_type, members).shape, 0)
+        with builder.if_then(builder.icmp_signed("==", size, capacity), likely=False):
+            context.compile_internal(builder, _grow, signature(types.none, tape_type), [args[0]])
+        items = tape_type.struct["items"]
+        item = context.cast(builder, args[1], sig.args[1], items.dtype)
+        context.pack_value(builder, items.dtype, item, builder.gep(_items(context, builder, tape_type, members).data, [size]))
+        members.m_size = builder.add(size, size.type(1))
+        return context.get_dummy_value()
+
+    return (signature(types.none, tape, value), codegen) if _is_stack(tape) else None
+
+
+@intrinsic
+def _pop(typingctx, tape):  # noqa: ANN001, ANN202, ARG001
+    def codegen(context, builder, sig, args):  # noqa: ANN001, ANN202
+        tape_type = sig.args[0]
+        members = _members(context, builder, tape_type, args[0])
+        size = builder.sub(members.m_size, members.m_size.type(1))
+        with builder.if_then(builder.icmp_signed("<", size, size.type(0)), likely=False):
+            context.call_conv.return_user_exc(builder, IndexError, ("pop from an empty tape",))
+        members.m_size = size
+        where = builder.gep(_items(context, builder, tape_type, members).data, [size])
+        return context.unpack_value(builder, tape_type.struct["items"].dtype, where)
+
+    return (signature(tape.struct["items"].dtype, tape), codegen) if _is_stack(tape) else None
+
+
+def _is_stack(tape) -> bool:  # noqa: ANN001
+    return tape in {cls.class_type.instance_type for cls in (FloatTape, IntTape, BoolTape)}
+
