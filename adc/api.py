@@ -141,13 +141,15 @@ class Transformed:
         self.wrapper: Callable[..., Any] | None = None
         self.fast_globals: dict[str, Any] | None = None
         self.slow_code: Any = None  # the wrapper's code before a fast path is installed
+        self.fast_blocks: list[str] = []  # the wrapper's checking blocks, one per signature (``_checking_block``)
         self.runners = Runners(fn, self._slow_again)  # by call signature
         functools.update_wrapper(self, fn)
 
     def as_function(self) -> Callable[..., Any]:
-        """A plain function with ``fn``'s parameters and defaults.  Until a scalar signature has
-        compiled it sends every call to ``_call``; then ``_install_fast_path`` makes it the
-        generated code itself (plain Python) or a check in front of the Numba function (``jit``)."""
+        """A plain function with ``fn``'s parameters and defaults.  Until a signature of numbers
+        and arrays has compiled it sends every call to ``_call``; then ``_install_fast_path`` makes
+        it the generated code itself (plain Python, numbers only) or checks in front of the
+        generated functions of up to ``FAST_SIGNATURES`` signatures."""
         from .frontend import function_name, signature_function, signature_of
 
         signature = signature_of(self.fn)
@@ -202,7 +204,8 @@ class Transformed:
         result = runner(args, leaves)  # compiles under jit; errors surface here, before caching
         if key is not None:
             self.runners.put(key, runner)
-            if fast is not None and self.wrapper is not None and self.wrapper.__code__ is self.slow_code:
+            if fast is not None and self.wrapper is not None and len(self.fast_blocks) < FAST_SIGNATURES and \
+                    (self.wrapper.__code__ is self.slow_code or self.fast_blocks):  # (not the generated code itself)
                 self._install_fast_path(fast, args, deps)
         return result
 
@@ -211,14 +214,18 @@ class Transformed:
         so is the fast path (the next call compiles for the new values, or finds them cached)."""
         if self.wrapper is not None:
             self.wrapper.__code__ = self.slow_code
+        self.fast_blocks = []
 
     def _install_fast_path(self, fast: Fast, args: tuple[Any, ...], deps: Dependencies) -> None:
-        """Calls with exactly the types of ``args`` (the first signature of numbers and arrays;
-        arrays also of the same dtype and shape; where the wrapper checks, a differentiated float
+        """Calls with exactly the types of ``args`` (a signature of numbers and arrays; arrays also
+        of the same dtype and shape; where the wrapper checks, a differentiated float
         argument may be a ``float`` or an ``np.float64`` alike), while the globals the function reads are
-        unchanged, skip the dispatch.  Plain Python with numbers only: the wrapper's code becomes
-        the generated function's own, with a guard in place of its docstring line (no extra call
-        frame; line numbers still match the generated file).  Otherwise the wrapper checks, calls
+        unchanged, skip the dispatch.  The first signature, in plain Python with numbers only: the
+        wrapper's code becomes the generated function's own, with a guard in place of its
+        docstring line (no extra call frame; line numbers still match the generated file), and no
+        other signature is added.  Otherwise the wrapper gets one more checking block
+        (``_checking_block``; the first ``FAST_SIGNATURES`` signatures each get one, tried in
+        turn): it checks, calls
         the generated function, and returns its result when every gradient already has its
         argument's class, dtype and shape, is writeable and is no input and no other gradient, and
         (``value_and_grad``) the value is a float or ``np.float64``, returned as
@@ -230,18 +237,19 @@ class Transformed:
         if deps.arrays:
             return  # a global array could change in place: every call takes the checked path
         compiled = fast.compiled
-        namespace["_adc_fast_"] = compiled.func
-        namespace["_adc_fail_"] = lambda exc, call_args: _fast_failed(compiled, namespace, exc, call_args)
-        namespace["_adc_done_"] = fast.done
+        tag = f"_adc{len(self.fast_blocks)}"  # this signature's names in the wrapper's globals
+        namespace[f"{tag}_fast_"] = compiled.func
+        namespace[f"{tag}_fail_"] = lambda exc, call_args: _fast_failed(compiled, namespace, tag, exc, call_args)
+        namespace[f"{tag}_done_"] = fast.done
         for k, a in enumerate(args):
-            namespace[f"_adc_t{k}_"] = type(a)
+            namespace[f"{tag}_t{k}_"] = type(a)
             if type(a) is np.ndarray:
-                namespace[f"_adc_d{k}_"], namespace[f"_adc_s{k}_"] = a.dtype, a.shape
+                namespace[f"{tag}_d{k}_"], namespace[f"{tag}_s{k}_"] = a.dtype, a.shape
         unchanged = []
         for k, (where, name, value) in enumerate(deps.reads):
-            namespace[f"_adc_w{k}_"], namespace[f"_adc_v{k}_"] = where, value
-            now = f"_adc_w{k}_.get({name!r})" if isinstance(where, Mapping) else f"_adc_w{k}_.cell_contents"
-            unchanged.append(f"{now} is _adc_v{k}_")
+            namespace[f"{tag}_w{k}_"], namespace[f"{tag}_v{k}_"] = where, value
+            now = f"{tag}_w{k}_.get({name!r})" if isinstance(where, Mapping) else f"{tag}_w{k}_.cell_contents"
+            unchanged.append(f"{now} is {tag}_v{k}_")
         mine = self.wrapper.__code__
         generated = getattr(compiled.func, "__code__", None)
         arrays = [k for k, a in enumerate(args) if type(a) is np.ndarray]
@@ -249,13 +257,15 @@ class Transformed:
         # they are one or an ``np.float64`` (an argument not differentiated is passed as it is)
         floats = [k for k in fast.wrt if type(args[k]) is float or type(args[k]) is np.float64]
         numpy_float = any(type(args[k]) is np.float64 for k in floats)  # the wrapper converts it
-        if arrays or numpy_float or self.jit or self.with_value or generated is None or \
+        if arrays or numpy_float or self.jit or self.with_value or generated is None or self.fast_blocks or \
                 generated.co_varnames[:generated.co_argcount] != mine.co_varnames[:mine.co_argcount]:
             # (keyword calls need the user's parameter names; ``value_and_grad`` regroups the result)
-            self.wrapper.__code__ = _checking_wrapper(self.wrapper, namespace, unchanged, arrays, fast.wrt,
-                                                      self.with_value, floats, not self.jit)
+            names = self.slow_code.co_varnames[:self.slow_code.co_argcount]
+            self.fast_blocks.append(_checking_block(names, tag, unchanged, arrays, fast.wrt, self.with_value,
+                                                    floats, not self.jit))
+            self.wrapper.__code__ = _checking_wrapper(self.slow_code, namespace, self.fast_blocks)
             return
-        code = _guarded_code(compiled, namespace, unchanged)
+        code = _guarded_code(compiled, namespace, tag, unchanged)
         if code is not None:
             self.wrapper.__code__ = code
 
@@ -366,18 +376,23 @@ def _leaf_wrt(prepared: Sequence[Any], types: Sequence[Any], wrt: list[int]) -> 
     return flatten_args(prepared, [f"#{i}" for i in range(len(prepared))]).leaf_positions(wrt)
 
 
-def _fast_failed(compiled: Compiled, namespace: dict[str, Any], exc: Exception, call_args: tuple[Any, ...]) -> Any:
-    """What the fast path's ``_adc_fail_`` does: where the guard of unchecked indices failed, or
+def _fast_failed(compiled: Compiled, namespace: dict[str, Any], tag: str, exc: Exception,
+                 call_args: tuple[Any, ...]) -> Any:
+    """What the fast path's ``<tag>_fail_`` does: where the guard of unchecked indices failed, or
     ``jit="parallel"`` code failed to compile or run as parallel code, other code gives the result
     (``failures.recover``; the fast path passes the generated code the call's own arguments), and
     the fast path calls what ``compiled`` runs from then on; any other failure is reported as on
     the checked path."""
     # raises unless other code gives the result; the fast path may still hold the parallel code
     # ``compiled`` has since stopped running
-    result = recover(compiled, exc, call_args, call_args, failing=namespace["_adc_fast_"])
-    namespace["_adc_fast_"] = compiled.func
-    return namespace["_adc_done_"](result, call_args)
+    result = recover(compiled, exc, call_args, call_args, failing=namespace[f"{tag}_fast_"])
+    namespace[f"{tag}_fast_"] = compiled.func
+    return namespace[f"{tag}_done_"](result, call_args)
 
+
+# the signatures of numbers and arrays that get a block of their own in the wrapper of a function
+# ``grad`` or ``value_and_grad`` returns (``_install_fast_path``); later ones take the checked path
+FAST_SIGNATURES = 8
 
 # the builtins a fast path's code uses, under names no parameter of the user's can hide
 # (``def f(x, len)``); ``_adc_floats_``: the values ``value_and_grad`` returns as a ``float``
@@ -385,53 +400,53 @@ _WRAPPER_BUILTINS = {"_adc_float_": float, "_adc_float64_": np.float64, "_adc_Ex
                      "_adc_floats_": (float, np.float64)}
 
 
-def _checking_wrapper(wrapper: Callable[..., Any], namespace: dict[str, Any], unchanged: list[str],
-                      arrays: Sequence[int], wrt: Sequence[int], with_value: bool,
-                      floats: Sequence[int] = (), convert: bool = True) -> Any:
-    """The code of a wrapper with ``wrapper``'s parameters that calls ``_adc_fast_`` when the
-    arguments have the types ``_adc_tK_`` (the arrays ``arrays`` also the dtype ``_adc_dK_`` and
-    the shape ``_adc_sK_``) and the ``unchanged`` conditions hold (else ``_adc_slow_``), reporting
-    what it raises through ``_adc_fail_``.  With arrays or ``with_value``, the result (the
-    gradients of the arguments ``wrt``, after the value with ``with_value``) is returned as it is
-    (regrouped as ``(value, gradients)``) only if ``_result_ready`` holds, else through
-    ``_adc_done_``.  The differentiated arguments ``floats`` may be a ``float`` or an
-    ``np.float64`` (``w[0]``), passed on as a ``float``, as the checked path passes them (not
-    converted under Numba, with ``convert`` false, which takes both alike)."""
-    code = wrapper.__code__
-    names = code.co_varnames[:code.co_argcount]
+def _checking_block(names: Sequence[str], tag: str, unchanged: list[str], arrays: Sequence[int], wrt: Sequence[int],
+                    with_value: bool, floats: Sequence[int] = (), convert: bool = True) -> str:
+    """The wrapper's block for one signature (its names start with ``tag``): it calls
+    ``<tag>_fast_`` when the arguments ``names`` have the types ``<tag>_tK_`` (the arrays ``arrays``
+    also the dtype ``<tag>_dK_`` and the shape ``<tag>_sK_``) and the ``unchanged`` conditions
+    hold, reporting what it raises through ``<tag>_fail_``; else the next block runs.  With arrays
+    or ``with_value``, the result (the gradients of the arguments ``wrt``, after the value with
+    ``with_value``) is returned as it is (regrouped as ``(value, gradients)``) only if
+    ``_result_ready`` holds, else through ``<tag>_done_``.  The differentiated arguments ``floats``
+    may be a ``float`` or an ``np.float64`` (``w[0]``), passed on as a ``float``, as the checked
+    path passes them (not converted under Numba, with ``convert`` false, which takes both alike)."""
     passed = [f"_adc_float_({n})" if k in floats else n for k, n in enumerate(names)]
-    params, given = ", ".join(names), ", ".join(passed if convert else names)
-    tuple_ = f"({params}{',' if len(names) == 1 else ''})"
+    given = ", ".join(passed if convert else names)
     converted = f"({', '.join(passed)}{',' if len(names) == 1 else ''})"
     guards = [f"({n}.__class__ is _adc_float_ or {n}.__class__ is _adc_float64_)" if k in floats else
-              f"{n}.__class__ is _adc_t{k}_" + (f" and {n}.dtype == _adc_d{k}_ and {n}.shape == _adc_s{k}_"
+              f"{n}.__class__ is {tag}_t{k}_" + (f" and {n}.dtype == {tag}_d{k}_ and {n}.shape == {tag}_s{k}_"
                                                  if k in arrays else "") for k, n in enumerate(names)]
     checks = " and ".join(guards + unchanged) or "True"
-    call = f"_adc_fast_({given})"
+    call = f"{tag}_fast_({given})"
     if arrays or with_value:
-        ready = _result_ready(names, arrays, wrt, with_value)
+        ready = _result_ready(names, tag, arrays, wrt, with_value)
         result = "_adc_r_" if not with_value else "(_adc_float_(_adc_r_[0]), _adc_r_[1])" if len(wrt) == 1 \
             else "(_adc_float_(_adc_r_[0]), _adc_r_[1:])"
         body = (f"            _adc_r_ = {call}\n"
                 f"        except _adc_Exception_ as _adc_exc_:\n"
-                f"            return _adc_fail_(_adc_exc_, {converted})\n"
+                f"            return {tag}_fail_(_adc_exc_, {converted})\n"
                 f"        if {ready}:\n"
                 f"            return {result}\n"
-                f"        return _adc_done_(_adc_r_, {converted})\n")
+                f"        return {tag}_done_(_adc_r_, {converted})\n")
     else:
         body = (f"            return {call}\n"
                 f"        except _adc_Exception_ as _adc_exc_:\n"
-                f"            return _adc_fail_(_adc_exc_, {converted})\n")
-    text = (f"def {code.co_name}({params}):\n"
-            f"    if {checks}:\n"
-            f"        try:\n"
-            f"{body}"
-            f"    return _adc_slow_({tuple_})\n")
-    exec(compile(text, code.co_filename, "exec"), namespace)
-    return namespace.pop(code.co_name).__code__
+                f"            return {tag}_fail_(_adc_exc_, {converted})\n")
+    return f"    if {checks}:\n        try:\n{body}"
 
 
-def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int], with_value: bool) -> str:
+def _checking_wrapper(slow: Any, namespace: dict[str, Any], blocks: Sequence[str]) -> Any:
+    """The code of a wrapper with the parameters of ``slow`` (the wrapper's code that calls
+    ``_adc_slow_``) that tries the checking ``blocks`` in turn, then calls ``_adc_slow_``."""
+    names = slow.co_varnames[:slow.co_argcount]
+    tuple_ = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
+    text = f"def {slow.co_name}({', '.join(names)}):\n{''.join(blocks)}    return _adc_slow_({tuple_})\n"
+    exec(compile(text, slow.co_filename, "exec"), namespace)
+    return namespace.pop(slow.co_name).__code__
+
+
+def _result_ready(names: Sequence[str], tag: str, arrays: Sequence[int], wrt: Sequence[int], with_value: bool) -> str:
     """The condition under which ``_adc_r_``, the generated code's gradients of the arguments
     ``wrt`` (one, or a tuple; ``with_value``: a tuple of the value, a float or ``np.float64``, and
     the gradients), holds what ``grad`` or ``value_and_grad`` returns: an array argument's gradient
@@ -446,17 +461,17 @@ def _result_ready(names: Sequence[str], arrays: Sequence[int], wrt: Sequence[int
         if i not in arrays:
             parts.append(f"{r}.__class__ is _adc_float_")
             continue
-        parts.append(f"{r}.__class__ is _adc_t{i}_ and {r}.dtype == _adc_d{i}_ and {r}.shape == _adc_s{i}_ "
+        parts.append(f"{r}.__class__ is {tag}_t{i}_ and {r}.dtype == {tag}_d{i}_ and {r}.shape == {tag}_s{i}_ "
                      f"and {r}.flags.writeable")
         others = [names[k] for k in arrays] + [results[m] for m, w in enumerate(wrt[:j]) if w in arrays]
         parts += [f"{r} is not {o}" for o in others]
     return " and ".join(parts)
 
 
-def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list[str]) -> Any:
+def _guarded_code(compiled: Compiled, namespace: dict[str, Any], tag: str, unchanged: list[str]) -> Any:
     """The code of the generated function with a guard in place of its docstring line (calls with
-    other argument types, or after a global in ``unchanged`` was rebound, go to ``_adc_slow_``)
-    and its body inside ``try``, reporting what it raises through ``_adc_fail_``; the ``def``
+    other argument types than ``<tag>_tK_``, or after a global in ``unchanged`` was rebound, go to
+    ``_adc_slow_``) and its body inside ``try``, reporting what it raises through ``<tag>_fail_``; the ``def``
     moves up into the blank lines above it, so the body keeps its line numbers.  The module's
     imports go into ``namespace`` (the globals the code will run with).  ``None`` if the source
     does not have that shape."""
@@ -477,7 +492,7 @@ def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list
     tuple_ = f"({', '.join(params)}{',' if len(params) == 1 else ''})"
     stored = {n.id for n in ast.walk(ast.parse(compiled.source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     keep = bool(stored & set(params))  # the body assigns a parameter: keep the arguments for the report
-    checks = " or ".join([f"{p}.__class__ is not _adc_t{k}_" for k, p in enumerate(params)]
+    checks = " or ".join([f"{p}.__class__ is not {tag}_t{k}_" for k, p in enumerate(params)]
                          + [f"not ({u})" for u in unchanged])
     lines[head - 2] = lines[head]
     lines[head - 1] = f"    if {checks}: return _adc_slow_({tuple_})\n" if checks else "    pass\n"
@@ -485,7 +500,7 @@ def _guarded_code(compiled: Compiled, namespace: dict[str, Any], unchanged: list
     lines[head + 1] = "    try:\n"
     lines[head + 2:] = ["    " + line if line.strip() else line for line in lines[head + 2:]]
     lines.append("    except _adc_Exception_ as _adc_exc_:\n")
-    lines.append(f"        return _adc_fail_(_adc_exc_, {'_adc_args_' if keep else tuple_})\n")
+    lines.append(f"        return {tag}_fail_(_adc_exc_, {'_adc_args_' if keep else tuple_})\n")
     module: dict[str, Any] = {"__name__": func.__module__}
     exec(compile("".join(lines), code.co_filename, "exec"), module)
     namespace.update({k: v for k, v in module.items() if not k.startswith("__") and k != code.co_name})

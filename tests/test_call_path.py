@@ -240,6 +240,34 @@ def test_a_new_dtype_or_shape_gets_its_own_runner(jit):
         adc.jvp(sin_dot, (np.ones(3),), (np.ones(4),))  # a tangent of another shape: its own, checked signature
 
 
+@pytest.mark.parametrize("jit", [False, True], ids=["plain", "jit"])
+def test_each_of_the_first_signatures_gets_its_own_fast_path(jit, monkeypatch):
+    """Calls with arrays of several shapes (GradBench's det at ell = 5..9, a last short batch):
+    each of the first ``FAST_SIGNATURES`` signatures gets a checking block in the wrapper, every
+    call gives its own arguments' gradient whichever block or path it takes, later signatures take
+    the checked path, and a rebound global drops every block."""
+    from adc.api import FAST_SIGNATURES
+
+    g = adc.grad(sin_dot, jit=jit)
+    rng = np.random.default_rng(11)
+    sizes = list(range(1, FAST_SIGNATURES + 3))
+    for _ in range(2):  # in order, then again: each signature's block (or the checked path)
+        for n in sizes:
+            x = rng.normal(size=n)
+            got = g(x)
+            assert got.shape == (n,) and got is not x and got.flags.writeable
+            np.testing.assert_allclose(got, sin_dot_grad(x), rtol=1e-14)
+    names = g.__code__.co_names
+    assert all(f"_adc{m}_s0_" in names for m in range(FAST_SIGNATURES))
+    assert f"_adc{FAST_SIGNATURES}_s0_" not in names
+    x = rng.normal(size=3)
+    monkeypatch.setattr(__import__(__name__), "SCALE", 3.0)
+    np.testing.assert_allclose(g(x), sin_dot_grad(x), rtol=1e-14)  # SCALE is 3.0 now, for every shape
+    x2 = rng.normal(size=2)
+    np.testing.assert_allclose(g(x2), sin_dot_grad(x2), rtol=1e-14)
+    assert "_adc0_s0_" in g.__code__.co_names and "_adc2_s0_" not in g.__code__.co_names  # made again
+
+
 def sqrt_sum(x):
     return np.sum(np.sqrt(x))
 
@@ -279,7 +307,7 @@ def test_the_array_fast_path_keeps_every_check(jit):
         np.testing.assert_array_equal(gx, y)
         np.testing.assert_array_equal(gy, x)
         assert gx is not y and gy is not x and gx.flags.writeable and gy.flags.writeable
-    assert "_adc_s0_" in g.__code__.co_names  # the array guard is in place
+    assert "_adc0_s0_" in g.__code__.co_names  # the array guard is in place
     gx[0] = 99.0
     assert y[0] == 0.5  # writing into a gradient leaves the arguments alone
     z, z32 = np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0], dtype=np.float32)
@@ -311,6 +339,12 @@ def test_an_error_on_the_array_fast_path_stays_located():
     with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
         g(np.array([0.0, 4.0]))
     assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
+    np.testing.assert_allclose(g(np.array([1.0, 4.0, 16.0])), [0.5, 0.25, 0.125], rtol=1e-15)
+    np.testing.assert_allclose(g(np.array([4.0, 1.0, 1.0])), [0.25, 0.5, 0.5], rtol=1e-15)  # a second block
+    assert "_adc1_fail_" in g.__code__.co_names
+    with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
+        g(np.array([1.0, 0.0, 4.0]))
+    assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
 
 
 # -- value_and_grad's fast path ---------------------------------------------------------------------
@@ -336,7 +370,7 @@ def test_value_and_grad_takes_the_fast_path_with_every_check(jit):
         value, gx = one(x, y)
         assert value.__class__ is float and value == 10.5 and gx is not y
         np.testing.assert_array_equal(gx, y)
-    assert "_adc_fast_" in both.__code__.co_names and "_adc_s1_" in both.__code__.co_names
+    assert "_adc0_fast_" in both.__code__.co_names and "_adc0_s1_" in both.__code__.co_names
     z32 = np.array([1.0, 2.0], dtype=np.float32)
     value, (gx, gy) = both(z32, z32)  # another dtype and shape: the checked path
     assert gx.dtype == np.float32 and gx.shape == (2,) and gx is not gy
@@ -348,7 +382,7 @@ def test_value_and_grad_takes_the_fast_path_with_every_check(jit):
         assert scalars(2.0, 3.0) == (12.0, (12.0, 4.0))
         value, g = first(2.0, 3.0)
         assert (value, g) == (12.0, 12.0) and value.__class__ is float and g.__class__ is float
-    assert "_adc_fast_" in scalars.__code__.co_names
+    assert "_adc0_fast_" in scalars.__code__.co_names
     assert scalars(2, 3.0) == (12.0, (12.0, 4.0))  # an int: the checked path converts it
 
 
@@ -358,7 +392,7 @@ def test_an_error_on_the_value_and_grad_fast_path_stays_located():
     value, grad = g(np.array([4.0, 1.0]))  # on the fast path
     assert value == 3.0
     np.testing.assert_allclose(grad, [0.25, 0.5], rtol=1e-15)
-    assert "_adc_fast_" in g.__code__.co_names
+    assert "_adc0_fast_" in g.__code__.co_names
     with np.errstate(all="raise"), pytest.raises(adc.EvaluationError) as info:
         g(np.array([0.0, 4.0]))
     assert "return np.sum(np.sqrt(x))" in str(info.value) and "test_call_path.py" in str(info.value)
@@ -382,9 +416,9 @@ def test_numpy_float_arguments_take_the_fast_path_as_python_floats(jit):
         assert (gw, gy) == (1 / 3.0 + 3.0, -2.0 / 9.0 + 2.0) and gw.__class__ is float and gy.__class__ is float
         value, grads = vg(w, y)
         assert value.__class__ is float and value == 2.0 / 3.0 + 6.0 and grads == (gw, gy)
-    assert "_adc_fast_" in g.__code__.co_names and "_adc_fast_" in vg.__code__.co_names
+    assert "_adc0_fast_" in g.__code__.co_names and "_adc0_fast_" in vg.__code__.co_names
     assert g(2.0, 3.0) == (gw, gy) and vg(2.0, y) == (value, grads)  # Python floats: the same fast path
-    assert "_adc_fast_" in g.__code__.co_names and "_adc_fast_" in vg.__code__.co_names
+    assert "_adc0_fast_" in g.__code__.co_names and "_adc0_fast_" in vg.__code__.co_names
     assert g(w, np.float64(4.0)) == (0.25 + 4.0, -2.0 / 16.0 + 2.0)  # each call's own values
     if not jit:  # (Numba's division gives inf: ``error_model="numpy"``)
         for h in (g, vg):
@@ -394,7 +428,7 @@ def test_numpy_float_arguments_take_the_fast_path_as_python_floats(jit):
     # ``np.float64`` divides by zero as NumPy's, to inf)
     in_w = adc.grad(ratio_plus_product, jit=jit)
     assert in_w(1.0, np.float64(2.0)) == 2.5
-    assert "_adc_t1_" in in_w.__code__.co_names  # a fast path (its guard) is in place
+    assert "_adc0_t1_" in in_w.__code__.co_names  # a fast path (its guard) is in place
     with np.errstate(divide="ignore"):
         assert in_w(1.0, np.float64(0.0)) == adc.grad(ratio_plus_product, jit=jit)(1.0, np.float64(0.0)) == np.inf
 
@@ -423,7 +457,7 @@ def test_the_fast_path_keeps_working_when_a_parameter_hides_a_builtin(jit):
             assert a(2.0, 3.0) == ((6.0, 3.0) if transform is adc.value_and_grad else 3.0)
             got = b(x, 3.0)
             np.testing.assert_array_equal(got[1] if transform is adc.value_and_grad else got, [6.0, 12.0])
-        assert "_adc_fail_" in a.__code__.co_names and "_adc_fail_" in b.__code__.co_names  # fast paths
+        assert "_adc0_fail_" in a.__code__.co_names and "_adc0_fail_" in b.__code__.co_names  # fast paths
         c = transform(sqrt_times_exception)
         c(4.0, 3.0)
         c(4.0, 3.0)  # on the fast path
