@@ -3,17 +3,20 @@
 Input: the programs of a module Numba compiles, its main function's and its kept functions' (the
 copies ``pipeline.named_module`` writes out; changed in place).  Output: on each ``call`` and
 ``call_stacked`` op, the parameter ``borrowed``, the positions whose argument its Numba spelling
-passes as ``adc_stacks.borrowed(x)``, and ``any_layout``, the other array arguments, passed as
-``adc_stacks.any_layout(x)`` (both type an array as of any layout: Numba compiles one version of a
-recursive function per layout of its arguments, and a process that loads two versions of one from
-Numba's cache crashes), and on each ``tape`` op whose tape such calls take, the
+passes as ``adc_stacks.borrowed(x)`` (typed as uncounted: no code touches its reference count),
+and ``any_layout``, the other array arguments, passed as ``adc_stacks.any_layout(x)`` (both type
+an array as of any layout: Numba compiles one version of a recursive function per type of its
+arguments, and a process that loads two versions of one from Numba's cache crashes; so a parameter
+is borrowed at every call or at none), and on each ``tape`` op whose tape such calls take, the
 parameter ``shared``, which spells the tape as an ``adc_stacks`` tape instead of a list (and
 its ``push`` and ``pop`` ops as ``adc_stacks.push`` and ``adc_stacks.pop``, written into the caller).
 
-An argument is borrowed when both hold:
+A parameter of a kept function is borrowed when both hold:
 
-- it is a parameter of the calling function: its own caller holds it for the whole call (a value the
-  caller made might be released right after it is last read, before the call returns);
+- every call passes a value its caller holds for the whole call (``_held``): a parameter of the
+  caller (its own caller holds it), or a value the caller reads after the call or made outside a
+  loop the call is in (a value the caller made and reads no more might be released as soon as it
+  is read for the call, before the call returns);
 - the callee never lets it escape the call: for an array, no value sharing its memory is returned,
   pushed onto a tape, or given to an op whose result is neither a number nor an array, or to a call
   that lets it escape (``escaping``); a tape is only pushed onto, popped from and passed on.
@@ -25,7 +28,7 @@ function, so a parameter takes one kind of tape from every caller.
 from __future__ import annotations
 
 from .calls import Function, is_tape
-from .ir import Op, Program, Var, walk
+from .ir import Op, Program, Region, Var, defined_in, mentioned, walk
 from .memory import Memory, is_array, makes_new
 from .prims.runtime import SHARED_TAPES
 
@@ -40,8 +43,11 @@ def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
     programs: list[tuple[Function | None, Program]] = [(None, main), *functions.items()]
     shared = _shared_tapes(programs, functions)
     contained = _contained_arrays(functions)
+    calls = [(op, held) for _, prog in programs for op, held in _calls(prog) if op.param("fn") in functions]
+    borrowable = {(op.param("fn"), j) for op, _ in calls for j in range(len(op.args))} & (shared | contained)
+    for op, held in calls:
+        borrowable -= {(op.param("fn"), j) for j, h in enumerate(held) if not h}
     for fn, prog in programs:
-        params = {id(p): i for i, p in enumerate(prog.params)}
         sources = _tape_sources(prog, fn)
         for op in walk(prog.body):
             if op.prim == "tape" and ("op", id(op)) in shared or \
@@ -50,13 +56,63 @@ def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
             callee = op.param("fn") if op.prim in CALLS else None
             if callee not in functions:
                 continue
-            borrowed = tuple(j for j, a in enumerate(op.args) if isinstance(a, Var) and id(a) in params
-                             and ((callee, j) in shared or (callee, j) in contained))
+            borrowed = tuple(j for j in range(len(op.args)) if (callee, j) in borrowable)
             # every other array is passed as of any layout too: one version of the callee per type
             # (``prims/stacks.py``, ``any_layout``)
             retyped = tuple(j for j, a in enumerate(op.args) if is_array(a) and j not in borrowed)
             op.params = (*op.params, *((("borrowed", borrowed),) if borrowed else ()),
                          *((("any_layout", retyped),) if retyped else ()))
+
+
+def _calls(prog: Program) -> list[tuple[Op, list[bool]]]:
+    """The call ops of ``prog``, each with whether its caller holds each argument for the whole
+    call (``_held``)."""
+    found: list[tuple[Op, list[bool]]] = []
+    params = set(prog.params)
+    lasts: dict[int, dict[Var, int]] = {}
+
+    def visit(block: Region, path: list[tuple[Region, int, Op]]) -> None:
+        for i, op in enumerate(block.ops):
+            inner = [*path, (block, i, op)]
+            if op.prim in CALLS:
+                found.append((op, [isinstance(a, Var) and (a in params or _held(a, inner, lasts)) for a in op.args]))
+            for sub in op.regions:
+                visit(sub, inner)
+
+    visit(prog.body, [])
+    return found
+
+
+def _held(v: Var, path: list[tuple[Region, int, Op]], lasts: dict[int, dict[Var, int]]) -> bool:
+    """Is ``v`` alive for the whole of the call at the end of ``path`` (each enclosing block, the
+    position in it and the op there, from the function's body in)?  It is if some enclosing block
+    reads it after the op there (Numba releases a value after its last read), or an enclosing loop
+    reads it (the call does) but did not make it (it is read again next time round).  ``lasts``:
+    ``_last_mentions`` of each block, and the values each loop makes, by ``id``."""
+    for block, i, op in path:
+        last = lasts.get(id(block))
+        if last is None:
+            last = lasts[id(block)] = _last_mentions(block)
+        if last.get(v, -1) > i:
+            return True
+        if op is not path[-1][2] and op.prim in ("for", "while"):
+            made = lasts.setdefault(id(op), {u: 0 for r in op.regions for u in defined_in(r)})
+            if v not in made:
+                return True
+    return False
+
+
+def _last_mentions(block: Region) -> dict[Var, int]:
+    """Where each value is last mentioned in ``block``: the position of the op (with its nested
+    regions), or ``len(block.ops)`` for a value the block yields."""
+    last: dict[Var, int] = {}
+    for i, op in enumerate(block.ops):
+        for v in mentioned(op):
+            last[v] = i
+    for y in block.yields:
+        if isinstance(y, Var):
+            last[y] = len(block.ops)
+    return last
 
 
 def _tape_sources(prog: Program, fn: Function | None) -> dict[Var, Slot]:

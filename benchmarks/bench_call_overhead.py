@@ -10,7 +10,8 @@ is the median of those pairs' differences.  ``PYTHONPATH=CHECKOUT`` times anothe
 
 ``--evals`` times instead the ``jit=True`` gradients of GradBench's llsq (n = 16, 128 points),
 lse (n = 2500) and ode (n = 1000, s = 1) modules and of workload 2 (``loop_sum``, n = 1000), through their ``adc.grad`` function and as the
-compiled function alone (``.specialize``).
+compiled function alone (``.specialize``); and det's at ell = 6 after a call at ell = 5 (a second
+signature, as GradBench's one process for all sizes makes it).
 
     python benchmarks/bench_call_overhead.py [--samples 41] [--evals] [--json OUT]
 """
@@ -141,14 +142,16 @@ def measure_evals(samples: int) -> list[dict[str, Any]]:
 
     os.environ["ADC_GRADBENCH_JIT"] = "1"
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradbench"))
-    from evals import llsq, lse, ode
+    from evals import det, llsq, lse, ode
     from workloads import loop_sum
 
     rng = np.random.default_rng(0)
     cases = {"llsq n=16": (llsq.gradient, (rng.normal(size=16), 128)),
              "lse n=2500": (lse.gradient, (rng.normal(size=2500),)),
              "ode n=1000 s=1": (ode.gradient, (rng.normal(size=1000), 1)),
-             "workload 2, loop_sum n=1000": (adc.grad(loop_sum, jit=True), (rng.normal(size=1000),))}
+             "workload 2, loop_sum n=1000": (adc.grad(loop_sum, jit=True), (rng.normal(size=1000),)),
+             "det ell=6, after ell=5 (the second signature)": (det.gradient, (rng.normal(size=(6, 6)),))}
+    det.gradient(rng.normal(size=(5, 5)))  # the first signature
     rows = []
     for case, (g, args) in cases.items():
         g(*args)

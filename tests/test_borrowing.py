@@ -1,7 +1,7 @@
 """Kept recursive calls under jit=True pass their arguments without reference counts where that
-is safe (adc/borrowing.py, adc/prims/stacks.py): a parameter of the calling function that the
-callee never lets escape, and the tapes of numbers the calls share, which are ``adc_stacks`` tapes
-instead of lists.  Checked: the values (Jacobi's formula, finite differences, jit=False, the
+is safe (adc/borrowing.py, adc/prims/stacks.py): a value every caller holds for the whole call that
+the callee never lets escape, and the tapes of numbers the calls share, which are ``adc_stacks``
+tapes instead of lists.  Checked: the values (Jacobi's formula, finite differences, jit=False, the
 Hessian), what is and is not borrowed in the generated module, and the tapes themselves."""
 import re
 import sys
@@ -51,9 +51,11 @@ def test_det_module_borrows_its_parameters_and_shares_one_float_tape():
     assert re.search(r"det_of_minor_fwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\)\)", fwd)
     assert re.search(r"det_of_minor_bwd\(adc_stacks.borrowed\(A\), [^\n]*, adc_stacks.borrowed\(tape\), "
                      r"[^\n]*, adc_stacks.borrowed\(gA\)\)", bwd)
-    # the main function made the tape and gA: it passes them counted (it may release them after
-    # their last use); A is its parameter, which its caller holds
-    assert "borrowed(tape)" not in main and "borrowed(gA)" not in main and "adc_stacks.borrowed(A)" in main
+    # the main function made the tape and gA, and holds them for the whole of each call (it pops the
+    # tape after the forward call, and the reverse calls are in a loop it made both outside);
+    # A is its parameter, which its caller holds
+    assert main.count("adc_stacks.borrowed(tape)") == 2 and "adc_stacks.borrowed(gA)" in main
+    assert "adc_stacks.borrowed(A)" in main and "any_layout" not in source
     # the shared tape's pushes and pops are written into the caller, not a method of the tape
     assert "adc_stacks.push(tape, v25)" in fwd and "adc_stacks.pop(tape)" in bwd
     assert ".append(" not in source and ".pop()" not in source
@@ -68,6 +70,52 @@ def test_an_argument_pushed_onto_a_tape_is_passed_counted():
     got = adc.grad(tail_sums, jit=True)(x)
     np.testing.assert_allclose(got, fd_jacobian_of(tail_sums, x), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(got, adc.grad(tail_sums)(x), rtol=1e-13, atol=1e-14)
+
+
+def scaled_sum(v, n):
+    """A kept recursion on an array it never lets escape."""
+    if n == 0:
+        return np.sum(v * v)
+    return v[0] * scaled_sum(v, n - 1)
+
+
+def made_and_read_after(x):
+    y = x * 2.0
+    s = scaled_sum(y, 3)
+    return s + np.sum(y)
+
+
+def made_outside_a_loop(x):
+    y = x * 2.0
+    s = 0.0
+    for i in range(3):
+        s = s + scaled_sum(y, i)
+    return s
+
+
+def made_and_dropped(x):
+    return scaled_sum(x * 2.0, 3)
+
+
+@pytest.mark.parametrize("fn, fwd, bwd", [(made_and_read_after, "borrowed", "any_layout"),
+                                           (made_outside_a_loop, "borrowed", "borrowed"),
+                                           (made_and_dropped, "borrowed", "any_layout")])
+def test_a_value_the_caller_made_is_borrowed_where_it_holds_it_for_every_call(fn, fwd, bwd):
+    """The caller's ``y`` is borrowed by the forward call (the reverse call reads it later) and by
+    both calls in a loop made after it; the reverse call that reads it last passes it counted, and
+    so does every call of that function (one type per parameter: the recursion's own call too)."""
+    x = np.array([0.3, -0.5, 0.7])
+    source = numba_source(fn, x)
+    calls = [line.strip() for line in source.splitlines() if "scaled_sum_" in line and "def " not in line
+             and '"""' not in line]
+    fwd_calls = [c for c in calls if "scaled_sum_fwd(" in c]
+    bwd_calls = [c for c in calls if "scaled_sum_bwd(" in c]
+    assert len(fwd_calls) == len(bwd_calls) == 2
+    assert all(f"scaled_sum_fwd(adc_stacks.{fwd}(" in c for c in fwd_calls)
+    assert all(f"scaled_sum_bwd(adc_stacks.{bwd}(" in c for c in bwd_calls)
+    got = adc.grad(fn, jit=True)(x)
+    np.testing.assert_allclose(got, fd_jacobian_of(fn, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, adc.grad(fn)(x), rtol=1e-13, atol=1e-14)
 
 
 def test_a_local_array_passed_to_a_recursion_stays_counted():

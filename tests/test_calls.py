@@ -210,7 +210,7 @@ def test_numba_calls_get_typed_constants():
     from adc.types import FLOAT
 
     text = compile_derivative(three_deep, [FLOAT], "grad", [0], jit=True, load=False).source
-    assert "sin_chain_fwd(x, np.int64(2), tape)" in text
+    assert "sin_chain_fwd(x, np.int64(2), adc_stacks.borrowed(tape))" in text
     assert "sin_chain_fwd(x, 2)" in adc.source(three_deep, at=(0.7,), compact=True)
 
 

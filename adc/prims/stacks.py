@@ -26,7 +26,10 @@ from __future__ import annotations
 import numpy as np
 from numba import boolean, float64, int64
 from numba.core import cgutils, types
-from numba.core.imputils import impl_ret_borrowed
+from numba.core.datamodel import models
+from numba.core.datamodel.registry import register_default
+from numba.core.imputils import impl_ret_borrowed, lower_cast
+from numba.experimental.jitclass.base import InstanceModel
 from numba.core.typing import signature
 from numba.experimental import jitclass
 from numba.extending import intrinsic, overload
@@ -70,10 +73,69 @@ BoolTape = _tape_class("BoolTape", np.bool_, boolean)
 
 
 
+class UncountedArray(types.Array):
+    """The Numba type of a borrowed array: an array of any layout whose reference count no code
+    touches (its data model has no member to count)."""
+
+    def __init__(self, dtype, ndim, readonly=False, aligned=True):  # noqa: ANN001, ANN204
+        super().__init__(dtype, ndim, "A", readonly=readonly, aligned=aligned,
+                         name=f"borrowed array({dtype}, {ndim}d, A{', readonly' if readonly else ''})")
+
+    @property
+    def key(self):  # noqa: ANN201
+        return "borrowed", super().key
+
+    def copy(self, dtype=None, ndim=None, layout=None, readonly=None):  # noqa: ANN001, ANN201
+        """An array type of Numba's own (what indexing or slicing a borrowed array gives)."""
+        return types.Array(self.dtype if dtype is None else dtype, self.ndim if ndim is None else ndim,
+                           self.layout if layout is None else layout,
+                           readonly=not self.mutable if readonly is None else readonly, aligned=self.aligned)
+
+
+class UncountedTape(types.ClassInstanceType):
+    """The Numba type of a borrowed ``adc_stacks`` tape: the tape, uncounted."""
+
+    name_prefix = "borrowed"
+
+    @property
+    def key(self):  # noqa: ANN201
+        return "borrowed", self.class_type.key
+
+
+class _Uncounted:
+    """A data model whose reference count no code touches: no member is counted."""
+
+    def traverse(self, builder):  # noqa: ANN001, ANN201, ARG002
+        return []
+
+    def has_nrt_meminfo(self) -> bool:
+        return False
+
+    def contains_nrt_meminfo(self) -> bool:
+        return False
+
+
+@register_default(UncountedArray)
+class _UncountedArrayModel(_Uncounted, models.ArrayModel):
+    pass
+
+
+@register_default(UncountedTape)
+class _UncountedTapeModel(_Uncounted, InstanceModel):
+    pass
+
+
+@lower_cast(UncountedArray, types.Array)
+def _counted(context, builder, fromty, toty, value):  # noqa: ANN001, ANN202, ARG001
+    """A borrowed array where Numba's own type is needed (its null count pointer: counted by no one)."""
+    return value
+
+
 def borrowed(value):  # noqa: ANN001, ANN201
-    """``value`` (an array or a tape) with a null reference-count pointer under Numba, an array
-    typed as of any layout (``any_layout``): a view Numba does not count, valid while the owner of
-    its memory lives.  ``value`` itself in Python."""
+    """``value`` (an array or a tape) typed under Numba as uncounted (``UncountedArray``, of any
+    layout, or ``UncountedTape``), its reference-count pointer null: no code increments or
+    decrements a count on passing or dropping it.  Valid while the owner of its memory lives.
+    ``value`` itself in Python."""
     return value
 
 
@@ -89,14 +151,27 @@ def _retyped(value):  # noqa: ANN001, ANN202
     return value.copy(layout="A") if isinstance(value, types.Array) else value
 
 
+def _uncounted_type(value):  # noqa: ANN001, ANN202
+    if isinstance(value, (UncountedArray, UncountedTape)):
+        return value
+    if isinstance(value, types.Array):
+        return UncountedArray(value.dtype, value.ndim, readonly=not value.mutable, aligned=value.aligned)
+    if _is_stack(value):
+        return UncountedTape(value.class_type)
+    return None
+
+
 @intrinsic
 def _uncounted(typingctx, value):  # noqa: ANN001, ANN202, ARG001
     def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
+        if isinstance(signature.args[0], (UncountedArray, UncountedTape)):
+            return args[0]
         view = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
         view.meminfo = cgutils.get_null_value(view.meminfo.type)
         return view._getvalue()  # (an array's data model is the same for every layout)
 
-    return _retyped(value)(value), codegen
+    uncounted = _uncounted_type(value)
+    return (uncounted(value), codegen) if uncounted is not None else None
 
 
 @intrinsic
@@ -164,7 +239,8 @@ def _push(typingctx, tape, value):  # noqa: ANN001, ANN202, ARG001
         size = members.m_size
         capacity = builder.extract_value(_items(context, builder, tape_type, members).shape, 0)
         with builder.if_then(builder.icmp_signed("==", size, capacity), likely=False):
-            context.compile_internal(builder, _grow, signature(types.none, tape_type), [args[0]])
+            counted = tape_type.class_type.instance_type  # the same value: _grow reads it as a tape
+            context.compile_internal(builder, _grow, signature(types.none, counted), [args[0]])
         items = tape_type.struct["items"]
         item = context.cast(builder, args[1], sig.args[1], items.dtype)
         context.pack_value(builder, items.dtype, item, builder.gep(_items(context, builder, tape_type, members).data, [size]))
@@ -190,5 +266,7 @@ def _pop(typingctx, tape):  # noqa: ANN001, ANN202, ARG001
 
 
 def _is_stack(tape) -> bool:  # noqa: ANN001
-    return tape in {cls.class_type.instance_type for cls in (FloatTape, IntTape, BoolTape)}
+    """Is ``tape`` the Numba type of an ``adc_stacks`` tape, counted or borrowed?"""
+    return isinstance(tape, types.ClassInstanceType) and \
+        tape.class_type in {cls.class_type for cls in (FloatTape, IntTape, BoolTape)}
 
