@@ -28,7 +28,7 @@ function, so a parameter takes one kind of tape from every caller.
 from __future__ import annotations
 
 from .calls import Function, is_tape
-from .ir import Op, Program, Region, Var, defined_in, mentioned, walk
+from .ir import Op, Program, Region, Var, defined_in, definitions, mentioned, walk
 from .memory import Memory, is_array, makes_new
 from .prims.runtime import SHARED_TAPES
 
@@ -57,25 +57,33 @@ def borrow_arguments(main: Program, functions: dict[Function, Program]) -> None:
             if callee not in functions:
                 continue
             borrowed = tuple(j for j in range(len(op.args)) if (callee, j) in borrowable)
-            # every other array is passed as of any layout too: one version of the callee per type
-            # (``prims/stacks.py``, ``any_layout``)
-            retyped = tuple(j for j, a in enumerate(op.args) if is_array(a) and j not in borrowed)
+            # every other array, and every other shared tape, is passed as Numba's own (counted)
+            # type, an array as of any layout: one version of the callee per type, also where a
+            # borrowed value is passed on into a slot that is not (``prims/stacks.py``, ``any_layout``)
+            retyped = tuple(j for j, a in enumerate(op.args) if j not in borrowed
+                            and (is_array(a) or (callee, j) in shared))
             op.params = (*op.params, *((("borrowed", borrowed),) if borrowed else ()),
                          *((("any_layout", retyped),) if retyped else ()))
 
 
 def _calls(prog: Program) -> list[tuple[Op, list[bool]]]:
     """The call ops of ``prog``, each with whether its caller holds each argument for the whole
-    call (``_held``)."""
+    call: a parameter it never assigns, or a value assigned once that ``_held`` finds alive."""
     found: list[tuple[Op, list[bool]]] = []
-    params = set(prog.params)
+    # a value assigned again (the reverse sweep recomputes a primal value into the same variable)
+    # is not the same object after it: a read after the assignment does not hold the first one
+    assigned = definitions(prog.body)
+    params = {p for p in prog.params if p not in assigned}
     lasts: dict[int, dict[Var, int]] = {}
+
+    def held(a: object, path: list[tuple[Region, int, Op]]) -> bool:
+        return isinstance(a, Var) and (a in params or assigned.get(a) == 1 and _held(a, path, lasts))
 
     def visit(block: Region, path: list[tuple[Region, int, Op]]) -> None:
         for i, op in enumerate(block.ops):
             inner = [*path, (block, i, op)]
             if op.prim in CALLS:
-                found.append((op, [isinstance(a, Var) and (a in params or _held(a, inner, lasts)) for a in op.args]))
+                found.append((op, [held(a, inner) for a in op.args]))
             for sub in op.regions:
                 visit(sub, inner)
 

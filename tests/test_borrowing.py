@@ -250,3 +250,67 @@ def test_a_recursion_given_two_layouts_loads_from_numbas_cache(tmp_path):
         np.testing.assert_allclose(eval(done.stdout), want, rtol=1e-12)  # noqa: S307 (a list of floats)
     np.testing.assert_allclose(want, fd_jacobian_of(ping_pong, x), rtol=1e-6, atol=1e-8)
     assert any((tmp_path / "cache" / "__pycache__").glob("*.ping_fwd-*.nbi"))  # Numba's cache was used
+
+
+def scaled_then_summed(v, n):
+    if n == 0:
+        w = v * 3.0 + 1.0  # a new array the size of v, then v read again
+        return np.sum(w * v)
+    return scaled_then_summed(v, n - 1) * 1.5
+
+
+def made_in_a_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sin(scaled_then_summed(x * (i + 1.0), 2))
+    return s
+
+
+@pytest.mark.parametrize("jit", [True, "parallel"])
+def test_a_value_recomputed_by_the_reverse_sweep_is_not_held_by_its_recomputation(jit):
+    """The forward loop makes ``x * (i + 1.0)`` and passes it to the kept call as its last read;
+    the reverse loop computes it again into the same variable and reads that.  The later read is
+    of a new array, so the first is not held for the call: it is passed counted (it was borrowed,
+    and released during the call: a wrong gradient under jit="parallel", found by review)."""
+    x = np.linspace(0.2, 0.9, 5)
+    got = adc.grad(made_in_a_loop, jit=jit)(x)
+    np.testing.assert_allclose(got, fd_jacobian_of(made_in_a_loop, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, adc.grad(made_in_a_loop)(x), rtol=1e-13, atol=1e-14)
+    source = numba_source(made_in_a_loop, x)
+    assert "scaled_then_summed_fwd(adc_stacks.any_layout(" in source and "_fwd(adc_stacks.borrowed(" not in source
+
+
+def powered_sum(u, m):
+    if m <= 0:
+        return np.sum(u * u)
+    return np.sin(powered_sum(u, m - 1)) * u[0]
+
+
+def passes_its_own_on(v, n, m):
+    """Its ``v`` is borrowed; it passes it on to ``powered_sum``, which another caller gives a
+    value it makes and drops (so ``powered_sum``'s parameters are counted)."""
+    if n <= 0:
+        return powered_sum(v, m)
+    return np.cos(passes_its_own_on(v, n - 1, m)) * v[1]
+
+
+def both_callers(x):
+    m = int(x.shape[0]) - 3
+    return powered_sum(x * 2.0, m) + passes_its_own_on(x, m, m)
+
+
+def test_a_borrowed_value_passed_into_a_counted_slot_makes_no_second_version(tmp_path, monkeypatch):
+    """Numba compiles one version of a function per type of its arguments: a borrowed array or tape
+    passed on into a parameter that is counted is retyped as Numba's own (``any_layout``), so each
+    kept function has one version (two versions of a recursive function in Numba's cache crash a
+    process that loads them)."""
+    monkeypatch.setenv("ADC_CACHE_DIR", str(tmp_path))
+    x = np.array([0.3, -0.5, 0.7, 0.4, 0.9, -0.2])
+    got = adc.grad(both_callers, jit=True)(x)
+    np.testing.assert_allclose(got, fd_jacobian_of(both_callers, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, adc.grad(both_callers)(x), rtol=1e-13, atol=1e-14)
+    modules = [m for name, m in sys.modules.items() if name.startswith("adc_both_callers_grad")]
+    assert modules
+    kept = [f for m in modules for name, f in vars(m).items() if name.endswith(("_fwd", "_bwd"))
+            and hasattr(f, "signatures")]
+    assert kept and all(len(f.signatures) == 1 for f in kept), [(f, f.signatures) for f in kept]

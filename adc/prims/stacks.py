@@ -140,14 +140,18 @@ def borrowed(value):  # noqa: ANN001, ANN201
 
 
 def any_layout(array):  # noqa: ANN001, ANN201
-    """``array`` typed as of any layout under Numba (``'A'``: the same array), so that a recursive
-    function takes one type of array from every call (Numba compiles a version per layout, and a
-    process that loads two versions of a recursive function from its cache crashes).  ``array``
-    itself in Python."""
+    """``array`` typed under Numba as Numba's own array type of any layout (``'A'``: the same
+    array; a borrowed one stays uncounted, its count pointer null), or a borrowed tape as a tape,
+    so that a recursive function takes one type from every call (Numba compiles a version per type,
+    and a process that loads two versions of a recursive function from its cache crashes).
+    ``array`` itself in Python."""
     return array
 
 
 def _retyped(value):  # noqa: ANN001, ANN202
+    """Numba's own counted type for ``value``, an array's of any layout."""
+    if isinstance(value, UncountedTape):
+        return value.class_type.instance_type
     return value.copy(layout="A") if isinstance(value, types.Array) else value
 
 
@@ -189,7 +193,7 @@ def _borrowed(value):  # noqa: ANN001, ANN202
 
 @overload(any_layout, inline="always")
 def _any(array):  # noqa: ANN001, ANN202
-    if isinstance(array, types.Array) and array.layout != "A":
+    if isinstance(array, (UncountedArray, UncountedTape)) or isinstance(array, types.Array) and array.layout != "A":
         return lambda array: _any_layout(array)
     return lambda array: array
 
