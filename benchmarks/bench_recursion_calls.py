@@ -11,7 +11,9 @@ compiled three ways, medians of 7 calls:
 - `one more array`: also given an array it passes down and never reads, as adc's derivative is given
   its tapes and adjoint buffers (the counts are kept);
 - `uncounted`: the same, with both arrays passed as views whose reference-count pointer is null
-  (an @intrinsic), which Numba's increments skip.
+  (an @intrinsic), which Numba's increments skip (what adc passed until the twenty-third session);
+- `borrowed`: the same, with both arrays passed as ``adc_stacks.borrowed(x)``, typed as uncounted
+  (no member to count: no increment or decrement is emitted at all; what adc passes now).
 
 and adc's gradient (`jit=True`) for scale.  No derivative is written by hand here."""
 from __future__ import annotations
@@ -28,6 +30,8 @@ from numba.extending import intrinsic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "gradbench"))
 from evals import det as det_eval  # noqa: E402
+
+from adc.prims.stacks import borrowed  # noqa: E402
 
 
 @numba.njit
@@ -73,6 +77,11 @@ def uncounted(typingctx, array):  # noqa: ANN001, ANN201
 
 
 @numba.njit
+def run_borrowed(A, extra):  # noqa: ANN001, ANN201
+    return one_more_array(borrowed(A), 0, 0, borrowed(extra))
+
+
+@numba.njit
 def run_plain(A):  # noqa: ANN001, ANN201
     return plain(A, 0, 0)
 
@@ -101,12 +110,13 @@ def main() -> None:
     ell = int(sys.argv[1]) if len(sys.argv) > 1 else 9
     A = np.random.default_rng(0).random((ell, ell))
     extra = np.zeros(16)
-    assert np.isclose(run_plain(A), np.linalg.det(A)) and run_uncounted(A, extra) == run_plain(A)
+    assert np.isclose(run_plain(A), np.linalg.det(A)) and run_uncounted(A, extra) == run_plain(A) == run_borrowed(A, extra)
     print(f"ell = {ell}, median of 7 calls:")
     print(f"| recursion | ms |\n|---|---|")
     print(f"| plain (A) | {median_ms(run_plain, A):.1f} |")
     print(f"| one more array | {median_ms(run_one_more, A, extra):.1f} |")
     print(f"| one more array, both uncounted | {median_ms(run_uncounted, A, extra):.1f} |")
+    print(f"| one more array, both borrowed (typed as uncounted) | {median_ms(run_borrowed, A, extra):.1f} |")
     print(f"| adc's gradient (jit=True) | {median_ms(det_eval.gradient, A):.1f} |")
 
 
