@@ -175,7 +175,10 @@ class Generator:
                 vs = self.vectors(scope, self.n)
                 if not vs:
                     return None
-                args.append(self.pick(vs).name)
+                # a recursion's argument made by the caller for the call alone (its last read: under
+                # jit, not borrowed unless held, even where the reverse sweep computes it again)
+                made = self.recursion and "d" in params and self.chance(0.4)
+                args.append(self.vexpr(scope, self.n, 1) if made else self.pick(vs).name)
         return f"{name}({', '.join(args)})"
 
     def sexpr(self, scope: Scope, depth: int = 2) -> str:
