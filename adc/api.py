@@ -1073,8 +1073,11 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
         <BLANKLINE>
     """
     check_function(fn, "adc.source")
-    if mode not in ("reverse", "forward", "hvp"):
-        raise DifferentiationError(f"mode must be 'reverse', 'forward' or 'hvp', got {mode!r}")
+    if not isinstance(mode, str) or mode not in ("reverse", "forward", "hvp"):
+        given = repr(mode) if isinstance(mode, str) else f"a value of type {type(mode).__name__}"
+        raise DifferentiationError(f"mode must be 'reverse', 'forward' or 'hvp', got {given}"
+                                   + ("" if isinstance(mode, str) else
+                                      "; example arguments go in at=(...): adc.source(f, at=(x,))"))
     if argnums is None:
         if at is None:
             prepared, types = _types_for(fn, at)

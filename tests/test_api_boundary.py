@@ -566,6 +566,10 @@ def test_the_hessian_of_a_vector_function_is_jacfwd_of_jacrev():
     (lambda: adc.trace(cube, at=2.0), "at= takes a tuple of example arguments"),
     (lambda: adc.source(product, at=(1.0,)), "product() takes 2 positional arguments but 1 were given"),
     (lambda: adc.grad(cube, mode="sideways"), "mode must be 'reverse' or 'forward'"),
+    # an example argument given where ``mode`` is (it raised NumPy's "truth value of an array")
+    (lambda: adc.source(cube, np.ones(3)), "got a value of type ndarray; example arguments go in at=(...)"),
+    (lambda: adc.source(cube, 2.0), "got a value of type float; example arguments go in at=(...)"),
+    (lambda: adc.source(cube, "sideways"), "mode must be 'reverse', 'forward' or 'hvp', got 'sideways'"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_misuse_is_an_adc_error_naming_what_is_wrong(call, pattern):
     with pytest.raises(adc.AdcError) as info:
