@@ -125,8 +125,7 @@ class Transformed:
     def __init__(self, fn: Callable[..., Any], argnums: Argnums, mode: str, jit: Jit, with_value: bool,
                  has_aux: bool = False, checkpoints: int | None = None) -> None:
         transform = "adc.value_and_grad" if with_value else "adc.grad"
-        if mode not in ("reverse", "forward"):
-            raise DifferentiationError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+        _check_mode(mode, ("reverse", "forward"))
         check_jit(jit)
         if not callable(fn):
             raise DifferentiationError(f"expected a function to differentiate, got {type(fn).__name__}")
@@ -354,6 +353,16 @@ class Fast:
     compiled: Compiled
     wrt: list[int]
     done: Callable[[Any, tuple[Any, ...]], Any]
+
+
+def _check_mode(mode: Any, allowed: Sequence[str], hint: str = "") -> None:
+    """``mode`` is one of ``allowed``; else an adc error naming them (and, for a value that is no
+    string, ``hint``)."""
+    if isinstance(mode, str) and mode in allowed:
+        return
+    names = ", ".join(repr(m) for m in allowed[:-1]) + f" or {allowed[-1]!r}"
+    given = repr(mode) if isinstance(mode, str) else f"a value of type {type(mode).__name__}"
+    raise DifferentiationError(f"mode must be {names}, got {given}" + ("" if isinstance(mode, str) else hint))
 
 
 def _check_checkpoints(checkpoints: Any, mode: str = "reverse") -> int | None:
@@ -1073,11 +1082,7 @@ def source(fn: Callable[..., Any], mode: str = "reverse", argnums: Argnums | Non
         <BLANKLINE>
     """
     check_function(fn, "adc.source")
-    if not isinstance(mode, str) or mode not in ("reverse", "forward", "hvp"):
-        given = repr(mode) if isinstance(mode, str) else f"a value of type {type(mode).__name__}"
-        raise DifferentiationError(f"mode must be 'reverse', 'forward' or 'hvp', got {given}"
-                                   + ("" if isinstance(mode, str) else
-                                      "; example arguments go in at=(...): adc.source(f, at=(x,))"))
+    _check_mode(mode, ("reverse", "forward", "hvp"), "; example arguments go in at=(...): adc.source(f, at=(x,))")
     if argnums is None:
         if at is None:
             prepared, types = _types_for(fn, at)

@@ -570,6 +570,7 @@ def test_the_hessian_of_a_vector_function_is_jacfwd_of_jacrev():
     (lambda: adc.source(cube, np.ones(3)), "got a value of type ndarray; example arguments go in at=(...)"),
     (lambda: adc.source(cube, 2.0), "got a value of type float; example arguments go in at=(...)"),
     (lambda: adc.source(cube, "sideways"), "mode must be 'reverse', 'forward' or 'hvp', got 'sideways'"),
+    (lambda: adc.grad(cube, mode=np.ones(3)), "mode must be 'reverse' or 'forward', got a value of type ndarray"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_misuse_is_an_adc_error_naming_what_is_wrong(call, pattern):
     with pytest.raises(adc.AdcError) as info:
