@@ -13,10 +13,11 @@ its ``push`` and ``pop`` ops as ``adc_stacks.push`` and ``adc_stacks.pop``, writ
 
 A parameter of a kept function is borrowed when both hold:
 
-- every call passes a value its caller holds for the whole call (``_held``): a parameter of the
-  caller (its own caller holds it), or a value the caller reads after the call or made outside a
-  loop the call is in (a value the caller made and reads no more might be released as soon as it
-  is read for the call, before the call returns);
+- every call passes a value its caller holds for the whole call (``_calls``, ``_held``): a
+  parameter of the caller that it never assigns (its own caller holds it), or a value the caller
+  assigns once and reads after the call or made outside a loop the call is in (a value the caller
+  made and reads no more might be released as soon as it is read for the call, before the call
+  returns; a value assigned again, as the reverse sweep recomputes some, is another object after);
 - the callee never lets it escape the call: for an array, no value sharing its memory is returned,
   pushed onto a tape, or given to an op whose result is neither a number nor an array, or to a call
   that lets it escape (``escaping``); a tape is only pushed onto, popped from and passed on.

@@ -13,13 +13,14 @@ three or four such arguments per call that was most of the gradient's time.
   caller (a method of a ``jitclass`` is a call Numba does not inline, with reference counting around
   it: that was half the forward sweep of det's expansion by minors); the growth is a call, taken
   when the tape is full.
-- ``borrowed(x)``: the same array or tape with a null reference-count pointer, which Numba's
-  increments and decrements skip.  It is valid only while the memory's owner keeps it alive, so
-  ``borrowing.py`` passes a value borrowed only when it is a parameter of the calling function (its
-  caller holds it for the whole call) and the callee never lets it escape the call.
-- ``any_layout(x)``: the same array typed as of any layout (``borrowed`` retypes too), so that a
-  recursive function is compiled once for every caller (``prims/runtime.py`` names the tapes by
-  kind: ``SHARED_TAPES``).
+- ``borrowed(x)``: the same array or tape typed as uncounted (``UncountedArray``, of any layout,
+  ``UncountedTape``: data models with no member to count, so Numba emits no increment or decrement
+  for it), its reference-count pointer null.  It is valid only while the memory's owner keeps it
+  alive, so ``borrowing.py`` borrows a parameter only where every caller holds the value for the
+  whole call and the callee never lets it escape the call.
+- ``any_layout(x)``: the same array typed as Numba's own array of any layout (a borrowed one too),
+  or a borrowed tape as a tape, so that a recursive function is compiled once for every caller
+  (``prims/runtime.py`` names the tapes by kind: ``SHARED_TAPES``).
 """
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ from numba.core import cgutils, types
 from numba.core.datamodel import models
 from numba.core.datamodel.registry import register_default
 from numba.core.imputils import impl_ret_borrowed, lower_cast
-from numba.experimental.jitclass.base import InstanceModel
 from numba.core.typing import signature
 from numba.experimental import jitclass
+from numba.experimental.jitclass.base import InstanceModel
 from numba.extending import intrinsic, overload
 
 _FIRST = 64  # the first capacity: a tape doubles when full
@@ -70,7 +71,6 @@ def _tape_class(name: str, dtype: type, item: object) -> type:
 FloatTape = _tape_class("FloatTape", np.float64, float64)
 IntTape = _tape_class("IntTape", np.int64, int64)
 BoolTape = _tape_class("BoolTape", np.bool_, boolean)
-
 
 
 class UncountedArray(types.Array):
