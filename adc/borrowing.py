@@ -75,10 +75,11 @@ def _calls(prog: Program) -> list[tuple[Op, list[bool]]]:
     # is not the same object after it: a read after the assignment does not hold the first one
     assigned = definitions(prog.body)
     params = {p for p in prog.params if p not in assigned}
-    lasts: dict[int, dict[Var, int]] = {}
+    lasts: dict[int, dict[Var, int]] = {}  # ``_last_mentions`` of each block, by ``id``
+    made: dict[int, set[Var]] = {}  # the values each loop makes, by ``id``
 
     def held(a: object, path: list[tuple[Region, int, Op]]) -> bool:
-        return isinstance(a, Var) and (a in params or assigned.get(a) == 1 and _held(a, path, lasts))
+        return isinstance(a, Var) and (a in params or assigned.get(a) == 1 and _held(a, path, lasts, made))
 
     def visit(block: Region, path: list[tuple[Region, int, Op]]) -> None:
         for i, op in enumerate(block.ops):
@@ -92,12 +93,13 @@ def _calls(prog: Program) -> list[tuple[Op, list[bool]]]:
     return found
 
 
-def _held(v: Var, path: list[tuple[Region, int, Op]], lasts: dict[int, dict[Var, int]]) -> bool:
+def _held(v: Var, path: list[tuple[Region, int, Op]], lasts: dict[int, dict[Var, int]],
+          made: dict[int, set[Var]]) -> bool:
     """Is ``v`` alive for the whole of the call at the end of ``path`` (each enclosing block, the
     position in it and the op there, from the function's body in)?  It is if some enclosing block
     reads it after the op there (Numba releases a value after its last read), or an enclosing loop
-    reads it (the call does) but did not make it (it is read again next time round).  ``lasts``:
-    ``_last_mentions`` of each block, and the values each loop makes, by ``id``."""
+    reads it (the call does) but did not make it (it is read again next time round).  ``lasts``
+    and ``made`` keep what each block and loop was found to hold."""
     for block, i, op in path:
         last = lasts.get(id(block))
         if last is None:
@@ -105,8 +107,10 @@ def _held(v: Var, path: list[tuple[Region, int, Op]], lasts: dict[int, dict[Var,
         if last.get(v, -1) > i:
             return True
         if op is not path[-1][2] and op.prim in ("for", "while"):
-            made = lasts.setdefault(id(op), {u: 0 for r in op.regions for u in defined_in(r)})
-            if v not in made:
+            inside = made.get(id(op))
+            if inside is None:
+                inside = made[id(op)] = {u for r in op.regions for u in defined_in(r)}
+            if v not in inside:
                 return True
     return False
 

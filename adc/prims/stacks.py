@@ -12,7 +12,7 @@ three or four such arguments per call that was most of the gradient's time.
 - ``push(tape, x)`` and ``pop(tape)``: a shared tape's ``append`` and ``pop`` written into the
   caller (a method of a ``jitclass`` is a call Numba does not inline, with reference counting around
   it: that was half the forward sweep of det's expansion by minors); the growth is a call, taken
-  when the tape is full.
+  when the tape is full.  The methods are the same two.
 - ``borrowed(x)``: the same array or tape typed as uncounted (``UncountedArray``, of any layout,
   ``UncountedTape``: data models with no member to count, so Numba emits no increment or decrement
   for it), its reference-count pointer null.  It is valid only while the memory's owner keeps it
@@ -44,20 +44,10 @@ def _tape_methods(dtype: type) -> dict[str, object]:
         self.size = 0
 
     def append(self, value):  # noqa: ANN001, ANN202
-        n = self.size
-        if n == self.items.shape[0]:
-            grown = np.empty(2 * n, dtype=dtype)
-            grown[:n] = self.items
-            self.items = grown
-        self.items[n] = value
-        self.size = n + 1
+        _push(self, value)
 
     def pop(self):  # noqa: ANN001, ANN202
-        n = self.size - 1
-        if n < 0:
-            raise IndexError("pop from an empty tape")
-        self.size = n
-        return self.items[n]
+        return _pop(self)
 
     return {"__init__": __init__, "append": append, "pop": pop}
 
