@@ -11,6 +11,7 @@ executed from memory and registered with ``linecache`` instead.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import linecache
@@ -51,8 +52,26 @@ def module_name(source: str, func: str, jit: Jit = False, unchecked: bool = Fals
     flavour = {False: "", True: "numba checked\n", "parallel": "numba parallel checked\n"}[jit]
     if jit and unchecked:
         flavour = flavour.replace("checked", "unchecked")
+    if jit:
+        flavour += _runtime_fingerprint()
     digest = hashlib.sha256((flavour + source).encode()).hexdigest()[:16]
     return f"adc_{func}_{digest}"
+
+
+# the modules whose Numba overloads, intrinsics and classes compiled code inlines: Numba's on-disk
+# cache of a generated module does not notice when they change (a new adc), so their text is part
+# of the module's name
+_RUNTIME = ("prims/kernels.py", "prims/special.py", "prims/stacks.py", "prims/revolve.py")
+
+
+@functools.lru_cache(maxsize=None)
+def _runtime_fingerprint() -> str:
+    """A digest of the text of the modules ``_RUNTIME`` names."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _RUNTIME:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16] + "\n"
 
 
 def _write(path: Path, source: str) -> None:

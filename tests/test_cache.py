@@ -177,3 +177,20 @@ def test_a_directory_that_cannot_be_created_falls_back_to_memory(tmp_path, monke
         warnings.simplefilter("always")
         assert adc.grad(cube_blocked)(2.0) == 12.0
     assert any("cannot create the cache directory" in str(w.message) for w in record)
+
+
+def test_numba_modules_are_named_after_the_runtime_code_numba_inlines(monkeypatch):
+    """Numba's on-disk cache of a generated module does not notice a change in the overloads and
+    intrinsics it inlined (a new adc: ``adc_special.digamma`` at its pole was once NaN), so a jit
+    module's name covers their text; a plain module, which imports them afresh, does not."""
+    from adc import backend
+
+    package = Path(adc.__file__).resolve().parent
+    numba_runtime = {str(p.relative_to(package)) for p in package.rglob("*.py")
+                     if any(mark in p.read_text() for mark in ("overload(", "@intrinsic", "jitclass(", "register_jitable("))}
+    assert numba_runtime == set(backend._RUNTIME)
+    before = {jit: backend.module_name("def f(x):\n    return x\n", "f", jit) for jit in (False, True, "parallel")}
+    monkeypatch.setattr(backend, "_runtime_fingerprint", lambda: "another adc\n")
+    after = {jit: backend.module_name("def f(x):\n    return x\n", "f", jit) for jit in (False, True, "parallel")}
+    assert after[False] == before[False]
+    assert after[True] != before[True] and after["parallel"] != before["parallel"]
