@@ -149,7 +149,7 @@ class Builder:
                 if is_zero(y) and zero_absorbs:
                     return Const(0.0)
             return self._mul_patterns(a[0], a[1]) or self._mul_patterns(a[1], a[0], swapped=True)
-        elif prim == "div":
+        elif prim in ("div", "npdiv"):
             if is_one(a[1]):
                 return a[0]
             if is_zero(a[0]) and zero_absorbs:
@@ -190,9 +190,11 @@ class Builder:
             scaled = self.defining(p, "mul")
             if scaled is not None and isinstance(scaled.args[1], Const):
                 return self.mul(self.mul(g, scaled.args[1]), scaled.args[0])  # (g * 2.0) * x: one pass
+        for quotient in ("div", "npdiv"):  # g * (1 / x) is g / x, as Python's or as NumPy's division
+            div = self.defining(p, quotient)
+            if div is not None and is_one(div.args[0]):
+                return self.emit(quotient, g, div.args[1])
         div = self.defining(p, "div")
-        if div is not None and is_one(div.args[0]):
-            return self.div(g, div.args[1])
         if div is not None and not swapped:
             return self.div(self.mul(g, div.args[0]), div.args[1])
         neg = self.defining(p, "neg")

@@ -89,7 +89,7 @@ class Emitter:
         if rule.render is not None:
             texts = [text for text, _ in args]
             return spelling(rule, texts, dict(op.params), [a.type for a in op.args], self.numba), P_ATOM
-        form = trace_form(op) if self.trace_style else python_form(op)
+        form = trace_form(op) if self.trace_style else python_form(op, self.numba)
         return fill(form, args), form.prec
 
     def _without_negation(self, op: Op) -> Op:
@@ -553,10 +553,13 @@ def _repeats(user: Op, v: Var) -> bool:
     return any(template.count("{%d}" % k) > 1 for k, a in enumerate(user.args) if a is v)
 
 
-def python_form(op: Op) -> Form:
-    """How a simple op renders in generated Python: its rule's array or scalar form."""
+def python_form(op: Op, numba: bool = False) -> Form:
+    """How a simple op renders in generated Python (``numba``: in the Numba dialect): its rule's
+    array or scalar form."""
     rule = get(op.prim)
     form = rule.array if op.out.type is not None and op.out.type.is_array else rule.scalar
+    if numba and form.numba is not None:
+        return form.numba
     if form.holds is None:
         return form
     return form.at([a.value if isinstance(a, Const) else None for a in op.args])

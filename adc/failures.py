@@ -171,18 +171,30 @@ _SHAPE_HINTS = (("non-broadcastable output operand", _BROADCAST_HINT),  # an adj
 
 
 _NUMPY_MATH_HINT = (
-    "adc computes NumPy's functions of a number (np.log, np.sqrt, np.exp, np.arcsin, ...) with Python's "
-    "math module, which raises where NumPy returns inf or nan: evaluate at another point, pass the "
-    "number in an array (NumPy's functions of arrays keep their inf and nan), or use jit=True (Numba's "
-    "math functions return inf and nan)")
+    "adc computes np.sin, np.cos and np.tan of a number with Python's math module, which raises for an "
+    "infinite argument where NumPy returns nan (NumPy's other functions of a number keep NumPy's inf and "
+    "nan): evaluate at a finite point, pass the number in an array, or use jit=True (Numba's math "
+    "functions return nan)")
+
+
+_NUMPY_FLOAT_HINT = (
+    "NumPy's functions of a number return NumPy floats, on which / and ** give inf or nan, but adc "
+    "computes them as Python floats, on which / and ** raise: write np.divide(a, b) or np.power(a, b) "
+    "there, pass the number in an array, or use jit=True (Numba's / and ** return inf and nan)")
 
 
 def _numpy_math_hint(exc: BaseException, loc: Loc | None) -> str | None:
-    """The hint for ``math``'s domain or range error on a line that calls NumPy (``np.log(0.0)``:
-    NumPy's -inf, where the generated ``math.log`` raises), else ``None``."""
-    if isinstance(exc, (ValueError, OverflowError)) and str(exc) in ("math domain error", "math range error") \
-            and loc is not None and re.search(r"\b(np|numpy)\.", loc.text):
+    """The hint for ``math``'s domain error on a line that calls ``np.sin``, ``np.cos`` or
+    ``np.tan`` (``np.sin(inf)``: NumPy's nan, where the generated ``math.sin`` raises), or for
+    Python's division or power raising on a line that calls NumPy (``1.0 / np.sqrt(0.0)``: inf of
+    a NumPy float), else ``None``."""
+    if loc is None:
+        return None
+    if isinstance(exc, ValueError) and str(exc) == "math domain error" \
+            and re.search(r"\b(np|numpy)\.(sin|cos|tan)\(", loc.text):
         return _NUMPY_MATH_HINT
+    if isinstance(exc, (ZeroDivisionError, OverflowError)) and re.search(r"\b(np|numpy)\.\w+\(", loc.text):
+        return _NUMPY_FLOAT_HINT
     return None
 
 

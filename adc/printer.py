@@ -38,10 +38,13 @@ def fill(form: Form, args: list[tuple[str, int]]) -> str:
 
 
 def trace_form(op: Op) -> Form:
+    """How an op reads in the listing: a call by its trace name (``log(v0)``), or its operator
+    (``v0 / v1``; a guarded form as its plain operation, ``np.divide``'s too)."""
     rule = get(op.prim)
-    if rule.scalar.prec == P_ATOM and "(" in rule.scalar.template:
+    form = rule.scalar.unguarded or rule.scalar
+    if form.prec == P_ATOM and "(" in form.template:
         return call(trace_name(op.prim), rule.arity)
-    return rule.scalar
+    return form
 
 
 def output_name(program: Program) -> str:

@@ -442,7 +442,11 @@ def logarithm(x):
 
 
 def numpy_logarithm(x):
-    return np.log(x) + x  # marker: numpy_logarithm
+    return np.log(x) + x
+
+
+def numpy_sine(x):
+    return np.sin(x) + x  # marker: numpy_sine
 
 
 def check_evaluation_error(info, fn, marker: str, cls: type, *fragments: str) -> None:
@@ -456,16 +460,18 @@ def check_evaluation_error(info, fn, marker: str, cls: type, *fragments: str) ->
         assert fragment in text, text
 
 
-def test_numpys_log_of_a_number_at_zero_says_what_adc_computes_and_what_to_do():
-    """``np.log(0.0)`` is NumPy's -inf; adc computes ``np.log`` of a number with ``math.log``,
-    which raises: the hint says so instead of blaming the derivative, and ``jit=True`` (which it
-    names) gives NumPy's values."""
-    with np.errstate(divide="ignore"), pytest.raises(ValueError) as info:
-        adc.value_and_grad(numpy_logarithm)(0.0)
-    check_evaluation_error(info, numpy_logarithm, "# marker", ValueError, "numpy_logarithm itself runs",
+def test_numpys_sine_of_an_infinite_number_says_what_adc_computes_and_what_to_do():
+    """``np.sin(inf)`` is NumPy's nan; adc computes ``np.sin`` of a number with ``math.sin``, which
+    raises: the hint says so instead of blaming the derivative, and ``jit=True`` (which it names)
+    gives NumPy's values.  ``np.log(0.0)`` is NumPy's -inf (test_numpy_scalar_semantics.py)."""
+    with pytest.raises(ValueError) as info:
+        adc.value_and_grad(numpy_sine)(math.inf)
+    check_evaluation_error(info, numpy_sine, "# marker", ValueError, "numpy_sine itself runs",
                            "with Python's math module", "jit=True")
-    value, slope = adc.value_and_grad(numpy_logarithm, jit=True)(0.0)
-    assert value == -math.inf and slope == math.inf
+    value, slope = adc.value_and_grad(numpy_sine, jit=True)(math.inf)
+    assert math.isnan(value) and math.isnan(slope)
+    with np.errstate(divide="ignore"):
+        assert adc.value_and_grad(numpy_logarithm)(0.0) == (-math.inf, math.inf)
 
 
 def test_a_shape_error_in_the_users_own_code_names_its_line():

@@ -37,11 +37,11 @@ CALLS = {
     "numpy.abs": ("abs", False), "numpy.absolute": ("abs", False), "numpy.arctan": ("atan", False),
     "numpy.arctan2": ("atan2", False), "numpy.copy": ("acopy", False), "numpy.cos": ("cos", False),
     "numpy.divide": ("npdiv", False), "numpy.true_divide": ("npdiv", False), "numpy.empty": ("empty", False),
-    "numpy.empty_like": ("empty_like", False), "numpy.exp": ("exp", False), "numpy.fabs": ("abs", False),
-    "numpy.fmax": ("max", False), "numpy.fmin": ("min", False), "numpy.log": ("log", False),
-    "numpy.log1p": ("log1p", False), "numpy.maximum": ("max", False), "numpy.minimum": ("min", False),
+    "numpy.empty_like": ("empty_like", False), "numpy.exp": ("npexp", False), "numpy.fabs": ("abs", False),
+    "numpy.fmax": ("max", False), "numpy.fmin": ("min", False), "numpy.log": ("nplog", False),
+    "numpy.log1p": ("nplog1p", False), "numpy.maximum": ("max", False), "numpy.minimum": ("min", False),
     "numpy.ones": ("ones", False), "numpy.ones_like": ("ones_like", False), "numpy.power": ("nppow", False),
-    "numpy.shape": ("shape", False), "numpy.sin": ("sin", False), "numpy.sqrt": ("sqrt", False),
+    "numpy.shape": ("shape", False), "numpy.sin": ("sin", False), "numpy.sqrt": ("npsqrt", False),
     "numpy.tan": ("tan", False), "numpy.tanh": ("tanh", False), "numpy.zeros": ("zeros", False),
     "numpy.zeros_like": ("zeros_like", False),
 }
@@ -178,8 +178,12 @@ def test_trace_names() -> None:
     from adc.prims import trace_name
 
     assert {p.name: trace_name(p.name) for p in PRIMS if trace_name(p.name) != p.name} == {
-        "atan": "arctan", "select": "where", "npdiv": "divide", "nppow": "power", "nplog": "log",
-        "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh"}
+        "atan": "arctan", "select": "where", "npdiv": "divide", "nppow": "power", "asin": "arcsin", "acos": "arccos",
+        "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
+        # NumPy's functions of a number (their NumPy twins) list as the functions themselves
+        **{f"np{name}": name for name in ("exp", "log", "log1p", "sqrt", "sinh", "cosh", "expm1", "log2", "log10")},
+        "npasin": "arcsin", "npacos": "arccos", "npacosh": "arccosh", "npatanh": "arctanh",
+        "spgammaln": "gammaln", "spgamma": "gamma"}
 
 
 def test_get_and_duplicates() -> None:

@@ -16,6 +16,7 @@ domain error from the generated scalar code.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -24,7 +25,8 @@ from ..types import Type, join
 from ..zeros import zero_like
 from . import batching
 from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
-                       Partials, boolean, call, calls, elementwise, float_like, infix, keep_kind, lowered)
+                       Partials, Primitive, Spelling, boolean, call, calls, elementwise, float_like, infix,
+                       keep_kind, lowered)
 
 # --- arithmetic -------------------------------------------------------------------------------
 elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True,
@@ -111,8 +113,6 @@ elementwise("nppow", 2, _guarded(Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), "
                                  (P_ATOM, P_UNARY), _positive(0)),
             Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power, _nppow_partials, keep_kind,
             names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power")
-elementwise("nplog", 1, _guarded(call("math.log", 1), "{0} > 0", "np.log({0})", (P_CMP + 1,), _positive(0)),
-            call("np.log", 1), np.log, lambda b, a, o: (b.npdiv(1.0, a[0]),), trace="log")
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
             differentiable=False)
 elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
@@ -129,22 +129,67 @@ def _alias(np_name: str, short: str) -> tuple[str, ...]:
     return (f"numpy.{short}",) if np_name.startswith("arc") and hasattr(np, short) else ()
 
 
+# NumPy's functions of a number keep NumPy's semantics: ``np.log(0.0)`` is -inf and ``np.exp(1e3)``
+# inf, where ``math.log`` and ``math.exp`` raise.  Such a function is a primitive of its own, the
+# NumPy twin of the ``math`` one (``nplog`` of ``log``): ``math.log(x) if x > 0 else np.log(x)``
+# on numbers, the math function inside its domain and NumPy's (a ufunc call) outside it; Numba's
+# math functions return NumPy's values, so Numba code calls them without the guard.  Its
+# partials are the math one's, built with every primitive that has a twin replaced by the twin
+# (``div`` by ``npdiv``), so derivatives of every order stay NumPy's too.
+Domain = tuple[str, Callable[[float], bool]]  # where math's function gives NumPy's value: its text, its test
+_TWINS: dict[str, str] = {"div": "npdiv", "pow": "nppow"}  # a primitive -> its NumPy twin
+_POSITIVE: Domain = ("{0} > 0", lambda x: x > 0)
+_UNIT: Domain = ("-1.0 <= {0} <= 1.0", lambda x: -1.0 <= x <= 1.0)
+_BELOW_OVERFLOW: Domain = ("{0} < 709.78", lambda x: x < 709.78)  # exp(709.79) overflows
+_NO_OVERFLOW: Domain = ("-710.47 < {0} < 710.47", lambda x: -710.47 < x < 710.47)  # cosh(710.48) overflows
+
+
+class _NumpySemantics:
+    """The builder ``b``, each primitive with a NumPy twin emitting the twin."""
+
+    def __init__(self, b: Any) -> None:
+        self._b = b
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._b, _TWINS.get(name, name))
+
+
+def _numpy_twin(rule: Primitive, domain: Domain, names: tuple[Spelling, ...], prefix: str = "np") -> None:
+    """Register ``np<rule>``, ``rule`` with NumPy's semantics on numbers, named ``names``
+    (``sp<rule>``: SciPy's, for a function of ``scipy.special``)."""
+    condition, test = domain
+    partials = rule.partials
+    assert partials is not None
+    scalar = replace(_guarded(rule.scalar, condition, rule.array.template, (P_CMP + 1,),
+                              lambda values: None if values[0] is None else bool(test(values[0]))),
+                     numba=rule.scalar)  # Numba's math functions return inf and nan
+    twin = elementwise(f"{prefix}{rule.name}", 1, scalar, rule.array, rule.impl,
+                       lambda b, a, o: partials(_NumpySemantics(b), a, o), names=names,
+                       trace=rule.trace or rule.name, note=rule.note, imports=rule.imports)
+    _TWINS[rule.name] = twin.name
+
+
 def _unary(name: str, math_name: str, np_name: str, impl: Callable[..., Any], partials: Partials,
-           **traits: Any) -> None:
-    """``math.<math_name>`` on scalars, ``np.<np_name>`` on arrays."""
-    elementwise(name, 1, call(f"math.{math_name}", 1), call(f"np.{np_name}", 1), impl, partials,
-                names=calls(f"math.{math_name}", f"numpy.{np_name}", *_alias(np_name, math_name)),
-                trace="" if np_name == name else np_name, **traits)
+           numpy: Domain | None = None, **traits: Any) -> None:
+    """``math.<math_name>`` on scalars, ``np.<np_name>`` on arrays; with ``numpy`` (the domain of
+    the math function), ``np.<np_name>`` is its NumPy twin."""
+    numpy_names = calls(f"numpy.{np_name}", *_alias(np_name, math_name))
+    rule = elementwise(name, 1, call(f"math.{math_name}", 1), call(f"np.{np_name}", 1), impl, partials,
+                       names=calls(f"math.{math_name}") + (() if numpy else numpy_names),
+                       trace="" if np_name == name else np_name, **traits)
+    if numpy:
+        _numpy_twin(rule, numpy, numpy_names)
 
 
 _unary("sin", "sin", "sin", np.sin, lambda b, a, o: (b.cos(a[0]),), hoistable=True)
 _unary("cos", "cos", "cos", np.cos, lambda b, a, o: (b.neg(b.sin(a[0])),), hoistable=True)
 _unary("tan", "tan", "tan", np.tan, lambda b, a, o: (b.add(1.0, b.mul(o, o)),))
-_unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,), may_raise=True)  # OverflowError
-_unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),), may_raise=True)
-_unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),), may_raise=True)
+_unary("exp", "exp", "exp", np.exp, lambda b, a, o: (o,), may_raise=True, numpy=_BELOW_OVERFLOW)  # OverflowError
+_unary("log", "log", "log", np.log, lambda b, a, o: (b.div(1.0, a[0]),), may_raise=True, numpy=_POSITIVE)
+_unary("log1p", "log1p", "log1p", np.log1p, lambda b, a, o: (b.div(1.0, b.add(1.0, a[0])),), may_raise=True,
+       numpy=("{0} > -1.0", lambda x: x > -1.0))
 _unary("sqrt", "sqrt", "sqrt", np.sqrt, lambda b, a, o: (b.npdiv(0.5, o),), may_raise=True,
-       note="d/dx at 0 is inf (NumPy's division), never a ZeroDivisionError")
+       numpy=("{0} >= 0", lambda x: x >= 0), note="d/dx at 0 is inf (NumPy's division), never a ZeroDivisionError")
 _unary("tanh", "tanh", "tanh", np.tanh, lambda b, a, o: (b.sub(1.0, b.mul(o, o)),), hoistable=True)
 _unary("atan", "atan", "arctan", np.arctan, lambda b, a, o: (b.div(1.0, b.add(1.0, b.mul(a[0], a[0]))),),
        hoistable=True)
@@ -266,11 +311,16 @@ SPECIAL = "import adc.prims.special as adc_special"  # the kernels of special.py
 
 
 def _numpy_unary(name: str, np_name: str, impl: Callable[..., Any], partials: Partials, *paths: str,
-                 scalar: str = "", **traits: Any) -> None:
+                 scalar: str = "", numpy: Domain | None = None, **traits: Any) -> None:
     """``np.<np_name>`` on arrays, and on numbers unless ``scalar`` names another function
-    (``math.cosh``); spelled ``numpy.<np_name>`` and ``paths``."""
-    elementwise(name, 1, call(scalar or f"np.{np_name}", 1), call(f"np.{np_name}", 1), impl, partials,
-                names=calls(f"numpy.{np_name}", *paths, *_alias(np_name, name)), trace="" if np_name == name else np_name, **traits)
+    (``math.cosh``); spelled ``numpy.<np_name>`` and ``paths``; with ``numpy`` (the domain of
+    ``scalar``), ``np.<np_name>`` is its NumPy twin and ``paths`` name the ``math`` one."""
+    numpy_names = calls(f"numpy.{np_name}", *_alias(np_name, name))
+    rule = elementwise(name, 1, call(scalar or f"np.{np_name}", 1), call(f"np.{np_name}", 1), impl, partials,
+                       names=calls(*paths) + (() if numpy else numpy_names),
+                       trace="" if np_name == name else np_name, **traits)
+    if numpy:
+        _numpy_twin(rule, numpy, numpy_names)
 
 
 def _zero(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:
@@ -278,32 +328,35 @@ def _zero(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:
 
 
 def _one_over_sqrt(b: Any, r: Any) -> Any:
-    """``1 / sqrt(r)``: ``inf`` where ``r`` is 0 (asin and acos at +-1, acosh at 1)."""
+    """``1 / sqrt(r)``: ``inf`` where ``r`` is 0 (asin and acos at +-1)."""
     return b.npdiv(1.0, b.sqrt(r))
 
 
 _numpy_unary("sinh", "sinh", np.sinh, lambda b, a, o: (b.cosh(a[0]),), "math.sinh", scalar="math.sinh",
-             may_raise=True)
+             may_raise=True, numpy=_NO_OVERFLOW)
 _numpy_unary("cosh", "cosh", np.cosh, lambda b, a, o: (b.sinh(a[0]),), "math.cosh", scalar="math.cosh",
-             may_raise=True)
+             may_raise=True, numpy=_NO_OVERFLOW)
 _numpy_unary("asin", "arcsin", np.arcsin, lambda b, a, o: (_one_over_sqrt(b, b.sub(1.0, b.mul(a[0], a[0]))),),
-             "math.asin", scalar="math.asin", may_raise=True)
+             "math.asin", scalar="math.asin", may_raise=True, numpy=_UNIT)
 _numpy_unary("acos", "arccos", np.arccos,
              lambda b, a, o: (b.neg(_one_over_sqrt(b, b.sub(1.0, b.mul(a[0], a[0])))),),
-             "math.acos", scalar="math.acos", may_raise=True)
-_numpy_unary("asinh", "arcsinh", np.arcsinh, lambda b, a, o: (b.div(1.0, b.sqrt(b.add(b.mul(a[0], a[0]), 1.0))),),
+             "math.acos", scalar="math.acos", may_raise=True, numpy=_UNIT)
+_numpy_unary("asinh", "arcsinh", np.arcsinh, lambda b, a, o: (b.div(1.0, b.hypot(a[0], 1.0)),),
              "math.asinh", scalar="math.asinh", may_raise=True)
-_numpy_unary("acosh", "arccosh", np.arccosh, lambda b, a, o: (_one_over_sqrt(b, b.sub(b.mul(a[0], a[0]), 1.0)),),
-             "math.acosh", scalar="math.acosh", may_raise=True)
+_numpy_unary("acosh", "arccosh", np.arccosh,
+             lambda b, a, o: (b.npdiv(1.0, b.mul(b.sqrt(b.sub(a[0], 1.0)), b.sqrt(b.add(a[0], 1.0)))),),
+             "math.acosh", scalar="math.acosh", may_raise=True,
+             numpy=("{0} >= 1.0", lambda x: x >= 1.0))
 _numpy_unary("atanh", "arctanh", np.arctanh, lambda b, a, o: (b.npdiv(1.0, b.sub(1.0, b.mul(a[0], a[0]))),),
-             "math.atanh", scalar="math.atanh", may_raise=True)
-_numpy_unary("expm1", "expm1", np.expm1, lambda b, a, o: (b.add(o, 1.0),), "math.expm1", scalar="math.expm1",
-             may_raise=True)
+             "math.atanh", scalar="math.atanh", may_raise=True,
+             numpy=("-1.0 < {0} < 1.0", lambda x: -1.0 < x < 1.0))
+_numpy_unary("expm1", "expm1", np.expm1, lambda b, a, o: (b.exp(a[0]),), "math.expm1", scalar="math.expm1",
+             may_raise=True, numpy=_BELOW_OVERFLOW)
 _numpy_unary("exp2", "exp2", np.exp2, lambda b, a, o: (b.mul(o, _LN2),), may_raise=True)
 _numpy_unary("log2", "log2", np.log2, lambda b, a, o: (b.npdiv(1.0, b.mul(a[0], _LN2)),), "math.log2",
-             scalar="math.log2", may_raise=True)
+             scalar="math.log2", may_raise=True, numpy=_POSITIVE)
 _numpy_unary("log10", "log10", np.log10, lambda b, a, o: (b.npdiv(1.0, b.mul(a[0], _LN10)),), "math.log10",
-             scalar="math.log10", may_raise=True)
+             scalar="math.log10", may_raise=True, numpy=_POSITIVE)
 _numpy_unary("cbrt", "cbrt", np.cbrt, lambda b, a, o: (b.npdiv(1.0, b.mul(3.0, b.mul(o, o))),), may_raise=True,
              note="d/dx at 0 is inf")
 _numpy_unary("square", "square", np.square, lambda b, a, o: (b.mul(2.0, a[0]),), hoistable=True)
@@ -372,11 +425,17 @@ elementwise("copysign", 2, call("math.copysign", 2), call("np.copysign", 2), np.
 
 # --- special functions (math.lgamma, scipy.special) ----------------------------------------------
 def _special(name: str, scalar: str, impl: Callable[..., Any], partials: Partials, *paths: str,
-             arity: int = 1, **traits: Any) -> None:
+             arity: int = 1, scipy: Domain | None = None, **traits: Any) -> None:
     """A function of ``adc_special`` (``prims/special.py``) on arrays, and on numbers unless
-    ``scalar`` names another (``math.lgamma``)."""
-    elementwise(name, arity, call(scalar or f"adc_special.{name}", arity), call(f"adc_special.{name}", arity), impl,
-                partials, names=calls(*paths), imports=SPECIAL, **traits)
+    ``scalar`` names another (``math.lgamma``); with ``scipy`` (the domain of ``scalar``), the
+    ``scipy.special`` names of ``paths`` are its SciPy twin (``gammaln(0.0)`` is inf, where
+    ``math.lgamma(0.0)`` raises)."""
+    scipy_names = calls(*(path for path in paths if scipy and path.startswith("scipy.")))
+    rule = elementwise(name, arity, call(scalar or f"adc_special.{name}", arity), call(f"adc_special.{name}", arity),
+                       impl, partials, names=calls(*(path for path in paths if Spelling(path) not in scipy_names)),
+                       imports=SPECIAL, **traits)
+    if scipy:
+        _numpy_twin(rule, scipy, scipy_names, prefix="sp")
 
 
 def _special_impl(name: str) -> Callable[..., Any]:
@@ -386,13 +445,14 @@ def _special_impl(name: str) -> Callable[..., Any]:
 
 
 _special("gammaln", "math.lgamma", _special_impl("gammaln"), lambda b, a, o: (b.digamma(a[0]),), "math.lgamma",
-         "scipy.special.gammaln", may_raise=True, note="log|Gamma(x)|; derivative digamma(x)")
+         "scipy.special.gammaln", may_raise=True, scipy=("0 < {0} < 1e300", lambda x: 0 < x < 1e300),
+         note="log|Gamma(x)|; derivative digamma(x)")  # math.lgamma overflows above 2.5e305
 _special("digamma", "", _special_impl("digamma"), lambda b, a, o: (b.polygamma(1, a[0]),),
          "scipy.special.digamma", "scipy.special.psi")
 _special("polygamma", "", _special_impl("polygamma"), lambda b, a, o: (None, b.polygamma(b.add(a[0], 1), a[1])),
          "scipy.special.polygamma", arity=2, note="differentiable in x (n an integer, x > 0 under jit)")
 _special("gamma", "math.gamma", _special_impl("gamma"), lambda b, a, o: (b.mul(o, b.digamma(a[0])),), "math.gamma",
-         "scipy.special.gamma", may_raise=True)
+         "scipy.special.gamma", may_raise=True, scipy=("1e-300 < {0} < 171.6", lambda x: 1e-300 < x < 171.6))  # math.gamma overflows below 5.6e-309
 _special("erf", "math.erf", _special_impl("erf"),
          lambda b, a, o: (b.mul(_TWO_OVER_SQRT_PI, b.exp(b.neg(b.mul(a[0], a[0])))),), "math.erf",
          "scipy.special.erf", hoistable=True)
@@ -418,11 +478,19 @@ def _xlog_partials(plus_one: bool) -> Partials:
     return partials
 
 
-elementwise("xlogy", 2, Form("0.0 if {0} == 0 else {0} * math.log({1})", P_TERNARY, (P_MUL, 0)),
+def _xlog_scalar(log: str, defined: str) -> Form:
+    """``x * log(y)`` of numbers, with SciPy's -inf and nan where ``math``'s log raises (``defined``
+    is false); Numba's ``math`` log returns them itself."""
+    plain = Form(f"0.0 if {{0}} == 0 else {{0}} * math.{log}({{1}})", P_TERNARY, (P_MUL, 0))
+    return Form(f"0.0 if {{0}} == 0 else {{0}} * (math.{log}({{1}}) if {defined} else np.{log}({{1}}))", P_TERNARY,
+                (P_MUL, P_CMP + 1), numba=plain)
+
+
+elementwise("xlogy", 2, _xlog_scalar("log", "{1} > 0"),
             Form("np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))", P_ATOM, (P_MUL, 0)),
             _special_impl("xlogy"), _xlog_partials(False), names=calls("scipy.special.xlogy"), may_raise=True,
             note="0 where x = 0 (also for y = 0); d/dy there is 0")
-elementwise("xlog1py", 2, Form("0.0 if {0} == 0 else {0} * math.log1p({1})", P_TERNARY, (P_MUL, 0)),
+elementwise("xlog1py", 2, _xlog_scalar("log1p", "{1} > -1.0"),
             Form("np.where({0} == 0, 0.0, {0} * np.log1p(np.where({0} == 0, 0.0, {1})))", P_ATOM, (P_MUL, 0)),
             _special_impl("xlog1py"), _xlog_partials(True), names=calls("scipy.special.xlog1py"), may_raise=True,
             note="0 where x = 0 (also for y = -1); d/dy there is 0")

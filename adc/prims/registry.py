@@ -42,6 +42,7 @@ class Form:
     unguarded: Form | None = None
     otherwise: Form | None = None
     holds: Callable[[Sequence[Any]], bool | None] | None = None
+    numba: Form | None = None  # the form in Numba code, where a guard NumPy's error model makes needless
 
     def at(self, constants: Sequence[Any]) -> Form:
         """The form for operands with these constant values (``None``: not a constant)."""
@@ -314,7 +315,10 @@ def fold_value(name: str, args: Sequence[Any], params: dict[str, Any] | None = N
     function = _math_function(PRIMS.get(name).scalar.at(args).template) \
         if all(type(a) in (float, int, bool) for a in args) else None
     value = function(*args, **(params or {})) if function is not None else None
-    return value if type(value) is float else evaluate(name, args, params)  # an int: NumPy's type
+    if type(value) is float:
+        return value
+    with np.errstate(all="ignore"):  # NumPy's inf or nan (np.log(0.0)): the generated code would warn
+        return evaluate(name, args, params)  # an int: NumPy's type
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,7 +6,7 @@ installed, a Numba ``overload`` with the same name, so ``jit=True`` compiles the
 line: scalars through ``math`` (``math.lgamma``, ``math.erf``) and arrays as a loop over their
 elements.  ``digamma`` and ``polygamma`` have no ``math`` form; their Numba versions use the
 recurrence ``psi(x) = psi(x + 1) - 1/x`` up to ``x >= 8``, then the asymptotic series
-(``polygamma`` for ``n >= 1``, ``x > 0``; NaN elsewhere, where SciPy gives NaN too).
+(``polygamma`` for ``n >= 1``, ``x >= 0``; NaN for ``x < 0``, where SciPy reflects).
 """
 from __future__ import annotations
 
@@ -63,7 +63,9 @@ _B2K = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 
 
 
 def digamma_scalar(x: float) -> float:
-    if x <= 0.0 and x == math.floor(x):
+    if x == 0.0:  # SciPy's pole: -inf at +0, inf at -0
+        return -math.copysign(math.inf, x)
+    if x < 0.0 and x == math.floor(x):
         return math.nan
     acc = 0.0
     if x < 0.0:  # reflection: psi(1 - x) - psi(x) = pi / tan(pi x)
@@ -81,10 +83,12 @@ def digamma_scalar(x: float) -> float:
 
 
 def polygamma_scalar(n: int, x: float) -> float:
-    """``psi^(n)(x)`` for ``n >= 1`` and ``x > 0``."""
-    if x <= 0.0 or n < 1:
+    """``psi^(n)(x)`` for ``n >= 1`` and ``x > 0``, and SciPy's pole at ``x = 0``."""
+    if x < 0.0 or n < 1 or math.isnan(x):
         return math.nan
     sign = 1.0 if n % 2 == 1 else -1.0
+    if x == 0.0:
+        return sign * math.inf
     nfact = math.gamma(n + 1.0)
     acc = 0.0
     while x < 12.0 + n:
