@@ -131,8 +131,8 @@ class Generator:
             options += ["elem", "elem", "reduce", "reduce"]
         if self.matrices(scope):
             options += ["matrix"]
-        if self.helper_sigs:
-            options += ["call"]
+        if self.helper_sigs:  # the recursion family calls its helper in loops more often
+            options += ["call"] * (4 if self.recursion and scope.loop_vars else 1)
         kind = self.pick(options)
         if kind == "var" and self.scalars(scope):
             return self.pick(self.scalars(scope)).name
@@ -176,9 +176,13 @@ class Generator:
                 if not vs:
                     return None
                 # a recursion's argument made by the caller for the call alone (its last read: under
-                # jit, not borrowed unless held, even where the reverse sweep computes it again)
+                # jit, not borrowed unless held, even where the reverse sweep computes it again),
+                # in a loop often from the loop's index (the reverse loop computes it again)
                 made = self.recursion and "d" in params and self.chance(0.4)
-                args.append(self.vexpr(scope, self.n, 1) if made else self.pick(vs).name)
+                arg = self.vexpr(scope, self.n, 1) if made else self.pick(vs).name
+                if made and scope.loop_vars and self.chance(0.5):
+                    arg = f"({arg}) * ({self.pick(sorted(scope.loop_vars))} + 1.0)"
+                args.append(arg)
         return f"{name}({', '.join(args)})"
 
     def sexpr(self, scope: Scope, depth: int = 2) -> str:
