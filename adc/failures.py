@@ -178,23 +178,28 @@ _NUMPY_MATH_HINT = (
 
 
 _NUMPY_FLOAT_HINT = (
-    "NumPy's functions of a number return NumPy floats, on which / and ** give inf or nan, but adc "
-    "computes them as Python floats, on which / and ** raise: write np.divide(a, b) or np.power(a, b) "
-    "there, pass the number in an array, or use jit=True (Numba's / and ** return inf and nan)")
+    "NumPy's functions of a number return NumPy floats, on which / gives inf or nan, but adc computes "
+    "them as Python floats, on which / raises: write np.divide(a, b) there, pass the number in an "
+    "array, or use jit=True (Numba's / returns inf and nan)")
+_OVERFLOW_HINT = (
+    "a number overflowed, which raises on Python floats where NumPy's give inf: pass the number in "
+    "an array, or use jit=True (Numba's arithmetic returns inf)")
 
 
 def _numpy_math_hint(exc: BaseException, loc: Loc | None) -> str | None:
     """The hint for ``math``'s domain error on a line that calls ``np.sin``, ``np.cos`` or
-    ``np.tan`` (``np.sin(inf)``: NumPy's nan, where the generated ``math.sin`` raises), or for
-    Python's division or power raising on a line that calls NumPy (``1.0 / np.sqrt(0.0)``: inf of
-    a NumPy float), else ``None``."""
+    ``np.tan`` (``np.sin(inf)``: NumPy's nan, where the generated ``math.sin`` raises), for Python's
+    division by zero on a line that calls NumPy (``1.0 / np.sqrt(0.0)``: inf of a NumPy float), and
+    for an overflow, else ``None``."""
     if loc is None:
         return None
     if isinstance(exc, ValueError) and str(exc) == "math domain error" \
             and re.search(r"\b(np|numpy)\.(sin|cos|tan)\(", loc.text):
         return _NUMPY_MATH_HINT
-    if isinstance(exc, (ZeroDivisionError, OverflowError)) and re.search(r"\b(np|numpy)\.\w+\(", loc.text):
+    if isinstance(exc, ZeroDivisionError) and re.search(r"\b(np|numpy)\.\w+\(", loc.text):
         return _NUMPY_FLOAT_HINT
+    if isinstance(exc, OverflowError):
+        return _OVERFLOW_HINT
     return None
 
 

@@ -263,3 +263,102 @@ def test_python_operators_on_numpys_result_say_what_to_write_instead():
         for jit in (False, True):
             assert adc.value_and_grad(_numpy_division, jit=jit)(0.0) == (math.inf, -math.inf)
             assert adc.value_and_grad(_python_division, jit=jit)(4.0) == (0.5, -1.0 / 16.0)
+
+
+def _zero_floor_division(x):
+    n = 0
+    return x + 3 // n
+
+
+def _zero_division(x):
+    y = 0.0
+    return x + 1.0 / y
+
+
+def _huge_power(x):
+    return x + 2.0 ** 2000.0
+
+
+@pytest.mark.parametrize("f,error", [(_zero_floor_division, ZeroDivisionError), (_zero_division, ZeroDivisionError),
+                                     (_huge_power, OverflowError)])
+def test_constant_folding_never_turns_pythons_exception_into_numpys_number(f, error):
+    """``3 // n`` with ``n = 0`` raises in Python; folding it with NumPy's ``floor_divide`` gave 0,
+    a silently wrong value (and ``1.0 / 0.0`` gave inf): an operation whose generated code is
+    Python's is not folded where NumPy would give inf, nan or 0 with a warning."""
+    with pytest.raises(error):
+        f(1.0)
+    with pytest.raises(adc.EvaluationError) as info:
+        adc.value_and_grad(f)(1.0)
+    assert isinstance(info.value, error)
+
+
+def test_an_overflow_on_a_numpy_line_is_not_blamed_on_numpys_floats():
+    def overflowing(x):
+        return np.sin(x) + x ** -2.0
+
+    with pytest.raises(adc.EvaluationError) as info:
+        adc.grad(overflowing)(1e-110)  # the derivative's x ** -3.0 overflows
+    assert isinstance(info.value, OverflowError)
+    assert "overflowed" in str(info.value) and "np.divide" not in str(info.value)
+
+
+def _xlog1py(x, y):
+    return scipy.special.xlog1py(x, y)
+
+
+def _xlogy_of(v):
+    return scipy.special.xlogy(v[0], v[1])
+
+
+def _xlog1py_of(v):
+    return scipy.special.xlog1py(v[0], v[1])
+
+
+def test_xlog1py_keeps_its_precision_near_zero():
+    """d/dx xlog1py(x, y) is log1p(y), not log(1 + y) (1e-10 came out 1.0000000827e-10)."""
+    for y in (1e-10, 1e-17):
+        for jit in (False, True):
+            assert adc.grad(_xlog1py, jit=jit)(2.0, y) == pytest.approx(math.log1p(y), rel=1e-14)
+
+
+@pytest.mark.parametrize("f,y", [(_xlogy_of, 2.0), (_xlog1py_of, 2.0)])
+def test_the_hessian_of_xlogy_at_x_zero_is_symmetric(f, y):
+    """d/dy xlogy(x, y) = x / y, whose derivative in x is 1 / y also at x = 0 (a select on x == 0
+    made it 0, so the Hessian was not symmetric)."""
+    cross = 1.0 / (y if f is _xlogy_of else 1.0 + y)
+    for jit in (False, True):
+        h = np.asarray(adc.hessian(f, jit=jit)(np.array([0.0, y])))
+        np.testing.assert_allclose(h, [[0.0, cross], [cross, h[1, 1]]], rtol=1e-14)
+        assert h[1, 1] == 0.0
+
+
+def test_arccosh_at_one_is_minus_inf_at_second_order_in_every_mode():
+    for second in (adc.hessian(_arccosh), adc.grad(adc.grad(_arccosh)), adc.grad(adc.grad(_arccosh), mode="forward"),
+                   adc.hessian(_arccosh, jit=True)):
+        with np.errstate(all="ignore"):
+            assert float(second(1.0)) == -math.inf
+
+
+def test_the_slope_of_arcsinh_on_arrays_does_not_overflow():
+    def total(x):
+        return np.sum(np.arcsinh(x))
+
+    x = np.array([-1e200, -3.0, 0.0, 0.5, 1e160])
+    want = 1.0 / np.array([1e200, math.sqrt(10.0), 1.0, math.sqrt(1.25), 1e160])
+    for jit in (False, True):
+        np.testing.assert_allclose(adc.grad(total, jit=jit)(x), want, rtol=1e-13)
+
+
+def _numpy_root_of_log(x):
+    return np.power(np.log(x), 0.5)
+
+
+def test_numpys_power_of_a_negative_numpy_result_is_nan():
+    """``np.log(0.5) ** 0.5`` is complex in adc (Python's ``**`` on a float, docs/rules.md);
+    ``np.power`` gives NumPy's nan, value and slope, in plain Python and under jit."""
+    with np.errstate(all="ignore"):
+        for jit in (False, True):
+            value, slope = adc.value_and_grad(_numpy_root_of_log, jit=jit)(0.5)
+            assert math.isnan(value) and math.isnan(slope)
+            assert adc.value_and_grad(_numpy_root_of_log, jit=jit)(4.0) == pytest.approx(
+                (math.sqrt(math.log(4.0)), 0.5 / math.sqrt(math.log(4.0)) / 4.0), rel=1e-14)

@@ -312,12 +312,15 @@ def fold_value(name: str, args: Sequence[Any], params: dict[str, Any] | None = N
     constant folding): Python numbers go through the primitive's scalar spelling where that is a
     ``math`` function (``math.exp`` and ``np.exp`` may differ in the last bit, which a chaotic
     program turns into a different value; ``math.log(-1.0)`` raises, and is then not folded)."""
-    function = _math_function(PRIMS.get(name).scalar.at(args).template) \
-        if all(type(a) in (float, int, bool) for a in args) else None
+    template = PRIMS.get(name).scalar.at(args).template
+    function = _math_function(template) if all(type(a) in (float, int, bool) for a in args) else None
     value = function(*args, **(params or {})) if function is not None else None
     if type(value) is float:
         return value
-    with np.errstate(all="ignore"):  # NumPy's inf or nan (np.log(0.0)): the generated code would warn
+    # NumPy's inf or nan where the generated code calls NumPy (np.log(0.0)), quietly; where it runs
+    # Python's operator (3 // 0, 2.0 ** 2000.0), which raises, FloatingPointError: not folded
+    numpy = re.match(r"(np|adc_special)\.", template) is not None
+    with np.errstate(all="ignore" if numpy else "raise"):
         return evaluate(name, args, params)  # an int: NumPy's type
 
 
