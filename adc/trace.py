@@ -77,6 +77,9 @@ def _rows(program: Program, numbering: dict[Var, int], args: Sequence[Any], keep
         if keep(p):
             rows.append(Row(names[p], "seed", a))
     for op in program.body.ops:
+        if op.regions:  # a loop or an if: a row for each tangent or adjoint it results in
+            rows += [Row(names[o], equation(em, op), env[o]) for o in op.outs if keep(o)]
+            continue
         if op.prim == "comment" or len(op.outs) != 1 or op.out in em.inline or not keep(op.out):
             continue
         rows.append(Row(names[op.out], equation(em, op), env[op.out]))

@@ -326,3 +326,9 @@ def test_trace_tables_of_a_program_with_statements_that_have_bodies():
     # s = 3 z = 3 x y at x > y; ds/dx = 3 y + cos(x), ds/dy = 3 x
     assert f"{6 + math.sin(2.0):.6g}" in text
     assert f"{3 + math.cos(2.0):.6g}" in text and "  dout  dv" in text
+    # the reverse table ends with the adjoints the statements with bodies result in: the gradient
+    # (a statement with several results was left out, and with it gx and gy)
+    rows = {row.name: row for row in adc.trace(branch_and_loop).adjoint_trace(2.0, 1.0)}
+    assert rows["gv0"].equation.startswith("if statement") and rows["gv1"].equation.startswith("if statement")
+    assert (rows["gv0"].value, rows["gv1"].value) == pytest.approx(adc.grad(branch_and_loop, argnums=(0, 1))(2.0, 1.0))
+    assert rows["gv1"].value == pytest.approx(6.0) and rows["gv0"].value == pytest.approx(3 + math.cos(2.0))
