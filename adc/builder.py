@@ -194,9 +194,8 @@ class Builder:
             div = self.defining(p, quotient)
             if div is not None and is_one(div.args[0]):
                 return self.emit(quotient, g, div.args[1])
-        div = self.defining(p, "div")
-        if div is not None and not swapped:
-            return self.div(self.mul(g, div.args[0]), div.args[1])
+            if div is not None and quotient == "div" and not swapped:
+                return self.div(self.mul(g, div.args[0]), div.args[1])
         neg = self.defining(p, "neg")
         if neg is not None:
             return self.neg(self.mul(g, neg.args[0]) if not swapped else self.mul(neg.args[0], g))

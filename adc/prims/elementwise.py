@@ -169,16 +169,23 @@ def _numpy_twin(rule: Primitive, domain: Domain, names: tuple[Spelling, ...], pr
     _TWINS[rule.name] = twin.name
 
 
+def _with_twin(name: str, arity: int, scalar: Form, array: Form, impl: Callable[..., Any], partials: Partials,
+               own: tuple[Spelling, ...], library: tuple[Spelling, ...], domain: Domain | None,
+               prefix: str = "np", **traits: Any) -> None:
+    """Register ``name``, named ``own``; ``library`` (NumPy's or SciPy's names of it) are more names
+    of it, or, with ``domain`` (where ``scalar`` gives the library's value), its twin's."""
+    rule = elementwise(name, arity, scalar, array, impl, partials, names=own + (() if domain else library), **traits)
+    if domain:
+        _numpy_twin(rule, domain, library, prefix)
+
+
 def _unary(name: str, math_name: str, np_name: str, impl: Callable[..., Any], partials: Partials,
            numpy: Domain | None = None, **traits: Any) -> None:
     """``math.<math_name>`` on scalars, ``np.<np_name>`` on arrays; with ``numpy`` (the domain of
     the math function), ``np.<np_name>`` is its NumPy twin."""
-    numpy_names = calls(f"numpy.{np_name}", *_alias(np_name, math_name))
-    rule = elementwise(name, 1, call(f"math.{math_name}", 1), call(f"np.{np_name}", 1), impl, partials,
-                       names=calls(f"math.{math_name}") + (() if numpy else numpy_names),
-                       trace="" if np_name == name else np_name, **traits)
-    if numpy:
-        _numpy_twin(rule, numpy, numpy_names)
+    _with_twin(name, 1, call(f"math.{math_name}", 1), call(f"np.{np_name}", 1), impl, partials,
+               calls(f"math.{math_name}"), calls(f"numpy.{np_name}", *_alias(np_name, math_name)), numpy,
+               trace="" if np_name == name else np_name, **traits)
 
 
 _unary("sin", "sin", "sin", np.sin, lambda b, a, o: (b.cos(a[0]),), hoistable=True)
@@ -315,12 +322,9 @@ def _numpy_unary(name: str, np_name: str, impl: Callable[..., Any], partials: Pa
     """``np.<np_name>`` on arrays, and on numbers unless ``scalar`` names another function
     (``math.cosh``); spelled ``numpy.<np_name>`` and ``paths``; with ``numpy`` (the domain of
     ``scalar``), ``np.<np_name>`` is its NumPy twin and ``paths`` name the ``math`` one."""
-    numpy_names = calls(f"numpy.{np_name}", *_alias(np_name, name))
-    rule = elementwise(name, 1, call(scalar or f"np.{np_name}", 1), call(f"np.{np_name}", 1), impl, partials,
-                       names=calls(*paths) + (() if numpy else numpy_names),
-                       trace="" if np_name == name else np_name, **traits)
-    if numpy:
-        _numpy_twin(rule, numpy, numpy_names)
+    _with_twin(name, 1, call(scalar or f"np.{np_name}", 1), call(f"np.{np_name}", 1), impl, partials, calls(*paths),
+               calls(f"numpy.{np_name}", *_alias(np_name, name)), numpy,
+               trace="" if np_name == name else np_name, **traits)
 
 
 def _zero(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:
@@ -437,12 +441,10 @@ def _special(name: str, scalar: str, impl: Callable[..., Any], partials: Partial
     ``scalar`` names another (``math.lgamma``); with ``scipy`` (the domain of ``scalar``), the
     ``scipy.special`` names of ``paths`` are its SciPy twin (``gammaln(0.0)`` is inf, where
     ``math.lgamma(0.0)`` raises)."""
-    scipy_names = calls(*(path for path in paths if scipy and path.startswith("scipy.")))
-    rule = elementwise(name, arity, call(scalar or f"adc_special.{name}", arity), call(f"adc_special.{name}", arity),
-                       impl, partials, names=calls(*(path for path in paths if Spelling(path) not in scipy_names)),
-                       imports=SPECIAL, **traits)
-    if scipy:
-        _numpy_twin(rule, scipy, scipy_names, prefix="sp")
+    library = tuple(path for path in paths if scipy and path.startswith("scipy."))
+    _with_twin(name, arity, call(scalar or f"adc_special.{name}", arity), call(f"adc_special.{name}", arity), impl,
+               partials, calls(*(path for path in paths if path not in library)), calls(*library), scipy, prefix="sp",
+               imports=SPECIAL, **traits)
 
 
 def _special_impl(name: str) -> Callable[..., Any]:
