@@ -131,6 +131,13 @@ def test_the_generated_code_runs_math_inside_the_domain_and_numpy_outside_it():
     # Numba's math functions return NumPy's inf and nan: its code calls them without the guard
     numba_code = compile_derivative(g, [type_of(1.0)], "grad", [0], jit=True).source
     assert "math.log(x)" in numba_code and "else np.log" not in numba_code and "else np.exp" not in numba_code
+    # and Numba's ``/`` gives NumPy's inf: the partial's division is unguarded there too
+    assert "np.divide" not in numba_code and "/ x" in numba_code
+    def log_plus(x):
+        return np.log(x) + x
+
+    with np.errstate(all="ignore"):
+        assert adc.grad(log_plus, jit=True)(0.0) == adc.grad(log_plus)(0.0) == math.inf
     # a constant inside the domain folds with math's function, outside it with NumPy's
     assert adc.prims.fold_value("nplog", [2.0]) == math.log(2.0)
     with warnings.catch_warnings():

@@ -106,7 +106,9 @@ def _nonzero(k: int) -> Callable[[Sequence[Any]], bool | None]:
     return lambda values: None if values[k] is None else bool(values[k])
 
 
-elementwise("npdiv", 2, _guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY), _nonzero(1)),
+# Numba's ``/`` (error model "numpy") gives inf and nan itself, so Numba code divides unguarded
+elementwise("npdiv", 2, replace(_guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY),
+                                         _nonzero(1)), numba=infix("/", P_MUL)),
             infix("/", P_MUL), np.true_divide, lambda b, a, o: (b.npdiv(1.0, a[1]), b.neg(b.npdiv(o, a[1]))),
             names=calls("numpy.divide", "numpy.true_divide"), trace="divide", element="npdiv")
 elementwise("nppow", 2, _guarded(Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), "{0} > 0", "np.power({0}, {1})",
