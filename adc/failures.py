@@ -178,9 +178,14 @@ _NUMPY_MATH_HINT = (
 
 
 _NUMPY_FLOAT_HINT = (
-    "NumPy's functions of a number return NumPy floats, on which / gives inf or nan, but adc computes "
-    "them as Python floats, on which / raises: write np.divide(a, b) there, pass the number in an "
-    "array, or use jit=True (Numba's / returns inf and nan)")
+    "NumPy's functions of a number return NumPy floats, on which / gives inf or nan; adc follows them "
+    "through the function, but a NumPy float passed to a function adc keeps as a function (a recursive "
+    "one) or to the function itself is a Python float there, on which / raises: write np.divide(a, b) "
+    "there, pass the number in an array, or use jit=True (Numba's / returns inf and nan)")
+_COMPLEX_POWER_HINT = (
+    "Python's ** of a negative float to a power that is not an integer is a complex number, which adc "
+    "does not differentiate (its code computes the power with math.pow, which raises there): keep the "
+    "base at least 0, or write np.power(x, y), which gives NumPy's nan")
 _OVERFLOW_HINT = (
     "a number overflowed, which raises on Python floats where NumPy's give inf: pass the number in "
     "an array, or use jit=True (Numba's arithmetic returns inf)")
@@ -189,13 +194,15 @@ _OVERFLOW_HINT = (
 def _numpy_math_hint(exc: BaseException, loc: Loc | None) -> str | None:
     """The hint for ``math``'s domain error on a line that calls ``np.sin``, ``np.cos`` or
     ``np.tan`` (``np.sin(inf)``: NumPy's nan, where the generated ``math.sin`` raises), for Python's
-    division by zero on a line that calls NumPy (``1.0 / np.sqrt(0.0)``: inf of a NumPy float), and
-    for an overflow, else ``None``."""
+    division by zero on a line that calls NumPy (``1.0 / np.sqrt(0.0)``: inf of a NumPy float), for
+    a power that would be complex (``math.pow`` raises), and for an overflow, else ``None``."""
     if loc is None:
         return None
     if isinstance(exc, ValueError) and str(exc) == "math domain error" \
             and re.search(r"\b(np|numpy)\.(sin|cos|tan)\(", loc.text):
         return _NUMPY_MATH_HINT
+    if isinstance(exc, ValueError) and str(exc) == "math domain error" and re.search(r"\*\*|\bpow\(", loc.text):
+        return _COMPLEX_POWER_HINT
     if isinstance(exc, ZeroDivisionError) and re.search(r"\b(np|numpy)\.\w+\(", loc.text):
         return _NUMPY_FLOAT_HINT
     if isinstance(exc, OverflowError):

@@ -34,6 +34,7 @@ from .frontend_lists import CompBody, DynamicList, ListStatements, Unmerged, che
 from .frontend_objects import (BoundMethod, Instance, ObjectAttributes, bound_method, describe_object, is_plain_object,
                                is_user_class)
 from .frontend_values import Record, data_leaves, describe, leaves, skeleton
+from .number_semantics import follow_number_semantics
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .frontend_calls import UserCalls
@@ -54,6 +55,7 @@ class Prim:
 
     name: str
     variadic: bool = False  # max(a, b, c) folds pairwise
+    numpy: bool = False  # NumPy's or SciPy's: its result is a NumPy number (``number_semantics.py``)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Module:
 def _known_functions() -> dict[Any, Prim]:
     """Python callables the front end lowers by name: every plain-call spelling of a primitive
     (from the registry), and the builtins it handles itself (loop iterables, lengths)."""
-    table = {obj: Prim(c.name, c.variadic) for obj, c in lexicon.functions().items()}
+    table = {obj: Prim(c.name, c.variadic, c.numpy) for obj, c in lexicon.functions().items()}
     for fn in (builtins.range, builtins.enumerate, builtins.len):
         table[fn] = Prim(fn.__name__)
     return table
@@ -306,6 +308,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.carried_from: dict[Var, Atom] = {}  # a loop's region argument: the value it starts as
         self.kind_errors: list[list[Exception]] = []  # per loop being lowered (``ControlFlow.refuse_kinds``)
         self.held_by_lists: set[Var] = set()  # arrays appended to a list of run-time length (it holds them)
+        self.numpy_numbers: set[Var] = set()  # numbers a NumPy function returned (``number_semantics.py``)
         self.rebound_by: tuple[cst.CSTNode, set[str]] | None = None  # the statement `names = <call>` being lowered
         self.caller_rebinds: set[str] = set()  # an inlined helper's: the caller's names its result rebinds
         self.loop_depth = 0
@@ -808,6 +811,15 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if arg.keyword is not None and not isinstance(func, (Method, ArrayFn)):
                 raise self.fail(arg, "unsupported keyword argument", "pass arguments by position")
         args = [self.expr(a.value) for a in node.args if a.keyword is None]
+        result = self.library_call(func, args, node)
+        if isinstance(func, ArrayFn) or (isinstance(func, Method) and func.name != "item") \
+                or (isinstance(func, Prim) and func.numpy):  # NumPy's numbers (``number_semantics.py``)
+            self.numpy_numbers.update(v for v in leaves(result) if isinstance(v, Var) and v.type is not None
+                                      and not v.type.is_array)
+        return result
+
+    def library_call(self, func: Any, args: list[Value], node: cst.Call) -> Value:
+        """A call of a function or method of Python, ``math``, NumPy or SciPy on lowered ``args``."""
         if isinstance(func, Method):
             return self.array_call(func.name, args, node, method_of=func.base)
         if isinstance(func, ArrayFn):
@@ -966,6 +978,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.outer = self
         sub.carried_from, sub.held_by_lists, sub.kind_errors = self.carried_from, self.held_by_lists, self.kind_errors
+        sub.numpy_numbers = self.numpy_numbers
         if self.rebound_by is not None and self.rebound_by[0] is node:  # the whole value of `w = step(w, g)`
             sub.caller_rebinds = self.rebound_by[1]
         sub.bind_params(args, keywords, top=False)
@@ -1003,6 +1016,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
                     top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
     writes_arguments = low.copy_written_arguments()
     result = low.run()
+    follow_number_semantics(b.region, low.numpy_numbers)
     check_lists(b.region, lambda loc, message, hint: UnsupportedError(message, loc, hint))
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)

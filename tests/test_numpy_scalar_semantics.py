@@ -257,18 +257,30 @@ def _numpy_division(x):
     return np.divide(1.0, np.sqrt(x))
 
 
-def test_python_operators_on_numpys_result_say_what_to_write_instead():
-    """``np.sqrt(0.0)`` is a NumPy float, so the user's ``1.0 / np.sqrt(0.0)`` is inf; adc computes
-    it as a Python float, and Python's ``/`` raises: a located error whose hint names np.divide,
-    which gives NumPy's values."""
+def _kept_reciprocal(v, n):  # recursive: adc keeps it as a function, whose argument is a Python float
+    return 1.0 / v + np.sin(v) if n == 0 else _kept_reciprocal(v, n - 1)
+
+
+def _reciprocal_in_a_kept_function(x, n):
+    return _kept_reciprocal(np.sqrt(x), n)
+
+
+def test_python_operators_on_numpys_result_are_numpys_and_say_what_to_write_where_they_are_not():
+    """``np.sqrt(0.0)`` is a NumPy float, so the user's ``1.0 / np.sqrt(0.0)`` is inf, and adc's is
+    too (``tests/test_number_semantics.py``).  A NumPy float passed to a function adc keeps as a
+    function is a Python float there, on which ``/`` raises: a located error whose hint names
+    np.divide, which gives NumPy's values."""
+    with np.errstate(all="ignore"):
+        assert _reciprocal_in_a_kept_function(0.0, 2) == math.inf
     with pytest.raises(adc.EvaluationError) as info:
-        adc.grad(_python_division)(0.0)
+        adc.grad(_reciprocal_in_a_kept_function)(0.0, 2)
     assert isinstance(info.value, ZeroDivisionError)
     text = str(info.value)
     assert f"{__file__}:" in text and "np.divide(a, b)" in text and "jit=True" in text
     with np.errstate(all="ignore"):
         for jit in (False, True):
             assert adc.value_and_grad(_numpy_division, jit=jit)(0.0) == (math.inf, -math.inf)
+            assert adc.value_and_grad(_python_division, jit=jit)(0.0) == (math.inf, -math.inf)
             assert adc.value_and_grad(_python_division, jit=jit)(4.0) == (0.5, -1.0 / 16.0)
 
 
@@ -361,8 +373,8 @@ def _numpy_root_of_log(x):
 
 
 def test_numpys_power_of_a_negative_numpy_result_is_nan():
-    """``np.log(0.5) ** 0.5`` is complex in adc (Python's ``**`` on a float, docs/rules.md);
-    ``np.power`` gives NumPy's nan, value and slope, in plain Python and under jit."""
+    """``np.power`` of a negative number gives NumPy's nan, value and slope, in plain Python and
+    under jit (and so does ``np.log(0.5) ** 0.5``: ``tests/test_number_semantics.py``)."""
     with np.errstate(all="ignore"):
         for jit in (False, True):
             value, slope = adc.value_and_grad(_numpy_root_of_log, jit=jit)(0.5)

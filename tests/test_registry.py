@@ -183,7 +183,8 @@ def test_trace_names() -> None:
         # NumPy's functions of a number (their NumPy twins) list as the functions themselves
         **{f"np{name}": name for name in ("exp", "log", "log1p", "sqrt", "sinh", "cosh", "expm1", "log2", "log10")},
         "npasin": "arcsin", "npacos": "arccos", "npacosh": "arccosh", "npatanh": "arctanh",
-        "spgammaln": "gammaln", "spgamma": "gamma"}
+        "spgammaln": "gammaln", "spgamma": "gamma",
+        "fpow": "pow"}  # Python's ** of floats computed by math.pow lists as the power
 
 
 def test_get_and_duplicates() -> None:

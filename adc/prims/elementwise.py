@@ -30,19 +30,20 @@ from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P
 
 # --- arithmetic -------------------------------------------------------------------------------
 elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True,
-            names=calls("numpy.add"), element="add")
+            names=calls("numpy.add"), element="add", operator=True)
 elementwise("sub", 2, infix("-", P_ADD), None, np.subtract, lambda b, a, o: (1.0, -1.0), keep_kind, hoistable=True,
-            names=calls("numpy.subtract"), element="sub")
+            names=calls("numpy.subtract"), element="sub", operator=True)
 elementwise("mul", 2, infix("*", P_MUL), None, np.multiply, lambda b, a, o: (a[1], a[0]), keep_kind,
-            hoistable=True, names=calls("numpy.multiply"), element="mul")
+            hoistable=True, names=calls("numpy.multiply"), element="mul", operator=True)
 elementwise("div", 2, infix("/", P_MUL), None, np.true_divide,
-            lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))), may_raise=True, element="npdiv")
+            lambda b, a, o: (b.div(1.0, a[1]), b.neg(b.div(o, a[1]))), may_raise=True, element="npdiv",
+            operator=True)
 elementwise("neg", 1, Form("-{0}", P_UNARY, (P_UNARY,)), None, np.negative, lambda b, a, o: (-1.0,), keep_kind,
-            hoistable=True, names=calls("numpy.negative"), element="neg")
+            hoistable=True, names=calls("numpy.negative"), element="neg", operator=True)
 # ``y = x``: a move the pass leaving SSA relies on, so never merged with another; an array copied
 # so shares the memory of ``x``
 elementwise("copy", 1, Form("{0}", P_ATOM, (P_ATOM,)), None, lambda x: x, lambda b, a, o: (1.0,), keep_kind,
-            hoistable=True, view=True, cse=False)
+            hoistable=True, view=True, cse=False, operator=True)
 
 
 def _pow_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
@@ -77,8 +78,15 @@ def _pow_impl(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
-elementwise("pow", 2, Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), None, _pow_impl, _pow_partials, keep_kind,
-            names=calls("math.pow", "builtins.pow"), may_raise=True)
+_POWER = Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY))
+elementwise("pow", 2, _POWER, None, _pow_impl, _pow_partials, keep_kind,
+            names=calls("math.pow", "builtins.pow"), may_raise=True, operator=True)
+# Python's ``**`` of floats is a complex number where the base is negative and the exponent not an
+# integer (``(-8.0) ** (1 / 3)``), which adc cannot differentiate; ``math.pow`` is ``**`` everywhere
+# else and raises there.  The front end makes such a power this primitive (``number_semantics.py``);
+# its listing shows ``**``, and Numba's ``**`` gives NumPy's nan.
+elementwise("fpow", 2, Form("math.pow({0}, {1})", P_ATOM, (0, 0), unguarded=_POWER, numba=_POWER), _POWER,
+            _pow_impl, _pow_partials, keep_kind, may_raise=True, operator=True, trace="pow")
 
 
 # NumPy's division, power and log on Python floats too: inf/nan where Python's ``/``, ``**`` and
@@ -110,16 +118,17 @@ def _nonzero(k: int) -> Callable[[Sequence[Any]], bool | None]:
 elementwise("npdiv", 2, replace(_guarded(infix("/", P_MUL), "{1}", "np.divide({0}, {1})", (P_MUL, P_UNARY),
                                          _nonzero(1)), numba=infix("/", P_MUL)),
             infix("/", P_MUL), np.true_divide, lambda b, a, o: (b.npdiv(1.0, a[1]), b.neg(b.npdiv(o, a[1]))),
-            names=calls("numpy.divide", "numpy.true_divide"), trace="divide", element="npdiv")
-elementwise("nppow", 2, _guarded(Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), "{0} > 0", "np.power({0}, {1})",
+            names=calls("numpy.divide", "numpy.true_divide"), trace="divide", element="npdiv", operator=True)
+elementwise("nppow", 2, _guarded(_POWER, "{0} > 0", "np.power({0}, {1})",
                                  (P_ATOM, P_UNARY), _positive(0)),
-            Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY)), np.power, _nppow_partials, keep_kind,
-            names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power")
+            _POWER, np.power, _nppow_partials, keep_kind,
+            names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power", operator=True)
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
-            differentiable=False)
+            differentiable=False, operator=True)
 elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
             lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind, may_raise=True,
-            names=calls("numpy.mod", "numpy.remainder"), note="d/dy = -floor(x / y); derivative 1 in x (also at the jumps)")
+            names=calls("numpy.mod", "numpy.remainder"), note="d/dy = -floor(x / y); derivative 1 in x (also at the jumps)",
+            operator=True)
 elementwise("fmod", 2, call("np.fmod", 2), None, np.fmod,
             lambda b, a, o: (1.0, b.neg(b.trunc(b.npdiv(a[0], a[1])))), keep_kind, may_raise=True,
             names=calls("numpy.fmod"), note="d/dy = -trunc(x / y); derivative 1 in x (also at the jumps)")
@@ -139,11 +148,16 @@ def _alias(np_name: str, short: str) -> tuple[str, ...]:
 # partials are the math one's, built with every primitive that has a twin replaced by the twin
 # (``div`` by ``npdiv``), so derivatives of every order stay NumPy's too.
 Domain = tuple[str, Callable[[float], bool]]  # where math's function gives NumPy's value: its text, its test
-_TWINS: dict[str, str] = {"div": "npdiv", "pow": "nppow"}  # a primitive -> its NumPy twin
+_TWINS: dict[str, str] = {"div": "npdiv", "pow": "nppow", "fpow": "nppow"}  # a primitive -> its NumPy twin
 _POSITIVE: Domain = ("{0} > 0", lambda x: x > 0)
 _UNIT: Domain = ("-1.0 <= {0} <= 1.0", lambda x: -1.0 <= x <= 1.0)
 _BELOW_OVERFLOW: Domain = ("{0} < 709.78", lambda x: x < 709.78)  # exp(709.79) overflows
 _NO_OVERFLOW: Domain = ("-710.47 < {0} < 710.47", lambda x: -710.47 < x < 710.47)  # cosh(710.48) overflows
+
+
+def numpy_twin(name: str) -> str | None:
+    """The primitive ``name`` is with NumPy's semantics on numbers (``div`` -> ``npdiv``), if it differs."""
+    return _TWINS.get(name)
 
 
 class _NumpySemantics:
@@ -214,13 +228,15 @@ elementwise("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2
             names=calls("math.atan2", "numpy.arctan2", "numpy.atan2"))
 elementwise("abs", 1, call("abs", 1), call("np.abs", 1), np.abs,
             lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True, note="d/dx at 0 is +1",
-            names=calls("math.fabs", "numpy.abs", "numpy.absolute", "numpy.fabs", "builtins.abs"))
+            names=calls("math.fabs", "numpy.abs", "numpy.absolute", "numpy.fabs", "builtins.abs"), operator=True)
 elementwise("max", 2, call("max", 2), call("np.maximum", 2), np.maximum,
             lambda b, a, o: (b.select(b.ge(a[0], a[1]), 1.0, 0.0), b.select(b.ge(a[0], a[1]), 0.0, 1.0)), keep_kind,
-            hoistable=True, names=calls("numpy.maximum", "numpy.fmax") + calls("builtins.max", variadic=True))
+            hoistable=True, names=calls("numpy.maximum", "numpy.fmax") + calls("builtins.max", variadic=True),
+            operator=True)
 elementwise("min", 2, call("min", 2), call("np.minimum", 2), np.minimum,
             lambda b, a, o: (b.select(b.le(a[0], a[1]), 1.0, 0.0), b.select(b.le(a[0], a[1]), 0.0, 1.0)), keep_kind,
-            hoistable=True, names=calls("numpy.minimum", "numpy.fmin") + calls("builtins.min", variadic=True))
+            hoistable=True, names=calls("numpy.minimum", "numpy.fmin") + calls("builtins.min", variadic=True),
+            operator=True)
 
 
 def _select_impl(c: Any, x: Any, y: Any) -> Any:
@@ -242,7 +258,8 @@ def _select_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
 elementwise("select", 3, Form("{1} if {0} else {2}", P_TERNARY, (P_TERNARY + 1, P_TERNARY + 1, P_TERNARY)),
             call("np.where", 3), _select_impl,
             lambda b, a, o: (None, b.select(a[0], 1.0, 0.0), b.select(a[0], 0.0, 1.0)), _select_type,
-            jvp=_select_jvp, vjvp=batching.select, hoistable=True, names=lowered("where", (1, 3), "numpy.where"), trace="where")
+            jvp=_select_jvp, vjvp=batching.select, hoistable=True, names=lowered("where", (1, 3), "numpy.where"),
+            trace="where", operator=True)
 
 
 def _clip_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any, Any]:

@@ -26,6 +26,7 @@ class Call:
 
     name: str
     variadic: bool = False
+    numpy: bool = False  # NumPy's or SciPy's function: of numbers it returns a NumPy number (``np.float64``)
 
 
 def spellings() -> Iterator[tuple[Primitive, Spelling]]:
@@ -48,7 +49,8 @@ def resolve(path: str) -> Any:
 
 def functions() -> dict[Any, Call]:
     """Python callables lowered to a call of their primitive (``math.sin``, ``np.zeros``, ``abs``)."""
-    return {resolve(s.path): Call(p.name, s.variadic) for p, s in spellings() if s.arity is None}
+    return {resolve(s.path): Call(p.name, s.variadic, s.module.partition(".")[0] in ("numpy", "scipy"))
+            for p, s in spellings() if s.arity is None}
 
 
 def _handlers(methods: bool) -> dict[str, str]:

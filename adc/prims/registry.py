@@ -196,6 +196,9 @@ class Primitive:
     # of its value, so a transform of the derivative program differentiates the rule's own code
     used_by_reverse: bool = False
     may_raise: bool = False  # the generated code can raise on finite operands (x / 0, sqrt(-1), x[9])
+    # an operator of Python's numbers (``+``, ``/``, ``abs``, ``max``, ``a if c else b``): of a NumPy
+    # number (``np.float64``) its result is one too, whose ``/`` and ``**`` are NumPy's (``number_semantics.py``)
+    operator: bool = False
     differentiable: bool = True  # False: declared without a derivative (comparisons, casts, shapes)
     # the primitive whose scalar form computes one element of this one's array result exactly as
     # Numba's array form does (NaN, inf, no exception): itself for ``+``, ``npdiv`` for ``/``;
