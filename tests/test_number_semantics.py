@@ -156,6 +156,10 @@ def _squared_root(x):
     return (x ** 0.5) ** 2.0
 
 
+def _power_and_a_half(x):
+    return x ** 1.5 * 2.0  # its gradient computes only the slope, 3 x ** 0.5
+
+
 def _power(x, y):
     return x ** y
 
@@ -165,7 +169,7 @@ def _math_power(x, y):
 
 
 @pytest.mark.parametrize("f,args", [(_root, (-4.0,)), (_abs_root, (-4.0,)), (_squared_root, (-4.0,)),
-                                    (_power, (-8.0, 1.0 / 3.0))])
+                                    (_power_and_a_half, (-4.0,)), (_power, (-8.0, 1.0 / 3.0))])
 def test_a_complex_power_of_pythons_floats_is_a_located_error(f, args):
     """Python's ``(-4.0) ** 0.5`` is a complex number, which adc does not differentiate: a located
     error whose hint says what to write, never a complex value, a nan slope or a raw TypeError
@@ -173,6 +177,10 @@ def test_a_complex_power_of_pythons_floats_is_a_located_error(f, args):
     with pytest.raises(adc.EvaluationError) as info:
         adc.value_and_grad(f)(*args)
     assert isinstance(info.value, ValueError)
+    if f is _power_and_a_half:  # the slope's own power (it was a raw TypeError: float() of a complex number)
+        with pytest.raises(adc.EvaluationError) as info:
+            adc.grad(f)(*args)
+        assert isinstance(info.value, ValueError)
     text = str(info.value)
     assert f"{__file__}:" in text and "np.power(x, y)" in text and "complex" in text
     if f is not _root:  # the slope needs the value here (the gradient of `_root` alone is nan: docs/rules.md)
@@ -180,7 +188,7 @@ def test_a_complex_power_of_pythons_floats_is_a_located_error(f, args):
             adc.grad(f, mode="forward")(*args)
 
 
-@pytest.mark.parametrize("f,args,argnums", [(_root, (4.0,), (0,)), (_abs_root, (2.25,), (0,)),
+@pytest.mark.parametrize("f,args,argnums", [(_root, (4.0,), (0,)), (_abs_root, (2.25,), (0,)), (_power_and_a_half, (2.0,), (0,)),
                                             (_squared_root, (3.0,), (0,)), (_power, (2.0, 1.0 / 3.0), (0, 1)),
                                             (_power, (-2.0, 3.0), (0,)), (_math_power, (2.0, 0.5), (0, 1))])
 def test_real_powers_are_unchanged(f, args, argnums):
@@ -217,3 +225,15 @@ def test_the_listing_shows_the_power_and_numba_code_uses_its_own():
     with np.errstate(all="ignore"):
         value, slope = adc.value_and_grad(_root, jit=True)(-4.0)
     assert math.isnan(value) and math.isnan(slope)
+
+
+def test_the_second_derivative_of_a_real_power_is_exact():
+    """``fpow``'s partial is ``fpow`` again: its Hessian is ``y (y - 1) x ** (y - 2)``, symmetric in a
+    variable exponent, in every mode."""
+    want = 2.0 * 1.5 * 0.5 * 2.0 ** -0.5
+    for got in (adc.hessian(_power_and_a_half)(2.0), adc.hessian(_power_and_a_half, jit=True)(2.0),
+                adc.grad(adc.grad(_power_and_a_half), mode="forward")(2.0)):
+        assert float(got) == pytest.approx(want, rel=1e-14, abs=0)
+    h = np.asarray(adc.hessian(_power, argnums=(0, 1))(2.0, 0.7), dtype=float)
+    assert h[0][1] == pytest.approx(h[1][0], rel=1e-14, abs=0)
+    assert h[0][1] == pytest.approx(2.0 ** -0.3 * (1.0 + 0.7 * math.log(2.0)), rel=1e-14, abs=0)

@@ -28,6 +28,17 @@ from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P
                        Partials, Primitive, Spelling, boolean, call, calls, elementwise, float_like, infix,
                        keep_kind, lowered)
 
+class _Twins:
+    """The builder ``b``, each primitive of ``twins`` emitting its twin (``div`` -> ``npdiv``): a
+    twin's partials are its primitive's, built from twins."""
+
+    def __init__(self, b: Any, twins: dict[str, str]) -> None:
+        self._b, self._twins = b, twins
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._b, self._twins.get(name, name))
+
+
 # --- arithmetic -------------------------------------------------------------------------------
 elementwise("add", 2, infix("+", P_ADD), None, np.add, lambda b, a, o: (1.0, 1.0), keep_kind, hoistable=True,
             names=calls("numpy.add"), element="add", operator=True)
@@ -85,8 +96,11 @@ elementwise("pow", 2, _POWER, None, _pow_impl, _pow_partials, keep_kind,
 # integer (``(-8.0) ** (1 / 3)``), which adc cannot differentiate; ``math.pow`` is ``**`` everywhere
 # else and raises there.  The front end makes such a power this primitive (``number_semantics.py``);
 # its listing shows ``**``, and Numba's ``**`` gives NumPy's nan.
+# Its partial in ``x``, ``y * x ** (y - 1)``, is ``math.pow``'s too, so that a gradient that does not
+# compute the power itself never holds a complex number either (``x ** 1.5`` at ``x < 0``).
 elementwise("fpow", 2, Form("math.pow({0}, {1})", P_ATOM, (0, 0), unguarded=_POWER, numba=_POWER), _POWER,
-            _pow_impl, _pow_partials, keep_kind, may_raise=True, operator=True, trace="pow")
+            _pow_impl, lambda b, a, o: _pow_partials(_Twins(b, {"pow": "fpow"}), a, o), keep_kind, may_raise=True,
+            operator=True, trace="pow")
 
 
 # NumPy's division, power and log on Python floats too: inf/nan where Python's ``/``, ``**`` and
@@ -160,15 +174,6 @@ def numpy_twin(name: str) -> str | None:
     return _TWINS.get(name)
 
 
-class _NumpySemantics:
-    """The builder ``b``, each primitive with a NumPy twin emitting the twin."""
-
-    def __init__(self, b: Any) -> None:
-        self._b = b
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._b, _TWINS.get(name, name))
-
 
 def _numpy_twin(rule: Primitive, domain: Domain, names: tuple[Spelling, ...], prefix: str = "np") -> None:
     """Register ``np<rule>``, ``rule`` with NumPy's semantics on numbers, named ``names``
@@ -180,7 +185,7 @@ def _numpy_twin(rule: Primitive, domain: Domain, names: tuple[Spelling, ...], pr
                               lambda values: None if values[0] is None else bool(test(values[0]))),
                      numba=rule.scalar)  # Numba's math functions return inf and nan
     twin = elementwise(f"{prefix}{rule.name}", 1, scalar, rule.array, rule.impl,
-                       lambda b, a, o: partials(_NumpySemantics(b), a, o), names=names,
+                       lambda b, a, o: partials(_Twins(b, _TWINS), a, o), names=names,
                        trace=rule.trace or rule.name, note=rule.note, imports=rule.imports)
     _TWINS[rule.name] = twin.name
 
