@@ -180,12 +180,14 @@ _NUMPY_MATH_HINT = (
 _NUMPY_FLOAT_HINT = (
     "NumPy's functions of a number return NumPy floats, on which / gives inf or nan; adc follows them "
     "through the function, but a NumPy float passed to a function adc keeps as a function (a recursive "
-    "one) or to the function itself is a Python float there, on which / raises: write np.divide(a, b) "
+    "one, or one called from many places) or to the function itself, or read from a global, is a "
+    "Python float there, on which / raises: write np.divide(a, b) "
     "there, pass the number in an array, or use jit=True (Numba's / returns inf and nan)")
 _COMPLEX_POWER_HINT = (
     "Python's ** of a negative float to a power that is not an integer is a complex number, which adc "
-    "does not differentiate (its code computes the power with math.pow, which raises there): keep the "
-    "base at least 0, or write np.power(x, y), which gives NumPy's nan")
+    "does not differentiate (its code computes the power with math.pow, which raises there; a NumPy "
+    "number that adc computes as a Python float raises too): keep the base at least 0, or write "
+    "np.power(x, y), which gives NumPy's nan")
 _OVERFLOW_HINT = (
     "a number overflowed, which raises on Python floats where NumPy's give inf: pass the number in "
     "an array, or use jit=True (Numba's arithmetic returns inf)")

@@ -11,14 +11,18 @@ Input: a program the front end lowered, and the numbers it made by calling a Num
 (``Lowerer.numpy_numbers``).  Output: the same program with
 
 - each ``/`` and ``**`` of a NumPy number NumPy's (``npdiv``, ``nppow``: Python's operator where it
-  is defined, NumPy's where Python would raise);
-- each other ``**`` of floats whose exponent is not an integer ``fpow`` (``math.pow``, which
-  raises where ``**`` would give a complex number).
+  is defined, NumPy's where Python would raise), but for a power to a constant natural number
+  (``x ** 2``, where only an overflow differs);
+- each other ``**`` of floats whose exponent is not known to be an integer ``fpow`` (``**`` of a
+  base at least 0; of a negative one NumPy's nan for a NumPy number the pass does not know, such as
+  an array's element, and ``math.pow``'s ValueError for a Python float, whose ``**`` would be a
+  complex number).
 
 A number stays a NumPy number through Python's operators (the primitives' ``operator`` trait:
 ``+``, ``*``, ``abs``, ``max``, ``a if c else b``) and through the values an ``if`` or a loop
 carries (one path that makes it one is enough); ``math``'s functions and ``float()`` return Python
-floats, and so does a function adc keeps as a function (recursion) for its arguments.
+floats, and a function adc keeps as a function (a recursive one, or one called from many places)
+sees Python floats for its arguments and gives one for its result.
 """
 from __future__ import annotations
 
@@ -76,10 +80,17 @@ def _rewrite(region: Region, known: set[Var]) -> None:
         if out is None or out.kind != "float" or out.is_array:
             continue
         twin = numpy_twin(op.prim)
-        if twin is not None and any(isinstance(a, Var) and a in known for a in op.args):
+        if twin is not None and any(isinstance(a, Var) and a in known for a in op.args) \
+                and not (op.prim == "pow" and _natural(op.args[1])):
             op.prim = twin
         elif op.prim == "pow" and not _never_complex(*op.args):
             op.prim = "fpow"
+
+
+def _natural(exponent: Atom) -> bool:
+    """Is ``exponent`` a constant integer at least 0, whose ``**`` is NumPy's but for an overflow
+    (``x ** 2``: kept Python's, which needs no NumPy call for a negative ``x``)?"""
+    return isinstance(exponent, Const) and float(exponent.value).is_integer() and exponent.value >= 0
 
 
 def _never_complex(base: Atom, exponent: Atom) -> bool:

@@ -24,9 +24,10 @@ import numpy as np
 from ..types import Type, join
 from ..zeros import zero_like
 from . import batching
-from .registry import (P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
+from .registry import (KERNELS, P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
                        Partials, Primitive, Spelling, boolean, call, calls, elementwise, float_like, infix,
                        keep_kind, lowered)
+
 
 class _Twins:
     """The builder ``b``, each primitive of ``twins`` emitting its twin (``div`` -> ``npdiv``): a
@@ -92,15 +93,6 @@ def _pow_impl(x: Any, y: Any) -> Any:
 _POWER = Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY))
 elementwise("pow", 2, _POWER, None, _pow_impl, _pow_partials, keep_kind,
             names=calls("math.pow", "builtins.pow"), may_raise=True, operator=True)
-# Python's ``**`` of floats is a complex number where the base is negative and the exponent not an
-# integer (``(-8.0) ** (1 / 3)``), which adc cannot differentiate; ``math.pow`` is ``**`` everywhere
-# else and raises there.  The front end makes such a power this primitive (``number_semantics.py``);
-# its listing shows ``**``, and Numba's ``**`` gives NumPy's nan.
-# Its partial in ``x``, ``y * x ** (y - 1)``, is ``math.pow``'s too, so that a gradient that does not
-# compute the power itself never holds a complex number either (``x ** 1.5`` at ``x < 0``).
-elementwise("fpow", 2, Form("math.pow({0}, {1})", P_ATOM, (0, 0), unguarded=_POWER, numba=_POWER), _POWER,
-            _pow_impl, lambda b, a, o: _pow_partials(_Twins(b, {"pow": "fpow"}), a, o), keep_kind, may_raise=True,
-            operator=True, trace="pow")
 
 
 # NumPy's division, power and log on Python floats too: inf/nan where Python's ``/``, ``**`` and
@@ -137,6 +129,19 @@ elementwise("nppow", 2, _guarded(_POWER, "{0} > 0", "np.power({0}, {1})",
                                  (P_ATOM, P_UNARY), _positive(0)),
             _POWER, np.power, _nppow_partials, keep_kind,
             names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power", operator=True)
+# Python's ``**`` of floats is a complex number where the base is negative and the exponent not an
+# integer (``(-8.0) ** (1 / 3)``), which adc cannot differentiate.  The front end makes a power of
+# floats whose exponent is not known to be an integer this primitive (``number_semantics.py``):
+# ``**`` where the base is at least 0, else ``adc_arrays.real_power``, NumPy's nan for a NumPy
+# number (an array's element, say) and ``math.pow``'s ValueError for a Python float.  Its listing
+# shows ``**``; Numba code calls ``math.pow``, NumPy's nan (``**`` of constants would be folded by
+# Python into a complex number).  Its partial in ``x``, ``y * x ** (y - 1)``, is ``fpow`` again,
+# so a gradient that does not compute the power itself is never complex either.
+elementwise("fpow", 2, replace(_guarded(_POWER, "{0} >= 0", "adc_arrays.real_power({0}, {1})", (P_ATOM, P_UNARY),
+                                        lambda values: None if values[0] is None else bool(values[0] >= 0)),
+                               numba=call("math.pow", 2)),
+            _POWER, _pow_impl, lambda b, a, o: _pow_partials(_Twins(b, {"pow": "fpow"}), a, o), keep_kind,
+            may_raise=True, operator=True, trace="pow", imports=KERNELS)
 elementwise("floordiv", 2, infix("//", P_MUL), None, np.floor_divide, None, keep_kind, may_raise=True,
             differentiable=False, operator=True)
 elementwise("mod", 2, infix("%", P_MUL), None, np.mod,

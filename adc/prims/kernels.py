@@ -10,6 +10,7 @@ Numba compiles the same function (an ``overload``).  ``untile``/``unrepeat`` sum
 ``source`` under Numba).
 
 ``fits(x, v)`` raises unless ``v`` broadcasts to ``x``: Numba code checks an in-place add with it.
+``real_power(x, y)`` is ``x ** y`` of a negative number as adc computes it (``fpow``).
 
 ``stack_list`` is ``np.stack`` of a list (Numba's takes a tuple: a loop there), and ``add_rows`` adds
 the rows of a stack's adjoint into the list of its items' adjoints (``prims/lists.py``).
@@ -29,6 +30,15 @@ import math
 from typing import Any
 
 import numpy as np
+
+
+def real_power(x, y):  # noqa: ANN001, ANN201
+    """``x ** y`` of a negative ``x`` (``fpow``'s other branch): NumPy's nan where an operand is a
+    NumPy number, as the user's ``**`` gives; else ``math.pow``, which raises where Python's float
+    would give a complex number (adc differentiates real functions) and is ``**`` elsewhere."""
+    if isinstance(x, np.generic) or isinstance(y, np.generic):
+        return np.power(x, y)
+    return math.pow(x, y)
 
 
 def _diag_embed_loop(g, x, k):  # noqa: ANN001, ANN202 (Numba compiles it as written)
