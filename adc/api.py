@@ -1015,6 +1015,11 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     if parts is not None and reverse is None and parts.usable:  # its forward part failed where the function runs
         parts.usable = False
     outs = leaves_like(out, prog.result, f"the output of {fn.__name__}")
+    if any(np.iscomplexobj(o) for o in outs):  # the function's own value, where adc's code raises
+        raise DifferentiationError(
+            f"{fn.__name__} returns a complex number at these arguments (Python's ** of a negative float to a "
+            "power that is not an integer); adc differentiates real functions: keep the base at least 0, or "
+            "write np.power(x, y), which gives NumPy's nan")
     like = [like_of(p, a) for p, a in zip(leaves_of(primals), leaves)]
 
     def whole(cts: Sequence[Any]) -> Sequence[Any]:

@@ -56,6 +56,7 @@ class Prim:
     name: str
     variadic: bool = False  # max(a, b, c) folds pairwise
     numpy: bool = False  # NumPy's or SciPy's: its result is a NumPy number (``number_semantics.py``)
+    math: bool = False  # ``math``'s: its result is a Python float, whatever its arguments
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Module:
 def _known_functions() -> dict[Any, Prim]:
     """Python callables the front end lowers by name: every plain-call spelling of a primitive
     (from the registry), and the builtins it handles itself (loop iterables, lengths)."""
-    table = {obj: Prim(c.name, c.variadic, c.numpy) for obj, c in lexicon.functions().items()}
+    table = {obj: Prim(c.name, c.variadic, c.numpy, c.math) for obj, c in lexicon.functions().items()}
     for fn in (builtins.range, builtins.enumerate, builtins.len):
         table[fn] = Prim(fn.__name__)
     return table
@@ -309,6 +310,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.kind_errors: list[list[Exception]] = []  # per loop being lowered (``ControlFlow.refuse_kinds``)
         self.held_by_lists: set[Var] = set()  # arrays appended to a list of run-time length (it holds them)
         self.numpy_numbers: set[Var] = set()  # numbers a NumPy function returned (``number_semantics.py``)
+        self.python_numbers: set[Var] = set()  # numbers a ``math`` function returned (``math.pow``, ``math.fabs``)
         self.rebound_by: tuple[cst.CSTNode, set[str]] | None = None  # the statement `names = <call>` being lowered
         self.caller_rebinds: set[str] = set()  # an inlined helper's: the caller's names its result rebinds
         self.loop_depth = 0
@@ -812,10 +814,12 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 raise self.fail(arg, "unsupported keyword argument", "pass arguments by position")
         args = [self.expr(a.value) for a in node.args if a.keyword is None]
         result = self.library_call(func, args, node)
+        numbers = [v for v in leaves(result) if isinstance(v, Var) and v.type is not None and not v.type.is_array]
         if isinstance(func, ArrayFn) or (isinstance(func, Method) and func.name != "item") \
-                or (isinstance(func, Prim) and func.numpy):  # NumPy's numbers (``number_semantics.py``)
-            self.numpy_numbers.update(v for v in leaves(result) if isinstance(v, Var) and v.type is not None
-                                      and not v.type.is_array)
+                or (isinstance(func, Prim) and func.numpy and func.name != "shape"):  # (``number_semantics.py``)
+            self.numpy_numbers.update(numbers)
+        elif isinstance(func, Prim) and func.math:
+            self.python_numbers.update(numbers)
         return result
 
     def library_call(self, func: Any, args: list[Value], node: cst.Call) -> Value:
@@ -978,7 +982,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         sub.outer_loops = self.outer_loops + self.loop_depth
         sub.outer = self
         sub.carried_from, sub.held_by_lists, sub.kind_errors = self.carried_from, self.held_by_lists, self.kind_errors
-        sub.numpy_numbers = self.numpy_numbers
+        sub.numpy_numbers, sub.python_numbers = self.numpy_numbers, self.python_numbers
         if self.rebound_by is not None and self.rebound_by[0] is node:  # the whole value of `w = step(w, g)`
             sub.caller_rebinds = self.rebound_by[1]
         sub.bind_params(args, keywords, top=False)
@@ -1016,7 +1020,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
                     top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
     writes_arguments = low.copy_written_arguments()
     result = low.run()
-    follow_number_semantics(b.region, low.numpy_numbers)
+    follow_number_semantics(b.region, low.numpy_numbers, low.python_numbers)
     check_lists(b.region, lambda loc, message, hint: UnsupportedError(message, loc, hint))
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)

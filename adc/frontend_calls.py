@@ -183,7 +183,7 @@ class UserCalls:
             result = low.run()
         finally:
             kind_errors = low.kind_errors.pop()
-        follow_number_semantics(b.region, low.numpy_numbers)
+        follow_number_semantics(b.region, low.numpy_numbers, low.python_numbers)
         outputs, _ = flatten_output(result, low)
         b.region.yields = outputs
         tree = None if len(outputs) == 1 else len(outputs)  # a call has one result per output

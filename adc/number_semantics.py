@@ -19,8 +19,9 @@ Input: a program the front end lowered, and the numbers it made by calling a Num
   complex number).
 
 A number stays a NumPy number through Python's operators (the primitives' ``operator`` trait:
-``+``, ``*``, ``abs``, ``max``, ``a if c else b``) and through the values an ``if`` or a loop
-carries (one path that makes it one is enough); ``math``'s functions and ``float()`` return Python
+``+``, ``*``, ``abs``, ``max``, ``a if c else b`` in its values, not its condition) and through
+the values an ``if`` or a loop carries (one path that makes it one is enough); ``math``'s functions
+(``math.pow`` and ``math.fabs`` too, whose primitives are operators) and ``float()`` return Python
 floats, and a function adc keeps as a function (a recursive one, or one called from many places)
 sees Python floats for its arguments and gives one for its result.
 """
@@ -31,13 +32,15 @@ from .prims import PRIMS, get
 from .prims.elementwise import numpy_twin
 
 
-def follow_number_semantics(region: Region, numpy_numbers: set[Var]) -> None:
+def follow_number_semantics(region: Region, numpy_numbers: set[Var], python_numbers: set[Var] = frozenset()) -> None:
     """Make each ``/`` and ``**`` in ``region`` that of its operands' numbers (see the module's
-    docstring); ``numpy_numbers``: the numbers NumPy's functions returned."""
+    docstring); ``numpy_numbers``: the numbers NumPy's functions returned; ``python_numbers``: those
+    ``math``'s functions returned (``math.pow``, ``math.fabs``: operators whose result is a Python
+    float whatever their operands)."""
     known = set(numpy_numbers)
-    while _spread(region, known):
+    while _spread(region, known, python_numbers):
         pass
-    _rewrite(region, known)
+    _rewrite(region, known, python_numbers)
 
 
 def _flows(op: Op) -> list[tuple[list[Atom], list[Var]]]:
@@ -50,37 +53,40 @@ def _flows(op: Op) -> list[tuple[list[Atom], list[Var]]]:
     if op.prim == "while":
         cond, body = op.regions
         return [([op.args[k], body.yields[k]], [cond.args[k], body.args[k], out]) for k, out in enumerate(op.outs)]
+    if op.prim == "select":  # the condition is not the value
+        return [(list(op.args[1:]), list(op.outs))]
     if op.prim in PRIMS and get(op.prim).operator:
         return [(list(op.args), list(op.outs))]
     return []
 
 
-def _spread(region: Region, known: set[Var]) -> bool:
-    """Add to ``known`` the numbers made from its members, in one sweep; did it grow?"""
+def _spread(region: Region, known: set[Var], python: set[Var]) -> bool:
+    """Add to ``known`` the numbers made from its members, in one sweep (never one of ``python``);
+    did it grow?"""
     grew = False
     for op in region.ops:
         for inner in op.regions:
-            grew |= _spread(inner, known)
+            grew |= _spread(inner, known, python)
         for sources, targets in _flows(op):
             if any(isinstance(s, Var) and s in known for s in sources):
                 for t in targets:
-                    if t not in known and t.type is not None and not t.type.is_array:
+                    if t not in known and t not in python and t.type is not None and not t.type.is_array:
                         known.add(t)
                         grew = True
     return grew
 
 
-def _rewrite(region: Region, known: set[Var]) -> None:
+def _rewrite(region: Region, known: set[Var], python: set[Var]) -> None:
     for op in region.ops:
         for inner in op.regions:
-            _rewrite(inner, known)
+            _rewrite(inner, known, python)
         if op.prim not in PRIMS or not get(op.prim).operator or len(op.outs) != 1:
             continue
         out = op.out.type
         if out is None or out.kind != "float" or out.is_array:
             continue
         twin = numpy_twin(op.prim)
-        if twin is not None and any(isinstance(a, Var) and a in known for a in op.args) \
+        if twin is not None and op.out not in python and any(isinstance(a, Var) and a in known for a in op.args) \
                 and not (op.prim == "pow" and _natural(op.args[1])):
             op.prim = twin
         elif op.prim == "pow" and not _never_complex(*op.args):

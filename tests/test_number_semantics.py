@@ -296,3 +296,108 @@ def test_a_constant_negative_base_is_an_error_in_python_and_nan_under_jit():
     assert isinstance(info.value, ValueError)
     value, slope = adc.value_and_grad(_constant_negative_base, jit=True)(2.0)
     assert math.isnan(value) and math.isnan(slope)
+
+
+# -- found by the second review: where the mark must not go, and rules' own code ------------------
+def _math_power_of_numpy(x):
+    return math.pow(np.sin(x), 2.0) / (x - x)  # math.pow returns a Python float: / raises
+
+
+def _math_fabs_of_numpy(x):
+    return math.fabs(np.sin(x)) / (x - x)
+
+
+def _chosen_by_a_numpy_condition(x, a):
+    y = x if np.all(a > 0) else 2.0  # the condition is NumPy's, the value a Python float
+    return y / (x - x)
+
+
+def _divided_by_a_shape(x, a):
+    n = np.shape(a)[0]  # Python's int
+    return x / (n - 3)
+
+
+@pytest.mark.parametrize("f,args", [(_math_power_of_numpy, (1.0,)), (_math_fabs_of_numpy, (1.0,)),
+                                    (_chosen_by_a_numpy_condition, (1.0, np.ones(2))),
+                                    (_divided_by_a_shape, (1.0, np.ones(3)))])
+def test_a_python_number_made_beside_numpys_keeps_pythons_division(f, args):
+    """``math.pow``/``math.fabs`` (operators whose result is a Python float), the condition of
+    ``a if c else b`` and ``np.shape`` give Python numbers: ``/`` by zero raises, as in the user's
+    function (adc gave inf before the mend)."""
+    with pytest.raises(ZeroDivisionError):
+        f(*args)
+    with pytest.raises(adc.EvaluationError) as info:
+        adc.value_and_grad(f)(*args)
+    assert isinstance(info.value, ZeroDivisionError)
+
+
+def _argmax_divisor(x, a):
+    return x / (np.argmax(a) - 2)  # NumPy's int: / by zero is inf
+
+
+def test_numpys_integers_divide_as_numpys():
+    with np.errstate(all="ignore"):
+        a = np.array([0.0, 0.0, 1.0])
+        assert _argmax_divisor(1.0, a) == math.inf
+        assert adc.value_and_grad(_argmax_divisor)(1.0, a) == (math.inf, math.inf)
+
+
+@adc.custom_vjp
+def _scaled(x):
+    return 2.0 * x
+
+
+def _scaled_fwd(x):
+    return 2.0 * x, (x,)
+
+
+def _scaled_bwd(r, g):
+    return (g * r[0] ** 0.5,)  # a complex power inside the rule
+
+
+_scaled.defvjp(_scaled_fwd, _scaled_bwd)
+
+
+@adc.custom_vjp
+def _passed(x):
+    return x
+
+
+def _passed_fwd(x):
+    return x, (x,)
+
+
+def _passed_bwd(r, g):
+    return (g / np.sin(r[0]),)  # NumPy's division inside the rule
+
+
+_passed.defvjp(_passed_fwd, _passed_bwd)
+
+
+def _through_scaled(x):
+    return _scaled(x)
+
+
+def _through_passed(x):
+    return _passed(x)
+
+
+def test_a_custom_rules_code_follows_the_same_semantics():
+    """A rule's code is lowered like the user's: its complex power is a located error (a raw
+    TypeError from adc's boundary before), its ``/`` of a NumPy number is NumPy's."""
+    with pytest.raises(adc.EvaluationError) as info:
+        adc.grad(_through_scaled)(-4.0)
+    assert isinstance(info.value, ValueError) and f"{__file__}:" in str(info.value)
+    assert adc.grad(_through_scaled)(4.0) == 2.0
+    with np.errstate(all="ignore"):
+        assert adc.value_and_grad(_through_passed)(0.0) == (0.0, math.inf)
+
+
+def test_vjp_of_a_function_whose_value_is_complex_says_so():
+    """``adc.vjp`` returns the function's own value, which is complex here: an adc error, not a
+    complex primal whose pullback then fails."""
+    for jit in (False, True):
+        with pytest.raises(adc.DifferentiationError, match="complex"):
+            adc.vjp(_power_and_a_half, -2.0, jit=jit)
+    value, pullback = adc.vjp(_power_and_a_half, 4.0)
+    assert value == 16.0 and pullback(1.0) == (6.0,)

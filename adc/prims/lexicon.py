@@ -27,6 +27,7 @@ class Call:
     name: str
     variadic: bool = False
     numpy: bool = False  # NumPy's or SciPy's function: of numbers it returns a NumPy number (``np.float64``)
+    math: bool = False  # a function of ``math``: it returns a Python float, whatever its arguments
 
 
 def spellings() -> Iterator[tuple[Primitive, Spelling]]:
@@ -49,7 +50,8 @@ def resolve(path: str) -> Any:
 
 def functions() -> dict[Any, Call]:
     """Python callables lowered to a call of their primitive (``math.sin``, ``np.zeros``, ``abs``)."""
-    return {resolve(s.path): Call(p.name, s.variadic, s.module.partition(".")[0] in ("numpy", "scipy"))
+    return {resolve(s.path): Call(p.name, s.variadic, s.module.partition(".")[0] in ("numpy", "scipy"),
+                                  s.module == "math")
             for p, s in spellings() if s.arity is None}
 
 
