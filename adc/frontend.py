@@ -822,6 +822,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             self.python_numbers.update(numbers)
         return result
 
+    def follow_numbers(self, region: Region) -> None:
+        """Make ``/`` and ``**`` in ``region``, which this lowering (and its inlined callees) filled,
+        those of their operands' numbers (``number_semantics.py``)."""
+        follow_number_semantics(region, self.numpy_numbers, self.python_numbers)
+
     def library_call(self, func: Any, args: list[Value], node: cst.Call) -> Value:
         """A call of a function or method of Python, ``math``, NumPy or SciPy on lowered ``args``."""
         if isinstance(func, Method):
@@ -1020,7 +1025,7 @@ def lower(fn: Callable[..., Any], param_types: Sequence[Type]) -> Program:
                     top=signature_function(fn) is fn)  # a decorator's wrapper(*args, **kwargs): as called
     writes_arguments = low.copy_written_arguments()
     result = low.run()
-    follow_number_semantics(b.region, low.numpy_numbers, low.python_numbers)
+    low.follow_numbers(b.region)
     check_lists(b.region, lambda loc, message, hint: UnsupportedError(message, loc, hint))
     captured = sorted(low.captures.values(), key=lambda c: c.var.id)
     params += [c.var for c in captured]  # after the arguments' inputs (derivative inputs follow them)

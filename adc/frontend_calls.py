@@ -164,7 +164,6 @@ class UserCalls:
         """``callee``'s program: its parameters one input per leaf, lowered on its own; and the
         kind errors found (``ControlFlow.refuse_kinds``), real only if the result's type was right."""
         from .frontend import Lowerer, flatten_output, read_source
-        from .number_semantics import follow_number_semantics
 
         src = read_source(callee.fn)
         b = Builder(simplify=False, role="primal")
@@ -183,7 +182,7 @@ class UserCalls:
             result = low.run()
         finally:
             kind_errors = low.kind_errors.pop()
-        follow_number_semantics(b.region, low.numpy_numbers, low.python_numbers)
+        low.follow_numbers(b.region)
         outputs, _ = flatten_output(result, low)
         b.region.yields = outputs
         tree = None if len(outputs) == 1 else len(outputs)  # a call has one result per output

@@ -32,7 +32,7 @@ from .prims import PRIMS, get
 from .prims.elementwise import numpy_twin
 
 
-def follow_number_semantics(region: Region, numpy_numbers: set[Var], python_numbers: set[Var] = frozenset()) -> None:
+def follow_number_semantics(region: Region, numpy_numbers: set[Var], python_numbers: set[Var]) -> None:
     """Make each ``/`` and ``**`` in ``region`` that of its operands' numbers (see the module's
     docstring); ``numpy_numbers``: the numbers NumPy's functions returned; ``python_numbers``: those
     ``math``'s functions returned (``math.pow``, ``math.fabs``: operators whose result is a Python

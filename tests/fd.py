@@ -75,3 +75,15 @@ def check_tied_gradient(f, args, g, at=0, h=1e-7):
         d = (f(*plus) - f(*minus)) / (2 * h)
         got = float(np.sum(np.asarray(g).ravel()[members]))
         assert got == pytest.approx(d, rel=1e-6, abs=1e-7), (f.__name__, members)
+
+
+def assert_raises_as_the_function(fn, args, error):
+    """Where the user's ``fn`` raises ``error`` at ``args``, adc's ``value_and_grad`` raises it too:
+    an ``adc.EvaluationError`` that is also an instance of ``error``."""
+    import adc
+
+    with pytest.raises(error):
+        fn(*args)
+    with pytest.raises(adc.EvaluationError) as info:
+        adc.value_and_grad(fn)(*args)
+    assert isinstance(info.value, error)

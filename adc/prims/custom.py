@@ -17,13 +17,12 @@ def _lower_rule(b: Any, fn: Any, args: Sequence[Any]) -> Any:
     """The value of ``fn(*args)``, lowered into builder ``b`` (the user's rule, read like any code)."""
     from ..frontend import Lowerer, read_source
     from ..ir import Region
-    from ..number_semantics import follow_number_semantics
 
     low = Lowerer(read_source(fn), b)
     low.bind_params(list(args), top=False)
     start = len(b.region.ops)
     value = low.run()
-    follow_number_semantics(Region(ops=b.region.ops[start:]), low.numpy_numbers, low.python_numbers)
+    low.follow_numbers(Region(ops=b.region.ops[start:]))
     return value
 
 
