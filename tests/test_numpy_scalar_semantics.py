@@ -200,9 +200,37 @@ def test_the_numba_digamma_and_polygamma_have_scipys_poles():
 
     for x in (0.0, -0.0, -1.0, -3.0, 1e-300, 2.5):
         assert _same(digamma_scalar(x), float(scipy.special.digamma(x))), x
-    for n in (1, 2, 3):
-        for x in (0.0, -0.0, 1e-3, 2.5):
+    for n in (1, 2, 3, 4):
+        for x in (0.0, -0.0, -2.0, -math.inf, math.inf, math.nan, 1e-3, 2.5, 1e300, -1e-300, -1e-320):
             assert _same(polygamma_scalar(n, x), float(scipy.special.polygamma(n, x))), (n, x)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_the_numba_polygamma_of_a_negative_number_is_scipys(n):
+    """SciPy's ``polygamma(n, x)`` sums the Hurwitz zeta series from ``x`` upwards, negative ``x``
+    too; the Numba version used to give nan there (and so the jit derivative of ``digamma``)."""
+    from adc.prims.special import polygamma_scalar
+
+    for x in (-0.5, -1.5, -3.7, -12.25, -40.3, -1e-40):
+        want = float(scipy.special.polygamma(n, x))
+        assert polygamma_scalar(n, x) == pytest.approx(want, rel=1e-9), (n, x)  # both sum with cancellation
+
+
+def _digamma_and_polygamma(x):
+    return scipy.special.digamma(x) + scipy.special.polygamma(2, x)
+
+
+@pytest.mark.parametrize("x", [-2.5, -0.3, -7.9, 1.5])
+def test_digamma_and_polygamma_of_a_negative_number_under_jit(x):
+    want = (float(scipy.special.digamma(x) + scipy.special.polygamma(2, x)),
+            float(scipy.special.polygamma(1, x) + scipy.special.polygamma(3, x)))
+    assert fd_grad(_digamma_and_polygamma, (x,))[0] == pytest.approx(want[1], rel=1e-5)
+    for jit in (False, True):
+        value, slope = adc.value_and_grad(_digamma_and_polygamma, jit=jit)(x)
+        assert float(value) == pytest.approx(want[0], rel=1e-12) and slope == pytest.approx(want[1], rel=1e-12), jit
+    array = np.array([x, x + 0.25])
+    total = adc.grad(lambda a: np.sum(scipy.special.digamma(a)), jit=True)(array)
+    assert total == pytest.approx(scipy.special.polygamma(1, array), rel=1e-12)
 
 
 def _xlogs(x, y):
@@ -219,6 +247,27 @@ def test_xlogy_of_numbers_keeps_scipys_semantics(y):
             value, (dx, dy) = adc.value_and_grad(_xlogs, argnums=(0, 1), jit=jit)(2.0, y)
             for got, expected in zip((value, dx, dy), want):
                 assert _same(float(got), expected), (jit, y, got, expected)
+
+
+def _xlogs_summed(x, y):
+    return np.sum(scipy.special.xlogy(x, y) + scipy.special.xlog1py(x, y))
+
+
+def test_xlogy_of_zero_and_nan_is_nan():
+    """SciPy's ``xlogy(0, y)`` is 0 for every ``y`` but nan, where it is nan (the value was 0)."""
+    nan = math.nan
+    with np.errstate(all="ignore"):
+        for jit in (False, True):
+            value, (dx, dy) = adc.value_and_grad(_xlogs, argnums=(0, 1), jit=jit)(0.0, nan)
+            assert math.isnan(value) and math.isnan(dx) and math.isnan(dy), jit
+            assert adc.value_and_grad(_xlogs, argnums=(0, 1), jit=jit)(0.0, 2.0) == (0.0, (2 * math.log(2.0), 0.0))
+            x, y = np.array([0.0, 0.0, 0.0, 2.0]), np.array([nan, -1.0, np.inf, 3.0])
+            value, (dx, dy) = adc.value_and_grad(_xlogs_summed, argnums=(0, 1), jit=jit)(x, y)
+            assert math.isnan(value) and math.isnan(_xlogs_summed(x, y)), jit
+            assert value == _xlogs_summed(x, y) or math.isnan(value)
+            parts = adc.value_and_grad(_xlogs_summed, argnums=(0, 1), jit=jit)(x[1:], y[1:])
+            assert parts[0] == _xlogs_summed(x[1:], y[1:]), jit
+            np.testing.assert_allclose(dy, [nan, 0.0, 0.0, 2.0 / 3.0 + 2.0 / 4.0])
 
 
 def _expm1(x):

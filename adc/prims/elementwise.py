@@ -488,7 +488,7 @@ _special("gammaln", "math.lgamma", _special_impl("gammaln"), lambda b, a, o: (b.
 _special("digamma", "", _special_impl("digamma"), lambda b, a, o: (b.polygamma(1, a[0]),),
          "scipy.special.digamma", "scipy.special.psi")
 _special("polygamma", "", _special_impl("polygamma"), lambda b, a, o: (None, b.polygamma(b.add(a[0], 1), a[1])),
-         "scipy.special.polygamma", arity=2, note="differentiable in x (n an integer, x > 0 under jit)")
+         "scipy.special.polygamma", arity=2, note="differentiable in x (n an integer)")
 _special("gamma", "math.gamma", _special_impl("gamma"), lambda b, a, o: (b.mul(o, b.digamma(a[0])),), "math.gamma",
          "scipy.special.gamma", may_raise=True, scipy=("1e-300 < {0} < 171.6", lambda x: 1e-300 < x < 171.6))  # math.gamma overflows below 5.6e-309
 _special("erf", "math.erf", _special_impl("erf"),
@@ -520,16 +520,18 @@ def _xlog_partials(plus_one: bool) -> Partials:
 def _xlog_scalar(log: str, defined: str) -> Form:
     """``x * log(y)`` of numbers, with SciPy's -inf and nan where ``math``'s log raises (``defined``
     is false); Numba's ``math`` log returns them itself."""
-    plain = Form(f"0.0 if {{0}} == 0 else {{0}} * math.{log}({{1}})", P_TERNARY, (P_MUL, 0))
-    return Form(f"0.0 if {{0}} == 0 else {{0}} * (math.{log}({{1}}) if {defined} else np.{log}({{1}}))", P_TERNARY,
-                (P_MUL, P_CMP + 1), numba=plain)
+    plain = Form(f"0.0 if {{0}} == 0 and not math.isnan({{1}}) else {{0}} * math.{log}({{1}})", P_TERNARY, (P_MUL, 0))
+    return Form(f"0.0 if {{0}} == 0 and not math.isnan({{1}}) else {{0}} * (math.{log}({{1}}) if {defined} "
+                f"else np.{log}({{1}}))", P_TERNARY, (P_MUL, P_CMP + 1), numba=plain)
 
 
 elementwise("xlogy", 2, _xlog_scalar("log", "{1} > 0"),
-            Form("np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))", P_ATOM, (P_MUL, 0)),
+            Form("np.where(({0} == 0) & ~np.isnan({1}), 0.0, {0} * np.log(np.where(({0} == 0) & ~np.isnan({1}), 1.0, "
+                 "{1})))", P_ATOM, (P_MUL, 0)),
             _special_impl("xlogy"), _xlog_partials(False), names=calls("scipy.special.xlogy"), may_raise=True,
-            note="0 where x = 0 (also for y = 0); d/dy there is 0")
+            note="0 where x = 0 (also for y = 0), nan for y nan; d/dy there is 0")
 elementwise("xlog1py", 2, _xlog_scalar("log1p", "{1} > -1.0"),
-            Form("np.where({0} == 0, 0.0, {0} * np.log1p(np.where({0} == 0, 0.0, {1})))", P_ATOM, (P_MUL, 0)),
+            Form("np.where(({0} == 0) & ~np.isnan({1}), 0.0, {0} * np.log1p(np.where(({0} == 0) & ~np.isnan({1}), 0.0, "
+                 "{1})))", P_ATOM, (P_MUL, 0)),
             _special_impl("xlog1py"), _xlog_partials(True), names=calls("scipy.special.xlog1py"), may_raise=True,
-            note="0 where x = 0 (also for y = -1); d/dy there is 0")
+            note="0 where x = 0 (also for y = -1), nan for y nan; d/dy there is 0")

@@ -6,7 +6,7 @@ installed, a Numba ``overload`` with the same name, so ``jit=True`` compiles the
 line: scalars through ``math`` (``math.lgamma``, ``math.erf``) and arrays as a loop over their
 elements.  ``digamma`` and ``polygamma`` have no ``math`` form; their Numba versions use the
 recurrence ``psi(x) = psi(x + 1) - 1/x`` up to ``x >= 8``, then the asymptotic series
-(``polygamma`` for ``n >= 1``, ``x >= 0``; NaN for ``x < 0``, where SciPy reflects).
+(``polygamma`` for ``n >= 1``: the Hurwitz zeta sum, as SciPy's, also for ``x < 0``).
 """
 from __future__ import annotations
 
@@ -83,22 +83,32 @@ def digamma_scalar(x: float) -> float:
 
 
 def polygamma_scalar(n: int, x: float) -> float:
-    """``psi^(n)(x)`` for ``n >= 1`` and ``x > 0``, and SciPy's pole at ``x = 0``."""
-    if x < 0.0 or n < 1 or math.isnan(x):
+    """``psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x)`` for ``n >= 1``, as SciPy computes it: the
+    Hurwitz zeta sum from ``x`` up to ``12 + n``, then the asymptotic series; its poles at the
+    integers ``x <= 0`` (and at -inf) are ``+-inf``."""
+    if n < 1 or math.isnan(x):
         return math.nan
     sign = 1.0 if n % 2 == 1 else -1.0
-    if x == 0.0:
+    if x == -math.inf or (x <= 0.0 and x == math.floor(x)):
         return sign * math.inf
     nfact = math.gamma(n + 1.0)
     acc = 0.0
     while x < 12.0 + n:
-        acc += nfact / x ** (n + 1)
+        term, r = nfact, 1.0 / x
+        for _ in range(n + 1):  # n! / x**(n+1), which overflows to inf where ** raises
+            term *= r
+        acc += term
         x += 1.0
     # psi^(n)(x) ~ (-1)^(n+1) [ (n-1)!/x^n + n!/(2 x^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! x^(2k+n)) ]
-    tail = math.gamma(float(n)) / x ** n + nfact / (2.0 * x ** (n + 1))
+    r = 1.0 / x
+    power = 1.0
+    for _ in range(n):  # 1 / x**n, which underflows to 0 where ** raises
+        power *= r
+    tail = math.gamma(float(n)) * power + nfact * power * r / 2.0
     for k in range(len(_B2K)):
         j = 2 * (k + 1)
-        tail += _B2K[k] * math.gamma(j + n + 0.0) / (math.gamma(j + 1.0) * x ** (j + n))
+        power *= r * r
+        tail += _B2K[k] * math.gamma(j + n + 0.0) / math.gamma(j + 1.0) * power
     return sign * (acc + tail)
 
 
