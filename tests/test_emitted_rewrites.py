@@ -183,9 +183,11 @@ def _code(f, args, at=0, jit=False):
 
 def test_the_code_of_log_sum_exp():
     code = _code(lse, (X,))
-    assert "v3 = np.exp(v2, out=v2)" in code and "gv2 = np.multiply(gv4, v3, out=v3)" in code, code
+    assert "v3 = np.exp(v2, out=v2)" in code and "gv2 = np.multiply(1.0 / v4 if v4 else np.divide(1.0, v4), v3, out=v3)" \
+        in code, code
     statements = [line for line in code.splitlines() if not line.strip().startswith("#")]
-    assert sum(line.count("np.sum(") for line in statements) == 1 and "ga = 1.0 - gv4 * v4" in code, code
+    assert sum(line.count("np.sum(") for line in statements) == 1, code
+    assert "ga = 1.0 - (v4 / v4 if v4 else np.divide(v4, v4))" in code, code  # the softmax sums to 1 exactly
     assert "    if ga != 0.0:\n        t = x == a\n        np.add(gx, ga / np.count_nonzero(t), out=gx, where=t)" in code
     jit = _code(lse, (X,), jit=True)
     assert "out=" not in jit.replace("out=gx, where", "") and "if ga != 0.0:" in jit, jit  # Numba fuses the loops
@@ -310,6 +312,54 @@ def test_a_scaled_sum_is_taken_from_the_sum_only_with_no_write_between(write_bet
         v[0] = 7.0
     want = np.sum(2.5 / np.sum(x * x) * v)
     assert run(out, [x])[0][0] == pytest.approx(want, rel=1e-15)
+
+
+def _normalised(numerator: float | None, divide: str) -> Program:
+    """``s = sum(v); c = k / s; w = c * v; t = sum(w)`` with ``v = x * x`` (``c = 2.5 / x[0]``'s
+    stand-in ``k / r`` with ``r = sum(x)`` where ``numerator`` is None)."""
+    x, v, w = Var("x", VEC), Var("v", VEC), Var("w", VEC)
+    s, r, c, t = Var("s", FLOAT), Var("r", FLOAT), Var("c", FLOAT), Var("t", FLOAT)
+    ops = [Op("mul", [x, x], [v]), Op("sum", [v], [s]), Op("sum", [x], [r]),
+           Op(divide, [Const(2.5 if numerator is None else numerator), r if numerator is None else s], [c]),
+           Op("mul", [c, v], [w]), Op("sum", [w], [t])]
+    return Program("f", [x], Region([], ops, [t]))
+
+
+@pytest.mark.parametrize("numerator", [1.0, 2.5, None])
+@pytest.mark.parametrize("divide", ["div", "npdiv"])
+def test_the_sum_of_an_array_normalised_by_its_own_sum_is_the_numerator(numerator, divide):
+    """``sum((k / s) * v)`` with ``s = sum(v)`` is ``k * (s / s)``: ``k`` exactly (the sum of the
+    products is ``k`` up to rounding), nan where ``s`` is 0 as ``(k / s) * s`` is; ``k / r`` for another
+    number ``r`` stays ``c * s``."""
+    prog = _normalised(numerator, divide)
+    out = scaled_sums(prog)
+    verify(out)
+    prims = [op.prim for op in out.body.ops]
+    assert prims.count("sum") == 2 and prims[-1] == ("mul" if numerator != 1.0 else divide), prims
+    if numerator is not None:
+        assert [op.args for op in out.body.ops if op.prim == divide][-1] == [prog.body.ops[1].out] * 2
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        x = rng.uniform(0.1, 3.0, 7)
+        got = run(out, [x])[0][0]
+        if numerator is None:
+            assert got == pytest.approx(np.sum(2.5 / np.sum(x) * x * x), rel=1e-15)
+        else:
+            assert got == numerator
+    if numerator is not None and divide == "npdiv":
+        with np.errstate(all="ignore"):
+            assert np.isnan(run(out, [np.zeros(3)])[0][0]) and np.isnan(run(prog, [np.zeros(3)])[0][0])
+
+
+def test_the_max_of_log_sum_exp_has_adjoint_zero():
+    """GradBench's lse input at n = 160000: ``1 - sum(softmax)`` was ``1.1e-16``, and a pass over
+    the array added it to the largest element; the gradient is the softmax itself."""
+    np.random.seed(31337)
+    x = np.random.rand(160000)
+    e = np.exp(x - np.max(x))
+    assert 1.0 - (1.0 / np.sum(e)) * np.sum(e) != 0.0  # the residue this input has
+    np.testing.assert_array_equal(adc.grad(lse)(x), e * (1.0 / np.sum(e)))
+    np.testing.assert_allclose(adc.grad(lse, jit=True)(x), e / np.sum(e), rtol=1e-13)  # Numba sums in order
 
 
 def _in_place(read_after: bool) -> Program:
