@@ -328,6 +328,8 @@ class ArrayExpressions(LibraryCalls):
             return self.b.emit("reshape", x, *atoms, params=(("dims", shape),))
         if name == "ravel":
             return self.b.emit("ravel", self.array_value(args[0], node))
+        if name == "flatten":  # always a copy, where ravel is a view when it can be
+            return self.construct("acopy", [self.b.emit("ravel", self.array_value(args[0], node))], node)
         if name == "acopy":
             return self.construct("acopy", args[:1], node)
         if name == "where":

@@ -12,8 +12,9 @@ this module instead of assuming arrays are values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from .errors import UnsupportedError
 from .ir import Op, Program, Region, Var, first_carried
 from .prims import prim
 
@@ -23,9 +24,10 @@ if TYPE_CHECKING:
 
 
 def is_view(op: Op) -> bool:
-    """Does ``op``'s result share memory with its first argument?"""
+    """Does ``op``'s result share memory with its first argument?  Not a gather (``x[k]``, ``x[m]``
+    with an index array or a mask), which NumPy copies."""
     p = prim(op)
-    return p is not None and p.view
+    return p is not None and p.view and not (p.copies is not None and p.copies(op))
 
 
 def writes(op: Op) -> bool:
@@ -242,6 +244,69 @@ def writes_memory(op: Op) -> bool:
     return any(writes_memory(inner) for reg in op.regions for inner in reg.ops)
 
 
+def _views(memory: Memory) -> dict[Var, Op]:
+    """The op that made each view of an array."""
+    return {op.out: op for op in memory.position if is_view(op) and op.outs and op.args and is_array(op.args[0])}
+
+
+def _staleness(memory: Memory, made_by: dict[Var, Op]) -> Callable[[Var, Op], bool]:
+    """``stale(value, use)``: is the memory ``value`` was made from (its op's first argument)
+    written after it was made and before ``use`` reads it (or anywhere in a loop around ``use`` but
+    not around the value)?"""
+    def stale(value: Var, use: Op) -> bool:
+        made = made_by[value]
+        start, inside = memory.position[made], memory.loops[made]
+        here, around = memory.position[use], memory.loops[use]
+        return any(w.position > start and (w.position < here or bool((w.loops & around) - inside))
+                   for w in memory.writes.get(memory.root(made.args[0]), ()))
+    return stale
+
+
+# NumPy's reshapes are views where the array's strides allow it and copies elsewhere (``x.T.ravel()``)
+_VIEW_OR_COPY = ("reshape", "ravel", "reshape_like")
+
+
+def _numpy_view(op: Op) -> bool:
+    """Is ``op`` a view of its argument in NumPy that adc computes as a new array: ``np.diagonal``
+    (read-only), and an ``np.einsum`` of one operand that sums over no index (``'ij->ji'``)?"""
+    if op.prim == "diagonal":
+        return True
+    if op.prim != "einsum" or len(op.args) != 1:
+        return False
+    spec = str(op.param("spec")).replace(" ", "")
+    letters = spec.split("->")[0].replace(".", "")
+    output = spec.split("->")[1] if "->" in spec else "".join(c for c in letters if letters.count(c) == 1)
+    return all(c in output for c in letters)
+
+
+def check_views_read_after_writes(program: Program) -> None:
+    """Raise an ``UnsupportedError`` where a value that may share memory with an array in NumPy but
+    not in adc's code is read after a write into that array: a reshape (NumPy's is a view or a copy
+    depending on the array's memory layout, known only at run time), ``np.diagonal`` or an einsum
+    that only relabels axes (views in NumPy, new arrays in adc's and Numba's code), or a view of
+    one of them."""
+    memory = Memory(program)
+    views = _views(memory)
+    numpy_views = {op.out: op for op in memory.position if _numpy_view(op) and op.outs}
+    made_by = {**views, **numpy_views}
+    stale = _staleness(memory, made_by)
+    for use in memory.position:
+        for a in use.args:
+            value: object = a
+            while isinstance(value, Var) and value in made_by:
+                made = made_by[value]
+                if (made.prim in _VIEW_OR_COPY or value in numpy_views) and stale(value, use):
+                    what = "reshaped" if made.prim in _VIEW_OR_COPY else "taken"
+                    raise UnsupportedError(
+                        f"`{value.hint or 'this value'}` is read after a write into the array it was {what} from: "
+                        + ("NumPy's reshape (ravel) is a view of the array or a copy depending on its memory "
+                           "layout, so the value read depends on it" if made.prim in _VIEW_OR_COPY else
+                           "it is a view of that array in NumPy but a new array in adc's code"), made.loc,
+                        "to read the values from before the write, take a copy (`x.reshape(n).copy()`, "
+                        "`x.flatten()`, `np.diagonal(x).copy()`); to read the written values, take it after the write")
+                value = made.args[0]
+
+
 def reread_views(program: Program) -> Program:
     """``program`` where a view read after its array may have been written is taken again from
     the array just before that read (``z = y[:2]; y[0] = 5.0; s = np.sum(z)`` reads ``y[:2]``
@@ -250,17 +315,8 @@ def reread_views(program: Program) -> Program:
     the view's adjoint to the array's at the right moment.  Simple ops are shared with
     ``program``; the regions are new."""
     memory = Memory(program)
-    made_by: dict[Var, Op] = {}
-    for op in memory.position:
-        if is_view(op) and op.outs and op.args and is_array(op.args[0]):
-            made_by[op.out] = op
-
-    def stale(view: Var, use: Op) -> bool:
-        made = made_by[view]
-        start, inside = memory.position[made], memory.loops[made]
-        here, around = memory.position[use], memory.loops[use]
-        return any(w.position > start and (w.position < here or bool((w.loops & around) - inside))
-                   for w in memory.writes.get(memory.root(view), ()))
+    made_by = _views(memory)
+    stale = _staleness(memory, made_by)
 
     def again(view: Var, use: Op, out: list[Op]) -> Var:
         made = made_by[view]

@@ -29,6 +29,7 @@ from .fusion import fused
 from .parallel_slices import clipped_slice_bounds
 from .parallel_stores import materialized_stores
 from .ir import Op, Program, Var, number_values
+from .memory import check_views_read_after_writes
 from .naming import GENERATED_BUILTINS, Names, free_names
 from .passes import (common_subexpressions, dead_code, dead_stores, first_writes, fold_constants, hoist_invariants,
                      merge_scatter_adds, propagate_copies, substitute)
@@ -77,6 +78,7 @@ def primal(fn: Callable[..., Any], types: Sequence[Type], ident: tuple[Any, ...]
     if program is None:
         try:
             program = lower(fn, list(types))
+            check_views_read_after_writes(program)
         except AdcError:
             raise
         except Exception as exc:  # never a raw traceback from adc's own code

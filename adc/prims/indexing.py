@@ -206,7 +206,8 @@ def _getitem_rows(op: Any, constant: Any) -> RowRule | None:
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp),
-           view=True, recomputable=True, numba=_numba_getitem, numba_imports=KERNELS,
+           view=True, copies=lambda op: bool(_index_arrays([a.type for a in op.args[1:] if a.type is not None])),
+           recomputable=True, numba=_numba_getitem, numba_imports=KERNELS,
            flows=True, buffered=("array",), may_raise=True, rows=_getitem_rows,
            names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
            + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")

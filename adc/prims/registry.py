@@ -172,6 +172,8 @@ class Primitive:
     writes: bool = False  # writes into the memory of its first argument (an array)
     stateful: bool = False  # returns a value and changes state (a tape's ``pop``)
     view: bool = False  # its array result shares memory with its first argument
+    # of a view primitive: does this op return new memory instead (``x[k]`` with an index array)?
+    copies: Callable[[Any], bool] | None = None
     fresh: bool = False  # every evaluation returns new memory (an array or a tape)
     cse: bool | None = None  # two evaluations may be merged; default: pure and not fresh
     hoistable: bool = False  # pure and cannot raise: may run before a loop that runs zero times

@@ -90,7 +90,7 @@ structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({atomic(t[1])}.
 structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
            jvp=lambda b, op, ts: b.emit("ravel", ts[0]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True,
-           names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel", "ndarray.flatten"))
+           names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel") + lowered("flatten", (1, 1), "ndarray.flatten"))
 
 
 # --- diagonals, triangles, rolls, tiles and repeats (issue 10, round 2): linear, new memory -------------
