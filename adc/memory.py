@@ -250,15 +250,16 @@ def _views(memory: Memory) -> dict[Var, Op]:
 
 
 def _staleness(memory: Memory, made_by: dict[Var, Op]) -> Callable[[Var, Op], bool]:
-    """``stale(value, use)``: is the memory ``value`` was made from (its op's first argument)
-    written after it was made and before ``use`` reads it (or anywhere in a loop around ``use`` but
-    not around the value)?"""
+    """``stale(value, use)``: is the memory of ``value`` (of a view: its own, which an element read
+    does not share; of another value: that of the array it was made from) written after it was made
+    and before ``use`` reads it (or anywhere in a loop around ``use`` but not around the value)?"""
     def stale(value: Var, use: Op) -> bool:
         made = made_by[value]
         start, inside = memory.position[made], memory.loops[made]
         here, around = memory.position[use], memory.loops[use]
+        memory_of = memory.root(value if is_view(made) else made.args[0])
         return any(w.position > start and (w.position < here or bool((w.loops & around) - inside))
-                   for w in memory.writes.get(memory.root(made.args[0]), ()))
+                   for w in memory.writes.get(memory_of, ()))
     return stale
 
 

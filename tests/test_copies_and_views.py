@@ -240,3 +240,49 @@ def test_a_diagonal_copied_summed_or_taken_after_the_write_works(f):
         value, g = adc.value_and_grad(f, **kw)(M)
         assert value == pytest.approx(want_value, rel=1e-12), kw
         np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-7, err_msg=str(kw))
+
+
+# -- reverse over reverse: a gradient's own gathers (``gv = ga[mask]`` before ``ga[mask] = 0.0``) --
+def mask_written(x):
+    a = np.zeros(2)
+    a[x > 0.0] = x[x > 0.0]
+    return np.sum(a ** 3)
+
+
+def mask_scaled(x):
+    a = x * 1.0
+    a[a > 0.0] *= a[0]
+    return np.sum(a ** 3)
+
+
+def index_squared(x):
+    a = x * 1.0
+    a[[0]] = a[[0]] * a[[0]]
+    return np.sum(a * a)
+
+
+def index_scaled(x):
+    a = x * 1.0
+    a[[0]] *= x[[1]]
+    return np.sum(a ** 3) + a[0] * a[1]
+
+
+def element_scaled(x):
+    a = x * 1.0
+    a[0] *= x[1]
+    return np.sum(a ** 3)
+
+
+@pytest.mark.parametrize("f", [mask_written, mask_scaled, index_squared, index_scaled, element_scaled])
+def test_reverse_over_reverse_through_writes(f):
+    """``jacrev(grad(f))`` was zero (or off) where the gradient reads ``ga[mask]`` and then zeroes
+    it: the read, a copy, was taken again after the write."""
+    x = np.array([0.3, 0.9])
+    g = adc.grad(f)
+    h = 1e-6
+    want = np.array([(g(x + h * e) - g(x - h * e)) / (2 * h) for e in np.eye(2)]).T
+    np.testing.assert_allclose(adc.hessian(f)(x), want, rtol=1e-6, atol=1e-8)
+    for kw in ({}, {"jit": True}):
+        np.testing.assert_allclose(adc.jacrev(g, **kw)(x), want, rtol=1e-6, atol=1e-8, err_msg=str(kw))
+    np.testing.assert_allclose(adc.jacrev(adc.jacrev(f))(x), want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.vjp(g, x)[1](np.ones(2))[0], want.T @ np.ones(2), rtol=1e-6, atol=1e-8)
