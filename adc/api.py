@@ -518,11 +518,11 @@ def _guarded_code(compiled: Compiled, namespace: dict[str, Any], tag: str, uncha
 
 def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tuple[Sequence[Any], list[Any]]:
     """The outputs and the gradient of the first output by forward mode: one tangent pass per
-    input component."""
+    input component (one with zero tangents when every differentiated array is empty)."""
     n = len(compiled.primal.outputs)
     zeros = [np.zeros_like(args[i]) if isinstance(args[i], np.ndarray) else 0.0 for i in wrt]
     grads: list[Any] = []
-    values: Sequence[Any] = ()
+    values: Sequence[Any] | None = None
     for k, i in enumerate(wrt):
         if isinstance(args[i], np.ndarray):
             g = np.zeros(args[i].size, dtype=args[i].dtype)
@@ -538,6 +538,8 @@ def _forward_gradient(compiled: Compiled, args: list[Any], wrt: list[int]) -> tu
             result = run_generated(compiled, [*args, *tangents])
             values = result[:n]
             grads.append(result[n])
+    if values is None:  # no component to seed: the outputs alone
+        values = run_generated(compiled, [*args, *zeros])[:n]
     return values, grads
 
 
@@ -1235,6 +1237,7 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
     args = coerce(fn, args, wrt)
     zeros = [_zero_tangent(a) for a in args]
     per_output: list[list[Any]] = [[] for _ in range(result.size)]  # per output leaf: one entry per argument
+    out_shapes: list[tuple[int, ...]] = []  # the output leaves' shapes, once an empty leaf needs them
     for i in wrt:
         leaves, tree = flatten(args[i])
         blocks: list[list[Any]] = [[] for _ in range(result.size)]  # per output leaf: one block per leaf of the argument
@@ -1253,9 +1256,13 @@ def _jacfwd_columns(fn: Callable[..., Any], wrt: list[int], single: bool, args: 
                     run = _jvp_runner(fn, tuple(args), tuple(tangents), jit, flat=True)
                 out = leaves_like(run(tuple(args), tuple(tangents))[1], result, f"the output of {fn.__name__}")
                 columns.append([np.asarray(o) for o in out])
+            if not columns and not out_shapes:  # an empty leaf, no column: one pass for the outputs' shapes
+                values = _jvp_runner(fn, tuple(args), tuple(zeros), jit, flat=True)(tuple(args), tuple(zeros))[0]
+                out_shapes += [np.shape(o) for o in leaves_like(values, result, f"the output of {fn.__name__}")]
             for m, block in enumerate(blocks):
                 column = [c[m] for c in columns]
-                block.append(_plain(np.stack(column, axis=-1).reshape(column[0].shape + shape)))
+                block.append(_plain(np.stack(column, axis=-1).reshape(column[0].shape + shape)) if column
+                             else np.zeros(out_shapes[m] + shape))
         for m, block in enumerate(blocks):
             per_output[m].append(unflatten(tree, block))
     return unflatten(result, [r[0] if single else tuple(r) for r in per_output])
@@ -1297,7 +1304,9 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) ->
                 for k, i in enumerate(wrt):
                     for m, ct in enumerate(flatten(cts[i])[0]):
                         rows[k][m].append(np.asarray(ct, dtype=float))
-            results = [unflatten(tree, [_plain(np.stack(r).reshape(o.shape + np.shape(leaf))) for r, leaf in zip(rs, leaves)])
+            results = [unflatten(tree, [_plain(np.stack(r).reshape(o.shape + np.shape(leaf))) if r
+                                        else np.zeros(o.shape + np.shape(leaf))  # an empty output: no row
+                                        for r, leaf in zip(rs, leaves)])
                        for rs, (leaves, tree) in zip(rows, trees)]
             per_output.append(results[0] if single else tuple(results))
         return unflatten(result, per_output)

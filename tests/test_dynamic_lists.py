@@ -2,8 +2,10 @@
 pattern `hs = []` ... `hs.append(h)` in `for t in range(n)` / `while`, read by `np.stack`, indexing,
 `len`, loops, `sum`, `zip`; and comprehensions over `range(n)` or with filters on data.  Each
 program: its value, and its gradient against central finite differences in both modes, forward ==
-reverse, the caller's arrays unchanged; a character-level RNN over 30 steps also under jit; second
-derivatives; the generated code; and the refusals, at the user's line."""
+reverse, the caller's arrays unchanged; each also in forward mode under jit, and a character-level
+RNN over 30 steps in both modes under jit (Numba once typed a function's second `[]`, the tangent
+list beside the list, as an array: `dhs.append` did not compile); second derivatives; the generated
+code; and the refusals, at the user's line."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,17 +55,79 @@ def test_gradient(fn, args, argnum):
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-14, err_msg="forward != reverse")
 
 
+@pytest.mark.parametrize("fn,args,argnum", CASES, ids=[_id(c) for c in CASES])
+def test_gradient_forward_jit(fn, args, argnum):
+    """Forward mode under jit == plain forward mode == reverse mode == central differences."""
+    got = check_gradient(fn, args, "forward", jit=True, argnums=argnum)
+    for mode in ("forward", "reverse"):
+        plain = adc.grad(fn, argnums=argnum, mode=mode)(*args)
+        np.testing.assert_allclose(got, plain, rtol=1e-12, atol=1e-14, err_msg=f"forward jit != {mode}")
+
+
+def squares(x, n):
+    """Numbers appended in a loop of a run-time length (the program of the report)."""
+    hs = []
+    for i in range(n):
+        hs.append(x[i] * x[i])
+    return sum(hs)
+
+
+def odd_multiples(x, n):
+    """A generator over `range(1, n, 2)`: a list adc makes and appends in a loop."""
+    return sum(x * k for k in range(1, n, 2))
+
+
+def copied(a, n):
+    """Items read from an array; no item at all for n = 0."""
+    hs = []
+    for i in range(n):
+        hs.append(a[i])
+    return sum(hs, 0.0) + np.sum(a * a)
+
+
+def counted(x, n):
+    """Two lists, one of ints (a function's second `[]` was typed as an array, reverse mode too)."""
+    hs = []
+    ks = []
+    for i in range(n):
+        hs.append(x[i] * 2.0)
+        ks.append(i)
+    return sum(hs) * len(ks)
+
+
+P = np.array([0.3, -0.7, 0.9])
+
+
+@pytest.mark.parametrize("fn,args,value,grad", [
+    (squares, (P, 3), 1.39, 2 * P),
+    (odd_multiples, (0.7, 6), 6.3, 9.0),  # (1 + 3 + 5) x
+    (copied, (P, 0), 1.39, 2 * P),
+    (copied, (P, 2), 0.99, 2 * P + [1.0, 1.0, 0.0]),
+    (counted, (P, 3), 3.0, np.full(3, 6.0)),  # 2 (x0 + x1 + x2) * 3
+], ids=["squares", "odd-multiples", "copied-none", "copied-two", "counted"])
+def test_appended_in_loop_jit(fn, args, value, grad):
+    """Forward mode under jit == plain forward == reverse (plain and jit) == central differences
+    == the worked numbers."""
+    grads = [check_gradient(fn, args, mode, jit) for mode, jit in
+             (("forward", True), ("forward", False), ("reverse", False), ("reverse", True))]
+    for g in grads:
+        np.testing.assert_allclose(g, grads[0], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(grads[0], grad, rtol=1e-13)
+    for jit in (False, True):
+        np.testing.assert_allclose(adc.value_and_grad(fn, mode="forward", jit=jit)(*args)[0], value, rtol=1e-13)
+
+
 def fd_of_dict(fn, params, *rest):
     return {k: fd_gradient(lambda v, k=k: fn({**params, k: v}, *rest), (params[k],), 0) for k in params}
 
 
 def test_char_rnn_jit():
     """A character-level RNN over 30 steps (states and probabilities kept in lists, read by
-    `enumerate`, `np.stack`, `hs[-1]`, `len`): both modes, and reverse mode under jit (the one
-    program compiled here), against finite differences and one another."""
+    `enumerate`, `np.stack`, `hs[-1]`, `len`): both modes, plain and under jit, against finite
+    differences and one another."""
     want = fd_of_dict(F.char_rnn, PARAMS, INPUTS, TARGETS)
     got = []
-    for mode, jit in (("reverse", False), ("forward", False), ("reverse", True)):
+    for mode, jit in (("reverse", False), ("forward", False), ("reverse", True), ("forward", True)):
         given = {k: v.copy() for k, v in PARAMS.items()}
         value, grads = adc.value_and_grad(F.char_rnn, mode=mode, jit=jit)(given, INPUTS, TARGETS)
         np.testing.assert_allclose(value, F.char_rnn(PARAMS, INPUTS, TARGETS), rtol=1e-12)

@@ -4,12 +4,17 @@ user's (Numba compiles a list of numbers or of arrays of one dtype and rank).
 
 ``list`` makes one (``hs = []``; its ``item`` parameter is the type of its items), ``push`` (in
 ``runtime.py``) appends, ``list_get`` reads an item, ``list_len`` its length and ``stack_list``
-makes ``np.stack(hs)`` (``np.array(hs)`` of numbers).  The reverse sweep keeps one adjoint per item
-in a list of zeros made from the final list (``zeros_list``); a read adds into its item's adjoint
-(``list_add``), a stack adds its adjoint's rows (``add_rows``), and an append pops its item's
-adjoint, so the adjoint list shrinks with the reverse sweep as the list grew (``reverse.tape_op``).
-Each has a JVP rule: a tangent list beside the list, so forward mode, and forward over reverse, work
-as they do for the reverse sweep's own tapes.
+makes ``np.stack(hs)`` (``np.array(hs)`` of numbers).  Under Numba a list starts as a tape does,
+from a placeholder item of its type, emptied (``[0.0] * 0``): Numba types a bare ``[]`` by what
+follows, and in a function with two of them, one read by ``np.array``, it typed the other as an
+array (``append`` then failed to compile: the tangent list beside a list of numbers).
+
+The reverse sweep keeps one adjoint per item in a list of zeros made from the final list
+(``zeros_list``); a read adds into its item's adjoint (``list_add``), a stack adds its adjoint's
+rows (``add_rows``), and an append pops its item's adjoint, so the adjoint list shrinks with the
+reverse sweep as the list grew (``reverse.tape_op``).  Each has a JVP rule: a tangent list beside
+the list, so forward mode, and forward over reverse, work as they do for the reverse sweep's own
+tapes.
 """
 from __future__ import annotations
 
@@ -27,6 +32,16 @@ def _tangent(t: Type) -> Type:
 
 def _item(op: Any) -> Type:
     return op.param("item")
+
+
+def _make_numba(t: Sequence[str], p: dict[str, Any], ts: Sequence[Type]) -> str:
+    """A list of known items under Numba: a typed placeholder item, emptied (a tape's spelling)."""
+    from .runtime import _tape_item
+
+    item = p.get("item")
+    if item is None:
+        return "[]"
+    return f"[{_tape_item((item.dtype, item.ndim) if item.ndim else item.kind)}] * 0"
 
 
 def _make_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -84,7 +99,7 @@ def _effect_jvp(prim: str) -> Any:
 
 _READ = {"foldable": False, "cse": False, "recomputable": False}  # the list may grow after the read
 structural("list", lambda t, p: "[]", lambda item=None: [], lambda ts: LIST, fresh=True, foldable=False,
-           jvp=_make_jvp)
+           jvp=_make_jvp, numba=_make_numba)
 structural("list_get", lambda t, p: f"{atomic(t[0])}[{t[1]}]", lambda items, i, item=None: items[int(i)],
            lambda ts, p: p["item"], jvp=_get_jvp, flows=True, may_raise=True, **_READ)
 structural("list_len", lambda t, p: f"len({t[0]})", lambda items: len(items), lambda ts: INT,
