@@ -397,6 +397,13 @@ class Generator:
             return self.st_array(scope)
         v = self.pick(vs)
         name = self.new_name("z")
+        if self.chance(0.4):  # a copy NumPy makes (a gather, a sort, flatten), read after writes into v
+            order = list(range(v.length))
+            self.r.shuffle(order)
+            rhs = self.pick([f"{v.name}[{order}]", f"np.take({v.name}, {order})", f"np.sort({v.name})",
+                             f"{v.name}[np.argsort({v.name})]", f"{v.name}.flatten()"])
+            scope.vars[name] = Var(name, "v", v.length, owned=False)
+            return [f"{name} = {rhs}"]
         sl, length = self.pick([("1:", v.length - 1), (":-1", v.length - 1), ("::2", (v.length + 1) // 2)])
         scope.vars[name] = Var(name, "v", length, owned=False)
         return [f"{name} = {v.name}[{sl}]"]

@@ -54,7 +54,7 @@ NUMPY_FUNCTIONS = {
 }
 ARRAY_METHODS = {
     "sum": "sum", "mean": "mean", "max": "amax", "min": "amin", "reshape": "reshape", "ravel": "ravel",
-    "flatten": "ravel", "copy": "acopy", "dot": "matmul", "transpose": "transpose", "swapaxes": "swapaxes",
+    "flatten": "flatten", "copy": "acopy", "dot": "matmul", "transpose": "transpose", "swapaxes": "swapaxes",
 }
 ARITY = {
     "sum": (1, 2), "mean": (1, 2), "amax": (1, 2), "amin": (1, 2), "matmul": (2, 2), "outer": (2, 2),
