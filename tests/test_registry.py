@@ -32,14 +32,14 @@ CALLS = {
     "builtins.range": ("range", False), "builtins.enumerate": ("enumerate", False), "builtins.len": ("len", False),
     "math.atan": ("atan", False), "math.atan2": ("atan2", False), "math.cos": ("cos", False),
     "math.exp": ("exp", False), "math.fabs": ("abs", False), "math.log": ("log", False),
-    "math.log1p": ("log1p", False), "math.pow": ("pow", False), "math.sin": ("sin", False),
+    "math.log1p": ("log1p", False), "math.pow": ("mathpow", False), "math.sin": ("sin", False),
     "math.sqrt": ("sqrt", False), "math.tan": ("tan", False), "math.tanh": ("tanh", False),
     "numpy.abs": ("abs", False), "numpy.absolute": ("abs", False), "numpy.arctan": ("atan", False),
     "numpy.arctan2": ("atan2", False), "numpy.copy": ("acopy", False), "numpy.cos": ("cos", False),
     "numpy.divide": ("npdiv", False), "numpy.true_divide": ("npdiv", False), "numpy.empty": ("empty", False),
     "numpy.empty_like": ("empty_like", False), "numpy.exp": ("npexp", False), "numpy.fabs": ("abs", False),
-    "numpy.fmax": ("max", False), "numpy.fmin": ("min", False), "numpy.log": ("nplog", False),
-    "numpy.log1p": ("nplog1p", False), "numpy.maximum": ("max", False), "numpy.minimum": ("min", False),
+    "numpy.fmax": ("fmax", False), "numpy.fmin": ("fmin", False), "numpy.log": ("nplog", False),
+    "numpy.log1p": ("nplog1p", False), "numpy.maximum": ("npmax", False), "numpy.minimum": ("npmin", False),
     "numpy.ones": ("ones", False), "numpy.ones_like": ("ones_like", False), "numpy.power": ("nppow", False),
     "numpy.shape": ("shape", False), "numpy.sin": ("sin", False), "numpy.sqrt": ("npsqrt", False),
     "numpy.tan": ("tan", False), "numpy.tanh": ("tanh", False), "numpy.zeros": ("zeros", False),
@@ -184,7 +184,7 @@ def test_trace_names() -> None:
         **{f"np{name}": name for name in ("exp", "log", "log1p", "sqrt", "sinh", "cosh", "expm1", "log2", "log10")},
         "npasin": "arcsin", "npacos": "arccos", "npacosh": "arccosh", "npatanh": "arctanh",
         "spgammaln": "gammaln", "spgamma": "gamma",
-        "fpow": "pow"}  # Python's ** of floats computed by math.pow lists as the power
+        "fpow": "pow", "mathpow": "pow"}  # Python's ** of floats and math.pow list as the power
 
 
 def test_get_and_duplicates() -> None:

@@ -16,12 +16,13 @@ domain error from the generated scalar code.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..types import Type, join
+from ..types import FLOAT, Type, join
 from ..zeros import zero_like
 from . import batching
 from .registry import (KERNELS, P_ADD, P_AND, P_ATOM, P_CMP, P_MUL, P_NOT, P_OR, P_POW, P_TERNARY, P_UNARY, Form,
@@ -92,7 +93,7 @@ def _pow_impl(x: Any, y: Any) -> Any:
 
 _POWER = Form("{0} ** {1}", P_POW, (P_ATOM, P_UNARY))
 elementwise("pow", 2, _POWER, None, _pow_impl, _pow_partials, keep_kind,
-            names=calls("math.pow", "builtins.pow"), may_raise=True, operator=True)
+            names=calls("builtins.pow"), may_raise=True, operator=True)
 
 
 # NumPy's division, power and log on Python floats too: inf/nan where Python's ``/``, ``**`` and
@@ -128,7 +129,52 @@ elementwise("npdiv", 2, replace(_guarded(infix("/", P_MUL), "{1}", "np.divide({0
 elementwise("nppow", 2, _guarded(_POWER, "{0} > 0", "np.power({0}, {1})",
                                  (P_ATOM, P_UNARY), _positive(0)),
             _POWER, np.power, _nppow_partials, keep_kind,
-            names=calls("numpy.power", "numpy.float_power", "numpy.pow"), trace="power", operator=True)
+            names=calls("numpy.power", "numpy.pow"), trace="power", operator=True)
+
+
+def _float64(ts: Sequence[Type]) -> Type:
+    """A float64 number or array, whatever the operands (``math.pow``, ``np.float_power``)."""
+    t = join(*ts)
+    return t.with_(kind="float", dtype="float64") if t.ndim else FLOAT
+
+
+def _float_power_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    """``np.power``'s, each power a ``float_power`` (float64, whatever the operands: an integer base
+    to a negative power too); the exponent's ``log(x)`` of a float32 array taken in float64 too."""
+    x, y = a
+    if x.type.is_array and x.type.dtype == "float32" and not b.is_const(y):
+        x = b.float_power(x, 1.0)
+    return _nppow_partials(_Twins(b, {"nppow": "float_power"}), (x, y), o)
+
+
+# ``np.float_power`` computes in float64 (an integer base to a negative power is a float, a float32
+# array's powers float64); ``np.power`` keeps its operands' dtype
+elementwise("float_power", 2, replace(_guarded(Form("float({0}) ** {1}", P_POW, (0, P_UNARY)), "{0} > 0",
+                                               "np.float_power({0}, {1})", (P_CMP + 1, P_UNARY), _positive(0)),
+                                      numba=call("np.float_power", 2)),
+            call("np.float_power", 2), np.float_power, _float_power_partials, _float64,
+            names=calls("numpy.float_power"))
+
+
+def _math_pow_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+    """``pow``'s, each power a ``math.pow`` (``x`` itself for ``math.pow(x, 2)``)."""
+    x, y = a
+    if b.is_const(y) and y.value in (1, 2):
+        return (1.0 if y.value == 1 else b.mul(2.0, x)), None
+    return _pow_partials(_Twins(b, {"pow": "mathpow"}), a, o)
+
+
+def _math_pow_impl(x: Any, y: Any) -> Any:
+    return math.pow(x, y) if np.ndim(x) == 0 and np.ndim(y) == 0 else np.float_power(x, y)
+
+
+# ``math.pow`` computes in floats (``math.pow(3, -2)`` is 1/9 and ``math.pow(3, 40)`` does not wrap under
+# Numba, where ``3 ** -2`` is 0); it raises where Python's ``**`` of floats would be complex, and
+# Numba's returns nan there
+elementwise("mathpow", 2, call("math.pow", 2), call("np.float_power", 2), _math_pow_impl, _math_pow_partials, _float64,
+            names=calls("math.pow"), may_raise=True, trace="pow")
+
+
 # Python's ``**`` of floats is a complex number where the base is negative and the exponent not an
 # integer (``(-8.0) ** (1 / 3)``), which adc cannot differentiate.  The front end makes a power of
 # floats whose exponent is not known to be an integer this primitive (``number_semantics.py``):
@@ -148,9 +194,12 @@ elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
             lambda b, a, o: (1.0, b.neg(b.floordiv(a[0], a[1]))), keep_kind, may_raise=True,
             names=calls("numpy.mod", "numpy.remainder"), note="d/dy = -floor(x / y); derivative 1 in x (also at the jumps)",
             operator=True)
-elementwise("fmod", 2, call("np.fmod", 2), None, np.fmod,
+# Numba's own ``np.fmod`` of integers is wrong (``np.fmod(-7, 3)`` is 0): Numba code calls the kernel
+# ``adc_arrays.fmod``, NumPy's for floats and the truncated remainder for integers
+elementwise("fmod", 2, replace(call("np.fmod", 2), numba=call("adc_arrays.fmod", 2)), None, np.fmod,
             lambda b, a, o: (1.0, b.neg(b.trunc(b.npdiv(a[0], a[1])))), keep_kind, may_raise=True,
-            names=calls("numpy.fmod"), note="d/dy = -trunc(x / y); derivative 1 in x (also at the jumps)")
+            names=calls("numpy.fmod"), note="d/dy = -trunc(x / y); derivative 1 in x (also at the jumps)",
+            numba=lambda t, p, ts: f"adc_arrays.fmod({t[0]}, {t[1]})", numba_imports=KERNELS)
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -239,14 +288,51 @@ elementwise("atan2", 2, call("math.atan2", 2), call("np.arctan2", 2), np.arctan2
 elementwise("abs", 1, call("abs", 1), call("np.abs", 1), np.abs,
             lambda b, a, o: (b.select(b.ge(a[0], 0), 1.0, -1.0),), keep_kind, hoistable=True, note="d/dx at 0 is +1",
             names=calls("math.fabs", "numpy.abs", "numpy.absolute", "numpy.fabs", "builtins.abs"), operator=True)
-elementwise("max", 2, call("max", 2), call("np.maximum", 2), np.maximum,
-            lambda b, a, o: (b.select(b.ge(a[0], a[1]), 1.0, 0.0), b.select(b.ge(a[0], a[1]), 0.0, 1.0)), keep_kind,
-            hoistable=True, names=calls("numpy.maximum", "numpy.fmax") + calls("builtins.max", variadic=True),
-            operator=True)
-elementwise("min", 2, call("min", 2), call("np.minimum", 2), np.minimum,
-            lambda b, a, o: (b.select(b.le(a[0], a[1]), 1.0, 0.0), b.select(b.le(a[0], a[1]), 0.0, 1.0)), keep_kind,
-            hoistable=True, names=calls("numpy.minimum", "numpy.fmin") + calls("builtins.min", variadic=True),
-            operator=True)
+def _extremum_partials(first: str) -> Partials:
+    """``max``/``min`` (``first``: ``ge``/``le``): the whole gradient to the first argument on a tie."""
+    def partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+        takes_first = b.emit(first, a[0], a[1])
+        return b.select(takes_first, 1.0, 0.0), b.select(takes_first, 0.0, 1.0)
+    return partials
+
+
+def _nan_ignoring_partials(first: str) -> Partials:
+    """``np.fmax``/``np.fmin``: ``max``'s/``min``'s, but where one operand is nan the other takes the
+    whole gradient, as it gives the value."""
+    def partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any]:
+        x, y = a
+        if b.is_const(y):  # np.fmax(x, 0.5): the first operand's, unless the constant is nan
+            takes_first: Any = True if y.value != y.value else b.emit(first, x, y)
+        else:
+            takes_first = b.emit("or", b.emit(first, x, y), b.ne(y, y))
+        return b.select(takes_first, 1.0, 0.0), b.select(takes_first, 0.0, 1.0)
+    return partials
+
+
+def _picks(condition: str) -> Form:
+    """``{0} if <condition> else {1}``: an extremum of two numbers without a call."""
+    return Form("{0} if %s else {1}" % condition, P_TERNARY, (P_CMP + 1, P_CMP + 1))
+
+
+# Python's ``max(a, b)`` is ``a`` unless ``b > a``, so it keeps ``a`` where either is nan; NumPy's
+# ``np.maximum`` is nan where either is (and ``b`` on a tie: ``np.maximum(0.0, -0.0)`` is -0.0);
+# ``np.fmax`` is the other operand where one is nan (``a`` on a tie).  Each is its own primitive with
+# its own scalar form (the same NumPy function on arrays); the derivatives' tie convention is
+# adc's: the first argument takes the gradient.
+elementwise("max", 2, call("max", 2), call("np.maximum", 2), np.maximum, _extremum_partials("ge"), keep_kind,
+            hoistable=True, names=calls("builtins.max", variadic=True), operator=True)
+elementwise("min", 2, call("min", 2), call("np.minimum", 2), np.minimum, _extremum_partials("le"), keep_kind,
+            hoistable=True, names=calls("builtins.min", variadic=True), operator=True)
+elementwise("npmax", 2, _picks("{0} > {1} or {0} != {0}"), call("np.maximum", 2), np.maximum,
+            _extremum_partials("ge"), keep_kind, hoistable=True, names=calls("numpy.maximum"), operator=True)
+elementwise("npmin", 2, _picks("{0} < {1} or {0} != {0}"), call("np.minimum", 2), np.minimum,
+            _extremum_partials("le"), keep_kind, hoistable=True, names=calls("numpy.minimum"), operator=True)
+elementwise("fmax", 2, _picks("{0} >= {1} or {1} != {1}"), call("np.fmax", 2), np.fmax,
+            _nan_ignoring_partials("ge"), keep_kind, hoistable=True, names=calls("numpy.fmax"), operator=True,
+            note="a nan operand is ignored: the other takes the gradient")
+elementwise("fmin", 2, _picks("{0} <= {1} or {1} != {1}"), call("np.fmin", 2), np.fmin,
+            _nan_ignoring_partials("le"), keep_kind, hoistable=True, names=calls("numpy.fmin"), operator=True,
+            note="a nan operand is ignored: the other takes the gradient")
 
 
 def _select_impl(c: Any, x: Any, y: Any) -> Any:
@@ -273,13 +359,27 @@ elementwise("select", 3, Form("{1} if {0} else {2}", P_TERNARY, (P_TERNARY + 1, 
 
 
 def _clip_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any, Any, Any]:
+    """Those of NumPy's ``minimum(maximum(x, lo), hi)`` with the ties of ``max`` and ``min`` (the first
+    argument): ``x`` where ``lo <= x <= hi``, ``lo`` where ``x < lo``, ``hi`` where ``x > hi``, and
+    where ``lo > hi``, whose value is ``hi`` whatever ``x``, ``hi``."""
     x, lo, hi = a
-    inside = b.emit("and", b.ge(x, lo), b.le(x, hi))
-    return (b.select(inside, 1.0, 0.0), b.select(b.lt(x, lo), 1.0, 0.0), b.select(b.gt(x, hi), 1.0, 0.0))
+    if b.is_const(lo) and b.is_const(hi) and lo.value <= hi.value:  # np.clip(x, 0.0, 1.0)
+        return (b.select(b.emit("and", b.ge(x, lo), b.le(x, hi)), 1.0, 0.0), b.select(b.lt(x, lo), 1.0, 0.0),
+                b.select(b.gt(x, hi), 1.0, 0.0))
+    ordered = b.le(lo, hi)
+    inside = b.emit("and", b.emit("and", b.ge(x, lo), b.le(x, hi)), ordered)
+    return (b.select(inside, 1.0, 0.0), b.select(b.emit("and", b.lt(x, lo), ordered), 1.0, 0.0),
+            b.select(b.emit("or", b.gt(x, hi), b.gt(lo, hi)), 1.0, 0.0))
 
 
-elementwise("clip", 3, Form("min(max({0}, {1}), {2})", 11, (0, 0, 0)), Form("np.clip({0}, {1}, {2})", 11, (0, 0, 0)),
-            np.clip, _clip_partials, names=lowered("clip", (3, 3), "numpy.clip"))
+# of numbers: Python's ``min(max(x, lo), hi)``, which is nan for a nan ``x`` as NumPy's, but drops a nan
+# bound, which makes NumPy's nan (the bounds' test is written only where they are not constants)
+_CLIPPED = Form("min(max({0}, {1}), {2})", P_ATOM, (0, 0, 0))
+elementwise("clip", 3, Form("min(max({0}, {1}), {2}) if {1} == {1} and {2} == {2} else math.nan", P_TERNARY,
+                            (0, P_CMP + 1, P_CMP + 1), _CLIPPED, Form("math.nan", P_ATOM, (0, 0, 0)),
+                            lambda v: None if v[1] is None or v[2] is None else bool(v[1] == v[1] and v[2] == v[2])),
+            Form("np.clip({0}, {1}, {2})", P_ATOM, (0, 0, 0)), np.clip, _clip_partials,
+            names=lowered("clip", (3, 3), "numpy.clip"))
 
 # --- comparisons and logic (not differentiable) ------------------------------------------------
 for _name, _sym, _impl in [("lt", "<", np.less), ("le", "<=", np.less_equal), ("gt", ">", np.greater),
@@ -400,10 +500,28 @@ _numpy_unary("log10", "log10", np.log10, lambda b, a, o: (b.npdiv(1.0, b.mul(a[0
 _numpy_unary("cbrt", "cbrt", np.cbrt, lambda b, a, o: (b.npdiv(1.0, b.mul(3.0, b.mul(o, o))),), may_raise=True,
              note="d/dx at 0 is inf")
 _numpy_unary("square", "square", np.square, lambda b, a, o: (b.mul(2.0, a[0]),), hoistable=True)
-elementwise("reciprocal", 1, _guarded(Form("1.0 / {0}", P_MUL, (P_UNARY,)), "{0}", "np.divide(1.0, {0})", (P_UNARY,),
-                                       _nonzero(0)),
-            call("np.reciprocal", 1), lambda x: np.reciprocal(np.asarray(x, dtype=float)),
-            lambda b, a, o: (b.neg(b.mul(o, o)),), names=calls("numpy.reciprocal"))
+
+
+def _reciprocal_type(ts: Sequence[Type]) -> Type:
+    """NumPy's reciprocal of an integer is an integer (``np.reciprocal(2)`` is 0, of 1 and -1 itself)."""
+    t = ts[0]
+    if t.kind == "float":
+        return t
+    return t.with_(kind="int", dtype="int64") if t.ndim else Type("int")
+
+
+def _nonzero_float(values: Sequence[Any]) -> bool | None:
+    """Is the operand a nonzero Python float (``None``: not a constant)?"""
+    return None if values[0] is None else bool(values[0].__class__ is float and values[0])
+
+
+# ``1.0 / x`` of a nonzero Python float, NumPy's own ``np.reciprocal`` otherwise: inf at 0, and the
+# integer reciprocal of an integer (Numba's ``np.reciprocal`` of a number is NumPy's, inlined)
+elementwise("reciprocal", 1, replace(_guarded(Form("1.0 / {0}", P_MUL, (P_UNARY,)), "{0} and {0}.__class__ is float",
+                                              "np.reciprocal({0})", (P_ATOM,), _nonzero_float),
+                                     numba=call("np.reciprocal", 1)),
+            call("np.reciprocal", 1), np.reciprocal, lambda b, a, o: (b.neg(b.mul(o, o)),), _reciprocal_type,
+            names=calls("numpy.reciprocal"))
 _numpy_unary("positive", "positive", np.positive, lambda b, a, o: (1.0,), hoistable=True)
 _numpy_unary("deg2rad", "deg2rad", np.deg2rad, lambda b, a, o: (float(np.pi / 180),), "numpy.radians", "math.radians",
              scalar="math.radians", hoistable=True)
@@ -411,15 +529,29 @@ _numpy_unary("rad2deg", "rad2deg", np.rad2deg, lambda b, a, o: (float(180 / np.p
              "math.degrees", scalar="math.degrees", hoistable=True)
 
 
+# sinc'(x) = sum_k>=1 (-1)^k 2k pi^2k x^(2k-1) / (2k+1)!: eight terms are exact to the last bit below
+# |x| = 1/4, where the closed form (cos(pi x) - sinc(x)) / x has lost no more than 1e-15 (relative)
+# to its cancellation (1e-9 at |x| = 1e-4, everything below 1e-8)
+_SINC_SERIES = 0.25
+_SINC_TERMS = tuple((-1) ** k * 2 * k * np.pi ** (2 * k) / math.factorial(2 * k + 1) for k in range(1, 9))
+
+
 def _sinc_partials(b: Any, a: Sequence[Any], o: Any) -> tuple[Any]:
-    """``(cos(pi x) - sinc(x)) / x``, and 0 at ``x = 0`` (its limit)."""
+    """``(cos(pi x) - sinc(x)) / x``, and for ``|x| < 1/4`` its Taylor polynomial (odd, of degree 15):
+    the closed form cancels to nothing near 0, and a polynomial's own derivatives are right too, so
+    that every derivative of ``sinc`` is (``-pi**2 / 3``, the second at 0)."""
     x = a[0]
-    at_zero = b.eq(x, 0.0)
-    safe = b.select(at_zero, 1.0, x)
-    return (b.select(at_zero, 0.0, b.div(b.sub(b.cos(b.mul(float(np.pi), x)), o), safe)),)
+    small = b.lt(b.abs(x), _SINC_SERIES)
+    t = b.mul(x, x)
+    poly: Any = _SINC_TERMS[-1]
+    for c in reversed(_SINC_TERMS[:-1]):
+        poly = b.add(b.mul(poly, t), c)
+    safe = b.select(small, 1.0, x)  # the closed form where it is not taken: never 0 / 0
+    closed = b.div(b.sub(b.cos(b.mul(float(np.pi), safe)), o), safe)
+    return (b.select(small, b.mul(x, poly), closed),)
 
 
-_numpy_unary("sinc", "sinc", np.sinc, _sinc_partials, note="d/dx at 0 is its limit, 0")
+_numpy_unary("sinc", "sinc", np.sinc, _sinc_partials)
 # piecewise constant: derivative 0 everywhere (also at the jumps, as in JAX)
 _numpy_unary("sign", "sign", np.sign, _zero, hoistable=True, note="derivative 0 (also at 0)")
 for _name in ("floor", "ceil", "trunc", "rint"):

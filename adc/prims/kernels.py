@@ -10,7 +10,8 @@ Numba compiles the same function (an ``overload``).  ``untile``/``unrepeat`` sum
 ``source`` under Numba).
 
 ``fits(x, v)`` raises unless ``v`` broadcasts to ``x``: Numba code checks an in-place add with it.
-``real_power(x, y)`` is ``x ** y`` of a negative number as adc computes it (``fpow``).
+``real_power(x, y)`` is ``x ** y`` of a negative number as adc computes it (``fpow``).  ``fmod`` and
+``matmul`` are NumPy's ``np.fmod`` and ``@`` under Numba, whose own are wrong for integers and bools.
 
 ``stack_list`` is ``np.stack`` of a list (Numba's takes a tuple: a loop there), and ``add_rows`` adds
 the rows of a stack's adjoint into the list of its items' adjoints (``prims/lists.py``).
@@ -438,6 +439,28 @@ def _fits_check(x, v):  # noqa: ANN001, ANN202 (Numba compiles it as written)
             raise ValueError("non-broadcastable output operand")
 
 
+def fmod(x, y):  # noqa: ANN001, ANN201
+    """``np.fmod(x, y)``, C's remainder (the sign of ``x``): NumPy's here; under Numba, whose own
+    ``np.fmod`` of integers is wrong (``np.fmod(-7, 3)`` is 0 there), the remainder of integers is
+    made from ``np.remainder`` (the sign of ``y``), which Numba computes as NumPy does."""
+    return np.fmod(x, y)
+
+
+def matmul(a, c):  # noqa: ANN001, ANN201
+    """``a @ c`` as NumPy computes it: Numba's ``@`` takes float operands of one dtype, so each
+    operand is cast to the dtype of the product (``float32`` of ``float32`` arrays, else
+    ``float64``), and the product of two bool arrays is NumPy's logical one (true where some term
+    is), not Numba's sum."""
+    return a @ c
+
+
+def _integral(t: Any) -> bool:
+    """Is Numba type ``t`` an integer, or an array of integers?"""
+    from numba.core import types
+
+    return isinstance(getattr(t, "dtype", t), types.Integer)
+
+
 def _register_numba() -> None:
     try:
         import numba
@@ -451,6 +474,34 @@ def _register_numba() -> None:
     @overload(diag_embed)
     def _diag_embed(g, x, k):  # noqa: ANN001, ANN202
         return _diag_embed_loop
+
+    @overload(fmod)
+    def _fmod(x, y):  # noqa: ANN001, ANN202
+        if _integral(x) and _integral(y):
+            def truncated(x, y):  # noqa: ANN001, ANN202 (the floored remainder, moved to the sign of x)
+                m = np.remainder(x, y)
+                return m - y * ((m != 0) & ((x < 0) != (y < 0)))
+            return truncated
+        return lambda x, y: np.fmod(x, y)
+
+    @overload(matmul)
+    def _matmul(a, c):  # noqa: ANN001, ANN202
+        if not (isinstance(a, types.Array) and isinstance(c, types.Array)):
+            return None
+        if isinstance(a.dtype, types.Boolean) and isinstance(c.dtype, types.Boolean):
+            def logical(a, c):  # noqa: ANN001, ANN202
+                return (a.astype(np.float64) @ c.astype(np.float64)) != 0
+            return logical
+        single = a.dtype == types.float32 and c.dtype == types.float32
+        target = types.float32 if single else types.float64
+        dtype = np.float32 if single else np.float64
+        if a.dtype == target and c.dtype == target:
+            return lambda a, c: a @ c
+        if a.dtype == target:
+            return lambda a, c: a @ c.astype(dtype)
+        if c.dtype == target:
+            return lambda a, c: a.astype(dtype) @ c
+        return lambda a, c: a.astype(dtype) @ c.astype(dtype)
 
     check_nb = numba.njit(_fits_check)
 

@@ -8,9 +8,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..types import FLOAT, Type
+from ..types import BOOL, FLOAT, Type
 from . import batching
-from .registry import KERNELS, P_MUL, Form, RowRule, atomic, elementwise, lowered, structural
+from .registry import KERNELS, P_MUL, Form, RowRule, atomic, call, elementwise, lowered, structural
 
 
 def _product_dtype(ts: Sequence[Type]) -> str:
@@ -19,8 +19,11 @@ def _product_dtype(ts: Sequence[Type]) -> str:
 
 
 def _matmul_type(ts: Sequence[Type]) -> Type:
+    """A float product, but of two bool arrays NumPy's logical one, a bool array (or number)."""
     a, c = ts
     ndim = max(a.ndim + c.ndim - 2, 0)
+    if a.kind == "bool" and c.kind == "bool":
+        return Type("bool", ndim, "bool", (False,) * ndim) if ndim else BOOL
     return Type("float", ndim, _product_dtype(ts), (False,) * ndim) if ndim else FLOAT
 
 
@@ -57,9 +60,13 @@ def _matmul_rows(op: Any, constant: Any) -> RowRule | None:
     return RowRule((0,)) if a is not None and c is not None and a.ndim == 2 and c.ndim in (1, 2) else None
 
 
-_MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1))
+# Numba code calls ``adc_arrays.matmul``: Numba's ``@`` takes float operands of one dtype (the kernel
+# casts them), and sums the product of two bool arrays where NumPy's is logical
+_MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1), numba=call("adc_arrays.matmul", 2))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, uniform=True, rows=_matmul_rows, names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
+            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, rows=_matmul_rows,
+            numba=lambda t, p, ts: f"adc_arrays.matmul({t[0]}, {t[1]})", numba_imports=KERNELS,
+            names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
             + lowered("vdot", (2, 2), "numpy.vdot") + lowered("matrix_power", (2, 2), "numpy.linalg.matrix_power"))
 
 
