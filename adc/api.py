@@ -142,7 +142,9 @@ class Transformed:
         self.slow_code: Any = None  # the wrapper's code before a fast path is installed
         self.fast_blocks: list[str] = []  # the wrapper's checking blocks, one per signature (``_checking_block``)
         self.runners = Runners(fn, self._slow_again)  # by call signature
-        functools.update_wrapper(self, fn)
+        # fn's name and docstring, not its attributes: those of a function adc made (its ``specialize``)
+        # would hide this object's own, and adc.grad(adc.grad(adc.grad(f))) was the second derivative
+        functools.update_wrapper(self, fn, updated=())
 
     def as_function(self) -> Callable[..., Any]:
         """A plain function with ``fn``'s parameters and defaults.  Until a signature of numbers

@@ -174,6 +174,28 @@ def test_grad_of_grad_reverse_over_reverse_and_mixed_partials():
     assert tangents[1][1] == pytest.approx(d_ab, rel=1e-12)
 
 
+def quartic(x, y):
+    return x ** 4 * y + np.sin(x * y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_third_and_fourth_derivatives_by_nesting_grad(mode):
+    """``adc.grad(adc.grad(adc.grad(f)))`` was the second derivative: the outer ``Transformed``
+    took the attributes of the function it wraps, ``specialize`` among them, and so composed the
+    innermost gradient (review, twenty-sixth session)."""
+    x, y = 0.8, -1.3
+    d3 = 24 * x * y - y ** 3 * np.cos(x * y)
+    d4 = 24 * y + y ** 4 * np.sin(x * y)
+    g3 = adc.grad(adc.grad(adc.grad(quartic), mode=mode))
+    assert g3(x, y) == pytest.approx(d3, rel=1e-12)
+    assert adc.grad(g3, mode=mode)(x, y) == pytest.approx(d4, rel=1e-12)
+    assert adc.grad(adc.grad(adc.grad(adc.grad(quartic))), jit=True)(x, y) == pytest.approx(d4, rel=1e-12)
+    value, d = adc.value_and_grad(g3)(x, y)
+    assert value == pytest.approx(d3, rel=1e-12) and d == pytest.approx(d4, rel=1e-12)
+    d3y = 12 * x * x - 2 * y * np.sin(x * y) - x * y * y * np.cos(x * y)  # d/dy of d2f/dx2
+    assert adc.grad(adc.grad(adc.grad(quartic)), argnums=1)(x, y) == pytest.approx(d3y, rel=1e-12)
+
+
 def test_reverse_over_a_record_made_inside_a_loop():
     # the gradient of ``recorded`` (a record of its loop) called inside a loop: the record's length
     # is known only inside the loop, so its adjoint record is made at the start of each reverse iteration
