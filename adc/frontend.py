@@ -875,7 +875,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                                       f"got {len(atoms)}", hint)
             if func.name in ("float", "int") and atoms[0].type.is_array:
                 raise self.fail(node, f"{func.name}() of an array", f"index one element first: {func.name}(x[i])")
-            if func.name in BITWISE_SYMBOLS or func.name in ("add", "sub"):  # np.bitwise_and(m, n): as `m & n`
+            if func.name in BITWISE_SYMBOLS or func.name in ("add", "sub", "pow"):  # np.bitwise_and(m, n): `m & n`
                 return self.binary(func.name, atoms[0], atoms[1], node)
             if func.name == "invert":
                 return self.invert(atoms[0], node, numpy=True)

@@ -303,6 +303,17 @@ def test_math_pow_of_an_integer_is_a_float(kw):
     assert adc.value_and_grad(math_pow_large, **kw)(1.5, 3)[0] == pytest.approx(1.8236498188585394e19, rel=1e-15)
 
 
+def builtin_pow_negative(x, n):
+    return x * pow(n, -2)  # Python's int ** negative int is a float: 1/9 for n = 3
+
+
+@pytest.mark.parametrize("kw", MODES + [{"mode": "forward", "jit": True}], ids=MODE_IDS + ["forward-jit"])
+def test_builtin_pow_of_integers_is_pythons(kw):
+    """``pow(n, -2)`` goes through the ``**`` operator's path (the int base a float), as ``n ** -2``
+    does: under jit it was Numba's integer power, 0 (review)."""
+    assert tuple(adc.value_and_grad(builtin_pow_negative, **kw)(1.5, 3)) == (builtin_pow_negative(1.5, 3), 1.0 / 9.0)
+
+
 @pytest.mark.parametrize("kw", MODES, ids=MODE_IDS)
 def test_math_pow_of_floats_is_unchanged(kw):
     value, grads = adc.value_and_grad(math_pow_float, argnums=(0, 1), **kw)(2.0, 0.5)
