@@ -21,7 +21,7 @@ Input: a program the front end lowered, and the numbers it made by calling a Num
 A number stays a NumPy number through Python's operators (the primitives' ``operator`` trait:
 ``+``, ``*``, ``abs``, ``max``, ``a if c else b`` in its values, not its condition) and through
 the values an ``if`` or a loop carries (one path that makes it one is enough); ``math``'s functions
-(``math.pow`` and ``math.fabs`` too, whose primitives are operators) and ``float()`` return Python
+(``math.fabs`` too, whose primitive is an operator) and ``float()`` return Python
 floats, and a function adc keeps as a function (a recursive one, or one called from many places)
 sees Python floats for its arguments and gives one for its result.
 """
@@ -35,8 +35,8 @@ from .prims.elementwise import numpy_twin
 def follow_number_semantics(region: Region, numpy_numbers: set[Var], python_numbers: set[Var]) -> None:
     """Make each ``/`` and ``**`` in ``region`` that of its operands' numbers (see the module's
     docstring); ``numpy_numbers``: the numbers NumPy's functions returned; ``python_numbers``: those
-    ``math``'s functions returned (``math.pow``, ``math.fabs``: operators whose result is a Python
-    float whatever their operands)."""
+    ``math``'s functions returned (``math.fabs``: an operator whose result is a Python float
+    whatever its operand)."""
     known = set(numpy_numbers)
     while _spread(region, known, python_numbers):
         pass
