@@ -119,6 +119,15 @@ def _check_scalar_output(fn: Callable[..., Any], types: Sequence[Any], has_aux: 
         raise DifferentiationError(f"grad needs {name} to return a float, but it returns {out.type}")
 
 
+def _named_like(fn: Callable[..., Any]) -> Callable[[Any], Any]:
+    """``functools.wraps(fn)`` without ``fn``'s attributes: a function adc made carries its
+    ``specialize`` (what ``compose.made_by`` reads), which would make the new function pass for
+    the one it wraps (``adc.grad(adc.grad(adc.grad(f)))`` was the second derivative, and a transform
+    of ``adc.grad(adc.jacrev(adc.grad(f)))`` or of ``adc.grad(functools.partial(adc.grad(f)))``
+    dropped levels)."""
+    return functools.wraps(fn, updated=())
+
+
 class Transformed:
     """A function transformed by ``grad`` or ``value_and_grad``; call it like the original."""
 
@@ -142,9 +151,7 @@ class Transformed:
         self.slow_code: Any = None  # the wrapper's code before a fast path is installed
         self.fast_blocks: list[str] = []  # the wrapper's checking blocks, one per signature (``_checking_block``)
         self.runners = Runners(fn, self._slow_again)  # by call signature
-        # fn's name and docstring, not its attributes: those of a function adc made (its ``specialize``)
-        # would hide this object's own, and adc.grad(adc.grad(adc.grad(f))) was the second derivative
-        functools.update_wrapper(self, fn, updated=())
+        _named_like(fn)(self)
 
     def as_function(self) -> Callable[..., Any]:
         """A plain function with ``fn``'s parameters and defaults.  Until a signature of numbers
@@ -166,7 +173,7 @@ class Transformed:
         exec(compile(text, f"<adc wrapper of {self.fn.__name__}>", "exec"), namespace)
         wrapper = self.wrapper = namespace[name]
         self.slow_code = wrapper.__code__
-        functools.update_wrapper(wrapper, self.fn)
+        _named_like(self.fn)(wrapper)
         defaults = signature_function(self.fn)  # a decorator's wrapper: the wrapped function's defaults
         wrapper.__defaults__, wrapper.__kwdefaults__ = defaults.__defaults__, defaults.__kwdefaults__
         wrapper.__adc_wrapped__ = self.fn  # type: ignore[attr-defined]
@@ -599,7 +606,7 @@ def _stack_gradient(fn: Callable[..., Any], argnums: Argnums, with_value: bool, 
         grads = cotangents[wrt[0]] if single else tuple(cotangents[i] for i in wrt)
         return (value, grads) if with_value else grads
 
-    return mark(functools.wraps(fn)(gradient), transform)
+    return mark(_named_like(fn)(gradient), transform)
 
 
 def _shifted(argnums: Argnums, shift: int) -> Argnums:
@@ -623,10 +630,11 @@ def _through_partial(p: functools.partial, make: Callable[[Callable[..., Any], i
     transformed = make(inner, len(p.args))
     bound, keywords = p.args, p.keywords
 
-    @functools.wraps(inner)
+    @_named_like(inner)
     def call(*args: Any, **kwargs: Any) -> Any:
         return transformed(*bound, *args, **{**keywords, **kwargs})
 
+    call.__adc_bound__ = True  # type: ignore[attr-defined]  # transformed again: refused (compose.problem)
     return mark(call, made_mark(transformed) or "adc.grad")
 
 
@@ -1333,7 +1341,7 @@ def _made_jacobian(made: Callable[..., Any], fn: Callable[..., Any], transform: 
                    levels: list[tuple[str, Argnums]]) -> Callable[..., Any]:
     """``made`` marked as made by ``transform`` from ``fn``: a function ``jacfwd``/``jacrev``/``hessian``
     transform again (``jacobians.py``)."""
-    made = mark(functools.wraps(fn)(made), transform)
+    made = mark(_named_like(fn)(made), transform)
     mark_jacobian(made, fn, tuple((k, level_argnums(a)) for k, a in levels))
     return made
 
@@ -1478,7 +1486,7 @@ def hvp(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) -> Ca
             return answer(*prepared(args, kwargs)[:2])
         return cached_call(_RUNNERS, fn, ("hvp", argnums, jit), found[0], lambda: made(args), *args)
 
-    return mark(functools.wraps(fn)(product), "adc.hvp")
+    return mark(_named_like(fn)(product), "adc.hvp")
 
 
 def _scalar_valued(fn: Callable[..., Any], args: tuple[Any, ...], argnums: Argnums) -> bool:

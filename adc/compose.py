@@ -44,6 +44,11 @@ def problem(fn: Any) -> tuple[str, str] | None:
     owner = made_by(fn)
     if owner is not None and made in COMPOSABLE and not owner.has_aux:
         return None
+    if getattr(fn, "__adc_bound__", False):  # adc.grad(functools.partial(g, ...)): not a gradient of a program
+        return (f"adc cannot differentiate a function made by {made} of a functools.partial ({name}): adc composes "
+                f"its transforms over functions, not over partial applications",
+                f"write a function that makes the call with the bound arguments (`def g(t): return f(t, 2.0)`), "
+                f"then transform that function ({made}(g), and {made} of {made}(g))")
     what = f"{made} with has_aux=True" if owner is not None and owner.has_aux else \
         f"{made} of a Jacobian" if made in COMPOSABLE else made
     return (f"adc cannot differentiate a function made by {what} ({name}) this way: adc composes every "

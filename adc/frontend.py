@@ -779,6 +779,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         problem = transform_problem(obj)  # made by adc.grad & co (composable ones are inlined), or decorated
         if problem is not None:
             raise self.fail(node, *problem)
+        if isinstance(obj, pytypes.FunctionType) and (obj.__module__ or "").split(".")[0] == "adc":
+            name = getattr(obj, "__name__", "this function")
+            raise self.fail(node, f"a call of adc's own `adc.{name}` inside a function adc differentiates",
+                            f"make the derivative function at module level (`g = adc.{name}(f)`) and call it "
+                            "here (`g(x)`): adc differentiates through a function adc made")
         if isinstance(obj, pytypes.FunctionType):
             return obj
         if isinstance(obj, pytypes.MethodType) and bound_method(obj) is not None:

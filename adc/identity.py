@@ -267,9 +267,10 @@ def _instructions(code: pytypes.CodeType) -> list[tuple[str, Any]]:
     which changes the instruction's size): jumps by instruction index, not offset."""
     import dis
 
-    # NOPs (kept or dropped depending on line numbers) and EXTENDED_ARG prefixes (needed or not
-    # depending on how far a jump reaches) are not compared
-    skipped = {"NOP", "EXTENDED_ARG", "CACHE"}
+    # NOPs (kept or dropped depending on line numbers), EXTENDED_ARG prefixes (needed or not
+    # depending on how far a jump reaches) and PUSH_NULL (3.11's rewritten method load of a module,
+    # ``adc.grad(s)(x)``, pushes its NULL with an instruction of its own) are not compared
+    skipped = {"NOP", "EXTENDED_ARG", "CACHE", "PUSH_NULL"}
     everything = list(dis.get_instructions(code))
     listing = [i for i in everything if i.opname not in skipped]
     index: dict[int, int] = {}

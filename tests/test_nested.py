@@ -6,6 +6,8 @@ against the symmetry of the Hessian, for programs with records, tapes, ``while``
 array writes, with and without ``jit``."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -194,6 +196,52 @@ def test_third_and_fourth_derivatives_by_nesting_grad(mode):
     assert value == pytest.approx(d3, rel=1e-12) and d == pytest.approx(d4, rel=1e-12)
     d3y = 12 * x * x - 2 * y * np.sin(x * y) - x * y * y * np.cos(x * y)  # d/dy of d2f/dx2
     assert adc.grad(adc.grad(adc.grad(quartic)), argnums=1)(x, y) == pytest.approx(d3y, rel=1e-12)
+
+
+def quintic(t):
+    return t ** 5 + np.sin(t)
+
+
+def scaled_quartic(a, t):
+    return a * t ** 4 + np.sin(t)
+
+
+def makes_a_gradient_inside(x):
+    return adc.grad(np.sum)(x)[0] * x[1]
+
+
+def test_transforms_of_made_functions_never_drop_a_level():
+    """The review of d7ffcec: the functions adc makes around a Jacobian's gradient and around a
+    ``functools.partial`` took the attributes of the function they wrap, so a transform of them
+    worked on the innermost gradient (the gradient of ``adc.grad(adc.jacrev(adc.grad(f)))`` was
+    the second derivative, its ``adc.jvp`` the first and the second).  Now each is either right or
+    refused with a message that says what to write."""
+    t = 0.7
+    G = adc.grad(adc.jacrev(adc.grad(quintic)))
+    assert G(t) == pytest.approx(60 * t * t - np.cos(t), rel=1e-12)  # the third derivative
+    for transform in (adc.grad, adc.jacfwd, adc.hessian):
+        with pytest.raises(adc.DifferentiationError, match="of a Jacobian"):
+            transform(G)(t)
+    with pytest.raises(adc.DifferentiationError, match="of a Jacobian"):
+        adc.jvp(G, (t,), (1.0,))
+    X = adc.grad(functools.partial(adc.grad(quintic)))
+    assert X(t) == pytest.approx(20 * t ** 3 - np.sin(t), rel=1e-12)  # the second derivative
+    Y = adc.grad(functools.partial(scaled_quartic, 2.0))
+    assert Y(t) == pytest.approx(8 * t ** 3 + np.cos(t), rel=1e-12)
+    for made in (X, Y):
+        with pytest.raises(adc.DifferentiationError, match="of a functools.partial") as e:
+            adc.grad(made)(t)
+        assert "def g(t)" in str(e.value)
+        with pytest.raises(adc.DifferentiationError, match="of a functools.partial"):
+            adc.jvp(made, (t,), (1.0,))
+
+
+def test_a_transform_made_inside_the_function_is_a_located_error():
+    """``adc.grad(np.sum)(x)`` inside: adc's own function, not inlined from api.py (and the source
+    check no longer takes 3.11's ``PUSH_NULL`` for an edited file)."""
+    with pytest.raises(adc.UnsupportedError, match="a call of adc's own `adc.grad`") as e:
+        adc.grad(makes_a_gradient_inside)(X)
+    assert e.value.loc is not None and e.value.loc.line == makes_a_gradient_inside.__code__.co_firstlineno + 1
 
 
 def test_reverse_over_a_record_made_inside_a_loop():
