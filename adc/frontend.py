@@ -285,6 +285,18 @@ def function_name(fn: Callable[..., Any]) -> str:
 Value = Any  # an Atom, a tuple of Values, a Prim, a Module, or a user function
 
 
+_TRANSFORMS = ("grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "hvp", "sparse_jacobian",
+               "sparse_hessian", "batched_jvp", "source", "trace")
+
+
+def _adc_transform(obj: Any) -> bool:
+    """Is ``obj`` one of adc's own transforms (``adc.grad``), which make a function rather than
+    compute a value (``adc.checkpointed`` and the custom rules are read where they are used)?"""
+    import adc
+
+    return any(obj is getattr(adc, name, None) for name in _TRANSFORMS)
+
+
 class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStatements, UserCalls, ListStatements,
               ObjectAttributes):
     """Lowers one function body into the builder's current region."""
@@ -779,7 +791,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         problem = transform_problem(obj)  # made by adc.grad & co (composable ones are inlined), or decorated
         if problem is not None:
             raise self.fail(node, *problem)
-        if isinstance(obj, pytypes.FunctionType) and (obj.__module__ or "").split(".")[0] == "adc":
+        if isinstance(obj, pytypes.FunctionType) and _adc_transform(obj):
             name = getattr(obj, "__name__", "this function")
             raise self.fail(node, f"a call of adc's own `adc.{name}` inside a function adc differentiates",
                             f"make the derivative function at module level (`g = adc.{name}(f)`) and call it "
