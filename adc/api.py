@@ -119,13 +119,23 @@ def _check_scalar_output(fn: Callable[..., Any], types: Sequence[Any], has_aux: 
         raise DifferentiationError(f"grad needs {name} to return a float, but it returns {out.type}")
 
 
-def _named_like(fn: Callable[..., Any]) -> Callable[[Any], Any]:
-    """``functools.wraps(fn)`` without ``fn``'s attributes: a function adc made carries its
-    ``specialize`` (what ``compose.made_by`` reads), which would make the new function pass for
-    the one it wraps (``adc.grad(adc.grad(adc.grad(f)))`` was the second derivative, and a transform
-    of ``adc.grad(adc.jacrev(adc.grad(f)))`` or of ``adc.grad(functools.partial(adc.grad(f)))``
+_ADC_ATTRIBUTES = ("specialize", "__wrapped__")  # and every ``__adc...__``
+
+
+def _named_like(fn: Callable[..., Any], attributes: bool = True) -> Callable[[Any], Any]:
+    """``functools.wraps(fn)``, with the user's attributes of ``fn`` (``attributes``) but never
+    adc's: a function adc made carries its ``specialize`` and its marks (``__adc_jacobian__``,
+    what ``compose.made_by`` and ``jacobians.stack_of`` read), which would make the new function pass
+    for the one it wraps (``adc.grad(adc.grad(adc.grad(f)))`` was the second derivative, and a
+    transform of ``adc.grad(adc.jacrev(adc.grad(f)))`` or of ``adc.grad(functools.partial(...))``
     dropped levels)."""
-    return functools.wraps(fn, updated=())
+    def wrap(wrapper: Any) -> Any:
+        functools.update_wrapper(wrapper, fn, updated=())
+        if attributes:
+            wrapper.__dict__.update({k: v for k, v in getattr(fn, "__dict__", {}).items()
+                                     if k not in _ADC_ATTRIBUTES and not k.startswith("__adc")})
+        return wrapper
+    return wrap
 
 
 class Transformed:
@@ -151,7 +161,7 @@ class Transformed:
         self.slow_code: Any = None  # the wrapper's code before a fast path is installed
         self.fast_blocks: list[str] = []  # the wrapper's checking blocks, one per signature (``_checking_block``)
         self.runners = Runners(fn, self._slow_again)  # by call signature
-        _named_like(fn)(self)
+        _named_like(fn, attributes=False)(self)  # the user's attributes would hide this object's own
 
     def as_function(self) -> Callable[..., Any]:
         """A plain function with ``fn``'s parameters and defaults.  Until a signature of numbers

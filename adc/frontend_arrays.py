@@ -510,6 +510,10 @@ class ArrayExpressions(LibraryCalls):
             raise self.fail(node, "np.einsum() needs constant subscripts", "write e.g. np.einsum('ij,jk->ik', a, b)")
         from .prims.linalg import einsum_parts
 
+        subs, out = einsum_parts(spec)
+        if len(operands) == 1 and len(subs) == 1 and len(subs[0]) == 2 and subs[0][0] == subs[0][1] == out \
+                and operands[0].type.ndim == 2:  # 'ii->i': NumPy's view of the diagonal
+            return self.b.emit("diagonal", operands[0])
         spec, operands = self.einsum_plain(spec, operands)
         subs, out = einsum_parts(spec)
         bad = ("..." in spec or len(subs) != len(operands) or any(len(set(s)) != len(s) for s in subs)

@@ -171,7 +171,9 @@ class LibraryCalls:
         idx = self.index_atom(self.listed(args[1], node.args[1].value), node)
         if name == "take":
             full = ("s", False, False, False)
-            return self.b.emit("getitem", x, idx, params=(("index", (full,) * axis + ("i",)),) if axis else ())
+            out = self.b.emit("getitem", x, idx, params=(("index", (full,) * axis + ("i",)),) if axis else ())
+            # np.take copies; with a number for an index the getitem is a view (``a[0]``)
+            return self.b.emit("acopy", out) if out.type.is_array and not idx.type.is_array else out
         if idx.type.ndim != x.type.ndim:
             raise self.fail(node, "np.take_along_axis() with indices of another number of dimensions than the array",
                             "give the indices as many dimensions as the array")

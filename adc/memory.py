@@ -293,6 +293,8 @@ def check_views_read_after_writes(program: Program) -> None:
     stale = _staleness(memory, made_by)
     for use in memory.position:
         for a in use.args:
+            if isinstance(a, Var) and reads_shape_only(use, {a}):
+                continue  # ``len(m)``, ``np.zeros_like(m)``: no write changes a shape
             value: object = a
             while isinstance(value, Var) and value in made_by:
                 made = made_by[value]

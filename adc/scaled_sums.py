@@ -8,7 +8,8 @@ product of the sum); nothing differentiates the emitted code again.
 
 Where ``c`` is ``k / s`` itself (the array normalised by its own sum), ``c * s`` is ``k * (s / s)``:
 ``k`` exactly (``s / s`` is 1 in floating point), and nan where ``s`` is 0 or infinite, as
-``(k / s) * s`` is.  So the max's adjoint in log-sum-exp, ``1 - sum(softmax)``, is 0, not a
+``(k / s) * s`` is; where only ``k / s`` overflows (``k = 1e300``, ``s = 1e-11``) it is ``k``, the
+exact value, where the sum of the products is inf.  So the max's adjoint in log-sum-exp, ``1 - sum(softmax)``, is 0, not a
 rounding residue that would add ``1e-16`` to the largest element in another pass over the array.
 """
 from __future__ import annotations

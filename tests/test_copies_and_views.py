@@ -286,3 +286,66 @@ def test_reverse_over_reverse_through_writes(f):
         np.testing.assert_allclose(adc.jacrev(g, **kw)(x), want, rtol=1e-6, atol=1e-8, err_msg=str(kw))
     np.testing.assert_allclose(adc.jacrev(adc.jacrev(f))(x), want, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(adc.vjp(g, x)[1](np.ones(2))[0], want.T @ np.ones(2), rtol=1e-6, atol=1e-8)
+
+
+# -- the review of the session's change (twenty-sixth session) -------------------------------------
+def einsum_diagonal_then_written(x):
+    a = x * 1.0
+    m = np.einsum("ii->i", a)
+    a[0, 0] = 7.0 * x[1, 1]
+    return np.sum(m ** 3) + np.sum(a)
+
+
+def taken_row_then_written(x):
+    a = x * 1.0
+    m = np.take(a, 0, axis=0)
+    a[0, 0] = 7.0 * x[1, 1]
+    return np.sum(m ** 3) + np.sum(a)
+
+
+def diagonal_read_before_the_write(x):
+    a = x * 1.0
+    t = np.sum(np.diagonal(a) ** 3)
+    a[0, 0] = 0.0
+    return t + np.sum(a)
+
+
+def relabelled_read_before_the_write(x):
+    a = x * 1.0
+    t = np.sum(np.einsum("ij->ji", a) ** 3 * x[0, 1])
+    a[0, 0] = 0.0
+    return t + np.sum(a)
+
+
+def reshape_whose_shape_is_read(x):
+    a = x * 1.0
+    m = a.reshape(4)
+    a[0, 0] = 3.0 * x[1, 1]
+    return np.sum(a * a) * len(m) + np.sum(np.zeros_like(m))
+
+
+def test_einsum_of_a_diagonal_read_after_a_write_is_an_error():
+    """``np.einsum('ii->i', a)`` is NumPy's view of the diagonal: adc lowered it through ``np.eye``,
+    which the check did not see, and gave the old diagonal's value in every mode."""
+    for kw in ({}, {"jit": True}, {"mode": "forward"}):
+        with pytest.raises(adc.UnsupportedError, match="read after a write into the array it was taken from"):
+            adc.value_and_grad(einsum_diagonal_then_written, **kw)(M)
+
+
+@pytest.mark.parametrize("f", [taken_row_then_written, diagonal_read_before_the_write, relabelled_read_before_the_write,
+                               reshape_whose_shape_is_read])
+def test_copies_taken_before_a_write_and_shapes_read_after_it(f):
+    """``np.take(a, 0, axis=0)`` copies (it was ``a[0]``, a view, read again after the write); a
+    diagonal or a relabelling einsum read before the write is kept for the reverse sweep as a copy
+    (plain NumPy's is a view, which the write changed: the gradient missed ``3 x00**2``); only the
+    shape of a reshape read after a write is no reason to refuse it."""
+    want_value, want = f(M.copy()), _central(f, (M,))
+    for kw in ({}, {"jit": True}, {"mode": "forward"}):
+        value, g = adc.value_and_grad(f, **kw)(M)
+        assert value == pytest.approx(want_value, rel=1e-12), kw
+        np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-6, err_msg=str(kw))
+    h = 1e-6
+    grad = adc.grad(f)
+    fd_h = np.array([((grad(M + h * e.reshape(2, 2)) - grad(M - h * e.reshape(2, 2))) / (2 * h)).ravel()
+                     for e in np.eye(4)])
+    np.testing.assert_allclose(adc.hessian(f)(M).reshape(4, 4), fd_h, rtol=1e-5, atol=1e-6)

@@ -236,6 +236,21 @@ def test_transforms_of_made_functions_never_drop_a_level():
             adc.jvp(made, (t,), (1.0,))
 
 
+def with_units(x):
+    return x ** 3
+
+
+with_units.units = "m"
+
+
+def test_a_made_function_keeps_the_users_attributes_not_adcs():
+    """As ``functools.wraps`` does, but without adc's own (``specialize``, ``__adc_jacobian__``)."""
+    for made in (adc.grad(with_units), adc.value_and_grad(with_units), adc.jacfwd(with_units),
+                 adc.hessian(with_units), adc.grad(adc.grad(with_units))):
+        assert made.units == "m" and made.__name__ == "with_units"
+    assert adc.grad(adc.grad(adc.grad(with_units)))(2.0) == 6.0
+
+
 def test_a_transform_made_inside_the_function_is_a_located_error():
     """``adc.grad(np.sum)(x)`` inside: adc's own function, not inlined from api.py (and the source
     check no longer takes 3.11's ``PUSH_NULL`` for an edited file)."""

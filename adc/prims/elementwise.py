@@ -323,9 +323,9 @@ elementwise("max", 2, call("max", 2), call("np.maximum", 2), np.maximum, _extrem
             hoistable=True, names=calls("builtins.max", variadic=True), operator=True)
 elementwise("min", 2, call("min", 2), call("np.minimum", 2), np.minimum, _extremum_partials("le"), keep_kind,
             hoistable=True, names=calls("builtins.min", variadic=True), operator=True)
-elementwise("npmax", 2, _picks("{0} > {1} or {0} != {0}"), call("np.maximum", 2), np.maximum,
+elementwise("npmax", 2, replace(_picks("{0} > {1} or {0} != {0}"), numba=call("np.maximum", 2)), call("np.maximum", 2), np.maximum,
             _extremum_partials("ge"), keep_kind, hoistable=True, names=calls("numpy.maximum"), operator=True)
-elementwise("npmin", 2, _picks("{0} < {1} or {0} != {0}"), call("np.minimum", 2), np.minimum,
+elementwise("npmin", 2, replace(_picks("{0} < {1} or {0} != {0}"), numba=call("np.minimum", 2)), call("np.minimum", 2), np.minimum,
             _extremum_partials("le"), keep_kind, hoistable=True, names=calls("numpy.minimum"), operator=True)
 elementwise("fmax", 2, _picks("{0} >= {1} or {1} != {1}"), call("np.fmax", 2), np.fmax,
             _nan_ignoring_partials("ge"), keep_kind, hoistable=True, names=calls("numpy.fmax"), operator=True,

@@ -201,6 +201,8 @@ def _einsum_render(t: Sequence[str], p: dict[str, Any]) -> str:
         head, mid, last = subs[0][:-2], subs[0][-2], subs[0][-1]
         if mid == j and out == head + l + last and len(set(subs[0] + l)) == len(subs[0]) + 1:
             return f"np.matmul({atomic(t[1])}.T, {t[0]})"
+    if len(subs) == 1 and all(c in out for c in subs[0]):  # only relabels axes: a view in NumPy, a copy here
+        return f"np.einsum({p['spec']!r}, {t[0]}).copy()"
     return f"np.einsum({p['spec']!r}, {', '.join(t)})"
 
 
