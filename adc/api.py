@@ -1018,7 +1018,7 @@ def _pullback(fn: Callable[..., Any], compiled: Compiled, layout: Any, kept: ran
     # without the cut the pullback runs the whole program later: on the primals as given now (JAX's)
     given = leaves if reverse is not None else [a.copy() if isinstance(a, np.ndarray) else a for a in leaves]
     if swept is not None and parts is not None and parts.gives_output(inputs) and prog.out_tree is None \
-            and not prog.writes_arguments and _finite_numbers(swept.outputs):
+            and prog.result.kind == "leaf" and not prog.writes_arguments and _finite_numbers(swept.outputs):
         # one output (a number or an array) computed by plain Python, which raises where the
         # function does: the forward part's (a copy, since it may be a residual or an input), so
         # the function does not run a second time.  Numba code does not raise where Python does
@@ -1245,7 +1245,8 @@ def _jacfwd_runner(fn: Callable[..., Any], argnums: Argnums, args: tuple[Any, ..
         blocks = [_plain(np.array(columns[..., a:b]).reshape(out_shape + shape))
                   for a, b, shape in zip(offsets, offsets[1:], shapes)]
         results = layout.regroup(wrt, blocks)
-        return results[0] if single else tuple(results)
+        # the output's structure around its one leaf (``grad(f, argnums=(0,))`` returns a tuple of one)
+        return unflatten(prog.result, [results[0] if single else tuple(results)])
 
     return run
 

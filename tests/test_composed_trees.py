@@ -132,3 +132,34 @@ def test_grad_of_a_gradient_that_is_a_dict_is_refused():
     with pytest.raises(adc.DifferentiationError, match=r"grad needs adc.grad\(dict_loop\) to return a scalar, but "
                                                        r"it returns a dict with keys 'w', 'b'"):
         adc.grad(adc.grad(F.dict_loop))(P, X)
+
+
+def sin_dot(x, y):
+    return np.sum(np.sin(x) * y)
+
+
+def sin_of_dict(p):
+    return np.sum(np.sin(p["a"]))
+
+
+def test_jacobians_and_pullbacks_of_a_gradient_that_is_a_container_of_one():
+    """``grad(f, argnums=(0,))`` returns a tuple of one and the gradient of a one-key dict a dict:
+    ``jacrev`` and ``vjp`` of it refused ("a tuple of 1; got ndarray": the forward part's one output
+    was taken as the value) and ``jacfwd`` dropped the container (review C). JAX's structures:
+    the output's around the input's."""
+    x, y = np.array([0.1, 0.2]), 2.0
+    J = np.diag(-np.sin(x) * y)
+    g1 = adc.grad(sin_dot, argnums=(0,))
+    for jac in (adc.jacfwd(g1), adc.jacrev(g1)):
+        (block,) = jac(x, y)
+        np.testing.assert_allclose(block, J, rtol=1e-13)
+    (value,), pullback = adc.vjp(g1, x, y)
+    np.testing.assert_allclose(value, np.cos(x) * y, rtol=1e-13)
+    u, v = np.array([0.3, -1.2]), np.array([0.7, 0.4])
+    gx, gy = pullback((u,))
+    _, (tangent,) = adc.jvp(g1, (x, y), (v, 0.0))
+    assert np.dot(gx, v) == pytest.approx(np.dot(u, tangent), rel=1e-12)
+    assert gy == pytest.approx(np.dot(u, np.cos(x)), rel=1e-12)
+    gd = adc.grad(sin_of_dict)
+    for jac in (adc.jacfwd(gd), adc.jacrev(gd)):
+        np.testing.assert_allclose(jac({"a": x})["a"]["a"], np.diag(-np.sin(x)), rtol=1e-13)
