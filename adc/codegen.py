@@ -40,7 +40,8 @@ def header(*programs: Program, numba: bool = False) -> str:
         for op in walk(program.body):
             rule = prim(op)
             if rule is not None:
-                spelled = rule.numba is not None or rule.in_place is not None
+                spelled = rule.numba is not None or rule.in_place is not None \
+                    or rule.scalar.numba is not None or rule.array.numba is not None
                 extra |= {_line(rule.imports, op), _line(rule.numba_imports, op) if numba and spelled else ""}
     extra.discard("")
     return HEADER if not extra else HEADER[:-2] + "".join(line + "\n" for line in sorted(extra)) + "\n\n"

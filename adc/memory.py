@@ -268,16 +268,10 @@ _VIEW_OR_COPY = ("reshape", "ravel", "reshape_like")
 
 
 def _numpy_view(op: Op) -> bool:
-    """Is ``op`` a view of its argument in NumPy that adc computes as a new array: ``np.diagonal``
-    (read-only), and an ``np.einsum`` of one operand that sums over no index (``'ij->ji'``)?"""
-    if op.prim == "diagonal":
-        return True
-    if op.prim != "einsum" or len(op.args) != 1:
-        return False
-    spec = str(op.param("spec")).replace(" ", "")
-    letters = spec.split("->")[0].replace(".", "")
-    output = spec.split("->")[1] if "->" in spec else "".join(c for c in letters if letters.count(c) == 1)
-    return all(c in output for c in letters)
+    """Is ``op`` a view of its argument in NumPy that adc computes as a new array (the primitive's
+    ``numpy_view``)?"""
+    p = prim(op)
+    return p is not None and p.numpy_view is not None and p.numpy_view(op)
 
 
 def check_views_read_after_writes(program: Program) -> None:

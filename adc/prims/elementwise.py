@@ -199,7 +199,7 @@ elementwise("mod", 2, infix("%", P_MUL), None, np.mod,
 elementwise("fmod", 2, replace(call("np.fmod", 2), numba=call("adc_arrays.fmod", 2)), None, np.fmod,
             lambda b, a, o: (1.0, b.neg(b.trunc(b.npdiv(a[0], a[1])))), keep_kind, may_raise=True,
             names=calls("numpy.fmod"), note="d/dy = -trunc(x / y); derivative 1 in x (also at the jumps)",
-            numba=lambda t, p, ts: f"adc_arrays.fmod({t[0]}, {t[1]})", numba_imports=KERNELS)
+            numba_imports=KERNELS)
 
 
 # --- functions ----------------------------------------------------------------------------------

@@ -64,8 +64,7 @@ def _matmul_rows(op: Any, constant: Any) -> RowRule | None:
 # casts them), and sums the product of two bool arrays where NumPy's is logical
 _MATMUL = Form("{0} @ {1}", P_MUL, (P_MUL, P_MUL + 1), numba=call("adc_arrays.matmul", 2))
 elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_type, jvp=_matmul_jvp,
-            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, rows=_matmul_rows,
-            numba=lambda t, p, ts: f"adc_arrays.matmul({t[0]}, {t[1]})", numba_imports=KERNELS,
+            vjp=_matmul_vjp, vjvp=batching.matmul, may_raise=True, rows=_matmul_rows, numba_imports=KERNELS,
             names=lowered("matmul", (2, 2), "numpy.dot", "numpy.matmul", "ndarray.dot")
             + lowered("vdot", (2, 2), "numpy.vdot") + lowered("matrix_power", (2, 2), "numpy.linalg.matrix_power"))
 
@@ -151,6 +150,13 @@ def einsum_parts(spec: str) -> tuple[list[str], str]:
     return subs, out
 
 
+def einsum_relabels(spec: str) -> bool:
+    """Does the einsum of one operand ``spec`` only relabel (or take a diagonal of) its axes, summing
+    over none (``'ij->ji'``)?  NumPy's result is then a view of the operand."""
+    subs, out = einsum_parts(spec)
+    return len(subs) == 1 and all(c in out for c in subs[0].replace(".", ""))
+
+
 def _einsum_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     subs, out = einsum_parts(p["spec"])
     dtype = "float32" if all(t.dtype == "float32" for t in ts) else "float64"
@@ -201,7 +207,7 @@ def _einsum_render(t: Sequence[str], p: dict[str, Any]) -> str:
         head, mid, last = subs[0][:-2], subs[0][-2], subs[0][-1]
         if mid == j and out == head + l + last and len(set(subs[0] + l)) == len(subs[0]) + 1:
             return f"np.matmul({atomic(t[1])}.T, {t[0]})"
-    if len(subs) == 1 and all(c in out for c in subs[0]):  # only relabels axes: a view in NumPy, a copy here
+    if einsum_relabels(p["spec"]):  # a view in NumPy, a copy here
         return f"np.einsum({p['spec']!r}, {t[0]}).copy()"
     return f"np.einsum({p['spec']!r}, {', '.join(t)})"
 
@@ -224,7 +230,7 @@ def _einsum_rows(op: Any, constant: Any) -> RowRule | None:
 
 structural("einsum", _einsum_render,
            lambda *a, spec="": np.einsum(spec, *a), _einsum_type, jvp=_einsum_jvp, vjp=_einsum_vjp, vjvp=batching.einsum,
-           rows=_einsum_rows, names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
+           rows=_einsum_rows, numpy_view=lambda op: einsum_relabels(op.param("spec")), names=lowered("einsum", (2, 9), "numpy.einsum") + lowered("tensordot", (2, 2), "numpy.tensordot")
            + lowered("inner", (2, 2), "numpy.inner") + lowered("kron", (2, 2), "numpy.kron"),
            note="any number of operands, `...` and letters repeated in one operand (a diagonal) included; "
                 "tensordot, inner and kron lower to it", numba_imports=KERNELS, numba=_numba_einsum)

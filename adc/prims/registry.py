@@ -174,6 +174,10 @@ class Primitive:
     view: bool = False  # its array result shares memory with its first argument
     # of a view primitive: does this op return new memory instead (``x[k]`` with an index array)?
     copies: Callable[[Any], bool] | None = None
+    # not a view in adc's code but one in NumPy's: does this op's NumPy result share its first
+    # argument's memory (``np.diagonal``, an einsum that relabels axes)?  Read after a write into that
+    # argument it is refused (``memory.check_views_read_after_writes``)
+    numpy_view: Callable[[Any], bool] | None = None
     fresh: bool = False  # every evaluation returns new memory (an array or a tape)
     cse: bool | None = None  # two evaluations may be merged; default: pure and not fresh
     hoistable: bool = False  # pure and cannot raise: may run before a loop that runs zero times

@@ -112,7 +112,7 @@ def _matrix(ts: Sequence[Type]) -> Type:
 # a copy (NumPy's np.diag of a matrix is a read-only view, which a later write into it would change
 # under the reverse sweep's feet; Numba's is a copy already)
 structural("diagonal", lambda t, p: f"np.diag({t[0]}{_k(p)}).copy()", lambda x, k=0: np.diag(x, k).copy(), _vector,
-           numba=lambda t, p, ts: f"np.diag({t[0]}{_k(p)})",
+           numba=lambda t, p, ts: f"np.diag({t[0]}{_k(p)})", numpy_view=lambda op: True,
            jvp=lambda b, op, ts: b.emit("diagonal", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("diag_embed", g, op.args[0], params=op.params)],
            names=lowered("diagonal", (1, 2), "numpy.diagonal", "ndarray.diagonal")
