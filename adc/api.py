@@ -722,20 +722,26 @@ def original(fn: Any) -> Callable[..., Any]:
 
 
 def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], tuple[Type, ...]]:
-    """``jvp``/``vjp`` arguments: integer scalars count as real numbers (``f(2, 5)``) unless the
-    function uses them as integers (an index, a range bound), then they pass through, like
-    integer arrays (labels) always do."""
+    """``jvp``/``vjp`` arguments: integers (numbers, arrays, or the leaves of a container) count as
+    real numbers (``f(2, 5)``), as in ``grad`` and ``jacfwd``, unless the function uses them as
+    integers (an index, a range bound): then they pass through, with no tangent."""
     return prepare(fn, args, _promotion(fn, args))
 
 
-def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
-    """The positions of ``jvp``/``vjp`` arguments that are integer scalars counted as real numbers."""
-    from .errors import UnsupportedError
+def _integral(value: Any) -> bool:
+    """Is ``value`` an integer number or array, or a container with one among its leaves (and no
+    booleans, which are never differentiated)?"""
+    leaves = flatten(value)[0] if is_tree(value) else [value]
+    kinds = [np.asarray(leaf).dtype.kind if isinstance(leaf, (int, np.integer, np.ndarray)) else "f" for leaf in leaves]
+    return "b" not in kinds and any(k in "iu" for k in kinds)
 
+
+def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
+    """The positions of ``jvp``/``vjp`` arguments with integers counted as real numbers."""
     promoted: list[int] = []
     ident = identity(fn)
     for i, a in enumerate(args[:positional(fn, len(args))]):  # keyword-only arguments: never differentiated
-        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+        if not _integral(a):
             continue
         _, types = prepare(fn, args, promoted + [i])
         key = (ident, types)
@@ -744,7 +750,7 @@ def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
             try:
                 primal(fn, types, ident)
                 ok = True
-            except UnsupportedError:
+            except AdcError:  # used as integers (an index, a range bound): the program as written says
                 ok = False
             _promotable[key] = ok
         if ok:
@@ -1324,15 +1330,20 @@ def jacrev(fn: Callable[..., Any], argnums: Argnums = 0, *, jit: Jit = False) ->
                 cts = pullback(unflatten(result, seeds))
                 for k, i in enumerate(wrt):
                     for m, ct in enumerate(flatten(cts[i])[0]):
-                        rows[k][m].append(np.asarray(ct, dtype=float))
+                        rows[k][m].append(np.asarray(ct, dtype=_float_dtype(trees[k][0][m])))
             results = [unflatten(tree, [_plain(np.stack(r).reshape(o.shape + np.shape(leaf))) if r
-                                        else np.zeros(o.shape + np.shape(leaf))  # an empty output: no row
+                                        else np.zeros(o.shape + np.shape(leaf), dtype=_float_dtype(leaf))  # no row
                                         for r, leaf in zip(rs, leaves)])
                        for rs, (leaves, tree) in zip(rows, trees)]
             per_output.append(results[0] if single else tuple(results))
         return unflatten(result, per_output)
 
     return _made_jacobian(jacobian, fn, "adc.jacrev", [("jacrev", argnums)])
+
+
+def _float_dtype(leaf: Any) -> Any:
+    """The dtype of a Jacobian's block with respect to ``leaf`` (JAX's): a float array's own, else float64."""
+    return leaf.dtype if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f" else np.float64
 
 
 def _stack(fn: Callable[..., Any], transform: str, *levels: tuple[str, Argnums]) -> Stack | None:
