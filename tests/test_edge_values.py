@@ -148,6 +148,20 @@ def test_clip_of_arrays_with_crossed_bounds(kw):
     assert (glo, ghi) == (0.0, 6.0)  # the value is 6 * hi: FD gives d/dlo = 0, d/dhi = 6
 
 
+@pytest.mark.parametrize("kw", MODES + [{"mode": "forward", "jit": True}], ids=MODE_IDS + ["forward-jit"])
+def test_clip_of_a_number_between_array_bounds(kw):
+    """``np.clip(x, lo, hi)`` of a number ``x`` and array bounds (Numba's ``np.clip`` takes an array
+    first only: forward mode under jit did not compile)."""
+    lo, hi = np.array([1.0, 6.0, -1.0]), np.array([5.0, 5.0, 0.5])
+    for x in (2.0, 0.0, 0.7):
+        value, (gx, glo, ghi) = adc.value_and_grad(clip_sum, argnums=(0, 1, 2), **kw)(x, lo, hi)
+        assert value == clip_sum(x, lo, hi)
+        want = adc.grad(clip_composed_sum, argnums=(0, 1, 2), jit=False, mode="reverse")(x, lo, hi)
+        for got, w in zip((gx, glo, ghi), want):
+            np.testing.assert_array_equal(got, w)
+    assert gx == pytest.approx(fd_grad(lambda t: clip_sum(t, lo, hi), (0.7,))[0], abs=1e-9)
+
+
 def clip_scaled(x, lo, hi):
     return np.clip(x, lo, hi) * 2.0
 

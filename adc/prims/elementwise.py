@@ -378,7 +378,9 @@ _CLIPPED = Form("min(max({0}, {1}), {2})", P_ATOM, (0, 0, 0))
 elementwise("clip", 3, Form("min(max({0}, {1}), {2}) if {1} == {1} and {2} == {2} else math.nan", P_TERNARY,
                             (0, P_CMP + 1, P_CMP + 1), _CLIPPED, Form("math.nan", P_ATOM, (0, 0, 0)),
                             lambda v: None if v[1] is None or v[2] is None else bool(v[1] == v[1] and v[2] == v[2])),
-            Form("np.clip({0}, {1}, {2})", P_ATOM, (0, 0, 0)), np.clip, _clip_partials,
+            # Numba's np.clip takes an array first only: np.clip(2.0, lo_array, 5.0) as NumPy's maximum and minimum
+            replace(call("np.clip", 3), numba=Form("np.minimum(np.maximum({0}, {1}), {2})", P_ATOM, (0, 0, 0))),
+            np.clip, _clip_partials,
             names=lowered("clip", (3, 3), "numpy.clip"))
 
 # --- comparisons and logic (not differentiable) ------------------------------------------------
