@@ -311,6 +311,8 @@ class ArrayExpressions(LibraryCalls):
                 raise self.fail(node, "axis given twice", "pass the axis once")
             if len(args) == 2 and "axis" not in kw:
                 kw["axis"] = self.static(args.pop(), node)
+            if kw.get("axis") is None and self.is_number(args[0]):  # np.sum(2.0): NumPy's one-element array
+                return self.reduce(name, self.one_element(args[0], node), None, False, node)
             x = self.array_value(args[0], node)
             return self.reduce(name, x, kw.get("axis"), bool(kw.get("keepdims", False)), node)
         if name in PERMUTATIONS:
@@ -382,6 +384,16 @@ class ArrayExpressions(LibraryCalls):
             return self.b.emit(name, *[self.array_value(a, node) for a in args])
         raise self.fail(node, f"unsupported NumPy function `{name}`", "see docs/arrays.md for the supported ones")
 
+    def is_number(self, value: Any) -> bool:
+        """Is ``value`` a number (a 0-d array is one too, in adc's types)?"""
+        return isinstance(value, (Var, Const)) and (value.type is None or not value.type.is_array)
+
+    def one_element(self, number: Any, node: cst.CSTNode) -> Var:
+        """The one-element array NumPy reduces a number as (``np.sum(2.0)``, ``np.max(i)``): a
+        reduction of it without ``keepdims`` is the reduction of the number (with it, NumPy's 0-d
+        array, which adc's types make a number)."""
+        return self.array_of_items((number,), node)
+
     def array_of_items(self, items: tuple[Any, ...], node: cst.Call) -> Var:
         """``np.array([a, b, c])`` of numbers (a new array), of arrays (stacked), or of nested
         lists (``[[x, 0.0], [0.0, x]]``: each row made first, then stacked)."""
@@ -408,8 +420,11 @@ class ArrayExpressions(LibraryCalls):
 
     def variance(self, args: list[Any], node: cst.Call, root: bool) -> Atom:
         """``np.var(x, axis, ddof=0, keepdims)``: ``sum((x - mean)**2) / (n - ddof)``; ``np.std`` its sqrt."""
-        x, kw = self.axis_keywords(args, node, ("axis", "ddof", "keepdims"))
-        axis, keepdims, ddof = kw.get("axis"), bool(kw.get("keepdims", False)), kw.get("ddof", 0)
+        number = len(args) == 1 and self.is_number(args[0])  # np.var(2.0): that of a one-element array
+        x, kw = self.axis_keywords([self.one_element(args[0], node)] if number else args, node, ("axis", "ddof", "keepdims"))
+        if number and kw.get("axis") is not None:
+            raise self.fail(node, "an axis of a number (NumPy raises AxisError)", "drop the axis")
+        axis, keepdims, ddof = kw.get("axis"), bool(kw.get("keepdims", False)) and not number, kw.get("ddof", 0)
         centred = self.b.sub(x, self.reduce("mean", x, axis, True, node) if axis is not None
                              else self.reduce("mean", x, None, False, node))
         total = self.reduce("sum", self.b.mul(centred, centred), axis, keepdims, node)

@@ -426,3 +426,34 @@ def test_numpys_power_of_a_negative_numpy_result_is_nan():
             assert math.isnan(value) and math.isnan(slope)
             assert adc.value_and_grad(_numpy_root_of_log, jit=jit)(4.0) == pytest.approx(
                 (math.sqrt(math.log(4.0)), 0.5 / math.sqrt(math.log(4.0)) / 4.0), rel=1e-14)
+
+
+# -- reductions of a number: NumPy reduces it as a one-element array -------------------------------
+def reductions_of_a_number(x):
+    return np.sum(x * x) + np.mean(x) * np.max(x) + np.prod(x) - np.min(x) + np.var(x, keepdims=True)
+
+
+def max_of_an_int(i, x):
+    return np.max(i) * x + np.sum(x, keepdims=True) * np.nansum(x)
+
+
+def reductions_then_division(x):
+    return np.sum(np.sin(x)) / np.sum(np.cos(x) ** 2)
+
+
+@pytest.mark.parametrize("kw", [{}, {"mode": "forward"}, {"jit": True}, {"jit": True, "mode": "forward"}])
+def test_reductions_of_numbers(kw):
+    """``np.sum(2.0)`` is 2.0 in NumPy; adc refused a number there ("expected a NumPy array")."""
+    for fn, args, argnum in [(reductions_of_a_number, (0.7,), 0), (reductions_of_a_number, (-1.3,), 0),
+                             (max_of_an_int, (3, 0.5), 1), (reductions_then_division, (0.4,), 0)]:
+        value, grad = adc.value_and_grad(fn, argnums=argnum, **kw)(*args)
+        assert value == pytest.approx(float(fn(*args)), rel=1e-14)
+        want = fd_grad(lambda *a: float(fn(*a)), args)[argnum]
+        assert grad == pytest.approx(want, rel=1e-6)
+    assert adc.grad(reductions_of_a_number, **kw)(0.7) == pytest.approx(2 * 0.7 + 2 * 0.7 + 1.0 - 1.0, rel=1e-14)
+    # the standard deviation of one number is 0 and its derivative nan (sqrt at 0), as JAX's
+    assert math.isnan(adc.grad(standard_deviation, **kw)(0.7))
+
+
+def standard_deviation(x):
+    return np.std(x)
