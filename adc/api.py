@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -20,7 +19,7 @@ from .errors import AdcError, DifferentiationError, EvaluationError
 from .marks import made_mark
 from .fastpath import Cache, Runners, cached_call, signature
 from .failures import (dispatcher_type, failed, recover, report, report_user_failure, run_generated, with_captured)
-from .identity import Dependencies, dependencies, identity
+from .identity import Dependencies, dependencies, identity, read_text
 from . import jacobians as nested
 from .backend import Jit, check_jit
 from .jacobians import Stack, jacobian as nested_jacobian, level_argnums, mark_jacobian, stack_of
@@ -266,8 +265,7 @@ class Transformed:
         unchanged = []
         for k, (where, name, value) in enumerate(deps.reads):
             namespace[f"{tag}_w{k}_"], namespace[f"{tag}_v{k}_"] = where, value
-            now = f"{tag}_w{k}_.get({name!r})" if isinstance(where, Mapping) else f"{tag}_w{k}_.cell_contents"
-            unchanged.append(f"{now} is {tag}_v{k}_")
+            unchanged.append(f"{read_text(where, name, f'{tag}_w{k}_')} is {tag}_v{k}_")
         mine = self.wrapper.__code__
         generated = getattr(compiled.func, "__code__", None)
         arrays = [k for k, a in enumerate(args) if type(a) is np.ndarray]

@@ -205,6 +205,11 @@ def check_function(fn: Any, transform: str = "adc") -> None:
 
     fn = signature_function(fn)  # a decorator's wrapper(*args, **kwargs) takes the wrapped function's parameters
     code = fn.__code__
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)]
+    taken = next((p for p in params if p.startswith("_adc")), None)
+    if taken is not None:  # the call wrapper with the function's parameters reads its own globals by such names
+        raise DifferentiationError(f"parameter `{taken}` of {fn.__name__}: names that start with `_adc` are adc's own; "
+                                   "rename the parameter")
     if code.co_flags & inspect.CO_VARKEYWORDS:
         from .builder import Builder
         from .frontend import Lowerer, read_source

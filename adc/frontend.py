@@ -685,6 +685,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if isinstance(self.env[name], Unmerged):
                 raise self.unmerged(self.env[name], node)
             return self.env[name]
+        code = self.src.fn.__code__
+        if name in code.co_varnames or name in code.co_cellvars:  # local to all the function: Python's rule
+            raise self.fail(node, f"`{name}` is read before it is assigned: it is assigned in {self.src.fn.__name__}, so it is "
+                                  "local to all of it (Python raises UnboundLocalError here)",
+                            f"assign `{name}` before this line, or rename the local variable if you meant the global")
         if name in self.closure:
             return self.outer_value(self.closure[name], self.cells[name], name, node)
         g = self.src.fn.__globals__
@@ -707,7 +712,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if not hasattr(base.module, attr):
                 raise self.fail(node, f"module `{base.module.__name__}` has no attribute `{attr}`",
                                 "see docs/language.md for the math/NumPy functions adc supports")
-            return self.classify(getattr(base.module, attr), node)
+            return self.outer_value(getattr(base.module, attr), vars(base.module), attr, node)  # read like a global
         if isinstance(base, Var) and base.type is not None and base.type.is_array:
             if attr == "shape":
                 return self.shape_of(base)

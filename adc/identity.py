@@ -47,9 +47,13 @@ class Dependencies:
     qualified name (equal code objects in two modules, or one module before and after
     ``importlib.reload``, compare equal), and the value of every global and closure variable that
     code reads (numbers by value, floats by ``repr`` so that ``-0.0`` is not ``0.0``, arrays by
-    content, functions recursively, anything else by identity).  ``reads``: where each of those
-    values was found (a globals dict or a closure cell), the name and the object, so that
-    ``current()`` can tell cheaply whether one has been rebound since; modules are left out (rebinding ``np`` or ``math`` is not a way to change a function)."""
+    content, functions recursively, anything else by identity), with each function's defaults and
+    the attributes the code may read of the user's modules it reads (``params.SCALE``).  ``reads``:
+    where each of those values was found (a globals dict, a closure cell, a module's dict, or the
+    function for its defaults), the name and the object, so that ``current()`` can tell cheaply
+    whether one has been rebound since; modules themselves are left out (rebinding ``np`` or
+    ``math`` is not a way to change a function), and so are NumPy's, SciPy's and the standard
+    library's attributes."""
 
     key: tuple[Any, ...]
     reads: tuple[tuple[Any, str, Any], ...]
@@ -58,10 +62,23 @@ class Dependencies:
     def current(self) -> bool:
         """Whether every value read is still the one the derivative was made with."""
         for where, name, value in self.reads:
-            now = where.get(name, _MISSING) if isinstance(where, Mapping) else _cell(where)
+            if isinstance(where, Mapping):
+                now = where.get(name, _MISSING)
+            elif isinstance(where, pytypes.CellType):
+                now = _cell(where)
+            else:  # a function's defaults
+                now = getattr(where, name, _MISSING)
             if now is not value:
                 return False
         return all(_array_type(a) == t for a, t in self.arrays)
+
+
+def read_text(where: Any, name: str, ref: str) -> str:
+    """The expression that reads ``name`` again from ``where`` (one of ``Dependencies.reads``'
+    places), given as ``ref`` in generated code (the fast call path's check)."""
+    if isinstance(where, Mapping):
+        return f"{ref}.get({name!r})"
+    return f"{ref}.cell_contents" if isinstance(where, pytypes.CellType) else f"{ref}.{name}"
 
 
 def _array_type(a: np.ndarray) -> tuple[Any, ...]:
@@ -94,6 +111,34 @@ def _global_names(code: pytypes.CodeType) -> tuple[str, ...]:
     names = tuple(sorted(found))
     _globals_read[id(code)] = (code, names)
     return names
+
+
+_attributes_read: dict[int, tuple[pytypes.CodeType, frozenset[str]]] = {}  # by id, as _globals_read
+
+
+def _attribute_names(code: pytypes.CodeType) -> frozenset[str]:
+    """Every name ``code`` (and code nested in it) may read as an attribute (``co_names``)."""
+    known = _attributes_read.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    found = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            found.update(_attribute_names(const))
+    _attributes_read[id(code)] = (code, frozenset(found))
+    return frozenset(found)
+
+
+_LIBRARIES = frozenset({"numpy", "scipy", "numba", "adc"})
+
+
+def _user_module(module: pytypes.ModuleType) -> bool:
+    """Is ``module`` the user's, whose attributes a function reads like globals (NumPy's, SciPy's
+    and the standard library's are not a way to change a function)?"""
+    import sys
+
+    root = module.__name__.partition(".")[0]
+    return root not in _LIBRARIES and root not in sys.stdlib_module_names
 
 
 def dependencies(fn: Callable[..., Any]) -> Dependencies:
@@ -169,11 +214,13 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
         code = f.__code__
         entry: list[Any] = [code, code.co_filename, code.co_qualname]
         key.append(entry)
+        modules: list[pytypes.ModuleType] = []
         for name, cell in zip(code.co_freevars, f.__closure__ or ()):
             value = _cell(cell)
             if not isinstance(value, pytypes.ModuleType):
                 reads.append((cell, name, value))
             entry.append((name, value_key(value)))
+            modules += [value] if isinstance(value, pytypes.ModuleType) else []
         for name in _global_names(code):
             value = f.__globals__.get(name, _MISSING)
             if value is _MISSING:
@@ -181,6 +228,27 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             if not isinstance(value, pytypes.ModuleType):
                 reads.append((f.__globals__, name, value))
             entry.append((name, value_key(value)))
+            modules += [value] if isinstance(value, pytypes.ModuleType) else []
+        for attribute in ("__defaults__", "__kwdefaults__"):  # inlined where it is called without them
+            value = getattr(f, attribute)
+            reads.append((f, attribute, value))
+            entry.append((attribute, None if value is None else tuple(
+                (k, value_key(v)) for k, v in (value.items() if isinstance(value, dict) else enumerate(value)))))
+        attributes = _attribute_names(code)
+        done: list[pytypes.ModuleType] = []
+        while modules:  # params.SCALE, pkg.params.SCALE: the values the code may read of the user's modules
+            module = modules.pop(0)
+            if any(m is module for m in done) or not _user_module(module):
+                continue
+            done.append(module)
+            where = vars(module)
+            for name in sorted(attributes.intersection(where)):
+                value = where[name]
+                if isinstance(value, pytypes.ModuleType):
+                    modules.append(value)
+                    continue
+                reads.append((where, name, value))
+                entry.append((f"{module.__name__}.{name}", value_key(value)))
         key[seen[id(f)]] = tuple(entry)
 
     bound: tuple[Any, ...] = ()

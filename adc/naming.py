@@ -18,7 +18,9 @@ from .ir import Program, Var, number_values
 # one of these names is renamed in generated code (``def f(x, range)``: ``range_1``), where it would
 # hide the builtin.  ``free_names`` lets the test suite check that the list is complete.
 GENERATED_BUILTINS = frozenset({"range", "len", "min", "max", "abs", "float", "int", "round", "slice"})
-RESERVED = {"math", "np", "numba", "adc_special", "adc_arrays"} | GENERATED_BUILTINS
+# the modules generated code imports (``import adc.prims.stacks as adc_stacks``: tests/test_naming_hygiene.py
+# checks that every alias adc writes is here)
+RESERVED = {"math", "np", "numba", "adc_special", "adc_arrays", "adc_stacks", "adc_revolve"} | GENERATED_BUILTINS
 
 
 def free_names(source: str) -> set[str]:
