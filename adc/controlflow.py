@@ -110,6 +110,13 @@ class _Assigned(cst.CSTVisitor):
         self._add(node.target)
 
 
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    """The names a ``for`` loop's target binds (``t``; ``i, v``)."""
+    visitor = _Assigned()
+    visitor._add(target)
+    return visitor.names
+
+
 def assigned_names(nodes: Sequence[cst.CSTNode]) -> list[str]:
     """Names (re)bound anywhere in ``nodes``, in order of first appearance."""
     visitor = _Assigned()
@@ -138,6 +145,7 @@ class ControlFlow:
     env: dict[str, Any]
     loop_depth: int
     kind_errors: list[list[Exception]]  # per loop being lowered: ``refuse_kinds``
+    loop_only: dict[str, cst.CSTNode]  # names bound inside a loop but not before it: the loop
 
     # -- branches ------------------------------------------------------------------------------
     def branches(self, cond: Atom, then: Callable[[], Flow], orelse: Callable[[], Flow], node: cst.CSTNode) -> Flow:
@@ -428,20 +436,27 @@ class ControlFlow:
         return out
 
     # -- loops ------------------------------------------------------------------------------
-    def carried_names(self, body: Sequence[cst.CSTNode]) -> list[str]:
-        return [n for n in assigned_names(body) if n in self.env and data_leaves(self.env[n]) is not None]
+    def carried_names(self, body: Sequence[cst.CSTNode], targets: Sequence[str] = ()) -> list[str]:
+        return [n for n in dict.fromkeys([*targets, *assigned_names(body)])
+                if n in self.env and data_leaves(self.env[n]) is not None]
 
     def loop(self, node: cst.CSTNode, body: Sequence[cst.CSTNode], head: list[Var],
-             bind_head: Callable[[list[Var]], None], cond: Callable[[], Atom] | None
+             bind_head: Callable[[list[Var]], None], cond: Callable[[], Atom] | None,
+             target: cst.BaseExpression | None = None
              ) -> tuple[Flow, dict[str, Any], list[Var], list[Region], list[Atom], bool]:
         """Lower a loop body (and a while condition) with loop-carried values as region arguments.
 
-        The carried values are the names the body rebinds that exist before the loop, plus
-        ``%returned`` and ``%result<k>`` when the body can return.  The body also yields a stop
-        flag when it can break or return.  Types are iterated to a fixpoint (``s = 0`` followed by
-        ``s += x`` carries a float)."""
+        The carried values are the names the body (or the ``for`` loop's ``target``) rebinds that
+        exist before the loop, plus ``%returned`` and ``%result<k>`` when the body can return: a
+        loop variable bound before the loop is, after it, its last value (the one before if the loop
+        did not run), as in Python.  The body also yields a stop flag when it can break or return.
+        Types are iterated to a fixpoint (``s = 0`` followed by ``s += x`` carries a float)."""
         env0 = self.env
-        carried_names = self.carried_names(body)
+        targets = _target_names(target) if target is not None else []
+        for name in [*targets, *assigned_names(body)]:  # bound in the loop only: undefined after it if it does not run
+            if name not in env0:
+                self.loop_only[name] = node
+        carried_names = self.carried_names(body, targets)
         skeletons = [skeleton(env0[n]) for n in carried_names]
         carried = [n if skel == "leaf" else f"{n}%{k}" for n, skel in zip(carried_names, skeletons)
                    for k in range(len(leaves(env0[n])))]  # one slot per leaf
@@ -570,7 +585,7 @@ class ControlFlow:
             def bind(head_vars: list[Var]) -> None:
                 self.bind_target(target, head_vars[0], element_of, node)
 
-            flow, carried, outs, regions, inits, breaks = self.loop(node, body, [index], bind, None)
+            flow, carried, outs, regions, inits, breaks = self.loop(node, body, [index], bind, None, target)
             params = (("break", breaks),) + ((("checkpoint", snapshots),) if snapshots is not None else ())
             self.b.append(Op("for", [start, stop, step, *inits], outs, params, regions=regions))
         self.env.update(carried)

@@ -38,6 +38,7 @@ from .number_semantics import follow_number_semantics
 from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .frontend_calls import UserCalls
+from .identity import private_name
 from .marks import made_mark
 from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
@@ -320,6 +321,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
         self.kept_params: set[Var] = set()  # a kept function's parameters: the caller's arrays
         self.carried_from: dict[Var, Atom] = {}  # a loop's region argument: the value it starts as
         self.kind_errors: list[list[Exception]] = []  # per loop being lowered (``ControlFlow.refuse_kinds``)
+        self.loop_only: dict[str, cst.CSTNode] = {}  # names bound in a loop and not before it (``ControlFlow.loop``)
         self.held_by_lists: set[Var] = set()  # arrays appended to a list of run-time length (it holds them)
         self.numpy_numbers: set[Var] = set()  # numbers a NumPy function returned (``number_semantics.py``)
         self.python_numbers: set[Var] = set()  # numbers a ``math`` function returned (``math.pow``, ``math.fabs``)
@@ -686,6 +688,12 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 raise self.unmerged(self.env[name], node)
             return self.env[name]
         code = self.src.fn.__code__
+        name = private_name(name, self.src.fn.__qualname__)  # a global __G read in a method of Model: _Model__G
+        if name in self.loop_only:
+            line = self.loc(self.loop_only[name]).line
+            raise self.fail(node, f"`{name}` is bound only inside the loop on line {line}: after the loop it is not defined "
+                                  "when the loop does not run", f"bind it before the loop (`{name} = 0`): then after the "
+                                  "loop it holds the value of the last iteration, as in Python")
         if name in code.co_varnames or name in code.co_cellvars:  # local to all the function: Python's rule
             raise self.fail(node, f"`{name}` is read before it is assigned: it is assigned in {self.src.fn.__name__}, so it is "
                                   "local to all of it (Python raises UnboundLocalError here)",
@@ -701,7 +709,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
 
     def attribute(self, node: cst.Attribute) -> Value:
         base = self.expr(node.value)
-        attr = node.attr.value
+        attr = private_name(node.attr.value, self.src.fn.__qualname__)  # self.__s in a method of Model: _Model__s
         if isinstance(base, Record):
             return self.record_attribute(base, attr, node)
         if isinstance(base, Prim) and base.name == "add" and attr == "at":  # np.add.at(y, idx, v)

@@ -279,16 +279,41 @@ def source_agrees(fn: pytypes.FunctionType) -> bool:
     # the text as it stands in the file (``read_source`` dedents it), so that multi-line strings
     # and qualified names compile as they did
     text = "\n".join(" " * src.indent + line if line.strip() else line for line in src.lines) + "\n"
-    outer = f"def _adc_outer_({', '.join(code.co_freevars)}):\n{text}" if src.indent else text
     flags = code.co_flags & sum(getattr(__future__, f).compiler_flag for f in __future__.all_feature_names)
-    try:
-        compiled = compile(outer, code.co_filename, "exec", flags=flags, dont_inherit=True)
-    except SyntaxError:
-        return True  # not checkable; the front end reports what it cannot parse
-    found = _find_code(compiled, code, code.co_firstlineno - src.firstline + 1 + (1 if src.indent else 0))
-    agrees = found is None or _same_code(found, code)
+    # a method's private names (``self.__s``) are compiled mangled (``_Model__s``) in its class only
+    owner = class_of(code.co_qualname) if src.indent else None
+    agrees = True
+    for prefix in [[f"def _adc_outer_({', '.join(code.co_freevars)}):"] if src.indent else []] + (
+            [[f"def _adc_outer_({', '.join(code.co_freevars)}):", f" class {owner}:"]] if owner else []):
+        try:
+            compiled = compile("\n".join([*prefix, text]), code.co_filename, "exec", flags=flags, dont_inherit=True)
+        except SyntaxError:
+            break  # not checkable; the front end reports what it cannot parse
+        found = _find_code(compiled, code, code.co_firstlineno - src.firstline + 1 + len(prefix))
+        agrees = found is None or _same_code(found, code)
+        if agrees:
+            break
     _agrees[id(code)] = (code, agrees)
     return agrees
+
+
+def class_of(qualname: str) -> str | None:
+    """The class a function with this qualified name is defined in (``Model`` for ``Model.loss``
+    and ``Model.loss.<locals>.inner``), if any."""
+    parts = qualname.split(".")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] != "<locals>" and parts[i + 1] != "<locals>":
+            return parts[i]
+    return None
+
+
+def private_name(name: str, qualname: str) -> str:
+    """``name`` as Python compiles it in the function ``qualname``: ``__s`` in a method of
+    ``Model`` is ``_Model__s`` (private name mangling)."""
+    owner = class_of(qualname)
+    if owner is None or not name.startswith("__") or name.endswith("__") or not owner.lstrip("_"):
+        return name
+    return f"_{owner.lstrip('_')}{name}"
 
 
 def _find_code(code: pytypes.CodeType, like: pytypes.CodeType, line: int) -> pytypes.CodeType | None:

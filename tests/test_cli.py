@@ -442,6 +442,10 @@ ARRAYS = textwrap.dedent("""\
 
     def mat(W, x):
         return np.sum((W @ x) ** 2)
+
+
+    def first(x):
+        return x[0] * 2.0
     """)
 
 
@@ -481,8 +485,8 @@ def test_source_at_takes_lists_and_rand(adc_cli, arrays_file):
 
 @pytest.mark.parametrize("command", ["trace", "source"])
 def test_array_function_without_at_says_what_to_pass(adc_cli, arrays_file, command):
-    err = assert_usage_error(adc_cli(command, f"{arrays_file}:h"), f"{arrays_file}:5:", one_line=False)
-    assert "hint: without --at adc takes every argument of h to be a float; for array arguments pass example " \
+    err = assert_usage_error(adc_cli(command, f"{arrays_file}:first"), f"{arrays_file}:13:", one_line=False)
+    assert "hint: without --at adc takes every argument of first to be a float; for array arguments pass example " \
            "values, e.g. --at 'ones(3), 2.0'" in err
     assert "pass an array (NumPy would convert" not in err  # the API's hint does not fit the command line
 

@@ -10,6 +10,7 @@
 - A parameter named like a module generated code imports (``adc_revolve``, ``adc_stacks``) hid it:
   an ``AttributeError`` blamed on the derivative, or a failed compile; one named like the call
   wrapper's globals (``_adc_slow_``) raised a raw ``TypeError``.
+- A method reading a private attribute (``self.__s``) was refused as "edited after import".
 """
 from __future__ import annotations
 
@@ -144,6 +145,29 @@ def test_parameters_named_like_generated_modules():
 def test_a_parameter_named_like_the_wrappers_globals_is_refused():
     with pytest.raises(DifferentiationError, match="`_adc_slow_`.*rename the parameter"):
         adc.grad(wrapper_name)(1.5)
+
+
+class Private:
+    """Private names (``self.__s``) are compiled mangled (``self._Private__s``): adc took the method's
+    file for edited (a ``SourceError``)."""
+
+    def __init__(self, s):
+        self.__s = s
+
+    def __scaled(self, x):
+        return x * self.__s
+
+    def loss(self, x):
+        return self.__scaled(x) * x
+
+
+def test_private_names_in_methods():
+    model = Private(2.0)
+    assert model.loss(1.5) == 4.5
+    for kw in ({}, {"mode": "forward"}, {"jit": True}):
+        assert tuple(adc.value_and_grad(model.loss, **kw)(1.5)) == (4.5, 6.0)
+    model._Private__s = 3.0  # seen on the next call, as any attribute
+    assert adc.grad(model.loss)(1.5) == 9.0
 
 
 def test_every_module_alias_generated_code_imports_is_reserved():

@@ -79,9 +79,14 @@ def _join_type(ts: Sequence[Type], p: dict[str, Any], extra: int) -> Type:
     arrays keep a dtype they share."""
     t = ts[0]
     ndim, same = t.ndim + extra, all(x.dtype == t.dtype for x in ts)
+    axis = p.get("axis", 0) % ndim if ndim else 0
+    # the other axes are each operand's (of one length): of length 1 where one operand's is known to be
+    parts = [any(x.one(k) for x in ts) for k in range(t.ndim)]
+    ones = tuple(parts[:axis] + [len(ts) == 1] + parts[axis:]) if extra else \
+        tuple(one and (k != axis or len(ts) == 1) for k, one in enumerate(parts))
     if all(x.kind == "int" for x in ts):
-        return Type("int", ndim, t.dtype if same else "int64", (False,) * ndim)
-    return Type("float", ndim, t.dtype if same else "float64", (False,) * ndim)
+        return Type("int", ndim, t.dtype if same else "int64", ones)
+    return Type("float", ndim, t.dtype if same else "float64", ones)
 
 
 def _pieces(b: Any, op: Any, g: Any) -> list[Any]:

@@ -22,9 +22,12 @@ def _matmul_type(ts: Sequence[Type]) -> Type:
     """A float product, but of two bool arrays NumPy's logical one, a bool array (or number)."""
     a, c = ts
     ndim = max(a.ndim + c.ndim - 2, 0)
+    # the rows of ``a`` and the columns of ``c`` (reverse mode sums an adjoint over a length-1 axis
+    # another operand broadcasts: ``(A @ u) * u.T`` with ``u`` of shape (3, 1))
+    ones = ((a.one(0),) if a.ndim == 2 else ()) + ((c.one(1),) if c.ndim == 2 else ())
     if a.kind == "bool" and c.kind == "bool":
-        return Type("bool", ndim, "bool", (False,) * ndim) if ndim else BOOL
-    return Type("float", ndim, _product_dtype(ts), (False,) * ndim) if ndim else FLOAT
+        return Type("bool", ndim, "bool", ones) if ndim else BOOL
+    return Type("float", ndim, _product_dtype(ts), ones) if ndim else FLOAT
 
 
 def _matmul_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -70,7 +73,8 @@ elementwise("matmul", 2, _MATMUL, _MATMUL, lambda a, c: a @ c, None, _matmul_typ
 
 
 def _outer_type(ts: Sequence[Type]) -> Type:
-    return Type("float", 2, _product_dtype(ts), (False, False))
+    """``(a.size, c.size)``: an axis of length 1 where every axis of its operand has length 1."""
+    return Type("float", 2, _product_dtype(ts), tuple(all(t.one(k) for k in range(t.ndim)) for t in ts))
 
 
 def _sum_terms(b: Any, terms: Sequence[Any]) -> Any:
@@ -135,7 +139,7 @@ def _solve_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 
 structural("solve", lambda t, p: f"np.linalg.solve({t[0]}, {t[1]})", np.linalg.solve,
-           lambda ts: Type("float", ts[1].ndim, _product_dtype(ts), (False,) * ts[1].ndim),
+           lambda ts: Type("float", ts[1].ndim, _product_dtype(ts), (ts[0].one(0) or ts[1].one(0), *((ts[1].one(1),) if ts[1].ndim == 2 else ()))),
            jvp=_solve_jvp, vjp=_solve_vjp, may_raise=True, uniform=True, names=lowered("solve", (2, 2), "numpy.linalg.solve"))
 
 

@@ -152,8 +152,11 @@ structural("roll", _roll_text, lambda x, shift=0, axis=None: np.roll(x, shift, a
 
 
 def _tile_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
-    ndim = max(ts[0].ndim, len(p["reps"]))
-    return Type("float", ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ndim)
+    x = ts[0]
+    ndim = max(x.ndim, len(p["reps"]))
+    reps = (1,) * (ndim - len(p["reps"])) + tuple(p["reps"])  # both padded with leading ones, as NumPy
+    ones = tuple(reps[k] == 1 and (k < ndim - x.ndim or x.one(k - (ndim - x.ndim))) for k in range(ndim))
+    return Type("float", ndim, x.dtype if x.kind == "float" else "float64", ones)
 
 
 structural("tile", lambda t, p: f"np.tile({t[0]}, {seq_text([str(r) for r in p['reps']])})",
@@ -170,8 +173,12 @@ structural("untile", lambda t, p: f"adc_arrays.untile({t[0]}, {t[1]}, {seq_text(
 
 
 def _repeat_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
-    ndim = 1 if p.get("axis") is None else ts[0].ndim
-    return Type("float", ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ndim)
+    x, once = ts[0], p.get("repeats") == 1
+    if p.get("axis") is None:
+        ones: tuple[bool, ...] = (once and all(x.one(k) for k in range(x.ndim)),)
+    else:
+        ones = tuple(x.one(k) and (once or k != p["axis"] % x.ndim) for k in range(x.ndim))
+    return Type("float", len(ones), x.dtype if x.kind == "float" else "float64", ones)
 
 
 def _repeat_text(t: Sequence[str], p: dict[str, Any]) -> str:
@@ -230,7 +237,8 @@ def _pad_impl(x: Any, widths: Any = (), value: float = 0.0, mode: str = "constan
 
 
 structural("pad", _pad_text, _pad_impl,
-           lambda ts: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64", (False,) * ts[0].ndim),
+           lambda ts, p: Type("float", ts[0].ndim, ts[0].dtype if ts[0].kind == "float" else "float64",
+                              tuple(ts[0].one(k) and tuple(w) == (0, 0) for k, w in enumerate(p["widths"]))),
            jvp=lambda b, op, ts: b.emit("pad", ts[0], params=_zero_fill(op.params)),
            vjp=lambda b, op, g: [_unpad(b, g, op)], fresh=True, numba=_numba_pad, numba_imports=KERNELS,
            names=lowered("pad", (2, 2), "numpy.pad"),
