@@ -89,7 +89,9 @@ class Emitter:
             args = numba_operands(op, rule, args)
         if rule.render is not None:
             texts = [text for text, _ in args]
-            return spelling(rule, texts, dict(op.params), [a.type for a in op.args], self.numba), P_ATOM
+            text = spelling(rule, texts, dict(op.params), [a.type for a in op.args], self.numba)
+            # rendered as its first operand (a custom rule's marker): that operand's precedence
+            return (text, args[0][1]) if args and text == texts[0] else (text, P_ATOM)
         form = trace_form(op) if self.trace_style else python_form(op, self.numba)
         return fill(form, args), form.prec
 

@@ -5,8 +5,8 @@ Output: a callable that runs the function as it is, and that adc, when it meets 
 a differentiated function, differentiates with the rule: ``custom_vjp`` in reverse mode (the
 forward part ``fwd(*args) -> (out, residuals)`` runs in the forward sweep, ``bwd(residuals, g) ->
 cotangents`` in the reverse sweep; forward mode differentiates ``fwd``'s computation of ``out``),
-``custom_jvp`` in forward mode (``jvp(primals, tangents) -> (out, tangent_out)``; reverse mode
-refuses it with an adc error, since transposing the rule is not built).
+``custom_jvp`` in forward mode (``jvp(primals, tangents) -> (out, tangent_out)``) and, transposed, in
+reverse mode (``prims/custom.py``; docs/custom-rules.md).
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ class custom_vjp(_Custom):  # noqa: N801  (JAX's name)
     """``@adc.custom_vjp`` on a function ``f``, then ``f.defvjp(fwd, bwd)``:
 
     - ``fwd(*args)`` returns ``(f(*args), residuals)`` (any tuple or container of values);
-    - ``bwd(residuals, g)`` returns a tuple with one cotangent per argument of ``f``.
+    - ``bwd(residuals, g)`` returns a tuple with one cotangent per argument of ``f``, each of its
+      argument's shape (a number for a number, an array for an array).
 
     Example:
 

@@ -89,8 +89,8 @@ def weighted_fwd(x, w):
     return np.sum(x * w), {"x": x, "w": w}
 
 
-def weighted_bwd(res, g):
-    return g * res["w"], g * res["x"]
+def weighted_bwd(res, g):  # a cotangent of each argument's shape: x an array, w a number
+    return g * res["w"] * np.ones_like(res["x"]), np.sum(g * res["x"])
 
 
 weighted.defvjp(weighted_fwd, weighted_bwd)

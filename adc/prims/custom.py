@@ -7,6 +7,7 @@ rule's own lines (``# from line N:``).
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 from ..frontend_values import leaves, rebuild
@@ -27,15 +28,40 @@ def _lower_rule(b: Any, fn: Any, args: Sequence[Any]) -> Any:
 
 
 def _vjp(b: Any, op: Any, g: Any) -> list[Any]:
+    """Reverse mode of a ``custom_vjp`` function: ``bwd(residuals, g)``, one cotangent per input,
+    each of its input's rank (JAX refuses a cotangent whose shape is not its argument's; adc would
+    broadcast a number over an array)."""
+    from ..errors import UnsupportedError
+
     rule, n = op.param("rule"), op.param("n_inputs")
     residuals = rebuild(op.param("residuals"), iter(op.args[1 + n:]))
-    cotangents = leaves(_lower_rule(b, rule.bwd, [residuals, g]))
+    cotangents = leaves(_of_passed(_lower_rule(b, rule.bwd, [residuals, g]), op))
     if len(cotangents) != n:
-        from ..errors import UnsupportedError
-
         raise UnsupportedError(f"the bwd rule of {rule.__name__} returns {len(cotangents)} cotangents for "
                                f"{n} inputs", op.loc, "return a tuple with one cotangent per argument")
+    for k, (a, ct) in enumerate(zip(op.args[1:], cotangents)):
+        rank, want = getattr(getattr(ct, "type", None), "ndim", None), a.type.ndim
+        if rank is not None and rank != want:
+            raise UnsupportedError(f"the bwd rule of {rule.__name__} returns {_rank(rank)} as the cotangent of its "
+                                   f"input {k + 1}, {_rank(want)}: a cotangent has its input's shape",
+                                   op.loc, "return an array of the input's shape (`np.full_like(x, v)`, "
+                                           "`np.zeros_like(x)`)" if want else "return a number")
     return [None, *cotangents, *[None] * (len(op.args) - 1 - n)]
+
+
+def _of_passed(out: Any, op: Any) -> Any:
+    """The cotangents ``bwd`` returns for the arguments the call passes: as JAX requires, ``bwd``
+    returns one per parameter of the function, defaults included (``pd(x, k=2)`` called as
+    ``pd(x)``: ``(g * k * x ** (k - 1), 0.0)``), and those of defaults not passed are dropped."""
+    passed = op.param("inputs")  # the skeleton of the call's arguments (a tuple)
+    if passed is None or not isinstance(out, tuple):
+        return out
+    n = len(passed[1])
+    return out[:n] if n < len(out) <= len(inspect.signature(op.param("rule").fun).parameters) else out
+
+
+def _rank(ndim: int) -> str:
+    return "a number" if ndim == 0 else f"an array of rank {ndim}"
 
 
 def _jvp(b: Any, op: Any, tangents: Sequence[Any]) -> Any:
@@ -103,6 +129,11 @@ def _through(b: Any, op: Any, tangents: Sequence[Any]) -> Any:
     return tangents[0] if tangents[0] is not None else zero_like(b, op.args[0])
 
 
+# the call's value is ``out`` itself (``v2 = v1``), so it is a view of ``out`` for adc's memory model:
+# where ``out`` is (a view of) an argument (``return x``), a later write into that argument is seen
+# through the call's value, as in NumPy, and a write into the value is refused like any view's; a
+# marker, not a computation: the reverse sweep never makes it again
+_MARKER = dict(view=True, recomputable=False)
 structural("custom_vjp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_through, vjp=_vjp,
-           used_by_reverse=True)
-structural("custom_jvp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_jvp, vjp=_transposed)
+           used_by_reverse=True, **_MARKER)
+structural("custom_jvp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_jvp, vjp=_transposed, **_MARKER)
