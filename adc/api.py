@@ -720,26 +720,18 @@ def original(fn: Any) -> Callable[..., Any]:
 
 
 def _promoted(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[list[Any], tuple[Type, ...]]:
-    """``jvp``/``vjp`` arguments: integers (numbers, arrays, or the leaves of a container) count as
-    real numbers (``f(2, 5)``), as in ``grad`` and ``jacfwd``, unless the function uses them as
-    integers (an index, a range bound): then they pass through, with no tangent."""
+    """``jvp``/``vjp`` arguments: integer scalars count as real numbers (``f(2, 5)``) unless the
+    function uses them as integers (an index, a range bound), then they pass through, like
+    integer arrays (labels) always do."""
     return prepare(fn, args, _promotion(fn, args))
 
 
-def _integral(value: Any) -> bool:
-    """Is ``value`` an integer number or array, or a container with one among its leaves (and no
-    booleans, which are never differentiated)?"""
-    leaves = flatten(value)[0] if is_tree(value) else [value]
-    kinds = [np.asarray(leaf).dtype.kind if isinstance(leaf, (int, np.integer, np.ndarray)) else "f" for leaf in leaves]
-    return "b" not in kinds and any(k in "iu" for k in kinds)
-
-
 def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
-    """The positions of ``jvp``/``vjp`` arguments with integers counted as real numbers."""
+    """The positions of ``jvp``/``vjp`` arguments that are integer scalars counted as real numbers."""
     promoted: list[int] = []
     ident = identity(fn)
     for i, a in enumerate(args[:positional(fn, len(args))]):  # keyword-only arguments: never differentiated
-        if not _integral(a):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             continue
         _, types = prepare(fn, args, promoted + [i])
         key = (ident, types)
@@ -748,7 +740,7 @@ def _promotion(fn: Callable[..., Any], args: Sequence[Any]) -> list[int]:
             try:
                 primal(fn, types, ident)
                 ok = True
-            except AdcError:  # used as integers (an index, a range bound): the program as written says
+            except AdcError:  # used as integers (an index, a range bound): kept as ints
                 ok = False
             _promotable[key] = ok
         if ok:
@@ -877,6 +869,8 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
         tangent_leaves += t_leaves
     n_leaves = len(flatten_args(args, names).leaf_positions(range(positional(fn, len(args)))))
     wrt = [k for k in _all_float_wrt(leaves) if k < n_leaves]  # keyword-only arguments: never differentiated
+    labels = [k for k in range(n_leaves) if isinstance(leaves[k], np.ndarray) and leaves[k].dtype.kind in "iu"]
+    _check_no_tangent(tangent_leaves, labels, paths)
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     ts = [_dtype_like(_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
                                   f"the tangent of {paths[k]}"), leaves[k]) for k in wrt]
@@ -903,10 +897,22 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
             t_leaves = leaves_of(tangents + tuple(_zero_tangent(p) for p in filled[len(tangents):]))
             call_ts = [_dtype_like(argument(t_leaves[k], f"the tangent of {paths[k]}", True), call_leaves[k])
                        for k in wrt]
+        if labels:
+            _check_no_tangent(t_leaves, labels, paths)
         result = run_generated(compiled, [*call_leaves, *call_ts])
         return unpack(result[:n]), unpack(result[n:])
 
     return run
+
+
+def _check_no_tangent(tangents: Sequence[Any], labels: Sequence[int], paths: Sequence[str]) -> None:
+    """An integer array is data to ``jvp`` (labels, indices: JAX gives it a ``float0`` tangent), so
+    a tangent other than zero for one is refused (adc's result would leave it out)."""
+    for k in labels:
+        if np.any(tangents[k]):
+            raise DifferentiationError(f"the tangent of {paths[k]} is not zero, but {paths[k]} is an integer array, which "
+                                       "jvp treats as data (labels, indices) with no tangent, as JAX does; pass "
+                                       f"{paths[k]}.astype(float) to differentiate along it, or a zero tangent")
 
 
 def _unpacker(tree: TreeDef) -> Callable[[Sequence[Any]], Any]:
