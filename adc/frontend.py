@@ -749,6 +749,20 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def shape_of(self, arr: Var) -> tuple[Atom, ...]:
         return tuple(self.b.emit("shape", arr, params=(("dim", d),)) for d in range(arr.type.ndim))
 
+    def length_one(self, dim: Atom) -> bool:
+        """Is the length ``dim`` known to be 1: the constant 1, or a length-1 axis of an array
+        (``len(x)``, ``x.shape[0]``, ``x.size``, whose types show it)?  A new array's type marks
+        those axes (``np.zeros((len(x), 3))``), so reverse mode sums adjoints over them."""
+        if isinstance(dim, Const):
+            return dim.value == 1
+        op = self.b.defs.get(dim)
+        if op is None or op.prim not in ("shape", "count") or not isinstance(op.args[0], Var):
+            return False
+        t = op.args[0].type
+        if op.prim == "count":
+            return not op.params and all(t.one(k) for k in range(t.ndim))
+        return t.one(dict(op.params)["dim"])
+
     def construct(self, name: str, args: list[Value], node: cst.Call) -> Var:
         """``np.zeros(n)``, ``np.zeros((n, m))``, ``np.zeros_like(x)``, ``x.copy()`` ...: a new array."""
         if name in ("zeros", "ones", "empty"):
@@ -758,7 +772,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             atoms = [self.scalar(d, node) for d in dims]
             if any(a.type.kind != "int" for a in atoms):
                 raise self.fail(node, f"np.{name}() needs integer dimensions", "convert them with int(...)")
-            ones = tuple(isinstance(a, Const) and a.value == 1 for a in atoms)
+            ones = tuple(self.length_one(a) for a in atoms)
             out = self.b.emit(name, *atoms, params=(("ones", ones),))
         else:
             if len(args) != 1:
@@ -975,6 +989,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if func.fwd is None or func.bwd is None:
                 raise self.fail(node, f"{name} is a custom_vjp function without a rule",
                                 f"define one with {name}.defvjp(fwd, bwd)")
+            if func.fwd.__code__ in self.call_stack:  # in its own fwd (`return f(x), res`): the plain function
+                return self.user_call(func.fun, args, {}, node)
             result = self.inline(func.fwd, args, {}, node)
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise self.fail(node, f"the fwd rule of {name} must return (output, residuals)", "return a pair")
@@ -984,7 +1000,8 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                 raise self.fail(node, f"the residuals of {name} must be numbers, arrays or containers of them",
                                 "save only values")
             return self.b.emit("custom_vjp", self.scalar(out, node), *inputs, *res_leaves,
-                               params=(("rule", func), ("n_inputs", len(inputs)), ("residuals", skeleton(residuals))))
+                               params=(("rule", func), ("n_inputs", len(inputs)), ("residuals", skeleton(residuals)),
+                                       ("inputs", skeleton(tuple(args)))))
         if func.jvp is None:
             raise self.fail(node, f"{name} is a custom_jvp function without a rule",
                             f"define one with @{name}.defjvp")

@@ -597,7 +597,7 @@ class ArrayExpressions(LibraryCalls):
             if v.type.is_array:
                 raise self.fail(node, "np.full() with an array fill value", "fill with a number, or use broadcasting")
             atoms = [self.scalar(d, node) for d in dims]
-            ones = tuple(isinstance(a, Const) and a.value == 1 for a in atoms)
+            ones = tuple(self.length_one(a) for a in atoms)
             out = self.b.emit("full", v, *atoms, params=(("ones", ones),))
         elif name == "full_like":
             v = self.scalar(args[1], node)

@@ -178,6 +178,17 @@ def first_carried(op: Op) -> int:
     return 3 if op.prim == "for" else 0
 
 
+def known_value(a: Atom, defining: Callable[[Var], "Op | None"]) -> object:
+    """The value ``a`` is known to have when compiling: a constant, or the negation of one (``-1``,
+    which the front end writes as an op); ``None`` if not known.  ``defining(v)``: ``v``'s op."""
+    if isinstance(a, Const):
+        return a.value
+    op = defining(a) if isinstance(a, Var) else None
+    if op is not None and op.prim == "neg" and isinstance(op.args[0], Const):
+        return -op.args[0].value
+    return None
+
+
 def walk(region: Region) -> Iterator[Op]:
     """Every op of ``region`` and of its nested regions, in program order (pre-order)."""
     for op in region.ops:

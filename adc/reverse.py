@@ -35,7 +35,8 @@ from .passes import has_effect
 from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
-from .prims.reductions import unbroadcast
+from .prims.reductions import shaped_like, unbroadcast
+from .run_time_shapes import sized_at_run_time
 from .errors import UnsupportedError
 from .save_policy import Record, Tapes, free_vars, shape_only, tape_kind
 from .types import INT, Type
@@ -62,6 +63,7 @@ class Reverse:
         self.checkpoints = checkpoints  # snapshots per outermost loop (checkpoint.py), if asked
         checkpoint.refuse_reverse_over(program)
         self.active = varied(program, wrt)
+        self.sized_at_run_time = sized_at_run_time(program)
         self.b = Builder(simplify=True)
         self.b.zero_skips = []  # reverse loops under a condition (``masks``)
         self.adjoint: dict[Var, Atom] = {}
@@ -273,8 +275,12 @@ class Reverse:
             for a, p, w in zip(op.args, partials, wanted):
                 if p is not None and w:
                     summed[a] = self.b.add(summed[a], p) if a in summed else p  # type: ignore[index]
+            arrays = list(dict.fromkeys(a for a in op.args if isinstance(a, Var) and a.type is not None and a.type.is_array))
+            # a broadcast only the run knows: an operand sized at run time, and another array
+            unknown = len(arrays) > 1 and any(a in self.sized_at_run_time for a in arrays)
             for a, p in summed.items():
-                self.accumulate(a, unbroadcast(self.b, masked_product(self.b, g, p), a.type), mark)
+                part = unbroadcast(self.b, masked_product(self.b, g, p), a.type)
+                self.accumulate(a, shaped_like(self.b, part, a) if unknown and a in arrays else part, mark)
             self.keep_snapshots(op, snaps, mark)
 
     def partials(self, rule: Any, op: Op, wanted: list[bool]) -> list[Atom | None]:
@@ -376,7 +382,7 @@ class Reverse:
                     part = kept_writes(self.b, self.b.emit("acopy", part), op, gy)
             self.b.append(Op("setitem", [gy, *a[1:-1], Const(0.0)], [], op.params))
             if part is not None:
-                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
+                self.accumulate(v, self.summed_back(part, v), mark)
         elif op.prim in ("index_add", "iadd") and a[0] in self.buffers:  # y[idx] += v, y += v (gradient code)
             v = a[-1]
             if isinstance(v, Var) and v in self.active:
@@ -386,9 +392,16 @@ class Reverse:
                     part = self.b.emit("getitem", part, *a[1:-1], params=tuple(kv for kv in op.params if kv[0] != "scatter"))
                 if part.type.is_array:  # the buffer changes later in the sweep: take a copy
                     part = self.b.emit("acopy", part)
-                self.accumulate(v, unbroadcast(self.b, part, v.type), mark)
+                self.accumulate(v, self.summed_back(part, v), mark)
         elif op.prim == "acopy" and op.out in self.buffers and a[0] in self.active:
             self.accumulate(a[0], self.buffers[op.out], len(self.b.region.ops))
+
+    def summed_back(self, part: Atom, v: Var) -> Atom:
+        """The adjoint ``part`` of a value ``v`` written into (or added to) a part of an array,
+        summed back to ``v``'s shape: where its type says (``unbroadcast``), and where only the run
+        knows (``v`` sized at run time)."""
+        part = unbroadcast(self.b, part, v.type)
+        return shaped_like(self.b, part, v) if v in self.sized_at_run_time else part
 
     def ops(self, ops: list[Op]) -> None:
         for op in reversed(ops):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import prod
 
-from .ir import Atom, Const, Loc, Op, Program, Region, Var, blocks, copy_region, defined_in, fresh_copy, uses, walk
+from .ir import Atom, Const, Loc, Op, Program, Region, Var, blocks, copy_region, defined_in, fresh_copy, known_value, uses, walk
 from .passes import dead_code, has_effect
 from .prims import get, prim
 from .prims.indexing import ROW_NUMBERS
@@ -98,12 +98,7 @@ class _Program:
 
     def constant(self, a: Atom) -> object:
         """The value ``a`` is known to have: a constant, or the negation of one (``-1``)."""
-        if isinstance(a, Const):
-            return a.value
-        op = self.defs.get(a, (None, None))[0] if isinstance(a, Var) else None
-        if op is not None and op.prim == "neg" and isinstance(op.args[0], Const):
-            return -op.args[0].value
-        return None
+        return known_value(a, lambda v: self.defs.get(v, (None, None))[0])
 
 
 _WHOLE = (("whole", True),)  # marks the read of the whole array's rows: not gathered again

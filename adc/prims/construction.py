@@ -21,6 +21,12 @@ _NEW: dict[str, Any] = {"fresh": True, "buffered": ("array", "result")}
 _NO_DERIVATIVE: dict[str, Any] = {**_NEW, "differentiable": False}
 
 
+def lengths_at_run_time(op: Any, known: Callable[[Any], bool], first: int = 0) -> bool:
+    """A length (from argument ``first`` on) given as a number only the running code knows
+    (``np.zeros((n, 3))``; ``np.zeros(len(x))`` is known)?"""
+    return not all(known(a) for a in op.args[first:])
+
+
 def _dims(texts: Sequence[str]) -> str:
     return texts[0] if len(texts) == 1 else f"({', '.join(texts)})"
 
@@ -40,7 +46,7 @@ def _make(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 for _ctor in ("zeros", "ones", "empty"):
     structural(_ctor, _render_new(_ctor), _make(getattr(np, _ctor)), _new_array, names=calls(f"numpy.{_ctor}"),
-               **_NO_DERIVATIVE)
+               sized_at_run_time=lengths_at_run_time, **_NO_DERIVATIVE)
 for _ctor in ("zeros_like", "ones_like", "empty_like"):
     structural(_ctor, (lambda n: lambda t, p: f"np.{n}({t[0]})")(_ctor), getattr(np, _ctor),
                lambda ts: float_like(ts), shape_args=(0,), shape_of_first=True, names=calls(f"numpy.{_ctor}"),
@@ -64,6 +70,7 @@ structural("astype", lambda t, p: f"{atomic(t[0])}.astype(np.{p['dtype']})", lam
            vjp=lambda b, op, g: [keep_dtype(b, g, op.args[0].type)])
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
            lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
+           sized_at_run_time=lengths_at_run_time,
            names=lowered("arange", (1, 3), "numpy.arange"))
 structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a, dtype="float64": np.array(a, dtype=dtype),
            lambda ts, p: Type("int" if p.get("dtype") == "int64" else "float", 1, p.get("dtype", "float64"), (len(ts) == 1,)),
@@ -129,10 +136,10 @@ def _eye_text(t: Sequence[str], p: dict[str, Any]) -> str:
 
 structural("eye", _eye_text, lambda n, m=None, k=0: np.eye(int(n), None if m is None else int(m), k),
            lambda ts: Type("float", 2, "float64", (False, False)), names=lowered("eye", (1, 2), "numpy.eye"),
-           **_NO_DERIVATIVE)
+           sized_at_run_time=lengths_at_run_time, **_NO_DERIVATIVE)
 structural("identity", lambda t, p: f"np.identity({t[0]})", lambda n: np.identity(int(n)),
            lambda ts: Type("float", 2, "float64", (False, False)), names=lowered("identity", (1, 1), "numpy.identity"),
-           **_NO_DERIVATIVE)
+           sized_at_run_time=lengths_at_run_time, **_NO_DERIVATIVE)
 
 
 def _full_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -143,7 +150,8 @@ structural("full", lambda t, p: f"np.full({_dims(t[1:])}, {t[0]})",
            lambda v, *dims, ones=None: np.full(tuple(int(d) for d in dims), float(v)),
            lambda ts, p: Type("float", len(ts) - 1, "float64", tuple(p.get("ones") or (False,) * (len(ts) - 1))),
            jvp=_full_jvp, vjp=lambda b, op, g: [b.emit("sum", g)] + [None] * (len(op.args) - 1),
-           names=lowered("full", (2, 2), "numpy.full"), note="of a number (the fill value is differentiable)", **_NEW)
+           names=lowered("full", (2, 2), "numpy.full"), note="of a number (the fill value is differentiable)",
+           sized_at_run_time=lambda op, known: lengths_at_run_time(op, known, 1), **_NEW)
 structural("full_like", lambda t, p: f"np.full_like({t[0]}, {t[1]})", lambda x, v: np.full_like(x, v, dtype=float),
            lambda ts: float_like(ts), shape_args=(0,), shape_of_first=True,
            jvp=lambda b, op, ts: b.emit("full_like", op.args[0], ts[1]) if ts[1] is not None
@@ -172,6 +180,7 @@ def _linspace_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 structural("linspace", lambda t, p: f"np.linspace({t[0]}, {t[1]}, {t[2]})",
            lambda a, c, n: np.linspace(a, c, int(n)), lambda ts: Type("float", 1, "float64", (False,)),
            jvp=_linspace_jvp, vjp=_linspace_vjp, names=lowered("linspace", (3, 3), "numpy.linspace"),
+           sized_at_run_time=lambda op, known: lengths_at_run_time(op, known, 2),
            note="between numbers, `num` given; differentiable in both ends", **_NEW)
 
 

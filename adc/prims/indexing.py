@@ -204,10 +204,23 @@ def _getitem_rows(op: Any, constant: Any) -> RowRule | None:
     return RowRule((0,))
 
 
+def _sized_at_run_time(op: Any, known: Callable[[Any], bool]) -> bool:
+    """A slice bound only the running code knows (``x[:n]``), or a mask (its count of true elements)."""
+    args = iter(op.args[1:])
+    for entry in spec_of(dict(op.params), len(op.args) - 1):
+        if entry == "i":
+            a = next(args)
+            if a.type is not None and a.type.is_array and a.type.kind == "bool":
+                return True
+        elif entry != "n" and not all(known(next(args)) for present in entry[1:] if present):
+            return True
+    return False
+
+
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
 structural("getitem", _render_getitem, _getitem, _getitem_type, jvp=_getitem_jvp, vjvp=batching.same(_getitem_jvp),
            view=True, copies=lambda op: bool(_index_arrays([a.type for a in op.args[1:] if a.type is not None])),
-           recomputable=True, numba=_numba_getitem, numba_imports=KERNELS,
+           recomputable=True, numba=_numba_getitem, numba_imports=KERNELS, sized_at_run_time=_sized_at_run_time,
            flows=True, buffered=("array",), may_raise=True, rows=_getitem_rows,
            names=lowered("atleast_1d", (1, 1), "numpy.atleast_1d") + lowered("atleast_2d", (1, 1), "numpy.atleast_2d")
            + lowered("atleast_3d", (1, 1), "numpy.atleast_3d") + lowered("expand_dims", (2, 2), "numpy.expand_dims")

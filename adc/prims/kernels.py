@@ -65,6 +65,18 @@ def untile(g, x, reps):  # noqa: ANN001, ANN201
     return np.reshape(np.reshape(g, split).sum(axis=tuple(range(0, 2 * ndim, 2))), np.shape(x))
 
 
+def shaped_like(g, x):  # noqa: ANN001, ANN201
+    """``g``, an adjoint of ``x`` of its rank, summed over the axes where ``x`` has length 1 and
+    ``g`` not, and spread over those where ``g`` has length 1 and ``x`` not: an elementwise adjoint
+    where a broadcast of length-1 axes only the running code knew took place
+    (``run_time_shapes.py``); ``g`` itself where the shapes agree."""
+    shape = np.shape(x)
+    if g.shape == shape:
+        return g
+    axes = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
+    return np.array(np.broadcast_to(g.sum(axis=axes, keepdims=True) if axes else g, shape))
+
+
 def unrepeat(g, x, repeats, axis):  # noqa: ANN001, ANN201
     if axis is None:
         return np.reshape(np.reshape(g, (-1, repeats)).sum(axis=1), np.shape(x))
@@ -812,6 +824,21 @@ def _register_numba() -> None:
             out_dims = in_dims.copy()
             out_dims[a] *= repeats
             return gather(x, out_dims, in_dims, REPEAT, a, repeats).reshape(to_fixed_tuple(out_dims, nd))
+        return impl
+
+    @overload(shaped_like)
+    def _shaped_like(g, x):  # noqa: ANN001, ANN202
+        if not isinstance(g, types.Array):
+            return None
+        nd = g.ndim
+
+        def impl(g, x):  # noqa: ANN001, ANN202
+            g_dims, x_dims = dims_of(g.shape, nd), dims_of(np.shape(x), nd)
+            if (g_dims == x_dims).all():
+                return g
+            summed = np.where(x_dims == 1, 1, g_dims)  # summed where x is 1, then spread where g is
+            flat = scatter(g, g_dims, summed, TILE, 0, 0)
+            return gather(flat, x_dims, summed, TILE, 0, 0).reshape(np.shape(x))
         return impl
 
     @overload(unrepeat)

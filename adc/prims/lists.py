@@ -106,7 +106,8 @@ structural("list_len", lambda t, p: f"len({t[0]})", lambda items: len(items), la
            differentiable=False, **_READ)
 structural("stack_list", _stack_text, lambda items, item=None: _stack(items, item), _stack_type,
            jvp=lambda b, op, ts: b.emit("stack_list", ts[0], params=(("item", _tangent(_item(op))),)),
-           numba=_stack_numba, numba_imports=KERNELS, fresh=True, may_raise=True, **_READ)
+           numba=_stack_numba, numba_imports=KERNELS, fresh=True, may_raise=True, sized_at_run_time=lambda op, known: True,
+           **_READ)
 structural("zeros_list", _zeros_text, lambda items, item=None: [0.0 * v for v in items], lambda ts: LIST,
            jvp=lambda b, op, ts: b.emit("zeros_list", *op.args, params=op.params), fresh=True, foldable=False)
 structural("list_add", lambda t, p: f"{t[0]}[{t[1]}] += {t[2]}", _add, effect=True,

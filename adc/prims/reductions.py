@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..types import FLOAT, Type
-from . import batching
+from . import batching, kernels
 from .registry import KERNELS, NumbaRender, Render, atomic, float_like, lowered, seq_text, structural
 
 
@@ -258,6 +258,14 @@ def unbroadcast(b: Any, c: Any, target: Type) -> Any:
     return c
 
 
+def shaped_like(b: Any, c: Any, x: Any) -> Any:
+    """``c`` (an adjoint of ``x``'s rank) summed or spread, when the code runs, to ``x``'s shape:
+    where the code broadcast along axes of length 1 only the run knows (``run_time_shapes.py``)."""
+    if c.type is None or not c.type.is_array or c.type.ndim != x.type.ndim:
+        return c
+    return b.emit("shaped_like", c, x)
+
+
 def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
     """The transpose of a broadcast: sum ``g`` back to the broadcast value's shape."""
     p = dict(op.params)
@@ -266,6 +274,10 @@ def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
     return unbroadcast(b, g, op.args[0].type)
 
 
+structural("shaped_like", lambda t, p: f"adc_arrays.shaped_like({t[0]}, {t[1]})", lambda g, x: kernels.shaped_like(g, x),
+           lambda ts: ts[1].with_(kind="float", dtype=ts[0].dtype), shape_args=(1,), imports=KERNELS,
+           jvp=lambda b, op, ts: b.emit("shaped_like", ts[0], op.args[1]),
+           vjp=lambda b, op, g: [b.emit("broadcast", g, op.args[0]), None])  # only in derivative code
 structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_like(ts[1:]),
            jvp=lambda b, op, ts: b.emit("broadcast", ts[0], op.args[1], params=op.params),
            vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None], view=True, shape_args=(1,), may_raise=True,

@@ -179,6 +179,11 @@ class Primitive:
     # argument it is refused (``memory.check_views_read_after_writes``)
     numpy_view: Callable[[Any], bool] | None = None
     fresh: bool = False  # every evaluation returns new memory (an array or a tape)
+    # ``sized_at_run_time(op, known)``: may this op's array result have an axis of length 1 that only
+    # the running code knows (a length from a run-time number, a mask's count)?  ``known(atom)``:
+    # whether a number's being 1 is known when compiling (a constant, an argument's length).
+    # Reverse mode then fits adjoints to such values' shapes when the code runs (``run_time_shapes.py``)
+    sized_at_run_time: Callable[[Any, Callable[[Any], bool]], bool] | None = None
     cse: bool | None = None  # two evaluations may be merged; default: pure and not fresh
     hoistable: bool = False  # pure and cannot raise: may run before a loop that runs zero times
     recomputable: bool | None = None  # the reverse sweep may compute it again; default: not structural, or a view

@@ -79,7 +79,7 @@ def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True, may_raise=True,
-           rows=_reshape_rows,
+           rows=_reshape_rows, sized_at_run_time=lambda op, known: not all(known(a) for a in op.args[1:]),
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
            numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
 structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({atomic(t[1])}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
