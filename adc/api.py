@@ -869,7 +869,7 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
         tangent_leaves += t_leaves
     n_leaves = len(flatten_args(args, names).leaf_positions(range(positional(fn, len(args)))))
     wrt = [k for k in _all_float_wrt(leaves) if k < n_leaves]  # keyword-only arguments: never differentiated
-    labels = [k for k in range(n_leaves) if isinstance(leaves[k], np.ndarray) and leaves[k].dtype.kind in "iu"]
+    labels = [k for k in range(n_leaves) if isinstance(leaves[k], np.ndarray) and leaves[k].dtype.kind in "biu"]
     _check_no_tangent(tangent_leaves, labels, paths)
     compiled = compile_derivative(fn, types, "jvp", wrt, jit)
     ts = [_dtype_like(_same_shape(argument(tangent_leaves[k], f"the tangent of {paths[k]}", True), leaves[k],
@@ -910,8 +910,8 @@ def _check_no_tangent(tangents: Sequence[Any], labels: Sequence[int], paths: Seq
     a tangent other than zero for one is refused (adc's result would leave it out)."""
     for k in labels:
         if np.any(tangents[k]):
-            raise DifferentiationError(f"the tangent of {paths[k]} is not zero, but {paths[k]} is an integer array, which "
-                                       "jvp treats as data (labels, indices) with no tangent, as JAX does; pass "
+            raise DifferentiationError(f"the tangent of {paths[k]} is not zero, but {paths[k]} is an integer or boolean array, "
+                                       "which jvp treats as data (labels, indices, masks) with no tangent, as JAX does; pass "
                                        f"{paths[k]}.astype(float) to differentiate along it, or a zero tangent")
 
 

@@ -138,6 +138,12 @@ def _hint(name: str) -> str:
     return "returned" if name == "%returned" else "result" if name.startswith("%result") else name.split("%")[0]
 
 
+def _number_value(value: Any) -> bool:
+    """A number (not an array or a container): what a loop variable bound before its loop is
+    carried out of it as."""
+    return isinstance(value, (Var, Const)) and (value.type is None or not value.type.is_array)
+
+
 class ControlFlow:
     """Mixin for ``Lowerer``: the methods that create structured ops."""
 
@@ -453,10 +459,11 @@ class ControlFlow:
         Types are iterated to a fixpoint (``s = 0`` followed by ``s += x`` carries a float)."""
         env0 = self.env
         targets = _target_names(target) if target is not None else []
-        for name in [*targets, *assigned_names(body)]:  # bound in the loop only: undefined after it if it does not run
-            if name not in env0:
-                self.loop_only[name] = node
-        carried_names = self.carried_names(body, targets)
+        # bound only in the loop: not defined after it (Python: only if it ran); so is a loop variable
+        # that was not a number before (it is not carried: `t = x * 2.0` then `for t in range(3)`)
+        only = [n for n in [*targets, *assigned_names(body)] if n not in env0]
+        dropped = [n for n in targets if n in env0 and not _number_value(env0[n])]
+        carried_names = self.carried_names(body, [n for n in targets if n not in dropped])
         skeletons = [skeleton(env0[n]) for n in carried_names]
         carried = [n if skel == "leaf" else f"{n}%{k}" for n, skel in zip(carried_names, skeletons)
                    for k in range(len(leaves(env0[n])))]  # one slot per leaf
@@ -551,6 +558,9 @@ class ControlFlow:
             flow_out.ret = outs[len(carried)]
             vals = outs[len(carried) + 1:]
             flow_out.value = rebuild(skeleton(ret_shape), iter(vals)) if vals else Const(0.0)
+        self.loop_only.update({n: node for n in [*only, *dropped]})
+        for n in dropped:
+            self.env.pop(n, None)
         return flow_out, bound(outs, []), outs, regions, inits, breaks
 
     def for_statement(self, node: cst.For, rest: Sequence[Any] = ()) -> Flow:
@@ -694,5 +704,6 @@ class ControlFlow:
             arr = value
             return Const(0), self.b.emit("shape", arr, params=(("dim", 0),)), Const(1), \
                 ("items", lambda i: self.b.emit("getitem", arr, i))
-        raise self.fail(it, "unsupported loop iterable",
-                        "loop over range(...), an array, enumerate(array), or a list, tuple or dict")
+        raise self.fail(it, f"unsupported loop iterable: {self.describe_value(value)}",
+                        "loop over Python's range(...), an array, enumerate(array), or a list, tuple or dict written "
+                        "in the function")

@@ -99,7 +99,8 @@ def format_located(message: str, loc: Loc | None, hint: str | None = None) -> st
     if loc is None:
         text = message
     else:
-        caret = " " * loc.col + "^"
+        # under the column, with the line's own tabs so that it lines up wherever tabs are expanded
+        caret = "".join(c if c == "\t" else " " for c in loc.text[:loc.col]) + "^"
         text = f"{loc.filename}:{loc.line}:{loc.col + 1}: {message}\n    {loc.text.rstrip()}\n    {caret}"
     if hint:
         text += f"\nhint: {hint}"

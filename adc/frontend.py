@@ -39,6 +39,7 @@ from .prims import get, lexicon
 from .frontend_effects import EffectStatements
 from .frontend_calls import UserCalls
 from .identity import private_name
+from .memory import is_view
 from .marks import made_mark
 from .errors import AdcError, SourceError, UnsupportedError, no_source, transform_problem, unsupported_value
 from .ir import Atom, Const, Loc, Op, Program, Region, Var
@@ -695,9 +696,11 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                                   "when the loop does not run", f"bind it before the loop (`{name} = 0`): then after the "
                                   "loop it holds the value of the last iteration, as in Python")
         if name in code.co_varnames or name in code.co_cellvars:  # local to all the function: Python's rule
-            raise self.fail(node, f"`{name}` is read before it is assigned: it is assigned in {self.src.fn.__name__}, so it is "
-                                  "local to all of it (Python raises UnboundLocalError here)",
-                            f"assign `{name}` before this line, or rename the local variable if you meant the global")
+            raise self.fail(node, f"`{name}` may be unassigned here: it is assigned in {self.src.fn.__name__} (so it is local "
+                                  "to all of it), but not on every path to this line (Python raises UnboundLocalError "
+                                  "where it is not)",
+                            f"assign `{name}` on every path before this line (`{name} = 0.0` first, before any branch "
+                            "or loop), or rename the local variable if you meant the global")
         if name in self.closure:
             return self.outer_value(self.closure[name], self.cells[name], name, node)
         g = self.src.fn.__globals__
@@ -738,13 +741,16 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
     def array_value(self, value: Value, node: cst.CSTNode) -> Var:
         if isinstance(value, Var) and value.type is not None and value.type.is_array:
             return value
-        what = "a number" if isinstance(value, (Var, Const)) else "None" if value is NONE else \
+        raise self.fail(node, f"expected a NumPy array here, got {self.describe_value(value)}",
+                        "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
+                        "adc does not)")
+
+    def describe_value(self, value: Value) -> str:
+        """What ``value`` is, for a message: "a number", "a list of 2 numbers", "a function" ..."""
+        return "a number" if isinstance(value, (Var, Const)) else "None" if value is NONE else \
             "a module" if isinstance(value, Module) else "a string" if isinstance(value, str) else \
             describe_object(value) if isinstance(value, Instance) else \
             describe(value) if is_container(value) or isinstance(value, DynamicList) else "a function"
-        raise self.fail(node, f"expected a NumPy array here, got {what}",
-                        "adc applies this to arrays only: pass an array (NumPy would convert a number or list; "
-                        "adc does not)")
 
     def shape_of(self, arr: Var) -> tuple[Atom, ...]:
         return tuple(self.b.emit("shape", arr, params=(("dim", d),)) for d in range(arr.type.ndim))
@@ -991,6 +997,7 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
                                 f"define one with {name}.defvjp(fwd, bwd)")
             if func.fwd.__code__ in self.call_stack:  # in its own fwd (`return f(x), res`): the plain function
                 return self.user_call(func.fun, args, {}, node)
+            mark = len(self.b.region.ops)
             result = self.inline(func.fwd, args, {}, node)
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise self.fail(node, f"the fwd rule of {name} must return (output, residuals)", "return a pair")
@@ -999,14 +1006,29 @@ class Lowerer(ControlFlow, ArrayExpressions, ContainerExpressions, EffectStateme
             if res_leaves is None:
                 raise self.fail(node, f"the residuals of {name} must be numbers, arrays or containers of them",
                                 "save only values")
-            return self.b.emit("custom_vjp", self.scalar(out, node), *inputs, *res_leaves,
+            out = self.scalar(out, node)
+            return self.b.emit("custom_vjp", out, *inputs, *res_leaves,
                                params=(("rule", func), ("n_inputs", len(inputs)), ("residuals", skeleton(residuals)),
-                                       ("inputs", skeleton(tuple(args)))))
+                                       ("inputs", skeleton(tuple(args))), ("new", self.made_since(out, mark))))
         if func.jvp is None:
             raise self.fail(node, f"{name} is a custom_jvp function without a rule",
                             f"define one with @{name}.defjvp")
+        mark = len(self.b.region.ops)
         out = self.scalar(self.inline(func.fun, args, {}, node), node)
-        return self.b.emit("custom_jvp", out, *inputs, params=(("rule", func), ("inputs", skeleton(tuple(args)))))
+        return self.b.emit("custom_jvp", out, *inputs, params=(("rule", func), ("inputs", skeleton(tuple(args))),
+                                                               ("new", self.made_since(out, mark))))
+
+    def made_since(self, value: Atom, mark: int) -> bool:
+        """Is ``value`` a number, or an array (or a view of one) made by the statements from
+        ``mark`` on (a custom rule's body), not an argument of the call or anything else that
+        existed before?  A custom rule's value is its output itself: a view of that output where
+        it is not new (``return x``), so that a later write into ``x`` is seen through it."""
+        if not isinstance(value, Var) or not value.type.is_array:
+            return True
+        while (op := self.b.defs.get(value)) is not None and is_view(op) and isinstance(op.args[0], Var):
+            value = op.args[0]
+        made = self.b.defs.get(value)
+        return made is not None and any(made is op for op in self.b.region.ops[mark:])
 
     def call_arguments(self, node: cst.Call) -> tuple[list[Value], dict[str, Value]]:
         """The positional and keyword arguments of a call, ``*t`` and ``**d`` of containers expanded."""

@@ -150,6 +150,10 @@ class ArrayExpressions(LibraryCalls):
             return self.fail(node, f"{what} an array that a branch or loop rebinds (where the paths meet it may "
                                    "share memory with another name)",
                              "copy it after the branch or loop (`y = y.copy()`), then write into the copy")
+        if arr in self.carried_from:
+            return self.fail(node, f"{what} an array the loop carries from one iteration to the next (it may share "
+                                   "memory with another name there)",
+                             "copy it first in the loop's body (`y = y.copy()`), then write into the copy")
         return self.fail(node, f"{what} an array the function did not create (a view, a global, or an argument "
                                "reached through another name)", "copy it first: `y = x.copy()`, then write into `y`")
 

@@ -318,6 +318,12 @@ def fold_constants(program: Program) -> Program:
                 op = Op(op.prim, args, op.outs, op.params, op.loc, op.regions)
             if op.prim in ("for", "while"):
                 _constant_slots(op, subst)
+            if op.prim == "if" and _number(args[0]):  # a branch decided when compiling (a recursion's constant)
+                taken = op.regions[0 if args[0].value else 1]
+                visit(taken)
+                kept.extend(taken.ops)
+                kept.extend(Op("copy", [y], [o], (), op.loc) for y, o in zip(taken.yields, op.outs))
+                continue
             for sub in op.regions:
                 visit(sub)
             p = prim(op)

@@ -8,12 +8,17 @@ axis that its type does not show: ``np.sum(z * w)`` with ``z`` of shape ``(1, 3)
 ``w`` of shape ``(4, 3)`` broadcasts ``z``, and an adjoint left ``(4, 3)`` would be a silently
 wrong gradient.
 
-Input: a program.  Output: the set of its array values that are *sized at run time*: the results
-of an op whose primitive says so (the registry's ``sized_at_run_time`` trait), and every array
-computed from one (coarsely: any array result of an op with such an operand, and the values a
-loop or branch carries where one of its inputs or yields is one).  ``reverse.py`` fits the
-adjoints of the operands of an elementwise op with such an operand to their shapes when the code
-runs (``adc_arrays.shaped_like``: summed or spread, a no-op where the shapes agree).
+Input: a program.  Output: its array values that are *sized at run time*: the results of an op
+whose primitive says so (the registry's ``sized_at_run_time`` trait), and every array computed
+from one (coarsely: any array result of an op with such an operand, and the values a loop or
+branch carries where one of its inputs or yields is one), each with how: ``RUN`` (a length from a
+number the code computes, ``x[:n]``, a mask, ``np.zeros((n, 3))``) or ``SHORT`` (a slice with
+constant bounds, ``x[1:]``, of length 1 only where the sliced axis is short).  ``reverse.py`` fits
+the adjoints of the operands of an elementwise op to their shapes when the code runs
+(``adc_arrays.shaped_like``: summed or spread, a no-op where the shapes agree) where one operand is
+``RUN`` and another an array, or one ``SHORT`` and another of a shape the types know exactly: two
+slices of one axis (``x[1:] * y[:-1]``, the stencils of ODE solvers) broadcast only where the
+arrays' lengths differ, which NumPy's adds of their adjoints into the arrays' then refuse.
 """
 from __future__ import annotations
 
@@ -21,48 +26,68 @@ from typing import Callable
 
 from .ir import Atom, Op, Program, Region, Var, known_value, walk
 from .prims import prim
+from .prims.registry import SHORT_AXIS
 
 
-def sized_at_run_time(program: Program) -> set[Var]:
-    """The array values of ``program`` that may have a length-1 axis their type does not show."""
+RUN = 2  # a length from a number the code computes, a mask's count, a list's length
+SHORT = 1  # a part of an axis with constant bounds: of length 1 where that axis is short
+
+
+def sized_at_run_time(program: Program) -> dict[Var, int]:
+    """The array values of ``program`` that may have a length-1 axis their type does not show, each
+    with how (``RUN`` or ``SHORT``: the primitive's trait returned ``True`` or ``SHORT_AXIS``); a
+    value computed from several takes the strongest."""
     defs = {o: op for op in walk(program.body) for o in op.outs}
-    found: set[Var] = set()
+    found: dict[Var, int] = {}
 
-    def known(a: Atom) -> bool:
-        """Is it known when compiling whether the number ``a`` is 1?  A constant (or its negation),
-        or a length of an array whose length-1 axes its type shows (``len(x)``, ``x.shape[0]``: the
-        front end marks a new array's axes of such lengths, ``Lowerer.length_one``)."""
+    def known(a: Atom) -> object:
+        """What is known of the number ``a`` when compiling: its value (a constant, or its
+        negation), ``...`` for a length of an array whose length-1 axes its type shows (``len(x)``,
+        ``x.shape[0]``: the front end marks a new array's axes of such lengths,
+        ``Lowerer.length_one``), else ``None``."""
+        value = known_value(a, defs.get)
+        if value is not None:
+            return value
         op = defs.get(a) if isinstance(a, Var) else None
-        return known_value(a, defs.get) is not None or (
-            op is not None and op.prim == "shape" and isinstance(op.args[0], Var) and op.args[0] not in found)
+        shaped = op is not None and op.prim == "shape" and isinstance(op.args[0], Var) and op.args[0] not in found
+        return ... if shaped else None
 
     while True:
-        before = len(found)
+        before = dict(found)
         _visit(program.body, found, known)
-        if len(found) == before:
+        if found == before:
             return found
 
 
-def _visit(region: Region, found: set[Var], known: Callable[[Atom], bool]) -> None:
+def _level(values: list[Atom], found: dict[Var, int]) -> int:
+    return max((found.get(v, 0) for v in values if isinstance(v, Var)), default=0)
+
+
+def _mark(values: list[Var], level: int, found: dict[Var, int]) -> None:
+    for v in values:
+        if level and _array(v) and found.get(v, 0) < level:
+            found[v] = level
+
+
+def _visit(region: Region, found: dict[Var, int], known: Callable[[Atom], object]) -> None:
     for op in region.ops:
         if op.regions:
             _structured(op, found, known)
             continue
         rule = prim(op)
-        made_here = rule is not None and rule.sized_at_run_time is not None and rule.sized_at_run_time(op, known)
-        if made_here or any(isinstance(a, Var) and a in found for a in op.args):
-            found.update(o for o in op.outs if _array(o))
+        made = rule.sized_at_run_time(op, known) if rule is not None and rule.sized_at_run_time is not None else False
+        here = SHORT if made == SHORT_AXIS else RUN if made else 0
+        _mark(op.outs, max(here, _level(op.args, found)), found)
 
 
-def _structured(op: Op, found: set[Var], known: Callable[[Atom], bool]) -> None:
+def _structured(op: Op, found: dict[Var, int], known: Callable[[Atom], object]) -> None:
     """A loop or branch: its regions' arguments and its results are sized at run time when any
     value flowing into them (its operands, its regions' yields) is (coarse, but never missing one)."""
     for sub in op.regions:
         _visit(sub, found, known)
-    inflow = [a for a in op.args if isinstance(a, Var)] + [y for sub in op.regions for y in sub.yields
-                                                             if isinstance(y, Var)]
-    if any(v in found for v in inflow):
-        found.update(v for v in [*op.outs, *(a for sub in op.regions for a in sub.args)] if _array(v))
+    level = _level([*op.args, *(y for sub in op.regions for y in sub.yields)], found)
+    if level:
+        _mark([*op.outs, *(a for sub in op.regions for a in sub.args)], level, found)
         for sub in op.regions:
             _visit(sub, found, known)
 

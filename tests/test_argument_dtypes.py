@@ -33,13 +33,17 @@ def picked(w, idx):
     return np.sum(w[idx] * w[idx])
 
 
+def masked_sum(w, m):
+    return np.sum(np.where(m, w, 0.0) ** 2)
+
+
 def from_dict(p):
     return np.sum(p["w"] * p["y"] ** 2)
 
 
 @pytest.mark.parametrize("jit", [False, True])
 def test_a_tangent_along_an_integer_array_is_refused(jit):
-    with pytest.raises(DifferentiationError, match="tangent of y is not zero, but y is an integer array.*astype"):
+    with pytest.raises(DifferentiationError, match="tangent of y is not zero, but y is an integer or boolean array.*astype"):
         adc.jvp(squared_error, (W, Y), (U, np.ones(3)), jit=jit)
     # zero tangents pass: the derivative along w alone, as jacfwd's
     value, tangent = adc.jvp(squared_error, (W, Y), (U, np.zeros(3, dtype=int)), jit=jit)
@@ -48,8 +52,10 @@ def test_a_tangent_along_an_integer_array_is_refused(jit):
     assert tangent == pytest.approx(float(j_w @ U), rel=1e-12)
     assert j_w == pytest.approx(fd_jacobian_of(lambda w: squared_error(w, Y), W), rel=1e-6, abs=1e-8)
     # every call checks (the fast path included), and a float copy differentiates along it
-    with pytest.raises(DifferentiationError, match="integer array"):
+    with pytest.raises(DifferentiationError, match="integer or boolean array"):
         adc.jvp(squared_error, (W, Y), (U, np.array([0, 1, 0])), jit=jit)
+    with pytest.raises(DifferentiationError, match="boolean array"):
+        adc.jvp(masked_sum, (W, Y > 0), (U, np.ones(3)), jit=jit)
     _, tangent = adc.jvp(squared_error, (W, Y.astype(float)), (U, np.ones(3)), jit=jit)
     j_w, j_y = adc.jacfwd(squared_error, argnums=(0, 1))(W, Y)
     assert tangent == pytest.approx(float(j_w @ U + j_y @ np.ones(3)), rel=1e-12)

@@ -178,12 +178,20 @@ def test_custom_function_returning_its_argument_sees_later_writes(mode, jit):
     np.testing.assert_allclose(grad, [7.0, -1.0, 0.0], rtol=1e-15)
 
 
-@pytest.mark.parametrize("fn", [write_into_same, write_into_softplus])
-def test_write_into_a_custom_functions_result_is_refused(fn):
+def test_write_into_a_custom_functions_result_that_is_its_argument_is_refused():
     with pytest.raises(adc.UnsupportedError, match="writing into an array the function did not create") as err:
-        adc.grad(fn)(np.array([0.3, -0.5]))
+        adc.grad(write_into_same)(np.array([0.3, -0.5]))
     assert err.value.loc.text.strip().startswith("z[0] = 7.0")
     assert "copy" in err.value.hint
+
+
+@pytest.mark.parametrize("mode,jit", MODES)
+def test_write_into_a_custom_functions_new_result(mode, jit):
+    """``softplus(x)`` is a new array (made by the rule's function): written like any other."""
+    x = np.array([0.3, -0.5])
+    value, grad = adc.value_and_grad(write_into_softplus, mode=mode, jit=jit)(x)
+    assert value == pytest.approx(7.0 + np.log1p(np.exp(-0.5)), rel=1e-14)
+    np.testing.assert_allclose(grad, [0.0, 1.0 / (1.0 + np.exp(0.5))], rtol=1e-14)
 
 
 # -- the shapes and the number of bwd's cotangents -----------------------------------------------------

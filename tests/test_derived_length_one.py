@@ -91,3 +91,49 @@ def test_the_worked_column_product():
     c = 0.7
     want = 2 * c * float(np.sum(A @ X)) * float(np.sum(X))
     assert adc.grad(column_product)(c, A, X) == pytest.approx(want, rel=1e-13)
+
+
+# -- a review of the change: more type rules that dropped length-1 axes, and writes into the result --
+O43 = np.arange(1.0, 13.0).reshape(4, 3)
+
+
+def flipped_then_written(a, x):
+    y = np.flip(x, axis=1).copy()
+    y[0, 0] = a
+    return np.sum(y * O43)
+
+
+def sorted_then_written(a, x):
+    y = np.sort(x, axis=1)
+    y[0, 0] = a
+    return np.sum(y * O43)
+
+
+def inverse_then_written(a, x):
+    y = np.linalg.inv(x)
+    y[0, 0] = a
+    return np.sum(y * np.ones((4, 4)))
+
+
+def diagonal_matrix(a, x):
+    return np.sum(np.diag(x * a) * np.ones(4))
+
+
+def column_then_written(a, x):
+    y = x[:, 0] * 1.0  # of a (1, 3) x: one element
+    y[0] = a
+    return np.sum(y * np.ones(4))
+
+
+@pytest.mark.parametrize("fn, x", [(flipped_then_written, np.array([[1.0, 2.0, 3.0]])),
+                                   (sorted_then_written, np.array([[3.0, 1.0, 2.0]])),
+                                   (inverse_then_written, np.array([[2.0]])),
+                                   (diagonal_matrix, np.array([2.0])),
+                                   (column_then_written, np.array([[1.0, 2.0, 3.0]]))],
+                         ids=lambda v: getattr(v, "__name__", "x"))
+@pytest.mark.parametrize("kw", [{}, {"jit": True}], ids=["reverse", "jit"])
+def test_written_results_of_length_one_broadcast(fn, x, kw):
+    """Each gave 1.0 (one row of the broadcast adjoint) in reverse mode: the types had no length-1 axis."""
+    a, h = 1.5, 1e-6
+    got = adc.grad(fn, **kw)(a, x)
+    assert got == pytest.approx((fn(a + h, x) - fn(a - h, x)) / (2 * h), rel=1e-6)

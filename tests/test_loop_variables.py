@@ -98,3 +98,53 @@ def test_a_name_bound_only_inside_a_loop_is_refused_after_it(fn, name):
     with pytest.raises(UnsupportedError, match=f"(?s)`{name}` is bound only inside the loop on line "
                                                f"{fn.__code__.co_firstlineno + 2}.*bind it before the loop"):
         adc.grad(fn)(X, 3)
+
+
+def written_while_carried(x, n):
+    y = x * 1.0
+    for k in range(n):
+        y[0] = y[0] * 0.5
+        y = y * 1.3
+    return np.sum(y ** 2)
+
+
+def copied_then_written(x, n):
+    y = x * 1.0
+    for k in range(n):
+        y = y.copy()
+        y[0] = y[0] * 0.5
+        y = y * 1.3
+    return np.sum(y ** 2)
+
+
+def test_a_write_into_a_carried_array_says_to_copy_it_in_the_body():
+    """The message said the function did not create the array (it did: ``x * 1.0``, ``y * 1.3``)."""
+    with pytest.raises(UnsupportedError, match="(?s)the loop carries from one iteration.*copy it first in the loop's body"):
+        adc.grad(written_while_carried)(X, 3)
+    for kw in MODES[:3]:
+        grad = adc.grad(copied_then_written, **kw)(X, 3)
+        np.testing.assert_allclose(grad, fd_jacobian_of(lambda x: copied_then_written(x, 3), X), rtol=1e-6)
+
+
+def array_then_loop_variable(x):
+    t = x * 2.0
+    y = np.sum(t)
+    for t in range(3):
+        y = y + t * np.sum(x)
+    return y
+
+
+def array_then_enumerated(x):
+    i = x * 1.0
+    y = np.sum(i * i)
+    for i, v in enumerate(x):
+        y = y + v * i
+    return y
+
+
+@pytest.mark.parametrize("fn", [array_then_loop_variable, array_then_enumerated])
+def test_a_name_of_another_kind_reused_as_the_loop_variable(fn):
+    """Not carried (an array before, an int in the loop): valid Python that adc refused as a loop
+    changing a value's kind."""
+    for kw in MODES[:3]:
+        np.testing.assert_allclose(adc.grad(fn, **kw)(X), fd_jacobian_of(fn, X), rtol=1e-6, atol=1e-8)

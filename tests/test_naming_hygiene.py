@@ -125,7 +125,7 @@ def test_a_local_read_before_it_is_assigned_is_refused(fn):
     with pytest.raises(UnboundLocalError):
         fn(1.5)
     for kw in ({}, {"mode": "forward"}):
-        with pytest.raises(UnsupportedError, match="read before it is assigned.*UnboundLocalError") as err:
+        with pytest.raises(UnsupportedError, match="(?s)may be unassigned here.*UnboundLocalError") as err:
             adc.grad(fn, **kw)(1.5)
         assert f"test_naming_hygiene.py:{fn.__code__.co_firstlineno + 1}:" in str(err.value)
 
@@ -174,3 +174,31 @@ def test_every_module_alias_generated_code_imports_is_reserved():
     source = pathlib.Path(adc.__file__).parent
     aliases = {m for path in source.rglob("*.py") for m in re.findall(r"import adc[\w.]* as (\w+)", path.read_text())}
     assert aliases and aliases <= RESERVED, aliases - RESERVED
+
+
+def _module(tmp_path, name, text):
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_caret_keeps_the_lines_tabs(tmp_path):
+    """With tab indentation the caret sat under another column wherever tabs are expanded."""
+    module = _module(tmp_path, "tabbed", "def f(x):\n\ty = x * 2.0\n\tif y > 0:\n\t\tz = {y}\n\treturn y\n")
+    with pytest.raises(UnsupportedError) as err:
+        adc.grad(module.f)(1.0)
+    source, caret = str(err.value).splitlines()[1:3]
+    assert source == "    \t\tz = {y}" and caret == "    \t\t    ^"
+    assert source.expandtabs().index("{") == caret.expandtabs().index("^")
+
+
+def test_a_loop_over_the_users_own_range_says_what_it_got(tmp_path):
+    module = _module(tmp_path, "own_range", "def range(n):\n    return [1.0, 2.0]\n\n\ndef f(x):\n    s = 0.0\n"
+                                           "    for r in range(3):\n        s = s + x * r\n    return s\n")
+    with pytest.raises(UnsupportedError, match=r"(?s)unsupported loop iterable: a list.*Python's range"):
+        adc.grad(module.f)(1.5)

@@ -91,3 +91,58 @@ def test_hessians_across_run_time_length_one_axes(fn, rest):
 def test_the_worked_buffer(kw):
     """``z`` has one row, ``c`` in each column, broadcast over 4 rows: ``d/dc = 4 * 3 * x0 = 24``."""
     assert adc.grad(rows_as_long_as, **kw)(0.5, np.array([2.0])) == 24.0
+
+
+# -- a review of the change ---------------------------------------------------------------------------
+W4 = np.arange(1.0, 5.0)
+W43 = np.arange(1.0, 13.0).reshape(4, 3)
+
+
+def tail_then_written(a, x):
+    y = x[1:].copy()  # of x of length 2: one element
+    y[0] = a
+    return np.sum(y * W4)
+
+
+def rows_then_written(a, x):
+    y = x.reshape(-1, 3).copy()  # of x of length 3: one row
+    y[0, 0] = a
+    return np.sum(y * W43)
+
+
+def stride_then_written(a, x):
+    y = x[::2] * 1.0
+    y[0] = a
+    return np.sum(y * W4)
+
+
+@pytest.mark.parametrize("fn, x", [(tail_then_written, np.array([1.0, 2.0])), (rows_then_written, X),
+                                   (stride_then_written, np.array([1.0, 2.0]))], ids=lambda v: getattr(v, "__name__", "x"))
+@pytest.mark.parametrize("kw", MODES, ids=["reverse", "jit", "forward"])
+def test_slices_with_constant_bounds_of_short_axes(fn, x, kw):
+    """A slice with constant bounds has length 1 where its axis is short: reverse mode gave 1.0
+    (one row of the broadcast adjoint, picked by the write's adjoint) where the truth is 10 or 22."""
+    a, h = 1.5, 1e-6
+    assert adc.grad(fn, **kw)(a, x) == pytest.approx((fn(a + h, x) - fn(a - h, x)) / (2 * h), rel=1e-6)
+
+
+def squares_against_rows(x, n):
+    z = x[:n]
+    return np.sum(z * W43 * z)
+
+
+C = np.arange(1.0, 7.0).reshape(2, 3)
+_squares_gradient = adc.grad(squares_against_rows)
+
+
+def weighted_gradient(x, n):
+    return np.sum(_squares_gradient(x, n) * C[:1])
+
+
+def test_reverse_over_reverse_across_a_run_time_length_one_axis():
+    """The transpose of ``shaped_like`` spread what it had summed (a broadcast): an error in
+    reverse over reverse where the gradient spread an adjoint."""
+    x = np.array([0.5, -1.0, 2.0])
+    hess_c = adc.grad(weighted_gradient)(x, 1)
+    np.testing.assert_allclose(hess_c, fd_jacobian_of(lambda v: weighted_gradient(v, 1), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(adc.jacrev(_squares_gradient)(x, 1), adc.hessian(squares_against_rows)(x, 1), rtol=1e-12)

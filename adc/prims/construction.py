@@ -21,10 +21,10 @@ _NEW: dict[str, Any] = {"fresh": True, "buffered": ("array", "result")}
 _NO_DERIVATIVE: dict[str, Any] = {**_NEW, "differentiable": False}
 
 
-def lengths_at_run_time(op: Any, known: Callable[[Any], bool], first: int = 0) -> bool:
+def lengths_at_run_time(op: Any, known: Callable[[Any], Any], first: int = 0) -> bool:
     """A length (from argument ``first`` on) given as a number only the running code knows
     (``np.zeros((n, 3))``; ``np.zeros(len(x))`` is known)?"""
-    return not all(known(a) for a in op.args[first:])
+    return any(known(a) is None for a in op.args[first:])
 
 
 def _dims(texts: Sequence[str]) -> str:
@@ -70,7 +70,7 @@ structural("astype", lambda t, p: f"{atomic(t[0])}.astype(np.{p['dtype']})", lam
            vjp=lambda b, op, g: [keep_dtype(b, g, op.args[0].type)])
 structural("arange", lambda t, p: f"np.arange({', '.join(t)})", lambda *a: np.arange(*[int(v) for v in a]),
            lambda ts: Type("int", 1, "int64", (False,)), fresh=True, differentiable=False,
-           sized_at_run_time=lengths_at_run_time,
+           sized_at_run_time=lambda op, known: True,  # np.arange(1), np.arange(a, b): a length the type does not show
            names=lowered("arange", (1, 3), "numpy.arange"))
 structural("pack", lambda t, p: f"np.array([{', '.join(t)}])", lambda *a, dtype="float64": np.array(a, dtype=dtype),
            lambda ts, p: Type("int" if p.get("dtype") == "int64" else "float", 1, p.get("dtype", "float64"), (len(ts) == 1,)),
@@ -136,10 +136,10 @@ def _eye_text(t: Sequence[str], p: dict[str, Any]) -> str:
 
 structural("eye", _eye_text, lambda n, m=None, k=0: np.eye(int(n), None if m is None else int(m), k),
            lambda ts: Type("float", 2, "float64", (False, False)), names=lowered("eye", (1, 2), "numpy.eye"),
-           sized_at_run_time=lengths_at_run_time, **_NO_DERIVATIVE)
+           sized_at_run_time=lambda op, known: True, **_NO_DERIVATIVE)  # np.eye(1): a length the type does not show
 structural("identity", lambda t, p: f"np.identity({t[0]})", lambda n: np.identity(int(n)),
            lambda ts: Type("float", 2, "float64", (False, False)), names=lowered("identity", (1, 1), "numpy.identity"),
-           sized_at_run_time=lengths_at_run_time, **_NO_DERIVATIVE)
+           sized_at_run_time=lambda op, known: True, **_NO_DERIVATIVE)
 
 
 def _full_jvp(b: Any, op: Any, ts: Sequence[Any]) -> Any:
@@ -180,7 +180,7 @@ def _linspace_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 structural("linspace", lambda t, p: f"np.linspace({t[0]}, {t[1]}, {t[2]})",
            lambda a, c, n: np.linspace(a, c, int(n)), lambda ts: Type("float", 1, "float64", (False,)),
            jvp=_linspace_jvp, vjp=_linspace_vjp, names=lowered("linspace", (3, 3), "numpy.linspace"),
-           sized_at_run_time=lambda op, known: lengths_at_run_time(op, known, 2),
+           sized_at_run_time=lambda op, known: True,  # np.linspace(a, b, 1): a length the type does not show
            note="between numbers, `num` given; differentiable in both ends", **_NEW)
 
 
@@ -202,7 +202,8 @@ def _vander_slope(b: Any, op: Any) -> Any:
 
 
 structural("vander", _vander_text, lambda x, n, increasing=False: np.vander(x, int(n), increasing=increasing),
-           lambda ts: Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (False, False)),
+           lambda ts: Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (ts[0].one(0), False)),
+           sized_at_run_time=lambda op, known: True,  # np.vander(x, 1): a width the type does not show
            jvp=lambda b, op, ts: b.mul(_vander_slope(b, op), b.emit("expand", ts[0], params=(("axis", 1),))),
            vjp=lambda b, op, g: [b.emit("sum", b.mul(g, _vander_slope(b, op)), params=(("axis", 1),)), None],
            fresh=True, names=lowered("vander", (1, 3), "numpy.vander"), numba_imports=KERNELS,

@@ -129,11 +129,11 @@ def _through(b: Any, op: Any, tangents: Sequence[Any]) -> Any:
     return tangents[0] if tangents[0] is not None else zero_like(b, op.args[0])
 
 
-# the call's value is ``out`` itself (``v2 = v1``), so it is a view of ``out`` for adc's memory model:
-# where ``out`` is (a view of) an argument (``return x``), a later write into that argument is seen
-# through the call's value, as in NumPy, and a write into the value is refused like any view's; a
-# marker, not a computation: the reverse sweep never makes it again
-_MARKER = dict(view=True, recomputable=False)
+# the call's value is ``out`` itself (``v2 = v1``): for adc's memory model a view of ``out`` where
+# ``out`` is not an array the function made (``return x``: a later write into ``x`` is seen through the
+# call's value, as in NumPy, and a write into the value is refused like any view's), new memory where
+# it is (param ``new``, ``Lowerer.made_here``); a marker, not a computation: never made again
+_MARKER = dict(view=True, copies=lambda op: bool(op.param("new")), recomputable=False)
 structural("custom_vjp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_through, vjp=_vjp,
            used_by_reverse=True, **_MARKER)
 structural("custom_jvp", lambda t, p: t[0], _identity, lambda ts, p: ts[0], jvp=_jvp, vjp=_transposed, **_MARKER)

@@ -17,7 +17,7 @@ import numpy as np
 from ..ir import Var
 from ..types import Type, broadcast_ones
 from . import batching, kernels
-from .registry import KERNELS, NumbaRender, Render, RowRule, atomic, calls, lowered, structural
+from .registry import KERNELS, SHORT_AXIS, NumbaRender, Render, RowRule, atomic, calls, lowered, structural
 
 
 def spec_of(params: dict[str, Any], n_atoms: int) -> tuple[Any, ...]:
@@ -87,8 +87,8 @@ def _getitem_type(ts: Sequence[Type], p: dict[str, Any]) -> Type:
             axis += t.ndim if t.kind == "bool" else 1  # a boolean mask takes as many axes as it has
         elif entry == "n":
             dims.append(True)
-        else:
-            dims.append(k in units)
+        else:  # a slice: of at most one element if known so, or of an axis of length 1 (``x[:, 0]``, ``x[::-1]``)
+            dims.append(k in units or arr.one(axis))
             axis += 1
     dims.extend(arr.one(k) for k in range(axis, arr.ndim))
     if not dims:
@@ -204,17 +204,29 @@ def _getitem_rows(op: Any, constant: Any) -> RowRule | None:
     return RowRule((0,))
 
 
-def _sized_at_run_time(op: Any, known: Callable[[Any], bool]) -> bool:
-    """A slice bound only the running code knows (``x[:n]``), or a mask (its count of true elements)."""
-    args = iter(op.args[1:])
-    for entry in spec_of(dict(op.params), len(op.args) - 1):
+def _sized_at_run_time(op: Any, known: Callable[[Any], Any]) -> bool | str:
+    """A part of an axis whose length may be 1 only when the code runs: a mask (its count of true
+    elements) or a slice with a bound only the run knows (``x[:n]``); ``SHORT_AXIS`` for a slice
+    with constant bounds or a step (``x[1:]`` of an axis of length 2, ``x[::2]``) not known to have
+    at most one element."""
+    params = dict(op.params)
+    units, arr, args, axis = params.get("unit_slices", ()), op.args[0].type, iter(op.args[1:]), 0
+    short = False
+    for k, entry in enumerate(spec_of(params, len(op.args) - 1)):
         if entry == "i":
-            a = next(args)
-            if a.type is not None and a.type.is_array and a.type.kind == "bool":
+            t = next(args).type
+            if t is not None and t.is_array and t.kind == "bool":
                 return True
-        elif entry != "n" and not all(known(next(args)) for present in entry[1:] if present):
-            return True
-    return False
+            axis += 1
+        elif entry != "n":
+            values = [known(next(args)) if present else None for present in entry[1:]]
+            whole = not entry[1] and not entry[2] and values[2] in (1, -1)  # x[::-1]: every element
+            if any(entry[1:]) and not whole and k not in units and not arr.one(axis):
+                if any(v is None for v, present in zip(values, entry[1:]) if present):
+                    return True
+                short = True
+            axis += 1
+    return SHORT_AXIS if short else False
 
 
 _STORE: dict[str, Any] = {"effect": True, "writes": True, "may_raise": True}
@@ -331,12 +343,13 @@ structural("last_writes", _render_last_writes,
 # --- positions (issue 10): integer results that index, with no derivative of their own ---------------
 def _positions(ts: Sequence[Type], p: dict[str, Any]) -> Type:
     """``argsort``: shaped like its array (1-D without an axis); ``argmax``/``argmin``: reduced."""
-    x = ts[0]
+    x, axis = ts[0], p.get("axis")
+    everything = all(x.one(k) for k in range(x.ndim))  # a flattened array of one element
     if p.get("reduce"):
-        ndim = 0 if p.get("axis") is None else x.ndim - 1
+        ones = () if axis is None else tuple(x.one(k) for k in range(x.ndim) if k != axis % x.ndim)
     else:
-        ndim = 1 if p.get("axis") is None and x.ndim != 1 else x.ndim
-    return Type("int", ndim, "int64", (False,) * ndim) if ndim else Type("int")
+        ones = (everything,) if axis is None and x.ndim != 1 else tuple(x.one(k) for k in range(x.ndim))
+    return Type("int", len(ones), "int64", ones) if ones else Type("int")
 
 
 def _axis_text(p: dict[str, Any]) -> str:

@@ -833,9 +833,9 @@ def _register_numba() -> None:
         nd = g.ndim
 
         def impl(g, x):  # noqa: ANN001, ANN202
-            g_dims, x_dims = dims_of(g.shape, nd), dims_of(np.shape(x), nd)
-            if (g_dims == x_dims).all():
+            if g.shape == np.shape(x):  # the usual case: no allocation
                 return g
+            g_dims, x_dims = dims_of(g.shape, nd), dims_of(np.shape(x), nd)
             summed = np.where(x_dims == 1, 1, g_dims)  # summed where x is 1, then spread where g is
             flat = scatter(g, g_dims, summed, TILE, 0, 0)
             return gather(flat, x_dims, summed, TILE, 0, 0).reshape(np.shape(x))

@@ -277,7 +277,8 @@ def _unbroadcast_to(b: Any, g: Any, op: Any) -> Any:
 structural("shaped_like", lambda t, p: f"adc_arrays.shaped_like({t[0]}, {t[1]})", lambda g, x: kernels.shaped_like(g, x),
            lambda ts: ts[1].with_(kind="float", dtype=ts[0].dtype), shape_args=(1,), imports=KERNELS,
            jvp=lambda b, op, ts: b.emit("shaped_like", ts[0], op.args[1]),
-           vjp=lambda b, op, g: [b.emit("broadcast", g, op.args[0]), None])  # only in derivative code
+           # its transpose fits back: what it summed is spread, what it spread summed
+           vjp=lambda b, op, g: [b.emit("shaped_like", g, op.args[0]), None])  # only in derivative code
 structural("broadcast", _render_broadcast, _impl_broadcast, lambda ts, p: float_like(ts[1:]),
            jvp=lambda b, op, ts: b.emit("broadcast", ts[0], op.args[1], params=op.params),
            vjp=lambda b, op, g: [_unbroadcast_to(b, g, op), None], view=True, shape_args=(1,), may_raise=True,

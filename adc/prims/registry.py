@@ -60,6 +60,7 @@ def infix(symbol: str, prec: int, right_prec: int | None = None) -> Form:
 
 
 STRUCTURAL_FORM = Form("", P_ATOM, ())
+SHORT_AXIS = "short axis"  # ``sized_at_run_time``: of length 1 only where the axis it slices is short
 KERNELS = "import adc.prims.kernels as adc_arrays"  # the import line of kernels.py in generated code
 STACKS = "import adc.prims.stacks as adc_stacks"  # of stacks.py (Numba code only)
 
@@ -180,10 +181,12 @@ class Primitive:
     numpy_view: Callable[[Any], bool] | None = None
     fresh: bool = False  # every evaluation returns new memory (an array or a tape)
     # ``sized_at_run_time(op, known)``: may this op's array result have an axis of length 1 that only
-    # the running code knows (a length from a run-time number, a mask's count)?  ``known(atom)``:
-    # whether a number's being 1 is known when compiling (a constant, an argument's length).
-    # Reverse mode then fits adjoints to such values' shapes when the code runs (``run_time_shapes.py``)
-    sized_at_run_time: Callable[[Any, Callable[[Any], bool]], bool] | None = None
+    # the running code knows: ``True`` (a length from a run-time number, a mask's count), ``SHORT_AXIS``
+    # (only where the axis it takes a part of is short: ``x[1:]`` of an axis of length 2), or ``False``?
+    # ``known(atom)``: a number's value where it is a constant, ``...`` where only whether it is 1 is
+    # known when compiling (an argument's length), else ``None``.  Reverse mode then fits adjoints to
+    # such values' shapes when the code runs (``run_time_shapes.py``)
+    sized_at_run_time: Callable[[Any, Callable[[Any], Any]], "bool | str"] | None = None
     cse: bool | None = None  # two evaluations may be merged; default: pure and not fresh
     hoistable: bool = False  # pure and cannot raise: may run before a loop that runs zero times
     recomputable: bool | None = None  # the reverse sweep may compute it again; default: not structural, or a view

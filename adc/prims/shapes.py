@@ -79,7 +79,8 @@ def _reshape_render(t: Sequence[str], p: dict[str, Any]) -> str:
 structural("reshape", _reshape_render, lambda x, *d, dims=None: x.reshape(*[int(v) for v in d]), _reshape_type,
            jvp=lambda b, op, ts: b.emit("reshape", ts[0], *op.args[1:], params=op.params),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True, may_raise=True,
-           rows=_reshape_rows, sized_at_run_time=lambda op, known: not all(known(a) for a in op.args[1:]),
+           rows=_reshape_rows,  # but for positive constants, a length from the run (-1: what is left)
+           sized_at_run_time=lambda op, known: not all(d is not None and d > 0 for d in op.param("dims") or (None,)),
            names=lowered("reshape", (2, 64), "numpy.reshape", "ndarray.reshape"),
            numba=lambda t, p, ts: _reshape_render([f"np.ascontiguousarray({t[0]})", *t[1:]], p))
 structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({atomic(t[1])}.shape)", lambda g, x: np.reshape(g, np.shape(x)),
@@ -87,7 +88,8 @@ structural("reshape_like", lambda t, p: f"{atomic(t[0])}.reshape({atomic(t[1])}.
            numba=lambda t, p, ts: f"np.ascontiguousarray({t[0]}).reshape({atomic(t[1])}.shape)",  # Numba: contiguous only
            jvp=lambda b, op, ts: b.emit("reshape_like", ts[0], op.args[1]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0]), None])
-structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel, lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (False,)),
+structural("ravel", lambda t, p: f"{atomic(t[0])}.ravel()", np.ravel,
+           lambda ts: Type(ts[0].kind, 1, ts[0].dtype, (all(ts[0].one(k) for k in range(ts[0].ndim)),)),
            jvp=lambda b, op, ts: b.emit("ravel", ts[0]),
            vjp=lambda b, op, g: [b.emit("reshape_like", g, op.args[0])], vjvp=batching.reshape, view=True,
            names=lowered("ravel", (1, 1), "numpy.ravel", "ndarray.ravel") + lowered("flatten", (1, 1), "ndarray.flatten"))
@@ -101,18 +103,24 @@ def _k(p: dict[str, Any]) -> str:
     return f", {p['k']}" if p.get("k") else ""
 
 
-def _vector(ts: Sequence[Type]) -> Type:
-    return Type("float", 1, ts[0].dtype if ts[0].kind == "float" else "float64", (False,))
+def _vector(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    """A matrix's diagonal: of length 1 where an axis of the matrix is (``k = 0``; the length of
+    another diagonal only the running code knows: ``sized_at_run_time``)."""
+    x = ts[0]
+    return Type("float", 1, x.dtype if x.kind == "float" else "float64", (not p.get("k") and (x.one(0) or x.one(1)),))
 
 
-def _matrix(ts: Sequence[Type]) -> Type:
-    return Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (False, False))
+def _matrix(ts: Sequence[Type], p: dict[str, Any]) -> Type:
+    """``np.diag(v, k)``: ``(n + |k|, n + |k|)``, of length 1 where ``v`` is and ``k = 0``."""
+    one = not p.get("k") and ts[0].one(0)
+    return Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (one, one))
 
 
 # a copy (NumPy's np.diag of a matrix is a read-only view, which a later write into it would change
 # under the reverse sweep's feet; Numba's is a copy already)
 structural("diagonal", lambda t, p: f"np.diag({t[0]}{_k(p)}).copy()", lambda x, k=0: np.diag(x, k).copy(), _vector,
            numba=lambda t, p, ts: f"np.diag({t[0]}{_k(p)})", numpy_view=lambda op: True,
+           sized_at_run_time=lambda op, known: bool(op.param("k")),
            jvp=lambda b, op, ts: b.emit("diagonal", ts[0], params=op.params),
            vjp=lambda b, op, g: [b.emit("diag_embed", g, op.args[0], params=op.params)],
            names=lowered("diagonal", (1, 2), "numpy.diagonal", "ndarray.diagonal")
@@ -120,7 +128,8 @@ structural("diagonal", lambda t, p: f"np.diag({t[0]}{_k(p)}).copy()", lambda x, 
            note="of 2-D arrays (offset `k`); np.trace is the sum of it")
 structural("diag_embed", lambda t, p: f"adc_arrays.diag_embed({t[0]}, {t[1]}, {p.get('k', 0)})",
            lambda g, x, k=0: kernels.diag_embed(g, x, k),
-           lambda ts: _matrix(ts[1:]), fresh=True, shape_args=(1,), imports=_KERNELS,
+           lambda ts: ts[1].with_(kind="float", dtype=ts[1].dtype if ts[1].kind == "float" else "float64"),
+           fresh=True, shape_args=(1,), imports=_KERNELS,
            jvp=lambda b, op, ts: b.emit("diag_embed", ts[0], op.args[1], params=op.params),
            vjp=lambda b, op, g: [b.emit("diagonal", g, params=op.params), None])  # only in derivative code
 structural("diagm", lambda t, p: f"np.diag({t[0]}{_k(p)})", lambda v, k=0: np.diag(v, k), _matrix,
