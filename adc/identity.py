@@ -283,8 +283,10 @@ def source_agrees(fn: pytypes.FunctionType) -> bool:
     # a method's private names (``self.__s``) are compiled mangled (``_Model__s``) in its class only
     owner = class_of(code.co_qualname) if src.indent else None
     agrees = True
-    for prefix in [[f"def _adc_outer_({', '.join(code.co_freevars)}):"] if src.indent else []] + (
-            [[f"def _adc_outer_({', '.join(code.co_freevars)}):", f" class {owner}:"]] if owner else []):
+    outer = [f"def _adc_outer_({', '.join(code.co_freevars)}):"] if src.indent else []
+    # a module's class at the top (its name a global of the method), a local class inside the stand-in
+    inside = [f"class {owner}:"] if "<locals>" not in code.co_qualname else [*outer, f" class {owner}:"]
+    for prefix in [outer] + ([inside] if owner else []):
         try:
             compiled = compile("\n".join([*prefix, text]), code.co_filename, "exec", flags=flags, dont_inherit=True)
         except SyntaxError:

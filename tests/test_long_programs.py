@@ -4,13 +4,11 @@ compile time, which used to grow with the cube of the block's length, is measure
 ``benchmarks/bench_long_blocks.py``, not here.)"""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import adc
+from modules import load_module
 
 STEPS = 200
 FACTOR = 1.0001
@@ -22,21 +20,12 @@ def _chain_source(steps: int) -> str:
             f"{body}    y[1:] = t\n    return np.sum(y * y)\n")
 
 
-def _load(folder: Path, name: str, text: str):
-    path = folder / f"{name}.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("jit", [False, True])
 def test_a_chain_of_two_hundred_array_statements(tmp_path, jit) -> None:
     """``y[1:] = c * x[:-1]`` through 200 statements: the gradient of ``sum(y * y)`` is
     ``2 x`` at ``x[0]`` and ``2 c**2 x`` at the others but the last (0).  Under ``jit`` the
     folded element-wise expression nested 200 deep and code generation raised RecursionError."""
-    f = _load(tmp_path, "long_chain", _chain_source(STEPS)).f
+    f = load_module(tmp_path, "long_chain", _chain_source(STEPS)).f
     x = np.array([0.5, -1.25, 2.0, 0.75])
     c2 = (FACTOR ** STEPS) ** 2
     want = np.array([2 * x[0] + 2 * c2 * x[0], 2 * c2 * x[1], 2 * c2 * x[2], 0.0])
@@ -55,7 +44,7 @@ def test_a_long_helper_in_a_while_condition(tmp_path) -> None:
     """A ``while`` condition folds everything it can, by two plans whose union nested 330
     operations deep (each was bounded alone): RecursionError in code generation.  The loop runs
     ``k`` times, so ``d f / d t = 1.5**k`` and ``d f / d x = t_final`` (``sum(x) = 1``)."""
-    module = _load(tmp_path, "long_condition", _condition_source(16, 20))
+    module = load_module(tmp_path, "long_condition", _condition_source(16, 20))
     x, t = np.array([0.3, 0.2, 0.5]), 0.5
     k = 0
     while module.g(x, t) < 1e6:

@@ -26,6 +26,7 @@ import names_params
 from adc.errors import DifferentiationError, UnsupportedError
 from adc.naming import RESERVED
 from fd import fd_grad
+from modules import load_module
 
 K = 2.0
 
@@ -170,26 +171,27 @@ def test_private_names_in_methods():
     assert adc.grad(model.loss)(1.5) == 9.0
 
 
+class PrivateOfTheClass:
+    __G = 5.0
+
+    def loss(self, x):
+        return x * x * PrivateOfTheClass.__G  # the class by name: a global of the method
+
+
+def test_a_private_name_of_the_class_read_by_name():
+    """Recompiled in a stand-in function the class was a closure variable: a false SourceError."""
+    assert adc.grad(PrivateOfTheClass().loss)(1.5) == 15.0
+
+
 def test_every_module_alias_generated_code_imports_is_reserved():
     source = pathlib.Path(adc.__file__).parent
     aliases = {m for path in source.rglob("*.py") for m in re.findall(r"import adc[\w.]* as (\w+)", path.read_text())}
     assert aliases and aliases <= RESERVED, aliases - RESERVED
 
 
-def _module(tmp_path, name, text):
-    import importlib.util
-
-    path = tmp_path / f"{name}.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_caret_keeps_the_lines_tabs(tmp_path):
     """With tab indentation the caret sat under another column wherever tabs are expanded."""
-    module = _module(tmp_path, "tabbed", "def f(x):\n\ty = x * 2.0\n\tif y > 0:\n\t\tz = {y}\n\treturn y\n")
+    module = load_module(tmp_path, "tabbed", "def f(x):\n\ty = x * 2.0\n\tif y > 0:\n\t\tz = {y}\n\treturn y\n")
     with pytest.raises(UnsupportedError) as err:
         adc.grad(module.f)(1.0)
     source, caret = str(err.value).splitlines()[1:3]
@@ -198,7 +200,7 @@ def test_the_caret_keeps_the_lines_tabs(tmp_path):
 
 
 def test_a_loop_over_the_users_own_range_says_what_it_got(tmp_path):
-    module = _module(tmp_path, "own_range", "def range(n):\n    return [1.0, 2.0]\n\n\ndef f(x):\n    s = 0.0\n"
+    module = load_module(tmp_path, "own_range", "def range(n):\n    return [1.0, 2.0]\n\n\ndef f(x):\n    s = 0.0\n"
                                            "    for r in range(3):\n        s = s + x * r\n    return s\n")
     with pytest.raises(UnsupportedError, match=r"(?s)unsupported loop iterable: a list.*Python's range"):
         adc.grad(module.f)(1.5)

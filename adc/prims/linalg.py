@@ -106,12 +106,12 @@ def _matrix_of(rows: Callable[[Type], bool], cols: Callable[[Type], bool]) -> Ca
     return lambda ts: Type("float", 2, ts[0].dtype if ts[0].kind == "float" else "float64", (rows(ts[0]), cols(ts[0])))
 
 
-def _thin(a: Type) -> bool:
+def _short_side(a: Type) -> bool:
     """Is ``min(m, n)`` 1 for the matrix ``a`` (the inner size of its thin SVD or QR)?"""
     return a.one(0) or a.one(1)
 
 
-_sq = _matrix_of(_thin, _thin)  # a square matrix (inv, cholesky): 1 x 1 where it is
+_sq = _matrix_of(_short_side, _short_side)  # a square matrix (inv, cholesky): 1 x 1 where it is
 
 
 structural("inv", lambda t, p: f"np.linalg.inv({t[0]})", np.linalg.inv, _sq,
@@ -317,7 +317,7 @@ def _eigvals_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 
 
 structural("eigvalsh", lambda t, p: f"np.linalg.eigvalsh({t[0]})", np.linalg.eigvalsh,
-           lambda ts: Type("float", 1, "float64", (_thin(ts[0]),)), jvp=_eigvals_jvp, vjp=_eigvals_vjp, may_raise=True,
+           lambda ts: Type("float", 1, "float64", (_short_side(ts[0]),)), jvp=_eigvals_jvp, vjp=_eigvals_vjp, may_raise=True,
            fresh=True, names=lowered("eigvalsh", (1, 1), "numpy.linalg.eigvalsh")
            + lowered("eigh", (1, 1), "numpy.linalg.eigh"),
            note="eigenvalues of the symmetric matrix the lower triangle of `a` gives; the eigenvectors' "
@@ -431,7 +431,7 @@ def _svd_vh_vjp(b: Any, op: Any, g: Any) -> list[Any]:
 def _vec_type(ts: Sequence[Type]) -> Type:
     """Singular values (``min(m, n)``) or eigenvalues (``n``): of length 1 where the matrix's
     smaller side is."""
-    return Type("float", 1, ts[0].dtype if ts[0].kind == "float" else "float64", (_thin(ts[0]),))
+    return Type("float", 1, ts[0].dtype if ts[0].kind == "float" else "float64", (_short_side(ts[0]),))
 
 
 _SVD = "np.linalg.svd({}, full_matrices=False)[{}]"
@@ -439,9 +439,9 @@ structural("svdvals", lambda t, p: _SVD.format(t[0], 1), _svd_part(1), _vec_type
            may_raise=True, fresh=True, names=lowered("svd", (1, 2), "numpy.linalg.svd"),
            note="thin SVD (`full_matrices=False`); the singular vectors' derivative needs distinct nonzero "
                 "singular values (their signs are NumPy's)")
-structural("svd_u", lambda t, p: _SVD.format(t[0], 0), _svd_part(0), _matrix_of(lambda a: a.one(0), _thin), jvp=_svd_u_jvp, vjp=_svd_u_vjp,
+structural("svd_u", lambda t, p: _SVD.format(t[0], 0), _svd_part(0), _matrix_of(lambda a: a.one(0), _short_side), jvp=_svd_u_jvp, vjp=_svd_u_vjp,
            may_raise=True, fresh=True)
-structural("svd_vh", lambda t, p: _SVD.format(t[0], 2), _svd_part(2), _matrix_of(_thin, lambda a: a.one(1)), jvp=_svd_vh_jvp, vjp=_svd_vh_vjp,
+structural("svd_vh", lambda t, p: _SVD.format(t[0], 2), _svd_part(2), _matrix_of(_short_side, lambda a: a.one(1)), jvp=_svd_vh_jvp, vjp=_svd_vh_vjp,
            may_raise=True, fresh=True)
 
 
@@ -501,10 +501,10 @@ def _qr_vjp(b: Any, a: Any, gq: Any, gr: Any) -> Any:
     return _mm(b, left, _t(b, b.emit("inv", r)))
 
 
-structural("qr_q", lambda t, p: f"np.linalg.qr({t[0]})[0]", lambda a: np.linalg.qr(a)[0], _matrix_of(lambda a: a.one(0), _thin), jvp=_qr_q_jvp,
+structural("qr_q", lambda t, p: f"np.linalg.qr({t[0]})[0]", lambda a: np.linalg.qr(a)[0], _matrix_of(lambda a: a.one(0), _short_side), jvp=_qr_q_jvp,
            vjp=lambda b, op, g: [_qr_vjp(b, op.args[0], g, None)], may_raise=True, fresh=True,
            names=lowered("qr", (1, 1), "numpy.linalg.qr"),
            note="reduced QR of a tall or square matrix of full rank (a wide one raises LinAlgError when "
                 "differentiated)")
-structural("qr_r", lambda t, p: f"np.linalg.qr({t[0]})[1]", lambda a: np.linalg.qr(a)[1], _matrix_of(_thin, lambda a: a.one(1)), jvp=_qr_r_jvp,
+structural("qr_r", lambda t, p: f"np.linalg.qr({t[0]})[1]", lambda a: np.linalg.qr(a)[1], _matrix_of(_short_side, lambda a: a.one(1)), jvp=_qr_r_jvp,
            vjp=lambda b, op, g: [_qr_vjp(b, op.args[0], None, g)], may_raise=True, fresh=True)
