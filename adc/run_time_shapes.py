@@ -18,7 +18,9 @@ the adjoints of the operands of an elementwise op to their shapes when the code 
 (``adc_arrays.shaped_like``: summed or spread, a no-op where the shapes agree) where one operand is
 ``RUN`` and another an array, or one ``SHORT`` and another of a shape the types know exactly: two
 slices of one axis (``x[1:] * y[:-1]``, the stencils of ODE solvers) broadcast only where the
-arrays' lengths differ, which NumPy's adds of their adjoints into the arrays' then refuse.
+arrays' lengths differ, and then their adjoints are summed whole (into a number) or added back into
+the sliced arrays' (which NumPy refuses); a ``SHORT`` array written into is ``RUN``, since its
+write's adjoint reads one element of the array's adjoint.
 """
 from __future__ import annotations
 
@@ -78,6 +80,10 @@ def _visit(region: Region, found: dict[Var, int], known: Callable[[Atom], object
         made = rule.sized_at_run_time(op, known) if rule is not None and rule.sized_at_run_time is not None else False
         here = SHORT if made == SHORT_AXIS else RUN if made else 0
         _mark(op.outs, max(here, _level(op.args, found)), found)
+        if rule is not None and rule.writes and isinstance(op.args[0], Var) and found.get(op.args[0]) == SHORT:
+            # written into: the write's adjoint reads the array's adjoint, which a SHORT meeting another
+            # SHORT would leave broadcast (``y = d[1:].copy(); y[0] = a; y * z[:-1]``)
+            found[op.args[0]] = RUN
 
 
 def _structured(op: Op, found: dict[Var, int], known: Callable[[Atom], object]) -> None:
