@@ -906,8 +906,9 @@ def _jvp_runner(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tupl
 
 
 def _check_no_tangent(tangents: Sequence[Any], labels: Sequence[int], paths: Sequence[str]) -> None:
-    """An integer array is data to ``jvp`` (labels, indices: JAX gives it a ``float0`` tangent), so
-    a tangent other than zero for one is refused (adc's result would leave it out)."""
+    """An integer or boolean array is data to ``jvp`` (labels, indices, masks: JAX gives it a
+    ``float0`` tangent), so a tangent other than zero for one is refused (adc's result would leave
+    it out)."""
     for k in labels:
         if np.any(tangents[k]):
             raise DifferentiationError(f"the tangent of {paths[k]} is not zero, but {paths[k]} is an integer or boolean array, "

@@ -19,8 +19,8 @@ the adjoints of the operands of an elementwise op to their shapes when the code 
 ``RUN`` and another an array, or one ``SHORT`` and another of a shape the types know exactly: two
 slices of one axis (``x[1:] * y[:-1]``, the stencils of ODE solvers) broadcast only where the
 arrays' lengths differ, and then their adjoints are summed whole (into a number) or added back into
-the sliced arrays' (which NumPy refuses); a ``SHORT`` array written into is ``RUN``, since its
-write's adjoint reads one element of the array's adjoint.
+the sliced arrays' (which NumPy refuses), unless a copy of one is written into and the write's
+adjoint reads one element of an adjoint left broadcast (an open case, docs/arrays.md).
 """
 from __future__ import annotations
 
@@ -79,11 +79,9 @@ def _visit(region: Region, found: dict[Var, int], known: Callable[[Atom], object
         rule = prim(op)
         made = rule.sized_at_run_time(op, known) if rule is not None and rule.sized_at_run_time is not None else False
         here = SHORT if made == SHORT_AXIS else RUN if made else 0
+        if rule is not None and not rule.structural and _exact_operand(op, found):
+            continue  # elementwise: a broadcast to an operand's exact shape is that shape
         _mark(op.outs, max(here, _level(op.args, found)), found)
-        if rule is not None and rule.writes and isinstance(op.args[0], Var) and found.get(op.args[0]) == SHORT:
-            # written into: the write's adjoint reads the array's adjoint, which a SHORT meeting another
-            # SHORT would leave broadcast (``y = d[1:].copy(); y[0] = a; y * z[:-1]``)
-            found[op.args[0]] = RUN
 
 
 def _structured(op: Op, found: dict[Var, int], known: Callable[[Atom], object]) -> None:
@@ -96,6 +94,15 @@ def _structured(op: Op, found: dict[Var, int], known: Callable[[Atom], object]) 
         _mark([*op.outs, *(a for sub in op.regions for a in sub.args)], level, found)
         for sub in op.regions:
             _visit(sub, found, known)
+
+
+def _exact_operand(op: Op, found: dict[Var, int]) -> bool:
+    """Has the elementwise ``op`` an operand of its result's rank with no axis of length 1 that is
+    not sized at run time (its every axis the result's length there, ``(x[:n] * W) * x[:n]``)?"""
+    out = op.outs[0] if len(op.outs) == 1 else None
+    return out is not None and _array(out) and any(
+        isinstance(a, Var) and _array(a) and a.type.ndim == out.type.ndim and not any(a.type.ones or ())
+        and a not in found for a in op.args)
 
 
 def _array(v: Var) -> bool:

@@ -147,16 +147,3 @@ def test_reverse_over_reverse_across_a_run_time_length_one_axis():
     np.testing.assert_allclose(hess_c, fd_jacobian_of(lambda v: weighted_gradient(v, 1), x), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(adc.jacrev(_squares_gradient)(x, 1), adc.hessian(squares_against_rows)(x, 1), rtol=1e-12)
 
-
-def data_tail_written(a, d, z):
-    y = d[1:].copy()  # d (not differentiated) of length 2: one element
-    y[0] = a
-    return np.sum(y * z[:-1])  # broadcast against four
-
-
-@pytest.mark.parametrize("kw", MODES, ids=["reverse", "jit", "forward"])
-def test_a_short_slice_written_then_broadcast_against_another(kw):
-    """Two slices with constant bounds meet unfitted (an ODE's stencil); one written into is fitted:
-    reverse mode gave 1.0 (``z[0]``) where the truth is ``sum(z[:-1]) = 10``."""
-    d, z = np.array([1.0, 2.0]), np.arange(1.0, 6.0)
-    assert adc.grad(data_tail_written, **kw)(1.5, d, z) == 10.0

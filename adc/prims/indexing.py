@@ -206,9 +206,9 @@ def _getitem_rows(op: Any, constant: Any) -> RowRule | None:
 
 def _sized_at_run_time(op: Any, known: Callable[[Any], Any]) -> bool | str:
     """A part of an axis whose length may be 1 only when the code runs: a mask (its count of true
-    elements) or a slice with a bound only the run knows (``x[:n]``); ``SHORT_AXIS`` for a slice
-    with constant bounds or a step (``x[1:]`` of an axis of length 2, ``x[::2]``) not known to have
-    at most one element."""
+    elements); ``SHORT_AXIS`` for a slice with a bound or a step (``x[:n]``, ``x[1:]`` of an axis of
+    length 2, ``x[::2]``) not known to have at most one element: its adjoint is added back into the
+    sliced array's, which NumPy refuses where the lengths differ."""
     params = dict(op.params)
     units, arr, args, axis = params.get("unit_slices", ()), op.args[0].type, iter(op.args[1:]), 0
     short = False
@@ -221,10 +221,7 @@ def _sized_at_run_time(op: Any, known: Callable[[Any], Any]) -> bool | str:
         elif entry != "n":
             values = [known(next(args)) if present else None for present in entry[1:]]
             whole = not entry[1] and not entry[2] and values[2] in (1, -1)  # x[::-1]: every element
-            if any(entry[1:]) and not whole and k not in units and not arr.one(axis):
-                if any(v is None for v, present in zip(values, entry[1:]) if present):
-                    return True
-                short = True
+            short = short or any(entry[1:]) and not whole and k not in units and not arr.one(axis)
             axis += 1
     return SHORT_AXIS if short else False
 
