@@ -93,40 +93,29 @@ def _cell(cell: Any) -> Any:
         return _MISSING
 
 
-_globals_read: dict[int, tuple[pytypes.CodeType, tuple[str, ...]]] = {}  # by id: hashing code is slow
+# by id (hashing code is slow): (code, its global names, the names it may read as attributes)
+_names_read: dict[int, tuple[pytypes.CodeType, tuple[str, ...], frozenset[str]]] = {}
 
 
-def _global_names(code: pytypes.CodeType) -> tuple[str, ...]:
-    """The global names ``code`` (and code nested in it) loads, sorted (``co_names`` also holds
-    attribute names: ``np.sum`` would make a global ``sum`` a dependency)."""
-    known = _globals_read.get(id(code))
+def _names(code: pytypes.CodeType) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The global names ``code`` (and code nested in it) loads, sorted, and every name it may read
+    as an attribute (``co_names``, which also holds the globals: ``np.sum`` would make a global
+    ``sum`` a dependency, so globals come from the instructions)."""
+    known = _names_read.get(id(code))
     if known is not None and known[0] is code:
-        return known[1]
+        return known[1], known[2]
     import dis
 
     found = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    attributes = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, pytypes.CodeType):
-            found.update(_global_names(const))
-    names = tuple(sorted(found))
-    _globals_read[id(code)] = (code, names)
+            inner_globals, inner_attributes = _names(const)
+            found.update(inner_globals)
+            attributes.update(inner_attributes)
+    names = tuple(sorted(found)), frozenset(attributes)
+    _names_read[id(code)] = (code, *names)
     return names
-
-
-_attributes_read: dict[int, tuple[pytypes.CodeType, frozenset[str]]] = {}  # by id, as _globals_read
-
-
-def _attribute_names(code: pytypes.CodeType) -> frozenset[str]:
-    """Every name ``code`` (and code nested in it) may read as an attribute (``co_names``)."""
-    known = _attributes_read.get(id(code))
-    if known is not None and known[0] is code:
-        return known[1]
-    found = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, pytypes.CodeType):
-            found.update(_attribute_names(const))
-    _attributes_read[id(code)] = (code, frozenset(found))
-    return frozenset(found)
 
 
 _LIBRARIES = frozenset({"numpy", "scipy", "numba", "adc"})
@@ -221,7 +210,8 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
                 reads.append((cell, name, value))
             entry.append((name, value_key(value)))
             modules += [value] if isinstance(value, pytypes.ModuleType) else []
-        for name in _global_names(code):
+        global_names, attributes = _names(code)
+        for name in global_names:
             value = f.__globals__.get(name, _MISSING)
             if value is _MISSING:
                 continue  # a builtin or an undefined name
@@ -231,10 +221,11 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
             modules += [value] if isinstance(value, pytypes.ModuleType) else []
         for attribute in ("__defaults__", "__kwdefaults__"):  # inlined where it is called without them
             value = getattr(f, attribute)
+            if value is None or f is top:  # none (every call passes them) or the wrapper's own (``api``)
+                continue
             reads.append((f, attribute, value))
-            entry.append((attribute, None if value is None else tuple(
+            entry.append((attribute, tuple(
                 (k, value_key(v)) for k, v in (value.items() if isinstance(value, dict) else enumerate(value)))))
-        attributes = _attribute_names(code)
         done: list[pytypes.ModuleType] = []
         while modules:  # params.SCALE, pkg.params.SCALE: the values the code may read of the user's modules
             module = modules.pop(0)
@@ -252,6 +243,7 @@ def dependencies(fn: Callable[..., Any]) -> Dependencies:
         key[seen[id(f)]] = tuple(entry)
 
     bound: tuple[Any, ...] = ()
+    top = fn.__func__ if isinstance(fn, pytypes.MethodType) else fn  # its defaults: the call's (``bind``)
     if isinstance(fn, pytypes.MethodType):  # model.loss: the function, and the object it is bound to
         bound = (("self", value_key(fn.__self__)),)
         fn = fn.__func__

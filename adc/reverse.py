@@ -36,7 +36,7 @@ from .prims import prim
 from .prims.calls import RESIDUALS
 from .prims.indexing import kept_writes
 from .prims.reductions import shaped_like, unbroadcast
-from .run_time_shapes import RUN, SHORT, sized_at_run_time
+from .run_time_shapes import broadcast_unknown, sized_at_run_time, written_unknown
 from .errors import UnsupportedError
 from .save_policy import Record, Tapes, free_vars, shape_only, tape_kind
 from .types import INT, Type
@@ -275,13 +275,10 @@ class Reverse:
             for a, p, w in zip(op.args, partials, wanted):
                 if p is not None and w:
                     summed[a] = self.b.add(summed[a], p) if a in summed else p  # type: ignore[index]
-            arrays = list(dict.fromkeys(a for a in op.args if isinstance(a, Var) and a.type is not None and a.type.is_array))
-            # a broadcast only the run knows (``run_time_shapes.py``)
-            levels = [self.sized_at_run_time.get(a, 0) for a in arrays]
-            unknown = len(arrays) > 1 and (RUN in levels or SHORT in levels and 0 in levels)
+            unknown = broadcast_unknown(op, self.sized_at_run_time)  # a broadcast only the run knows
             for a, p in summed.items():
                 part = unbroadcast(self.b, masked_product(self.b, g, p), a.type)
-                self.accumulate(a, shaped_like(self.b, part, a) if unknown and a in arrays else part, mark)
+                self.accumulate(a, shaped_like(self.b, part, a) if unknown and a.type.is_array else part, mark)
             self.keep_snapshots(op, snaps, mark)
 
     def partials(self, rule: Any, op: Op, wanted: list[bool]) -> list[Atom | None]:
@@ -402,7 +399,7 @@ class Reverse:
         summed back to ``v``'s shape: where its type says (``unbroadcast``), and where only the run
         knows (``v`` sized at run time)."""
         part = unbroadcast(self.b, part, v.type)
-        return shaped_like(self.b, part, v) if self.sized_at_run_time.get(v) == RUN else part
+        return shaped_like(self.b, part, v) if written_unknown(v, self.sized_at_run_time) else part
 
     def ops(self, ops: list[Op]) -> None:
         for op in reversed(ops):

@@ -61,6 +61,21 @@ def sized_at_run_time(program: Program) -> dict[Var, int]:
             return found
 
 
+def broadcast_unknown(op: Op, found: dict[Var, int]) -> bool:
+    """May the elementwise ``op`` broadcast along an axis whose length 1 only the run knows, so
+    that its operands' adjoints are fitted to their shapes when the code runs?  With two arrays or
+    more: one ``RUN``, or one ``SHORT`` and one whose shape the types know exactly."""
+    arrays = list(dict.fromkeys(a for a in op.args if isinstance(a, Var) and _array(a)))
+    levels = [found.get(a, 0) for a in arrays]
+    return len(arrays) > 1 and (RUN in levels or SHORT in levels and 0 in levels)
+
+
+def written_unknown(v: Var, found: dict[Var, int]) -> bool:
+    """Is ``v``, written into (or added to) a part of an array, ``RUN``: its adjoint fitted to its
+    shape when the code runs (a ``SHORT`` one broadcast into that part raises there instead)?"""
+    return found.get(v) == RUN
+
+
 def _level(values: list[Atom], found: dict[Var, int]) -> int:
     return max((found.get(v, 0) for v in values if isinstance(v, Var)), default=0)
 
@@ -77,23 +92,21 @@ def _visit(region: Region, found: dict[Var, int], known: Callable[[Atom], object
             _structured(op, found, known)
             continue
         rule = prim(op)
-        made = rule.sized_at_run_time(op, known) if rule is not None and rule.sized_at_run_time is not None else False
-        here = SHORT if made == SHORT_AXIS else RUN if made else 0
         if rule is not None and not rule.structural and _exact_operand(op, found):
             continue  # elementwise: a broadcast to an operand's exact shape is that shape
+        made = rule.sized_at_run_time(op, known) if rule is not None and rule.sized_at_run_time is not None else False
+        here = SHORT if made == SHORT_AXIS else RUN if made else 0
         _mark(op.outs, max(here, _level(op.args, found)), found)
 
 
 def _structured(op: Op, found: dict[Var, int], known: Callable[[Atom], object]) -> None:
     """A loop or branch: its regions' arguments and its results are sized at run time when any
-    value flowing into them (its operands, its regions' yields) is (coarse, but never missing one)."""
+    value flowing into them (its operands, its regions' yields) is (coarse, but never missing one;
+    what that changes inside the regions, ``sized_at_run_time``'s next pass sees)."""
     for sub in op.regions:
         _visit(sub, found, known)
     level = _level([*op.args, *(y for sub in op.regions for y in sub.yields)], found)
-    if level:
-        _mark([*op.outs, *(a for sub in op.regions for a in sub.args)], level, found)
-        for sub in op.regions:
-            _visit(sub, found, known)
+    _mark([*op.outs, *(a for sub in op.regions for a in sub.args)], level, found)
 
 
 def _exact_operand(op: Op, found: dict[Var, int]) -> bool:
